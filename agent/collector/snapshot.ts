@@ -1,0 +1,48 @@
+/**
+ * One GPU as read from one nvidia-smi tick. Every reading nvidia-smi could not give
+ * (`[N/A]`, `[Not Supported]`, a field this driver lacks) is null, never 0.
+ * Units are nvidia-smi's: MiB, %, °C, W, MHz.
+ */
+export interface GpuReading {
+  index: number
+  uuid: string | null
+  name: string | null
+  pciBusId: string | null
+  memoryTotalMib: number | null
+  memoryReservedMib: number | null
+  memoryUsedMib: number | null
+  memoryFreeMib: number | null
+  utilizationGpuPct: number | null
+  utilizationMemoryPct: number | null
+  temperatureGpuC: number | null
+  temperatureMemoryC: number | null
+  /** `power.draw.instant` where the driver has it (seed 000 wants the instantaneous reading). */
+  powerDrawInstantW: number | null
+  /** `power.draw` (a 1 s average on Ampere and newer) or `power.draw.average`. */
+  powerDrawAverageW: number | null
+  powerLimitW: number | null
+  smClockMhz: number | null
+  memClockMhz: number | null
+  pstate: string | null
+  eccCorrectedVolatile: number | null
+  eccUncorrectedVolatile: number | null
+}
+
+/** All GPUs of one tick, stamped once (epoch ms, UTC). */
+export interface Snapshot {
+  recordedAt: number
+  gpus: GpuReading[]
+}
+
+/** One row of `--query-compute-apps`. */
+export interface ComputeApp {
+  gpuUuid: string
+  pid: number
+  processName: string
+  usedMemoryMib: number | null
+}
+
+export interface ComputeAppsReading {
+  readAt: number
+  apps: ComputeApp[]
+}

@@ -1,0 +1,22 @@
+/**
+ * Errors the agent raises outside HTTP handling (start-up, collector, uplink), each with a
+ * stable `code` that main, logs and tests branch on. HTTP-facing errors use shared HttpError.
+ */
+export type AgentErrorCode =
+  | 'CONFIG_INVALID'
+  | 'NVIDIA_SMI_NOT_FOUND'
+  | 'NVIDIA_SMI_FAILED'
+  | 'NVIDIA_SMI_NO_FIELDS'
+  | 'UPSTREAM_UNAVAILABLE'
+  | 'UPSTREAM_REJECTED'
+  | 'SPOOL_CORRUPT'
+
+export class AgentError extends Error {
+  readonly code: AgentErrorCode
+
+  constructor (code: AgentErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'AgentError'
+    this.code = code
+  }
+}

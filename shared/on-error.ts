@@ -1,0 +1,32 @@
+import type { Context } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { HttpError, errorBody } from './http-error.ts'
+
+export interface ErrorLogger {
+  error: (obj: object, msg: string) => void
+}
+
+/**
+ * Hono `onError` for both servers: an HttpError renders as itself, Hono's own
+ * HTTPException (body limit, malformed JSON) keeps its status with a stable code,
+ * anything else is logged and becomes a generic 500 that leaks nothing.
+ */
+export function createOnError (log: ErrorLogger) {
+  return function onError (err: Error, c: Context) {
+    if (err instanceof HttpError) {
+      return c.json(errorBody(err.status, err.code, err.message, err.details), err.status as ContentfulStatusCode)
+    }
+    if (err instanceof HTTPException) {
+      const status = err.status
+      const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 400 ? 'BAD_REQUEST' : `HTTP_${status}`
+      return c.json(errorBody(status, code, err.message || 'request rejected'), status as ContentfulStatusCode)
+    }
+    log.error({ err: { name: err.name, message: err.message, stack: err.stack } }, 'unhandled error')
+    return c.json(errorBody(500, 'INTERNAL', 'internal error'), 500)
+  }
+}
+
+export function notFound (c: Context) {
+  return c.json(errorBody(404, 'NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`), 404)
+}

@@ -1,0 +1,56 @@
+import { z } from 'zod'
+
+/**
+ * Seed 000's `POST /api/gpu-stats` row, extended (never renamed) for a fleet: the agent adds
+ * `recorded_at` (its own sample time, so spooled rows replay with their original time),
+ * identity (uuid, pci_bus_id) and the extra readings dcgm users expect. Ranges are the
+ * seed's; a row with any field out of range is skipped by the server (fail-soft per row).
+ * Units follow nvidia-smi: MiB for memory (the seed calls them mb), W, °C, MHz, %.
+ */
+export const gpuStatRowSchema = z.object({
+  gpu_id: z.number().int().min(0).max(255),
+  name: z.string().max(64),
+  power_draw_w: z.number().min(0).max(10000).nullish(),
+  temp_c: z.number().min(0).max(150).nullish(),
+  memory_used_mb: z.number().min(0).nullish(),
+  memory_total_mb: z.number().min(0).nullish(),
+  utilization_pct: z.number().min(0).max(100).nullish(),
+  // Extensions (all optional, all nullable: a missing reading is null, never 0).
+  recorded_at: z.iso.datetime({ offset: true }).optional(),
+  uuid: z.string().max(128).nullish(),
+  pci_bus_id: z.string().max(64).nullish(),
+  power_draw_avg_w: z.number().min(0).max(10000).nullish(),
+  power_limit_w: z.number().min(0).max(10000).nullish(),
+  memory_temp_c: z.number().min(0).max(150).nullish(),
+  memory_reserved_mb: z.number().min(0).nullish(),
+  memory_utilization_pct: z.number().min(0).max(100).nullish(),
+  sm_clock_mhz: z.number().min(0).max(100000).nullish(),
+  mem_clock_mhz: z.number().min(0).max(100000).nullish(),
+  ecc_errors_corrected: z.number().int().min(0).nullish(),
+  ecc_errors_uncorrected: z.number().int().min(0).nullish(),
+})
+export type GpuStatRow = z.infer<typeof gpuStatRowSchema>
+
+/** Who is pushing: present on agent pushes, absent on the seed's single-host reporter. */
+export const ingestNodeSchema = z.object({
+  hostname: z.string().min(1).max(253),
+  cluster: z.string().min(1).max(128).optional(),
+  region: z.string().min(1).max(64).optional(),
+  node_id: z.number().int().positive().optional(),
+  agent_version: z.string().max(64).optional(),
+})
+export type IngestNode = z.infer<typeof ingestNodeSchema>
+
+/**
+ * The whole ingest body. `gpus` is required (seed: 400 without it) and is validated row by
+ * row on the server, so the schema for the envelope keeps rows as unknown. A batch holds
+ * rows of several ticks, each with its own `recorded_at`; the server stores one row per
+ * (node, gpu_id, recorded_at), so re-sending a batch is harmless.
+ */
+export const gpuStatsIngestSchema = z.object({
+  node: ingestNodeSchema.optional(),
+  gpus: z.array(z.unknown()),
+})
+export type GpuStatsIngest = { node?: IngestNode, gpus: GpuStatRow[] }
+
+export const GPU_STATS_PATH = '/api/gpu-stats'

@@ -1,0 +1,44 @@
+import { z } from 'zod'
+
+/**
+ * Seed 003 `POST /api/clusters/nodes`, extended: an agent knows its cluster by name
+ * (`--cluster`), so it may send `cluster_name` (+ `region`) instead of `cluster_id`; the
+ * control plane finds or creates that cluster. Idempotent by hostname; doubles as heartbeat.
+ */
+export const nodeRegistrationSchema = z.object({
+  cluster_id: z.number().int().positive().optional(),
+  cluster_name: z.string().min(1).max(128).optional(),
+  region: z.string().min(1).max(64).optional(),
+  hostname: z.string().min(1).max(253),
+  ip_address: z.string().max(64).optional(),
+  total_gpus: z.number().int().min(0).max(1024).optional(),
+  cpu_cores: z.number().int().min(0).max(100000).optional(),
+  ram_gb: z.number().int().min(0).max(1000000).optional(),
+  agent_url: z.string().url().max(2048).optional(),
+}).refine(b => b.cluster_id !== undefined || b.cluster_name !== undefined, {
+  message: 'cluster_id or cluster_name is required',
+  path: ['cluster_id'],
+})
+export type NodeRegistration = z.infer<typeof nodeRegistrationSchema>
+
+/** Seed 003 `POST /api/clusters/gpus`, extended with `uuid` (idempotent per gpu_index). */
+export const gpuRegistrationSchema = z.object({
+  node_id: z.number().int().positive(),
+  gpus: z.array(z.object({
+    gpu_index: z.number().int().min(0).max(255).optional(),
+    uuid: z.string().max(128).optional(),
+    model: z.string().max(128).optional(),
+    vram_mb: z.number().int().min(0).optional(),
+  })).max(1024),
+})
+export type GpuRegistration = z.infer<typeof gpuRegistrationSchema>
+
+/** What the agent needs back from node registration (the seed returns the node record). */
+export interface RegisteredNode {
+  id: number
+  cluster_id: number
+  hostname: string
+}
+
+export const NODES_PATH = '/api/clusters/nodes'
+export const GPUS_PATH = '/api/clusters/gpus'
