@@ -36,6 +36,8 @@ export interface SimProcess {
   pid: number
   name: string
   usedMemoryMib: number
+  /** Drop this process from output once the real pid `pid` has exited (process-adapter tests). */
+  followPid?: boolean
 }
 
 export type SimMode =
