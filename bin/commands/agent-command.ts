@@ -1,0 +1,37 @@
+import { Command } from 'commander'
+import { AGENT_DEFAULTS } from '../../agent/config.ts'
+import { definedOnly, envOption } from '../env-option.ts'
+import { runAgent } from '../run-agent.ts'
+
+export function agentCommand (): Command {
+  const d = AGENT_DEFAULTS
+  return new Command('agent')
+    .description('run the per-host agent: nvidia-smi collector, operator API, /metrics, uplink to the control plane')
+    .addOption(envOption('--listen <host:port>', `operator API and /metrics address (default ${d.listen})`))
+    .addOption(envOption('--control-plane <url>', `control plane base URL (default ${d.controlPlane})`))
+    .addOption(envOption('--api-key <key>', 'ingest-scoped API key for the control plane'))
+    .addOption(envOption('--cluster <name>', 'cluster this node belongs to (default "default")'))
+    .addOption(envOption('--region <code>', 'region code, e.g. us-east-1'))
+    .addOption(envOption('--hostname <name>', 'node name reported to the control plane (default: the host name)'))
+    .addOption(envOption('--nvidia-smi <path>', `nvidia-smi executable (default ${d.nvidiaSmi})`))
+    .addOption(envOption('--simulate', 'use the built-in nvidia-smi simulator (8× B200) instead of real GPUs'))
+    .addOption(envOption('--state-dir <dir>', `identity state and sample spool (default ${d.stateDir})`))
+    .addOption(envOption('--interval-ms <ms>', `sampling interval (default ${d.intervalMs})`))
+    .addOption(envOption('--compute-apps-interval-ms <ms>', `compute process refresh (default ${d.computeAppsIntervalMs})`))
+    .addOption(envOption('--stale-after-ms <ms>', `GPU data older than this is reported stale (default ${d.staleAfterMs})`))
+    .addOption(envOption('--spool-max-bytes <bytes>', `on-disk spool bound (default ${d.spoolMaxBytes})`))
+    .addOption(envOption('--key-cache-ttl-ms <ms>', `operator key verdict cache, at most 60000 (default ${d.keyCacheTtlMs})`))
+    .addOption(envOption('--break-glass-key-sha256 <hex>', 'SHA-256 of an operator key accepted while the control plane is unreachable'))
+    .addOption(envOption('--metrics-token <token>', 'require this bearer token on /metrics'))
+    .addOption(envOption('--ollama-url <url>', 'Ollama to unload on purge'))
+    .addOption(envOption('--vllm-urls <urls>', 'vLLM servers to sleep on purge (comma-separated)'))
+    .addOption(envOption('--triton-url <url>', 'Triton to unload on purge'))
+    .addOption(envOption('--purge-process-allow <names>', 'GPU process names the purge may signal (comma-separated)'))
+    .addOption(envOption('--purge-grace-ms <ms>', `SIGTERM → SIGKILL grace with force (default ${d.purgeGraceMs})`))
+    .addOption(envOption('--purge-settle-ms <ms>', `how long a purge waits for memory to settle (default ${d.purgeSettleMs})`))
+    .addOption(envOption('--log-level <level>', `fatal|error|warn|info|debug|trace|silent (default ${d.logLevel})`))
+    .action(async (opts: Record<string, unknown>) => {
+      const { simulate, ...rest } = opts
+      await runAgent(definedOnly(rest), { simulate: simulate === true || simulate === 'true' || simulate === '1' })
+    })
+}
