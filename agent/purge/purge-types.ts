@@ -20,6 +20,8 @@ export interface PurgeResult {
   force: boolean
   /** Extra: whether memory_after was read after memory settled (false = settle timed out). */
   settled: boolean
+  /** Extra: models (or processes) still loaded after the purge: busy without force, or unload failed. */
+  models_left_loaded: string[]
 }
 
 /** A model (or process) a runtime holds on the GPUs. */
@@ -33,18 +35,38 @@ export interface LoadedModel {
   busyReason?: string
   /** Adapter-private handle (URL, pid, …). */
   ref?: unknown
+  /** What `force: true` would do to a busy model, for the error line (default "abort them"). */
+  forceHint?: string
 }
 
 export interface PurgeAdapter {
   readonly name: string
+  /**
+   * 'runtime' adapters (Ollama, vLLM, Triton) run first; 'process' adapters run after them,
+   * so a runtime gets to release its own processes before anything is signalled.
+   * Default 'runtime'.
+   */
+  readonly kind?: 'runtime' | 'process'
+  /** Where the adapter talks to (a URL), named in errors and the recommendation. */
+  readonly target?: string
   /** What this runtime holds now. Throws when the runtime cannot be reached. */
   list: () => Promise<LoadedModel[]>
-  /** Unload one model; throws with a message fit for `errors` on failure. */
-  unload: (model: LoadedModel, options: { force: boolean }) => Promise<void>
+  /**
+   * Unload one model; throws with a message fit for `errors` on failure. May resolve with a
+   * line for `actions` saying what was done (default "unloaded NAME (RUNTIME)").
+   */
+  unload: (model: LoadedModel, options: { force: boolean }) => Promise<string | void>
 }
 
 export interface PurgeService {
   /** Throws HttpError 409 PURGE_IN_PROGRESS while another purge runs. */
   purge: (options: { force: boolean }) => Promise<PurgeResult>
   running: () => boolean
+}
+
+/** The slice of pino purge logs through; tests hand it a real pino writing to a buffer. */
+export interface PurgeLogger {
+  info: (obj: object, msg: string) => void
+  warn: (obj: object, msg: string) => void
+  error: (obj: object, msg: string) => void
 }

@@ -1,0 +1,90 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+import type { GpuReading } from '../collector/snapshot.ts'
+import type { GpuSource } from '../gpu-source.ts'
+import type { UplinkStats } from '../uplink/uplink-stats.ts'
+import { registerDcgmGauges } from './dcgm-gauges.ts'
+import { snapshotAgeMs } from './fresh-snapshot.ts'
+
+export interface AgentMetricsOptions {
+  source: GpuSource
+  uplinkStats: () => UplinkStats
+  hostname: string
+  staleAfterMs: number
+  now?: () => number
+  version?: string
+  /** prom-client's process metrics (CPU, RSS, event loop, GC) under the gpufleet_agent_ prefix. */
+  processMetrics?: boolean
+}
+
+export interface AgentMetrics {
+  registry: Registry
+  /** `text/plain; version=0.0.4; charset=utf-8` */
+  contentType: string
+  render: () => Promise<string>
+}
+
+const PREFIX = 'gpufleet_agent_'
+
+/**
+ * Everything `/metrics` serves, on a private registry (never prom-client's global one, so
+ * two agents in one test process don't collide). All values are read from the collector and
+ * uplink at scrape time; nothing here keeps its own copy that could drift.
+ */
+export function createAgentMetrics (options: AgentMetricsOptions): AgentMetrics {
+  const { source, uplinkStats, hostname, staleAfterMs } = options
+  const now = options.now ?? Date.now
+  const registry = new Registry()
+
+  function freshGpus (): readonly GpuReading[] {
+    const snapshot = source.latest()
+    if (snapshot === null || snapshotAgeMs(snapshot, now()) > staleAfterMs) return []
+    return snapshot.gpus
+  }
+  registerDcgmGauges(registry, { hostname, currentGpus: freshGpus })
+
+  gauge(registry, 'up', 'Whether the gpufleet agent is serving (always 1 when scraped).', () => 1)
+  new Gauge({
+    name: `${PREFIX}info`,
+    help: 'gpufleet agent build and host; always 1.',
+    labelNames: ['version', 'Hostname'],
+    registers: [registry],
+    collect () { this.reset(); this.set({ version: options.version ?? 'unknown', Hostname: hostname }, 1) },
+  })
+  // +Inf before the first sample: "never" is infinitely old, and an age alert should fire.
+  gauge(registry, 'last_sample_age_seconds', 'Age of the newest GPU snapshot in seconds (+Inf before the first).', () => {
+    const snapshot = source.latest()
+    return snapshot === null ? Infinity : snapshotAgeMs(snapshot, now()) / 1000
+  })
+  gauge(registry, 'gpu_data_stale', 'Whether GPU series are withheld because the newest snapshot is missing or stale (1) or not (0).', () => {
+    const snapshot = source.latest()
+    return snapshot === null || snapshotAgeMs(snapshot, now()) > staleAfterMs ? 1 : 0
+  })
+  counter(registry, 'collector_restarts_total', 'Times the nvidia-smi child was respawned.', () => source.health().restarts)
+  counter(registry, 'parse_errors_total', 'nvidia-smi output lines that did not parse and were skipped.', () => source.health().parseErrors)
+  gauge(registry, 'spool_bytes', 'Bytes waiting in the on-disk uplink spool.', () => uplinkStats().spoolBytes)
+  gauge(registry, 'spool_samples', 'GPU samples waiting in the on-disk uplink spool.', () => uplinkStats().spoolSamples)
+  counter(registry, 'spool_dropped_samples_total', 'Samples dropped, oldest first, because the spool was full.', () => uplinkStats().spoolDropped)
+  counter(registry, 'push_failures_total', 'Failed pushes to the control plane.', () => uplinkStats().pushFailures)
+  counter(registry, 'pushed_samples_total', 'GPU samples accepted by the control plane.', () => uplinkStats().pushedSamples)
+
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: PREFIX })
+
+  return {
+    registry,
+    contentType: registry.contentType,
+    render: () => registry.metrics(),
+  }
+}
+
+function gauge (registry: Registry, name: string, help: string, read: () => number): void {
+  new Gauge({ name: PREFIX + name, help, registers: [registry], collect () { this.set(read()) } })
+}
+
+/**
+ * The collector and uplink keep absolute totals; a scrape resets the counter and sets it to
+ * that total, so it stays monotonic exactly as long as the source does (a process restart
+ * resets both, which Prometheus' rate() handles).
+ */
+function counter (registry: Registry, name: string, help: string, read: () => number): void {
+  new Counter({ name: PREFIX + name, help, registers: [registry], collect () { this.reset(); this.inc(read()) } })
+}

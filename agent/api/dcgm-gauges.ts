@@ -1,0 +1,59 @@
+import { Gauge } from 'prom-client'
+import type { Registry } from 'prom-client'
+import type { GpuReading } from '../collector/snapshot.ts'
+
+/**
+ * dcgm-exporter's names, HELP texts (etc/default-counters.csv) and labels, so dashboards and
+ * alerts written for dcgm-exporter read these series unchanged. Units are DCGM's, which
+ * match nvidia-smi's: MHz, °C, W, %, MiB.
+ */
+const FIELDS: ReadonlyArray<readonly [name: string, help: string, pick: (gpu: GpuReading) => number | null]> = [
+  ['DCGM_FI_DEV_SM_CLOCK', 'SM clock frequency (in MHz).', g => g.smClockMhz],
+  ['DCGM_FI_DEV_MEM_CLOCK', 'Memory clock frequency (in MHz).', g => g.memClockMhz],
+  ['DCGM_FI_DEV_MEMORY_TEMP', 'Memory temperature (in C).', g => g.temperatureMemoryC],
+  ['DCGM_FI_DEV_GPU_TEMP', 'GPU temperature (in C).', g => g.temperatureGpuC],
+  // DCGM's POWER_USAGE is the driver's averaged reading (nvidia-smi power.draw on Ampere+);
+  // the instantaneous one has its own field.
+  ['DCGM_FI_DEV_POWER_USAGE', 'Power draw (in W).', g => g.powerDrawAverageW],
+  ['DCGM_FI_DEV_POWER_USAGE_INSTANT', 'Current instantaneous power usage of the device (in W).', g => g.powerDrawInstantW],
+  ['DCGM_FI_DEV_GPU_UTIL', 'GPU utilization (in %).', g => g.utilizationGpuPct],
+  // nvidia-smi utilization.memory: time the memory controller was busy, as DCGM's MEM_COPY_UTIL.
+  ['DCGM_FI_DEV_MEM_COPY_UTIL', 'Memory utilization (in %).', g => g.utilizationMemoryPct],
+  ['DCGM_FI_DEV_FB_FREE', 'Framebuffer memory free (in MiB).', g => g.memoryFreeMib],
+  ['DCGM_FI_DEV_FB_USED', 'Framebuffer memory used (in MiB).', g => g.memoryUsedMib],
+  ['DCGM_FI_DEV_FB_RESERVED', 'Framebuffer memory reserved (in MiB).', g => g.memoryReservedMib],
+]
+
+const LABELS = ['gpu', 'UUID', 'pci_bus_id', 'device', 'modelName', 'Hostname'] as const
+
+/**
+ * Registers one gauge per DCGM field, filled at scrape time from `currentGpus()`. A reading
+ * that is null (N/A on this GPU or driver) has no series at all: 0 would be a lie that
+ * dashboards plot. `currentGpus()` returns [] when the data is stale, for the same reason.
+ */
+export function registerDcgmGauges (registry: Registry, options: { hostname: string, currentGpus: () => readonly GpuReading[] }): void {
+  const { hostname, currentGpus } = options
+  for (const [name, help, pick] of FIELDS) {
+    new Gauge({
+      name,
+      help,
+      labelNames: LABELS,
+      registers: [registry],
+      collect () {
+        this.reset()
+        for (const gpu of currentGpus()) {
+          const value = pick(gpu)
+          if (value === null) continue
+          this.set({
+            gpu: String(gpu.index),
+            UUID: gpu.uuid ?? '',
+            pci_bus_id: gpu.pciBusId ?? '',
+            device: `nvidia${gpu.index}`,
+            modelName: gpu.name ?? '',
+            Hostname: hostname,
+          }, value)
+        }
+      },
+    })
+  }
+}

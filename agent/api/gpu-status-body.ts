@@ -1,0 +1,67 @@
+import type { ComputeAppsReading, GpuReading, Snapshot } from '../collector/snapshot.ts'
+import { mibToGb, percentOf } from './memory-math.ts'
+
+/**
+ * Seed 004 `GET /v1/gpu/status`, snake_case, every seed field kept; the rest are additions.
+ * `timestamp` is when the GPUs were read (the snapshot), not when this answer was built.
+ */
+export function gpuStatusBody (snapshot: Snapshot, apps: ComputeAppsReading | null, extra: { hostname: string, ageMs: number }) {
+  const indexByUuid = new Map<string, number>()
+  for (const gpu of snapshot.gpus) if (gpu.uuid !== null) indexByUuid.set(gpu.uuid, gpu.index)
+  const recordedAt = new Date(snapshot.recordedAt).toISOString()
+  return {
+    status: 'success' as const,
+    timestamp: recordedAt,
+    gpus: byIndex(snapshot.gpus).map(gpuEntry),
+    processes: (apps?.apps ?? []).map(app => ({
+      pid: app.pid,
+      name: app.processName,
+      memory_mb: app.usedMemoryMib,
+      gpu_index: indexByUuid.get(app.gpuUuid) ?? null,
+      gpu_uuid: app.gpuUuid,
+    })),
+    total_gpus: snapshot.gpus.length,
+    hostname: extra.hostname,
+    recorded_at: recordedAt,
+    data_age_ms: extra.ageMs,
+    // Compute apps are read on a slower cadence (5 s) than the GPUs; say when.
+    processes_read_at: apps === null ? null : new Date(apps.readAt).toISOString(),
+  }
+}
+
+function gpuEntry (gpu: GpuReading) {
+  return {
+    index: gpu.index,
+    name: gpu.name,
+    memory: {
+      total_mb: gpu.memoryTotalMib,
+      used_mb: gpu.memoryUsedMib,
+      free_mb: gpu.memoryFreeMib,
+      total_gb: mibToGb(gpu.memoryTotalMib),
+      used_gb: mibToGb(gpu.memoryUsedMib),
+      free_gb: mibToGb(gpu.memoryFreeMib),
+      percent_used: percentOf(gpu.memoryUsedMib, gpu.memoryTotalMib),
+      reserved_mb: gpu.memoryReservedMib,
+    },
+    utilization: {
+      gpu_percent: gpu.utilizationGpuPct,
+      // nvidia-smi `utilization.memory`: % of the sample period the memory controller was
+      // busy reading or writing, NOT the share of memory in use (that is memory.percent_used).
+      memory_percent: gpu.utilizationMemoryPct,
+    },
+    temperature_c: gpu.temperatureGpuC,
+    uuid: gpu.uuid,
+    pci_bus_id: gpu.pciBusId,
+    memory_temperature_c: gpu.temperatureMemoryC,
+    power_draw_w: gpu.powerDrawInstantW,
+    power_draw_avg_w: gpu.powerDrawAverageW,
+    power_limit_w: gpu.powerLimitW,
+    clocks: { sm_mhz: gpu.smClockMhz, memory_mhz: gpu.memClockMhz },
+    pstate: gpu.pstate,
+    ecc: { corrected_volatile: gpu.eccCorrectedVolatile, uncorrected_volatile: gpu.eccUncorrectedVolatile },
+  }
+}
+
+function byIndex (gpus: GpuReading[]): GpuReading[] {
+  return [...gpus].sort((a, b) => a.index - b.index)
+}

@@ -1,0 +1,52 @@
+import type { GpuSource } from '../gpu-source.ts'
+import type { UplinkStats } from '../uplink/uplink-stats.ts'
+import { HttpError } from '../../shared/http-error.ts'
+import { snapshotAgeMs } from './fresh-snapshot.ts'
+
+/**
+ * `GET /healthz`: 200 once the first snapshot exists (systemd, load balancers and tests wait
+ * on it), 503 NOT_READY before. Ready but stale, or a collector that is not running, is
+ * "degraded" with the reasons listed: still 200, since the agent itself is up and serving.
+ */
+export function healthzBody (options: { source: GpuSource, uplinkStats: UplinkStats, nowMs: number, staleAfterMs: number, hostname: string }) {
+  const { source, uplinkStats: uplink, nowMs, staleAfterMs, hostname } = options
+  const health = source.health()
+  const collector = {
+    state: health.state,
+    restarts: health.restarts,
+    parse_errors: health.parseErrors,
+    last_snapshot_at: health.lastSnapshotAt === null ? null : new Date(health.lastSnapshotAt).toISOString(),
+    child_pid: health.childPid,
+    fields: health.fields,
+    last_error: health.lastError,
+  }
+  const snapshot = source.latest()
+  if (snapshot === null) {
+    throw new HttpError(503, 'NOT_READY', 'agent not ready: no GPU snapshot yet', { hostname, collector })
+  }
+  const ageMs = snapshotAgeMs(snapshot, nowMs)
+  const reasons: string[] = []
+  if (ageMs > staleAfterMs) reasons.push(`GPU data stale: newest snapshot is ${(ageMs / 1000).toFixed(1)} s old`)
+  if (health.state !== 'running') reasons.push(`collector ${health.state}`)
+  return {
+    status: reasons.length === 0 ? 'ok' as const : 'degraded' as const,
+    reasons,
+    hostname,
+    recorded_at: new Date(snapshot.recordedAt).toISOString(),
+    data_age_ms: ageMs,
+    stale_after_ms: staleAfterMs,
+    total_gpus: snapshot.gpus.length,
+    collector,
+    uplink: {
+      registered: uplink.registered,
+      node_id: uplink.nodeId,
+      spool_bytes: uplink.spoolBytes,
+      spool_samples: uplink.spoolSamples,
+      spool_dropped_samples: uplink.spoolDropped,
+      push_failures: uplink.pushFailures,
+      pushed_samples: uplink.pushedSamples,
+      last_push_at: uplink.lastPushAt === null ? null : new Date(uplink.lastPushAt).toISOString(),
+      last_error: uplink.lastError,
+    },
+  }
+}

@@ -1,0 +1,90 @@
+import type { Context } from 'hono'
+import { createMiddleware } from 'hono/factory'
+import { HttpError } from '../../shared/http-error.ts'
+import type { AuthFailureLimiter } from './auth-failure-limiter.ts'
+import { clientAddress as socketAddress } from './client-address.ts'
+import type { AuthVia, OperatorAuth } from './operator-auth.ts'
+
+export interface OperatorIdentity {
+  via: AuthVia
+  keyId: number | null
+}
+
+export type OperatorEnv = { Variables: { operator: OperatorIdentity } }
+
+export interface RequireOperatorOptions {
+  auth: OperatorAuth
+  /** Brake on repeated invalid keys per client; null to turn it off. */
+  limiter?: AuthFailureLimiter | null
+  clientAddress?: (c: Context) => string
+}
+
+// The control plane's introspection accepts keys up to this length; longer is never valid.
+const MAX_KEY_LENGTH = 512
+const CHALLENGE = 'Bearer realm="gpufleet-agent"'
+
+/**
+ * Seed 004: /v1/gpu/* is operator-only. No key or an unknown key → 401, a valid key
+ * without the superadmin scope → 403. The verdict's source goes on `c.var.operator`.
+ */
+export function requireOperator (options: RequireOperatorOptions) {
+  if (typeof options?.auth?.check !== 'function') {
+    throw new TypeError('requireOperator: auth must be an OperatorAuth (an object with check(key))')
+  }
+  const { auth } = options
+  const limiter = options.limiter ?? null
+  const addressOf = options.clientAddress ?? socketAddress
+
+  return createMiddleware<OperatorEnv>(async function requireOperator (c, next) {
+    const client = addressOf(c)
+    const waitMs = limiter?.retryAfterMs(client) ?? 0
+    if (waitMs > 0) {
+      const retryAfterS = Math.ceil(waitMs / 1000)
+      c.header('Retry-After', String(retryAfterS))
+      throw new HttpError(429, 'TOO_MANY_AUTH_FAILURES',
+        `too many failed authentication attempts from this address; retry in ${retryAfterS} s`,
+        { retry_after_s: retryAfterS })
+    }
+    const key = presentedKey(c)
+    if (key.length > MAX_KEY_LENGTH) {
+      limiter?.fail(client)
+      c.header('WWW-Authenticate', CHALLENGE)
+      throw new HttpError(401, 'UNAUTHORIZED', 'invalid or revoked API key')
+    }
+    const result = await auth.check(key)
+    switch (result.verdict) {
+      case 'ok':
+        c.set('operator', { via: result.via, keyId: result.keyId })
+        return next()
+      case 'forbidden':
+        throw new HttpError(403, 'FORBIDDEN', 'this endpoint requires an API key with the superadmin scope (operators only)')
+      case 'unauthorized':
+        limiter?.fail(client)
+        c.header('WWW-Authenticate', CHALLENGE)
+        throw new HttpError(401, 'UNAUTHORIZED', 'invalid or revoked API key')
+      case 'unavailable':
+        throw new HttpError(503, 'AUTH_UNAVAILABLE', 'control plane unreachable; use the break-glass key')
+    }
+  })
+}
+
+/** `Authorization: Bearer <key>` (preferred when both are sent) or `x-api-key: <key>`. */
+function presentedKey (c: Context): string {
+  const authorization = c.req.header('authorization')
+  let key: string | undefined
+  if (authorization !== undefined && authorization.trim() !== '') {
+    const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization)
+    if (match === null) {
+      c.header('WWW-Authenticate', CHALLENGE)
+      throw new HttpError(401, 'UNAUTHORIZED', 'unsupported Authorization header: send "Authorization: Bearer <key>" or "x-api-key: <key>"')
+    }
+    key = match[1]
+  } else {
+    key = c.req.header('x-api-key')?.trim()
+  }
+  if (key === undefined || key === '') {
+    c.header('WWW-Authenticate', CHALLENGE)
+    throw new HttpError(401, 'UNAUTHORIZED', 'missing API key: send "Authorization: Bearer <key>" or "x-api-key: <key>"')
+  }
+  return key
+}

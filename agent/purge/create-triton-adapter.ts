@@ -1,0 +1,106 @@
+import { z } from 'zod'
+import { bodySnippet } from './body-snippet.ts'
+import { joinUrl } from './join-url.ts'
+import { parsePrometheusText } from './parse-prometheus-text.ts'
+import type { LoadedModel, PurgeAdapter } from './purge-types.ts'
+import { runtimeRequest } from './runtime-request.ts'
+
+export interface TritonAdapterOptions {
+  /** Triton's HTTP endpoint, e.g. http://127.0.0.1:8000. */
+  url: string
+  /**
+   * Triton's Prometheus endpoint. Triton serves metrics on their own port (`--metrics-port`,
+   * default 8002), not on the HTTP port, so the default is the same host on port 8002.
+   */
+  metricsUrl?: string
+  timeoutMs?: number
+  /** Bound on one unload: Triton lets in-flight requests of the model finish first. */
+  unloadTimeoutMs?: number
+}
+
+const indexSchema = z.array(z.looseObject({ name: z.string(), state: z.string().optional() }))
+
+const FORCE_HINT = 'unload it anyway; Triton lets its in-flight requests finish first'
+
+/**
+ * Triton (model-repository extension): `POST /v2/repository/index` lists the repository, a
+ * model in state READY holds GPU memory; `POST /v2/repository/models/{m}/unload` unloads it
+ * (needs `--model-control-mode=explicit`). Busy = `nv_inference_pending_request_count` > 0 for
+ * that model on the metrics endpoint. Triton has no way to abort requests, so force means
+ * "unload anyway", which Triton does after the in-flight requests complete.
+ */
+export function createTritonAdapter (options: TritonAdapterOptions): PurgeAdapter {
+  const url = options.url
+  const metricsUrl = options.metricsUrl ?? defaultMetricsUrl(url)
+  const timeoutMs = options.timeoutMs ?? 10_000
+  const unloadTimeoutMs = options.unloadTimeoutMs ?? 120_000
+
+  async function list (): Promise<LoadedModel[]> {
+    const indexUrl = joinUrl(url, '/v2/repository/index')
+    const res = await runtimeRequest(indexUrl, { method: 'POST', json: {}, timeoutMs })
+    if (res.status !== 200) throw new Error(`POST ${indexUrl} answered HTTP ${res.status}: ${bodySnippet(res.text)}`)
+    const parsed = indexSchema.safeParse(res.json)
+    if (!parsed.success) throw new Error(`POST ${indexUrl} did not answer a Triton repository index: ${bodySnippet(res.text)}`)
+    // One entry per READY version; unload takes the model name and unloads every version.
+    const ready = [...new Set(parsed.data.filter(m => m.state === 'READY').map(m => m.name))]
+    if (ready.length === 0) return []
+
+    const pending = await readPending()
+    return ready.map(name => {
+      const model: LoadedModel = { runtime: 'triton', name, busy: false, forceHint: FORCE_HINT }
+      if (typeof pending === 'string') {
+        // Without the gauge we cannot know the model is idle: leave it unless forced.
+        model.busy = true
+        model.busyReason = `in-flight requests unknown (${pending})`
+      } else {
+        const n = pending.get(name) ?? 0
+        if (n > 0) {
+          model.busy = true
+          model.busyReason = `${n} request${n === 1 ? '' : 's'} pending`
+        }
+      }
+      return model
+    })
+  }
+
+  /** Pending requests per model (summed over versions), or why they could not be read. */
+  async function readPending (): Promise<Map<string, number> | string> {
+    let text: string
+    try {
+      const res = await runtimeRequest(metricsUrl, { timeoutMs })
+      if (res.status !== 200) return `GET ${metricsUrl} answered HTTP ${res.status}`
+      text = res.text
+    } catch (err) {
+      return (err as Error).message
+    }
+    const pending = new Map<string, number>()
+    for (const s of parsePrometheusText(text)) {
+      const model = s.labels.model
+      if (s.name !== 'nv_inference_pending_request_count' || model === undefined) continue
+      pending.set(model, (pending.get(model) ?? 0) + s.value)
+    }
+    return pending
+  }
+
+  async function unload (model: LoadedModel): Promise<string> {
+    const unloadUrl = joinUrl(url, `/v2/repository/models/${encodeURIComponent(model.name)}/unload`)
+    const res = await runtimeRequest(unloadUrl, { method: 'POST', json: {}, timeoutMs: unloadTimeoutMs })
+    if (res.status !== 200) {
+      const body = res.json as { error?: unknown } | undefined
+      const why = typeof body?.error === 'string' ? body.error : bodySnippet(res.text)
+      const hint = /not allowed|model control/i.test(why) ? ' (start tritonserver with --model-control-mode=explicit)' : ''
+      throw new Error(`triton ${model.name}: unload refused (HTTP ${res.status}): ${why}${hint}`)
+    }
+    return `unloaded ${model.name} (triton)`
+  }
+
+  return { name: 'triton', kind: 'runtime', target: url, list, unload }
+}
+
+function defaultMetricsUrl (url: string): string {
+  const u = new URL(url)
+  u.port = '8002'
+  u.pathname = '/metrics'
+  u.search = ''
+  return u.toString()
+}

@@ -1,0 +1,111 @@
+import { z } from 'zod'
+import { bodySnippet } from './body-snippet.ts'
+import { joinUrl } from './join-url.ts'
+import { parsePrometheusText } from './parse-prometheus-text.ts'
+import type { LoadedModel, PurgeAdapter } from './purge-types.ts'
+import { runtimeRequest } from './runtime-request.ts'
+
+export interface VllmAdapterOptions {
+  /** One vLLM OpenAI-compatible server, e.g. http://127.0.0.1:8000 (one adapter per server). */
+  url: string
+  /** Bound on the listing calls (/v1/models, /is_sleeping, /metrics). */
+  timeoutMs?: number
+  /** Bound on POST /sleep: mode=wait lets in-flight requests finish first, so allow longer. */
+  sleepTimeoutMs?: number
+}
+
+const modelsSchema = z.object({
+  data: z.array(z.looseObject({ id: z.string(), parent: z.string().nullable().optional() })),
+})
+
+interface VllmRef {
+  running: number
+  waiting: number
+}
+
+/**
+ * vLLM serves one model per server. Listing: `GET /v1/models` names it (LoRA adapters carry a
+ * `parent` and are skipped: sleeping the engine covers them), `GET /is_sleeping` says whether it
+ * already gave its memory back, `/metrics` says whether it is serving
+ * (`vllm:num_requests_running` + `vllm:num_requests_waiting`, summed over engines).
+ * Unloading is sleep level 1 (weights to CPU RAM, KV cache dropped; `POST /wake_up` brings it
+ * back fast). The mode is always explicit because vLLM's default is `abort`: `wait` lets
+ * in-flight requests finish, `abort` (force only) cancels them.
+ * The sleep endpoints exist only with `--enable-sleep-mode` and `VLLM_SERVER_DEV_MODE=1`.
+ */
+export function createVllmAdapter (options: VllmAdapterOptions): PurgeAdapter {
+  const timeoutMs = options.timeoutMs ?? 10_000
+  const sleepTimeoutMs = options.sleepTimeoutMs ?? 120_000
+  const url = options.url
+
+  async function list (): Promise<LoadedModel[]> {
+    const modelsUrl = joinUrl(url, '/v1/models')
+    const res = await runtimeRequest(modelsUrl, { timeoutMs })
+    if (res.status !== 200) throw new Error(`GET ${modelsUrl} answered HTTP ${res.status}: ${bodySnippet(res.text)}`)
+    const parsed = modelsSchema.safeParse(res.json)
+    if (!parsed.success) throw new Error(`GET ${modelsUrl} did not answer an OpenAI model list: ${bodySnippet(res.text)}`)
+    const served = parsed.data.data.find(m => m.parent === undefined || m.parent === null)
+    if (served === undefined) return []
+    if (await isSleeping()) return []
+
+    const load = await readLoad()
+    if (load === null || typeof load === 'string') {
+      // Without the counters we cannot know it is idle: leave it unless forced.
+      return [{ runtime: 'vllm', name: served.id, busy: true, busyReason: `in-flight requests unknown (${load ?? 'no vllm:num_requests_* series'})`, ref: { running: 0, waiting: 0 } }]
+    }
+    const busy = load.running + load.waiting > 0
+    const model: LoadedModel = { runtime: 'vllm', name: served.id, busy, ref: load }
+    if (busy) model.busyReason = `${plural(load.running, 'request')} running, ${load.waiting} waiting`
+    return [model]
+  }
+
+  /** False when the server has no /is_sleeping (dev mode off): then it is awake by definition. */
+  async function isSleeping (): Promise<boolean> {
+    const res = await runtimeRequest(joinUrl(url, '/is_sleeping'), { timeoutMs })
+    if (res.status !== 200) return false
+    return (res.json as { is_sleeping?: unknown } | undefined)?.is_sleeping === true
+  }
+
+  async function readLoad (): Promise<VllmRef | string | null> {
+    const metricsUrl = joinUrl(url, '/metrics')
+    let text: string
+    try {
+      const res = await runtimeRequest(metricsUrl, { timeoutMs })
+      if (res.status !== 200) return `GET ${metricsUrl} answered HTTP ${res.status}`
+      text = res.text
+    } catch (err) {
+      return (err as Error).message
+    }
+    let running: number | null = null
+    let waiting: number | null = null
+    for (const s of parsePrometheusText(text)) {
+      if (s.name === 'vllm:num_requests_running') running = (running ?? 0) + s.value
+      else if (s.name === 'vllm:num_requests_waiting') waiting = (waiting ?? 0) + s.value
+    }
+    if (running === null || waiting === null) return null
+    return { running, waiting }
+  }
+
+  async function unload (model: LoadedModel, { force }: { force: boolean }): Promise<string> {
+    const mode = force ? 'abort' : 'wait'
+    const sleepUrl = joinUrl(url, `/sleep?level=1&mode=${mode}`)
+    const res = await runtimeRequest(sleepUrl, { method: 'POST', timeoutMs: sleepTimeoutMs })
+    if (res.status === 404) {
+      throw new Error(`vllm ${model.name}: ${url} has no /sleep endpoint; start vLLM with --enable-sleep-mode and VLLM_SERVER_DEV_MODE=1 so purge can release its memory, or stop that server`)
+    }
+    if (res.status !== 200) {
+      throw new Error(`vllm ${model.name}: POST ${sleepUrl} answered HTTP ${res.status}: ${bodySnippet(res.text)}`)
+    }
+    const ref = model.ref as VllmRef | undefined
+    const aborted = force && ref !== undefined && ref.running + ref.waiting > 0
+      ? `, aborted ${ref.running} running + ${ref.waiting} waiting requests`
+      : ''
+    return `slept vllm model ${model.name} (level 1${aborted})`
+  }
+
+  return { name: 'vllm', kind: 'runtime', target: url, list, unload }
+}
+
+function plural (n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`
+}
