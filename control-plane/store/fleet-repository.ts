@@ -1,3 +1,159 @@
-/** Fleet storage, async so SQLite and PostgreSQL serve the same interface. (Filled in by its owner.) */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface FleetRepository {}
+/**
+ * Fleet storage (seed 003 "GPU Management"): clusters, nodes, GPUs with their live readings,
+ * and durable node lifecycle events. Async so SQLite and PostgreSQL serve the same
+ * interface. Times are UTC epoch milliseconds; the HTTP edge renders them as ISO 8601.
+ * Business rules (the active/idle threshold, write throttling) live in control-plane/fleet;
+ * the repository stores what it is given.
+ */
+
+export type ClusterStatus = 'active'
+export type NodeStatus = 'online' | 'offline'
+export type GpuStatus = 'idle' | 'active'
+export type NodeEventKind = 'registered' | 'online' | 'offline'
+
+export interface Cluster {
+  id: number
+  name: string
+  region: string | null
+  status: ClusterStatus
+  createdAt: number
+}
+
+export interface ClusterSummary extends Cluster {
+  nodeCount: number
+  gpuCount: number
+}
+
+export interface FleetNode {
+  id: number
+  clusterId: number
+  hostname: string
+  ipAddress: string | null
+  totalGpus: number | null
+  cpuCores: number | null
+  ramGb: number | null
+  agentUrl: string | null
+  status: NodeStatus
+  lastSeenAt: number | null
+  registeredAt: number
+}
+
+/** The live readings of one GPU (seed 003 metrics fields). null = not reported. */
+export interface GpuReadings {
+  utilizationPct: number | null
+  memoryUsedMb: number | null
+  memoryTotalMb: number | null
+  temperatureC: number | null
+  powerDrawW: number | null
+}
+
+export interface Gpu extends GpuReadings {
+  id: number
+  nodeId: number
+  /** Always set: a GPU registered without one gets the node's lowest free index. */
+  gpuIndex: number
+  uuid: string | null
+  model: string | null
+  vramMb: number | null
+  status: GpuStatus
+  /** Time of the readings (null until the first one). */
+  updatedAt: number | null
+  createdAt: number
+}
+
+export interface NodeEvent {
+  id: number
+  nodeId: number
+  hostname: string
+  kind: NodeEventKind
+  at: number
+  detail: Record<string, unknown> | null
+}
+
+/** Fields left undefined keep their stored value on an update. */
+export interface NodeUpsert {
+  clusterId: number
+  hostname: string
+  ipAddress?: string | undefined
+  totalGpus?: number | undefined
+  cpuCores?: number | undefined
+  ramGb?: number | undefined
+  agentUrl?: string | undefined
+}
+
+export interface NodeUpsertResult {
+  node: FleetNode
+  created: boolean
+  /** It was offline and this call brought it back (an 'online' event was written). */
+  cameOnline: boolean
+}
+
+export interface GpuUpsert {
+  gpuIndex?: number | undefined
+  uuid?: string | undefined
+  model?: string | undefined
+  vramMb?: number | undefined
+}
+
+/** Full readings for one GPU (merged by the caller); applied only if `at` is not older than the stored ones. */
+export interface GpuReadingUpdate extends GpuReadings {
+  gpuId: number
+  status: GpuStatus
+  at: number
+}
+
+export interface ActivityInput {
+  /** Nodes heard from: marked online with last_seen_at = at (an 'online' event if they were offline). */
+  seen: Array<{ nodeId: number, at: number, via: string }>
+  readings: GpuReadingUpdate[]
+}
+
+export interface NodeEventQuery {
+  /** Inclusive lower bound on `at`. */
+  since?: number | undefined
+  /** Exclusive upper bound on `at`. */
+  until?: number | undefined
+  nodeId?: number | undefined
+  limit?: number | undefined
+}
+
+export interface GpuQuery {
+  nodeId?: number | undefined
+  clusterId?: number | undefined
+  ids?: readonly number[] | undefined
+}
+
+export interface FleetRepository {
+  /** null when the name is taken (names are unique). */
+  createCluster: (input: { name: string, region: string | null }, at: number) => Promise<Cluster | null>
+  /** Find by name or create; a found cluster without a region takes `region`. */
+  ensureCluster: (name: string, region: string | null, at: number) => Promise<Cluster>
+  /** Undo a just-created cluster (only while it has no nodes); true if deleted. */
+  deleteEmptyCluster: (id: number) => Promise<boolean>
+  getCluster: (id: number) => Promise<Cluster | null>
+  listClusters: () => Promise<ClusterSummary[]>
+
+  /**
+   * Register or heartbeat by hostname (unique fleet-wide): creates the node (a 'registered'
+   * event) or updates it, moving it to `clusterId`; either way it is online, seen at `at`.
+   */
+  upsertNode: (input: NodeUpsert, at: number) => Promise<NodeUpsertResult>
+  getNode: (id: number) => Promise<FleetNode | null>
+  getNodeByHostname: (hostname: string) => Promise<FleetNode | null>
+  listNodes: (filter?: { clusterId?: number | undefined }) => Promise<FleetNode[]>
+
+  /**
+   * Idempotent per gpu_index (then uuid) within the node; returns only the records this call
+   * created, as they stand after the whole call. See the implementation for the matching rules.
+   */
+  registerGpus: (nodeId: number, gpus: readonly GpuUpsert[], at: number) => Promise<Gpu[]>
+  /** Ordered by node id, then gpu_index. */
+  listGpus: (filter?: GpuQuery) => Promise<Gpu[]>
+
+  /** One transaction: marks nodes seen and applies readings. Returns the ids of nodes that came back online. */
+  recordActivity: (input: ActivityInput) => Promise<{ cameOnline: number[] }>
+  /** Online nodes last seen before `cutoff` go offline, each with one 'offline' event at `at`. */
+  markStaleNodesOffline: (cutoff: number, at: number) => Promise<FleetNode[]>
+  /** Oldest first (by at, then id). */
+  listNodeEvents: (query?: NodeEventQuery) => Promise<NodeEvent[]>
+}

@@ -1,3 +1,147 @@
-/** Telemetry storage, async so SQLite and PostgreSQL serve the same interface. (Filled in by its owner.) */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface TelemetryRepository {}
+/**
+ * GPU telemetry storage (seed 000), async so SQLite and PostgreSQL serve the same interface.
+ * Times are UTC epoch milliseconds; the HTTP layer renders ISO 8601.
+ *
+ * Three kinds of data, each with its own retention:
+ * - raw samples, one per (node, gpu_id, recorded_at), kept 7 days (seed 000);
+ * - the latest sample per GPU, upserted only when newer (a late replay never regresses it);
+ * - rollups per scope (node, cluster, whole fleet) and UTC-aligned span (1, 5, 60 minutes),
+ *   maintained in the same transaction as the raw rows, kept ≥ 90 days.
+ */
+
+/** One GPU reading as stored. Nullable readings are null when the GPU did not report them. */
+export interface GpuSample {
+  gpuId: number
+  recordedAt: number
+  name: string
+  uuid: string | null
+  pciBusId: string | null
+  powerDrawW: number | null
+  tempC: number | null
+  memoryUsedMb: number | null
+  memoryTotalMb: number | null
+  utilizationPct: number | null
+  powerDrawAvgW: number | null
+  powerLimitW: number | null
+  memoryTempC: number | null
+  memoryReservedMb: number | null
+  memoryUtilizationPct: number | null
+  smClockMhz: number | null
+  memClockMhz: number | null
+  eccErrorsCorrected: number | null
+  eccErrorsUncorrected: number | null
+}
+
+export interface StoredGpuSample extends GpuSample {
+  id: number
+}
+
+/** One request's worth of samples from one node (the unit the group commit acknowledges). */
+export interface SampleBatch {
+  nodeId: number
+  /** Null for a node outside any cluster: it rolls up to its node and the fleet only. */
+  clusterId: number | null
+  hostname: string | null
+  samples: GpuSample[]
+}
+
+export interface SampleBatchResult {
+  /** Rows newly stored. */
+  inserted: number
+  /** Rows already stored for (node, gpu_id, recorded_at), or repeated within the batch: ignored. */
+  duplicates: number
+  /** The newest newly stored sample per GPU, ordered by gpuId (empty when nothing was new). */
+  newest: StoredGpuSample[]
+}
+
+export interface LatestGpuSample extends StoredGpuSample {
+  nodeId: number
+  clusterId: number | null
+  hostname: string | null
+}
+
+export interface LatestFilter {
+  nodeId?: number
+  clusterId?: number
+  hostname?: string
+}
+
+export type TelemetryScope =
+  | { kind: 'fleet' }
+  | { kind: 'cluster', clusterId: number }
+  | { kind: 'node', nodeId: number }
+
+/**
+ * Group rollup minutes in [fromMs, toMs) into wall-clock buckets of `bucketMinutes` that start
+ * at local midnight under a fixed UTC offset (the caller splits a time-zone range at its
+ * offset changes). fromMs and toMs are whole minutes.
+ */
+export interface PowerBucketQuery {
+  scope: TelemetryScope
+  fromMs: number
+  toMs: number
+  offsetMinutes: number
+  bucketMinutes: number
+}
+
+export interface PowerBucket {
+  /** Bucket start as local wall time expressed in ms since the epoch (i.e. UTC fields = local fields). */
+  wallMs: number
+  /** MAX over the bucket of the per-second sum of power_draw_w over every GPU in scope. */
+  powerDrawW: number
+}
+
+/** One minute of one scope, for dashboards (avg/max utilization, avg temperature, ...). */
+export interface MinuteRollup {
+  minuteAt: number
+  /** Max per-second sum of power_draw_w in scope; null when no sample reported power. */
+  powerMaxW: number | null
+  /** Mean of the individual power readings (per GPU sample). */
+  powerAvgW: number | null
+  utilizationAvgPct: number | null
+  utilizationMaxPct: number | null
+  tempAvgC: number | null
+  samples: number
+}
+
+export interface PruneRequest {
+  /** Raw samples (and per-second sums) recorded before this are deleted. */
+  rawBefore: number
+  /** Rollups starting before this are deleted. */
+  rollupBefore: number
+  /** At most this many rows deleted per table per call, so a write never stalls behind it. */
+  limit: number
+}
+
+export interface PruneResult {
+  deleted: number
+  /** True when a table hit the limit: call again (soon) to finish. */
+  more: boolean
+}
+
+export interface TelemetryRepository {
+  /**
+   * Stores every batch in ONE transaction (the group commit): resolves after it commits,
+   * rejects (nothing stored) if it fails. Idempotent per (node, gpu_id, recorded_at).
+   * Updates the latest table and the rollups of the node, its cluster and the fleet.
+   */
+  insertSamples: (batches: readonly SampleBatch[]) => Promise<SampleBatchResult[]>
+  /** Latest sample per GPU, ordered by node id then gpu_id. */
+  latest: (filter?: LatestFilter) => Promise<LatestGpuSample[]>
+  /** Power-history buckets, ordered by wallMs; buckets without a power reading are absent. */
+  powerBuckets: (query: PowerBucketQuery) => Promise<PowerBucket[]>
+  /** Minute rollups of one scope in [fromMs, toMs), ordered by minute. */
+  minuteRollups: (scope: TelemetryScope, fromMs: number, toMs: number) => Promise<MinuteRollup[]>
+  /** One bounded retention step. */
+  prune: (request: PruneRequest) => Promise<PruneResult>
+  /** Raw samples stored (optionally for one node and/or recorded in [fromMs, toMs)). */
+  countSamples: (filter?: { nodeId?: number, fromMs?: number, toMs?: number }) => Promise<number>
+  /**
+   * Recomputes every rollup for the minutes in [fromMs, toMs) from the raw samples (repair,
+   * backfill, bulk loads). Minutes whose raw samples were pruned are left as they are.
+   */
+  rebuildRollups: (fromMs: number, toMs: number) => Promise<void>
+}
+
+/** Rollups are kept at these spans (minutes), each aligned to UTC; queries use the coarsest that fits. */
+export const ROLLUP_SPANS_MINUTES = [1, 5, 60] as const

@@ -1,0 +1,260 @@
+import type { Store } from '../store/store.ts'
+import type { Cluster, Gpu, GpuReadingUpdate, NodeUpsertResult } from '../store/fleet-repository.ts'
+import type { IngestNode } from '../../shared/wire/gpu-stats.ts'
+import type { NodeRegistration, GpuRegistration } from '../../shared/wire/registration.ts'
+import { HttpError } from '../../shared/http-error.ts'
+import type { FleetLogger } from './fleet-logger.ts'
+import { gpuStatusFor } from './gpu-status-for.ts'
+import { mergeReadings } from './merge-readings.ts'
+import type { MetricRow } from './parse-metric-rows.ts'
+
+/** One GPU's readings as telemetry ingest has them (seed 000 row fields; gpu_id is the index). */
+export interface ActivityReading {
+  gpu_id: number
+  name?: string | null | undefined
+  uuid?: string | null | undefined
+  utilization_pct?: number | null | undefined
+  memory_used_mb?: number | null | undefined
+  memory_total_mb?: number | null | undefined
+  temp_c?: number | null | undefined
+  power_draw_w?: number | null | undefined
+}
+
+export interface FleetService {
+  registerNode: (body: NodeRegistration) => Promise<NodeUpsertResult & { cluster: Cluster }>
+  registerGpus: (body: GpuRegistration) => Promise<Gpu[]>
+  /** Seed 003 metrics rows (already range-checked); unknown gpu ids come back in `unknownIds`. */
+  recordMetrics: (rows: ReadonlyArray<MetricRow>) => Promise<{ updated: Array<Gpu & { clusterId: number }>, unknownIds: number[] }>
+  /** Telemetry ingest: who is pushing. Creates the node (and its cluster) on first sight. */
+  resolveIngestNode: (node?: IngestNode) => Promise<{ nodeId: number, clusterId: number }>
+  /**
+   * Telemetry ingest, 1 Hz per node: the node is seen now, and `readings` (taken at `at`;
+   * for a batch pass the newest tick's rows) become the GPUs' live readings.
+   */
+  recordActivity: (nodeId: number, readings: readonly ActivityReading[], at: number) => Promise<void>
+}
+
+export interface FleetServiceDeps {
+  store: Store
+  now: () => number
+  log?: FleetLogger | undefined
+  /**
+   * Ingest hot path: a node's last_seen_at and an unchanged GPU reading are rewritten at most
+   * this often. Far below the 90 s offline threshold and the 30 s staleness the router uses.
+   */
+  rewriteAfterMs?: number | undefined
+}
+
+/** Seed 000's single-host reporter sends no `node`: it becomes this node in this cluster. */
+export const DEFAULT_NODE = 'default'
+export const DEFAULT_CLUSTER = 'default'
+
+interface GpuState { gpu: Gpu, writtenAt: number }
+
+// An empty uuid or name (the agent sends '' when the driver said N/A) is no identity at all.
+const present = (s: string | null | undefined): string | undefined => (s == null || s === '' ? undefined : s)
+
+const withUpdate = (gpu: Gpu, u: GpuReadingUpdate): Gpu => ({
+  ...gpu,
+  utilizationPct: u.utilizationPct,
+  memoryUsedMb: u.memoryUsedMb,
+  memoryTotalMb: u.memoryTotalMb,
+  temperatureC: u.temperatureC,
+  powerDrawW: u.powerDrawW,
+  status: u.status,
+  updatedAt: u.at,
+})
+
+interface NodeState { id: number, clusterId: number, hostname: string, seenWrittenAt: number, gpus: Map<number, GpuState> | null }
+
+export function createFleetService ({ store, now, log, rewriteAfterMs = 5000 }: FleetServiceDeps): FleetService {
+  const fleet = store.fleet
+  // Per-process caches: identity never changes once made, and write times only skip writes,
+  // so another replica writing the same rows at worst costs an extra write, never a wrong one.
+  const byId = new Map<number, NodeState>()
+  const byHostname = new Map<string, number>()
+
+  const remember = (n: { id: number, clusterId: number, hostname: string }, seenWrittenAt: number | null): NodeState => {
+    let st = byId.get(n.id)
+    if (st === undefined) {
+      st = { id: n.id, clusterId: n.clusterId, hostname: n.hostname, seenWrittenAt: -Infinity, gpus: null }
+      byId.set(n.id, st)
+    }
+    st.clusterId = n.clusterId
+    if (seenWrittenAt !== null) st.seenWrittenAt = seenWrittenAt
+    byHostname.set(n.hostname, n.id)
+    return st
+  }
+
+  const nodeState = async (nodeId: number): Promise<NodeState | null> => {
+    const cached = byId.get(nodeId)
+    if (cached !== undefined) return cached
+    const node = await fleet.getNode(nodeId)
+    return node === null ? null : remember(node, null)
+  }
+
+  const gpuStates = async (st: NodeState): Promise<Map<number, GpuState>> => {
+    const old = st.gpus
+    const fresh = new Map<number, GpuState>()
+    for (const gpu of await fleet.listGpus({ nodeId: st.id })) {
+      fresh.set(gpu.gpuIndex, { gpu, writtenAt: old?.get(gpu.gpuIndex)?.writtenAt ?? -Infinity })
+    }
+    st.gpus = fresh
+    return fresh
+  }
+
+  return {
+    async registerNode (body) {
+      const t = now()
+      let cluster: Cluster | null
+      if (body.cluster_id !== undefined) {
+        // cluster_id wins when both are sent: it is the seed's field.
+        cluster = await fleet.getCluster(body.cluster_id)
+        if (cluster === null) throw new HttpError(404, 'CLUSTER_NOT_FOUND', `no cluster with id ${body.cluster_id}`)
+      } else {
+        cluster = await fleet.ensureCluster(body.cluster_name as string, body.region ?? null, t)
+      }
+      const result = await fleet.upsertNode({
+        clusterId: cluster.id,
+        hostname: body.hostname,
+        ipAddress: body.ip_address,
+        totalGpus: body.total_gpus,
+        cpuCores: body.cpu_cores,
+        ramGb: body.ram_gb,
+        agentUrl: body.agent_url,
+      }, t)
+      remember(result.node, t)
+      if (result.created) log?.info({ nodeId: result.node.id, hostname: result.node.hostname, clusterId: cluster.id }, 'node registered')
+      if (result.cameOnline) log?.info({ nodeId: result.node.id, hostname: result.node.hostname }, 'node back online')
+      return { ...result, cluster }
+    },
+
+    async registerGpus (body) {
+      const st = await nodeState(body.node_id)
+      if (st === null) throw new HttpError(404, 'NODE_NOT_FOUND', `no node with id ${body.node_id}`)
+      const created = await fleet.registerGpus(st.id, body.gpus.map(g => ({
+        gpuIndex: g.gpu_index, uuid: present(g.uuid), model: g.model, vramMb: g.vram_mb,
+      })), now())
+      st.gpus = null
+      return created
+    },
+
+    async recordMetrics (rows) {
+      const t = now()
+      const ids = [...new Set(rows.map(r => r.gpu_id))]
+      const current = new Map((await fleet.listGpus({ ids })).map(g => [g.id, g]))
+      const updates = new Map<number, GpuReadingUpdate>()
+      const unknownIds: number[] = []
+      for (const row of rows) {
+        const gpu = current.get(row.gpu_id)
+        if (gpu === undefined) {
+          unknownIds.push(row.gpu_id)
+          continue
+        }
+        // Rows for the same GPU apply in order, so the last one wins field by field.
+        const merged = mergeReadings(updates.get(gpu.id) ?? gpu, {
+          utilizationPct: row.utilization_pct,
+          memoryUsedMb: row.memory_used_mb,
+          memoryTotalMb: row.memory_total_mb,
+          temperatureC: row.temperature_c,
+          powerDrawW: row.power_draw_w,
+        })
+        updates.set(gpu.id, { ...merged, gpuId: gpu.id, status: gpuStatusFor(merged.utilizationPct), at: t })
+      }
+      const nodeIds = [...new Set([...updates.keys()].map(id => (current.get(id) as Gpu).nodeId))]
+      await fleet.recordActivity({ seen: nodeIds.map(nodeId => ({ nodeId, at: t, via: 'metrics' })), readings: [...updates.values()] })
+      const clusterOf = new Map<number, number>()
+      for (const nodeId of nodeIds) {
+        const st = await nodeState(nodeId)
+        if (st === null) continue
+        st.seenWrittenAt = t
+        st.gpus = null // this path bypassed the cache; reload it on the next sample
+        clusterOf.set(nodeId, st.clusterId)
+      }
+      const updated = [...updates.values()].map(u => {
+        const gpu = current.get(u.gpuId) as Gpu
+        return { ...withUpdate(gpu, u), clusterId: clusterOf.get(gpu.nodeId) ?? 0 }
+      })
+      return { updated, unknownIds }
+    },
+
+    async resolveIngestNode (node) {
+      const hostname = node?.hostname ?? DEFAULT_NODE
+      if (node?.node_id !== undefined) {
+        // An id whose record has another hostname is a cloned agent state file: trust the hostname.
+        const st = await nodeState(node.node_id)
+        if (st !== null && st.hostname === hostname) return { nodeId: st.id, clusterId: st.clusterId }
+      }
+      const cachedId = byHostname.get(hostname)
+      const cached = cachedId === undefined ? undefined : byId.get(cachedId)
+      if (cached !== undefined) return { nodeId: cached.id, clusterId: cached.clusterId }
+      const found = await fleet.getNodeByHostname(hostname)
+      if (found !== null) {
+        const st = remember(found, null)
+        return { nodeId: st.id, clusterId: st.clusterId }
+      }
+      const t = now()
+      const cluster = await fleet.ensureCluster(node?.cluster ?? DEFAULT_CLUSTER, node?.region ?? null, t)
+      const { node: created } = await fleet.upsertNode({ clusterId: cluster.id, hostname }, t)
+      log?.info({ nodeId: created.id, hostname, clusterId: created.clusterId }, 'node registered by its first telemetry push')
+      const st = remember(created, t)
+      return { nodeId: st.id, clusterId: st.clusterId }
+    },
+
+    async recordActivity (nodeId, readings, at) {
+      const t = now()
+      // An agent clock ahead of ours must not make samples look fresher than they can be.
+      const sampleAt = Math.min(at, t)
+      const st = await nodeState(nodeId)
+      if (st === null) throw new HttpError(404, 'NODE_NOT_FOUND', `no node with id ${nodeId}`)
+      let gpus = st.gpus ?? await gpuStates(st)
+      const latest = new Map<number, ActivityReading>()
+      for (const r of readings) latest.set(r.gpu_id, r)
+
+      const toRegister = [...latest.values()].filter(r => {
+        const known = gpus.get(r.gpu_id)?.gpu
+        if (known === undefined) return true
+        const uuid = present(r.uuid)
+        return (uuid !== undefined && uuid !== known.uuid) || (present(r.name) !== undefined && known.model === null)
+      })
+      if (toRegister.length > 0) {
+        await fleet.registerGpus(nodeId, toRegister.map(r => ({ gpuIndex: r.gpu_id, uuid: present(r.uuid), model: present(r.name) })), t)
+        gpus = await gpuStates(st)
+      }
+
+      const updates: Array<{ state: GpuState, update: GpuReadingUpdate }> = []
+      for (const r of latest.values()) {
+        const state = gpus.get(r.gpu_id)
+        if (state === undefined) continue
+        const cur = state.gpu
+        if (cur.updatedAt !== null && sampleAt < cur.updatedAt) continue
+        const merged = mergeReadings(cur, {
+          utilizationPct: r.utilization_pct,
+          memoryUsedMb: r.memory_used_mb,
+          memoryTotalMb: r.memory_total_mb,
+          temperatureC: r.temp_c,
+          powerDrawW: r.power_draw_w,
+        })
+        const status = gpuStatusFor(merged.utilizationPct)
+        // Status and memory are what the scheduler and the router act on: write them at once;
+        // the rest (utilization, temperature, power) may lag by rewriteAfterMs.
+        const due = cur.updatedAt === null || t - state.writtenAt >= rewriteAfterMs ||
+          status !== cur.status || merged.memoryUsedMb !== cur.memoryUsedMb || merged.memoryTotalMb !== cur.memoryTotalMb
+        if (due) updates.push({ state, update: { ...merged, gpuId: cur.id, status, at: sampleAt } })
+      }
+      const seenDue = t - st.seenWrittenAt >= rewriteAfterMs
+      if (!seenDue && updates.length === 0) return
+
+      const { cameOnline } = await fleet.recordActivity({
+        seen: seenDue ? [{ nodeId, at: t, via: 'sample' }] : [],
+        readings: updates.map(u => u.update),
+      })
+      if (seenDue) st.seenWrittenAt = t
+      for (const { state, update } of updates) {
+        state.gpu = withUpdate(state.gpu, update)
+        state.writtenAt = t
+      }
+      if (cameOnline.includes(nodeId)) log?.info({ nodeId, hostname: st.hostname }, 'node back online')
+    },
+  }
+}

@@ -1,0 +1,96 @@
+import type { Store } from '../store/store.ts'
+import type { FleetNode } from '../store/fleet-repository.ts'
+import type { FleetLogger } from './fleet-logger.ts'
+
+/** The timer functions the loop uses, passed in so tests fire ticks by hand instead of sleeping. */
+export interface LoopTimers {
+  setTimeout: (fn: () => void, ms: number) => unknown
+  clearTimeout: (handle: unknown) => void
+}
+
+export const realLoopTimers: LoopTimers = {
+  setTimeout: (fn, ms) => {
+    const handle = setTimeout(fn, ms)
+    // The HTTP server keeps the process alive; a pending liveness tick must not.
+    handle.unref()
+    return handle
+  },
+  clearTimeout: handle => { clearTimeout(handle as NodeJS.Timeout) },
+}
+
+export interface LivenessLoopOptions {
+  store: Store
+  now: () => number
+  timers?: LoopTimers | undefined
+  log?: FleetLogger | undefined
+  /** Silence (no heartbeat, no sample) after which a node is offline. */
+  offlineAfterMs?: number | undefined
+  everyMs?: number | undefined
+}
+
+export interface LivenessLoop {
+  start: () => void
+  /** Cancels the next tick and waits for a running one. */
+  stop: () => Promise<void>
+  /** One pass, also what the timer runs: marks silent nodes offline and returns them. */
+  tick: () => Promise<FleetNode[]>
+}
+
+/**
+ * Node liveness: every `everyMs` (aligned to wall-clock slots; a slow pass skips the slots
+ * it overran instead of running back to back), online nodes silent for more than
+ * `offlineAfterMs` go offline with one durable event each. Coming back online is recorded
+ * by whatever hears from the node next (registration heartbeat or a telemetry sample).
+ * Runs on one replica only (the leader).
+ */
+export function createLivenessLoop (opts: LivenessLoopOptions): LivenessLoop {
+  const { store, now, log, timers = realLoopTimers, offlineAfterMs = 90_000, everyMs = 15_000 } = opts
+  if (!Number.isFinite(offlineAfterMs) || offlineAfterMs <= 0) throw new TypeError(`createLivenessLoop: offlineAfterMs must be > 0, got ${offlineAfterMs}`)
+  if (!Number.isFinite(everyMs) || everyMs <= 0) throw new TypeError(`createLivenessLoop: everyMs must be > 0, got ${everyMs}`)
+
+  let running = false
+  let handle: unknown = null
+  let inFlight: Promise<unknown> | null = null
+
+  const tick = async (): Promise<FleetNode[]> => {
+    const t = now()
+    const gone = await store.fleet.markStaleNodesOffline(t - offlineAfterMs, t)
+    for (const n of gone) {
+      log?.warn({ nodeId: n.id, hostname: n.hostname, lastSeenAt: n.lastSeenAt, silentMs: t - (n.lastSeenAt ?? n.registeredAt) }, 'node offline')
+    }
+    return gone
+  }
+
+  const schedule = (): void => {
+    const t = now()
+    handle = timers.setTimeout(run, everyMs - (((t % everyMs) + everyMs) % everyMs))
+  }
+
+  const run = (): void => {
+    handle = null
+    if (!running) return
+    const pass = tick().catch((err: unknown) => {
+      // A failed pass (store busy, connection lost) is retried on the next slot, never fatal.
+      log?.warn({ err: String(err) }, 'liveness pass failed')
+    }).finally(() => {
+      inFlight = null
+      if (running) schedule()
+    })
+    inFlight = pass
+  }
+
+  return {
+    start () {
+      if (running) return
+      running = true
+      schedule()
+    },
+    async stop () {
+      running = false
+      if (handle !== null) timers.clearTimeout(handle)
+      handle = null
+      if (inFlight !== null) await inFlight
+    },
+    tick,
+  }
+}

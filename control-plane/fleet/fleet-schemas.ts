@@ -1,0 +1,90 @@
+import { z } from '@hono/zod-openapi'
+import { ErrorBodySchema } from '../http/error-responses.ts'
+
+/** Response and parameter schemas of the fleet routes (they also document /openapi.json). */
+
+/** The one error shape, with a description naming this route's codes. */
+export const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ErrorBodySchema } } })
+
+export const idParamSchema = z.object({
+  // Digits only (no "1e3", no "0x1"); 15 digits keeps it a safe integer.
+  id: z.string().regex(/^[0-9]{1,15}$/, 'must be a positive integer id').openapi({ param: { name: 'id', in: 'path' }, example: '1' }),
+})
+
+export const createClusterBodySchema = z.object({
+  name: z.string().min(1).max(128).openapi({ description: 'Human-readable cluster name (unique)', example: 'us-east-prod' }),
+  region: z.string().min(1).max(64).optional().openapi({ description: 'AWS-style region code', example: 'us-east-1' }),
+})
+
+export const clusterSchema = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  region: z.string().nullable(),
+  status: z.enum(['active']),
+  created_at: z.string(),
+})
+
+export const clusterSummarySchema = clusterSchema.extend({
+  node_count: z.number().int(),
+  gpu_count: z.number().int(),
+  active_jobs: z.number().int(),
+  queued_jobs: z.number().int(),
+}).openapi('ClusterSummary')
+
+export const clusterCreatedSchema = clusterSummarySchema.extend({
+  api_key: z.string().openapi({ description: 'Ingest-scoped key for this cluster\'s agents; shown once' }),
+  api_key_prefix: z.string(),
+}).openapi('ClusterCreated')
+
+export const gpuSchema = z.object({
+  id: z.number().int(),
+  node_id: z.number().int(),
+  gpu_index: z.number().int(),
+  uuid: z.string().nullable(),
+  model: z.string().nullable(),
+  vram_mb: z.number().nullable(),
+  status: z.enum(['idle', 'active']),
+  utilization_pct: z.number().nullable(),
+  memory_used_mb: z.number().nullable(),
+  memory_total_mb: z.number().nullable(),
+  temperature_c: z.number().nullable(),
+  power_draw_w: z.number().nullable(),
+  updated_at: z.string().nullable(),
+  created_at: z.string(),
+}).openapi('Gpu')
+
+export const nodeSchema = z.object({
+  id: z.number().int(),
+  cluster_id: z.number().int(),
+  hostname: z.string(),
+  ip_address: z.string().nullable(),
+  total_gpus: z.number().int().nullable(),
+  cpu_cores: z.number().int().nullable(),
+  ram_gb: z.number().int().nullable(),
+  agent_url: z.string().nullable(),
+  status: z.enum(['online', 'offline']),
+  last_seen_at: z.string().nullable(),
+  registered_at: z.string(),
+}).openapi('Node')
+
+export const clusterDetailSchema = clusterSummarySchema.extend({
+  nodes: z.array(nodeSchema.extend({ gpus: z.array(gpuSchema) })),
+  recent_jobs: z.array(z.unknown()),
+}).openapi('ClusterDetail')
+
+export const registeredNodeSchema = nodeSchema.extend({
+  cluster_name: z.string(),
+  created: z.boolean().openapi({ description: 'true when this call created the node' }),
+}).openapi('RegisteredNode')
+
+export const metricsBodySchema = z.object({
+  metrics: z.array(z.unknown()).max(10000).openapi({
+    description: 'Rows of MetricRow. Each row is checked on its own: a malformed or out-of-range row is skipped and listed in `skipped` (seed 000 fail-soft).',
+  }),
+})
+
+export const metricsResultSchema = z.object({
+  ok: z.literal(true),
+  updated: z.number().int(),
+  skipped: z.array(z.object({ index: z.number().int(), gpu_id: z.number().int().nullable(), reason: z.string() })),
+}).openapi('MetricsResult')

@@ -1,0 +1,44 @@
+import type { Cluster, FleetNode, Gpu } from '../store/fleet-repository.ts'
+
+/** Store records → seed 003's snake_case JSON; epoch ms become ISO 8601 here, at the edge. */
+
+export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
+
+export function clusterJson (c: Cluster) {
+  return { id: c.id, name: c.name, region: c.region, status: c.status, created_at: iso(c.createdAt) as string }
+}
+
+export function nodeJson (n: FleetNode) {
+  return {
+    id: n.id,
+    cluster_id: n.clusterId,
+    hostname: n.hostname,
+    ip_address: n.ipAddress,
+    total_gpus: n.totalGpus,
+    cpu_cores: n.cpuCores,
+    ram_gb: n.ramGb,
+    agent_url: n.agentUrl,
+    status: n.status,
+    last_seen_at: iso(n.lastSeenAt),
+    registered_at: iso(n.registeredAt) as string,
+  }
+}
+
+export function gpuJson (g: Gpu) {
+  return {
+    id: g.id,
+    node_id: g.nodeId,
+    gpu_index: g.gpuIndex,
+    uuid: g.uuid,
+    model: g.model,
+    vram_mb: g.vramMb,
+    status: g.status,
+    utilization_pct: g.utilizationPct,
+    memory_used_mb: g.memoryUsedMb,
+    memory_total_mb: g.memoryTotalMb,
+    temperature_c: g.temperatureC,
+    power_draw_w: g.powerDrawW,
+    updated_at: iso(g.updatedAt),
+    created_at: iso(g.createdAt) as string,
+  }
+}

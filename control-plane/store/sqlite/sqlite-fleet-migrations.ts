@@ -1,0 +1,62 @@
+import type { Migration } from './apply-migrations.ts'
+
+/**
+ * Fleet tables (domain 'fleet'). Readings are REAL because seed 003 sends fractional
+ * utilization and temperatures; times are epoch ms. GPUs are unique per (node, gpu_index):
+ * that index is the key the agent's telemetry uses (seed 000's gpu_id).
+ */
+export const FLEET_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'clusters, nodes, gpus, node events',
+    sql: `
+      CREATE TABLE clusters (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        region TEXT,
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active')),
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE nodes (
+        id INTEGER PRIMARY KEY,
+        cluster_id INTEGER NOT NULL REFERENCES clusters(id),
+        hostname TEXT NOT NULL UNIQUE,
+        ip_address TEXT,
+        total_gpus INTEGER,
+        cpu_cores INTEGER,
+        ram_gb INTEGER,
+        agent_url TEXT,
+        status TEXT NOT NULL CHECK (status IN ('online', 'offline')),
+        last_seen_at INTEGER,
+        registered_at INTEGER NOT NULL
+      );
+      CREATE INDEX nodes_cluster ON nodes (cluster_id);
+      CREATE INDEX nodes_status_seen ON nodes (status, last_seen_at);
+      CREATE TABLE gpus (
+        id INTEGER PRIMARY KEY,
+        node_id INTEGER NOT NULL REFERENCES nodes(id),
+        gpu_index INTEGER NOT NULL,
+        uuid TEXT,
+        model TEXT,
+        vram_mb INTEGER,
+        status TEXT NOT NULL DEFAULT 'idle' CHECK (status IN ('idle', 'active')),
+        utilization_pct REAL,
+        memory_used_mb REAL,
+        memory_total_mb REAL,
+        temperature_c REAL,
+        power_draw_w REAL,
+        updated_at INTEGER,
+        created_at INTEGER NOT NULL,
+        UNIQUE (node_id, gpu_index)
+      );
+      CREATE TABLE node_events (
+        id INTEGER PRIMARY KEY,
+        node_id INTEGER NOT NULL REFERENCES nodes(id),
+        kind TEXT NOT NULL CHECK (kind IN ('registered', 'online', 'offline')),
+        at INTEGER NOT NULL,
+        detail TEXT
+      );
+      CREATE INDEX node_events_at ON node_events (at, id);
+    `,
+  },
+]

@@ -1,0 +1,54 @@
+import type { Cluster, FleetNode, Gpu, GpuStatus, NodeEvent, NodeEventKind, NodeStatus } from '../fleet-repository.ts'
+
+/** Row → record mappers for the SQLite fleet tables (columns as in sqlite-fleet-migrations.ts). */
+
+type Row = Record<string, unknown>
+
+const num = (v: unknown): number => Number(v)
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v))
+
+export function toCluster (r: Row): Cluster {
+  return { id: num(r.id), name: String(r.name), region: strOrNull(r.region), status: 'active', createdAt: num(r.created_at) }
+}
+
+export function toNode (r: Row): FleetNode {
+  return {
+    id: num(r.id),
+    clusterId: num(r.cluster_id),
+    hostname: String(r.hostname),
+    ipAddress: strOrNull(r.ip_address),
+    totalGpus: numOrNull(r.total_gpus),
+    cpuCores: numOrNull(r.cpu_cores),
+    ramGb: numOrNull(r.ram_gb),
+    agentUrl: strOrNull(r.agent_url),
+    status: r.status as NodeStatus,
+    lastSeenAt: numOrNull(r.last_seen_at),
+    registeredAt: num(r.registered_at),
+  }
+}
+
+export function toGpu (r: Row): Gpu {
+  return {
+    id: num(r.id),
+    nodeId: num(r.node_id),
+    gpuIndex: num(r.gpu_index),
+    uuid: strOrNull(r.uuid),
+    model: strOrNull(r.model),
+    vramMb: numOrNull(r.vram_mb),
+    status: r.status as GpuStatus,
+    utilizationPct: numOrNull(r.utilization_pct),
+    memoryUsedMb: numOrNull(r.memory_used_mb),
+    memoryTotalMb: numOrNull(r.memory_total_mb),
+    temperatureC: numOrNull(r.temperature_c),
+    powerDrawW: numOrNull(r.power_draw_w),
+    updatedAt: numOrNull(r.updated_at),
+    createdAt: num(r.created_at),
+  }
+}
+
+export function toNodeEvent (r: Row): NodeEvent {
+  let detail: Record<string, unknown> | null = null
+  if (typeof r.detail === 'string') detail = JSON.parse(r.detail) as Record<string, unknown>
+  return { id: num(r.id), nodeId: num(r.node_id), hostname: String(r.hostname), kind: r.kind as NodeEventKind, at: num(r.at), detail }
+}

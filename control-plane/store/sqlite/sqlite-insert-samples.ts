@@ -1,0 +1,191 @@
+import type { GpuSample, SampleBatch, SampleBatchResult, StoredGpuSample } from '../telemetry-repository.ts'
+import { ROLLUP_SPANS_MINUTES } from '../telemetry-repository.ts'
+import { addSampleToDelta, emptyDelta, mergeDelta, type SampleDelta } from '../sample-delta.ts'
+import { createRollupAccumulator, type RollupRow } from '../create-rollup-accumulator.ts'
+import type { SqliteDb } from './sqlite-db.ts'
+import { SCOPE_CLUSTER, SCOPE_FLEET, SCOPE_NODE } from './sqlite-telemetry-migrations.ts'
+
+const RAW_COLUMNS = [
+  'node_id', 'cluster_id', 'gpu_id', 'recorded_at', 'power_draw_w', 'temp_c', 'memory_used_mb',
+  'memory_total_mb', 'utilization_pct', 'power_draw_avg_w', 'power_limit_w', 'memory_temp_c',
+  'memory_reserved_mb', 'memory_utilization_pct', 'sm_clock_mhz', 'mem_clock_mhz',
+  'ecc_errors_corrected', 'ecc_errors_uncorrected',
+]
+const LATEST_COLUMNS = ['node_id', 'gpu_id', 'stat_id', 'recorded_at']
+const IDENTITY_COLUMNS = ['node_id', 'gpu_id', 'identity_at', 'cluster_id', 'hostname', 'name', 'uuid', 'pci_bus_id']
+const ROLLUP_COLUMNS = [
+  'scope_kind', 'scope_id', 'span_min', 'bucket_at', 'power_max_w', 'power_sum_w', 'power_n',
+  'util_sum', 'util_n', 'util_max', 'temp_sum', 'temp_n', 'samples',
+]
+// Multi-row statements: one native call per chunk instead of per row. Chunk sizes stay small
+// enough that the statement cache holds at most CHUNK variants of each.
+const CHUNK = 32
+
+const MAX_OR_EITHER = (c: string) => `${c} = COALESCE(MAX(${c}, excluded.${c}), ${c}, excluded.${c})`
+const ADD = (c: string) => `${c} = ${c} + excluded.${c}`
+
+/**
+ * The group-commit write: every batch in one IMMEDIATE transaction. Per batch: INSERT OR
+ * IGNORE the raw rows (idempotency), learn which were new from changes/lastInsertRowid,
+ * upsert the latest table where newer, and fold the new rows into the rollups of the node,
+ * its cluster and the fleet. A throw rolls everything back.
+ */
+export function createSqliteInsertSamples (db: SqliteDb) {
+  const values = (columns: string[], n: number) =>
+    Array.from({ length: n }, () => `(${columns.map(() => '?').join(', ')})`).join(', ')
+  // SQL text per chunk size, built once (db.stmt caches the prepared statement by text).
+  const bySize = (sql: (n: number) => string) => {
+    const texts: string[] = []
+    return (n: number) => db.stmt(texts[n] ??= sql(n))
+  }
+  const insertRaw = bySize(n =>
+    `INSERT OR IGNORE INTO gpu_stats (${RAW_COLUMNS.join(', ')}) VALUES ${values(RAW_COLUMNS, n)}`)
+  const upsertLatest = bySize(n =>
+    `INSERT INTO gpu_stats_latest (${LATEST_COLUMNS.join(', ')}) VALUES ${values(LATEST_COLUMNS, n)}
+     ON CONFLICT (node_id, gpu_id) DO UPDATE SET stat_id = excluded.stat_id, recorded_at = excluded.recorded_at
+     WHERE excluded.recorded_at > gpu_stats_latest.recorded_at`)
+  const upsertIdentity = () => db.stmt(
+    `INSERT INTO gpu_identity (${IDENTITY_COLUMNS.join(', ')}) VALUES (${IDENTITY_COLUMNS.map(() => '?').join(', ')})
+     ON CONFLICT (node_id, gpu_id) DO UPDATE SET
+       ${IDENTITY_COLUMNS.slice(2).map(c => `${c} = excluded.${c}`).join(', ')}
+     WHERE excluded.identity_at >= gpu_identity.identity_at`)
+  // What this process last wrote per GPU, so an unchanged identity costs no statement. Only
+  // updated after a commit: a rolled-back write must be retried by the next push.
+  const identityWritten = new Map<string, string>()
+  const upsertRollups = bySize(n =>
+    `INSERT INTO gpu_rollup (${ROLLUP_COLUMNS.join(', ')}) VALUES ${values(ROLLUP_COLUMNS, n)}
+     ON CONFLICT (scope_kind, scope_id, span_min, bucket_at) DO UPDATE SET
+       ${MAX_OR_EITHER('power_max_w')}, ${ADD('power_sum_w')}, ${ADD('power_n')}, ${ADD('util_sum')},
+       ${ADD('util_n')}, ${MAX_OR_EITHER('util_max')}, ${ADD('temp_sum')}, ${ADD('temp_n')}, ${ADD('samples')}`)
+  const idRange = () => db.stmt('SELECT id, gpu_id, recorded_at FROM gpu_stats WHERE id BETWEEN ? AND ?')
+  const nodeSecondSum = () => db.stmt(
+    'SELECT SUM(power_draw_w) AS s FROM gpu_stats WHERE node_id = ? AND recorded_at >= ? AND recorded_at < ?')
+  const addSecond = () => db.stmt(
+    `INSERT INTO gpu_power_second (scope_kind, scope_id, second_at, power_sum_w) VALUES (?, ?, ?, ?)
+     ON CONFLICT (scope_kind, scope_id, second_at) DO UPDATE SET power_sum_w = power_sum_w + excluded.power_sum_w
+     RETURNING power_sum_w`)
+
+  interface WideSecond { kind: number, id: number, secondAt: number, delta: SampleDelta }
+
+  function insertRawRows (batch: SampleBatch, rows: GpuSample[]): StoredGpuSample[] {
+    const stored: StoredGpuSample[] = []
+    for (let start = 0; start < rows.length; start += CHUNK) {
+      const chunk = rows.slice(start, start + CHUNK)
+      const params: Array<number | null> = []
+      for (const s of chunk) {
+        params.push(batch.nodeId, batch.clusterId, s.gpuId, s.recordedAt, s.powerDrawW, s.tempC, s.memoryUsedMb,
+          s.memoryTotalMb, s.utilizationPct, s.powerDrawAvgW, s.powerLimitW, s.memoryTempC, s.memoryReservedMb,
+          s.memoryUtilizationPct, s.smClockMhz, s.memClockMhz, s.eccErrorsCorrected, s.eccErrorsUncorrected)
+      }
+      const r = insertRaw(chunk.length).run(...params)
+      const changes = Number(r.changes)
+      const last = Number(r.lastInsertRowid)
+      if (changes === chunk.length) {
+        // One statement's new rowids are consecutive (each is max(rowid)+1), ending at `last`.
+        chunk.forEach((s, i) => stored.push({ ...s, id: last - chunk.length + 1 + i }))
+      } else if (changes > 0) {
+        const ids = new Map<string, number>()
+        for (const row of idRange().all(last - changes + 1, last) as Array<{ id: number, gpu_id: number, recorded_at: number }>) {
+          ids.set(`${row.gpu_id}:${row.recorded_at}`, row.id)
+        }
+        for (const s of chunk) {
+          const id = ids.get(`${s.gpuId}:${s.recordedAt}`)
+          if (id !== undefined) stored.push({ ...s, id })
+        }
+      }
+    }
+    return stored
+  }
+
+  function writeLatest (batch: SampleBatch, newest: StoredGpuSample[], identities: Map<string, string>): void {
+    for (let start = 0; start < newest.length; start += CHUNK) {
+      const chunk = newest.slice(start, start + CHUNK)
+      const params: number[] = []
+      for (const s of chunk) params.push(batch.nodeId, s.gpuId, s.id, s.recordedAt)
+      upsertLatest(chunk.length).run(...params)
+    }
+    for (const s of newest) {
+      const key = `${batch.nodeId}:${s.gpuId}`
+      const identity = `${batch.clusterId}\u0000${batch.hostname}\u0000${s.name}\u0000${s.uuid}\u0000${s.pciBusId}`
+      if (identityWritten.get(key) === identity || identities.get(key) === identity) continue
+      upsertIdentity().run(batch.nodeId, s.gpuId, s.recordedAt, batch.clusterId, batch.hostname, s.name, s.uuid, s.pciBusId)
+      identities.set(key, identity)
+    }
+  }
+
+  function writeRollups (rows: RollupRow[]): void {
+    for (let start = 0; start < rows.length; start += CHUNK) {
+      const chunk = rows.slice(start, start + CHUNK)
+      const params: Array<number | null> = []
+      for (const r of chunk) {
+        params.push(r.scopeKind, r.scopeId, r.spanMin, r.bucketAt, r.powerMaxW, r.powerSumW ?? 0, r.powerN,
+          r.utilSum, r.utilN, r.utilMax, r.tempSum, r.tempN, r.samples)
+      }
+      upsertRollups(chunk.length).run(...params)
+    }
+  }
+
+  return function insertSamples (batches: readonly SampleBatch[]): SampleBatchResult[] {
+    const identities = new Map<string, string>()
+    const results = db.tx(() => {
+      const rollups = createRollupAccumulator(ROLLUP_SPANS_MINUTES)
+      const wide = new Map<string, WideSecond>()
+      const addWide = (kind: number, id: number, secondAt: number, delta: SampleDelta) => {
+        const key = `${kind}:${id}:${secondAt}`
+        let w = wide.get(key)
+        if (w === undefined) {
+          w = { kind, id, secondAt, delta: emptyDelta() }
+          wide.set(key, w)
+        }
+        mergeDelta(w.delta, delta)
+      }
+
+      const perBatch = batches.map((batch): SampleBatchResult => {
+        const seen = new Set<string>()
+        const unique: GpuSample[] = []
+        for (const s of batch.samples) {
+          const key = `${s.gpuId}:${s.recordedAt}`
+          if (seen.has(key)) continue
+          seen.add(key)
+          unique.push(s)
+        }
+        const stored = insertRawRows(batch, unique)
+
+        const newestByGpu = new Map<number, StoredGpuSample>()
+        const seconds = new Map<number, SampleDelta>()
+        for (const s of stored) {
+          const prev = newestByGpu.get(s.gpuId)
+          if (prev === undefined || s.recordedAt > prev.recordedAt) newestByGpu.set(s.gpuId, s)
+          const secondAt = Math.floor(s.recordedAt / 1000) * 1000
+          let d = seconds.get(secondAt)
+          if (d === undefined) seconds.set(secondAt, d = emptyDelta())
+          addSampleToDelta(d, s)
+        }
+        const newest = [...newestByGpu.values()].sort((a, b) => a.gpuId - b.gpuId)
+        writeLatest(batch, newest, identities)
+
+        for (const [secondAt, delta] of seconds) {
+          // The node's whole second after this insert (earlier rows of that second included).
+          const sum = delta.powerSumW === null
+            ? null
+            : (nodeSecondSum().get(batch.nodeId, secondAt, secondAt + 1000) as { s: number | null }).s
+          rollups.add(SCOPE_NODE, batch.nodeId, secondAt, sum, delta)
+          addWide(SCOPE_FLEET, 0, secondAt, delta)
+          if (batch.clusterId !== null) addWide(SCOPE_CLUSTER, batch.clusterId, secondAt, delta)
+        }
+        return { inserted: stored.length, duplicates: batch.samples.length - stored.length, newest }
+      })
+
+      for (const w of wide.values()) {
+        const sum = w.delta.powerSumW === null
+          ? null
+          : (addSecond().get(w.kind, w.id, w.secondAt, w.delta.powerSumW) as { power_sum_w: number }).power_sum_w
+        rollups.add(w.kind, w.id, w.secondAt, sum, w.delta)
+      }
+      writeRollups(rollups.rows())
+      return perBatch
+    })
+    for (const [key, identity] of identities) identityWritten.set(key, identity)
+    return results
+  }
+}

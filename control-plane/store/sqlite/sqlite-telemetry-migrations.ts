@@ -1,0 +1,99 @@
+import type { Migration } from './apply-migrations.ts'
+
+/** Scope kinds as stored in the rollup tables (small integers keep the keys short). */
+export const SCOPE_FLEET = 0
+export const SCOPE_CLUSTER = 1
+export const SCOPE_NODE = 2
+
+/**
+ * Telemetry schema. Raw rows carry numeric readings only: a GPU's identity strings (name,
+ * uuid, PCI bus id, hostname) live in gpu_identity, which keeps the 40k rows/s insert path
+ * and the 7-day table narrow. There is deliberately no index on recorded_at alone: retention walks
+ * (node_id, recorded_at) node by node, and every insert saves a third B-tree write.
+ */
+export const TELEMETRY_MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: 'raw samples, latest per GPU, per-second sums, rollups',
+    sql: `
+      CREATE TABLE gpu_stats (
+        id INTEGER PRIMARY KEY,
+        node_id INTEGER NOT NULL,
+        cluster_id INTEGER,
+        gpu_id INTEGER NOT NULL,
+        recorded_at INTEGER NOT NULL,
+        power_draw_w REAL,
+        temp_c REAL,
+        memory_used_mb REAL,
+        memory_total_mb REAL,
+        utilization_pct REAL,
+        power_draw_avg_w REAL,
+        power_limit_w REAL,
+        memory_temp_c REAL,
+        memory_reserved_mb REAL,
+        memory_utilization_pct REAL,
+        sm_clock_mhz REAL,
+        mem_clock_mhz REAL,
+        ecc_errors_corrected INTEGER,
+        ecc_errors_uncorrected INTEGER
+      );
+      -- Idempotency key, node-scope time ranges and retention, in one index.
+      CREATE UNIQUE INDEX gpu_stats_node_time_gpu ON gpu_stats (node_id, recorded_at, gpu_id);
+
+      -- The newest sample per GPU points at its raw row: a narrow upsert per push (the readings
+      -- are already in gpu_stats). A GPU whose newest sample aged out of retention drops out,
+      -- as it does in seed 000's own GET over its pruned table.
+      CREATE TABLE gpu_stats_latest (
+        node_id INTEGER NOT NULL,
+        gpu_id INTEGER NOT NULL,
+        stat_id INTEGER NOT NULL,
+        recorded_at INTEGER NOT NULL,
+        PRIMARY KEY (node_id, gpu_id)
+      ) WITHOUT ROWID;
+
+      -- Identity strings per GPU, written only when they change (newest sample wins).
+      CREATE TABLE gpu_identity (
+        node_id INTEGER NOT NULL,
+        gpu_id INTEGER NOT NULL,
+        identity_at INTEGER NOT NULL,
+        cluster_id INTEGER,
+        hostname TEXT,
+        name TEXT NOT NULL,
+        uuid TEXT,
+        pci_bus_id TEXT,
+        PRIMARY KEY (node_id, gpu_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX gpu_identity_cluster ON gpu_identity (cluster_id);
+      CREATE INDEX gpu_identity_hostname ON gpu_identity (hostname);
+
+      -- Cluster and fleet per-second power sums (a node's comes from its raw rows): the
+      -- running value a late row adds to, so the rollup MAX stays exact. Kept as long as raw.
+      CREATE TABLE gpu_power_second (
+        scope_kind INTEGER NOT NULL,
+        scope_id INTEGER NOT NULL,
+        second_at INTEGER NOT NULL,
+        power_sum_w REAL NOT NULL,
+        PRIMARY KEY (scope_kind, scope_id, second_at)
+      ) WITHOUT ROWID;
+      CREATE INDEX gpu_power_second_at ON gpu_power_second (second_at);
+
+      CREATE TABLE gpu_rollup (
+        scope_kind INTEGER NOT NULL,
+        scope_id INTEGER NOT NULL,
+        span_min INTEGER NOT NULL,
+        bucket_at INTEGER NOT NULL,
+        power_max_w REAL,
+        power_sum_w REAL NOT NULL,
+        power_n INTEGER NOT NULL,
+        util_sum REAL NOT NULL,
+        util_n INTEGER NOT NULL,
+        util_max REAL,
+        temp_sum REAL NOT NULL,
+        temp_n INTEGER NOT NULL,
+        samples INTEGER NOT NULL,
+        PRIMARY KEY (scope_kind, scope_id, span_min, bucket_at)
+      ) WITHOUT ROWID;
+      CREATE INDEX gpu_rollup_at ON gpu_rollup (bucket_at);
+    `,
+  },
+]
