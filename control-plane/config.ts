@@ -1,0 +1,78 @@
+import { z } from 'zod'
+import { ControlPlaneError } from './errors.ts'
+import { API_KEY_PREFIX, isPresentableApiKey } from './auth/api-key-format.ts'
+
+/**
+ * Control-plane configuration: one defaults object, one schema, validated once at start-up
+ * and frozen. The CLI maps every flag to an env var (`--db` ↔ GPUFLEET_DB); the admin key is
+ * env-only (GPUFLEET_ADMIN_KEY) so it never shows in `ps`. Modules receive this object and
+ * never read process.env themselves.
+ */
+export const CONTROL_PLANE_DEFAULTS = {
+  listen: '127.0.0.1:8080',
+  db: './data/gpufleet.db',
+  demo: false,
+  logLevel: 'info',
+  bodyLimitBytes: 1024 * 1024,
+  /** Failed key checks one client address may make back to back (refilled per minute). */
+  authFailuresPerMinute: 20,
+  /** Failed introspections one agent key may ask about per minute (agents relay guesses). */
+  introspectFailuresPerMinute: 600,
+} as const
+
+/** How each option is named where operators set it. */
+const OPTION_NAMES: Record<string, string> = {
+  listen: '--listen (GPUFLEET_LISTEN)',
+  db: '--db (GPUFLEET_DB)',
+  adminKey: 'GPUFLEET_ADMIN_KEY',
+  demo: '--demo (GPUFLEET_DEMO)',
+  logLevel: '--log-level (GPUFLEET_LOG_LEVEL)',
+  bodyLimitBytes: '--body-limit-bytes (GPUFLEET_BODY_LIMIT_BYTES)',
+  authFailuresPerMinute: '--auth-failures-per-minute (GPUFLEET_AUTH_FAILURES_PER_MINUTE)',
+  introspectFailuresPerMinute: '--introspect-failures-per-minute (GPUFLEET_INTROSPECT_FAILURES_PER_MINUTE)',
+}
+
+const LISTEN = /^(?:\[([0-9a-fA-F:]+)\]|([^:\s[\]]+)):(\d{1,5})$/
+const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', ''])])
+  .transform(v => v === true || v === 'true' || v === '1')
+
+export const controlPlaneConfigSchema = z.object({
+  listen: z.string()
+    .refine(s => LISTEN.test(s) && Number(LISTEN.exec(s)?.[3]) <= 65535, 'expected HOST:PORT with a port 0..65535, e.g. 127.0.0.1:8080')
+    .default(CONTROL_PLANE_DEFAULTS.listen),
+  db: z.string().min(1)
+    .refine(s => !/^postgres(ql)?:\/\//i.test(s), 'PostgreSQL (postgres://…) is not implemented yet; give a SQLite file path such as ./data/gpufleet.db')
+    .default(CONTROL_PLANE_DEFAULTS.db),
+  // The message never echoes the value: it is a secret.
+  adminKey: z.string()
+    .refine(isPresentableApiKey, `expected ${API_KEY_PREFIX} followed by 32 to 256 visible ASCII characters (no spaces)`)
+    .optional(),
+  demo: flag.default(CONTROL_PLANE_DEFAULTS.demo),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(CONTROL_PLANE_DEFAULTS.logLevel),
+  bodyLimitBytes: z.coerce.number().int().min(1024).max(256 * 1024 * 1024).default(CONTROL_PLANE_DEFAULTS.bodyLimitBytes),
+  authFailuresPerMinute: z.coerce.number().int().min(1).max(100_000).default(CONTROL_PLANE_DEFAULTS.authFailuresPerMinute),
+  introspectFailuresPerMinute: z.coerce.number().int().min(1).max(1_000_000).default(CONTROL_PLANE_DEFAULTS.introspectFailuresPerMinute),
+}).strict()
+
+export type ControlPlaneConfigInput = z.input<typeof controlPlaneConfigSchema>
+export type ControlPlaneConfig = Readonly<z.infer<typeof controlPlaneConfigSchema> & {
+  /** From `listen`, brackets of an IPv6 literal removed. */
+  host: string
+  port: number
+}>
+
+/** Throws ControlPlaneError CONFIG_INVALID naming each bad option the way operators set it. */
+export function parseControlPlaneConfig (input: ControlPlaneConfigInput = {}): ControlPlaneConfig {
+  const result = controlPlaneConfigSchema.safeParse(input)
+  if (!result.success) {
+    const problems = result.error.issues.map(i => {
+      const key = String(i.path[0] ?? '')
+      const name = OPTION_NAMES[key] ?? (i.code === 'unrecognized_keys' ? 'unknown option' : key)
+      return `${name}: ${i.message}`
+    })
+    throw new ControlPlaneError('CONFIG_INVALID', `invalid control-plane configuration:\n  ${problems.join('\n  ')}`)
+  }
+  const m = LISTEN.exec(result.data.listen)
+  const host = m?.[1] ?? m?.[2] ?? '127.0.0.1'
+  return Object.freeze({ ...result.data, host, port: Number(m?.[3]) })
+}

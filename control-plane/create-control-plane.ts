@@ -1,0 +1,120 @@
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
+import { secureHeaders } from 'hono/secure-headers'
+import type { Registry } from 'prom-client'
+import { createOnError, notFound } from '../shared/on-error.ts'
+import { HttpError } from '../shared/http-error.ts'
+import type { ControlPlaneConfig } from './config.ts'
+import type { Store } from './store/store.ts'
+import type { CpEnv, RequireScope } from './http/cp-env.ts'
+import { createRouter } from './http/create-router.ts'
+import { createBodyLimit } from './http/create-body-limit.ts'
+import { createJsonBodyGuard } from './http/create-json-body-guard.ts'
+import { createCpMetrics } from './http/create-cp-metrics.ts'
+import { createRequestObserver, type RequestLogger } from './http/create-request-observer.ts'
+import { registerApiKeySecuritySchemes } from './http/api-key-security.ts'
+import { errorResponses } from './http/error-responses.ts'
+import { createFailureLimiter } from './auth/create-failure-limiter.ts'
+import { createRequireScope } from './auth/create-require-scope.ts'
+import { createApiKeysRouter } from './auth/create-api-keys-router.ts'
+import { createIntrospectRouter } from './auth/create-introspect-router.ts'
+import { CONTROL_PLANE_VERSION } from './version.ts'
+
+export type CpLogger = RequestLogger & { warn: (obj: object, msg: string) => void }
+
+/** What a router factory gets: everything it may depend on, already built. */
+export interface RouterContext {
+  store: Store
+  log: CpLogger
+  config: ControlPlaneConfig
+  now: () => number
+  /** The /metrics registry: register the domain's own counters here. */
+  registry: Registry
+  requireScope: RequireScope
+}
+
+export type RouterFactory = (ctx: RouterContext) => OpenAPIHono<CpEnv>
+
+export interface RouterMount {
+  /** Mount point for app.route(); '/' when the router's routes carry full paths. */
+  path: string
+  router: OpenAPIHono<CpEnv> | RouterFactory
+  /** Body limits other than config.bodyLimitBytes for full path prefixes, e.g. bulk ingest. */
+  bodyLimits?: ReadonlyArray<{ prefix: string, bytes: number }>
+}
+
+export interface ControlPlaneDeps {
+  store: Store
+  log: CpLogger
+  config: ControlPlaneConfig
+  now?: () => number
+  /** Defaults to a new private Registry; pass one to read it in tests or share it. */
+  registry?: Registry
+  routers?: readonly RouterMount[]
+}
+
+const HealthSchema = z.object({ status: z.literal('ok') }).openapi('Health')
+
+/**
+ * The control plane as one Hono app, built apart from listening (start-control-plane.ts
+ * serves it; tests call app.request()). Order matters: observe (so every answer is logged
+ * and counted) → secure headers → body limit → JSON-only bodies → routes, each route
+ * authenticating itself through requireScope before its schema reads the body.
+ */
+export function createControlPlane (deps: ControlPlaneDeps): OpenAPIHono<CpEnv> {
+  const { store, log, config } = deps
+  if (store?.apiKeys === undefined) throw new TypeError('createControlPlane: store is required')
+  if (typeof log?.info !== 'function') throw new TypeError('createControlPlane: log must be a pino-like logger')
+  if (config === undefined) throw new TypeError('createControlPlane: config is required (parseControlPlaneConfig)')
+  const now = deps.now ?? Date.now
+  const metrics = createCpMetrics({ ...(deps.registry === undefined ? {} : { registry: deps.registry }), ...(store.engine === 'sqlite' ? { dbPath: config.db } : {}) })
+  const requireScope = createRequireScope({
+    store,
+    config,
+    now,
+    rateLimiter: createFailureLimiter({ capacity: config.authFailuresPerMinute, now }),
+    onAuthFailure: metrics.authFailure,
+    log,
+  })
+  const ctx: RouterContext = { store, log, config, now, registry: metrics.registry, requireScope }
+  const mounts: RouterMount[] = [
+    { path: '/', router: createApiKeysRouter({ store, requireScope, now }) },
+    { path: '/', router: createIntrospectRouter({ store, requireScope, now, limiter: createFailureLimiter({ capacity: config.introspectFailuresPerMinute, now }) }) },
+    ...(deps.routers ?? []),
+  ]
+
+  const app = createRouter()
+  app.onError(createOnError(log))
+  app.notFound(notFound)
+  app.use('*', createRequestObserver({ log, metrics }))
+  app.use('*', secureHeaders())
+  app.use('*', createBodyLimit({ defaultBytes: config.bodyLimitBytes, overrides: mounts.flatMap(m => m.bodyLimits ?? []) }))
+  app.use('*', createJsonBodyGuard())
+
+  app.openapi(createRoute({
+    method: 'get',
+    path: '/healthz',
+    tags: ['Health'],
+    summary: 'Ready: the store answers (unauthenticated)',
+    responses: { 200: { description: 'Ready', content: { 'application/json': { schema: HealthSchema } } }, ...errorResponses(503) },
+  }), async c => {
+    try {
+      await store.apiKeys.hasAny()
+    } catch (err) {
+      log.error({ err: { message: (err as Error).message } }, 'healthz: store check failed')
+      throw new HttpError(503, 'STORE_UNAVAILABLE', 'the store is not answering')
+    }
+    return c.json({ status: 'ok' as const }, 200)
+  })
+
+  // Unauthenticated like dcgm-exporter's: aggregate counts only, no keys, tenants or paths.
+  app.get('/metrics', async c => c.body(await metrics.render(), 200, { 'Content-Type': metrics.contentType }))
+
+  for (const m of mounts) app.route(m.path, typeof m.router === 'function' ? m.router(ctx) : m.router)
+
+  registerApiKeySecuritySchemes(app)
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'gpufleet control plane', version: CONTROL_PLANE_VERSION },
+  })
+  return app
+}

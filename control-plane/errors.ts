@@ -1,0 +1,17 @@
+/**
+ * Errors the control plane raises outside HTTP handling (start-up, config, bootstrap), each
+ * with a stable `code` that main, logs and tests branch on. HTTP-facing errors use shared
+ * HttpError.
+ */
+export type ControlPlaneErrorCode =
+  | 'CONFIG_INVALID'
+
+export class ControlPlaneError extends Error {
+  readonly code: ControlPlaneErrorCode
+
+  constructor (code: ControlPlaneErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'ControlPlaneError'
+    this.code = code
+  }
+}

@@ -1,0 +1,35 @@
+import type { MiddlewareHandler } from 'hono'
+import { HttpError } from '../../shared/http-error.ts'
+
+const JSON_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i
+const WITH_BODY = new Set(['POST', 'PUT', 'PATCH'])
+
+/**
+ * Every control-plane body is JSON. A POST/PUT/PATCH whose body is not (by Content-Type, or
+ * a non-empty body with none) → 415 UNSUPPORTED_MEDIA_TYPE, before auth or validation reads
+ * it. 415 rather than 400: the body may be fine, only its declared type is wrong, and
+ * clients (curl -d without -H) fix it differently. A POST with no body passes to the
+ * route's validator, which answers 400 for a missing required body.
+ */
+export function createJsonBodyGuard (): MiddlewareHandler {
+  return async function jsonBodyGuard (c, next) {
+    if (!WITH_BODY.has(c.req.method)) return next()
+    const type = c.req.header('content-type')
+    if (type !== undefined && type.trim() !== '') {
+      if (!JSON_TYPE.test(type)) throw unsupported(type)
+      return next()
+    }
+    const length = c.req.header('content-length')
+    const hasBody = length !== undefined
+      ? Number(length) > 0
+      : c.req.raw.body !== null && (await c.req.arrayBuffer()).byteLength > 0
+    if (hasBody) throw unsupported(undefined)
+    return next()
+  }
+}
+
+function unsupported (type: string | undefined): HttpError {
+  return new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE',
+    type === undefined ? 'request body needs Content-Type: application/json' : 'request body must be application/json',
+    type === undefined ? undefined : { content_type: type.slice(0, 100) })
+}

@@ -1,0 +1,107 @@
+import type { Server } from 'node:http'
+import { serve } from '@hono/node-server'
+import pino from 'pino'
+import { Registry } from 'prom-client'
+import type { ControlPlaneConfig } from './config.ts'
+import { createControlPlane, type CpLogger, type RouterMount } from './create-control-plane.ts'
+import { bootstrapAdminKey } from './auth/bootstrap-admin-key.ts'
+import { openSqliteStore } from './store/sqlite/open-sqlite-store.ts'
+import type { Store } from './store/store.ts'
+
+/** A background loop (scheduler, alerts, rollups, retention, liveness): a start/stop pair. */
+export interface Loop {
+  start: () => void | Promise<void>
+  stop: () => void | Promise<void>
+}
+
+export interface LoopContext {
+  store: Store
+  log: CpLogger
+  now: () => number
+  registry: Registry
+}
+
+export interface StartControlPlaneOptions {
+  log?: pino.Logger
+  routers?: readonly RouterMount[]
+  /** Built once the store is open (hence factories), started once the server listens. */
+  loops?: ReadonlyArray<(ctx: LoopContext) => Loop>
+  now?: () => number
+  registry?: Registry
+}
+
+export interface RunningControlPlane {
+  /** e.g. http://127.0.0.1:8080 (the real port when 0 was asked). */
+  url: string
+  port: number
+  /** A generated superadmin key on the first start of an empty store: print it once. */
+  bootstrapKey?: string
+  store: Store
+  close: () => Promise<void>
+}
+
+/**
+ * Wires the control plane: open (and migrate) the store → bootstrap the admin key → build
+ * the app → listen → start loops. close() is the reverse and written down here: stop the
+ * loops (no new background writes), close the server (in-flight requests finish), then
+ * close the store (nothing can touch it any more).
+ */
+export async function startControlPlane (config: ControlPlaneConfig, options: StartControlPlaneOptions = {}): Promise<RunningControlPlane> {
+  const log = options.log ?? pino({ level: config.logLevel, base: { svc: 'gpufleet-control-plane' } })
+  const now = options.now ?? Date.now
+  const registry = options.registry ?? new Registry()
+  const store = await openSqliteStore(config.db)
+  const loops: Loop[] = []
+  let server: Server | undefined
+  try {
+    const boot = await bootstrapAdminKey(store, config.adminKey, now)
+    if (boot.created) log.warn({ label: 'bootstrap', from: boot.key === undefined ? 'GPUFLEET_ADMIN_KEY' : 'generated' }, 'stored a superadmin key')
+    const app = createControlPlane({ store, log, config, now, registry, routers: options.routers ?? [] })
+    const listening = await listen(app.fetch, config.host, config.port)
+    server = listening.server
+    for (const make of options.loops ?? []) {
+      const loop = make({ store, log, now, registry })
+      await loop.start()
+      loops.push(loop)
+    }
+    const host = config.host.includes(':') ? `[${config.host}]` : config.host
+    const url = `http://${host}:${listening.port}`
+    log.info({ url, db: config.db, demo: config.demo }, 'control plane started')
+
+    let closed: Promise<void> | undefined
+    const running: RunningControlPlane = {
+      url,
+      port: listening.port,
+      store,
+      close () {
+        closed ??= shutdown(loops, server, store).then(() => log.info({}, 'control plane stopped'))
+        return closed
+      },
+    }
+    if (boot.key !== undefined) running.bootstrapKey = boot.key
+    return running
+  } catch (err) {
+    await shutdown(loops, server, store)
+    throw err
+  }
+}
+
+async function shutdown (loops: Loop[], server: Server | undefined, store: Store): Promise<void> {
+  for (const loop of [...loops].reverse()) await loop.stop()
+  if (server !== undefined) {
+    const s = server
+    await new Promise<void>(resolve => {
+      s.close(() => resolve())
+      // Keep-alive agents hold idle sockets open; close() alone would wait for them.
+      s.closeIdleConnections()
+    })
+  }
+  await store.close()
+}
+
+function listen (fetch: Parameters<typeof serve>[0]['fetch'], hostname: string, port: number): Promise<{ server: Server, port: number }> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, hostname, port }, info => resolve({ server: server as Server, port: info.port }))
+    server.once('error', reject)
+  })
+}

@@ -1,0 +1,241 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import { bodyLimit } from 'hono/body-limit'
+import type { Registry } from 'prom-client'
+import { GPU_STATS_PATH, gpuStatRowSchema, gpuStatsIngestSchema, ingestNodeSchema, type IngestNode } from '../../shared/wire/gpu-stats.ts'
+import { HttpError } from '../../shared/http-error.ts'
+import type { TelemetryRepository, TelemetryScope } from '../store/telemetry-repository.ts'
+import type { RequireScope } from '../http/cp-env.ts'
+import { createRouter } from '../http/create-router.ts'
+import { API_KEY_SECURITY } from '../http/api-key-security.ts'
+import { errorResponses } from '../http/error-responses.ts'
+import { parseGpuStatsBody } from './parse-gpu-stats-body.ts'
+import { createIngestQueue } from './create-ingest-queue.ts'
+import { createRetention } from './create-retention.ts'
+import { createIngestMetrics } from './create-ingest-metrics.ts'
+import { queryPowerHistory } from './query-power-history.ts'
+import { isTimeZone } from './zone-offset.ts'
+import { latestJson, sampleJson, type SampleJson } from './render-gpu-stat.ts'
+import { realTelemetryTimers, type TelemetryTimers } from './telemetry-timers.ts'
+import {
+  gpuStatSchema, ingestResultSchema, latestQuerySchema, powerHistoryQuerySchema, powerHistorySchema,
+} from './telemetry-schemas.ts'
+
+/** A replaying agent's batch can be ~1 MiB; allow 4. Mount with this as the path's body limit too. */
+export const GPU_STATS_BODY_LIMIT_BYTES = 4 * 1024 * 1024
+export const POWER_HISTORY_PATH = `${GPU_STATS_PATH}/power-history`
+
+export interface ResolvedNode {
+  nodeId: number
+  /** Null: a node outside any cluster (it rolls up to itself and the fleet only). */
+  clusterId: number | null
+  /** Stored with the samples for GET filters; defaults to body.node.hostname. */
+  hostname?: string | null
+}
+
+export interface TelemetryLogger {
+  warn: (obj: object, msg: string) => void
+  error: (obj: object, msg: string) => void
+}
+
+export interface TelemetryOptions {
+  /** Group commit: how long the first queued request waits for company (default 2 ms). */
+  commitWindowMs?: number
+  /** Group commit: commit at once with this many rows queued (default 4096). */
+  commitMaxRows?: number
+  rawRetentionMs?: number
+  rollupRetentionMs?: number
+  pruneEveryMs?: number
+  pruneChunkRows?: number
+  /** Rows stamped further ahead of the server clock than this are skipped (default 5 min). */
+  futureToleranceMs?: number
+}
+
+export interface TelemetryRouterDeps {
+  store: { telemetry: TelemetryRepository }
+  requireScope: RequireScope
+  now: () => number
+  log: TelemetryLogger
+  /** Who is pushing (the fleet registry's; seed bodies without `node` map to its default node). */
+  resolveNode: (node: IngestNode | undefined) => Promise<ResolvedNode>
+  /**
+   * After a commit, off the ack path: `readings` are the newest newly stored row per GPU
+   * (seed row shape), `at` the newest of their recorded_at (epoch ms; old for a replay).
+   * Not called when nothing new was stored. Errors are logged, never answered.
+   */
+  onIngested?: (nodeId: number, readings: SampleJson[], at: number) => void | Promise<void>
+  /** The /metrics registry for ingest counters; none, no metrics. */
+  metrics?: Registry
+  options?: TelemetryOptions
+  timers?: TelemetryTimers
+}
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
+
+/**
+ * Seed 000 telemetry: POST /api/gpu-stats (agents, `ingest` scope), GET /api/gpu-stats (latest
+ * per GPU) and GET /api/gpu-stats/power-history (`read`). Ingest is group-committed and
+ * answers only after its rows' transaction commits; retention runs as part of writes.
+ */
+export function createTelemetryRouter (deps: TelemetryRouterDeps) {
+  const { store, requireScope, now, log, resolveNode, onIngested, options = {}, timers = realTelemetryTimers } = deps
+  if (store?.telemetry === undefined) throw new TypeError('createTelemetryRouter: store.telemetry is required')
+  if (typeof resolveNode !== 'function') throw new TypeError('createTelemetryRouter: resolveNode is required')
+  const futureToleranceMs = options.futureToleranceMs ?? 5 * 60_000
+  const metrics = createIngestMetrics(deps.metrics)
+  const retention = createRetention({
+    store: store.telemetry,
+    now,
+    log,
+    ...(options.rawRetentionMs === undefined ? {} : { rawRetentionMs: options.rawRetentionMs }),
+    ...(options.rollupRetentionMs === undefined ? {} : { rollupRetentionMs: options.rollupRetentionMs }),
+    ...(options.pruneEveryMs === undefined ? {} : { everyMs: options.pruneEveryMs }),
+    ...(options.pruneChunkRows === undefined ? {} : { chunkRows: options.pruneChunkRows }),
+  })
+  const queue = createIngestQueue({
+    store: store.telemetry,
+    timers,
+    ...(options.commitWindowMs === undefined ? {} : { windowMs: options.commitWindowMs }),
+    ...(options.commitMaxRows === undefined ? {} : { maxRows: options.commitMaxRows }),
+    onCommit (info) {
+      metrics.commit(info)
+      // After the acks just resolved have been written out.
+      if (info.ok) timers.setImmediate(() => { void retention.afterWrite() })
+    },
+  })
+
+  const app = createRouter()
+
+  // Documented from the shared wire schemas, handled by hand below: the seed fixes its own
+  // error codes (400 GPUS_REQUIRED) and rows are validated one by one (fail-soft).
+  app.openAPIRegistry.registerPath({
+    method: 'post',
+    path: GPU_STATS_PATH,
+    tags: ['Telemetry'],
+    summary: 'Ingest GPU samples (seed 000): fail-soft per row, idempotent per (node, gpu_id, recorded_at)',
+    security: API_KEY_SECURITY,
+    request: {
+      body: {
+        required: true,
+        content: { 'application/json': { schema: gpuStatsIngestSchema.extend({ node: ingestNodeSchema.optional(), gpus: z.array(gpuStatRowSchema) }) } },
+      },
+    },
+    responses: {
+      200: json(ingestResultSchema, 'Committed (also when some rows were skipped)'),
+      ...errorResponses(400, 401, 403, 413, 415, 503),
+    },
+  })
+  app.post(GPU_STATS_PATH, requireScope('ingest'), bodyLimit({
+    maxSize: GPU_STATS_BODY_LIMIT_BYTES,
+    onError: () => { throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `request body exceeds ${GPU_STATS_BODY_LIMIT_BYTES} bytes`, { limit_bytes: GPU_STATS_BODY_LIMIT_BYTES }) },
+  }), async c => {
+    const receivedAt = now()
+    let body: unknown
+    try {
+      body = JSON.parse(await c.req.text())
+    } catch (err) {
+      if (err instanceof HttpError) throw err
+      metrics.request('rejected')
+      throw new HttpError(400, 'INVALID_JSON', 'request body is not valid JSON')
+    }
+    let parsed
+    try {
+      parsed = parseGpuStatsBody(body, {
+        receivedAt, oldestMs: retention.oldestAccepted(receivedAt), newestMs: receivedAt + futureToleranceMs,
+      })
+    } catch (err) {
+      metrics.request('rejected')
+      throw err
+    }
+    let who: ResolvedNode
+    try {
+      who = await resolveNode(parsed.node)
+    } catch (err) {
+      if (err instanceof HttpError) throw err
+      log.error({ err: { message: (err as Error).message } }, 'telemetry ingest: resolving the node failed')
+      metrics.request('failed')
+      throw new HttpError(503, 'STORE_UNAVAILABLE', 'samples not stored (node lookup failed); retry')
+    }
+    let accepted = 0
+    let duplicates = 0
+    if (parsed.samples.length > 0) {
+      try {
+        const result = await queue.submit({
+          nodeId: who.nodeId,
+          clusterId: who.clusterId,
+          hostname: who.hostname ?? parsed.node?.hostname ?? null,
+          samples: parsed.samples,
+        })
+        accepted = result.inserted
+        duplicates = result.duplicates
+        if (onIngested !== undefined && result.newest.length > 0) {
+          const newest = result.newest
+          timers.setImmediate(() => {
+            const at = Math.max(...newest.map(s => s.recordedAt))
+            Promise.resolve()
+              .then(() => onIngested(who.nodeId, newest.map(sampleJson), at))
+              .catch((err: unknown) => log.warn({ err: { message: (err as Error).message }, nodeId: who.nodeId }, 'telemetry onIngested failed'))
+          })
+        }
+      } catch (err) {
+        log.error({ err: { message: (err as Error).message }, nodeId: who.nodeId }, 'telemetry ingest: commit failed')
+        metrics.request('failed')
+        throw new HttpError(503, 'STORE_UNAVAILABLE', 'samples not stored (commit failed); retry')
+      }
+    }
+    metrics.request('ok')
+    metrics.rows({ accepted, skipped: parsed.skipped, duplicates })
+    return c.json({ ok: true as const, accepted, duplicates, skipped: parsed.skipped }, 200)
+  })
+
+  app.openapi(createRoute({
+    method: 'get',
+    path: GPU_STATS_PATH,
+    tags: ['Telemetry'],
+    summary: 'Latest sample per GPU (seed 000), ordered by node then gpu_id',
+    security: API_KEY_SECURITY,
+    middleware: [requireScope('read')] as const,
+    request: { query: latestQuerySchema },
+    responses: { 200: json(z.array(gpuStatSchema), 'Latest sample per GPU'), ...errorResponses(400, 401, 403) },
+  }), async c => {
+    const q = c.req.valid('query')
+    const rows = await store.telemetry.latest({
+      ...(q.node_id === undefined ? {} : { nodeId: Number(q.node_id) }),
+      ...(q.cluster_id === undefined ? {} : { clusterId: Number(q.cluster_id) }),
+      ...(q.hostname === undefined ? {} : { hostname: q.hostname }),
+    })
+    return c.json(rows.map(latestJson), 200)
+  })
+
+  app.openapi(createRoute({
+    method: 'get',
+    path: POWER_HISTORY_PATH,
+    tags: ['Telemetry'],
+    summary: 'Bucketed power draw (seed 000): per bucket the MAX of the per-second sum over every GPU in scope',
+    security: API_KEY_SECURITY,
+    middleware: [requireScope('read')] as const,
+    request: { query: powerHistoryQuerySchema },
+    responses: { 200: json(powerHistorySchema, 'Power history'), ...errorResponses(400, 401, 403) },
+  }), async c => {
+    const q = c.req.valid('query')
+    const days = q.days === undefined ? 7 : Number(q.days)
+    const bucketMinutes = q.bucket_minutes === undefined ? 5 : Number(q.bucket_minutes)
+    const tz = q.tz ?? 'UTC'
+    if (!isTimeZone(tz)) {
+      throw new HttpError(400, 'VALIDATION_FAILED', `tz: unknown time zone "${tz.slice(0, 64)}" (use an IANA name such as Europe/Berlin)`,
+        { issues: [{ path: 'tz', message: 'unknown time zone' }] })
+    }
+    if (q.node_id !== undefined && q.cluster_id !== undefined) {
+      throw new HttpError(400, 'VALIDATION_FAILED', 'give node_id or cluster_id, not both',
+        { issues: [{ path: 'node_id', message: 'conflicts with cluster_id' }] })
+    }
+    const nodeId = q.node_id === undefined ? null : Number(q.node_id)
+    const clusterId = q.cluster_id === undefined ? null : Number(q.cluster_id)
+    const scope: TelemetryScope = nodeId !== null
+      ? { kind: 'node', nodeId }
+      : clusterId !== null ? { kind: 'cluster', clusterId } : { kind: 'fleet' }
+    const points = await queryPowerHistory(store.telemetry, { scope, days, bucketMinutes, timeZone: tz, now: now() })
+    return c.json({ days, bucket_minutes: bucketMinutes, tz, node_id: nodeId, cluster_id: clusterId, points }, 200)
+  })
+
+  return app
+}

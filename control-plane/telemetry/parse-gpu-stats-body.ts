@@ -1,0 +1,75 @@
+import { gpuStatRowSchema, ingestNodeSchema, type GpuStatRow, type IngestNode } from '../../shared/wire/gpu-stats.ts'
+import { HttpError } from '../../shared/http-error.ts'
+import type { GpuSample } from '../store/telemetry-repository.ts'
+
+export interface ParsedGpuStats {
+  node: IngestNode | undefined
+  samples: GpuSample[]
+  /** Rows dropped fail-soft: invalid or out of range (seed 000), or outside the accepted time window. */
+  skipped: number
+}
+
+export interface ParseWindow {
+  /** Stamp for rows without recorded_at (the seed's reporter sends none). */
+  receivedAt: number
+  /** Rows older than this are skipped: they would land in already-pruned retention. */
+  oldestMs: number
+  /** Rows newer than this are skipped: a runaway clock would pin "latest" in the future. */
+  newestMs: number
+}
+
+/**
+ * An ingest body (already JSON-parsed) → samples. The envelope is strict (400 GPUS_REQUIRED
+ * without a top-level `gpus` array, 400 INVALID_NODE for a malformed `node`), the rows are
+ * fail-soft: each is validated alone and a bad one is skipped while the others ingest.
+ */
+export function parseGpuStatsBody (body: unknown, window: ParseWindow): ParsedGpuStats {
+  if (typeof body !== 'object' || body === null || Array.isArray(body) || !Array.isArray((body as { gpus?: unknown }).gpus)) {
+    throw new HttpError(400, 'GPUS_REQUIRED', 'body must be a JSON object with a top-level "gpus" array')
+  }
+  const { gpus, node: rawNode } = body as { gpus: unknown[], node?: unknown }
+  let node: IngestNode | undefined
+  if (rawNode !== undefined) {
+    const parsed = ingestNodeSchema.safeParse(rawNode)
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]
+      throw new HttpError(400, 'INVALID_NODE', `node${issue === undefined ? '' : `.${issue.path.join('.')}: ${issue.message}`}`)
+    }
+    node = parsed.data
+  }
+  const samples: GpuSample[] = []
+  let skipped = 0
+  for (const raw of gpus) {
+    const parsed = gpuStatRowSchema.safeParse(raw)
+    const sample = parsed.success ? toSample(parsed.data, window) : null
+    if (sample === null) skipped++
+    else samples.push(sample)
+  }
+  return { node, samples, skipped }
+}
+
+function toSample (row: GpuStatRow, window: ParseWindow): GpuSample | null {
+  const recordedAt = row.recorded_at === undefined ? window.receivedAt : Date.parse(row.recorded_at)
+  if (!Number.isFinite(recordedAt) || recordedAt < window.oldestMs || recordedAt > window.newestMs) return null
+  return {
+    gpuId: row.gpu_id,
+    recordedAt,
+    name: row.name,
+    uuid: row.uuid ?? null,
+    pciBusId: row.pci_bus_id ?? null,
+    powerDrawW: row.power_draw_w ?? null,
+    tempC: row.temp_c ?? null,
+    memoryUsedMb: row.memory_used_mb ?? null,
+    memoryTotalMb: row.memory_total_mb ?? null,
+    utilizationPct: row.utilization_pct ?? null,
+    powerDrawAvgW: row.power_draw_avg_w ?? null,
+    powerLimitW: row.power_limit_w ?? null,
+    memoryTempC: row.memory_temp_c ?? null,
+    memoryReservedMb: row.memory_reserved_mb ?? null,
+    memoryUtilizationPct: row.memory_utilization_pct ?? null,
+    smClockMhz: row.sm_clock_mhz ?? null,
+    memClockMhz: row.mem_clock_mhz ?? null,
+    eccErrorsCorrected: row.ecc_errors_corrected ?? null,
+    eccErrorsUncorrected: row.ecc_errors_uncorrected ?? null,
+  }
+}

@@ -1,0 +1,38 @@
+import t from 'tap'
+import { CONTROL_PLANE_DEFAULTS, parseControlPlaneConfig } from '../../control-plane/config.ts'
+
+t.test('defaults', async t => {
+  const c = parseControlPlaneConfig()
+  t.match(c, { listen: '127.0.0.1:8080', host: '127.0.0.1', port: 8080, db: './data/gpufleet.db', demo: false, logLevel: 'info', bodyLimitBytes: 1024 * 1024 })
+  t.equal(c.adminKey, undefined)
+  t.ok(Object.isFrozen(c))
+  t.equal(CONTROL_PLANE_DEFAULTS.demo, false, 'demo mode is off unless asked for')
+})
+
+t.test('values from flags or env strings', async t => {
+  const c = parseControlPlaneConfig({ listen: '[::1]:0', db: '/var/lib/gpufleet/cp.db', demo: 'true', bodyLimitBytes: '2048', adminKey: `gfk_${'a'.repeat(32)}` })
+  t.match(c, { host: '::1', port: 0, db: '/var/lib/gpufleet/cp.db', demo: true, bodyLimitBytes: 2048 })
+  t.equal(parseControlPlaneConfig({ demo: '0' }).demo, false)
+  t.equal(parseControlPlaneConfig({ listen: '0.0.0.0:9000' }).host, '0.0.0.0')
+})
+
+t.test('errors name the flag or variable', async t => {
+  const cases: Array<[Record<string, unknown>, RegExp]> = [
+    [{ listen: '127.0.0.1' }, /--listen \(GPUFLEET_LISTEN\): expected HOST:PORT/],
+    [{ listen: '127.0.0.1:70000' }, /--listen/],
+    [{ db: 'postgres://u:p@db/gpufleet' }, /--db \(GPUFLEET_DB\): PostgreSQL .* not implemented/],
+    [{ db: 'postgresql://db/gpufleet' }, /--db/],
+    [{ db: '' }, /--db/],
+    [{ adminKey: 'hunter2' }, /GPUFLEET_ADMIN_KEY: expected gfk_/],
+    [{ demo: 'yes' }, /--demo/],
+    [{ logLevel: 'loud' }, /--log-level/],
+    [{ bodyLimitBytes: 10 }, /--body-limit-bytes/],
+    [{ bodyLimitBytes: 'lots' }, /--body-limit-bytes/],
+    [{ authFailuresPerMinute: 0 }, /--auth-failures-per-minute/],
+    [{ lisen: '1' }, /unknown option.*lisen/],
+  ]
+  for (const [input, pattern] of cases) {
+    t.throws(() => parseControlPlaneConfig(input as never), { code: 'CONFIG_INVALID', message: pattern }, JSON.stringify(input))
+  }
+  t.throws(() => parseControlPlaneConfig({ adminKey: 'hunter2-secret' }), { message: /^((?!hunter2-secret).)*$/s }, 'the admin key is never echoed')
+})

@@ -1,0 +1,93 @@
+import type { Test } from 'tap'
+import pino from 'pino'
+import { Registry } from 'prom-client'
+import { createControlPlane, type RouterMount } from '../../control-plane/create-control-plane.ts'
+import { parseControlPlaneConfig, type ControlPlaneConfigInput } from '../../control-plane/config.ts'
+import { bootstrapAdminKey } from '../../control-plane/auth/bootstrap-admin-key.ts'
+import { openSqliteStore } from '../../control-plane/store/sqlite/open-sqlite-store.ts'
+import type { Scope } from '../../shared/wire/introspect.ts'
+
+export const T0 = Date.UTC(2026, 4, 9, 0, 30)
+
+export interface ReqOptions {
+  key?: string
+  /** Sent as x-api-key instead of Authorization: Bearer. */
+  viaHeader?: boolean
+  /** JSON-encoded unless a string. */
+  body?: unknown
+  headers?: Record<string, string>
+  /** The socket address the app sees (getConnInfo reads env.incoming.socket). */
+  address?: string
+}
+
+export interface Res {
+  status: number
+  body: any
+  headers: Headers
+  text: string
+}
+
+/**
+ * A control plane on an in-memory store with a bootstrapped superadmin (`root`), an
+ * injected clock, a real pino writing to `logs()`, and `req()` over app.request().
+ */
+export async function cpHarness (t: Test, options: { config?: ControlPlaneConfigInput, routers?: RouterMount[] } = {}) {
+  let clock = T0
+  const now = () => clock
+  const store = await openSqliteStore(':memory:')
+  t.teardown(() => store.close())
+  const boot = await bootstrapAdminKey(store, undefined, now)
+  const root = boot.key
+  if (root === undefined) throw new Error('bootstrap did not generate a key')
+  const lines: string[] = []
+  const log = pino({ level: 'debug' }, { write: (s: string) => { lines.push(s) } })
+  const registry = new Registry()
+  const config = parseControlPlaneConfig({ db: ':memory:', ...options.config })
+  const app = createControlPlane({ store, log, config, now, registry, routers: options.routers ?? [] })
+
+  async function req (method: string, path: string, o: ReqOptions = {}): Promise<Res> {
+    const headers: Record<string, string> = { ...o.headers }
+    if (o.key !== undefined) {
+      if (o.viaHeader === true) headers['x-api-key'] = o.key
+      else headers.authorization = `Bearer ${o.key}`
+    }
+    let body: string | undefined
+    if (o.body !== undefined) {
+      body = typeof o.body === 'string' ? o.body : JSON.stringify(o.body)
+      headers['content-type'] ??= 'application/json'
+    }
+    const env = { incoming: { socket: { remoteAddress: o.address ?? '192.0.2.1', remotePort: 40000, remoteFamily: 'IPv4' } } }
+    const res = await app.request(path, { method, headers, ...(body === undefined ? {} : { body }) }, env)
+    const text = await res.text()
+    let parsed: unknown = text
+    try { parsed = JSON.parse(text) } catch {}
+    return { status: res.status, body: parsed, headers: res.headers, text }
+  }
+
+  /** Mints a key through the API as root; returns the raw key and its id. */
+  async function mint (permissions: Scope[], extra: Record<string, unknown> = {}): Promise<{ key: string, id: number }> {
+    const res = await req('POST', '/api/api-keys', { key: root, body: { label: `k-${permissions.join('-')}`, permissions, ...extra } })
+    if (res.status !== 201) throw new Error(`mint failed: ${res.status} ${res.text}`)
+    return { key: res.body.key, id: res.body.id }
+  }
+
+  return {
+    app,
+    store,
+    root,
+    registry,
+    req,
+    mint,
+    advance (ms: number) { clock += ms },
+    now,
+    logs: () => lines.join(''),
+    list: async () => (await req('GET', '/api/api-keys', { key: root })).body as any[],
+  }
+}
+
+/** Asserts the one error shape with this status and code. */
+export function isError (t: Test, res: Res, status: number, code: string, msg?: string): void {
+  t.equal(res.status, status, msg ?? `${status} ${code}`)
+  t.match(res.body, { statusCode: status, code, error: String, message: String }, `${code} in the one error shape`)
+  t.ok(res.headers.get('content-type')?.startsWith('application/json'), 'error body is JSON')
+}
