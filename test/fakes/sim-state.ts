@@ -27,7 +27,12 @@ export interface SimGpu {
   pstate: string
   eccCorrected: number
   eccUncorrected: number
-  /** Raw text to print for a field instead of the value, e.g. {"temperature.memory": "[N/A]"}. */
+  /** Board serial (`serial`, `gpu_serial`); the simulator makes one up when absent. */
+  serial?: string
+  /**
+   * Raw text to print for a field instead of the value, by canonical field name, with or
+   * without `nounits`, e.g. {"temperature.memory": "[N/A]"}.
+   */
   overrides?: Record<string, string>
 }
 
@@ -42,11 +47,18 @@ export interface SimProcess {
 
 export type SimMode =
   | 'normal'
-  /** Print nothing and never exit (a wedged driver); the agent's watchdog must act. */
+  /** Print nothing and never exit (a wedged driver), one-shot or loop; the agent's watchdog must act. */
   | 'hang'
-  /** Exit at once with `exitCode` after printing `exitMessage` on stderr. */
+  /**
+   * Exit at once with `exitCode` (default 9) after printing `exitMessage` on stderr (default:
+   * the real "couldn't communicate with the NVIDIA driver" text). In loop mode, at the next tick.
+   */
   | 'exit'
-  /** Print the header line, then hang: a child that looks alive but never completes a tick. */
+  /**
+   * Loop mode: print the first tick (header included unless noheader), then go silent but stay
+   * alive: a child that looks healthy but never completes another tick. One-shot queries
+   * answer normally, so the agent's probe and readNow still work.
+   */
   | 'hang-after-first'
 
 export interface SimState {
@@ -65,6 +77,8 @@ export interface SimState {
   wander?: boolean
   /** Driver version printed by --version and the driver_version field. */
   driverVersion?: string
+  /** Ignore SIGTERM (a process stuck in the driver): only SIGKILL ends it. */
+  ignoreSigterm?: boolean
 }
 
 const B200_MIB = 183359

@@ -1,0 +1,78 @@
+import { AgentError } from '../errors.ts'
+import type { BackoffOptions } from './backoff-delay.ts'
+
+/** The pino methods the collector uses (a pino logger fits as is). */
+export interface CollectorLog {
+  debug: (obj: object, msg: string) => void
+  info: (obj: object, msg: string) => void
+  warn: (obj: object, msg: string) => void
+  error: (obj: object, msg: string) => void
+}
+
+/** Injectable so tests can drive time; defaults are the global timers. */
+export interface CollectorTimers {
+  setTimeout: (fn: () => void, ms: number) => unknown
+  clearTimeout: (handle: unknown) => void
+}
+
+export interface CollectorOptions {
+  nvidiaSmiPath: string
+  /** Loop period (`-lms`). */
+  intervalMs: number
+  computeAppsIntervalMs: number
+  log: CollectorLog
+  /** Agent clock, epoch ms: stamps snapshots. */
+  now?: () => number
+  /** Environment of every nvidia-smi child, on top of the agent's own. */
+  env?: NodeJS.ProcessEnv
+  /** Restart delays of the loop child: doubling from initialMs, capped at maxMs. */
+  backoff?: BackoffOptions
+  /** Limit of one-shot runs (probe, readNow, compute apps). */
+  oneShotTimeoutMs?: number
+  /** SIGTERM → SIGKILL grace when killing a child. */
+  killGraceMs?: number
+  /**
+   * How long a fresh loop child may take to print its first complete tick. NVML start-up on a
+   * host without persistence mode can take seconds; later ticks get 3 intervals.
+   */
+  firstSnapshotTimeoutMs?: number
+  timers?: CollectorTimers
+}
+
+export type ResolvedCollectorOptions = Readonly<Required<CollectorOptions>>
+
+export const COLLECTOR_DEFAULTS = {
+  backoff: { initialMs: 1000, maxMs: 30_000 },
+  oneShotTimeoutMs: 10_000,
+  killGraceMs: 2000,
+  firstSnapshotTimeoutMs: 5000,
+} as const
+
+const globalTimers: CollectorTimers = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: handle => clearTimeout(handle as NodeJS.Timeout),
+}
+
+function check (ok: boolean, option: string, expected: string, got: unknown): void {
+  if (!ok) throw new AgentError('CONFIG_INVALID', `createCollector: option ${option} must be ${expected}, got ${JSON.stringify(got)}`)
+}
+
+const isInt = (v: unknown, min: number): boolean => typeof v === 'number' && Number.isInteger(v) && v >= min
+
+/** Checked once when the collector is built; a bad option names itself. */
+export function resolveCollectorOptions (options: CollectorOptions): ResolvedCollectorOptions {
+  // An option passed as undefined means "the default", as if it were left out.
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as CollectorOptions
+  const o = { ...COLLECTOR_DEFAULTS, now: Date.now, env: {}, timers: globalTimers, ...given }
+  check(typeof o.nvidiaSmiPath === 'string' && o.nvidiaSmiPath !== '', 'nvidiaSmiPath', 'a non-empty path', o.nvidiaSmiPath)
+  check(isInt(o.intervalMs, 10), 'intervalMs', 'an integer ≥ 10', o.intervalMs)
+  check(isInt(o.computeAppsIntervalMs, 10), 'computeAppsIntervalMs', 'an integer ≥ 10', o.computeAppsIntervalMs)
+  check(isInt(o.oneShotTimeoutMs, 1), 'oneShotTimeoutMs', 'an integer ≥ 1', o.oneShotTimeoutMs)
+  check(isInt(o.killGraceMs, 0), 'killGraceMs', 'an integer ≥ 0', o.killGraceMs)
+  check(isInt(o.firstSnapshotTimeoutMs, 1), 'firstSnapshotTimeoutMs', 'an integer ≥ 1', o.firstSnapshotTimeoutMs)
+  check(isInt(o.backoff?.initialMs, 1) && isInt(o.backoff?.maxMs, o.backoff?.initialMs ?? 1), 'backoff',
+    '{initialMs ≥ 1, maxMs ≥ initialMs}', o.backoff)
+  check(['debug', 'info', 'warn', 'error'].every(m => typeof (o.log as unknown as Record<string, unknown>)?.[m] === 'function'),
+    'log', 'a logger with debug/info/warn/error', typeof o.log)
+  return Object.freeze(o)
+}

@@ -1,0 +1,34 @@
+/** A parsed CSV cell, or why it did not parse (the whole line is then skipped). */
+export type Cell<T> = { ok: true, value: T } | { ok: false, reason: string }
+
+/**
+ * What nvidia-smi prints instead of a value: any bracketed token (`[N/A]`, `[Not Supported]`,
+ * `[Requested functionality has been deprecated]`, `[Unknown Error]`, `[GPU requires reset]`),
+ * a bare `N/A` (fabric.*, some -q fields) or nothing at all (platform.chassis_serial_number).
+ */
+export function isUnavailable (raw: string): boolean {
+  return raw === '' || raw === 'N/A' || (raw.startsWith('[') && raw.endsWith(']'))
+}
+
+// Units nvidia-smi appends without `nounits`; the parser accepts both forms so it reads the
+// captures as printed.
+const NUMBER = /^(-?\d+(?:\.\d+)?)(?: (?:MiB|KiB|GiB|W|%|MHz|C|us|ms))?$/
+
+/** A number, or null when unavailable, never 0 for a missing reading; anything else fails. */
+export function parseNumberCell (raw: string): Cell<number | null> {
+  if (isUnavailable(raw)) return { ok: true, value: null }
+  const m = NUMBER.exec(raw)
+  if (!m) return { ok: false, reason: `not a number: ${JSON.stringify(raw)}` }
+  return { ok: true, value: Number(m[1]) }
+}
+
+/** Free text such as a GPU name, null when unavailable. */
+export function parseTextCell (raw: string): Cell<string | null> {
+  return { ok: true, value: isUnavailable(raw) ? null : raw }
+}
+
+/** Text that must match `pattern` when present (uuid, bus id, pstate), so garbage fails. */
+export function parseShapedCell (raw: string, pattern: RegExp, what: string): Cell<string | null> {
+  if (isUnavailable(raw)) return { ok: true, value: null }
+  return pattern.test(raw) ? { ok: true, value: raw } : { ok: false, reason: `not a ${what}: ${JSON.stringify(raw)}` }
+}

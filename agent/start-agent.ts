@@ -1,0 +1,116 @@
+import { hostname as osHostname } from 'node:os'
+import { serve, type ServerType } from '@hono/node-server'
+import pino from 'pino'
+import { createAgentApp } from './api/create-agent-app.ts'
+import { createOperatorAuth } from './api/operator-auth.ts'
+import { createCollector } from './collector/create-collector.ts'
+import type { AgentConfig } from './config.ts'
+import { createPurgeAdapters } from './purge/create-purge-adapters.ts'
+import { createPurgeService } from './purge/create-purge-service.ts'
+import { createUplink } from './uplink/create-uplink.ts'
+import { AGENT_VERSION } from './version.ts'
+
+export interface RunningAgent {
+  /** Base URL of the operator API, e.g. http://127.0.0.1:9410 (real port when 0 was asked). */
+  url: string
+  port: number
+  stop: () => Promise<void>
+}
+
+export interface StartAgentOptions {
+  /** Environment handed to nvidia-smi children (tests point the simulator at a state file). */
+  env?: NodeJS.ProcessEnv
+  log?: pino.Logger
+}
+
+/**
+ * Wires the agent: collector → (API, /metrics, uplink, purge). Start order: collector first
+ * (a missing nvidia-smi fails fast, before anything listens), then uplink, then the API.
+ * Stop order is the reverse and written down here: stop accepting requests, flush the uplink
+ * (unsent samples land in the spool), then stop the collector so no nvidia-smi child outlives us.
+ */
+export async function startAgent (config: AgentConfig, options: StartAgentOptions = {}): Promise<RunningAgent> {
+  const log = options.log ?? pino({ level: config.logLevel, base: { svc: 'gpufleet-agent' } })
+  const hostname = config.hostname ?? osHostname()
+  const [listenHost, listenPort] = splitHostPort(config.listen)
+
+  const collector = createCollector({
+    nvidiaSmiPath: config.nvidiaSmi,
+    intervalMs: config.intervalMs,
+    computeAppsIntervalMs: config.computeAppsIntervalMs,
+    log: log.child({ part: 'collector' }),
+    ...(options.env === undefined ? {} : { env: options.env }),
+  })
+  await collector.start()
+
+  const uplink = createUplink({
+    controlPlaneUrl: config.controlPlane,
+    apiKey: config.apiKey,
+    cluster: config.cluster,
+    region: config.region,
+    hostname,
+    agentUrl: `http://${config.listen}`,
+    stateDir: config.stateDir,
+    spoolMaxBytes: config.spoolMaxBytes,
+    intervalMs: config.intervalMs,
+    source: collector,
+    log: log.child({ part: 'uplink' }),
+    agentVersion: AGENT_VERSION,
+  })
+  await uplink.start()
+
+  const purge = createPurgeService({
+    source: collector,
+    adapters: createPurgeAdapters(config, { source: collector }),
+    settleMs: config.purgeSettleMs,
+    log: log.child({ part: 'purge' }),
+  })
+  const auth = createOperatorAuth({
+    controlPlaneUrl: config.controlPlane,
+    agentApiKey: config.apiKey,
+    breakGlassKeySha256: config.breakGlassKeySha256,
+    cacheTtlMs: config.keyCacheTtlMs,
+    log: log.child({ part: 'auth' }),
+  })
+  const app = createAgentApp({
+    source: collector,
+    purge,
+    auth,
+    uplinkStats: () => uplink.stats(),
+    hostname,
+    staleAfterMs: config.staleAfterMs,
+    metricsToken: config.metricsToken,
+    log: log.child({ part: 'api' }),
+    version: AGENT_VERSION,
+  })
+
+  const { server, port } = await listen(app.fetch, listenHost, listenPort)
+  log.info({ listen: `${listenHost}:${port}`, nvidiaSmi: config.nvidiaSmi, cluster: config.cluster }, 'agent started')
+
+  let stopped: Promise<void> | undefined
+  return {
+    url: `http://${listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${port}`,
+    port,
+    stop () {
+      stopped ??= (async () => {
+        await new Promise<void>(resolve => server.close(() => resolve()))
+        await uplink.stop()
+        await collector.stop()
+        log.info({}, 'agent stopped')
+      })()
+      return stopped
+    },
+  }
+}
+
+function splitHostPort (listen: string): [string, number] {
+  const i = listen.lastIndexOf(':')
+  return [listen.slice(0, i).replace(/^\[|\]$/g, ''), Number(listen.slice(i + 1))]
+}
+
+function listen (fetch: Parameters<typeof serve>[0]['fetch'], hostname: string, port: number): Promise<{ server: ServerType, port: number }> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, hostname, port }, info => resolve({ server, port: info.port }))
+    server.once('error', reject)
+  })
+}

@@ -1,0 +1,39 @@
+import type { GpuReading, Snapshot } from '../collector/snapshot.ts'
+import type { GpuStatRow } from '../../shared/wire/gpu-stats.ts'
+
+/**
+ * One snapshot → seed 000 ingest rows, one per GPU, all stamped with the tick's own time so
+ * a row replayed from the spool an hour later still lands on its original second.
+ * Nothing is clamped or guessed: a null reading stays null, and an out-of-range value is sent
+ * as read (the server skips that row, fail-soft, and we would rather it decided than us).
+ */
+export function toGpuStatRows (snapshot: Snapshot): GpuStatRow[] {
+  const recordedAt = new Date(snapshot.recordedAt).toISOString()
+  return snapshot.gpus.map(gpu => toRow(gpu, recordedAt))
+}
+
+function toRow (gpu: GpuReading, recordedAt: string): GpuStatRow {
+  return {
+    gpu_id: gpu.index,
+    // `name` is required by the seed; an unnamed GPU (driver gave [N/A]) still gets a row.
+    name: gpu.name ?? '',
+    // Seed 000 wants the instantaneous reading; fall back to the 1 s average on older drivers.
+    power_draw_w: gpu.powerDrawInstantW ?? gpu.powerDrawAverageW,
+    temp_c: gpu.temperatureGpuC,
+    memory_used_mb: gpu.memoryUsedMib,
+    memory_total_mb: gpu.memoryTotalMib,
+    utilization_pct: gpu.utilizationGpuPct,
+    recorded_at: recordedAt,
+    uuid: gpu.uuid,
+    pci_bus_id: gpu.pciBusId,
+    power_draw_avg_w: gpu.powerDrawAverageW,
+    power_limit_w: gpu.powerLimitW,
+    memory_temp_c: gpu.temperatureMemoryC,
+    memory_reserved_mb: gpu.memoryReservedMib,
+    memory_utilization_pct: gpu.utilizationMemoryPct,
+    sm_clock_mhz: gpu.smClockMhz,
+    mem_clock_mhz: gpu.memClockMhz,
+    ecc_errors_corrected: gpu.eccCorrectedVolatile,
+    ecc_errors_uncorrected: gpu.eccUncorrectedVolatile,
+  }
+}

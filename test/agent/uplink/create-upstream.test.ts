@@ -1,0 +1,49 @@
+import { createServer } from 'node:net'
+import type { AddressInfo } from 'node:net'
+import t from 'tap'
+import { createUpstream } from '../../../agent/uplink/create-upstream.ts'
+import { startControlPlaneSink } from '../../fakes/control-plane-sink.ts'
+import { API_KEY } from './uplink-harness.ts'
+
+const row = (s: number) => ({ gpu_id: 0, name: 'NVIDIA B200', recorded_at: new Date(Date.UTC(2026, 0, 1, 0, 0, s)).toISOString() })
+
+t.test('keep-alive: pushes reuse their connection, bearer key sent', async t => {
+  const sink = await startControlPlaneSink({ apiKey: API_KEY })
+  t.teardown(() => sink.close())
+  const up = createUpstream({ baseUrl: sink.url, apiKey: API_KEY, userAgent: 'test' })
+  t.teardown(() => up.close())
+  for (let s = 0; s < 20; s++) t.match(await up.postJson('/api/gpu-stats', { gpus: [row(s)] }), { kind: 'ok', status: 200 })
+  t.equal(sink.rows().length, 20)
+  // undici may open a second socket when the next request beats the first socket's release.
+  t.ok(sink.connections() <= 2, `${sink.connections()} connection(s) for 20 requests`)
+  t.ok(sink.requests().every(r => r.bearer === API_KEY))
+})
+
+t.test('statuses come back classified with a short key-free error', async t => {
+  const sink = await startControlPlaneSink({ apiKey: API_KEY, mode: { status: 422 } })
+  t.teardown(() => sink.close())
+  const up = createUpstream({ baseUrl: `${sink.url}/`, apiKey: 'gfk_wrong_but_secret_value', userAgent: 'test' })
+  t.teardown(() => up.close())
+  const res = await up.postJson('/api/gpu-stats', { gpus: [] })
+  t.match(res, { kind: 'reject', status: 422, error: /^HTTP 422/ })
+  sink.setMode('ok')
+  const auth = await up.postJson('/api/gpu-stats', { gpus: [] })
+  t.match(auth, { kind: 'auth', status: 401 })
+  t.notOk(JSON.stringify(auth).includes('gfk_wrong_but_secret_value'))
+})
+
+t.test('connection refused and timeouts are retryable network failures', async t => {
+  const closed = await new Promise<number>(resolve => {
+    const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address() as AddressInfo; s.close(() => resolve(port)) })
+  })
+  const refused = createUpstream({ baseUrl: `http://127.0.0.1:${closed}`, userAgent: 'test' })
+  t.teardown(() => refused.close())
+  t.match(await refused.postJson('/api/gpu-stats', { gpus: [] }), { kind: 'retry', status: null, error: /ECONNREFUSED/ })
+
+  const sink = await startControlPlaneSink({ apiKey: API_KEY, mode: 'slow' })
+  t.teardown(() => sink.close())
+  const slow = createUpstream({ baseUrl: sink.url, apiKey: API_KEY, userAgent: 'test', timeoutMs: 100 })
+  t.teardown(() => slow.close())
+  t.match(await slow.postJson('/api/gpu-stats', { gpus: [row(1)] }), { kind: 'retry', status: null })
+  t.equal(sink.rows().length, 1, 'an ambiguous failure: the server had stored it')
+})
