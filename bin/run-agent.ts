@@ -2,6 +2,7 @@ import { parseAgentConfig, type AgentConfigInput } from '../agent/config.ts'
 import { AgentError } from '../agent/errors.ts'
 import { startAgent } from '../agent/start-agent.ts'
 import { EXIT } from './exit-codes.ts'
+import { onShutdownSignal } from './on-shutdown-signal.ts'
 import { SIMULATOR_BANNER, SIMULATOR_PATH } from './simulator-path.ts'
 
 /**
@@ -23,16 +24,5 @@ export async function runAgent (input: Record<string, unknown>, options: { simul
     throw err
   }
   process.stderr.write(`gpufleet agent listening on ${agent.url}\n`)
-  let stopping = false
-  const shutdown = (signal: string) => {
-    if (stopping) return
-    stopping = true
-    process.stderr.write(`gpufleet agent: ${signal}, flushing and stopping\n`)
-    agent.stop().then(() => process.exit(EXIT.OK), (err: unknown) => {
-      process.stderr.write(`gpufleet agent: stop failed: ${String(err)}\n`)
-      process.exit(EXIT.FAILURE)
-    })
-  }
-  process.on('SIGTERM', () => shutdown('SIGTERM'))
-  process.on('SIGINT', () => shutdown('SIGINT'))
+  onShutdownSignal('gpufleet agent', () => agent.stop())
 }

@@ -1,0 +1,19 @@
+import { Command } from 'commander'
+import { CONTROL_PLANE_DEFAULTS } from '../../control-plane/config.ts'
+import { definedOnly, envOption } from '../env-option.ts'
+import { runControlPlane } from '../run-control-plane.ts'
+
+export function controlPlaneCommand (): Command {
+  const d = CONTROL_PLANE_DEFAULTS
+  return new Command('control-plane')
+    .description('run the control plane (API, fleet registry, telemetry); GPUFLEET_ADMIN_KEY bootstraps a superadmin key')
+    .addOption(envOption('--listen <host:port>', `address to listen on (default ${d.listen})`))
+    .addOption(envOption('--db <path|url>', `SQLite file (or postgres://… in a later release) (default ${d.db})`))
+    .addOption(envOption('--demo', 'answer requests without a key as read-only (seed 003 demo mode); off by default'))
+    .addOption(envOption('--body-limit-bytes <n>', `largest request body (default ${d.bodyLimitBytes})`))
+    .addOption(envOption('--auth-failures-per-minute <n>', `failed key checks one address may make (default ${d.authFailuresPerMinute})`))
+    .addOption(envOption('--log-level <level>', `fatal|error|warn|info|debug|trace|silent (default ${d.logLevel})`))
+    .action(async (opts: Record<string, unknown>) => {
+      await runControlPlane(definedOnly(opts))
+    })
+}

@@ -1,0 +1,24 @@
+import { Command } from 'commander'
+import { definedOnly, envOption } from '../env-option.ts'
+import { runUp } from '../run-up.ts'
+
+export function upCommand (): Command {
+  return new Command('up')
+    .description('run the whole system locally: control plane on SQLite plus one agent on this host (simulated GPUs when there is no nvidia-smi)')
+    .addOption(envOption('--data-dir <dir>', 'database, agent state and the local agent key (default ./data)'))
+    .addOption(envOption('--port <port>', 'control plane port on 127.0.0.1 (default 8080)'))
+    .addOption(envOption('--agent-port <port>', 'agent operator API port on 127.0.0.1 (default 9410)'))
+    .addOption(envOption('--nvidia-smi <path>', 'nvidia-smi to read (default: /usr/bin/nvidia-smi or the one on PATH, else the simulator)'))
+    .addOption(envOption('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (default warn)'))
+    .action(async (opts: Record<string, unknown>) => {
+      await runUp(definedOnly(opts) as UpOptions)
+    })
+}
+
+export interface UpOptions {
+  dataDir?: string
+  port?: string
+  agentPort?: string
+  nvidiaSmi?: string
+  logLevel?: string
+}

@@ -1,0 +1,42 @@
+import { parseControlPlaneConfig, type ControlPlaneConfigInput } from '../control-plane/config.ts'
+import { ControlPlaneError } from '../control-plane/errors.ts'
+import { productParts } from '../control-plane/product-parts.ts'
+import { startControlPlane } from '../control-plane/start-control-plane.ts'
+import { EXIT } from './exit-codes.ts'
+import { onShutdownSignal } from './on-shutdown-signal.ts'
+
+/** `gpufleet control-plane`: validate, start, print the bootstrap key once, own SIGTERM. */
+export async function runControlPlane (input: Record<string, unknown>): Promise<void> {
+  let running: Awaited<ReturnType<typeof startControlPlane>>
+  try {
+    const config = parseControlPlaneConfig({ ...input, ...adminKeyFromEnv() } as ControlPlaneConfigInput)
+    running = await startControlPlane(config, productParts())
+  } catch (err) {
+    if (err instanceof ControlPlaneError) {
+      process.stderr.write(`gpufleet control-plane: ${err.message}\n`)
+      process.exit(EXIT.USAGE)
+    }
+    throw err
+  }
+  process.stderr.write(`gpufleet control plane listening on ${running.url}\n`)
+  if (running.bootstrapKey !== undefined) process.stderr.write(bootstrapNotice(running.bootstrapKey))
+  onShutdownSignal('gpufleet control-plane', () => running.close())
+}
+
+/** GPUFLEET_ADMIN_KEY is env-only (a flag would show the key in `ps`). */
+export function adminKeyFromEnv (): { adminKey?: string } {
+  const key = process.env.GPUFLEET_ADMIN_KEY
+  return key === undefined || key === '' ? {} : { adminKey: key }
+}
+
+export function bootstrapNotice (key: string): string {
+  return [
+    '',
+    'A superadmin API key was generated for this new database. It is shown ONCE; store it now:',
+    '',
+    `    ${key}`,
+    '',
+    'Use it as "Authorization: Bearer <key>". Only its SHA-256 is stored.',
+    '',
+  ].join('\n')
+}

@@ -1,0 +1,79 @@
+import { mkdirSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+import { parseAgentConfig } from '../agent/config.ts'
+import { AgentError } from '../agent/errors.ts'
+import { startAgent } from '../agent/start-agent.ts'
+import { parseControlPlaneConfig } from '../control-plane/config.ts'
+import { ControlPlaneError } from '../control-plane/errors.ts'
+import { productParts } from '../control-plane/product-parts.ts'
+import { startControlPlane } from '../control-plane/start-control-plane.ts'
+import type { UpOptions } from './commands/up-command.ts'
+import { EXIT } from './exit-codes.ts'
+import { findNvidiaSmi } from './find-nvidia-smi.ts'
+import { localAgentKey } from './local-agent-key.ts'
+import { onShutdownSignal } from './on-shutdown-signal.ts'
+import { adminKeyFromEnv, bootstrapNotice } from './run-control-plane.ts'
+import { SIMULATOR_BANNER, SIMULATOR_PATH } from './simulator-path.ts'
+
+/**
+ * `gpufleet up` (`npm start`): the control plane on SQLite under --data-dir and one agent in
+ * the same process, the agent pushing to the control plane over loopback HTTP like any
+ * other. Stop order: the agent first (its last samples reach the control plane or its
+ * spool), then the control plane.
+ */
+export async function runUp (options: UpOptions): Promise<void> {
+  const dataDir = resolve(options.dataDir ?? './data')
+  const logLevel = options.logLevel ?? 'warn'
+  try {
+    mkdirSync(dataDir, { recursive: true })
+    const cpConfig = parseControlPlaneConfig({
+      listen: `127.0.0.1:${options.port ?? '8080'}`,
+      db: join(dataDir, 'gpufleet.db'),
+      logLevel: logLevel as 'warn',
+      ...adminKeyFromEnv(),
+    })
+    const nvidiaSmi = options.nvidiaSmi ?? findNvidiaSmi()
+    const cp = await startControlPlane(cpConfig, productParts())
+    let agent: Awaited<ReturnType<typeof startAgent>>
+    try {
+      const apiKey = await localAgentKey(cp.store, dataDir)
+      const agentConfig = parseAgentConfig({
+        listen: `127.0.0.1:${options.agentPort ?? '9410'}`,
+        controlPlane: cp.url,
+        apiKey,
+        cluster: 'local',
+        stateDir: join(dataDir, 'agent'),
+        nvidiaSmi: nvidiaSmi ?? SIMULATOR_PATH,
+        logLevel: logLevel as 'warn',
+      })
+      if (nvidiaSmi === null) process.stderr.write(`${SIMULATOR_BANNER}\n`)
+      agent = await startAgent(agentConfig)
+    } catch (err) {
+      await cp.close()
+      throw err
+    }
+    process.stdout.write([
+      'gpufleet is up.',
+      `  control plane  ${cp.url}          (API; ${cp.url}/openapi.json describes it)`,
+      `  agent          ${agent.url}          (/v1/gpu/status with a superadmin key, /metrics, /healthz)`,
+      `  data           ${dataDir}`,
+      `  GPUs           ${nvidiaSmi === null ? 'SIMULATED (8× NVIDIA B200): no nvidia-smi on this host' : nvidiaSmi}`,
+      '',
+    ].join('\n'))
+    if (cp.bootstrapKey !== undefined) process.stdout.write(bootstrapNotice(cp.bootstrapKey))
+    onShutdownSignal('gpufleet up', async () => {
+      await agent.stop()
+      await cp.close()
+    })
+  } catch (err) {
+    if (err instanceof ControlPlaneError || (err instanceof AgentError && err.code === 'CONFIG_INVALID')) {
+      process.stderr.write(`gpufleet up: ${err.message}\n`)
+      process.exit(EXIT.USAGE)
+    }
+    if (err instanceof AgentError) {
+      process.stderr.write(`gpufleet up: ${err.message}\n`)
+      process.exit(EXIT.FAILURE)
+    }
+    throw err
+  }
+}

@@ -1,0 +1,80 @@
+import { generateApiKey, hashApiKey, keyPrefixOf } from './auth/api-key-format.ts'
+import type { LoopContext, Loop } from './start-control-plane.ts'
+import type { RouterContext, RouterMount } from './create-control-plane.ts'
+import { createFleetRouter } from './fleet/create-fleet-router.ts'
+import { createFleetService, type FleetService } from './fleet/create-fleet-service.ts'
+import { createLivenessLoop } from './fleet/create-liveness-loop.ts'
+import { createRegionsRouter } from './fleet/create-regions-router.ts'
+import type { Store } from './store/store.ts'
+import { createTelemetryRouter, GPU_STATS_BODY_LIMIT_BYTES } from './telemetry/create-telemetry-router.ts'
+import { GPU_STATS_PATH } from '../shared/wire/gpu-stats.ts'
+
+/**
+ * The product's domains composed for startControlPlane: every router and background loop,
+ * sharing one fleet service per store (so the fleet router and telemetry ingest see the same
+ * node cache). `gpufleet control-plane`, `gpufleet up` and the end-to-end tests all use this.
+ */
+export function productParts (): { routers: RouterMount[], loops: Array<(ctx: LoopContext) => Loop> } {
+  const services = new WeakMap<Store, FleetService>()
+  const fleetOf = (ctx: { store: Store, now: () => number, log: RouterContext['log'] }): FleetService => {
+    let service = services.get(ctx.store)
+    if (service === undefined) {
+      service = createFleetService({ store: ctx.store, now: ctx.now, log: ctx.log })
+      services.set(ctx.store, service)
+    }
+    return service
+  }
+
+  return {
+    routers: [
+      {
+        path: '/',
+        router: ctx => createFleetRouter({
+          store: ctx.store,
+          requireScope: ctx.requireScope,
+          now: ctx.now,
+          log: ctx.log,
+          service: fleetOf(ctx),
+          createClusterKey: (clusterId, label) => mintClusterKey(ctx, clusterId, label),
+        }),
+        // Bulk seed-003 metrics may carry up to 10 000 rows.
+        bodyLimits: [{ prefix: '/api/clusters/metrics', bytes: 4 * 1024 * 1024 }],
+      },
+      { path: '/', router: ctx => createRegionsRouter({ store: ctx.store, requireScope: ctx.requireScope, now: ctx.now }) },
+      {
+        path: '/',
+        router: ctx => {
+          const fleet = fleetOf(ctx)
+          return createTelemetryRouter({
+            store: ctx.store,
+            requireScope: ctx.requireScope,
+            now: ctx.now,
+            log: ctx.log,
+            metrics: ctx.registry,
+            resolveNode: node => fleet.resolveIngestNode(node),
+            onIngested: (nodeId, readings, at) => fleet.recordActivity(nodeId, readings, at),
+          })
+        },
+        bodyLimits: [{ prefix: GPU_STATS_PATH, bytes: GPU_STATS_BODY_LIMIT_BYTES }],
+      },
+    ],
+    loops: [
+      ctx => createLivenessLoop({ store: ctx.store, now: ctx.now, log: ctx.log }),
+    ],
+  }
+}
+
+/** A cluster's agents push with this key: ingest scope only, shown once in POST /api/clusters. */
+async function mintClusterKey (ctx: RouterContext, clusterId: number, label: string): Promise<{ key: string, key_prefix: string }> {
+  const key = generateApiKey()
+  await ctx.store.apiKeys.create({
+    keyHash: hashApiKey(key),
+    keyPrefix: keyPrefixOf(key),
+    label: label === '' ? `cluster ${clusterId} agents` : label,
+    permissions: ['ingest'],
+    tenantId: null,
+    createdByKeyId: null,
+    createdAt: ctx.now(),
+  })
+  return { key, key_prefix: keyPrefixOf(key) }
+}
