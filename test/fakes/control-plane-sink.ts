@@ -6,10 +6,13 @@ import type { Context } from 'hono'
 import { GPU_STATS_PATH, gpuStatRowSchema } from '../../shared/wire/gpu-stats.ts'
 import type { GpuStatRow } from '../../shared/wire/gpu-stats.ts'
 import { GPUS_PATH, NODES_PATH, gpuRegistrationSchema, nodeRegistrationSchema } from '../../shared/wire/registration.ts'
+import { INTROSPECT_PATH, introspectRequestSchema } from '../../shared/wire/introspect.ts'
+import type { IntrospectResponse, Scope } from '../../shared/wire/introspect.ts'
 
 /**
  * A stand-in control plane on 127.0.0.1:0 for uplink tests: node + GPU registration and
- * `POST /api/gpu-stats`, just enough of seeds 000/003, and able to fail on demand.
+ * `POST /api/gpu-stats`, just enough of seeds 000/003, key introspection for the agent's
+ * operator API (`operatorKeys`), and able to fail on demand.
  * Modes: 'ok'; 'down' (every connection is destroyed, so the client sees a network error,
  * not an HTTP answer); 'error500'; 'slow' (stores the rows, then holds the response until the
  * mode changes or the sink closes: an ambiguous failure after a client timeout);
@@ -58,6 +61,8 @@ export interface ControlPlaneSink {
   requests: () => SinkRequest[]
   /** TCP connections accepted (keep-alive means few). */
   connections: () => number
+  /** `POST /api/auth/introspect` requests answered (200 or 400), whatever the verdict. */
+  introspections: () => number
   close: () => Promise<void>
 }
 
@@ -67,10 +72,18 @@ export interface SinkOptions {
   /** Bearer (or x-api-key) value accepted; every other → 401. */
   apiKey: string
   mode?: SinkMode
+  /**
+   * Operator keys that `POST /api/auth/introspect` knows, with their scopes (tenant-less, so
+   * a superadmin key passes the agent's operator check); any other key answers
+   * `{active: false}`. The caller must present `apiKey`, as the agent does with its own key.
+   */
+  operatorKeys?: Readonly<Record<string, readonly Scope[]>>
 }
 
-export async function startControlPlaneSink ({ apiKey, mode: initial = 'ok' }: SinkOptions): Promise<ControlPlaneSink> {
+export async function startControlPlaneSink ({ apiKey, mode: initial = 'ok', operatorKeys = {} }: SinkOptions): Promise<ControlPlaneSink> {
   let mode: SinkMode = initial
+  const operators = new Map(Object.entries(operatorKeys).map(([key, scopes], i) => [key, { keyId: i + 1, scopes: [...scopes] }]))
+  let introspections = 0
   const stored = new Map<string, StoredRow>()
   let duplicates = 0
   let skipped = 0
@@ -154,6 +167,17 @@ export async function startControlPlaneSink ({ apiKey, mode: initial = 'ok' }: S
     return c.json({ ok: true })
   })
 
+  app.post(INTROSPECT_PATH, async c => {
+    const parsed = introspectRequestSchema.safeParse(await c.req.json().catch(() => null))
+    introspections++
+    if (!parsed.success) return c.json({ error: 'invalid body', code: 'VALIDATION' }, 400)
+    const known = operators.get(parsed.data.key)
+    const reply: IntrospectResponse = known === undefined
+      ? { active: false, scopes: [], key_id: null, tenant_id: null }
+      : { active: true, scopes: known.scopes, key_id: known.keyId, tenant_id: null }
+    return c.json(reply)
+  })
+
   const server = await new Promise<Server>(resolve => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s as Server)) as Server
   })
@@ -187,6 +211,7 @@ export async function startControlPlaneSink ({ apiKey, mode: initial = 'ok' }: S
     gpus: () => [...gpus],
     requests: () => [...requests],
     connections: () => connections,
+    introspections: () => introspections,
     async close () {
       release()
       for (const s of sockets) s.destroy()
