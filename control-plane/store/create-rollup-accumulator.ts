@@ -24,11 +24,11 @@ export interface RollupAccumulator {
  * however many seconds a replayed batch covers. Because per-second sums only grow (rows are
  * added, never changed, and power is ≥ 0), max(stored max, new second sum) is exact.
  */
-export function createRollupAccumulator (spansMinutes: readonly number[]): RollupAccumulator {
+export function createRollupAccumulator (spansFor: (scopeKind: number) => readonly number[]): RollupAccumulator {
   const byKey = new Map<string, RollupRow>()
   return {
     add (scopeKind, scopeId, secondAt, secondSumW, delta) {
-      for (const span of spansMinutes) {
+      for (const span of spansFor(scopeKind)) {
         const spanMs = span * 60_000
         const bucketAt = Math.floor(secondAt / spanMs) * spanMs
         const key = `${scopeKind}:${scopeId}:${span}:${bucketAt}`

@@ -1,6 +1,12 @@
 import type { ApiKeyRepository } from './api-key-repository.ts'
 import type { FleetRepository } from './fleet-repository.ts'
 import type { TelemetryRepository } from './telemetry-repository.ts'
+import type { TenantRepository } from './tenant-repository.ts'
+import type { JobRepository } from './job-repository.ts'
+import type { BillingRepository } from './billing-repository.ts'
+import type { AlertRepository } from './alert-repository.ts'
+import type { DashboardRepository } from './dashboard-repository.ts'
+import type { AnalyticsRepository } from './analytics-repository.ts'
 
 /**
  * The control plane's storage: one async repository per domain. Nothing outside
@@ -12,5 +18,11 @@ export interface Store {
   readonly apiKeys: ApiKeyRepository
   readonly fleet: FleetRepository
   readonly telemetry: TelemetryRepository
+  readonly tenants: TenantRepository
+  readonly jobs: JobRepository
+  readonly billing: BillingRepository
+  readonly alerts: AlertRepository
+  readonly dashboard: DashboardRepository
+  readonly analytics: AnalyticsRepository
   close: () => Promise<void>
 }

@@ -5,8 +5,8 @@
  * Three kinds of data, each with its own retention:
  * - raw samples, one per (node, gpu_id, recorded_at), kept 7 days (seed 000);
  * - the latest sample per GPU, upserted only when newer (a late replay never regresses it);
- * - rollups per scope (node, cluster, whole fleet) and UTC-aligned span (1, 5, 60 minutes),
- *   maintained in the same transaction as the raw rows, kept ≥ 90 days.
+ * - rollups per scope (node, cluster, whole fleet) and UTC-aligned span (1, 5 and, above a
+ *   node, 60 minutes), maintained in the same transaction as the raw rows, kept ≥ 90 days.
  */
 
 /** One GPU reading as stored. Nullable readings are null when the GPU did not report them. */
@@ -143,5 +143,13 @@ export interface TelemetryRepository {
   rebuildRollups: (fromMs: number, toMs: number) => Promise<void>
 }
 
-/** Rollups are kept at these spans (minutes), each aligned to UTC; queries use the coarsest that fits. */
-export const ROLLUP_SPANS_MINUTES = [1, 5, 60] as const
+/**
+ * Rollups are kept at these spans (minutes), each aligned to UTC; queries use the coarsest
+ * that nests in their buckets. Nodes skip the hour span: it would cost every push a third
+ * row write, while 30 days of a node at 5 minutes is only 8,640 rows to read.
+ */
+export function rollupSpans (kind: TelemetryScope['kind']): readonly number[] {
+  return kind === 'node' ? NODE_SPANS : WIDE_SPANS
+}
+const NODE_SPANS = [1, 5] as const
+const WIDE_SPANS = [1, 5, 60] as const

@@ -1,9 +1,9 @@
 import type { GpuSample, SampleBatch, SampleBatchResult, StoredGpuSample } from '../telemetry-repository.ts'
-import { ROLLUP_SPANS_MINUTES } from '../telemetry-repository.ts'
+import { rollupSpans } from '../telemetry-repository.ts'
 import { addSampleToDelta, emptyDelta, mergeDelta, type SampleDelta } from '../sample-delta.ts'
 import { createRollupAccumulator, type RollupRow } from '../create-rollup-accumulator.ts'
 import type { SqliteDb } from './sqlite-db.ts'
-import { SCOPE_CLUSTER, SCOPE_FLEET, SCOPE_NODE } from './sqlite-telemetry-migrations.ts'
+import { SCOPE_CLUSTER, SCOPE_FLEET, SCOPE_KIND_NAMES, SCOPE_NODE } from './sqlite-telemetry-migrations.ts'
 
 const RAW_COLUMNS = [
   'node_id', 'cluster_id', 'gpu_id', 'recorded_at', 'power_draw_w', 'temp_c', 'memory_used_mb',
@@ -11,7 +11,7 @@ const RAW_COLUMNS = [
   'memory_reserved_mb', 'memory_utilization_pct', 'sm_clock_mhz', 'mem_clock_mhz',
   'ecc_errors_corrected', 'ecc_errors_uncorrected',
 ]
-const LATEST_COLUMNS = ['node_id', 'gpu_id', 'stat_id', 'recorded_at']
+const LATEST_COLUMNS = ['node_id', 'gpu_id', 'recorded_at']
 const IDENTITY_COLUMNS = ['node_id', 'gpu_id', 'identity_at', 'cluster_id', 'hostname', 'name', 'uuid', 'pci_bus_id']
 const ROLLUP_COLUMNS = [
   'scope_kind', 'scope_id', 'span_min', 'bucket_at', 'power_max_w', 'power_sum_w', 'power_n',
@@ -20,6 +20,9 @@ const ROLLUP_COLUMNS = [
 // Multi-row statements: one native call per chunk instead of per row. Chunk sizes stay small
 // enough that the statement cache holds at most CHUNK variants of each.
 const CHUNK = 32
+
+// The samples are this call's own objects (parsed per request): tag them instead of copying.
+const withId = (s: GpuSample, id: number): StoredGpuSample => Object.assign(s, { id })
 
 const MAX_OR_EITHER = (c: string) => `${c} = COALESCE(MAX(${c}, excluded.${c}), ${c}, excluded.${c})`
 const ADD = (c: string) => `${c} = ${c} + excluded.${c}`
@@ -40,10 +43,13 @@ export function createSqliteInsertSamples (db: SqliteDb) {
   }
   const insertRaw = bySize(n =>
     `INSERT OR IGNORE INTO gpu_stats (${RAW_COLUMNS.join(', ')}) VALUES ${values(RAW_COLUMNS, n)}`)
-  const upsertLatest = bySize(n =>
-    `INSERT INTO gpu_stats_latest (${LATEST_COLUMNS.join(', ')}) VALUES ${values(LATEST_COLUMNS, n)}
-     ON CONFLICT (node_id, gpu_id) DO UPDATE SET stat_id = excluded.stat_id, recorded_at = excluded.recorded_at
-     WHERE excluded.recorded_at > gpu_stats_latest.recorded_at`)
+  // Latest: one UPDATE per push (its GPUs share the tick's time), an insert only for GPUs
+  // not seen before. "Only when newer" is the WHERE, so a late replay changes nothing.
+  const advanceLatest = bySize(n =>
+    `UPDATE gpu_stats_latest SET recorded_at = ?1
+     WHERE node_id = ?2 AND recorded_at < ?1 AND gpu_id IN (${Array.from({ length: n }, (_, i) => `?${i + 3}`).join(', ')})`)
+  const insertLatest = bySize(n =>
+    `INSERT OR IGNORE INTO gpu_stats_latest (${LATEST_COLUMNS.join(', ')}) VALUES ${values(LATEST_COLUMNS, n)}`)
   const upsertIdentity = () => db.stmt(
     `INSERT INTO gpu_identity (${IDENTITY_COLUMNS.join(', ')}) VALUES (${IDENTITY_COLUMNS.map(() => '?').join(', ')})
      ON CONFLICT (node_id, gpu_id) DO UPDATE SET
@@ -82,7 +88,7 @@ export function createSqliteInsertSamples (db: SqliteDb) {
       const last = Number(r.lastInsertRowid)
       if (changes === chunk.length) {
         // One statement's new rowids are consecutive (each is max(rowid)+1), ending at `last`.
-        chunk.forEach((s, i) => stored.push({ ...s, id: last - chunk.length + 1 + i }))
+        for (let i = 0; i < chunk.length; i++) stored.push(withId(chunk[i]!, last - chunk.length + 1 + i))
       } else if (changes > 0) {
         const ids = new Map<string, number>()
         for (const row of idRange().all(last - changes + 1, last) as Array<{ id: number, gpu_id: number, recorded_at: number }>) {
@@ -90,7 +96,7 @@ export function createSqliteInsertSamples (db: SqliteDb) {
         }
         for (const s of chunk) {
           const id = ids.get(`${s.gpuId}:${s.recordedAt}`)
-          if (id !== undefined) stored.push({ ...s, id })
+          if (id !== undefined) stored.push(withId(s, id))
         }
       }
     }
@@ -98,11 +104,18 @@ export function createSqliteInsertSamples (db: SqliteDb) {
   }
 
   function writeLatest (batch: SampleBatch, newest: StoredGpuSample[], identities: Map<string, string>): void {
-    for (let start = 0; start < newest.length; start += CHUNK) {
-      const chunk = newest.slice(start, start + CHUNK)
-      const params: number[] = []
-      for (const s of chunk) params.push(batch.nodeId, s.gpuId, s.id, s.recordedAt)
-      upsertLatest(chunk.length).run(...params)
+    const gpusByTime = new Map<number, number[]>()
+    for (const s of newest) {
+      const gpus = gpusByTime.get(s.recordedAt)
+      if (gpus === undefined) gpusByTime.set(s.recordedAt, [s.gpuId])
+      else gpus.push(s.gpuId)
+    }
+    for (const [at, gpus] of gpusByTime) {
+      for (let start = 0; start < gpus.length; start += CHUNK) {
+        const chunk = gpus.slice(start, start + CHUNK)
+        const advanced = Number(advanceLatest(chunk.length).run(at, batch.nodeId, ...chunk).changes)
+        if (advanced < chunk.length) insertLatest(chunk.length).run(...chunk.flatMap(g => [batch.nodeId, g, at]))
+      }
     }
     for (const s of newest) {
       const key = `${batch.nodeId}:${s.gpuId}`
@@ -128,7 +141,7 @@ export function createSqliteInsertSamples (db: SqliteDb) {
   return function insertSamples (batches: readonly SampleBatch[]): SampleBatchResult[] {
     const identities = new Map<string, string>()
     const results = db.tx(() => {
-      const rollups = createRollupAccumulator(ROLLUP_SPANS_MINUTES)
+      const rollups = createRollupAccumulator(kind => rollupSpans(SCOPE_KIND_NAMES[kind]!))
       const wide = new Map<string, WideSecond>()
       const addWide = (kind: number, id: number, secondAt: number, delta: SampleDelta) => {
         const key = `${kind}:${id}:${secondAt}`

@@ -1,6 +1,6 @@
-import { ROLLUP_SPANS_MINUTES } from '../telemetry-repository.ts'
+import { rollupSpans } from '../telemetry-repository.ts'
 import type { SqliteDb } from './sqlite-db.ts'
-import { SCOPE_CLUSTER, SCOPE_FLEET, SCOPE_NODE } from './sqlite-telemetry-migrations.ts'
+import { SCOPE_CLUSTER, SCOPE_FLEET, SCOPE_KIND_NAMES, SCOPE_NODE } from './sqlite-telemetry-migrations.ts'
 
 const HOUR = 3_600_000
 
@@ -37,13 +37,15 @@ export function createSqliteRebuildRollups (db: SqliteDb) {
       wide(SCOPE_FLEET, '0', '', 'sec')
       db.raw.exec(`INSERT INTO gpu_power_second (scope_kind, scope_id, second_at, power_sum_w)
         SELECT kind, id, sec, ps FROM temp.rebuild_sec WHERE kind <> ${SCOPE_NODE} AND ps IS NOT NULL`)
-      for (const span of ROLLUP_SPANS_MINUTES) {
+      const spans = [...new Set(SCOPE_KIND_NAMES.flatMap(k => rollupSpans(k)))]
+      for (const span of spans) {
+        const kinds = SCOPE_KIND_NAMES.flatMap((k, i) => rollupSpans(k).includes(span) ? [i] : [])
         const spanMs = span * 60_000
         db.raw.exec(`INSERT INTO gpu_rollup (scope_kind, scope_id, span_min, bucket_at, power_max_w, power_sum_w,
             power_n, util_sum, util_n, util_max, temp_sum, temp_n, samples)
           SELECT kind, id, ${span}, (sec / ${spanMs}) * ${spanMs}, MAX(ps), TOTAL(psum), SUM(pn), TOTAL(us), SUM(un),
             MAX(umax), TOTAL(ts), SUM(tn), SUM(n)
-          FROM temp.rebuild_sec GROUP BY kind, id, 4`)
+          FROM temp.rebuild_sec WHERE kind IN (${kinds.join(', ')}) GROUP BY kind, id, 4`)
       }
       db.raw.exec('DROP TABLE temp.rebuild_sec')
     })

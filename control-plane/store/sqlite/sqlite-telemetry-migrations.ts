@@ -4,6 +4,7 @@ import type { Migration } from './apply-migrations.ts'
 export const SCOPE_FLEET = 0
 export const SCOPE_CLUSTER = 1
 export const SCOPE_NODE = 2
+export const SCOPE_KIND_NAMES = ['fleet', 'cluster', 'node'] as const
 
 /**
  * Telemetry schema. Raw rows carry numeric readings only: a GPU's identity strings (name,
@@ -40,13 +41,12 @@ export const TELEMETRY_MIGRATIONS: Migration[] = [
       -- Idempotency key, node-scope time ranges and retention, in one index.
       CREATE UNIQUE INDEX gpu_stats_node_time_gpu ON gpu_stats (node_id, recorded_at, gpu_id);
 
-      -- The newest sample per GPU points at its raw row: a narrow upsert per push (the readings
-      -- are already in gpu_stats). A GPU whose newest sample aged out of retention drops out,
-      -- as it does in seed 000's own GET over its pruned table.
+      -- The newest recorded_at per GPU, which names its raw row through the unique index: a
+      -- narrow write per push (the readings are already in gpu_stats). A GPU whose newest
+      -- sample aged out of retention drops out, as in seed 000's GET over its pruned table.
       CREATE TABLE gpu_stats_latest (
         node_id INTEGER NOT NULL,
         gpu_id INTEGER NOT NULL,
-        stat_id INTEGER NOT NULL,
         recorded_at INTEGER NOT NULL,
         PRIMARY KEY (node_id, gpu_id)
       ) WITHOUT ROWID;

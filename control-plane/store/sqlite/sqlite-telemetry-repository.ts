@@ -1,7 +1,7 @@
 import type {
   LatestFilter, LatestGpuSample, MinuteRollup, PowerBucket, PowerBucketQuery, PruneRequest, TelemetryRepository, TelemetryScope,
 } from '../telemetry-repository.ts'
-import { ROLLUP_SPANS_MINUTES } from '../telemetry-repository.ts'
+import { rollupSpans } from '../telemetry-repository.ts'
 import type { SqliteDb } from './sqlite-db.ts'
 import { applyMigrations } from './apply-migrations.ts'
 import { SCOPE_CLUSTER, SCOPE_FLEET, SCOPE_NODE, TELEMETRY_MIGRATIONS } from './sqlite-telemetry-migrations.ts'
@@ -9,7 +9,7 @@ import { createSqliteInsertSamples } from './sqlite-insert-samples.ts'
 import { createSqliteRebuildRollups } from './sqlite-rebuild-rollups.ts'
 
 interface LatestRow {
-  node_id: number, gpu_id: number, stat_id: number, recorded_at: number, cluster_id: number | null, hostname: string | null,
+  id: number, node_id: number, gpu_id: number, recorded_at: number, cluster_id: number | null, hostname: string | null,
   name: string, uuid: string | null, pci_bus_id: string | null, power_draw_w: number | null, temp_c: number | null,
   memory_used_mb: number | null, memory_total_mb: number | null, utilization_pct: number | null,
   power_draw_avg_w: number | null, power_limit_w: number | null, memory_temp_c: number | null,
@@ -31,9 +31,9 @@ function scopeKey (scope: TelemetryScope): [number, number] {
 }
 
 /** The coarsest rollup span whose UTC-aligned buckets nest inside every wall-clock bucket. */
-function spanFor (bucketMinutes: number, offsetMinutes: number): number {
+function spanFor (scope: TelemetryScope, bucketMinutes: number, offsetMinutes: number): number {
   let best = 1
-  for (const span of ROLLUP_SPANS_MINUTES) {
+  for (const span of rollupSpans(scope.kind)) {
     if (bucketMinutes % span === 0 && ((offsetMinutes % span) + span) % span === 0 && span > best) best = span
   }
   return best
@@ -65,14 +65,14 @@ export function createSqliteTelemetryRepository (db: SqliteDb): TelemetryReposit
       if (filter.nodeId !== undefined) { where.push('l.node_id = ?'); params.push(filter.nodeId) }
       if (filter.clusterId !== undefined) { where.push('i.cluster_id = ?'); params.push(filter.clusterId) }
       if (filter.hostname !== undefined) { where.push('i.hostname = ?'); params.push(filter.hostname) }
-      const rows = db.stmt(`SELECT s.*, l.stat_id, i.cluster_id, i.hostname, i.name, i.uuid, i.pci_bus_id
+      const rows = db.stmt(`SELECT s.*, i.cluster_id, i.hostname, i.name, i.uuid, i.pci_bus_id
         FROM gpu_stats_latest AS l
         JOIN gpu_identity AS i ON i.node_id = l.node_id AND i.gpu_id = l.gpu_id
-        JOIN gpu_stats AS s ON s.id = l.stat_id
+        JOIN gpu_stats AS s ON s.node_id = l.node_id AND s.recorded_at = l.recorded_at AND s.gpu_id = l.gpu_id
         ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
         ORDER BY l.node_id, l.gpu_id`).all(...params) as unknown as LatestRow[]
       return rows.map((r): LatestGpuSample => ({
-        id: r.stat_id,
+        id: r.id,
         nodeId: r.node_id,
         clusterId: r.cluster_id,
         hostname: r.hostname,
@@ -100,7 +100,7 @@ export function createSqliteTelemetryRepository (db: SqliteDb): TelemetryReposit
 
     async powerBuckets (q: PowerBucketQuery): Promise<PowerBucket[]> {
       const [kind, id] = scopeKey(q.scope)
-      const span = spanFor(q.bucketMinutes, q.offsetMinutes)
+      const span = spanFor(q.scope, q.bucketMinutes, q.offsetMinutes)
       const spanMs = span * 60_000
       let midFrom = Math.ceil(q.fromMs / spanMs) * spanMs
       let midTo = Math.floor(q.toMs / spanMs) * spanMs

@@ -24,6 +24,12 @@ export function openFleetStore (): Store {
     // The fleet code never touches these; stubs keep this suite independent of their progress.
     apiKeys: {} as Store['apiKeys'],
     telemetry: {} as Store['telemetry'],
+    tenants: {} as Store['tenants'],
+    jobs: {} as Store['jobs'],
+    billing: {} as Store['billing'],
+    alerts: {} as Store['alerts'],
+    dashboard: {} as Store['dashboard'],
+    analytics: {} as Store['analytics'],
     async close () { db.close() },
   }
 }

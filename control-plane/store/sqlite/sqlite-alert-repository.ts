@@ -1,0 +1,7 @@
+import type { AlertRepository } from '../alert-repository.ts'
+import type { SqliteDb } from './sqlite-db.ts'
+
+export function createSqliteAlertRepository (db: SqliteDb): AlertRepository {
+  void db
+  return {}
+}

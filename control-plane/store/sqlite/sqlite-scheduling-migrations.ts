@@ -1,0 +1,118 @@
+import type { Migration } from './apply-migrations.ts'
+
+/**
+ * Tables several domains read, fixed here as a contract so tenants/jobs (scheduler), billing,
+ * alerts, dashboards and analytics can be built in parallel. Owners: 'tenants' and 'jobs'
+ * belong to the scheduling domain, 'rates' to billing; each owner may add columns and
+ * indexes in later versions of its own domain, never rename. See control-plane/store/README.md.
+ */
+export const TENANT_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'tenants',
+    sql: `
+      CREATE TABLE tenants (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        plan_tier TEXT NOT NULL DEFAULT 'starter' CHECK (plan_tier IN ('starter', 'pro', 'growth', 'enterprise')),
+        gpu_quota INTEGER NOT NULL CHECK (gpu_quota >= 1),
+        contact_email TEXT,
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'inactive')),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+    `,
+  },
+]
+
+export const JOB_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'jobs, GPU assignments, job events, scheduler cycles',
+    sql: `
+      CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY,
+        cluster_id INTEGER NOT NULL REFERENCES clusters(id),
+        -- Nulled (not cascaded) when the tenant is deleted: usage history stays.
+        tenant_id INTEGER REFERENCES tenants(id),
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL DEFAULT 'compute' CHECK (kind IN ('training', 'benchmark', 'compute', 'inference', 'endpoint')),
+        gpu_count INTEGER NOT NULL DEFAULT 1 CHECK (gpu_count >= 1),
+        gpu_type TEXT,
+        priority INTEGER NOT NULL DEFAULT 5,
+        status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'completed', 'failed', 'cancelled', 'blocked')),
+        -- Seed 003's human-readable reason.
+        block_reason TEXT,
+        -- Typed (Slurm-like) reason a job is not running: QUOTA, CAPACITY, PRIORITY,
+        -- NEVER_FITS_QUOTA, NEVER_FITS_CLUSTER, OPERATOR_HOLD; null while running or ended.
+        pending_reason TEXT,
+        submitted_by TEXT,
+        estimated_duration_min INTEGER,
+        submitted_at INTEGER NOT NULL,
+        started_at INTEGER,
+        ended_at INTEGER,
+        node_id INTEGER REFERENCES nodes(id)
+      );
+      CREATE INDEX jobs_status_priority ON jobs (status, priority, submitted_at);
+      CREATE INDEX jobs_tenant ON jobs (tenant_id, status);
+      CREATE INDEX jobs_cluster ON jobs (cluster_id, status);
+      CREATE INDEX jobs_kind_time ON jobs (kind, submitted_at);
+
+      -- One row per GPU a job held. Metering is exact across restarts because it is
+      -- (COALESCE(released_at, now) - assigned_at) over these rows; gpu_model is copied at
+      -- assignment so the rate applies to what actually ran.
+      CREATE TABLE job_gpus (
+        job_id INTEGER NOT NULL REFERENCES jobs(id),
+        gpu_id INTEGER NOT NULL REFERENCES gpus(id),
+        gpu_model TEXT,
+        assigned_at INTEGER NOT NULL,
+        released_at INTEGER,
+        PRIMARY KEY (job_id, gpu_id)
+      );
+      -- A GPU is held by at most one running job: enforced by the database, not only the scheduler.
+      CREATE UNIQUE INDEX job_gpus_one_holder ON job_gpus (gpu_id) WHERE released_at IS NULL;
+      CREATE INDEX job_gpus_time ON job_gpus (assigned_at, released_at);
+
+      -- Durable lifecycle events (analytics' worker timeline reads them): submitted, started,
+      -- gpu_assigned, gpu_released, ended, blocked, unblocked, held, released.
+      CREATE TABLE job_events (
+        id INTEGER PRIMARY KEY,
+        job_id INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        gpu_id INTEGER,
+        node_id INTEGER,
+        detail TEXT
+      );
+      CREATE INDEX job_events_at ON job_events (at, id);
+
+      CREATE TABLE scheduler_cycles (
+        id INTEGER PRIMARY KEY,
+        started_at INTEGER NOT NULL,
+        duration_ms REAL NOT NULL,
+        trigger TEXT NOT NULL,
+        processed INTEGER NOT NULL,
+        started INTEGER NOT NULL,
+        blocked INTEGER NOT NULL,
+        -- JSON: per-job decisions of this cycle (what started, what waits and why).
+        detail TEXT NOT NULL
+      );
+    `,
+  },
+]
+
+export const BILLING_MIGRATIONS_V1: Migration = {
+  version: 1,
+  name: 'rate card',
+  sql: `
+    -- $/GPU-hour as integer cents. gpu_type is matched against GPU model names (see
+    -- control-plane/billing/match-rate.ts). Seed 003's card plus B200.
+    CREATE TABLE rates (
+      gpu_type TEXT PRIMARY KEY,
+      cents_per_gpu_hour INTEGER NOT NULL CHECK (cents_per_gpu_hour >= 0),
+      updated_at INTEGER NOT NULL
+    );
+    INSERT INTO rates (gpu_type, cents_per_gpu_hour, updated_at) VALUES
+      ('H100', 476, 0), ('A100', 221, 0), ('A6000', 128, 0), ('B200', 599, 0);
+  `,
+}
