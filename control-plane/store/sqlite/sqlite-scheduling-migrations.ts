@@ -103,7 +103,7 @@ export const JOB_MIGRATIONS: readonly Migration[] = [
 
 export const BILLING_MIGRATIONS_V1: Migration = {
   version: 1,
-  name: 'rate card',
+  name: 'rate card, invoices',
   sql: `
     -- $/GPU-hour as integer cents. gpu_type is matched against GPU model names (see
     -- control-plane/billing/match-rate.ts). Seed 003's card plus B200.
@@ -114,5 +114,28 @@ export const BILLING_MIGRATIONS_V1: Migration = {
     );
     INSERT INTO rates (gpu_type, cents_per_gpu_hour, updated_at) VALUES
       ('H100', 476, 0), ('A100', 221, 0), ('A6000', 128, 0), ('B200', 599, 0);
+
+    -- One invoice per tenant and billing period; amounts in integer cents.
+    CREATE TABLE invoices (
+      id INTEGER PRIMARY KEY,
+      tenant_id INTEGER REFERENCES tenants(id),
+      period_start INTEGER NOT NULL,
+      period_end INTEGER NOT NULL,
+      days INTEGER NOT NULL,
+      total_gpu_seconds INTEGER NOT NULL,
+      amount_cents INTEGER NOT NULL,
+      currency TEXT NOT NULL DEFAULT 'usd',
+      status TEXT NOT NULL CHECK (status IN ('pending', 'paid', 'overdue')),
+      -- JSON lines: [{gpu_type, gpu_seconds, cents_per_gpu_hour, amount_cents}]
+      line_items TEXT NOT NULL,
+      payment_provider TEXT,
+      payment_link_id TEXT,
+      stripe_payment_url TEXT,
+      created_at INTEGER NOT NULL,
+      status_changed_at INTEGER
+    );
+    -- Idempotency: at most one pending invoice per tenant and period.
+    CREATE UNIQUE INDEX invoices_pending_period ON invoices (tenant_id, period_start, period_end) WHERE status = 'pending';
+    CREATE INDEX invoices_tenant ON invoices (tenant_id, created_at);
   `,
 }
