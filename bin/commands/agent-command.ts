@@ -1,7 +1,6 @@
 import { Command } from 'commander'
 import { AGENT_DEFAULTS } from '../../agent/config.ts'
 import { definedOnly, envOption } from '../env-option.ts'
-import { runAgent } from '../run-agent.ts'
 
 export function agentCommand (): Command {
   const d = AGENT_DEFAULTS
@@ -32,6 +31,8 @@ export function agentCommand (): Command {
     .addOption(envOption('--log-level <level>', `fatal|error|warn|info|debug|trace|silent (default ${d.logLevel})`))
     .action(async (opts: Record<string, unknown>) => {
       const { simulate, ...rest } = opts
+      // Loaded on use: `gpufleet agent` must not pay for the control plane's modules (memory).
+      const { runAgent } = await import('../run-agent.ts')
       await runAgent(definedOnly(rest), { simulate: simulate === true || simulate === 'true' || simulate === '1' })
     })
 }

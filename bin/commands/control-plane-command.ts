@@ -1,7 +1,6 @@
 import { Command } from 'commander'
 import { CONTROL_PLANE_DEFAULTS } from '../../control-plane/config.ts'
 import { definedOnly, envOption } from '../env-option.ts'
-import { runControlPlane } from '../run-control-plane.ts'
 
 export function controlPlaneCommand (): Command {
   const d = CONTROL_PLANE_DEFAULTS
@@ -14,6 +13,8 @@ export function controlPlaneCommand (): Command {
     .addOption(envOption('--auth-failures-per-minute <n>', `failed key checks one address may make (default ${d.authFailuresPerMinute})`))
     .addOption(envOption('--log-level <level>', `fatal|error|warn|info|debug|trace|silent (default ${d.logLevel})`))
     .action(async (opts: Record<string, unknown>) => {
+      // Loaded on use: `gpufleet agent` must not pay for the control plane's modules (memory).
+      const { runControlPlane } = await import('../run-control-plane.ts')
       await runControlPlane(definedOnly(opts))
     })
 }

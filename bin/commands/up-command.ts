@@ -1,6 +1,5 @@
 import { Command } from 'commander'
 import { definedOnly, envOption } from '../env-option.ts'
-import { runUp } from '../run-up.ts'
 
 export function upCommand (): Command {
   return new Command('up')
@@ -11,6 +10,8 @@ export function upCommand (): Command {
     .addOption(envOption('--nvidia-smi <path>', 'nvidia-smi to read (default: /usr/bin/nvidia-smi or the one on PATH, else the simulator)'))
     .addOption(envOption('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (default warn)'))
     .action(async (opts: Record<string, unknown>) => {
+      // Loaded on use: `gpufleet agent` must not pay for the control plane's modules (memory).
+      const { runUp } = await import('../run-up.ts')
       await runUp(definedOnly(opts) as UpOptions)
     })
 }
