@@ -1,0 +1,27 @@
+import type { MiddlewareHandler } from 'hono'
+import { HttpError } from '../../shared/http-error.ts'
+import type { Principal } from '../auth/principal.ts'
+import type { CpEnv } from '../http/cp-env.ts'
+
+/**
+ * A tenant-bound key sees only its own tenant: another tenant's id answers exactly like an
+ * unknown one (404), so a key cannot probe which tenants exist.
+ */
+export function assertTenantVisible (principal: Principal, tenantId: number): void {
+  if (principal.tenantId !== null && principal.tenantId !== tenantId) throw tenantNotFound(tenantId)
+}
+
+export function tenantNotFound (tenantId: number): HttpError {
+  return new HttpError(404, 'TENANT_NOT_FOUND', `no tenant with id ${tenantId}`)
+}
+
+/**
+ * Route middleware after requireScope: rates and invoice status are the operator's, so a
+ * tenant-bound key may not change them whatever its scope (403 before the body is read).
+ */
+export function denyTenantKeys (what: string): MiddlewareHandler<CpEnv> {
+  return async function denyTenantKeysMiddleware (c, next) {
+    if (c.get('principal').tenantId !== null) throw new HttpError(403, 'FORBIDDEN', `a tenant-bound key cannot ${what}`)
+    await next()
+  }
+}
