@@ -4,13 +4,16 @@ import { productParts } from '../control-plane/product-parts.ts'
 import { startControlPlane } from '../control-plane/start-control-plane.ts'
 import { EXIT } from './exit-codes.ts'
 import { onShutdownSignal } from './on-shutdown-signal.ts'
+import { paymentProviderFrom } from './payment-provider-from.ts'
 
 /** `gpufleet control-plane`: validate, start, print the bootstrap key once, own SIGTERM. */
 export async function runControlPlane (input: Record<string, unknown>): Promise<void> {
   let running: Awaited<ReturnType<typeof startControlPlane>>
   try {
-    const config = parseControlPlaneConfig({ ...input, ...adminKeyFromEnv() } as ControlPlaneConfigInput)
-    running = await startControlPlane(config, productParts())
+    const { stripeApiBase, ...rest } = input
+    const payments = paymentProviderFrom(stripeApiBase as string | undefined)
+    const config = parseControlPlaneConfig({ ...rest, ...adminKeyFromEnv() } as ControlPlaneConfigInput)
+    running = await startControlPlane(config, productParts({ payments }))
   } catch (err) {
     if (err instanceof ControlPlaneError) {
       process.stderr.write(`gpufleet control-plane: ${err.message}\n`)

@@ -12,6 +12,7 @@ import { EXIT } from './exit-codes.ts'
 import { findNvidiaSmi } from './find-nvidia-smi.ts'
 import { localAgentKey } from './local-agent-key.ts'
 import { onShutdownSignal } from './on-shutdown-signal.ts'
+import { paymentProviderFrom } from './payment-provider-from.ts'
 import { adminKeyFromEnv, bootstrapNotice } from './run-control-plane.ts'
 import { SIMULATOR_BANNER, SIMULATOR_PATH } from './simulator-path.ts'
 
@@ -33,7 +34,7 @@ export async function runUp (options: UpOptions): Promise<void> {
       ...adminKeyFromEnv(),
     })
     const nvidiaSmi = options.nvidiaSmi ?? findNvidiaSmi()
-    const cp = await startControlPlane(cpConfig, productParts())
+    const cp = await startControlPlane(cpConfig, productParts({ payments: paymentProviderFrom(process.env.GPUFLEET_STRIPE_API_BASE) }))
     let agent: Awaited<ReturnType<typeof startAgent>>
     try {
       const apiKey = await localAgentKey(cp.store, dataDir)

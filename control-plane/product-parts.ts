@@ -8,13 +8,21 @@ import { createRegionsRouter } from './fleet/create-regions-router.ts'
 import type { Store } from './store/store.ts'
 import { createTelemetryRouter, GPU_STATS_BODY_LIMIT_BYTES } from './telemetry/create-telemetry-router.ts'
 import { GPU_STATS_PATH } from '../shared/wire/gpu-stats.ts'
+import { createBillingRouter } from './billing/create-billing-router.ts'
+import type { PaymentProvider } from './billing/payment-provider.ts'
+import { createAnalyticsRouter, ANALYTICS_BODY_LIMITS } from './analytics/create-analytics-router.ts'
 
 /**
  * The product's domains composed for startControlPlane: every router and background loop,
  * sharing one fleet service per store (so the fleet router and telemetry ingest see the same
  * node cache). `gpufleet control-plane`, `gpufleet up` and the end-to-end tests all use this.
  */
-export function productParts (): { routers: RouterMount[], loops: Array<(ctx: LoopContext) => Loop> } {
+export interface ProductOptions {
+  /** Payment links for invoices (Stripe); none → invoices say no link was made. */
+  payments?: PaymentProvider | undefined
+}
+
+export function productParts (options: ProductOptions = {}): { routers: RouterMount[], loops: Array<(ctx: LoopContext) => Loop> } {
   const services = new WeakMap<Store, FleetService>()
   const fleetOf = (ctx: { store: Store, now: () => number, log: RouterContext['log'] }): FleetService => {
     let service = services.get(ctx.store)
@@ -56,6 +64,15 @@ export function productParts (): { routers: RouterMount[], loops: Array<(ctx: Lo
           })
         },
         bodyLimits: [{ prefix: GPU_STATS_PATH, bytes: GPU_STATS_BODY_LIMIT_BYTES }],
+      },
+      {
+        path: '/',
+        router: ctx => createBillingRouter({ store: ctx.store, requireScope: ctx.requireScope, now: ctx.now, log: ctx.log, payments: options.payments }),
+      },
+      {
+        path: '/',
+        router: ctx => createAnalyticsRouter({ store: ctx.store, requireScope: ctx.requireScope, now: ctx.now, log: ctx.log }),
+        bodyLimits: ANALYTICS_BODY_LIMITS,
       },
     ],
     loops: [

@@ -11,6 +11,7 @@ export function controlPlaneCommand (): Command {
     .addOption(envOption('--demo', 'answer requests without a key as read-only (seed 003 demo mode); off by default'))
     .addOption(envOption('--body-limit-bytes <n>', `largest request body (default ${d.bodyLimitBytes})`))
     .addOption(envOption('--auth-failures-per-minute <n>', `failed key checks one address may make (default ${d.authFailuresPerMinute})`))
+    .addOption(envOption('--stripe-api-base <url>', 'Stripe API base URL (default https://api.stripe.com); the key comes from GPUFLEET_STRIPE_API_KEY'))
     .addOption(envOption('--log-level <level>', `fatal|error|warn|info|debug|trace|silent (default ${d.logLevel})`))
     .action(async (opts: Record<string, unknown>) => {
       // Loaded on use: `gpufleet agent` must not pay for the control plane's modules (memory).
