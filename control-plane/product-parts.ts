@@ -11,6 +11,9 @@ import { GPU_STATS_PATH } from '../shared/wire/gpu-stats.ts'
 import { createBillingRouter } from './billing/create-billing-router.ts'
 import type { PaymentProvider } from './billing/payment-provider.ts'
 import { createAnalyticsRouter, ANALYTICS_BODY_LIMITS } from './analytics/create-analytics-router.ts'
+import { createAlertsRouter } from './alerts/create-alerts-router.ts'
+import { createAlertsLoop } from './alerts/create-alerts-loop.ts'
+import { createDashboardRouter } from './dashboards/create-dashboard-router.ts'
 
 /**
  * The product's domains composed for startControlPlane: every router and background loop,
@@ -74,9 +77,12 @@ export function productParts (options: ProductOptions = {}): { routers: RouterMo
         router: ctx => createAnalyticsRouter({ store: ctx.store, requireScope: ctx.requireScope, now: ctx.now, log: ctx.log }),
         bodyLimits: ANALYTICS_BODY_LIMITS,
       },
+      { path: '/', router: ctx => createAlertsRouter({ store: ctx.store, requireScope: ctx.requireScope, now: ctx.now, log: ctx.log }) },
+      { path: '/', router: ctx => createDashboardRouter({ store: ctx.store, requireScope: ctx.requireScope, now: ctx.now, log: ctx.log }) },
     ],
     loops: [
       ctx => createLivenessLoop({ store: ctx.store, now: ctx.now, log: ctx.log }),
+      ctx => createAlertsLoop({ store: ctx.store, now: ctx.now, log: ctx.log }),
     ],
   }
 }

@@ -1,3 +1,137 @@
-/** Alert storage, async so SQLite and PostgreSQL serve the same interface. (Filled in by its owner.) */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface AlertRepository {}
+/**
+ * Alert storage (seed 003 "Alerts"), async so SQLite and PostgreSQL serve the same interface:
+ * the built-in rules, durable events (one open event per rule and subject at a time) and the
+ * webhook deliveries queued for them. Times are UTC epoch milliseconds. Business rules (what
+ * breaches a rule, threshold ranges, retry policy) live in control-plane/alerts.
+ */
+
+export const ALERT_RULE_TYPES = ['idle_gpu', 'quota_breach', 'health_degraded'] as const
+export type AlertRuleType = typeof ALERT_RULE_TYPES[number]
+export type AlertSubjectType = 'gpu' | 'node' | 'tenant'
+
+export interface AlertRule {
+  id: number
+  ruleType: AlertRuleType
+  threshold: number
+  enabled: boolean
+  webhookUrl: string | null
+  description: string
+  updatedAt: number
+  /** Open (unresolved) events of this rule. */
+  activeEvents: number
+}
+
+export interface AlertSubject {
+  type: AlertSubjectType
+  id: number
+  /** For people: "gpu-01/3", a hostname, a tenant name. */
+  name: string | null
+}
+
+export interface AlertEvent {
+  id: number
+  ruleId: number
+  ruleType: AlertRuleType
+  subject: AlertSubject
+  /** The tenant the event concerns (its quota, or the tenant holding the idle GPU); null for fleet health. */
+  tenantId: number | null
+  message: string
+  firedAt: number
+  resolvedAt: number | null
+}
+
+export interface AlertBreach {
+  subject: AlertSubject
+  tenantId: number | null
+  message: string
+}
+
+/** One pass of one rule: which subjects are in breach now. */
+export interface RuleEvaluation {
+  ruleId: number
+  at: number
+  /** The threshold the pass judged by: if the rule changed meanwhile the pass is stale and nothing is applied. */
+  threshold: number
+  breaches: readonly AlertBreach[]
+  /** Subjects that could not be judged (no data): an open event stays open, none fires. */
+  unknown: readonly AlertSubject[]
+}
+
+export interface EvaluationResult {
+  fired: AlertEvent[]
+  resolved: AlertEvent[]
+  /** The rule was disabled or its threshold changed since the pass read it: nothing applied. */
+  stale: boolean
+}
+
+/** Fields left undefined keep their stored value. */
+export interface RulePatch {
+  enabled?: boolean | undefined
+  threshold?: number | undefined
+  /** null removes the webhook. */
+  webhookUrl?: string | null | undefined
+}
+
+export type DeliveryKind = 'fired' | 'resolved'
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed'
+
+export interface WebhookDelivery {
+  id: number
+  eventId: number
+  kind: DeliveryKind
+  /** The rule's URL when the delivery was queued (a later edit does not redirect it). */
+  url: string
+  status: DeliveryStatus
+  attempts: number
+  nextAttemptAt: number
+  lastError: string | null
+  createdAt: number
+  deliveredAt: number | null
+}
+
+/** A due delivery with what its payload is rendered from. */
+export interface DueDelivery extends WebhookDelivery {
+  event: AlertEvent
+  threshold: number
+}
+
+export type DeliveryOutcome =
+  | { ok: true, at: number }
+  /** retryAt null: give up (status 'failed'). */
+  | { ok: false, at: number, error: string, retryAt: number | null }
+
+export interface AlertEventQuery {
+  limit: number
+  /** Only events concerning this tenant. */
+  tenantId?: number | undefined
+}
+
+export interface AlertRepository {
+  /** The built-in rules (seeded by the migration), ordered by id. */
+  listRules: () => Promise<AlertRule[]>
+  getRule: (id: number) => Promise<AlertRule | null>
+  /**
+   * Applies the patch in one transaction. Disabling resolves the rule's open events at `at`
+   * (queued to its webhook like any resolution). null when there is no such rule.
+   */
+  updateRule: (id: number, patch: RulePatch, at: number) => Promise<{ rule: AlertRule, resolved: AlertEvent[] } | null>
+  /**
+   * One transaction: a breach without an open event fires one; an open event whose subject is
+   * neither in breach nor unknown resolves. Each fired/resolved event is queued to the rule's
+   * webhook, if it has one. A disabled rule's open events all resolve.
+   */
+  applyEvaluation: (evaluation: RuleEvaluation) => Promise<EvaluationResult>
+  /** Open events first (newest first), then resolved ones (newest first). */
+  listEvents: (query: AlertEventQuery) => Promise<AlertEvent[]>
+
+  /**
+   * Pending deliveries due at `at`, oldest first. Per event they go in order: a delivery waits
+   * while an earlier one of the same event is pending (so "resolved" never overtakes "fired").
+   */
+  dueDeliveries: (at: number, limit: number) => Promise<DueDelivery[]>
+  /** When the next pending delivery (that is not waiting behind its event's earlier one) is due; null when none. */
+  nextDeliveryAt: () => Promise<number | null>
+  recordDeliveryAttempt: (id: number, outcome: DeliveryOutcome) => Promise<void>
+  /** Ordered by id (operators' and tests' view of the queue). */
+  listDeliveries: (filter?: { eventId?: number | undefined }) => Promise<WebhookDelivery[]>
+}

@@ -1,3 +1,262 @@
-/** Job storage, async so SQLite and PostgreSQL serve the same interface. (Filled in by its owner.) */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface JobRepository {}
+import type { GpuStatus } from './fleet-repository.ts'
+import type { TenantStatus } from './tenant-repository.ts'
+
+/**
+ * Job storage (seed 003 "Job Management") and the scheduler's transaction, async so SQLite and
+ * PostgreSQL serve the same interface. Times are UTC epoch milliseconds. The rules (what may
+ * start, why a job waits, which transitions are legal) live in control-plane/scheduling and
+ * are handed in as pure functions or plans; the repository reads and writes atomically.
+ */
+
+export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled', 'blocked'] as const
+export type JobStatus = typeof JOB_STATUSES[number]
+export const JOB_KINDS = ['training', 'benchmark', 'compute', 'inference', 'endpoint'] as const
+export type JobKind = typeof JOB_KINDS[number]
+export const ENDED_STATUSES = ['completed', 'failed', 'cancelled'] as const
+export type EndedStatus = typeof ENDED_STATUSES[number]
+
+/**
+ * Why a job is not running (jobs.pending_reason; null while running or ended), in the spirit of
+ * Slurm's pending reasons. The contract's six plus TENANT_INACTIVE (a paused tenant).
+ */
+export const PENDING_REASONS = [
+  'QUOTA', 'CAPACITY', 'PRIORITY', 'NEVER_FITS_QUOTA', 'NEVER_FITS_CLUSTER', 'OPERATOR_HOLD', 'TENANT_INACTIVE',
+] as const
+export type PendingReason = typeof PENDING_REASONS[number]
+export type WaitingStatus = 'queued' | 'blocked'
+
+export interface Job {
+  id: number
+  clusterId: number
+  tenantId: number | null
+  name: string
+  kind: JobKind
+  gpuCount: number
+  gpuType: string | null
+  priority: number
+  status: JobStatus
+  blockReason: string | null
+  pendingReason: PendingReason | null
+  submittedBy: string | null
+  estimatedDurationMin: number | null
+  submittedAt: number
+  startedAt: number | null
+  endedAt: number | null
+  /** The node holding the job's GPUs (the one holding most of them for a multi-node job). */
+  nodeId: number | null
+}
+
+export interface JobInput {
+  clusterId: number
+  tenantId: number | null
+  name: string
+  kind: JobKind
+  gpuCount: number
+  gpuType: string | null
+  priority: number
+  submittedBy: string | null
+  estimatedDurationMin: number | null
+}
+
+/** What a submission is judged on, read in the submit's own transaction. */
+export interface SubmitContext {
+  tenant: { id: number, gpuQuota: number, status: TenantStatus, gpusInUse: number } | null
+  /** Every GPU registered in the cluster (any node state), counted per model. */
+  clusterModels: Array<{ model: string | null, count: number }>
+}
+
+/** The state a job waits in, with its typed and human reasons. */
+export interface WaitVerdict {
+  status: WaitingStatus
+  pendingReason: PendingReason
+  blockReason: string | null
+}
+
+export type SubmitResult =
+  | { ok: true, job: Job }
+  | { ok: false, reason: 'cluster_not_found' | 'tenant_not_found' }
+
+/** A job's state as last read: a change applies only if the job is still in it (compare-and-set). */
+export interface JobExpectation {
+  status: JobStatus
+  pendingReason: PendingReason | null
+}
+
+export type JobChange =
+  /** Ends the job; a running job's GPUs are released (job_gpus.released_at) in the same transaction. */
+  | { kind: 'end', status: EndedStatus, by: string | null }
+  /** Operator hold: blocked / OPERATOR_HOLD until released. Also rewrites the reason of a held job. */
+  | { kind: 'hold', blockReason: string, by: string | null }
+  /** Lifts a hold: queued, waiting for the next cycle to say why it still waits. */
+  | { kind: 'release', pendingReason: PendingReason, by: string | null }
+
+export interface JobGpu {
+  gpuId: number
+  nodeId: number
+  hostname: string
+  gpuIndex: number
+  /** The model at assignment time (what billing prices). */
+  model: string | null
+  assignedAt: number
+  releasedAt: number | null
+}
+
+export interface JobEvent {
+  id: number
+  jobId: number
+  kind: string
+  at: number
+  gpuId: number | null
+  nodeId: number | null
+  detail: Record<string, unknown> | null
+}
+
+export interface JobFilter {
+  status?: JobStatus | undefined
+  tenantId?: number | undefined
+  clusterId?: number | undefined
+  kind?: JobKind | undefined
+  limit: number
+  offset: number
+}
+
+/** A waiting job as the scheduler sees it. */
+export interface WaitingJob {
+  id: number
+  clusterId: number
+  tenantId: number | null
+  gpuCount: number
+  gpuType: string | null
+  priority: number
+  status: WaitingStatus
+  pendingReason: PendingReason | null
+  blockReason: string | null
+  submittedAt: number
+}
+
+export interface SnapshotGpu {
+  id: number
+  nodeId: number
+  clusterId: number
+  gpuIndex: number
+  model: string | null
+  status: GpuStatus
+  /** Time of the newest reading (null: never reported). */
+  updatedAt: number | null
+  nodeOnline: boolean
+}
+
+/** Everything one cycle decides on, read inside the cycle's transaction. */
+export interface SchedulerSnapshot {
+  at: number
+  /** Status queued or blocked, in scheduling order: priority (1 first), submitted_at, id. */
+  jobs: WaitingJob[]
+  tenants: Array<{ id: number, gpuQuota: number, status: TenantStatus }>
+  /** Every registered GPU, ordered by node id then gpu_index. */
+  gpus: SnapshotGpu[]
+  /** GPUs held by running jobs (unreleased job_gpus rows), with the holder's tenant. */
+  held: Array<{ gpuId: number, jobId: number, tenantId: number | null }>
+}
+
+export interface PlannedStart {
+  jobId: number
+  expect: JobExpectation
+  /** Recorded as jobs.node_id. */
+  nodeId: number
+  gpus: Array<{ gpuId: number, nodeId: number, model: string | null }>
+  /** Stored with the 'started' event. */
+  detail: Record<string, unknown>
+}
+
+export interface PlannedWait extends WaitVerdict {
+  jobId: number
+  expect: JobExpectation
+}
+
+export interface CyclePlan {
+  starts: PlannedStart[]
+  /** Waiting jobs whose status or reasons change (unchanged ones are not rewritten). */
+  changes: PlannedWait[]
+  processed: number
+  /** Jobs left in status blocked after the cycle. */
+  blocked: number
+  /** JSON for scheduler_cycles.detail. */
+  detail: Record<string, unknown>
+}
+
+export interface SchedulerCycle {
+  id: number
+  startedAt: number
+  durationMs: number
+  trigger: string
+  processed: number
+  started: number
+  blocked: number
+  detail: Record<string, unknown>
+}
+
+export interface JobCountsRow { running: number, waiting: number }
+
+export interface QueueStats {
+  running: number
+  queued: number
+  blocked: number
+  byReason: Partial<Record<PendingReason, number>>
+  byCluster: Array<{ clusterId: number, clusterName: string, running: number, queued: number, blocked: number, waitingGpus: number, runningGpus: number }>
+  oldestWaiting: { jobId: number, submittedAt: number } | null
+  /** started_at - submitted_at of jobs started in the window, ascending. */
+  waitsMs: number[]
+  submitted: number
+  started: number
+  ended: Record<EndedStatus, number>
+}
+
+export interface AllocationRow {
+  gpuId: number
+  nodeId: number
+  hostname: string
+  nodeStatus: 'online' | 'offline'
+  clusterId: number
+  clusterName: string
+  gpuIndex: number
+  model: string | null
+  status: GpuStatus
+  utilizationPct: number | null
+  memoryUsedMb: number | null
+  memoryTotalMb: number | null
+  updatedAt: number | null
+  job: { id: number, name: string, tenantId: number | null, tenantName: string | null, kind: JobKind, assignedAt: number } | null
+}
+
+export interface JobRepository {
+  /** One transaction: reads the context, lets `judge` pick the starting state, inserts with a 'submitted' event. */
+  submit: (input: JobInput, at: number, judge: (ctx: SubmitContext) => WaitVerdict) => Promise<SubmitResult>
+  get: (id: number) => Promise<Job | null>
+  /** Newest first (id descending). */
+  list: (filter: JobFilter) => Promise<{ jobs: Job[], total: number }>
+  /** The GPUs a job holds or held, in assignment order. */
+  gpusOf: (jobId: number) => Promise<JobGpu[]>
+  /** The job's newest `limit` events, oldest first. */
+  eventsOf: (jobId: number, limit: number) => Promise<JobEvent[]>
+  /** Applies `change` only if the job is still as `expect`ed; null when it is not (or is gone). */
+  applyChange: (id: number, expect: JobExpectation, change: JobChange, at: number) => Promise<Job | null>
+
+  /**
+   * One scheduling cycle as one transaction: snapshot → `plan` → apply (starts with GPU
+   * assignments and events, reason changes with events) → a scheduler_cycles row. A crash or
+   * a throw anywhere rolls all of it back. Each write is compare-and-set against the snapshot
+   * (a job changed meanwhile is skipped), and job_gpus_one_holder refuses a double assignment.
+   */
+  runCycle: (at: number, trigger: string, plan: (snapshot: SchedulerSnapshot) => CyclePlan) => Promise<SchedulerCycle>
+  /** Newest first. */
+  listCycles: (limit: number) => Promise<SchedulerCycle[]>
+
+  /** Per cluster: running jobs and waiting (queued + blocked) jobs; clusters without jobs are absent. */
+  countsByCluster: (clusterIds: readonly number[]) => Promise<Map<number, JobCountsRow>>
+  /** The cluster's newest jobs (optionally one tenant's). */
+  recent: (clusterId: number, limit: number, tenantId?: number | null) => Promise<Job[]>
+  /** Queue and throughput figures; `since` bounds the window of waits and counts. */
+  queueStats: (since: number, tenantId?: number | null) => Promise<QueueStats>
+  /** Every GPU with the running job holding it (tenantId: only GPUs held by that tenant's jobs). */
+  allocation: (filter: { clusterId?: number | undefined, tenantId?: number | null | undefined }) => Promise<AllocationRow[]>
+}

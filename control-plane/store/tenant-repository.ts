@@ -1,3 +1,77 @@
-/** Tenant storage, async so SQLite and PostgreSQL serve the same interface. (Filled in by its owner.) */
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
-export interface TenantRepository {}
+/**
+ * Tenant storage (seed 003 "Tenant Management"), async so SQLite and PostgreSQL serve the same
+ * interface. Times are UTC epoch milliseconds. Usage counts are live: read from jobs and
+ * job_gpus in the same query, never cached in the tenants table.
+ */
+
+export const PLAN_TIERS = ['starter', 'pro', 'growth', 'enterprise'] as const
+export type PlanTier = typeof PLAN_TIERS[number]
+export const TENANT_STATUSES = ['active', 'inactive'] as const
+export type TenantStatus = typeof TENANT_STATUSES[number]
+
+export interface Tenant {
+  id: number
+  name: string
+  planTier: PlanTier
+  gpuQuota: number
+  contactEmail: string | null
+  status: TenantStatus
+  createdAt: number
+  updatedAt: number
+}
+
+export interface TenantUsage {
+  /** GPUs held right now by the tenant's running jobs (job_gpus rows not yet released). */
+  gpusInUse: number
+  runningJobs: number
+  /** Jobs waiting to start, whatever the reason (status queued or blocked). */
+  queuedJobs: number
+  /** Of queuedJobs, those in status blocked. */
+  blockedJobs: number
+}
+
+export type TenantWithUsage = Tenant & TenantUsage
+
+export interface TenantInput {
+  name: string
+  gpuQuota: number
+  contactEmail?: string | null | undefined
+  planTier?: PlanTier | undefined
+  status?: TenantStatus | undefined
+}
+
+/** Fields left undefined keep their stored value. */
+export interface TenantPatch {
+  name?: string | undefined
+  gpuQuota?: number | undefined
+  contactEmail?: string | null | undefined
+  planTier?: PlanTier | undefined
+  status?: TenantStatus | undefined
+}
+
+export type TenantUpdateResult =
+  | { ok: true, tenant: TenantWithUsage }
+  | { ok: false, reason: 'not_found' | 'name_taken' }
+
+export type TenantDeleteResult =
+  | { ok: true, unlinkedJobs: number, cancelledJobs: number }
+  | { ok: false, reason: 'not_found' }
+  | { ok: false, reason: 'running_jobs', jobIds: number[] }
+  /** Another domain's rows (e.g. invoices) still point at the tenant; nothing was changed. */
+  | { ok: false, reason: 'referenced' }
+
+export interface TenantRepository {
+  /** null when the name is taken (names are unique). */
+  create: (input: TenantInput, at: number) => Promise<TenantWithUsage | null>
+  get: (id: number) => Promise<TenantWithUsage | null>
+  /** Ordered by id; `id` narrows the list to one tenant (a tenant-bound caller's view). */
+  list: (filter?: { id?: number | undefined }) => Promise<TenantWithUsage[]>
+  update: (id: number, patch: TenantPatch, at: number) => Promise<TenantUpdateResult>
+  /**
+   * One transaction: refuses while the tenant has running jobs (ending them first releases
+   * and meters their GPUs against the tenant); otherwise cancels its waiting jobs (status
+   * queued/blocked → cancelled, with an 'ended' event), sets tenant_id = NULL on all its jobs
+   * (usage history stays, unattributed), then deletes the tenant.
+   */
+  delete: (id: number, at: number) => Promise<TenantDeleteResult>
+}

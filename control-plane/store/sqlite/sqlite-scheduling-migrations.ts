@@ -99,6 +99,16 @@ export const JOB_MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'job lookups: events per job, 24 h wait and throughput windows',
+    sql: `
+      CREATE INDEX job_events_job ON job_events (job_id, id);
+      CREATE INDEX jobs_started_at ON jobs (started_at) WHERE started_at IS NOT NULL;
+      CREATE INDEX jobs_ended_at ON jobs (ended_at) WHERE ended_at IS NOT NULL;
+      CREATE INDEX jobs_submitted_at ON jobs (submitted_at);
+    `,
+  },
 ]
 
 export const BILLING_MIGRATIONS_V1: Migration = {

@@ -1,0 +1,54 @@
+import { z } from '@hono/zod-openapi'
+import { ALERT_RULE_TYPES } from '../store/alert-repository.ts'
+import { WEBHOOK_URL_MAX } from './webhook-url.ts'
+
+/** Request and response schemas of the alert routes (they also document /openapi.json). */
+
+export const ruleIdParamSchema = z.object({
+  // Digits only (no "1e3", "0x1"); 15 digits keeps it a safe integer.
+  id: z.string().regex(/^[0-9]{1,15}$/, 'must be a positive integer id').openapi({ param: { name: 'id', in: 'path' }, example: '1' }),
+})
+
+export const rulePatchSchema = z.object({
+  enabled: z.boolean().optional().openapi({ example: false }),
+  threshold: z.number().optional()
+    .openapi({ description: 'idle_gpu: minutes (integer 1–240); quota_breach: percent of quota (1–100); health_degraded: °C (40–120)', example: 60 }),
+  webhook_url: z.string().max(WEBHOOK_URL_MAX).nullable().optional()
+    .openapi({ description: 'http(s) URL each fired and resolved event is POSTed to; null removes it', example: 'https://hooks.example.com/gpufleet' }),
+}).strict().refine(b => b.enabled !== undefined || b.threshold !== undefined || b.webhook_url !== undefined, {
+  message: 'give at least one of enabled, threshold, webhook_url',
+}).openapi('AlertRulePatch')
+
+export const eventsQuerySchema = z.object({
+  limit: z.string()
+    .regex(/^[0-9]{1,9}$/, 'must be an integer')
+    .refine(s => Number(s) >= 1 && Number(s) <= 100, 'must be an integer from 1 to 100')
+    .optional()
+    .openapi({ param: { name: 'limit', in: 'query' }, description: 'Max events to return, 1–100 (default 50)', example: '50' }),
+})
+
+export const ruleSchema = z.object({
+  id: z.number().int().openapi({ example: 1 }),
+  rule_type: z.enum(ALERT_RULE_TYPES),
+  threshold: z.number().openapi({ example: 60 }),
+  enabled: z.boolean(),
+  active_events: z.number().int().openapi({ example: 0 }),
+  threshold_unit: z.enum(['minutes', 'percent', 'celsius']),
+  description: z.string(),
+  webhook_url: z.string().nullable().openapi({ description: 'Whole for admin keys; scheme and host only for read keys (webhook URLs carry secrets)' }),
+  updated_at: z.string(),
+}).openapi('AlertRule')
+
+const subjectSchema = z.object({ type: z.enum(['gpu', 'node', 'tenant']), id: z.number().int(), name: z.string().nullable() })
+
+export const eventSchema = z.object({
+  id: z.number().int(),
+  rule_id: z.number().int(),
+  rule_type: z.enum(ALERT_RULE_TYPES),
+  status: z.enum(['active', 'resolved']),
+  subject: subjectSchema,
+  tenant_id: z.number().int().nullable(),
+  message: z.string(),
+  fired_at: z.string(),
+  resolved_at: z.string().nullable(),
+}).openapi('AlertEvent')

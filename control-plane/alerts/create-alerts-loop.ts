@@ -1,0 +1,106 @@
+import type { AlertEvent } from '../store/alert-repository.ts'
+import type { Store } from '../store/store.ts'
+import { realLoopTimers, type LoopTimers } from '../fleet/create-liveness-loop.ts'
+import type { AlertsLogger } from './alerts-logger.ts'
+import { createWebhookDispatcher, type WebhookDispatcher, type WebhookOptions } from './create-webhook-dispatcher.ts'
+import { findBreaches } from './find-breaches.ts'
+
+export interface AlertsLoopOptions {
+  store: Pick<Store, 'alerts' | 'dashboard' | 'fleet'>
+  now: () => number
+  log: AlertsLogger
+  timers?: LoopTimers | undefined
+  /** Seed 003: rules are evaluated every 30 s. */
+  everyMs?: number | undefined
+  /** Webhook delivery tuning (retries, backoff, the POST itself); false sends nothing (deliveries stay queued). */
+  webhook?: WebhookOptions | false | undefined
+}
+
+export interface AlertsPass {
+  fired: AlertEvent[]
+  resolved: AlertEvent[]
+}
+
+export interface AlertsLoop {
+  /** Starts evaluating on the next slot and starts webhook delivery (resuming what a restart left pending). */
+  start: () => void
+  /** Cancels the next pass, waits for a running one, then stops webhook delivery. */
+  stop: () => Promise<void>
+  /** One pass over every rule (what the timer runs); hands new deliveries to the webhook sender without waiting for it. */
+  evaluate: () => Promise<AlertsPass>
+  webhooks: WebhookDispatcher | null
+}
+
+/**
+ * The alert rules, judged every `everyMs` (aligned to wall-clock slots; a slow pass skips the
+ * slots it overran). Each rule is judged and applied on its own: one failing rule is logged
+ * and the others still run. Events fire once per (rule, subject) and resolve when the
+ * condition clears; that bookkeeping is the store's, in one transaction per rule, so a restart
+ * neither re-fires open events nor forgets them. Runs on one replica only (the leader).
+ */
+export function createAlertsLoop (opts: AlertsLoopOptions): AlertsLoop {
+  const { store, now, log, timers = realLoopTimers, everyMs = 30_000 } = opts
+  if (store?.alerts === undefined || store.dashboard === undefined || store.fleet === undefined) {
+    throw new TypeError('createAlertsLoop: store with alerts, dashboard and fleet is required')
+  }
+  if (!Number.isFinite(everyMs) || everyMs <= 0) throw new TypeError(`createAlertsLoop: everyMs must be > 0, got ${everyMs}`)
+  const webhooks = opts.webhook === false ? null : createWebhookDispatcher({ store, now, log, timers, ...opts.webhook })
+
+  let running = false
+  let handle: unknown = null
+  let inFlight: Promise<unknown> | null = null
+
+  const evaluate = async (): Promise<AlertsPass> => {
+    const at = now()
+    const out: AlertsPass = { fired: [], resolved: [] }
+    for (const rule of await store.alerts.listRules()) {
+      try {
+        const findings = rule.enabled ? await findBreaches(store, rule, at) : { breaches: [], unknown: [] }
+        const r = await store.alerts.applyEvaluation({ ruleId: rule.id, at, threshold: rule.threshold, ...findings })
+        for (const e of r.fired) log.warn({ eventId: e.id, ruleType: e.ruleType, subject: e.subject }, `alert fired: ${e.message}`)
+        for (const e of r.resolved) log.info({ eventId: e.id, ruleType: e.ruleType, subject: e.subject }, 'alert resolved')
+        out.fired.push(...r.fired)
+        out.resolved.push(...r.resolved)
+      } catch (err) {
+        log.warn({ err: String(err), ruleId: rule.id, ruleType: rule.ruleType }, 'alert rule evaluation failed')
+      }
+    }
+    // Also picks up deliveries queued outside a pass (a PATCH that disabled a rule).
+    webhooks?.kick()
+    return out
+  }
+
+  const schedule = (): void => {
+    const t = now()
+    handle = timers.setTimeout(run, everyMs - (((t % everyMs) + everyMs) % everyMs))
+  }
+
+  const run = (): void => {
+    handle = null
+    if (!running) return
+    inFlight = evaluate().catch((err: unknown) => {
+      log.warn({ err: String(err) }, 'alerts pass failed')
+    }).finally(() => {
+      inFlight = null
+      if (running) schedule()
+    })
+  }
+
+  return {
+    start () {
+      if (running) return
+      running = true
+      webhooks?.start()
+      schedule()
+    },
+    async stop () {
+      running = false
+      if (handle !== null) timers.clearTimeout(handle)
+      handle = null
+      if (inFlight !== null) await inFlight
+      await webhooks?.stop()
+    },
+    evaluate,
+    webhooks,
+  }
+}

@@ -1,0 +1,99 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import type { Store } from '../store/store.ts'
+import type { RequireScope } from '../http/cp-env.ts'
+import { API_KEY_SECURITY } from '../http/api-key-security.ts'
+import { createRouter } from '../http/create-router.ts'
+import { errorResponses } from '../http/error-responses.ts'
+import { hasScope } from '../auth/principal.ts'
+import { requireUntenanted } from '../dashboards/require-untenanted.ts'
+import { HttpError } from '../../shared/http-error.ts'
+import type { AlertsLogger } from './alerts-logger.ts'
+import { thresholdProblem } from './alert-rule-types.ts'
+import { eventJson, ruleJson } from './render-alerts.ts'
+import { eventSchema, eventsQuerySchema, ruleIdParamSchema, rulePatchSchema, ruleSchema } from './alerts-schemas.ts'
+import { redactWebhookUrl, webhookUrlProblem } from './webhook-url.ts'
+
+export interface AlertsRouterDeps {
+  store: Pick<Store, 'alerts'>
+  requireScope: RequireScope
+  now: () => number
+  log: AlertsLogger
+}
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
+const DEFAULT_EVENT_LIMIT = 50
+
+const invalid = (path: string, message: string): HttpError =>
+  new HttpError(400, 'VALIDATION_FAILED', `${path}: ${message}`, { issues: [{ path, message }] })
+
+/**
+ * Seed 003 "Alerts": the built-in rules (read; edit: admin) and their events (read).
+ * Tenant-bound keys: rule configuration is fleet-wide (403); events are narrowed to those
+ * concerning the caller's tenant (its quota, GPUs its jobs held), fleet health ones excluded.
+ */
+export function createAlertsRouter (deps: AlertsRouterDeps) {
+  const { store, requireScope, now, log } = deps
+  if (store?.alerts === undefined) throw new TypeError('createAlertsRouter: store.alerts is required')
+  const app = createRouter()
+
+  app.openapi(createRoute({
+    method: 'get', path: '/api/alerts/rules', tags: ['alerts'], security: API_KEY_SECURITY,
+    middleware: [requireScope('read'), requireUntenanted('alert rule configuration')] as const,
+    description: 'List the alert rules with the count of active (unresolved) events per rule. webhook_url is shown whole to ' +
+      'admin keys only. 403 for tenant-bound keys.',
+    responses: { 200: json(z.array(ruleSchema), 'Rules by id'), ...errorResponses(401, 403) },
+  }), async c => {
+    const showWebhook = hasScope(c.get('principal'), 'admin')
+    return c.json((await store.alerts.listRules()).map(r => ruleJson(r, { showWebhook })), 200)
+  })
+
+  app.openapi(createRoute({
+    method: 'patch', path: '/api/alerts/rules/{id}', tags: ['alerts'], security: API_KEY_SECURITY,
+    middleware: [requireScope('admin'), requireUntenanted('alert rule configuration')] as const,
+    description: 'Enable or disable a rule, change its threshold (range per rule type) or webhook URL. Disabling resolves ' +
+      'the rule\'s active events at once (their webhook hears it); a threshold change takes effect on the next 30 s pass.',
+    request: { params: ruleIdParamSchema, body: { required: true, content: { 'application/json': { schema: rulePatchSchema } } } },
+    responses: { 200: json(ruleSchema, 'The rule as changed'), ...errorResponses(400, 401, 403, 404) },
+  }), async c => {
+    const id = Number(c.req.valid('param').id)
+    const body = c.req.valid('json')
+    const rule = await store.alerts.getRule(id)
+    if (rule === null) throw new HttpError(404, 'ALERT_RULE_NOT_FOUND', `no alert rule with id ${id}`)
+    if (body.threshold !== undefined) {
+      const problem = thresholdProblem(rule.ruleType, body.threshold)
+      if (problem !== null) throw invalid('threshold', problem)
+    }
+    if (typeof body.webhook_url === 'string') {
+      const problem = webhookUrlProblem(body.webhook_url)
+      if (problem !== null) throw invalid('webhook_url', problem)
+    }
+    const result = await store.alerts.updateRule(id, { enabled: body.enabled, threshold: body.threshold, webhookUrl: body.webhook_url }, now())
+    if (result === null) throw new HttpError(404, 'ALERT_RULE_NOT_FOUND', `no alert rule with id ${id}`)
+    log.info({
+      ruleId: id,
+      ruleType: rule.ruleType,
+      keyId: c.get('principal').keyId,
+      enabled: body.enabled,
+      threshold: body.threshold,
+      webhookUrl: typeof body.webhook_url === 'string' ? redactWebhookUrl(body.webhook_url) : body.webhook_url,
+      resolved: result.resolved.length,
+    }, 'alert rule updated')
+    return c.json(ruleJson(result.rule, { showWebhook: true }), 200)
+  })
+
+  app.openapi(createRoute({
+    method: 'get', path: '/api/alerts/events', tags: ['alerts'], security: API_KEY_SECURITY,
+    middleware: [requireScope('read')] as const,
+    description: 'Recent alert events: active (unresolved) first, newest first within each. A tenant-bound key sees the ' +
+      'events concerning its tenant only.',
+    request: { query: eventsQuerySchema },
+    responses: { 200: json(z.array(eventSchema), 'Events'), ...errorResponses(400, 401, 403) },
+  }), async c => {
+    const { limit } = c.req.valid('query')
+    const tenantId = c.get('principal').tenantId ?? undefined
+    const events = await store.alerts.listEvents({ limit: limit === undefined ? DEFAULT_EVENT_LIMIT : Number(limit), tenantId })
+    return c.json(events.map(eventJson), 200)
+  })
+
+  return app
+}

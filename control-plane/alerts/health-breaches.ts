@@ -1,0 +1,32 @@
+import type { FleetNode } from '../store/fleet-repository.ts'
+import type { GpuState } from '../store/dashboard-repository.ts'
+import type { Findings } from './alert-rule-types.ts'
+
+/**
+ * health_degraded, threshold = °C. Subjects: an offline node (one event for the node, not one
+ * per GPU), and a GPU on an online node at or above the threshold (its live temperature
+ * reading) or with uncorrectable ECC errors in its newest raw sample. A GPU on an offline
+ * node, or one that reports neither reading, cannot be judged: its open event stays open
+ * rather than "resolving" because we lost sight of it.
+ */
+export function healthBreaches (nodes: readonly FleetNode[], gpus: readonly GpuState[], thresholdC: number): Findings {
+  const out: Findings = { breaches: [], unknown: [] }
+  for (const n of nodes) {
+    if (n.status !== 'offline') continue
+    const seen = n.lastSeenAt === null ? 'never seen' : `last seen ${new Date(n.lastSeenAt).toISOString()}`
+    out.breaches.push({ subject: { type: 'node', id: n.id, name: n.hostname }, tenantId: null, message: `Node ${n.hostname} offline (${seen})` })
+  }
+  for (const g of gpus) {
+    const subject = { type: 'gpu' as const, id: g.gpuId, name: `${g.hostname}/${g.gpuIndex}` }
+    if (g.nodeStatus === 'offline' || (g.temperatureC === null && g.eccUncorrected === null)) {
+      out.unknown.push(subject)
+      continue
+    }
+    const problems: string[] = []
+    if (g.temperatureC !== null && g.temperatureC >= thresholdC) problems.push(`temperature ${g.temperatureC}°C ≥ ${thresholdC}°C`)
+    if (g.eccUncorrected !== null && g.eccUncorrected > 0) problems.push(`${g.eccUncorrected} uncorrectable ECC errors`)
+    if (problems.length === 0) continue
+    out.breaches.push({ subject, tenantId: null, message: `GPU ${subject.name} degraded: ${problems.join('; ')}` })
+  }
+  return out
+}

@@ -1,0 +1,121 @@
+import { createRoute, z } from '@hono/zod-openapi'
+import type { Store } from '../store/store.ts'
+import type { RequireScope } from '../http/cp-env.ts'
+import { API_KEY_SECURITY } from '../http/api-key-security.ts'
+import { createRouter } from '../http/create-router.ts'
+import { errorResponses } from '../http/error-responses.ts'
+import { computeKpis } from './compute-kpis.ts'
+import { DASHBOARD_DEFINITIONS as D } from './dashboard-definitions.ts'
+import { kpisSchema, leakageSchema, overviewSchema } from './dashboard-schemas.ts'
+import { findLeakage } from './find-leakage.ts'
+import { isIdleAllocated } from './is-idle-allocated.ts'
+import { renderOverview } from './render-overview.ts'
+import { requireUntenanted } from './require-untenanted.ts'
+
+export interface DashboardLogger {
+  info: (obj: object, msg: string) => void
+  warn: (obj: object, msg: string) => void
+}
+
+export interface DashboardRouterDeps {
+  store: Pick<Store, 'dashboard' | 'alerts' | 'fleet'>
+  requireScope: RequireScope
+  now: () => number
+  log: DashboardLogger
+  /** A live GPU reading older than this is stale (default 30 s, as the regions router). */
+  staleAfterMs?: number | undefined
+}
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
+const HEALTH_RULE = 'health_degraded'
+const DEFAULT_HEALTH_THRESHOLD_C = 85
+
+/**
+ * Seed 003 "Dashboard": KPIs, the fleet overview and revenue leakage, every figure computed
+ * from stored telemetry, assignments and invoices at request time (definitions in
+ * compute-kpis.ts, find-leakage.ts, dashboard-definitions.ts). Tenant-bound keys: KPIs and the
+ * overview are fleet-wide operator data (403); leakage is narrowed to the caller's tenant.
+ */
+export function createDashboardRouter (deps: DashboardRouterDeps) {
+  const { store, requireScope, now, staleAfterMs = D.staleAfterMs } = deps
+  if (store?.dashboard === undefined || store.alerts === undefined || store.fleet === undefined) {
+    throw new TypeError('createDashboardRouter: store with dashboard, alerts and fleet is required')
+  }
+  if (!Number.isFinite(staleAfterMs) || staleAfterMs <= 0) throw new TypeError(`createDashboardRouter: staleAfterMs must be > 0, got ${staleAfterMs}`)
+  const app = createRouter()
+
+  app.openapi(createRoute({
+    method: 'get', path: '/api/dashboard/kpis', tags: ['dashboard'], security: API_KEY_SECURITY,
+    middleware: [requireScope('read'), requireUntenanted('the KPIs')] as const,
+    description: 'Executive KPIs (seed 003 shape): fleet utilization, revenue leakage, quota utilization with a per-tenant ' +
+      'breakdown, fleet health, active jobs. 403 for tenant-bound keys.',
+    responses: { 200: json(kpisSchema, 'KPIs now'), ...errorResponses(401, 403) },
+  }), async c => {
+    const t = now()
+    const w = D.idleWindowMs
+    const [gpus, quotas, jobs, current, previous, held, rules] = await Promise.all([
+      store.dashboard.gpuStates(),
+      store.dashboard.tenantQuotas(),
+      store.dashboard.jobCounts(),
+      store.dashboard.allocatedMinutes(t - w, t, D.idleBelowPct),
+      store.dashboard.allocatedMinutes(t - 2 * w, t - w, D.idleBelowPct),
+      store.dashboard.heldGpuUtilization(t - w, t),
+      store.alerts.listRules(),
+    ])
+    return c.json(computeKpis({
+      now: t,
+      gpus,
+      quotas,
+      jobs,
+      allocated: { current, previous },
+      idleAllocatedGpus: held.filter(h => isIdleAllocated(h, t)).length,
+      healthThresholdC: rules.find(r => r.ruleType === HEALTH_RULE)?.threshold ?? DEFAULT_HEALTH_THRESHOLD_C,
+      staleAfterMs,
+    }), 200)
+  })
+
+  app.openapi(createRoute({
+    method: 'get', path: '/api/dashboard', tags: ['dashboard'], security: API_KEY_SECURITY,
+    middleware: [requireScope('read'), requireUntenanted('the fleet overview')] as const,
+    description: 'Full fleet overview: cluster → node → GPU topology with latest metrics, a stats summary and the ' +
+      `${D.recentJobs} most recent jobs. 403 for tenant-bound keys.`,
+    responses: { 200: json(overviewSchema, 'The fleet now'), ...errorResponses(401, 403) },
+  }), async c => {
+    const t = now()
+    const [clusters, nodes, gpus, jobs, recentJobs, rules] = await Promise.all([
+      store.fleet.listClusters(),
+      store.fleet.listNodes(),
+      store.dashboard.gpuStates(),
+      store.dashboard.jobCounts(),
+      store.dashboard.recentJobs(D.recentJobs),
+      store.alerts.listRules(),
+    ])
+    const activeAlerts = rules.reduce((sum, r) => sum + r.activeEvents, 0)
+    return c.json(renderOverview({ now: t, clusters, nodes, gpus, jobs, recentJobs, activeAlerts, staleAfterMs }), 200)
+  })
+
+  app.openapi(createRoute({
+    method: 'get', path: '/api/dashboard/leakage', tags: ['dashboard'], security: API_KEY_SECURITY,
+    middleware: [requireScope('read')] as const,
+    description: 'Revenue leakage: idle allocated GPUs (< 10 % mean utilization over the last 30 min), metered-vs-billed ' +
+      'gaps (> 5 %), underutilized tenants (< 30 % mean over 24 h), each with an estimated loss. A tenant-bound key ' +
+      'sees its own tenant\'s findings only.',
+    responses: { 200: json(leakageSchema, 'Findings now'), ...errorResponses(401, 403) },
+  }), async c => {
+    const t = now()
+    const tenantId = c.get('principal').tenantId ?? undefined
+    const filter = { tenantId }
+    const [rates, held, invoices, tenants] = await Promise.all([
+      store.dashboard.rates(),
+      store.dashboard.heldGpuUtilization(t - D.idleWindowMs, t, filter),
+      store.dashboard.invoices(t - D.billingLookbackMs, filter),
+      store.dashboard.tenantUtilization(t - D.underutilizedWindowMs, t, filter),
+    ])
+    const metered = await Promise.all(invoices.map(async invoice => ({
+      invoice, metered: await store.dashboard.meteredUsage(invoice.tenantId, invoice.periodStart, invoice.periodEnd, t),
+    })))
+    return c.json(findLeakage({ now: t, rates, held, invoices: metered, tenants }), 200)
+  })
+
+  return app
+}

@@ -1,0 +1,115 @@
+import { matchRate, type Rate } from '../billing/match-rate.ts'
+import type { HeldGpuUtilization, InvoiceRecord, ModelUsage, TenantUtilization } from '../store/dashboard-repository.ts'
+import { DASHBOARD_DEFINITIONS as D } from './dashboard-definitions.ts'
+import { isIdleAllocated } from './is-idle-allocated.ts'
+import { round1, round2, usageCost, usd } from './usage-cost.ts'
+
+export interface LeakageInputs {
+  now: number
+  rates: readonly Rate[]
+  /** Held GPUs' utilization over the last idle window. */
+  held: readonly HeldGpuUtilization[]
+  /** Invoices to check, each with the usage metered over its period. */
+  invoices: ReadonlyArray<{ invoice: InvoiceRecord, metered: readonly ModelUsage[] }>
+  /** Tenants' utilization over the last 24 h. */
+  tenants: readonly TenantUtilization[]
+}
+
+const iso = (ms: number): string => new Date(ms).toISOString()
+const hours = (seconds: number): number => round2(seconds / 3600)
+
+/**
+ * Seed 003's three leakage findings, each with an estimated loss in dollars:
+ * - idle allocated GPUs: held by a running job for the whole last 30 min at < 10 % mean
+ *   utilization; loss = the window's GPU time at the card rate (capacity sold but unused).
+ * - billing gaps: invoices whose amount differs by > 5 % from the usage metered over their
+ *   period at today's card rates (a rate change after invoicing shows as a gap too); loss =
+ *   the under-billed part (over-billing is flagged with loss 0).
+ * - underutilized tenants: < 30 % mean utilization of the GPUs their jobs held over 24 h;
+ *   loss = the held GPU time's cost × the unused share.
+ */
+export function findLeakage (k: LeakageInputs) {
+  const idle = k.held
+    .filter(h => isIdleAllocated(h, k.now))
+    .map(h => {
+      const rate = matchRate(h.model, k.rates)
+      return {
+        gpu_id: h.gpuId,
+        node_id: h.nodeId,
+        hostname: h.hostname,
+        gpu_index: h.gpuIndex,
+        model: h.model,
+        job_id: h.jobId,
+        job_name: h.jobName,
+        tenant_id: h.tenantId,
+        tenant_name: h.tenantName,
+        allocated_since: iso(h.assignedAt),
+        mean_utilization_pct: round1(h.meanPct ?? 0),
+        samples: h.samples,
+        rate_per_gpu_hour: rate === null ? null : usd(rate.centsPerGpuHour),
+        estimated_loss_usd: rate === null ? null : usd((rate.centsPerGpuHour * D.idleWindowMs) / 3600_000),
+      }
+    })
+
+  const gaps = k.invoices.flatMap(({ invoice: i, metered }) => {
+    const cost = usageCost(metered, k.rates)
+    const billed = i.amountCents
+    const meteredCents = Math.round(cost.cents)
+    if (meteredCents === billed) return []
+    const discrepancy = meteredCents === 0 ? 100 : (Math.abs(meteredCents - billed) / meteredCents) * 100
+    if (discrepancy <= D.billingGapPct) return []
+    return [{
+      invoice_id: i.id,
+      tenant_id: i.tenantId,
+      tenant_name: i.tenantName,
+      invoice_status: i.status,
+      period_start: iso(i.periodStart),
+      period_end: iso(i.periodEnd),
+      metered_gpu_hours: hours(cost.gpuSeconds),
+      unpriced_gpu_hours: hours(cost.unpricedGpuSeconds),
+      metered_amount: usd(meteredCents),
+      billed_amount: usd(billed),
+      discrepancy_pct: round1(discrepancy),
+      direction: billed < meteredCents ? 'under_billed' as const : 'over_billed' as const,
+      estimated_loss_usd: usd(Math.max(0, meteredCents - billed)),
+    }]
+  })
+
+  const under = k.tenants
+    .filter(t => t.samples > 0 && t.meanPct !== null && t.meanPct < D.underutilizedBelowPct)
+    .map(t => {
+      const cost = usageCost(t.usage, k.rates)
+      const mean = t.meanPct ?? 0
+      return {
+        tenant_id: t.tenantId,
+        tenant_name: t.name,
+        gpu_hours: hours(cost.gpuSeconds),
+        mean_utilization_pct: round1(mean),
+        samples: t.samples,
+        cost_usd: usd(cost.cents),
+        estimated_loss_usd: usd(cost.cents * (1 - mean / 100)),
+      }
+    })
+
+  const loss = [...idle, ...gaps, ...under].reduce((sum, f) => sum + (f.estimated_loss_usd ?? 0), 0)
+  return {
+    generated_at: iso(k.now),
+    windows: {
+      idle_minutes: D.idleWindowMs / 60_000,
+      idle_below_pct: D.idleBelowPct,
+      underutilized_hours: D.underutilizedWindowMs / 3600_000,
+      underutilized_below_pct: D.underutilizedBelowPct,
+      billing_gap_pct: D.billingGapPct,
+      billing_lookback_days: D.billingLookbackMs / 86_400_000,
+    },
+    idle_allocated_gpus: idle,
+    billing_gaps: gaps,
+    underutilized_tenants: under,
+    totals: {
+      idle_allocated_gpus: idle.length,
+      billing_gaps: gaps.length,
+      underutilized_tenants: under.length,
+      estimated_loss_usd: round2(loss),
+    },
+  }
+}

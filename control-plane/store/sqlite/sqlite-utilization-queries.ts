@@ -1,0 +1,154 @@
+import type { SQLInputValue } from 'node:sqlite'
+import type { AllocatedMinutes, HeldGpuUtilization, ModelUsage, TenantUtilization } from '../dashboard-repository.ts'
+import type { SqliteDb } from './sqlite-db.ts'
+
+type Row = Record<string, unknown>
+
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v))
+
+/**
+ * Utilization of GPUs while jobs held them, from raw telemetry (the rollups are per node,
+ * cluster and fleet, while a job may hold part of a node). Telemetry names a GPU by
+ * (node_id, gpu_id = gpu index) and indexes (node_id, recorded_at, gpu_id), so:
+ * - short windows (minutes: idle GPUs, leakage share) read every sample, scanning each node's
+ *   time range once for all its held GPUs (not once per GPU, which would walk the node's
+ *   other GPUs' rows too);
+ * - the 24-hour tenant means pick one sample per GPU-minute at a pseudo-random second
+ *   (jittered so a periodic load cannot alias), one index seek each: 1,440 per GPU-day instead
+ *   of 86,400 rows, an unbiased estimate of the mean (±1 point at 1,440 picks).
+ */
+export function createSqliteUtilizationQueries (db: SqliteDb) {
+  const all = (sql: string, ...args: SQLInputValue[]): Row[] => db.stmt(sql).all(...args) as Row[]
+
+  // MATERIALIZED: scanned once into a small table the samples are matched against through an
+  // automatic (node_id, gpu_index) index, instead of re-joining the assignments per sample.
+  const heldUtilizationSql = `
+    WITH held AS MATERIALIZED (
+      SELECT jg.gpu_id, jg.job_id, jg.assigned_at, g.node_id, g.gpu_index, g.model, n.hostname, n.cluster_id,
+             j.name AS job_name, j.tenant_id, t.name AS tenant_name, MAX(jg.assigned_at, ?1) AS from_at
+      FROM job_gpus jg
+      JOIN jobs j ON j.id = jg.job_id AND j.status = 'running'
+      JOIN gpus g ON g.id = jg.gpu_id
+      JOIN nodes n ON n.id = g.node_id
+      LEFT JOIN tenants t ON t.id = j.tenant_id
+      WHERE jg.released_at IS NULL AND (?3 IS NULL OR j.tenant_id = ?3)
+    ), spans AS (
+      SELECT node_id, MIN(from_at) AS from_at FROM held GROUP BY node_id
+    ), minutes AS (
+      SELECT h.gpu_id, s.recorded_at / 60000 AS minute, COUNT(*) AS n, SUM(s.utilization_pct) AS total
+      FROM spans r
+      CROSS JOIN gpu_stats s ON s.node_id = r.node_id AND s.recorded_at >= r.from_at AND s.recorded_at < ?2
+      JOIN held h ON h.node_id = s.node_id AND h.gpu_index = s.gpu_id AND s.recorded_at >= h.from_at
+      WHERE s.utilization_pct IS NOT NULL
+      GROUP BY h.gpu_id, minute
+    )
+    SELECT h.*, COALESCE(SUM(m.n), 0) AS samples, SUM(m.total) / SUM(m.n) AS mean_pct, MAX(m.total / m.n) AS busiest_pct
+    FROM held h LEFT JOIN minutes m ON m.gpu_id = h.gpu_id
+    GROUP BY h.gpu_id ORDER BY h.gpu_id`
+
+  // Holds overlapping [from, to), clipped to it; ended jobs count for the part they held.
+  const heldInWindow = `
+    SELECT jg.job_id, jg.gpu_id, g.node_id, g.gpu_index, j.tenant_id, COALESCE(jg.gpu_model, g.model) AS gpu_model,
+           MAX(jg.assigned_at, ?1) AS from_at, MIN(COALESCE(jg.released_at, ?2), ?2) AS to_at
+    FROM job_gpus jg JOIN jobs j ON j.id = jg.job_id JOIN gpus g ON g.id = jg.gpu_id
+    WHERE jg.assigned_at < ?2 AND (jg.released_at IS NULL OR jg.released_at > ?1)`
+
+  const allocatedSql = `
+    WITH held AS MATERIALIZED (${heldInWindow}), spans AS (
+      SELECT node_id, MIN(from_at) AS from_at, MAX(to_at) AS to_at FROM held GROUP BY node_id
+    ), minutes AS (
+      SELECT AVG(s.utilization_pct) AS mean_pct
+      FROM spans r
+      CROSS JOIN gpu_stats s ON s.node_id = r.node_id AND s.recorded_at >= r.from_at AND s.recorded_at < r.to_at
+      JOIN held h ON h.node_id = s.node_id AND h.gpu_index = s.gpu_id AND s.recorded_at >= h.from_at AND s.recorded_at < h.to_at
+      WHERE s.utilization_pct IS NOT NULL
+      GROUP BY h.job_id, h.gpu_id, s.recorded_at / 60000
+    )
+    SELECT COUNT(*) AS minutes, COALESCE(SUM(mean_pct < ?3), 0) AS idle FROM minutes`
+
+  const pick = (from: string) => `(SELECT s.utilization_pct FROM gpu_stats s
+    WHERE s.node_id = k.node_id AND s.recorded_at >= ${from} AND s.recorded_at < MIN(k.at + 60000, k.to_at)
+      AND s.gpu_id = k.gpu_index AND s.utilization_pct IS NOT NULL
+    ORDER BY s.recorded_at LIMIT 1)`
+
+  // GPU time per tenant and model: exact, from the holds.
+  const tenantUsageSql = `
+    WITH held AS (${heldInWindow} AND j.tenant_id IS NOT NULL AND (?3 IS NULL OR j.tenant_id = ?3))
+    SELECT h.tenant_id, t.name, h.gpu_model, SUM(h.to_at - h.from_at) AS held_ms
+    FROM held h JOIN tenants t ON t.id = h.tenant_id
+    GROUP BY h.tenant_id, h.gpu_model ORDER BY h.tenant_id, h.gpu_model`
+
+  // One pick per held GPU-minute: the first sample at or after a pseudo-random second of the
+  // minute (a hash of minute and GPU; 2654435761 is Knuth's multiplicative constant), else
+  // (an agent reporting less often than every second) the minute's first sample.
+  const tenantPicksSql = `
+    WITH RECURSIVE held AS (${heldInWindow} AND j.tenant_id IS NOT NULL AND (?3 IS NULL OR j.tenant_id = ?3)),
+    ticks (tenant_id, node_id, gpu_index, at, to_at) AS (
+      SELECT tenant_id, node_id, gpu_index, from_at, to_at FROM held
+      UNION ALL
+      SELECT tenant_id, node_id, gpu_index, at + 60000, to_at FROM ticks WHERE at + 60000 < to_at
+    ), picks AS MATERIALIZED (
+      SELECT k.tenant_id, COALESCE(${pick('k.at + ((k.at / 60000 * 2654435761 + k.gpu_index * 40503) % 60) * 1000')}, ${pick('k.at')}) AS u
+      FROM ticks k
+    )
+    SELECT tenant_id, COUNT(u) AS n, TOTAL(u) AS total FROM picks GROUP BY tenant_id`
+
+  const meteredSql = `
+    SELECT COALESCE(jg.gpu_model, g.model) AS gpu_model,
+           SUM(MIN(COALESCE(jg.released_at, ?4), ?3) - MAX(jg.assigned_at, ?2)) AS held_ms
+    FROM job_gpus jg JOIN jobs j ON j.id = jg.job_id JOIN gpus g ON g.id = jg.gpu_id
+    WHERE j.tenant_id = ?1 AND jg.assigned_at < ?3 AND COALESCE(jg.released_at, ?4) > ?2
+    GROUP BY 1 ORDER BY 1`
+
+  return {
+    heldGpuUtilization (fromMs: number, toMs: number, tenantId: number | null): HeldGpuUtilization[] {
+      return all(heldUtilizationSql, fromMs, toMs, tenantId).map(r => ({
+        gpuId: Number(r.gpu_id),
+        nodeId: Number(r.node_id),
+        gpuIndex: Number(r.gpu_index),
+        hostname: String(r.hostname),
+        clusterId: Number(r.cluster_id),
+        model: strOrNull(r.model),
+        jobId: Number(r.job_id),
+        jobName: String(r.job_name),
+        tenantId: numOrNull(r.tenant_id),
+        tenantName: strOrNull(r.tenant_name),
+        assignedAt: Number(r.assigned_at),
+        samples: Number(r.samples),
+        meanPct: numOrNull(r.mean_pct),
+        busiestMinutePct: numOrNull(r.busiest_pct),
+      }))
+    },
+
+    allocatedMinutes (fromMs: number, toMs: number, idleBelowPct: number): AllocatedMinutes {
+      const r = all(allocatedSql, fromMs, toMs, idleBelowPct)[0] ?? {}
+      return { gpuMinutes: Number(r.minutes ?? 0), idleGpuMinutes: Number(r.idle ?? 0) }
+    },
+
+    tenantUtilization (fromMs: number, toMs: number, tenantId: number | null): TenantUtilization[] {
+      const out = new Map<number, TenantUtilization>()
+      for (const r of all(tenantUsageSql, fromMs, toMs, tenantId)) {
+        const id = Number(r.tenant_id)
+        let t = out.get(id)
+        if (t === undefined) {
+          t = { tenantId: id, name: String(r.name), usage: [], samples: 0, meanPct: null }
+          out.set(id, t)
+        }
+        t.usage.push({ gpuModel: strOrNull(r.gpu_model), gpuSeconds: Number(r.held_ms) / 1000 })
+      }
+      for (const r of all(tenantPicksSql, fromMs, toMs, tenantId)) {
+        const t = out.get(Number(r.tenant_id))
+        if (t === undefined || Number(r.n) === 0) continue
+        t.samples = Number(r.n)
+        t.meanPct = Number(r.total) / Number(r.n)
+      }
+      return [...out.values()]
+    },
+
+    meteredUsage (tenantId: number, fromMs: number, toMs: number, nowMs: number): ModelUsage[] {
+      return all(meteredSql, tenantId, fromMs, toMs, nowMs)
+        .map(r => ({ gpuModel: strOrNull(r.gpu_model), gpuSeconds: Number(r.held_ms) / 1000 }))
+    },
+  }
+}

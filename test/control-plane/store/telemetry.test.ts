@@ -1,0 +1,14 @@
+import t from 'tap'
+import { join } from 'node:path'
+import { openSqliteStore } from '../../../control-plane/store/sqlite/open-sqlite-store.ts'
+import { telemetryRepositorySuite } from './telemetry-repository-suite.ts'
+
+t.test('sqlite, in memory', async t => {
+  telemetryRepositorySuite(t, () => openSqliteStore(':memory:'))
+})
+
+t.test('sqlite, on disk (WAL)', async t => {
+  const dir = t.testdir()
+  let n = 0
+  telemetryRepositorySuite(t, () => openSqliteStore(join(dir, `s${n++}`, 'gpufleet.db')))
+})
