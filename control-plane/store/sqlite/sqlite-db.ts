@@ -16,11 +16,13 @@ export interface SqliteDb {
 
 export function openSqliteDb (path: string): SqliteDb {
   const raw = new DatabaseSync(path)
+  // busy_timeout first: switching to WAL needs a lock that another connection (a second
+  // replica process, a test's previous handle) may briefly hold.
   raw.exec(`
+    PRAGMA busy_timeout = 5000;
     PRAGMA journal_mode = WAL;
     PRAGMA synchronous = NORMAL;
     PRAGMA foreign_keys = ON;
-    PRAGMA busy_timeout = 5000;
     PRAGMA temp_store = MEMORY;
   `)
   const cache = new Map<string, StatementSync>()
