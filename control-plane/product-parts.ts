@@ -14,6 +14,8 @@ import { createAnalyticsRouter, ANALYTICS_BODY_LIMITS } from './analytics/create
 import { createAlertsRouter } from './alerts/create-alerts-router.ts'
 import { createAlertsLoop } from './alerts/create-alerts-loop.ts'
 import { createDashboardRouter } from './dashboards/create-dashboard-router.ts'
+import { schedulingParts } from './scheduling/scheduling-parts.ts'
+import { createFleetJobHooks } from './scheduling/create-fleet-job-hooks.ts'
 
 /**
  * The product's domains composed for startControlPlane: every router and background loop,
@@ -26,6 +28,7 @@ export interface ProductOptions {
 }
 
 export function productParts (options: ProductOptions = {}): { routers: RouterMount[], loops: Array<(ctx: LoopContext) => Loop> } {
+  const scheduling = schedulingParts()
   const services = new WeakMap<Store, FleetService>()
   const fleetOf = (ctx: { store: Store, now: () => number, log: RouterContext['log'] }): FleetService => {
     let service = services.get(ctx.store)
@@ -47,6 +50,7 @@ export function productParts (options: ProductOptions = {}): { routers: RouterMo
           log: ctx.log,
           service: fleetOf(ctx),
           createClusterKey: (clusterId, label) => mintClusterKey(ctx, clusterId, label),
+          ...createFleetJobHooks(ctx.store),
         }),
         // Bulk seed-003 metrics may carry up to 10 000 rows.
         bodyLimits: [{ prefix: '/api/clusters/metrics', bytes: 4 * 1024 * 1024 }],
@@ -79,10 +83,12 @@ export function productParts (options: ProductOptions = {}): { routers: RouterMo
       },
       { path: '/', router: ctx => createAlertsRouter({ store: ctx.store, requireScope: ctx.requireScope, now: ctx.now, log: ctx.log }) },
       { path: '/', router: ctx => createDashboardRouter({ store: ctx.store, requireScope: ctx.requireScope, now: ctx.now, log: ctx.log }) },
+      ...scheduling.routers,
     ],
     loops: [
       ctx => createLivenessLoop({ store: ctx.store, now: ctx.now, log: ctx.log }),
       ctx => createAlertsLoop({ store: ctx.store, now: ctx.now, log: ctx.log }),
+      ...scheduling.loops,
     ],
   }
 }

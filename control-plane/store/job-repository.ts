@@ -134,28 +134,46 @@ export interface WaitingJob {
   submittedAt: number
 }
 
-export interface SnapshotGpu {
+/** Registered GPUs of one model on one node, in any state: what the cluster could ever offer. */
+export interface InventoryRow {
+  nodeId: number
+  clusterId: number
+  nodeOnline: boolean
+  model: string | null
+  count: number
+}
+
+/** A GPU that can be assigned now: node online, reading fresh, status idle, held by no running job. */
+export interface FreeGpu {
   id: number
   nodeId: number
   clusterId: number
   gpuIndex: number
   model: string | null
-  status: GpuStatus
-  /** Time of the newest reading (null: never reported). */
-  updatedAt: number | null
-  nodeOnline: boolean
 }
 
-/** Everything one cycle decides on, read inside the cycle's transaction. */
+/**
+ * Everything one cycle decides on, read inside the cycle's transaction. Only GPUs that can
+ * be assigned are listed one by one; the rest of the fleet comes as counts per node and model,
+ * and GPUs held by running jobs as counts per tenant, so a cycle over 8,000 mostly busy GPUs
+ * reads hundreds of rows, not tens of thousands.
+ */
 export interface SchedulerSnapshot {
   at: number
   /** Status queued or blocked, in scheduling order: priority (1 first), submitted_at, id. */
   jobs: WaitingJob[]
-  tenants: Array<{ id: number, gpuQuota: number, status: TenantStatus }>
-  /** Every registered GPU, ordered by node id then gpu_index. */
-  gpus: SnapshotGpu[]
-  /** GPUs held by running jobs (unreleased job_gpus rows), with the holder's tenant. */
-  held: Array<{ gpuId: number, jobId: number, tenantId: number | null }>
+  /** With the GPUs each holds now (unreleased job_gpus rows of its running jobs). */
+  tenants: Array<{ id: number, gpuQuota: number, status: TenantStatus, gpusHeld: number }>
+  /** Ordered by node id. */
+  inventory: InventoryRow[]
+  /** In no particular order. */
+  free: FreeGpu[]
+}
+
+/** What decides which GPUs are free; the scheduler sets it (its staleness limit). */
+export interface SnapshotOptions {
+  /** A GPU whose newest reading is older than this (epoch ms) is not free: its state is unknown. */
+  freshSince: number
 }
 
 export interface PlannedStart {
@@ -247,7 +265,7 @@ export interface JobRepository {
    * a throw anywhere rolls all of it back. Each write is compare-and-set against the snapshot
    * (a job changed meanwhile is skipped), and job_gpus_one_holder refuses a double assignment.
    */
-  runCycle: (at: number, trigger: string, plan: (snapshot: SchedulerSnapshot) => CyclePlan) => Promise<SchedulerCycle>
+  runCycle: (at: number, trigger: string, options: SnapshotOptions, plan: (snapshot: SchedulerSnapshot) => CyclePlan) => Promise<SchedulerCycle>
   /** Newest first. */
   listCycles: (limit: number) => Promise<SchedulerCycle[]>
 

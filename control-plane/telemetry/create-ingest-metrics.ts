@@ -45,15 +45,22 @@ export function createIngestMetrics (registry: Registry | undefined): IngestMetr
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
     registers: [registry],
   })
+  // Children bound once: inc() on them skips hashing the labels, 5,000 times a second.
+  const byOutcome = { ok: requests.labels('ok'), rejected: requests.labels('rejected'), failed: requests.labels('failed') }
+  const accepted = rows.labels('accepted')
+  const skipped = rows.labels('skipped')
+  const duplicate = rows.labels('duplicate')
+  const commitOk = commitSeconds.labels('ok')
+  const commitFailed = commitSeconds.labels('failed')
   return {
-    request: outcome => requests.inc({ outcome }),
-    rows ({ accepted, skipped, duplicates }) {
-      if (accepted > 0) rows.inc({ result: 'accepted' }, accepted)
-      if (skipped > 0) rows.inc({ result: 'skipped' }, skipped)
-      if (duplicates > 0) rows.inc({ result: 'duplicate' }, duplicates)
+    request: outcome => byOutcome[outcome].inc(),
+    rows (counts) {
+      if (counts.accepted > 0) accepted.inc(counts.accepted)
+      if (counts.skipped > 0) skipped.inc(counts.skipped)
+      if (counts.duplicates > 0) duplicate.inc(counts.duplicates)
     },
     commit (info) {
-      commitSeconds.observe({ result: info.ok ? 'ok' : 'failed' }, info.seconds)
+      (info.ok ? commitOk : commitFailed).observe(info.seconds)
       if (info.ok) {
         batchRows.observe(info.rows)
         batchRequests.observe(info.batches)

@@ -1,5 +1,4 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { bodyLimit } from 'hono/body-limit'
 import type { Registry } from 'prom-client'
 import { GPU_STATS_PATH, gpuStatRowSchema, gpuStatsIngestSchema, ingestNodeSchema, type IngestNode } from '../../shared/wire/gpu-stats.ts'
 import { HttpError } from '../../shared/http-error.ts'
@@ -8,13 +7,14 @@ import type { RequireScope } from '../http/cp-env.ts'
 import { createRouter } from '../http/create-router.ts'
 import { API_KEY_SECURITY } from '../http/api-key-security.ts'
 import { errorResponses } from '../http/error-responses.ts'
-import { parseGpuStatsBody } from './parse-gpu-stats-body.ts'
+import { createIngestHandler } from './create-ingest-handler.ts'
 import { createIngestQueue } from './create-ingest-queue.ts'
 import { createRetention } from './create-retention.ts'
 import { createIngestMetrics } from './create-ingest-metrics.ts'
+import { createIngestBodyLimit } from './create-ingest-body-limit.ts'
 import { queryPowerHistory } from './query-power-history.ts'
-import { isTimeZone } from './zone-offset.ts'
-import { latestJson, sampleJson, type SampleJson } from './render-gpu-stat.ts'
+import { canonicalTimeZone } from './zone-offset.ts'
+import { latestJson, type SampleJson } from './render-gpu-stat.ts'
 import { realTelemetryTimers, type TelemetryTimers } from './telemetry-timers.ts'
 import {
   gpuStatSchema, ingestResultSchema, latestQuerySchema, powerHistoryQuerySchema, powerHistorySchema,
@@ -80,7 +80,6 @@ export function createTelemetryRouter (deps: TelemetryRouterDeps) {
   const { store, requireScope, now, log, resolveNode, onIngested, options = {}, timers = realTelemetryTimers } = deps
   if (store?.telemetry === undefined) throw new TypeError('createTelemetryRouter: store.telemetry is required')
   if (typeof resolveNode !== 'function') throw new TypeError('createTelemetryRouter: resolveNode is required')
-  const futureToleranceMs = options.futureToleranceMs ?? 5 * 60_000
   const metrics = createIngestMetrics(deps.metrics)
   const retention = createRetention({
     store: store.telemetry,
@@ -124,68 +123,11 @@ export function createTelemetryRouter (deps: TelemetryRouterDeps) {
       ...errorResponses(400, 401, 403, 413, 415, 503),
     },
   })
-  app.post(GPU_STATS_PATH, requireScope('ingest'), bodyLimit({
-    maxSize: GPU_STATS_BODY_LIMIT_BYTES,
-    onError: () => { throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `request body exceeds ${GPU_STATS_BODY_LIMIT_BYTES} bytes`, { limit_bytes: GPU_STATS_BODY_LIMIT_BYTES }) },
-  }), async c => {
-    const receivedAt = now()
-    let body: unknown
-    try {
-      body = JSON.parse(await c.req.text())
-    } catch (err) {
-      if (err instanceof HttpError) throw err
-      metrics.request('rejected')
-      throw new HttpError(400, 'INVALID_JSON', 'request body is not valid JSON')
-    }
-    let parsed
-    try {
-      parsed = parseGpuStatsBody(body, {
-        receivedAt, oldestMs: retention.oldestAccepted(receivedAt), newestMs: receivedAt + futureToleranceMs,
-      })
-    } catch (err) {
-      metrics.request('rejected')
-      throw err
-    }
-    let who: ResolvedNode
-    try {
-      who = await resolveNode(parsed.node)
-    } catch (err) {
-      if (err instanceof HttpError) throw err
-      log.error({ err: { message: (err as Error).message } }, 'telemetry ingest: resolving the node failed')
-      metrics.request('failed')
-      throw new HttpError(503, 'STORE_UNAVAILABLE', 'samples not stored (node lookup failed); retry')
-    }
-    let accepted = 0
-    let duplicates = 0
-    if (parsed.samples.length > 0) {
-      try {
-        const result = await queue.submit({
-          nodeId: who.nodeId,
-          clusterId: who.clusterId,
-          hostname: who.hostname ?? parsed.node?.hostname ?? null,
-          samples: parsed.samples,
-        })
-        accepted = result.inserted
-        duplicates = result.duplicates
-        if (onIngested !== undefined && result.newest.length > 0) {
-          const newest = result.newest
-          timers.setImmediate(() => {
-            const at = Math.max(...newest.map(s => s.recordedAt))
-            Promise.resolve()
-              .then(() => onIngested(who.nodeId, newest.map(sampleJson), at))
-              .catch((err: unknown) => log.warn({ err: { message: (err as Error).message }, nodeId: who.nodeId }, 'telemetry onIngested failed'))
-          })
-        }
-      } catch (err) {
-        log.error({ err: { message: (err as Error).message }, nodeId: who.nodeId }, 'telemetry ingest: commit failed')
-        metrics.request('failed')
-        throw new HttpError(503, 'STORE_UNAVAILABLE', 'samples not stored (commit failed); retry')
-      }
-    }
-    metrics.request('ok')
-    metrics.rows({ accepted, skipped: parsed.skipped, duplicates })
-    return c.json({ ok: true as const, accepted, duplicates, skipped: parsed.skipped }, 200)
-  })
+  app.post(GPU_STATS_PATH, requireScope('ingest'), createIngestBodyLimit(GPU_STATS_BODY_LIMIT_BYTES), createIngestHandler({
+    now, log, resolveNode, onIngested, queue, metrics, timers,
+    oldestAccepted: retention.oldestAccepted,
+    futureToleranceMs: options.futureToleranceMs ?? 5 * 60_000,
+  }))
 
   app.openapi(createRoute({
     method: 'get',
@@ -220,7 +162,8 @@ export function createTelemetryRouter (deps: TelemetryRouterDeps) {
     const days = q.days === undefined ? 7 : Number(q.days)
     const bucketMinutes = q.bucket_minutes === undefined ? 5 : Number(q.bucket_minutes)
     const tz = q.tz ?? 'UTC'
-    if (!isTimeZone(tz)) {
+    const zone = canonicalTimeZone(tz)
+    if (zone === null) {
       throw new HttpError(400, 'VALIDATION_FAILED', `tz: unknown time zone "${tz.slice(0, 64)}" (use an IANA name such as Europe/Berlin)`,
         { issues: [{ path: 'tz', message: 'unknown time zone' }] })
     }
@@ -233,7 +176,7 @@ export function createTelemetryRouter (deps: TelemetryRouterDeps) {
     const scope: TelemetryScope = nodeId !== null
       ? { kind: 'node', nodeId }
       : clusterId !== null ? { kind: 'cluster', clusterId } : { kind: 'fleet' }
-    const points = await queryPowerHistory(store.telemetry, { scope, days, bucketMinutes, timeZone: tz, now: now() })
+    const points = await queryPowerHistory(store.telemetry, { scope, days, bucketMinutes, timeZone: zone, now: now() })
     return c.json({ days, bucket_minutes: bucketMinutes, tz, node_id: nodeId, cluster_id: clusterId, points }, 200)
   })
 

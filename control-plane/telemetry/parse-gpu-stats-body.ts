@@ -1,6 +1,10 @@
 import { gpuStatRowSchema, ingestNodeSchema, type GpuStatRow, type IngestNode } from '../../shared/wire/gpu-stats.ts'
 import { HttpError } from '../../shared/http-error.ts'
 import type { GpuSample } from '../store/telemetry-repository.ts'
+import { compileRowCheck } from './compile-row-check.ts'
+
+// Same verdicts as gpuStatRowSchema, faster on the rows it can vouch for (see compileRowCheck).
+const certainlyValid = compileRowCheck(gpuStatRowSchema) ?? (() => false)
 
 export interface ParsedGpuStats {
   node: IngestNode | undefined
@@ -40,8 +44,14 @@ export function parseGpuStatsBody (body: unknown, window: ParseWindow): ParsedGp
   const samples: GpuSample[] = []
   let skipped = 0
   for (const raw of gpus) {
-    const parsed = gpuStatRowSchema.safeParse(raw)
-    const sample = parsed.success ? toSample(parsed.data, window) : null
+    let row: GpuStatRow | null = null
+    if (certainlyValid(raw)) {
+      row = raw as GpuStatRow
+    } else {
+      const parsed = gpuStatRowSchema.safeParse(raw)
+      if (parsed.success) row = parsed.data
+    }
+    const sample = row === null ? null : toSample(row, window)
     if (sample === null) skipped++
     else samples.push(sample)
   }

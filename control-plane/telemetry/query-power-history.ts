@@ -9,7 +9,7 @@ export interface PowerHistoryRequest {
   scope: TelemetryScope
   days: number
   bucketMinutes: number
-  /** IANA zone, already validated; buckets start at local midnight + k × bucketMinutes. */
+  /** Canonical IANA zone (canonicalTimeZone); buckets start at local midnight + k × bucketMinutes. */
   timeZone: string
   now: number
 }

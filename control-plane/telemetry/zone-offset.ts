@@ -5,26 +5,30 @@ function formatterFor (timeZone: string): Intl.DateTimeFormat {
   let f = formatters.get(timeZone)
   if (f === undefined) {
     f = new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'longOffset' })
-    // Bounded: only zones that passed isTimeZone get here, and there are ~600 of them.
     formatters.set(timeZone, f)
   }
   return f
 }
 
-/** True for an IANA zone name (or alias such as `UTC`) that this runtime's ICU knows. */
-export function isTimeZone (name: string): boolean {
-  if (name.length === 0 || name.length > 64 || !/^[A-Za-z0-9_+\-/]+$/.test(name)) return false
+/**
+ * The runtime's canonical name for an IANA zone (or alias: `Asia/Kolkata`, `utc`,
+ * `US/Eastern`), or null when ICU does not know it. Callers compute with the canonical name
+ * only, so the formatter cache above holds at most one entry per real zone (~600) however
+ * many spellings clients send.
+ */
+export function canonicalTimeZone (name: string): string | null {
+  if (name.length === 0 || name.length > 64 || !/^[A-Za-z0-9_+\-/]+$/.test(name)) return null
   try {
-    formatterFor(name)
-    return true
+    return new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone
   } catch {
-    return false
+    return null
   }
 }
 
 /**
- * The zone's UTC offset in whole minutes at instant `ms` (east positive). Historic offsets
- * with seconds (local mean time before ~1900) are truncated to the minute.
+ * The zone's UTC offset in whole minutes at instant `ms` (east positive); `timeZone` must be
+ * canonical (see canonicalTimeZone). Historic offsets with seconds (local mean time before
+ * ~1900) are truncated to the minute.
  */
 export function zoneOffset (timeZone: string, ms: number): number {
   if (timeZone === 'UTC') return 0

@@ -6,6 +6,7 @@ import { applyMigrations } from './apply-migrations.ts'
 import { JOB_MIGRATIONS } from './sqlite-scheduling-migrations.ts'
 import { JOB_COLUMNS, toCycle, toJob, toJobEvent, toJobGpu } from './sqlite-job-rows.ts'
 import { sqliteRunCycle } from './sqlite-run-cycle.ts'
+import { gpuInventory } from './sqlite-gpu-inventory.ts'
 import { sqliteAllocation, sqliteQueueStats } from './sqlite-job-stats.ts'
 
 type Row = Record<string, unknown>
@@ -47,9 +48,8 @@ export function createSqliteJobRepository (db: SqliteDb): JobRepository {
           if (t === undefined) return { ok: false as const, reason: 'tenant_not_found' as const }
           tenant = { id: Number(t.id), gpuQuota: Number(t.gpu_quota), status: t.status as TenantStatus, gpusInUse: tenantGpusInUse(Number(t.id)) }
         }
-        const clusterModels = all(`SELECT g.model, COUNT(*) AS n FROM gpus g JOIN nodes n ON n.id = g.node_id
-            WHERE n.cluster_id = ? GROUP BY g.model`, input.clusterId)
-          .map(r => ({ model: r.model === null ? null : String(r.model), count: Number(r.n) }))
+        // The cached inventory: a submit's capacity check must not read every GPU of the cluster.
+        const clusterModels = gpuInventory(db, at).byClusterModel.get(input.clusterId) ?? []
         const verdict = judge({ tenant, clusterModels })
         const r = one(`INSERT INTO jobs (cluster_id, tenant_id, name, kind, gpu_count, gpu_type, priority, status, block_reason, pending_reason,
             submitted_by, estimated_duration_min, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${JOB_COLUMNS}`,
@@ -106,7 +106,7 @@ export function createSqliteJobRepository (db: SqliteDb): JobRepository {
       })
     },
 
-    async runCycle (at, trigger, plan) { return sqliteRunCycle(db, at, trigger, plan) },
+    async runCycle (at, trigger, options, plan) { return sqliteRunCycle(db, at, trigger, options, plan) },
 
     async listCycles (limit) {
       return all('SELECT * FROM scheduler_cycles ORDER BY id DESC LIMIT ?', limit).map(toCycle)

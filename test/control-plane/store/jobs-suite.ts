@@ -1,13 +1,14 @@
 import type { Test } from 'tap'
 import type { Store } from '../../../control-plane/store/store.ts'
 import type { CyclePlan, SchedulerSnapshot, WaitVerdict } from '../../../control-plane/store/job-repository.ts'
+import { idle } from '../scheduling/fleet-fixture.ts'
 import { planCycle } from '../../../control-plane/scheduling/plan-cycle.ts'
 import { addCluster } from '../scheduling/fleet-fixture.ts'
 import { jobInput } from './tenants-suite.ts'
 
 const T0 = Date.UTC(2026, 4, 9, 0, 0, 0)
 const QUEUED: WaitVerdict = { status: 'queued', pendingReason: 'CAPACITY', blockReason: null }
-const plan = (s: SchedulerSnapshot) => planCycle(s, { staleAfterMs: 60_000 })
+const plan = planCycle
 const emptyPlan = (extra: Partial<CyclePlan> = {}): CyclePlan => ({ starts: [], changes: [], processed: 0, blocked: 0, detail: {}, ...extra })
 
 /**
@@ -75,7 +76,7 @@ export function jobsSuite (t: Test, openStore: () => Promise<Store>): void {
     const j1 = await submitted(store, c.clusterId, null, { gpuCount: 2 })
     const j2 = await submitted(store, c.clusterId, a.id, { gpuCount: 2 })
     const j3 = await submitted(store, c.clusterId, null, { gpuCount: 1 }, { status: 'blocked', pendingReason: 'NEVER_FITS_CLUSTER', blockReason: 'old' })
-    const cycle = await store.jobs.runCycle(T0 + 10, 'test', plan)
+    const cycle = await store.jobs.runCycle(T0 + 10, 'test', { freshSince: T0 + 10 - 60_000 }, plan)
     t.match(cycle, { id: 1, startedAt: T0 + 10, trigger: 'test', processed: 3, started: 1, blocked: 1, durationMs: Number })
     t.match(await store.jobs.get(j1.id), { status: 'running', startedAt: T0 + 10, nodeId: c.nodes[0]!.id, pendingReason: null })
     t.same((await store.jobs.gpusOf(j1.id)).map(g => [g.gpuId, g.gpuIndex, g.assignedAt, g.releasedAt, g.model]),
@@ -88,6 +89,32 @@ export function jobsSuite (t: Test, openStore: () => Promise<Store>): void {
     t.match(await store.jobs.listCycles(5), [{ id: 1, detail: { started: [{ job_id: j1.id }] } }])
   })
 
+  t.test('the snapshot: waiting jobs in order, inventory per node and model, free = online + fresh + idle + not held, tenants\' usage', async t => {
+    const store = await fresh(t)
+    const c = await addCluster(store, 'c', [{ gpus: 3 }, { gpus: 1, model: 'NVIDIA A100' }, { gpus: 2, online: false }], T0)
+    const [n1, n2] = c.nodes
+    // GPU 0 of node 1 is busy (active), GPU 1 has a stale reading, GPU 2 is free; node 2's GPU gets held.
+    await store.fleet.recordActivity({ seen: [], readings: [idle(n1!.gpuIds[0]!, T0 + 5, 50)] })
+    await store.fleet.recordActivity({ seen: [], readings: [idle(n2!.gpuIds[0]!, T0 + 5)] })
+    const tenant = (await store.tenants.create({ name: 'a', gpuQuota: 8 }, T0))!
+    await submitted(store, c.clusterId, tenant.id, { gpuType: 'A100' })
+    await store.jobs.runCycle(T0 + 10, 'start', { freshSince: T0 }, plan)
+    await store.fleet.recordActivity({ seen: [], readings: [idle(n1!.gpuIds[2]!, T0 + 20)] })
+    const low = await submitted(store, c.clusterId, null, { priority: 9 })
+    const high = await submitted(store, c.clusterId, null, { priority: 1 }, { status: 'blocked', pendingReason: 'OPERATOR_HOLD', blockReason: 'x' })
+    let seen: SchedulerSnapshot | undefined
+    await store.jobs.runCycle(T0 + 30, 'look', { freshSince: T0 + 1 }, s => { seen = s; return emptyPlan() })
+    t.same(seen?.jobs.map(j => [j.id, j.status, j.pendingReason]), [[high.id, 'blocked', 'OPERATOR_HOLD'], [low.id, 'queued', 'CAPACITY']])
+    t.same(seen?.inventory, [
+      { nodeId: n1!.id, clusterId: c.clusterId, nodeOnline: true, model: 'NVIDIA H100 80GB HBM3', count: 3 },
+      { nodeId: n2!.id, clusterId: c.clusterId, nodeOnline: true, model: 'NVIDIA A100', count: 1 },
+      { nodeId: c.nodes[2]!.id, clusterId: c.clusterId, nodeOnline: false, model: 'NVIDIA H100 80GB HBM3', count: 2 },
+    ])
+    t.same(seen?.free, [{ id: n1!.gpuIds[2], nodeId: n1!.id, clusterId: c.clusterId, gpuIndex: 2, model: 'NVIDIA H100 80GB HBM3' }],
+      'not the busy one, not the stale one, not the held one, not on the offline node')
+    t.same(seen?.tenants, [{ id: tenant.id, gpuQuota: 8, status: 'active', gpusHeld: 1 }])
+  })
+
   t.test('runCycle is all or nothing: a plan that assigns a GPU twice is refused by the database, nothing stays', async t => {
     const store = await fresh(t)
     const c = await addCluster(store, 'c', [{ gpus: 1 }], T0)
@@ -95,20 +122,20 @@ export function jobsSuite (t: Test, openStore: () => Promise<Store>): void {
     const j2 = await submitted(store, c.clusterId, null)
     const gpu = { gpuId: c.nodes[0]!.gpuIds[0]!, nodeId: c.nodes[0]!.id, model: null }
     const expect = { status: 'queued' as const, pendingReason: 'CAPACITY' as const }
-    await t.rejects(store.jobs.runCycle(T0, 'bad', () => emptyPlan({
+    await t.rejects(store.jobs.runCycle(T0, 'bad', { freshSince: T0 - 60_000 }, () => emptyPlan({
       starts: [{ jobId: j1.id, expect, nodeId: gpu.nodeId, gpus: [gpu], detail: {} }, { jobId: j2.id, expect, nodeId: gpu.nodeId, gpus: [gpu], detail: {} }],
     })))
     t.match(await store.jobs.get(j1.id), { status: 'queued' }, 'the first start was rolled back too')
     t.same(await store.jobs.gpusOf(j1.id), [])
     t.same(await store.jobs.listCycles(5), [], 'no cycle row')
-    await t.rejects(store.jobs.runCycle(T0, 'throws', () => { throw new Error('plan failed') }), /plan failed/)
+    await t.rejects(store.jobs.runCycle(T0, 'throws', { freshSince: T0 - 60_000 }, () => { throw new Error('plan failed') }), /plan failed/)
   })
 
   t.test('runCycle compare-and-set: a job changed since the snapshot is skipped', async t => {
     const store = await fresh(t)
     const c = await addCluster(store, 'c', [{ gpus: 1 }], T0)
     const j = await submitted(store, c.clusterId, null)
-    const cycle = await store.jobs.runCycle(T0, 'stale', () => emptyPlan({
+    const cycle = await store.jobs.runCycle(T0, 'stale', { freshSince: T0 - 60_000 }, () => emptyPlan({
       starts: [{ jobId: j.id, expect: { status: 'queued', pendingReason: 'PRIORITY' }, nodeId: c.nodes[0]!.id, gpus: [{ gpuId: c.nodes[0]!.gpuIds[0]!, nodeId: c.nodes[0]!.id, model: null }], detail: {} }],
       changes: [{ jobId: j.id, expect: { status: 'blocked', pendingReason: 'QUOTA' }, status: 'queued', pendingReason: 'PRIORITY', blockReason: null }],
     }))
@@ -122,7 +149,7 @@ export function jobsSuite (t: Test, openStore: () => Promise<Store>): void {
     const c = await addCluster(store, 'c', [{ gpus: 2 }], T0)
     const j = await submitted(store, c.clusterId, null, { gpuCount: 2 })
     const w = await submitted(store, c.clusterId, null)
-    await store.jobs.runCycle(T0 + 1000, 'test', plan)
+    await store.jobs.runCycle(T0 + 1000, 'test', { freshSince: T0 + 1000 - 60_000 }, plan)
     t.equal(await store.jobs.applyChange(j.id, { status: 'queued', pendingReason: 'CAPACITY' }, { kind: 'end', status: 'completed', by: null }, T0 + 2000), null)
     const ended = await store.jobs.applyChange(j.id, { status: 'running', pendingReason: null }, { kind: 'end', status: 'failed', by: 'key:1' }, T0 + 61_000)
     t.match(ended, { status: 'failed', endedAt: T0 + 61_000, pendingReason: null })
@@ -132,7 +159,7 @@ export function jobsSuite (t: Test, openStore: () => Promise<Store>): void {
     ])
     const held = await store.jobs.applyChange(w.id, { status: 'queued', pendingReason: 'CAPACITY' }, { kind: 'hold', blockReason: 'maintenance', by: 'key:1' }, T0 + 62_000)
     t.match(held, { status: 'blocked', pendingReason: 'OPERATOR_HOLD', blockReason: 'maintenance' })
-    await store.jobs.runCycle(T0 + 62_500, 'test', plan)
+    await store.jobs.runCycle(T0 + 62_500, 'test', { freshSince: T0 }, plan)
     t.match(await store.jobs.get(w.id), { status: 'blocked', pendingReason: 'OPERATOR_HOLD' }, 'a cycle leaves a hold alone, even with free GPUs')
     const released = await store.jobs.applyChange(w.id, { status: 'blocked', pendingReason: 'OPERATOR_HOLD' }, { kind: 'release', pendingReason: 'CAPACITY', by: null }, T0 + 63_000)
     t.match(released, { status: 'queued', pendingReason: 'CAPACITY', blockReason: null })
@@ -148,7 +175,7 @@ export function jobsSuite (t: Test, openStore: () => Promise<Store>): void {
     const run = await submitted(store, c1.clusterId, a.id, { gpuCount: 2, name: 'trainer' })
     await submitted(store, c1.clusterId, null, { gpuCount: 1 })
     await submitted(store, c1.clusterId, a.id, { gpuCount: 9 }, { status: 'blocked', pendingReason: 'NEVER_FITS_QUOTA', blockReason: 'x' })
-    await store.jobs.runCycle(T0 + 30_000, 'test', plan)
+    await store.jobs.runCycle(T0 + 30_000, 'test', { freshSince: T0 + 30_000 - 60_000 }, plan)
     const counts = await store.jobs.countsByCluster([c1.clusterId, c2.clusterId])
     t.same([...counts], [[c1.clusterId, { running: 1, waiting: 2 }]], 'clusters without jobs are absent')
     t.same((await store.jobs.recent(c1.clusterId, 2)).map(j => j.id), [3, 2])

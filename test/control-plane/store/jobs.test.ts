@@ -16,7 +16,7 @@ t.test('sqlite file: assignments and cycles survive a restart; migrations run on
   const first = await openSqliteStore(path)
   const c = await addCluster(first, 'c', [{ gpus: 2 }], T0)
   await first.jobs.submit(jobInput(c.clusterId, null, { gpuCount: 2 }), T0, () => ({ status: 'queued', pendingReason: 'CAPACITY', blockReason: null }))
-  await first.jobs.runCycle(T0 + 1, 'test', s => planCycle(s, { staleAfterMs: 60_000 }))
+  await first.jobs.runCycle(T0 + 1, 'test', { freshSince: T0 + 1 - 60_000 }, planCycle)
   await first.close()
 
   const second = await openSqliteStore(path)

@@ -58,7 +58,7 @@ export function tenantsSuite (t: Test, openStore: () => Promise<Store>): void {
     await store.jobs.submit(jobInput(c.clusterId, a.id, { gpuCount: 2 }), T0, () => QUEUED)
     await store.jobs.submit(jobInput(c.clusterId, a.id, { gpuCount: 2 }), T0, () => QUEUED)
     await store.jobs.submit(jobInput(c.clusterId, a.id, { gpuCount: 9 }), T0, () => ({ status: 'blocked', pendingReason: 'NEVER_FITS_QUOTA', blockReason: 'x' }))
-    await store.jobs.runCycle(T0 + 1, 'test', s => planCycle(s, { staleAfterMs: 60_000 }))
+    await store.jobs.runCycle(T0 + 1, 'test', { freshSince: T0 + 1 - 60_000 }, planCycle)
     t.match(await store.tenants.get(a.id), { gpusInUse: 2, runningJobs: 1, queuedJobs: 2, blockedJobs: 2 }, 'the second 2-GPU job waits on quota (blocked)')
   })
 
@@ -70,7 +70,7 @@ export function tenantsSuite (t: Test, openStore: () => Promise<Store>): void {
     const run = await store.jobs.submit(jobInput(c.clusterId, a.id, { gpuCount: 4 }), T0, () => QUEUED)
     const wait = await store.jobs.submit(jobInput(c.clusterId, a.id), T0, () => QUEUED)
     const keep = await store.jobs.submit(jobInput(c.clusterId, other.id), T0, () => QUEUED)
-    await store.jobs.runCycle(T0 + 1, 'test', s => planCycle(s, { staleAfterMs: 60_000 }))
+    await store.jobs.runCycle(T0 + 1, 'test', { freshSince: T0 + 1 - 60_000 }, planCycle)
     if (!run.ok || !wait.ok || !keep.ok) throw new Error('submit failed')
     t.same(await store.tenants.delete(a.id, T0 + 2), { ok: false, reason: 'running_jobs', jobIds: [run.job.id] })
     t.equal((await store.jobs.get(wait.job.id))?.tenantId, a.id, 'nothing changed')

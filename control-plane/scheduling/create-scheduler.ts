@@ -1,0 +1,128 @@
+import type { Registry } from 'prom-client'
+import type { LoopTimers } from '../fleet/create-liveness-loop.ts'
+import { realLoopTimers } from '../fleet/create-liveness-loop.ts'
+import type { SchedulerCycle } from '../store/job-repository.ts'
+import type { Store } from '../store/store.ts'
+import { createSchedulerMetrics } from './create-scheduler-metrics.ts'
+import { planCycle } from './plan-cycle.ts'
+
+export interface SchedulerLogger {
+  info: (obj: object, msg: string) => void
+  warn: (obj: object, msg: string) => void
+}
+
+export interface SchedulerOptions {
+  store: Store
+  now: () => number
+  log?: SchedulerLogger | undefined
+  timers?: LoopTimers | undefined
+  /** The periodic cycle (seed 003: every 30 s), aligned to wall-clock slots. */
+  everyMs?: number | undefined
+  /** A poke runs a cycle this long after the first poke; pokes meanwhile join it. */
+  debounceMs?: number | undefined
+  /** A GPU whose newest reading is older than this is not assigned. */
+  staleAfterMs?: number | undefined
+  /** Registers the scheduler's Prometheus metrics here when given. */
+  registry?: Registry | undefined
+  /** Awaited after every cycle that committed, before the next may start (tests check invariants here). */
+  onCycle?: ((cycle: SchedulerCycle) => void | Promise<void>) | undefined
+}
+
+/** What the routers need: a way to ask for a cycle soon. */
+export interface SchedulerPoke {
+  /** e.g. 'submit', 'job_ended', 'released', 'tenant_updated'. Ignored while stopped. */
+  poke: (reason: string) => void
+}
+
+export interface Scheduler extends SchedulerPoke {
+  start: () => void
+  /** Cancels pending timers and waits for a running cycle. */
+  stop: () => Promise<void>
+  /** One cycle now (after any running one; cycles never overlap). */
+  runCycle: (trigger?: string) => Promise<SchedulerCycle>
+}
+
+/**
+ * The scheduler loop: a cycle every `everyMs` (slots aligned to the clock; a slow cycle skips
+ * the slots it overran rather than running back to back) and, `debounceMs` after a poke (a
+ * submit, a job ending, a hold lifted, a quota raised), an extra one, so an idle fleet starts
+ * a job at once. The delay runs from the first poke and is not pushed back by later ones, so
+ * a steady stream of submits still gets a cycle every `debounceMs`. Cycles are serialized;
+ * a poke during a cycle gets a cycle after it. Runs on one replica only (the leader).
+ */
+export function createScheduler (opts: SchedulerOptions): Scheduler {
+  const { store, now, log, timers = realLoopTimers, everyMs = 30_000, debounceMs = 200, staleAfterMs = 60_000, onCycle } = opts
+  for (const [name, v] of [['everyMs', everyMs], ['debounceMs', debounceMs], ['staleAfterMs', staleAfterMs]] as const) {
+    if (!Number.isFinite(v) || v < 0 || (name === 'everyMs' && v === 0)) throw new TypeError(`createScheduler: ${name} must be a positive number of ms, got ${v}`)
+  }
+  const metrics = opts.registry === undefined ? null : createSchedulerMetrics(opts.registry)
+
+  let running = false
+  let tickHandle: unknown = null
+  let pokeHandle: unknown = null
+  const pokeReasons = new Set<string>()
+  let last: Promise<unknown> = Promise.resolve()
+
+  const runCycle = (trigger = 'manual'): Promise<SchedulerCycle> => {
+    const cycle = last.catch(() => {}).then(async () => {
+      const at = now()
+      const c = await store.jobs.runCycle(at, trigger, { freshSince: at - staleAfterMs }, planCycle)
+      metrics?.observe(c)
+      if (c.started > 0) log?.info({ cycleId: c.id, trigger, started: c.started, processed: c.processed, ms: c.durationMs }, 'scheduler started jobs')
+      await onCycle?.(c)
+      return c
+    })
+    last = cycle
+    return cycle
+  }
+
+  const runQuietly = (trigger: string): Promise<unknown> => runCycle(trigger).catch((err: unknown) => {
+    // Rolled back whole; the next poke or slot tries again.
+    metrics?.failed()
+    log?.warn({ trigger, err: String(err) }, 'scheduler cycle failed')
+  })
+
+  const scheduleTick = (): void => {
+    const t = now()
+    tickHandle = timers.setTimeout(tick, everyMs - (((t % everyMs) + everyMs) % everyMs))
+  }
+  const tick = (): void => {
+    tickHandle = null
+    if (!running) return
+    void runQuietly('interval').finally(() => { if (running && tickHandle === null) scheduleTick() })
+  }
+  const firePoke = (): void => {
+    pokeHandle = null
+    if (!running) return
+    const reasons = [...pokeReasons].sort().join(',')
+    pokeReasons.clear()
+    void runQuietly(`poke:${reasons}`)
+  }
+
+  const poke = (reason: string): void => {
+    if (!running) return
+    pokeReasons.add(reason)
+    if (pokeHandle === null) pokeHandle = timers.setTimeout(firePoke, debounceMs)
+  }
+
+  return {
+    start () {
+      if (running) return
+      running = true
+      scheduleTick()
+      // Whatever waited across a restart is looked at now, not at the next slot.
+      poke('start')
+    },
+    async stop () {
+      running = false
+      if (tickHandle !== null) timers.clearTimeout(tickHandle)
+      if (pokeHandle !== null) timers.clearTimeout(pokeHandle)
+      tickHandle = null
+      pokeHandle = null
+      pokeReasons.clear()
+      await last.catch(() => {})
+    },
+    poke,
+    runCycle,
+  }
+}

@@ -1,0 +1,105 @@
+import type { CyclePlan, PendingReason, PlannedStart, PlannedWait, SchedulerSnapshot, WaitVerdict } from '../store/job-repository.ts'
+import { createPlacementIndex } from './create-placement-index.ts'
+import { judgeLimits } from './judge-limits.ts'
+import { statusForReason } from './status-for-reason.ts'
+
+/** Jobs listed by name in a cycle's detail (the counts always cover all of them). */
+export const MAX_LISTED = 50
+
+/**
+ * One scheduling decision over a snapshot: pure, so the whole policy is tested without a
+ * database. Jobs are taken in order (priority 1 first, then submit time, then id).
+ *
+ * Backfill policy, conservative: a job that must wait for GPUs reserves, for the rest of
+ * the cycle, the node it is closest to fitting on (the most free GPUs among nodes big enough;
+ * enough such nodes for a multi-node job). A lower-priority job may start only on GPUs no
+ * higher-priority waiting job has reserved, so it never delays one: a reserved node drains
+ * until the job it is held for fits. Reservations last one cycle and are made afresh, in
+ * order, the next. A job that would fit on reserved GPUs waits with PRIORITY; one that would
+ * not fit even so waits with CAPACITY.
+ *
+ * Quota: a tenant's held GPUs plus the job's must stay within its quota. Once one of a
+ * tenant's jobs waits on QUOTA, the tenant's later jobs in order wait on QUOTA too, so a
+ * small job cannot keep taking the headroom a bigger, earlier one is waiting for.
+ * Jobs on OPERATOR_HOLD are left exactly as they are.
+ */
+export function planCycle (snapshot: SchedulerSnapshot): CyclePlan {
+  const used = new Map(snapshot.tenants.map(t => [t.id, t.gpusHeld]))
+  const tenants = new Map(snapshot.tenants.map(t => [t.id, t]))
+  const index = createPlacementIndex(snapshot.inventory, snapshot.free)
+  const freeBefore = index.freeGpus()
+  const quotaWaiting = new Set<number>()
+
+  const starts: PlannedStart[] = []
+  const changes: PlannedWait[] = []
+  const waiting: Partial<Record<PendingReason, number>> = {}
+  let blocked = 0
+
+  for (const job of snapshot.jobs) {
+    const expect = { status: job.status, pendingReason: job.pendingReason }
+    const wait = (v: WaitVerdict): void => {
+      waiting[v.pendingReason] = (waiting[v.pendingReason] ?? 0) + 1
+      if (v.status === 'blocked') blocked++
+      if (v.status !== job.status || v.pendingReason !== job.pendingReason || v.blockReason !== job.blockReason) {
+        changes.push({ jobId: job.id, expect, ...v })
+      }
+    }
+    if (job.pendingReason === 'OPERATOR_HOLD') {
+      wait({ status: 'blocked', pendingReason: 'OPERATOR_HOLD', blockReason: job.blockReason })
+      continue
+    }
+    const t = job.tenantId === null ? undefined : tenants.get(job.tenantId)
+    const tenant = t === undefined ? null : { gpuQuota: t.gpuQuota, status: t.status, gpusInUse: used.get(t.id) ?? 0 }
+    const limited = judgeLimits({
+      gpuCount: job.gpuCount, gpuType: job.gpuType, clusterId: job.clusterId,
+      clusterCapacity: index.capacity(job.clusterId, job.gpuType).total, tenant,
+    })
+    if (limited !== null) {
+      if (limited.pendingReason === 'QUOTA' && t !== undefined) quotaWaiting.add(t.id)
+      wait(limited)
+      continue
+    }
+    if (t !== undefined && quotaWaiting.has(t.id)) {
+      wait({ status: 'blocked', pendingReason: 'QUOTA', blockReason: `waiting for the tenant's GPU quota of ${t.gpuQuota}` })
+      continue
+    }
+    const placed = index.place(job.clusterId, job.gpuType, job.gpuCount)
+    if (placed !== null) {
+      if (t !== undefined) used.set(t.id, (used.get(t.id) ?? 0) + job.gpuCount)
+      starts.push({
+        jobId: job.id,
+        expect,
+        nodeId: placed.nodeId,
+        gpus: placed.gpus,
+        detail: {
+          gpu_ids: placed.gpus.map(g => g.gpuId),
+          node_ids: [...new Set(placed.gpus.map(g => g.nodeId))],
+          waited_ms: snapshot.at - job.submittedAt,
+          was: job.pendingReason,
+        },
+      })
+      continue
+    }
+    const reason: PendingReason = index.fitsWithReserved(job.clusterId, job.gpuType, job.gpuCount) ? 'PRIORITY' : 'CAPACITY'
+    index.reserve(job.clusterId, job.gpuType, job.gpuCount)
+    wait({ status: statusForReason(reason), pendingReason: reason, blockReason: null })
+  }
+
+  return {
+    starts,
+    changes,
+    processed: snapshot.jobs.length,
+    blocked,
+    detail: {
+      waiting,
+      free_gpus_before: freeBefore,
+      free_gpus_after: index.freeGpus(),
+      reserved_nodes: index.reservedNodes(),
+      started: starts.slice(0, MAX_LISTED).map(s => ({ job_id: s.jobId, ...s.detail })),
+      changed: changes.slice(0, MAX_LISTED).map(c => ({
+        job_id: c.jobId, status: c.status, pending_reason: c.pendingReason, block_reason: c.blockReason, was: c.expect.pendingReason,
+      })),
+      truncated: { started: Math.max(0, starts.length - MAX_LISTED), changed: Math.max(0, changes.length - MAX_LISTED) },
+    },
+  }
+}

@@ -1,0 +1,13 @@
+import type { RequireScope } from '../http/cp-env.ts'
+import type { Store } from '../store/store.ts'
+import type { SchedulerLogger, SchedulerPoke } from './create-scheduler.ts'
+
+/** What the scheduling routers take: a RouterContext's parts plus the scheduler to poke. */
+export interface SchedulingRouterDeps {
+  store: Store
+  requireScope: RequireScope
+  now: () => number
+  log: SchedulerLogger
+  /** Poked after a submit, a job ending, a hold lifted, a tenant's quota or status changed. */
+  scheduler: SchedulerPoke
+}

@@ -1,0 +1,39 @@
+import type { RouterMount } from '../create-control-plane.ts'
+import type { Loop, LoopContext } from '../start-control-plane.ts'
+import type { Store } from '../store/store.ts'
+import { createJobsRouter } from './create-jobs-router.ts'
+import { createScheduler, type Scheduler, type SchedulerOptions } from './create-scheduler.ts'
+import { createSchedulingDashboardRouter } from './create-scheduling-dashboard-router.ts'
+import { createTenantsRouter } from './create-tenants-router.ts'
+
+export type SchedulingOptions = Pick<SchedulerOptions, 'everyMs' | 'debounceMs' | 'staleAfterMs' | 'timers'>
+
+/**
+ * Tenants, jobs and the scheduler composed for productParts(): three routers mounted at '/'
+ * and the scheduler loop, sharing one scheduler per store (the routers poke the same one the
+ * loop starts; built by whichever asks first, as the fleet service is).
+ */
+export function schedulingParts (options: SchedulingOptions = {}): { routers: RouterMount[], loops: Array<(ctx: LoopContext) => Loop> } {
+  const schedulers = new WeakMap<Store, Scheduler>()
+  const schedulerOf = (ctx: LoopContext): Scheduler => {
+    let s = schedulers.get(ctx.store)
+    if (s === undefined) {
+      s = createScheduler({ store: ctx.store, now: ctx.now, log: ctx.log, registry: ctx.registry, ...options })
+      schedulers.set(ctx.store, s)
+    }
+    return s
+  }
+  return {
+    routers: [
+      { path: '/', router: ctx => createTenantsRouter({ ...ctx, scheduler: schedulerOf(ctx) }) },
+      { path: '/', router: ctx => createJobsRouter({ ...ctx, scheduler: schedulerOf(ctx) }) },
+      { path: '/', router: ctx => createSchedulingDashboardRouter(ctx) },
+    ],
+    loops: [
+      ctx => {
+        const s = schedulerOf(ctx)
+        return { start: () => s.start(), stop: () => s.stop() }
+      },
+    ],
+  }
+}

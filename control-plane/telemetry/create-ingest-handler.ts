@@ -1,0 +1,95 @@
+import type { Handler } from 'hono'
+import type { IngestNode } from '../../shared/wire/gpu-stats.ts'
+import { HttpError } from '../../shared/http-error.ts'
+import type { CpEnv } from '../http/cp-env.ts'
+import type { IngestQueue } from './create-ingest-queue.ts'
+import type { IngestMetrics } from './create-ingest-metrics.ts'
+import type { ResolvedNode, TelemetryLogger } from './create-telemetry-router.ts'
+import { parseGpuStatsBody } from './parse-gpu-stats-body.ts'
+import { sampleJson, type SampleJson } from './render-gpu-stat.ts'
+import type { TelemetryTimers } from './telemetry-timers.ts'
+
+export interface IngestHandlerDeps {
+  now: () => number
+  log: TelemetryLogger
+  resolveNode: (node: IngestNode | undefined) => Promise<ResolvedNode>
+  onIngested?: ((nodeId: number, readings: SampleJson[], at: number) => void | Promise<void>) | undefined
+  queue: IngestQueue
+  metrics: IngestMetrics
+  timers: TelemetryTimers
+  /** Rows older than this (given the receive time) are skipped: retention already passed them. */
+  oldestAccepted: (receivedAt: number) => number
+  futureToleranceMs: number
+}
+
+/**
+ * POST /api/gpu-stats after auth and the body limit: parse (400 for a bad envelope, rows
+ * fail-soft), find the node, queue for the group commit and answer once it committed (503
+ * if it did not: the agent keeps the rows in its spool and retries). The fleet hears about
+ * the new rows after the answer is on its way.
+ */
+export function createIngestHandler (deps: IngestHandlerDeps): Handler<CpEnv> {
+  const { now, log, resolveNode, onIngested, queue, metrics, timers } = deps
+
+  function notify (nodeId: number, result: Awaited<ReturnType<IngestQueue['submit']>>): void {
+    if (onIngested === undefined || result.newest.length === 0) return
+    const newest = result.newest
+    timers.setImmediate(() => {
+      const at = Math.max(...newest.map(s => s.recordedAt))
+      Promise.resolve()
+        .then(() => onIngested(nodeId, newest.map(sampleJson), at))
+        .catch((err: unknown) => log.warn({ err: { message: (err as Error).message }, nodeId }, 'telemetry onIngested failed'))
+    })
+  }
+
+  return async function ingestGpuStats (c) {
+    const receivedAt = now()
+    let body: unknown
+    try {
+      body = JSON.parse(await c.req.text())
+    } catch (err) {
+      if (err instanceof HttpError) throw err
+      metrics.request('rejected')
+      throw new HttpError(400, 'INVALID_JSON', 'request body is not valid JSON')
+    }
+    let parsed
+    let who: ResolvedNode
+    try {
+      parsed = parseGpuStatsBody(body, {
+        receivedAt, oldestMs: deps.oldestAccepted(receivedAt), newestMs: receivedAt + deps.futureToleranceMs,
+      })
+      who = await resolveNode(parsed.node)
+    } catch (err) {
+      if (err instanceof HttpError) {
+        metrics.request('rejected')
+        throw err
+      }
+      log.error({ err: { message: (err as Error).message } }, 'telemetry ingest: resolving the node failed')
+      metrics.request('failed')
+      throw new HttpError(503, 'STORE_UNAVAILABLE', 'samples not stored (node lookup failed); retry')
+    }
+    let accepted = 0
+    let duplicates = 0
+    if (parsed.samples.length > 0) {
+      let result
+      try {
+        result = await queue.submit({
+          nodeId: who.nodeId,
+          clusterId: who.clusterId,
+          hostname: who.hostname ?? parsed.node?.hostname ?? null,
+          samples: parsed.samples,
+        })
+      } catch (err) {
+        log.error({ err: { message: (err as Error).message }, nodeId: who.nodeId }, 'telemetry ingest: commit failed')
+        metrics.request('failed')
+        throw new HttpError(503, 'STORE_UNAVAILABLE', 'samples not stored (commit failed); retry')
+      }
+      accepted = result.inserted
+      duplicates = result.duplicates
+      notify(who.nodeId, result)
+    }
+    metrics.request('ok')
+    metrics.rows({ accepted, skipped: parsed.skipped, duplicates })
+    return c.json({ ok: true as const, accepted, duplicates, skipped: parsed.skipped }, 200)
+  }
+}
