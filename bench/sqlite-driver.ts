@@ -61,7 +61,9 @@ interface BetterDb {
 }
 
 function openBetterSqlite (path: string): Driver {
-  // A devDependency without bundled types; only the calls used here are declared.
+  // Not a dependency (a native addon the pinned Node 24 can't load when CI's npm builds it
+  // against the machine's Node 20): install it for this measurement with
+  // `npm i --no-save better-sqlite3`. Only the calls used here are declared.
   const Database = createRequire(import.meta.url)('better-sqlite3') as new (path: string) => BetterDb
   const db = new Database(path)
   db.exec(PRAGMAS)
@@ -179,7 +181,14 @@ function main () {
   const ROUNDS = 5
   const dir = mkdtempSync(join(tmpdir(), 'gpufleet-bench-sqlite-'))
   try {
-    const drivers = [openNodeSqlite(join(dir, 'node.db')), openBetterSqlite(join(dir, 'better.db'))]
+    let better: Driver
+    try {
+      better = openBetterSqlite(join(dir, 'better.db'))
+    } catch (err) {
+      console.error(`better-sqlite3 is not installed or does not load under ${process.version} (${(err as Error).message.split('\n')[0]}); run \`npm i --no-save better-sqlite3\` first.`)
+      process.exit(1)
+    }
+    const drivers = [openNodeSqlite(join(dir, 'node.db')), better]
     const states = drivers.map(setup)
     console.log(`sqlite driver benchmark — Node ${process.version}, ${cpus().length} CPU (${cpus()[0]?.model ?? '?'}), file-backed WAL, synchronous=NORMAL`)
     console.log(`SQLite: ${drivers.map(d => `${d.name} ${d.version}`).join(', ')}; median of ${ROUNDS} rounds of ${roundMs} ms, drivers alternating`)
