@@ -41,7 +41,6 @@ function spanFor (scope: TelemetryScope, bucketMinutes: number, offsetMinutes: n
 
 export function createSqliteTelemetryRepository (db: SqliteDb): TelemetryRepository {
   applyMigrations(db, 'telemetry', TELEMETRY_MIGRATIONS)
-  if (process.env.EXP_PRAGMA) db.raw.exec(process.env.EXP_PRAGMA) // TEMP experiment
   const insertSamples = createSqliteInsertSamples(db)
   const rebuildRollups = createSqliteRebuildRollups(db)
 

@@ -1,0 +1,116 @@
+/**
+ * Ingest throughput: POST /api/gpu-stats (group commit, real SQLite file in WAL mode in a
+ * temp dir) served by @hono/node-server on 127.0.0.1:0, driven by a SEPARATE load process
+ * (bench/ingest-load.ts: N agents × 8 GPUs at 1 Hz over keep-alive). Afterwards the rows in
+ * the database are counted and compared with the rows the server acknowledged.
+ *
+ * Default: the telemetry router alone, with bench stand-ins for auth and node lookup, so the
+ * figures are telemetry's own. --full: the whole control plane as shipped (auth against the
+ * store, the fleet registry's resolveNode/onIngested). See bench/ingest-server.ts. Retention
+ * runs as in production (nothing is old enough to prune).
+ *
+ *   node bench/ingest.ts [--full] [--seconds 60] [--warmup 5] [--agents 5000] [--connections 256] [--window-ms 2] [--trace]
+ *   (GPUFLEET_BENCH_SECONDS sets the default duration, for quick runs)
+ */
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { cpus, loadavg, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { parseArgs } from 'node:util'
+import { monitorEventLoopDelay, performance as perf } from 'node:perf_hooks'
+import { startFullControlPlane, startTelemetryOnly } from './ingest-server.ts'
+
+const { values: args } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: process.env.GPUFLEET_BENCH_SECONDS ?? '60' },
+    agents: { type: 'string', default: '5000' },
+    connections: { type: 'string', default: '256' },
+    'window-ms': { type: 'string', default: '2' },
+    warmup: { type: 'string', default: '5' },
+    keep: { type: 'boolean', default: false },
+    trace: { type: 'boolean', default: false },
+    full: { type: 'boolean', default: false },
+  },
+})
+
+const loadBefore = loadavg()
+const dir = mkdtempSync(join(tmpdir(), 'gpufleet-bench-ingest-'))
+const dbPath = join(dir, 'gpufleet.db')
+const bench = args.full ? await startFullControlPlane(dbPath) : await startTelemetryOnly(dbPath, Number(args['window-ms']))
+const { url, key, registry } = bench
+
+const child = spawn(process.execPath, [
+  join(import.meta.dirname, 'ingest-load.ts'), '--url', url, '--key', key,
+  '--agents', args.agents, '--seconds', args.seconds, '--connections', args.connections, '--warmup', args.warmup,
+], { stdio: ['ignore', 'pipe', 'inherit'] })
+
+const loopDelay = monitorEventLoopDelay({ resolution: 5 })
+// --trace: per second, how busy the server's event loop was (1.0 = saturated).
+let traceTimer: NodeJS.Timeout | undefined
+const trace: string[] = []
+function startTrace () {
+  let last = perf.eventLoopUtilization()
+  traceTimer = setInterval(() => {
+    const now = perf.eventLoopUtilization()
+    trace.push(perf.eventLoopUtilization(now, last).utilization.toFixed(2))
+    last = now
+  }, 1000)
+}
+let cpuStart = process.cpuUsage()
+let wallStart = performance.now()
+let cpuUsed = { user: 0, system: 0 }
+let wallUsed = 0
+let load: Record<string, unknown> = {}
+for await (const line of createInterface({ input: child.stdout })) {
+  const msg = JSON.parse(line) as { event: string } & Record<string, unknown>
+  if (msg.event === 'start') {
+    cpuStart = process.cpuUsage()
+    wallStart = performance.now()
+    loopDelay.enable()
+    if (args.trace) startTrace()
+  } else if (msg.event === 'done') {
+    cpuUsed = process.cpuUsage(cpuStart)
+    wallUsed = (performance.now() - wallStart) / 1000
+    loopDelay.disable()
+    if (traceTimer !== undefined) clearInterval(traceTimer)
+    load = msg
+  }
+}
+
+if (load.event !== 'done') {
+  console.error('the load process ended without a result')
+  process.exit(1)
+}
+const stored = await bench.telemetry.countSamples()
+const metric = async (name: string) => (await registry.getSingleMetric(name)?.get())?.values ?? []
+const commitRows = await metric('gpufleet_cp_telemetry_group_commit_rows')
+const commitReqs = await metric('gpufleet_cp_telemetry_group_commit_requests')
+const commits = commitRows.find(v => (v as { metricName?: string }).metricName?.endsWith('_count'))?.value ?? 0
+const rowsCommitted = commitRows.find(v => (v as { metricName?: string }).metricName?.endsWith('_sum'))?.value ?? 0
+const reqsCommitted = commitReqs.find(v => (v as { metricName?: string }).metricName?.endsWith('_sum'))?.value ?? 0
+
+const seconds = Number(load.seconds)
+const pushesOk = Number(load.pushes_ok)
+const acked = Number(load.accepted_rows)
+const cpuS = (cpuUsed.user + cpuUsed.system) / 1e6
+const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
+console.log(`ingest bench: ${args.agents} agents × 8 GPUs at 1 Hz, ${seconds} s measured after ${args.warmup} s warm-up, ${args.connections} keep-alive connections, group-commit window ${args['window-ms']} ms`)
+console.log(`  server: ${bench.describe}; @hono/node-server, SQLite WAL file (node:sqlite)`)
+const fmtLoad = (l: number[]) => l.map(x => x.toFixed(1)).join(' ')
+console.log(`  machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}; load average (1/5/15 min) before ${fmtLoad(loadBefore)}, after ${fmtLoad(loadavg())}`)
+console.log(`  pushes/s        ${f(pushesOk / seconds)}   (target ≥ 5,000)`)
+console.log(`  samples/s       ${f(pushesOk * 8 / seconds)}   (target ≥ 40,000)`)
+console.log(`  latency issue→ack       p50 ${load.p50_ms} ms   p90 ${load.p90_ms} ms   p99 ${load.p99_ms} ms   max ${load.max_ms} ms   (target p99 < 50 ms)`)
+console.log(`  latency scheduled→ack   p50 ${load.p50_from_schedule_ms} ms   p99 ${load.p99_from_schedule_ms} ms   (generator: max send lag ${f(Number(load.generator_max_lag_ms), 1)} ms, event-loop delay max ${load.generator_loop_delay_max_ms} ms)`)
+console.log(`  worst latency per measured second (ms): ${(load.worst_ms_per_second as number[]).join(' ')}`)
+console.log(`  statuses ${JSON.stringify(load.statuses)}   transport errors ${load.errors}`)
+console.log(`  rows acknowledged ${f(acked)}   rows stored ${f(stored)}   ${acked === stored ? 'MATCH' : 'MISMATCH'}   (whole run, ${f(Number(load.pushes_ok_total))} pushes incl. warm-up)`)
+console.log(`  group commit: ${f(commits)} transactions, ${f(rowsCommitted / Math.max(1, commits), 1)} rows and ${f(reqsCommitted / Math.max(1, commits), 1)} requests each`)
+if (args.trace) console.log(`  server event-loop utilization per second: ${trace.join(' ')}`)
+console.log(`  server event-loop delay p99 ${f(loopDelay.percentile(99) / 1e6, 1)} ms, max ${f(loopDelay.max / 1e6, 1)} ms`)
+console.log(`  server CPU ${f(cpuS, 1)} s over ${f(wallUsed, 1)} s = ${f(cpuS / wallUsed * 100)}% of one core (${f(cpuS / Math.max(1, pushesOk) * 1e6)} µs per push); load generator CPU ${f(Number(load.generator_cpu_s), 1)} s`)
+
+await bench.close()
+if (!args.keep) rmSync(dir, { recursive: true, force: true })
+else console.log(`  kept ${dbPath}`)
