@@ -7,7 +7,7 @@ import type { AnalyticsApp, AnalyticsContext } from './analytics-context.ts'
 import { summaryQuerySchema, summarySchema } from './analytics-schemas.ts'
 import { buildSummary } from './build-summary.ts'
 import { parseInstant } from './parse-instant.ts'
-import { resolveTimeZone } from './resolve-time-zone.ts'
+import { canonicalTimeZone } from '../telemetry/zone-offset.ts'
 import { iso } from './render-records.ts'
 
 const DAY = 86_400_000
@@ -47,7 +47,7 @@ export function addSummaryRoute (app: AnalyticsApp, ctx: AnalyticsContext): void
     }
     const tz = q.tz ?? 'UTC'
     // Computed with ICU's canonical name, echoed as asked (Asia/Kolkata stays Asia/Kolkata).
-    const rows = await buildSummary(repo, { tz: resolveTimeZone(tz)!, since, until, now: at, aliases: await aliases() })
+    const rows = await buildSummary(repo, { tz: canonicalTimeZone(tz)!, since, until, now: at, aliases: await aliases() })
     return c.json({ tz, since: iso(since) as string, until: iso(until) as string, currency: 'usd' as const, rows }, 200)
   })
 }

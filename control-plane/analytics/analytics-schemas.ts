@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { parseInstant } from './parse-instant.ts'
-import { resolveTimeZone } from './resolve-time-zone.ts'
+import { canonicalTimeZone } from '../telemetry/zone-offset.ts'
 
 /** Query, body and response schemas of the analytics routes (they also document /openapi.json). */
 
@@ -39,7 +39,7 @@ export const historyQuerySchema = z.object({
 export const summaryQuerySchema = z.object({
   since: instantParam('since', 'Inclusive lower bound (default: until − 30 days)', '2026-06-01T00:00:00.000Z'),
   until: instantParam('until', 'Exclusive upper bound (default: now); the window is at most 400 days', '2026-06-15T23:59:59.000Z'),
-  tz: z.string().refine(s => resolveTimeZone(s) !== null, 'must be an IANA time zone such as Asia/Kuala_Lumpur or UTC').optional()
+  tz: z.string().refine(s => canonicalTimeZone(s) !== null, 'must be an IANA time zone such as Asia/Kuala_Lumpur or UTC').optional()
     .openapi({ param: { name: 'tz', in: 'query' }, description: 'IANA zone whose calendar days bucket the rows (default UTC)', example: 'Asia/Kuala_Lumpur' }),
 }).superRefine(sinceNotAfterUntil)
 
