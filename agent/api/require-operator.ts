@@ -2,7 +2,7 @@ import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { HttpError } from '../../shared/http-error.ts'
 import type { AuthFailureLimiter } from './auth-failure-limiter.ts'
-import { clientAddress as socketAddress } from './client-address.ts'
+import { clientAddress as socketAddress } from '../../shared/client-address.ts'
 import type { AuthVia, OperatorAuth } from './operator-auth.ts'
 
 export interface OperatorIdentity {

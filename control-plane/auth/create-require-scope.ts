@@ -8,7 +8,7 @@ import { hasScope, type Principal } from './principal.ts'
 import { createFailureLimiter, type FailureLimiter } from './create-failure-limiter.ts'
 import { readCredential } from './read-credential.ts'
 import { verifyApiKey } from './verify-api-key.ts'
-import { clientAddress as socketAddress } from './client-address.ts'
+import { clientAddress as socketAddress } from '../../shared/client-address.ts'
 
 // 403s are not counted here: requireAnyScope-style composition tries scopes in turn, so a
 // 403 from one check is not a refusal; http_requests_total{status="403"} counts real ones.

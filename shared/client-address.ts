@@ -2,7 +2,7 @@ import type { Context } from 'hono'
 import { getConnInfo } from '@hono/node-server/conninfo'
 
 /**
- * The peer's socket address, the key of the auth-failure limiter. Forwarding headers are
+ * The peer's socket address, the key of both servers' auth-failure limiters. Forwarding headers are
  * ignored on purpose: trusting X-Forwarded-For without a known proxy in front would let a
  * client choose its own rate-limit bucket. Outside a Node server (app.request() in tests,
  * unless the test passes `{ incoming: { socket } }` as env) it is 'unknown'.
