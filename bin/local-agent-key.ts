@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { generateApiKey, hashApiKey, keyPrefixOf } from '../control-plane/auth/api-key-format.ts'
+import { hashApiKey } from '../control-plane/auth/api-key-format.ts'
+import { mintApiKey } from '../control-plane/auth/mint-api-key.ts'
 import type { Store } from '../control-plane/store/store.ts'
 
 /**
@@ -14,16 +15,7 @@ export async function localAgentKey (store: Store, dataDir: string, now: () => n
     const key = readFileSync(file, 'utf8').trim()
     if (await store.apiKeys.findActiveByHash(hashApiKey(key)) !== null) return key
   }
-  const key = generateApiKey()
-  await store.apiKeys.create({
-    keyHash: hashApiKey(key),
-    keyPrefix: keyPrefixOf(key),
-    label: 'local agent (gpufleet up)',
-    permissions: ['ingest'],
-    tenantId: null,
-    createdByKeyId: null,
-    createdAt: now(),
-  })
+  const { key } = await mintApiKey(store.apiKeys, { label: 'local agent (gpufleet up)', permissions: ['ingest'], createdAt: now() })
   writeFileSync(file, `${key}\n`, { mode: 0o600 })
   chmodSync(file, 0o600)
   return key

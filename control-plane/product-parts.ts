@@ -1,4 +1,4 @@
-import { generateApiKey, hashApiKey, keyPrefixOf } from './auth/api-key-format.ts'
+import { mintApiKey } from './auth/mint-api-key.ts'
 import type { LoopContext, Loop } from './start-control-plane.ts'
 import type { RouterContext, RouterMount } from './create-control-plane.ts'
 import { createFleetRouter } from './fleet/create-fleet-router.ts'
@@ -95,15 +95,10 @@ export function productParts (options: ProductOptions = {}): { routers: RouterMo
 
 /** A cluster's agents push with this key: ingest scope only, shown once in POST /api/clusters. */
 async function mintClusterKey (ctx: RouterContext, clusterId: number, label: string): Promise<{ key: string, key_prefix: string }> {
-  const key = generateApiKey()
-  await ctx.store.apiKeys.create({
-    keyHash: hashApiKey(key),
-    keyPrefix: keyPrefixOf(key),
+  const { key, record } = await mintApiKey(ctx.store.apiKeys, {
     label: label === '' ? `cluster ${clusterId} agents` : label,
     permissions: ['ingest'],
-    tenantId: null,
-    createdByKeyId: null,
     createdAt: ctx.now(),
   })
-  return { key, key_prefix: keyPrefixOf(key) }
+  return { key, key_prefix: record.keyPrefix }
 }

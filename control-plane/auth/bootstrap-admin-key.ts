@@ -1,7 +1,8 @@
 import type { Store } from '../store/store.ts'
 import { ApiKeyConflictError } from '../store/api-key-repository.ts'
 import { ControlPlaneError } from '../errors.ts'
-import { generateApiKey, hashApiKey, isPresentableApiKey, keyPrefixOf } from './api-key-format.ts'
+import { hashApiKey, isPresentableApiKey, keyPrefixOf } from './api-key-format.ts'
+import { mintApiKey } from './mint-api-key.ts'
 
 export interface BootstrapResult {
   /** Whether a key was stored by this call. */
@@ -34,7 +35,6 @@ export async function bootstrapAdminKey (store: Pick<Store, 'apiKeys'>, adminKey
     return { created: true }
   }
   if (await repo.hasAny()) return { created: false }
-  const key = generateApiKey()
-  await repo.create({ keyHash: hashApiKey(key), keyPrefix: keyPrefixOf(key), label: 'bootstrap', permissions: ['superadmin'], tenantId: null, createdByKeyId: null, createdAt: now() })
+  const { key } = await mintApiKey(repo, { label: 'bootstrap', permissions: ['superadmin'], createdAt: now() })
   return { created: true, key }
 }

@@ -6,7 +6,7 @@ import { createRouter } from '../http/create-router.ts'
 import { API_KEY_SECURITY } from '../http/api-key-security.ts'
 import { errorResponses } from '../http/error-responses.ts'
 import type { Store } from '../store/store.ts'
-import { generateApiKey, hashApiKey, keyPrefixOf } from './api-key-format.ts'
+import { mintApiKey } from './mint-api-key.ts'
 import {
   ApiKeyIdParam, ApiKeySchema, CreateApiKeyBody, CreatedApiKeySchema, DEFAULT_PERMISSIONS,
   apiKeyToWire, createdApiKeyToWire,
@@ -71,17 +71,8 @@ export function createApiKeysRouter (deps: ApiKeysRouterDeps) {
       if (!caller.scopes.includes('superadmin')) throw new HttpError(403, 'FORBIDDEN', "only a superadmin key may grant the 'superadmin' scope", { required_scope: 'superadmin' })
       if (tenantId !== null) throw new HttpError(400, 'VALIDATION_FAILED', 'permissions: a superadmin key cannot be tenant-bound')
     }
-    const raw = generateApiKey()
-    const record = await store.apiKeys.create({
-      keyHash: hashApiKey(raw),
-      keyPrefix: keyPrefixOf(raw),
-      label: body.label,
-      permissions,
-      tenantId,
-      createdByKeyId: caller.keyId,
-      createdAt: now(),
-    })
-    return c.json(createdApiKeyToWire(record, raw), 201)
+    const { key, record } = await mintApiKey(store.apiKeys, { label: body.label, permissions, tenantId, createdByKeyId: caller.keyId, createdAt: now() })
+    return c.json(createdApiKeyToWire(record, key), 201)
   })
 
   router.openapi({ ...listKeys, middleware: [requireScope('admin')] }, async c => {
