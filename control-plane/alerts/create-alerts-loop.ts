@@ -1,6 +1,6 @@
 import type { AlertEvent } from '../store/alert-repository.ts'
 import type { Store } from '../store/store.ts'
-import { realLoopTimers, type LoopTimers } from '../fleet/create-liveness-loop.ts'
+import { createSlotLoop, realLoopTimers, type LoopTimers } from '../loops/create-slot-loop.ts'
 import type { AlertsLogger } from './alerts-logger.ts'
 import { createWebhookDispatcher, type WebhookDispatcher, type WebhookOptions } from './create-webhook-dispatcher.ts'
 import { findBreaches } from './find-breaches.ts'
@@ -46,10 +46,6 @@ export function createAlertsLoop (opts: AlertsLoopOptions): AlertsLoop {
   if (!Number.isFinite(everyMs) || everyMs <= 0) throw new TypeError(`createAlertsLoop: everyMs must be > 0, got ${everyMs}`)
   const webhooks = opts.webhook === false ? null : createWebhookDispatcher({ store, now, log, timers, ...opts.webhook })
 
-  let running = false
-  let handle: unknown = null
-  let inFlight: Promise<unknown> | null = null
-
   const evaluate = async (): Promise<AlertsPass> => {
     const at = now()
     const out: AlertsPass = { fired: [], resolved: [] }
@@ -70,34 +66,21 @@ export function createAlertsLoop (opts: AlertsLoopOptions): AlertsLoop {
     return out
   }
 
-  const schedule = (): void => {
-    const t = now()
-    handle = timers.setTimeout(run, everyMs - (((t % everyMs) + everyMs) % everyMs))
-  }
-
-  const run = (): void => {
-    handle = null
-    if (!running) return
-    inFlight = evaluate().catch((err: unknown) => {
-      log.warn({ err: String(err) }, 'alerts pass failed')
-    }).finally(() => {
-      inFlight = null
-      if (running) schedule()
-    })
-  }
+  const loop = createSlotLoop({
+    everyMs,
+    now,
+    timers,
+    pass: evaluate,
+    onError: err => log.warn({ err: String(err) }, 'alerts pass failed'),
+  })
 
   return {
     start () {
-      if (running) return
-      running = true
       webhooks?.start()
-      schedule()
+      loop.start()
     },
     async stop () {
-      running = false
-      if (handle !== null) timers.clearTimeout(handle)
-      handle = null
-      if (inFlight !== null) await inFlight
+      await loop.stop()
       await webhooks?.stop()
     },
     evaluate,

@@ -1,22 +1,7 @@
 import type { Store } from '../store/store.ts'
 import type { FleetNode } from '../store/fleet-repository.ts'
 import type { FleetLogger } from './fleet-logger.ts'
-
-/** The timer functions the loop uses, passed in so tests fire ticks by hand instead of sleeping. */
-export interface LoopTimers {
-  setTimeout: (fn: () => void, ms: number) => unknown
-  clearTimeout: (handle: unknown) => void
-}
-
-export const realLoopTimers: LoopTimers = {
-  setTimeout: (fn, ms) => {
-    const handle = setTimeout(fn, ms)
-    // The HTTP server keeps the process alive; a pending liveness tick must not.
-    handle.unref()
-    return handle
-  },
-  clearTimeout: handle => { clearTimeout(handle as NodeJS.Timeout) },
-}
+import { createSlotLoop, realLoopTimers, type LoopTimers } from '../loops/create-slot-loop.ts'
 
 export interface LivenessLoopOptions {
   store: Store
@@ -48,10 +33,6 @@ export function createLivenessLoop (opts: LivenessLoopOptions): LivenessLoop {
   if (!Number.isFinite(offlineAfterMs) || offlineAfterMs <= 0) throw new TypeError(`createLivenessLoop: offlineAfterMs must be > 0, got ${offlineAfterMs}`)
   if (!Number.isFinite(everyMs) || everyMs <= 0) throw new TypeError(`createLivenessLoop: everyMs must be > 0, got ${everyMs}`)
 
-  let running = false
-  let handle: unknown = null
-  let inFlight: Promise<unknown> | null = null
-
   const tick = async (): Promise<FleetNode[]> => {
     const t = now()
     const gone = await store.fleet.markStaleNodesOffline(t - offlineAfterMs, t)
@@ -61,36 +42,18 @@ export function createLivenessLoop (opts: LivenessLoopOptions): LivenessLoop {
     return gone
   }
 
-  const schedule = (): void => {
-    const t = now()
-    handle = timers.setTimeout(run, everyMs - (((t % everyMs) + everyMs) % everyMs))
-  }
-
-  const run = (): void => {
-    handle = null
-    if (!running) return
-    const pass = tick().catch((err: unknown) => {
-      // A failed pass (store busy, connection lost) is retried on the next slot, never fatal.
-      log?.warn({ err: String(err) }, 'liveness pass failed')
-    }).finally(() => {
-      inFlight = null
-      if (running) schedule()
-    })
-    inFlight = pass
-  }
+  const loop = createSlotLoop({
+    everyMs,
+    now,
+    timers,
+    pass: tick,
+    // A failed pass (store busy, connection lost) is retried on the next slot, never fatal.
+    onError: err => log?.warn({ err: String(err) }, 'liveness pass failed'),
+  })
 
   return {
-    start () {
-      if (running) return
-      running = true
-      schedule()
-    },
-    async stop () {
-      running = false
-      if (handle !== null) timers.clearTimeout(handle)
-      handle = null
-      if (inFlight !== null) await inFlight
-    },
+    start: loop.start,
+    stop: loop.stop,
     tick,
   }
 }
