@@ -1,0 +1,101 @@
+import type { z } from '@hono/zod-openapi'
+import type { Camel } from './camel-case.ts'
+// Types only (erased at run time, so the SDK loads nothing of the control plane): each shape is
+// the camelCase view of the very schema that validates and documents the route.
+import type { ApiKeySchema, CreateApiKeyBody, CreatedApiKeySchema } from '../../control-plane/auth/api-key-wire.ts'
+import type { clusterCreatedSchema, clusterDetailSchema, clusterSummarySchema, createClusterBodySchema, gpuSchema, metricsResultSchema, nodeSchema, registeredNodeSchema } from '../../control-plane/fleet/fleet-schemas.ts'
+import type { regionsResponseSchema, routeResponseSchema } from '../../control-plane/fleet/regions-schemas.ts'
+import type { gpuStatSchema, ingestResultSchema, powerHistorySchema } from '../../control-plane/telemetry/telemetry-schemas.ts'
+import type { createTenantBodySchema, tenantDeletedSchema, tenantSchema, updateTenantBodySchema } from '../../control-plane/scheduling/tenant-schemas.ts'
+import type { createJobBodySchema, jobDetailSchema, jobPageSchema, jobSchema } from '../../control-plane/scheduling/job-schemas.ts'
+import type { gpuAllocationSchema, schedulerCycleSchema, schedulingMetricsSchema } from '../../control-plane/scheduling/scheduling-dashboard-schemas.ts'
+import type { billingSummarySchema, invoiceSchema, issuedInvoiceSchema, putRateBodySchema, rateSchema, revenueSchema, usageSchema } from '../../control-plane/billing/billing-schemas.ts'
+import type { eventSchema, rulePatchSchema, ruleSchema } from '../../control-plane/alerts/alerts-schemas.ts'
+import type { endpointRecordSchema, endpointUpsertSchema, globalEnvEntrySchema, gpuJobRecordSchema, historyKindsSchema, inferenceIngestResultSchema, inferenceRecordJsonSchema, summarySchema, workerEventsSchema } from '../../control-plane/analytics/analytics-schemas.ts'
+import type { kpisSchema, leakageSchema, overviewSchema } from '../../control-plane/dashboards/dashboard-schemas.ts'
+import type { nodeRegistrationSchema, gpuRegistrationSchema } from '../wire/registration.ts'
+import type { gpuStatRowSchema, ingestNodeSchema } from '../wire/gpu-stats.ts'
+import type { JOB_KINDS, JOB_STATUSES, PENDING_REASONS } from '../../control-plane/store/job-repository.ts'
+
+type Out<S extends z.ZodType> = Camel<z.output<S>>
+type In<S extends z.ZodType> = Camel<z.input<S>>
+
+export type ApiKey = Out<typeof ApiKeySchema>
+export type CreatedApiKey = Out<typeof CreatedApiKeySchema>
+export type CreateApiKeyInput = In<typeof CreateApiKeyBody>
+
+export type ClusterSummary = Out<typeof clusterSummarySchema>
+export type ClusterCreated = Out<typeof clusterCreatedSchema>
+export type ClusterDetail = Out<typeof clusterDetailSchema>
+export type CreateClusterInput = In<typeof createClusterBodySchema>
+export type FleetNode = Out<typeof nodeSchema>
+export type FleetGpu = Out<typeof gpuSchema>
+export type RegisteredNode = Out<typeof registeredNodeSchema>
+export type RegisterNodeInput = In<typeof nodeRegistrationSchema>
+export type RegisterGpusInput = In<typeof gpuRegistrationSchema>
+export type MetricsResult = Out<typeof metricsResultSchema>
+
+export type Regions = Out<typeof regionsResponseSchema>
+export type Route = Out<typeof routeResponseSchema>
+
+export type GpuStat = Out<typeof gpuStatSchema>
+export type GpuStatRowInput = In<typeof gpuStatRowSchema>
+export type IngestNodeInput = In<typeof ingestNodeSchema>
+export type GpuStatsIngestResult = Out<typeof ingestResultSchema>
+export type PowerHistory = Out<typeof powerHistorySchema>
+
+export type Tenant = Out<typeof tenantSchema>
+export type TenantDeleted = Out<typeof tenantDeletedSchema>
+export type CreateTenantInput = In<typeof createTenantBodySchema>
+export type UpdateTenantInput = In<typeof updateTenantBodySchema>
+
+export type Job = Out<typeof jobSchema>
+export type JobDetail = Out<typeof jobDetailSchema>
+export type JobPage = Out<typeof jobPageSchema>
+export type SubmitJobInput = In<typeof createJobBodySchema>
+export type JobStatus = typeof JOB_STATUSES[number]
+export type JobKind = typeof JOB_KINDS[number]
+export type PendingReason = typeof PENDING_REASONS[number]
+export type SchedulerCycle = Out<typeof schedulerCycleSchema>
+export type SchedulingMetrics = Out<typeof schedulingMetricsSchema>
+export type GpuAllocation = Out<typeof gpuAllocationSchema>
+
+export type Rate = Out<typeof rateSchema>
+export type SetRateInput = In<typeof putRateBodySchema>
+export type Invoice = Out<typeof invoiceSchema>
+export type IssuedInvoice = Out<typeof issuedInvoiceSchema>
+export type InvoiceStatus = Invoice['status']
+export type BillingSummary = Out<typeof billingSummarySchema>
+export type TenantUsage = Out<typeof usageSchema>
+export type Revenue = Out<typeof revenueSchema>
+
+export type AlertRule = Out<typeof ruleSchema>
+export type AlertRulePatch = In<typeof rulePatchSchema>
+export type AlertEvent = Out<typeof eventSchema>
+
+export type HistoryKinds = Out<typeof historyKindsSchema>
+export type GpuJobRecord = Out<typeof gpuJobRecordSchema>
+export type InferenceRecord = Out<typeof inferenceRecordJsonSchema>
+export type EndpointRecord = Out<typeof endpointRecordSchema>
+export type EndpointUpsertInput = In<typeof endpointUpsertSchema>
+export type InferenceIngestResult = Out<typeof inferenceIngestResultSchema>
+export type HistorySummary = Out<typeof summarySchema>
+export type WorkerEvents = Out<typeof workerEventsSchema>
+export type GlobalEnvEntry = Out<typeof globalEnvEntrySchema>
+
+export type DashboardKpis = Out<typeof kpisSchema>
+export type DashboardOverview = Out<typeof overviewSchema>
+export type DashboardLeakage = Out<typeof leakageSchema>
+
+/** Seed 001's history kinds and what each page holds. */
+export interface HistoryRecords {
+  benchmarks: GpuJobRecord
+  training: GpuJobRecord
+  compute: GpuJobRecord
+  serving: GpuJobRecord
+  inference: InferenceRecord
+  endpoints: EndpointRecord
+}
+export type HistoryKind = keyof HistoryRecords
+export interface HistoryPage<K extends HistoryKind> { jobs: Array<HistoryRecords[K]>, hasMore: boolean }
+export interface HistoryQuery { since?: string, until?: string, order?: 'asc' | 'desc', limit?: number, offset?: number }

@@ -1,0 +1,145 @@
+import { Agent, request, type Dispatcher } from 'undici'
+import { ApiError, InvalidArgumentError, NetworkError, ResponseError, TimeoutError } from './errors.ts'
+import { camelize, snakeize, type Camel } from './camel-case.ts'
+
+export interface ClientOptions {
+  /** Base URL, e.g. http://127.0.0.1:8080 (control plane) or http://10.0.0.5:9410 (agent). */
+  baseUrl: string
+  /** A gfk_… key, sent as `Authorization: Bearer`. */
+  apiKey?: string | undefined
+  /** Per attempt: no (complete) answer in this time → TimeoutError. Default 30 s. */
+  timeoutMs?: number
+  /** Retries of idempotent requests (GET) after a network error, a timeout, 429 or 502–504. Default 3. */
+  retries?: number
+  /** First retry delay; doubles each retry up to retryMaxDelayMs (a Retry-After header wins, capped). Default 250 ms. */
+  retryBaseDelayMs?: number
+  retryMaxDelayMs?: number
+  /** Injected for tests: how to wait between retries. */
+  sleep?: (ms: number) => Promise<void>
+  /** An undici dispatcher to share; by default each client owns a keep-alive Agent (close() ends it). */
+  dispatcher?: Dispatcher
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined | null> | undefined
+  /** camelCase object: sent snake_case as JSON. */
+  body?: unknown
+  /** Retry this request like a GET. Never the default for POST/PUT/PATCH/DELETE. */
+  retry?: boolean
+  timeoutMs?: number
+}
+
+export interface Transport {
+  request: <T>(method: string, path: string, options?: RequestOptions) => Promise<Camel<T>>
+  close: () => Promise<void>
+}
+
+const RETRY_STATUSES = new Set([429, 502, 503, 504])
+const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT'])
+
+/** The HTTP core both clients share: auth, JSON and case conversion, typed errors, retries. */
+export function createTransport (options: ClientOptions): Transport {
+  const o = validate(options)
+  const ownDispatcher = options.dispatcher === undefined ? new Agent({ keepAliveTimeout: 10_000 }) : undefined
+  const dispatcher = options.dispatcher ?? ownDispatcher as Dispatcher
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms)))
+
+  async function once (method: string, url: URL, body: string | undefined, timeoutMs: number): Promise<{ status: number, text: string, retryAfter: string | undefined }> {
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'gpufleet-sdk' }
+    if (o.apiKey !== undefined) headers.authorization = `Bearer ${o.apiKey}`
+    if (body !== undefined) headers['content-type'] = 'application/json'
+    try {
+      const res = await request(url, { method: method as Dispatcher.HttpMethod, headers, body, dispatcher, headersTimeout: timeoutMs, bodyTimeout: timeoutMs })
+      const text = await res.body.text()
+      const retryAfter = res.headers['retry-after']
+      return { status: res.statusCode, text, retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined }
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? ''
+      if (TIMEOUT_CODES.has(code)) throw new TimeoutError(`${method} ${url.href}: no answer within ${timeoutMs} ms`, err)
+      throw new NetworkError(`${method} ${url.href}: ${(err as Error).message}${code === '' ? '' : ` (${code})`}`, err)
+    }
+  }
+
+  async function send<T> (method: string, path: string, ro: RequestOptions = {}): Promise<Camel<T>> {
+    const url = new URL(path.replace(/^\//, ''), o.baseUrl)
+    for (const [k, v] of Object.entries(ro.query ?? {})) if (v !== undefined && v !== null) url.searchParams.set(k, String(v))
+    const body = ro.body === undefined ? undefined : JSON.stringify(snakeize(ro.body))
+    const retries = (ro.retry ?? (method === 'GET' || method === 'HEAD')) ? o.retries : 0
+    for (let attempt = 0; ; attempt++) {
+      let answer: Awaited<ReturnType<typeof once>>
+      try {
+        answer = await once(method, url, body, ro.timeoutMs ?? o.timeoutMs)
+      } catch (err) {
+        if (attempt >= retries) throw err
+        await sleep(delay(attempt, undefined))
+        continue
+      }
+      if (answer.status >= 200 && answer.status < 300) return parseOk<T>(answer.status, answer.text, method, url)
+      if (RETRY_STATUSES.has(answer.status) && attempt < retries) {
+        await sleep(delay(attempt, answer.retryAfter))
+        continue
+      }
+      throw apiError(answer.status, answer.text, method, url)
+    }
+  }
+
+  function delay (attempt: number, retryAfter: string | undefined): number {
+    const seconds = retryAfter === undefined ? NaN : Number(retryAfter)
+    if (Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds * 1000, o.retryMaxDelayMs)
+    return Math.min(o.retryBaseDelayMs * 2 ** attempt, o.retryMaxDelayMs)
+  }
+
+  return {
+    request: send,
+    close: async () => { await ownDispatcher?.close() },
+  }
+}
+
+function parseOk<T> (status: number, text: string, method: string, url: URL): Camel<T> {
+  if (text === '') return undefined as Camel<T>
+  try {
+    return camelize(JSON.parse(text) as T)
+  } catch {
+    throw new ResponseError(`${method} ${url.href}: ${status} with a body that is not JSON: ${text.slice(0, 120)}`, status)
+  }
+}
+
+function apiError (status: number, text: string, method: string, url: URL): ApiError {
+  let body: Record<string, unknown> | undefined
+  try { body = JSON.parse(text) as Record<string, unknown> } catch {}
+  const ok = typeof body?.code === 'string' && typeof body.message === 'string'
+  return new ApiError({
+    statusCode: status,
+    code: ok ? body?.code as string : `HTTP_${status}`,
+    error: typeof body?.error === 'string' ? body.error : '',
+    message: ok ? body?.message as string : `${status} from ${url.origin}${text === '' ? '' : `: ${text.slice(0, 200)}`}`,
+    details: ok && typeof body?.details === 'object' && body.details !== null ? body.details as Record<string, unknown> : undefined,
+    method,
+    url: url.href,
+  })
+}
+
+interface Validated { baseUrl: string, apiKey: string | undefined, timeoutMs: number, retries: number, retryBaseDelayMs: number, retryMaxDelayMs: number }
+
+function validate (options: ClientOptions): Validated {
+  if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options must be an object such as { baseUrl, apiKey }')
+  let base: URL
+  try { base = new URL(options.baseUrl) } catch { throw new InvalidArgumentError(`baseUrl must be an http(s) URL, got ${JSON.stringify(options.baseUrl)}`) }
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new InvalidArgumentError(`baseUrl must be an http(s) URL, got ${JSON.stringify(options.baseUrl)}`)
+  if (options.apiKey !== undefined && (typeof options.apiKey !== 'string' || options.apiKey === '')) throw new InvalidArgumentError('apiKey must be a non-empty string')
+  const int = (name: keyof ClientOptions, fallback: number, min: number): number => {
+    const v = options[name] ?? fallback
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got ${String(v)}`)
+    return v
+  }
+  // A trailing slash so relative paths resolve under a base path (https://host/gpufleet/).
+  const baseUrl = base.href.endsWith('/') ? base.href : `${base.href}/`
+  return {
+    baseUrl,
+    apiKey: options.apiKey,
+    timeoutMs: int('timeoutMs', 30_000, 1),
+    retries: int('retries', 3, 0),
+    retryBaseDelayMs: int('retryBaseDelayMs', 250, 0),
+    retryMaxDelayMs: int('retryMaxDelayMs', 5_000, 0),
+  }
+}

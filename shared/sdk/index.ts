@@ -1,0 +1,7 @@
+export { AgentClient, type GpuStatus, type GpuMemory, type GpuPurgeResult } from './agent-client.ts'
+export { ControlPlaneClient, type CallOptions, type JobsQuery } from './control-plane-client.ts'
+export { ApiError, GpufleetError, InvalidArgumentError, NetworkError, ResponseError, TimeoutError } from './errors.ts'
+export { paginate, type Page } from './paginate.ts'
+export { camelize, snakeize, type Camel } from './camel-case.ts'
+export type { ClientOptions, RequestOptions } from './http-transport.ts'
+export type * from './control-plane-types.ts'
