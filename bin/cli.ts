@@ -2,6 +2,11 @@ import { Command } from 'commander'
 import { agentCommand } from './commands/agent-command.ts'
 import { controlPlaneCommand } from './commands/control-plane-command.ts'
 import { upCommand } from './commands/up-command.ts'
+import { keysCommand } from './commands/keys-command.ts'
+import { gpuCommand } from './commands/gpu-command.ts'
+import { jobsCommand } from './commands/jobs-command.ts'
+import { fleetListCommands } from './commands/fleet-list-commands.ts'
+import { usageExits } from './client-options.ts'
 
 const program = new Command('gpufleet')
   .description('GPU fleet agent and control plane')
@@ -9,5 +14,8 @@ const program = new Command('gpufleet')
   .addCommand(upCommand())
   .addCommand(controlPlaneCommand())
   .addCommand(agentCommand())
+
+// The operator commands (over the SDK). Their usage errors exit 2 (exit-codes.ts).
+for (const cmd of [keysCommand(), gpuCommand(), jobsCommand(), ...fleetListCommands()]) program.addCommand(usageExits(cmd))
 
 await program.parseAsync(process.argv)

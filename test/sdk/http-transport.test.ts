@@ -1,12 +1,15 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { Hono } from 'hono'
 import { listenFake } from '../fakes/runtimes/listen-fake.ts'
 import { closedUrl } from '../helpers/closed-url.ts'
 import { createTransport } from '../../shared/sdk/http-transport.ts'
 import { ApiError, GpufleetError, InvalidArgumentError, NetworkError, ResponseError, TimeoutError } from '../../shared/sdk/errors.ts'
 
+/** The error a request rejects with. */
+const failure = (p: Promise<unknown>): Promise<any> => p.then(() => undefined, (e: unknown) => e)
+
 /** A fake that answers `failures` with status `failWith`, then succeeds; it counts calls. */
-async function flaky (t: Parameters<Parameters<typeof t.test>[1]>[0], failures: number, failWith: number, headers: Record<string, string> = {}) {
+async function flaky (t: Test, failures: number, failWith: number, headers: Record<string, string> = {}) {
   let calls = 0
   const bodies: string[] = []
   const app = new Hono()
@@ -35,7 +38,7 @@ t.test('retries run out: the last answer is thrown as an ApiError', async t => {
   const fake = await flaky(t, 10, 503)
   const http = createTransport({ baseUrl: fake.url, retries: 2, sleep: async () => {} })
   t.teardown(() => http.close())
-  const err = await http.request('GET', '/thing').catch(e => e)
+  const err = await failure(http.request('GET', '/thing'))
   t.ok(err instanceof ApiError && err instanceof GpufleetError)
   t.match(err, { statusCode: 503, code: 'TRY_AGAIN', message: 'not yet', method: 'GET' })
   t.equal(fake.calls(), 3, 'one try plus two retries')
@@ -54,14 +57,14 @@ t.test('POST and DELETE are never retried unless the caller opts in', async t =>
   const fake = await flaky(t, 1, 503)
   const http = createTransport({ baseUrl: fake.url, sleep: async () => {} })
   t.teardown(() => http.close())
-  const err = await http.request('POST', '/thing', { body: { someField: 1 } }).catch(e => e)
+  const err = await failure(http.request('POST', '/thing', { body: { someField: 1 } }))
   t.match(err, { statusCode: 503, code: 'TRY_AGAIN' })
   t.equal(fake.calls(), 1, 'POST: one attempt')
   t.same(JSON.parse(fake.bodies[0] ?? ''), { some_field: 1 }, 'bodies go out snake_case')
   const fake2 = await flaky(t, 1, 503)
   const http2 = createTransport({ baseUrl: fake2.url, sleep: async () => {} })
   t.teardown(() => http2.close())
-  t.equal((await http2.request('DELETE', '/thing').catch(e => e)).statusCode, 503)
+  t.equal((await failure(http2.request('DELETE', '/thing'))).statusCode, 503)
   t.equal(fake2.calls(), 1, 'DELETE: one attempt')
   t.match(await http2.request('POST', '/thing', { retry: true }), { okNow: true, calls: 2 }, 'retry: true opts in')
 })
@@ -76,11 +79,11 @@ t.test('a 4xx is not retried and carries code, status, message and details', asy
   t.teardown(() => server.close())
   const http = createTransport({ baseUrl: server.url, retries: 0 })
   t.teardown(() => http.close())
-  const err = await http.request('GET', '/bad').catch(e => e) as ApiError
+  const err = await failure(http.request('GET', '/bad')) as ApiError
   t.match(err, { name: 'ApiError', statusCode: 400, code: 'VALIDATION_FAILED', error: 'Bad Request', message: 'limit: too big', details: { issues: [{ path: 'limit' }] } })
   t.equal(calls, 1)
-  t.match(await http.request('GET', '/html').catch(e => e), { statusCode: 502, code: 'HTTP_502', message: /502 from http:\/\/127\.0\.0\.1:\d+: <h1>bad gateway/ }, 'a body not in the error shape still makes an ApiError')
-  const bad = await http.request('GET', '/not-json').catch(e => e)
+  t.match(await failure(http.request('GET', '/html')), { statusCode: 502, code: 'HTTP_502', message: /502 from http:\/\/127\.0\.0\.1:\d+: <h1>bad gateway/ }, 'a body not in the error shape still makes an ApiError')
+  const bad = await failure(http.request('GET', '/not-json'))
   t.ok(bad instanceof ResponseError)
   t.equal(bad.code, 'GPUFLEET_ERR_BAD_RESPONSE')
 })
@@ -89,7 +92,7 @@ t.test('no answer: NetworkError and TimeoutError with stable codes, retried for 
   const waits: number[] = []
   const down = createTransport({ baseUrl: await closedUrl(), retries: 2, sleep: async ms => { waits.push(ms) } })
   t.teardown(() => down.close())
-  const err = await down.request('GET', '/x').catch(e => e)
+  const err = await failure(down.request('GET', '/x'))
   t.ok(err instanceof NetworkError)
   t.equal(err.code, 'GPUFLEET_ERR_NETWORK')
   t.match(err.message, /ECONNREFUSED/)
@@ -101,7 +104,7 @@ t.test('no answer: NetworkError and TimeoutError with stable codes, retried for 
   t.teardown(() => server.close())
   const slow = createTransport({ baseUrl: server.url, timeoutMs: 100, retries: 0 })
   t.teardown(() => slow.close())
-  const timeout = await slow.request('GET', '/hang').catch(e => e)
+  const timeout = await failure(slow.request('GET', '/hang'))
   t.ok(timeout instanceof TimeoutError)
   t.equal(timeout.code, 'GPUFLEET_ERR_TIMEOUT')
 })

@@ -20,6 +20,8 @@ export interface LiveFleet {
   agentUrl: string
   clusterId: number
   client: ControlPlaneClient
+  /** This test's t.testdir() (calling it again would wipe the agent's files): make subfolders. */
+  dir: string
 }
 
 /**
@@ -38,9 +40,9 @@ export async function startLiveFleet (t: Test, options: { agent?: boolean } = {}
   t.teardown(() => client.close())
   const cluster = await client.createCluster({ name: 'lab', region: 'yto-01' })
 
+  const dir = t.testdir()
   let agentUrl = ''
   if (options.agent === true) {
-    const dir = t.testdir()
     const simState = join(dir, 'sim.json')
     writeSimState(simState, defaultSimState(8))
     const ollama = await startFakeOllama({ simStatePath: simState, models: [{ name: 'qwen-3.5-27b', gpuIndex: 0, usedMemoryMib: 40960 }] })
@@ -61,7 +63,7 @@ export async function startLiveFleet (t: Test, options: { agent?: boolean } = {}
     t.teardown(() => agent.stop())
     agentUrl = agent.url
   }
-  return { cpUrl: cp.url, rootKey, agentUrl, clusterId: cluster.id, client }
+  return { cpUrl: cp.url, rootKey, agentUrl, clusterId: cluster.id, client, dir }
 }
 
 /** Polls until `fn` returns a value (the agent needs a tick or two before it answers 200). */

@@ -37,7 +37,7 @@ t.test('seed 004 snippets run verbatim against a live agent on the simulator', a
 
   const memoryOut = await runSnippet(snippets[0] ?? '', client)
   t.equal(memoryOut.length, 8, 'one line per GPU')
-  t.match(memoryOut[0], /^GPU 0: 40GB \/ \d+(\.\d)?GB \(\d+(\.\d)?%\)$/, memoryOut[0])
+  t.match(memoryOut[0], /^GPU 0: 40GB \/ \d+(\.\d)?GB \(\d+(\.\d)?%\)$/, String(memoryOut[0]))
   t.notOk(memoryOut.some(l => l.includes('undefined')), 'every field the snippet reads exists')
 
   const purgeOut = await runSnippet(snippets[1] ?? '', client)

@@ -1,0 +1,36 @@
+import { Command } from 'commander'
+import { withClientOptions } from '../client-options.ts'
+import { fleetAction } from '../fleet-action.ts'
+
+export function jobsCommand (): Command {
+  const ops = () => import('../ops/jobs-ops.ts')
+  return new Command('jobs')
+    .description('GPU jobs: submit, list, show (with why a job is pending), cancel')
+    .addCommand(withClientOptions(new Command('submit'))
+      .description('submit a job to a cluster\'s queue')
+      .requiredOption('--cluster <id>', 'cluster id (gpufleet clusters)')
+      .requiredOption('--name <name>', 'job name')
+      .option('--gpus <n>', 'GPUs to request (default 1)')
+      .option('--gpu-type <type>', 'GPU model, e.g. H100 (default: any)')
+      .option('--priority <1-10>', '1 highest … 10 lowest (default 5)')
+      .option('--tenant <id>', 'tenant to bill and quota-check against')
+      .option('--kind <kind>', 'training, benchmark, compute, inference or endpoint (default compute)')
+      .option('--estimated-minutes <n>', 'expected run time')
+      .action(fleetAction('control-plane', async () => (await ops()).submitJob)))
+    .addCommand(withClientOptions(new Command('list'))
+      .description('list jobs, newest first, with their pending reasons')
+      .option('--status <status>', 'queued, running, completed, failed, cancelled or blocked')
+      .option('--tenant <id>', 'only this tenant')
+      .option('--cluster <id>', 'only this cluster')
+      .option('--limit <n>', 'page size (default 50)')
+      .option('--all', 'every page')
+      .action(fleetAction('control-plane', async () => (await ops()).listJobs)))
+    .addCommand(withClientOptions(new Command('show'))
+      .description('one job: status, why it is pending, its GPUs and events')
+      .argument('<id>', 'job id')
+      .action(fleetAction('control-plane', async () => (await ops()).showJob)))
+    .addCommand(withClientOptions(new Command('cancel'))
+      .description('cancel a waiting or running job')
+      .argument('<id>', 'job id')
+      .action(fleetAction('control-plane', async () => (await ops()).cancelJob)))
+}

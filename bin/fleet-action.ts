@@ -1,0 +1,18 @@
+import type { Command } from 'commander'
+import type { FleetContext } from './ops/run-fleet-command.ts'
+
+export type FleetOp = (ctx: FleetContext, args: string[], opts: Record<string, unknown>) => Promise<void>
+
+/**
+ * A commander action that loads its operation (and the SDK) only when it runs: `gpufleet
+ * agent` shares this CLI and must not pay for the fleet commands' modules (memory).
+ */
+export function fleetAction (target: 'control-plane' | 'agent', load: () => Promise<FleetOp>) {
+  return async (...args: unknown[]): Promise<void> => {
+    const command = args[args.length - 1] as Command
+    const opts = command.opts()
+    const positional = args.slice(0, -2).filter((a): a is string => typeof a === 'string')
+    const [op, { runFleetCommand }] = await Promise.all([load(), import('./ops/run-fleet-command.ts')])
+    await runFleetCommand(opts, target, ctx => op(ctx, positional, opts))
+  }
+}

@@ -1,0 +1,20 @@
+import { EXIT } from '../exit-codes.ts'
+
+/** A CLI failure with its exit code and a message that says what to do. */
+export class CliError extends Error {
+  readonly exitCode: number
+  constructor (exitCode: number, message: string) {
+    super(message)
+    this.name = 'CliError'
+    this.exitCode = exitCode
+  }
+}
+
+export const usageError = (message: string): CliError => new CliError(EXIT.USAGE, message)
+
+/** A positive integer argument or flag, or a usage error naming it. */
+export function positiveInt (value: string | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined
+  if (!/^[0-9]{1,10}$/.test(value) || Number(value) < 1) throw usageError(`${name} must be a positive integer, got ${JSON.stringify(value)}`)
+  return Number(value)
+}

@@ -1,0 +1,31 @@
+import type { FleetOp } from '../fleet-action.ts'
+import { positiveInt } from './cli-error.ts'
+import { formatTable } from './print-table.ts'
+
+export const listClusters: FleetOp = async ctx => {
+  const clusters = await ctx.controlPlane().listClusters()
+  ctx.print(clusters, () => formatTable(clusters, [
+    ['ID', c => c.id], ['NAME', c => c.name], ['REGION', c => c.region], ['NODES', c => c.nodeCount],
+    ['GPUS', c => c.gpuCount], ['RUNNING JOBS', c => c.activeJobs], ['WAITING JOBS', c => c.queuedJobs],
+  ]))
+}
+
+export const listNodes: FleetOp = async (ctx, _args, opts) => {
+  const clusterId = positiveInt(opts.cluster as string | undefined, '--cluster')
+  const nodes = await ctx.controlPlane().listNodes(clusterId === undefined ? {} : { clusterId })
+  ctx.print(nodes, () => formatTable(nodes, [
+    ['ID', n => n.id], ['HOSTNAME', n => n.hostname], ['CLUSTER', n => n.clusterName],
+    // Offline stands out for people scanning the list.
+    ['STATUS', n => n.status === 'offline' ? 'OFFLINE' : n.status], ['GPUS', n => n.gpus.length],
+    ['ACTIVE', n => n.gpus.filter(g => g.status === 'active').length], ['LAST SEEN', n => n.lastSeenAt], ['AGENT', n => n.agentUrl],
+  ]))
+}
+
+export const listRegions: FleetOp = async ctx => {
+  const r = await ctx.controlPlane().getRegions()
+  ctx.print(r, () => formatTable(r.regions, [
+    ['REGION', x => x.region], ['HEALTHY', x => x.healthy ? 'yes' : 'NO'], ['NODES', x => `${x.nodesOnline}/${x.nodesTotal}`],
+    ['GPUS', x => x.gpusTotal], ['IDLE', x => x.gpusIdle], ['FREE MB', x => x.freeMemoryMb], ['UTIL%', x => x.meanUtilizationPct],
+    ['SAMPLE AGE MS', x => x.newestSampleAgeMs], ['WHY NOT', x => x.reasons.join('; ')],
+  ]))
+}

@@ -1,0 +1,77 @@
+import type { FleetOp } from '../fleet-action.ts'
+import type { Job, JobKind, JobStatus } from '../../shared/sdk/control-plane-types.ts'
+import { positiveInt, usageError } from './cli-error.ts'
+import { formatTable, type Column } from './print-table.ts'
+import { PENDING_REASON_TEXT } from './pending-reason-text.ts'
+
+const STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled', 'blocked']
+const KINDS = ['training', 'benchmark', 'compute', 'inference', 'endpoint']
+
+const COLUMNS: ReadonlyArray<Column<Job>> = [
+  ['ID', j => j.id], ['NAME', j => j.name], ['STATUS', j => j.status], ['WHY PENDING', j => j.pendingReason], ['GPUS', j => j.gpuCount],
+  ['TYPE', j => j.gpuType], ['PRIO', j => j.priority], ['TENANT', j => j.tenantId], ['CLUSTER', j => j.clusterId], ['SUBMITTED', j => j.submittedAt],
+]
+
+function oneOf (value: unknown, allowed: string[], flag: string): string | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || !allowed.includes(value)) throw usageError(`${flag} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`)
+  return value
+}
+
+export const submitJob: FleetOp = async (ctx, _args, o) => {
+  const str = (v: unknown) => v === undefined ? undefined : String(v)
+  const job = await ctx.controlPlane().submitJob({
+    clusterId: positiveInt(str(o.cluster), '--cluster') ?? 0,
+    name: String(o.name),
+    gpuCount: positiveInt(str(o.gpus), '--gpus'),
+    gpuType: str(o.gpuType),
+    priority: positiveInt(str(o.priority), '--priority'),
+    tenantId: positiveInt(str(o.tenant), '--tenant'),
+    kind: oneOf(o.kind, KINDS, '--kind') as JobKind | undefined,
+    estimatedDurationMin: positiveInt(str(o.estimatedMinutes), '--estimated-minutes'),
+  })
+  ctx.print(job, () => `job ${job.id} submitted: ${job.status}${job.pendingReason === null ? '' : ` (${job.pendingReason}: ${PENDING_REASON_TEXT[job.pendingReason]})`}\n`)
+}
+
+export const listJobs: FleetOp = async (ctx, _args, o) => {
+  const query = {
+    status: oneOf(o.status, STATUSES, '--status') as JobStatus | undefined,
+    tenantId: positiveInt(o.tenant as string | undefined, '--tenant'),
+    clusterId: positiveInt(o.cluster as string | undefined, '--cluster'),
+    limit: positiveInt(o.limit as string | undefined, '--limit'),
+  }
+  const client = ctx.controlPlane()
+  let jobs: Job[]
+  if (o.all === true) {
+    jobs = []
+    for await (const job of client.iterateJobs({ ...query, limit: query.limit ?? 500 })) jobs.push(job)
+  } else {
+    const page = await client.listJobs(query)
+    jobs = page.jobs
+    if (!ctx.json && page.nextOffset !== null) process.stderr.write(`showing ${jobs.length} of ${page.total}; --all for every job\n`)
+  }
+  ctx.print(jobs, () => formatTable(jobs, COLUMNS))
+}
+
+export const showJob: FleetOp = async (ctx, [id]) => {
+  const job = await ctx.controlPlane().getJob(positiveInt(id, 'job id') ?? 0)
+  ctx.print(job, () => {
+    const lines = [
+      `job ${job.id}  ${job.name}`,
+      `status      ${job.status}`,
+      ...(job.pendingReason === null ? [] : [`pending     ${job.pendingReason}: ${PENDING_REASON_TEXT[job.pendingReason]}`]),
+      ...(job.blockReason === null ? [] : [`hold reason ${job.blockReason}`]),
+      `gpus        ${job.gpuCount}${job.gpuType === null ? '' : ` × ${job.gpuType}`}  priority ${job.priority}  kind ${job.kind}`,
+      `cluster     ${job.clusterId}  tenant ${job.tenantId ?? '-'}  submitted by ${job.submittedBy ?? '-'}`,
+      `submitted   ${job.submittedAt}  started ${job.startedAt ?? '-'}  ended ${job.endedAt ?? '-'}`,
+    ]
+    const gpus = job.gpus.length === 0 ? '' : `\n${formatTable(job.gpus, [['NODE', g => g.hostname], ['GPU', g => g.gpuIndex], ['MODEL', g => g.model], ['ASSIGNED', g => g.assignedAt], ['RELEASED', g => g.releasedAt]])}`
+    const events = job.events.length === 0 ? '' : `\n${formatTable(job.events, [['AT', e => e.at], ['EVENT', e => e.kind], ['GPU', e => e.gpuId], ['NODE', e => e.nodeId]])}`
+    return `${lines.join('\n')}\n${gpus}${events}`
+  })
+}
+
+export const cancelJob: FleetOp = async (ctx, [id]) => {
+  const job = await ctx.controlPlane().cancelJob(positiveInt(id, 'job id') ?? 0)
+  ctx.print(job, () => `job ${job.id} ${job.status}\n`)
+}

@@ -1,0 +1,84 @@
+import { AgentClient } from '../../shared/sdk/agent-client.ts'
+import { ControlPlaneClient } from '../../shared/sdk/control-plane-client.ts'
+import { snakeize } from '../../shared/sdk/camel-case.ts'
+import { ApiError, GpufleetError, InvalidArgumentError } from '../../shared/sdk/errors.ts'
+import type { ClientFlags } from '../client-options.ts'
+import { EXIT } from '../exit-codes.ts'
+import { CliError, usageError } from './cli-error.ts'
+import { loadCliConfig, type CliConfig } from './load-cli-config.ts'
+
+export interface FleetContext {
+  config: CliConfig
+  json: boolean
+  controlPlane: () => ControlPlaneClient
+  agent: () => AgentClient
+  /** Prints `value` as the API's JSON (--json) or `human()` as text for people. */
+  print: (value: unknown, human: () => string) => void
+}
+
+/**
+ * Runs one fleet command: config → client → the command → exit code. Every failure ends as
+ * one line on stderr that says what to do, and an exit code scripts can rely on (exit-codes.ts).
+ */
+export async function runFleetCommand (flags: ClientFlags, target: 'control-plane' | 'agent', command: (ctx: FleetContext) => Promise<void>): Promise<never> {
+  const clients: Array<{ close: () => Promise<void> }> = []
+  let config: CliConfig | undefined
+  let code: number = EXIT.OK
+  try {
+    config = loadCliConfig(flags, process.env)
+    for (const w of config.warnings) process.stderr.write(`gpufleet: warning: ${w}\n`)
+    const c = config
+    const apiKey = (): string => {
+      if (c.apiKey === undefined) throw usageError(`no API key: pass --api-key, set GPUFLEET_API_KEY, or put "api_key" in ${c.configPath}`)
+      return c.apiKey
+    }
+    const json = flags.json === true
+    await command({
+      config: c,
+      json,
+      controlPlane: () => remember(clients, new ControlPlaneClient({ baseUrl: c.url, apiKey: apiKey() })),
+      agent: () => {
+        if (c.node === undefined) throw usageError('which node? pass --node http://HOST:9410 (or set GPUFLEET_NODE)')
+        return remember(clients, new AgentClient({ baseUrl: c.node, apiKey: apiKey() }))
+      },
+      print: (value, human) => { process.stdout.write(json ? `${JSON.stringify(snakeize(value), null, 2)}\n` : human()) },
+    })
+  } catch (err) {
+    const [exit, message] = explain(err, target, config)
+    process.stderr.write(`gpufleet: error: ${message}\n`)
+    code = exit
+  } finally {
+    await Promise.all(clients.map(c => c.close().catch(() => {})))
+  }
+  process.exit(code)
+}
+
+function remember<C extends { close: () => Promise<void> }> (list: Array<{ close: () => Promise<void> }>, client: C): C {
+  list.push(client)
+  return client
+}
+
+function explain (err: unknown, target: 'control-plane' | 'agent', config: CliConfig | undefined): [number, string] {
+  if (err instanceof CliError) return [err.exitCode, err.message]
+  if (err instanceof InvalidArgumentError) return [EXIT.USAGE, `${err.message} (check ${target === 'agent' ? '--node' : '--url'})`]
+  const where = target === 'agent' ? `the agent at ${config?.node ?? '?'}` : `the control plane at ${config?.url ?? '?'}`
+  if (err instanceof ApiError) {
+    const what = `${err.message} (${err.code}, HTTP ${err.statusCode})`
+    if (err.statusCode === 401) return [EXIT.AUTH, `${what}: ${where} did not accept the key; check --api-key or GPUFLEET_API_KEY (or "api_key" in ${config?.configPath ?? 'the config file'})`]
+    if (err.statusCode === 403) return [EXIT.AUTH, `${what}: the key is valid but lacks the scope for this; use a key with more permissions (gpufleet keys create --permissions …)`]
+    if (err.statusCode === 429) return [EXIT.FAILURE, `${what}: too many requests or failed keys; wait a minute and try again`]
+    if (err.statusCode >= 400 && err.statusCode < 500) return [EXIT.REJECTED, `${what}${detailLine(err.details)}`]
+    return [EXIT.FAILURE, `${what}: ${where} failed; try again, or look at its logs`]
+  }
+  if (err instanceof GpufleetError) {
+    const flag = target === 'agent' ? '--node' : '--url or GPUFLEET_URL'
+    return [EXIT.FAILURE, `${err.message} (${err.code}): is ${where} running and reachable? check ${flag}`]
+  }
+  return [EXIT.FAILURE, (err as Error)?.message ?? String(err)]
+}
+
+function detailLine (details: Record<string, unknown> | undefined): string {
+  const issues = details?.issues
+  if (!Array.isArray(issues) || issues.length === 0) return ''
+  return `\n  ${issues.map(i => `${String((i as { path?: unknown }).path ?? '')}: ${String((i as { message?: unknown }).message ?? '')}`).join('\n  ')}`
+}
