@@ -1,9 +1,22 @@
 import t from 'tap'
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { runCli } from './run-cli.ts'
+import { spawn } from 'node:child_process'
+import { GPUFLEET, runCli } from './run-cli.ts'
 import { closedUrl } from '../helpers/closed-url.ts'
 import { eventually, startLiveFleet } from '../sdk/live-fleet.ts'
+
+/** Runs the CLI on a pseudo-terminal (util-linux `script`), typing `input`; output is the terminal's. */
+async function inTerminal (args: string[], input: string, env: Record<string, string>): Promise<Ran> {
+  const command = [process.execPath, GPUFLEET, ...args].map(a => `'${a.replace(/'/g, "'\\''")}'`).join(' ')
+  const child = spawn('/bin/sh', ['-c', 'unset NODE_OPTIONS; printf "$0" | script -qec "$1" /dev/null', input, command], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (b: Buffer) => { stdout += b.toString() })
+  child.stderr.on('data', (b: Buffer) => { stderr += b.toString() })
+  const code = await new Promise<number | null>(resolve => child.on('exit', c => resolve(c)))
+  return { code, stdout, stderr }
+}
 
 interface Ran { code: number | null, stdout: string, stderr: string }
 
@@ -115,6 +128,13 @@ t.test('gpufleet operator commands as real processes against a live control plan
     t.equal(refused.code, 2, 'no TTY and no --yes → refuse, exit 2')
     t.match(refused.stderr, /pass --yes/)
     t.equal((await cli(['gpu', 'memory'])).code, 2, 'no --node → usage')
+    if (existsSync('/usr/bin/script')) {
+      const declined = await inTerminal(['gpu', 'purge', ...node], 'n\n', base)
+      t.equal(declined.code, 1, 'on a terminal it asks; "n" does nothing')
+      t.match(declined.stdout, /Purge http:\/\/127\.0\.0\.1:\d+: unload idle models and clear GPU memory\? \[y\/N\]/)
+      t.match(declined.stdout, /purge not confirmed; nothing was done/)
+      t.match((await cli(['gpu', 'memory', ...node])).stdout, /^GPU 0: 40GB/, 'nothing was purged')
+    } else t.comment('no util-linux script(1): the terminal prompt is not exercised')
     const purged = await cli(['gpu', 'purge', ...node, '--yes'])
     t.equal(purged.code, 0, purged.stderr)
     t.match(purged.stdout, /^Freed 40GB \(used 40GB → 0GB of [\d.]+GB\)\nUnloaded models: qwen-3\.5-27b\n/)
