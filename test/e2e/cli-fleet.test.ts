@@ -7,7 +7,7 @@ import { closedUrl } from '../helpers/closed-url.ts'
 import { eventually, startLiveFleet } from '../sdk/live-fleet.ts'
 
 /** Runs the CLI on a pseudo-terminal (util-linux `script`), typing `input`; output is the terminal's. */
-async function inTerminal (args: string[], input: string, env: Record<string, string>): Promise<Ran> {
+async function inTerminal (args: string[], input: string, env: Record<string, string | undefined>): Promise<Ran> {
   const command = [process.execPath, GPUFLEET, ...args].map(a => `'${a.replace(/'/g, "'\\''")}'`).join(' ')
   const child = spawn('/bin/sh', ['-c', 'unset NODE_OPTIONS; printf "$0" | script -qec "$1" /dev/null', input, command], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
@@ -25,9 +25,8 @@ t.test('gpufleet operator commands as real processes against a live control plan
   // Never the developer's own ~/.config: every run gets an empty XDG_CONFIG_HOME unless told.
   const home = join(fleet.dir, 'xdg')
   mkdirSync(home)
-  const base = { XDG_CONFIG_HOME: home, GPUFLEET_URL: fleet.cpUrl, GPUFLEET_API_KEY: fleet.rootKey, GPUFLEET_NODE: '', GPUFLEET_CONFIG: '' }
-  delete (base as Record<string, string>).GPUFLEET_NODE
-  delete (base as Record<string, string>).GPUFLEET_CONFIG
+  // (undefined drops a variable the developer's shell may have set.)
+  const base = { XDG_CONFIG_HOME: home, GPUFLEET_URL: fleet.cpUrl, GPUFLEET_API_KEY: fleet.rootKey, GPUFLEET_NODE: undefined, GPUFLEET_CONFIG: undefined }
   async function cli (args: string[], env: Record<string, string | undefined> = {}): Promise<Ran> {
     const run = runCli(args, { ...base, ...env })
     const { code } = await run.exited
