@@ -21,6 +21,10 @@ export async function consoleHarness (t: Test, options: { config?: ControlPlaneC
   const now = () => clock
   const store = await openSqliteStore(':memory:')
   t.teardown(() => store.close())
+  // Telemetry's group-commit timer is unref'd (it must not hold a stopping server open); in
+  // app.request() tests nothing else holds the loop, so an ingest would end the process.
+  const keepAlive = setInterval(() => {}, 60_000)
+  t.teardown(() => clearInterval(keepAlive))
   const root = (await bootstrapAdminKey(store, undefined, now)).key!
   const lines: string[] = []
   const log = pino({ level: 'debug' }, { write: (s: string) => { lines.push(s) } })
