@@ -45,6 +45,7 @@ export function layout (o: LayoutOptions): Html {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 ${o.csrfToken === undefined ? '' : html`<meta name="csrf-token" content="${o.csrfToken}">`}
 <title>${o.title} · gpufleet</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/assets/console.css">
 ${o.charts === true ? html`<link rel="stylesheet" href="/assets/uPlot.min.css"><script src="/assets/uPlot.iife.min.js" defer></script>` : ''}
 <script src="/assets/console.js" defer></script>

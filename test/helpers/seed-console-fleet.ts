@@ -44,7 +44,7 @@ export async function seedConsoleFleet (request: SeedRequest, store: Store, spec
       gpus: Array.from({ length: spec.gpusPerNode }, (_, g) => ({ gpu_index: g, model: 'NVIDIA B200', vram_mb: 183359 })),
     })
     // The first node registered and never heard from again: the liveness loop's call turns it offline.
-    if (n === 0) await store.fleet.markStaleNodesOffline(now + 1, now)
+    if (n === 0) await store.fleet.markStaleNodesOffline(now + 86_400_000, now)
   }
   for (let n = 1; n < spec.nodes; n++) {
     const gpus = []

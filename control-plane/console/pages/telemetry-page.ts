@@ -18,8 +18,8 @@ export async function telemetryPage (get: ConsoleGet, query: (name: string) => s
   return html`
 <section aria-labelledby="power-h"><h2 id="power-h">Cluster power over time</h2>
 <form class="inline" id="power-form" data-chart-form="power">
-  <label>Range <select name="days">${RANGES.map(d => html`<option value="${d}"${d === days ? ' selected' : ''}>${d === 1 ? 'last 24 hours' : `last ${d} days`}</option>`)}</select></label>
-  <label>Bucket <select name="bucket_minutes">${BUCKETS.map(b => html`<option value="${b}"${b === bucket ? ' selected' : ''}>${b < 60 ? `${b} min` : `${b / 60} h`}</option>`)}</select></label>
+  <label for="days">Range</label> <select id="days" name="days">${RANGES.map(d => html`<option value="${d}"${d === days ? ' selected' : ''}>${d === 1 ? 'last 24 hours' : `last ${d} days`}</option>`)}</select>
+  <label for="bucket">Bucket</label> <select id="bucket" name="bucket_minutes">${BUCKETS.map(b => html`<option value="${b}"${b === bucket ? ' selected' : ''}>${b < 60 ? `${b} min` : `${b / 60} h`}</option>`)}</select>
   <button type="submit">Show</button>
 </form>
 <figure><div class="chart" id="power-chart" data-chart="power" data-src="/api/gpu-stats/power-history?days=${days}&amp;bucket_minutes=${bucket}" role="img" aria-label="Cluster power draw in watts over time (maximum of per-second sums per bucket)"></div>
