@@ -1,8 +1,18 @@
 /** Display formatting for console pages (the wire stays raw; people read these). */
 export const dash = '—'
 
+// One formatter per precision: Number#toLocaleString builds a new Intl.NumberFormat on every
+// call (~0.1 ms), which made an 800-GPU fleet page spend 400 ms formatting numbers.
+const formatters = new Map<number, Intl.NumberFormat>()
+
 export function num (v: number | null | undefined, digits = 0): string {
-  return v === null || v === undefined || !Number.isFinite(v) ? dash : v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+  if (v === null || v === undefined || !Number.isFinite(v)) return dash
+  let f = formatters.get(digits)
+  if (f === undefined) {
+    f = new Intl.NumberFormat('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    formatters.set(digits, f)
+  }
+  return f.format(v)
 }
 
 export function pct (v: number | null | undefined): string {

@@ -18,7 +18,7 @@ export async function fleetFragment (get: ConsoleGet): Promise<Html> {
 <section aria-labelledby="kpi-h"><h2 id="kpi-h">Key figures</h2>
 <dl class="kpis">
   <div><dt>Fleet utilization</dt><dd>${pct(kpis.fleet_utilization.percentage)}<small>${kpis.fleet_utilization.active_gpus} of ${kpis.fleet_utilization.total_gpus} GPUs active</small></dd></div>
-  <div><dt>Fleet health</dt><dd class="${kpis.fleet_health.status === 'healthy' ? '' : 'bad'}">${kpis.fleet_health.healthy} / ${kpis.fleet_health.total}<small>nodes healthy (${kpis.fleet_health.status})</small></dd></div>
+  <div><dt>Fleet health</dt><dd class="${kpis.fleet_health.status === 'healthy' ? '' : 'bad'}">${kpis.fleet_health.healthy} / ${kpis.fleet_health.total}<small>GPUs healthy (${kpis.fleet_health.status.replace('_', ' ')})</small></dd></div>
   <div><dt>Quota in use</dt><dd>${pct(kpis.quota_utilization.percentage)}<small>${kpis.quota_utilization.gpus_in_use} of ${kpis.quota_utilization.total_quota} GPUs</small></dd></div>
   <div><dt>Revenue leakage</dt><dd>${pct(kpis.revenue_leakage.percentage)}<small>${kpis.revenue_leakage.idle_allocated_gpus} idle allocated GPUs</small></dd></div>
   <div><dt>Jobs</dt><dd>${kpis.active_jobs.running}<small>running · ${kpis.active_jobs.queued} queued · ${kpis.active_jobs.blocked} blocked</small></dd></div>

@@ -124,7 +124,9 @@
   // The 1 Hz GPU table reads seed 000's GET /api/gpu-stats as the session.
   var liveTable = document.querySelector('table[data-live-src]')
   if (liveTable) {
-    var fmt = function (v, d) { return v === null || v === undefined ? '—' : Number(v).toLocaleString('en-US', { maximumFractionDigits: d || 0, minimumFractionDigits: d || 0 }) }
+    // Built once: toLocaleString would build a formatter per cell, every second.
+    var formats = [0, 1].map(function (d) { return new Intl.NumberFormat('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) })
+    var fmt = function (v, d) { return v === null || v === undefined ? '—' : formats[d || 0].format(Number(v)) }
     var cell = function (tr, text, cls) { var td = document.createElement('td'); td.textContent = text; if (cls) td.className = cls; tr.appendChild(td) }
     var tick = function () {
       if (document.hidden) return
