@@ -1,9 +1,9 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { consoleHarness } from './console-harness.ts'
 import { seedConsoleFleet } from '../../helpers/seed-console-fleet.ts'
 import { CONSOLE_PAGES } from '../../../control-plane/console/console-layout.ts'
 
-async function seeded (t: Parameters<Parameters<typeof t.test>[1]>[0]) {
+async function seeded (t: Test) {
   const h = await consoleHarness(t)
   const api = async (method: string, path: string, body?: unknown) => {
     const r = await h.req(method, path, { key: h.root, ...(body === undefined ? {} : { json: body }) })
@@ -111,7 +111,7 @@ t.test('telemetry, tenants, jobs, billing, alerts, keys, analytics and workers s
 
 t.test('assets: the client script, CSS and uPlot are served with types and ETags; 304 on a match', async t => {
   const h = await consoleHarness(t)
-  for (const [name, type] of [['console.js', 'text/javascript'], ['console.css', 'text/css'], ['uPlot.iife.min.js', 'text/javascript'], ['uPlot.min.css', 'text/css']]) {
+  for (const [name, type] of [['console.js', 'text/javascript'], ['console.css', 'text/css'], ['uPlot.iife.min.js', 'text/javascript'], ['uPlot.min.css', 'text/css']] as const) {
     const res = await h.req('GET', `/assets/${name}`)
     t.equal(res.status, 200, name)
     t.match(res.headers.get('content-type') ?? '', type)
