@@ -120,6 +120,7 @@ t.test('the console in a real browser: log in, walk every page, act, compare wit
     await page.getByLabel('Label').fill('browser-made')
     await page.getByRole('checkbox', { name: 'write' }).check()
     await page.getByRole('button', { name: 'Generate' }).click()
+    await page.locator('#new-key').waitFor({ state: 'visible' })
     const shown = await page.locator('#new-key-value').textContent()
     t.match(shown, /^gfk_[0-9a-f]{64}$/, 'the new key is shown')
     const made = (await api('GET', '/api/api-keys')).find((k: any) => k.label === 'browser-made')
