@@ -62,6 +62,8 @@ export function createSessionAuth (deps: SessionAuthDeps): SessionAuth {
 
   return {
     async login (c, rawKey) {
+      // Login CSRF (logging a victim into the attacker's session) needs a foreign form post.
+      if (!sameOrigin(c)) return { ok: false, error: new HttpError(403, 'CSRF_INVALID', 'log in from the console\'s own login page') }
       const address = clientAddress(c)
       const wait = limiter.retryAfterMs(address)
       if (wait > 0) {
@@ -118,13 +120,16 @@ export function createSessionAuth (deps: SessionAuthDeps): SessionAuth {
     },
 
     csrfOk (c, session, formToken) {
-      const origin = c.req.header('origin')
-      // SameSite=Strict already keeps other sites' requests cookie-less; the Origin check is a
-      // second lock for browsers that send one.
-      if (origin !== undefined && origin !== 'null' && origin !== new URL(c.req.url).origin) return false
-      return csrfTokenMatches(session.csrfToken, c.req.header(CSRF_HEADER) ?? formToken)
+      // SameSite=Strict already keeps other sites' requests cookie-less; the token is the
+      // second lock and the Origin (when the browser sends one) a third.
+      return sameOrigin(c) && csrfTokenMatches(session.csrfToken, c.req.header(CSRF_HEADER) ?? formToken)
     },
   }
+}
+
+function sameOrigin (c: Context): boolean {
+  const origin = c.req.header('origin')
+  return origin === undefined || origin === 'null' || origin === new URL(c.req.url).origin
 }
 
 function isTls (c: Context): boolean {

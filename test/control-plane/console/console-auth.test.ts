@@ -23,6 +23,14 @@ t.test('login with a superadmin key: 303 to /, an HttpOnly SameSite=Strict Path=
   t.equal(await h.store.sessions.findActive(cookieValue(cookie), h.now()), null, 'the raw id is not a stored key')
 })
 
+t.test('a login posted from another origin is refused (login CSRF)', async t => {
+  const h = await consoleHarness(t)
+  const res = await h.req('POST', '/login', { form: { key: h.root }, headers: { origin: 'https://evil.example' } })
+  t.equal(res.status, 403)
+  t.equal(res.headers.get('set-cookie'), null)
+  t.equal((await h.req('POST', '/login', { form: { key: h.root }, headers: { origin: 'http://localhost' } })).status, 303, 'our own origin is fine')
+})
+
 t.test('Secure cookie when the request came over TLS', async t => {
   const h = await consoleHarness(t)
   const res = await h.req('POST', 'https://console.example/login', { form: { key: h.root } })
