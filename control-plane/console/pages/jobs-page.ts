@@ -33,12 +33,13 @@ export async function jobsPage (get: ConsoleGet): Promise<Html> {
 }
 
 export async function jobsFragment (get: ConsoleGet): Promise<Html> {
-  const page = await get('/api/jobs?limit=100')
+  const [page, tenants] = await Promise.all([get('/api/jobs?limit=100'), get<any[]>('/api/tenants')])
+  const tenantName = new Map<number, string>(tenants.map(t => [t.id, t.name]))
   return html`<table><caption class="sr">Jobs, newest first</caption>
 <thead><tr><th scope="col" class="n">Id</th><th scope="col">Name</th><th scope="col">Status</th><th scope="col">Why not running</th><th scope="col" class="n">GPUs</th><th scope="col" class="n">Priority</th><th scope="col">Tenant</th><th scope="col">Submitted</th><th scope="col">Action</th></tr></thead>
 <tbody>${page.jobs.map((j: any) => html`<tr data-job-id="${j.id}"><td class="n">${j.id}</td><th scope="row">${j.name}</th><td><span class="badge s-${j.status}">${j.status}</span></td>
 <td>${j.pending_reason === null ? dash : html`<abbr title="${REASONS[j.pending_reason] ?? j.pending_reason}">${j.pending_reason}</abbr> — ${j.block_reason ?? REASONS[j.pending_reason] ?? ''}`}</td>
-<td class="n">${j.gpu_count}${j.gpu_type === null ? '' : html` <small>${j.gpu_type}</small>`}</td><td class="n">${j.priority}</td><td>${j.tenant_id ?? dash}</td><td>${when(j.submitted_at)}</td>
+<td class="n">${j.gpu_count}${j.gpu_type === null ? '' : html` <small>${j.gpu_type}</small>`}</td><td class="n">${j.priority}</td><td>${j.tenant_id === null ? dash : (tenantName.get(j.tenant_id) ?? j.tenant_id)}</td><td>${when(j.submitted_at)}</td>
 <td>${ENDED.has(j.status) ? '' : html`<button type="button" data-api="/api/jobs/${j.id}" data-method="PATCH" data-body='{"status":"cancelled"}' data-confirm="Cancel job ${j.id} (${j.name})?" data-refresh="jobs" data-success="Job ${j.id} cancelled">Cancel<span class="sr"> job ${j.id}</span></button>`}</td></tr>`)}</tbody></table>
 <p class="muted">${page.total} jobs${page.total > page.jobs.length ? ` (newest ${page.jobs.length} shown)` : ''}</p>`
 }
