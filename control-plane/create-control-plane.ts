@@ -17,6 +17,7 @@ import { createFailureLimiter } from './auth/create-failure-limiter.ts'
 import { createRequireScope } from './auth/create-require-scope.ts'
 import { createApiKeysRouter } from './auth/create-api-keys-router.ts'
 import { createIntrospectRouter } from './auth/create-introspect-router.ts'
+import { createSessionAuth, type SessionAuth } from './auth/create-session-auth.ts'
 import { CONTROL_PLANE_VERSION } from './version.ts'
 
 export type CpLogger = RequestLogger & { warn: (obj: object, msg: string) => void }
@@ -30,6 +31,13 @@ export interface RouterContext {
   /** The /metrics registry: register the domain's own counters here. */
   registry: Registry
   requireScope: RequireScope
+  /** Console sessions (login, logout, CSRF); requireScope already accepts them. */
+  sessions: SessionAuth
+  /**
+   * The whole app, in process: the console renders its pages from the same API its client
+   * script calls (requests carry the caller's session cookie, so the API's own checks apply).
+   */
+  api: (path: string, init?: RequestInit) => Promise<Response>
 }
 
 export type RouterFactory = (ctx: RouterContext) => OpenAPIHono<CpEnv>
@@ -40,6 +48,8 @@ export interface RouterMount {
   router: OpenAPIHono<CpEnv> | RouterFactory
   /** Body limits other than config.bodyLimitBytes for full path prefixes, e.g. bulk ingest. */
   bodyLimits?: ReadonlyArray<{ prefix: string, bytes: number }>
+  /** Exact paths that take HTML form bodies besides JSON (the console's login and logout). */
+  formPaths?: readonly string[]
 }
 
 export interface ControlPlaneDeps {
@@ -50,6 +60,8 @@ export interface ControlPlaneDeps {
   /** Defaults to a new private Registry; pass one to read it in tests or share it. */
   registry?: Registry
   routers?: readonly RouterMount[]
+  /** Console session lifetime (default 8 h). */
+  sessionTtlMs?: number
 }
 
 const HealthSchema = z.object({ status: z.literal('ok') }).openapi('Health')
@@ -67,15 +79,24 @@ export function createControlPlane (deps: ControlPlaneDeps): OpenAPIHono<CpEnv> 
   if (config === undefined) throw new TypeError('createControlPlane: config is required (parseControlPlaneConfig)')
   const now = deps.now ?? Date.now
   const metrics = createCpMetrics({ ...(deps.registry === undefined ? {} : { registry: deps.registry }), ...(store.engine === 'sqlite' ? { dbPath: config.db } : {}) })
+  // One bucket per address for bad keys and failed console logins alike.
+  const rateLimiter = createFailureLimiter({ capacity: config.authFailuresPerMinute, now })
+  const sessions = createSessionAuth({ store, now, limiter: rateLimiter, onAuthFailure: metrics.authFailure, ...(deps.sessionTtlMs === undefined ? {} : { ttlMs: deps.sessionTtlMs }) })
   const requireScope = createRequireScope({
     store,
     config,
     now,
-    rateLimiter: createFailureLimiter({ capacity: config.authFailuresPerMinute, now }),
+    rateLimiter,
     onAuthFailure: metrics.authFailure,
     log,
+    sessions,
   })
-  const ctx: RouterContext = { store, log, config, now, registry: metrics.registry, requireScope }
+  let self: OpenAPIHono<CpEnv> | undefined
+  const api = async (path: string, init?: RequestInit): Promise<Response> => {
+    if (self === undefined) throw new Error('createControlPlane: api() called before the app was built')
+    return self.request(path, init)
+  }
+  const ctx: RouterContext = { store, log, config, now, registry: metrics.registry, requireScope, sessions, api }
   const mounts: RouterMount[] = [
     { path: '/', router: createApiKeysRouter({ store, requireScope, now }) },
     { path: '/', router: createIntrospectRouter({ store, requireScope, now, limiter: createFailureLimiter({ capacity: config.introspectFailuresPerMinute, now }) }) },
@@ -88,7 +109,7 @@ export function createControlPlane (deps: ControlPlaneDeps): OpenAPIHono<CpEnv> 
   app.use('*', createRequestObserver({ log, metrics }))
   app.use('*', secureHeaders())
   app.use('*', createBodyLimit({ defaultBytes: config.bodyLimitBytes, overrides: mounts.flatMap(m => m.bodyLimits ?? []) }))
-  app.use('*', createJsonBodyGuard())
+  app.use('*', createJsonBodyGuard({ formPaths: mounts.flatMap(m => m.formPaths ?? []) }))
 
   app.openapi(createRoute({
     method: 'get',
@@ -111,6 +132,7 @@ export function createControlPlane (deps: ControlPlaneDeps): OpenAPIHono<CpEnv> 
 
   for (const m of mounts) app.route(m.path, typeof m.router === 'function' ? m.router(ctx) : m.router)
 
+  self = app
   registerApiKeySecuritySchemes(app)
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -16,6 +16,7 @@ import { createAlertsLoop } from './alerts/create-alerts-loop.ts'
 import { createDashboardRouter } from './dashboards/create-dashboard-router.ts'
 import { schedulingParts } from './scheduling/scheduling-parts.ts'
 import { createFleetJobHooks } from './scheduling/create-fleet-job-hooks.ts'
+import { createConsoleRouter, CONSOLE_FORM_PATHS } from './console/create-console-router.ts'
 
 /**
  * The product's domains composed for startControlPlane: every router and background loop,
@@ -84,6 +85,8 @@ export function productParts (options: ProductOptions = {}): { routers: RouterMo
       { path: '/', router: ctx => createAlertsRouter({ store: ctx.store, requireScope: ctx.requireScope, now: ctx.now, log: ctx.log }) },
       { path: '/', router: ctx => createDashboardRouter({ store: ctx.store, requireScope: ctx.requireScope, now: ctx.now, log: ctx.log }) },
       ...scheduling.routers,
+      // The admin console at /: pages read through the routers above, as the session.
+      { path: '/', router: ctx => createConsoleRouter({ sessions: ctx.sessions, api: ctx.api, now: ctx.now }), formPaths: CONSOLE_FORM_PATHS },
     ],
     loops: [
       ctx => createLivenessLoop({ store: ctx.store, now: ctx.now, log: ctx.log }),

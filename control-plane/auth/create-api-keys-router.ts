@@ -13,7 +13,7 @@ import {
 } from './api-key-wire.ts'
 
 export interface ApiKeysRouterDeps {
-  store: Pick<Store, 'apiKeys'>
+  store: Pick<Store, 'apiKeys'> & Partial<Pick<Store, 'sessions'>>
   requireScope: RequireScope
   now?: () => number
 }
@@ -95,7 +95,10 @@ export function createApiKeysRouter (deps: ApiKeysRouterDeps) {
       case 'not-found': throw notFound(id)
       case 'last-superadmin':
         throw new HttpError(409, 'LAST_SUPERADMIN', 'this is the last active superadmin key; create another superadmin key before revoking it')
-      default: return c.json(apiKeyToWire(result.key), 200)
+      default:
+        // The auth path already refuses a revoked key's sessions; this drops their rows.
+        await store.sessions?.deleteForKey(id)
+        return c.json(apiKeyToWire(result.key), 200)
     }
   })
 

@@ -9,6 +9,7 @@ import { createFailureLimiter, type FailureLimiter } from './create-failure-limi
 import { readCredential } from './read-credential.ts'
 import { verifyApiKey } from './verify-api-key.ts'
 import { clientAddress as socketAddress } from '../../shared/client-address.ts'
+import type { SessionAuth } from './create-session-auth.ts'
 
 // 403s are not counted here: requireAnyScope-style composition tries scopes in turn, so a
 // 403 from one check is not a refusal; http_requests_total{status="403"} counts real ones.
@@ -26,7 +27,11 @@ export interface RequireScopeDeps {
   log?: { warn: (obj: object, msg: string) => void }
   /** Peer address for the limiter (default: the socket's remote address, see clientAddress). */
   clientAddress?: (c: Context) => string
+  /** Console sessions: a request with no key but a session cookie is that session (CSRF on unsafe methods). */
+  sessions?: SessionAuth
 }
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 
 const DEMO_PRINCIPAL: Principal = Object.freeze({ keyId: null, scopes: Object.freeze(['read'] as Scope[]), tenantId: null, via: 'demo' })
 
@@ -36,13 +41,21 @@ const DEMO_PRINCIPAL: Principal = Object.freeze({ keyId: null, scopes: Object.fr
  * FORBIDDEN naming the scope, 429 TOO_MANY_AUTH_FAILURES once an address has failed too often.
  */
 export function createRequireScope (deps: RequireScopeDeps): RequireScope {
-  const { store, config, now = Date.now, onAuthFailure = () => {}, log, clientAddress = socketAddress } = deps
+  const { store, config, now = Date.now, onAuthFailure = () => {}, log, clientAddress = socketAddress, sessions } = deps
   if (typeof config?.demo !== 'boolean') throw new TypeError('createRequireScope: config.demo must be a boolean')
   const limiter = deps.rateLimiter ?? createFailureLimiter({ capacity: 20, now })
 
   async function authenticate (c: Context): Promise<Principal> {
     const credential = readCredential(name => c.req.header(name))
     if (credential.kind === 'none') {
+      const session = sessions === undefined ? null : await sessions.read(c)
+      if (session === 'invalid') throw unauthorized(c, 'your console session has expired or ended; log in again')
+      if (session !== null) {
+        if (!SAFE_METHODS.has(c.req.method) && sessions?.csrfOk(c, session) !== true) {
+          throw new HttpError(403, 'CSRF_INVALID', 'missing or wrong CSRF token (x-csrf-token); reload the page and try again')
+        }
+        return session.principal
+      }
       if (config.demo) return DEMO_PRINCIPAL
       // Not counted against the address: sending nothing guesses nothing.
       onAuthFailure('missing')

@@ -11,12 +11,20 @@ const WITH_BODY = new Set(['POST', 'PUT', 'PATCH'])
  * clients (curl -d without -H) fix it differently. A POST with no body passes to the
  * route's validator, which answers 400 for a missing required body.
  */
-export function createJsonBodyGuard (): MiddlewareHandler {
+export interface JsonBodyGuardOptions {
+  /** Exact paths that also take HTML form bodies (the console's login and logout forms). */
+  formPaths?: readonly string[]
+}
+
+const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(;|$)/i
+
+export function createJsonBodyGuard (options: JsonBodyGuardOptions = {}): MiddlewareHandler {
+  const formPaths = new Set(options.formPaths ?? [])
   return async function jsonBodyGuard (c, next) {
     if (!WITH_BODY.has(c.req.method)) return next()
     const type = c.req.header('content-type')
     if (type !== undefined && type.trim() !== '') {
-      if (!JSON_TYPE.test(type)) throw unsupported(type)
+      if (!JSON_TYPE.test(type) && !(FORM_TYPE.test(type) && formPaths.has(c.req.path))) throw unsupported(type)
       return next()
     }
     const length = c.req.header('content-length')

@@ -7,6 +7,7 @@ import type { BillingRepository } from './billing-repository.ts'
 import type { AlertRepository } from './alert-repository.ts'
 import type { DashboardRepository } from './dashboard-repository.ts'
 import type { AnalyticsRepository } from './analytics-repository.ts'
+import type { SessionRepository } from './session-repository.ts'
 
 /**
  * The control plane's storage: one async repository per domain. Nothing outside
@@ -24,5 +25,7 @@ export interface Store {
   readonly alerts: AlertRepository
   readonly dashboard: DashboardRepository
   readonly analytics: AnalyticsRepository
+  /** Admin console sessions (control-plane/auth). */
+  readonly sessions: SessionRepository
   close: () => Promise<void>
 }

@@ -6,6 +6,8 @@ command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 # The seed 001 curl + jq examples run verbatim (test/control-plane/analytics/seed-curl-examples.test.ts).
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v jq >/dev/null 2>&1 || need+=(jq)
+# The console's browser tests drive Debian's chromium through playwright-core (never a downloaded browser).
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing test dependencies: ${need[*]}"
   if [ "$(id -u)" -eq 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"

@@ -11,6 +11,7 @@ import { createSqliteBillingRepository } from './sqlite-billing-repository.ts'
 import { createSqliteAlertRepository } from './sqlite-alert-repository.ts'
 import { createSqliteDashboardRepository } from './sqlite-dashboard-repository.ts'
 import { createSqliteAnalyticsRepository } from './sqlite-analytics-repository.ts'
+import { createSqliteSessionRepository } from './sqlite-session-repository.ts'
 
 /** Opens (creating if needed) the SQLite store at `path` (':memory:' for tests) and migrates it. */
 export async function openSqliteStore (path: string): Promise<Store> {
@@ -28,6 +29,7 @@ export async function openSqliteStore (path: string): Promise<Store> {
     alerts: createSqliteAlertRepository(db),
     dashboard: createSqliteDashboardRepository(db),
     analytics: createSqliteAnalyticsRepository(db),
+    sessions: createSqliteSessionRepository(db),
     async close () { db.close() },
   }
 }

@@ -74,6 +74,7 @@ export function openBillingStore (path = ':memory:'): { store: Store, db: Sqlite
     alerts: {} as Store['alerts'],
     dashboard: {} as Store['dashboard'],
     analytics: {} as Store['analytics'],
+    sessions: {} as Store['sessions'],
     async close () { db.close() },
   }
   return { store, db, fixtures: usageFixtures(store, db) }

@@ -30,6 +30,7 @@ export function openFleetStore (): Store {
     alerts: {} as Store['alerts'],
     dashboard: {} as Store['dashboard'],
     analytics: {} as Store['analytics'],
+    sessions: {} as Store['sessions'],
     async close () { db.close() },
   }
 }

@@ -1,0 +1,192 @@
+// gpufleet console client script: plain JS, no build step, no inline code (the CSP forbids it).
+// It refreshes live parts, sends actions to the API with the session's CSRF token, and draws
+// charts with uPlot. The browser never holds an API key: the session cookie is HttpOnly.
+(function () {
+  'use strict'
+  var meta = document.querySelector('meta[name="csrf-token"]')
+  var csrf = meta ? meta.getAttribute('content') : ''
+  var flash = document.getElementById('flash')
+
+  function say (message, bad) {
+    if (!flash) return
+    flash.textContent = message
+    flash.className = bad ? 'error' : 'ok'
+  }
+
+  function toLogin () { window.location.assign('/login') }
+
+  function call (path, method, body) {
+    var init = { method: method, credentials: 'same-origin', headers: { accept: 'application/json', 'x-csrf-token': csrf } }
+    if (body !== undefined) {
+      init.headers['content-type'] = 'application/json'
+      init.body = JSON.stringify(body)
+    }
+    return fetch(path, init).then(function (res) {
+      if (res.status === 401) { toLogin(); throw new Error('your session has ended') }
+      return res.json().catch(function () { return null }).then(function (data) {
+        if (!res.ok) throw new Error(data && data.message ? data.message : 'request failed with ' + res.status)
+        return data
+      })
+    })
+  }
+
+  function refresh (name) {
+    var el = document.querySelector('[data-fragment="' + name + '"]')
+    if (!el) return Promise.resolve()
+    return fetch('/fragments/' + name, { credentials: 'same-origin' }).then(function (res) {
+      if (res.status === 401) { toLogin(); return }
+      if (!res.ok) return
+      return res.text().then(function (text) {
+        var active = document.activeElement
+        var focusedId = active && el.contains(active) ? active.id : ''
+        el.innerHTML = text
+        if (focusedId) {
+          var again = document.getElementById(focusedId)
+          if (again) again.focus()
+        }
+      })
+    }).catch(function () {})
+  }
+
+  // Form fields → JSON body, typed by data-type (int, int-or-null, string-or-omit, list).
+  function formBody (form) {
+    var body = {}
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (!el.name || el.disabled || el.type === 'submit') return
+      var type = el.getAttribute('data-type')
+      if (type === 'list') {
+        if (!Array.isArray(body[el.name])) body[el.name] = []
+        if (el.checked) body[el.name].push(el.value)
+        return
+      }
+      if (el.type === 'checkbox') { body[el.name] = el.checked; return }
+      var v = el.value
+      if (type === 'int') body[el.name] = Number(v)
+      else if (type === 'int-or-null') body[el.name] = v === '' ? null : Number(v)
+      else if (type === 'string-or-omit') { if (v.trim() !== '') body[el.name] = v }
+      else body[el.name] = v
+    })
+    return body
+  }
+
+  function act (el, body) {
+    var confirmText = el.getAttribute('data-confirm')
+    if (confirmText && !window.confirm(confirmText)) return Promise.resolve()
+    var method = el.getAttribute('data-method') || 'POST'
+    el.setAttribute('aria-busy', 'true')
+    return call(el.getAttribute('data-api'), method, body).then(function (data) {
+      var showKey = el.getAttribute('data-show-key')
+      if (showKey && data && data.key) {
+        var box = document.getElementById(showKey)
+        var out = document.getElementById(showKey + '-value')
+        if (box && out) { out.textContent = data.key; box.hidden = false }
+      }
+      say(el.getAttribute('data-success') || 'Done', false)
+      if (el.tagName === 'FORM' && method === 'POST') el.reset()
+      var target = el.getAttribute('data-refresh')
+      return target ? refresh(target) : undefined
+    }).catch(function (err) {
+      say(err.message, true)
+      if (el.type === 'checkbox') el.checked = !el.checked
+    }).then(function () { el.removeAttribute('aria-busy') })
+  }
+
+  document.addEventListener('submit', function (ev) {
+    var form = ev.target
+    if (form.hasAttribute('data-api')) {
+      ev.preventDefault()
+      act(form, formBody(form))
+    } else if (form.hasAttribute('data-chart-form')) {
+      ev.preventDefault()
+      redrawFromForm(form)
+    }
+  })
+  document.addEventListener('click', function (ev) {
+    var btn = ev.target.closest ? ev.target.closest('button[data-api]') : null
+    if (!btn) return
+    var raw = btn.getAttribute('data-body')
+    act(btn, raw ? JSON.parse(raw) : undefined)
+  })
+  document.addEventListener('change', function (ev) {
+    var box = ev.target
+    if (box.type !== 'checkbox' || !box.hasAttribute('data-api')) return
+    var body = {}
+    body[box.getAttribute('data-field')] = box.checked
+    act(box, body)
+  })
+
+  // Live sections: re-render from the server while the tab is visible.
+  Array.prototype.forEach.call(document.querySelectorAll('[data-refresh-ms]'), function (el) {
+    var ms = Number(el.getAttribute('data-refresh-ms'))
+    setInterval(function () { if (!document.hidden) refresh(el.getAttribute('data-fragment')) }, ms)
+  })
+
+  // The 1 Hz GPU table reads seed 000's GET /api/gpu-stats as the session.
+  var liveTable = document.querySelector('table[data-live-src]')
+  if (liveTable) {
+    // Built once: toLocaleString would build a formatter per cell, every second.
+    var formats = [0, 1].map(function (d) { return new Intl.NumberFormat('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) })
+    var fmt = function (v, d) { return v === null || v === undefined ? '—' : formats[d || 0].format(Number(v)) }
+    var cell = function (tr, text, cls) { var td = document.createElement('td'); td.textContent = text; if (cls) td.className = cls; tr.appendChild(td) }
+    var tick = function () {
+      if (document.hidden) return
+      call(liveTable.getAttribute('data-live-src'), 'GET').then(function (rows) {
+        var tbody = document.createElement('tbody')
+        rows.forEach(function (r) {
+          var tr = document.createElement('tr')
+          cell(tr, r.hostname || '—'); cell(tr, String(r.gpu_id)); cell(tr, r.name)
+          cell(tr, fmt(r.utilization_pct), 'n'); cell(tr, fmt(r.temp_c), (r.temp_c || 0) >= 85 ? 'n bad' : 'n')
+          cell(tr, fmt(r.power_draw_w, 1), 'n'); cell(tr, fmt(r.memory_used_mb) + ' / ' + fmt(r.memory_total_mb), 'n')
+          cell(tr, r.recorded_at.slice(0, 19).replace('T', ' ') + ' UTC')
+          tbody.appendChild(tr)
+        })
+        liveTable.replaceChild(tbody, liveTable.tBodies[0])
+        var age = document.getElementById('gpu-live-age')
+        if (age) age.textContent = 'live, updated ' + new Date().toISOString().slice(11, 19) + ' UTC'
+      }).catch(function () {})
+    }
+    setInterval(tick, 1000)
+  }
+
+  // Charts (uPlot): each [data-chart] reads its data-src and knows its series.
+  var KINDS = {
+    power: function (d) {
+      return { data: [d.points.map(function (p) { return Date.parse(p.recorded_at) / 1000 }), d.points.map(function (p) { return p.power_draw_w })],
+        series: [{}, { label: 'Cluster power (W)', stroke: '#b45309', width: 2 }] }
+    },
+    revenue: function (d) {
+      return { data: [d.daily_trend.map(function (p) { return Date.parse(p.date + 'T00:00:00Z') / 1000 }), d.daily_trend.map(function (p) { return p.revenue })],
+        series: [{}, { label: 'Revenue (USD)', stroke: '#047857', width: 2, fill: 'rgba(4,120,87,0.12)' }] }
+    },
+    summary: function (d) {
+      return { data: [d.rows.map(function (p) { return Date.parse(p.date + 'T00:00:00Z') / 1000 }), d.rows.map(function (p) { return p.inference_requests }), d.rows.map(function (p) { return p.gpu_hours })],
+        series: [{}, { label: 'Inference requests', stroke: '#1d4ed8', width: 2 }, { label: 'GPU hours', stroke: '#b91c1c', width: 2, scale: 'h' }],
+        axes: [{}, {}, { scale: 'h', side: 1, grid: { show: false } }] }
+    },
+  }
+  var charts = new Map()
+  function draw (el) {
+    var kind = KINDS[el.getAttribute('data-chart')]
+    if (!kind || typeof window.uPlot !== 'function') return
+    call(el.getAttribute('data-src'), 'GET').then(function (d) {
+      var spec = kind(d)
+      var old = charts.get(el)
+      if (old) old.destroy()
+      var opts = { width: Math.max(320, el.clientWidth || 800), height: 260, series: spec.series, scales: { x: { time: true } } }
+      if (spec.axes) opts.axes = spec.axes
+      charts.set(el, new window.uPlot(opts, spec.data, el))
+      el.setAttribute('data-points', String(spec.data[0].length))
+    }).catch(function (err) { say('Chart: ' + err.message, true) })
+  }
+  function redrawFromForm (form) {
+    var el = document.querySelector('[data-chart="' + form.getAttribute('data-chart-form') + '"]')
+    if (!el) return
+    var params = new URLSearchParams()
+    Array.prototype.forEach.call(form.elements, function (f) { if (f.name) params.set(f.name, f.value) })
+    var src = el.getAttribute('data-src').split('?')[0] + '?' + params.toString()
+    el.setAttribute('data-src', src)
+    window.history.replaceState(null, '', window.location.pathname + '?' + params.toString())
+    draw(el)
+  }
+  Array.prototype.forEach.call(document.querySelectorAll('[data-chart]'), draw)
+})()

@@ -1,0 +1,204 @@
+import t from 'tap'
+import { existsSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import pino from 'pino'
+import { chromium, type Page } from 'playwright-core'
+import { startControlPlane } from '../../../control-plane/start-control-plane.ts'
+import { parseControlPlaneConfig } from '../../../control-plane/config.ts'
+import { productParts } from '../../../control-plane/product-parts.ts'
+import { CONSOLE_PAGES } from '../../../control-plane/console/console-layout.ts'
+import { seedConsoleFleet } from '../../helpers/seed-console-fleet.ts'
+
+// Debian's chromium, installed by test/setup/install-system-deps.sh (never a downloaded browser).
+const CHROMIUM = '/usr/bin/chromium'
+const SCREENSHOTS = join(process.cwd(), '.tap', 'screenshots')
+
+t.test('the console in a real browser: log in, walk every page, act, compare with the API', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing: run test/setup/install-system-deps.sh` }, async t => {
+  const dir = t.testdir()
+  const cp = await startControlPlane(parseControlPlaneConfig({ db: join(dir, 'gpufleet.db'), listen: '127.0.0.1:0' }), {
+    log: pino({ level: 'silent' }),
+    routers: productParts().routers,
+    // No loops: what the pages show must not move under the comparisons (the scheduler would start jobs).
+  })
+  t.teardown(() => cp.close())
+  const root = cp.bootstrapKey!
+  const api = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(cp.url + path, {
+      method,
+      headers: { authorization: `Bearer ${root}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    })
+    const data = await res.json() as any
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(data)}`)
+    return data
+  }
+  const fleet = await seedConsoleFleet(api, cp.store, { nodes: 6, gpusPerNode: 8, clusters: 2, telemetrySeconds: 120, tenants: 3, jobs: 8, now: Date.now() })
+
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] })
+  t.teardown(() => browser.close())
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } })
+  const page = await context.newPage()
+  const problems: string[] = []
+  page.on('pageerror', err => problems.push(`page error: ${err.message}`))
+  page.on('console', msg => { if (msg.type() === 'error') problems.push(`console: ${msg.text()}`) })
+  // Every answer the browser got, so the one deliberate refusal (the read key's login) is told apart.
+  page.on('response', res => { if (res.status() >= 400 && !(res.status() === 403 && res.url().endsWith('/login'))) problems.push(`${res.status()} ${res.url()}`) })
+  page.on('dialog', dialog => { void dialog.accept() })
+  mkdirSync(SCREENSHOTS, { recursive: true })
+  const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true })
+
+  await t.test('an unauthenticated visit lands on the login form; a read key is refused with a clear message', async t => {
+    await page.goto(cp.url + '/jobs')
+    t.equal(new URL(page.url()).pathname, '/login')
+    const reader = await api('POST', '/api/api-keys', { label: 'reader', permissions: ['read'] })
+    await page.getByLabel('Admin API key').fill(reader.key)
+    await page.getByRole('button', { name: 'Log in' }).click()
+    t.match(await page.getByRole('alert').textContent(), /needs an admin or superadmin key/)
+    await shot('login-refused')
+  })
+
+  await t.test('log in with the superadmin key by keyboard; the browser keeps no key', async t => {
+    await page.getByLabel('Admin API key').fill(root)
+    await page.keyboard.press('Enter')
+    await page.waitForURL(cp.url + '/')
+    t.equal(await page.evaluate(() => (globalThis as any).document.cookie), '', 'the session cookie is HttpOnly')
+    t.equal(await page.evaluate(() => localStorage.length + sessionStorage.length), 0)
+    const cookies = await context.cookies()
+    t.match(cookies.find(c => c.name === 'gpufleet_session'), { httpOnly: true, sameSite: 'Strict', path: '/' })
+    t.notOk((await page.content()).includes(root), 'the key is not in the page')
+  })
+
+  await t.test('fleet: KPIs and every node; the offline node and the hot GPU stand out', async t => {
+    const overview = await api('GET', '/api/dashboard')
+    for (const c of overview.clusters) for (const n of c.nodes) await page.getByRole('rowheader', { name: n.hostname, exact: true }).waitFor()
+    t.equal(await page.locator('tr.offline').count(), overview.summary.nodes_offline)
+    t.equal(await page.locator('tr.offline th').first().textContent(), fleet.offlineHostname)
+    const hot = page.locator('li.gpu.unhealthy', { hasText: 'uncorrectable ECC' })
+    t.equal(await hot.count(), 1)
+    t.equal(await hot.evaluate(el => (globalThis as any).getComputedStyle(el).borderTopColor), 'rgb(185, 28, 28)', 'drawn in red')
+    await shot('fleet')
+  })
+
+  await t.test('keyboard: the first Tab reaches the skip link, and focus is visible', async t => {
+    await page.keyboard.press('Tab')
+    t.equal(await page.evaluate(() => (globalThis as any).document.activeElement?.textContent), 'Skip to content')
+    await page.keyboard.press('Tab')
+    const outline = await page.evaluate(() => (globalThis as any).getComputedStyle((globalThis as any).document.activeElement).outlineStyle)
+    t.not(outline, 'none', 'a focus ring on the next control')
+  })
+
+  await t.test('every page from the navigation, each saved as a screenshot', async t => {
+    for (const [path, label] of CONSOLE_PAGES) {
+      await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: label, exact: true }).click()
+      await page.waitForURL(cp.url + path)
+      t.equal(await page.getByRole('heading', { level: 1 }).textContent(), label)
+      if (path === '/telemetry' || path === '/billing' || path === '/analytics') await page.locator('.chart canvas').first().waitFor()
+      await shot(path === '/' ? 'fleet-again' : path.slice(1))
+    }
+  })
+
+  await t.test('telemetry: the live table follows GET /api/gpu-stats at 1 Hz; the power chart follows the pickers', async t => {
+    await page.goto(cp.url + '/telemetry')
+    const rows = await api('GET', '/api/gpu-stats')
+    await page.waitForFunction(() => /live, updated/.test((globalThis as any).document.getElementById('gpu-live-age')?.textContent ?? ''))
+    t.equal(await page.locator('#gpu-live tbody tr').count(), rows.length, 'one row per GPU, as the API says')
+    const chart = page.locator('[data-chart="power"]')
+    await chart.locator('canvas').waitFor()
+    const history = await api('GET', '/api/gpu-stats/power-history?days=1&bucket_minutes=5')
+    t.equal(await chart.getAttribute('data-points'), String(history.points.length))
+    await page.getByLabel('Range', { exact: true }).selectOption('7')
+    await page.getByLabel('Bucket', { exact: true }).selectOption('1')
+    await page.getByRole('button', { name: 'Show' }).click()
+    const minute = await api('GET', '/api/gpu-stats/power-history?days=7&bucket_minutes=1')
+    await page.waitForFunction(n => (globalThis as any).document.querySelector('[data-chart="power"]')?.getAttribute('data-points') === n, String(minute.points.length))
+    t.match(page.url(), /days=7&bucket_minutes=1/)
+    await shot('telemetry-picked')
+  })
+
+  await t.test('API keys: generate (shown once), then revoke', async t => {
+    await page.goto(cp.url + '/keys')
+    await page.getByLabel('Label').fill('browser-made')
+    await page.getByRole('checkbox', { name: 'write' }).check()
+    await page.getByRole('button', { name: 'Generate' }).click()
+    await page.locator('#new-key').waitFor({ state: 'visible' })
+    const shown = await page.locator('#new-key-value').textContent()
+    t.match(shown, /^gfk_[0-9a-f]{64}$/, 'the new key is shown')
+    const made = (await api('GET', '/api/api-keys')).find((k: any) => k.label === 'browser-made')
+    t.same(made.permissions, ['read', 'write'])
+    t.equal(shown!.slice(0, 12), made.key_prefix)
+    await page.locator(`tr[data-key-id="${made.id}"]`).waitFor()
+    t.equal((await fetch(`${cp.url}/api/gpu-stats`, { headers: { authorization: `Bearer ${shown}` } })).status, 200, 'the shown key works')
+    await shot('keys-generated')
+    await page.reload()
+    t.notOk((await page.content()).includes(shown!), 'after a reload the key is gone for good')
+    await page.getByRole('button', { name: `Revoke key ${made.id}` }).click()
+    await page.locator(`tr[data-key-id="${made.id}"]`, { hasText: 'revoked' }).waitFor()
+    const after = (await api('GET', '/api/api-keys')).find((k: any) => k.id === made.id)
+    t.not(after.revoked_at, null, 'revoked in the API')
+    t.equal((await fetch(`${cp.url}/api/gpu-stats`, { headers: { authorization: `Bearer ${shown}` } })).status, 401)
+  })
+
+  await t.test('jobs: submit, see it queued with its reason, cancel', async t => {
+    await page.goto(cp.url + '/jobs')
+    await page.getByLabel('Name').fill('browser-job')
+    await page.getByLabel('GPUs').fill('2')
+    await page.getByLabel('Tenant').selectOption({ label: 'tenant-1' })
+    await page.getByRole('button', { name: 'Submit' }).click()
+    await page.getByRole('rowheader', { name: 'browser-job' }).waitFor()
+    const job = (await api('GET', '/api/jobs?limit=100')).jobs.find((j: any) => j.name === 'browser-job')
+    t.match(job, { gpu_count: 2, tenant_id: fleet.tenantIds[1] })
+    const row = page.locator(`tr[data-job-id="${job.id}"]`)
+    t.match(await row.textContent(), job.status)
+    if (job.pending_reason !== null) t.match(await row.textContent(), job.pending_reason)
+    await shot('jobs-submitted')
+    await row.getByRole('button', { name: `Cancel job ${job.id}` }).click()
+    await page.locator(`tr[data-job-id="${job.id}"]`, { hasText: 'cancelled' }).waitFor()
+    t.equal((await api('GET', `/api/jobs/${job.id}`)).status, 'cancelled')
+  })
+
+  await t.test('alerts: switch a rule off and on', async t => {
+    await page.goto(cp.url + '/alerts')
+    const box = page.locator('#rule-1-enabled')
+    t.equal(await box.isChecked(), true)
+    await box.uncheck()
+    await page.locator('#rule-1-enabled:not(:checked)').waitFor()
+    await page.getByRole('status').filter({ hasText: 'updated' }).waitFor()
+    t.equal((await api('GET', '/api/alerts/rules')).find((r: any) => r.id === 1).enabled, false)
+    await shot('alerts-rule-off')
+    await page.locator('#rule-1-enabled').check()
+    await page.locator('#rule-1-enabled:checked').waitFor()
+    await page.waitForFunction(async () => true)
+    await t.resolveMatch(waitFor(async () => (await api('GET', '/api/alerts/rules')).find((r: any) => r.id === 1).enabled === true), true)
+    const active = (await api('GET', '/api/alerts/events?limit=50')).filter((e: any) => e.status === 'active').length
+    t.equal(await page.locator('tr.alerting').count(), active, 'active events as the API lists them')
+  })
+
+  await t.test('analytics: the alias editor saves through the API', async t => {
+    await page.goto(cp.url + '/analytics')
+    await page.getByLabel(/ANALYTICS_SOURCE_ALIASES/).fill('{"gpu-node-001":"Rack B"}')
+    await page.getByRole('button', { name: 'Save aliases' }).click()
+    await page.getByRole('status').filter({ hasText: 'Aliases saved' }).waitFor()
+    const env = await api('GET', '/v1/global-env')
+    t.same(JSON.parse(env.find((e: any) => e.key === 'ANALYTICS_SOURCE_ALIASES').value), { 'gpu-node-001': 'Rack B' })
+  })
+
+  await t.test('log out: back to the login form, and the old session is gone', async t => {
+    await page.getByRole('button', { name: 'Log out' }).click()
+    await page.waitForURL(cp.url + '/login')
+    await page.goto(cp.url + '/')
+    t.equal(new URL(page.url()).pathname, '/login')
+  })
+
+  t.same(problems.filter(p => !/Failed to load resource: the server responded with a status of 403/.test(p)), [], 'no script errors, no CSP violations, no failed requests')
+})
+
+async function waitFor (check: () => Promise<boolean>, ms = 5000): Promise<boolean> {
+  const until = Date.now() + ms
+  while (Date.now() < until) {
+    if (await check()) return true
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
+  return false
+}
+
+export type { Page }
