@@ -18,6 +18,7 @@ import { createRequireScope } from './auth/create-require-scope.ts'
 import { createApiKeysRouter } from './auth/create-api-keys-router.ts'
 import { createIntrospectRouter } from './auth/create-introspect-router.ts'
 import { createSessionAuth, type SessionAuth } from './auth/create-session-auth.ts'
+import { withTenantPolicy } from './auth/tenant-policy.ts'
 import { CONTROL_PLANE_VERSION } from './version.ts'
 
 export type CpLogger = RequestLogger & { warn: (obj: object, msg: string) => void }
@@ -82,7 +83,8 @@ export function createControlPlane (deps: ControlPlaneDeps): OpenAPIHono<CpEnv> 
   // One bucket per address for bad keys and failed console logins alike.
   const rateLimiter = createFailureLimiter({ capacity: config.authFailuresPerMinute, now })
   const sessions = createSessionAuth({ store, now, limiter: rateLimiter, onAuthFailure: metrics.authFailure, ...(deps.sessionTtlMs === undefined ? {} : { ttlMs: deps.sessionTtlMs }) })
-  const requireScope = createRequireScope({
+  // Every route's tenancy decision (own, shared, deny) is one table: tenant-policy.ts.
+  const requireScope = withTenantPolicy(createRequireScope({
     store,
     config,
     now,
@@ -90,7 +92,7 @@ export function createControlPlane (deps: ControlPlaneDeps): OpenAPIHono<CpEnv> 
     onAuthFailure: metrics.authFailure,
     log,
     sessions,
-  })
+  }))
   let self: OpenAPIHono<CpEnv> | undefined
   const api = async (path: string, init?: RequestInit): Promise<Response> => {
     if (self === undefined) throw new Error('createControlPlane: api() called before the app was built')

@@ -69,6 +69,7 @@ export function productParts (options: ProductOptions = {}): { routers: RouterMo
             metrics: ctx.registry,
             resolveNode: node => fleet.resolveIngestNode(node),
             onIngested: (nodeId, readings, at) => fleet.recordActivity(nodeId, readings, at),
+            tenantGpus: async tenantId => (await ctx.store.jobs.allocation({ tenantId })).filter(g => g.job?.tenantId === tenantId),
           })
         },
         bodyLimits: [{ prefix: GPU_STATS_PATH, bytes: GPU_STATS_BODY_LIMIT_BYTES }],

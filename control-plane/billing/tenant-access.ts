@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from 'hono'
 import { HttpError } from '../../shared/http-error.ts'
 import type { Principal } from '../auth/principal.ts'
 import type { CpEnv } from '../http/cp-env.ts'
+import { tenantForbidden } from '../auth/tenant-policy.ts'
 
 /**
  * A tenant-bound key sees only its own tenant: another tenant's id answers exactly like an
@@ -21,7 +22,7 @@ export function tenantNotFound (tenantId: number): HttpError {
  */
 export function denyTenantKeys (what: string): MiddlewareHandler<CpEnv> {
   return async function denyTenantKeysMiddleware (c, next) {
-    if (c.get('principal').tenantId !== null) throw new HttpError(403, 'FORBIDDEN', `a tenant-bound key cannot ${what}`)
+    if (c.get('principal').tenantId !== null) throw tenantForbidden(what)
     await next()
   }
 }

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono'
-import { HttpError } from '../../shared/http-error.ts'
+import { tenantForbidden } from '../auth/tenant-policy.ts'
 import type { CpEnv } from '../http/cp-env.ts'
 
 /**
@@ -10,7 +10,7 @@ import type { CpEnv } from '../http/cp-env.ts'
 export function requireUntenanted (what: string): MiddlewareHandler<CpEnv> {
   return async (c, next) => {
     if (c.get('principal')?.tenantId !== null) {
-      throw new HttpError(403, 'FORBIDDEN', `${what} is fleet-wide operator data; a tenant-bound key cannot read it`)
+      throw tenantForbidden(`read ${what}: fleet-wide operator data`)
     }
     await next()
   }

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { Registry } from 'prom-client'
 import { GPU_STATS_PATH, gpuStatRowSchema, gpuStatsIngestSchema, ingestNodeSchema, type IngestNode } from '../../shared/wire/gpu-stats.ts'
 import { HttpError } from '../../shared/http-error.ts'
+import { tenantForbidden } from '../auth/tenant-policy.ts'
 import type { TelemetryRepository, TelemetryScope } from '../store/telemetry-repository.ts'
 import type { RequireScope } from '../http/cp-env.ts'
 import { createRouter } from '../http/create-router.ts'
@@ -65,6 +66,11 @@ export interface TelemetryRouterDeps {
   onIngested?: (nodeId: number, readings: SampleJson[], at: number) => void | Promise<void>
   /** The /metrics registry for ingest counters; none, no metrics. */
   metrics?: Registry
+  /**
+   * The GPUs a tenant's running jobs hold now (`gpuIndex` is the agent's gpu_id): a tenant-bound
+   * key reads only those (tenant-policy.ts). Without it such a key is refused.
+   */
+  tenantGpus?: (tenantId: number) => Promise<ReadonlyArray<{ nodeId: number, gpuIndex: number }>>
   options?: TelemetryOptions
   timers?: TelemetryTimers
 }
@@ -140,12 +146,20 @@ export function createTelemetryRouter (deps: TelemetryRouterDeps) {
     responses: { 200: json(z.array(gpuStatSchema), 'Latest sample per GPU'), ...errorResponses(400, 401, 403) },
   }), async c => {
     const q = c.req.valid('query')
-    const rows = await store.telemetry.latest({
-      ...(q.node_id === undefined ? {} : { nodeId: Number(q.node_id) }),
-      ...(q.cluster_id === undefined ? {} : { clusterId: Number(q.cluster_id) }),
-      ...(q.hostname === undefined ? {} : { hostname: q.hostname }),
-    })
-    return c.json(rows.map(latestJson), 200)
+    const tenantId = c.get('principal')?.tenantId ?? null
+    if (tenantId !== null && deps.tenantGpus === undefined) throw tenantForbidden('read GPU telemetry here')
+    const [rows, held] = await Promise.all([
+      store.telemetry.latest({
+        ...(q.node_id === undefined ? {} : { nodeId: Number(q.node_id) }),
+        ...(q.cluster_id === undefined ? {} : { clusterId: Number(q.cluster_id) }),
+        ...(q.hostname === undefined ? {} : { hostname: q.hostname }),
+      }),
+      tenantId === null ? null : deps.tenantGpus?.(tenantId),
+    ])
+    // A tenant sees the GPUs its running jobs hold, nothing else (not even that others exist).
+    const mine = held == null ? null : new Set(held.map(g => `${g.nodeId}:${g.gpuIndex}`))
+    const visible = mine === null ? rows : rows.filter(r => mine.has(`${r.nodeId}:${r.gpuId}`))
+    return c.json(visible.map(latestJson), 200)
   })
 
   app.openapi(createRoute({
