@@ -15,7 +15,9 @@ const program = new Command('gpufleet')
   .addCommand(controlPlaneCommand())
   .addCommand(agentCommand())
 
-// The operator commands (over the SDK). Their usage errors exit 2 (exit-codes.ts).
-for (const cmd of [keysCommand(), gpuCommand(), jobsCommand(), ...fleetListCommands()]) program.addCommand(usageExits(cmd))
+// The operator commands (over the SDK).
+for (const cmd of [keysCommand(), gpuCommand(), jobsCommand(), ...fleetListCommands()]) program.addCommand(cmd)
+// Every commander usage error (unknown option, missing value, unknown command) exits 2 (exit-codes.ts).
+usageExits(program)
 
 await program.parseAsync(process.argv)

@@ -31,6 +31,8 @@ export async function runUp (options: UpOptions): Promise<void> {
       listen: `127.0.0.1:${options.port ?? '8080'}`,
       db: join(dataDir, 'gpufleet.db'),
       logLevel: logLevel as 'warn',
+      ...(options.sessionTtl === undefined ? {} : { sessionTtl: options.sessionTtl }),
+      ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy as boolean }),
       ...adminKeyFromEnv(),
     })
     const nvidiaSmi = options.nvidiaSmi ?? findNvidiaSmi()
@@ -55,6 +57,7 @@ export async function runUp (options: UpOptions): Promise<void> {
     }
     process.stdout.write([
       'gpufleet is up.',
+      `  console        ${cp.url}/          (log in with an admin key)`,
       `  control plane  ${cp.url}          (API; ${cp.url}/openapi.json describes it)`,
       `  agent          ${agent.url}          (/v1/gpu/status with a superadmin key, /metrics, /healthz)`,
       `  data           ${dataDir}`,

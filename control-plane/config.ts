@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { ControlPlaneError } from './errors.ts'
 import { API_KEY_PREFIX, isPresentableApiKey } from './auth/api-key-format.ts'
+import { parseDuration } from '../shared/parse-duration.ts'
 
 /**
  * Control-plane configuration: one defaults object, one schema, validated once at start-up
@@ -18,6 +19,10 @@ export const CONTROL_PLANE_DEFAULTS = {
   authFailuresPerMinute: 20,
   /** Failed introspections one agent key may ask about per minute (agents relay guesses). */
   introspectFailuresPerMinute: 600,
+  /** Console session lifetime (a duration: 8h, 30m, 1d). */
+  sessionTtl: '8h',
+  /** Behind a TLS-terminating proxy: trust X-Forwarded-Proto / X-Forwarded-For (off: a client could pick its own limiter bucket). */
+  trustProxy: false,
 } as const
 
 /** How each option is named where operators set it. */
@@ -30,7 +35,12 @@ const OPTION_NAMES: Record<string, string> = {
   bodyLimitBytes: '--body-limit-bytes (GPUFLEET_BODY_LIMIT_BYTES)',
   authFailuresPerMinute: '--auth-failures-per-minute (GPUFLEET_AUTH_FAILURES_PER_MINUTE)',
   introspectFailuresPerMinute: '--introspect-failures-per-minute (GPUFLEET_INTROSPECT_FAILURES_PER_MINUTE)',
+  sessionTtl: '--session-ttl (GPUFLEET_SESSION_TTL)',
+  trustProxy: '--trust-proxy (GPUFLEET_TRUST_PROXY)',
 }
+
+const SESSION_TTL_MIN_MS = 60_000
+const SESSION_TTL_MAX_MS = 30 * 86_400_000
 
 const LISTEN = /^(?:\[([0-9a-fA-F:]+)\]|([^:\s[\]]+)):(\d{1,5})$/
 const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', ''])])
@@ -52,6 +62,11 @@ export const controlPlaneConfigSchema = z.object({
   bodyLimitBytes: z.coerce.number().int().min(1024).max(256 * 1024 * 1024).default(CONTROL_PLANE_DEFAULTS.bodyLimitBytes),
   authFailuresPerMinute: z.coerce.number().int().min(1).max(100_000).default(CONTROL_PLANE_DEFAULTS.authFailuresPerMinute),
   introspectFailuresPerMinute: z.coerce.number().int().min(1).max(1_000_000).default(CONTROL_PLANE_DEFAULTS.introspectFailuresPerMinute),
+  sessionTtl: z.string()
+    .refine(s => { const ms = parseDuration(s); return ms !== null && ms >= SESSION_TTL_MIN_MS && ms <= SESSION_TTL_MAX_MS },
+      'expected a duration from 1m to 30d such as 8h, 30m, 1h30m or 1d')
+    .default(CONTROL_PLANE_DEFAULTS.sessionTtl),
+  trustProxy: flag.default(CONTROL_PLANE_DEFAULTS.trustProxy),
 }).strict()
 
 export type ControlPlaneConfigInput = z.input<typeof controlPlaneConfigSchema>
@@ -59,6 +74,8 @@ export type ControlPlaneConfig = Readonly<z.infer<typeof controlPlaneConfigSchem
   /** From `listen`, brackets of an IPv6 literal removed. */
   host: string
   port: number
+  /** `sessionTtl` in milliseconds. */
+  sessionTtlMs: number
 }>
 
 /** Throws ControlPlaneError CONFIG_INVALID naming each bad option the way operators set it. */
@@ -74,5 +91,5 @@ export function parseControlPlaneConfig (input: ControlPlaneConfigInput = {}): C
   }
   const m = LISTEN.exec(result.data.listen)
   const host = m?.[1] ?? m?.[2] ?? '127.0.0.1'
-  return Object.freeze({ ...result.data, host, port: Number(m?.[3]) })
+  return Object.freeze({ ...result.data, host, port: Number(m?.[3]), sessionTtlMs: parseDuration(result.data.sessionTtl) as number })
 }

@@ -19,6 +19,7 @@ import { createApiKeysRouter } from './auth/create-api-keys-router.ts'
 import { createIntrospectRouter } from './auth/create-introspect-router.ts'
 import { createSessionAuth, type SessionAuth } from './auth/create-session-auth.ts'
 import { withTenantPolicy } from './auth/tenant-policy.ts'
+import { createProxyTrust } from './http/create-proxy-trust.ts'
 import { CONTROL_PLANE_VERSION } from './version.ts'
 
 export type CpLogger = RequestLogger & { warn: (obj: object, msg: string) => void }
@@ -61,7 +62,7 @@ export interface ControlPlaneDeps {
   /** Defaults to a new private Registry; pass one to read it in tests or share it. */
   registry?: Registry
   routers?: readonly RouterMount[]
-  /** Console session lifetime (default 8 h). */
+  /** Console session lifetime (default config.sessionTtlMs, i.e. --session-ttl, 8 h). */
   sessionTtlMs?: number
 }
 
@@ -82,7 +83,9 @@ export function createControlPlane (deps: ControlPlaneDeps): OpenAPIHono<CpEnv> 
   const metrics = createCpMetrics({ ...(deps.registry === undefined ? {} : { registry: deps.registry }), ...(store.engine === 'sqlite' ? { dbPath: config.db } : {}) })
   // One bucket per address for bad keys and failed console logins alike.
   const rateLimiter = createFailureLimiter({ capacity: config.authFailuresPerMinute, now })
-  const sessions = createSessionAuth({ store, now, limiter: rateLimiter, onAuthFailure: metrics.authFailure, ...(deps.sessionTtlMs === undefined ? {} : { ttlMs: deps.sessionTtlMs }) })
+  // --trust-proxy: the client's address and scheme from the proxy's X-Forwarded-* headers.
+  const proxy = createProxyTrust(config.trustProxy)
+  const sessions = createSessionAuth({ store, now, limiter: rateLimiter, onAuthFailure: metrics.authFailure, ttlMs: deps.sessionTtlMs ?? config.sessionTtlMs, proxy })
   // Every route's tenancy decision (own, shared, deny) is one table: tenant-policy.ts.
   const requireScope = withTenantPolicy(createRequireScope({
     store,
@@ -92,6 +95,7 @@ export function createControlPlane (deps: ControlPlaneDeps): OpenAPIHono<CpEnv> 
     onAuthFailure: metrics.authFailure,
     log,
     sessions,
+    clientAddress: proxy.clientAddress,
   }))
   let self: OpenAPIHono<CpEnv> | undefined
   const api = async (path: string, init?: RequestInit): Promise<Response> => {

@@ -8,10 +8,12 @@ export function controlPlaneCommand (): Command {
     .description('run the control plane (API, fleet registry, telemetry); GPUFLEET_ADMIN_KEY bootstraps a superadmin key')
     .addOption(envOption('--listen <host:port>', `address to listen on (default ${d.listen})`))
     .addOption(envOption('--db <path|url>', `SQLite file (or postgres://… in a later release) (default ${d.db})`))
-    .addOption(envOption('--demo', 'answer requests without a key as read-only (seed 003 demo mode); off by default'))
+    .addOption(envOption('--demo [bool]', 'answer requests without a key as read-only (seed 003 demo mode); off by default'))
     .addOption(envOption('--body-limit-bytes <n>', `largest request body (default ${d.bodyLimitBytes})`))
     .addOption(envOption('--auth-failures-per-minute <n>', `failed key checks one address may make (default ${d.authFailuresPerMinute})`))
     .addOption(envOption('--stripe-api-base <url>', 'Stripe API base URL (default https://api.stripe.com); the key comes from GPUFLEET_STRIPE_API_KEY'))
+    .addOption(envOption('--session-ttl <duration>', `console session lifetime, 1m..30d: 8h, 30m, 1h30m, 1d (default ${CONTROL_PLANE_DEFAULTS.sessionTtl})`))
+    .addOption(envOption('--trust-proxy [bool]', 'behind a TLS-terminating proxy: Secure session cookie from X-Forwarded-Proto: https, limiter keyed by the first X-Forwarded-For address; off by default'))
     .addOption(envOption('--log-level <level>', `fatal|error|warn|info|debug|trace|silent (default ${d.logLevel})`))
     .action(async (opts: Record<string, unknown>) => {
       // Loaded on use: `gpufleet agent` must not pay for the control plane's modules (memory).

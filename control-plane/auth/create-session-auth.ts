@@ -1,7 +1,7 @@
 import type { Context } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import { HttpError } from '../../shared/http-error.ts'
-import { clientAddress as socketAddress } from '../../shared/client-address.ts'
+import { createProxyTrust, type ProxyTrust } from '../http/create-proxy-trust.ts'
 import type { Store } from '../store/store.ts'
 import { hasScope, type Principal } from './principal.ts'
 import type { FailureLimiter } from './create-failure-limiter.ts'
@@ -43,7 +43,8 @@ export interface SessionAuthDeps {
   /** The control plane's auth-failure limiter: failed logins drain the same bucket as bad keys. */
   limiter: FailureLimiter
   onAuthFailure?: (reason: 'invalid' | 'rate_limited') => void
-  clientAddress?: (c: Context) => string
+  /** Client address, TLS and origin as seen through a trusted proxy (default: trust none). */
+  proxy?: ProxyTrust
 }
 
 /**
@@ -54,7 +55,12 @@ export interface SessionAuthDeps {
  * id is hopeless, and counting would lock out an operator whose expired tab keeps polling.
  */
 export function createSessionAuth (deps: SessionAuthDeps): SessionAuth {
-  const { store, now = Date.now, ttlMs = DEFAULT_SESSION_TTL_MS, limiter, onAuthFailure = () => {}, clientAddress = socketAddress } = deps
+  const { store, now = Date.now, ttlMs = DEFAULT_SESSION_TTL_MS, limiter, onAuthFailure = () => {}, proxy = NO_PROXY } = deps
+  const { clientAddress, isTls } = proxy
+  const sameOrigin = (c: Context): boolean => {
+    const origin = c.req.header('origin')
+    return origin === undefined || origin === 'null' || origin === proxy.origin(c)
+  }
   if (!Number.isInteger(ttlMs) || ttlMs < 1000) throw new TypeError(`createSessionAuth: ttlMs must be an integer ≥ 1000, got ${ttlMs}`)
 
   const principalOf = (key: { id: number, permissions: Principal['scopes'], tenantId: number | null }): Principal =>
@@ -127,11 +133,4 @@ export function createSessionAuth (deps: SessionAuthDeps): SessionAuth {
   }
 }
 
-function sameOrigin (c: Context): boolean {
-  const origin = c.req.header('origin')
-  return origin === undefined || origin === 'null' || origin === new URL(c.req.url).origin
-}
-
-function isTls (c: Context): boolean {
-  return new URL(c.req.url).protocol === 'https:'
-}
+const NO_PROXY = createProxyTrust(false)

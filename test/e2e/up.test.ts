@@ -10,6 +10,9 @@ t.test('gpufleet up: control plane + simulated agent end to end on loopback', as
 
   const [, cpUrl] = await up.waitFor(/control plane\s+(http:\/\/127\.0\.0\.1:\d+)/)
   const [, agentUrl] = await up.waitFor(/agent\s+(http:\/\/127\.0\.0\.1:\d+)/)
+  const [, consoleUrl] = await up.waitFor(/console\s+(http:\/\/127\.0\.0\.1:\d+\/)/)
+  t.equal(consoleUrl, `${cpUrl}/`, 'the console is the control plane\'s /')
+  t.match(await (await fetch(`${cpUrl}/login`)).text(), /Admin API key/, 'and it serves the login page')
   const [key] = await up.waitFor(/gfk_[0-9a-f]{64}/)
   const readyAt = Date.now()
   t.match(up.stderr(), /SIMULATED GPUs/, 'the banner says the GPUs are simulated')

@@ -1,0 +1,34 @@
+import t from 'tap'
+import { runCli } from './run-cli.ts'
+
+t.test('commander usage errors exit 2 on every command, the top level included; --help exits 0', async t => {
+  for (const args of [['up', '--bogus'], ['agent', '--bogus'], ['agent', '--listen'], ['control-plane', '--bogus'], ['no-such-command']]) {
+    const run = runCli(args)
+    t.equal((await run.exited).code, 2, `gpufleet ${args.join(' ')}: exit 2`)
+    t.match(run.stderr(), /error: (unknown|missing|option)/i, 'commander says why')
+  }
+  for (const args of [['--help'], ['up', '--help'], ['control-plane', '--help']]) {
+    const run = runCli(args)
+    t.equal((await run.exited).code, 0, `gpufleet ${args.join(' ')}: exit 0`)
+  }
+  const help = runCli(['control-plane', '--help'])
+  await help.exited
+  t.match(help.stdout(), /--session-ttl <duration>/)
+  t.match(help.stdout(), /--trust-proxy \[bool\]/)
+})
+
+t.test('--session-ttl: a bad duration is a usage error naming the flag (flag or env), before anything starts', async t => {
+  const runs = [
+    runCli(['control-plane', '--db', ':memory:', '--listen', '127.0.0.1:0', '--session-ttl', 'forever']),
+    runCli(['control-plane', '--db', ':memory:', '--listen', '127.0.0.1:0'], { GPUFLEET_SESSION_TTL: '8' }),
+    runCli(['up', '--data-dir', t.testdir(), '--port', '0', '--agent-port', '0', '--session-ttl', '90d']),
+  ]
+  for (const run of runs) {
+    t.equal((await run.exited).code, 2)
+    t.match(run.stderr(), /--session-ttl \(GPUFLEET_SESSION_TTL\): expected a duration from 1m to 30d such as 8h/)
+    t.notMatch(run.stdout(), /gpufleet is up|listening/)
+  }
+  const proxy = runCli(['control-plane', '--db', ':memory:', '--listen', '127.0.0.1:0', '--trust-proxy', 'perhaps'])
+  t.equal((await proxy.exited).code, 2)
+  t.match(proxy.stderr(), /--trust-proxy \(GPUFLEET_TRUST_PROXY\)/)
+})
