@@ -18,19 +18,21 @@ async function setup (t: Test) {
   const h = await cpHarness(t, { routers: productParts().routers })
   const at = h.now()
   const c = await addCluster(h.store, 'c', [{ gpus: 2 }, { gpus: 2 }], at)
+  // Tenant B runs alone on its own cluster: tenant A must not learn that it exists.
+  const zeta = await addCluster(h.store, 'zeta', [{ gpus: 2 }], at)
   const tenant = async (name: string) => (await h.req('POST', '/api/tenants', { key: h.root, body: { name, gpu_quota: 4 } })).body.id as number
   const a = await tenant('tenant-a')
   const b = await tenant('tenant-b')
-  const submit = async (tenantId: number, name: string) =>
-    (await h.req('POST', '/api/jobs', { key: h.root, body: { cluster_id: c.clusterId, name, gpu_count: 2, tenant_id: tenantId } })).body.id as number
-  const jobA = await submit(a, 'a-run')
-  const jobB = await submit(b, 'b-run')
-  // Waits (no GPU left): a tenant-less job no tenant may see.
-  await h.req('POST', '/api/jobs', { key: h.root, body: { cluster_id: c.clusterId, name: 'loose-run', gpu_count: 1 } })
+  const submit = async (tenantId: number | null, name: string, clusterId: number) =>
+    (await h.req('POST', '/api/jobs', { key: h.root, body: { cluster_id: clusterId, name, gpu_count: 2, ...(tenantId === null ? {} : { tenant_id: tenantId }) } })).body.id as number
+  const jobA = await submit(a, 'a-run', c.clusterId)
+  const jobB = await submit(b, 'b-run', zeta.clusterId)
+  // A tenant-less job beside A's, which no tenant may see either.
+  await submit(null, 'loose-run', c.clusterId)
   await createScheduler({ store: h.store, now: h.now, log: silent }).runCycle('test')
   const nodes = await h.store.fleet.listNodes()
   await h.store.telemetry.insertSamples(nodes.map(n => ({
-    nodeId: n.id, clusterId: c.clusterId, hostname: n.hostname, samples: [0, 1].map(i => sample(i, at)),
+    nodeId: n.id, clusterId: n.clusterId, hostname: n.hostname, samples: [0, 1].map(i => sample(i, at)),
   })))
   const keys = Object.fromEntries(await Promise.all(TENANT_SCOPES.map(async s => [s, (await h.mint([s], { tenant_id: a })).key] as const))) as Record<Scope, string>
   return { h, c, a, b, jobA, jobB, keys }
@@ -93,7 +95,7 @@ t.test('every route with a tenant-bound key of each scope: deny is 403 for all; 
         t.equal(res.body.code, 'FORBIDDEN')
       } else {
         t.not(res.body?.details?.tenant_bound, true, `${method} ${path} as tenant-bound ${scope}: no tenancy refusal`)
-        t.notMatch(res.text, /tenant-b|b-run|loose-run/, `${method} ${path} as ${scope}: names no other tenant or its jobs`)
+        t.notMatch(res.text, /tenant-b|b-run|loose-run|zeta/, `${method} ${path} as ${scope}: names no other tenant, its jobs or its cluster`)
       }
     }
     if (rule.access !== 'deny') {
@@ -115,7 +117,7 @@ async function snapshot (h: Awaited<ReturnType<typeof cpHarness>>): Promise<stri
 t.test('GPU telemetry: a tenant-bound key sees only the GPUs its running jobs hold', async t => {
   const { h, a, jobA, keys } = await setup(t)
   const all = (await h.req('GET', '/api/gpu-stats', { key: h.root })).body as Array<{ node_id?: number, gpu_id: number }>
-  t.equal(all.length, 4, 'the operator sees every GPU')
+  t.equal(all.length, 6, 'the operator sees every GPU')
   const held = (await h.store.jobs.gpusOf(jobA))
   t.equal(held.length, 2)
   const mine = (await h.req('GET', '/api/gpu-stats', { key: keys.read })).body as unknown[]
