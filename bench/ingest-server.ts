@@ -35,8 +35,8 @@ export interface BenchServer {
 
 const log = { warn: (o: object, m: string) => console.error('warn', m, o), error: (o: object, m: string) => console.error('error', m, o) }
 
-export async function startTelemetryOnly (dbPath: string, commitWindowMs: number): Promise<BenchServer> {
-  const store = await openSqliteStore(dbPath)
+export async function startTelemetryOnly (dbPath: string, commitWindowMs: number, checkpoint: 'thread' | 'inline' = 'thread'): Promise<BenchServer> {
+  const store = await openSqliteStore(dbPath, { checkpoint, log })
   const key = randomBytes(24).toString('hex')
   const requireScope: RequireScope = () => async (c, next) => {
     if (c.req.header('authorization') !== `Bearer ${key}`) throw new HttpError(401, 'UNAUTHORIZED', 'bench key required')
@@ -70,7 +70,7 @@ export async function startTelemetryOnly (dbPath: string, commitWindowMs: number
     key,
     telemetry: store.telemetry,
     registry,
-    describe: 'telemetry router alone; auth = bench bearer check, resolveNode = in-memory map',
+    describe: `telemetry router alone; auth = bench bearer check, resolveNode = in-memory map; WAL checkpoints ${checkpoint === 'thread' ? 'on the store\'s checkpoint thread' : 'inline (SQLite default)'}`,
     async close () {
       await new Promise(resolve => server.close(resolve))
       await store.close()

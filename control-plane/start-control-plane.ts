@@ -50,7 +50,7 @@ export async function startControlPlane (config: ControlPlaneConfig, options: St
   const log = options.log ?? pino({ level: config.logLevel, base: { svc: 'gpufleet-control-plane' } })
   const now = options.now ?? Date.now
   const registry = options.registry ?? new Registry()
-  const store = await openSqliteStore(config.db)
+  const store = await openSqliteStore(config.db, { log })
   const loops: Loop[] = []
   let server: Server | undefined
   try {
