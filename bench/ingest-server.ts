@@ -15,6 +15,7 @@ import { serve } from '@hono/node-server'
 import pino from 'pino'
 import { Registry } from 'prom-client'
 import { openSqliteStore } from '../control-plane/store/sqlite/open-sqlite-store.ts'
+import { createCheckpointMetrics } from '../control-plane/http/create-checkpoint-metrics.ts'
 import type { TelemetryRepository } from '../control-plane/store/telemetry-repository.ts'
 import { createTelemetryRouter, type ResolvedNode } from '../control-plane/telemetry/create-telemetry-router.ts'
 import type { RequireScope } from '../control-plane/http/cp-env.ts'
@@ -36,7 +37,8 @@ export interface BenchServer {
 const log = { warn: (o: object, m: string) => console.error('warn', m, o), error: (o: object, m: string) => console.error('error', m, o) }
 
 export async function startTelemetryOnly (dbPath: string, commitWindowMs: number, checkpoint: 'thread' | 'inline' = 'thread'): Promise<BenchServer> {
-  const store = await openSqliteStore(dbPath, { checkpoint, log })
+  const registry = new Registry()
+  const store = await openSqliteStore(dbPath, { checkpoint, log, onCheckpoint: createCheckpointMetrics(registry) })
   const key = randomBytes(24).toString('hex')
   const requireScope: RequireScope = () => async (c, next) => {
     if (c.req.header('authorization') !== `Bearer ${key}`) throw new HttpError(401, 'UNAUTHORIZED', 'bench key required')
@@ -57,7 +59,6 @@ export async function startTelemetryOnly (dbPath: string, commitWindowMs: number
     }
     return r
   }
-  const registry = new Registry()
   const app = new Hono()
   app.onError(createOnError(log))
   app.route('/', createTelemetryRouter({

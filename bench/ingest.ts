@@ -116,6 +116,10 @@ const commitSeconds = (await metric('gpufleet_cp_telemetry_commit_duration_secon
 const commitTotal = commitSeconds.find(v => v.labels.le === '+Inf')?.value ?? 0
 const commitShares = commitSeconds.filter(v => v.labels.le !== '+Inf' && Number(v.labels.le) >= 0.005)
   .map(v => `≤${Number(v.labels.le) * 1000} ms ${(v.value / Math.max(1, commitTotal) * 100).toFixed(1)}%`).join(', ')
+const checkpointSeconds = await metric('gpufleet_cp_store_checkpoint_duration_seconds')
+const sumOf = (vs: typeof checkpointSeconds, suffix: string) => vs.find(v => (v as { metricName?: string }).metricName?.endsWith(suffix))?.value ?? 0
+const checkpoints = sumOf(checkpointSeconds, '_count')
+const walFrames = (await metric('gpufleet_cp_store_wal_frames'))[0]?.value ?? 0
 const seconds = Number(load.seconds)
 const pushesOk = Number(load.pushes_ok)
 const acked = Number(load.accepted_rows)
@@ -136,6 +140,7 @@ console.log(`  rows acknowledged ${f(acked)}   rows stored ${f(stored)}   ${acke
 console.log(`  group commit: ${f(commits)} transactions, ${f(rowsCommitted / Math.max(1, commits), 1)} rows and ${f(reqsCommitted / Math.max(1, commits), 1)} requests each`)
 if (args.trace) console.log(`  server event-loop utilization per second: ${trace.join(' ')}`)
 console.log(`  commit time (whole run): ${commitShares}`)
+if (checkpoints > 0) console.log(`  checkpoint thread: ${f(checkpoints)} checkpoints, ${f(sumOf(checkpointSeconds, '_sum') / checkpoints * 1000, 1)} ms each on average; WAL ${f(walFrames * 4 / 1024, 1)} MiB at the last`)
 console.log(`  server GC: ${gc.n} pauses, ${f(gc.ms)} ms in all, longest ${f(gc.max, 1)} ms`)
 console.log(`  server event-loop delay p99 ${f(loopDelay.percentile(99) / 1e6, 1)} ms, max ${f(loopDelay.max / 1e6, 1)} ms`)
 console.log(`  server CPU ${f(cpuS, 1)} s over ${f(wallUsed, 1)} s = ${f(cpuS / wallUsed * 100)}% of one core (${f(cpuS / Math.max(1, pushesOk) * 1e6)} µs per push); load generator CPU ${f(Number(load.generator_cpu_s), 1)} s`)

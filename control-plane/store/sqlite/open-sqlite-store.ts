@@ -11,7 +11,7 @@ import { createSqliteBillingRepository } from './sqlite-billing-repository.ts'
 import { createSqliteAlertRepository } from './sqlite-alert-repository.ts'
 import { createSqliteDashboardRepository } from './sqlite-dashboard-repository.ts'
 import { createSqliteAnalyticsRepository } from './sqlite-analytics-repository.ts'
-import { openCheckpointWorker } from './open-checkpoint-worker.ts'
+import { openCheckpointWorker, type CheckpointResult } from './open-checkpoint-worker.ts'
 import { startSqliteCheckpointer } from './start-sqlite-checkpointer.ts'
 
 export interface SqliteStoreOptions {
@@ -21,6 +21,8 @@ export interface SqliteStoreOptions {
    * that grows the WAL past 1,000 pages, on the event loop. (bench/ingest.ts compares them.)
    */
   checkpoint?: 'thread' | 'inline'
+  /** After each run of the checkpoint thread (metrics). */
+  onCheckpoint?: (result: CheckpointResult) => void
   log?: { warn: (obj: object, msg: string) => void }
 }
 
@@ -32,7 +34,7 @@ const WRITER_AUTOCHECKPOINT_PAGES = 16_384
 
 /** Opens (creating if needed) the SQLite store at `path` (':memory:' for tests) and migrates it. */
 export async function openSqliteStore (path: string, options: SqliteStoreOptions = {}): Promise<Store> {
-  const { checkpoint = 'thread', log } = options
+  const { checkpoint = 'thread', onCheckpoint, log } = options
   if (checkpoint !== 'thread' && checkpoint !== 'inline') throw new TypeError(`openSqliteStore: checkpoint must be 'thread' or 'inline', got ${String(checkpoint)}`)
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
   const db = openSqliteDb(path)
@@ -40,7 +42,11 @@ export async function openSqliteStore (path: string, options: SqliteStoreOptions
   if (path === ':memory:' || checkpoint === 'inline') return store
   db.raw.exec(`PRAGMA wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`)
   const worker = openCheckpointWorker(path)
-  const checkpointer = startSqliteCheckpointer({ checkpoint: worker.checkpoint, ...(log === undefined ? {} : { log }) })
+  const checkpointer = startSqliteCheckpointer({
+    checkpoint: worker.checkpoint,
+    ...(onCheckpoint === undefined ? {} : { onResult: onCheckpoint }),
+    ...(log === undefined ? {} : { log }),
+  })
   return {
     ...store,
     async close () {
