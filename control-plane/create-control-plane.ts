@@ -15,7 +15,6 @@ import { registerApiKeySecuritySchemes } from './http/api-key-security.ts'
 import { errorResponses } from './http/error-responses.ts'
 import { createFailureLimiter } from './auth/create-failure-limiter.ts'
 import { createRequireScope } from './auth/create-require-scope.ts'
-import { cacheActiveKeys } from './auth/cache-active-keys.ts'
 import { createApiKeysRouter } from './auth/create-api-keys-router.ts'
 import { createIntrospectRouter } from './auth/create-introspect-router.ts'
 import { CONTROL_PLANE_VERSION } from './version.ts'
@@ -62,14 +61,11 @@ const HealthSchema = z.object({ status: z.literal('ok') }).openapi('Health')
  * authenticating itself through requireScope before its schema reads the body.
  */
 export function createControlPlane (deps: ControlPlaneDeps): OpenAPIHono<CpEnv> {
-  const { log, config } = deps
-  if (deps.store?.apiKeys === undefined) throw new TypeError('createControlPlane: store is required')
+  const { store, log, config } = deps
+  if (store?.apiKeys === undefined) throw new TypeError('createControlPlane: store is required')
   if (typeof log?.info !== 'function') throw new TypeError('createControlPlane: log must be a pino-like logger')
   if (config === undefined) throw new TypeError('createControlPlane: config is required (parseControlPlaneConfig)')
   const now = deps.now ?? Date.now
-  // Every router sees the same cached key lookups, so a revoke through the API drops the key
-  // from the cache the auth path reads.
-  const store: Store = { ...deps.store, apiKeys: cacheActiveKeys(deps.store.apiKeys, { now }) }
   const metrics = createCpMetrics({ ...(deps.registry === undefined ? {} : { registry: deps.registry }), ...(store.engine === 'sqlite' ? { dbPath: config.db } : {}) })
   const requireScope = createRequireScope({
     store,

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { Store } from '../store.ts'
 import { openSqliteDb, type SqliteDb } from './sqlite-db.ts'
+import { cacheActiveKeys } from '../cache-active-keys.ts'
 import { createSqliteApiKeyRepository } from './sqlite-api-key-repository.ts'
 import { createSqliteFleetRepository } from './sqlite-fleet-repository.ts'
 import { createSqliteTelemetryRepository } from './sqlite-telemetry-repository.ts'
@@ -62,7 +63,8 @@ export async function openSqliteStore (path: string, options: SqliteStoreOptions
 function openRepositories (db: SqliteDb): Store {
   return {
     engine: 'sqlite',
-    apiKeys: createSqliteApiKeyRepository(db),
+    // Every push authenticates: verified keys are reused for 5 s, revokes here apply at once.
+    apiKeys: cacheActiveKeys(createSqliteApiKeyRepository(db)),
     fleet: createSqliteFleetRepository(db),
     telemetry: createSqliteTelemetryRepository(db),
     // Order: tables referenced by later domains first (clusters/gpus → tenants → jobs → rates).

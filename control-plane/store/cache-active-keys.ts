@@ -1,4 +1,4 @@
-import type { ApiKeyRepository, ApiKeyWithHash } from '../store/api-key-repository.ts'
+import type { ApiKeyRepository, ApiKeyWithHash } from './api-key-repository.ts'
 
 export interface ActiveKeyCacheOptions {
   now?: () => number
@@ -18,11 +18,13 @@ export interface ActiveKeyCacheOptions {
  * the control plane's CPU at 2,000 pushes/s. Keyed by the key's SHA-256, never the raw key.
  * Misses (unknown or revoked keys) are never cached, so a new key works at once, and a
  * revoke through this repository drops the entry before it answers, so the key gets 401
- * on its very next request. `touchLastUsed` keeps the cached last_used_at current, so
+ * on its very next request. The store wraps its own repository with it, so every revoke in
+ * this process (the API's included) goes through here. `touchLastUsed` keeps the cached last_used_at current, so
  * the auth path's "is a touch due" check stays at one write per key per resolution.
  */
 export function cacheActiveKeys (repo: ApiKeyRepository, options: ActiveKeyCacheOptions = {}): ApiKeyRepository {
-  const { now = Date.now, ttlMs = 5000, maxKeys = 10_000 } = options
+  // Monotonic by default: a wall-clock step must not stretch an entry's life.
+  const { now = () => performance.now(), ttlMs = 5000, maxKeys = 10_000 } = options
   if (!Number.isFinite(ttlMs) || ttlMs < 0) throw new TypeError(`cacheActiveKeys: ttlMs must be ≥ 0, got ${ttlMs}`)
   if (!Number.isInteger(maxKeys) || maxKeys < 1) throw new TypeError(`cacheActiveKeys: maxKeys must be a positive integer, got ${maxKeys}`)
   if (ttlMs === 0) return repo

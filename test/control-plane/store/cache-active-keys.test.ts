@@ -1,5 +1,5 @@
 import t from 'tap'
-import { cacheActiveKeys } from '../../../control-plane/auth/cache-active-keys.ts'
+import { cacheActiveKeys } from '../../../control-plane/store/cache-active-keys.ts'
 import type { ApiKeyRepository, ApiKeyWithHash, RevokeResult } from '../../../control-plane/store/api-key-repository.ts'
 
 function fakeRepo () {
