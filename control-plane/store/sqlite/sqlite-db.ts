@@ -16,9 +16,6 @@ export interface SqliteDb {
 
 export function openSqliteDb (path: string): SqliteDb {
   const raw = new DatabaseSync(path)
-  // cache_size (KiB when negative; the default is 2 MiB): ingest touches a leaf page of the
-  // raw index, the latest table and the rollups per node every second (5,000 nodes: tens of
-  // MiB), and re-reading them from the OS on every commit costs CPU as the tables grow.
   // busy_timeout first: switching to WAL needs a lock that another connection (a second
   // replica process, a test's previous handle) may briefly hold.
   raw.exec(`
@@ -27,7 +24,6 @@ export function openSqliteDb (path: string): SqliteDb {
     PRAGMA synchronous = NORMAL;
     PRAGMA foreign_keys = ON;
     PRAGMA temp_store = MEMORY;
-    PRAGMA cache_size = -65536;
   `)
   const cache = new Map<string, StatementSync>()
   let inTx = false
