@@ -15,6 +15,7 @@ import { serve } from '@hono/node-server'
 import pino from 'pino'
 import { Registry } from 'prom-client'
 import { openSqliteStore } from '../control-plane/store/sqlite/open-sqlite-store.ts'
+import { createCheckpointMetrics } from '../control-plane/http/create-checkpoint-metrics.ts'
 import type { TelemetryRepository } from '../control-plane/store/telemetry-repository.ts'
 import { createTelemetryRouter, type ResolvedNode } from '../control-plane/telemetry/create-telemetry-router.ts'
 import type { RequireScope } from '../control-plane/http/cp-env.ts'
@@ -35,8 +36,9 @@ export interface BenchServer {
 
 const log = { warn: (o: object, m: string) => console.error('warn', m, o), error: (o: object, m: string) => console.error('error', m, o) }
 
-export async function startTelemetryOnly (dbPath: string, commitWindowMs: number): Promise<BenchServer> {
-  const store = await openSqliteStore(dbPath)
+export async function startTelemetryOnly (dbPath: string, commitWindowMs: number, checkpoint: 'thread' | 'inline' = 'thread'): Promise<BenchServer> {
+  const registry = new Registry()
+  const store = await openSqliteStore(dbPath, { checkpoint, log, onCheckpoint: createCheckpointMetrics(registry) })
   const key = randomBytes(24).toString('hex')
   const requireScope: RequireScope = () => async (c, next) => {
     if (c.req.header('authorization') !== `Bearer ${key}`) throw new HttpError(401, 'UNAUTHORIZED', 'bench key required')
@@ -57,7 +59,6 @@ export async function startTelemetryOnly (dbPath: string, commitWindowMs: number
     }
     return r
   }
-  const registry = new Registry()
   const app = new Hono()
   app.onError(createOnError(log))
   app.route('/', createTelemetryRouter({
@@ -70,7 +71,7 @@ export async function startTelemetryOnly (dbPath: string, commitWindowMs: number
     key,
     telemetry: store.telemetry,
     registry,
-    describe: 'telemetry router alone; auth = bench bearer check, resolveNode = in-memory map',
+    describe: `telemetry router alone; auth = bench bearer check, resolveNode = in-memory map; WAL checkpoints ${checkpoint === 'thread' ? 'on the store\'s checkpoint thread' : 'inline (SQLite default)'}`,
     async close () {
       await new Promise(resolve => server.close(resolve))
       await store.close()

@@ -9,7 +9,10 @@
  * store, the fleet registry's resolveNode/onIngested). See bench/ingest-server.ts. Retention
  * runs as in production (nothing is old enough to prune).
  *
- *   node bench/ingest.ts [--full] [--seconds 60] [--warmup 5] [--agents 5000] [--connections 256] [--window-ms 2] [--trace]
+ * --checkpoint inline: WAL checkpoints in the committing call, as SQLite does by default,
+ * instead of on the store's checkpoint thread (telemetry-only server; to compare the two).
+ *
+ *   node bench/ingest.ts [--full] [--seconds 60] [--warmup 5] [--agents 5000] [--connections 256] [--window-ms 2] [--checkpoint thread|inline] [--trace]
  *   (GPUFLEET_BENCH_SECONDS sets the default duration, for quick runs)
  */
 import { spawn } from 'node:child_process'
@@ -18,7 +21,7 @@ import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
-import { monitorEventLoopDelay, performance as perf } from 'node:perf_hooks'
+import { monitorEventLoopDelay, PerformanceObserver, performance as perf } from 'node:perf_hooks'
 import { startFullControlPlane, startTelemetryOnly } from './ingest-server.ts'
 
 const { values: args } = parseArgs({
@@ -31,13 +34,15 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
     trace: { type: 'boolean', default: false },
     full: { type: 'boolean', default: false },
+    checkpoint: { type: 'string', default: 'thread' },
   },
 })
 
 const loadBefore = loadavg()
 const dir = mkdtempSync(join(tmpdir(), 'gpufleet-bench-ingest-'))
 const dbPath = join(dir, 'gpufleet.db')
-const bench = args.full ? await startFullControlPlane(dbPath) : await startTelemetryOnly(dbPath, Number(args['window-ms']))
+if (args.checkpoint !== 'thread' && args.checkpoint !== 'inline') throw new Error('--checkpoint is thread or inline')
+const bench = args.full ? await startFullControlPlane(dbPath) : await startTelemetryOnly(dbPath, Number(args['window-ms']), args.checkpoint)
 const { url, key, registry } = bench
 
 const child = spawn(process.execPath, [
@@ -46,6 +51,13 @@ const child = spawn(process.execPath, [
 ], { stdio: ['ignore', 'pipe', 'inherit'] })
 
 const loopDelay = monitorEventLoopDelay({ resolution: 5 })
+// GC pauses on the server's thread during the measured seconds (a tail that grows with run
+// length can be the old generation filling up).
+const gc = { n: 0, ms: 0, max: 0, on: false }
+new PerformanceObserver(list => {
+  if (!gc.on) return
+  for (const e of list.getEntries()) { gc.n++; gc.ms += e.duration; gc.max = Math.max(gc.max, e.duration) }
+}).observe({ entryTypes: ['gc'] })
 // --trace: per second, how busy the server's event loop was (1.0 = saturated).
 let traceTimer: NodeJS.Timeout | undefined
 const trace: string[] = []
@@ -58,6 +70,10 @@ function startTrace () {
   }, 1000)
 }
 let cpuStart = process.cpuUsage()
+// The event loop's own thread (the server's bottleneck: what it spends per push bounds the rate
+// one core can take); process CPU also counts the checkpoint thread and libuv's.
+let threadStart = process.threadCpuUsage()
+let threadUsed = { user: 0, system: 0 }
 let wallStart = performance.now()
 let cpuUsed = { user: 0, system: 0 }
 let wallUsed = 0
@@ -66,13 +82,17 @@ for await (const line of createInterface({ input: child.stdout })) {
   const msg = JSON.parse(line) as { event: string } & Record<string, unknown>
   if (msg.event === 'start') {
     cpuStart = process.cpuUsage()
+    threadStart = process.threadCpuUsage()
     wallStart = performance.now()
     loopDelay.enable()
+    gc.on = true
     if (args.trace) startTrace()
   } else if (msg.event === 'done') {
     cpuUsed = process.cpuUsage(cpuStart)
+    threadUsed = process.threadCpuUsage(threadStart)
     wallUsed = (performance.now() - wallStart) / 1000
     loopDelay.disable()
+    gc.on = false
     if (traceTimer !== undefined) clearInterval(traceTimer)
     load = msg
   }
@@ -90,10 +110,21 @@ const commits = commitRows.find(v => (v as { metricName?: string }).metricName?.
 const rowsCommitted = commitRows.find(v => (v as { metricName?: string }).metricName?.endsWith('_sum'))?.value ?? 0
 const reqsCommitted = commitReqs.find(v => (v as { metricName?: string }).metricName?.endsWith('_sum'))?.value ?? 0
 
+// Commit durations from the histogram: the share of transactions at or under each bound.
+const commitSeconds = (await metric('gpufleet_cp_telemetry_commit_duration_seconds'))
+  .filter(v => (v as { metricName?: string }).metricName?.endsWith('_bucket') && v.labels.result === 'ok')
+const commitTotal = commitSeconds.find(v => v.labels.le === '+Inf')?.value ?? 0
+const commitShares = commitSeconds.filter(v => v.labels.le !== '+Inf' && Number(v.labels.le) >= 0.005)
+  .map(v => `≤${Number(v.labels.le) * 1000} ms ${(v.value / Math.max(1, commitTotal) * 100).toFixed(1)}%`).join(', ')
+const checkpointSeconds = await metric('gpufleet_cp_store_checkpoint_duration_seconds')
+const sumOf = (vs: typeof checkpointSeconds, suffix: string) => vs.find(v => (v as { metricName?: string }).metricName?.endsWith(suffix))?.value ?? 0
+const checkpoints = sumOf(checkpointSeconds, '_count')
+const walFrames = (await metric('gpufleet_cp_store_wal_frames'))[0]?.value ?? 0
 const seconds = Number(load.seconds)
 const pushesOk = Number(load.pushes_ok)
 const acked = Number(load.accepted_rows)
 const cpuS = (cpuUsed.user + cpuUsed.system) / 1e6
+const threadS = (threadUsed.user + threadUsed.system) / 1e6
 const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
 console.log(`ingest bench: ${args.agents} agents × 8 GPUs at 1 Hz, ${seconds} s measured after ${args.warmup} s warm-up, ${args.connections} keep-alive connections, group-commit window ${args['window-ms']} ms`)
 console.log(`  server: ${bench.describe}; @hono/node-server, SQLite WAL file (node:sqlite)`)
@@ -108,8 +139,12 @@ console.log(`  statuses ${JSON.stringify(load.statuses)}   transport errors ${lo
 console.log(`  rows acknowledged ${f(acked)}   rows stored ${f(stored)}   ${acked === stored ? 'MATCH' : 'MISMATCH'}   (whole run, ${f(Number(load.pushes_ok_total))} pushes incl. warm-up)`)
 console.log(`  group commit: ${f(commits)} transactions, ${f(rowsCommitted / Math.max(1, commits), 1)} rows and ${f(reqsCommitted / Math.max(1, commits), 1)} requests each`)
 if (args.trace) console.log(`  server event-loop utilization per second: ${trace.join(' ')}`)
+console.log(`  commit time (whole run): ${commitShares}`)
+if (checkpoints > 0) console.log(`  checkpoint thread: ${f(checkpoints)} checkpoints, ${f(sumOf(checkpointSeconds, '_sum') / checkpoints * 1000, 1)} ms each on average; WAL ${f(walFrames * 4 / 1024, 1)} MiB at the last`)
+console.log(`  server GC: ${gc.n} pauses, ${f(gc.ms)} ms in all, longest ${f(gc.max, 1)} ms`)
 console.log(`  server event-loop delay p99 ${f(loopDelay.percentile(99) / 1e6, 1)} ms, max ${f(loopDelay.max / 1e6, 1)} ms`)
 console.log(`  server CPU ${f(cpuS, 1)} s over ${f(wallUsed, 1)} s = ${f(cpuS / wallUsed * 100)}% of one core (${f(cpuS / Math.max(1, pushesOk) * 1e6)} µs per push); load generator CPU ${f(Number(load.generator_cpu_s), 1)} s`)
+console.log(`  server event-loop thread CPU ${f(threadS, 1)} s = ${f(threadS / wallUsed * 100)}% of one core (${f(threadS / Math.max(1, pushesOk) * 1e6)} µs per push)`)
 
 await bench.close()
 if (!args.keep) rmSync(dir, { recursive: true, force: true })

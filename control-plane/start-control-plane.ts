@@ -6,6 +6,7 @@ import type { ControlPlaneConfig } from './config.ts'
 import { createControlPlane, type CpLogger, type RouterMount } from './create-control-plane.ts'
 import { bootstrapAdminKey } from './auth/bootstrap-admin-key.ts'
 import { openSqliteStore } from './store/sqlite/open-sqlite-store.ts'
+import { createCheckpointMetrics } from './http/create-checkpoint-metrics.ts'
 import type { Store } from './store/store.ts'
 
 /** A background loop (scheduler, alerts, rollups, retention, liveness): a start/stop pair. */
@@ -50,7 +51,7 @@ export async function startControlPlane (config: ControlPlaneConfig, options: St
   const log = options.log ?? pino({ level: config.logLevel, base: { svc: 'gpufleet-control-plane' } })
   const now = options.now ?? Date.now
   const registry = options.registry ?? new Registry()
-  const store = await openSqliteStore(config.db)
+  const store = await openSqliteStore(config.db, { log, onCheckpoint: createCheckpointMetrics(registry) })
   const loops: Loop[] = []
   let server: Server | undefined
   try {

@@ -4,7 +4,8 @@ import { hashApiKey, hashesEqual, isPresentableApiKey } from './api-key-format.t
 /**
  * The active key record for a presented raw key, or null. Looked up by its SHA-256, then
  * compared in constant time, so neither the lookup nor the compare reveals how much of a
- * guess was right. Never cached: a revoked key fails on the very next request.
+ * guess was right. The store's repository caches hits (cacheActiveKeys): a revoke in this
+ * process still fails the key on its very next request.
  */
 export async function verifyApiKey (repo: ApiKeyRepository, rawKey: string): Promise<ApiKeyWithHash | null> {
   if (!isPresentableApiKey(rawKey)) return null

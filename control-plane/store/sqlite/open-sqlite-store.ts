@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { Store } from '../store.ts'
-import { openSqliteDb } from './sqlite-db.ts'
+import { openSqliteDb, type SqliteDb } from './sqlite-db.ts'
+import { cacheActiveKeys } from '../cache-active-keys.ts'
 import { createSqliteApiKeyRepository } from './sqlite-api-key-repository.ts'
 import { createSqliteFleetRepository } from './sqlite-fleet-repository.ts'
 import { createSqliteTelemetryRepository } from './sqlite-telemetry-repository.ts'
@@ -12,14 +13,59 @@ import { createSqliteAlertRepository } from './sqlite-alert-repository.ts'
 import { createSqliteDashboardRepository } from './sqlite-dashboard-repository.ts'
 import { createSqliteAnalyticsRepository } from './sqlite-analytics-repository.ts'
 import { createSqliteSessionRepository } from './sqlite-session-repository.ts'
+import { openCheckpointWorker, type CheckpointResult } from './open-checkpoint-worker.ts'
+import { startSqliteCheckpointer } from './start-sqlite-checkpointer.ts'
+
+export interface SqliteStoreOptions {
+  /**
+   * Where WAL checkpoints run for a file database: 'thread' (default) on a worker thread with
+   * its own connection, every 100 ms; 'inline' as SQLite does by default, in the commit
+   * that grows the WAL past 1,000 pages, on the event loop. (bench/ingest.ts compares them.)
+   */
+  checkpoint?: 'thread' | 'inline'
+  /** After each run of the checkpoint thread (metrics). */
+  onCheckpoint?: (result: CheckpointResult) => void
+  log?: { warn: (obj: object, msg: string) => void }
+}
+
+// With the checkpoint thread, the writer's own autocheckpoint is only a bound on the WAL
+// (64 MiB of 4 KiB pages): the thread keeps up, so it finds little left to copy. Under
+// unbroken writes the WAL can only restart after a checkpoint that saw no commit in between,
+// which this bound guarantees every few seconds at full ingest.
+const WRITER_AUTOCHECKPOINT_PAGES = 16_384
 
 /** Opens (creating if needed) the SQLite store at `path` (':memory:' for tests) and migrates it. */
-export async function openSqliteStore (path: string): Promise<Store> {
+export async function openSqliteStore (path: string, options: SqliteStoreOptions = {}): Promise<Store> {
+  const { checkpoint = 'thread', onCheckpoint, log } = options
+  if (checkpoint !== 'thread' && checkpoint !== 'inline') throw new TypeError(`openSqliteStore: checkpoint must be 'thread' or 'inline', got ${String(checkpoint)}`)
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
   const db = openSqliteDb(path)
+  const store = openRepositories(db)
+  if (path === ':memory:' || checkpoint === 'inline') return store
+  db.raw.exec(`PRAGMA wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`)
+  const worker = openCheckpointWorker(path)
+  const checkpointer = startSqliteCheckpointer({
+    checkpoint: worker.checkpoint,
+    ...(onCheckpoint === undefined ? {} : { onResult: onCheckpoint }),
+    ...(log === undefined ? {} : { log }),
+  })
+  return {
+    ...store,
+    async close () {
+      // The thread's connection goes first: the main one, closing last, checkpoints what is
+      // left and removes the WAL.
+      await checkpointer.stop()
+      await worker.close()
+      await store.close()
+    },
+  }
+}
+
+function openRepositories (db: SqliteDb): Store {
   return {
     engine: 'sqlite',
-    apiKeys: createSqliteApiKeyRepository(db),
+    // Every push authenticates: verified keys are reused for 5 s, revokes here apply at once.
+    apiKeys: cacheActiveKeys(createSqliteApiKeyRepository(db)),
     fleet: createSqliteFleetRepository(db),
     telemetry: createSqliteTelemetryRepository(db),
     // Order: tables referenced by later domains first (clusters/gpus → tenants → jobs → rates).

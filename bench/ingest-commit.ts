@@ -1,0 +1,77 @@
+/**
+ * The ingest commit path alone, in simulated time: N agents × 8 GPUs at 1 Hz for S seconds
+ * of recorded_at, written through the SQLite store's insertSamples in group-commit sized
+ * transactions (the HTTP bench's typical ~125 pushes each), back to back. Reports CPU and
+ * wall time per commit per 10 s of simulated data, so growth with run length (index depth,
+ * WAL size, checkpoints) shows without an HTTP server or a load process sharing the CPU.
+ *
+ *   node bench/ingest-commit.ts [--agents 5000] [--seconds 60] [--per-commit 125] [--checkpoint thread|inline]
+ */
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { openSqliteStore } from '../control-plane/store/sqlite/open-sqlite-store.ts'
+import type { GpuSample, SampleBatch } from '../control-plane/store/telemetry-repository.ts'
+
+const { values: args } = parseArgs({
+  options: {
+    agents: { type: 'string', default: '5000' },
+    seconds: { type: 'string', default: '60' },
+    'per-commit': { type: 'string', default: '125' },
+    checkpoint: { type: 'string', default: 'thread' },
+  },
+})
+const agents = Number(args.agents)
+const seconds = Number(args.seconds)
+const perCommit = Number(args['per-commit'])
+
+const dir = mkdtempSync(join(tmpdir(), 'gpufleet-bench-commit-'))
+const dbPath = join(dir, 'gpufleet.db')
+const store = await openSqliteStore(dbPath, { checkpoint: args.checkpoint as 'thread' | 'inline' })
+
+function batch (agent: number, at: number): SampleBatch {
+  const samples: GpuSample[] = []
+  for (let g = 0; g < 8; g++) {
+    samples.push({
+      gpuId: g, recordedAt: at, name: 'NVIDIA B200', uuid: `GPU-${agent}-${g}`, pciBusId: `00000000:${(0x18 + g).toString(16)}:00.0`,
+      powerDrawW: 600 + ((agent * 7 + g * 13) % 400), tempC: 40 + g, memoryUsedMb: 173456, memoryTotalMb: 183359,
+      utilizationPct: 50 + (agent + g) % 50, powerDrawAvgW: 590, powerLimitW: 1000, memoryTempC: 45, memoryReservedMb: 512,
+      memoryUtilizationPct: 35, smClockMhz: 1965, memClockMhz: 3996, eccErrorsCorrected: 0, eccErrorsUncorrected: 0,
+    })
+  }
+  return { nodeId: agent + 1, clusterId: (agent % 4) + 1, hostname: `bench-node-${agent}`, samples }
+}
+
+const t0 = Math.floor(Date.now() / 1000) * 1000 - seconds * 1000
+const bins: Array<{ commits: number, rows: number, cpuUs: number, wallMs: number, maxMs: number, walls: number[] }> = []
+let pending: SampleBatch[] = []
+for (let s = 0; s < seconds; s++) {
+  for (let a = 0; a < agents; a++) {
+    pending.push(batch(a, t0 + s * 1000 + Math.floor(a / agents * 1000)))
+    if (pending.length < perCommit && a < agents - 1) continue
+    const cpu = process.threadCpuUsage()
+    const w = performance.now()
+    await store.telemetry.insertSamples(pending)
+    const wall = performance.now() - w
+    const c = process.threadCpuUsage(cpu)
+    const bin = bins[Math.floor(s / 10)] ??= { commits: 0, rows: 0, cpuUs: 0, wallMs: 0, maxMs: 0, walls: [] }
+    bin.commits++
+    bin.rows += pending.length * 8
+    bin.cpuUs += c.user + c.system
+    bin.wallMs += wall
+    bin.maxMs = Math.max(bin.maxMs, wall)
+    bin.walls.push(wall)
+    pending = []
+  }
+}
+const size = (p: string) => { try { return statSync(p).size / 2 ** 20 } catch { return 0 } }
+console.log(`ingest commit path: ${agents} agents × 8 GPUs × ${seconds} s simulated, ${perCommit} pushes per commit, checkpoints ${args.checkpoint}`)
+bins.forEach((b, i) => {
+  b.walls.sort((x, y) => x - y)
+  const p99 = b.walls[Math.floor(b.walls.length * 0.99)]!
+  console.log(`  ${String(i * 10).padStart(3)}–${i * 10 + 10} s: main-thread CPU ${(b.cpuUs / b.rows).toFixed(2)} µs/row, wall mean ${(b.wallMs / b.commits).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${b.maxMs.toFixed(1)} ms per commit`)
+})
+console.log(`  db ${size(dbPath).toFixed(0)} MiB, wal ${size(dbPath + '-wal').toFixed(0)} MiB`)
+await store.close()
+rmSync(dir, { recursive: true, force: true })

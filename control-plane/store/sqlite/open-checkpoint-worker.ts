@@ -1,0 +1,67 @@
+import { Worker } from 'node:worker_threads'
+import type { CheckpointReply, CheckpointRequest } from './sqlite-checkpoint-worker.ts'
+
+export interface CheckpointResult {
+  /** The checkpoint could not finish (a reader or writer was in the way); it resumes next time. */
+  busy: boolean
+  /** Frames in the WAL file. */
+  walFrames: number
+  /** Of them, copied into the database file (all of them: the next write restarts the WAL). */
+  checkpointedFrames: number
+  /** Time spent on the worker thread. */
+  ms: number
+}
+
+export interface CheckpointWorker {
+  /** One PASSIVE checkpoint of `path`, run on the worker thread. */
+  checkpoint: () => Promise<CheckpointResult>
+  close: () => Promise<void>
+}
+
+/**
+ * A worker thread with its own SQLite connection to `path` that runs checkpoints, so the
+ * copy and fsync of the WAL never run on (or stall) the event loop. The thread is unref'd:
+ * it never keeps the process alive. If it dies, pending and later checkpoints reject.
+ */
+export function openCheckpointWorker (path: string): CheckpointWorker {
+  const worker = new Worker(new URL('./sqlite-checkpoint-worker.ts', import.meta.url), { workerData: { path } })
+  worker.unref()
+  const pending = new Map<number, { resolve: (r: CheckpointResult) => void, reject: (err: Error) => void }>()
+  let nextId = 1
+  let failure: Error | null = null
+  const failAll = (err: Error) => {
+    failure ??= err
+    for (const p of pending.values()) p.reject(err)
+    pending.clear()
+  }
+  worker.on('message', (reply: CheckpointReply) => {
+    const p = pending.get(reply.id)
+    if (p === undefined) return
+    pending.delete(reply.id)
+    if (reply.ok) p.resolve({ busy: reply.busy, walFrames: reply.walFrames, checkpointedFrames: reply.checkpointedFrames, ms: reply.ms })
+    else p.reject(new Error(`checkpoint failed: ${reply.message}`))
+  })
+  worker.on('error', err => failAll(err))
+  worker.on('exit', code => failAll(new Error(`checkpoint worker exited (code ${code})`)))
+
+  return {
+    checkpoint () {
+      if (failure !== null) return Promise.reject(failure)
+      const id = nextId++
+      return new Promise((resolve, reject) => {
+        pending.set(id, { resolve, reject })
+        worker.postMessage({ kind: 'checkpoint', id } satisfies CheckpointRequest)
+      })
+    },
+    async close () {
+      if (failure !== null) return
+      // Closed by the thread itself: its connection is released before the main one closes,
+      // so the main one, the last, can checkpoint and remove the WAL.
+      const exited = new Promise<void>(resolve => worker.once('exit', () => resolve()))
+      // Held until it has gone, even by a process with nothing else left to do.
+      worker.ref()
+      worker.postMessage({ kind: 'close' } satisfies CheckpointRequest)
+      await exited
+    },
+  }
+}
