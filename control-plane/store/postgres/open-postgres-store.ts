@@ -2,6 +2,7 @@ import type { Store } from '../store.ts'
 import { openPgDb } from './pg-db.ts'
 import { createPgApiKeyRepository } from './pg-api-key-repository.ts'
 import { createPgFleetRepository } from './pg-fleet-repository.ts'
+import { createPgTelemetryRepository } from './pg-telemetry-repository.ts'
 
 export interface PostgresStoreOptions {
   /** Schema for every table (created if missing); default: the connection's search_path (public). */
@@ -21,12 +22,13 @@ export async function openPostgresStore (url: string, options: PostgresStoreOpti
     // Order: tables referenced by later domains first (clusters/gpus → tenants → jobs → rates).
     const apiKeys = await createPgApiKeyRepository(db)
     const fleet = await createPgFleetRepository(db)
+    const telemetry = await createPgTelemetryRepository(db)
     const pending = new Proxy({}, { get () { throw new Error('not implemented on PostgreSQL yet') } })
     return {
       engine: 'postgres',
       apiKeys,
       fleet,
-      telemetry: pending as Store['telemetry'],
+      telemetry,
       tenants: pending as Store['tenants'],
       jobs: pending as Store['jobs'],
       billing: pending as Store['billing'],
