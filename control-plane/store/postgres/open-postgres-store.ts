@@ -3,6 +3,8 @@ import { openPgDb } from './pg-db.ts'
 import { createPgApiKeyRepository } from './pg-api-key-repository.ts'
 import { createPgFleetRepository } from './pg-fleet-repository.ts'
 import { createPgTelemetryRepository } from './pg-telemetry-repository.ts'
+import { createPgTenantRepository } from './pg-tenant-repository.ts'
+import { createPgJobRepository } from './pg-job-repository.ts'
 
 export interface PostgresStoreOptions {
   /** Schema for every table (created if missing); default: the connection's search_path (public). */
@@ -23,14 +25,16 @@ export async function openPostgresStore (url: string, options: PostgresStoreOpti
     const apiKeys = await createPgApiKeyRepository(db)
     const fleet = await createPgFleetRepository(db)
     const telemetry = await createPgTelemetryRepository(db)
+    const tenants = await createPgTenantRepository(db)
+    const jobs = await createPgJobRepository(db)
     const pending = new Proxy({}, { get () { throw new Error('not implemented on PostgreSQL yet') } })
     return {
       engine: 'postgres',
       apiKeys,
       fleet,
       telemetry,
-      tenants: pending as Store['tenants'],
-      jobs: pending as Store['jobs'],
+      tenants,
+      jobs,
       billing: pending as Store['billing'],
       alerts: pending as Store['alerts'],
       dashboard: pending as Store['dashboard'],
