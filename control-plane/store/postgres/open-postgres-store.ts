@@ -5,6 +5,7 @@ import { createPgFleetRepository } from './pg-fleet-repository.ts'
 import { createPgTelemetryRepository } from './pg-telemetry-repository.ts'
 import { createPgTenantRepository } from './pg-tenant-repository.ts'
 import { createPgJobRepository } from './pg-job-repository.ts'
+import { createPgBillingRepository } from './pg-billing-repository.ts'
 
 export interface PostgresStoreOptions {
   /** Schema for every table (created if missing); default: the connection's search_path (public). */
@@ -27,6 +28,7 @@ export async function openPostgresStore (url: string, options: PostgresStoreOpti
     const telemetry = await createPgTelemetryRepository(db)
     const tenants = await createPgTenantRepository(db)
     const jobs = await createPgJobRepository(db)
+    const billing = await createPgBillingRepository(db)
     const pending = new Proxy({}, { get () { throw new Error('not implemented on PostgreSQL yet') } })
     return {
       engine: 'postgres',
@@ -35,7 +37,7 @@ export async function openPostgresStore (url: string, options: PostgresStoreOpti
       telemetry,
       tenants,
       jobs,
-      billing: pending as Store['billing'],
+      billing,
       alerts: pending as Store['alerts'],
       dashboard: pending as Store['dashboard'],
       analytics: pending as Store['analytics'],
