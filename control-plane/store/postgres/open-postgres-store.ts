@@ -6,6 +6,7 @@ import { createPgTelemetryRepository } from './pg-telemetry-repository.ts'
 import { createPgTenantRepository } from './pg-tenant-repository.ts'
 import { createPgJobRepository } from './pg-job-repository.ts'
 import { createPgBillingRepository } from './pg-billing-repository.ts'
+import { createPgAlertRepository } from './pg-alert-repository.ts'
 
 export interface PostgresStoreOptions {
   /** Schema for every table (created if missing); default: the connection's search_path (public). */
@@ -29,6 +30,7 @@ export async function openPostgresStore (url: string, options: PostgresStoreOpti
     const tenants = await createPgTenantRepository(db)
     const jobs = await createPgJobRepository(db)
     const billing = await createPgBillingRepository(db)
+    const alerts = await createPgAlertRepository(db)
     const pending = new Proxy({}, { get () { throw new Error('not implemented on PostgreSQL yet') } })
     return {
       engine: 'postgres',
@@ -38,7 +40,7 @@ export async function openPostgresStore (url: string, options: PostgresStoreOpti
       tenants,
       jobs,
       billing,
-      alerts: pending as Store['alerts'],
+      alerts,
       dashboard: pending as Store['dashboard'],
       analytics: pending as Store['analytics'],
       async close () { await db.close() },
