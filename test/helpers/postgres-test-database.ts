@@ -5,6 +5,7 @@ import type { Store } from '../../control-plane/store/store.ts'
 import { openPostgresStore } from '../../control-plane/store/postgres/open-postgres-store.ts'
 import { numberPlaceholders } from '../../control-plane/store/postgres/pg-db.ts'
 import { ensureTestPostgres } from '../setup/postgres-server.ts'
+import { syncSql } from './sync-sql.ts'
 
 export interface PostgresTestDatabase {
   /** postgres://… of this test file's own database. */
@@ -15,6 +16,8 @@ export interface PostgresTestDatabase {
   freshSchema: () => string
   /** A fresh store plus raw SQL (`?` placeholders) on its schema, for fixtures that write other domains' rows. */
   openStoreWithSql: () => Promise<{ store: Store, sql: RawSql }>
+  /** A fresh store plus synchronous raw SQL on its schema (fixtures with a synchronous interface). */
+  openStoreWithSyncSql: () => Promise<{ store: Store, query: (sql: string, ...args: unknown[]) => Array<Record<string, unknown>> }>
 }
 
 export type RawSql = (sql: string, ...args: unknown[]) => Promise<Array<Record<string, unknown>>>
@@ -63,6 +66,13 @@ export async function postgresTestDatabase (t: Test): Promise<PostgresTestDataba
       stores.push(store, { close: () => pool.end() })
       const sql: RawSql = async (text, ...args) => (await pool.query(numberPlaceholders(text), args)).rows
       return { store, sql }
+    },
+    async openStoreWithSyncSql () {
+      const schema = freshSchema()
+      const store = await openPostgresStore(url, { schema })
+      const sync = syncSql(url, schema)
+      stores.push(store, sync)
+      return { store, query: sync.query }
     },
   }
 }

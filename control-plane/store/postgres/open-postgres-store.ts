@@ -7,6 +7,7 @@ import { createPgTenantRepository } from './pg-tenant-repository.ts'
 import { createPgJobRepository } from './pg-job-repository.ts'
 import { createPgBillingRepository } from './pg-billing-repository.ts'
 import { createPgAlertRepository } from './pg-alert-repository.ts'
+import { createPgDashboardRepository } from './pg-dashboard-repository.ts'
 
 export interface PostgresStoreOptions {
   /** Schema for every table (created if missing); default: the connection's search_path (public). */
@@ -41,7 +42,7 @@ export async function openPostgresStore (url: string, options: PostgresStoreOpti
       jobs,
       billing,
       alerts,
-      dashboard: pending as Store['dashboard'],
+      dashboard: createPgDashboardRepository(db),
       analytics: pending as Store['analytics'],
       async close () { await db.close() },
     }
