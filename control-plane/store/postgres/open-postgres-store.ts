@@ -8,6 +8,7 @@ import { createPgJobRepository } from './pg-job-repository.ts'
 import { createPgBillingRepository } from './pg-billing-repository.ts'
 import { createPgAlertRepository } from './pg-alert-repository.ts'
 import { createPgDashboardRepository } from './pg-dashboard-repository.ts'
+import { createPgAnalyticsRepository } from './pg-analytics-repository.ts'
 
 export interface PostgresStoreOptions {
   /** Schema for every table (created if missing); default: the connection's search_path (public). */
@@ -32,7 +33,7 @@ export async function openPostgresStore (url: string, options: PostgresStoreOpti
     const jobs = await createPgJobRepository(db)
     const billing = await createPgBillingRepository(db)
     const alerts = await createPgAlertRepository(db)
-    const pending = new Proxy({}, { get () { throw new Error('not implemented on PostgreSQL yet') } })
+    const analytics = await createPgAnalyticsRepository(db)
     return {
       engine: 'postgres',
       apiKeys,
@@ -43,7 +44,7 @@ export async function openPostgresStore (url: string, options: PostgresStoreOpti
       billing,
       alerts,
       dashboard: createPgDashboardRepository(db),
-      analytics: pending as Store['analytics'],
+      analytics,
       async close () { await db.close() },
     }
   } catch (err) {
