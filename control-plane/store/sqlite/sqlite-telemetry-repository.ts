@@ -8,7 +8,7 @@ import { SCOPE_CLUSTER, SCOPE_FLEET, SCOPE_NODE, TELEMETRY_MIGRATIONS } from './
 import { createSqliteInsertSamples } from './sqlite-insert-samples.ts'
 import { createSqliteRebuildRollups } from './sqlite-rebuild-rollups.ts'
 
-interface LatestRow {
+export interface LatestRow {
   id: number, node_id: number, gpu_id: number, recorded_at: number, cluster_id: number | null, hostname: string | null,
   name: string, uuid: string | null, pci_bus_id: string | null, power_draw_w: number | null, temp_c: number | null,
   memory_used_mb: number | null, memory_total_mb: number | null, utilization_pct: number | null,
@@ -22,7 +22,7 @@ interface RollupDbRow {
   util_n: number, util_max: number | null, temp_sum: number, temp_n: number, samples: number
 }
 
-function scopeKey (scope: TelemetryScope): [number, number] {
+export function scopeKey (scope: TelemetryScope): [number, number] {
   switch (scope.kind) {
     case 'fleet': return [SCOPE_FLEET, 0]
     case 'cluster': return [SCOPE_CLUSTER, scope.clusterId]
@@ -31,12 +31,41 @@ function scopeKey (scope: TelemetryScope): [number, number] {
 }
 
 /** The coarsest rollup span whose UTC-aligned buckets nest inside every wall-clock bucket. */
-function spanFor (scope: TelemetryScope, bucketMinutes: number, offsetMinutes: number): number {
+export function spanFor (scope: TelemetryScope, bucketMinutes: number, offsetMinutes: number): number {
   let best = 1
   for (const span of rollupSpans(scope.kind)) {
     if (bucketMinutes % span === 0 && ((offsetMinutes % span) + span) % span === 0 && span > best) best = span
   }
   return best
+}
+
+/** One joined latest row → record (shared by both engines: same columns). */
+export function toLatestSample (r: LatestRow): LatestGpuSample {
+  return {
+    id: r.id,
+    nodeId: r.node_id,
+    clusterId: r.cluster_id,
+    hostname: r.hostname,
+    gpuId: r.gpu_id,
+    recordedAt: r.recorded_at,
+    name: r.name,
+    uuid: r.uuid,
+    pciBusId: r.pci_bus_id,
+    powerDrawW: r.power_draw_w,
+    tempC: r.temp_c,
+    memoryUsedMb: r.memory_used_mb,
+    memoryTotalMb: r.memory_total_mb,
+    utilizationPct: r.utilization_pct,
+    powerDrawAvgW: r.power_draw_avg_w,
+    powerLimitW: r.power_limit_w,
+    memoryTempC: r.memory_temp_c,
+    memoryReservedMb: r.memory_reserved_mb,
+    memoryUtilizationPct: r.memory_utilization_pct,
+    smClockMhz: r.sm_clock_mhz,
+    memClockMhz: r.mem_clock_mhz,
+    eccErrorsCorrected: r.ecc_errors_corrected,
+    eccErrorsUncorrected: r.ecc_errors_uncorrected,
+  }
 }
 
 export function createSqliteTelemetryRepository (db: SqliteDb): TelemetryRepository {
@@ -71,31 +100,7 @@ export function createSqliteTelemetryRepository (db: SqliteDb): TelemetryReposit
         JOIN gpu_stats AS s ON s.node_id = l.node_id AND s.recorded_at = l.recorded_at AND s.gpu_id = l.gpu_id
         ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
         ORDER BY l.node_id, l.gpu_id`).all(...params) as unknown as LatestRow[]
-      return rows.map((r): LatestGpuSample => ({
-        id: r.id,
-        nodeId: r.node_id,
-        clusterId: r.cluster_id,
-        hostname: r.hostname,
-        gpuId: r.gpu_id,
-        recordedAt: r.recorded_at,
-        name: r.name,
-        uuid: r.uuid,
-        pciBusId: r.pci_bus_id,
-        powerDrawW: r.power_draw_w,
-        tempC: r.temp_c,
-        memoryUsedMb: r.memory_used_mb,
-        memoryTotalMb: r.memory_total_mb,
-        utilizationPct: r.utilization_pct,
-        powerDrawAvgW: r.power_draw_avg_w,
-        powerLimitW: r.power_limit_w,
-        memoryTempC: r.memory_temp_c,
-        memoryReservedMb: r.memory_reserved_mb,
-        memoryUtilizationPct: r.memory_utilization_pct,
-        smClockMhz: r.sm_clock_mhz,
-        memClockMhz: r.mem_clock_mhz,
-        eccErrorsCorrected: r.ecc_errors_corrected,
-        eccErrorsUncorrected: r.ecc_errors_uncorrected,
-      }))
+      return rows.map(toLatestSample)
     },
 
     async powerBuckets (q: PowerBucketQuery): Promise<PowerBucket[]> {
