@@ -1,7 +1,7 @@
 import type {
-  LatestFilter, MinuteRollup, PowerBucket, PowerBucketQuery, PruneRequest, TelemetryRepository,
+  LatestFilter, PowerBucket, PowerBucketQuery, PruneRequest, TelemetryRepository,
 } from '../telemetry-repository.ts'
-import { scopeKey, spanFor, toLatestSample, type LatestRow } from '../sqlite/sqlite-telemetry-repository.ts'
+import { scopeKey, spanFor, toLatestSample, toMinuteRollup, type LatestRow, type RollupDbRow } from '../sqlite/sqlite-telemetry-repository.ts'
 import type { PgDb } from './pg-db.ts'
 import { applyPgMigrations } from './apply-pg-migrations.ts'
 import { PG_TELEMETRY_MIGRATIONS } from './pg-telemetry-migrations.ts'
@@ -9,10 +9,6 @@ import { createDayPartitions, DAY_MS, PARTITIONED_TABLES, type PartitionedTable 
 import { createPgInsertSamples } from './pg-insert-samples.ts'
 import { createPgRebuildRollups } from './pg-rebuild-rollups.ts'
 
-interface RollupDbRow {
-  bucket_at: number, power_max_w: number | null, power_sum_w: number, power_n: number, util_sum: number,
-  util_n: number, util_max: number | null, temp_sum: number, temp_n: number, samples: number
-}
 
 const TIME_COLUMN: Record<PartitionedTable, string> = { gpu_stats: 'recorded_at', gpu_power_second: 'second_at', gpu_rollup: 'bucket_at' }
 
@@ -90,15 +86,7 @@ export async function createPgTelemetryRepository (db: PgDb): Promise<TelemetryR
       const [kind, id] = scopeKey(scope)
       const rows = await db.all<RollupDbRow>(`SELECT * FROM gpu_rollup WHERE scope_kind = ? AND scope_id = ? AND span_min = 1
         AND bucket_at >= ? AND bucket_at < ? ORDER BY bucket_at`, kind, id, fromMs, toMs)
-      return rows.map((r): MinuteRollup => ({
-        minuteAt: r.bucket_at,
-        powerMaxW: r.power_max_w,
-        powerAvgW: r.power_n === 0 ? null : r.power_sum_w / r.power_n,
-        utilizationAvgPct: r.util_n === 0 ? null : r.util_sum / r.util_n,
-        utilizationMaxPct: r.util_max,
-        tempAvgC: r.temp_n === 0 ? null : r.temp_sum / r.temp_n,
-        samples: r.samples,
-      }))
+      return rows.map(toMinuteRollup)
     },
 
     async prune ({ rawBefore, rollupBefore, limit }: PruneRequest) {

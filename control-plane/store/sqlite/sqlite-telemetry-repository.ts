@@ -17,7 +17,7 @@ export interface LatestRow {
   mem_clock_mhz: number | null, ecc_errors_corrected: number | null, ecc_errors_uncorrected: number | null
 }
 
-interface RollupDbRow {
+export interface RollupDbRow {
   bucket_at: number, power_max_w: number | null, power_sum_w: number, power_n: number, util_sum: number,
   util_n: number, util_max: number | null, temp_sum: number, temp_n: number, samples: number
 }
@@ -37,6 +37,19 @@ export function spanFor (scope: TelemetryScope, bucketMinutes: number, offsetMin
     if (bucketMinutes % span === 0 && ((offsetMinutes % span) + span) % span === 0 && span > best) best = span
   }
   return best
+}
+
+/** One minute rollup row → record (shared by both engines). */
+export function toMinuteRollup (r: RollupDbRow): MinuteRollup {
+  return {
+    minuteAt: r.bucket_at,
+    powerMaxW: r.power_max_w,
+    powerAvgW: r.power_n === 0 ? null : r.power_sum_w / r.power_n,
+    utilizationAvgPct: r.util_n === 0 ? null : r.util_sum / r.util_n,
+    utilizationMaxPct: r.util_max,
+    tempAvgC: r.temp_n === 0 ? null : r.temp_sum / r.temp_n,
+    samples: r.samples,
+  }
 }
 
 /** One joined latest row → record (shared by both engines: same columns). */
@@ -121,15 +134,7 @@ export function createSqliteTelemetryRepository (db: SqliteDb): TelemetryReposit
       const [kind, id] = scopeKey(scope)
       const rows = db.stmt(`SELECT * FROM gpu_rollup WHERE scope_kind = ? AND scope_id = ? AND span_min = 1
         AND bucket_at >= ? AND bucket_at < ? ORDER BY bucket_at`).all(kind, id, fromMs, toMs) as unknown as RollupDbRow[]
-      return rows.map((r): MinuteRollup => ({
-        minuteAt: r.bucket_at,
-        powerMaxW: r.power_max_w,
-        powerAvgW: r.power_n === 0 ? null : r.power_sum_w / r.power_n,
-        utilizationAvgPct: r.util_n === 0 ? null : r.util_sum / r.util_n,
-        utilizationMaxPct: r.util_max,
-        tempAvgC: r.temp_n === 0 ? null : r.temp_sum / r.temp_n,
-        samples: r.samples,
-      }))
+      return rows.map(toMinuteRollup)
     },
 
     async prune ({ rawBefore, rollupBefore, limit }: PruneRequest) {
