@@ -26,10 +26,13 @@ const IDENTITY = `INSERT INTO gpu_identity (node_id, gpu_id, identity_at, cluste
   ON CONFLICT (node_id, gpu_id) DO UPDATE SET identity_at = excluded.identity_at, cluster_id = excluded.cluster_id,
     hostname = excluded.hostname, name = excluded.name, uuid = excluded.uuid, pci_bus_id = excluded.pci_bus_id
   WHERE excluded.identity_at >= gpu_identity.identity_at`
-const NODE_SECONDS = `SELECT k.node_id, k.sec, SUM(s.power_draw_w) AS s
-  FROM unnest(?::bigint[], ?::bigint[]) AS k (node_id, sec)
-  JOIN gpu_stats s ON s.node_id = k.node_id AND s.recorded_at >= k.sec AND s.recorded_at < k.sec + 1000
-  GROUP BY k.node_id, k.sec`
+// Per node, one index range scan over the seconds it needs (LATERAL keeps the planner from
+// joining the key list against the whole table); the caller keeps the seconds it asked for.
+const NODE_SECONDS = `SELECT r.node_id, x.sec, x.s
+  FROM (SELECT k.node_id, MIN(k.sec) AS lo, MAX(k.sec) + 1000 AS hi
+        FROM unnest(?::bigint[], ?::bigint[]) AS k (node_id, sec) GROUP BY k.node_id) AS r
+  CROSS JOIN LATERAL (SELECT (s.recorded_at / 1000) * 1000 AS sec, SUM(s.power_draw_w) AS s FROM gpu_stats s
+    WHERE s.node_id = r.node_id AND s.recorded_at >= r.lo AND s.recorded_at < r.hi GROUP BY 1) AS x`
 const SECONDS = `INSERT INTO gpu_power_second (scope_kind, scope_id, second_at, power_sum_w)
   SELECT * FROM unnest(?::smallint[], ?::bigint[], ?::bigint[], ?::float8[])
   ON CONFLICT (scope_kind, scope_id, second_at) DO UPDATE SET power_sum_w = gpu_power_second.power_sum_w + excluded.power_sum_w
