@@ -14,7 +14,7 @@ import { Hono } from 'hono'
 import { serve } from '@hono/node-server'
 import pino from 'pino'
 import { Registry } from 'prom-client'
-import { openSqliteStore } from '../control-plane/store/sqlite/open-sqlite-store.ts'
+import { openStore } from '../control-plane/store/open-store.ts'
 import { createCheckpointMetrics } from '../control-plane/http/create-checkpoint-metrics.ts'
 import type { TelemetryRepository } from '../control-plane/store/telemetry-repository.ts'
 import { createTelemetryRouter, type ResolvedNode } from '../control-plane/telemetry/create-telemetry-router.ts'
@@ -38,7 +38,7 @@ const log = { warn: (o: object, m: string) => console.error('warn', m, o), error
 
 export async function startTelemetryOnly (dbPath: string, commitWindowMs: number, checkpoint: 'thread' | 'inline' = 'thread'): Promise<BenchServer> {
   const registry = new Registry()
-  const store = await openSqliteStore(dbPath, { checkpoint, log, onCheckpoint: createCheckpointMetrics(registry) })
+  const store = await openStore(dbPath, { checkpoint, log, onCheckpoint: createCheckpointMetrics(registry) })
   const key = randomBytes(24).toString('hex')
   const requireScope: RequireScope = () => async (c, next) => {
     if (c.req.header('authorization') !== `Bearer ${key}`) throw new HttpError(401, 'UNAUTHORIZED', 'bench key required')

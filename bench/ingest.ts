@@ -13,6 +13,7 @@
  * instead of on the store's checkpoint thread (telemetry-only server; to compare the two).
  *
  *   node bench/ingest.ts [--full] [--seconds 60] [--warmup 5] [--agents 5000] [--connections 256] [--window-ms 2] [--checkpoint thread|inline] [--trace]
+ *     [--db postgres://…]   (an EMPTY PostgreSQL database instead of a temp SQLite file)
  *   (GPUFLEET_BENCH_SECONDS sets the default duration, for quick runs)
  */
 import { spawn } from 'node:child_process'
@@ -23,6 +24,7 @@ import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import { monitorEventLoopDelay, PerformanceObserver, performance as perf } from 'node:perf_hooks'
 import { startFullControlPlane, startTelemetryOnly } from './ingest-server.ts'
+import { isPostgresUrl, redactDb } from '../control-plane/store/open-store.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -35,12 +37,14 @@ const { values: args } = parseArgs({
     trace: { type: 'boolean', default: false },
     full: { type: 'boolean', default: false },
     checkpoint: { type: 'string', default: 'thread' },
+    db: { type: 'string' },
   },
 })
 
 const loadBefore = loadavg()
 const dir = mkdtempSync(join(tmpdir(), 'gpufleet-bench-ingest-'))
-const dbPath = join(dir, 'gpufleet.db')
+const dbPath = args.db ?? join(dir, 'gpufleet.db')
+const engine = isPostgresUrl(dbPath) ? 'PostgreSQL (pg pool)' : 'SQLite WAL file (node:sqlite)'
 if (args.checkpoint !== 'thread' && args.checkpoint !== 'inline') throw new Error('--checkpoint is thread or inline')
 const bench = args.full ? await startFullControlPlane(dbPath) : await startTelemetryOnly(dbPath, Number(args['window-ms']), args.checkpoint)
 const { url, key, registry } = bench
@@ -127,7 +131,7 @@ const cpuS = (cpuUsed.user + cpuUsed.system) / 1e6
 const threadS = (threadUsed.user + threadUsed.system) / 1e6
 const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
 console.log(`ingest bench: ${args.agents} agents × 8 GPUs at 1 Hz, ${seconds} s measured after ${args.warmup} s warm-up, ${args.connections} keep-alive connections, group-commit window ${args['window-ms']} ms`)
-console.log(`  server: ${bench.describe}; @hono/node-server, SQLite WAL file (node:sqlite)`)
+console.log(`  server: ${bench.describe}; @hono/node-server, ${engine}`)
 const fmtLoad = (l: number[]) => l.map(x => x.toFixed(1)).join(' ')
 console.log(`  machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}; load average (1/5/15 min) before ${fmtLoad(loadBefore)}, after ${fmtLoad(loadavg())}`)
 console.log(`  pushes/s        ${f(pushesOk / seconds)}   (target ≥ 5,000)`)
@@ -148,4 +152,4 @@ console.log(`  server event-loop thread CPU ${f(threadS, 1)} s = ${f(threadS / w
 
 await bench.close()
 if (!args.keep) rmSync(dir, { recursive: true, force: true })
-else console.log(`  kept ${dbPath}`)
+else console.log(`  kept ${redactDb(dbPath)}`)

@@ -5,7 +5,7 @@ import { Registry } from 'prom-client'
 import type { ControlPlaneConfig } from './config.ts'
 import { createControlPlane, type CpLogger, type RouterMount } from './create-control-plane.ts'
 import { bootstrapAdminKey } from './auth/bootstrap-admin-key.ts'
-import { openSqliteStore } from './store/sqlite/open-sqlite-store.ts'
+import { openStore, redactDb } from './store/open-store.ts'
 import { createCheckpointMetrics } from './http/create-checkpoint-metrics.ts'
 import type { Store } from './store/store.ts'
 
@@ -51,7 +51,7 @@ export async function startControlPlane (config: ControlPlaneConfig, options: St
   const log = options.log ?? pino({ level: config.logLevel, base: { svc: 'gpufleet-control-plane' } })
   const now = options.now ?? Date.now
   const registry = options.registry ?? new Registry()
-  const store = await openSqliteStore(config.db, { log, onCheckpoint: createCheckpointMetrics(registry) })
+  const store = await openStore(config.db, { log, onCheckpoint: createCheckpointMetrics(registry) })
   const loops: Loop[] = []
   let server: Server | undefined
   try {
@@ -67,7 +67,7 @@ export async function startControlPlane (config: ControlPlaneConfig, options: St
     }
     const host = config.host.includes(':') ? `[${config.host}]` : config.host
     const url = `http://${host}:${listening.port}`
-    log.info({ url, db: config.db, demo: config.demo }, 'control plane started')
+    log.info({ url, db: redactDb(config.db), demo: config.demo }, 'control plane started')
 
     let closed: Promise<void> | undefined
     const running: RunningControlPlane = {

@@ -8,6 +8,9 @@ command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v jq >/dev/null 2>&1 || need+=(jq)
 # The console's browser tests drive Debian's chromium through playwright-core (never a downloaded browser).
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# The PostgreSQL store suites start a throwaway cluster from Debian's server binaries
+# (test/setup/postgres-server.ts looks in pg_config --bindir and /usr/lib/postgresql/*/bin).
+if ! command -v pg_config >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then need+=(postgresql); fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing test dependencies: ${need[*]}"
   if [ "$(id -u)" -eq 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"

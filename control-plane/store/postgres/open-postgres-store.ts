@@ -1,0 +1,59 @@
+import type { Store } from '../store.ts'
+import { openPgDb } from './pg-db.ts'
+import { createPgApiKeyRepository } from './pg-api-key-repository.ts'
+import { createPgFleetRepository } from './pg-fleet-repository.ts'
+import { createPgTelemetryRepository } from './pg-telemetry-repository.ts'
+import { createPgTenantRepository } from './pg-tenant-repository.ts'
+import { createPgJobRepository } from './pg-job-repository.ts'
+import { createPgBillingRepository } from './pg-billing-repository.ts'
+import { createPgAlertRepository } from './pg-alert-repository.ts'
+import { createPgDashboardRepository } from './pg-dashboard-repository.ts'
+import { createPgAnalyticsRepository } from './pg-analytics-repository.ts'
+import { createPgSessionRepository } from './pg-session-repository.ts'
+import { cacheActiveKeys } from '../cache-active-keys.ts'
+
+export interface PostgresStoreOptions {
+  /** Schema for every table (created if missing); default: the connection's search_path (public). */
+  schema?: string | undefined
+  /** Pool size per process. */
+  maxConnections?: number | undefined
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
+
+/** Opens the PostgreSQL store at `url` (postgres://…) and applies pending migrations. */
+export async function openPostgresStore (url: string, options: PostgresStoreOptions = {}): Promise<Store> {
+  if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) throw new Error(`invalid schema name: ${options.schema}`)
+  const db = openPgDb({ connectionString: url, schema: options.schema, max: options.maxConnections })
+  try {
+    if (options.schema !== undefined) await db.exec(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`)
+    // Order: tables referenced by later domains first (clusters/gpus → tenants → jobs → rates).
+    const apiKeys = await createPgApiKeyRepository(db)
+    const fleet = await createPgFleetRepository(db)
+    const telemetry = await createPgTelemetryRepository(db)
+    const tenants = await createPgTenantRepository(db)
+    const jobs = await createPgJobRepository(db)
+    const billing = await createPgBillingRepository(db)
+    const alerts = await createPgAlertRepository(db)
+    const analytics = await createPgAnalyticsRepository(db)
+    const sessions = await createPgSessionRepository(db)
+    return {
+      engine: 'postgres',
+      // Hits reused for 5 s; a revoke on this replica drops the key at once, on another within 5 s.
+      apiKeys: cacheActiveKeys(apiKeys),
+      fleet,
+      telemetry,
+      tenants,
+      jobs,
+      billing,
+      alerts,
+      dashboard: createPgDashboardRepository(db),
+      analytics,
+      sessions,
+      async close () { await db.close() },
+    }
+  } catch (err) {
+    await db.close()
+    throw err
+  }
+}
