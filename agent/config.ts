@@ -1,10 +1,11 @@
-import { z } from 'zod'
 import { AgentError } from './errors.ts'
 
 /**
  * Agent configuration: one defaults object, one schema, validated once at start-up and
  * frozen. The CLI maps every flag to an env var (`--interval-ms` ↔ GPUFLEET_INTERVAL_MS);
  * modules receive their slice of this object and never read process.env themselves.
+ * The schema is a table of small checks rather than zod: zod costs the agent ~5 MB of
+ * resident memory for one start-up parse (README "Performance"); the control plane keeps zod.
  */
 export const AGENT_DEFAULTS = {
   listen: '127.0.0.1:9410',
@@ -21,51 +22,125 @@ export const AGENT_DEFAULTS = {
   logLevel: 'info',
 } as const
 
-const hostPort = z.string().regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'expected HOST:PORT, e.g. 127.0.0.1:9410')
-const httpUrl = z.string().url().refine(u => /^https?:\/\//.test(u), 'expected an http:// or https:// URL')
-const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'expected a lowercase hex SHA-256 (64 characters)')
-const csv = z.union([z.string(), z.array(z.string())])
-  .transform(v => (Array.isArray(v) ? v : v.split(',')).map(s => s.trim()).filter(s => s !== ''))
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
-export const agentConfigSchema = z.object({
-  listen: hostPort.default(AGENT_DEFAULTS.listen),
-  controlPlane: httpUrl.default(AGENT_DEFAULTS.controlPlane),
+export interface AgentConfig {
+  readonly listen: string
+  readonly controlPlane: string
   /** Key the agent presents to the control plane (ingest scope). */
-  apiKey: z.string().min(1).optional(),
-  cluster: z.string().min(1).max(128).default('default'),
-  region: z.string().min(1).max(64).optional(),
-  hostname: z.string().min(1).max(253).optional(),
-  nvidiaSmi: z.string().min(1).default(AGENT_DEFAULTS.nvidiaSmi),
-  stateDir: z.string().min(1).default(AGENT_DEFAULTS.stateDir),
-  intervalMs: z.coerce.number().int().min(100).max(60_000).default(AGENT_DEFAULTS.intervalMs),
-  computeAppsIntervalMs: z.coerce.number().int().min(500).max(600_000).default(AGENT_DEFAULTS.computeAppsIntervalMs),
-  staleAfterMs: z.coerce.number().int().min(1000).max(600_000).default(AGENT_DEFAULTS.staleAfterMs),
-  spoolMaxBytes: z.coerce.number().int().min(64 * 1024).max(64 * 1024 ** 3).default(AGENT_DEFAULTS.spoolMaxBytes),
-  keyCacheTtlMs: z.coerce.number().int().min(0).max(60_000).default(AGENT_DEFAULTS.keyCacheTtlMs),
+  readonly apiKey?: string | undefined
+  readonly cluster: string
+  readonly region?: string | undefined
+  readonly hostname?: string | undefined
+  readonly nvidiaSmi: string
+  readonly stateDir: string
+  readonly intervalMs: number
+  readonly computeAppsIntervalMs: number
+  readonly staleAfterMs: number
+  readonly spoolMaxBytes: number
+  readonly keyCacheTtlMs: number
   /** SHA-256 (hex) of a break-glass operator key, accepted when the control plane is unreachable. */
-  breakGlassKeySha256: sha256Hex.optional(),
+  readonly breakGlassKeySha256?: string | undefined
   /** Optional bearer token for /metrics (unauthenticated when unset, as dcgm-exporter is). */
-  metricsToken: z.string().min(16).optional(),
-  ollamaUrl: httpUrl.optional(),
-  vllmUrls: csv.pipe(z.array(httpUrl)).default([]),
-  tritonUrl: httpUrl.optional(),
+  readonly metricsToken?: string | undefined
+  readonly ollamaUrl?: string | undefined
+  readonly vllmUrls: string[]
+  readonly tritonUrl?: string | undefined
   /** Process names (basename or full path) the process adapter may signal. */
-  purgeProcessAllow: csv.default([]),
-  purgeGraceMs: z.coerce.number().int().min(0).max(300_000).default(AGENT_DEFAULTS.purgeGraceMs),
-  purgeSettleMs: z.coerce.number().int().min(0).max(300_000).default(AGENT_DEFAULTS.purgeSettleMs),
-  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(AGENT_DEFAULTS.logLevel),
-}).strict()
+  readonly purgeProcessAllow: string[]
+  readonly purgeGraceMs: number
+  readonly purgeSettleMs: number
+  readonly logLevel: typeof LOG_LEVELS[number]
+}
 
-export type AgentConfig = Readonly<z.infer<typeof agentConfigSchema>>
-export type AgentConfigInput = z.input<typeof agentConfigSchema>
+/** Flags and env twins as given: strings from the CLI, numbers and arrays from code. */
+export type AgentConfigInput = { [K in keyof AgentConfig]?: unknown }
+
+/** Each check returns the value or throws the message that follows the flag's name. */
+type Check = (value: unknown) => unknown
+
+const text = (min: number, max = Infinity): Check => value => {
+  if (typeof value !== 'string') throw new Error(`expected a string, got ${typeof value}`)
+  if (value.length < min) throw new Error(min === 1 ? 'must not be empty' : `must be at least ${min} characters`)
+  if (value.length > max) throw new Error(`must be at most ${max} characters`)
+  return value
+}
+const matching = (re: RegExp, expected: string): Check => value => {
+  if (typeof value !== 'string' || !re.test(value)) throw new Error(`expected ${expected}, got ${JSON.stringify(value)}`)
+  return value
+}
+const hostPort = matching(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'HOST:PORT, e.g. 127.0.0.1:9410')
+const sha256Hex = matching(/^[0-9a-f]{64}$/, 'a lowercase hex SHA-256 (64 characters)')
+const httpUrl: Check = value => {
+  let ok = false
+  try { ok = typeof value === 'string' && /^https?:\/\//.test(value) && new URL(value).hostname !== '' } catch { ok = false }
+  if (!ok) throw new Error(`expected an http:// or https:// URL, got ${JSON.stringify(value)}`)
+  return value
+}
+const int = (min: number, max: number): Check => value => {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN
+  if (!Number.isInteger(n)) throw new Error(`expected an integer, got ${JSON.stringify(value)}`)
+  if (n < min || n > max) throw new Error(`must be from ${min} to ${max}, got ${n}`)
+  return n
+}
+const list = (item?: Check): Check => value => {
+  if (typeof value !== 'string' && !(Array.isArray(value) && value.every(v => typeof v === 'string'))) {
+    throw new Error('expected a comma-separated list')
+  }
+  const items = (Array.isArray(value) ? value : value.split(',')).map(s => s.trim()).filter(s => s !== '')
+  return item === undefined ? items : items.map(item)
+}
+const oneOf = (values: readonly string[]): Check => value => {
+  if (typeof value !== 'string' || !values.includes(value)) throw new Error(`expected one of ${values.join('|')}, got ${JSON.stringify(value)}`)
+  return value
+}
+
+/** Every option: its check and its default (absent: optional). */
+const SCHEMA: Record<keyof AgentConfig, { check: Check, default?: unknown }> = {
+  listen: { check: hostPort, default: AGENT_DEFAULTS.listen },
+  controlPlane: { check: httpUrl, default: AGENT_DEFAULTS.controlPlane },
+  apiKey: { check: text(1) },
+  cluster: { check: text(1, 128), default: 'default' },
+  region: { check: text(1, 64) },
+  hostname: { check: text(1, 253) },
+  nvidiaSmi: { check: text(1), default: AGENT_DEFAULTS.nvidiaSmi },
+  stateDir: { check: text(1), default: AGENT_DEFAULTS.stateDir },
+  intervalMs: { check: int(100, 60_000), default: AGENT_DEFAULTS.intervalMs },
+  computeAppsIntervalMs: { check: int(500, 600_000), default: AGENT_DEFAULTS.computeAppsIntervalMs },
+  staleAfterMs: { check: int(1000, 600_000), default: AGENT_DEFAULTS.staleAfterMs },
+  spoolMaxBytes: { check: int(64 * 1024, 64 * 1024 ** 3), default: AGENT_DEFAULTS.spoolMaxBytes },
+  keyCacheTtlMs: { check: int(0, 60_000), default: AGENT_DEFAULTS.keyCacheTtlMs },
+  breakGlassKeySha256: { check: sha256Hex },
+  metricsToken: { check: text(16) },
+  ollamaUrl: { check: httpUrl },
+  vllmUrls: { check: list(httpUrl), default: [] },
+  tritonUrl: { check: httpUrl },
+  purgeProcessAllow: { check: list(), default: [] },
+  purgeGraceMs: { check: int(0, 300_000), default: AGENT_DEFAULTS.purgeGraceMs },
+  purgeSettleMs: { check: int(0, 300_000), default: AGENT_DEFAULTS.purgeSettleMs },
+  logLevel: { check: oneOf(LOG_LEVELS), default: AGENT_DEFAULTS.logLevel },
+}
 
 export function parseAgentConfig (input: AgentConfigInput): AgentConfig {
-  const result = agentConfigSchema.safeParse(input)
-  if (!result.success) {
-    const problems = result.error.issues.map(i => `--${kebab(String(i.path[0] ?? '?'))}: ${i.message}`)
-    throw new AgentError('CONFIG_INVALID', `invalid agent configuration:\n  ${problems.join('\n  ')}`)
+  const problems: string[] = []
+  const config: Record<string, unknown> = {}
+  for (const key of Object.keys(input)) {
+    if (!Object.hasOwn(SCHEMA, key)) problems.push(`--${kebab(key)}: unknown option`)
   }
-  return Object.freeze(result.data)
+  for (const [key, { check, default: fallback }] of Object.entries(SCHEMA)) {
+    const value = (input as Record<string, unknown>)[key]
+    if (value === undefined) {
+      if (fallback !== undefined) config[key] = Array.isArray(fallback) ? [...fallback] : fallback
+      continue
+    }
+    try {
+      config[key] = check(value)
+    } catch (err) {
+      problems.push(`--${kebab(key)}: ${(err as Error).message}`)
+    }
+  }
+  if (problems.length > 0) throw new AgentError('CONFIG_INVALID', `invalid agent configuration:\n  ${problems.join('\n  ')}`)
+  return Object.freeze(config as unknown as AgentConfig)
 }
 
 function kebab (name: string): string {

@@ -6,6 +6,8 @@
  *   node bench/agent-overhead.ts [--seconds 60] [--load-seconds 20] [--rate 200]
  *        [--baseline-seconds <= --seconds>] [--settle-seconds 5] [--keep]
  *        [--agent-node-options="<node flags for the agent, e.g. --cpu-prof --cpu-prof-dir=/tmp/p>"]
+ *   (default node flags: those of ExecStart= in systemd/gpufleet-agent.service, so the bench
+ *   measures what production runs)
  *   (GPUFLEET_BENCH_SECONDS sets the default for --seconds, for quick runs)
  *
  * Phases, one after the other so none disturbs another's figures:
@@ -47,7 +49,7 @@
  */
 import { spawn } from 'node:child_process'
 import type { ChildProcess } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
@@ -69,8 +71,8 @@ const { values: args } = parseArgs({
     rate: { type: 'string', default: '200' },
     'settle-seconds': { type: 'string', default: '5' },
     keep: { type: 'boolean', default: false },
-    /** Node flags for the agent; the default is what systemd/gpufleet-agent.service runs with. */
-    'agent-node-options': { type: 'string', default: '--max-semi-space-size=1' },
+    /** Node flags for the agent; the default is what systemd/gpufleet-agent.service runs with (read from its ExecStart=). */
+    'agent-node-options': { type: 'string' },
   },
 })
 const seconds = positive('seconds', args.seconds)
@@ -78,7 +80,7 @@ const baselineSeconds = positive('baseline-seconds', args['baseline-seconds'] ??
 const loadSeconds = positive('load-seconds', args['load-seconds'])
 const rate = positive('rate', args.rate)
 const settleSeconds = Number(args['settle-seconds'])
-const agentNodeOptions = args['agent-node-options'].split(/\s+/).filter(a => a !== '')
+const agentNodeOptions = (args['agent-node-options'] ?? unitNodeFlags()).split(/\s+/).filter(a => a !== '')
 const WARMUP_S = 2
 const GPUS = 8
 const TARGET_CPU_PCT = 1
@@ -89,10 +91,13 @@ const repo = resolve(import.meta.dirname, '..')
 const pinnedNode = join(repo, 'node_modules', 'node', 'bin', 'node')
 const nodeBin = existsSync(pinnedNode) ? pinnedNode : process.execPath
 const simulator = join(repo, 'test', 'fakes', 'nvidia-smi')
-const compileCache = join(tmpdir(), 'gpufleet-bench-compile-cache')
-// A host runs the agent for weeks: measure a start with the compile cache warm, as after the
-// first start. On a cold cache, one throw-away start fills it first.
-const compileCacheWarm = existsSync(compileCache)
+// A host runs the agent for weeks: measure a start with the compile cache warm, as on every
+// start after the first one of a given code version. A throw-away start always runs first:
+// an existing cache directory can still miss for files changed since it was filled, and each
+// miss loads the TypeScript stripper (~15 MB more RSS: the first start after an upgrade,
+// README "Performance"). One cache per checkout, Node and flag set (V8 rejects code cached
+// under other flags).
+const compileCache = join(tmpdir(), `gpufleet-bench-compile-cache-${createHash('sha256').update(`${repo}\0${process.version}\0${agentNodeOptions.join(' ')}`).digest('hex').slice(0, 12)}`)
 const hostname = 'bench-agent-overhead'
 const ingestKey = `ingest-${randomBytes(16).toString('hex')}`
 const operatorKey = `op-${randomBytes(16).toString('hex')}`
@@ -139,14 +144,14 @@ async function main (): Promise<void> {
   console.log(`${header}\nphase A ${seconds} s measured, phase B ${loadSeconds} s @ ${rate} req/s, baseline ${baselineSeconds} s; temp dir ${dir}`)
 
   sink = await startControlPlaneSink({ apiKey: ingestKey, operatorKeys: { [operatorKey]: ['superadmin'] } })
-  if (!compileCacheWarm) {
+  {
     const warm = await startAgentProcess(sink.url)
     await until(30_000, async () => (await fetchJson(`${warm.url}/healthz`)).status === 200, 'warm-up agent ready')
     const exited = new Promise(resolveExit => agent!.once('exit', resolveExit))
     agent!.kill('SIGTERM')
     await exited
   }
-  console.log(`compile cache: ${compileCacheWarm ? 'warm' : 'filled by a warm-up start'} (${compileCache})`)
+  console.log(`compile cache: warmed by a throw-away start of the agent (${compileCache})`)
   const startedAt = Date.now()
   const { url: agentUrl, pid: agentPid } = await startAgentProcess(sink.url)
   await until(30_000, async () => (await fetchJson(`${agentUrl}/healthz`)).status === 200 && sink!.rows().length > 0,
@@ -483,6 +488,14 @@ async function until (timeoutMs: number, check: () => Promise<boolean>, what: st
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`)
     await sleep(200)
   }
+}
+
+/** The node flags between the binary and bin/gpufleet in the agent unit's ExecStart=. */
+function unitNodeFlags (): string {
+  const unit = readFileSync(join(import.meta.dirname, '..', 'systemd', 'gpufleet-agent.service'), 'utf8')
+  const m = /^ExecStart=\S+\/node((?:\s+-\S+)*)\s+\S+\/bin\/gpufleet agent\b/m.exec(unit)
+  if (m?.[1] === undefined) throw new Error('agent-overhead: no `ExecStart=…/node [flags] …/bin/gpufleet agent` line in systemd/gpufleet-agent.service')
+  return m[1].trim()
 }
 
 function positive (name: string, value: string | undefined): number {

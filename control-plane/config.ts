@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { CONTROL_PLANE_DEFAULTS } from './defaults.ts'
 import { ControlPlaneError } from './errors.ts'
 import { API_KEY_PREFIX, isPresentableApiKey } from './auth/api-key-format.ts'
 import { parseDuration } from '../shared/parse-duration.ts'
@@ -9,21 +10,7 @@ import { parseDuration } from '../shared/parse-duration.ts'
  * env-only (GPUFLEET_ADMIN_KEY) so it never shows in `ps`. Modules receive this object and
  * never read process.env themselves.
  */
-export const CONTROL_PLANE_DEFAULTS = {
-  listen: '127.0.0.1:8080',
-  db: './data/gpufleet.db',
-  demo: false,
-  logLevel: 'info',
-  bodyLimitBytes: 1024 * 1024,
-  /** Failed key checks one client address may make back to back (refilled per minute). */
-  authFailuresPerMinute: 20,
-  /** Failed introspections one agent key may ask about per minute (agents relay guesses). */
-  introspectFailuresPerMinute: 600,
-  /** Console session lifetime (a duration: 8h, 30m, 1d). */
-  sessionTtl: '8h',
-  /** Behind a TLS-terminating proxy: trust X-Forwarded-Proto / X-Forwarded-For (off: a client could pick its own limiter bucket). */
-  trustProxy: false,
-} as const
+export { CONTROL_PLANE_DEFAULTS }
 
 /** How each option is named where operators set it. */
 const OPTION_NAMES: Record<string, string> = {

@@ -1,4 +1,4 @@
-import { request } from 'undici'
+import { httpRequest } from '../http-request.ts'
 
 export interface JsonReply {
   status: number
@@ -10,7 +10,7 @@ export interface JsonReply {
 export type PostJson = (url: string, body: unknown, headers: Record<string, string>) => Promise<JsonReply>
 
 /**
- * undici POST with one overall deadline (connect + headers + body): an operator waiting on
+ * POST with one overall deadline (connect + headers + body): an operator waiting on
  * `/v1/gpu/status` should hear "control plane unreachable" in seconds, not hang.
  */
 export function createHttpPostJson (options: { timeoutMs: number }): PostJson {
@@ -19,15 +19,14 @@ export function createHttpPostJson (options: { timeoutMs: number }): PostJson {
     throw new TypeError(`createHttpPostJson: timeoutMs must be a positive integer, got ${String(timeoutMs)}`)
   }
   return async function postJson (url, body, headers) {
-    const res = await request(url, {
+    const res = await httpRequest(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
       body: JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
+      timeoutMs,
     })
-    const text = await res.body.text()
     let parsed: unknown
-    try { parsed = text === '' ? undefined : JSON.parse(text) } catch { parsed = undefined }
-    return { status: res.statusCode, body: parsed }
+    try { parsed = res.text === '' ? undefined : JSON.parse(res.text) } catch { parsed = undefined }
+    return { status: res.status, body: parsed }
   }
 }

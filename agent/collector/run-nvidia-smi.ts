@@ -1,5 +1,5 @@
-import { execa } from 'execa'
 import { AgentError } from '../errors.ts'
+import { spawnWithGrace } from './spawn-with-grace.ts'
 
 export interface NvidiaSmiRunOptions {
   env?: NodeJS.ProcessEnv
@@ -16,6 +16,9 @@ export interface NvidiaSmiResult {
   exitCode: number | undefined
   timedOut: boolean
 }
+
+// Output kept per stream: nvidia-smi's answers are kilobytes; a runaway one is cut, not buffered.
+const MAX_OUTPUT_CHARS = 8 * 1024 * 1024
 
 export function notFoundError (path: string, cause?: unknown): AgentError {
   return new AgentError('NVIDIA_SMI_NOT_FOUND',
@@ -34,22 +37,29 @@ export function spawnError (path: string, code: string | undefined, cause: unkno
 
 /** One nvidia-smi run to completion (probe, readNow, compute apps); a hung one is killed. */
 export async function runNvidiaSmi (path: string, args: readonly string[], options: NvidiaSmiRunOptions): Promise<NvidiaSmiResult> {
-  const result = await execa(path, args, {
-    env: options.env,
-    stdin: 'ignore',
-    reject: false,
-    timeout: options.timeoutMs,
-    forceKillAfterDelay: options.killGraceMs,
-    ...(options.signal ? { cancelSignal: options.signal } : {}),
-    stripFinalNewline: false,
-  })
-  const failure = result.failed ? spawnError(path, (result as { code?: string }).code, result) : null
-  if (failure) throw failure
-  if (result.isCanceled) throw new AgentError('NVIDIA_SMI_FAILED', 'nvidia-smi run canceled: the collector is stopping')
-  return {
-    stdout: typeof result.stdout === 'string' ? result.stdout : '',
-    stderr: typeof result.stderr === 'string' ? result.stderr : '',
-    exitCode: result.exitCode,
-    timedOut: result.timedOut,
+  if (options.signal?.aborted) throw canceled()
+  const run = spawnWithGrace(path, args, { env: options.env, killGraceMs: options.killGraceMs })
+  let stdout = ''
+  let stderr = ''
+  run.child.stdout.setEncoding('utf8').on('data', (s: string) => { if (stdout.length < MAX_OUTPUT_CHARS) stdout += s })
+  run.child.stderr.setEncoding('utf8').on('data', (s: string) => { if (stderr.length < MAX_OUTPUT_CHARS) stderr += s })
+  let timedOut = false
+  let wasCanceled = false
+  const timer = setTimeout(() => { timedOut = true; run.kill() }, options.timeoutMs)
+  const onAbort = (): void => { wasCanceled = true; run.kill() }
+  options.signal?.addEventListener('abort', onAbort, { once: true })
+  const exit = await run.exited
+  clearTimeout(timer)
+  options.signal?.removeEventListener('abort', onAbort)
+  if (exit.error !== null) {
+    const failure = spawnError(path, exit.error.code, exit.error)
+    if (failure) throw failure
+    return { stdout: '', stderr: exit.error.message, exitCode: undefined, timedOut: false }
   }
+  if (wasCanceled) throw canceled()
+  return { stdout, stderr, exitCode: exit.exitCode ?? undefined, timedOut }
+}
+
+function canceled (): AgentError {
+  return new AgentError('NVIDIA_SMI_FAILED', 'nvidia-smi run canceled: the collector is stopping')
 }

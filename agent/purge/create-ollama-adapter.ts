@@ -1,8 +1,8 @@
-import { z } from 'zod'
 import { bodySnippet } from './body-snippet.ts'
 import { joinUrl } from './join-url.ts'
 import type { LoadedModel, PurgeAdapter } from './purge-types.ts'
 import { runtimeRequest } from './runtime-request.ts'
+import { isJsonObject, stringKeyedEntries } from './string-keyed-entries.ts'
 
 export interface OllamaAdapterOptions {
   /** Ollama's base URL, e.g. http://127.0.0.1:11434. */
@@ -10,10 +10,6 @@ export interface OllamaAdapterOptions {
   /** Bound on each call (Ollama answers an unload at once and releases the memory after). */
   timeoutMs?: number
 }
-
-const psSchema = z.object({
-  models: z.array(z.looseObject({ name: z.string() })).nullable().optional(),
-})
 
 /**
  * Ollama: `GET /api/ps` lists the models loaded now; `POST /api/generate` with no prompt and
@@ -34,9 +30,10 @@ export function createOllamaAdapter (options: OllamaAdapterOptions): PurgeAdapte
   async function list (): Promise<LoadedModel[]> {
     const res = await runtimeRequest(psUrl, { timeoutMs })
     if (res.status !== 200) throw new Error(`GET ${psUrl} answered HTTP ${res.status}: ${bodySnippet(res.text)}`)
-    const parsed = psSchema.safeParse(res.json)
-    if (!parsed.success) throw new Error(`GET ${psUrl} did not answer Ollama's model list: ${bodySnippet(res.text)}`)
-    return (parsed.data.models ?? []).map(m => ({ runtime: 'ollama', name: m.name, busy: false }))
+    // { "models": [...] }; Ollama sends null (or nothing) when no model is loaded.
+    const models = stringKeyedEntries(isJsonObject(res.json) ? res.json.models ?? [] : null, 'name')
+    if (models === null) throw new Error(`GET ${psUrl} did not answer Ollama's model list: ${bodySnippet(res.text)}`)
+    return models.map(m => ({ runtime: 'ollama', name: m.name, busy: false }))
   }
 
   async function unload (model: LoadedModel): Promise<string> {

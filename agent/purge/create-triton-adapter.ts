@@ -1,9 +1,9 @@
-import { z } from 'zod'
 import { bodySnippet } from './body-snippet.ts'
 import { joinUrl } from './join-url.ts'
 import { parsePrometheusText } from './parse-prometheus-text.ts'
 import type { LoadedModel, PurgeAdapter } from './purge-types.ts'
 import { runtimeRequest } from './runtime-request.ts'
+import { stringKeyedEntries } from './string-keyed-entries.ts'
 
 export interface TritonAdapterOptions {
   /** Triton's HTTP endpoint, e.g. http://127.0.0.1:8000. */
@@ -17,8 +17,6 @@ export interface TritonAdapterOptions {
   /** Bound on one unload: Triton lets in-flight requests of the model finish first. */
   unloadTimeoutMs?: number
 }
-
-const indexSchema = z.array(z.looseObject({ name: z.string(), state: z.string().optional() }))
 
 const FORCE_HINT = 'unload it anyway; Triton lets its in-flight requests finish first'
 
@@ -39,10 +37,11 @@ export function createTritonAdapter (options: TritonAdapterOptions): PurgeAdapte
     const indexUrl = joinUrl(url, '/v2/repository/index')
     const res = await runtimeRequest(indexUrl, { method: 'POST', json: {}, timeoutMs })
     if (res.status !== 200) throw new Error(`POST ${indexUrl} answered HTTP ${res.status}: ${bodySnippet(res.text)}`)
-    const parsed = indexSchema.safeParse(res.json)
-    if (!parsed.success) throw new Error(`POST ${indexUrl} did not answer a Triton repository index: ${bodySnippet(res.text)}`)
+    // [{ "name": …, "version": …, "state": "READY" | "UNAVAILABLE" | … }]
+    const index = stringKeyedEntries(res.json, 'name')
+    if (index === null || !index.every(m => m.state === undefined || typeof m.state === 'string')) throw new Error(`POST ${indexUrl} did not answer a Triton repository index: ${bodySnippet(res.text)}`)
     // One entry per READY version; unload takes the model name and unloads every version.
-    const ready = [...new Set(parsed.data.filter(m => m.state === 'READY').map(m => m.name))]
+    const ready = [...new Set(index.filter(m => m.state === 'READY').map(m => m.name))]
     if (ready.length === 0) return []
 
     const pending = await readPending()

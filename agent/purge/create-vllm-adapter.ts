@@ -1,9 +1,9 @@
-import { z } from 'zod'
 import { bodySnippet } from './body-snippet.ts'
 import { joinUrl } from './join-url.ts'
 import { parsePrometheusText } from './parse-prometheus-text.ts'
 import type { LoadedModel, PurgeAdapter } from './purge-types.ts'
 import { runtimeRequest } from './runtime-request.ts'
+import { isJsonObject, stringKeyedEntries } from './string-keyed-entries.ts'
 
 export interface VllmAdapterOptions {
   /** One vLLM OpenAI-compatible server, e.g. http://127.0.0.1:8000 (one adapter per server). */
@@ -13,10 +13,6 @@ export interface VllmAdapterOptions {
   /** Bound on POST /sleep: mode=wait lets in-flight requests finish first, so allow longer. */
   sleepTimeoutMs?: number
 }
-
-const modelsSchema = z.object({
-  data: z.array(z.looseObject({ id: z.string(), parent: z.string().nullable().optional() })),
-})
 
 interface VllmRef {
   running: number
@@ -42,9 +38,12 @@ export function createVllmAdapter (options: VllmAdapterOptions): PurgeAdapter {
     const modelsUrl = joinUrl(url, '/v1/models')
     const res = await runtimeRequest(modelsUrl, { timeoutMs })
     if (res.status !== 200) throw new Error(`GET ${modelsUrl} answered HTTP ${res.status}: ${bodySnippet(res.text)}`)
-    const parsed = modelsSchema.safeParse(res.json)
-    if (!parsed.success) throw new Error(`GET ${modelsUrl} did not answer an OpenAI model list: ${bodySnippet(res.text)}`)
-    const served = parsed.data.data.find(m => m.parent === undefined || m.parent === null)
+    // { "data": [{ "id": …, "parent": null | "<base model>" }] }
+    const models = stringKeyedEntries(isJsonObject(res.json) ? res.json.data : null, 'id')
+    if (models === null || !models.every(m => m.parent === undefined || m.parent === null || typeof m.parent === 'string')) {
+      throw new Error(`GET ${modelsUrl} did not answer an OpenAI model list: ${bodySnippet(res.text)}`)
+    }
+    const served = models.find(m => m.parent === undefined || m.parent === null)
     if (served === undefined) return []
     if (await isSleeping()) return []
 

@@ -1,4 +1,4 @@
-import { request } from 'undici'
+import { describeRequestError, httpRequest } from '../http-request.ts'
 
 export interface RuntimeResponse {
   status: number
@@ -22,21 +22,16 @@ export interface RuntimeRequestOptions {
  */
 export async function runtimeRequest (url: string, options: RuntimeRequestOptions): Promise<RuntimeResponse> {
   const method = options.method ?? 'GET'
-  const signal = AbortSignal.timeout(options.timeoutMs)
   try {
-    const res = await request(url, {
+    const res = await httpRequest(url, {
       method,
-      signal,
-      headers: options.json === undefined ? {} : { 'content-type': 'application/json' },
-      body: options.json === undefined ? null : JSON.stringify(options.json),
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
+      timeoutMs: options.timeoutMs,
+      ...(options.json === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(options.json) }),
     })
-    const text = await res.body.text()
-    return { status: res.statusCode, text, json: parseJson(text) }
+    return { status: res.status, text: res.text, json: parseJson(res.text) }
   } catch (err) {
-    const why = signal.aborted ? `no answer within ${options.timeoutMs} ms` : describe(err)
-    throw new Error(`${method} ${url} failed: ${why}`, { cause: err })
+    // The socket error's code (ECONNREFUSED, ENOTFOUND) with its message: either alone can be vague.
+    throw new Error(`${method} ${url} failed: ${describeRequestError(err)}`, { cause: err })
   }
 }
 
@@ -46,11 +41,4 @@ function parseJson (text: string): unknown {
   } catch {
     return undefined
   }
-}
-
-function describe (err: unknown): string {
-  if (!(err instanceof Error)) return String(err)
-  const code = (err as { code?: unknown }).code
-  // undici puts the socket error (ECONNREFUSED, ENOTFOUND) on `code`; its message alone can be vague.
-  return typeof code === 'string' && !err.message.includes(code) ? `${code}: ${err.message}` : err.message
 }

@@ -1,6 +1,6 @@
 import type { Snapshot } from '../collector/snapshot.ts'
 import type { GpuSource } from '../gpu-source.ts'
-import { GPUS_PATH, NODES_PATH } from '../../shared/wire/registration.ts'
+import { GPUS_PATH, NODES_PATH } from '../../shared/wire/paths.ts'
 import type { GpuRegistration, NodeRegistration } from '../../shared/wire/registration.ts'
 import type { Backoff } from './create-backoff.ts'
 import type { Upstream, UpstreamResult } from './create-upstream.ts'

@@ -1,7 +1,7 @@
 import { hostname as osHostname } from 'node:os'
 import { join } from 'node:path'
 import type { Snapshot } from '../collector/snapshot.ts'
-import { GPU_STATS_PATH } from '../../shared/wire/gpu-stats.ts'
+import { GPU_STATS_PATH } from '../../shared/wire/paths.ts'
 import type { GpuStatRow, GpuStatsIngest, IngestNode } from '../../shared/wire/gpu-stats.ts'
 import { createBackoff } from './create-backoff.ts'
 import { createRegistrar } from './create-registrar.ts'

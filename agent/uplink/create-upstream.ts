@@ -1,4 +1,4 @@
-import { Agent, request } from 'undici'
+import { createKeepAliveAgent, describeRequestError, httpRequest } from '../http-request.ts'
 import { classifyStatus } from './classify-status.ts'
 import type { StatusClass } from './classify-status.ts'
 
@@ -27,54 +27,44 @@ export interface Upstream {
 }
 
 /**
- * The agent's one HTTP client to the control plane: a keep-alive undici Agent so a 1 Hz push
- * reuses one connection instead of a TCP (and TLS) handshake per second. Requests are never
- * retried here: POST retry policy belongs to the uplink, which knows about the spool.
+ * The agent's one client to the control plane: a keep-alive pool so a 1 Hz push reuses one
+ * connection instead of a TCP (and TLS) handshake per second. Requests are never retried
+ * here: POST retry policy belongs to the uplink, which knows about the spool.
  */
 export function createUpstream ({ baseUrl, apiKey, userAgent, timeoutMs = 5000 }: UpstreamOptions): Upstream {
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`
-  const dispatcher = new Agent({
-    // Longer than the 1 s push interval so the connection is still there for the next tick.
-    keepAliveTimeout: 10_000,
-    keepAliveMaxTimeout: 60_000,
-    connections: 4,
-    connect: { timeout: timeoutMs },
-  })
+  // Idle longer than the 1 s push interval, so the connection is still there for the next tick.
+  const agent = createKeepAliveAgent(base, { maxSockets: 4, idleMs: 10_000 })
   const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': userAgent }
   if (apiKey) headers.authorization = `Bearer ${apiKey}`
 
   return {
     async postJson (path, payload, options = {}) {
       const limit = options.timeoutMs ?? timeoutMs
-      const signals = [AbortSignal.timeout(limit)]
-      if (options.signal) signals.push(options.signal)
       const url = new URL(path.replace(/^\//, ''), base)
       try {
-        const res = await request(url, {
+        const res = await httpRequest(url, {
           method: 'POST',
           headers,
           body: JSON.stringify(payload),
-          dispatcher,
-          signal: AbortSignal.any(signals),
-          headersTimeout: limit,
-          bodyTimeout: limit,
+          agent,
+          timeoutMs: limit,
+          ...(options.signal ? { signal: options.signal } : {}),
         })
-        const kind = classifyStatus(res.statusCode)
+        const kind = classifyStatus(res.status)
         if (kind === 'ok' && options.readBody) {
-          return { kind, status: res.statusCode, body: await res.body.json() }
+          return { kind, status: res.status, body: JSON.parse(res.text) as unknown }
         }
-        // Always drain the body, or the keep-alive socket can't be reused.
-        const text = await res.body.text()
         return kind === 'ok'
-          ? { kind, status: res.statusCode }
-          : { kind, status: res.statusCode, error: `HTTP ${res.statusCode}${summary(text)}` }
+          ? { kind, status: res.status }
+          : { kind, status: res.status, error: `HTTP ${res.status}${summary(res.text)}` }
       } catch (err) {
         return { kind: 'retry', status: null, error: describe(err) }
       }
     },
     async close () {
       // Callers settle their own requests first; what's left are idle keep-alive sockets.
-      await dispatcher.destroy().catch(() => {})
+      agent.destroy()
     },
   }
 }
@@ -85,10 +75,6 @@ function summary (text: string): string {
 }
 
 function describe (err: unknown): string {
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code
-    const cause = (err as { cause?: { code?: unknown } }).cause?.code
-    return `${typeof code === 'string' ? code : err.name}${typeof cause === 'string' ? `/${cause}` : ''}: ${err.message}`
-  }
-  return String(err)
+  // A 2xx whose body is not JSON is the control plane's fault, not the network's.
+  return err instanceof SyntaxError ? `bad JSON reply: ${err.message}` : describeRequestError(err)
 }

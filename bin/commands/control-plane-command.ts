@@ -1,5 +1,5 @@
 import { Command } from 'commander'
-import { CONTROL_PLANE_DEFAULTS } from '../../control-plane/config.ts'
+import { CONTROL_PLANE_DEFAULTS } from '../../control-plane/defaults.ts'
 import { definedOnly, envOption } from '../env-option.ts'
 
 export function controlPlaneCommand (): Command {

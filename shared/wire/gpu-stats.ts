@@ -53,4 +53,4 @@ export const gpuStatsIngestSchema = z.object({
 })
 export type GpuStatsIngest = { node?: IngestNode, gpus: GpuStatRow[] }
 
-export const GPU_STATS_PATH = '/api/gpu-stats'
+export { GPU_STATS_PATH } from './paths.ts'

@@ -20,4 +20,4 @@ export interface IntrospectResponse {
   tenant_id: number | null
 }
 
-export const INTROSPECT_PATH = '/api/auth/introspect'
+export { INTROSPECT_PATH } from './paths.ts'

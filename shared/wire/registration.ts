@@ -40,5 +40,4 @@ export interface RegisteredNode {
   hostname: string
 }
 
-export const NODES_PATH = '/api/clusters/nodes'
-export const GPUS_PATH = '/api/clusters/gpus'
+export { NODES_PATH, GPUS_PATH } from './paths.ts'

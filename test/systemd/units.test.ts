@@ -31,6 +31,8 @@ t.test('agent unit: hardening, state dir, env file, CAP_KILL only as opt-in', t 
     t.ok(active.includes(line), line)
   }
   t.notOk(active.some(l => l.includes('CAP_KILL')), 'CAP_KILL not granted by default')
+  // The memory flags bench/agent-overhead.ts measures (it reads them from this line).
+  t.match(active.find(l => l.startsWith('ExecStart=')), /\/node --max-semi-space-size=1 --no-opt --no-maglev --optimize-for-size \S+\/bin\/gpufleet agent$/)
   t.ok(text.includes('#AmbientCapabilities=CAP_KILL'), 'CAP_KILL documented as an opt-in')
   t.end()
 })

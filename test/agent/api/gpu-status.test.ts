@@ -137,6 +137,7 @@ t.test('stale data is refused with its age, on status and memory', async t => {
   for (const path of ['/v1/gpu/status', '/v1/gpu/memory']) {
     const res = await app.request(path, { headers: bearer(KEYS.operator) })
     t.equal(res.status, 503, path)
+    t.equal(res.headers.get('cache-control'), 'no-store', 'errors are not cacheable either')
     const body = await res.json() as any
     t.same(body, {
       statusCode: 503,

@@ -138,7 +138,7 @@ t.test('options are validated when built', async t => {
   t.throws(() => createOperatorAuth({ ...base, timeoutMs: 0 }), /timeoutMs/)
 })
 
-t.test('default undici request against a fake control plane on loopback', async t => {
+t.test('default HTTP request against a fake control plane on loopback', async t => {
   const seen: Array<{ authorization: string | undefined, key: string }> = []
   const cp = new Hono()
   cp.post(`/prefix${INTROSPECT_PATH}`, async c => {
@@ -159,7 +159,7 @@ t.test('default undici request against a fake control plane on loopback', async 
   t.same(seen, [{ authorization: `Bearer ${AGENT_KEY}`, key: KEYS.operator }, { authorization: `Bearer ${AGENT_KEY}`, key: KEYS.unknown }])
 })
 
-t.test('default undici request: a closed port is unreachable, so break-glass applies', async t => {
+t.test('default HTTP request: a closed port is unreachable, so break-glass applies', async t => {
   const port = await closedPort()
   const auth = createOperatorAuth({
     controlPlaneUrl: `http://127.0.0.1:${port}`,

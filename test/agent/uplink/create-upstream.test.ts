@@ -14,7 +14,7 @@ t.test('keep-alive: pushes reuse their connection, bearer key sent', async t => 
   t.teardown(() => up.close())
   for (let s = 0; s < 20; s++) t.match(await up.postJson('/api/gpu-stats', { gpus: [row(s)] }), { kind: 'ok', status: 200 })
   t.equal(sink.rows().length, 20)
-  // undici may open a second socket when the next request beats the first socket's release.
+  // A second socket may open when the next request beats the first socket's release.
   t.ok(sink.connections() <= 2, `${sink.connections()} connection(s) for 20 requests`)
   t.ok(sink.requests().every(r => r.bearer === API_KEY))
 })

@@ -1,0 +1,20 @@
+/**
+ * The control plane's defaults, apart from its zod schema (control-plane/config.ts): the CLI
+ * shows them in `--help` and must not load zod for that, since `gpufleet agent` builds the
+ * same command tree (the agent's memory budget).
+ */
+export const CONTROL_PLANE_DEFAULTS = {
+  listen: '127.0.0.1:8080',
+  db: './data/gpufleet.db',
+  demo: false,
+  logLevel: 'info',
+  bodyLimitBytes: 1024 * 1024,
+  /** Failed key checks one client address may make back to back (refilled per minute). */
+  authFailuresPerMinute: 20,
+  /** Failed introspections one agent key may ask about per minute (agents relay guesses). */
+  introspectFailuresPerMinute: 600,
+  /** Console session lifetime (a duration: 8h, 30m, 1d). */
+  sessionTtl: '8h',
+  /** Behind a TLS-terminating proxy: trust X-Forwarded-Proto / X-Forwarded-For (off: a client could pick its own limiter bucket). */
+  trustProxy: false,
+} as const

@@ -1,0 +1,50 @@
+import t from 'tap'
+import { AGENT_DEFAULTS, parseAgentConfig } from '../../agent/config.ts'
+
+t.test('defaults, frozen', async t => {
+  const config = parseAgentConfig({})
+  t.match(config, {
+    listen: AGENT_DEFAULTS.listen, controlPlane: AGENT_DEFAULTS.controlPlane, cluster: 'default', nvidiaSmi: AGENT_DEFAULTS.nvidiaSmi,
+    intervalMs: 1000, computeAppsIntervalMs: 5000, staleAfterMs: 10_000, spoolMaxBytes: 256 * 1024 * 1024, keyCacheTtlMs: 60_000,
+    vllmUrls: [], purgeProcessAllow: [], purgeGraceMs: 10_000, purgeSettleMs: 15_000, logLevel: 'info',
+  })
+  t.equal(config.apiKey, undefined)
+  t.equal(config.region, undefined)
+  t.ok(Object.isFrozen(config))
+})
+
+t.test('flag strings (CLI and env twins) are coerced; lists split on commas', async t => {
+  const config = parseAgentConfig({
+    intervalMs: '250', spoolMaxBytes: '65536', keyCacheTtlMs: 0, listen: '[::1]:9410',
+    vllmUrls: 'http://127.0.0.1:8000, http://127.0.0.1:8001,', purgeProcessAllow: ['python ', '', 'vllm'],
+    controlPlane: 'https://cp.example:8443/prefix', logLevel: 'warn', region: 'us-east-1',
+  })
+  t.match(config, {
+    intervalMs: 250, spoolMaxBytes: 65536, keyCacheTtlMs: 0, listen: '[::1]:9410', region: 'us-east-1',
+    vllmUrls: ['http://127.0.0.1:8000', 'http://127.0.0.1:8001'], purgeProcessAllow: ['python', 'vllm'],
+  })
+})
+
+t.test('every invalid value is named by its flag, all at once; unknown options fail', async t => {
+  t.throws(() => parseAgentConfig({
+    intervalMs: 'soon', staleAfterMs: '999', listen: '9410', controlPlane: 'ftp://x', vllmUrls: 'http://ok:1,nope',
+    breakGlassKeySha256: 'ABC', metricsToken: 'short', logLevel: 'loud', cluster: '', intervalMS: 5,
+  } as never), {
+    code: 'CONFIG_INVALID',
+    message: new RegExp([
+      '--interval-ms: expected an integer, got "soon"',
+      '--stale-after-ms: must be from 1000 to 600000, got 999',
+      '--listen: expected HOST:PORT',
+      '--control-plane: expected an http:// or https:// URL, got "ftp://x"',
+      '--vll?m-urls: expected an http:// or https:// URL, got "nope"',
+      '--break-glass-key-sha256: expected a lowercase hex SHA-256',
+      '--metrics-token: must be at least 16 characters',
+      '--log-level: expected one of fatal\\|error',
+      '--cluster: must not be empty',
+      '--interval-m-s: unknown option',
+    ].map(s => `(?=[\\s\\S]*${s})`).join('')),
+  })
+  t.throws(() => parseAgentConfig({ intervalMs: 1.5 }), /--interval-ms: expected an integer/)
+  t.throws(() => parseAgentConfig({ intervalMs: '' }), /--interval-ms/)
+  t.throws(() => parseAgentConfig({ purgeProcessAllow: 5 }), /--purge-process-allow: expected a comma-separated list/)
+})
