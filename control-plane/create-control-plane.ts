@@ -18,6 +18,8 @@ import { createRequireScope } from './auth/create-require-scope.ts'
 import { createApiKeysRouter } from './auth/create-api-keys-router.ts'
 import { createIntrospectRouter } from './auth/create-introspect-router.ts'
 import { CONTROL_PLANE_VERSION } from './version.ts'
+import type { LeaderLease } from './loops/leader-lease.ts'
+import { createLeaderMetrics } from './loops/create-leader-metrics.ts'
 
 export type CpLogger = RequestLogger & { warn: (obj: object, msg: string) => void }
 
@@ -30,6 +32,8 @@ export interface RouterContext {
   /** The /metrics registry: register the domain's own counters here. */
   registry: Registry
   requireScope: RequireScope
+  /** Whether this replica runs the background work now (always true on SQLite). */
+  isLeader: () => boolean
 }
 
 export type RouterFactory = (ctx: RouterContext) => OpenAPIHono<CpEnv>
@@ -50,9 +54,18 @@ export interface ControlPlaneDeps {
   /** Defaults to a new private Registry; pass one to read it in tests or share it. */
   registry?: Registry
   routers?: readonly RouterMount[]
+  /** Which replica runs the background loops; shown on /healthz and /metrics. None: always leader. */
+  leadership?: LeaderLease
 }
 
-const HealthSchema = z.object({ status: z.literal('ok') }).openapi('Health')
+const HealthSchema = z.object({
+  status: z.literal('ok'),
+  details: z.object({
+    role: z.enum(['leader', 'follower']).openapi({ description: 'leader: this replica runs the scheduler, alerts, retention and liveness' }),
+    lease: z.enum(['sole', 'advisory_lock']),
+    leader_since: z.string().nullable(),
+  }).optional(),
+}).openapi('Health')
 
 /**
  * The control plane as one Hono app, built apart from listening (start-control-plane.ts
@@ -75,7 +88,10 @@ export function createControlPlane (deps: ControlPlaneDeps): OpenAPIHono<CpEnv> 
     onAuthFailure: metrics.authFailure,
     log,
   })
-  const ctx: RouterContext = { store, log, config, now, registry: metrics.registry, requireScope }
+  const leadership = deps.leadership
+  if (leadership !== undefined) createLeaderMetrics(metrics.registry, leadership)
+  const isLeader = leadership === undefined ? () => true : leadership.isLeader
+  const ctx: RouterContext = { store, log, config, now, registry: metrics.registry, requireScope, isLeader }
   const mounts: RouterMount[] = [
     { path: '/', router: createApiKeysRouter({ store, requireScope, now }) },
     { path: '/', router: createIntrospectRouter({ store, requireScope, now, limiter: createFailureLimiter({ capacity: config.introspectFailuresPerMinute, now }) }) },
@@ -103,7 +119,16 @@ export function createControlPlane (deps: ControlPlaneDeps): OpenAPIHono<CpEnv> 
       log.error({ err: { message: (err as Error).message } }, 'healthz: store check failed')
       throw new HttpError(503, 'STORE_UNAVAILABLE', 'the store is not answering')
     }
-    return c.json({ status: 'ok' as const }, 200)
+    if (leadership === undefined) return c.json({ status: 'ok' as const }, 200)
+    const lease = leadership.status()
+    return c.json({
+      status: 'ok' as const,
+      details: {
+        role: lease.leader ? 'leader' as const : 'follower' as const,
+        lease: lease.mode,
+        leader_since: lease.since === null ? null : new Date(lease.since).toISOString(),
+      },
+    }, 200)
   })
 
   // Unauthenticated like dcgm-exporter's: aggregate counts only, no keys, tenants or paths.
