@@ -6,6 +6,9 @@ command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 # The seed 001 curl + jq examples run verbatim (test/control-plane/analytics/seed-curl-examples.test.ts).
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v jq >/dev/null 2>&1 || need+=(jq)
+# The PostgreSQL store suites start a throwaway cluster from Debian's server binaries
+# (test/setup/postgres-server.ts looks in pg_config --bindir and /usr/lib/postgresql/*/bin).
+if ! command -v pg_config >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then need+=(postgresql); fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing test dependencies: ${need[*]}"
   if [ "$(id -u)" -eq 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"

@@ -1,0 +1,42 @@
+import type { Store } from '../store.ts'
+import { openPgDb } from './pg-db.ts'
+import { createPgApiKeyRepository } from './pg-api-key-repository.ts'
+import { createPgFleetRepository } from './pg-fleet-repository.ts'
+
+export interface PostgresStoreOptions {
+  /** Schema for every table (created if missing); default: the connection's search_path (public). */
+  schema?: string | undefined
+  /** Pool size per process. */
+  maxConnections?: number | undefined
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
+
+/** Opens the PostgreSQL store at `url` (postgres://…) and applies pending migrations. */
+export async function openPostgresStore (url: string, options: PostgresStoreOptions = {}): Promise<Store> {
+  if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) throw new Error(`invalid schema name: ${options.schema}`)
+  const db = openPgDb({ connectionString: url, schema: options.schema, max: options.maxConnections })
+  try {
+    if (options.schema !== undefined) await db.exec(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`)
+    // Order: tables referenced by later domains first (clusters/gpus → tenants → jobs → rates).
+    const apiKeys = await createPgApiKeyRepository(db)
+    const fleet = await createPgFleetRepository(db)
+    const pending = new Proxy({}, { get () { throw new Error('not implemented on PostgreSQL yet') } })
+    return {
+      engine: 'postgres',
+      apiKeys,
+      fleet,
+      telemetry: pending as Store['telemetry'],
+      tenants: pending as Store['tenants'],
+      jobs: pending as Store['jobs'],
+      billing: pending as Store['billing'],
+      alerts: pending as Store['alerts'],
+      dashboard: pending as Store['dashboard'],
+      analytics: pending as Store['analytics'],
+      async close () { await db.close() },
+    }
+  } catch (err) {
+    await db.close()
+    throw err
+  }
+}

@@ -1,0 +1,100 @@
+import pg from 'pg'
+
+/** One query surface: the pool outside a transaction, the transaction's client inside one. */
+export interface PgQuery {
+  /** `?` placeholders (as in the SQLite store), numbered `$n` for PostgreSQL once per SQL text. */
+  all: <R = Row>(sql: string, ...args: unknown[]) => Promise<R[]>
+  one: <R = Row>(sql: string, ...args: unknown[]) => Promise<R | undefined>
+  /** Rows changed. */
+  run: (sql: string, ...args: unknown[]) => Promise<number>
+  /** Several statements, no parameters (migrations). */
+  exec: (sql: string) => Promise<void>
+}
+
+export type Row = Record<string, unknown>
+
+export interface PgDb extends PgQuery {
+  readonly pool: pg.Pool
+  /**
+   * Runs `fn` in one READ COMMITTED transaction that first takes the transaction-scoped
+   * advisory lock `lock` (null: row locks only): writers of one domain are serialized across every replica on the
+   * database, the same guarantee SQLite's BEGIN IMMEDIATE gives one file. Rolled back if it throws.
+   */
+  tx: <T>(lock: string | null, fn: (q: PgQuery) => Promise<T>) => Promise<T>
+  close: () => Promise<void>
+}
+
+// int8 (COUNT, bigint epoch ms) and numeric (SUM of bigints) come back as numbers: epoch ms and
+// counts stay far below 2^53. pg's default is strings.
+const INT8 = 20
+const NUMERIC = 1700
+const types = {
+  getTypeParser (oid: number, format?: string) {
+    if (oid === INT8 || oid === NUMERIC) return (v: string) => Number(v)
+    return pg.types.getTypeParser(oid, format as 'text')
+  },
+}
+
+const numbered = new Map<string, string>()
+/** `?` → `$1, $2, …` (the store's SQL never uses `?` as an operator or inside a literal). */
+export function numberPlaceholders (sql: string): string {
+  let out = numbered.get(sql)
+  if (out === undefined) {
+    let n = 0
+    out = sql.replace(/\?/g, () => `$${++n}`)
+    numbered.set(sql, out)
+  }
+  return out
+}
+
+function queryOn (c: pg.Pool | pg.PoolClient): PgQuery {
+  const q = async (sql: string, args: unknown[]) => c.query({ text: numberPlaceholders(sql), values: args })
+  return {
+    async all (sql, ...args) { return (await q(sql, args)).rows },
+    async one (sql, ...args) { return (await q(sql, args)).rows[0] },
+    async run (sql, ...args) { return (await q(sql, args)).rowCount ?? 0 },
+    async exec (sql) { await c.query(sql) },
+  }
+}
+
+export interface PgDbOptions {
+  connectionString: string
+  /** search_path for every connection (tests give each store its own schema). */
+  schema?: string | undefined
+  max?: number | undefined
+}
+
+export function openPgDb (options: PgDbOptions): PgDb {
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: options.max ?? 10,
+    types,
+    // Tests and short CLI runs end without an explicit close of every pool.
+    allowExitOnIdle: true,
+    ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
+  })
+  // An idle client losing its server (PostgreSQL restarted) must not crash the process: the
+  // pool drops it and the next query opens a new one.
+  pool.on('error', () => {})
+  const base = queryOn(pool)
+  return {
+    pool,
+    ...base,
+    async tx (lock, fn) {
+      const client = await pool.connect()
+      try {
+        await client.query('BEGIN')
+        if (lock !== null) await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [lock])
+        const result = await fn(queryOn(client))
+        await client.query('COMMIT')
+        return result
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {})
+        throw err
+      } finally {
+        client.release()
+      }
+    },
+    async close () { await pool.end() },
+  }
+}

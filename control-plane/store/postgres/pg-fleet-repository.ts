@@ -1,0 +1,206 @@
+import type {
+  ActivityInput, Cluster, FleetNode, FleetRepository, Gpu, GpuQuery, GpuUpsert, NodeEventKind, NodeEventQuery, NodeUpsert,
+} from '../fleet-repository.ts'
+import { toCluster, toGpu, toNode, toNodeEvent } from '../sqlite/sqlite-fleet-rows.ts'
+import type { PgDb, PgQuery } from './pg-db.ts'
+import { applyPgMigrations } from './apply-pg-migrations.ts'
+import { PG_FLEET_MIGRATIONS } from './pg-fleet-migrations.ts'
+
+const v = <T>(x: T | undefined): T | null => x ?? null
+const DEFAULT_EVENT_LIMIT = 1000
+/** Serializes the fleet's multi-statement writes (registration, GPU matching) across replicas. */
+export const FLEET_LOCK = 'gpufleet:fleet'
+
+export async function createPgFleetRepository (db: PgDb): Promise<FleetRepository> {
+  await applyPgMigrations(db, 'fleet', PG_FLEET_MIGRATIONS)
+
+  const nodeById = async (q: PgQuery, id: number): Promise<FleetNode | null> => {
+    const r = await q.one('SELECT * FROM nodes WHERE id = ?', id)
+    return r === undefined ? null : toNode(r)
+  }
+  const gpusOfNode = async (q: PgQuery, nodeId: number): Promise<Gpu[]> =>
+    (await q.all('SELECT * FROM gpus WHERE node_id = ? ORDER BY gpu_index', nodeId)).map(toGpu)
+  const gpusById = async (q: PgQuery, ids: readonly number[]): Promise<Gpu[]> => {
+    if (ids.length === 0) return []
+    return (await q.all('SELECT * FROM gpus WHERE id = ANY(?::bigint[]) ORDER BY node_id, gpu_index', ids)).map(toGpu)
+  }
+
+  const addEvent = async (q: PgQuery, nodeId: number, kind: NodeEventKind, at: number, detail: Record<string, unknown> | null) => {
+    await q.run('INSERT INTO node_events (node_id, kind, at, detail) VALUES (?, ?, ?, ?)', nodeId, kind, at, detail === null ? null : JSON.stringify(detail))
+  }
+
+  /**
+   * Marks a node seen; writes an 'online' event if it was offline. The row lock (FOR UPDATE in
+   * the subquery) makes "was it offline" and the update one step, so two concurrent pushes
+   * from a returning node write one 'online' event, not two.
+   */
+  const touch = async (q: PgQuery, nodeId: number, at: number, via: string): Promise<boolean> => {
+    const r = await q.one<{ status: string, last_seen_at: number | null }>(`UPDATE nodes n SET status = 'online',
+        last_seen_at = GREATEST(COALESCE(o.last_seen_at, 0), ?)
+      FROM (SELECT id, status, last_seen_at FROM nodes WHERE id = ? FOR UPDATE) o
+      WHERE n.id = o.id RETURNING o.status, o.last_seen_at`, at, nodeId)
+    if (r === undefined || r.status !== 'offline') return false
+    const lastSeen = r.last_seen_at
+    await addEvent(q, nodeId, 'online', at, { via, offline_for_ms: lastSeen === null ? null : Math.max(0, at - lastSeen) })
+    return true
+  }
+
+  const registerGpusTx = async (q: PgQuery, nodeId: number, gpus: readonly GpuUpsert[], at: number): Promise<Gpu[]> => {
+    const working = await gpusOfNode(q, nodeId)
+    const createdIds: number[] = []
+    for (const g of gpus) {
+      // Index first (the seed's idempotency key), then uuid (a GPU reported without its index).
+      let target = g.gpuIndex === undefined ? undefined : working.find(x => x.gpuIndex === g.gpuIndex)
+      if (target === undefined && g.uuid !== undefined) target = working.find(x => x.uuid === g.uuid)
+      if (target === undefined) {
+        const used = new Set(working.map(x => x.gpuIndex))
+        let index = g.gpuIndex ?? 0
+        if (g.gpuIndex === undefined) while (used.has(index)) index++
+        const r = await q.one('INSERT INTO gpus (node_id, gpu_index, uuid, model, vram_mb, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING *',
+          nodeId, index, v(g.uuid), v(g.model), v(g.vramMb), at)
+        target = toGpu(r!)
+        working.push(target)
+        createdIds.push(target.id)
+      } else {
+        // Reaching here by uuid with an index given means that index is free: the GPU moved.
+        if (g.gpuIndex !== undefined) target.gpuIndex = g.gpuIndex
+        if (g.uuid !== undefined) target.uuid = g.uuid
+        if (g.model !== undefined) target.model = g.model
+        if (g.vramMb !== undefined) target.vramMb = g.vramMb
+        await q.run('UPDATE gpus SET gpu_index = ?, uuid = ?, model = ?, vram_mb = ? WHERE id = ?',
+          target.gpuIndex, target.uuid, target.model, target.vramMb, target.id)
+      }
+      if (g.uuid !== undefined) {
+        // A uuid names one physical GPU: the newest report of where it sits wins.
+        for (const other of working) {
+          if (other !== target && other.uuid === g.uuid) {
+            other.uuid = null
+            await q.run('UPDATE gpus SET uuid = NULL WHERE id = ?', other.id)
+          }
+        }
+      }
+    }
+    return gpusById(q, createdIds)
+  }
+
+  return {
+    async createCluster ({ name, region }, at) {
+      const r = await db.one('INSERT INTO clusters (name, region, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING *', name, region, at)
+      return r === undefined ? null : toCluster(r)
+    },
+
+    async ensureCluster (name, region, at) {
+      return db.tx(FLEET_LOCK, async q => {
+        const found = await q.one('SELECT * FROM clusters WHERE name = ?', name)
+        if (found === undefined) return toCluster((await q.one('INSERT INTO clusters (name, region, created_at) VALUES (?, ?, ?) RETURNING *', name, region, at))!)
+        if (found.region === null && region !== null) {
+          await q.run('UPDATE clusters SET region = ? WHERE id = ?', region, Number(found.id))
+          found.region = region
+        }
+        return toCluster(found)
+      })
+    },
+
+    async deleteEmptyCluster (id) {
+      return db.tx(FLEET_LOCK, async q =>
+        (await q.run('DELETE FROM clusters WHERE id = ? AND NOT EXISTS (SELECT 1 FROM nodes WHERE cluster_id = ?)', id, id)) > 0)
+    },
+
+    async getCluster (id): Promise<Cluster | null> {
+      const r = await db.one('SELECT * FROM clusters WHERE id = ?', id)
+      return r === undefined ? null : toCluster(r)
+    },
+
+    async listClusters () {
+      return (await db.all(`SELECT c.*,
+          (SELECT COUNT(*) FROM nodes n WHERE n.cluster_id = c.id) AS node_count,
+          (SELECT COUNT(*) FROM gpus g JOIN nodes n ON n.id = g.node_id WHERE n.cluster_id = c.id) AS gpu_count
+        FROM clusters c ORDER BY c.id`))
+        .map(r => ({ ...toCluster(r), nodeCount: Number(r.node_count), gpuCount: Number(r.gpu_count) }))
+    },
+
+    async upsertNode (input: NodeUpsert, at) {
+      return db.tx(FLEET_LOCK, async q => {
+        const existing = await q.one('SELECT id FROM nodes WHERE hostname = ?', input.hostname)
+        if (existing === undefined) {
+          const r = await q.one(`INSERT INTO nodes (cluster_id, hostname, ip_address, total_gpus, cpu_cores, ram_gb, agent_url, status, last_seen_at, registered_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, 'online', ?, ?) RETURNING *`,
+          input.clusterId, input.hostname, v(input.ipAddress), v(input.totalGpus), v(input.cpuCores), v(input.ramGb), v(input.agentUrl), at, at)
+          const node = toNode(r!)
+          await addEvent(q, node.id, 'registered', at, { cluster_id: node.clusterId })
+          return { node, created: true, cameOnline: false }
+        }
+        const id = Number(existing.id)
+        const cameOnline = await touch(q, id, at, 'heartbeat')
+        await q.run(`UPDATE nodes SET cluster_id = ?, ip_address = COALESCE(?, ip_address), total_gpus = COALESCE(?::int, total_gpus),
+            cpu_cores = COALESCE(?::int, cpu_cores), ram_gb = COALESCE(?::int, ram_gb), agent_url = COALESCE(?, agent_url) WHERE id = ?`,
+        input.clusterId, v(input.ipAddress), v(input.totalGpus), v(input.cpuCores), v(input.ramGb), v(input.agentUrl), id)
+        return { node: (await nodeById(q, id))!, created: false, cameOnline }
+      })
+    },
+
+    async getNode (id) { return nodeById(db, id) },
+
+    async getNodeByHostname (hostname) {
+      const r = await db.one('SELECT * FROM nodes WHERE hostname = ?', hostname)
+      return r === undefined ? null : toNode(r)
+    },
+
+    async listNodes (filter = {}) {
+      if (filter.clusterId !== undefined) return (await db.all('SELECT * FROM nodes WHERE cluster_id = ? ORDER BY id', filter.clusterId)).map(toNode)
+      return (await db.all('SELECT * FROM nodes ORDER BY id')).map(toNode)
+    },
+
+    async registerGpus (nodeId, gpus, at) {
+      return db.tx(FLEET_LOCK, q => registerGpusTx(q, nodeId, gpus, at))
+    },
+
+    async listGpus (filter: GpuQuery = {}) {
+      if (filter.ids !== undefined) return (await gpusById(db, filter.ids)).filter(g => filter.nodeId === undefined || g.nodeId === filter.nodeId)
+      if (filter.nodeId !== undefined) return gpusOfNode(db, filter.nodeId)
+      if (filter.clusterId !== undefined) {
+        return (await db.all('SELECT g.* FROM gpus g JOIN nodes n ON n.id = g.node_id WHERE n.cluster_id = ? ORDER BY g.node_id, g.gpu_index', filter.clusterId)).map(toGpu)
+      }
+      return (await db.all('SELECT * FROM gpus ORDER BY node_id, gpu_index')).map(toGpu)
+    },
+
+    async recordActivity (input: ActivityInput) {
+      // The ingest hot path: row locks only (no fleet-wide lock), taken in id order so two
+      // pushes touching the same rows cannot deadlock.
+      const seen = [...input.seen].sort((a, b) => a.nodeId - b.nodeId)
+      const readings = [...input.readings].sort((a, b) => a.gpuId - b.gpuId)
+      return db.tx(null, async q => {
+        const cameOnline: number[] = []
+        for (const s of seen) if (await touch(q, s.nodeId, s.at, s.via)) cameOnline.push(s.nodeId)
+        for (const r of readings) {
+          // A replayed (older) sample never overwrites newer live readings.
+          await q.run(`UPDATE gpus SET status = ?, utilization_pct = ?, memory_used_mb = ?, memory_total_mb = ?, temperature_c = ?,
+              power_draw_w = ?, updated_at = ? WHERE id = ? AND (updated_at IS NULL OR updated_at <= ?)`,
+          r.status, r.utilizationPct, r.memoryUsedMb, r.memoryTotalMb, r.temperatureC, r.powerDrawW, r.at, r.gpuId, r.at)
+        }
+        return { cameOnline: input.seen.map(s => s.nodeId).filter(id => cameOnline.includes(id)) }
+      })
+    },
+
+    async markStaleNodesOffline (cutoff, at) {
+      return db.tx(FLEET_LOCK, async q => {
+        // One UPDATE re-checks each row under its lock: a node heard from meanwhile stays online.
+        const stale = (await q.all("UPDATE nodes SET status = 'offline' WHERE status = 'online' AND COALESCE(last_seen_at, registered_at) < ? RETURNING *", cutoff))
+          .map(toNode).sort((a, b) => a.id - b.id)
+        for (const node of stale) {
+          const lastSeen = node.lastSeenAt ?? node.registeredAt
+          await addEvent(q, node.id, 'offline', at, { silent_for_ms: Math.max(0, at - lastSeen) })
+        }
+        return stale
+      })
+    },
+
+    async listNodeEvents (query: NodeEventQuery = {}) {
+      return (await db.all(`SELECT e.*, n.hostname FROM node_events e JOIN nodes n ON n.id = e.node_id
+          WHERE (?::bigint IS NULL OR e.at >= ?) AND (?::bigint IS NULL OR e.at < ?) AND (?::bigint IS NULL OR e.node_id = ?)
+          ORDER BY e.at, e.id LIMIT ?`,
+      v(query.since), v(query.since), v(query.until), v(query.until), v(query.nodeId), v(query.nodeId), query.limit ?? DEFAULT_EVENT_LIMIT))
+        .map(toNodeEvent)
+    },
+  }
+}
