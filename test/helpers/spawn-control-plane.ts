@@ -18,13 +18,13 @@ export interface SpawnedControlPlane {
 }
 
 /**
- * `gpufleet control-plane` as a real process on 127.0.0.1:0 (through runCli, so tap's hooks
- * stay out of it), with a known superadmin key from GPUFLEET_ADMIN_KEY. Resolves once it
- * printed its URL. For the soak benchmark and the fault tests, which kill it for real.
+ * `gpufleet control-plane` as a real process on 127.0.0.1:0 (or `listen`, to restart one on
+ * the port its agents know), through runCli so tap's hooks stay out of it, with a known
+ * superadmin key from GPUFLEET_ADMIN_KEY. Resolves once it printed its URL. For the soak benchmark and the fault tests, which kill it for real.
  */
-export async function spawnControlPlane (db: string, opts: { adminKey?: string, args?: string[], env?: NodeJS.ProcessEnv } = {}): Promise<SpawnedControlPlane> {
+export async function spawnControlPlane (db: string, opts: { adminKey?: string, listen?: string, args?: string[], env?: NodeJS.ProcessEnv } = {}): Promise<SpawnedControlPlane> {
   const adminKey = opts.adminKey ?? `gfk_${randomBytes(32).toString('hex')}`
-  const run = runCli(['control-plane', '--listen', '127.0.0.1:0', '--db', db, '--log-level', 'warn', ...(opts.args ?? [])], {
+  const run = runCli(['control-plane', '--listen', opts.listen ?? '127.0.0.1:0', '--db', db, '--log-level', 'warn', ...(opts.args ?? [])], {
     GPUFLEET_ADMIN_KEY: adminKey,
     ...opts.env,
   })
