@@ -20,7 +20,7 @@ import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { spawnControlPlane } from '../test/helpers/spawn-control-plane.ts'
-import { openStoreFor } from './load/open-store-for.ts'
+import { openStore } from '../control-plane/store/open-store.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -86,7 +86,7 @@ if (done === null) {
   process.exit(1)
 }
 
-const store = await openStoreFor(db.url)
+const store = await openStore(db.url)
 const stored = await store.telemetry.countSamples()
 await store.close()
 

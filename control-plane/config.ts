@@ -36,12 +36,22 @@ const LISTEN = /^(?:\[([0-9a-fA-F:]+)\]|([^:\s[\]]+)):(\d{1,5})$/
 const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', ''])])
   .transform(v => v === true || v === 'true' || v === '1')
 
+function isPostgresUrlValid (s: string): boolean {
+  try {
+    return new URL(s).hostname !== ''
+  } catch {
+    return false
+  }
+}
+
 export const controlPlaneConfigSchema = z.object({
   listen: z.string()
     .refine(s => LISTEN.test(s) && Number(LISTEN.exec(s)?.[3]) <= 65535, 'expected HOST:PORT with a port 0..65535, e.g. 127.0.0.1:8080')
     .default(CONTROL_PLANE_DEFAULTS.listen),
+  // A SQLite file path, or postgres://user:password@host:port/database (the message never
+  // echoes a URL: it may carry a password).
   db: z.string().min(1)
-    .refine(s => !/^postgres(ql)?:\/\//i.test(s), 'PostgreSQL (postgres://…) is not implemented yet; give a SQLite file path such as ./data/gpufleet.db')
+    .refine(s => !/^postgres(ql)?:\/\//i.test(s) || isPostgresUrlValid(s), 'expected postgres://user:password@host[:port]/database or a SQLite file path')
     .default(CONTROL_PLANE_DEFAULTS.db),
   // The message never echoes the value: it is a secret.
   adminKey: z.string()

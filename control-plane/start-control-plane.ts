@@ -5,7 +5,7 @@ import { Registry } from 'prom-client'
 import type { ControlPlaneConfig } from './config.ts'
 import { createControlPlane, type CpLogger, type RouterMount } from './create-control-plane.ts'
 import { bootstrapAdminKey } from './auth/bootstrap-admin-key.ts'
-import { openSqliteStore } from './store/sqlite/open-sqlite-store.ts'
+import { openStore, redactDb } from './store/open-store.ts'
 import type { Store } from './store/store.ts'
 import type { LeaderLease } from './loops/leader-lease.ts'
 import { leaderLeaseFor } from './loops/leader-lease-for.ts'
@@ -57,7 +57,7 @@ export async function startControlPlane (config: ControlPlaneConfig, options: St
   const log = options.log ?? pino({ level: config.logLevel, base: { svc: 'gpufleet-control-plane' } })
   const now = options.now ?? Date.now
   const registry = options.registry ?? new Registry()
-  const store = await openSqliteStore(config.db)
+  const store = await openStore(config.db)
   const leadership = options.leadership ?? leaderLeaseFor(config.db, { now, log })
   let gate: LeaderGate | undefined
   let server: Server | undefined
@@ -72,7 +72,7 @@ export async function startControlPlane (config: ControlPlaneConfig, options: St
     await gate.start()
     const host = config.host.includes(':') ? `[${config.host}]` : config.host
     const url = `http://${host}:${listening.port}`
-    log.info({ url, db: redactUrl(config.db), demo: config.demo, leader: leadership.isLeader() }, 'control plane started')
+    log.info({ url, db: redactDb(config.db), demo: config.demo, leader: leadership.isLeader() }, 'control plane started')
 
     let closed: Promise<void> | undefined
     const running: RunningControlPlane = {
@@ -111,9 +111,4 @@ function listen (fetch: Parameters<typeof serve>[0]['fetch'], hostname: string, 
     const server = serve({ fetch, hostname, port }, info => resolve({ server: server as Server, port: info.port }))
     server.once('error', reject)
   })
-}
-
-/** A postgres:// URL may carry a password: never log it. */
-function redactUrl (db: string): string {
-  return db.replace(/^(postgres(?:ql)?:\/\/[^:/@]*):[^@]*@/i, '$1:***@')
 }

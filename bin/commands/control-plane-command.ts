@@ -7,7 +7,7 @@ export function controlPlaneCommand (): Command {
   return new Command('control-plane')
     .description('run the control plane (API, fleet registry, telemetry); GPUFLEET_ADMIN_KEY bootstraps a superadmin key')
     .addOption(envOption('--listen <host:port>', `address to listen on (default ${d.listen})`))
-    .addOption(envOption('--db <path|url>', `SQLite file (or postgres://… in a later release) (default ${d.db})`))
+    .addOption(envOption('--db <path|url>', `SQLite file, or postgres://user:password@host:port/database (default ${d.db})`))
     .addOption(envOption('--demo', 'answer requests without a key as read-only (seed 003 demo mode); off by default'))
     .addOption(envOption('--body-limit-bytes <n>', `largest request body (default ${d.bodyLimitBytes})`))
     .addOption(envOption('--auth-failures-per-minute <n>', `failed key checks one address may make (default ${d.authFailuresPerMinute})`))

@@ -20,8 +20,8 @@ t.test('errors name the flag or variable', async t => {
   const cases: Array<[Record<string, unknown>, RegExp]> = [
     [{ listen: '127.0.0.1' }, /--listen \(GPUFLEET_LISTEN\): expected HOST:PORT/],
     [{ listen: '127.0.0.1:70000' }, /--listen/],
-    [{ db: 'postgres://u:p@db/gpufleet' }, /--db \(GPUFLEET_DB\): PostgreSQL .* not implemented/],
-    [{ db: 'postgresql://db/gpufleet' }, /--db/],
+    [{ db: 'postgres:///gpufleet' }, /--db \(GPUFLEET_DB\): expected postgres:\/\/user/],
+    [{ db: 'postgresql://u:p@db:99999/gpufleet' }, /--db/],
     [{ db: '' }, /--db/],
     [{ adminKey: 'hunter2' }, /GPUFLEET_ADMIN_KEY: expected gfk_/],
     [{ demo: 'yes' }, /--demo/],

@@ -26,9 +26,10 @@ t.test('agent: env twin is read, and a flag wins over it', async t => {
 })
 
 t.test('control-plane: bad config → exit 2 naming the option; bad admin key not echoed', async t => {
-  const pg = runCli(['control-plane', '--db', 'postgres://db.example/gpufleet'])
+  const pg = runCli(['control-plane', '--db', 'postgres://:s3cret@/gpufleet'])
   t.equal((await pg.exited).code, 2)
   t.match(pg.stderr(), /--db/)
+  t.notMatch(pg.stderr(), /s3cret/, 'a database URL (it may hold a password) is not echoed')
   const bad = runCli(['control-plane', '--db', ':memory:', '--listen', '127.0.0.1:0'], { GPUFLEET_ADMIN_KEY: 'gfk_short-secret' })
   t.equal((await bad.exited).code, 2)
   t.match(bad.stderr(), /GPUFLEET_ADMIN_KEY/)

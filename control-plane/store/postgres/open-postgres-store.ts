@@ -2,6 +2,13 @@ import type { Store } from '../store.ts'
 import { openPgDb } from './pg-db.ts'
 import { createPgApiKeyRepository } from './pg-api-key-repository.ts'
 import { createPgFleetRepository } from './pg-fleet-repository.ts'
+import { createPgTelemetryRepository } from './pg-telemetry-repository.ts'
+import { createPgTenantRepository } from './pg-tenant-repository.ts'
+import { createPgJobRepository } from './pg-job-repository.ts'
+import { createPgBillingRepository } from './pg-billing-repository.ts'
+import { createPgAlertRepository } from './pg-alert-repository.ts'
+import { createPgDashboardRepository } from './pg-dashboard-repository.ts'
+import { createPgAnalyticsRepository } from './pg-analytics-repository.ts'
 
 export interface PostgresStoreOptions {
   /** Schema for every table (created if missing); default: the connection's search_path (public). */
@@ -21,18 +28,23 @@ export async function openPostgresStore (url: string, options: PostgresStoreOpti
     // Order: tables referenced by later domains first (clusters/gpus → tenants → jobs → rates).
     const apiKeys = await createPgApiKeyRepository(db)
     const fleet = await createPgFleetRepository(db)
-    const pending = new Proxy({}, { get () { throw new Error('not implemented on PostgreSQL yet') } })
+    const telemetry = await createPgTelemetryRepository(db)
+    const tenants = await createPgTenantRepository(db)
+    const jobs = await createPgJobRepository(db)
+    const billing = await createPgBillingRepository(db)
+    const alerts = await createPgAlertRepository(db)
+    const analytics = await createPgAnalyticsRepository(db)
     return {
       engine: 'postgres',
       apiKeys,
       fleet,
-      telemetry: pending as Store['telemetry'],
-      tenants: pending as Store['tenants'],
-      jobs: pending as Store['jobs'],
-      billing: pending as Store['billing'],
-      alerts: pending as Store['alerts'],
-      dashboard: pending as Store['dashboard'],
-      analytics: pending as Store['analytics'],
+      telemetry,
+      tenants,
+      jobs,
+      billing,
+      alerts,
+      dashboard: createPgDashboardRepository(db),
+      analytics,
       async close () { await db.close() },
     }
   } catch (err) {

@@ -12,11 +12,11 @@ type Row = Record<string, unknown>
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
 const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v))
 
-const RULE_SQL = `SELECT r.*, (SELECT COUNT(*) FROM alert_events e WHERE e.rule_id = r.id AND e.resolved_at IS NULL) AS active_events
+export const RULE_SQL = `SELECT r.*, (SELECT COUNT(*) FROM alert_events e WHERE e.rule_id = r.id AND e.resolved_at IS NULL) AS active_events
   FROM alert_rules r`
-const EVENT_SQL = 'SELECT e.*, r.rule_type FROM alert_events e JOIN alert_rules r ON r.id = e.rule_id'
+export const EVENT_SQL = 'SELECT e.*, r.rule_type FROM alert_events e JOIN alert_rules r ON r.id = e.rule_id'
 
-function toRule (r: Row): AlertRule {
+export function toRule (r: Row): AlertRule {
   return {
     id: Number(r.id),
     ruleType: r.rule_type as AlertRuleType,
@@ -29,7 +29,7 @@ function toRule (r: Row): AlertRule {
   }
 }
 
-function toEvent (r: Row): AlertEvent {
+export function toEvent (r: Row): AlertEvent {
   return {
     id: Number(r.id),
     ruleId: Number(r.rule_id),
@@ -42,7 +42,7 @@ function toEvent (r: Row): AlertEvent {
   }
 }
 
-function toDelivery (r: Row): WebhookDelivery {
+export function toDelivery (r: Row): WebhookDelivery {
   return {
     id: Number(r.id),
     eventId: Number(r.event_id),
@@ -59,9 +59,9 @@ function toDelivery (r: Row): WebhookDelivery {
 
 // Per event, deliveries go out in order (a receiver never hears "resolved" before "fired"):
 // one waits while an earlier one of its event is still pending.
-const HEAD_OF_EVENT = `NOT EXISTS (SELECT 1 FROM alert_deliveries p WHERE p.event_id = d.event_id AND p.id < d.id AND p.status = 'pending')`
+export const HEAD_OF_EVENT = `NOT EXISTS (SELECT 1 FROM alert_deliveries p WHERE p.event_id = d.event_id AND p.id < d.id AND p.status = 'pending')`
 
-const subjectKey = (s: Pick<AlertSubject, 'type' | 'id'>): string => `${s.type}:${s.id}`
+export const subjectKey = (s: Pick<AlertSubject, 'type' | 'id'>): string => `${s.type}:${s.id}`
 
 export function createSqliteAlertRepository (db: SqliteDb): AlertRepository {
   applyMigrations(db, 'alerts', ALERT_MIGRATIONS)

@@ -1,8 +1,9 @@
 import type { SQLInputValue } from 'node:sqlite'
 import type {
-  BillingRepository, Invoice, InvoiceLine, InvoiceQuery, InvoiceStatus, MeteredInterval, NewInvoice, RateRecord, StatusTotal,
+  BillingRepository, Invoice, InvoiceQuery, InvoiceStatus, MeteredInterval, NewInvoice, StatusTotal,
 } from '../billing-repository.ts'
 import type { SqliteDb } from './sqlite-db.ts'
+import { linesJson, toInvoice, toRate } from './sqlite-billing-rows.ts'
 import { applyMigrations, type Migration } from './apply-migrations.ts'
 import { BILLING_MIGRATIONS_V1 } from './sqlite-scheduling-migrations.ts'
 
@@ -30,53 +31,6 @@ export const BILLING_MIGRATIONS_V2: Migration = {
 const num = (x: unknown): number => Number(x)
 const numOrNull = (x: unknown): number | null => (x === null || x === undefined ? null : Number(x))
 const strOrNull = (x: unknown): string | null => (x === null || x === undefined ? null : String(x))
-
-function toRate (r: Row): RateRecord {
-  return { gpuType: String(r.gpu_type), centsPerGpuHour: num(r.cents_per_gpu_hour), updatedAt: num(r.updated_at) }
-}
-
-interface StoredLine { gpu_type: string | null, gpu_seconds: number, gpu_ms?: number, cents_per_gpu_hour: number | null, amount_cents: number | null }
-
-function toLines (text: unknown): InvoiceLine[] {
-  const parsed = JSON.parse(String(text)) as StoredLine[]
-  return parsed.map(l => ({
-    gpuType: l.gpu_type,
-    // Rows written before total_gpu_ms existed carry seconds only.
-    gpuMs: l.gpu_ms ?? Math.round(l.gpu_seconds * 1000),
-    centsPerGpuHour: l.cents_per_gpu_hour,
-    amountCents: l.amount_cents,
-  }))
-}
-
-function toInvoice (r: Row): Invoice {
-  return {
-    id: num(r.id),
-    tenantId: numOrNull(r.tenant_id),
-    tenantName: String(r.tenant_name ?? ''),
-    periodStart: num(r.period_start),
-    periodEnd: num(r.period_end),
-    days: num(r.days),
-    totalGpuMs: r.total_gpu_ms === null ? num(r.total_gpu_seconds) * 1000 : num(r.total_gpu_ms),
-    unpricedGpuMs: num(r.unpriced_gpu_ms),
-    amountCents: num(r.amount_cents),
-    currency: String(r.currency),
-    status: String(r.status) as InvoiceStatus,
-    lineItems: toLines(r.line_items),
-    paymentProvider: strOrNull(r.payment_provider),
-    paymentLinkId: strOrNull(r.payment_link_id),
-    paymentUrl: strOrNull(r.stripe_payment_url),
-    paymentLinkError: strOrNull(r.payment_link_error),
-    paymentLinkAttempts: num(r.payment_link_attempts),
-    createdAt: num(r.created_at),
-    statusChangedAt: numOrNull(r.status_changed_at),
-  }
-}
-
-function linesJson (lines: readonly InvoiceLine[]): string {
-  return JSON.stringify(lines.map(l => ({
-    gpu_type: l.gpuType, gpu_seconds: l.gpuMs / 1000, gpu_ms: l.gpuMs, cents_per_gpu_hour: l.centsPerGpuHour, amount_cents: l.amountCents,
-  })))
-}
 
 export function createSqliteBillingRepository (db: SqliteDb): BillingRepository {
   applyMigrations(db, 'billing', [BILLING_MIGRATIONS_V1, BILLING_MIGRATIONS_V2])

@@ -1,4 +1,4 @@
-import { DatabaseSync } from 'node:sqlite'
+import { DatabaseSync, type SQLInputValue } from 'node:sqlite'
 
 /**
  * Test-only: writes raw rows into the scheduling and billing tables (tenants, jobs, job_gpus,
@@ -24,32 +24,37 @@ export interface JobRow {
 export function schedulingRows (dbPath: string) {
   const db = new DatabaseSync(dbPath)
   db.exec('PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;')
-  const id = (r: { lastInsertRowid: number | bigint }) => Number(r.lastInsertRowid)
+  return schedulingRowsWith((sql, ...args) => db.prepare(sql).all(...args as SQLInputValue[]) as Array<Record<string, unknown>>, () => {
+    if (db.isOpen) db.close()
+  })
+}
+
+/** The same rows over any engine's synchronous query (`?` placeholders; the PostgreSQL suite passes test/helpers/sync-sql.ts). */
+export function schedulingRowsWith (query: (sql: string, ...args: unknown[]) => Array<Record<string, unknown>>, close: () => void) {
+  const id = (rows: Array<Record<string, unknown>>) => Number(rows[0]!.id)
   return {
     tenant (name: string, at = 0): number {
-      return id(db.prepare('INSERT INTO tenants (name, gpu_quota, created_at, updated_at) VALUES (?, 8, ?, ?)').run(name, at, at))
+      return id(query('INSERT INTO tenants (name, gpu_quota, created_at, updated_at) VALUES (?, 8, ?, ?) RETURNING id', name, at, at))
     },
     job (j: JobRow): number {
-      return id(db.prepare(`INSERT INTO jobs (cluster_id, tenant_id, name, kind, gpu_count, gpu_type, status, submitted_at, started_at, ended_at, node_id)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(j.clusterId, j.tenantId ?? null, j.name ?? 'job', j.kind ?? 'compute', j.gpuCount ?? 1,
-        j.gpuType ?? null, j.status ?? (j.endedAt != null ? 'completed' : j.startedAt != null ? 'running' : 'queued'), j.submittedAt,
-        j.startedAt ?? null, j.endedAt ?? null, j.nodeId ?? null))
+      return id(query(`INSERT INTO jobs (cluster_id, tenant_id, name, kind, gpu_count, gpu_type, status, submitted_at, started_at, ended_at, node_id)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, j.clusterId, j.tenantId ?? null, j.name ?? 'job', j.kind ?? 'compute', j.gpuCount ?? 1,
+      j.gpuType ?? null, j.status ?? (j.endedAt != null ? 'completed' : j.startedAt != null ? 'running' : 'queued'), j.submittedAt,
+      j.startedAt ?? null, j.endedAt ?? null, j.nodeId ?? null))
     },
     jobGpu (g: { jobId: number, gpuId: number, gpuModel?: string | null, assignedAt: number, releasedAt?: number | null }): void {
-      db.prepare('INSERT INTO job_gpus (job_id, gpu_id, gpu_model, assigned_at, released_at) VALUES (?, ?, ?, ?, ?)')
-        .run(g.jobId, g.gpuId, g.gpuModel ?? null, g.assignedAt, g.releasedAt ?? null)
+      query('INSERT INTO job_gpus (job_id, gpu_id, gpu_model, assigned_at, released_at) VALUES (?, ?, ?, ?, ?)',
+        g.jobId, g.gpuId, g.gpuModel ?? null, g.assignedAt, g.releasedAt ?? null)
     },
     jobEvent (e: { jobId: number, kind: string, at: number, gpuId?: number | null, nodeId?: number | null, detail?: string | null }): number {
-      return id(db.prepare('INSERT INTO job_events (job_id, kind, at, gpu_id, node_id, detail) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(e.jobId, e.kind, e.at, e.gpuId ?? null, e.nodeId ?? null, e.detail ?? null))
+      return id(query('INSERT INTO job_events (job_id, kind, at, gpu_id, node_id, detail) VALUES (?, ?, ?, ?, ?, ?) RETURNING id',
+        e.jobId, e.kind, e.at, e.gpuId ?? null, e.nodeId ?? null, e.detail ?? null))
     },
     rate (gpuType: string, cents: number): void {
-      db.prepare(`INSERT INTO rates (gpu_type, cents_per_gpu_hour, updated_at) VALUES (?, ?, 0)
-        ON CONFLICT (gpu_type) DO UPDATE SET cents_per_gpu_hour = excluded.cents_per_gpu_hour`).run(gpuType, cents)
+      query(`INSERT INTO rates (gpu_type, cents_per_gpu_hour, updated_at) VALUES (?, ?, 0)
+        ON CONFLICT (gpu_type) DO UPDATE SET cents_per_gpu_hour = excluded.cents_per_gpu_hour`, gpuType, cents)
     },
-    close (): void {
-      if (db.isOpen) db.close()
-    },
+    close,
   }
 }
 

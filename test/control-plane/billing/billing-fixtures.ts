@@ -1,3 +1,4 @@
+import type { SQLInputValue } from 'node:sqlite'
 import type { SqliteDb } from '../../../control-plane/store/sqlite/sqlite-db.ts'
 import { openSqliteDb } from '../../../control-plane/store/sqlite/sqlite-db.ts'
 import { createSqliteFleetRepository } from '../../../control-plane/store/sqlite/sqlite-fleet-repository.ts'
@@ -23,14 +24,22 @@ export interface UsageFixtures {
   assign: (jobId: number, gpuId: number, assignedAt: number, releasedAt: number | null, model?: string | null) => Promise<void>
 }
 
+/** Raw SQL (`?` placeholders) on the store's database: rows of a SELECT or RETURNING. */
+export type RawQuery = (sql: string, ...args: unknown[]) => Promise<Array<Record<string, unknown>>>
+
 export function usageFixtures (store: Pick<Store, 'fleet'>, db: SqliteDb): UsageFixtures {
+  return usageFixturesWith(store, async (sql, ...args) => db.raw.prepare(sql).all(...args as SQLInputValue[]) as Array<Record<string, unknown>>)
+}
+
+/** The same fixtures over any engine's raw query (the PostgreSQL suites pass a pg pool's). */
+export function usageFixturesWith (store: Pick<Store, 'fleet'>, query: RawQuery): UsageFixtures {
   let nodes = 0
   let clusterId: number | null = null
   let jobs = 0
   return {
     async tenant (name) {
-      const r = db.raw.prepare("INSERT INTO tenants (name, gpu_quota, created_at, updated_at) VALUES (?, 8, 0, 0) RETURNING id").get(name) as { id: number }
-      return r.id
+      const [r] = await query("INSERT INTO tenants (name, gpu_quota, created_at, updated_at) VALUES (?, 8, 0, 0) RETURNING id", name)
+      return Number(r!.id)
     },
     async gpus (models) {
       if (clusterId === null) clusterId = (await store.fleet.ensureCluster('billing-test', 'us-east-1', 0)).id
@@ -40,18 +49,18 @@ export function usageFixtures (store: Pick<Store, 'fleet'>, db: SqliteDb): Usage
     },
     async job ({ tenantId, name, gpuCount = 1 }) {
       if (clusterId === null) clusterId = (await store.fleet.ensureCluster('billing-test', 'us-east-1', 0)).id
-      const r = db.raw.prepare(`INSERT INTO jobs (cluster_id, tenant_id, name, gpu_count, status, submitted_at)
-        VALUES (?, ?, ?, ?, 'running', 0) RETURNING id`).get(clusterId, tenantId, name ?? `job-${++jobs}`, gpuCount) as { id: number }
-      return r.id
+      const [r] = await query(`INSERT INTO jobs (cluster_id, tenant_id, name, gpu_count, status, submitted_at)
+        VALUES (?, ?, ?, ?, 'running', 0) RETURNING id`, clusterId, tenantId, name ?? `job-${++jobs}`, gpuCount)
+      return Number(r!.id)
     },
     async deleteTenant (id) {
-      db.raw.prepare('UPDATE jobs SET tenant_id = NULL WHERE tenant_id = ?').run(id)
-      db.raw.prepare('DELETE FROM tenants WHERE id = ?').run(id)
+      await query('UPDATE jobs SET tenant_id = NULL WHERE tenant_id = ?', id)
+      await query('DELETE FROM tenants WHERE id = ?', id)
     },
     async assign (jobId, gpuId, assignedAt, releasedAt, model) {
-      const m = model !== undefined ? model : ((db.raw.prepare('SELECT model FROM gpus WHERE id = ?').get(gpuId) as { model: string | null }).model)
-      db.raw.prepare('INSERT INTO job_gpus (job_id, gpu_id, gpu_model, assigned_at, released_at) VALUES (?, ?, ?, ?, ?)')
-        .run(jobId, gpuId, m, assignedAt, releasedAt)
+      const m = model !== undefined ? model : ((await query('SELECT model FROM gpus WHERE id = ?', gpuId))[0]!.model as string | null)
+      await query('INSERT INTO job_gpus (job_id, gpu_id, gpu_model, assigned_at, released_at) VALUES (?, ?, ?, ?, ?)',
+        jobId, gpuId, m, assignedAt, releasedAt)
     },
   }
 }

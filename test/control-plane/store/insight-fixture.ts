@@ -1,3 +1,4 @@
+import type { SQLInputValue } from 'node:sqlite'
 import { join } from 'node:path'
 import type { Test } from 'tap'
 import type { Store } from '../../../control-plane/store/store.ts'
@@ -38,42 +39,48 @@ export interface SchedulingRows {
 
 export interface InsightStore { store: Store, rows: SchedulingRows }
 
+/** Synchronous raw SQL with `?` placeholders: rows of a SELECT or RETURNING. */
+export type SyncQuery = (sql: string, ...args: unknown[]) => Array<Record<string, unknown>>
+
 export function schedulingRows (db: SqliteDb): SchedulingRows {
+  return schedulingRowsWith((sql, ...args) => db.stmt(sql).all(...args as SQLInputValue[]) as Array<Record<string, unknown>>)
+}
+
+/** The same rows over any engine's synchronous query (the PostgreSQL suites pass test/helpers/sync-sql.ts). */
+export function schedulingRowsWith (query: SyncQuery): SchedulingRows {
+  const id = (rows: Array<Record<string, unknown>>) => Number(rows[0]!.id)
   return {
     tenant ({ name, gpuQuota, status = 'active' }) {
-      return Number(db.stmt('INSERT INTO tenants (name, gpu_quota, status, created_at, updated_at) VALUES (?, ?, ?, 0, 0)')
-        .run(name, gpuQuota, status).lastInsertRowid)
+      return id(query('INSERT INTO tenants (name, gpu_quota, status, created_at, updated_at) VALUES (?, ?, ?, 0, 0) RETURNING id', name, gpuQuota, status))
     },
     job (j) {
-      return Number(db.stmt(`INSERT INTO jobs (cluster_id, tenant_id, name, gpu_count, gpu_type, status, pending_reason, submitted_at, started_at, ended_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
-        j.clusterId, j.tenantId ?? null, j.name ?? 'job', j.gpuCount ?? 1, j.gpuType ?? null, j.status, j.pendingReason ?? null,
-        j.submittedAt, j.startedAt ?? null, j.endedAt ?? null,
-      ).lastInsertRowid)
+      return id(query(`INSERT INTO jobs (cluster_id, tenant_id, name, gpu_count, gpu_type, status, pending_reason, submitted_at, started_at, ended_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+      j.clusterId, j.tenantId ?? null, j.name ?? 'job', j.gpuCount ?? 1, j.gpuType ?? null, j.status, j.pendingReason ?? null,
+      j.submittedAt, j.startedAt ?? null, j.endedAt ?? null))
     },
     assign (jobId, gpuId, at, model = null) {
-      db.stmt('INSERT INTO job_gpus (job_id, gpu_id, gpu_model, assigned_at) VALUES (?, ?, COALESCE(?, (SELECT model FROM gpus WHERE id = ?)), ?)')
-        .run(jobId, gpuId, model, gpuId, at)
+      query('INSERT INTO job_gpus (job_id, gpu_id, gpu_model, assigned_at) VALUES (?, ?, COALESCE(?, (SELECT model FROM gpus WHERE id = ?)), ?)',
+        jobId, gpuId, model, gpuId, at)
     },
     release (jobId, gpuId, at) {
-      db.stmt('UPDATE job_gpus SET released_at = ? WHERE job_id = ? AND gpu_id = ?').run(at, jobId, gpuId)
+      query('UPDATE job_gpus SET released_at = ? WHERE job_id = ? AND gpu_id = ?', at, jobId, gpuId)
     },
     setJobStatus (jobId, status, at) {
-      db.stmt("UPDATE jobs SET status = ?, ended_at = CASE WHEN ? IN ('completed', 'failed', 'cancelled') THEN ? ELSE ended_at END WHERE id = ?")
-        .run(status, status, at, jobId)
+      query("UPDATE jobs SET status = ?, ended_at = CASE WHEN ? IN ('completed', 'failed', 'cancelled') THEN ? ELSE ended_at END WHERE id = ?",
+        status, status, at, jobId)
     },
     invoice ({ tenantId, periodStart, periodEnd, amountCents, status = 'pending' }) {
-      return Number(db.stmt(`INSERT INTO invoices (tenant_id, period_start, period_end, days, total_gpu_seconds, amount_cents, status, line_items, created_at)
-        VALUES (?, ?, ?, ?, 0, ?, ?, '[]', ?)`).run(tenantId, periodStart, periodEnd, Math.round((periodEnd - periodStart) / 86_400_000), amountCents, status, periodEnd)
-        .lastInsertRowid)
+      return id(query(`INSERT INTO invoices (tenant_id, period_start, period_end, days, total_gpu_seconds, amount_cents, status, line_items, created_at)
+        VALUES (?, ?, ?, ?, 0, ?, ?, '[]', ?) RETURNING id`, tenantId, periodStart, periodEnd, Math.round((periodEnd - periodStart) / 86_400_000), amountCents, status, periodEnd))
     },
     setRate (gpuType, cents) {
-      db.stmt('INSERT INTO rates (gpu_type, cents_per_gpu_hour, updated_at) VALUES (?, ?, 0) ON CONFLICT (gpu_type) DO UPDATE SET cents_per_gpu_hour = excluded.cents_per_gpu_hour')
-        .run(gpuType, cents)
+      query('INSERT INTO rates (gpu_type, cents_per_gpu_hour, updated_at) VALUES (?, ?, 0) ON CONFLICT (gpu_type) DO UPDATE SET cents_per_gpu_hour = excluded.cents_per_gpu_hour',
+        gpuType, cents)
     },
     count (table) {
       if (!/^[a-z_]+$/.test(table)) throw new Error(`bad table ${table}`)
-      return Number((db.stmt(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n)
+      return Number(query(`SELECT COUNT(*) AS n FROM ${table}`)[0]!.n)
     },
   }
 }

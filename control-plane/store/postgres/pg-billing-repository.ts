@@ -1,0 +1,185 @@
+import type { BillingRepository, InvoiceQuery, InvoiceStatus, MeteredInterval, NewInvoice, StatusTotal } from '../billing-repository.ts'
+import { toInvoice, toRate, linesJson } from '../sqlite/sqlite-billing-rows.ts'
+import type { PgDb, PgQuery } from './pg-db.ts'
+import { applyPgMigrations, type PgMigration } from './apply-pg-migrations.ts'
+import { PG_BILLING_MIGRATIONS_V1 } from './pg-scheduling-migrations.ts'
+import { BILLING_LOCK } from './pg-locks.ts'
+import { isUniqueViolation } from './pg-errors.ts'
+
+const PG_BILLING_MIGRATIONS_V2: PgMigration = {
+  version: 2,
+  name: 'invoice tenant snapshot, exact GPU-ms, payment link claims',
+  sql: `
+    ALTER TABLE invoices ADD COLUMN tenant_name TEXT;
+    ALTER TABLE invoices ADD COLUMN total_gpu_ms BIGINT;
+    ALTER TABLE invoices ADD COLUMN unpriced_gpu_ms BIGINT NOT NULL DEFAULT 0;
+    ALTER TABLE invoices ADD COLUMN payment_link_attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE invoices ADD COLUMN payment_link_claimed_at BIGINT;
+    ALTER TABLE invoices ADD COLUMN payment_link_error TEXT;
+    CREATE INDEX invoices_period ON invoices (tenant_id, period_start, period_end);
+    CREATE INDEX invoices_created ON invoices (created_at);
+  `,
+}
+
+const num = (x: unknown): number => Number(x)
+const numOrNull = (x: unknown): number | null => (x === null || x === undefined ? null : Number(x))
+const strOrNull = (x: unknown): string | null => (x === null || x === undefined ? null : String(x))
+
+export async function createPgBillingRepository (db: PgDb): Promise<BillingRepository> {
+  await applyPgMigrations(db, 'billing', [PG_BILLING_MIGRATIONS_V1, PG_BILLING_MIGRATIONS_V2])
+
+  const invoiceById = async (q: PgQuery, id: number) => {
+    const r = await q.one('SELECT * FROM invoices WHERE id = ?', id)
+    return r === undefined ? null : toInvoice(r)
+  }
+
+  return {
+    async listRates () {
+      return (await db.all('SELECT * FROM rates ORDER BY gpu_type')).map(toRate)
+    },
+
+    async putRate (gpuType, centsPerGpuHour, at) {
+      return db.tx(BILLING_LOCK, async q => {
+        const created = await q.one('SELECT 1 FROM rates WHERE gpu_type = ?', gpuType) === undefined
+        const r = await q.one(`INSERT INTO rates (gpu_type, cents_per_gpu_hour, updated_at) VALUES (?, ?, ?)
+          ON CONFLICT (gpu_type) DO UPDATE SET cents_per_gpu_hour = excluded.cents_per_gpu_hour, updated_at = excluded.updated_at
+          RETURNING *`, gpuType, centsPerGpuHour, at)
+        return { rate: toRate(r!), created }
+      })
+    },
+
+    async getTenant (id) {
+      const r = await db.one('SELECT id, name FROM tenants WHERE id = ?', id)
+      return r === undefined ? null : { id: num(r.id), name: String(r.name) }
+    },
+
+    async listTenants () {
+      return (await db.all('SELECT id, name FROM tenants ORDER BY id')).map(r => ({ id: num(r.id), name: String(r.name) }))
+    },
+
+    async meterIntervals ({ from, to, now, tenantId }) {
+      const rows = await db.pool.query(`
+        SELECT j.tenant_id, g.job_id, j.name AS job_name, g.gpu_id, g.gpu_model,
+               GREATEST(g.assigned_at, $1::bigint) AS start_at,
+               LEAST(COALESCE(g.released_at, $3::bigint), $2::bigint) AS end_at,
+               g.released_at IS NULL AS running
+        FROM job_gpus g JOIN jobs j ON j.id = g.job_id
+        WHERE g.assigned_at < $2::bigint AND COALESCE(g.released_at, $3::bigint) > $1::bigint
+          AND ($4::bigint IS NULL OR j.tenant_id = $4::bigint)
+        ORDER BY start_at, g.job_id, g.gpu_id`, [from, to, now, tenantId ?? null])
+      const out: MeteredInterval[] = []
+      for (const r of rows.rows as Array<Record<string, unknown>>) {
+        const start = Math.floor(num(r.start_at))
+        const end = Math.floor(num(r.end_at))
+        if (end <= start) continue
+        out.push({
+          tenantId: numOrNull(r.tenant_id),
+          jobId: num(r.job_id),
+          jobName: String(r.job_name),
+          gpuId: num(r.gpu_id),
+          gpuModel: strOrNull(r.gpu_model),
+          start,
+          end,
+          running: r.running === true,
+        })
+      }
+      return out
+    },
+
+    async createInvoice (input: NewInvoice) {
+      // The billing lock serializes creators across replicas; invoices_pending_period is the backstop.
+      return db.tx(BILLING_LOCK, async q => {
+        const existing = await q.one('SELECT * FROM invoices WHERE tenant_id = ? AND period_start = ? AND period_end = ? ORDER BY id LIMIT 1',
+          input.tenantId, input.periodStart, input.periodEnd)
+        if (existing !== undefined) return { invoice: toInvoice(existing), created: false }
+        const r = await q.one(`INSERT INTO invoices (tenant_id, tenant_name, period_start, period_end, days, total_gpu_seconds, total_gpu_ms,
+            unpriced_gpu_ms, amount_cents, currency, status, line_items, created_at)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING *`,
+        input.tenantId, input.tenantName, input.periodStart, input.periodEnd, input.days, Math.round(input.totalGpuMs / 1000),
+        input.totalGpuMs, input.unpricedGpuMs, input.amountCents, input.currency, linesJson(input.lineItems), input.createdAt)
+        return { invoice: toInvoice(r!), created: true }
+      })
+    },
+
+    async getInvoice (id) {
+      return invoiceById(db, id)
+    },
+
+    async listInvoices (q: InvoiceQuery = {}) {
+      const where: string[] = []
+      const args: unknown[] = []
+      if (q.tenantId !== undefined) { where.push('tenant_id = ?'); args.push(q.tenantId) }
+      if (q.createdFrom !== undefined) { where.push('created_at >= ?'); args.push(q.createdFrom) }
+      if (q.createdTo !== undefined) { where.push('created_at < ?'); args.push(q.createdTo) }
+      if (q.overlapping !== undefined) { where.push('period_start < ? AND period_end > ?'); args.push(q.overlapping.end, q.overlapping.start) }
+      const sql = `SELECT * FROM invoices ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`} ORDER BY created_at DESC, id DESC LIMIT ?`
+      return (await db.all(sql, ...args, q.limit ?? 1000)).map(toInvoice)
+    },
+
+    async invoiceTotals (q = {}) {
+      const { rows } = await db.pool.query(`
+        SELECT i.tenant_id, COALESCE(MAX(t.name), MAX(i.tenant_name)) AS tenant_name, i.status,
+               COUNT(*) AS n, COALESCE(SUM(i.amount_cents), 0) AS amount
+        FROM invoices i LEFT JOIN tenants t ON t.id = i.tenant_id
+        WHERE ($1::bigint IS NULL OR i.tenant_id = $1::bigint) AND ($2::bigint IS NULL OR i.created_at >= $2::bigint)
+          AND ($3::bigint IS NULL OR i.created_at < $3::bigint)
+        GROUP BY i.tenant_id, CASE WHEN i.tenant_id IS NULL THEN i.tenant_name END, i.status
+        ORDER BY i.tenant_id IS NULL, i.tenant_id, tenant_name, i.status`, [q.tenantId ?? null, q.createdFrom ?? null, q.createdTo ?? null])
+      return (rows as Array<Record<string, unknown>>).map((r): StatusTotal => ({
+        tenantId: numOrNull(r.tenant_id),
+        tenantName: strOrNull(r.tenant_name),
+        status: String(r.status) as InvoiceStatus,
+        count: num(r.n),
+        amountCents: num(r.amount),
+      }))
+    },
+
+    async setInvoiceStatus (id, to, from, at) {
+      return db.tx(BILLING_LOCK, async q => {
+        const current = await invoiceById(q, id)
+        if (current === null) return { kind: 'not-found' as const }
+        if (current.status === to) return { kind: 'unchanged' as const, invoice: current }
+        if (!from.includes(current.status)) return { kind: 'refused' as const, invoice: current }
+        try {
+          const r = await q.one('UPDATE invoices SET status = ?, status_changed_at = ? WHERE id = ? RETURNING *', to, at, id)
+          return { kind: 'updated' as const, invoice: toInvoice(r!), from: current.status }
+        } catch (err) {
+          // Back to pending while another pending invoice holds the period (invoices_pending_period);
+          // the aborted transaction's COMMIT rolls back, nothing was written.
+          if (isUniqueViolation(err)) return { kind: 'refused' as const, invoice: current }
+          throw err
+        }
+      })
+    },
+
+    async claimPaymentLink (id, at, staleBefore) {
+      const r = await db.one(`UPDATE invoices SET payment_link_claimed_at = ?, payment_link_attempts = payment_link_attempts + 1
+        WHERE id = ? AND stripe_payment_url IS NULL AND status <> 'paid'
+          AND (payment_link_claimed_at IS NULL OR payment_link_claimed_at < ?)
+        RETURNING payment_link_attempts`, at, id, staleBefore)
+      return r === undefined ? null : num(r.payment_link_attempts)
+    },
+
+    async recordPaymentLink (id, link) {
+      const r = await db.one(`UPDATE invoices SET payment_provider = ?, payment_link_id = ?, stripe_payment_url = ?,
+          payment_link_error = NULL, payment_link_claimed_at = NULL
+        WHERE id = ? RETURNING *`, link.provider, link.linkId, link.url, id)
+      if (r === undefined) throw new Error(`invoice ${id} vanished while its payment link was created`)
+      return toInvoice(r)
+    },
+
+    async recordPaymentLinkFailure (id, provider, message) {
+      const r = await db.one(`UPDATE invoices SET payment_provider = ?, payment_link_error = ?, payment_link_claimed_at = NULL
+        WHERE id = ? RETURNING *`, provider, message.slice(0, 500), id)
+      if (r === undefined) throw new Error(`invoice ${id} vanished while its payment link was created`)
+      return toInvoice(r)
+    },
+
+    async unlinkTenant (tenantId) {
+      return db.tx(BILLING_LOCK, async q => {
+        await q.run('UPDATE invoices SET tenant_name = COALESCE(tenant_name, (SELECT name FROM tenants WHERE id = ?)) WHERE tenant_id = ?', tenantId, tenantId)
+        return q.run('UPDATE invoices SET tenant_id = NULL WHERE tenant_id = ?', tenantId)
+      })
+    },
+  }
+}

@@ -1,0 +1,127 @@
+
+import type { DashboardRepository, GpuState, JobSummary, TenantQuota } from '../dashboard-repository.ts'
+import type { PgDb } from './pg-db.ts'
+import { createPgUtilizationQueries } from './pg-utilization-queries.ts'
+
+type Row = Record<string, unknown>
+
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v))
+
+/** sqlite-dashboard-repository.ts on PostgreSQL. Read-only, no migrations of its own. */
+export function createPgDashboardRepository (db: PgDb): DashboardRepository {
+  const all = (sql: string, ...args: unknown[]): Promise<Row[]> => db.all(sql, ...args)
+  const usage = createPgUtilizationQueries(db)
+
+  return {
+    async heldGpuUtilization (fromMs, toMs, filter = {}) {
+      return usage.heldGpuUtilization(fromMs, toMs, filter.tenantId ?? null)
+    },
+
+    async allocatedMinutes (fromMs, toMs, idleBelowPct) {
+      return usage.allocatedMinutes(fromMs, toMs, idleBelowPct)
+    },
+
+    async tenantQuotas () {
+      return (await all(`SELECT t.id, t.name, t.status, t.gpu_quota,
+          (SELECT COUNT(*) FROM job_gpus jg JOIN jobs j ON j.id = jg.job_id
+           WHERE j.tenant_id = t.id AND j.status = 'running' AND jg.released_at IS NULL) AS in_use
+        FROM tenants t ORDER BY t.id`)).map((r): TenantQuota => ({
+        tenantId: Number(r.id),
+        name: String(r.name),
+        status: r.status === 'inactive' ? 'inactive' : 'active',
+        gpuQuota: Number(r.gpu_quota),
+        gpusInUse: Number(r.in_use),
+      }))
+    },
+
+    async gpuStates () {
+      return (await all(`SELECT g.*, n.cluster_id, n.hostname, n.status AS node_status, l.recorded_at AS sample_at,
+          s.ecc_errors_uncorrected, jg.job_id, j.tenant_id
+        FROM gpus g
+        JOIN nodes n ON n.id = g.node_id
+        LEFT JOIN gpu_stats_latest l ON l.node_id = g.node_id AND l.gpu_id = g.gpu_index
+        LEFT JOIN gpu_stats s ON s.node_id = l.node_id AND s.recorded_at = l.recorded_at AND s.gpu_id = l.gpu_id
+        LEFT JOIN job_gpus jg ON jg.gpu_id = g.id AND jg.released_at IS NULL
+        LEFT JOIN jobs j ON j.id = jg.job_id
+        ORDER BY g.node_id, g.gpu_index`)).map((r): GpuState => ({
+        gpuId: Number(r.id),
+        nodeId: Number(r.node_id),
+        gpuIndex: Number(r.gpu_index),
+        clusterId: Number(r.cluster_id),
+        hostname: String(r.hostname),
+        nodeStatus: r.node_status === 'online' ? 'online' : 'offline',
+        model: strOrNull(r.model),
+        status: r.status === 'active' ? 'active' : 'idle',
+        utilizationPct: numOrNull(r.utilization_pct),
+        memoryUsedMb: numOrNull(r.memory_used_mb),
+        memoryTotalMb: numOrNull(r.memory_total_mb),
+        temperatureC: numOrNull(r.temperature_c),
+        powerDrawW: numOrNull(r.power_draw_w),
+        updatedAt: numOrNull(r.updated_at),
+        eccUncorrected: numOrNull(r.ecc_errors_uncorrected),
+        sampleAt: numOrNull(r.sample_at),
+        jobId: numOrNull(r.job_id),
+        tenantId: numOrNull(r.tenant_id),
+      }))
+    },
+
+    async jobCounts () {
+      const counts = { running: 0, queued: 0, blocked: 0 }
+      for (const r of await all("SELECT status, COUNT(*) AS n FROM jobs WHERE status IN ('running', 'queued', 'blocked') GROUP BY status")) {
+        counts[r.status as keyof typeof counts] = Number(r.n)
+      }
+      return counts
+    },
+
+    async recentJobs (limit) {
+      // Ids grow with submission, so the newest submissions are the highest ids (a rowid walk, no sort).
+      return (await all(`SELECT j.*, t.name AS tenant_name FROM jobs j LEFT JOIN tenants t ON t.id = j.tenant_id
+        ORDER BY j.id DESC LIMIT ?`, limit)).map((r): JobSummary => ({
+        id: Number(r.id),
+        name: String(r.name),
+        status: String(r.status),
+        pendingReason: strOrNull(r.pending_reason),
+        blockReason: strOrNull(r.block_reason),
+        tenantId: numOrNull(r.tenant_id),
+        tenantName: strOrNull(r.tenant_name),
+        clusterId: Number(r.cluster_id),
+        gpuCount: Number(r.gpu_count),
+        gpuType: strOrNull(r.gpu_type),
+        priority: Number(r.priority),
+        submittedAt: Number(r.submitted_at),
+        startedAt: numOrNull(r.started_at),
+        endedAt: numOrNull(r.ended_at),
+      }))
+    },
+
+    async tenantUtilization (fromMs, toMs, filter = {}) {
+      return usage.tenantUtilization(fromMs, toMs, filter.tenantId ?? null)
+    },
+
+    async meteredUsage (tenantId, fromMs, toMs, nowMs) {
+      return usage.meteredUsage(tenantId, fromMs, toMs, nowMs)
+    },
+
+    async invoices (periodEndFrom, filter = {}) {
+      const tenant = filter.tenantId ?? null
+      return (await all(`SELECT i.*, t.name AS tenant_name FROM invoices i LEFT JOIN tenants t ON t.id = i.tenant_id
+        WHERE i.tenant_id IS NOT NULL AND i.period_end >= ?::bigint AND (?::bigint IS NULL OR i.tenant_id = ?::bigint) ORDER BY i.id`, periodEndFrom, tenant, tenant))
+        .map(r => ({
+          id: Number(r.id),
+          tenantId: Number(r.tenant_id),
+          tenantName: strOrNull(r.tenant_name),
+          periodStart: Number(r.period_start),
+          periodEnd: Number(r.period_end),
+          amountCents: Number(r.amount_cents),
+          totalGpuSeconds: Number(r.total_gpu_seconds),
+          status: String(r.status),
+        }))
+    },
+
+    async rates () {
+      return (await all('SELECT gpu_type, cents_per_gpu_hour FROM rates ORDER BY gpu_type'))
+        .map(r => ({ gpuType: String(r.gpu_type), centsPerGpuHour: Number(r.cents_per_gpu_hour) }))
+    },
+  }
+}

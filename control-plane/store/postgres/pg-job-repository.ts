@@ -1,0 +1,128 @@
+import type { Job, JobCountsRow, JobFilter, JobRepository, SubmitContext } from '../job-repository.ts'
+import type { TenantStatus } from '../tenant-repository.ts'
+import { JOB_COLUMNS, toCycle, toJob, toJobEvent, toJobGpu } from '../sqlite/sqlite-job-rows.ts'
+import type { PgDb, PgQuery } from './pg-db.ts'
+import { applyPgMigrations } from './apply-pg-migrations.ts'
+import { PG_JOB_MIGRATIONS } from './pg-scheduling-migrations.ts'
+import { pgRunCycle } from './pg-run-cycle.ts'
+import { pgClusterModels } from './pg-gpu-inventory.ts'
+import { pgAllocation, pgQueueStats } from './pg-job-stats.ts'
+import { SCHEDULING_LOCK } from './pg-locks.ts'
+
+export async function createPgJobRepository (db: PgDb): Promise<JobRepository> {
+  await applyPgMigrations(db, 'jobs', PG_JOB_MIGRATIONS)
+
+  const jobById = async (q: PgQuery, id: number): Promise<Job | null> => {
+    const r = await q.one(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`, id)
+    return r === undefined ? null : toJob(r)
+  }
+  const addEvent = (q: PgQuery, jobId: number, kind: string, at: number, detail: Record<string, unknown> | null, gpuId: number | null = null, nodeId: number | null = null) =>
+    q.run('INSERT INTO job_events (job_id, kind, at, gpu_id, node_id, detail) VALUES (?, ?, ?, ?, ?, ?)',
+      jobId, kind, at, gpuId, nodeId, detail === null ? null : JSON.stringify(detail))
+  const tenantGpusInUse = async (q: PgQuery, tenantId: number): Promise<number> => Number((await q.one(`SELECT COUNT(*) AS n FROM jobs j
+      JOIN job_gpus jg ON jg.job_id = j.id AND jg.released_at IS NULL WHERE j.tenant_id = ? AND j.status = 'running'`, tenantId))?.n ?? 0)
+
+  const filterSql = (f: Omit<JobFilter, 'limit' | 'offset'>): { where: string, args: unknown[] } => {
+    const parts: string[] = []
+    const args: unknown[] = []
+    if (f.status !== undefined) { parts.push('status = ?'); args.push(f.status) }
+    if (f.tenantId !== undefined) { parts.push('tenant_id = ?'); args.push(f.tenantId) }
+    if (f.clusterId !== undefined) { parts.push('cluster_id = ?'); args.push(f.clusterId) }
+    if (f.kind !== undefined) { parts.push('kind = ?'); args.push(f.kind) }
+    return { where: parts.length === 0 ? '' : `WHERE ${parts.join(' AND ')}`, args }
+  }
+
+  return {
+    async submit (input, at, judge) {
+      // Under the scheduling lock: the quota read and the insert cannot interleave with a cycle or another submit.
+      return db.tx(SCHEDULING_LOCK, async q => {
+        if (await q.one('SELECT 1 FROM clusters WHERE id = ?', input.clusterId) === undefined) return { ok: false as const, reason: 'cluster_not_found' as const }
+        let tenant: SubmitContext['tenant'] = null
+        if (input.tenantId !== null) {
+          const t = await q.one('SELECT id, gpu_quota, status FROM tenants WHERE id = ?', input.tenantId)
+          if (t === undefined) return { ok: false as const, reason: 'tenant_not_found' as const }
+          tenant = { id: Number(t.id), gpuQuota: Number(t.gpu_quota), status: t.status as TenantStatus, gpusInUse: await tenantGpusInUse(q, Number(t.id)) }
+        }
+        const verdict = judge({ tenant, clusterModels: await pgClusterModels(q, input.clusterId) })
+        const r = await q.one(`INSERT INTO jobs (cluster_id, tenant_id, name, kind, gpu_count, gpu_type, priority, status, block_reason, pending_reason,
+            submitted_by, estimated_duration_min, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${JOB_COLUMNS}`,
+        input.clusterId, input.tenantId, input.name, input.kind, input.gpuCount, input.gpuType, input.priority, verdict.status,
+        verdict.blockReason, verdict.pendingReason, input.submittedBy, input.estimatedDurationMin, at)
+        const job = toJob(r!)
+        await addEvent(q, job.id, 'submitted', at, { status: job.status, pending_reason: job.pendingReason, gpu_count: job.gpuCount, tenant_id: job.tenantId })
+        return { ok: true as const, job }
+      })
+    },
+
+    async get (id) { return jobById(db, id) },
+
+    async list (filter) {
+      const { where, args } = filterSql(filter)
+      const total = Number((await db.one(`SELECT COUNT(*) AS n FROM jobs ${where}`, ...args))?.n ?? 0)
+      const jobs = (await db.all(`SELECT ${JOB_COLUMNS} FROM jobs ${where} ORDER BY id DESC LIMIT ? OFFSET ?`, ...args, filter.limit, filter.offset)).map(toJob)
+      return { jobs, total }
+    },
+
+    async gpusOf (jobId) {
+      return (await db.all(`SELECT jg.*, g.node_id, g.gpu_index, n.hostname FROM job_gpus jg JOIN gpus g ON g.id = jg.gpu_id JOIN nodes n ON n.id = g.node_id
+          WHERE jg.job_id = ? ORDER BY jg.assigned_at, g.node_id, g.gpu_index`, jobId)).map(toJobGpu)
+    },
+
+    async eventsOf (jobId, limit) {
+      return (await db.all('SELECT * FROM (SELECT * FROM job_events WHERE job_id = ? ORDER BY id DESC LIMIT ?) AS e ORDER BY id', jobId, limit)).map(toJobEvent)
+    },
+
+    async applyChange (id, expect, change, at) {
+      return db.tx(SCHEDULING_LOCK, async q => {
+        const job = await jobById(q, id)
+        if (job === null || job.status !== expect.status || job.pendingReason !== expect.pendingReason) return null
+        if (change.kind === 'end') {
+          await q.run('UPDATE jobs SET status = ?, pending_reason = NULL, block_reason = NULL, ended_at = ? WHERE id = ?', change.status, at, id)
+          if (job.status === 'running') {
+            // Metering reads these rows: released_at closes the job's GPU-seconds exactly now.
+            const held = await q.all(`SELECT jg.gpu_id, g.node_id FROM job_gpus jg JOIN gpus g ON g.id = jg.gpu_id
+                WHERE jg.job_id = ? AND jg.released_at IS NULL ORDER BY jg.gpu_id`, id)
+            await q.run('UPDATE job_gpus SET released_at = ? WHERE job_id = ? AND released_at IS NULL', at, id)
+            for (const g of held) await addEvent(q, id, 'gpu_released', at, null, Number(g.gpu_id), Number(g.node_id))
+          }
+          await addEvent(q, id, 'ended', at, {
+            status: change.status, from: job.status, by: change.by, ran_ms: job.startedAt === null ? null : at - job.startedAt,
+          }, null, job.nodeId)
+        } else if (change.kind === 'hold') {
+          await q.run("UPDATE jobs SET status = 'blocked', pending_reason = 'OPERATOR_HOLD', block_reason = ? WHERE id = ?", change.blockReason, id)
+          await addEvent(q, id, 'held', at, { block_reason: change.blockReason, was: job.pendingReason, by: change.by })
+        } else {
+          await q.run("UPDATE jobs SET status = 'queued', pending_reason = ?, block_reason = NULL WHERE id = ?", change.pendingReason, id)
+          await addEvent(q, id, 'released', at, { by: change.by })
+        }
+        return jobById(q, id)
+      })
+    },
+
+    async runCycle (at, trigger, options, plan) { return pgRunCycle(db, at, trigger, options, plan) },
+
+    async listCycles (limit) {
+      return (await db.all('SELECT * FROM scheduler_cycles ORDER BY id DESC LIMIT ?', limit)).map(toCycle)
+    },
+
+    async countsByCluster (clusterIds) {
+      const out = new Map<number, JobCountsRow>()
+      if (clusterIds.length === 0) return out
+      const rows = await db.all(`SELECT cluster_id, COUNT(*) FILTER (WHERE status = 'running') AS running,
+            COUNT(*) FILTER (WHERE status IN ('queued', 'blocked')) AS waiting
+          FROM jobs WHERE cluster_id = ANY(?::bigint[]) AND status IN ('running', 'queued', 'blocked')
+          GROUP BY cluster_id`, clusterIds)
+      for (const r of rows) out.set(Number(r.cluster_id), { running: Number(r.running), waiting: Number(r.waiting) })
+      return out
+    },
+
+    async recent (clusterId, limit, tenantId = null) {
+      if (tenantId === null) return (await db.all(`SELECT ${JOB_COLUMNS} FROM jobs WHERE cluster_id = ? ORDER BY id DESC LIMIT ?`, clusterId, limit)).map(toJob)
+      return (await db.all(`SELECT ${JOB_COLUMNS} FROM jobs WHERE cluster_id = ? AND tenant_id = ? ORDER BY id DESC LIMIT ?`, clusterId, tenantId, limit)).map(toJob)
+    },
+
+    async queueStats (since, tenantId = null) { return pgQueueStats(db, since, tenantId) },
+
+    async allocation (filter) { return pgAllocation(db, filter.clusterId ?? null, filter.tenantId ?? null) },
+  }
+}

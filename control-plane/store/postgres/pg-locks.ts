@@ -1,0 +1,9 @@
+/**
+ * Advisory locks (transaction-scoped) that serialize one domain's multi-statement writes across
+ * every replica, as SQLite's single writer does for one file. Jobs, tenants and GPU assignment
+ * share one: a cycle, a submit, a job change and a tenant delete never interleave.
+ */
+export const SCHEDULING_LOCK = 'gpufleet:scheduling'
+export const BILLING_LOCK = 'gpufleet:billing'
+export const ALERTS_LOCK = 'gpufleet:alerts'
+export const ANALYTICS_LOCK = 'gpufleet:analytics'

@@ -1,0 +1,87 @@
+import type { PgMigration } from './apply-pg-migrations.ts'
+
+/**
+ * Telemetry schema, the SQLite one (sqlite-telemetry-migrations.ts) on PostgreSQL, except that
+ * the time-keyed tables are range-partitioned by UTC day on their epoch-ms column: retention
+ * DROPs whole days instead of deleting rows, and inserts touch one small partition's indexes.
+ * Partitions are created ahead and on demand (pg-day-partitions.ts); there is no default
+ * partition, so a row never lands somewhere retention would have to DELETE it from.
+ */
+export const PG_TELEMETRY_MIGRATIONS: PgMigration[] = [
+  {
+    version: 1,
+    name: 'raw samples, latest per GPU, per-second sums, rollups (partitioned by day)',
+    sql: `
+      CREATE SEQUENCE gpu_stats_id_seq;
+      CREATE TABLE gpu_stats (
+        id BIGINT NOT NULL DEFAULT nextval('gpu_stats_id_seq'),
+        node_id BIGINT NOT NULL,
+        cluster_id BIGINT,
+        gpu_id INTEGER NOT NULL,
+        recorded_at BIGINT NOT NULL,
+        power_draw_w DOUBLE PRECISION,
+        temp_c DOUBLE PRECISION,
+        memory_used_mb DOUBLE PRECISION,
+        memory_total_mb DOUBLE PRECISION,
+        utilization_pct DOUBLE PRECISION,
+        power_draw_avg_w DOUBLE PRECISION,
+        power_limit_w DOUBLE PRECISION,
+        memory_temp_c DOUBLE PRECISION,
+        memory_reserved_mb DOUBLE PRECISION,
+        memory_utilization_pct DOUBLE PRECISION,
+        sm_clock_mhz DOUBLE PRECISION,
+        mem_clock_mhz DOUBLE PRECISION,
+        ecc_errors_corrected BIGINT,
+        ecc_errors_uncorrected BIGINT
+      ) PARTITION BY RANGE (recorded_at);
+      -- Idempotency key (it includes the partition key, as PostgreSQL requires) and node ranges.
+      CREATE UNIQUE INDEX gpu_stats_node_time_gpu ON gpu_stats (node_id, recorded_at, gpu_id);
+
+      CREATE TABLE gpu_stats_latest (
+        node_id BIGINT NOT NULL,
+        gpu_id INTEGER NOT NULL,
+        recorded_at BIGINT NOT NULL,
+        PRIMARY KEY (node_id, gpu_id)
+      );
+
+      CREATE TABLE gpu_identity (
+        node_id BIGINT NOT NULL,
+        gpu_id INTEGER NOT NULL,
+        identity_at BIGINT NOT NULL,
+        cluster_id BIGINT,
+        hostname TEXT,
+        name TEXT NOT NULL,
+        uuid TEXT,
+        pci_bus_id TEXT,
+        PRIMARY KEY (node_id, gpu_id)
+      );
+      CREATE INDEX gpu_identity_cluster ON gpu_identity (cluster_id);
+      CREATE INDEX gpu_identity_hostname ON gpu_identity (hostname);
+
+      CREATE TABLE gpu_power_second (
+        scope_kind SMALLINT NOT NULL,
+        scope_id BIGINT NOT NULL,
+        second_at BIGINT NOT NULL,
+        power_sum_w DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (scope_kind, scope_id, second_at)
+      ) PARTITION BY RANGE (second_at);
+
+      CREATE TABLE gpu_rollup (
+        scope_kind SMALLINT NOT NULL,
+        scope_id BIGINT NOT NULL,
+        span_min INTEGER NOT NULL,
+        bucket_at BIGINT NOT NULL,
+        power_max_w DOUBLE PRECISION,
+        power_sum_w DOUBLE PRECISION NOT NULL,
+        power_n BIGINT NOT NULL,
+        util_sum DOUBLE PRECISION NOT NULL,
+        util_n BIGINT NOT NULL,
+        util_max DOUBLE PRECISION,
+        temp_sum DOUBLE PRECISION NOT NULL,
+        temp_n BIGINT NOT NULL,
+        samples BIGINT NOT NULL,
+        PRIMARY KEY (scope_kind, scope_id, span_min, bucket_at)
+      ) PARTITION BY RANGE (bucket_at);
+    `,
+  },
+]

@@ -1,0 +1,136 @@
+import type { AllocatedMinutes, HeldGpuUtilization, ModelUsage, TenantUtilization } from '../dashboard-repository.ts'
+import type { PgQuery } from './pg-db.ts'
+
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v))
+
+/**
+ * Utilization of GPUs while jobs held them, from raw telemetry: the queries of
+ * sqlite-utilization-queries.ts (read its comment for the method) in PostgreSQL's dialect:
+ * GREATEST/LEAST for SQLite's scalar MAX/MIN, FILTER for SUM(boolean), NULLS FIRST where SQLite
+ * sorts NULL first, explicit parameter types.
+ */
+const HELD_UTILIZATION = `
+  WITH held AS MATERIALIZED (
+    SELECT jg.gpu_id, jg.job_id, jg.assigned_at, g.node_id, g.gpu_index, g.model, n.hostname, n.cluster_id,
+           j.name AS job_name, j.tenant_id, t.name AS tenant_name, GREATEST(jg.assigned_at, $1::bigint) AS from_at
+    FROM job_gpus jg
+    JOIN jobs j ON j.id = jg.job_id AND j.status = 'running'
+    JOIN gpus g ON g.id = jg.gpu_id
+    JOIN nodes n ON n.id = g.node_id
+    LEFT JOIN tenants t ON t.id = j.tenant_id
+    WHERE jg.released_at IS NULL AND ($3::bigint IS NULL OR j.tenant_id = $3::bigint)
+  ), spans AS (
+    SELECT node_id, MIN(from_at) AS from_at FROM held GROUP BY node_id
+  ), minutes AS (
+    SELECT h.gpu_id, s.recorded_at / 60000 AS minute, COUNT(*) AS n, SUM(s.utilization_pct) AS total
+    FROM spans r
+    JOIN gpu_stats s ON s.node_id = r.node_id AND s.recorded_at >= r.from_at AND s.recorded_at < $2::bigint
+    JOIN held h ON h.node_id = s.node_id AND h.gpu_index = s.gpu_id AND s.recorded_at >= h.from_at
+    WHERE s.utilization_pct IS NOT NULL
+    GROUP BY h.gpu_id, minute
+  ), per_gpu AS (
+    SELECT gpu_id, SUM(n) AS samples, SUM(total) / SUM(n) AS mean_pct, MAX(total / n) AS busiest_pct FROM minutes GROUP BY gpu_id
+  )
+  SELECT h.*, COALESCE(p.samples, 0) AS samples, p.mean_pct, p.busiest_pct
+  FROM held h LEFT JOIN per_gpu p ON p.gpu_id = h.gpu_id
+  ORDER BY h.gpu_id`
+
+const HELD_IN_WINDOW = `
+  SELECT jg.job_id, jg.gpu_id, g.node_id, g.gpu_index, j.tenant_id, COALESCE(jg.gpu_model, g.model) AS gpu_model,
+         GREATEST(jg.assigned_at, $1::bigint) AS from_at, LEAST(COALESCE(jg.released_at, $2::bigint), $2::bigint) AS to_at
+  FROM job_gpus jg JOIN jobs j ON j.id = jg.job_id JOIN gpus g ON g.id = jg.gpu_id
+  WHERE jg.assigned_at < $2::bigint AND (jg.released_at IS NULL OR jg.released_at > $1::bigint)`
+
+const ALLOCATED = `
+  WITH held AS MATERIALIZED (${HELD_IN_WINDOW}), spans AS (
+    SELECT node_id, MIN(from_at) AS from_at, MAX(to_at) AS to_at FROM held GROUP BY node_id
+  ), minutes AS (
+    SELECT AVG(s.utilization_pct) AS mean_pct
+    FROM spans r
+    JOIN gpu_stats s ON s.node_id = r.node_id AND s.recorded_at >= r.from_at AND s.recorded_at < r.to_at
+    JOIN held h ON h.node_id = s.node_id AND h.gpu_index = s.gpu_id AND s.recorded_at >= h.from_at AND s.recorded_at < h.to_at
+    WHERE s.utilization_pct IS NOT NULL
+    GROUP BY h.job_id, h.gpu_id, s.recorded_at / 60000
+  )
+  SELECT COUNT(*) AS minutes, COUNT(*) FILTER (WHERE mean_pct < $3::float8) AS idle FROM minutes`
+
+const pick = (from: string) => `(SELECT s.utilization_pct FROM gpu_stats s
+  WHERE s.node_id = k.node_id AND s.recorded_at >= ${from} AND s.recorded_at < LEAST(k.at + 60000, k.to_at)
+    AND s.gpu_id = k.gpu_index AND s.utilization_pct IS NOT NULL
+  ORDER BY s.recorded_at LIMIT 1)`
+
+const TENANT_USAGE = `
+  WITH held AS (${HELD_IN_WINDOW} AND j.tenant_id IS NOT NULL AND ($3::bigint IS NULL OR j.tenant_id = $3::bigint))
+  SELECT h.tenant_id, t.name, h.gpu_model, SUM(h.to_at - h.from_at) AS held_ms
+  FROM held h JOIN tenants t ON t.id = h.tenant_id
+  GROUP BY h.tenant_id, t.name, h.gpu_model ORDER BY h.tenant_id, h.gpu_model NULLS FIRST`
+
+const TENANT_PICKS = `
+  WITH RECURSIVE held AS (${HELD_IN_WINDOW} AND j.tenant_id IS NOT NULL AND ($3::bigint IS NULL OR j.tenant_id = $3::bigint)),
+  ticks (tenant_id, node_id, gpu_index, at, to_at) AS (
+    SELECT tenant_id, node_id, gpu_index, from_at, to_at FROM held
+    UNION ALL
+    SELECT tenant_id, node_id, gpu_index, at + 60000, to_at FROM ticks WHERE at + 60000 < to_at
+  ), picks AS MATERIALIZED (
+    SELECT k.tenant_id, COALESCE(${pick('k.at + ((k.at / 60000 * 2654435761 + k.gpu_index * 40503) % 60) * 1000')}, ${pick('k.at')}) AS u
+    FROM ticks k
+  )
+  SELECT tenant_id, COUNT(u) AS n, COALESCE(SUM(u), 0) AS total FROM picks GROUP BY tenant_id`
+
+const METERED = `
+  SELECT COALESCE(jg.gpu_model, g.model) AS gpu_model,
+         SUM(LEAST(COALESCE(jg.released_at, $4::bigint), $3::bigint) - GREATEST(jg.assigned_at, $2::bigint)) AS held_ms
+  FROM job_gpus jg JOIN jobs j ON j.id = jg.job_id JOIN gpus g ON g.id = jg.gpu_id
+  WHERE j.tenant_id = $1::bigint AND jg.assigned_at < $3::bigint AND COALESCE(jg.released_at, $4::bigint) > $2::bigint
+  GROUP BY 1 ORDER BY 1 NULLS FIRST`
+
+export function createPgUtilizationQueries (db: PgQuery) {
+  return {
+    async heldGpuUtilization (fromMs: number, toMs: number, tenantId: number | null): Promise<HeldGpuUtilization[]> {
+      return (await db.all(HELD_UTILIZATION, fromMs, toMs, tenantId)).map(r => ({
+        gpuId: Number(r.gpu_id),
+        nodeId: Number(r.node_id),
+        gpuIndex: Number(r.gpu_index),
+        hostname: String(r.hostname),
+        clusterId: Number(r.cluster_id),
+        model: strOrNull(r.model),
+        jobId: Number(r.job_id),
+        jobName: String(r.job_name),
+        tenantId: numOrNull(r.tenant_id),
+        tenantName: strOrNull(r.tenant_name),
+        assignedAt: Number(r.assigned_at),
+        samples: Number(r.samples),
+        meanPct: numOrNull(r.mean_pct),
+        busiestMinutePct: numOrNull(r.busiest_pct),
+      }))
+    },
+
+    async allocatedMinutes (fromMs: number, toMs: number, idleBelowPct: number): Promise<AllocatedMinutes> {
+      const r = (await db.all(ALLOCATED, fromMs, toMs, idleBelowPct))[0] ?? {}
+      return { gpuMinutes: Number(r.minutes ?? 0), idleGpuMinutes: Number(r.idle ?? 0) }
+    },
+
+    async tenantUtilization (fromMs: number, toMs: number, tenantId: number | null): Promise<TenantUtilization[]> {
+      const out = new Map<number, TenantUtilization>()
+      for (const r of await db.all(TENANT_USAGE, fromMs, toMs, tenantId)) {
+        const id = Number(r.tenant_id)
+        let t = out.get(id)
+        if (t === undefined) out.set(id, t = { tenantId: id, name: String(r.name), usage: [], samples: 0, meanPct: null })
+        t.usage.push({ gpuModel: strOrNull(r.gpu_model), gpuSeconds: Number(r.held_ms) / 1000 })
+      }
+      for (const r of await db.all(TENANT_PICKS, fromMs, toMs, tenantId)) {
+        const t = out.get(Number(r.tenant_id))
+        if (t === undefined || Number(r.n) === 0) continue
+        t.samples = Number(r.n)
+        t.meanPct = Number(r.total) / Number(r.n)
+      }
+      return [...out.values()]
+    },
+
+    async meteredUsage (tenantId: number, fromMs: number, toMs: number, nowMs: number): Promise<ModelUsage[]> {
+      return (await db.all(METERED, tenantId, fromMs, toMs, nowMs))
+        .map(r => ({ gpuModel: strOrNull(r.gpu_model), gpuSeconds: Number(r.held_ms) / 1000 }))
+    },
+  }
+}

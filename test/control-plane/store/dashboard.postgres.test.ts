@@ -1,0 +1,12 @@
+import t from 'tap'
+import { postgresTestDatabase } from '../../helpers/postgres-test-database.ts'
+import { dashboardSuite } from './dashboard-suite.ts'
+import { schedulingRowsWith } from './insight-fixture.ts'
+
+t.test('postgres (scheduling rows through a second connection)', async t => {
+  const pg = await postgresTestDatabase(t)
+  dashboardSuite(t, async () => {
+    const { store, query } = await pg.openStoreWithSyncSql()
+    return { store, rows: schedulingRowsWith(query) }
+  })
+})
