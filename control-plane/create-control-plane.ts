@@ -5,6 +5,7 @@ import { createOnError, notFound } from '../shared/on-error.ts'
 import { HttpError } from '../shared/http-error.ts'
 import type { ControlPlaneConfig } from './config.ts'
 import type { Store } from './store/store.ts'
+import { isStoreUnavailable } from './store/is-store-unavailable.ts'
 import type { CpEnv, RequireScope } from './http/cp-env.ts'
 import { createRouter } from './http/create-router.ts'
 import { createBodyLimit } from './http/create-body-limit.ts'
@@ -99,7 +100,9 @@ export function createControlPlane (deps: ControlPlaneDeps): OpenAPIHono<CpEnv> 
   ]
 
   const app = createRouter()
-  app.onError(createOnError(log))
+  const onError = createOnError(log)
+  // The database restarting or out of reach is a 503 the client may retry, never a 500.
+  app.onError((err, c) => onError(isStoreUnavailable(err) ? new HttpError(503, 'STORE_UNAVAILABLE', 'the store is not answering; retry') : err, c))
   app.notFound(notFound)
   app.use('*', createRequestObserver({ log, metrics }))
   app.use('*', secureHeaders())

@@ -12,6 +12,8 @@ export interface AckedPush { nodeId: number, at: number, rows: number }
 export function startAckedPushers (base: () => string, key: string, sims: readonly RegisteredSim[], fromMs: number) {
   const acked: AckedPush[] = []
   let failed = 0
+  const statuses: Record<string, number> = {}
+  const count = (what: string) => { statuses[what] = (statuses[what] ?? 0) + 1 }
   let running = true
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${key}` }
   const loops = sims.map(async ({ sim, nodeId }) => {
@@ -22,9 +24,11 @@ export function startAckedPushers (base: () => string, key: string, sims: readon
           method: 'POST', headers, body: template.join(JSON.stringify(new Date(at).toISOString())), signal: AbortSignal.timeout(10_000),
         })
         const body = await res.json() as { accepted?: number }
+        count(String(res.status))
         if (res.status === 200) acked.push({ nodeId, at, rows: body.accepted ?? 0 })
         else failed++
       } catch {
+        count('network error')
         failed++
         await new Promise(r => setTimeout(r, 50))
       }
@@ -33,6 +37,8 @@ export function startAckedPushers (base: () => string, key: string, sims: readon
   return {
     acked: () => acked as readonly AckedPush[],
     failed: () => failed,
+    /** Answers by HTTP status ('network error' when there was none). */
+    statuses: () => ({ ...statuses }),
     async stop () {
       running = false
       await Promise.all(loops)
