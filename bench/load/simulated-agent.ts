@@ -20,7 +20,7 @@ export interface SimulatedAgent {
 
 const EPOCH_ISO = new Date(0).toISOString()
 
-export function simulatedAgent (i: number, opts: { cluster: string, region?: string, gpus?: number, prefix?: string }): SimulatedAgent {
+export function simulatedAgent (i: number, opts: { cluster: string, region?: string, gpus?: number, prefix?: string, utilizationPct?: number }): SimulatedAgent {
   const hostname = `${opts.prefix ?? 'sim-node'}-${i}`
   const count = opts.gpus ?? 8
   const uuid = (g: number) => `GPU-${i.toString(16).padStart(8, '0')}-0000-4000-8000-${g.toString().padStart(12, '0')}`
@@ -35,7 +35,7 @@ export function simulatedAgent (i: number, opts: { cluster: string, region?: str
       memoryReservedMib: 512,
       memoryUsedMib: 100000 + ((i * 131 + g * 17) % 80000),
       memoryFreeMib: 82847,
-      utilizationGpuPct: (i * 7 + g * 13) % 101,
+      utilizationGpuPct: opts.utilizationPct ?? (i * 7 + g * 13) % 101,
       utilizationMemoryPct: 35,
       temperatureGpuC: 40 + ((i + g) % 30),
       temperatureMemoryC: 45,

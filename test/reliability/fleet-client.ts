@@ -14,18 +14,22 @@ export async function call (base: string, key: string, method: string, path: str
 
 /** Creates a cluster with the admin key; its ingest key is what the cluster's agents use. */
 export async function createCluster (base: string, adminKey: string, name: string): Promise<string> {
+  return (await createClusterWithId(base, adminKey, name)).key
+}
+
+export async function createClusterWithId (base: string, adminKey: string, name: string): Promise<{ id: number, key: string }> {
   const r = await call(base, adminKey, 'POST', '/api/clusters', { name })
   if (r.status !== 201) throw new Error(`POST /api/clusters: ${r.status} ${JSON.stringify(r.json)}`)
-  return r.json.api_key as string
+  return { id: r.json.id as number, key: r.json.api_key as string }
 }
 
 export interface RegisteredSim { sim: SimulatedAgent, nodeId: number }
 
 /** Registers simulated agents (node, then GPUs) in the agent's wire format. */
-export async function registerSims (base: string, key: string, cluster: string, count: number, prefix: string): Promise<RegisteredSim[]> {
+export async function registerSims (base: string, key: string, cluster: string, count: number, prefix: string, utilizationPct?: number): Promise<RegisteredSim[]> {
   const out: RegisteredSim[] = []
   for (let i = 0; i < count; i++) {
-    const sim = simulatedAgent(i, { cluster, prefix })
+    const sim = simulatedAgent(i, { cluster, prefix, ...(utilizationPct === undefined ? {} : { utilizationPct }) })
     const n = await call(base, key, 'POST', NODES_PATH, sim.node)
     if (n.status !== 201 && n.status !== 200) throw new Error(`register ${sim.hostname}: ${n.status}`)
     const g = await call(base, key, 'POST', GPUS_PATH, sim.gpus(n.json.id))

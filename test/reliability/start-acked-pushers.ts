@@ -4,12 +4,12 @@ import type { RegisteredSim } from './fleet-client.ts'
 export interface AckedPush { nodeId: number, at: number, rows: number }
 
 /**
- * One sequential pusher per simulated agent, as fast as acknowledgements come, each tick one
- * second after the last (from `fromMs`), recording exactly what the control plane
+ * One sequential pusher per simulated agent, as fast as acknowledgements come (or, `realTime`,
+ * once a second on the clock), each tick one second after the last (from `fromMs`), recording exactly what the control plane
  * acknowledged (200 with `accepted`). Failures (connection refused, reset mid-request) are
  * counted and that tick is skipped: it was never acknowledged, so nothing is owed for it.
  */
-export function startAckedPushers (base: () => string, key: string, sims: readonly RegisteredSim[], fromMs: number) {
+export function startAckedPushers (base: () => string, key: string, sims: readonly RegisteredSim[], fromMs: number, realTime = false) {
   const acked: AckedPush[] = []
   let failed = 0
   const statuses: Record<string, number> = {}
@@ -19,6 +19,7 @@ export function startAckedPushers (base: () => string, key: string, sims: readon
   const loops = sims.map(async ({ sim, nodeId }) => {
     const template = sim.pushTemplate(nodeId)
     for (let at = fromMs; running; at += 1000) {
+      if (realTime && at > Date.now()) await new Promise(r => setTimeout(r, at - Date.now()))
       try {
         const res = await fetch(`${base()}${GPU_STATS_PATH}`, {
           method: 'POST', headers, body: template.join(JSON.stringify(new Date(at).toISOString())), signal: AbortSignal.timeout(10_000),
