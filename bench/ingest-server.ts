@@ -14,7 +14,7 @@ import { Hono } from 'hono'
 import { serve } from '@hono/node-server'
 import pino from 'pino'
 import { Registry } from 'prom-client'
-import { openSqliteStore } from '../control-plane/store/sqlite/open-sqlite-store.ts'
+import { openStore } from '../control-plane/store/open-store.ts'
 import type { TelemetryRepository } from '../control-plane/store/telemetry-repository.ts'
 import { createTelemetryRouter, type ResolvedNode } from '../control-plane/telemetry/create-telemetry-router.ts'
 import type { RequireScope } from '../control-plane/http/cp-env.ts'
@@ -36,7 +36,7 @@ export interface BenchServer {
 const log = { warn: (o: object, m: string) => console.error('warn', m, o), error: (o: object, m: string) => console.error('error', m, o) }
 
 export async function startTelemetryOnly (dbPath: string, commitWindowMs: number): Promise<BenchServer> {
-  const store = await openSqliteStore(dbPath)
+  const store = await openStore(dbPath)
   const key = randomBytes(24).toString('hex')
   const requireScope: RequireScope = () => async (c, next) => {
     if (c.req.header('authorization') !== `Bearer ${key}`) throw new HttpError(401, 'UNAUTHORIZED', 'bench key required')

@@ -10,6 +10,7 @@
  * runs as in production (nothing is old enough to prune).
  *
  *   node bench/ingest.ts [--full] [--seconds 60] [--warmup 5] [--agents 5000] [--connections 256] [--window-ms 2] [--trace]
+ *     [--db postgres://…]   (an EMPTY PostgreSQL database instead of a temp SQLite file)
  *   (GPUFLEET_BENCH_SECONDS sets the default duration, for quick runs)
  */
 import { spawn } from 'node:child_process'
@@ -20,6 +21,7 @@ import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
 import { monitorEventLoopDelay, performance as perf } from 'node:perf_hooks'
 import { startFullControlPlane, startTelemetryOnly } from './ingest-server.ts'
+import { isPostgresUrl, redactDb } from '../control-plane/store/open-store.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -31,12 +33,14 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
     trace: { type: 'boolean', default: false },
     full: { type: 'boolean', default: false },
+    db: { type: 'string' },
   },
 })
 
 const loadBefore = loadavg()
 const dir = mkdtempSync(join(tmpdir(), 'gpufleet-bench-ingest-'))
-const dbPath = join(dir, 'gpufleet.db')
+const dbPath = args.db ?? join(dir, 'gpufleet.db')
+const engine = isPostgresUrl(dbPath) ? 'PostgreSQL (pg pool)' : 'SQLite WAL file (node:sqlite)'
 const bench = args.full ? await startFullControlPlane(dbPath) : await startTelemetryOnly(dbPath, Number(args['window-ms']))
 const { url, key, registry } = bench
 
@@ -96,7 +100,7 @@ const acked = Number(load.accepted_rows)
 const cpuS = (cpuUsed.user + cpuUsed.system) / 1e6
 const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
 console.log(`ingest bench: ${args.agents} agents × 8 GPUs at 1 Hz, ${seconds} s measured after ${args.warmup} s warm-up, ${args.connections} keep-alive connections, group-commit window ${args['window-ms']} ms`)
-console.log(`  server: ${bench.describe}; @hono/node-server, SQLite WAL file (node:sqlite)`)
+console.log(`  server: ${bench.describe}; @hono/node-server, ${engine}`)
 const fmtLoad = (l: number[]) => l.map(x => x.toFixed(1)).join(' ')
 console.log(`  machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}; load average (1/5/15 min) before ${fmtLoad(loadBefore)}, after ${fmtLoad(loadavg())}`)
 console.log(`  pushes/s        ${f(pushesOk / seconds)}   (target ≥ 5,000)`)
@@ -113,4 +117,4 @@ console.log(`  server CPU ${f(cpuS, 1)} s over ${f(wallUsed, 1)} s = ${f(cpuS / 
 
 await bench.close()
 if (!args.keep) rmSync(dir, { recursive: true, force: true })
-else console.log(`  kept ${dbPath}`)
+else console.log(`  kept ${redactDb(dbPath)}`)

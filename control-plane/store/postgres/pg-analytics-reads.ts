@@ -1,5 +1,6 @@
-import type { AnalyticsRepository, JobGpuUse, JobRecord, WorkerEventRow } from '../analytics-repository.ts'
+import type { AnalyticsRepository, JobGpuUse, WorkerEventRow } from '../analytics-repository.ts'
 import type { PgDb } from './pg-db.ts'
+import { toJobRecord } from '../sqlite/sqlite-analytics-reads.ts'
 
 type ReadPart = Pick<AnalyticsRepository, 'listJobs' | 'listGpuIntervals' | 'listJobStarts' | 'listRates' | 'listWorkerEvents'>
 
@@ -36,23 +37,7 @@ export function createPgAnalyticsReads (db: PgDb): ReadPart {
           list.push({ gpuId: h.gpu_id, gpuModel: h.gpu_model, hostname: h.hostname, assignedAt: h.assigned_at, releasedAt: h.released_at })
         }
       }
-      const items: JobRecord[] = page.map(r => ({
-        id: r.id,
-        name: r.name,
-        kind: r.kind,
-        tenantId: r.tenant_id,
-        tenantName: r.tenant_name,
-        status: r.status,
-        gpuType: r.gpu_type,
-        gpuCount: r.gpu_count,
-        clusterId: r.cluster_id,
-        nodeId: r.node_id,
-        hostname: r.hostname,
-        submittedAt: r.submitted_at,
-        startedAt: r.started_at,
-        endedAt: r.ended_at,
-        gpus: gpus.get(r.id) ?? [],
-      }))
+      const items = page.map(r => toJobRecord(r, gpus.get(r.id) ?? []))
       return { items, hasMore: rows.length > q.limit }
     },
 

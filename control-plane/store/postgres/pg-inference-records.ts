@@ -1,7 +1,8 @@
 import type {
-  AnalyticsRepository, InferenceRecord, InferenceRecordInput, InferenceTotals, SourceTotals,
+  AnalyticsRepository, InferenceRecordInput, InferenceTotals, SourceTotals,
 } from '../analytics-repository.ts'
 import { ROLLUP_BUCKET_MS as B } from '../sqlite/sqlite-analytics-migrations.ts'
+import { toInferenceRecord } from '../sqlite/sqlite-inference-records.ts'
 import type { PgDb } from './pg-db.ts'
 import { ANALYTICS_LOCK } from './pg-locks.ts'
 
@@ -106,19 +107,7 @@ export function createPgInferenceRecords (db: PgDb): InferencePart {
           names.set(t.id, t.name)
         }
       }
-      const items: InferenceRecord[] = page.map(r => ({
-        id: r.id,
-        at: r.at,
-        endpoint: r.endpoint,
-        model: r.model,
-        tenantId: r.tenant_id,
-        tenantName: r.tenant_id === null ? null : (names.get(r.tenant_id) ?? null),
-        source: r.source,
-        tokensIn: r.tokens_in,
-        tokensOut: r.tokens_out,
-        latencyMs: r.latency_ms,
-        status: r.status,
-      }))
+      const items = page.map(r => toInferenceRecord(r, names))
       return { items, hasMore: rows.length > q.limit }
     },
 

@@ -1,8 +1,6 @@
-import type { GpuStatus } from '../fleet-repository.ts'
-import type { AllocationRow, EndedStatus, JobKind, PendingReason, QueueStats } from '../job-repository.ts'
+import type { AllocationRow, EndedStatus, PendingReason, QueueStats } from '../job-repository.ts'
+import { toAllocationRow, toClusterQueue } from '../sqlite/sqlite-job-stats.ts'
 import type { PgQuery } from './pg-db.ts'
-
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
 
 /** Read-only figures for the scheduling dashboard (sqlite-job-stats.ts on PostgreSQL). */
 export async function pgQueueStats (db: PgQuery, since: number, tenantId: number | null): Promise<QueueStats> {
@@ -31,15 +29,7 @@ export async function pgQueueStats (db: PgQuery, since: number, tenantId: number
     ? await all(`SELECT c.id AS cluster_id, c.name AS cluster_name, s.running, s.queued, s.blocked, s.waiting_gpus, s.running_gpus
         FROM clusters c LEFT JOIN (${perCluster}) s ON s.cluster_id = c.id ORDER BY c.id`)
     : await all(`SELECT s.*, c.name AS cluster_name FROM (${perCluster}) s JOIN clusters c ON c.id = s.cluster_id ORDER BY s.cluster_id`)
-  const byCluster = clusterRows.map(r => ({
-    clusterId: Number(r.cluster_id),
-    clusterName: String(r.cluster_name),
-    running: Number(r.running ?? 0),
-    queued: Number(r.queued ?? 0),
-    blocked: Number(r.blocked ?? 0),
-    waitingGpus: Number(r.waiting_gpus ?? 0),
-    runningGpus: Number(r.running_gpus ?? 0),
-  }))
+  const byCluster = clusterRows.map(toClusterQueue)
 
   const oldest = (await all(`SELECT id, submitted_at FROM jobs WHERE status IN ('queued', 'blocked')
       AND pending_reason IN ('QUOTA', 'CAPACITY', 'PRIORITY')${t} ORDER BY submitted_at, id LIMIT 1`))[0]
@@ -77,29 +67,5 @@ export async function pgAllocation (db: PgQuery, clusterId: number | null, tenan
       LEFT JOIN tenants t ON t.id = j.tenant_id
       ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
       ORDER BY n.cluster_id, g.node_id, g.gpu_index`, ...args)
-  return rows.map(r => ({
-    gpuId: Number(r.gpu_id),
-    nodeId: Number(r.node_id),
-    hostname: String(r.hostname),
-    nodeStatus: r.node_status === 'online' ? 'online' : 'offline',
-    clusterId: Number(r.cluster_id),
-    clusterName: String(r.cluster_name),
-    gpuIndex: Number(r.gpu_index),
-    model: r.model === null ? null : String(r.model),
-    status: r.status as GpuStatus,
-    utilizationPct: numOrNull(r.utilization_pct),
-    memoryUsedMb: numOrNull(r.memory_used_mb),
-    memoryTotalMb: numOrNull(r.memory_total_mb),
-    updatedAt: numOrNull(r.updated_at),
-    job: r.job_id === null
-      ? null
-      : {
-          id: Number(r.job_id),
-          name: String(r.job_name),
-          tenantId: numOrNull(r.tenant_id),
-          tenantName: r.tenant_name === null ? null : String(r.tenant_name),
-          kind: r.kind as JobKind,
-          assignedAt: Number(r.assigned_at),
-        },
-  }))
+  return rows.map(toAllocationRow)
 }

@@ -1,8 +1,7 @@
 import type {
-  LatestFilter, LatestGpuSample, MinuteRollup, PowerBucket, PowerBucketQuery, PruneRequest, TelemetryRepository, TelemetryScope,
+  LatestFilter, PowerBucket, PowerBucketQuery, PruneRequest, TelemetryRepository,
 } from '../telemetry-repository.ts'
-import { rollupSpans } from '../telemetry-repository.ts'
-import { SCOPE_CLUSTER, SCOPE_FLEET, SCOPE_NODE } from '../sqlite/sqlite-telemetry-migrations.ts'
+import { scopeKey, spanFor, toLatestSample, toMinuteRollup, type LatestRow, type RollupDbRow } from '../sqlite/sqlite-telemetry-repository.ts'
 import type { PgDb } from './pg-db.ts'
 import { applyPgMigrations } from './apply-pg-migrations.ts'
 import { PG_TELEMETRY_MIGRATIONS } from './pg-telemetry-migrations.ts'
@@ -10,27 +9,6 @@ import { createDayPartitions, DAY_MS, PARTITIONED_TABLES, type PartitionedTable 
 import { createPgInsertSamples } from './pg-insert-samples.ts'
 import { createPgRebuildRollups } from './pg-rebuild-rollups.ts'
 
-interface RollupDbRow {
-  bucket_at: number, power_max_w: number | null, power_sum_w: number, power_n: number, util_sum: number,
-  util_n: number, util_max: number | null, temp_sum: number, temp_n: number, samples: number
-}
-
-function scopeKey (scope: TelemetryScope): [number, number] {
-  switch (scope.kind) {
-    case 'fleet': return [SCOPE_FLEET, 0]
-    case 'cluster': return [SCOPE_CLUSTER, scope.clusterId]
-    case 'node': return [SCOPE_NODE, scope.nodeId]
-  }
-}
-
-/** The coarsest rollup span whose UTC-aligned buckets nest inside every wall-clock bucket. */
-function spanFor (scope: TelemetryScope, bucketMinutes: number, offsetMinutes: number): number {
-  let best = 1
-  for (const span of rollupSpans(scope.kind)) {
-    if (bucketMinutes % span === 0 && ((offsetMinutes % span) + span) % span === 0 && span > best) best = span
-  }
-  return best
-}
 
 const TIME_COLUMN: Record<PartitionedTable, string> = { gpu_stats: 'recorded_at', gpu_power_second: 'second_at', gpu_rollup: 'bucket_at' }
 
@@ -82,37 +60,13 @@ export async function createPgTelemetryRepository (db: PgDb): Promise<TelemetryR
       if (filter.nodeId !== undefined) { where.push('l.node_id = ?'); params.push(filter.nodeId) }
       if (filter.clusterId !== undefined) { where.push('i.cluster_id = ?'); params.push(filter.clusterId) }
       if (filter.hostname !== undefined) { where.push('i.hostname = ?'); params.push(filter.hostname) }
-      const rows = await db.all(`SELECT s.*, i.cluster_id, i.hostname, i.name, i.uuid, i.pci_bus_id
+      const rows = await db.all<LatestRow>(`SELECT s.*, i.cluster_id, i.hostname, i.name, i.uuid, i.pci_bus_id
         FROM gpu_stats_latest AS l
         JOIN gpu_identity AS i ON i.node_id = l.node_id AND i.gpu_id = l.gpu_id
         JOIN gpu_stats AS s ON s.node_id = l.node_id AND s.recorded_at = l.recorded_at AND s.gpu_id = l.gpu_id
         ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
         ORDER BY l.node_id, l.gpu_id`, ...params)
-      return rows.map((r): LatestGpuSample => ({
-        id: r.id as number,
-        nodeId: r.node_id as number,
-        clusterId: r.cluster_id as number | null,
-        hostname: r.hostname as string | null,
-        gpuId: r.gpu_id as number,
-        recordedAt: r.recorded_at as number,
-        name: r.name as string,
-        uuid: r.uuid as string | null,
-        pciBusId: r.pci_bus_id as string | null,
-        powerDrawW: r.power_draw_w as number | null,
-        tempC: r.temp_c as number | null,
-        memoryUsedMb: r.memory_used_mb as number | null,
-        memoryTotalMb: r.memory_total_mb as number | null,
-        utilizationPct: r.utilization_pct as number | null,
-        powerDrawAvgW: r.power_draw_avg_w as number | null,
-        powerLimitW: r.power_limit_w as number | null,
-        memoryTempC: r.memory_temp_c as number | null,
-        memoryReservedMb: r.memory_reserved_mb as number | null,
-        memoryUtilizationPct: r.memory_utilization_pct as number | null,
-        smClockMhz: r.sm_clock_mhz as number | null,
-        memClockMhz: r.mem_clock_mhz as number | null,
-        eccErrorsCorrected: r.ecc_errors_corrected as number | null,
-        eccErrorsUncorrected: r.ecc_errors_uncorrected as number | null,
-      }))
+      return rows.map(toLatestSample)
     },
 
     async powerBuckets (q: PowerBucketQuery): Promise<PowerBucket[]> {
@@ -132,15 +86,7 @@ export async function createPgTelemetryRepository (db: PgDb): Promise<TelemetryR
       const [kind, id] = scopeKey(scope)
       const rows = await db.all<RollupDbRow>(`SELECT * FROM gpu_rollup WHERE scope_kind = ? AND scope_id = ? AND span_min = 1
         AND bucket_at >= ? AND bucket_at < ? ORDER BY bucket_at`, kind, id, fromMs, toMs)
-      return rows.map((r): MinuteRollup => ({
-        minuteAt: r.bucket_at,
-        powerMaxW: r.power_max_w,
-        powerAvgW: r.power_n === 0 ? null : r.power_sum_w / r.power_n,
-        utilizationAvgPct: r.util_n === 0 ? null : r.util_sum / r.util_n,
-        utilizationMaxPct: r.util_max,
-        tempAvgC: r.temp_n === 0 ? null : r.temp_sum / r.temp_n,
-        samples: r.samples,
-      }))
+      return rows.map(toMinuteRollup)
     },
 
     async prune ({ rawBefore, rollupBefore, limit }: PruneRequest) {

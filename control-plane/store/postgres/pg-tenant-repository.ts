@@ -1,33 +1,9 @@
-import type { PlanTier, TenantRepository, TenantStatus, TenantWithUsage } from '../tenant-repository.ts'
-import type { PgDb, PgQuery, Row } from './pg-db.ts'
+import type { TenantRepository, TenantWithUsage } from '../tenant-repository.ts'
+import { toTenant, WITH_USAGE } from '../sqlite/sqlite-tenant-repository.ts'
+import type { PgDb, PgQuery } from './pg-db.ts'
 import { applyPgMigrations } from './apply-pg-migrations.ts'
 import { PG_TENANT_MIGRATIONS } from './pg-scheduling-migrations.ts'
 import { SCHEDULING_LOCK } from './pg-locks.ts'
-
-const WITH_USAGE = `SELECT t.*,
-    (SELECT COUNT(*) FROM jobs j JOIN job_gpus jg ON jg.job_id = j.id AND jg.released_at IS NULL
-      WHERE j.tenant_id = t.id AND j.status = 'running') AS gpus_in_use,
-    (SELECT COUNT(*) FROM jobs j WHERE j.tenant_id = t.id AND j.status = 'running') AS running_jobs,
-    (SELECT COUNT(*) FROM jobs j WHERE j.tenant_id = t.id AND j.status IN ('queued', 'blocked')) AS queued_jobs,
-    (SELECT COUNT(*) FROM jobs j WHERE j.tenant_id = t.id AND j.status = 'blocked') AS blocked_jobs
-  FROM tenants t`
-
-function toTenant (r: Row): TenantWithUsage {
-  return {
-    id: Number(r.id),
-    name: String(r.name),
-    planTier: r.plan_tier as PlanTier,
-    gpuQuota: Number(r.gpu_quota),
-    contactEmail: r.contact_email === null ? null : String(r.contact_email),
-    status: r.status as TenantStatus,
-    createdAt: Number(r.created_at),
-    updatedAt: Number(r.updated_at),
-    gpusInUse: Number(r.gpus_in_use ?? 0),
-    runningJobs: Number(r.running_jobs ?? 0),
-    queuedJobs: Number(r.queued_jobs ?? 0),
-    blockedJobs: Number(r.blocked_jobs ?? 0),
-  }
-}
 
 // SQLSTATE 23503: a row of another domain (an invoice) still references the tenant.
 const isForeignKeyFailure = (err: unknown): boolean => (err as { code?: unknown }).code === '23503'

@@ -1,7 +1,7 @@
 import type { AllocatedMinutes, HeldGpuUtilization, ModelUsage, TenantUtilization } from '../dashboard-repository.ts'
 import type { PgQuery } from './pg-db.ts'
+import { toHeldGpuUtilization } from '../sqlite/sqlite-utilization-queries.ts'
 
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
 const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v))
 
 /**
@@ -88,22 +88,7 @@ const METERED = `
 export function createPgUtilizationQueries (db: PgQuery) {
   return {
     async heldGpuUtilization (fromMs: number, toMs: number, tenantId: number | null): Promise<HeldGpuUtilization[]> {
-      return (await db.all(HELD_UTILIZATION, fromMs, toMs, tenantId)).map(r => ({
-        gpuId: Number(r.gpu_id),
-        nodeId: Number(r.node_id),
-        gpuIndex: Number(r.gpu_index),
-        hostname: String(r.hostname),
-        clusterId: Number(r.cluster_id),
-        model: strOrNull(r.model),
-        jobId: Number(r.job_id),
-        jobName: String(r.job_name),
-        tenantId: numOrNull(r.tenant_id),
-        tenantName: strOrNull(r.tenant_name),
-        assignedAt: Number(r.assigned_at),
-        samples: Number(r.samples),
-        meanPct: numOrNull(r.mean_pct),
-        busiestMinutePct: numOrNull(r.busiest_pct),
-      }))
+      return (await db.all(HELD_UTILIZATION, fromMs, toMs, tenantId)).map(toHeldGpuUtilization)
     },
 
     async allocatedMinutes (fromMs: number, toMs: number, idleBelowPct: number): Promise<AllocatedMinutes> {

@@ -11,6 +11,27 @@ const WORKER_JOB_KINDS = `('started', 'ended', 'gpu_assigned', 'gpu_released')`
 const FIRST_GPU_HOST = `(SELECT n2.hostname FROM job_gpus jg2 JOIN gpus g2 ON g2.id = jg2.gpu_id JOIN nodes n2 ON n2.id = g2.node_id
   WHERE jg2.job_id = j.id ORDER BY jg2.assigned_at, jg2.gpu_id LIMIT 1)`
 
+/** One job row (as listJobs selects it) → record (shared by both engines). */
+export function toJobRecord (r: any, gpus: JobGpuUse[]): JobRecord {
+  return {
+    id: r.id,
+    name: r.name,
+    kind: r.kind,
+    tenantId: r.tenant_id,
+    tenantName: r.tenant_name,
+    status: r.status,
+    gpuType: r.gpu_type,
+    gpuCount: r.gpu_count,
+    clusterId: r.cluster_id,
+    nodeId: r.node_id,
+    hostname: r.hostname,
+    submittedAt: r.submitted_at,
+    startedAt: r.started_at,
+    endedAt: r.ended_at,
+    gpus,
+  }
+}
+
 /**
  * Read-only views of tables other domains write (jobs, job_gpus, job_events: scheduling;
  * rates: billing; nodes, gpus, node_events: fleet), which the README lists analytics as a
@@ -41,23 +62,7 @@ export function createSqliteAnalyticsReads (db: SqliteDb): ReadPart {
           list.push({ gpuId: h.gpu_id, gpuModel: h.gpu_model, hostname: h.hostname, assignedAt: h.assigned_at, releasedAt: h.released_at })
         }
       }
-      const items: JobRecord[] = page.map(r => ({
-        id: r.id,
-        name: r.name,
-        kind: r.kind,
-        tenantId: r.tenant_id,
-        tenantName: r.tenant_name,
-        status: r.status,
-        gpuType: r.gpu_type,
-        gpuCount: r.gpu_count,
-        clusterId: r.cluster_id,
-        nodeId: r.node_id,
-        hostname: r.hostname,
-        submittedAt: r.submitted_at,
-        startedAt: r.started_at,
-        endedAt: r.ended_at,
-        gpus: gpus.get(r.id) ?? [],
-      }))
+      const items = page.map(r => toJobRecord(r, gpus.get(r.id) ?? []))
       return { items, hasMore: rows.length > q.limit }
     },
 

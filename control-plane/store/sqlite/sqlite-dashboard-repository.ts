@@ -10,9 +10,28 @@ const strOrNull = (v: unknown): string | null => (v === null || v === undefined 
 
 /** Read-only: opened after the domains whose tables it reads (see open-sqlite-store.ts); no migrations of its own. */
 export function createSqliteDashboardRepository (db: SqliteDb): DashboardRepository {
-  const all = (sql: string, ...args: SQLInputValue[]): Row[] => db.stmt(sql).all(...args) as Row[]
   const usage = createSqliteUtilizationQueries(db)
+  return createDashboardReads(async (sql, ...args) => db.stmt(sql).all(...args as SQLInputValue[]) as Row[], {
+    heldGpuUtilization: async (from, to, tenantId) => usage.heldGpuUtilization(from, to, tenantId),
+    allocatedMinutes: async (from, to, idle) => usage.allocatedMinutes(from, to, idle),
+    tenantUtilization: async (from, to, tenantId) => usage.tenantUtilization(from, to, tenantId),
+    meteredUsage: async (tenantId, from, to, now) => usage.meteredUsage(tenantId, from, to, now),
+  })
+}
 
+/** The utilization queries, which each engine writes in its own dialect. */
+export interface UtilizationQueries {
+  heldGpuUtilization: (fromMs: number, toMs: number, tenantId: number | null) => ReturnType<DashboardRepository['heldGpuUtilization']>
+  allocatedMinutes: (fromMs: number, toMs: number, idleBelowPct: number) => ReturnType<DashboardRepository['allocatedMinutes']>
+  tenantUtilization: (fromMs: number, toMs: number, tenantId: number | null) => ReturnType<DashboardRepository['tenantUtilization']>
+  meteredUsage: DashboardRepository['meteredUsage']
+}
+
+/**
+ * The dashboard reads over any engine: the SQL below is portable (SQLite and PostgreSQL), so
+ * both stores share it and pass only their query function and utilization queries.
+ */
+export function createDashboardReads (all: (sql: string, ...args: unknown[]) => Promise<Row[]>, usage: UtilizationQueries): DashboardRepository {
   return {
     async heldGpuUtilization (fromMs, toMs, filter = {}) {
       return usage.heldGpuUtilization(fromMs, toMs, filter.tenantId ?? null)
@@ -23,10 +42,10 @@ export function createSqliteDashboardRepository (db: SqliteDb): DashboardReposit
     },
 
     async tenantQuotas () {
-      return all(`SELECT t.id, t.name, t.status, t.gpu_quota,
+      return (await all(`SELECT t.id, t.name, t.status, t.gpu_quota,
           (SELECT COUNT(*) FROM job_gpus jg JOIN jobs j ON j.id = jg.job_id
            WHERE j.tenant_id = t.id AND j.status = 'running' AND jg.released_at IS NULL) AS in_use
-        FROM tenants t ORDER BY t.id`).map((r): TenantQuota => ({
+        FROM tenants t ORDER BY t.id`)).map((r): TenantQuota => ({
         tenantId: Number(r.id),
         name: String(r.name),
         status: r.status === 'inactive' ? 'inactive' : 'active',
@@ -36,7 +55,7 @@ export function createSqliteDashboardRepository (db: SqliteDb): DashboardReposit
     },
 
     async gpuStates () {
-      return all(`SELECT g.*, n.cluster_id, n.hostname, n.status AS node_status, l.recorded_at AS sample_at,
+      return (await all(`SELECT g.*, n.cluster_id, n.hostname, n.status AS node_status, l.recorded_at AS sample_at,
           s.ecc_errors_uncorrected, jg.job_id, j.tenant_id
         FROM gpus g
         JOIN nodes n ON n.id = g.node_id
@@ -44,7 +63,7 @@ export function createSqliteDashboardRepository (db: SqliteDb): DashboardReposit
         LEFT JOIN gpu_stats s ON s.node_id = l.node_id AND s.recorded_at = l.recorded_at AND s.gpu_id = l.gpu_id
         LEFT JOIN job_gpus jg ON jg.gpu_id = g.id AND jg.released_at IS NULL
         LEFT JOIN jobs j ON j.id = jg.job_id
-        ORDER BY g.node_id, g.gpu_index`).map((r): GpuState => ({
+        ORDER BY g.node_id, g.gpu_index`)).map((r): GpuState => ({
         gpuId: Number(r.id),
         nodeId: Number(r.node_id),
         gpuIndex: Number(r.gpu_index),
@@ -68,7 +87,7 @@ export function createSqliteDashboardRepository (db: SqliteDb): DashboardReposit
 
     async jobCounts () {
       const counts = { running: 0, queued: 0, blocked: 0 }
-      for (const r of all("SELECT status, COUNT(*) AS n FROM jobs WHERE status IN ('running', 'queued', 'blocked') GROUP BY status")) {
+      for (const r of await all("SELECT status, COUNT(*) AS n FROM jobs WHERE status IN ('running', 'queued', 'blocked') GROUP BY status")) {
         counts[r.status as keyof typeof counts] = Number(r.n)
       }
       return counts
@@ -76,8 +95,8 @@ export function createSqliteDashboardRepository (db: SqliteDb): DashboardReposit
 
     async recentJobs (limit) {
       // Ids grow with submission, so the newest submissions are the highest ids (a rowid walk, no sort).
-      return all(`SELECT j.*, t.name AS tenant_name FROM jobs j LEFT JOIN tenants t ON t.id = j.tenant_id
-        ORDER BY j.id DESC LIMIT ?`, limit).map((r): JobSummary => ({
+      return (await all(`SELECT j.*, t.name AS tenant_name FROM jobs j LEFT JOIN tenants t ON t.id = j.tenant_id
+        ORDER BY j.id DESC LIMIT ?`, limit)).map((r): JobSummary => ({
         id: Number(r.id),
         name: String(r.name),
         status: String(r.status),
@@ -104,9 +123,9 @@ export function createSqliteDashboardRepository (db: SqliteDb): DashboardReposit
     },
 
     async invoices (periodEndFrom, filter = {}) {
-      const tenant = filter.tenantId ?? null
-      return all(`SELECT i.*, t.name AS tenant_name FROM invoices i LEFT JOIN tenants t ON t.id = i.tenant_id
-        WHERE i.tenant_id IS NOT NULL AND i.period_end >= ?1 AND (?2 IS NULL OR i.tenant_id = ?2) ORDER BY i.id`, periodEndFrom, tenant)
+      const tenant = filter.tenantId === undefined ? '' : ' AND i.tenant_id = ?'
+      return (await all(`SELECT i.*, t.name AS tenant_name FROM invoices i LEFT JOIN tenants t ON t.id = i.tenant_id
+        WHERE i.tenant_id IS NOT NULL AND i.period_end >= ?${tenant} ORDER BY i.id`, periodEndFrom, ...(filter.tenantId === undefined ? [] : [filter.tenantId])))
         .map(r => ({
           id: Number(r.id),
           tenantId: Number(r.tenant_id),
@@ -120,7 +139,7 @@ export function createSqliteDashboardRepository (db: SqliteDb): DashboardReposit
     },
 
     async rates () {
-      return all('SELECT gpu_type, cents_per_gpu_hour FROM rates ORDER BY gpu_type')
+      return (await all('SELECT gpu_type, cents_per_gpu_hour FROM rates ORDER BY gpu_type'))
         .map(r => ({ gpuType: String(r.gpu_type), centsPerGpuHour: Number(r.cents_per_gpu_hour) }))
     },
   }

@@ -32,6 +32,23 @@ function addRow (t: InferenceTotals, r: SumRow): void {
   t.latencyMsSum += r.latency_ms_sum
 }
 
+/** One inference_records row → record, its tenant named from `names` (shared by both engines). */
+export function toInferenceRecord (r: any, names: Map<number, string>): InferenceRecord {
+  return {
+    id: r.id,
+    at: r.at,
+    endpoint: r.endpoint,
+    model: r.model,
+    tenantId: r.tenant_id,
+    tenantName: r.tenant_id === null ? null : (names.get(r.tenant_id) ?? null),
+    source: r.source,
+    tokensIn: r.tokens_in,
+    tokensOut: r.tokens_out,
+    latencyMs: r.latency_ms,
+    status: r.status,
+  }
+}
+
 /** Inference records, their rollups (kept in the insert transaction) and exact totals. */
 export function createSqliteInferenceRecords (db: SqliteDb): InferencePart {
   function accumulate (map: Map<string, Acc>, bucket: number, key: string, r: InferenceRecordInput): void {
@@ -100,19 +117,7 @@ export function createSqliteInferenceRecords (db: SqliteDb): InferencePart {
           names.set(t.id, t.name)
         }
       }
-      const items: InferenceRecord[] = page.map(r => ({
-        id: r.id,
-        at: r.at,
-        endpoint: r.endpoint,
-        model: r.model,
-        tenantId: r.tenant_id,
-        tenantName: r.tenant_id === null ? null : (names.get(r.tenant_id) ?? null),
-        source: r.source,
-        tokensIn: r.tokens_in,
-        tokensOut: r.tokens_out,
-        latencyMs: r.latency_ms,
-        status: r.status,
-      }))
+      const items = page.map(r => toInferenceRecord(r, names))
       return { items, hasMore: rows.length > q.limit }
     },
 

@@ -39,15 +39,7 @@ export function sqliteQueueStats (db: SqliteDb, since: number, tenantId: number 
     ? all(`SELECT c.id AS cluster_id, c.name AS cluster_name, s.running, s.queued, s.blocked, s.waiting_gpus, s.running_gpus
         FROM clusters c LEFT JOIN (${perCluster}) s ON s.cluster_id = c.id ORDER BY c.id`)
     : all(`SELECT s.*, c.name AS cluster_name FROM (${perCluster}) s JOIN clusters c ON c.id = s.cluster_id ORDER BY s.cluster_id`)
-  const byCluster = clusterRows.map(r => ({
-    clusterId: Number(r.cluster_id),
-    clusterName: String(r.cluster_name),
-    running: Number(r.running ?? 0),
-    queued: Number(r.queued ?? 0),
-    blocked: Number(r.blocked ?? 0),
-    waitingGpus: Number(r.waiting_gpus ?? 0),
-    runningGpus: Number(r.running_gpus ?? 0),
-  }))
+  const byCluster = clusterRows.map(toClusterQueue)
 
   // Only jobs the scheduler will start by itself; held, never-fitting and paused-tenant jobs wait on a person.
   const oldest = all(`SELECT id, submitted_at FROM jobs WHERE status IN ('queued', 'blocked')
@@ -86,7 +78,12 @@ export function sqliteAllocation (db: SqliteDb, clusterId: number | null, tenant
       LEFT JOIN tenants t ON t.id = j.tenant_id
       ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
       ORDER BY n.cluster_id, g.node_id, g.gpu_index`).all(...args) as Row[]
-  return rows.map(r => ({
+  return rows.map(toAllocationRow)
+}
+
+/** One allocation row → record (shared by both engines: same columns). */
+export function toAllocationRow (r: Row): AllocationRow {
+  return {
     gpuId: Number(r.gpu_id),
     nodeId: Number(r.node_id),
     hostname: String(r.hostname),
@@ -110,5 +107,17 @@ export function sqliteAllocation (db: SqliteDb, clusterId: number | null, tenant
           kind: r.kind as JobKind,
           assignedAt: Number(r.assigned_at),
         },
-  }))
+  }
+}
+
+export function toClusterQueue (r: Row): QueueStats['byCluster'][number] {
+  return {
+    clusterId: Number(r.cluster_id),
+    clusterName: String(r.cluster_name),
+    running: Number(r.running ?? 0),
+    queued: Number(r.queued ?? 0),
+    blocked: Number(r.blocked ?? 0),
+    waitingGpus: Number(r.waiting_gpus ?? 0),
+    runningGpus: Number(r.running_gpus ?? 0),
+  }
 }

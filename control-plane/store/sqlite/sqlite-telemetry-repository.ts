@@ -8,7 +8,7 @@ import { SCOPE_CLUSTER, SCOPE_FLEET, SCOPE_NODE, TELEMETRY_MIGRATIONS } from './
 import { createSqliteInsertSamples } from './sqlite-insert-samples.ts'
 import { createSqliteRebuildRollups } from './sqlite-rebuild-rollups.ts'
 
-interface LatestRow {
+export interface LatestRow {
   id: number, node_id: number, gpu_id: number, recorded_at: number, cluster_id: number | null, hostname: string | null,
   name: string, uuid: string | null, pci_bus_id: string | null, power_draw_w: number | null, temp_c: number | null,
   memory_used_mb: number | null, memory_total_mb: number | null, utilization_pct: number | null,
@@ -17,12 +17,12 @@ interface LatestRow {
   mem_clock_mhz: number | null, ecc_errors_corrected: number | null, ecc_errors_uncorrected: number | null
 }
 
-interface RollupDbRow {
+export interface RollupDbRow {
   bucket_at: number, power_max_w: number | null, power_sum_w: number, power_n: number, util_sum: number,
   util_n: number, util_max: number | null, temp_sum: number, temp_n: number, samples: number
 }
 
-function scopeKey (scope: TelemetryScope): [number, number] {
+export function scopeKey (scope: TelemetryScope): [number, number] {
   switch (scope.kind) {
     case 'fleet': return [SCOPE_FLEET, 0]
     case 'cluster': return [SCOPE_CLUSTER, scope.clusterId]
@@ -31,12 +31,54 @@ function scopeKey (scope: TelemetryScope): [number, number] {
 }
 
 /** The coarsest rollup span whose UTC-aligned buckets nest inside every wall-clock bucket. */
-function spanFor (scope: TelemetryScope, bucketMinutes: number, offsetMinutes: number): number {
+export function spanFor (scope: TelemetryScope, bucketMinutes: number, offsetMinutes: number): number {
   let best = 1
   for (const span of rollupSpans(scope.kind)) {
     if (bucketMinutes % span === 0 && ((offsetMinutes % span) + span) % span === 0 && span > best) best = span
   }
   return best
+}
+
+/** One minute rollup row → record (shared by both engines). */
+export function toMinuteRollup (r: RollupDbRow): MinuteRollup {
+  return {
+    minuteAt: r.bucket_at,
+    powerMaxW: r.power_max_w,
+    powerAvgW: r.power_n === 0 ? null : r.power_sum_w / r.power_n,
+    utilizationAvgPct: r.util_n === 0 ? null : r.util_sum / r.util_n,
+    utilizationMaxPct: r.util_max,
+    tempAvgC: r.temp_n === 0 ? null : r.temp_sum / r.temp_n,
+    samples: r.samples,
+  }
+}
+
+/** One joined latest row → record (shared by both engines: same columns). */
+export function toLatestSample (r: LatestRow): LatestGpuSample {
+  return {
+    id: r.id,
+    nodeId: r.node_id,
+    clusterId: r.cluster_id,
+    hostname: r.hostname,
+    gpuId: r.gpu_id,
+    recordedAt: r.recorded_at,
+    name: r.name,
+    uuid: r.uuid,
+    pciBusId: r.pci_bus_id,
+    powerDrawW: r.power_draw_w,
+    tempC: r.temp_c,
+    memoryUsedMb: r.memory_used_mb,
+    memoryTotalMb: r.memory_total_mb,
+    utilizationPct: r.utilization_pct,
+    powerDrawAvgW: r.power_draw_avg_w,
+    powerLimitW: r.power_limit_w,
+    memoryTempC: r.memory_temp_c,
+    memoryReservedMb: r.memory_reserved_mb,
+    memoryUtilizationPct: r.memory_utilization_pct,
+    smClockMhz: r.sm_clock_mhz,
+    memClockMhz: r.mem_clock_mhz,
+    eccErrorsCorrected: r.ecc_errors_corrected,
+    eccErrorsUncorrected: r.ecc_errors_uncorrected,
+  }
 }
 
 export function createSqliteTelemetryRepository (db: SqliteDb): TelemetryRepository {
@@ -71,31 +113,7 @@ export function createSqliteTelemetryRepository (db: SqliteDb): TelemetryReposit
         JOIN gpu_stats AS s ON s.node_id = l.node_id AND s.recorded_at = l.recorded_at AND s.gpu_id = l.gpu_id
         ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
         ORDER BY l.node_id, l.gpu_id`).all(...params) as unknown as LatestRow[]
-      return rows.map((r): LatestGpuSample => ({
-        id: r.id,
-        nodeId: r.node_id,
-        clusterId: r.cluster_id,
-        hostname: r.hostname,
-        gpuId: r.gpu_id,
-        recordedAt: r.recorded_at,
-        name: r.name,
-        uuid: r.uuid,
-        pciBusId: r.pci_bus_id,
-        powerDrawW: r.power_draw_w,
-        tempC: r.temp_c,
-        memoryUsedMb: r.memory_used_mb,
-        memoryTotalMb: r.memory_total_mb,
-        utilizationPct: r.utilization_pct,
-        powerDrawAvgW: r.power_draw_avg_w,
-        powerLimitW: r.power_limit_w,
-        memoryTempC: r.memory_temp_c,
-        memoryReservedMb: r.memory_reserved_mb,
-        memoryUtilizationPct: r.memory_utilization_pct,
-        smClockMhz: r.sm_clock_mhz,
-        memClockMhz: r.mem_clock_mhz,
-        eccErrorsCorrected: r.ecc_errors_corrected,
-        eccErrorsUncorrected: r.ecc_errors_uncorrected,
-      }))
+      return rows.map(toLatestSample)
     },
 
     async powerBuckets (q: PowerBucketQuery): Promise<PowerBucket[]> {
@@ -116,15 +134,7 @@ export function createSqliteTelemetryRepository (db: SqliteDb): TelemetryReposit
       const [kind, id] = scopeKey(scope)
       const rows = db.stmt(`SELECT * FROM gpu_rollup WHERE scope_kind = ? AND scope_id = ? AND span_min = 1
         AND bucket_at >= ? AND bucket_at < ? ORDER BY bucket_at`).all(kind, id, fromMs, toMs) as unknown as RollupDbRow[]
-      return rows.map((r): MinuteRollup => ({
-        minuteAt: r.bucket_at,
-        powerMaxW: r.power_max_w,
-        powerAvgW: r.power_n === 0 ? null : r.power_sum_w / r.power_n,
-        utilizationAvgPct: r.util_n === 0 ? null : r.util_sum / r.util_n,
-        utilizationMaxPct: r.util_max,
-        tempAvgC: r.temp_n === 0 ? null : r.temp_sum / r.temp_n,
-        samples: r.samples,
-      }))
+      return rows.map(toMinuteRollup)
     },
 
     async prune ({ rawBefore, rollupBefore, limit }: PruneRequest) {

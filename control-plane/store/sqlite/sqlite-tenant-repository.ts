@@ -7,7 +7,7 @@ import { TENANT_MIGRATIONS } from './sqlite-scheduling-migrations.ts'
 type Row = Record<string, unknown>
 
 // Live usage beside each tenant; the subqueries ride jobs_tenant (tenant_id, status).
-const WITH_USAGE = `SELECT t.*,
+export const WITH_USAGE = `SELECT t.*,
     (SELECT COUNT(*) FROM jobs j JOIN job_gpus jg ON jg.job_id = j.id AND jg.released_at IS NULL
       WHERE j.tenant_id = t.id AND j.status = 'running') AS gpus_in_use,
     (SELECT COUNT(*) FROM jobs j WHERE j.tenant_id = t.id AND j.status = 'running') AS running_jobs,
@@ -15,7 +15,7 @@ const WITH_USAGE = `SELECT t.*,
     (SELECT COUNT(*) FROM jobs j WHERE j.tenant_id = t.id AND j.status = 'blocked') AS blocked_jobs
   FROM tenants t`
 
-function toTenant (r: Row): TenantWithUsage {
+export function toTenant (r: Row): TenantWithUsage {
   return {
     id: Number(r.id),
     name: String(r.name),

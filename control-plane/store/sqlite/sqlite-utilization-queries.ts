@@ -7,6 +7,26 @@ type Row = Record<string, unknown>
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
 const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v))
 
+/** One held-GPU utilization row → record (shared by both engines: same columns). */
+export function toHeldGpuUtilization (r: Row): HeldGpuUtilization {
+  return {
+    gpuId: Number(r.gpu_id),
+    nodeId: Number(r.node_id),
+    gpuIndex: Number(r.gpu_index),
+    hostname: String(r.hostname),
+    clusterId: Number(r.cluster_id),
+    model: strOrNull(r.model),
+    jobId: Number(r.job_id),
+    jobName: String(r.job_name),
+    tenantId: numOrNull(r.tenant_id),
+    tenantName: strOrNull(r.tenant_name),
+    assignedAt: Number(r.assigned_at),
+    samples: Number(r.samples),
+    meanPct: numOrNull(r.mean_pct),
+    busiestMinutePct: numOrNull(r.busiest_pct),
+  }
+}
+
 /**
  * Utilization of GPUs while jobs held them, from raw telemetry (the rollups are per node,
  * cluster and fleet, while a job may hold part of a node). Telemetry names a GPU by
@@ -103,22 +123,7 @@ export function createSqliteUtilizationQueries (db: SqliteDb) {
 
   return {
     heldGpuUtilization (fromMs: number, toMs: number, tenantId: number | null): HeldGpuUtilization[] {
-      return all(heldUtilizationSql, fromMs, toMs, tenantId).map(r => ({
-        gpuId: Number(r.gpu_id),
-        nodeId: Number(r.node_id),
-        gpuIndex: Number(r.gpu_index),
-        hostname: String(r.hostname),
-        clusterId: Number(r.cluster_id),
-        model: strOrNull(r.model),
-        jobId: Number(r.job_id),
-        jobName: String(r.job_name),
-        tenantId: numOrNull(r.tenant_id),
-        tenantName: strOrNull(r.tenant_name),
-        assignedAt: Number(r.assigned_at),
-        samples: Number(r.samples),
-        meanPct: numOrNull(r.mean_pct),
-        busiestMinutePct: numOrNull(r.busiest_pct),
-      }))
+      return all(heldUtilizationSql, fromMs, toMs, tenantId).map(toHeldGpuUtilization)
     },
 
     allocatedMinutes (fromMs: number, toMs: number, idleBelowPct: number): AllocatedMinutes {
