@@ -5,6 +5,7 @@ import { createOnError, notFound } from '../shared/on-error.ts'
 import { HttpError } from '../shared/http-error.ts'
 import type { ControlPlaneConfig } from './config.ts'
 import type { Store } from './store/store.ts'
+import { isStoreUnavailable } from './store/is-store-unavailable.ts'
 import type { CpEnv, RequireScope } from './http/cp-env.ts'
 import { createRouter } from './http/create-router.ts'
 import { createBodyLimit } from './http/create-body-limit.ts'
@@ -21,6 +22,8 @@ import { createSessionAuth, type SessionAuth } from './auth/create-session-auth.
 import { withTenantPolicy } from './auth/tenant-policy.ts'
 import { createProxyTrust } from './http/create-proxy-trust.ts'
 import { CONTROL_PLANE_VERSION } from './version.ts'
+import type { LeaderLease } from './loops/leader-lease.ts'
+import { createLeaderMetrics } from './loops/create-leader-metrics.ts'
 
 export type CpLogger = RequestLogger & { warn: (obj: object, msg: string) => void }
 
@@ -40,6 +43,8 @@ export interface RouterContext {
    * script calls (requests carry the caller's session cookie, so the API's own checks apply).
    */
   api: (path: string, init?: RequestInit) => Promise<Response>
+  /** Whether this replica runs the background work now (always true on SQLite). */
+  isLeader: () => boolean
 }
 
 export type RouterFactory = (ctx: RouterContext) => OpenAPIHono<CpEnv>
@@ -64,9 +69,18 @@ export interface ControlPlaneDeps {
   routers?: readonly RouterMount[]
   /** Console session lifetime (default config.sessionTtlMs, i.e. --session-ttl, 8 h). */
   sessionTtlMs?: number
+  /** Which replica runs the background loops; shown on /healthz and /metrics. None: always leader. */
+  leadership?: LeaderLease
 }
 
-const HealthSchema = z.object({ status: z.literal('ok') }).openapi('Health')
+const HealthSchema = z.object({
+  status: z.literal('ok'),
+  details: z.object({
+    role: z.enum(['leader', 'follower']).openapi({ description: 'leader: this replica runs the scheduler, alerts, retention and liveness' }),
+    lease: z.enum(['sole', 'advisory_lock']),
+    leader_since: z.string().nullable(),
+  }).optional(),
+}).openapi('Health')
 
 /**
  * The control plane as one Hono app, built apart from listening (start-control-plane.ts
@@ -97,12 +111,15 @@ export function createControlPlane (deps: ControlPlaneDeps): OpenAPIHono<CpEnv> 
     sessions,
     clientAddress: proxy.clientAddress,
   }))
+  const leadership = deps.leadership
+  if (leadership !== undefined) createLeaderMetrics(metrics.registry, leadership)
+  const isLeader = leadership === undefined ? () => true : leadership.isLeader
   let self: OpenAPIHono<CpEnv> | undefined
   const api = async (path: string, init?: RequestInit): Promise<Response> => {
     if (self === undefined) throw new Error('createControlPlane: api() called before the app was built')
     return self.request(path, init)
   }
-  const ctx: RouterContext = { store, log, config, now, registry: metrics.registry, requireScope, sessions, api }
+  const ctx: RouterContext = { store, log, config, now, registry: metrics.registry, requireScope, sessions, api, isLeader }
   const mounts: RouterMount[] = [
     { path: '/', router: createApiKeysRouter({ store, requireScope, now }) },
     { path: '/', router: createIntrospectRouter({ store, requireScope, now, limiter: createFailureLimiter({ capacity: config.introspectFailuresPerMinute, now }) }) },
@@ -110,7 +127,9 @@ export function createControlPlane (deps: ControlPlaneDeps): OpenAPIHono<CpEnv> 
   ]
 
   const app = createRouter()
-  app.onError(createOnError(log))
+  const onError = createOnError(log)
+  // The database restarting or out of reach is a 503 the client may retry, never a 500.
+  app.onError((err, c) => onError(isStoreUnavailable(err) ? new HttpError(503, 'STORE_UNAVAILABLE', 'the store is not answering; retry') : err, c))
   app.notFound(notFound)
   app.use('*', createRequestObserver({ log, metrics }))
   app.use('*', secureHeaders())
@@ -130,7 +149,16 @@ export function createControlPlane (deps: ControlPlaneDeps): OpenAPIHono<CpEnv> 
       log.error({ err: { message: (err as Error).message } }, 'healthz: store check failed')
       throw new HttpError(503, 'STORE_UNAVAILABLE', 'the store is not answering')
     }
-    return c.json({ status: 'ok' as const }, 200)
+    if (leadership === undefined) return c.json({ status: 'ok' as const }, 200)
+    const lease = leadership.status()
+    return c.json({
+      status: 'ok' as const,
+      details: {
+        role: lease.leader ? 'leader' as const : 'follower' as const,
+        lease: lease.mode,
+        leader_since: lease.since === null ? null : new Date(lease.since).toISOString(),
+      },
+    }, 200)
   })
 
   // Unauthenticated like dcgm-exporter's: aggregate counts only, no keys, tenants or paths.

@@ -67,6 +67,7 @@ export function productParts (options: ProductOptions = {}): { routers: RouterMo
             now: ctx.now,
             log: ctx.log,
             metrics: ctx.registry,
+            isLeader: ctx.isLeader,
             resolveNode: node => fleet.resolveIngestNode(node),
             onIngested: (nodeId, readings, at) => fleet.recordActivity(nodeId, readings, at),
             tenantGpus: async tenantId => (await ctx.store.jobs.allocation({ tenantId })).filter(g => g.job?.tenantId === tenantId),

@@ -8,6 +8,9 @@ import { bootstrapAdminKey } from './auth/bootstrap-admin-key.ts'
 import { openStore, redactDb } from './store/open-store.ts'
 import { createCheckpointMetrics } from './http/create-checkpoint-metrics.ts'
 import type { Store } from './store/store.ts'
+import type { LeaderLease } from './loops/leader-lease.ts'
+import { leaderLeaseFor } from './loops/leader-lease-for.ts'
+import { runWhileLeader, type LeaderGate } from './loops/run-while-leader.ts'
 
 /** A background loop (scheduler, alerts, rollups, retention, liveness): a start/stop pair. */
 export interface Loop {
@@ -25,10 +28,12 @@ export interface LoopContext {
 export interface StartControlPlaneOptions {
   log?: pino.Logger
   routers?: readonly RouterMount[]
-  /** Built once the store is open (hence factories), started once the server listens. */
+  /** Built once the store is open (hence factories), run while this replica leads, once the server listens. */
   loops?: ReadonlyArray<(ctx: LoopContext) => Loop>
   now?: () => number
   registry?: Registry
+  /** Default: leaderLeaseFor(config.db), an advisory lock on PostgreSQL, always the leader on SQLite. */
+  leadership?: LeaderLease
 }
 
 export interface RunningControlPlane {
@@ -38,57 +43,59 @@ export interface RunningControlPlane {
   /** A generated superadmin key on the first start of an empty store: print it once. */
   bootstrapKey?: string
   store: Store
+  leadership: LeaderLease
   close: () => Promise<void>
 }
 
 /**
  * Wires the control plane: open (and migrate) the store → bootstrap the admin key → build
- * the app → listen → start loops. close() is the reverse and written down here: stop the
- * loops (no new background writes), close the server (in-flight requests finish), then
- * close the store (nothing can touch it any more).
+ * the app → listen → take part in the leader lease (the loops run while it is held).
+ * close() is the reverse and written down here: stop the loops (no new background writes)
+ * and give the lease up, close the server (in-flight requests finish), then close the store
+ * (nothing can touch it any more).
  */
 export async function startControlPlane (config: ControlPlaneConfig, options: StartControlPlaneOptions = {}): Promise<RunningControlPlane> {
   const log = options.log ?? pino({ level: config.logLevel, base: { svc: 'gpufleet-control-plane' } })
   const now = options.now ?? Date.now
   const registry = options.registry ?? new Registry()
   const store = await openStore(config.db, { log, onCheckpoint: createCheckpointMetrics(registry) })
-  const loops: Loop[] = []
+  const leadership = options.leadership ?? leaderLeaseFor(config.db, { now, log })
+  let gate: LeaderGate | undefined
   let server: Server | undefined
   try {
     const boot = await bootstrapAdminKey(store, config.adminKey, now)
     if (boot.created) log.warn({ label: 'bootstrap', from: boot.key === undefined ? 'GPUFLEET_ADMIN_KEY' : 'generated' }, 'stored a superadmin key')
-    const app = createControlPlane({ store, log, config, now, registry, routers: options.routers ?? [] })
+    const app = createControlPlane({ store, log, config, now, registry, routers: options.routers ?? [], leadership })
     const listening = await listen(app.fetch, config.host, config.port)
     server = listening.server
-    for (const make of options.loops ?? []) {
-      const loop = make({ store, log, now, registry })
-      await loop.start()
-      loops.push(loop)
-    }
+    const loops = (options.loops ?? []).map(make => make({ store, log, now, registry }))
+    gate = runWhileLeader(leadership, loops, log)
+    await gate.start()
     const host = config.host.includes(':') ? `[${config.host}]` : config.host
     const url = `http://${host}:${listening.port}`
-    log.info({ url, db: redactDb(config.db), demo: config.demo }, 'control plane started')
+    log.info({ url, db: redactDb(config.db), demo: config.demo, leader: leadership.isLeader() }, 'control plane started')
 
     let closed: Promise<void> | undefined
     const running: RunningControlPlane = {
       url,
       port: listening.port,
       store,
+      leadership,
       close () {
-        closed ??= shutdown(loops, server, store).then(() => log.info({}, 'control plane stopped'))
+        closed ??= shutdown(gate, server, store).then(() => log.info({}, 'control plane stopped'))
         return closed
       },
     }
     if (boot.key !== undefined) running.bootstrapKey = boot.key
     return running
   } catch (err) {
-    await shutdown(loops, server, store)
+    await shutdown(gate, server, store)
     throw err
   }
 }
 
-async function shutdown (loops: Loop[], server: Server | undefined, store: Store): Promise<void> {
-  for (const loop of [...loops].reverse()) await loop.stop()
+async function shutdown (gate: LeaderGate | undefined, server: Server | undefined, store: Store): Promise<void> {
+  await gate?.stop()
   if (server !== undefined) {
     const s = server
     await new Promise<void>(resolve => {

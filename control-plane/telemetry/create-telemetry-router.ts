@@ -64,6 +64,8 @@ export interface TelemetryRouterDeps {
    * Not called when nothing new was stored. Errors are logged, never answered.
    */
   onIngested?: (nodeId: number, readings: SampleJson[], at: number) => void | Promise<void>
+  /** Retention runs only on the replica that leads (the others would race it); default always. */
+  isLeader?: () => boolean
   /** The /metrics registry for ingest counters; none, no metrics. */
   metrics?: Registry
   /**
@@ -83,7 +85,7 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({ descrip
  * answers only after its rows' transaction commits; retention runs as part of writes.
  */
 export function createTelemetryRouter (deps: TelemetryRouterDeps) {
-  const { store, requireScope, now, log, resolveNode, onIngested, options = {}, timers = realTelemetryTimers } = deps
+  const { store, requireScope, now, log, resolveNode, onIngested, options = {}, timers = realTelemetryTimers, isLeader = () => true } = deps
   if (store?.telemetry === undefined) throw new TypeError('createTelemetryRouter: store.telemetry is required')
   if (typeof resolveNode !== 'function') throw new TypeError('createTelemetryRouter: resolveNode is required')
   const metrics = createIngestMetrics(deps.metrics)
@@ -104,7 +106,7 @@ export function createTelemetryRouter (deps: TelemetryRouterDeps) {
     onCommit (info) {
       metrics.commit(info)
       // After the acks just resolved have been written out.
-      if (info.ok) timers.setImmediate(() => { void retention.afterWrite() })
+      if (info.ok && isLeader()) timers.setImmediate(() => { void retention.afterWrite() })
     },
   })
 

@@ -11,6 +11,8 @@ export interface CliRun {
   exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
   /** Resolves with stdout once `pattern` appears in it (rejects if the process exits first). */
   waitFor: (pattern: RegExp) => Promise<RegExpMatchArray>
+  /** The same on stderr (where servers announce their URL). */
+  waitForStderr: (pattern: RegExp) => Promise<RegExpMatchArray>
 }
 
 /** Runs bin/gpufleet as a real process (the launcher picks the pinned Node 24). */
@@ -29,20 +31,22 @@ export function runCli (args: string[], env: NodeJS.ProcessEnv = {}): CliRun {
   const exited = new Promise<{ code: number | null, signal: NodeJS.Signals | null }>(done => {
     child.on('exit', (code, signal) => { for (const w of waiters) w(); done({ code, signal }) })
   })
+  const waitIn = (text: () => string) => (pattern: RegExp) => new Promise<RegExpMatchArray>((ok, fail) => {
+    const check = () => {
+      const m = text().match(pattern)
+      if (m !== null) return ok(m)
+      if (child.exitCode !== null || child.signalCode !== null) fail(new Error(`exited before ${String(pattern)}:\n${out}\n${err}`))
+    }
+    waiters.push(check)
+    check()
+  })
   return {
     child,
     stdout: () => out,
     stderr: () => err,
     exited,
-    waitFor: pattern => new Promise((ok, fail) => {
-      const check = () => {
-        const m = out.match(pattern)
-        if (m !== null) return ok(m)
-        if (child.exitCode !== null || child.signalCode !== null) fail(new Error(`exited before ${String(pattern)}:\n${out}\n${err}`))
-      }
-      waiters.push(check)
-      check()
-    }),
+    waitFor: waitIn(() => out),
+    waitForStderr: waitIn(() => err),
   }
 }
 

@@ -40,13 +40,14 @@ export function postgresBinDir (): string {
   return found
 }
 
-function run (bin: string, args: string[]): void {
+/** Runs a PostgreSQL tool (as Debian's `postgres` user when we are root: initdb refuses root). */
+export function run (bin: string, args: string[]): void {
   const argv = isRoot ? ['runuser', '-u', RUN_AS, '--', bin, ...args] : [bin, ...args]
   const r = spawnSync('setsid', argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
   if (r.status !== 0) throw new Error(`${[bin, ...args].join(' ')} failed (${r.status}): ${r.stderr || r.stdout}`)
 }
 
-async function freePort (): Promise<number> {
+export async function freePort (): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const s = createServer()
     s.once('error', reject)

@@ -82,6 +82,12 @@ export function openPgDb (options: PgDbOptions): PgDb {
     ...base,
     async tx (lock, fn) {
       const client = await pool.connect()
+      // A checked-out client has no listener of the pool's: without this, its socket dying
+      // mid-transaction (PostgreSQL restarting) is an unhandled 'error' event that kills the
+      // process. The query in flight rejects anyway; the broken client is then discarded.
+      let broken: Error | undefined
+      const onError = (err: Error) => { broken = err }
+      client.on('error', onError)
       try {
         await client.query('BEGIN')
         if (lock !== null) await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [lock])
@@ -89,10 +95,11 @@ export function openPgDb (options: PgDbOptions): PgDb {
         await client.query('COMMIT')
         return result
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => {})
+        if (broken === undefined) await client.query('ROLLBACK').catch(() => {})
         throw err
       } finally {
-        client.release()
+        client.removeListener('error', onError)
+        client.release(broken)
       }
     },
     async close () { await pool.end() },

@@ -1,0 +1,58 @@
+import t from 'tap'
+import { readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { spawnControlPlane, type SpawnedControlPlane } from '../helpers/spawn-control-plane.ts'
+import { spawnAgent } from '../helpers/spawn-agent.ts'
+import { openSqliteStore } from '../../control-plane/store/sqlite/open-sqlite-store.ts'
+import { createCluster } from './fleet-client.ts'
+import { until } from './until.ts'
+
+const SPOOL_MAX = 64 * 1024
+// Real processes on a shared box, and an agent backoff of up to 30 s: more than tap's default.
+t.setTimeout(300_000)
+
+const diskBytes = (dir: string): number => readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0)
+
+t.test('agent spool full during an outage: oldest samples dropped and counted, the agent keeps serving, the rest backfills', async t => {
+  const dir = t.testdir()
+  const db = join(dir, 'cp.db')
+  let cp: SpawnedControlPlane = await spawnControlPlane(db)
+  t.teardown(() => cp.kill())
+  const listen = cp.url.replace('http://', '')
+  const key = await createCluster(cp.url, cp.adminKey, 'reliability')
+  // 10 ticks a second fill a 64 KiB spool in about two seconds of outage.
+  const agent = await spawnAgent({
+    controlPlane: cp.url, apiKey: key, stateDir: join(dir, 'agent'),
+    args: ['--spool-max-bytes', String(SPOOL_MAX), '--interval-ms', '100'],
+  })
+  t.teardown(() => agent.stop())
+  await until('the agent pushing', async () => (await agent.metrics()).gpufleet_agent_pushed_samples_total! > 0)
+
+  await cp.kill()
+  await until('the spool full and dropping', async () => (await agent.metrics()).gpufleet_agent_spool_dropped_samples_total! >= 400)
+  const statuses: number[] = []
+  for (let i = 0; i < 20; i++) {
+    statuses.push((await agent.get('/v1/gpu/status')).status, (await fetch(`${agent.url}/healthz`)).status)
+  }
+  t.same([...new Set(statuses)], [200], 'operator API (break-glass key) and /healthz answer while the spool overflows')
+  const m = await agent.metrics()
+  t.ok(m.gpufleet_agent_spool_bytes! <= SPOOL_MAX, `spool at ${m.gpufleet_agent_spool_bytes} bytes, within its ${SPOOL_MAX}-byte bound`)
+  t.ok(diskBytes(join(dir, 'agent', 'spool')) <= SPOOL_MAX, 'and so is the spool directory on disk')
+  const health = await (await fetch(`${agent.url}/healthz`)).json() as { uplink: { spool_dropped_samples: number } }
+  t.ok(health.uplink.spool_dropped_samples >= 400, '/healthz reports the dropped samples too')
+
+  cp = await spawnControlPlane(db, { listen, adminKey: cp.adminKey })
+  // The agent probes on its backoff (up to 30 s after a long outage), then replays.
+  await until('the spool replayed', async () => (await agent.metrics()).gpufleet_agent_spool_samples === 0)
+  t.equal((await cp.stop()).code, 0)
+  const failuresBefore = (await agent.metrics()).gpufleet_agent_push_failures_total!
+  await until('the agent noticed the control plane is gone', async () => (await agent.metrics()).gpufleet_agent_push_failures_total! > failuresBefore)
+  const final = await agent.metrics()
+  await agent.stop()
+
+  const store = await openSqliteStore(db)
+  t.teardown(() => store.close())
+  const node = await store.fleet.getNodeByHostname('rel-agent')
+  const stored = await store.telemetry.countSamples({ nodeId: node!.id })
+  t.equal(stored, final.gpufleet_agent_pushed_samples_total, `every sample not dropped arrived: ${stored} stored = acknowledged; ${final.gpufleet_agent_spool_dropped_samples_total} dropped (counted) when the spool was full`)
+})
