@@ -10,13 +10,15 @@ const strOrNull = (v: unknown): string | null => (v === null || v === undefined 
 /**
  * Utilization of GPUs while jobs held them, from raw telemetry (the rollups are per node,
  * cluster and fleet, while a job may hold part of a node). Telemetry names a GPU by
- * (node_id, gpu_id = gpu index) and indexes (node_id, recorded_at, gpu_id), so:
- * - short windows (minutes: idle GPUs, leakage share) read every sample, scanning each node's
- *   time range once for all its held GPUs (not once per GPU, which would walk the node's
- *   other GPUs' rows too);
+ * (node_id, gpu_id = gpu index) and indexes (recorded_at, node_id, gpu_id), so:
+ * - short windows (minutes: idle GPUs, leakage share) read every sample, scanning the
+ *   window's rows once (a time range of the key) and matching them to the holds through an
+ *   automatic (node_id, gpu_index) index: per node it would scan the fleet's window per node;
  * - the 24-hour tenant means pick one sample per GPU-minute at a pseudo-random second
- *   (jittered so a periodic load cannot alias), one index seek each: 1,440 per GPU-day instead
- *   of 86,400 rows, an unbiased estimate of the mean (±1 point at 1,440 picks).
+ *   (jittered so a periodic load cannot alias): 1,440 per GPU-day instead of 86,400 rows, an
+ *   unbiased estimate of the mean (±1 point at 1,440 picks). Each pick walks the time key
+ *   from its second to the GPU's next sample: about a second of the fleet's rows (a node-first
+ *   key made it one seek, but cost every insert far more).
  */
 export function createSqliteUtilizationQueries (db: SqliteDb) {
   const all = (sql: string, ...args: SQLInputValue[]): Row[] => db.stmt(sql).all(...args) as Row[]
@@ -33,14 +35,11 @@ export function createSqliteUtilizationQueries (db: SqliteDb) {
       JOIN nodes n ON n.id = g.node_id
       LEFT JOIN tenants t ON t.id = j.tenant_id
       WHERE jg.released_at IS NULL AND (?3 IS NULL OR j.tenant_id = ?3)
-    ), spans AS (
-      SELECT node_id, MIN(from_at) AS from_at FROM held GROUP BY node_id
     ), minutes AS (
       SELECT h.gpu_id, s.recorded_at / 60000 AS minute, COUNT(*) AS n, SUM(s.utilization_pct) AS total
-      FROM spans r
-      CROSS JOIN gpu_stats s ON s.node_id = r.node_id AND s.recorded_at >= r.from_at AND s.recorded_at < ?2
+      FROM gpu_stats s
       JOIN held h ON h.node_id = s.node_id AND h.gpu_index = s.gpu_id AND s.recorded_at >= h.from_at
-      WHERE s.utilization_pct IS NOT NULL
+      WHERE s.recorded_at >= (SELECT MIN(from_at) FROM held) AND s.recorded_at < ?2 AND s.utilization_pct IS NOT NULL
       GROUP BY h.gpu_id, minute
     )
     SELECT h.*, COALESCE(SUM(m.n), 0) AS samples, SUM(m.total) / SUM(m.n) AS mean_pct, MAX(m.total / m.n) AS busiest_pct
@@ -55,14 +54,12 @@ export function createSqliteUtilizationQueries (db: SqliteDb) {
     WHERE jg.assigned_at < ?2 AND (jg.released_at IS NULL OR jg.released_at > ?1)`
 
   const allocatedSql = `
-    WITH held AS MATERIALIZED (${heldInWindow}), spans AS (
-      SELECT node_id, MIN(from_at) AS from_at, MAX(to_at) AS to_at FROM held GROUP BY node_id
-    ), minutes AS (
+    WITH held AS MATERIALIZED (${heldInWindow}), minutes AS (
       SELECT AVG(s.utilization_pct) AS mean_pct
-      FROM spans r
-      CROSS JOIN gpu_stats s ON s.node_id = r.node_id AND s.recorded_at >= r.from_at AND s.recorded_at < r.to_at
+      FROM gpu_stats s
       JOIN held h ON h.node_id = s.node_id AND h.gpu_index = s.gpu_id AND s.recorded_at >= h.from_at AND s.recorded_at < h.to_at
-      WHERE s.utilization_pct IS NOT NULL
+      WHERE s.recorded_at >= (SELECT MIN(from_at) FROM held) AND s.recorded_at < (SELECT MAX(to_at) FROM held)
+        AND s.utilization_pct IS NOT NULL
       GROUP BY h.job_id, h.gpu_id, s.recorded_at / 60000
     )
     SELECT COUNT(*) AS minutes, COALESCE(SUM(mean_pct < ?3), 0) AS idle FROM minutes`
