@@ -1,6 +1,7 @@
 import type { SQLInputValue } from 'node:sqlite'
 import type { AllocatedMinutes, HeldGpuUtilization, ModelUsage, TenantUtilization } from '../dashboard-repository.ts'
 import type { SqliteDb } from './sqlite-db.ts'
+import { pickSecondTerm } from './sqlite-telemetry-migrations.ts'
 
 type Row = Record<string, unknown>
 
@@ -15,10 +16,9 @@ const strOrNull = (v: unknown): string | null => (v === null || v === undefined 
  *   window's rows once (a time range of the key) and matching them to the holds through an
  *   automatic (node_id, gpu_index) index: per node it would scan the fleet's window per node;
  * - the 24-hour tenant means pick one sample per GPU-minute at a pseudo-random second
- *   (jittered so a periodic load cannot alias): 1,440 per GPU-day instead of 86,400 rows, an
- *   unbiased estimate of the mean (±1 point at 1,440 picks). Each pick walks the time key
- *   from its second to the GPU's next sample: about a second of the fleet's rows (a node-first
- *   key made it one seek, but cost every insert far more).
+ *   (jittered so a periodic load cannot alias), one seek each in a partial node-first index of
+ *   those seconds' rows: 1,440 per GPU-day instead of 86,400 rows, an unbiased estimate of
+ *   the mean (±1 point at 1,440 picks).
  */
 export function createSqliteUtilizationQueries (db: SqliteDb) {
   const all = (sql: string, ...args: SQLInputValue[]): Row[] => db.stmt(sql).all(...args) as Row[]
@@ -64,9 +64,9 @@ export function createSqliteUtilizationQueries (db: SqliteDb) {
     )
     SELECT COUNT(*) AS minutes, COALESCE(SUM(mean_pct < ?3), 0) AS idle FROM minutes`
 
-  const pick = (from: string) => `(SELECT s.utilization_pct FROM gpu_stats s
-    WHERE s.node_id = k.node_id AND s.recorded_at >= ${from} AND s.recorded_at < MIN(k.at + 60000, k.to_at)
-      AND s.gpu_id = k.gpu_index AND s.utilization_pct IS NOT NULL
+  const pick = (where: string) => `(SELECT s.utilization_pct FROM gpu_stats s
+    WHERE s.node_id = k.node_id AND s.gpu_id = k.gpu_index AND s.recorded_at >= k.at
+      AND s.recorded_at < MIN(k.at + 60000, k.to_at) AND s.utilization_pct IS NOT NULL AND ${where}
     ORDER BY s.recorded_at LIMIT 1)`
 
   // GPU time per tenant and model: exact, from the holds.
@@ -76,9 +76,9 @@ export function createSqliteUtilizationQueries (db: SqliteDb) {
     FROM held h JOIN tenants t ON t.id = h.tenant_id
     GROUP BY h.tenant_id, h.gpu_model ORDER BY h.tenant_id, h.gpu_model`
 
-  // One pick per held GPU-minute: the first sample at or after a pseudo-random second of the
-  // minute (a hash of minute and GPU; 2654435761 is Knuth's multiplicative constant), else
-  // (an agent reporting less often than every second) the minute's first sample.
+  // One pick per held GPU-minute: the first sample in its node's pseudo-random second of a
+  // minute (pickSecondTerm: one seek in the partial index gpu_stats_pick), else (an agent
+  // reporting less often than every second) the minute's first sample, walking the time key.
   const tenantPicksSql = `
     WITH RECURSIVE held AS (${heldInWindow} AND j.tenant_id IS NOT NULL AND (?3 IS NULL OR j.tenant_id = ?3)),
     ticks (tenant_id, node_id, gpu_index, at, to_at) AS (
@@ -86,7 +86,7 @@ export function createSqliteUtilizationQueries (db: SqliteDb) {
       UNION ALL
       SELECT tenant_id, node_id, gpu_index, at + 60000, to_at FROM ticks WHERE at + 60000 < to_at
     ), picks AS MATERIALIZED (
-      SELECT k.tenant_id, COALESCE(${pick('k.at + ((k.at / 60000 * 2654435761 + k.gpu_index * 40503) % 60) * 1000')}, ${pick('k.at')}) AS u
+      SELECT k.tenant_id, COALESCE(${pick(pickSecondTerm('s.'))}, ${pick('1')}) AS u
       FROM ticks k
     )
     SELECT tenant_id, COUNT(u) AS n, TOTAL(u) AS total FROM picks GROUP BY tenant_id`

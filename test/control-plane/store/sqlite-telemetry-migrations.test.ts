@@ -22,8 +22,8 @@ t.test('a version-1 database migrates to the time-led raw key and keeps its rows
   const check = openSqliteDb(path)
   t.teardown(() => check.close())
   const indexes = (check.raw.prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'gpu_stats'`)
-    .all() as Array<{ name: string }>).map(r => r.name)
-  t.same(indexes, ['gpu_stats_time_node_gpu'], 'the node-first key is replaced')
+    .all() as Array<{ name: string }>).map(r => r.name).sort()
+  t.same(indexes, ['gpu_stats_pick', 'gpu_stats_time_node_gpu'], 'the node-first key is replaced')
 
   const [again] = await store.telemetry.insertSamples([{ nodeId: 4, clusterId: null, hostname: 'n4', samples: [sample(0, T0, 999)] }])
   t.equal(again!.inserted, 0, 'a row stored before the migration is still a duplicate')
