@@ -5,7 +5,10 @@
  * wall time per commit per 10 s of simulated data, so growth with run length (index depth,
  * WAL size, checkpoints) shows without an HTTP server or a load process sharing the CPU.
  *
- *   node bench/ingest-commit.ts [--agents 5000] [--seconds 60] [--per-commit 125] [--checkpoint thread|inline]
+ * With --checkpoint off the WAL only grows, so its growth per commit is the pages each commit
+ * wrote (the B-tree write amplification that grows with the indexes' size).
+ *
+ *   node bench/ingest-commit.ts [--agents 5000] [--seconds 60] [--per-commit 125] [--checkpoint thread|inline|off]
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -28,7 +31,7 @@ const perCommit = Number(args['per-commit'])
 
 const dir = mkdtempSync(join(tmpdir(), 'gpufleet-bench-commit-'))
 const dbPath = join(dir, 'gpufleet.db')
-const store = await openSqliteStore(dbPath, { checkpoint: args.checkpoint as 'thread' | 'inline' })
+const store = await openSqliteStore(dbPath, { checkpoint: args.checkpoint as 'thread' | 'inline' | 'off' })
 
 function batch (agent: number, at: number): SampleBatch {
   const samples: GpuSample[] = []
@@ -43,19 +46,20 @@ function batch (agent: number, at: number): SampleBatch {
   return { nodeId: agent + 1, clusterId: (agent % 4) + 1, hostname: `bench-node-${agent}`, samples }
 }
 
+const size = (p: string) => { try { return statSync(p).size / 2 ** 20 } catch { return 0 } }
 const t0 = Math.floor(Date.now() / 1000) * 1000 - seconds * 1000
-const bins: Array<{ commits: number, rows: number, cpuUs: number, wallMs: number, maxMs: number, walls: number[] }> = []
+const bins: Array<{ commits: number, rows: number, cpuUs: number, wallMs: number, maxMs: number, walls: number[], walMiB: number }> = []
 let pending: SampleBatch[] = []
 for (let s = 0; s < seconds; s++) {
   for (let a = 0; a < agents; a++) {
     pending.push(batch(a, t0 + s * 1000 + Math.floor(a / agents * 1000)))
     if (pending.length < perCommit && a < agents - 1) continue
+    const bin = bins[Math.floor(s / 10)] ??= { commits: 0, rows: 0, cpuUs: 0, wallMs: 0, maxMs: 0, walls: [], walMiB: size(dbPath + '-wal') }
     const cpu = process.threadCpuUsage()
     const w = performance.now()
     await store.telemetry.insertSamples(pending)
     const wall = performance.now() - w
     const c = process.threadCpuUsage(cpu)
-    const bin = bins[Math.floor(s / 10)] ??= { commits: 0, rows: 0, cpuUs: 0, wallMs: 0, maxMs: 0, walls: [] }
     bin.commits++
     bin.rows += pending.length * 8
     bin.cpuUs += c.user + c.system
@@ -65,12 +69,16 @@ for (let s = 0; s < seconds; s++) {
     pending = []
   }
 }
-const size = (p: string) => { try { return statSync(p).size / 2 ** 20 } catch { return 0 } }
+const walEnd = size(dbPath + '-wal')
 console.log(`ingest commit path: ${agents} agents × 8 GPUs × ${seconds} s simulated, ${perCommit} pushes per commit, checkpoints ${args.checkpoint}`)
+// WAL frames are a 24-byte header plus one 4 KiB page.
+const pagesPerCommit = (b: { walMiB: number, commits: number }, endMiB: number) =>
+  ((endMiB - b.walMiB) * 2 ** 20 / (4096 + 24) / b.commits).toFixed(0)
 bins.forEach((b, i) => {
   b.walls.sort((x, y) => x - y)
   const p99 = b.walls[Math.floor(b.walls.length * 0.99)]!
-  console.log(`  ${String(i * 10).padStart(3)}–${i * 10 + 10} s: main-thread CPU ${(b.cpuUs / b.rows).toFixed(2)} µs/row, wall mean ${(b.wallMs / b.commits).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${b.maxMs.toFixed(1)} ms per commit`)
+  console.log(`  ${String(i * 10).padStart(3)}–${i * 10 + 10} s: main-thread CPU ${(b.cpuUs / b.rows).toFixed(2)} µs/row, wall mean ${(b.wallMs / b.commits).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${b.maxMs.toFixed(1)} ms per commit` +
+    (args.checkpoint === 'off' ? `; WAL ${pagesPerCommit(b, bins[i + 1]?.walMiB ?? walEnd)} pages per commit` : ''))
 })
 console.log(`  db ${size(dbPath).toFixed(0)} MiB, wal ${size(dbPath + '-wal').toFixed(0)} MiB`)
 await store.close()

@@ -21,8 +21,9 @@ export interface SqliteStoreOptions {
    * Where WAL checkpoints run for a file database: 'thread' (default) on a worker thread with
    * its own connection, every 100 ms; 'inline' as SQLite does by default, in the commit
    * that grows the WAL past 1,000 pages, on the event loop. (bench/ingest.ts compares them.)
+   * 'off': none until close, so a benchmark can count the WAL pages its commits write.
    */
-  checkpoint?: 'thread' | 'inline'
+  checkpoint?: 'thread' | 'inline' | 'off'
   /** After each run of the checkpoint thread (metrics). */
   onCheckpoint?: (result: CheckpointResult) => void
   log?: { warn: (obj: object, msg: string) => void }
@@ -37,11 +38,17 @@ const WRITER_AUTOCHECKPOINT_PAGES = 16_384
 /** Opens (creating if needed) the SQLite store at `path` (':memory:' for tests) and migrates it. */
 export async function openSqliteStore (path: string, options: SqliteStoreOptions = {}): Promise<Store> {
   const { checkpoint = 'thread', onCheckpoint, log } = options
-  if (checkpoint !== 'thread' && checkpoint !== 'inline') throw new TypeError(`openSqliteStore: checkpoint must be 'thread' or 'inline', got ${String(checkpoint)}`)
+  if (checkpoint !== 'thread' && checkpoint !== 'inline' && checkpoint !== 'off') {
+    throw new TypeError(`openSqliteStore: checkpoint must be 'thread', 'inline' or 'off', got ${String(checkpoint)}`)
+  }
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
   const db = openSqliteDb(path)
   const store = openRepositories(db)
   if (path === ':memory:' || checkpoint === 'inline') return store
+  if (checkpoint === 'off') {
+    db.raw.exec('PRAGMA wal_autocheckpoint = 0')
+    return store
+  }
   db.raw.exec(`PRAGMA wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`)
   const worker = openCheckpointWorker(path)
   const checkpointer = startSqliteCheckpointer({

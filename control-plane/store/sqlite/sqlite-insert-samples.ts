@@ -64,8 +64,11 @@ export function createSqliteInsertSamples (db: SqliteDb) {
        ${MAX_OR_EITHER('power_max_w')}, ${ADD('power_sum_w')}, ${ADD('power_n')}, ${ADD('util_sum')},
        ${ADD('util_n')}, ${MAX_OR_EITHER('util_max')}, ${ADD('temp_sum')}, ${ADD('temp_n')}, ${ADD('samples')}`)
   const idRange = () => db.stmt('SELECT id, gpu_id, recorded_at FROM gpu_stats WHERE id BETWEEN ? AND ?')
+  // A node's whole second from raw rows: a range of the (recorded_at, node_id, gpu_id) key
+  // over the fleet's second, so only asked when the node may already have rows in it.
   const nodeSecondSum = () => db.stmt(
-    'SELECT SUM(power_draw_w) AS s FROM gpu_stats WHERE node_id = ? AND recorded_at >= ? AND recorded_at < ?')
+    'SELECT SUM(power_draw_w) AS s FROM gpu_stats WHERE recorded_at >= ? AND recorded_at < ? AND node_id = ?')
+  const nodeNewest = () => db.stmt('SELECT MAX(recorded_at) AS at FROM gpu_stats_latest WHERE node_id = ?')
   const addSecond = () => db.stmt(
     `INSERT INTO gpu_power_second (scope_kind, scope_id, second_at, power_sum_w) VALUES (?, ?, ?, ?)
      ON CONFLICT (scope_kind, scope_id, second_at) DO UPDATE SET power_sum_w = power_sum_w + excluded.power_sum_w
@@ -175,13 +178,17 @@ export function createSqliteInsertSamples (db: SqliteDb) {
           addSampleToDelta(d, s)
         }
         const newest = [...newestByGpu.values()].sort((a, b) => a.gpuId - b.gpuId)
+        // Every raw row is at or before its GPU's latest, so a second after the node's newest
+        // (before this batch) held none of its rows: its sum is this batch's own. The usual
+        // case (one push per node per tick); late or split pushes read the raw rows.
+        const before = seconds.size === 0 ? null : (nodeNewest().get(batch.nodeId) as { at: number | null }).at
         writeLatest(batch, newest, identities)
 
         for (const [secondAt, delta] of seconds) {
           // The node's whole second after this insert (earlier rows of that second included).
-          const sum = delta.powerSumW === null
-            ? null
-            : (nodeSecondSum().get(batch.nodeId, secondAt, secondAt + 1000) as { s: number | null }).s
+          const sum = delta.powerSumW === null || before === null || before < secondAt
+            ? delta.powerSumW
+            : (nodeSecondSum().get(secondAt, secondAt + 1000, batch.nodeId) as { s: number | null }).s
           rollups.add(SCOPE_NODE, batch.nodeId, secondAt, sum, delta)
           addWide(SCOPE_FLEET, 0, secondAt, delta)
           if (batch.clusterId !== null) addWide(SCOPE_CLUSTER, batch.clusterId, secondAt, delta)

@@ -7,10 +7,18 @@ export const SCOPE_NODE = 2
 export const SCOPE_KIND_NAMES = ['fleet', 'cluster', 'node'] as const
 
 /**
+ * True for a node's samples in one pseudo-random second of each minute (a hash of minute and
+ * node; 2654435761 is Knuth's multiplicative constant), so a periodic load cannot alias. The
+ * partial index gpu_stats_pick holds only those rows, node-first; a query uses it only when
+ * its WHERE has this same term (`c` prefixes the columns, e.g. 's.').
+ */
+export const pickSecondTerm = (c = '') =>
+  `(${c}recorded_at / 1000) % 60 = (${c}recorded_at / 60000 * 2654435761 + ${c}node_id * 40503) % 60`
+
+/**
  * Telemetry schema. Raw rows carry numeric readings only: a GPU's identity strings (name,
  * uuid, PCI bus id, hostname) live in gpu_identity, which keeps the 40k rows/s insert path
- * and the 7-day table narrow. There is deliberately no index on recorded_at alone: retention walks
- * (node_id, recorded_at) node by node, and every insert saves a third B-tree write.
+ * and the 7-day table narrow. Version 2 leads the idempotency key with recorded_at (see there).
  */
 export const TELEMETRY_MIGRATIONS: Migration[] = [
   {
@@ -94,6 +102,25 @@ export const TELEMETRY_MIGRATIONS: Migration[] = [
         PRIMARY KEY (scope_kind, scope_id, span_min, bucket_at)
       ) WITHOUT ROWID;
       CREATE INDEX gpu_rollup_at ON gpu_rollup (bucket_at);
+    `,
+  },
+  {
+    version: 2,
+    name: 'raw idempotency key led by recorded_at',
+    // The node-first key put every push at its own node's place in the index: each commit of
+    // ~125 pushes dirtied a leaf per node and split pages without end, so the WAL written per
+    // commit grew with run length (85 → 230 of ~260 pages per 1,000-row commit over 60 s).
+    // Led by time, inserts append at the index's right edge (agents' samples arrive in about
+    // recorded_at order) and retention is a range at its left. Same uniqueness, so the
+    // rebuild cannot fail on existing rows.
+    // Node-first reads that cannot become time ranges (a GPU's sample in a given minute, for
+    // the 24-hour tenant means) use a partial index of one push per node-minute: 1/60 of the
+    // pushes, so a commit dirties a couple of its leaves instead of one per push.
+    sql: `
+      DROP INDEX gpu_stats_node_time_gpu;
+      CREATE UNIQUE INDEX gpu_stats_time_node_gpu ON gpu_stats (recorded_at, node_id, gpu_id);
+      CREATE INDEX gpu_stats_pick ON gpu_stats (node_id, gpu_id, recorded_at, utilization_pct)
+        WHERE ${pickSecondTerm()};
     `,
   },
 ]

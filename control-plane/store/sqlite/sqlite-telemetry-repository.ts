@@ -139,10 +139,9 @@ export function createSqliteTelemetryRepository (db: SqliteDb): TelemetryReposit
 
     async prune ({ rawBefore, rollupBefore, limit }: PruneRequest) {
       return db.tx(() => {
-        // Node by node through (node_id, recorded_at): no index on recorded_at alone to keep.
+        // The oldest rows: the left edge of the (recorded_at, node_id, gpu_id) key.
         const raw = Number(db.stmt(`DELETE FROM gpu_stats WHERE id IN (
-            SELECT s.id FROM (SELECT DISTINCT node_id FROM gpu_stats_latest) AS n
-            CROSS JOIN gpu_stats AS s ON s.node_id = n.node_id AND s.recorded_at < ? LIMIT ?)`).run(rawBefore, limit).changes)
+            SELECT id FROM gpu_stats WHERE recorded_at < ? LIMIT ?)`).run(rawBefore, limit).changes)
         const seconds = Number(db.stmt(`DELETE FROM gpu_power_second WHERE (scope_kind, scope_id, second_at) IN (
             SELECT scope_kind, scope_id, second_at FROM gpu_power_second WHERE second_at < ? LIMIT ?)`).run(rawBefore, limit).changes)
         const rollups = Number(db.stmt(`DELETE FROM gpu_rollup WHERE (scope_kind, scope_id, span_min, bucket_at) IN (

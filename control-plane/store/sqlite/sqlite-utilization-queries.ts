@@ -1,6 +1,7 @@
 import type { SQLInputValue } from 'node:sqlite'
 import type { AllocatedMinutes, HeldGpuUtilization, ModelUsage, TenantUtilization } from '../dashboard-repository.ts'
 import type { SqliteDb } from './sqlite-db.ts'
+import { pickSecondTerm } from './sqlite-telemetry-migrations.ts'
 
 type Row = Record<string, unknown>
 
@@ -30,13 +31,14 @@ export function toHeldGpuUtilization (r: Row): HeldGpuUtilization {
 /**
  * Utilization of GPUs while jobs held them, from raw telemetry (the rollups are per node,
  * cluster and fleet, while a job may hold part of a node). Telemetry names a GPU by
- * (node_id, gpu_id = gpu index) and indexes (node_id, recorded_at, gpu_id), so:
- * - short windows (minutes: idle GPUs, leakage share) read every sample, scanning each node's
- *   time range once for all its held GPUs (not once per GPU, which would walk the node's
- *   other GPUs' rows too);
+ * (node_id, gpu_id = gpu index) and indexes (recorded_at, node_id, gpu_id), so:
+ * - short windows (minutes: idle GPUs, leakage share) read every sample, scanning the
+ *   window's rows once (a time range of the key) and matching them to the holds through an
+ *   automatic (node_id, gpu_index) index: per node it would scan the fleet's window per node;
  * - the 24-hour tenant means pick one sample per GPU-minute at a pseudo-random second
- *   (jittered so a periodic load cannot alias), one index seek each: 1,440 per GPU-day instead
- *   of 86,400 rows, an unbiased estimate of the mean (±1 point at 1,440 picks).
+ *   (jittered so a periodic load cannot alias), one seek each in a partial node-first index of
+ *   those seconds' rows: 1,440 per GPU-day instead of 86,400 rows, an unbiased estimate of
+ *   the mean (±1 point at 1,440 picks).
  */
 export function createSqliteUtilizationQueries (db: SqliteDb) {
   const all = (sql: string, ...args: SQLInputValue[]): Row[] => db.stmt(sql).all(...args) as Row[]
@@ -53,14 +55,11 @@ export function createSqliteUtilizationQueries (db: SqliteDb) {
       JOIN nodes n ON n.id = g.node_id
       LEFT JOIN tenants t ON t.id = j.tenant_id
       WHERE jg.released_at IS NULL AND (?3 IS NULL OR j.tenant_id = ?3)
-    ), spans AS (
-      SELECT node_id, MIN(from_at) AS from_at FROM held GROUP BY node_id
     ), minutes AS (
       SELECT h.gpu_id, s.recorded_at / 60000 AS minute, COUNT(*) AS n, SUM(s.utilization_pct) AS total
-      FROM spans r
-      CROSS JOIN gpu_stats s ON s.node_id = r.node_id AND s.recorded_at >= r.from_at AND s.recorded_at < ?2
+      FROM gpu_stats s
       JOIN held h ON h.node_id = s.node_id AND h.gpu_index = s.gpu_id AND s.recorded_at >= h.from_at
-      WHERE s.utilization_pct IS NOT NULL
+      WHERE s.recorded_at >= (SELECT MIN(from_at) FROM held) AND s.recorded_at < ?2 AND s.utilization_pct IS NOT NULL
       GROUP BY h.gpu_id, minute
     )
     SELECT h.*, COALESCE(SUM(m.n), 0) AS samples, SUM(m.total) / SUM(m.n) AS mean_pct, MAX(m.total / m.n) AS busiest_pct
@@ -75,21 +74,19 @@ export function createSqliteUtilizationQueries (db: SqliteDb) {
     WHERE jg.assigned_at < ?2 AND (jg.released_at IS NULL OR jg.released_at > ?1)`
 
   const allocatedSql = `
-    WITH held AS MATERIALIZED (${heldInWindow}), spans AS (
-      SELECT node_id, MIN(from_at) AS from_at, MAX(to_at) AS to_at FROM held GROUP BY node_id
-    ), minutes AS (
+    WITH held AS MATERIALIZED (${heldInWindow}), minutes AS (
       SELECT AVG(s.utilization_pct) AS mean_pct
-      FROM spans r
-      CROSS JOIN gpu_stats s ON s.node_id = r.node_id AND s.recorded_at >= r.from_at AND s.recorded_at < r.to_at
+      FROM gpu_stats s
       JOIN held h ON h.node_id = s.node_id AND h.gpu_index = s.gpu_id AND s.recorded_at >= h.from_at AND s.recorded_at < h.to_at
-      WHERE s.utilization_pct IS NOT NULL
+      WHERE s.recorded_at >= (SELECT MIN(from_at) FROM held) AND s.recorded_at < (SELECT MAX(to_at) FROM held)
+        AND s.utilization_pct IS NOT NULL
       GROUP BY h.job_id, h.gpu_id, s.recorded_at / 60000
     )
     SELECT COUNT(*) AS minutes, COALESCE(SUM(mean_pct < ?3), 0) AS idle FROM minutes`
 
-  const pick = (from: string) => `(SELECT s.utilization_pct FROM gpu_stats s
-    WHERE s.node_id = k.node_id AND s.recorded_at >= ${from} AND s.recorded_at < MIN(k.at + 60000, k.to_at)
-      AND s.gpu_id = k.gpu_index AND s.utilization_pct IS NOT NULL
+  const pick = (where: string) => `(SELECT s.utilization_pct FROM gpu_stats s
+    WHERE s.node_id = k.node_id AND s.gpu_id = k.gpu_index AND s.recorded_at >= k.at
+      AND s.recorded_at < MIN(k.at + 60000, k.to_at) AND s.utilization_pct IS NOT NULL AND ${where}
     ORDER BY s.recorded_at LIMIT 1)`
 
   // GPU time per tenant and model: exact, from the holds.
@@ -99,9 +96,9 @@ export function createSqliteUtilizationQueries (db: SqliteDb) {
     FROM held h JOIN tenants t ON t.id = h.tenant_id
     GROUP BY h.tenant_id, h.gpu_model ORDER BY h.tenant_id, h.gpu_model`
 
-  // One pick per held GPU-minute: the first sample at or after a pseudo-random second of the
-  // minute (a hash of minute and GPU; 2654435761 is Knuth's multiplicative constant), else
-  // (an agent reporting less often than every second) the minute's first sample.
+  // One pick per held GPU-minute: the first sample in its node's pseudo-random second of a
+  // minute (pickSecondTerm: one seek in the partial index gpu_stats_pick), else (an agent
+  // reporting less often than every second) the minute's first sample, walking the time key.
   const tenantPicksSql = `
     WITH RECURSIVE held AS (${heldInWindow} AND j.tenant_id IS NOT NULL AND (?3 IS NULL OR j.tenant_id = ?3)),
     ticks (tenant_id, node_id, gpu_index, at, to_at) AS (
@@ -109,7 +106,7 @@ export function createSqliteUtilizationQueries (db: SqliteDb) {
       UNION ALL
       SELECT tenant_id, node_id, gpu_index, at + 60000, to_at FROM ticks WHERE at + 60000 < to_at
     ), picks AS MATERIALIZED (
-      SELECT k.tenant_id, COALESCE(${pick('k.at + ((k.at / 60000 * 2654435761 + k.gpu_index * 40503) % 60) * 1000')}, ${pick('k.at')}) AS u
+      SELECT k.tenant_id, COALESCE(${pick(pickSecondTerm('s.'))}, ${pick('1')}) AS u
       FROM ticks k
     )
     SELECT tenant_id, COUNT(u) AS n, TOTAL(u) AS total FROM picks GROUP BY tenant_id`

@@ -1,9 +1,16 @@
 import t from 'tap'
-import { existsSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { openCheckpointWorker } from '../../../control-plane/store/sqlite/open-checkpoint-worker.ts'
 import { openSqliteStore } from '../../../control-plane/store/sqlite/open-sqlite-store.ts'
+import type { GpuSample } from '../../../control-plane/store/telemetry-repository.ts'
+
+const eightGpus = (at: number): GpuSample[] => Array.from({ length: 8 }, (_, g) => ({
+  gpuId: g, recordedAt: at, name: 'GPU', uuid: null, pciBusId: null, powerDrawW: 100, tempC: 40, memoryUsedMb: 1,
+  memoryTotalMb: 2, utilizationPct: 50, powerDrawAvgW: null, powerLimitW: null, memoryTempC: null, memoryReservedMb: null,
+  memoryUtilizationPct: null, smClockMhz: null, memClockMhz: null, eccErrorsCorrected: null, eccErrorsUncorrected: null,
+}))
 
 t.test('checkpoints the WAL on its own thread while the writer keeps its connection open', async t => {
   const path = join(t.testdir(), 'x.db')
@@ -47,12 +54,7 @@ t.test('the store on a file: checkpoint thread by default, the WAL gone after cl
   const path = join(t.testdir(), 'gpufleet.db')
   const store = await openSqliteStore(path)
   const at = Date.UTC(2026, 0, 1)
-  const samples = Array.from({ length: 8 }, (_, g) => ({
-    gpuId: g, recordedAt: at, name: 'GPU', uuid: null, pciBusId: null, powerDrawW: 100, tempC: 40, memoryUsedMb: 1,
-    memoryTotalMb: 2, utilizationPct: 50, powerDrawAvgW: null, powerLimitW: null, memoryTempC: null, memoryReservedMb: null,
-    memoryUtilizationPct: null, smClockMhz: null, memClockMhz: null, eccErrorsCorrected: null, eccErrorsUncorrected: null,
-  }))
-  await store.telemetry.insertSamples([{ nodeId: 1, clusterId: null, hostname: 'h', samples }])
+  await store.telemetry.insertSamples([{ nodeId: 1, clusterId: null, hostname: 'h', samples: eightGpus(at) }])
   t.ok(existsSync(`${path}-wal`))
   await store.close()
   t.notOk(existsSync(`${path}-wal`), 'the last connection to close checkpointed and removed the WAL')
@@ -62,5 +64,17 @@ t.test('the store on a file: checkpoint thread by default, the WAL gone after cl
 })
 
 t.test('the checkpoint option is checked', async t => {
-  await t.rejects(openSqliteStore(':memory:', { checkpoint: 'sometimes' as 'thread' }), /checkpoint must be 'thread' or 'inline'/)
+  await t.rejects(openSqliteStore(':memory:', { checkpoint: 'sometimes' as 'thread' }), /checkpoint must be 'thread', 'inline' or 'off'/)
+})
+
+t.test("checkpoint 'off' (benchmarks): the WAL only grows until close, past SQLite's 1,000-page autocheckpoint", async t => {
+  const path = join(t.testdir(), 'gpufleet.db')
+  const store = await openSqliteStore(path, { checkpoint: 'off' })
+  const at = Date.UTC(2026, 0, 1)
+  for (let s = 0; s < 400; s++) {
+    await store.telemetry.insertSamples([{ nodeId: 1, clusterId: null, hostname: 'h', samples: eightGpus(at + s * 1000) }])
+  }
+  t.ok(statSync(`${path}-wal`).size > 1500 * 4096, 'every commit appended, none checkpointed')
+  await store.close()
+  t.notOk(existsSync(`${path}-wal`))
 })
