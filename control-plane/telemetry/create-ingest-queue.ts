@@ -12,7 +12,10 @@ export interface IngestQueueOptions {
   store: Pick<TelemetryRepository, 'insertSamples'>
   /** How long the first queued request waits for others to share its transaction. */
   windowMs?: number
-  /** Commit at once when this many rows are queued. */
+  /**
+   * Commit at once when this many rows are queued, and put no more than this in one
+   * transaction (a request's batch is never split; a single larger one commits alone).
+   */
   maxRows?: number
   timers?: TelemetryTimers
   /** After every commit attempt (metrics, retention). Must not throw. */
@@ -36,7 +39,10 @@ interface Pending {
  * Group commit: concurrent requests' rows are queued and written in one transaction every
  * `windowMs` (or as soon as `maxRows` are waiting), and each request is answered only after
  * the transaction holding its rows commits. One commit runs at a time; whatever queues up
- * meanwhile goes into the next one at once, so batches grow with load by themselves.
+ * meanwhile goes into the next one at once, so batches grow with load by themselves, up to
+ * `maxRows` per transaction: when a commit is slow (PostgreSQL under load) the queue would
+ * otherwise hand it everything that arrived meanwhile, and transactions, their parameter
+ * arrays and the memory they need would grow with the backlog.
  * A failed transaction is retried batch by batch, so one poisonous request fails alone.
  */
 export function createIngestQueue (options: IngestQueueOptions): IngestQueue {
@@ -69,9 +75,15 @@ export function createIngestQueue (options: IngestQueueOptions): IngestQueue {
 
   async function run (): Promise<void> {
     while (pending.length > 0) {
-      const items = pending
-      pending = []
-      pendingRows = 0
+      let take = 0
+      let rows = 0
+      while (take < pending.length && (take === 0 || rows + pending[take]!.batch.samples.length <= maxRows)) {
+        rows += pending[take]!.batch.samples.length
+        take++
+      }
+      const items = pending.slice(0, take)
+      pending = pending.slice(take)
+      pendingRows -= rows
       await commit(items)
     }
   }

@@ -68,6 +68,30 @@ t.test('maxRows queued: commit at once, without waiting for the window', async t
   t.same(store.calls, [[1, 2]])
 })
 
+t.test('maxRows bounds one transaction: a backlog queued behind a slow commit is split, batches whole, in order', async t => {
+  const clock = fakeTimers()
+  let release: () => void = () => {}
+  const calls: number[][] = []
+  const store = {
+    async insertSamples (batches: readonly SampleBatch[]): Promise<SampleBatchResult[]> {
+      calls.push(batches.map(b => b.nodeId))
+      // The first commit is slow: everything below queues up behind it.
+      if (calls.length === 1) await new Promise<void>(resolve => { release = resolve })
+      return batches.map(b => ({ inserted: b.samples.length, duplicates: 0, newest: [] }))
+    },
+  }
+  const commits: CommitInfo[] = []
+  const q = createIngestQueue({ store, timers: clock.timers, windowMs: 1, maxRows: 16, onCommit: i => commits.push(i) })
+  const first = q.submit(batch(1))
+  await clock.fire()
+  t.same(calls, [[1]], 'the first commit is running')
+  const later = [q.submit(batch(2)), q.submit(batch(3)), q.submit(batch(4, 20)), q.submit(batch(5)), q.submit(batch(6, 4)), q.submit(batch(7))]
+  release()
+  await Promise.all([first, ...later])
+  t.same(calls, [[1], [2, 3], [4], [5, 6], [7]], '≤ 16 rows each; the 20-row batch alone; arrival order kept')
+  t.same(commits.map(c => c.rows), [8, 16, 20, 12, 8])
+})
+
 t.test('a failed transaction: each request retried alone, so only the poisonous one fails', async t => {
   const clock = fakeTimers()
   const store = fakeStore(batches => batches.some(b => b.nodeId === 2))
