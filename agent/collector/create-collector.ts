@@ -41,6 +41,8 @@ export function createCollector (options: CollectorOptions): Collector {
   let fields: string[] = []
   let order: number[] = []
   let latest: Snapshot | null = null
+  // The loop child's own newest tick: the watchdog judges the child by it, not by readNow()'s.
+  let loopSnapshotAt: number | null = null
   let apps: ComputeAppsReading | null = null
   let appsInFlight: Promise<ComputeAppsReading> | null = null
   let restarts = 0
@@ -89,6 +91,7 @@ export function createCollector (options: CollectorOptions): Collector {
     if (!gpus) return
     const snapshot: Snapshot = { recordedAt: o.now(), gpus }
     latest = snapshot
+    loopSnapshotAt = snapshot.recordedAt
     childSnapshots++
     rowsSinceSnapshot = 0
     // A child counts as healthy again once it has outlived the longest backoff: one that
@@ -169,7 +172,7 @@ export function createCollector (options: CollectorOptions): Collector {
   function checkWatchdog (): void {
     if (!child || killing || state !== 'running') return
     const now = o.now()
-    const since = childSnapshots > 0 && latest ? latest.recordedAt : childStartedAt
+    const since = childSnapshots > 0 && loopSnapshotAt !== null ? loopSnapshotAt : childStartedAt
     const limit = childSnapshots > 0 ? 3 * o.intervalMs : Math.max(3 * o.intervalMs, o.firstSnapshotTimeoutMs)
     if (now - since <= limit) return
     lastError = `no complete snapshot from nvidia-smi (pid ${child.pid}) for ${now - since} ms; restarting it`
@@ -211,6 +214,10 @@ export function createCollector (options: CollectorOptions): Collector {
     if (fields.length === 0) throw new AgentError('NVIDIA_SMI_FAILED', 'the collector has not probed nvidia-smi yet (start() first)')
     const { snapshot, badLines } = await readSnapshotOnce(run, fields, order, o.now)
     parseErrors += badLines
+    // A fresher read than the loop's newest tick serves the local API at once: after a purge,
+    // GET /v1/gpu/memory must not show the memory the purge just reported freed. Listeners
+    // (uplink, metrics) are not told: they keep the loop's 1 Hz cadence.
+    if (latest === null || snapshot.recordedAt > latest.recordedAt) latest = snapshot
     return snapshot
   }
 

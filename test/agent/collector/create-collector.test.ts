@@ -193,6 +193,18 @@ t.test('readNow: a fresh one-shot read of every GPU', async t => {
   t.equal(snap.gpus[6]?.memoryUsedMib, 1234)
 })
 
+t.test('readNow: fresher than the loop\'s newest tick, it becomes latest() (the API after a purge); listeners keep the loop\'s cadence', async t => {
+  const { collector, snapshots, statePath } = setup(t, defaultSimState(), { intervalMs: 60_000 })
+  await collector.start()
+  await waitUntil(() => snapshots.length >= 1, 'the loop\'s first tick')
+  updateSimState(statePath, s => { (s.gpus[0] as SimGpu).memoryBaseUsedMib = 4321 })
+  const snap = await collector.readNow()
+  t.equal(collector.latest(), snap, 'the fresh read is what the API serves now')
+  t.equal(collector.latest()?.gpus[0]?.memoryUsedMib, 4321)
+  t.equal(snapshots.length, 1, 'no listener heard the one-shot read')
+  t.equal(collector.health().state, 'running')
+})
+
 t.test('stop() kills the child and is safe to repeat; start() works again after', async t => {
   const { collector, snapshots } = setup(t, defaultSimState(1))
   await collector.start()
