@@ -5,15 +5,13 @@ import { ROLLUP_BUCKET_MS as B } from '../sqlite/sqlite-analytics-migrations.ts'
 import { toInferenceRecord } from '../sqlite/sqlite-inference-records.ts'
 import type { PgDb } from './pg-db.ts'
 import { ANALYTICS_LOCK } from './pg-locks.ts'
+import { MAX_MS, MIN_MS } from '../endpoint-rows.ts'
 
 type InferencePart = Pick<AnalyticsRepository,
   'insertInferenceRecords' | 'listInferenceRecords' | 'inferenceTotalsBySource' | 'inferenceTotalsForEndpoint'>
 
 const floorB = (ms: number) => Math.floor(ms / B) * B
 const ceilB = (ms: number) => Math.ceil(ms / B) * B
-// Safe bounds for "unbounded" that stay exact integers in both PostgreSQL's bigint and JS.
-const MIN_MS = -8.64e15
-const MAX_MS = 8.64e15
 
 const SUMS = `COUNT(*) AS requests, COUNT(*) FILTER (WHERE status = 'error') AS errors, COALESCE(SUM(tokens_in), 0) AS tokens_in,
   COALESCE(SUM(tokens_out), 0) AS tokens_out, COALESCE(SUM(latency_ms), 0) AS latency_ms_sum`

@@ -1,24 +1,8 @@
 import type { AnalyticsRepository, EndpointEvent, EndpointRecord, EndpointUpsert } from '../analytics-repository.ts'
 import type { SqliteDb } from './sqlite-db.ts'
+import { ENDPOINT_COLUMNS as COLUMNS, ENDPOINT_FIELDS as FIELDS, MAX_MS, MIN_MS, parseEventDetail as parseDetail } from '../endpoint-rows.ts'
 
 type EndpointPart = Pick<AnalyticsRepository, 'upsertEndpoint' | 'deleteEndpoint' | 'listEndpoints'>
-
-const MIN_MS = -8.64e15
-const MAX_MS = 8.64e15
-const COLUMNS = `e.id, e.name, e.model, e.replicas, e.status, e.tenant_id, t.name AS tenant_name, e.source, e.created_at, e.updated_at,
-  e.deleted_at`
-// Wire names of the fields an update can change, in the order events list them.
-const FIELDS = [['model', 'model'], ['replicas', 'replicas'], ['status', 'status'], ['tenantId', 'tenant_id'], ['source', 'source']] as const
-
-function parseDetail (text: string | null): Record<string, unknown> | null {
-  if (text === null) return null
-  try {
-    const v = JSON.parse(text) as unknown
-    return typeof v === 'object' && v !== null && !Array.isArray(v) ? v as Record<string, unknown> : { value: v }
-  } catch {
-    return { text }
-  }
-}
 
 /** Serving deployments: one row per deployment, lifecycle events beside it. */
 export function createSqliteEndpoints (db: SqliteDb): EndpointPart {

@@ -3,15 +3,13 @@ import type {
 } from '../analytics-repository.ts'
 import type { SqliteDb } from './sqlite-db.ts'
 import { ROLLUP_BUCKET_MS as B } from './sqlite-analytics-migrations.ts'
+import { MAX_MS, MIN_MS } from '../endpoint-rows.ts'
 
 type InferencePart = Pick<AnalyticsRepository,
   'insertInferenceRecords' | 'listInferenceRecords' | 'inferenceTotalsBySource' | 'inferenceTotalsForEndpoint'>
 
 const floorB = (ms: number) => Math.floor(ms / B) * B
 const ceilB = (ms: number) => Math.ceil(ms / B) * B
-// Safe bounds for "unbounded" that stay exact integers in both SQLite and JS.
-const MIN_MS = -8.64e15
-const MAX_MS = 8.64e15
 
 const SUMS = `COUNT(*) AS requests, COALESCE(SUM(status = 'error'), 0) AS errors, COALESCE(SUM(tokens_in), 0) AS tokens_in,
   COALESCE(SUM(tokens_out), 0) AS tokens_out, COALESCE(SUM(latency_ms), 0) AS latency_ms_sum`
