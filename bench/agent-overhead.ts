@@ -95,7 +95,7 @@ const simulator = join(repo, 'test', 'fakes', 'nvidia-smi')
 // start after the first one of a given code version. A throw-away start always runs first:
 // an existing cache directory can still miss for files changed since it was filled, and each
 // miss loads the TypeScript stripper (~15 MB more RSS: the first start after an upgrade,
-// README "Performance"). One cache per checkout, Node and flag set (V8 rejects code cached
+// docs/performance.md). One cache per checkout, Node and flag set (V8 rejects code cached
 // under other flags).
 const compileCache = join(tmpdir(), `gpufleet-bench-compile-cache-${createHash('sha256').update(`${repo}\0${process.version}\0${agentNodeOptions.join(' ')}`).digest('hex').slice(0, 12)}`)
 const hostname = 'bench-agent-overhead'

@@ -1,5 +1,5 @@
 /**
- * The scheduler's two benchmarks (figures quoted in README):
+ * The scheduler's two benchmarks (figures quoted in docs/performance.md):
  * - cycle:  one scheduling cycle with 10,000 waiting jobs over 1,000 nodes × 8 GPUs (target < 250 ms);
  * - submit: POST /api/jobs p99 at 200 submits/s over real HTTP (target < 20 ms).
  *
