@@ -39,8 +39,9 @@ export function healthzBody (options: { source: GpuSource, uplinkStats: UplinkSt
     total_gpus: snapshot.gpus.length,
     collector,
     // Xid errors come only from the kernel log; say whether it can be read (not a degradation:
-    // many hosts restrict it) rather than let "no Xids" pass for "none happened".
-    kernel_log: kernelLog(options.xids),
+    // many hosts restrict it) rather than let "no Xids" pass for "none happened". Absent when
+    // --kernel-log is empty.
+    ...(options.xids !== undefined && { kernel_log: kernelLog(options.xids) }),
     uplink: {
       registered: uplink.registered,
       node_id: uplink.nodeId,
@@ -55,8 +56,7 @@ export function healthzBody (options: { source: GpuSource, uplinkStats: UplinkSt
   }
 }
 
-function kernelLog (xids: XidWatch | undefined) {
-  if (xids === undefined) return { readable: false, path: null, error: 'not read (--kernel-log is empty)', xid_events: 0 }
+function kernelLog (xids: XidWatch) {
   const s = xids.status()
   return { readable: s.readable, path: s.path, error: s.error, xid_events: s.events }
 }
