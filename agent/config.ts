@@ -19,6 +19,7 @@ export const AGENT_DEFAULTS = {
   keyCacheTtlMs: 60_000,
   purgeGraceMs: 10_000,
   purgeSettleMs: 15_000,
+  kernelLog: '/dev/kmsg',
   logLevel: 'info',
 } as const
 
@@ -50,6 +51,8 @@ export interface AgentConfig {
   readonly purgeProcessAllow: string[]
   readonly purgeGraceMs: number
   readonly purgeSettleMs: number
+  /** Kernel log read for NVIDIA Xid errors (/dev/kmsg); empty turns it off. */
+  readonly kernelLog: string
   readonly logLevel: typeof LOG_LEVELS[number]
 }
 
@@ -118,6 +121,7 @@ const SCHEMA: Record<keyof AgentConfig, { check: Check, default?: unknown }> = {
   purgeProcessAllow: { check: list(), default: [] },
   purgeGraceMs: { check: int(0, 300_000), default: AGENT_DEFAULTS.purgeGraceMs },
   purgeSettleMs: { check: int(0, 300_000), default: AGENT_DEFAULTS.purgeSettleMs },
+  kernelLog: { check: text(0, 4096), default: AGENT_DEFAULTS.kernelLog },
   logLevel: { check: oneOf(LOG_LEVELS), default: AGENT_DEFAULTS.logLevel },
 }
 

@@ -1,13 +1,15 @@
-import { hostname as osHostname } from 'node:os'
+import { hostname as osHostname, uptime } from 'node:os'
 import { serve, type ServerType } from '@hono/node-server'
 import pino from 'pino'
 import { createAgentApp } from './api/create-agent-app.ts'
 import { createOperatorAuth } from './api/operator-auth.ts'
 import { createCollector } from './collector/create-collector.ts'
+import { createXidWatch } from './collector/create-xid-watch.ts'
 import type { AgentConfig } from './config.ts'
 import { createPurgeAdapters } from './purge/create-purge-adapters.ts'
 import { createPurgeService } from './purge/create-purge-service.ts'
 import { createUplink } from './uplink/create-uplink.ts'
+import { realTimers } from './uplink/timers.ts'
 import { AGENT_VERSION } from './version.ts'
 
 export interface RunningAgent {
@@ -42,6 +44,15 @@ export async function startAgent (config: AgentConfig, options: StartAgentOption
     ...(options.env === undefined ? {} : { env: options.env }),
   })
   await collector.start()
+  const xids = config.kernelLog === '' ? undefined : createXidWatch({
+    path: config.kernelLog,
+    intervalMs: config.computeAppsIntervalMs,
+    timers: realTimers,
+    now: Date.now,
+    bootTimeMs: Date.now() - uptime() * 1000,
+    log: log.child({ part: 'xid' }),
+  })
+  xids?.start()
 
   const uplink = createUplink({
     controlPlaneUrl: config.controlPlane,
@@ -54,6 +65,7 @@ export async function startAgent (config: AgentConfig, options: StartAgentOption
     spoolMaxBytes: config.spoolMaxBytes,
     intervalMs: config.intervalMs,
     source: collector,
+    ...(xids !== undefined && { xids }),
     log: log.child({ part: 'uplink' }),
     agentVersion: AGENT_VERSION,
   })
@@ -82,6 +94,7 @@ export async function startAgent (config: AgentConfig, options: StartAgentOption
     metricsToken: config.metricsToken,
     log: log.child({ part: 'api' }),
     version: AGENT_VERSION,
+    xids,
   })
 
   const { server, port } = await listen(app.fetch, listenHost, listenPort)
@@ -96,6 +109,7 @@ export async function startAgent (config: AgentConfig, options: StartAgentOption
         await new Promise<void>(resolve => server.close(() => resolve()))
         await uplink.stop()
         await collector.stop()
+        xids?.stop()
         log.info({}, 'agent stopped')
       })()
       return stopped

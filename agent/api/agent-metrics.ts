@@ -1,4 +1,6 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+import type { XidWatch } from '../collector/create-xid-watch.ts'
+import { normalizeBusId } from '../collector/normalize-bus-id.ts'
 import type { GpuReading } from '../collector/snapshot.ts'
 import type { GpuSource } from '../gpu-source.ts'
 import type { UplinkStats } from '../uplink/uplink-stats.ts'
@@ -14,6 +16,8 @@ export interface AgentMetricsOptions {
   version?: string
   /** prom-client's process metrics (CPU, RSS, event loop, GC) under the gpufleet_agent_ prefix. */
   processMetrics?: boolean
+  /** Xid errors from the kernel log; absent when the agent does not read it. */
+  xids?: XidWatch | undefined
 }
 
 export interface AgentMetrics {
@@ -40,7 +44,29 @@ export function createAgentMetrics (options: AgentMetricsOptions): AgentMetrics 
     if (snapshot === null || snapshotAgeMs(snapshot, now()) > staleAfterMs) return []
     return snapshot.gpus
   }
-  registerDcgmGauges(registry, { hostname, currentGpus: freshGpus })
+  const xids = options.xids
+  registerDcgmGauges(registry, { hostname, currentGpus: freshGpus, ...(xids !== undefined && { xidFor: gpu => xids.forBusId(gpu.pciBusId) }) })
+  if (xids !== undefined) {
+    gauge(registry, 'kernel_log_readable', 'Whether the agent can read the kernel log for NVIDIA Xid errors (1) or not (0; see /healthz).', () => xids.status().readable ? 1 : 0)
+    new Counter({
+      name: `${PREFIX}xid_errors_total`,
+      help: 'NVIDIA Xid errors read from the kernel log, per GPU and Xid code.',
+      labelNames: ['gpu', 'UUID', 'pci_bus_id', 'xid', 'Hostname'],
+      registers: [registry],
+      collect () {
+        this.reset()
+        // Every GPU the log named, also one that fell off the bus and left nvidia-smi's rows
+        // (Xid 79): the labels come from the newest snapshot that still has it.
+        const known = new Map((source.latest()?.gpus ?? []).map(g => [normalizeBusId(g.pciBusId ?? ''), g]))
+        for (const [busId, summary] of xids.all()) {
+          const gpu = known.get(busId)
+          for (const [xid, n] of summary.byXid) {
+            this.inc({ gpu: gpu === undefined ? '' : String(gpu.index), UUID: gpu?.uuid ?? '', pci_bus_id: gpu?.pciBusId ?? busId, xid: String(xid), Hostname: hostname }, n)
+          }
+        }
+      },
+    })
+  }
 
   gauge(registry, 'up', 'Whether the gpufleet agent is serving (always 1 when scraped).', () => 1)
   new Gauge({

@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
+import type { XidWatch } from '../collector/create-xid-watch.ts'
 import type { GpuSource } from '../gpu-source.ts'
 import type { PurgeService } from '../purge/purge-types.ts'
 import type { UplinkStats } from '../uplink/uplink-stats.ts'
@@ -40,6 +41,8 @@ export interface AgentAppDeps {
   clientAddress?: (c: Context) => string
   /** prom-client process metrics on /metrics (default true). */
   processMetrics?: boolean
+  /** Xid errors from the kernel log (status, /metrics, /healthz); absent when not read. */
+  xids?: XidWatch | undefined
 }
 
 /** Seed 004 asks for a small `{force}` object; anything near this size is not one. */
@@ -53,6 +56,8 @@ export function createAgentApp (deps: AgentAppDeps): Hono<OperatorEnv> {
   validate(deps)
   const { source, purge, hostname, staleAfterMs, log } = deps
   const now = deps.now ?? Date.now
+  const xids = deps.xids
+  const xidLookup = xids === undefined ? undefined : (gpu: { pciBusId: string | null }) => xids.forBusId(gpu.pciBusId)
   const metrics = createAgentMetrics({
     source,
     uplinkStats: deps.uplinkStats,
@@ -61,6 +66,7 @@ export function createAgentApp (deps: AgentAppDeps): Hono<OperatorEnv> {
     now,
     ...(deps.version === undefined ? {} : { version: deps.version }),
     ...(deps.processMetrics === undefined ? {} : { processMetrics: deps.processMetrics }),
+    xids: deps.xids,
   })
   const limiter = deps.authLimiter === undefined ? createAuthFailureLimiter({ now }) : deps.authLimiter
 
@@ -68,7 +74,7 @@ export function createAgentApp (deps: AgentAppDeps): Hono<OperatorEnv> {
   app.onError(createOnError(log))
   app.notFound(notFound)
 
-  app.get('/healthz', c => c.json(healthzBody({ source, uplinkStats: deps.uplinkStats(), nowMs: now(), staleAfterMs, hostname })))
+  app.get('/healthz', c => c.json(healthzBody({ source, uplinkStats: deps.uplinkStats(), nowMs: now(), staleAfterMs, hostname, xids: deps.xids })))
 
   if (deps.metricsToken !== undefined) app.use('/metrics', requireBearerToken(deps.metricsToken))
   app.get('/metrics', async c => c.body(await metrics.render(), 200, { 'Content-Type': metrics.contentType }))
@@ -88,7 +94,7 @@ export function createAgentApp (deps: AgentAppDeps): Hono<OperatorEnv> {
 
   app.get('/v1/gpu/status', c => {
     const { snapshot, ageMs } = freshSnapshot(source, now(), staleAfterMs)
-    return c.json(gpuStatusBody(snapshot, source.computeApps(), { hostname, ageMs }))
+    return c.json(gpuStatusBody(snapshot, source.computeApps(), { hostname, ageMs, xidFor: xidLookup }))
   })
 
   app.get('/v1/gpu/memory', c => {

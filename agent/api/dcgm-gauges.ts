@@ -1,5 +1,6 @@
-import { Gauge } from 'prom-client'
+import { Counter, Gauge } from 'prom-client'
 import type { Registry } from 'prom-client'
+import type { XidSummary } from '../collector/create-xid-watch.ts'
 import type { GpuReading } from '../collector/snapshot.ts'
 
 /**
@@ -7,7 +8,14 @@ import type { GpuReading } from '../collector/snapshot.ts'
  * alerts written for dcgm-exporter read these series unchanged. Units are DCGM's, which
  * match nvidia-smi's: MHz, °C, W, %, MiB.
  */
-const FIELDS: ReadonlyArray<readonly [name: string, help: string, pick: (gpu: GpuReading) => number | null]> = [
+type Pick = (gpu: GpuReading, xid: XidSummary | null) => number | null
+type Kind = 'gauge' | 'counter'
+
+const flag = (b: boolean | null): number | null => (b === null ? null : b ? 1 : 0)
+/** `P0` → 0 … `P15` → 15, as DCGM_FI_DEV_PSTATE reports it. */
+const pstateNumber = (p: string | null): number | null => (p === null ? null : Number(p.slice(1)))
+
+const FIELDS: ReadonlyArray<readonly [name: string, help: string, pick: Pick, kind?: Kind]> = [
   ['DCGM_FI_DEV_SM_CLOCK', 'SM clock frequency (in MHz).', g => g.smClockMhz],
   ['DCGM_FI_DEV_MEM_CLOCK', 'Memory clock frequency (in MHz).', g => g.memClockMhz],
   ['DCGM_FI_DEV_MEMORY_TEMP', 'Memory temperature (in C).', g => g.temperatureMemoryC],
@@ -22,38 +30,55 @@ const FIELDS: ReadonlyArray<readonly [name: string, help: string, pick: (gpu: Gp
   ['DCGM_FI_DEV_FB_FREE', 'Framebuffer memory free (in MiB).', g => g.memoryFreeMib],
   ['DCGM_FI_DEV_FB_USED', 'Framebuffer memory used (in MiB).', g => g.memoryUsedMib],
   ['DCGM_FI_DEV_FB_RESERVED', 'Framebuffer memory reserved (in MiB).', g => g.memoryReservedMib],
+  // Health. HELP texts are DCGM's field descriptions; the counters are DCGM's counters.
+  ['DCGM_FI_DEV_POWER_MGMT_LIMIT', 'Power management limit (in W).', g => g.powerLimitW],
+  ['DCGM_FI_DEV_PSTATE', 'Performance state (P-State) 0-15. 0=highest.', g => pstateNumber(g.pstate)],
+  ['DCGM_FI_DEV_CLOCKS_EVENT_REASONS', 'Current clock event reasons (bitmask of DCGM_CLOCKS_EVENT_REASON_*).', g => g.clocksEventReasons],
+  ['DCGM_FI_DEV_ECC_SBE_VOL_TOTAL', 'Total number of single-bit volatile ECC errors.', g => g.eccCorrectedVolatile, 'counter'],
+  ['DCGM_FI_DEV_ECC_DBE_VOL_TOTAL', 'Total number of double-bit volatile ECC errors.', g => g.eccUncorrectedVolatile, 'counter'],
+  ['DCGM_FI_DEV_CORRECTABLE_REMAPPED_ROWS', 'Number of remapped rows for correctable errors', g => g.remappedRowsCorrectable, 'counter'],
+  ['DCGM_FI_DEV_UNCORRECTABLE_REMAPPED_ROWS', 'Number of remapped rows for uncorrectable errors', g => g.remappedRowsUncorrectable, 'counter'],
+  ['DCGM_FI_DEV_ROW_REMAP_FAILURE', 'Whether remapping of rows has failed', g => flag(g.remappedRowsFailure)],
+  ['DCGM_FI_DEV_ROW_REMAP_PENDING', 'Whether remapping of rows is pending', g => flag(g.remappedRowsPending)],
+  // From the kernel log: no series until a GPU has had an Xid (dcgm-exporter reports 0 there,
+  // which reads as "Xid 0"; an absent series is the honest "none seen").
+  ['DCGM_FI_DEV_XID_ERRORS', 'Value of the last XID error encountered.', (_g, xid) => xid?.lastXid ?? null],
 ]
 
 const LABELS = ['gpu', 'UUID', 'pci_bus_id', 'device', 'modelName', 'Hostname'] as const
 
 /**
- * Registers one gauge per DCGM field, filled at scrape time from `currentGpus()`. A reading
+ * Registers one metric per DCGM field, filled at scrape time from `currentGpus()`. A reading
  * that is null (N/A on this GPU or driver) has no series at all: 0 would be a lie that
  * dashboards plot. `currentGpus()` returns [] when the data is stale, for the same reason.
+ * Counters carry the driver's running totals as read (prom-client sets them by reset + inc).
  */
-export function registerDcgmGauges (registry: Registry, options: { hostname: string, currentGpus: () => readonly GpuReading[] }): void {
+export function registerDcgmGauges (registry: Registry, options: {
+  hostname: string
+  currentGpus: () => readonly GpuReading[]
+  xidFor?: (gpu: GpuReading) => XidSummary | null
+}): void {
   const { hostname, currentGpus } = options
-  for (const [name, help, pick] of FIELDS) {
-    new Gauge({
-      name,
-      help,
-      labelNames: LABELS,
-      registers: [registry],
-      collect () {
-        this.reset()
-        for (const gpu of currentGpus()) {
-          const value = pick(gpu)
-          if (value === null) continue
-          this.set({
-            gpu: String(gpu.index),
-            UUID: gpu.uuid ?? '',
-            pci_bus_id: gpu.pciBusId ?? '',
-            device: `nvidia${gpu.index}`,
-            modelName: gpu.name ?? '',
-            Hostname: hostname,
-          }, value)
-        }
-      },
-    })
+  const xidFor = options.xidFor ?? (() => null)
+  const labels = (gpu: GpuReading) => ({
+    gpu: String(gpu.index),
+    UUID: gpu.uuid ?? '',
+    pci_bus_id: gpu.pciBusId ?? '',
+    device: `nvidia${gpu.index}`,
+    modelName: gpu.name ?? '',
+    Hostname: hostname,
+  })
+  for (const [name, help, pick, kind = 'gauge'] of FIELDS) {
+    const each = (write: (l: ReturnType<typeof labels>, value: number) => void): void => {
+      for (const gpu of currentGpus()) {
+        const value = pick(gpu, xidFor(gpu))
+        if (value !== null) write(labels(gpu), value)
+      }
+    }
+    if (kind === 'counter') {
+      new Counter({ name, help, labelNames: LABELS, registers: [registry], collect () { this.reset(); each((l, v) => this.inc(l, v)) } })
+    } else {
+      new Gauge({ name, help, labelNames: LABELS, registers: [registry], collect () { this.reset(); each((l, v) => this.set(l, v)) } })
+    }
   }
 }

@@ -1,3 +1,5 @@
+import { clocksEventReasonNames } from '../collector/clocks-event-reason-names.ts'
+import type { XidSummary } from '../collector/create-xid-watch.ts'
 import type { ComputeAppsReading, GpuReading, Snapshot } from '../collector/snapshot.ts'
 import { mibToGb, percentOf } from './memory-math.ts'
 
@@ -5,14 +7,15 @@ import { mibToGb, percentOf } from './memory-math.ts'
  * Seed 004 `GET /v1/gpu/status`, snake_case, every seed field kept; the rest are additions.
  * `timestamp` is when the GPUs were read (the snapshot), not when this answer was built.
  */
-export function gpuStatusBody (snapshot: Snapshot, apps: ComputeAppsReading | null, extra: { hostname: string, ageMs: number }) {
+export function gpuStatusBody (snapshot: Snapshot, apps: ComputeAppsReading | null, extra: { hostname: string, ageMs: number, xidFor?: ((gpu: GpuReading) => XidSummary | null) | undefined }) {
+  const xidFor = extra.xidFor ?? (() => null)
   const indexByUuid = new Map<string, number>()
   for (const gpu of snapshot.gpus) if (gpu.uuid !== null) indexByUuid.set(gpu.uuid, gpu.index)
   const recordedAt = new Date(snapshot.recordedAt).toISOString()
   return {
     status: 'success' as const,
     timestamp: recordedAt,
-    gpus: byIndex(snapshot.gpus).map(gpuEntry),
+    gpus: byIndex(snapshot.gpus).map(gpu => gpuEntry(gpu, xidFor(gpu))),
     processes: (apps?.apps ?? []).map(app => ({
       pid: app.pid,
       name: app.processName,
@@ -29,7 +32,7 @@ export function gpuStatusBody (snapshot: Snapshot, apps: ComputeAppsReading | nu
   }
 }
 
-function gpuEntry (gpu: GpuReading) {
+function gpuEntry (gpu: GpuReading, xid: XidSummary | null) {
   return {
     index: gpu.index,
     name: gpu.name,
@@ -59,6 +62,15 @@ function gpuEntry (gpu: GpuReading) {
     clocks: { sm_mhz: gpu.smClockMhz, memory_mhz: gpu.memClockMhz },
     pstate: gpu.pstate,
     ecc: { corrected_volatile: gpu.eccCorrectedVolatile, uncorrected_volatile: gpu.eccUncorrectedVolatile },
+    clocks_event_reasons: gpu.clocksEventReasons === null ? null : clocksEventReasonNames(gpu.clocksEventReasons),
+    remapped_rows: {
+      correctable: gpu.remappedRowsCorrectable,
+      uncorrectable: gpu.remappedRowsUncorrectable,
+      pending: gpu.remappedRowsPending,
+      failure: gpu.remappedRowsFailure,
+    },
+    // From the kernel log (null: none seen, or the log is not readable — /healthz says which).
+    xid: xid === null ? null : { count: xid.count, last: xid.lastXid, last_at: new Date(xid.lastAt).toISOString(), last_detail: xid.lastDetail },
   }
 }
 

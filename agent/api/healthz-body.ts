@@ -1,3 +1,4 @@
+import type { XidWatch } from '../collector/create-xid-watch.ts'
 import type { GpuSource } from '../gpu-source.ts'
 import type { UplinkStats } from '../uplink/uplink-stats.ts'
 import { HttpError } from '../../shared/http-error.ts'
@@ -8,7 +9,7 @@ import { snapshotAgeMs } from './fresh-snapshot.ts'
  * on it), 503 NOT_READY before. Ready but stale, or a collector that is not running, is
  * "degraded" with the reasons listed: still 200, since the agent itself is up and serving.
  */
-export function healthzBody (options: { source: GpuSource, uplinkStats: UplinkStats, nowMs: number, staleAfterMs: number, hostname: string }) {
+export function healthzBody (options: { source: GpuSource, uplinkStats: UplinkStats, nowMs: number, staleAfterMs: number, hostname: string, xids?: XidWatch | undefined }) {
   const { source, uplinkStats: uplink, nowMs, staleAfterMs, hostname } = options
   const health = source.health()
   const collector = {
@@ -37,6 +38,10 @@ export function healthzBody (options: { source: GpuSource, uplinkStats: UplinkSt
     stale_after_ms: staleAfterMs,
     total_gpus: snapshot.gpus.length,
     collector,
+    // Xid errors come only from the kernel log; say whether it can be read (not a degradation:
+    // many hosts restrict it) rather than let "no Xids" pass for "none happened". Absent when
+    // --kernel-log is empty.
+    ...(options.xids !== undefined && { kernel_log: kernelLog(options.xids) }),
     uplink: {
       registered: uplink.registered,
       node_id: uplink.nodeId,
@@ -49,4 +54,9 @@ export function healthzBody (options: { source: GpuSource, uplinkStats: UplinkSt
       last_error: uplink.lastError,
     },
   }
+}
+
+function kernelLog (xids: XidWatch) {
+  const s = xids.status()
+  return { readable: s.readable, path: s.path, error: s.error, xid_events: s.events }
 }

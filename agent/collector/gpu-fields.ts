@@ -29,6 +29,13 @@ export const DESIRED_GPU_FIELDS = [
   'pstate',
   'ecc.errors.corrected.volatile.total',
   'ecc.errors.uncorrected.volatile.total',
+  // Health: why clocks are held down (a bitmask), and the row remapper's state. Drivers
+  // before the "event reasons" rename lack the first; pre-Ampere GPUs print [N/A] for the rest.
+  'clocks_event_reasons.active',
+  'remapped_rows.correctable',
+  'remapped_rows.uncorrectable',
+  'remapped_rows.pending',
+  'remapped_rows.failure',
 ] as const
 
 /** Without these a row is useless: which GPU, and how much memory (purge, scheduling). */

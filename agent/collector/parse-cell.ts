@@ -32,3 +32,24 @@ export function parseShapedCell (raw: string, pattern: RegExp, what: string): Ce
   if (isUnavailable(raw)) return { ok: true, value: null }
   return pattern.test(raw) ? { ok: true, value: raw } : { ok: false, reason: `not a ${what}: ${JSON.stringify(raw)}` }
 }
+
+/** `Yes`/`No` (remapped_rows.pending, .failure), null when unavailable; anything else fails. */
+export function parseYesNoCell (raw: string): Cell<boolean | null> {
+  if (isUnavailable(raw)) return { ok: true, value: null }
+  if (raw === 'Yes') return { ok: true, value: true }
+  if (raw === 'No') return { ok: true, value: false }
+  return { ok: false, reason: `not Yes or No: ${JSON.stringify(raw)}` }
+}
+
+/**
+ * A 64-bit hex mask (`0x0000000000000004`, clocks_event_reasons.active). NVML's reason bits
+ * all sit far below 2^53, so the mask is exact as a number; a mask with higher bits set
+ * (a future reason) is still read exactly up to 2^53 and fails beyond, rather than rounding.
+ */
+export function parseHexMaskCell (raw: string): Cell<number | null> {
+  if (isUnavailable(raw)) return { ok: true, value: null }
+  if (!/^0x[0-9a-fA-F]{1,16}$/.test(raw)) return { ok: false, reason: `not a hex mask: ${JSON.stringify(raw)}` }
+  const value = BigInt(raw)
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) return { ok: false, reason: `mask beyond 2^53: ${raw}` }
+  return { ok: true, value: Number(value) }
+}

@@ -1,11 +1,11 @@
 import type { GpuReading } from './snapshot.ts'
-import { parseNumberCell, parseShapedCell, parseTextCell } from './parse-cell.ts'
+import { parseHexMaskCell, parseNumberCell, parseShapedCell, parseTextCell, parseYesNoCell } from './parse-cell.ts'
 import type { Cell } from './parse-cell.ts'
 import { splitCsvLine } from './split-csv-line.ts'
 
 export type GpuLineResult = { ok: true, gpu: GpuReading } | { ok: false, reason: string }
 
-type Parser = (raw: string) => Cell<number | string | null>
+type Parser = (raw: string) => Cell<number | string | boolean | null>
 
 const number: Parser = parseNumberCell
 const text: Parser = parseTextCell
@@ -35,6 +35,11 @@ const PARSERS: Record<string, Parser> = {
   pstate: shaped(/^P\d{1,2}$/, 'pstate'),
   'ecc.errors.corrected.volatile.total': number,
   'ecc.errors.uncorrected.volatile.total': number,
+  'clocks_event_reasons.active': parseHexMaskCell,
+  'remapped_rows.correctable': number,
+  'remapped_rows.uncorrectable': number,
+  'remapped_rows.pending': parseYesNoCell,
+  'remapped_rows.failure': parseYesNoCell,
 }
 
 /**
@@ -47,7 +52,7 @@ export function parseGpuLine (fields: readonly string[], line: string): GpuLineR
   if (cells.length !== fields.length) {
     return { ok: false, reason: `expected ${fields.length} values, got ${cells.length}` }
   }
-  const v = new Map<string, number | string | null>()
+  const v = new Map<string, number | string | boolean | null>()
   for (let i = 0; i < fields.length; i++) {
     const field = fields[i] as string
     const parse = PARSERS[field]
@@ -67,6 +72,10 @@ export function parseGpuLine (fields: readonly string[], line: string): GpuLineR
   const str = (f: string): string | null => {
     const x = v.get(f)
     return typeof x === 'string' ? x : null
+  }
+  const bool = (f: string): boolean | null => {
+    const x = v.get(f)
+    return typeof x === 'boolean' ? x : null
   }
   return {
     ok: true,
@@ -93,6 +102,11 @@ export function parseGpuLine (fields: readonly string[], line: string): GpuLineR
       pstate: str('pstate'),
       eccCorrectedVolatile: num('ecc.errors.corrected.volatile.total'),
       eccUncorrectedVolatile: num('ecc.errors.uncorrected.volatile.total'),
+      clocksEventReasons: num('clocks_event_reasons.active'),
+      remappedRowsCorrectable: num('remapped_rows.correctable'),
+      remappedRowsUncorrectable: num('remapped_rows.uncorrectable'),
+      remappedRowsPending: bool('remapped_rows.pending'),
+      remappedRowsFailure: bool('remapped_rows.failure'),
     },
   }
 }

@@ -26,6 +26,16 @@ export interface GpuReading {
   pstate: string | null
   eccCorrectedVolatile: number | null
   eccUncorrectedVolatile: number | null
+  /** `clocks_event_reasons.active`: NVML's bitmask of why clocks are below their maximum (0x1 idle, 0x4 SW power cap, 0x8 HW slowdown, …). */
+  clocksEventReasons: number | null
+  /** Rows remapped after repeated correctable (single-bit) errors. */
+  remappedRowsCorrectable: number | null
+  /** Rows remapped after an uncorrectable (double-bit) error. */
+  remappedRowsUncorrectable: number | null
+  /** A remap waits for the next GPU reset to take effect. */
+  remappedRowsPending: boolean | null
+  /** A remap failed: no spare row was left (NVIDIA: replace the GPU). */
+  remappedRowsFailure: boolean | null
 }
 
 /** All GPUs of one tick, stamped once (epoch ms, UTC). */

@@ -1,4 +1,5 @@
-import type { Snapshot } from '../collector/snapshot.ts'
+import type { XidWatch } from '../collector/create-xid-watch.ts'
+import type { GpuReading, Snapshot } from '../collector/snapshot.ts'
 import type { GpuSource } from '../gpu-source.ts'
 import { GPUS_PATH, NODES_PATH } from '../../shared/wire/paths.ts'
 import type { GpuRegistration, NodeRegistration } from '../../shared/wire/registration.ts'
@@ -13,6 +14,7 @@ export interface RegistrarOptions {
   upstream: Upstream
   state: AgentStateStore
   source: GpuSource
+  xids?: XidWatch | undefined
   facts: HostFacts
   hostname: string
   cluster: string
@@ -80,9 +82,11 @@ export function createRegistrar (o: RegistrarOptions): Registrar {
     if (state.nodeId !== node.id || state.clusterId !== node.cluster_id || state.hostname !== o.hostname || state.registeredAt === null) {
       await o.state.update({ nodeId: node.id, clusterId: node.cluster_id, hostname: o.hostname, registeredAt: new Date(o.now()).toISOString() })
     }
-    const signature = `${node.id}|${snapshot.gpus.map(g => `${g.index}:${g.uuid}:${g.name}:${g.memoryTotalMib}`).join(',')}`
+    const body = gpuBody(node.id, snapshot, o.xids)
+    // Identity and health: a new Xid or a remapped row is re-posted at the next heartbeat.
+    const signature = JSON.stringify(body)
     if (signature !== gpusSignature) {
-      const gpuRes = await o.upstream.postJson(GPUS_PATH, gpuBody(node.id, snapshot), { signal: abort.signal })
+      const gpuRes = await o.upstream.postJson(GPUS_PATH, body, { signal: abort.signal })
       if (gpuRes.kind !== 'ok') return fail('GPU registration', gpuRes)
       gpusSignature = signature
     }
@@ -128,7 +132,7 @@ function nodeBody (o: RegistrarOptions, snapshot: Snapshot): NodeRegistration {
   return body
 }
 
-function gpuBody (nodeId: number, snapshot: Snapshot): GpuRegistration {
+function gpuBody (nodeId: number, snapshot: Snapshot, xids: XidWatch | undefined): GpuRegistration {
   return {
     node_id: nodeId,
     gpus: snapshot.gpus.map(g => ({
@@ -136,7 +140,21 @@ function gpuBody (nodeId: number, snapshot: Snapshot): GpuRegistration {
       ...(g.uuid !== null && { uuid: g.uuid }),
       ...(g.name !== null && { model: g.name }),
       ...(g.memoryTotalMib !== null && { vram_mb: Math.round(g.memoryTotalMib) }),
+      health: gpuHealth(g, xids),
     })),
+  }
+}
+
+function gpuHealth (g: GpuReading, xids: XidWatch | undefined): NonNullable<GpuRegistration['gpus'][number]['health']> {
+  const xid = xids?.forBusId(g.pciBusId) ?? null
+  return {
+    xid_count: xid?.count ?? null,
+    xid_last: xid?.lastXid ?? null,
+    xid_last_at: xid === null ? null : new Date(xid.lastAt).toISOString(),
+    remapped_rows_correctable: g.remappedRowsCorrectable,
+    remapped_rows_uncorrectable: g.remappedRowsUncorrectable,
+    remapped_rows_pending: g.remappedRowsPending,
+    remapped_rows_failure: g.remappedRowsFailure,
   }
 }
 

@@ -1,3 +1,4 @@
+import type { XidWatch } from '../collector/create-xid-watch.ts'
 import type { GpuSource } from '../gpu-source.ts'
 import type { BackoffOptions } from './create-backoff.ts'
 import type { ReadHostFacts } from './read-host-facts.ts'
@@ -19,6 +20,8 @@ export interface UplinkOptions {
   /** Where the control plane can reach this agent's API (registered as agent_url). */
   agentUrl?: string
   source: GpuSource
+  /** Xid errors from the kernel log, reported per GPU with the GPU registration. */
+  xids?: XidWatch
   log: UplinkLog
   agentVersion: string
   hostFacts?: ReadHostFacts

@@ -47,6 +47,7 @@ export function simulatedAgent (i: number, opts: { cluster: string, region?: str
       pstate: 'P0',
       eccCorrectedVolatile: 0,
       eccUncorrectedVolatile: 0,
+      clocksEventReasons: 0, remappedRowsCorrectable: 0, remappedRowsUncorrectable: 0, remappedRowsPending: false, remappedRowsFailure: false,
     })),
   }
   const node: NodeRegistration = {

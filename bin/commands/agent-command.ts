@@ -28,6 +28,7 @@ export function agentCommand (): Command {
     .addOption(envOption('--purge-process-allow <names>', 'GPU process names the purge may signal (comma-separated)'))
     .addOption(envOption('--purge-grace-ms <ms>', `SIGTERM → SIGKILL grace with force (default ${d.purgeGraceMs})`))
     .addOption(envOption('--purge-settle-ms <ms>', `how long a purge waits for memory to settle (default ${d.purgeSettleMs})`))
+    .addOption(envOption('--kernel-log <path>', `kernel log read for NVIDIA Xid errors; empty turns it off (default ${d.kernelLog})`))
     .addOption(envOption('--log-level <level>', `fatal|error|warn|info|debug|trace|silent (default ${d.logLevel})`))
     .action(async (opts: Record<string, unknown>) => {
       const { simulate, ...rest } = opts

@@ -14,7 +14,7 @@ export async function findBreaches (store: Pick<Store, 'dashboard' | 'fleet'>, r
       return quotaBreaches(await store.dashboard.tenantQuotas(), rule.threshold)
     case 'health_degraded': {
       const [nodes, gpus] = await Promise.all([store.fleet.listNodes(), store.dashboard.gpuStates()])
-      return healthBreaches(nodes, gpus, rule.threshold)
+      return healthBreaches(nodes, gpus, rule.threshold, now)
     }
   }
 }

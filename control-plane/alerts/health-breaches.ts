@@ -1,15 +1,17 @@
 import type { FleetNode } from '../store/fleet-repository.ts'
 import type { GpuState } from '../store/dashboard-repository.ts'
 import type { Findings } from './alert-rule-types.ts'
+import { gpuHealthProblems, hasHealthReport } from '../fleet/gpu-health-problems.ts'
 
 /**
  * health_degraded, threshold = °C. Subjects: an offline node (one event for the node, not one
  * per GPU), and a GPU on an online node at or above the threshold (its live temperature
- * reading) or with uncorrectable ECC errors in its newest raw sample. A GPU on an offline
- * node, or one that reports neither reading, cannot be judged: its open event stays open
- * rather than "resolving" because we lost sight of it.
+ * reading), with uncorrectable ECC errors in its newest raw sample, or whose agent reported a
+ * failed or pending row remap or a recent hardware Xid (gpu-health-problems.ts). A GPU on an
+ * offline node, or one that reports none of these, cannot be judged: its open event stays
+ * open rather than "resolving" because we lost sight of it.
  */
-export function healthBreaches (nodes: readonly FleetNode[], gpus: readonly GpuState[], thresholdC: number): Findings {
+export function healthBreaches (nodes: readonly FleetNode[], gpus: readonly GpuState[], thresholdC: number, now: number): Findings {
   const out: Findings = { breaches: [], unknown: [] }
   for (const n of nodes) {
     if (n.status !== 'offline') continue
@@ -18,13 +20,14 @@ export function healthBreaches (nodes: readonly FleetNode[], gpus: readonly GpuS
   }
   for (const g of gpus) {
     const subject = { type: 'gpu' as const, id: g.gpuId, name: `${g.hostname}/${g.gpuIndex}` }
-    if (g.nodeStatus === 'offline' || (g.temperatureC === null && g.eccUncorrected === null)) {
+    if (g.nodeStatus === 'offline' || (g.temperatureC === null && g.eccUncorrected === null && !hasHealthReport(g.health))) {
       out.unknown.push(subject)
       continue
     }
     const problems: string[] = []
     if (g.temperatureC !== null && g.temperatureC >= thresholdC) problems.push(`temperature ${g.temperatureC}°C ≥ ${thresholdC}°C`)
     if (g.eccUncorrected !== null && g.eccUncorrected > 0) problems.push(`${g.eccUncorrected} uncorrectable ECC errors`)
+    problems.push(...gpuHealthProblems(g.health, now))
     if (problems.length === 0) continue
     out.breaches.push({ subject, tenantId: null, message: `GPU ${subject.name} degraded: ${problems.join('; ')}` })
   }

@@ -1,4 +1,5 @@
 import type { AllocatedMinutes, GpuState, JobCounts, TenantQuota } from '../store/dashboard-repository.ts'
+import { gpuHealthProblems } from '../fleet/gpu-health-problems.ts'
 import { DASHBOARD_DEFINITIONS as D } from './dashboard-definitions.ts'
 import { round1 } from './usage-cost.ts'
 
@@ -45,9 +46,11 @@ export function computeKpis (k: KpiInputs) {
   const inUse = tenants.reduce((n, q) => n + q.gpusInUse, 0)
   const quota = tenants.reduce((n, q) => n + q.gpuQuota, 0)
 
+  // The same judgement as the health_degraded alert (alerts/health-breaches.ts).
   const healthy = online.filter(g => fresh(g) &&
     !(g.temperatureC !== null && g.temperatureC >= k.healthThresholdC) &&
-    !(g.eccUncorrected !== null && g.eccUncorrected > 0)).length
+    !(g.eccUncorrected !== null && g.eccUncorrected > 0) &&
+    gpuHealthProblems(g.health, k.now).length === 0).length
 
   return {
     fleet_utilization: {

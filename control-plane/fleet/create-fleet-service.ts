@@ -1,5 +1,5 @@
 import type { Store } from '../store/store.ts'
-import type { Cluster, Gpu, GpuReadingUpdate, NodeUpsertResult } from '../store/fleet-repository.ts'
+import type { Cluster, Gpu, GpuHealth, GpuReadingUpdate, NodeUpsertResult } from '../store/fleet-repository.ts'
 import type { IngestNode } from '../../shared/wire/gpu-stats.ts'
 import type { NodeRegistration, GpuRegistration } from '../../shared/wire/registration.ts'
 import { HttpError } from '../../shared/http-error.ts'
@@ -134,6 +134,7 @@ export function createFleetService ({ store, now, log, rewriteAfterMs = 5000 }: 
       if (st === null) throw new HttpError(404, 'NODE_NOT_FOUND', `no node with id ${body.node_id}`)
       const created = await fleet.registerGpus(st.id, body.gpus.map(g => ({
         gpuIndex: g.gpu_index, uuid: present(g.uuid), model: g.model, vramMb: g.vram_mb,
+        ...(g.health !== undefined && { health: gpuHealth(g.health) }),
       })), now())
       st.gpus = null
       return created
@@ -256,5 +257,18 @@ export function createFleetService ({ store, now, log, rewriteAfterMs = 5000 }: 
       }
       if (cameOnline.includes(nodeId)) log?.info({ nodeId, hostname: st.hostname }, 'node back online')
     },
+  }
+}
+
+/** The wire's health (fields the agent left out are null, "not said") → the store's. */
+function gpuHealth (h: NonNullable<GpuRegistration['gpus'][number]['health']>): GpuHealth {
+  return {
+    xidCount: h.xid_count ?? null,
+    xidLast: h.xid_last ?? null,
+    xidLastAt: h.xid_last_at === undefined || h.xid_last_at === null ? null : Date.parse(h.xid_last_at),
+    remappedRowsCorrectable: h.remapped_rows_correctable ?? null,
+    remappedRowsUncorrectable: h.remapped_rows_uncorrectable ?? null,
+    remappedRowsPending: h.remapped_rows_pending ?? null,
+    remappedRowsFailure: h.remapped_rows_failure ?? null,
   }
 }

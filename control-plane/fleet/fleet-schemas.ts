@@ -51,6 +51,16 @@ export const gpuSchema = z.object({
   power_draw_w: z.number().nullable(),
   updated_at: z.string().nullable(),
   created_at: z.string(),
+  health: z.object({
+    xid_count: z.number().int().nullable(),
+    xid_last: z.number().int().nullable(),
+    xid_last_at: z.string().nullable(),
+    remapped_rows_correctable: z.number().int().nullable(),
+    remapped_rows_uncorrectable: z.number().int().nullable(),
+    remapped_rows_pending: z.boolean().nullable(),
+    remapped_rows_failure: z.boolean().nullable(),
+    reported_at: z.string().openapi({ description: 'When the agent last reported health (with its GPU registration)' }),
+  }).optional().openapi({ description: 'Xid errors from the host\'s kernel log and the row remapper, as the agent last reported them; absent until it has' }),
 }).openapi('Gpu')
 
 export const nodeSchema = z.object({

@@ -40,5 +40,16 @@ export function gpuJson (g: Gpu) {
     power_draw_w: g.powerDrawW,
     updated_at: iso(g.updatedAt),
     created_at: iso(g.createdAt) as string,
+    // Only once the agent has reported it: seed 003's GPU record is unchanged for the rest.
+    ...(g.healthAt !== null && { health: {
+      xid_count: g.health.xidCount,
+      xid_last: g.health.xidLast,
+      xid_last_at: iso(g.health.xidLastAt),
+      remapped_rows_correctable: g.health.remappedRowsCorrectable,
+      remapped_rows_uncorrectable: g.health.remappedRowsUncorrectable,
+      remapped_rows_pending: g.health.remappedRowsPending,
+      remapped_rows_failure: g.health.remappedRowsFailure,
+      reported_at: iso(g.healthAt) as string,
+    } }),
   }
 }

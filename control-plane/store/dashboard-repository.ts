@@ -1,4 +1,5 @@
 import type { Rate } from '../billing/match-rate.ts'
+import type { GpuHealth } from './fleet-repository.ts'
 
 /**
  * Read-only queries across domains (fleet, telemetry, tenants, jobs, billing) for the
@@ -68,6 +69,8 @@ export interface GpuState {
   updatedAt: number | null
   /** Uncorrectable ECC errors in the newest raw sample (null: not reported, or no sample). */
   eccUncorrected: number | null
+  /** Xid errors and the row remapper, as the agent last reported them with the GPU registration. */
+  health: GpuHealth
   sampleAt: number | null
   jobId: number | null
   tenantId: number | null

@@ -47,6 +47,20 @@ export interface GpuReadings {
   powerDrawW: number | null
 }
 
+/**
+ * What the agent reports of a GPU's health beside the samples (with the GPU registration):
+ * Xid errors from the kernel log and the row remapper. Null where it has not said.
+ */
+export interface GpuHealth {
+  xidCount: number | null
+  xidLast: number | null
+  xidLastAt: number | null
+  remappedRowsCorrectable: number | null
+  remappedRowsUncorrectable: number | null
+  remappedRowsPending: boolean | null
+  remappedRowsFailure: boolean | null
+}
+
 export interface Gpu extends GpuReadings {
   id: number
   nodeId: number
@@ -59,6 +73,9 @@ export interface Gpu extends GpuReadings {
   /** Time of the readings (null until the first one). */
   updatedAt: number | null
   createdAt: number
+  health: GpuHealth
+  /** When the agent last reported `health` (null: never). */
+  healthAt: number | null
 }
 
 export interface NodeEvent {
@@ -93,6 +110,8 @@ export interface GpuUpsert {
   uuid?: string | undefined
   model?: string | undefined
   vramMb?: number | undefined
+  /** Replaces the stored health when given. */
+  health?: GpuHealth | undefined
 }
 
 /** Full readings for one GPU (merged by the caller); applied only if `at` is not older than the stored ones. */

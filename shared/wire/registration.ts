@@ -21,7 +21,23 @@ export const nodeRegistrationSchema = z.object({
 })
 export type NodeRegistration = z.infer<typeof nodeRegistrationSchema>
 
-/** Seed 003 `POST /api/clusters/gpus`, extended with `uuid` (idempotent per gpu_index). */
+/**
+ * What the agent knows of a GPU's health beyond the 1 Hz samples: Xid errors from the kernel
+ * log (null: none seen, or the log is not readable) and the row remapper's state. Sent with
+ * the GPU registration, again whenever it changes; the control plane's health_degraded reads it.
+ */
+export const gpuHealthSchema = z.object({
+  xid_count: z.number().int().min(0).nullable(),
+  xid_last: z.number().int().min(0).max(100000).nullable(),
+  xid_last_at: z.iso.datetime({ offset: true }).nullable(),
+  remapped_rows_correctable: z.number().int().min(0).nullable(),
+  remapped_rows_uncorrectable: z.number().int().min(0).nullable(),
+  remapped_rows_pending: z.boolean().nullable(),
+  remapped_rows_failure: z.boolean().nullable(),
+}).partial()
+export type GpuHealth = z.infer<typeof gpuHealthSchema>
+
+/** Seed 003 `POST /api/clusters/gpus`, extended with `uuid` and `health` (idempotent per gpu_index). */
 export const gpuRegistrationSchema = z.object({
   node_id: z.number().int().positive(),
   gpus: z.array(z.object({
@@ -29,6 +45,7 @@ export const gpuRegistrationSchema = z.object({
     uuid: z.string().max(128).optional(),
     model: z.string().max(128).optional(),
     vram_mb: z.number().int().min(0).optional(),
+    health: gpuHealthSchema.optional(),
   })).max(1024),
 })
 export type GpuRegistration = z.infer<typeof gpuRegistrationSchema>

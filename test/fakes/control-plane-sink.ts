@@ -6,6 +6,7 @@ import type { Context } from 'hono'
 import { GPU_STATS_PATH, gpuStatRowSchema } from '../../shared/wire/gpu-stats.ts'
 import type { GpuStatRow } from '../../shared/wire/gpu-stats.ts'
 import { GPUS_PATH, NODES_PATH, gpuRegistrationSchema, nodeRegistrationSchema } from '../../shared/wire/registration.ts'
+import type { GpuHealth } from '../../shared/wire/registration.ts'
 import { INTROSPECT_PATH, introspectRequestSchema } from '../../shared/wire/introspect.ts'
 import type { IntrospectResponse, Scope } from '../../shared/wire/introspect.ts'
 
@@ -43,7 +44,7 @@ export interface SinkNode {
   heartbeats: number
 }
 
-export interface SinkGpu { id: number, node_id: number, gpu_index: number | null, uuid: string | null, model: string | null, vram_mb: number | null }
+export interface SinkGpu { id: number, node_id: number, gpu_index: number | null, uuid: string | null, model: string | null, vram_mb: number | null, health?: GpuHealth | undefined }
 
 export interface StoredRow extends GpuStatRow { hostname: string, node_id: number | null }
 
@@ -143,8 +144,12 @@ export async function startControlPlaneSink ({ apiKey, mode: initial = 'ok', ope
     // Seed 003: idempotent per gpu_index, returns only the newly created records.
     const created: SinkGpu[] = []
     for (const g of parsed.data.gpus) {
-      if (gpus.some(x => x.node_id === parsed.data.node_id && x.gpu_index === (g.gpu_index ?? null))) continue
-      const gpu = { id: gpus.length + 1, node_id: parsed.data.node_id, gpu_index: g.gpu_index ?? null, uuid: g.uuid ?? null, model: g.model ?? null, vram_mb: g.vram_mb ?? null }
+      const known = gpus.find(x => x.node_id === parsed.data.node_id && x.gpu_index === (g.gpu_index ?? null))
+      if (known !== undefined) {
+        if (g.health !== undefined) known.health = g.health
+        continue
+      }
+      const gpu = { id: gpus.length + 1, node_id: parsed.data.node_id, gpu_index: g.gpu_index ?? null, uuid: g.uuid ?? null, model: g.model ?? null, vram_mb: g.vram_mb ?? null, health: g.health }
       gpus.push(gpu)
       created.push(gpu)
     }

@@ -83,6 +83,7 @@ function reading (g: SimState['gpus'][number], processes: SimProcess[]): GpuRead
     pstate: g.pstate,
     eccCorrectedVolatile: g.eccCorrected,
     eccUncorrectedVolatile: g.eccUncorrected,
+    clocksEventReasons: 0, remappedRowsCorrectable: 0, remappedRowsUncorrectable: 0, remappedRowsPending: false, remappedRowsFailure: false,
   }
 }
 

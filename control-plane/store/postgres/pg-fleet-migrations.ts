@@ -54,5 +54,13 @@ export const PG_FLEET_MIGRATIONS: readonly PgMigration[] = [
       );
       CREATE INDEX node_events_at ON node_events (at, id);
     `,
+  },  {
+    version: 2,
+    name: 'GPU health reported by the agent (Xid errors, row remapper)',
+    sql: `
+      ALTER TABLE gpus ADD COLUMN xid_count BIGINT, ADD COLUMN xid_last INTEGER, ADD COLUMN xid_last_at BIGINT,
+        ADD COLUMN remapped_rows_correctable BIGINT, ADD COLUMN remapped_rows_uncorrectable BIGINT,
+        ADD COLUMN remapped_rows_pending SMALLINT, ADD COLUMN remapped_rows_failure SMALLINT, ADD COLUMN health_at BIGINT;
+    `,
   },
 ]

@@ -1,7 +1,7 @@
 import type {
   ActivityInput, Cluster, FleetNode, FleetRepository, Gpu, GpuQuery, GpuUpsert, NodeEventKind, NodeEventQuery, NodeUpsert,
 } from '../fleet-repository.ts'
-import { toCluster, toGpu, toNode, toNodeEvent } from '../sqlite/sqlite-fleet-rows.ts'
+import { GPU_HEALTH_UPDATE, gpuHealthArgs, toCluster, toGpu, toNode, toNodeEvent } from '../sqlite/sqlite-fleet-rows.ts'
 import type { PgDb, PgQuery } from './pg-db.ts'
 import { applyPgMigrations } from './apply-pg-migrations.ts'
 import { PG_FLEET_MIGRATIONS } from './pg-fleet-migrations.ts'
@@ -69,6 +69,11 @@ export async function createPgFleetRepository (db: PgDb): Promise<FleetRepositor
         if (g.vramMb !== undefined) target.vramMb = g.vramMb
         await q.run('UPDATE gpus SET gpu_index = ?, uuid = ?, model = ?, vram_mb = ? WHERE id = ?',
           target.gpuIndex, target.uuid, target.model, target.vramMb, target.id)
+      }
+      if (g.health !== undefined) {
+        await q.run(GPU_HEALTH_UPDATE, ...gpuHealthArgs(g.health, at, target.id))
+        target.health = g.health
+        target.healthAt = at
       }
       if (g.uuid !== undefined) {
         // A uuid names one physical GPU: the newest report of where it sits wins.

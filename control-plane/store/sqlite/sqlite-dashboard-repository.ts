@@ -1,6 +1,7 @@
 import type { SQLInputValue } from 'node:sqlite'
 import type { DashboardRepository, GpuState, JobSummary, TenantQuota } from '../dashboard-repository.ts'
 import type { SqliteDb } from './sqlite-db.ts'
+import { toGpuHealth } from './sqlite-fleet-rows.ts'
 import { createSqliteUtilizationQueries } from './sqlite-utilization-queries.ts'
 
 type Row = Record<string, unknown>
@@ -79,6 +80,7 @@ export function createDashboardReads (all: (sql: string, ...args: unknown[]) => 
         powerDrawW: numOrNull(r.power_draw_w),
         updatedAt: numOrNull(r.updated_at),
         eccUncorrected: numOrNull(r.ecc_errors_uncorrected),
+        health: toGpuHealth(r),
         sampleAt: numOrNull(r.sample_at),
         jobId: numOrNull(r.job_id),
         tenantId: numOrNull(r.tenant_id),

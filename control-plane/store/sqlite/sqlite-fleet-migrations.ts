@@ -58,5 +58,18 @@ export const FLEET_MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX node_events_at ON node_events (at, id);
     `,
+  },  {
+    version: 2,
+    name: 'GPU health reported by the agent (Xid errors, row remapper)',
+    sql: `
+      ALTER TABLE gpus ADD COLUMN xid_count INTEGER;
+      ALTER TABLE gpus ADD COLUMN xid_last INTEGER;
+      ALTER TABLE gpus ADD COLUMN xid_last_at INTEGER;
+      ALTER TABLE gpus ADD COLUMN remapped_rows_correctable INTEGER;
+      ALTER TABLE gpus ADD COLUMN remapped_rows_uncorrectable INTEGER;
+      ALTER TABLE gpus ADD COLUMN remapped_rows_pending INTEGER;
+      ALTER TABLE gpus ADD COLUMN remapped_rows_failure INTEGER;
+      ALTER TABLE gpus ADD COLUMN health_at INTEGER;
+    `,
   },
 ]

@@ -5,7 +5,7 @@ import type {
 import type { SqliteDb } from './sqlite-db.ts'
 import { applyMigrations } from './apply-migrations.ts'
 import { FLEET_MIGRATIONS } from './sqlite-fleet-migrations.ts'
-import { toCluster, toGpu, toNode, toNodeEvent } from './sqlite-fleet-rows.ts'
+import { GPU_HEALTH_UPDATE, gpuHealthArgs, toCluster, toGpu, toNode, toNodeEvent } from './sqlite-fleet-rows.ts'
 
 type Row = Record<string, unknown>
 
@@ -72,6 +72,11 @@ export function createSqliteFleetRepository (db: SqliteDb): FleetRepository {
         if (g.vramMb !== undefined) target.vramMb = g.vramMb
         db.stmt('UPDATE gpus SET gpu_index = ?, uuid = ?, model = ?, vram_mb = ? WHERE id = ?')
           .run(target.gpuIndex, target.uuid, target.model, target.vramMb, target.id)
+      }
+      if (g.health !== undefined) {
+        db.stmt(GPU_HEALTH_UPDATE).run(...gpuHealthArgs(g.health, at, target.id))
+        target.health = g.health
+        target.healthAt = at
       }
       if (g.uuid !== undefined) {
         // A uuid names one physical GPU: the newest report of where it sits wins.

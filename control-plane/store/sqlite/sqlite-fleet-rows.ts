@@ -1,4 +1,4 @@
-import type { Cluster, FleetNode, Gpu, GpuStatus, NodeEvent, NodeEventKind, NodeStatus } from '../fleet-repository.ts'
+import type { Cluster, FleetNode, Gpu, GpuHealth, GpuStatus, NodeEvent, NodeEventKind, NodeStatus } from '../fleet-repository.ts'
 
 /** Row → record mappers for the SQLite fleet tables (columns as in sqlite-fleet-migrations.ts). */
 
@@ -44,7 +44,35 @@ export function toGpu (r: Row): Gpu {
     powerDrawW: numOrNull(r.power_draw_w),
     updatedAt: numOrNull(r.updated_at),
     createdAt: num(r.created_at),
+    health: toGpuHealth(r),
+    healthAt: numOrNull(r.health_at),
   }
+}
+
+/** The health columns of a `gpus` row (both engines; the dashboard's GPU reads use it too). */
+export function toGpuHealth (r: Row): GpuHealth {
+  return {
+    xidCount: numOrNull(r.xid_count),
+    xidLast: numOrNull(r.xid_last),
+    xidLastAt: numOrNull(r.xid_last_at),
+    remappedRowsCorrectable: numOrNull(r.remapped_rows_correctable),
+    remappedRowsUncorrectable: numOrNull(r.remapped_rows_uncorrectable),
+    remappedRowsPending: boolOrNull(r.remapped_rows_pending),
+    remappedRowsFailure: boolOrNull(r.remapped_rows_failure),
+  }
+}
+
+// Stored as 0/1 (SQLite has no boolean; PostgreSQL's SMALLINT keeps one SQL for both).
+const boolOrNull = (v: unknown): boolean | null => (v === null || v === undefined ? null : Number(v) !== 0)
+
+/** The UPDATE both engines run for a reported health, with its arguments in column order. */
+export const GPU_HEALTH_UPDATE = `UPDATE gpus SET xid_count = ?, xid_last = ?, xid_last_at = ?, remapped_rows_correctable = ?,
+  remapped_rows_uncorrectable = ?, remapped_rows_pending = ?, remapped_rows_failure = ?, health_at = ? WHERE id = ?`
+
+export function gpuHealthArgs (h: GpuHealth, at: number, gpuId: number): Array<number | null> {
+  const flag = (b: boolean | null): number | null => (b === null ? null : b ? 1 : 0)
+  return [h.xidCount, h.xidLast, h.xidLastAt, h.remappedRowsCorrectable, h.remappedRowsUncorrectable,
+    flag(h.remappedRowsPending), flag(h.remappedRowsFailure), at, gpuId]
 }
 
 export function toNodeEvent (r: Row): NodeEvent {

@@ -35,6 +35,7 @@ export function seedGpu (overrides: Partial<GpuReading> = {}): GpuReading {
     pstate: 'P0',
     eccCorrectedVolatile: 0,
     eccUncorrectedVolatile: 0,
+    clocksEventReasons: 1, remappedRowsCorrectable: 0, remappedRowsUncorrectable: 0, remappedRowsPending: false, remappedRowsFailure: false,
     ...overrides,
   }
 }

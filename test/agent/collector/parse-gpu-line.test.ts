@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import t from 'tap'
-import { parseNumberCell, parseTextCell } from '../../../agent/collector/parse-cell.ts'
+import { parseHexMaskCell, parseNumberCell, parseTextCell, parseYesNoCell } from '../../../agent/collector/parse-cell.ts'
 import { parseGpuLine } from '../../../agent/collector/parse-gpu-line.ts'
 import { splitCsvLine } from '../../../agent/collector/split-csv-line.ts'
 
@@ -61,6 +61,11 @@ t.test('H200 capture rows (units, deprecated text, N/A) parse with the full fiel
       pstate: 'P0',
       eccCorrectedVolatile: 0,
       eccUncorrectedVolatile: 0,
+      clocksEventReasons: 1,
+      remappedRowsCorrectable: 0,
+      remappedRowsUncorrectable: 0,
+      remappedRowsPending: false,
+      remappedRowsFailure: false,
     },
   })
   const l = parseGpuLine(fields, load)
@@ -116,4 +121,23 @@ t.test('lines that do not parse: wrong width, malformed number, garbage, events'
   ]
   for (const line of bad) t.equal(parseGpuLine(fields, line).ok, false, JSON.stringify(line))
   t.match(parseGpuLine(fields, '0, GPU-5e1f0c3a-00b2-4c1d-9a7e-000000000000, 12x4, P0'), { ok: false, reason: /memory\.used: not a number/ })
+})
+
+t.test('health cells: the clocks event reasons mask and the row remapper', async t => {
+  const fields = ['index', 'clocks_event_reasons.active', 'remapped_rows.correctable', 'remapped_rows.uncorrectable', 'remapped_rows.pending', 'remapped_rows.failure']
+  t.match(parseGpuLine(fields, '0, 0x0000000000000044, 3, 1, Yes, No'), {
+    ok: true,
+    gpu: { clocksEventReasons: 0x44, remappedRowsCorrectable: 3, remappedRowsUncorrectable: 1, remappedRowsPending: true, remappedRowsFailure: false },
+  })
+  t.match(parseGpuLine(fields, '1, [N/A], [N/A], [N/A], [N/A], [N/A]'), {
+    ok: true,
+    gpu: { clocksEventReasons: null, remappedRowsCorrectable: null, remappedRowsUncorrectable: null, remappedRowsPending: null, remappedRowsFailure: null },
+  })
+  t.same(parseYesNoCell('Yes'), { ok: true, value: true })
+  t.same(parseYesNoCell('[Not Supported]'), { ok: true, value: null })
+  t.equal(parseYesNoCell('yes').ok, false, 'the CLI prints Yes/No exactly')
+  t.equal(parseYesNoCell('1').ok, false)
+  t.same(parseHexMaskCell('0x0000000000000008'), { ok: true, value: 8 })
+  t.same(parseHexMaskCell('0x1'), { ok: true, value: 1 })
+  for (const bad of ['8', '0x', '0xZZ', '0x00000000000000001', '0xFFFFFFFFFFFFFFFF']) t.equal(parseHexMaskCell(bad).ok, false, `${bad} fails`)
 })

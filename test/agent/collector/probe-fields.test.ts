@@ -14,6 +14,16 @@ const ok = (stdout: string): NvidiaSmiResult => ({ stdout, stderr: '', exitCode:
  * --help-query-gpu (which may list more than it knows); it answers like the real CLI,
  * rejecting the first unknown field of a query.
  */
+/** A plausible value of each field, shaped as the real CLI prints it. */
+function cell (f: string, i: number): string {
+  if (f === 'index') return String(i)
+  if (f === 'uuid') return `GPU-0000000${i}`
+  if (f === 'pstate') return 'P0'
+  if (f === 'clocks_event_reasons.active') return '0x0000000000000001'
+  if (f === 'remapped_rows.pending' || f === 'remapped_rows.failure') return 'No'
+  return f.startsWith('name') || f === 'pci.bus_id' ? '[N/A]' : '1'
+}
+
 function fakeDriver (known: (f: string) => boolean, help = HELP) {
   const calls: string[][] = []
   const run = async (args: readonly string[]): Promise<NvidiaSmiResult> => {
@@ -22,7 +32,7 @@ function fakeDriver (known: (f: string) => boolean, help = HELP) {
     const fields = (args[0] ?? '').replace('--query-gpu=', '').split(',')
     const bad = fields.find(f => !known(f))
     if (bad) return { stdout: `Field "${bad}" is not a valid field to query.\n\n`, stderr: '', exitCode: 2, timedOut: false }
-    const row = (i: number): string => fields.map(f => (f === 'index' ? String(i) : f === 'uuid' ? `GPU-0000000${i}` : f === 'pstate' ? 'P0' : f.startsWith('name') || f === 'pci.bus_id' ? '[N/A]' : '1')).join(', ')
+    const row = (i: number): string => fields.map(f => cell(f, i)).join(', ')
     return ok(`${row(0)}\n${row(1)}\n`)
   }
   return { run, calls }

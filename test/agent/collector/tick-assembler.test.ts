@@ -6,6 +6,7 @@ const row = (index: number, memoryUsedMib = 0): GpuReading => ({
   index, uuid: null, name: null, pciBusId: null, memoryTotalMib: null, memoryReservedMib: null, memoryUsedMib, memoryFreeMib: null,
   utilizationGpuPct: null, utilizationMemoryPct: null, temperatureGpuC: null, temperatureMemoryC: null, powerDrawInstantW: null,
   powerDrawAverageW: null, powerLimitW: null, smClockMhz: null, memClockMhz: null, pstate: null, eccCorrectedVolatile: null, eccUncorrectedVolatile: null,
+  clocksEventReasons: null, remappedRowsCorrectable: null, remappedRowsUncorrectable: null, remappedRowsPending: null, remappedRowsFailure: null,
 })
 
 /** Feed rows; collect the completed ticks as index:memory strings. */

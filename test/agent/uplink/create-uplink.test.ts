@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { pino } from 'pino'
 import t from 'tap'
 import { parseAgentConfig } from '../../../agent/config.ts'
+import type { XidSummary, XidWatch } from '../../../agent/collector/create-xid-watch.ts'
 import { createUplink } from '../../../agent/uplink/create-uplink.ts'
 import { createFakeGpuSource } from './fake-gpu-source.ts'
 import { API_KEY, HOSTNAME, setEquals, startHarness } from './uplink-harness.ts'
@@ -84,4 +85,35 @@ t.test('built from the agent config; options checked when built; stop() before s
   t.throws(() => createUplink({ ...base, spoolMaxBytes: 10 }), /spoolMaxBytes/)
   t.throws(() => createUplink({ ...base, controlPlaneUrl: 'ftp://x' }), /controlPlaneUrl/)
   t.throws(() => createUplink({ ...base, batchMaxRows: 0 }), /batchMaxRows/)
+})
+
+t.test('GPU health (row remapper, Xids from the kernel log) goes up with the GPU registration, again when it changes', async t => {
+  const summaries = new Map<string, XidSummary>()
+  const xids: XidWatch = {
+    start: () => {}, stop: () => {}, poll: () => {},
+    forBusId: busId => (busId === null ? null : summaries.get(busId) ?? null),
+    all: () => new Map(),
+    status: () => ({ path: '/dev/kmsg', readable: true, error: null, events: summaries.size }),
+  }
+  const h = await startHarness(t, { stateDir: t.testdir(), uplink: { xids } })
+  await h.tick()
+  await until('GPUs registered', () => h.sink.gpus().length === 8)
+  t.same(h.sink.gpus()[1]?.health, {
+    xid_count: null, xid_last: null, xid_last_at: null,
+    remapped_rows_correctable: 0, remapped_rows_uncorrectable: 0, remapped_rows_pending: false, remapped_rows_failure: false,
+  })
+  t.same(h.sink.gpus()[3]?.health?.remapped_rows_pending, null, 'a GPU without the reading says null')
+  const gpuPosts = () => h.sink.requests().filter(r => r.path === '/api/clusters/gpus').length
+  const before = gpuPosts()
+
+  h.clock.advance(30_000)
+  await until('a heartbeat', () => h.sink.nodes()[0]!.heartbeats >= 1)
+  t.equal(gpuPosts(), before, 'nothing changed: GPUs are not posted again')
+
+  const lastAt = Date.parse('2026-01-01T00:00:00Z')
+  const busId = h.source.latest()!.gpus[1]!.pciBusId!
+  summaries.set(busId, { count: 2, lastXid: 79, lastAt, lastDetail: 'GPU has fallen off the bus.', byXid: new Map([[79, 2]]) })
+  h.clock.advance(30_000)
+  await until('the Xid reported', () => h.sink.gpus()[1]?.health?.xid_last === 79)
+  t.match(h.sink.gpus()[1]?.health, { xid_count: 2, xid_last: 79, xid_last_at: new Date(lastAt).toISOString() })
 })

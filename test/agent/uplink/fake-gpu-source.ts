@@ -31,6 +31,7 @@ export function fakeGpu (index: number): GpuReading {
     pstate: 'P0',
     eccCorrectedVolatile: 0,
     eccUncorrectedVolatile: old ? null : 0,
+    clocksEventReasons: 0, remappedRowsCorrectable: old ? null : 0, remappedRowsUncorrectable: old ? null : 0, remappedRowsPending: old ? null : false, remappedRowsFailure: old ? null : false,
   }
 }
 

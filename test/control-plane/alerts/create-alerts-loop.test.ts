@@ -1,5 +1,6 @@
 import t from 'tap'
 import { createAlertsLoop, type AlertsLoopOptions } from '../../../control-plane/alerts/create-alerts-loop.ts'
+import type { GpuHealth } from '../../../control-plane/store/fleet-repository.ts'
 import { H, MIN, NOW, alertsSetup } from './alerts-harness.ts'
 
 const subjects = (events: Array<{ ruleType: string, subject: { type: string, id: number } }>) =>
@@ -187,3 +188,29 @@ t.test('options are checked when built', async t => {
 })
 
 function createLoop (o: Omit<AlertsLoopOptions, 'now'>) { return createAlertsLoop({ now: () => NOW, ...o }) }
+
+t.test('health_degraded: a failed or pending row remap and a recent hardware Xid from the agent\'s report', async t => {
+  const { store, clock, loop, fleet, open } = await alertsSetup(t, { webhook: false })
+  const a = await fleet.node({ hostname: 'a', gpus: 4 }, NOW)
+  const none: GpuHealth = { xidCount: null, xidLast: null, xidLastAt: null, remappedRowsCorrectable: 0, remappedRowsUncorrectable: 0, remappedRowsPending: false, remappedRowsFailure: false }
+  const report = (at: number, health: Record<number, Partial<GpuHealth>>) =>
+    store.fleet.registerGpus(a.nodeId, [0, 1, 2, 3].map(i => ({ gpuIndex: i, health: { ...none, ...health[i] } })), at)
+  await report(NOW, {
+    0: { remappedRowsPending: true, remappedRowsUncorrectable: 1 },
+    1: { xidCount: 2, xidLast: 79, xidLastAt: NOW - 10 * MIN },
+    2: { xidCount: 5, xidLast: 13, xidLastAt: NOW - MIN },
+    3: { remappedRowsFailure: true },
+  })
+  const first = await loop.evaluate()
+  t.same(subjects(first.fired).sort(), [0, 1, 3].map(i => `health_degraded gpu:${a.gpuIds[i]}`).sort(), 'Xid 13 is an application fault, not the GPU\'s')
+  t.match(first.fired.find(e => e.subject.id === a.gpuIds[0])?.message, 'GPU a/0 degraded: row remap pending (reset the GPU to apply it)')
+  t.match(first.fired.find(e => e.subject.id === a.gpuIds[1])?.message, `GPU a/1 degraded: Xid 79 at ${new Date(NOW - 10 * MIN).toISOString()}`)
+  t.match(first.fired.find(e => e.subject.id === a.gpuIds[3])?.message, 'GPU a/3 degraded: row remapping failed')
+
+  // The GPU was reset (the remap applied), and the Xid is an hour old.
+  await report(NOW + 51 * MIN, { 1: { xidCount: 2, xidLast: 79, xidLastAt: NOW - 10 * MIN }, 3: { remappedRowsFailure: true } })
+  clock.set(NOW + 51 * MIN)
+  const later = await loop.evaluate()
+  t.same(subjects(later.resolved).sort(), [0, 1].map(i => `health_degraded gpu:${a.gpuIds[i]}`).sort())
+  t.same(subjects(await open()), [`health_degraded gpu:${a.gpuIds[3]}`], 'a failed remap stays: the GPU needs replacing')
+})

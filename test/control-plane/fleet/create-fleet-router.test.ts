@@ -102,6 +102,21 @@ t.test('POST /api/clusters/gpus: idempotent per index and uuid, returns only new
   t.equal((await h.store.fleet.listGpus({ ids: [2] }))[0]?.vramMb, 80000)
 })
 
+t.test('POST /api/clusters/gpus with health: stored, and shown on the GPU records once reported', async t => {
+  const h = fleetHarness()
+  t.teardown(h.close)
+  await h.post('/api/clusters', { name: 'c' })
+  await h.post('/api/clusters/nodes', { cluster_id: 1, hostname: 'gpu-01' })
+  const health = { xid_count: 2, xid_last: 79, xid_last_at: '2026-05-08T23:50:00.000Z', remapped_rows_correctable: 0, remapped_rows_uncorrectable: 1, remapped_rows_pending: true, remapped_rows_failure: false }
+  const res = await h.post('/api/clusters/gpus', { node_id: 1, gpus: [{ gpu_index: 0, health }, { gpu_index: 1 }] }, 'ingest')
+  t.equal(res.status, 201)
+  t.same(res.body[0].health, { ...health, reported_at: ISO0 })
+  t.notOk('health' in res.body[1], 'a GPU never reported on has no health')
+  const cluster = await h.get('/api/clusters/1')
+  t.same(cluster.body.nodes[0].gpus[0].health, { ...health, reported_at: ISO0 })
+  t.match((await h.store.fleet.listGpus({ ids: [1] }))[0]?.health, { xidLast: 79, xidLastAt: Date.parse(health.xid_last_at), remappedRowsPending: true })
+})
+
 t.test('GET /api/clusters/:id: cluster, nodes with GPUs and live readings, recent jobs', async t => {
   const h = fleetHarness({ recentJobs: async id => [{ id: 42, cluster_id: id }] })
   t.teardown(h.close)

@@ -106,6 +106,12 @@ t.test('POST /api/clusters/gpus', async t => {
     ['1 MB model', { node_id: 1, gpus: [{ gpu_index: 1, model: MB }] }, 400, 'VALIDATION_FAILED'],
     ['a bad entry among good ones', { node_id: 1, gpus: [{ gpu_index: 1 }, { gpu_index: 'two' }] }, 400, 'VALIDATION_FAILED'],
     ['too many GPUs', { node_id: 1, gpus: Array.from({ length: 1025 }, (_, i) => ({ gpu_index: i % 256 })) }, 400, 'VALIDATION_FAILED'],
+    ['health not an object', { node_id: 1, gpus: [{ gpu_index: 0, health: 'ok' }] }, 400, 'VALIDATION_FAILED'],
+    ['negative xid', { node_id: 1, gpus: [{ gpu_index: 0, health: { xid_last: -1 } }] }, 400, 'VALIDATION_FAILED'],
+    ['fractional xid count', { node_id: 1, gpus: [{ gpu_index: 0, health: { xid_count: 1.5 } }] }, 400, 'VALIDATION_FAILED'],
+    ['xid time not ISO', { node_id: 1, gpus: [{ gpu_index: 0, health: { xid_last_at: 'yesterday' } }] }, 400, 'VALIDATION_FAILED'],
+    ['pending as a string', { node_id: 1, gpus: [{ gpu_index: 0, health: { remapped_rows_pending: 'Yes' } }] }, 400, 'VALIDATION_FAILED'],
+    ['negative remapped rows', { node_id: 1, gpus: [{ gpu_index: 0, health: { remapped_rows_uncorrectable: -2 } }] }, 400, 'VALIDATION_FAILED'],
   ])
 })
 

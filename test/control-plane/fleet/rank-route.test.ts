@@ -4,6 +4,7 @@ import { buildNodeViews, computeRegionHealth, gpuFreeMb } from '../../../control
 import type { Cluster, FleetNode, Gpu } from '../../../control-plane/store/fleet-repository.ts'
 
 const NOW = 1_000_000
+const NO_HEALTH = { xidCount: null, xidLast: null, xidLastAt: null, remappedRowsCorrectable: null, remappedRowsUncorrectable: null, remappedRowsPending: null, remappedRowsFailure: null }
 const cluster: Cluster = { id: 1, name: 'c', region: 'r', status: 'active', createdAt: 0 }
 const node = (id: number): FleetNode => ({
   id, clusterId: 1, hostname: `n${id}`, ipAddress: null, totalGpus: null, cpuCores: null, ramGb: null, agentUrl: null,
@@ -11,7 +12,8 @@ const node = (id: number): FleetNode => ({
 })
 const gpu = (id: number, nodeId: number, r: Partial<Gpu>): Gpu => ({
   id, nodeId, gpuIndex: 0, uuid: null, model: 'H100', vramMb: null, status: 'idle', utilizationPct: null,
-  memoryUsedMb: null, memoryTotalMb: null, temperatureC: null, powerDrawW: null, updatedAt: NOW, createdAt: 0, ...r,
+  memoryUsedMb: null, memoryTotalMb: null, temperatureC: null, powerDrawW: null, updatedAt: NOW, createdAt: 0,
+  health: NO_HEALTH, healthAt: null, ...r,
 })
 
 function rank (gpus: Gpu[], nodes = [node(1), node(2), node(3)]) {

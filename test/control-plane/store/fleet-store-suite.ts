@@ -108,6 +108,23 @@ export function fleetStoreSuite (t: Test, openStore: () => Promise<Store>): void
     t.equal(byIndex.get(1), null, 'and no other GPU keeps it')
   })
 
+  t.test('gpus: the agent\'s health report is stored when given, kept when not', async t => {
+    const { fleet } = await fresh(t)
+    const c = (await fleet.createCluster({ name: 'c', region: null }, T0))!
+    const { node } = await fleet.upsertNode({ clusterId: c.id, hostname: 'h' }, T0)
+    const health = { xidCount: 3, xidLast: 79, xidLastAt: T0 - 5000, remappedRowsCorrectable: 2, remappedRowsUncorrectable: 1, remappedRowsPending: true, remappedRowsFailure: false }
+    const [created] = await fleet.registerGpus(node.id, [{ gpuIndex: 0, health }], T0)
+    t.same(created?.health, health)
+    t.equal(created?.healthAt, T0)
+    await fleet.registerGpus(node.id, [{ gpuIndex: 0, model: 'H100' }], T0 + 1)
+    const [kept] = await fleet.listGpus({ nodeId: node.id })
+    t.same([kept?.health, kept?.healthAt, kept?.model], [health, T0, 'H100'], 'a registration without health leaves it')
+    const cleared = { ...health, xidCount: null, xidLast: null, xidLastAt: null, remappedRowsPending: null }
+    await fleet.registerGpus(node.id, [{ gpuIndex: 0, health: cleared }], T0 + 2)
+    const [now] = await fleet.listGpus({ nodeId: node.id })
+    t.same([now?.health, now?.healthAt], [cleared, T0 + 2], 'nulls are stored as reported')
+  })
+
   t.test('listGpus filters: ids, node, cluster; ordering', async t => {
     const { fleet } = await fresh(t)
     const c1 = (await fleet.createCluster({ name: 'c1', region: null }, T0))!
