@@ -87,7 +87,7 @@ export function createRequireScope (deps: RequireScopeDeps): RequireScope {
         log?.warn({ keyId: record.id, err: { message: err.message } }, 'could not record last_used_at')
       })
     }
-    return { keyId: record.id, scopes: record.permissions, tenantId: record.tenantId, via: 'api-key' }
+    return { keyId: record.id, scopes: record.permissions, tenantId: record.tenantId, clusterId: record.clusterId, via: 'api-key' }
   }
 
   return function requireScope (scope: Scope) {
