@@ -159,3 +159,14 @@ t.test('POST /api/api-keys: cluster_id binds an agent key; bad combinations are 
   const unbound = await h.req('POST', '/api/api-keys', { key: h.root, body: { label: 'fleet-wide agent', permissions: ['ingest'] } })
   t.equal(unbound.body.cluster_id, null, 'an ingest key without cluster_id is unbound, deliberately')
 })
+
+t.test('a cluster-bound key writes no fleet-wide analytics (serving layers\' inference records and endpoints)', async t => {
+  const { h, east } = await twoClusters(t)
+  const records = await h.req('POST', '/v1/inference/records', { key: east.key, body: { records: [] } })
+  isError(t, records, 403, 'FORBIDDEN')
+  t.equal(records.body.details.key_cluster_id, east.id)
+  isError(t, await h.req('PUT', '/v1/endpoints/chat', { key: east.key, body: { model: 'm', replicas: 1 } }), 403, 'FORBIDDEN')
+  isError(t, await h.req('DELETE', '/v1/endpoints/chat', { key: east.key }), 403, 'FORBIDDEN')
+  const unbound = await h.mint(['ingest'])
+  t.equal((await h.req('POST', '/v1/inference/records', { key: unbound.key, body: { records: [] } })).status, 200, 'an unbound ingest key (a serving layer) still reports')
+})
