@@ -127,6 +127,16 @@ export function createFleetService ({ store, now, log, rewriteAfterMs = 5000 }: 
     return cluster
   }
 
+  // Whether a node is the bound cluster's. The cache may be stale when another replica moved the
+  // node (an unbound caller may): a mismatch re-reads the node before refusing.
+  const ownedBy = async (st: NodeState, bound: number): Promise<boolean> => {
+    if (st.clusterId === bound) return true
+    const fresh = await fleet.getNode(st.id)
+    if (fresh === null) return false
+    remember(fresh, null)
+    return fresh.clusterId === bound
+  }
+
   const upsertOwn = async (input: Parameters<typeof fleet.upsertNode>[0], t: number, cluster: Cluster) => {
     try {
       return await fleet.upsertNode({ ...input, keepCluster: true }, t)
@@ -179,7 +189,7 @@ export function createFleetService ({ store, now, log, rewriteAfterMs = 5000 }: 
     async registerGpus (body, bound = null) {
       const st = await nodeState(body.node_id)
       if (st === null) throw new HttpError(404, 'NODE_NOT_FOUND', `no node with id ${body.node_id}`)
-      if (bound !== null && st.clusterId !== bound) throw nodeOwnedByOtherCluster(await boundCluster(bound), st.hostname)
+      if (bound !== null && !await ownedBy(st, bound)) throw nodeOwnedByOtherCluster(await boundCluster(bound), st.hostname)
       const created = await fleet.registerGpus(st.id, body.gpus.map(g => ({
         gpuIndex: g.gpu_index, uuid: present(g.uuid), model: g.model, vramMb: g.vram_mb,
       })), now())
@@ -195,7 +205,7 @@ export function createFleetService ({ store, now, log, rewriteAfterMs = 5000 }: 
         // All or nothing: one row for another cluster's GPU refuses the request before any write.
         for (const nodeId of new Set([...current.values()].map(g => g.nodeId))) {
           const st = await nodeState(nodeId)
-          if (st !== null && st.clusterId !== bound) {
+          if (st !== null && !await ownedBy(st, bound)) {
             const foreign = [...current.values()].filter(g => g.nodeId === nodeId).map(g => g.id)
             throw nodeOwnedByOtherCluster(await boundCluster(bound), st.hostname, { gpu_ids: foreign })
           }
@@ -239,20 +249,20 @@ export function createFleetService ({ store, now, log, rewriteAfterMs = 5000 }: 
     async resolveIngestNode (node, bound = null) {
       const hostname = node?.hostname ?? DEFAULT_NODE
       const own = bound === null ? null : await checkClaim(bound, { name: node?.cluster, region: node?.region })
-      const mine = (st: { id: number, clusterId: number, hostname: string }) => {
-        if (own !== null && st.clusterId !== own.id) throw nodeOwnedByOtherCluster(own, st.hostname)
+      const mine = async (st: NodeState) => {
+        if (own !== null && !await ownedBy(st, own.id)) throw nodeOwnedByOtherCluster(own, st.hostname)
         return { nodeId: st.id, clusterId: st.clusterId }
       }
       if (node?.node_id !== undefined) {
         // An id whose record has another hostname is a cloned agent state file: trust the hostname.
         const st = await nodeState(node.node_id)
-        if (st !== null && st.hostname === hostname) return mine(st)
+        if (st !== null && st.hostname === hostname) return await mine(st)
       }
       const cachedId = byHostname.get(hostname)
       const cached = cachedId === undefined ? undefined : byId.get(cachedId)
-      if (cached !== undefined) return mine(cached)
+      if (cached !== undefined) return await mine(cached)
       const found = await fleet.getNodeByHostname(hostname)
-      if (found !== null) return mine(remember(found, null))
+      if (found !== null) return await mine(remember(found, null))
       const t = now()
       const cluster = own ?? await fleet.ensureCluster(node?.cluster ?? DEFAULT_CLUSTER, node?.region ?? null, t)
       const upsert = { clusterId: cluster.id, hostname }
