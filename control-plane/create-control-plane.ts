@@ -122,7 +122,7 @@ export function createControlPlane (deps: ControlPlaneDeps): OpenAPIHono<CpEnv> 
   const ctx: RouterContext = { store, log, config, now, registry: metrics.registry, requireScope, sessions, api, isLeader }
   const mounts: RouterMount[] = [
     { path: '/', router: createApiKeysRouter({ store, requireScope, now }) },
-    { path: '/', router: createIntrospectRouter({ store, requireScope, now, limiter: createFailureLimiter({ capacity: config.introspectFailuresPerMinute, now }) }) },
+    { path: '/', router: createIntrospectRouter({ store, requireScope, now, clientAddress: proxy.clientAddress, limiter: createFailureLimiter({ capacity: config.introspectFailuresPerMinute, now }) }) },
     ...(deps.routers ?? []),
   ]
 

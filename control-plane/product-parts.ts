@@ -68,7 +68,7 @@ export function productParts (options: ProductOptions = {}): { routers: RouterMo
             log: ctx.log,
             metrics: ctx.registry,
             isLeader: ctx.isLeader,
-            resolveNode: node => fleet.resolveIngestNode(node),
+            resolveNode: (node, bound) => fleet.resolveIngestNode(node, bound),
             onIngested: (nodeId, readings, at) => fleet.recordActivity(nodeId, readings, at),
             tenantGpus: async tenantId => (await ctx.store.jobs.allocation({ tenantId })).filter(g => g.job?.tenantId === tenantId),
           })
@@ -98,11 +98,15 @@ export function productParts (options: ProductOptions = {}): { routers: RouterMo
   }
 }
 
-/** A cluster's agents push with this key: ingest scope only, shown once in POST /api/clusters. */
+/**
+ * A cluster's agents push with this key: ingest scope only, bound to the cluster (it registers
+ * and pushes for that cluster's nodes only), shown once in POST /api/clusters.
+ */
 async function mintClusterKey (ctx: RouterContext, clusterId: number, label: string): Promise<{ key: string, key_prefix: string }> {
   const { key, record } = await mintApiKey(ctx.store.apiKeys, {
     label: label === '' ? `cluster ${clusterId} agents` : label,
     permissions: ['ingest'],
+    clusterId,
     createdAt: ctx.now(),
   })
   return { key, key_prefix: record.keyPrefix }

@@ -12,16 +12,19 @@ export const createKey: FleetOp = async (ctx, _args, opts) => {
     label: String(opts.label),
     ...(permissions === undefined ? {} : { permissions: permissions as Array<'read'> }),
     ...(opts.tenant === undefined ? {} : { tenantId: positiveInt(String(opts.tenant), '--tenant') }),
+    ...(opts.cluster === undefined ? {} : { clusterId: positiveInt(String(opts.cluster), '--cluster') }),
   })
   ctx.print(created, () => `${created.key}\n`)
-  if (!ctx.json) process.stderr.write(`key ${created.id} (${created.label}, ${created.permissions.join(',')}) created; it is shown only once — store it now\n`)
+  const binding = created.clusterId === null ? (created.permissions.includes('ingest') ? ', unbound: acts for any cluster' : '') : `, bound to cluster ${created.clusterId}`
+  if (!ctx.json) process.stderr.write(`key ${created.id} (${created.label}, ${created.permissions.join(',')}${binding}) created; it is shown only once — store it now\n`)
 }
 
 export const listKeys: FleetOp = async ctx => {
   const keys = await ctx.controlPlane().listApiKeys()
   ctx.print(keys, () => formatTable(keys, [
     ['ID', k => k.id], ['PREFIX', k => k.keyPrefix], ['LABEL', k => k.label], ['PERMISSIONS', k => k.permissions],
-    ['TENANT', k => k.tenantId], ['CREATED', k => k.createdAt], ['LAST USED', k => k.lastUsedAt], ['REVOKED', k => k.revokedAt],
+    // An agent key's reach: its cluster, or "unbound" (acts for any cluster; made deliberately by an admin).
+    ['TENANT', k => k.tenantId], ['CLUSTER', k => k.clusterId ?? (k.permissions.includes('ingest') ? 'unbound' : null)], ['CREATED', k => k.createdAt], ['LAST USED', k => k.lastUsedAt], ['REVOKED', k => k.revokedAt],
   ]))
 }
 

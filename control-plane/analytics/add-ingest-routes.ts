@@ -3,6 +3,7 @@ import { HttpError } from '../../shared/http-error.ts'
 import { API_KEY_SECURITY } from '../http/api-key-security.ts'
 import { errorResponses } from '../http/error-responses.ts'
 import { requireAnyScope } from '../fleet/require-any-scope.ts'
+import { refuseClusterBound } from '../auth/refuse-cluster-bound.ts'
 import type { AnalyticsApp, AnalyticsContext } from './analytics-context.ts'
 import {
   MAX_INFERENCE_BATCH, endpointNameParamSchema, endpointRecordSchema, endpointUpsertSchema, inferenceBatchSchema, inferenceIngestResultSchema,
@@ -27,7 +28,10 @@ const json = <T extends object>(schema: T, description: string) => ({ descriptio
 export function addIngestRoutes (app: AnalyticsApp, ctx: AnalyticsContext): void {
   const { repo, requireScope, now, log, aliases } = ctx
   // Serving layers push often: check their scope first so their calls authenticate once.
-  const writer = requireAnyScope(requireScope, ['ingest', 'admin'])
+  const anyWriter = requireAnyScope(requireScope, ['ingest', 'admin'])
+  // Serving layers report for every tenant and node: not a GPU host's cluster-bound key.
+  const notBound = refuseClusterBound('report inference records or endpoints (fleet-wide analytics)')
+  const writer: typeof anyWriter = async (c, next) => anyWriter(c, async () => { await notBound(c, next) })
 
   app.openapi(createRoute({
     method: 'post',

@@ -9,6 +9,7 @@ import type { ApiKeyRecord } from '../store/api-key-repository.ts'
 
 // Tenant ids are positive 32-bit integers (PostgreSQL `integer`): a larger one is a mistake.
 const TenantId = z.number().int().min(1).max(2_147_483_647)
+const ClusterId = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER)
 const Scope = z.enum(SCOPES)
 const Iso = z.string().openapi({ example: '2026-05-09T00:30:00.000Z' })
 
@@ -20,7 +21,9 @@ export const CreateApiKeyBody = z.object({
     .openapi({ example: 'prod-metrics-ingestor' }),
   tenant_id: TenantId.nullable().optional().openapi({ description: 'Bind the key to one tenant (it then sees only that tenant).' }),
   permissions: z.array(Scope).min(1).max(SCOPES.length * 2).optional()
-    .openapi({ description: `Scopes (default ${JSON.stringify(DEFAULT_PERMISSIONS)}); only a superadmin may grant superadmin.`, example: ['read', 'write'] }),
+    .openapi({ description: `Scopes (default ${JSON.stringify(DEFAULT_PERMISSIONS)}, or ["ingest"] with cluster_id); only a superadmin may grant superadmin.`, example: ['read', 'write'] }),
+  cluster_id: ClusterId.nullable().optional()
+    .openapi({ description: 'Bind an agent key (permissions exactly ["ingest"]) to this cluster: it registers and pushes for that cluster\'s nodes only. Without it an ingest key is unbound (acts for any cluster).' }),
 }).strict().openapi('CreateApiKeyRequest')
 
 export const ApiKeyIdParam = z.object({
@@ -34,6 +37,7 @@ export const ApiKeySchema = z.object({
   label: z.string(),
   permissions: z.array(Scope),
   tenant_id: z.number().int().nullable(),
+  cluster_id: z.number().int().nullable().openapi({ description: 'The cluster an agent key is bound to; null: unbound' }),
   created_at: Iso,
   last_used_at: Iso.nullable(),
   revoked_at: Iso.nullable(),
@@ -47,6 +51,7 @@ export const CreatedApiKeySchema = z.object({
   label: z.string(),
   permissions: z.array(Scope),
   tenant_id: z.number().int().nullable(),
+  cluster_id: z.number().int().nullable(),
   created_at: Iso,
   revoked_at: Iso.nullable(),
 }).openapi('CreatedApiKey')
@@ -62,6 +67,7 @@ export function apiKeyToWire (k: ApiKeyRecord): ApiKeyWire {
     label: k.label,
     permissions: k.permissions,
     tenant_id: k.tenantId,
+    cluster_id: k.clusterId,
     created_at: new Date(k.createdAt).toISOString(),
     last_used_at: iso(k.lastUsedAt),
     revoked_at: iso(k.revokedAt),
@@ -77,6 +83,7 @@ export function createdApiKeyToWire (k: ApiKeyRecord, rawKey: string): z.infer<t
     label: k.label,
     permissions: k.permissions,
     tenant_id: k.tenantId,
+    cluster_id: k.clusterId,
     created_at: new Date(k.createdAt).toISOString(),
     revoked_at: iso(k.revokedAt),
   }

@@ -13,7 +13,8 @@ import {
 } from './api-key-wire.ts'
 
 export interface ApiKeysRouterDeps {
-  store: Pick<Store, 'apiKeys'> & Partial<Pick<Store, 'sessions'>>
+  /** The fleet: to check that a cluster_id to bind a key to exists. */
+  store: Pick<Store, 'apiKeys'> & Partial<Pick<Store, 'sessions' | 'fleet'>>
   requireScope: RequireScope
   now?: () => number
 }
@@ -25,10 +26,11 @@ const createKey = createRoute({
   path: '/api/api-keys',
   tags: ['API Keys'],
   summary: 'Generate an API key; the raw gfk_… key is returned once',
-  description: '201 Created (a new resource). Needs admin; only a superadmin may grant superadmin; a tenant-bound caller mints keys for its own tenant only.',
+  description: '201 Created (a new resource). Needs admin; only a superadmin may grant superadmin; a tenant-bound caller mints keys for its own tenant only. ' +
+    'cluster_id binds an agent key (["ingest"]) to one cluster (404 CLUSTER_NOT_FOUND for an unknown one); without it an ingest key is unbound.',
   security: API_KEY_SECURITY,
   request: { body: { required: true, content: { 'application/json': { schema: CreateApiKeyBody } } } },
-  responses: { 201: json(CreatedApiKeySchema, 'The new key, raw key included (shown once)'), ...errorResponses(400, 401, 403, 413, 415, 429) },
+  responses: { 201: json(CreatedApiKeySchema, 'The new key, raw key included (shown once)'), ...errorResponses(400, 401, 403, 404, 413, 415, 429) },
 })
 
 const listKeys = createRoute({
@@ -59,7 +61,9 @@ export function createApiKeysRouter (deps: ApiKeysRouterDeps) {
   router.openapi({ ...createKey, middleware: [requireScope('admin')] }, async c => {
     const caller = c.var.principal
     const body = c.req.valid('json')
-    const permissions = canonical(body.permissions ?? DEFAULT_PERMISSIONS)
+    const clusterId = body.cluster_id ?? null
+    // A cluster-bound key is an agent key: ingest only (the default when binding).
+    const permissions = canonical(body.permissions ?? (clusterId === null ? DEFAULT_PERMISSIONS : ['ingest']))
     let tenantId = body.tenant_id ?? null
     if (caller.tenantId !== null) {
       if (tenantId !== null && tenantId !== caller.tenantId) {
@@ -71,7 +75,17 @@ export function createApiKeysRouter (deps: ApiKeysRouterDeps) {
       if (!caller.scopes.includes('superadmin')) throw new HttpError(403, 'FORBIDDEN', "only a superadmin key may grant the 'superadmin' scope", { required_scope: 'superadmin' })
       if (tenantId !== null) throw new HttpError(400, 'VALIDATION_FAILED', 'permissions: a superadmin key cannot be tenant-bound')
     }
-    const { key, record } = await mintApiKey(store.apiKeys, { label: body.label, permissions, tenantId, createdByKeyId: caller.keyId, createdAt: now() })
+    if (clusterId !== null) {
+      if (permissions.length !== 1 || permissions[0] !== 'ingest') {
+        throw new HttpError(400, 'VALIDATION_FAILED', 'permissions: a cluster-bound key is an agent key and has exactly ["ingest"]',
+          { issues: [{ path: 'permissions', message: 'must be ["ingest"] with cluster_id' }] })
+      }
+      if (tenantId !== null) throw new HttpError(400, 'VALIDATION_FAILED', 'cluster_id: a tenant-bound key cannot be cluster-bound')
+      if (store.fleet === undefined || await store.fleet.getCluster(clusterId) === null) {
+        throw new HttpError(404, 'CLUSTER_NOT_FOUND', `no cluster with id ${clusterId}`)
+      }
+    }
+    const { key, record } = await mintApiKey(store.apiKeys, { label: body.label, permissions, tenantId, clusterId, createdByKeyId: caller.keyId, createdAt: now() })
     return c.json(createdApiKeyToWire(record, key), 201)
   })
 

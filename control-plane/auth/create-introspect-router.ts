@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import type { Context } from 'hono'
 import { INTROSPECT_PATH, SCOPES, introspectRequestSchema, type IntrospectResponse } from '../../shared/wire/introspect.ts'
 import { HttpError } from '../../shared/http-error.ts'
 import type { RequireScope } from '../http/cp-env.ts'
@@ -9,12 +10,18 @@ import type { Store } from '../store/store.ts'
 import { LAST_USED_RESOLUTION_MS } from '../store/api-key-repository.ts'
 import type { FailureLimiter } from './create-failure-limiter.ts'
 import { verifyApiKey } from './verify-api-key.ts'
+import { clientAddress as socketAddress } from '../../shared/client-address.ts'
 
 export interface IntrospectRouterDeps {
   store: Pick<Store, 'apiKeys'>
   requireScope: RequireScope
-  /** Inactive answers per calling key: agents relay whatever operators (or attackers) send them. */
+  /**
+   * Inactive answers per calling key and address (one agent host): agents relay whatever
+   * operators (or attackers) send them. Active answers never touch it.
+   */
   limiter: FailureLimiter
+  /** The calling agent's address (default: the socket's remote address; --trust-proxy: the proxy's view). */
+  clientAddress?: (c: Context) => string
   now?: () => number
 }
 
@@ -42,23 +49,26 @@ const introspect = createRoute({
 const INACTIVE: IntrospectResponse = { active: false, scopes: [], key_id: null, tenant_id: null }
 
 /**
- * POST /api/auth/introspect (shared/wire/introspect.ts). Inactive verdicts do not drain the
- * caller's per-address auth limiter (the caller's own key is fine); they drain a separate
- * bucket per calling key, so an agent cannot be used as an unbounded guessing oracle.
+ * POST /api/auth/introspect (shared/wire/introspect.ts). The presented key is checked first:
+ * an active key is always answered (a valid operator key works on every agent, however many
+ * guesses other agents relayed). Inactive verdicts do not drain the caller's per-address auth
+ * limiter (the caller's own key is fine); they drain a bucket per calling key and address,
+ * i.e. per agent host, so one agent flooded with guesses cannot be used as an unbounded
+ * guessing oracle, nor use up the budget of the other agents sharing its cluster's key.
  */
 export function createIntrospectRouter (deps: IntrospectRouterDeps) {
-  const { store, requireScope, limiter, now = Date.now } = deps
+  const { store, requireScope, limiter, now = Date.now, clientAddress = socketAddress } = deps
   const router = createRouter()
 
   router.openapi({ ...introspect, middleware: [requireScope('ingest')] }, async c => {
-    const bucket = `key:${c.var.principal.keyId ?? 'none'}`
-    const wait = limiter.retryAfterMs(bucket)
-    if (wait > 0) {
-      c.header('Retry-After', String(Math.ceil(wait / 1000)))
-      throw new HttpError(429, 'TOO_MANY_AUTH_FAILURES', 'too many inactive keys introspected by this key; retry later', { retry_after_s: Math.ceil(wait / 1000) })
-    }
     const record = await verifyApiKey(store.apiKeys, c.req.valid('json').key)
     if (record === null) {
+      const bucket = `key:${c.var.principal.keyId ?? 'none'}@${clientAddress(c)}`
+      const wait = limiter.retryAfterMs(bucket)
+      if (wait > 0) {
+        c.header('Retry-After', String(Math.ceil(wait / 1000)))
+        throw new HttpError(429, 'TOO_MANY_AUTH_FAILURES', 'too many inactive keys introspected by this agent; retry later', { retry_after_s: Math.ceil(wait / 1000) })
+      }
       limiter.fail(bucket)
       return c.json(INACTIVE, 200)
     }

@@ -38,7 +38,8 @@ const DEMO_PRINCIPAL: Principal = Object.freeze({ keyId: null, scopes: Object.fr
 /**
  * Builds the RequireScope every router takes: authenticates the caller, sets
  * `c.var.principal`, and requires `scope`. 401 UNAUTHORIZED without a valid key, 403
- * FORBIDDEN naming the scope, 429 TOO_MANY_AUTH_FAILURES once an address has failed too often.
+ * FORBIDDEN naming the scope, 429 TOO_MANY_AUTH_FAILURES for a bad key from an address that has
+ * failed too often (a valid key is never refused for its address).
  */
 export function createRequireScope (deps: RequireScopeDeps): RequireScope {
   const { store, config, now = Date.now, onAuthFailure = () => {}, log, clientAddress = socketAddress, sessions } = deps
@@ -61,16 +62,19 @@ export function createRequireScope (deps: RequireScopeDeps): RequireScope {
       onAuthFailure('missing')
       throw unauthorized(c, 'an API key is required (Authorization: Bearer gfk_… or x-api-key)')
     }
-    const address = clientAddress(c)
-    const wait = limiter.retryAfterMs(address)
-    if (wait > 0) {
-      onAuthFailure('rate_limited')
-      c.header('Retry-After', String(Math.ceil(wait / 1000)))
-      throw new HttpError(429, 'TOO_MANY_AUTH_FAILURES', 'too many failed authentication attempts from this address; retry later',
-        { retry_after_s: Math.ceil(wait / 1000) })
-    }
+    // The key is checked first: a valid key is never slowed, whatever its address did
+    // (agents behind one NAT share an address with whoever sends it bad keys). Only failures
+    // count, and only they get 429 once the address has failed too often.
     const record = credential.kind === 'key' ? await verifyApiKey(store.apiKeys, credential.key) : null
     if (record === null) {
+      const address = clientAddress(c)
+      const wait = limiter.retryAfterMs(address)
+      if (wait > 0) {
+        onAuthFailure('rate_limited')
+        c.header('Retry-After', String(Math.ceil(wait / 1000)))
+        throw new HttpError(429, 'TOO_MANY_AUTH_FAILURES', 'too many failed authentication attempts from this address; retry later',
+          { retry_after_s: Math.ceil(wait / 1000) })
+      }
       limiter.fail(address)
       onAuthFailure('invalid')
       throw unauthorized(c, 'invalid or revoked API key')
@@ -83,7 +87,7 @@ export function createRequireScope (deps: RequireScopeDeps): RequireScope {
         log?.warn({ keyId: record.id, err: { message: err.message } }, 'could not record last_used_at')
       })
     }
-    return { keyId: record.id, scopes: record.permissions, tenantId: record.tenantId, via: 'api-key' }
+    return { keyId: record.id, scopes: record.permissions, tenantId: record.tenantId, clusterId: record.clusterId, via: 'api-key' }
   }
 
   return function requireScope (scope: Scope) {

@@ -70,15 +70,17 @@ export function createSessionAuth (deps: SessionAuthDeps): SessionAuth {
     async login (c, rawKey) {
       // Login CSRF (logging a victim into the attacker's session) needs a foreign form post.
       if (!sameOrigin(c)) return { ok: false, error: new HttpError(403, 'CSRF_INVALID', 'log in from the console\'s own login page') }
-      const address = clientAddress(c)
-      const wait = limiter.retryAfterMs(address)
-      if (wait > 0) {
-        onAuthFailure('rate_limited')
-        c.header('Retry-After', String(Math.ceil(wait / 1000)))
-        return { ok: false, error: new HttpError(429, 'TOO_MANY_AUTH_FAILURES', 'too many failed attempts from this address; wait a minute and try again', { retry_after_s: Math.ceil(wait / 1000) }) }
-      }
+      // The key first: a valid key logs in whatever its address did before; only failures
+      // count, and only they are refused once the address has failed too often.
       const record = await verifyApiKey(store.apiKeys, rawKey.trim())
       if (record === null) {
+        const address = clientAddress(c)
+        const wait = limiter.retryAfterMs(address)
+        if (wait > 0) {
+          onAuthFailure('rate_limited')
+          c.header('Retry-After', String(Math.ceil(wait / 1000)))
+          return { ok: false, error: new HttpError(429, 'TOO_MANY_AUTH_FAILURES', 'too many failed attempts from this address; wait a minute and try again', { retry_after_s: Math.ceil(wait / 1000) }) }
+        }
         limiter.fail(address)
         onAuthFailure('invalid')
         return { ok: false, error: new HttpError(401, 'UNAUTHORIZED', 'that API key is not valid (unknown, mistyped or revoked)') }

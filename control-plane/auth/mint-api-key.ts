@@ -6,6 +6,8 @@ export interface MintApiKey {
   label: string
   permissions: readonly Scope[]
   tenantId?: number | null
+  /** Bind an ingest key to one cluster (its agents' key). */
+  clusterId?: number | null
   createdByKeyId?: number | null
   createdAt: number
 }
@@ -22,6 +24,7 @@ export async function mintApiKey (repo: ApiKeyRepository, spec: MintApiKey): Pro
     label: spec.label,
     permissions: spec.permissions,
     tenantId: spec.tenantId ?? null,
+    clusterId: spec.clusterId ?? null,
     createdByKeyId: spec.createdByKeyId ?? null,
     createdAt: spec.createdAt,
   })

@@ -6,6 +6,8 @@ export interface Principal {
   scopes: readonly Scope[]
   /** A tenant-bound key sees only its own tenant. */
   tenantId: number | null
+  /** A cluster-bound agent key acts for this cluster's nodes only (absent or null: unbound). */
+  clusterId?: number | null
   via: 'api-key' | 'session' | 'demo'
 }
 

@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Store } from '../store/store.ts'
 import { API_KEY_SECURITY } from '../http/api-key-security.ts'
-import type { RequireScope } from '../http/cp-env.ts'
+import type { Context } from 'hono'
+import type { CpEnv, RequireScope } from '../http/cp-env.ts'
 import { createRouter } from '../http/create-router.ts'
 import { HttpError } from '../../shared/http-error.ts'
 import type { GpuStatRow } from '../../shared/wire/gpu-stats.ts'
@@ -41,6 +42,11 @@ export interface FleetRouterDeps {
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } })
 const denied = { 401: errorResponse('Missing or invalid API key'), 403: errorResponse('Key lacks the scope') }
+// A cluster-bound agent key acts for its own cluster's nodes only (cluster-binding-errors.ts).
+const BOUND = 'A cluster-bound agent key (the one POST /api/clusters returns) acts for its own cluster only: another cluster ' +
+  '(id or name) is 403 CLUSTER_MISMATCH, another region 403 REGION_MISMATCH, a node of another cluster 403 NODE_OWNED_BY_OTHER_CLUSTER; nothing is written.'
+const boundDenied = { 401: errorResponse('Missing or invalid API key'), 403: errorResponse('Key lacks the scope (FORBIDDEN), or a cluster-bound key reached outside its cluster (CLUSTER_MISMATCH, REGION_MISMATCH, NODE_OWNED_BY_OTHER_CLUSTER)') }
+const boundCluster = (c: Context<CpEnv>): number | null => c.var.principal?.clusterId ?? null
 
 /** Seed 003 "GPU Management": clusters, node registration/heartbeat, GPU registration, metrics. */
 export function createFleetRouter (deps: FleetRouterDeps) {
@@ -118,28 +124,29 @@ export function createFleetRouter (deps: FleetRouterDeps) {
   app.openapi(createRoute({
     method: 'post', path: '/api/clusters/nodes', tags: ['fleet'], security: API_KEY_SECURITY, middleware: [agentOrWriter] as const,
     description: 'Register or heartbeat a compute node (write or ingest scope). Idempotent: a known hostname updates that node, ' +
-      'marks it seen and back online. Send cluster_id, or cluster_name (+ region) to find or create the cluster by name.',
+      'marks it seen and back online. Send cluster_id, or cluster_name (+ region) to find or create the cluster by name ' +
+      '(an unbound caller only: a bound key never creates a cluster). ' + BOUND,
     request: body(nodeRegistrationSchema),
     responses: {
       200: json(registeredNodeSchema, 'Existing node updated'), 201: json(registeredNodeSchema, 'Node created'),
-      400: errorResponse('Invalid body'), 404: errorResponse('Unknown cluster_id'), ...denied,
+      400: errorResponse('Invalid body'), 404: errorResponse('Unknown cluster_id'), ...boundDenied,
     },
   }), async (c) => {
-    const { node, created, cluster } = await service.registerNode(c.req.valid('json'))
+    const { node, created, cluster } = await service.registerNode(c.req.valid('json'), boundCluster(c))
     return c.json({ ...nodeJson(node), cluster_name: cluster.name, created }, created ? 201 : 200)
   })
 
   app.openapi(createRoute({
     method: 'post', path: '/api/clusters/gpus', tags: ['fleet'], security: API_KEY_SECURITY, middleware: [agentOrWriter] as const,
     description: 'Register GPUs on a node (write or ingest scope). Idempotent per gpu_index, then per uuid; known GPUs are updated. ' +
-      'Returns only newly created records. A GPU without gpu_index and without a known uuid takes the lowest free index.',
+      'Returns only newly created records. A GPU without gpu_index and without a known uuid takes the lowest free index. ' + BOUND,
     request: body(gpuRegistrationSchema),
     responses: {
       200: json(z.array(gpuSchema), 'Nothing new'), 201: json(z.array(gpuSchema), 'Newly created GPUs'),
-      400: errorResponse('Invalid body'), 404: errorResponse('Unknown node_id'), ...denied,
+      400: errorResponse('Invalid body'), 404: errorResponse('Unknown node_id'), ...boundDenied,
     },
   }), async (c) => {
-    const created = await service.registerGpus(c.req.valid('json'))
+    const created = await service.registerGpus(c.req.valid('json'), boundCluster(c))
     return c.json(created.map(gpuJson), created.length > 0 ? 201 : 200)
   })
 
@@ -147,12 +154,13 @@ export function createFleetRouter (deps: FleetRouterDeps) {
     method: 'post', path: '/api/clusters/metrics', tags: ['fleet'], security: API_KEY_SECURITY, middleware: [agentOrWriter] as const,
     description: 'Bulk GPU readings (write or ingest scope): updates live readings and status (active above 10 % utilization, else idle), ' +
       'marks the GPUs\' nodes seen. Fail-soft per row as in seed 000: a malformed or out-of-range row, or an unknown gpu_id, ' +
-      'is skipped and listed in `skipped`; the others apply. 400 only without a top-level `metrics` array.',
+      'is skipped and listed in `skipped`; the others apply. 400 only without a top-level `metrics` array. ' + BOUND +
+      ' (a row for another cluster\'s GPU refuses the whole request).',
     request: body(metricsBodySchema),
-    responses: { 200: json(metricsResultSchema, 'Applied'), 400: errorResponse('No metrics array'), ...denied },
+    responses: { 200: json(metricsResultSchema, 'Applied'), 400: errorResponse('No metrics array'), ...boundDenied },
   }), async (c) => {
     const { valid, skipped } = parseMetricRows(c.req.valid('json').metrics)
-    const { updated, unknownIds } = await service.recordMetrics(valid)
+    const { updated, unknownIds } = await service.recordMetrics(valid, boundCluster(c))
     const unknown = new Set(unknownIds)
     for (const row of valid) if (unknown.has(row.gpu_id)) skipped.push({ index: row.index, gpu_id: row.gpu_id, reason: 'gpu_id: unknown GPU' })
     skipped.sort((a, b) => a.index - b.index)

@@ -3,6 +3,8 @@ import type { Cluster, Gpu, GpuHealth, GpuReadingUpdate, NodeUpsertResult } from
 import type { IngestNode } from '../../shared/wire/gpu-stats.ts'
 import type { NodeRegistration, GpuRegistration } from '../../shared/wire/registration.ts'
 import { HttpError } from '../../shared/http-error.ts'
+import { NodeInOtherClusterError } from '../store/fleet-repository.ts'
+import { clusterMismatch, nodeOwnedByOtherCluster, regionMismatch } from './cluster-binding-errors.ts'
 import type { FleetLogger } from './fleet-logger.ts'
 import { gpuStatusFor } from './gpu-status-for.ts'
 import { mergeReadings } from './merge-readings.ts'
@@ -20,13 +22,21 @@ export interface ActivityReading {
   power_draw_w?: number | null | undefined
 }
 
+/**
+ * The cluster a caller's agent key is bound to (Principal.clusterId), or null for an unbound
+ * caller (a write key, or an ingest key an admin made unbound): bound callers act for that
+ * cluster's nodes only, never create or change a cluster (403, nothing written; see
+ * cluster-binding-errors.ts).
+ */
+export type BoundCluster = number | null
+
 export interface FleetService {
-  registerNode: (body: NodeRegistration) => Promise<NodeUpsertResult & { cluster: Cluster }>
-  registerGpus: (body: GpuRegistration) => Promise<Gpu[]>
+  registerNode: (body: NodeRegistration, bound?: BoundCluster) => Promise<NodeUpsertResult & { cluster: Cluster }>
+  registerGpus: (body: GpuRegistration, bound?: BoundCluster) => Promise<Gpu[]>
   /** Seed 003 metrics rows (already range-checked); unknown gpu ids come back in `unknownIds`. */
-  recordMetrics: (rows: ReadonlyArray<MetricRow>) => Promise<{ updated: Array<Gpu & { clusterId: number }>, unknownIds: number[] }>
-  /** Telemetry ingest: who is pushing. Creates the node (and its cluster) on first sight. */
-  resolveIngestNode: (node?: IngestNode) => Promise<{ nodeId: number, clusterId: number }>
+  recordMetrics: (rows: ReadonlyArray<MetricRow>, bound?: BoundCluster) => Promise<{ updated: Array<Gpu & { clusterId: number }>, unknownIds: number[] }>
+  /** Telemetry ingest: who is pushing. Creates the node (and, unbound, its cluster) on first sight. */
+  resolveIngestNode: (node?: IngestNode, bound?: BoundCluster) => Promise<{ nodeId: number, clusterId: number }>
   /**
    * Telemetry ingest, 1 Hz per node: the node is seen now, and `readings` (taken at `at`;
    * for a batch pass the newest tick's rows) become the GPUs' live readings.
@@ -93,6 +103,49 @@ export function createFleetService ({ store, now, log, rewriteAfterMs = 5000 }: 
     return node === null ? null : remember(node, null)
   }
 
+  // Clusters are never renamed, so a bound key's cluster is read once; its region can be set
+  // later (ensureCluster by an unbound caller), so a mismatch re-reads before refusing.
+  const clusters = new Map<number, Cluster>()
+  const boundCluster = async (id: number, fresh = false): Promise<Cluster> => {
+    const cached = fresh ? undefined : clusters.get(id)
+    if (cached !== undefined) return cached
+    const cluster = await fleet.getCluster(id)
+    if (cluster === null) throw clusterMismatch(null, 'its cluster no longer exists')
+    clusters.set(id, cluster)
+    return cluster
+  }
+
+  /** The cluster a bound caller names (by id or name, plus region) must be its own. */
+  const checkClaim = async (bound: number, claim: { id?: number | undefined, name?: string | undefined, region?: string | undefined }): Promise<Cluster> => {
+    let cluster = await boundCluster(bound)
+    if (claim.id !== undefined && claim.id !== cluster.id) throw clusterMismatch(cluster, `the request names cluster id ${claim.id}`)
+    if (claim.name !== undefined && claim.name !== cluster.name) throw clusterMismatch(cluster, `the request names cluster "${claim.name.slice(0, 128)}"`)
+    if (claim.region !== undefined && claim.region !== cluster.region) {
+      cluster = await boundCluster(bound, true)
+      if (claim.region !== cluster.region) throw regionMismatch(cluster, claim.region)
+    }
+    return cluster
+  }
+
+  // Whether a node is the bound cluster's. The cache may be stale when another replica moved the
+  // node (an unbound caller may): a mismatch re-reads the node before refusing.
+  const ownedBy = async (st: NodeState, bound: number): Promise<boolean> => {
+    if (st.clusterId === bound) return true
+    const fresh = await fleet.getNode(st.id)
+    if (fresh === null) return false
+    remember(fresh, null)
+    return fresh.clusterId === bound
+  }
+
+  const upsertOwn = async (input: Parameters<typeof fleet.upsertNode>[0], t: number, cluster: Cluster) => {
+    try {
+      return await fleet.upsertNode({ ...input, keepCluster: true }, t)
+    } catch (err) {
+      if (err instanceof NodeInOtherClusterError) throw nodeOwnedByOtherCluster(cluster, err.hostname)
+      throw err
+    }
+  }
+
   const gpuStates = async (st: NodeState): Promise<Map<number, GpuState>> => {
     const old = st.gpus
     const fresh = new Map<number, GpuState>()
@@ -104,17 +157,20 @@ export function createFleetService ({ store, now, log, rewriteAfterMs = 5000 }: 
   }
 
   return {
-    async registerNode (body) {
+    async registerNode (body, bound = null) {
       const t = now()
       let cluster: Cluster | null
-      if (body.cluster_id !== undefined) {
+      if (bound !== null) {
+        // A bound key's cluster is fixed: it may name it (by id or name), never another one.
+        cluster = await checkClaim(bound, { id: body.cluster_id, name: body.cluster_name, region: body.region })
+      } else if (body.cluster_id !== undefined) {
         // cluster_id wins when both are sent: it is the seed's field.
         cluster = await fleet.getCluster(body.cluster_id)
         if (cluster === null) throw new HttpError(404, 'CLUSTER_NOT_FOUND', `no cluster with id ${body.cluster_id}`)
       } else {
         cluster = await fleet.ensureCluster(body.cluster_name as string, body.region ?? null, t)
       }
-      const result = await fleet.upsertNode({
+      const input = {
         clusterId: cluster.id,
         hostname: body.hostname,
         ipAddress: body.ip_address,
@@ -122,16 +178,18 @@ export function createFleetService ({ store, now, log, rewriteAfterMs = 5000 }: 
         cpuCores: body.cpu_cores,
         ramGb: body.ram_gb,
         agentUrl: body.agent_url,
-      }, t)
+      }
+      const result = bound === null ? await fleet.upsertNode(input, t) : await upsertOwn(input, t, cluster)
       remember(result.node, t)
       if (result.created) log?.info({ nodeId: result.node.id, hostname: result.node.hostname, clusterId: cluster.id }, 'node registered')
       if (result.cameOnline) log?.info({ nodeId: result.node.id, hostname: result.node.hostname }, 'node back online')
       return { ...result, cluster }
     },
 
-    async registerGpus (body) {
+    async registerGpus (body, bound = null) {
       const st = await nodeState(body.node_id)
       if (st === null) throw new HttpError(404, 'NODE_NOT_FOUND', `no node with id ${body.node_id}`)
+      if (bound !== null && !await ownedBy(st, bound)) throw nodeOwnedByOtherCluster(await boundCluster(bound), st.hostname)
       const created = await fleet.registerGpus(st.id, body.gpus.map(g => ({
         gpuIndex: g.gpu_index, uuid: present(g.uuid), model: g.model, vramMb: g.vram_mb,
         ...(g.health !== undefined && { health: gpuHealth(g.health) }),
@@ -140,10 +198,20 @@ export function createFleetService ({ store, now, log, rewriteAfterMs = 5000 }: 
       return created
     },
 
-    async recordMetrics (rows) {
+    async recordMetrics (rows, bound = null) {
       const t = now()
       const ids = [...new Set(rows.map(r => r.gpu_id))]
       const current = new Map((await fleet.listGpus({ ids })).map(g => [g.id, g]))
+      if (bound !== null) {
+        // All or nothing: one row for another cluster's GPU refuses the request before any write.
+        for (const nodeId of new Set([...current.values()].map(g => g.nodeId))) {
+          const st = await nodeState(nodeId)
+          if (st !== null && !await ownedBy(st, bound)) {
+            const foreign = [...current.values()].filter(g => g.nodeId === nodeId).map(g => g.id)
+            throw nodeOwnedByOtherCluster(await boundCluster(bound), st.hostname, { gpu_ids: foreign })
+          }
+        }
+      }
       const updates = new Map<number, GpuReadingUpdate>()
       const unknownIds: number[] = []
       for (const row of rows) {
@@ -179,24 +247,27 @@ export function createFleetService ({ store, now, log, rewriteAfterMs = 5000 }: 
       return { updated, unknownIds }
     },
 
-    async resolveIngestNode (node) {
+    async resolveIngestNode (node, bound = null) {
       const hostname = node?.hostname ?? DEFAULT_NODE
+      const own = bound === null ? null : await checkClaim(bound, { name: node?.cluster, region: node?.region })
+      const mine = async (st: NodeState) => {
+        if (own !== null && !await ownedBy(st, own.id)) throw nodeOwnedByOtherCluster(own, st.hostname)
+        return { nodeId: st.id, clusterId: st.clusterId }
+      }
       if (node?.node_id !== undefined) {
         // An id whose record has another hostname is a cloned agent state file: trust the hostname.
         const st = await nodeState(node.node_id)
-        if (st !== null && st.hostname === hostname) return { nodeId: st.id, clusterId: st.clusterId }
+        if (st !== null && st.hostname === hostname) return await mine(st)
       }
       const cachedId = byHostname.get(hostname)
       const cached = cachedId === undefined ? undefined : byId.get(cachedId)
-      if (cached !== undefined) return { nodeId: cached.id, clusterId: cached.clusterId }
+      if (cached !== undefined) return await mine(cached)
       const found = await fleet.getNodeByHostname(hostname)
-      if (found !== null) {
-        const st = remember(found, null)
-        return { nodeId: st.id, clusterId: st.clusterId }
-      }
+      if (found !== null) return await mine(remember(found, null))
       const t = now()
-      const cluster = await fleet.ensureCluster(node?.cluster ?? DEFAULT_CLUSTER, node?.region ?? null, t)
-      const { node: created } = await fleet.upsertNode({ clusterId: cluster.id, hostname }, t)
+      const cluster = own ?? await fleet.ensureCluster(node?.cluster ?? DEFAULT_CLUSTER, node?.region ?? null, t)
+      const upsert = { clusterId: cluster.id, hostname }
+      const { node: created } = own === null ? await fleet.upsertNode(upsert, t) : await upsertOwn(upsert, t, own)
       log?.info({ nodeId: created.id, hostname, clusterId: created.clusterId }, 'node registered by its first telemetry push')
       const st = remember(created, t)
       return { nodeId: st.id, clusterId: st.clusterId }

@@ -1,7 +1,8 @@
 import { z } from '@hono/zod-openapi'
+import { NODE_CLAIM_BOUNDS } from '../../shared/wire/node-claim-bounds.ts'
 
-// Generous bound on memory: 1e9 MiB ≈ 1 PiB, far past any GPU; anything above is a broken reading.
-const MAX_MEMORY_MB = 1e9
+// Per GPU (node-claim-bounds.ts): free memory decides GET /v1/route, so a claim is bounded.
+const MAX_MEMORY_MB = NODE_CLAIM_BOUNDS.gpuMemoryMb
 
 /**
  * One seed 003 metrics row. Ranges follow seed 000 (temp 0..150 °C, power 0..10000 W,

@@ -11,6 +11,11 @@ export interface ApiKeyRecord {
   label: string
   permissions: Scope[]
   tenantId: number | null
+  /**
+   * An agent key bound to one cluster (ingest scope only): it registers and pushes for that
+   * cluster's nodes only. null: not bound (human keys, and ingest keys an admin made unbound).
+   */
+  clusterId: number | null
   createdAt: number
   lastUsedAt: number | null
   /** Soft revoke: the row stays as the audit trail. */
@@ -29,6 +34,8 @@ export interface NewApiKey {
   label: string
   permissions: readonly Scope[]
   tenantId: number | null
+  /** Bind an ingest key to this cluster; absent or null: unbound. */
+  clusterId?: number | null
   createdByKeyId: number | null
   createdAt: number
 }

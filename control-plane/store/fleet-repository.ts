@@ -96,6 +96,24 @@ export interface NodeUpsert {
   cpuCores?: number | undefined
   ramGb?: number | undefined
   agentUrl?: string | undefined
+  /**
+   * Never move an existing node to `clusterId` (a cluster-bound agent key): when the hostname
+   * belongs to another cluster, nothing is written and NodeInOtherClusterError is thrown.
+   */
+  keepCluster?: boolean | undefined
+}
+
+/** upsertNode with keepCluster found the hostname in another cluster; nothing was written. */
+export class NodeInOtherClusterError extends Error {
+  readonly code = 'NODE_OWNED_BY_OTHER_CLUSTER'
+  readonly hostname: string
+  readonly ownerClusterId: number
+  constructor (hostname: string, ownerClusterId: number) {
+    super(`node ${hostname} belongs to another cluster`)
+    this.name = 'NodeInOtherClusterError'
+    this.hostname = hostname
+    this.ownerClusterId = ownerClusterId
+  }
 }
 
 export interface NodeUpsertResult {

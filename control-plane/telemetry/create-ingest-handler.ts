@@ -12,7 +12,7 @@ import type { TelemetryTimers } from './telemetry-timers.ts'
 export interface IngestHandlerDeps {
   now: () => number
   log: TelemetryLogger
-  resolveNode: (node: IngestNode | undefined) => Promise<ResolvedNode>
+  resolveNode: (node: IngestNode | undefined, boundClusterId: number | null) => Promise<ResolvedNode>
   onIngested?: ((nodeId: number, readings: SampleJson[], at: number) => void | Promise<void>) | undefined
   queue: IngestQueue
   metrics: IngestMetrics
@@ -58,7 +58,8 @@ export function createIngestHandler (deps: IngestHandlerDeps): Handler<CpEnv> {
       parsed = parseGpuStatsBody(body, {
         receivedAt, oldestMs: deps.oldestAccepted(receivedAt), newestMs: receivedAt + deps.futureToleranceMs,
       })
-      who = await resolveNode(parsed.node)
+      // A cluster-bound agent key pushes for its own cluster's nodes only (resolveNode refuses others).
+      who = await resolveNode(parsed.node, c.var.principal?.clusterId ?? null)
     } catch (err) {
       if (err instanceof HttpError) {
         metrics.request('rejected')

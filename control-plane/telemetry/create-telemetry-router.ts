@@ -56,8 +56,12 @@ export interface TelemetryRouterDeps {
   requireScope: RequireScope
   now: () => number
   log: TelemetryLogger
-  /** Who is pushing (the fleet registry's; seed bodies without `node` map to its default node). */
-  resolveNode: (node: IngestNode | undefined) => Promise<ResolvedNode>
+  /**
+   * Who is pushing (the fleet registry's; seed bodies without `node` map to its default node).
+   * `boundClusterId`: the caller's key is bound to that cluster and may push for its nodes only
+   * (an HttpError 403 refuses, nothing is written).
+   */
+  resolveNode: (node: IngestNode | undefined, boundClusterId: number | null) => Promise<ResolvedNode>
   /**
    * After a commit, off the ack path: `readings` are the newest newly stored row per GPU
    * (seed row shape), `at` the newest of their recorded_at (epoch ms; old for a replay).

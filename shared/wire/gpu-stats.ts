@@ -1,4 +1,8 @@
 import { z } from 'zod'
+import { NODE_CLAIM_BOUNDS } from './node-claim-bounds.ts'
+
+// Per GPU (node-claim-bounds.ts): free memory decides GET /v1/route, so a claim is bounded.
+const MEMORY_MB = NODE_CLAIM_BOUNDS.gpuMemoryMb
 
 /**
  * Seed 000's `POST /api/gpu-stats` row, extended (never renamed) for a fleet: the agent adds
@@ -12,8 +16,8 @@ export const gpuStatRowSchema = z.object({
   name: z.string().max(64),
   power_draw_w: z.number().min(0).max(10000).nullish(),
   temp_c: z.number().min(0).max(150).nullish(),
-  memory_used_mb: z.number().min(0).nullish(),
-  memory_total_mb: z.number().min(0).nullish(),
+  memory_used_mb: z.number().min(0).max(MEMORY_MB).nullish(),
+  memory_total_mb: z.number().min(0).max(MEMORY_MB).nullish(),
   utilization_pct: z.number().min(0).max(100).nullish(),
   // Extensions (all optional, all nullable: a missing reading is null, never 0).
   recorded_at: z.iso.datetime({ offset: true }).optional(),
@@ -22,7 +26,7 @@ export const gpuStatRowSchema = z.object({
   power_draw_avg_w: z.number().min(0).max(10000).nullish(),
   power_limit_w: z.number().min(0).max(10000).nullish(),
   memory_temp_c: z.number().min(0).max(150).nullish(),
-  memory_reserved_mb: z.number().min(0).nullish(),
+  memory_reserved_mb: z.number().min(0).max(MEMORY_MB).nullish(),
   memory_utilization_pct: z.number().min(0).max(100).nullish(),
   sm_clock_mhz: z.number().min(0).max(100000).nullish(),
   mem_clock_mhz: z.number().min(0).max(100000).nullish(),

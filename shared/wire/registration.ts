@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { NODE_CLAIM_BOUNDS as B } from './node-claim-bounds.ts'
 
 /**
  * Seed 003 `POST /api/clusters/nodes`, extended: an agent knows its cluster by name
@@ -11,9 +12,10 @@ export const nodeRegistrationSchema = z.object({
   region: z.string().min(1).max(64).optional(),
   hostname: z.string().min(1).max(253),
   ip_address: z.string().max(64).optional(),
-  total_gpus: z.number().int().min(0).max(1024).optional(),
-  cpu_cores: z.number().int().min(0).max(100000).optional(),
-  ram_gb: z.number().int().min(0).max(1000000).optional(),
+  // Bounded (node-claim-bounds.ts): what a node claims feeds capacity and routing.
+  total_gpus: z.number().int().min(0).max(B.gpusPerNode).optional(),
+  cpu_cores: z.number().int().min(0).max(B.cpuCores).optional(),
+  ram_gb: z.number().int().min(0).max(B.ramGb).optional(),
   agent_url: z.string().url().max(2048).optional(),
 }).refine(b => b.cluster_id !== undefined || b.cluster_name !== undefined, {
   message: 'cluster_id or cluster_name is required',
@@ -44,9 +46,9 @@ export const gpuRegistrationSchema = z.object({
     gpu_index: z.number().int().min(0).max(255).optional(),
     uuid: z.string().max(128).optional(),
     model: z.string().max(128).optional(),
-    vram_mb: z.number().int().min(0).optional(),
+    vram_mb: z.number().int().min(0).max(B.gpuMemoryMb).optional(),
     health: gpuHealthSchema.optional(),
-  })).max(1024),
+  })).max(B.gpusPerNode),
 })
 export type GpuRegistration = z.infer<typeof gpuRegistrationSchema>
 

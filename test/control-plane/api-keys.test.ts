@@ -5,8 +5,8 @@ t.test('lifecycle: create → raw key once → list shows prefix → use → las
   const h = await cpHarness(t)
   const created = await h.req('POST', '/api/api-keys', { key: h.root, body: { label: 'prod-metrics-ingestor', permissions: ['read', 'write'] } })
   t.equal(created.status, 201)
-  // Seed 003's response example, field for field (+ tenant_id).
-  t.same(Object.keys(created.body).sort(), ['created_at', 'id', 'key', 'key_prefix', 'label', 'permissions', 'revoked_at', 'tenant_id'])
+  // Seed 003's response example, field for field (+ tenant_id, cluster_id).
+  t.same(Object.keys(created.body).sort(), ['cluster_id', 'created_at', 'id', 'key', 'key_prefix', 'label', 'permissions', 'revoked_at', 'tenant_id'])
   t.match(created.body.key, /^gfk_[0-9a-f]{64}$/)
   t.equal(created.body.key_prefix, created.body.key.slice(0, 12))
   t.match(created.body, { label: 'prod-metrics-ingestor', permissions: ['read', 'write'], tenant_id: null, created_at: new Date(T0).toISOString(), revoked_at: null })
@@ -15,7 +15,7 @@ t.test('lifecycle: create → raw key once → list shows prefix → use → las
 
   let list = await h.list()
   const row = list.find(k => k.id === id)
-  t.match(row, { key_prefix: key.slice(0, 12), label: 'prod-metrics-ingestor', permissions: ['read', 'write'], tenant_id: null, last_used_at: null, revoked_at: null, created_by_key_id: 1 })
+  t.match(row, { key_prefix: key.slice(0, 12), label: 'prod-metrics-ingestor', permissions: ['read', 'write'], tenant_id: null, cluster_id: null, last_used_at: null, revoked_at: null, created_by_key_id: 1 })
   t.notOk('key' in row, 'list never returns the key')
   t.notOk(JSON.stringify(list).includes(key.slice(12)), 'nor any part of it past the prefix')
   t.notOk(/key_hash|hash/.test(JSON.stringify(list)), 'nor its hash')

@@ -103,19 +103,34 @@ t.test('failed auth is rate-limited per client address, refilled by the clock', 
   const limited = await h.req('GET', '/api/probe', { key: bad, address: '203.0.113.9' })
   isError(t, limited, 429, 'TOO_MANY_AUTH_FAILURES')
   t.equal(limited.headers.get('retry-after'), '3', '20 per minute: one back every 3 s')
-  isError(t, await h.req('GET', '/api/probe', { key, address: '203.0.113.9' }), 429, 'TOO_MANY_AUTH_FAILURES', 'even a good key waits: guesses must not continue')
+  t.equal((await h.req('GET', '/api/probe', { key, address: '203.0.113.9' })).status, 200, 'a good key is never slowed: only failures are')
+  isError(t, await h.req('GET', '/api/probe', { key: bad, address: '203.0.113.9' }), 429, 'TOO_MANY_AUTH_FAILURES', 'while bad keys from there keep waiting')
   t.equal((await h.req('GET', '/api/probe', { key, address: '198.51.100.4' })).status, 200, 'other addresses unaffected')
   t.equal((await h.req('GET', '/api/probe', { key: bad, address: '198.51.100.4' })).status, 401, 'and still get 401, not 429')
   isError(t, await h.req('GET', '/api/probe', { address: '203.0.113.9' }), 401, 'UNAUTHORIZED', 'no credential guesses nothing: 401, not counted')
 
   h.advance(3000)
-  t.equal((await h.req('GET', '/api/probe', { key, address: '203.0.113.9' })).status, 200, 'refilled after Retry-After')
-  t.equal((await h.req('GET', '/api/probe', { key: bad, address: '203.0.113.9' })).status, 401, 'one more try')
+  t.equal((await h.req('GET', '/api/probe', { key: bad, address: '203.0.113.9' })).status, 401, 'refilled after Retry-After: one more try')
   t.equal((await h.req('GET', '/api/probe', { key: bad, address: '203.0.113.9' })).status, 429, 'then limited again')
   h.advance(60_000)
   for (let i = 0; i < 20; i++) await h.req('GET', '/api/probe', { key: bad, address: '203.0.113.9' })
   t.equal((await h.req('GET', '/api/probe', { key: bad, address: '203.0.113.9' })).status, 429, 'a full minute refills the whole burst, no more')
   t.match(await (await h.app.request('/metrics')).text(), /gpufleet_cp_auth_failures_total\{reason="rate_limited"\} [1-9]/)
+})
+
+t.test('25 bad keys from the agents\' address (a NAT) lock out no valid key: admin, agent and introspection keep working', async t => {
+  const h = await cpHarness(t, { routers })
+  const nat = '198.51.100.20'
+  const agent = await h.mint(['ingest'])
+  const bad = (i: number) => `gfk_${i.toString(16).padStart(64, 'e')}`
+  for (let i = 0; i < 25; i++) await h.req('GET', '/api/probe', { key: bad(i), address: nat })
+  isError(t, await h.req('GET', '/api/probe', { key: bad(99), address: nat }), 429, 'TOO_MANY_AUTH_FAILURES', 'the guesser is slowed')
+  t.equal((await h.req('GET', '/api/api-keys', { key: h.root, address: nat })).status, 200, 'the admin key works from the same address')
+  const introspected = await h.req('POST', '/api/auth/introspect', { key: agent.key, body: { key: h.root }, address: nat })
+  t.equal(introspected.status, 200, 'the agent key works from the same address')
+  t.equal(introspected.body.active, true)
+  t.equal((await h.req('GET', '/api/probe', { key: h.root, viaHeader: true, address: nat })).status, 200, 'x-api-key too')
+  t.match(await (await h.app.request('/metrics')).text(), /gpufleet_cp_auth_failures_total\{reason="rate_limited"\} 6\n/, 'the 6 guesses past the budget of 20 are counted as rate-limited, the valid keys are not')
 })
 
 t.test('introspection', async t => {
@@ -162,6 +177,24 @@ t.test('inactive introspections do not feed the caller\'s address limit but have
   t.equal((await h.req('POST', '/api/auth/introspect', { key: other.key, body: { key: guess(99) }, address: '10.1.1.1' })).status, 200, 'another agent key has its own bucket')
   h.advance(12_000)
   t.equal((await h.req('POST', '/api/auth/introspect', { key: agent.key, body: { key: guess(1) }, address: '10.1.1.1' })).status, 200, 'refilled by the clock')
+})
+
+t.test('the introspection budget: active keys are always answered, and one agent host\'s guesses do not spend another\'s', async t => {
+  const h = await cpHarness(t, { config: { introspectFailuresPerMinute: 3 } })
+  // Every agent of a cluster shares the cluster's key; each host has its own address.
+  const cluster = await h.mint(['ingest'])
+  const op = await h.mint(['superadmin'])
+  const guess = (n: number) => `gfk_${n.toString(16).padStart(64, 'd')}`
+  const ask = (key: string, address: string) => h.req('POST', '/api/auth/introspect', { key: cluster.key, body: { key }, address })
+  for (let i = 0; i < 3; i++) t.same((await ask(guess(i), '10.0.0.1')).body.active, false, `guess ${i + 1} relayed by host 1`)
+  isError(t, await ask(guess(3), '10.0.0.1'), 429, 'TOO_MANY_AUTH_FAILURES', 'host 1 is out of budget for inactive keys')
+  let res = await ask(op.key, '10.0.0.1')
+  t.equal(res.status, 200, 'a valid operator key is still answered on host 1')
+  t.equal(res.body.active, true)
+  res = await ask(op.key, '10.0.0.2')
+  t.equal(res.status, 200, 'and on host 2')
+  t.equal(res.body.active, true)
+  t.same((await ask(guess(4), '10.0.0.2')).body, { active: false, scopes: [], key_id: null, tenant_id: null }, 'host 2 still gets real verdicts for unknown keys')
 })
 
 t.test('keys never reach the log', async t => {

@@ -32,3 +32,33 @@ t.test('--session-ttl: a bad duration is a usage error naming the flag (flag or 
   t.equal((await proxy.exited).code, 2)
   t.match(proxy.stderr(), /--trust-proxy \(GPUFLEET_TRUST_PROXY\)/)
 })
+
+t.test('--introspect-failures-per-minute (GPUFLEET_INTROSPECT_FAILURES_PER_MINUTE): documented, validated, and it sets the budget', async t => {
+  const help = runCli(['control-plane', '--help'])
+  await help.exited
+  t.match(help.stdout(), /--introspect-failures-per-minute <n>/)
+  for (const run of [
+    runCli(['control-plane', '--db', ':memory:', '--listen', '127.0.0.1:0', '--introspect-failures-per-minute', '0']),
+    runCli(['control-plane', '--db', ':memory:', '--listen', '127.0.0.1:0'], { GPUFLEET_INTROSPECT_FAILURES_PER_MINUTE: 'many' }),
+  ]) {
+    t.equal((await run.exited).code, 2)
+    t.match(run.stderr(), /--introspect-failures-per-minute \(GPUFLEET_INTROSPECT_FAILURES_PER_MINUTE\)/)
+    t.notMatch(run.stderr(), /listening/)
+  }
+  const admin = `gfk_${'5'.repeat(64)}`
+  const cp = runCli(['control-plane', '--db', ':memory:', '--listen', '127.0.0.1:0'], { GPUFLEET_ADMIN_KEY: admin, GPUFLEET_INTROSPECT_FAILURES_PER_MINUTE: '2' })
+  t.teardown(() => { cp.child.kill('SIGTERM') })
+  const url = (await cp.waitForStderr(/listening on (http:\/\/\S+)/))[1]
+  const statuses: number[] = []
+  for (let i = 0; i < 3; i++) {
+    const res = await fetch(`${url}/api/auth/introspect`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ key: `gfk_${String(i).repeat(64)}` }),
+    })
+    statuses.push(res.status)
+  }
+  t.same(statuses, [200, 200, 429], 'two inactive answers, then the budget from the env twin is spent')
+  cp.child.kill('SIGTERM')
+  await cp.exited
+})

@@ -25,8 +25,8 @@ export async function keysPage (get: ConsoleGet, callerKeyId: number | null): Pr
 export async function keysFragment (get: ConsoleGet, callerKeyId: number | null): Promise<Html> {
   const keys = await get<any[]>('/api/api-keys')
   return html`<table><caption class="sr">API keys, oldest first</caption>
-<thead><tr><th scope="col" class="n">Id</th><th scope="col">Prefix</th><th scope="col">Label</th><th scope="col">Permissions</th><th scope="col">Tenant</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Status</th><th scope="col">Action</th></tr></thead>
-<tbody>${keys.map(k => html`<tr data-key-id="${k.id}"><td class="n">${k.id}</td><td><code>${k.key_prefix}…</code></td><th scope="row">${k.label}</th><td>${k.permissions.join(', ')}</td><td>${k.tenant_id ?? 'all'}</td><td>${when(k.created_at)}</td><td>${when(k.last_used_at)}</td>
+<thead><tr><th scope="col" class="n">Id</th><th scope="col">Prefix</th><th scope="col">Label</th><th scope="col">Permissions</th><th scope="col">Tenant</th><th scope="col">Cluster</th><th scope="col">Created</th><th scope="col">Last used</th><th scope="col">Status</th><th scope="col">Action</th></tr></thead>
+<tbody>${keys.map(k => html`<tr data-key-id="${k.id}"><td class="n">${k.id}</td><td><code>${k.key_prefix}…</code></td><th scope="row">${k.label}</th><td>${k.permissions.join(', ')}</td><td>${k.tenant_id ?? 'all'}</td><td>${k.cluster_id ?? (k.permissions.includes('ingest') ? 'unbound' : '')}</td><td>${when(k.created_at)}</td><td>${when(k.last_used_at)}</td>
 <td>${k.revoked_at === null ? html`<span class="badge ok">active</span>${k.id === callerKeyId ? ' (this session)' : ''}` : html`<span class="badge">revoked ${when(k.revoked_at)}</span>`}</td>
 <td>${k.revoked_at === null ? html`<button type="button" data-api="/api/api-keys/${k.id}" data-method="DELETE" data-confirm="Revoke key ${k.key_prefix}… (${k.label})? Anything using it stops working at once." data-refresh="keys" data-success="Key ${k.id} revoked">Revoke<span class="sr"> key ${k.id}</span></button>` : ''}</td></tr>`)}</tbody></table>`
 }

@@ -27,9 +27,10 @@ export async function openPostgresStore (url: string, options: PostgresStoreOpti
   const db = openPgDb({ connectionString: url, schema: options.schema, max: options.maxConnections })
   try {
     if (options.schema !== undefined) await db.exec(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`)
-    // Order: tables referenced by later domains first (clusters/gpus → tenants → jobs → rates).
-    const apiKeys = await createPgApiKeyRepository(db)
+    // Order: tables referenced by later domains first (clusters/gpus → tenants → jobs → rates);
+    // the fleet before the API keys, whose cluster-binding migration reads clusters.
     const fleet = await createPgFleetRepository(db)
+    const apiKeys = await createPgApiKeyRepository(db)
     const telemetry = await createPgTelemetryRepository(db)
     const tenants = await createPgTenantRepository(db)
     const jobs = await createPgJobRepository(db)

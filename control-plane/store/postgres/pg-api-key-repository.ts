@@ -11,6 +11,9 @@ import type { PgDb, PgQuery } from './pg-db.ts'
 import { applyPgMigrations, type PgMigration } from './apply-pg-migrations.ts'
 import { isUniqueViolation } from './pg-errors.ts'
 
+// What POST /api/clusters minted before keys were bound (see migration 2).
+const CLUSTER_KEY_SHAPE = `k.permissions = '["ingest"]'::jsonb AND k.tenant_id IS NULL AND k.created_by_key_id IS NULL`
+
 const MIGRATIONS: PgMigration[] = [{
   version: 1,
   name: 'api_keys',
@@ -31,6 +34,22 @@ const MIGRATIONS: PgMigration[] = [{
     );
     CREATE INDEX api_keys_tenant ON api_keys (tenant_id);
   `,
+}, {
+  version: 2,
+  name: 'api_keys_cluster_binding',
+  // As on SQLite (sqlite-api-key-repository.ts, migration 2): keys POST /api/clusters made are
+  // bound to the cluster their label names; such a key whose cluster is gone is revoked;
+  // other ingest keys were made deliberately by an admin and stay unbound. Runs after the
+  // fleet domain's migrations (open-postgres-store.ts opens the fleet first).
+  sql: `
+    ALTER TABLE api_keys ADD COLUMN cluster_id BIGINT;
+    UPDATE api_keys k SET cluster_id = c.id FROM clusters c
+      WHERE k.label = convert_to('cluster ' || c.name || ' agents', 'UTF8') AND ${CLUSTER_KEY_SHAPE};
+    UPDATE api_keys k SET revoked_at = (extract(epoch FROM clock_timestamp()) * 1000)::bigint
+      WHERE ${CLUSTER_KEY_SHAPE} AND k.cluster_id IS NULL AND k.revoked_at IS NULL
+        AND k.label LIKE convert_to('cluster % agents', 'UTF8');
+    CREATE INDEX api_keys_cluster ON api_keys (cluster_id);
+  `,
 }]
 
 interface Row {
@@ -40,13 +59,14 @@ interface Row {
   label: Buffer
   permissions: Scope[]
   tenant_id: number | null
+  cluster_id: number | null
   created_at: number
   last_used_at: number | null
   revoked_at: number | null
   created_by_key_id: number | null
 }
 
-const COLUMNS = 'id, key_hash, key_prefix, label, permissions, tenant_id, created_at, last_used_at, revoked_at, created_by_key_id'
+const COLUMNS = 'id, key_hash, key_prefix, label, permissions, tenant_id, cluster_id, created_at, last_used_at, revoked_at, created_by_key_id'
 const IS_SUPERADMIN = `permissions @> '["superadmin"]'::jsonb`
 // Every key-changing transaction takes this lock, so the last-superadmin check is atomic.
 const LOCK = 'gpufleet:api_keys'
@@ -58,6 +78,7 @@ function toRecord (row: Row): ApiKeyRecord {
     label: row.label.toString('utf8'),
     permissions: row.permissions,
     tenantId: row.tenant_id,
+    clusterId: row.cluster_id,
     createdAt: row.created_at,
     lastUsedAt: row.last_used_at,
     revokedAt: row.revoked_at,
@@ -75,10 +96,10 @@ export async function createPgApiKeyRepository (db: PgDb): Promise<ApiKeyReposit
     async create (key) {
       try {
         const row = await db.one<Row>(`INSERT INTO api_keys
-          (key_hash, key_prefix, label, permissions, tenant_id, created_at, created_by_key_id)
-          VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING ${COLUMNS}`,
+          (key_hash, key_prefix, label, permissions, tenant_id, cluster_id, created_at, created_by_key_id)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${COLUMNS}`,
         key.keyHash, key.keyPrefix, Buffer.from(key.label, 'utf8'), JSON.stringify(key.permissions), key.tenantId,
-        key.createdAt, key.createdByKeyId)
+        key.clusterId ?? null, key.createdAt, key.createdByKeyId)
         return toRecord(row!)
       } catch (err) {
         if (isUniqueViolation(err)) throw new ApiKeyConflictError()

@@ -1,6 +1,7 @@
 import type {
   ActivityInput, Cluster, FleetNode, FleetRepository, Gpu, GpuQuery, GpuUpsert, NodeEventKind, NodeEventQuery, NodeUpsert,
 } from '../fleet-repository.ts'
+import { NodeInOtherClusterError } from '../fleet-repository.ts'
 import { GPU_HEALTH_UPDATE, gpuHealthArgs, toCluster, toGpu, toNode, toNodeEvent } from '../sqlite/sqlite-fleet-rows.ts'
 import type { PgDb, PgQuery } from './pg-db.ts'
 import { applyPgMigrations } from './apply-pg-migrations.ts'
@@ -126,7 +127,10 @@ export async function createPgFleetRepository (db: PgDb): Promise<FleetRepositor
 
     async upsertNode (input: NodeUpsert, at) {
       return db.tx(FLEET_LOCK, async q => {
-        const existing = await q.one('SELECT id FROM nodes WHERE hostname = ?', input.hostname)
+        const existing = await q.one('SELECT id, cluster_id FROM nodes WHERE hostname = ?', input.hostname)
+        if (existing !== undefined && input.keepCluster === true && Number(existing.cluster_id) !== input.clusterId) {
+          throw new NodeInOtherClusterError(input.hostname, Number(existing.cluster_id))
+        }
         if (existing === undefined) {
           const r = await q.one(`INSERT INTO nodes (cluster_id, hostname, ip_address, total_gpus, cpu_cores, ram_gb, agent_url, status, last_seen_at, registered_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, 'online', ?, ?) RETURNING *`,

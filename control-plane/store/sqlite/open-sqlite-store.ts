@@ -69,11 +69,13 @@ export async function openSqliteStore (path: string, options: SqliteStoreOptions
 }
 
 function openRepositories (db: SqliteDb): Store {
+  // The fleet before the API keys: their cluster-binding migration reads clusters.
+  const fleet = createSqliteFleetRepository(db)
   return {
     engine: 'sqlite',
     // Every push authenticates: verified keys are reused for 5 s, revokes here apply at once.
     apiKeys: cacheActiveKeys(createSqliteApiKeyRepository(db)),
-    fleet: createSqliteFleetRepository(db),
+    fleet,
     telemetry: createSqliteTelemetryRepository(db),
     // Order: tables referenced by later domains first (clusters/gpus → tenants → jobs → rates).
     tenants: createSqliteTenantRepository(db),

@@ -10,6 +10,10 @@ import {
 import type { SqliteDb } from './sqlite-db.ts'
 import { applyMigrations, type Migration } from './apply-migrations.ts'
 
+// What POST /api/clusters minted before keys were bound (see migration 2).
+const CLUSTER_KEY_SHAPE = `json_array_length(permissions) = 1 AND json_extract(permissions, '$[0]') = 'ingest'
+  AND tenant_id IS NULL AND created_by_key_id IS NULL`
+
 const MIGRATIONS: Migration[] = [{
   version: 1,
   name: 'api_keys',
@@ -30,6 +34,23 @@ const MIGRATIONS: Migration[] = [{
     );
     CREATE INDEX api_keys_tenant ON api_keys (tenant_id);
   `,
+}, {
+  version: 2,
+  name: 'api_keys_cluster_binding',
+  // Agent keys bound to their cluster (issue 12). Existing keys are attributed by what
+  // POST /api/clusters made: ingest scope only, no tenant, no creating key (an admin's keys
+  // always name theirs) and the label "cluster <name> agents" of an existing cluster. Such a
+  // key whose cluster cannot be found is revoked (fail closed: it was never meant to act for
+  // any other cluster). Other ingest keys were made deliberately by an admin and stay unbound.
+  // Runs after the fleet domain's migrations (open-sqlite-store.ts opens the fleet first).
+  sql: `
+    ALTER TABLE api_keys ADD COLUMN cluster_id INTEGER;
+    UPDATE api_keys SET cluster_id = (SELECT c.id FROM clusters c WHERE api_keys.label = 'cluster ' || c.name || ' agents')
+      WHERE ${CLUSTER_KEY_SHAPE};
+    UPDATE api_keys SET revoked_at = CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)
+      WHERE ${CLUSTER_KEY_SHAPE} AND cluster_id IS NULL AND revoked_at IS NULL AND label LIKE 'cluster % agents';
+    CREATE INDEX api_keys_cluster ON api_keys (cluster_id);
+  `,
 }]
 
 interface Row {
@@ -39,13 +60,14 @@ interface Row {
   label: string
   permissions: string
   tenant_id: number | null
+  cluster_id: number | null
   created_at: number
   last_used_at: number | null
   revoked_at: number | null
   created_by_key_id: number | null
 }
 
-const COLUMNS = 'id, key_hash, key_prefix, label, permissions, tenant_id, created_at, last_used_at, revoked_at, created_by_key_id'
+const COLUMNS = 'id, key_hash, key_prefix, label, permissions, tenant_id, cluster_id, created_at, last_used_at, revoked_at, created_by_key_id'
 const IS_SUPERADMIN = `EXISTS (SELECT 1 FROM json_each(api_keys.permissions) WHERE value = 'superadmin')`
 // SQLITE_CONSTRAINT_UNIQUE: node:sqlite reports the extended result code as `errcode`.
 const SQLITE_CONSTRAINT_UNIQUE = 2067
@@ -57,6 +79,7 @@ function toRecord (row: Row): ApiKeyRecord {
     label: row.label,
     permissions: JSON.parse(row.permissions) as Scope[],
     tenantId: row.tenant_id,
+    clusterId: row.cluster_id,
     createdAt: row.created_at,
     lastUsedAt: row.last_used_at,
     revokedAt: row.revoked_at,
@@ -75,10 +98,10 @@ export function createSqliteApiKeyRepository (db: SqliteDb): ApiKeyRepository {
     async create (key) {
       try {
         const row = db.stmt(`INSERT INTO api_keys
-          (key_hash, key_prefix, label, permissions, tenant_id, created_at, created_by_key_id)
-          VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING ${COLUMNS}`)
+          (key_hash, key_prefix, label, permissions, tenant_id, cluster_id, created_at, created_by_key_id)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${COLUMNS}`)
           .get(key.keyHash, key.keyPrefix, key.label, JSON.stringify(key.permissions), key.tenantId,
-            key.createdAt, key.createdByKeyId) as unknown as Row
+            key.clusterId ?? null, key.createdAt, key.createdByKeyId) as unknown as Row
         return toRecord(row)
       } catch (err) {
         if ((err as { errcode?: number }).errcode === SQLITE_CONSTRAINT_UNIQUE) throw new ApiKeyConflictError()

@@ -2,6 +2,7 @@ import type { SQLInputValue } from 'node:sqlite'
 import type {
   ActivityInput, Cluster, FleetNode, FleetRepository, Gpu, GpuQuery, GpuUpsert, NodeEventKind, NodeEventQuery, NodeUpsert,
 } from '../fleet-repository.ts'
+import { NodeInOtherClusterError } from '../fleet-repository.ts'
 import type { SqliteDb } from './sqlite-db.ts'
 import { applyMigrations } from './apply-migrations.ts'
 import { FLEET_MIGRATIONS } from './sqlite-fleet-migrations.ts'
@@ -133,7 +134,10 @@ export function createSqliteFleetRepository (db: SqliteDb): FleetRepository {
 
     async upsertNode (input: NodeUpsert, at) {
       return db.tx(() => {
-        const existing = one('SELECT id FROM nodes WHERE hostname = ?', input.hostname)
+        const existing = one('SELECT id, cluster_id FROM nodes WHERE hostname = ?', input.hostname)
+        if (existing !== undefined && input.keepCluster === true && Number(existing.cluster_id) !== input.clusterId) {
+          throw new NodeInOtherClusterError(input.hostname, Number(existing.cluster_id))
+        }
         if (existing === undefined) {
           const r = one(`INSERT INTO nodes (cluster_id, hostname, ip_address, total_gpus, cpu_cores, ram_gb, agent_url, status, last_seen_at, registered_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, 'online', ?, ?) RETURNING *`,

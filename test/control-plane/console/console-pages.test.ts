@@ -97,6 +97,7 @@ t.test('telemetry, tenants, jobs, billing, alerts, keys, analytics and workers s
   const keys = await api('GET', '/api/api-keys')
   const keysPage = await get('/keys')
   for (const k of keys) t.match(keysPage, `<code>${k.key_prefix}…</code>`)
+  t.match(keysPage, /<th scope="col">Cluster<\/th>/, "an agent key's cluster binding is shown")
 
   const history = await api('GET', '/v1/history/inference?limit=50')
   const analytics = await get('/analytics?kind=inference')

@@ -129,3 +129,18 @@ t.test('recordActivity: a GPU reporting a new uuid at a known index updates it; 
   await service.recordActivity(nodeId, [reading(1, { name: 'X', uuid: null })], T0 + 2000)
   t.equal((await store.fleet.listGpus({ nodeId })).length, 2, 'no duplicate for the GPU registered meanwhile')
 })
+
+t.test('a bound caller: ownership is re-read before refusing, so another replica\'s move is seen', async t => {
+  const { store, clock, service } = setup(t)
+  // A second service on the same store is another replica with its own caches.
+  const other = createFleetService({ store, now: clock.now })
+  const east = (await store.fleet.createCluster({ name: 'east', region: null }, T0))!
+  const west = (await store.fleet.createCluster({ name: 'west', region: null }, T0))!
+  const { node } = await service.registerNode({ cluster_id: west.id, hostname: 'n1' }, west.id)
+  t.same(await service.resolveIngestNode({ hostname: 'n1' }, west.id), { nodeId: node.id, clusterId: west.id }, 'cached as west\'s')
+  await other.registerNode({ cluster_id: east.id, hostname: 'n1' }) // an unbound caller moves it
+  t.same(await service.resolveIngestNode({ hostname: 'n1' }, east.id), { nodeId: node.id, clusterId: east.id }, 'east\'s key is not refused on a stale cache')
+  await t.rejects(service.resolveIngestNode({ hostname: 'n1' }, west.id), { code: 'NODE_OWNED_BY_OTHER_CLUSTER' }, 'and west\'s no longer passes')
+  await t.rejects(service.registerGpus({ node_id: node.id, gpus: [{ gpu_index: 0 }] }, west.id), { code: 'NODE_OWNED_BY_OTHER_CLUSTER' })
+  t.equal((await service.registerGpus({ node_id: node.id, gpus: [{ gpu_index: 0 }] }, east.id)).length, 1)
+})

@@ -6,7 +6,7 @@ function fakeRepo () {
   const keys = new Map<string, ApiKeyWithHash>()
   const calls = { find: 0, touch: 0 }
   const add = (id: number, keyHash: string) => keys.set(keyHash, {
-    id, keyHash, keyPrefix: 'gfk_abcdefgh', label: `k${id}`, permissions: ['ingest'], tenantId: null,
+    id, keyHash, keyPrefix: 'gfk_abcdefgh', label: `k${id}`, permissions: ['ingest'], tenantId: null, clusterId: null,
     createdAt: 0, lastUsedAt: null, revokedAt: null, createdByKeyId: null,
   })
   const repo = {
