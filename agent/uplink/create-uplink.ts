@@ -105,20 +105,22 @@ export function createUplink (options: UplinkOptions): Uplink {
   }
 
   function toSpool (rows: GpuStatRow[]): Promise<void> {
-    return spool!.append(rows).then(() => {
-      // A full spool drops its oldest rows to make room: note when, for /healthz.
-      const dropped = spool!.stats().dropped
-      if (dropped > seenDropped) lastDropAt = now()
-      seenDropped = dropped
-    }, (err: unknown) => {
+    return spool!.append(rows).then(noteDrops, (err: unknown) => {
       // A full disk or a dead device: these rows are lost, and that must be visible.
       counters.spoolWriteFailures += rows.length
-      lastDropAt = now()
+      noteDrops()
       if (now() - lastSpoolErrorLogAt >= REJECT_LOG_EVERY_MS) {
         lastSpoolErrorLogAt = now()
         log.error({ err: String(err), rows: rows.length, lostTotal: counters.spoolWriteFailures }, 'could not write samples to the spool; they are lost')
       }
     })
+  }
+
+  /** A full spool drops its oldest rows to make room: note when the total last grew, for /healthz. */
+  function noteDrops (): void {
+    const dropped = (spool?.stats().dropped ?? 0) + counters.spoolWriteFailures
+    if (dropped > seenDropped) lastDropAt = now()
+    seenDropped = dropped
   }
 
   /**
@@ -245,6 +247,7 @@ export function createUplink (options: UplinkOptions): Uplink {
   /** Why the uplink is degraded now, for /healthz (empty when it is fine). */
   function reasons (): string[] {
     const out: string[] = []
+    noteDrops()
     const s = spool?.stats()
     const at = now()
     if (!up) out.push(`uplink spooling: the control plane does not acknowledge pushes (${counters.lastError ?? 'no answer'}); ${s?.samples ?? 0} samples kept in the spool`)
