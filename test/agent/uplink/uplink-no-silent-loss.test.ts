@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net'
 import { serve } from '@hono/node-server'
 import { pino } from 'pino'
 import t from 'tap'
+import { createCollector } from '../../../agent/collector/create-collector.ts'
 import { createUplink } from '../../../agent/uplink/create-uplink.ts'
+import { SIMULATOR_PATH } from '../../../bin/simulator-path.ts'
 import { UPLINK_REASON_HOLD_MS } from '../../../agent/uplink/create-uplink.ts'
 import { startControlPlaneSink } from '../../fakes/control-plane-sink.ts'
 import type { SinkMode } from '../../fakes/control-plane-sink.ts'
@@ -118,6 +120,34 @@ t.test('two ticks assembled in the same millisecond (a stalled event loop): both
   t.equal(h.sink.duplicates(), 0, 'no tick was stored as a "duplicate" of another')
   t.equal(new Set(h.sink.rows().map(r => `${r.gpu_id}|${r.recorded_at}`)).size, 32, 'each tick its own recorded_at')
   t.equal(h.uplink.stats().pushedSamples, h.sink.rows().length, 'pushed = stored')
+})
+
+t.test('the real collector on a stalling event loop (a loaded host): every tick stored once, pushed = stored', async t => {
+  const sink = await startControlPlaneSink({ apiKey: API_KEY })
+  t.teardown(() => sink.close())
+  const log = pino({ level: 'silent' })
+  const collector = createCollector({ nvidiaSmiPath: SIMULATOR_PATH, intervalMs: 100, computeAppsIntervalMs: 60_000, log })
+  t.teardown(() => collector.stop())
+  const uplink = createUplink({
+    controlPlaneUrl: sink.url, apiKey: API_KEY, cluster: 'test-cluster', stateDir: t.testdir(), spoolMaxBytes: 1024 * 1024,
+    source: collector, log, agentVersion: '0.1.0-test', hostFacts: async () => ({ hostname: HOSTNAME, ipAddress: null, cpuCores: 1, ramGb: 1 }),
+  })
+  t.teardown(() => uplink.stop())
+  await collector.start()
+  await uplink.start()
+  await until('pushing', () => uplink.stats().pushedSamples > 0, () => new Promise(resolve => setTimeout(resolve, 20)), 60_000)
+  // The simulator keeps printing every 100 ms while the agent's event loop is blocked: the
+  // next read holds several ticks' lines, all assembled in the same millisecond.
+  for (let i = 0; i < 5; i++) {
+    await new Promise(resolve => setTimeout(resolve, 500))
+    const end = Date.now() + 400
+    while (Date.now() < end) { /* a stalled event loop */ }
+  }
+  await new Promise(resolve => setTimeout(resolve, 300))
+  await uplink.stop()
+  t.equal(sink.duplicates(), 0, 'no tick stored as a "duplicate" of another')
+  t.equal(uplink.stats().pushedSamples, sink.rows().length, `pushed = stored (${sink.rows().length})`)
+  t.equal(sink.rows().length % 8, 0, 'whole ticks')
 })
 
 t.test('a wall clock stepped back by more than a second is not "fixed" by the uplink', async t => {
