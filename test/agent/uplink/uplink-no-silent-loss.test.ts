@@ -133,6 +133,8 @@ t.test('the real collector on a stalling event loop (a loaded host): every tick 
     source: collector, log, agentVersion: '0.1.0-test', hostFacts: async () => ({ hostname: HOSTNAME, ipAddress: null, cpuCores: 1, ramGb: 1 }),
   })
   t.teardown(() => uplink.stop())
+  let ticks = 0
+  collector.onSnapshot(() => { ticks++ })
   await collector.start()
   await uplink.start()
   await until('pushing', () => uplink.stats().pushedSamples > 0, () => new Promise(resolve => setTimeout(resolve, 20)), 60_000)
@@ -143,11 +145,11 @@ t.test('the real collector on a stalling event loop (a loaded host): every tick 
     const end = Date.now() + 400
     while (Date.now() < end) { /* a stalled event loop */ }
   }
-  await new Promise(resolve => setTimeout(resolve, 300))
-  await uplink.stop()
-  t.equal(sink.duplicates(), 0, 'no tick stored as a "duplicate" of another')
+  await collector.stop()
+  // A push that timed out on a busy box is spooled and replayed: wait for all of it.
+  await until('every tick acknowledged', () => uplink.stats().pushedSamples >= ticks * 8, () => new Promise(resolve => setTimeout(resolve, 20)), 60_000)
+  t.equal(new Set(sink.rows().map(r => `${r.gpu_id}|${r.recorded_at}`)).size, ticks * 8, `each of the ${ticks} ticks stored with its own recorded_at`)
   t.equal(uplink.stats().pushedSamples, sink.rows().length, `pushed = stored (${sink.rows().length})`)
-  t.equal(sink.rows().length % 8, 0, 'whole ticks')
 })
 
 t.test('a wall clock stepped back by more than a second is not "fixed" by the uplink', async t => {
@@ -164,10 +166,11 @@ t.test('spool full: /healthz reason while dropping, gone once the drops are olde
   await until('dropping', () => h.uplink.stats().spoolDropped > 0, () => h.tick())
   t.match(h.uplink.stats().reasons, [/^uplink spooling/, /^uplink dropping samples: \d+ lost so far \(spool full or unwritable\)/])
   h.sink.setMode('ok')
-  await until('replayed', () => h.uplink.stats().spoolSamples === 0, () => h.tick())
+  await until('replayed', () => h.uplink.stats().spoolSamples === 0, () => h.tick(), 60_000).catch((err: Error) => { throw new Error(`${err.message}: ${JSON.stringify(h.uplink.stats())}`) })
   t.match(h.uplink.stats().reasons, [/^uplink dropping samples/], 'the drop is still recent')
   h.clock.advance(UPLINK_REASON_HOLD_MS)
   t.same(h.uplink.stats().reasons, [])
+  // The last live push may still be on its way back.
+  await until('every row emitted is pushed or counted as dropped', () => h.uplink.stats().pushedSamples + h.uplink.stats().spoolDropped === h.emittedKeys().size)
   t.equal(h.uplink.stats().pushedSamples, h.sink.rows().length, 'pushed = stored')
-  t.equal(h.uplink.stats().pushedSamples + h.uplink.stats().spoolDropped, h.emittedKeys().size, 'every row emitted is stored or counted as dropped')
 })
