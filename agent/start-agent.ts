@@ -23,13 +23,23 @@ export interface StartAgentOptions {
   /** Environment handed to nvidia-smi children (tests point the simulator at a state file). */
   env?: NodeJS.ProcessEnv
   log?: pino.Logger
+  /**
+   * On stop, how long requests in progress may take before their connections are cut
+   * (default 3 s): a client trickling a request, or holding a keep-alive connection, must not
+   * keep the agent from exiting. Idle keep-alive connections close at once.
+   */
+  closeDeadlineMs?: number
 }
+
+const CLOSE_DEADLINE_MS = 3000
 
 /**
  * Wires the agent: collector → (API, /metrics, uplink, purge). Start order: collector first
  * (a missing nvidia-smi fails fast, before anything listens), then uplink, then the API.
- * Stop order is the reverse and written down here: stop accepting requests, flush the uplink
- * (unsent samples land in the spool), then stop the collector so no nvidia-smi child outlives us.
+ * Stop order is the reverse and written down here: stop accepting requests and, meanwhile,
+ * flush the uplink (unsent samples land in the spool); then stop the collector so no
+ * nvidia-smi child outlives us. Both the drain (closeDeadlineMs) and the flush (the uplink's
+ * flushTimeoutMs) are bounded, so SIGTERM exits within seconds whatever clients do.
  */
 export async function startAgent (config: AgentConfig, options: StartAgentOptions = {}): Promise<RunningAgent> {
   const log = options.log ?? pino({ level: config.logLevel, base: { svc: 'gpufleet-agent' } })
@@ -106,8 +116,7 @@ export async function startAgent (config: AgentConfig, options: StartAgentOption
     port,
     stop () {
       stopped ??= (async () => {
-        await new Promise<void>(resolve => server.close(() => resolve()))
-        await uplink.stop()
+        await Promise.all([closeServer(server, options.closeDeadlineMs ?? CLOSE_DEADLINE_MS), uplink.stop()])
         await collector.stop()
         xids?.stop()
         log.info({}, 'agent stopped')
@@ -115,6 +124,16 @@ export async function startAgent (config: AgentConfig, options: StartAgentOption
       return stopped
     },
   }
+}
+
+/** Stop accepting; close idle keep-alive sockets now and any still busy after `deadlineMs`. */
+function closeServer (server: ServerType, deadlineMs: number): Promise<void> {
+  return new Promise<void>(resolve => {
+    const http = 'closeAllConnections' in server ? server : null
+    const cut = setTimeout(() => http?.closeAllConnections(), deadlineMs)
+    server.close(() => { clearTimeout(cut); resolve() })
+    http?.closeIdleConnections()
+  })
 }
 
 function splitHostPort (listen: string): [string, number] {

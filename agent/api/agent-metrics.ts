@@ -91,7 +91,8 @@ export function createAgentMetrics (options: AgentMetricsOptions): AgentMetrics 
   gauge(registry, 'spool_samples', 'GPU samples waiting in the on-disk uplink spool.', () => uplinkStats().spoolSamples)
   counter(registry, 'spool_dropped_samples_total', 'Samples dropped, oldest first, because the spool was full.', () => uplinkStats().spoolDropped)
   counter(registry, 'push_failures_total', 'Failed pushes to the control plane.', () => uplinkStats().pushFailures)
-  counter(registry, 'pushed_samples_total', 'GPU samples accepted by the control plane.', () => uplinkStats().pushedSamples)
+  counter(registry, 'pushed_samples_total', 'GPU samples stored by the control plane (skipped or refused rows are not counted here).', () => uplinkStats().pushedSamples)
+  counter(registry, 'rejected_samples_total', 'GPU samples the control plane refused or skipped as invalid or outside its time window (e.g. agent clock ahead); dropped, not retried.', () => uplinkStats().rejectedSamples ?? 0)
 
   // 1 s event-loop sampling: the 10 ms default wakes the agent 100×/s, ~40 % of its idle CPU.
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: PREFIX, eventLoopMonitoringPrecision: 1000 })

@@ -8,6 +8,8 @@ import { snapshotAgeMs } from './fresh-snapshot.ts'
  * `GET /healthz`: 200 once the first snapshot exists (systemd, load balancers and tests wait
  * on it), 503 NOT_READY before. Ready but stale, or a collector that is not running, is
  * "degraded" with the reasons listed: still 200, since the agent itself is up and serving.
+ * `reasons` is one flat list of sentences that each part adds to (collector, uplink: spooling,
+ * dropping, rejected rows); degraded is simply "the list is not empty".
  */
 export function healthzBody (options: { source: GpuSource, uplinkStats: UplinkStats, nowMs: number, staleAfterMs: number, hostname: string, xids?: XidWatch | undefined }) {
   const { source, uplinkStats: uplink, nowMs, staleAfterMs, hostname } = options
@@ -29,6 +31,7 @@ export function healthzBody (options: { source: GpuSource, uplinkStats: UplinkSt
   const reasons: string[] = []
   if (ageMs > staleAfterMs) reasons.push(`GPU data stale: newest snapshot is ${(ageMs / 1000).toFixed(1)} s old`)
   if (health.state !== 'running') reasons.push(`collector ${health.state}`)
+  reasons.push(...(uplink.reasons ?? []))
   return {
     status: reasons.length === 0 ? 'ok' as const : 'degraded' as const,
     reasons,
@@ -50,6 +53,7 @@ export function healthzBody (options: { source: GpuSource, uplinkStats: UplinkSt
       spool_dropped_samples: uplink.spoolDropped,
       push_failures: uplink.pushFailures,
       pushed_samples: uplink.pushedSamples,
+      rejected_samples: uplink.rejectedSamples ?? 0,
       last_push_at: uplink.lastPushAt === null ? null : new Date(uplink.lastPushAt).toISOString(),
       last_error: uplink.lastError,
     },

@@ -12,6 +12,7 @@ import { openAgentState } from './open-agent-state.ts'
 import type { AgentStateStore } from './open-agent-state.ts'
 import { openSpool } from './open-spool.ts'
 import type { Spool, SpoolBatch } from './open-spool.ts'
+import { parseIngestAck } from './parse-ingest-ack.ts'
 import { readHostFacts } from './read-host-facts.ts'
 import type { HostFacts } from './read-host-facts.ts'
 import { realTimers } from './timers.ts'
@@ -29,6 +30,14 @@ export interface Uplink {
 }
 
 const REJECT_LOG_EVERY_MS = 60_000
+/** How long a drop or a rejection keeps /healthz degraded: long enough for a probe every few minutes to see it. */
+export const UPLINK_REASON_HOLD_MS = 10 * 60_000
+
+/** What an answer means for the rows sent: stored (minus `skipped`), refused as invalid, or kept to send again. */
+type Verdict =
+  | { kind: 'ok', skipped: number }
+  | { kind: 'reject', res: UpstreamResult }
+  | { kind: 'keep', res: UpstreamResult }
 
 /**
  * Register, push every snapshot, spool what isn't acknowledged, replay it when upstream answers.
@@ -44,6 +53,11 @@ const REJECT_LOG_EVERY_MS = 60_000
  * 2xx brings live pushing back. A row is only ever in one place (memory or spool), so rows are
  * sent twice only after an ambiguous failure (timeout after the server stored them), which
  * ingest's (node, gpu_id, recorded_at) key makes harmless.
+ *
+ * Counting: pushedSamples is what the control plane stored (or already had); rows its 2xx
+ * says it skipped (fail-soft: invalid, or outside its time window) and rows a validation
+ * error refused are rejectedSamples. A 2xx that is not an ingest acknowledgement (a proxy's
+ * page) acknowledges nothing: the rows are kept and sent again.
  */
 export function createUplink (options: UplinkOptions): Uplink {
   const o = resolveUplinkOptions(options)
@@ -71,6 +85,13 @@ export function createUplink (options: UplinkOptions): Uplink {
   let authFailing = false
   let lastRejectLogAt = -Infinity
   let lastSpoolErrorLogAt = -Infinity
+  // Snapshots arriving before init finished wiring up wait in `pending` (ticks taken at start are kept).
+  let ready = false
+  // Each tick's rows need their own recorded_at (see stampOf).
+  let lastStamp = -Infinity
+  let seenDropped = 0
+  let lastDropAt = -Infinity
+  let lastRejection: { at: number, what: string } | null = null
 
   const counters = { pushFailures: 0, pushedSamples: 0, rejectedSamples: 0, spoolWriteFailures: 0, lastPushAt: null as number | null, lastError: null as string | null }
 
@@ -80,13 +101,14 @@ export function createUplink (options: UplinkOptions): Uplink {
   }
 
   function post (rows: GpuStatRow[], timeoutMs?: number): Promise<UpstreamResult> {
-    return upstream!.postJson(GPU_STATS_PATH, ingest(rows), { signal: shutdown.signal, timeoutMs })
+    return upstream!.postJson(GPU_STATS_PATH, ingest(rows), { signal: shutdown.signal, timeoutMs, readBody: true })
   }
 
   function toSpool (rows: GpuStatRow[]): Promise<void> {
-    return spool!.append(rows).catch((err: unknown) => {
+    return spool!.append(rows).then(noteDrops, (err: unknown) => {
       // A full disk or a dead device: these rows are lost, and that must be visible.
       counters.spoolWriteFailures += rows.length
+      noteDrops()
       if (now() - lastSpoolErrorLogAt >= REJECT_LOG_EVERY_MS) {
         lastSpoolErrorLogAt = now()
         log.error({ err: String(err), rows: rows.length, lostTotal: counters.spoolWriteFailures }, 'could not write samples to the spool; they are lost')
@@ -94,9 +116,33 @@ export function createUplink (options: UplinkOptions): Uplink {
     })
   }
 
+  /** A full spool drops its oldest rows to make room: note when the total last grew, for /healthz. */
+  function noteDrops (): void {
+    const dropped = (spool?.stats().dropped ?? 0) + counters.spoolWriteFailures
+    if (dropped > seenDropped) lastDropAt = now()
+    seenDropped = dropped
+  }
+
+  /**
+   * The recorded_at for a tick's rows. On a loaded host the event loop can stall while
+   * nvidia-smi keeps printing; the lines of two (or more) ticks then arrive in one read and
+   * are assembled in the same millisecond, so they carry the same recordedAt. The control
+   * plane keeps one row per (node, gpu_id, recorded_at): the second tick would be stored as a
+   * "duplicate" (lost) while counted as pushed. Such a tick gets the next free millisecond.
+   * Only a tick within a second behind the last stamp is moved: a wall clock stepped back
+   * further is the clock's business, not a collision.
+   */
+  function stampOf (recordedAt: number): number {
+    const stamp = recordedAt <= lastStamp && lastStamp - recordedAt < 1000 ? lastStamp + 1 : recordedAt
+    lastStamp = stamp
+    return stamp
+  }
+
   function onSnapshot (snapshot: Snapshot): void {
     if (stopping) return
-    const rows = toGpuStatRows(snapshot)
+    const stamp = stampOf(snapshot.recordedAt)
+    const rows = toGpuStatRows(stamp === snapshot.recordedAt ? snapshot : { ...snapshot, recordedAt: stamp })
+    if (!ready) { pending.push(...rows); return }
     if (!up) { void toSpool(rows); return }
     pending.push(...rows)
     // A request hanging up to its timeout lets ticks pile up; past one batch they're safer on disk.
@@ -108,10 +154,8 @@ export function createUplink (options: UplinkOptions): Uplink {
     if (live || stopping || !up || pending.length === 0) return
     const rows = pending.splice(0, o.batchMaxRows)
     live = (async () => {
-      const res = await post(rows)
-      if (res.kind === 'ok') acknowledged(rows.length)
-      else if (res.kind === 'reject') rejected(rows.length, res)
-      else { await toSpool(rows); failed(res) }
+      const verdict = judge(await post(rows))
+      if (verdict.kind === 'keep') { await toSpool(rows); failed(verdict.res) } else settled(rows.length, verdict)
     })().finally(() => { live = null; kickLive() })
   }
 
@@ -145,16 +189,35 @@ export function createUplink (options: UplinkOptions): Uplink {
   }
 
   async function sendBatch (batch: SpoolBatch): Promise<number | null> {
-    const res = await post(batch.rows)
-    if (res.kind === 'ok' || res.kind === 'reject') {
+    const verdict = judge(await post(batch.rows))
+    if (verdict.kind !== 'keep') {
       await spool!.ack(batch).catch(() => {})
-      if (res.kind === 'ok') acknowledged(batch.rows.length)
-      else rejected(batch.rows.length, res)
+      settled(batch.rows.length, verdict)
       return spool!.stats().samples > 0 ? o.replayPauseMs : null
     }
     spool!.release(batch)
-    failed(res)
+    failed(verdict.res)
     return backoff.next()
+  }
+
+  function judge (res: UpstreamResult): Verdict {
+    if (res.kind === 'reject') return { kind: 'reject', res }
+    if (res.kind !== 'ok') return { kind: 'keep', res }
+    const ack = parseIngestAck(res.body)
+    if (ack === null) {
+      return { kind: 'keep', res: { kind: 'retry', status: res.status, error: `HTTP ${res.status} but not an ingest acknowledgement: ${JSON.stringify(res.body).slice(0, 200)}` } }
+    }
+    return { kind: 'ok', skipped: ack.skipped }
+  }
+
+  /** Rows that left the agent's hands: stored, skipped by the control plane, or refused. */
+  function settled (samples: number, verdict: Exclude<Verdict, { kind: 'keep' }>): void {
+    if (verdict.kind === 'reject') return rejected(samples, verdict.res.status, verdict.res.error ?? `HTTP ${verdict.res.status}`)
+    const skipped = Math.min(verdict.skipped, samples)
+    acknowledged(samples - skipped)
+    if (skipped > 0) {
+      rejected(skipped, 200, `skipped ${skipped} of ${samples} rows as invalid or outside its time window (is this host's clock more than 5 min ahead, or the rows older than its retention?)`)
+    }
   }
 
   function acknowledged (samples: number): void {
@@ -170,14 +233,32 @@ export function createUplink (options: UplinkOptions): Uplink {
     if (spool!.stats().samples > 0 && !replay && replayTimer === null) kickReplay()
   }
 
-  function rejected (samples: number, res: UpstreamResult): void {
+  function rejected (samples: number, status: number | null, what: string): void {
     counters.rejectedSamples += samples
-    counters.lastError = res.error ?? null
+    counters.lastError = what
+    lastRejection = { at: now(), what }
     // Same batch shape every second would log every second: once a minute is enough.
     if (now() - lastRejectLogAt >= REJECT_LOG_EVERY_MS) {
       lastRejectLogAt = now()
-      log.error({ status: res.status, error: res.error, samples, rejectedTotal: counters.rejectedSamples }, 'control plane rejected samples as invalid; dropped (not retried)')
+      log.error({ status, error: what, samples, rejectedTotal: counters.rejectedSamples }, 'control plane rejected samples as invalid; dropped (not retried)')
     }
+  }
+
+  /** Why the uplink is degraded now, for /healthz (empty when it is fine). */
+  function reasons (): string[] {
+    const out: string[] = []
+    noteDrops()
+    const s = spool?.stats()
+    const at = now()
+    if (!up) out.push(`uplink spooling: the control plane does not acknowledge pushes (${counters.lastError ?? 'no answer'}); ${s?.samples ?? 0} samples kept in the spool`)
+    else if ((s?.samples ?? 0) > 0) out.push(`uplink replaying: ${s!.samples} spooled samples not yet acknowledged`)
+    if (at - lastDropAt < UPLINK_REASON_HOLD_MS) {
+      out.push(`uplink dropping samples: ${(s?.dropped ?? 0) + counters.spoolWriteFailures} lost so far (spool full or unwritable), the latest at ${new Date(lastDropAt).toISOString()}`)
+    }
+    if (lastRejection !== null && at - lastRejection.at < UPLINK_REASON_HOLD_MS) {
+      out.push(`control plane rejected samples (${counters.rejectedSamples} so far), the latest at ${new Date(lastRejection.at).toISOString()}: ${lastRejection.what}`)
+    }
+    return out
   }
 
   function failed (res: UpstreamResult): void {
@@ -215,9 +296,8 @@ export function createUplink (options: UplinkOptions): Uplink {
         await Promise.all([registrar!.stop(), live, replay])
         const rows = pending.splice(0)
         if (rows.length > 0) {
-          const res = up && !shutdown.signal.aborted ? await post(rows, o.flushTimeoutMs) : null
-          if (res?.kind === 'ok') acknowledged(rows.length)
-          else if (res?.kind === 'reject') rejected(rows.length, res)
+          const verdict = up && !shutdown.signal.aborted ? judge(await post(rows, o.flushTimeoutMs)) : null
+          if (verdict !== null && verdict.kind !== 'keep') settled(rows.length, verdict)
           else await toSpool(rows)
         }
         clearTimeout(cut)
@@ -241,11 +321,15 @@ export function createUplink (options: UplinkOptions): Uplink {
         rejectedSamples: counters.rejectedSamples,
         lastPushAt: counters.lastPushAt,
         lastError: counters.lastError,
+        reasons: reasons(),
       }
     },
   }
 
   async function init (): Promise<void> {
+    // Subscribe before the first await: the collector is already ticking, and what it emits
+    // while the state, host facts and spool load is kept in `pending` and sent once wired.
+    unsubscribe = o.source.onSnapshot(onSnapshot)
     state = await openAgentState(o.stateDir, log)
     const facts = await (o.hostFacts ?? readHostFacts)().catch((err: unknown): HostFacts => {
       log.warn({ err: String(err) }, 'could not read host facts; registering with the hostname only')
@@ -262,8 +346,9 @@ export function createUplink (options: UplinkOptions): Uplink {
       upstream, state, source: o.source, xids: o.xids, facts, hostname, cluster: o.cluster, region: o.region, agentUrl: o.agentUrl,
       timers, now, log, backoff: createBackoff(o.backoff), heartbeatMs: o.heartbeatMs,
     })
-    unsubscribe = o.source.onSnapshot(onSnapshot)
     registrar.start()
+    ready = true
     if (s.samples > 0) kickReplay()
+    kickLive()
   }
 }

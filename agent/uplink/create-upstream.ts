@@ -1,5 +1,5 @@
 import { createKeepAliveAgent, describeRequestError, httpRequest } from '../http-request.ts'
-import { classifyStatus } from './classify-status.ts'
+import { classifyAnswer } from './classify-status.ts'
 import type { StatusClass } from './classify-status.ts'
 
 export interface UpstreamOptions {
@@ -51,15 +51,20 @@ export function createUpstream ({ baseUrl, apiKey, userAgent, timeoutMs = 5000 }
           timeoutMs: limit,
           ...(options.signal ? { signal: options.signal } : {}),
         })
-        const kind = classifyStatus(res.status)
+        const kind = classifyAnswer(res.status, res.text)
         if (kind === 'ok' && options.readBody) {
-          return { kind, status: res.status, body: JSON.parse(res.text) as unknown }
+          // A 2xx that is not JSON is not the control plane's answer (a proxy's page): retry.
+          try {
+            return { kind, status: res.status, body: JSON.parse(res.text) as unknown }
+          } catch {
+            return { kind: 'retry', status: res.status, error: `HTTP ${res.status} without a JSON body${summary(res.text)}` }
+          }
         }
         return kind === 'ok'
           ? { kind, status: res.status }
           : { kind, status: res.status, error: `HTTP ${res.status}${summary(res.text)}` }
       } catch (err) {
-        return { kind: 'retry', status: null, error: describe(err) }
+        return { kind: 'retry', status: null, error: describeRequestError(err) }
       }
     },
     async close () {
@@ -72,9 +77,4 @@ export function createUpstream ({ baseUrl, apiKey, userAgent, timeoutMs = 5000 }
 function summary (text: string): string {
   const t = text.trim().replace(/\s+/g, ' ')
   return t === '' ? '' : `: ${t.slice(0, 200)}`
-}
-
-function describe (err: unknown): string {
-  // A 2xx whose body is not JSON is the control plane's fault, not the network's.
-  return err instanceof SyntaxError ? `bad JSON reply: ${err.message}` : describeRequestError(err)
 }

@@ -18,7 +18,8 @@ import type { GpuStatRow } from '../../shared/wire/gpu-stats.ts'
  *
  * Full: the oldest segments are unlinked first and their rows counted as dropped; the
  * segment being replayed right now is spared while any other can go (it may be about to
- * be acknowledged). A torn last line (crash mid-write) is skipped and counted, never fatal;
+ * be acknowledged). When it is the only one left it goes too, counted as dropped until its
+ * request ends: acknowledged, its rows were delivered after all and are un-counted. A torn last line (crash mid-write) is skipped and counted, never fatal;
  * segments found at open are never appended to again, so a torn tail can't glue onto a new record.
  */
 export interface SpoolOptions {
@@ -81,6 +82,8 @@ export async function openSpool (options: SpoolOptions): Promise<Spool> {
   await mkdir(dir, { recursive: true })
   const segments: Segment[] = []
   let dropped = 0
+  // Held segments dropped while their request was in flight: seq → rows counted as dropped.
+  const droppedWhileHeld = new Map<number, number>()
   let corrupt = 0
   let nextSeq = 1
   let closed = false
@@ -129,6 +132,7 @@ export async function openSpool (options: SpoolOptions): Promise<Spool> {
     while (segments.length > 0 && totalBytes() + need > maxBytes) {
       const victim = segments.find(s => !s.held) ?? segments[0]!
       dropped += victim.rows
+      if (victim.held) droppedWhileHeld.set(victim.seq, victim.rows)
       await remove(victim)
     }
   }
@@ -185,11 +189,16 @@ export async function openSpool (options: SpoolOptions): Promise<Spool> {
     ack: batch => serial(async () => {
       const seg = segments.find(s => s.seq === batch.id)
       if (seg) await remove(seg)
+      // Dropped for room while in flight, yet acknowledged: delivered, not lost.
+      const rows = droppedWhileHeld.get(batch.id)
+      if (rows !== undefined) { dropped -= rows; droppedWhileHeld.delete(batch.id) }
     }),
 
     release (batch) {
       const seg = segments.find(s => s.seq === batch.id)
       if (seg) seg.held = false
+      // Not acknowledged: if it was dropped meanwhile, those rows are lost and stay counted.
+      droppedWhileHeld.delete(batch.id)
     },
 
     stats: () => ({

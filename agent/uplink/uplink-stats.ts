@@ -11,8 +11,14 @@ export interface UplinkStats {
   spoolCorrupt?: number
   pushFailures: number
   pushedSamples: number
-  /** Samples the control plane refused as invalid (400/413/422): dropped, never retried. Optional as above. */
+  /**
+   * Samples the control plane refused: a validation error (its own 400/422) or rows its 2xx
+   * says it skipped (invalid, outside its time window). Dropped, never retried, never counted
+   * as pushed. Optional as above.
+   */
   rejectedSamples?: number
   lastPushAt: number | null
   lastError: string | null
+  /** Why the uplink is degraded right now (spooling, dropping, rejected rows): /healthz lists them. Optional as above. */
+  reasons?: string[]
 }

@@ -1,4 +1,6 @@
 import t from 'tap'
+import { readdirSync, readFileSync } from 'node:fs'
+import { createConnection, type Socket } from 'node:net'
 import { join } from 'node:path'
 import pino from 'pino'
 import { parseAgentConfig } from '../../agent/config.ts'
@@ -7,9 +9,12 @@ import { startControlPlaneSink } from '../fakes/control-plane-sink.ts'
 import { startFakeOllama } from '../fakes/runtimes/start-fake-ollama.ts'
 import { defaultSimState, writeSimState } from '../fakes/sim-state.ts'
 import { SIMULATOR_PATH } from '../../bin/simulator-path.ts'
+import { spawnAgent } from '../helpers/spawn-agent.ts'
 
 // The whole agent wired as main wires it: real collector on the simulator, real purge with a
 // fake Ollama that holds GPU memory in the simulator's state, real uplink to a sink.
+// Real processes on a shared box: more than tap's default.
+t.setTimeout(300_000)
 const AGENT_KEY = 'gfk_agent_ingest_key_for_tests_0000000000000000'
 const OPERATOR_KEY = 'gfk_operator_superadmin_key_for_tests_00000000'
 
@@ -74,4 +79,50 @@ t.test('startAgent: status, purge and push through the real collector', async t 
   stopped = true
   t.equal(sink.duplicates(), 0)
   t.ok(sink.nodes().length >= 1, 'the node registered')
+})
+
+t.test('SIGTERM with slow clients connected: the drain is bounded, the uplink flushes, the agent exits', async t => {
+  // A real `gpufleet agent` process: what systemd stops. Two clients that would hold a plain
+  // server.close() for minutes: an idle keep-alive connection and one trickling a request
+  // (headers, then a body, a few bytes a second: Node's own timeouts are 60 s and 300 s).
+  const sink = await startControlPlaneSink({ apiKey: AGENT_KEY })
+  t.teardown(() => sink.close())
+  const stateDir = join(t.testdir(), 'state')
+  const agent = await spawnAgent({ controlPlane: sink.url, apiKey: AGENT_KEY, stateDir, args: ['--interval-ms', '200'] })
+  t.teardown(() => { agent.run.child.kill('SIGKILL') })
+  await until(async () => (await agent.metrics()).gpufleet_agent_pushed_samples_total! > 0 ? true : undefined, 60_000)
+
+  const { hostname, port } = new URL(agent.url)
+  const sockets: Socket[] = []
+  t.teardown(() => { for (const s of sockets) s.destroy() })
+  const connect = () => new Promise<Socket>(resolve => {
+    const s = createConnection({ host: hostname, port: Number(port) }, () => resolve(s))
+    s.on('error', () => {})
+    sockets.push(s)
+  })
+  const keepAlive = await connect()
+  const answered = new Promise<string>(resolve => keepAlive.once('data', chunk => resolve(String(chunk))))
+  keepAlive.write(`GET /healthz HTTP/1.1\r\nHost: ${hostname}\r\nConnection: keep-alive\r\n\r\n`)
+  t.match(await answered, /^HTTP\/1\.1 200/, 'the keep-alive client got its answer and keeps the connection open')
+  const headerTrickle = await connect()
+  headerTrickle.write(`GET /healthz HTTP/1.1\r\nHost: ${hostname}\r\n`)
+  const bodyTrickle = await connect()
+  bodyTrickle.write(`POST /v1/gpu/purge HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n{`)
+  const trickle = setInterval(() => { headerTrickle.write('X-Slow: 1\r\n'); bodyTrickle.write(' ') }, 500)
+  t.teardown(() => clearInterval(trickle))
+
+  // The newest tick the agent has: after the stop it must be stored or in the spool.
+  const health = await (await fetch(`${agent.url}/healthz`)).json() as { recorded_at: string }
+  const newest = Date.parse(health.recorded_at)
+  agent.run.child.kill('SIGTERM')
+  // A hang detector, not a timing assertion: a stop bounded by its own deadlines takes
+  // seconds; an unbounded one waits out Node's 300 s request timeout.
+  const exit = await Promise.race([agent.run.exited, new Promise<null>(resolve => setTimeout(resolve, 90_000, null))])
+  t.not(exit, null, 'the agent exited while the slow clients were still connected')
+  t.same(exit, { code: 0, signal: null }, 'a clean stop')
+
+  const spooled = readdirSync(join(stateDir, 'spool')).flatMap(f => readFileSync(join(stateDir, 'spool', f), 'utf8').split('\n'))
+    .filter(l => l !== '').flatMap(l => (JSON.parse(l) as { rows: Array<{ recorded_at: string }> }).rows)
+  const kept = [...sink.rows(), ...spooled].map(r => Date.parse(r.recorded_at!))
+  t.ok(kept.some(at => at >= newest), 'the newest tick before SIGTERM was pushed or spooled: the uplink flushed')
 })

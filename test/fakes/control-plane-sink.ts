@@ -17,9 +17,10 @@ import type { IntrospectResponse, Scope } from '../../shared/wire/introspect.ts'
  * Modes: 'ok'; 'down' (every connection is destroyed, so the client sees a network error,
  * not an HTTP answer); 'error500'; 'slow' (stores the rows, then holds the response until the
  * mode changes or the sink closes: an ambiguous failure after a client timeout);
- * { status } answers that status to every request without storing anything.
+ * { status } answers that status to every request without storing anything (with `body`,
+ * that text as text/html: a proxy or load balancer in between answering instead).
  */
-export type SinkMode = 'ok' | 'down' | 'error500' | 'slow' | { status: number }
+export type SinkMode = 'ok' | 'down' | 'error500' | 'slow' | { status: number, body?: string }
 
 export interface SinkRequest {
   method: string
@@ -109,6 +110,7 @@ export async function startControlPlaneSink ({ apiKey, mode: initial = 'ok', ope
     entry.status = c.res.status
   })
   app.use('*', async (c, next) => {
+    if (typeof mode === 'object' && mode.body !== undefined) return c.html(mode.body, mode.status as 400)
     if (typeof mode === 'object') return c.json({ error: 'forced', code: 'FORCED' }, mode.status as 400)
     if (mode === 'error500') return c.json({ error: 'internal error', code: 'INTERNAL' }, 500)
     if (bearerOf(c) !== apiKey) return c.json({ error: 'Invalid or missing API key', code: 'UNAUTHORIZED' }, 401)

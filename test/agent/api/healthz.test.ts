@@ -1,7 +1,7 @@
 import t from 'tap'
 import { createAgentApp } from '../../../agent/api/create-agent-app.ts'
 import type { AgentAppDeps } from '../../../agent/api/create-agent-app.ts'
-import { SEED_TIME, agentHarness, seedSnapshot } from './fixtures.ts'
+import { SEED_TIME, agentHarness, seedSnapshot, uplinkStats } from './fixtures.ts'
 
 t.test('/healthz: 503 NOT_READY before the first snapshot, 200 ok after', async t => {
   const { app, source } = await agentHarness({ snapshot: null })
@@ -34,9 +34,24 @@ t.test('/healthz: 503 NOT_READY before the first snapshot, 200 ok after', async 
     },
     uplink: {
       registered: true, node_id: 7, spool_bytes: 4096, spool_samples: 16, spool_dropped_samples: 3,
-      push_failures: 4, pushed_samples: 1200, last_push_at: '2025-01-29T12:00:00.000Z', last_error: null,
+      push_failures: 4, pushed_samples: 1200, rejected_samples: 0, last_push_at: '2025-01-29T12:00:00.000Z', last_error: null,
     },
   })
+})
+
+t.test('/healthz: degraded with the uplink\'s reasons while it spools, drops or has rows rejected', async t => {
+  const reasons = [
+    'uplink spooling: the control plane does not acknowledge pushes (HTTP 502: <html>Bad Gateway</html>); 160 samples kept in the spool',
+    'uplink dropping samples: 400 lost so far (spool full or unwritable), the latest at 2025-01-29T12:00:00.000Z',
+  ]
+  const { app, source } = await agentHarness({ deps: { uplinkStats: () => uplinkStats({ reasons, rejectedSamples: 8 }) } })
+  source.healthState = { ...source.healthState, state: 'restarting' }
+  const res = await app.request('/healthz')
+  t.equal(res.status, 200, 'degraded is still 200: the agent serves')
+  t.match(await res.json(), { status: 'degraded', reasons: ['collector restarting', ...reasons], uplink: { rejected_samples: 8 } }, 'one flat list, collector first, then the uplink')
+
+  const healthy = await agentHarness({ deps: { uplinkStats: () => uplinkStats({ reasons: [] }) } })
+  t.match(await (await healthy.app.request('/healthz')).json(), { status: 'ok', reasons: [] })
 })
 
 t.test('/healthz: degraded (still 200) when stale or the collector is restarting', async t => {

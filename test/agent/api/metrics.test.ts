@@ -108,15 +108,17 @@ t.test("the agent's own metrics follow the collector and uplink totals", async t
   t.equal(one('gpufleet_agent_spool_dropped_samples_total'), 3)
   t.equal(one('gpufleet_agent_push_failures_total'), 4)
   t.equal(one('gpufleet_agent_pushed_samples_total'), 1200)
-  for (const name of ['collector_restarts_total', 'parse_errors_total', 'spool_dropped_samples_total', 'push_failures_total', 'pushed_samples_total']) {
+  t.equal(one('gpufleet_agent_rejected_samples_total'), 0, 'none rejected yet (and an uplink that does not say counts none)')
+  for (const name of ['collector_restarts_total', 'parse_errors_total', 'spool_dropped_samples_total', 'push_failures_total', 'pushed_samples_total', 'rejected_samples_total']) {
     t.match(text, new RegExp(`^# TYPE gpufleet_agent_${name} counter$`, 'm'), `${name} is a counter`)
   }
   t.match(text, /^gpufleet_agent_process_resident_memory_bytes \d+/m, 'process metrics carry the prefix')
 
   // Totals move; each scrape shows the source's current absolute value, not a sum of scrapes.
   source.healthState = { ...source.healthState, restarts: 3 }
-  stats = uplinkStats({ pushedSamples: 1208, spoolSamples: 0 })
+  stats = uplinkStats({ pushedSamples: 1208, spoolSamples: 0, rejectedSamples: 24 })
   text = await metrics.render()
+  t.equal(one('gpufleet_agent_rejected_samples_total'), 24, 'rows the control plane refused or skipped')
   t.equal(one('gpufleet_agent_collector_restarts_total'), 3)
   t.equal(one('gpufleet_agent_pushed_samples_total'), 1208)
   t.equal(one('gpufleet_agent_spool_samples'), 0)

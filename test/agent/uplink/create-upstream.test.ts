@@ -32,6 +32,16 @@ t.test('statuses come back classified with a short key-free error', async t => {
   t.notOk(JSON.stringify(auth).includes('gfk_wrong_but_secret_value'))
 })
 
+t.test('a proxy answering instead of the control plane: retry, not reject', async t => {
+  const sink = await startControlPlaneSink({ apiKey: API_KEY, mode: { status: 400, body: '<html><h1>400 Bad Request</h1></html>' } })
+  t.teardown(() => sink.close())
+  const up = createUpstream({ baseUrl: sink.url, apiKey: API_KEY, userAgent: 'test' })
+  t.teardown(() => up.close())
+  t.match(await up.postJson('/api/gpu-stats', { gpus: [row(1)] }), { kind: 'retry', status: 400, error: /^HTTP 400: <html>/ })
+  sink.setMode({ status: 200, body: '<html>Welcome to nginx!</html>' })
+  t.match(await up.postJson('/api/gpu-stats', { gpus: [row(1)] }, { readBody: true }), { kind: 'retry', status: 200, error: /^HTTP 200 without a JSON body: <html>Welcome/ })
+})
+
 t.test('connection refused and timeouts are retryable network failures', async t => {
   const closed = await new Promise<number>(resolve => {
     const s = createServer().listen(0, '127.0.0.1', () => { const { port } = s.address() as AddressInfo; s.close(() => resolve(port)) })

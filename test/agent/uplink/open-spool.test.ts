@@ -94,6 +94,23 @@ t.test('the batch being replayed is spared while anything else can be dropped', 
   await spool.close()
 })
 
+t.test('the batch in flight dropped for room: counted as dropped only if it is not acknowledged after all', async t => {
+  // One segment may fill the whole spool (segmentMaxBytes = maxBytes): then nothing but the
+  // held batch can make room.
+  for (const outcome of ['ack', 'release'] as const) {
+    const spool = await openSpool({ dir: t.testdir(), maxBytes: 4096, segmentMaxBytes: 4096 })
+    await spool.append(rows(30))
+    const held = (await spool.peek())!
+    await spool.append(rows(20))
+    t.equal(spool.stats().dropped, 30, `${outcome}: the held batch made room`)
+    if (outcome === 'ack') await spool.ack(held)
+    else spool.release(held)
+    t.equal(spool.stats().dropped, outcome === 'ack' ? 0 : 30, outcome === 'ack' ? 'acknowledged: delivered, not lost' : 'not acknowledged: lost, stays counted')
+    t.equal(spool.stats().samples, 20)
+    await spool.close()
+  }
+})
+
 t.test('peeking the segment being written seals it: new rows go to a new one', async t => {
   const spool = await openSpool({ dir: t.testdir(), maxBytes: 1024 * 1024 })
   const a = rows(8)
