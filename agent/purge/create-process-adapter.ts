@@ -81,7 +81,7 @@ export function createProcessAdapter (options: ProcessAdapterOptions): PurgeAdap
       if (found.kind === 'gone') continue
       if (found.kind === 'unreadable') {
         // Unidentifiable: worth an error only when its name suggests the operator meant it.
-        if (!allow.mayName(app.processName)) continue
+        if (!allow.mayName(app.processName) && (found.comm === undefined || !allow.mayName(found.comm))) continue
         ref = { pid: app.pid, processName: app.processName, identity: null, unreadable: { path: found.path, code: found.code } }
       } else {
         if (!allow.allows(found.exe)) continue

@@ -6,9 +6,9 @@ export interface ProcessAllowList {
   /** Whether the executable (a /proc/<pid>/exe target) is allowed. */
   allows: (exe: string) => boolean
   /**
-   * Whether nvidia-smi's name for a process (argv[0]: "python", "./gpu_burn", a full path)
-   * looks like an allowed one. Only for deciding to report a process the agent cannot
-   * identify; never a reason to signal one.
+   * Whether a name for a process (nvidia-smi's argv[0]: "python", "./gpu_burn", a full path;
+   * or stat's comm, the file name cut to 15 bytes) looks like an allowed one. Only for deciding
+   * to report a process the agent cannot identify; never a reason to signal one.
    */
   mayName: (processName: string) => boolean
   readonly size: number
@@ -43,7 +43,8 @@ export function createProcessAllowList (entries: readonly string[], resolve: (pa
     },
     mayName (processName) {
       const name = basename(processName)
-      return names.has(name) || paths.some(p => p === processName || basename(p) === name || basename(resolved(p)) === name)
+      const files = [...names, ...paths.flatMap(p => [basename(p), basename(resolved(p))])]
+      return paths.includes(processName) || files.some(file => file === name || (name.length === 15 && file.startsWith(name)))
     },
   }
 }

@@ -1,4 +1,9 @@
 export interface ProcStat {
+  /**
+   * The executable's file name at exec, cut to 15 bytes (TASK_COMM_LEN); a process can rename
+   * itself (prctl PR_SET_NAME), so it is a hint, never an identity.
+   */
+  comm: string
   /** One letter: R running, S sleeping, D disk sleep, Z zombie, X dead, … */
   state: string
   /**
@@ -15,12 +20,13 @@ export interface ProcStat {
  * counted from the LAST ')'. Null for text that is not a stat line.
  */
 export function parseProcStat (text: string): ProcStat | null {
+  const open = text.indexOf('(')
   const close = text.lastIndexOf(')')
-  if (close < 0 || text.indexOf('(') < 0) return null
+  if (open < 0 || close < open) return null
   // Fields 3.. start after ") "; field 22 is the 20th of them.
   const fields = text.slice(close + 2).trim().split(' ')
   const state = fields[0]
   const startTime = fields[19]
   if (state === undefined || !/^[A-Za-z]$/.test(state) || startTime === undefined || !/^\d+$/.test(startTime)) return null
-  return { state, startTime }
+  return { comm: text.slice(open + 1, close), state, startTime }
 }

@@ -7,8 +7,11 @@ export type ProcIdentity =
   | { kind: 'running', exe: string, startTime: string }
   /** No such pid, or a zombie: it exited (its GPU memory is released) and waits to be reaped. */
   | { kind: 'gone' }
-  /** It is there but cannot be identified; `code` is the errno (EACCES: another user's process). */
-  | { kind: 'unreadable', path: string, code: string }
+  /**
+   * It is there but cannot be identified; `code` is the errno (EACCES: another user's process).
+   * `comm` (stat's name, a hint only) when stat was readable.
+   */
+  | { kind: 'unreadable', path: string, code: string, comm?: string }
 
 /**
  * Identify `pid` from `procRoot` (normally /proc; tests point it at fixtures): its executable
@@ -22,6 +25,7 @@ export function readProcIdentity (procRoot: string, pid: number): ProcIdentity {
   for (let attempt = 0; attempt < 3; attempt++) {
     const before = readStat(dir)
     if (before.kind !== 'running') return before
+    const hint = { comm: before.comm }
     let exe: string
     try {
       exe = readlinkSync(`${dir}/exe`)
@@ -32,7 +36,7 @@ export function readProcIdentity (procRoot: string, pid: number): ProcIdentity {
         const after = readStat(dir)
         if (after.kind !== 'running') return after
       }
-      return { kind: 'unreadable', path: `${dir}/exe`, code }
+      return { kind: 'unreadable', path: `${dir}/exe`, code, ...hint }
     }
     const after = readStat(dir)
     if (after.kind !== 'running') return after
@@ -42,7 +46,7 @@ export function readProcIdentity (procRoot: string, pid: number): ProcIdentity {
   return { kind: 'unreadable', path: `${dir}/stat`, code: 'EAGAIN' }
 }
 
-function readStat (dir: string): { kind: 'running', startTime: string } | Exclude<ProcIdentity, { kind: 'running' }> {
+function readStat (dir: string): { kind: 'running', startTime: string, comm: string } | Exclude<ProcIdentity, { kind: 'running' }> {
   let text: string
   try {
     text = readFileSync(`${dir}/stat`, 'utf8')
@@ -54,5 +58,5 @@ function readStat (dir: string): { kind: 'running', startTime: string } | Exclud
   const stat = parseProcStat(text)
   if (stat === null) return { kind: 'unreadable', path: `${dir}/stat`, code: 'EBADMSG' }
   if (stat.state === 'Z' || stat.state === 'X') return { kind: 'gone' }
-  return { kind: 'running', startTime: stat.startTime }
+  return { kind: 'running', startTime: stat.startTime, comm: stat.comm }
 }

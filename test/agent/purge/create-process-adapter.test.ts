@@ -57,13 +57,13 @@ function procFixture (t: Test) {
       clear(pid)
       symlinkSync(`/proc/${realPid}`, join(root, String(pid)))
     },
-    fake (pid: number, process: { exe: string, startTime: number, state?: string } | { exeFile: true, startTime: number }) {
+    fake (pid: number, process: ({ exe: string, state?: string } | { exeFile: true }) & { startTime: number, comm?: string }) {
       clear(pid)
       const dir = join(root, String(pid))
       mkdirSync(dir)
       const state = 'state' in process && process.state !== undefined ? process.state : 'S'
       // proc(5): 18 fields between the state and starttime (field 22).
-      writeFileSync(join(dir, 'stat'), `${pid} (py (x) y) ${state} 1 ${pid} ${pid} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 ${process.startTime} 1000 100\n`)
+      writeFileSync(join(dir, 'stat'), `${pid} (${process.comm ?? 'py (x) y'}) ${state} 1 ${pid} ${pid} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 ${process.startTime} 1000 100\n`)
       if ('exeFile' in process) writeFileSync(join(dir, 'exe'), 'not a link')
       else symlinkSync(process.exe, join(dir, 'exe'))
     },
@@ -238,11 +238,16 @@ t.test('a process that cannot be identified is reported when its name looks allo
   // readlink fails on it (EINVAL here; EACCES for another user's process without CAP_SYS_PTRACE).
   proc.fake(4_999_992, { exeFile: true, startTime: 5 })
   proc.fake(4_999_993, { exeFile: true, startTime: 6 })
+  proc.fake(4_999_994, { exeFile: true, startTime: 7, comm: 'python3.12' })
   const sent: number[] = []
-  const { adapter } = setup(t, [{ ...gpuJob(4_999_992, 'python3.12'), followPid: false }, { ...gpuJob(4_999_993, 'trainer'), followPid: false }],
-    { kill: pid => { sent.push(pid) }, procRoot: proc.root, allow: ['/usr/bin/python3.12'] })
+  const { adapter } = setup(t, [
+    { ...gpuJob(4_999_992, 'python3.12'), followPid: false },
+    { ...gpuJob(4_999_993, 'trainer'), followPid: false },
+    // nvidia-smi shows argv[0] ("python"); stat's comm still names the executable's file.
+    { ...gpuJob(4_999_994, 'python'), followPid: false },
+  ], { kill: pid => { sent.push(pid) }, procRoot: proc.root, allow: ['/usr/bin/python3.12'] })
   const models = await adapter.list()
-  t.same(models.map(m => m.name), ['python3.12 (pid 4999992)'], 'the unrelated name is not even reported')
+  t.same(models.map(m => m.name), ['python3.12 (pid 4999992)', 'python (pid 4999994)'], 'the unrelated name is not even reported')
   await t.rejects(adapter.unload(models[0]!, { force: true }), { message: `pid 4999992 (python3.12) cannot be identified (${proc.root}/4999992/exe: EINVAL), so it is not signalled` })
   t.same(sent, [])
 })

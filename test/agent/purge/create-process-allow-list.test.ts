@@ -37,6 +37,9 @@ t.test('mayName: nvidia-smi\'s argv[0] name against the entries, for reporting o
   t.ok(allow.mayName('./gpu_burn'))
   t.notOk(allow.mayName('python'))
   t.notOk(allow.mayName('trainer'))
+  const long = createProcessAllowList(['/opt/x/bin/inference-server-v2'], path => path)
+  t.ok(long.mayName('inference-serve'), 'stat\'s comm: the file name cut to 15 bytes')
+  t.notOk(long.mayName('inference'))
 })
 
 t.test('invalid entries throw (the config check uses the same parser)', async t => {
