@@ -148,9 +148,9 @@ t.test('EPERM names the systemd CAP_KILL opt-in', async t => {
   proc.fake(4_999_999, { exe: '/usr/bin/python3.12', startTime: 4242 })
   const kill = () => { throw Object.assign(new Error('kill EPERM'), { code: 'EPERM' }) }
   // A made-up pid in a /proc fixture: the injected kill stands in for another user's process.
-  const { adapter } = setup(t, [{ ...gpuJob(4_999_999), followPid: false }], { kill, procRoot: proc.root, allow: ['/usr/bin/python3.12'] })
+  const { adapter } = setup(t, [{ ...gpuJob(4_999_999, '/usr/bin/python3.12'), followPid: false }], { kill, procRoot: proc.root, allow: ['/usr/bin/python3.12'] })
   const [model] = await adapter.list()
-  await t.rejects(adapter.unload(model!, { force: false }), /not permitted to send SIGTERM to pid 4999999 \(python\) \(EPERM\).*AmbientCapabilities=CAP_KILL/)
+  await t.rejects(adapter.unload(model!, { force: false }), /not permitted to send SIGTERM to pid 4999999 \(python3\.12\) \(EPERM\).*AmbientCapabilities=CAP_KILL/)
 })
 
 t.test('gone before the signal: not signalled, not an error', async t => {
@@ -184,6 +184,7 @@ t.test('pid reused before SIGTERM (stand-in): the process now on that pid is not
   const { adapter } = setup(t, [gpuJob(job.pid, SLEEP_EXE)], { kill, procRoot: proc.root, allow: [SLEEP_EXE] })
   const [model] = await adapter.list()
   t.ok(model, 'listed while it ran')
+  const listedStart = startTimeOf(job.pid)
   job.child.kill('SIGKILL')
   await job.exited
   // Same executable, so only the start time tells them apart: let a clock tick (10 ms) pass.
@@ -191,7 +192,7 @@ t.test('pid reused before SIGTERM (stand-in): the process now on that pid is not
   const successor = await spawnSleeper(t)
   pidNowBelongsTo = successor.pid
   proc.point(job.pid, successor.pid)
-  t.not(startTimeOf(successor.pid), model && (model.ref as { identity: { startTime: string } }).identity.startTime)
+  t.not(startTimeOf(successor.pid), listedStart)
   t.equal(await adapter.unload(model!, { force: true }),
     `pid ${job.pid} (sleep) had already exited; pid ${job.pid} now belongs to another process (${SLEEP_EXE}), which was not signalled`)
   t.same(sent, [], 'no signal sent')
@@ -215,7 +216,7 @@ t.test('pid reused between SIGTERM and SIGKILL: re-checked before SIGKILL too', 
     return clock
   }
   const sleep = async (ms: number) => { clock += ms }
-  const { adapter } = setup(t, [{ ...gpuJob(4_999_990, 'trainer'), followPid: false }], { kill, now, sleep, procRoot: proc.root, allow: ['/opt/train/bin/trainer'], graceMs: 300 })
+  const { adapter } = setup(t, [{ ...gpuJob(4_999_990, '/opt/train/bin/trainer'), followPid: false }], { kill, now, sleep, procRoot: proc.root, allow: ['/opt/train/bin/trainer'], graceMs: 300 })
   const [model] = await adapter.list()
   t.equal(await adapter.unload(model!, { force: true }),
     'sent SIGTERM to pid 4999990 (trainer); it exited; pid 4999990 now belongs to another process (/opt/train/bin/trainer), which was not signalled')
@@ -226,10 +227,10 @@ t.test('a process that exec\'d another program keeps its pid and start time: not
   const proc = procFixture(t)
   proc.fake(4_999_991, { exe: '/usr/bin/python3.12', startTime: 77 })
   const sent: number[] = []
-  const { adapter } = setup(t, [{ ...gpuJob(4_999_991), followPid: false }], { kill: pid => { sent.push(pid) }, procRoot: proc.root, allow: ['/usr/bin/python3.12'] })
+  const { adapter } = setup(t, [{ ...gpuJob(4_999_991, '/usr/bin/python3.12'), followPid: false }], { kill: pid => { sent.push(pid) }, procRoot: proc.root, allow: ['/usr/bin/python3.12'] })
   const [model] = await adapter.list()
   proc.fake(4_999_991, { exe: '/usr/bin/bash', startTime: 77 })
-  t.equal(await adapter.unload(model!, { force: false }), 'pid 4999991 (python) had already exited; pid 4999991 now runs /usr/bin/bash, which was not signalled')
+  t.equal(await adapter.unload(model!, { force: false }), 'pid 4999991 (python3.12) had already exited; pid 4999991 now runs /usr/bin/bash, which was not signalled')
   t.same(sent, [])
 })
 
@@ -270,7 +271,7 @@ t.test('a real pid reuse (ns_last_pid): the new process on the pid is not signal
   const { sent, kill } = recordingKill()
   const { adapter } = setup(t, [gpuJob(job.pid, SLEEP_EXE)], { kill, allow: [SLEEP_EXE] })
   const [model] = await adapter.list()
-  const listedStart = (model?.ref as { identity: { startTime: string } } | undefined)?.identity.startTime
+  const listedStart = startTimeOf(job.pid)
   job.child.kill('SIGKILL')
   await job.exited
   const successor = await spawnOnPid(t, job.pid, listedStart)
@@ -286,7 +287,7 @@ t.test('a real pid reuse (ns_last_pid): the new process on the pid is not signal
  * Other processes on a busy host may take the pid first, and one started in the same clock
  * tick as the listed process would be indistinguishable from it, so it retries.
  */
-async function spawnOnPid (t: Test, pid: number, notStartedAt: string | undefined): Promise<Dummy> {
+async function spawnOnPid (t: Test, pid: number, notStartedAt: string): Promise<Dummy> {
   const tries = 200
   for (let attempt = 0; attempt < tries; attempt++) {
     writeFileSync(NS_LAST_PID, String(pid - 1))
