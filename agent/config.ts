@@ -103,7 +103,7 @@ const bearerToken: Check = value => {
   return token
 }
 const sleepLevel: Check = value => {
-  const n = typeof value === 'string' ? Number(value.trim()) : value
+  const n = typeof value === 'string' && /^\s*[12]\s*$/.test(value) ? Number(value) : value
   if (n !== 1 && n !== 2) throw new Error(`expected 1 or 2 (vLLM's sleep level), got ${JSON.stringify(value)}`)
   return n
 }

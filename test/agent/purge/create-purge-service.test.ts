@@ -154,7 +154,7 @@ t.test('allow-listed processes are signalled after the runtimes; others are name
   t.equal(await job.exited, 'SIGTERM')
   t.ok(stranger.alive())
   t.same(result.errors, [])
-  t.equal(result.recommendation, `GPU memory is still held by processes purge does not manage; the biggest is pid ${stranger.pid} (trainer, 30.0 GB). Stop it, or add the name to --purge-process-allow so purge may terminate it.`)
+  t.equal(result.recommendation, `GPU memory is still held by processes purge does not manage; the biggest is pid ${stranger.pid} (trainer, 30.0 GB). Stop it, or add its executable to --purge-process-allow (a full path, or name:<file>) so purge may terminate it.`)
 })
 
 t.test('Triton in --model-control-mode=poll: the model is reported left loaded, not unloaded', async t => {

@@ -15,7 +15,7 @@ t.test('--vllm-api-key and --vllm-sleep-level: defaults, strings from the CLI or
 
 t.test('bad values name their flag', async t => {
   const urls = 'http://127.0.0.1:8000'
-  for (const level of ['0', '3', '1.5', 'deep', '']) {
+  for (const level of ['0', '3', '1.5', '0x2', 'deep', '']) {
     const err = (() => { try { parseAgentConfig({ vllmUrls: urls, vllmSleepLevel: level }) } catch (e) { return e as Error & { code?: string } } })()
     t.equal(err?.code, 'CONFIG_INVALID')
     t.match(err?.message, `--vllm-sleep-level: expected 1 or 2 (vLLM's sleep level), got ${JSON.stringify(level)}`, level)
