@@ -1,4 +1,5 @@
 import { AgentError } from './errors.ts'
+import { parseProcessAllowEntry } from './purge/parse-process-allow-entry.ts'
 
 /**
  * Agent configuration: one defaults object, one schema, validated once at start-up and
@@ -20,6 +21,7 @@ export const AGENT_DEFAULTS = {
   purgeGraceMs: 10_000,
   purgeSettleMs: 15_000,
   kernelLog: '/dev/kmsg',
+  vllmSleepLevel: 1,
   logLevel: 'info',
 } as const
 
@@ -46,8 +48,12 @@ export interface AgentConfig {
   readonly metricsToken?: string | undefined
   readonly ollamaUrl?: string | undefined
   readonly vllmUrls: string[]
+  /** vLLM's `--api-key`, sent as `Authorization: Bearer` to every --vllm-urls server. */
+  readonly vllmApiKey?: string | undefined
+  /** `POST /sleep?level=` on purge: 1 keeps the weights in CPU RAM, 2 discards them. */
+  readonly vllmSleepLevel: 1 | 2
   readonly tritonUrl?: string | undefined
-  /** Process names (basename or full path) the process adapter may signal. */
+  /** Executables the process adapter may signal: absolute paths, or `name:<file name>`. */
   readonly purgeProcessAllow: string[]
   readonly purgeGraceMs: number
   readonly purgeSettleMs: number
@@ -93,6 +99,21 @@ const list = (item?: Check): Check => value => {
   const items = (Array.isArray(value) ? value : value.split(',')).map(s => s.trim()).filter(s => s !== '')
   return item === undefined ? items : items.map(item)
 }
+/** A bearer token as it goes into a header: printable ASCII, no spaces (a key, not a phrase). */
+const bearerToken: Check = value => {
+  const token = text(1, 4096)(value) as string
+  if (!/^[\x21-\x7e]+$/.test(token)) throw new Error('must be printable ASCII without spaces')
+  return token
+}
+const sleepLevel: Check = value => {
+  const n = typeof value === 'string' && /^\s*[12]\s*$/.test(value) ? Number(value) : value
+  if (n !== 1 && n !== 2) throw new Error(`expected 1 or 2 (vLLM's sleep level), got ${JSON.stringify(value)}`)
+  return n
+}
+const processAllowEntry: Check = value => {
+  parseProcessAllowEntry(value as string)
+  return value
+}
 const oneOf = (values: readonly string[]): Check => value => {
   if (typeof value !== 'string' || !values.includes(value)) throw new Error(`expected one of ${values.join('|')}, got ${JSON.stringify(value)}`)
   return value
@@ -117,8 +138,10 @@ const SCHEMA: Record<keyof AgentConfig, { check: Check, default?: unknown }> = {
   metricsToken: { check: text(16) },
   ollamaUrl: { check: httpUrl },
   vllmUrls: { check: list(httpUrl), default: [] },
+  vllmApiKey: { check: bearerToken },
+  vllmSleepLevel: { check: sleepLevel, default: AGENT_DEFAULTS.vllmSleepLevel },
   tritonUrl: { check: httpUrl },
-  purgeProcessAllow: { check: list(), default: [] },
+  purgeProcessAllow: { check: list(processAllowEntry), default: [] },
   purgeGraceMs: { check: int(0, 300_000), default: AGENT_DEFAULTS.purgeGraceMs },
   purgeSettleMs: { check: int(0, 300_000), default: AGENT_DEFAULTS.purgeSettleMs },
   kernelLog: { check: text(0, 4096), default: AGENT_DEFAULTS.kernelLog },
@@ -142,6 +165,10 @@ export function parseAgentConfig (input: AgentConfigInput): AgentConfig {
     } catch (err) {
       problems.push(`--${kebab(key)}: ${(err as Error).message}`)
     }
+  }
+  // vLLM options set without a vLLM to apply them to are a mistake, not a no-op.
+  for (const key of ['vllmApiKey', 'vllmSleepLevel'] as const) {
+    if (input[key] !== undefined && Array.isArray(config.vllmUrls) && config.vllmUrls.length === 0) problems.push(`--${kebab(key)}: has no effect without --vllm-urls`)
   }
   if (problems.length > 0) throw new AgentError('CONFIG_INVALID', `invalid agent configuration:\n  ${problems.join('\n  ')}`)
   return Object.freeze(config as unknown as AgentConfig)

@@ -6,7 +6,7 @@ import { createTritonAdapter } from './create-triton-adapter.ts'
 import { createVllmAdapter } from './create-vllm-adapter.ts'
 import type { PurgeAdapter } from './purge-types.ts'
 
-export type PurgeAdaptersConfig = Pick<AgentConfig, 'ollamaUrl' | 'vllmUrls' | 'tritonUrl' | 'purgeProcessAllow' | 'purgeGraceMs'>
+export type PurgeAdaptersConfig = Pick<AgentConfig, 'ollamaUrl' | 'vllmUrls' | 'vllmApiKey' | 'vllmSleepLevel' | 'tritonUrl' | 'purgeProcessAllow' | 'purgeGraceMs'>
 
 /**
  * The adapters this host's config asks for: one per configured runtime (one per vLLM server),
@@ -16,7 +16,7 @@ export type PurgeAdaptersConfig = Pick<AgentConfig, 'ollamaUrl' | 'vllmUrls' | '
 export function createPurgeAdapters (config: PurgeAdaptersConfig, deps: { source: Pick<GpuSource, 'refreshComputeApps'> }): PurgeAdapter[] {
   const adapters: PurgeAdapter[] = []
   if (config.ollamaUrl !== undefined) adapters.push(createOllamaAdapter({ url: config.ollamaUrl }))
-  for (const url of config.vllmUrls) adapters.push(createVllmAdapter({ url }))
+  for (const url of config.vllmUrls) adapters.push(createVllmAdapter({ url, apiKey: config.vllmApiKey, sleepLevel: config.vllmSleepLevel }))
   if (config.tritonUrl !== undefined) adapters.push(createTritonAdapter({ url: config.tritonUrl }))
   if (config.purgeProcessAllow.length > 0) {
     adapters.push(createProcessAdapter({ source: deps.source, allow: config.purgeProcessAllow, graceMs: config.purgeGraceMs }))

@@ -23,9 +23,10 @@ const FORCE_HINT = 'unload it anyway; Triton lets its in-flight requests finish 
 /**
  * Triton (model-repository extension): `POST /v2/repository/index` lists the repository, a
  * model in state READY holds GPU memory; `POST /v2/repository/models/{m}/unload` unloads it
- * (needs `--model-control-mode=explicit`). Busy = `nv_inference_pending_request_count` > 0 for
- * that model on the metrics endpoint. Triton has no way to abort requests, so force means
- * "unload anyway", which Triton does after the in-flight requests complete.
+ * (only with `--model-control-mode=explicit`: in `poll` or `none` mode Triton answers 503 and the
+ * model stays, which is reported as a failed unload). Busy = `nv_inference_pending_request_count`
+ * > 0 for that model on the metrics endpoint. Triton has no way to abort requests, so force
+ * means "unload anyway", which Triton does after the in-flight requests complete.
  */
 export function createTritonAdapter (options: TritonAdapterOptions): PurgeAdapter {
   const url = options.url
@@ -87,8 +88,13 @@ export function createTritonAdapter (options: TritonAdapterOptions): PurgeAdapte
     if (res.status !== 200) {
       const body = res.json as { error?: unknown } | undefined
       const why = typeof body?.error === 'string' ? body.error : bodySnippet(res.text)
-      const hint = /not allowed|model control/i.test(why) ? ' (start tritonserver with --model-control-mode=explicit)' : ''
-      throw new Error(`triton ${model.name}: unload refused (HTTP ${res.status}): ${why}${hint}`)
+      // Triton's core refuses load/unload unless --model-control-mode=explicit (in `none` and
+      // `poll` alike, with this one text) as UNAVAILABLE, which its HTTP frontend sends as 503.
+      // The model is still loaded: say so and how to fix it, not "unavailable, try later".
+      if (/explicit model load \/ unload is not allowed/i.test(why)) {
+        throw new Error(`triton ${model.name}: not unloaded, Triton refuses to unload models unless it runs with --model-control-mode=explicit (HTTP ${res.status}${res.status === 503 ? ' UNAVAILABLE' : ''}: ${why}); restart tritonserver with --model-control-mode=explicit (and --load-model=* to load the whole repository at start), or stop it`)
+      }
+      throw new Error(`triton ${model.name}: unload refused (HTTP ${res.status}): ${why}`)
     }
     return `unloaded ${model.name} (triton)`
   }

@@ -3,6 +3,7 @@ import { joinUrl } from './join-url.ts'
 import { parsePrometheusText } from './parse-prometheus-text.ts'
 import type { LoadedModel, PurgeAdapter } from './purge-types.ts'
 import { runtimeRequest } from './runtime-request.ts'
+import type { RuntimeResponse } from './runtime-request.ts'
 import { isJsonObject, stringKeyedEntries } from './string-keyed-entries.ts'
 
 export interface VllmAdapterOptions {
@@ -12,6 +13,18 @@ export interface VllmAdapterOptions {
   timeoutMs?: number
   /** Bound on POST /sleep: mode=wait lets in-flight requests finish first, so allow longer. */
   sleepTimeoutMs?: number
+  /**
+   * The key vLLM was started with (`--api-key` or VLLM_API_KEY), sent as `Authorization: Bearer`
+   * on every call: vLLM guards `/v1/*` with it, and recent versions every route but the public
+   * ones (`/health`, `/metrics`, …), the dev-mode `/sleep` and `/is_sleeping` included.
+   */
+  apiKey?: string | undefined
+  /**
+   * `POST /sleep?level=`: 1 offloads the weights to CPU RAM and drops the KV cache (`/wake_up`
+   * is fast, but the host needs the RAM); 2 discards the weights too (waking means reloading
+   * them). Either frees the GPU memory. Default 1.
+   */
+  sleepLevel?: 1 | 2
 }
 
 interface VllmRef {
@@ -24,19 +37,34 @@ interface VllmRef {
  * `parent` and are skipped: sleeping the engine covers them), `GET /is_sleeping` says whether it
  * already gave its memory back, `/metrics` says whether it is serving
  * (`vllm:num_requests_running` + `vllm:num_requests_waiting`, summed over engines).
- * Unloading is sleep level 1 (weights to CPU RAM, KV cache dropped; `POST /wake_up` brings it
- * back fast). The mode is always explicit because vLLM's default is `abort`: `wait` lets
- * in-flight requests finish, `abort` (force only) cancels them.
- * The sleep endpoints exist only with `--enable-sleep-mode` and `VLLM_SERVER_DEV_MODE=1`.
+ * Unloading is `POST /sleep?level=1|2` (see `sleepLevel`). The mode is always explicit because
+ * vLLM's default is `abort`: `wait` lets in-flight requests finish, `abort` (force only) cancels
+ * them. The sleep endpoints exist only with `VLLM_SERVER_DEV_MODE=1` in vLLM's environment
+ * (FastAPI answers 404 without it), and free memory only with `--enable-sleep-mode`.
  */
 export function createVllmAdapter (options: VllmAdapterOptions): PurgeAdapter {
   const timeoutMs = options.timeoutMs ?? 10_000
   const sleepTimeoutMs = options.sleepTimeoutMs ?? 120_000
+  const sleepLevel = options.sleepLevel ?? 1
   const url = options.url
+  const headers: Record<string, string> = options.apiKey === undefined ? {} : { authorization: `Bearer ${options.apiKey}` }
+
+  /** One call with the key; a 401/403 throws an error that says which flag to fix. */
+  async function call (path: string, method: 'GET' | 'POST', timeout: number): Promise<RuntimeResponse> {
+    const target = joinUrl(url, path)
+    const res = await runtimeRequest(target, { method, headers, timeoutMs: timeout })
+    if (res.status === 401 || res.status === 403) {
+      const fix = options.apiKey === undefined
+        ? 'this vLLM requires an API key (it was started with --api-key or VLLM_API_KEY); give the agent the same key with --vllm-api-key'
+        : 'this vLLM rejected the key from --vllm-api-key; set it to a key vLLM was started with (--api-key or VLLM_API_KEY)'
+      throw new Error(`${method} ${target} answered HTTP ${res.status}: ${fix}`)
+    }
+    return res
+  }
 
   async function list (): Promise<LoadedModel[]> {
     const modelsUrl = joinUrl(url, '/v1/models')
-    const res = await runtimeRequest(modelsUrl, { timeoutMs })
+    const res = await call('/v1/models', 'GET', timeoutMs)
     if (res.status !== 200) throw new Error(`GET ${modelsUrl} answered HTTP ${res.status}: ${bodySnippet(res.text)}`)
     // { "data": [{ "id": …, "parent": null | "<base model>" }] }
     const models = stringKeyedEntries(isJsonObject(res.json) ? res.json.data : null, 'id')
@@ -60,7 +88,7 @@ export function createVllmAdapter (options: VllmAdapterOptions): PurgeAdapter {
 
   /** False when the server has no /is_sleeping (dev mode off): then it is awake by definition. */
   async function isSleeping (): Promise<boolean> {
-    const res = await runtimeRequest(joinUrl(url, '/is_sleeping'), { timeoutMs })
+    const res = await call('/is_sleeping', 'GET', timeoutMs)
     if (res.status !== 200) return false
     return (res.json as { is_sleeping?: unknown } | undefined)?.is_sleeping === true
   }
@@ -69,7 +97,7 @@ export function createVllmAdapter (options: VllmAdapterOptions): PurgeAdapter {
     const metricsUrl = joinUrl(url, '/metrics')
     let text: string
     try {
-      const res = await runtimeRequest(metricsUrl, { timeoutMs })
+      const res = await call('/metrics', 'GET', timeoutMs)
       if (res.status !== 200) return `GET ${metricsUrl} answered HTTP ${res.status}`
       text = res.text
     } catch (err) {
@@ -87,19 +115,24 @@ export function createVllmAdapter (options: VllmAdapterOptions): PurgeAdapter {
 
   async function unload (model: LoadedModel, { force }: { force: boolean }): Promise<string> {
     const mode = force ? 'abort' : 'wait'
-    const sleepUrl = joinUrl(url, `/sleep?level=1&mode=${mode}`)
-    const res = await runtimeRequest(sleepUrl, { method: 'POST', timeoutMs: sleepTimeoutMs })
+    const path = `/sleep?level=${sleepLevel}&mode=${mode}`
+    let res: RuntimeResponse
+    try {
+      res = await call(path, 'POST', sleepTimeoutMs)
+    } catch (err) {
+      throw new Error(`vllm ${model.name}: ${(err as Error).message}`, { cause: err })
+    }
     if (res.status === 404) {
-      throw new Error(`vllm ${model.name}: ${url} has no /sleep endpoint; start vLLM with --enable-sleep-mode and VLLM_SERVER_DEV_MODE=1 so purge can release its memory, or stop that server`)
+      throw new Error(`vllm ${model.name}: ${url} has no /sleep endpoint (HTTP 404): restart vLLM with VLLM_SERVER_DEV_MODE=1 in its environment and --enable-sleep-mode so purge can release its memory, or stop that server`)
     }
     if (res.status !== 200) {
-      throw new Error(`vllm ${model.name}: POST ${sleepUrl} answered HTTP ${res.status}: ${bodySnippet(res.text)}`)
+      throw new Error(`vllm ${model.name}: POST ${joinUrl(url, path)} answered HTTP ${res.status}: ${bodySnippet(res.text)}`)
     }
     const ref = model.ref as VllmRef | undefined
     const aborted = force && ref !== undefined && ref.running + ref.waiting > 0
       ? `, aborted ${ref.running} running + ${ref.waiting} waiting requests`
       : ''
-    return `slept vllm model ${model.name} (level 1${aborted})`
+    return `slept vllm model ${model.name} (level ${sleepLevel}${aborted})`
   }
 
   return { name: 'vllm', kind: 'runtime', target: url, list, unload }

@@ -42,7 +42,7 @@ export function purgeRecommendation (o: PurgeOutcome): string {
   if (say.every(s => s.startsWith('Nothing')) && o.residual !== null) {
     const r = o.residual
     const others = r.count > 1 ? ` (${r.count} processes, ${gb(r.totalMib)} GB in all)` : ''
-    say.push(`GPU memory is still held by processes purge does not manage${others}; the biggest is pid ${r.pid} (${r.name}, ${gb(r.mib)} GB). Stop ${r.count > 1 ? 'them' : 'it'}, or add the name to --purge-process-allow so purge may terminate ${r.count > 1 ? 'them' : 'it'}.`)
+    say.push(`GPU memory is still held by processes purge does not manage${others}; the biggest is pid ${r.pid} (${r.name}, ${gb(r.mib)} GB). Stop ${r.count > 1 ? 'them' : 'it'}, or add ${r.count > 1 ? 'their executables' : 'its executable'} to --purge-process-allow (a full path, or name:<file>) so purge may terminate ${r.count > 1 ? 'them' : 'it'}.`)
   }
   if (!o.settled) {
     say.push(`GPU memory had not settled when the purge stopped waiting (${Number((o.settleMs / 1000).toFixed(1))}s), so memory_after may be high; read GET /v1/gpu/memory again shortly.`)

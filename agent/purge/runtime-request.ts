@@ -11,6 +11,8 @@ export interface RuntimeRequestOptions {
   method?: 'GET' | 'POST'
   /** Sent as a JSON body with content-type application/json. */
   json?: unknown
+  /** Extra request headers (a runtime's `authorization`); never part of an error message. */
+  headers?: Record<string, string>
   /** Whole-request bound (connect, headers and body). */
   timeoutMs: number
 }
@@ -23,10 +25,13 @@ export interface RuntimeRequestOptions {
 export async function runtimeRequest (url: string, options: RuntimeRequestOptions): Promise<RuntimeResponse> {
   const method = options.method ?? 'GET'
   try {
+    const headers: Record<string, string> = { ...options.headers }
+    if (options.json !== undefined) headers['content-type'] = 'application/json'
     const res = await httpRequest(url, {
       method,
       timeoutMs: options.timeoutMs,
-      ...(options.json === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(options.json) }),
+      headers,
+      ...(options.json === undefined ? {} : { body: JSON.stringify(options.json) }),
     })
     return { status: res.status, text: res.text, json: parseJson(res.text) }
   } catch (err) {

@@ -16,12 +16,12 @@ t.test('defaults, frozen', async t => {
 t.test('flag strings (CLI and env twins) are coerced; lists split on commas', async t => {
   const config = parseAgentConfig({
     intervalMs: '250', spoolMaxBytes: '65536', keyCacheTtlMs: 0, listen: '[::1]:9410',
-    vllmUrls: 'http://127.0.0.1:8000, http://127.0.0.1:8001,', purgeProcessAllow: ['python ', '', 'vllm'],
+    vllmUrls: 'http://127.0.0.1:8000, http://127.0.0.1:8001,', purgeProcessAllow: ['/usr/bin/python3 ', '', 'name:vllm'],
     controlPlane: 'https://cp.example:8443/prefix', logLevel: 'warn', region: 'us-east-1',
   })
   t.match(config, {
     intervalMs: 250, spoolMaxBytes: 65536, keyCacheTtlMs: 0, listen: '[::1]:9410', region: 'us-east-1',
-    vllmUrls: ['http://127.0.0.1:8000', 'http://127.0.0.1:8001'], purgeProcessAllow: ['python', 'vllm'],
+    vllmUrls: ['http://127.0.0.1:8000', 'http://127.0.0.1:8001'], purgeProcessAllow: ['/usr/bin/python3', 'name:vllm'],
   })
 })
 

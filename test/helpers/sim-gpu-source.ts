@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import type { ComputeAppsReading, GpuReading, Snapshot } from '../../agent/collector/snapshot.ts'
 import type { CollectorHealth, GpuSource } from '../../agent/gpu-source.ts'
 import { readSimState } from '../fakes/sim-state.ts'
@@ -87,11 +88,20 @@ function reading (g: SimState['gpus'][number], processes: SimProcess[]): GpuRead
   }
 }
 
+/**
+ * A zombie counts as gone: the driver frees a process's GPU memory as it exits, before its
+ * parent reaps it, and nvidia-smi stops listing it then (the purge process adapter relies on it).
+ */
 function pidAlive (pid: number): boolean {
   try {
     process.kill(pid, 0)
-    return true
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM'
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return false
   }
 }

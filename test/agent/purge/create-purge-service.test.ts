@@ -18,6 +18,7 @@ import { startFakeVllm } from '../../fakes/runtimes/start-fake-vllm.ts'
 import { closedUrl } from '../../helpers/closed-url.ts'
 import { createSimGpuSource } from '../../helpers/sim-gpu-source.ts'
 import { spawnDummy } from '../../helpers/spawn-dummy.ts'
+import { spawnSleeper } from '../../helpers/spawn-sleeper.ts'
 
 /** A real pino writing into an array, so tests read what was logged. */
 function captureLog () {
@@ -141,26 +142,40 @@ t.test('an unreachable runtime is an error entry; the purge still succeeds', asy
 t.test('allow-listed processes are signalled after the runtimes; others are named, not touched', async t => {
   const { simStatePath, source, adapters, service } = await host(t)
   const job = await spawnDummy(t)
-  const stranger = await spawnDummy(t)
+  const stranger = await spawnSleeper(t)
   updateSimState(simStatePath, s => {
     s.processes.push({ gpuIndex: 0, pid: job.pid, name: 'python', usedMemoryMib: 10_240, followPid: true })
     s.processes.push({ gpuIndex: 1, pid: stranger.pid, name: '/opt/train/bin/trainer', usedMemoryMib: 30_720, followPid: true })
   })
-  const processAdapter = createProcessAdapter({ source, allow: ['python'], graceMs: 10_000, pollMs: 20 })
+  const processAdapter = createProcessAdapter({ source, allow: [process.execPath], graceMs: 10_000, pollMs: 20 })
   const result = await service({ adapters: [processAdapter, ...adapters] }).purge({ force: false })
   t.same(result.actions.at(-1), `sent SIGTERM to pid ${job.pid} (python); it exited`, 'processes come after the runtimes')
   t.same(result.models_unloaded, ['qwen-3.5-27b', 'llama-3-70b', 'resnet50', `python (pid ${job.pid})`])
   t.equal(await job.exited, 'SIGTERM')
   t.ok(stranger.alive())
   t.same(result.errors, [])
-  t.equal(result.recommendation, `GPU memory is still held by processes purge does not manage; the biggest is pid ${stranger.pid} (trainer, 30.0 GB). Stop it, or add the name to --purge-process-allow so purge may terminate it.`)
+  t.equal(result.recommendation, `GPU memory is still held by processes purge does not manage; the biggest is pid ${stranger.pid} (trainer, 30.0 GB). Stop it, or add its executable to --purge-process-allow (a full path, or name:<file>) so purge may terminate it.`)
+})
+
+t.test('Triton in --model-control-mode=poll: the model is reported left loaded, not unloaded', async t => {
+  const { simStatePath, source, ollama, vllm } = await host(t)
+  const polling = await startFakeTriton({ simStatePath, modelControlMode: 'poll', models: [{ name: 'bert-large', gpuIndex: 1, usedMemoryMib: 5_000 }] })
+  t.teardown(() => polling.close())
+  const { log } = captureLog()
+  const adapters = [createOllamaAdapter({ url: ollama.url }), createVllmAdapter({ url: vllm.url }), createTritonAdapter({ url: polling.url, metricsUrl: polling.metricsUrl })]
+  const result = await createPurgeService({ source, adapters, settleMs: 10_000, pollMs: 20, log }).purge({ force: true })
+  t.notOk(result.models_unloaded.includes('bert-large'))
+  t.same(result.models_left_loaded, ['bert-large'])
+  t.same(result.errors, ['triton bert-large: not unloaded, Triton refuses to unload models unless it runs with --model-control-mode=explicit (HTTP 503 UNAVAILABLE: explicit model load / unload is not allowed if polling is enabled); restart tritonserver with --model-control-mode=explicit (and --load-model=* to load the whole repository at start), or stop it'])
+  t.equal(result.recommendation, '1 unload failed (triton bert-large): fix the cause listed in errors, then purge again.')
+  t.same(polling.loaded(), ['bert-large'])
 })
 
 t.test('a process surviving SIGTERM without force: error and a force hint', async t => {
   const { simStatePath, source, service } = await host(t)
   const stubborn = await spawnDummy(t, { ignoreSigterm: true })
   updateSimState(simStatePath, s => { s.processes.push({ gpuIndex: 0, pid: stubborn.pid, name: 'python', usedMemoryMib: 4096, followPid: true }) })
-  const adapters = [createProcessAdapter({ source, allow: ['python'], graceMs: 300, pollMs: 20 })]
+  const adapters = [createProcessAdapter({ source, allow: [process.execPath], graceMs: 300, pollMs: 20 })]
   const result = await service({ adapters }).purge({ force: false })
   t.same(result.errors, [`pid ${stubborn.pid} (python) did not exit after SIGTERM within 0.3s; retry with force`])
   t.same(result.models_left_loaded, [`python (pid ${stubborn.pid})`])

@@ -4,14 +4,15 @@ import type { Test } from 'tap'
 import { createTritonAdapter } from '../../../agent/purge/create-triton-adapter.ts'
 import { defaultSimState, readSimState, writeSimState } from '../../fakes/sim-state.ts'
 import { startFakeTriton } from '../../fakes/runtimes/start-fake-triton.ts'
+import type { FakeTritonOptions } from '../../fakes/runtimes/start-fake-triton.ts'
 import { closedUrl } from '../../helpers/closed-url.ts'
 
-async function setup (t: Test, explicitMode = true) {
+async function setup (t: Test, modelControlMode: FakeTritonOptions['modelControlMode'] = 'explicit') {
   const simStatePath = join(t.testdir(), 'sim.json')
   writeSimState(simStatePath, defaultSimState(2))
   const triton = await startFakeTriton({
     simStatePath,
-    explicitMode,
+    modelControlMode,
     models: [
       { name: 'resnet50', gpuIndex: 0, usedMemoryMib: 2_000 },
       { name: 'bert-large', gpuIndex: 1, usedMemoryMib: 5_000 },
@@ -50,15 +51,25 @@ t.test('unreadable metrics: models are treated as busy, not assumed idle', async
   t.match(models[0]?.busyReason, /^in-flight requests unknown \(GET .*\/metrics failed/)
 })
 
-t.test('Triton not in explicit model-control mode: the error says how to start it', async t => {
-  const { adapter } = await setup(t, false)
-  const [resnet] = await adapter.list()
-  await t.rejects(adapter.unload(resnet!, { force: false }), /triton resnet50: unload refused \(HTTP 400\): .*\(start tritonserver with --model-control-mode=explicit\)/)
-})
+for (const mode of ['poll', 'none'] as const) {
+  t.test(`--model-control-mode=${mode}: Triton refuses with 503 UNAVAILABLE; reported as not unloaded, with the fix`, async t => {
+    const { adapter, triton, processes } = await setup(t, mode)
+    const [resnet] = await adapter.list()
+    await t.rejects(adapter.unload(resnet!, { force: false }), {
+      message: 'triton resnet50: not unloaded, Triton refuses to unload models unless it runs with --model-control-mode=explicit ' +
+        '(HTTP 503 UNAVAILABLE: explicit model load / unload is not allowed if polling is enabled); ' +
+        'restart tritonserver with --model-control-mode=explicit (and --load-model=* to load the whole repository at start), or stop it',
+    })
+    t.ok(triton.calls.some(c => c.path === '/v2/repository/models/resnet50/unload'), 'the unload was really asked for')
+    t.same(processes().map(p => [p.gpuIndex, p.usedMemoryMib]), [[0, 2_000], [1, 5_000]], 'nothing was freed')
+    t.same((await adapter.list()).map(m => m.name), ['resnet50', 'bert-large'], 'and the model is still READY')
+  })
+}
 
-t.test('an unknown model: Triton\'s error text', async t => {
-  const { adapter } = await setup(t)
-  await t.rejects(adapter.unload({ runtime: 'triton', name: 'nope', busy: false }, { force: false }), /failed to unload 'nope', no version is available/)
+t.test('an unknown model: Triton has nothing to unload and answers 200, as the real one does', async t => {
+  const { adapter, processes } = await setup(t)
+  t.equal(await adapter.unload({ runtime: 'triton', name: 'nope', busy: false }, { force: false }), 'unloaded nope (triton)')
+  t.equal(processes().length, 2, 'the loaded models are untouched')
 })
 
 t.test('an unreachable Triton makes list() throw naming the URL', async t => {

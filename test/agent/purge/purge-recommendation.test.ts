@@ -25,7 +25,7 @@ t.test('most urgent first, every problem named', async t => {
 
 t.test('memory held by processes no adapter manages: the biggest is named', async t => {
   t.equal(purgeRecommendation({ ...clean, residual: { pid: 4242, name: 'python', mib: 38_912, totalMib: 40_000, count: 2 } }),
-    'GPU memory is still held by processes purge does not manage (2 processes, 39.1 GB in all); the biggest is pid 4242 (python, 38.0 GB). Stop them, or add the name to --purge-process-allow so purge may terminate them.')
+    'GPU memory is still held by processes purge does not manage (2 processes, 39.1 GB in all); the biggest is pid 4242 (python, 38.0 GB). Stop them, or add their executables to --purge-process-allow (a full path, or name:<file>) so purge may terminate them.')
 })
 
 t.test('nothing loaded, with and without runtimes configured', async t => {

@@ -4,6 +4,8 @@ export interface FakeCall {
   method: string
   path: string
   query: Record<string, string>
+  /** Request headers, lower-case names (a test checks the runtime key was sent). */
+  headers: Record<string, string>
   body: unknown
 }
 
@@ -28,7 +30,7 @@ export function createFakeControls (): FakeControls {
     } catch {
       body = text
     }
-    calls.push({ method: c.req.method, path: c.req.path, query: c.req.query(), body })
+    calls.push({ method: c.req.method, path: c.req.path, query: c.req.query(), headers: c.req.header(), body })
     if (gate !== null) await gate.promise
     await next()
   }

@@ -8,8 +8,13 @@ import type { FakeModelSpec } from './sim-backing.ts'
 export interface FakeTritonOptions {
   simStatePath: string
   models: FakeModelSpec[]
-  /** `--model-control-mode=explicit`: without it Triton refuses load/unload. Default true. */
-  explicitMode?: boolean
+  /**
+   * tritonserver's `--model-control-mode`. Only `explicit` accepts load/unload; in `none` and
+   * `poll` Triton's core refuses them with UNAVAILABLE, which its HTTP frontend answers as 503
+   * `{"error":"explicit model load / unload is not allowed if polling is enabled"}` (the same
+   * text in both modes). Default explicit.
+   */
+  modelControlMode?: 'none' | 'poll' | 'explicit'
 }
 
 export interface FakeTriton {
@@ -33,7 +38,7 @@ export async function startFakeTriton (options: FakeTritonOptions): Promise<Fake
   const backing = createSimBacking({ simStatePath: options.simStatePath, processName: '/opt/tritonserver/bin/tritonserver', sharedPid: true })
   const known = new Set(options.models.map(m => m.name))
   const pending = new Map<string, number>()
-  const explicit = options.explicitMode ?? true
+  const explicit = (options.modelControlMode ?? 'explicit') === 'explicit'
   const controls = createFakeControls()
   for (const model of options.models) backing.load(model)
 
@@ -48,8 +53,8 @@ export async function startFakeTriton (options: FakeTritonOptions): Promise<Fake
   })
   app.post('/v2/repository/models/:name/unload', c => {
     const name = c.req.param('name')
-    if (!explicit) return c.json({ error: 'explicit model load / unload is not allowed if polling is enabled' }, 400)
-    if (!known.has(name)) return c.json({ error: `failed to unload '${name}', no version is available` }, 400)
+    if (!explicit) return c.json({ error: 'explicit model load / unload is not allowed if polling is enabled' }, 503)
+    // An unknown name is no error to Triton: there is nothing to unload, and it answers 200.
     pending.delete(name)
     backing.unload(name)
     return c.body(null, 200)

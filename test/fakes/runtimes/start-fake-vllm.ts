@@ -11,8 +11,17 @@ export interface FakeVllmOptions {
   models: FakeModelSpec[]
   /** LoRA adapters listed in /v1/models with `parent` set to the served model. */
   loraAdapters?: string[]
-  /** Sleep endpoints exist (`--enable-sleep-mode` + `VLLM_SERVER_DEV_MODE=1`). Default true. */
+  /**
+   * `VLLM_SERVER_DEV_MODE=1`: the sleep endpoints exist (the fake's sleep frees memory, as a
+   * server also started with `--enable-sleep-mode` does). Without it FastAPI answers 404. Default true.
+   */
   devMode?: boolean
+  /**
+   * vLLM's `--api-key`: a route that needs it answers 401 `{"error":"Unauthorized"}` unless
+   * the request carries `Authorization: Bearer <key>`. As in recent vLLM, every registered
+   * route needs it except the public ones (/health, /ping, /load, /version, /metrics).
+   */
+  apiKey?: string
   /** Data-parallel engines: /metrics has one series per engine, the load split between them. */
   engines?: number
 }
@@ -22,6 +31,8 @@ export interface FakeVllm {
   close: () => Promise<void>
   setBusy: (load: { running: number, waiting?: number }) => void
   sleeping: () => boolean
+  /** The level of the last accepted POST /sleep, null before one. */
+  sleepLevel: () => number | null
   calls: FakeCall[]
   hold: () => void
   release: () => void
@@ -29,7 +40,7 @@ export interface FakeVllm {
 
 /**
  * A fake vLLM OpenAI server on loopback: /v1/models, a realistic Prometheus /metrics, and the
- * dev-mode sleep endpoints. Sleep level 1 frees the model's simulator memory; `mode=wait`
+ * dev-mode sleep endpoints. Sleep (level 1 or 2) frees the model's simulator memory; `mode=wait`
  * answers only once no request is running or waiting, `mode=abort` drops them.
  */
 export async function startFakeVllm (options: FakeVllmOptions): Promise<FakeVllm> {
@@ -42,11 +53,22 @@ export async function startFakeVllm (options: FakeVllmOptions): Promise<FakeVllm
   const load = { running: 0, waiting: 0 }
   let idleWaiters: Array<() => void> = []
   let asleep = false
+  let sleepLevel: number | null = null
   const created = Math.floor(Date.now() / 1000)
   backing.load(model)
 
   const app = new Hono()
   app.use(controls.middleware)
+  const apiKey = options.apiKey
+  if (apiKey !== undefined) {
+    // Only registered routes are guarded: without dev mode /sleep is no route, so it is a 404.
+    const guarded = (path: string) => path.startsWith('/v1/') || (devMode && ['/sleep', '/wake_up', '/is_sleeping'].includes(path))
+    app.use(async (c, next) => {
+      const [scheme = '', ...rest] = (c.req.header('authorization') ?? '').split(' ')
+      if (guarded(c.req.path) && (scheme.toLowerCase() !== 'bearer' || rest.join(' ') !== apiKey)) return c.json({ error: 'Unauthorized' }, 401)
+      await next()
+    })
+  }
 
   app.get('/health', c => c.body(null, 200))
   app.get('/v1/models', c => c.json({
@@ -73,6 +95,7 @@ export async function startFakeVllm (options: FakeVllmOptions): Promise<FakeVllm
       await new Promise<void>(resolve => idleWaiters.push(resolve))
     }
     asleep = true
+    sleepLevel = level
     backing.unload(model.name)
     return c.body(null, 200)
   })
@@ -90,6 +113,7 @@ export async function startFakeVllm (options: FakeVllmOptions): Promise<FakeVllm
     hold: controls.hold,
     release: controls.release,
     sleeping: () => asleep,
+    sleepLevel: () => sleepLevel,
     setBusy ({ running, waiting = 0 }) {
       load.running = running
       load.waiting = waiting
