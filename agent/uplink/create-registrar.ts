@@ -23,6 +23,8 @@ export interface RegistrarOptions {
   log: UplinkLog
   backoff: Backoff
   heartbeatMs: number
+  /** Sees every node registration answer (the operator-token key to pin); must not throw. */
+  onNodeAnswer?: (body: unknown) => Promise<void>
 }
 
 export interface Registrar {
@@ -80,6 +82,7 @@ export function createRegistrar (o: RegistrarOptions): Registrar {
     if (state.nodeId !== node.id || state.clusterId !== node.cluster_id || state.hostname !== o.hostname || state.registeredAt === null) {
       await o.state.update({ nodeId: node.id, clusterId: node.cluster_id, hostname: o.hostname, registeredAt: new Date(o.now()).toISOString() })
     }
+    await o.onNodeAnswer?.(nodeRes.body)
     const signature = `${node.id}|${snapshot.gpus.map(g => `${g.index}:${g.uuid}:${g.name}:${g.memoryTotalMib}`).join(',')}`
     if (signature !== gpusSignature) {
       const gpuRes = await o.upstream.postJson(GPUS_PATH, gpuBody(node.id, snapshot), { signal: abort.signal })
