@@ -1,7 +1,8 @@
 import { AgentClient } from '../../shared/sdk/agent-client.ts'
 import { ControlPlaneClient } from '../../shared/sdk/control-plane-client.ts'
 import { snakeize } from '../../shared/sdk/camel-case.ts'
-import { ApiError, GpufleetError, InvalidArgumentError } from '../../shared/sdk/errors.ts'
+import { ApiError, GpufleetError, InvalidArgumentError, NodeLookupError } from '../../shared/sdk/errors.ts'
+import type { OperatorAction } from '../../shared/wire/operator-token.ts'
 import type { ClientFlags } from '../client-options.ts'
 import { EXIT } from '../exit-codes.ts'
 import { CliError, usageError } from './cli-error.ts'
@@ -11,7 +12,12 @@ export interface FleetContext {
   config: CliConfig
   json: boolean
   controlPlane: () => ControlPlaneClient
-  agent: () => AgentClient
+  /**
+   * The --node's agent for one action: --node URL sends the key to that agent (seed 004 as
+   * is); --node HOSTNAME resolves the node through the control plane, which mints a token for
+   * that node and action, and only the token reaches the GPU host.
+   */
+  agent: (action: OperatorAction) => Promise<AgentClient>
   /** Prints `value` as the API's JSON (--json) or `human()` as text for people. */
   print: (value: unknown, human: () => string) => void
 }
@@ -37,9 +43,13 @@ export async function runFleetCommand (flags: ClientFlags, target: 'control-plan
       config: c,
       json,
       controlPlane: () => remember(clients, new ControlPlaneClient({ baseUrl: c.url, apiKey: apiKey() })),
-      agent: () => {
-        if (c.node === undefined) throw usageError('which node? pass --node http://HOST:9410 (or set GPUFLEET_NODE)')
-        return remember(clients, new AgentClient({ baseUrl: c.node, apiKey: apiKey() }))
+      agent: async action => {
+        if (c.node === undefined) throw usageError('which node? pass --node HOSTNAME or --node http://HOST:9410 (or set GPUFLEET_NODE)')
+        if (/^https?:\/\//i.test(c.node)) return remember(clients, new AgentClient({ baseUrl: c.node, apiKey: apiKey() }))
+        const cp = remember(clients, new ControlPlaneClient({ baseUrl: c.url, apiKey: apiKey() }))
+        const agent = await cp.operatorAgent(c.node, { actions: [action] })
+        c.agentUrl = agent.baseUrl
+        return remember(clients, agent)
       },
       print: (value, human) => { process.stdout.write(json ? `${JSON.stringify(snakeize(value), null, 2)}\n` : human()) },
     })
@@ -61,9 +71,11 @@ function remember<C extends { close: () => Promise<void> }> (list: Array<{ close
 function explain (err: unknown, target: 'control-plane' | 'agent', config: CliConfig | undefined): [number, string] {
   if (err instanceof CliError) return [err.exitCode, err.message]
   if (err instanceof InvalidArgumentError) return [EXIT.USAGE, `${err.message} (check ${target === 'agent' ? '--node' : '--url'})`]
-  const where = target === 'agent' ? `the agent at ${config?.node ?? '?'}` : `the control plane at ${config?.url ?? '?'}`
+  if (err instanceof NodeLookupError) return [EXIT.REJECTED, `${err.message} (check --node; \`gpufleet nodes\` lists the hostnames)`]
+  const where = target === 'agent' ? `the agent at ${config?.agentUrl ?? config?.node ?? '?'}` : `the control plane at ${config?.url ?? '?'}`
   if (err instanceof ApiError) {
     const what = `${err.message} (${err.code}, HTTP ${err.statusCode})`
+    if (err.statusCode === 401 && config?.agentUrl !== undefined) return [EXIT.AUTH, `${what}: ${where} refused the operator token the control plane minted; is the agent registered with this control plane (and its key pinned)?`]
     if (err.statusCode === 401) return [EXIT.AUTH, `${what}: ${where} did not accept the key; check --api-key or GPUFLEET_API_KEY (or "api_key" in ${config?.configPath ?? 'the config file'})`]
     if (err.statusCode === 403) return [EXIT.AUTH, `${what}: the key is valid but lacks the scope for this; use a key with more permissions (gpufleet keys create --permissions …)`]
     if (err.statusCode === 429) return [EXIT.FAILURE, `${what}: too many requests or failed keys; wait a minute and try again`]
