@@ -127,7 +127,8 @@ export function createControlPlane (deps: ControlPlaneDeps): OpenAPIHono<CpEnv> 
     return self.request(path, init)
   }
   const operatorTokens = createOperatorTokenSigner({ keys: store.operatorKeys, now })
-  const revocationEpoch = createRevocationEpoch({ read: () => store.operatorKeys.revocationEpoch() })
+  // Injected clock when a test gives one (it then drives the once-a-second reread); else monotonic.
+  const revocationEpoch = createRevocationEpoch({ read: () => store.operatorKeys.revocationEpoch(), ...(deps.now === undefined ? {} : { now: deps.now }) })
   const ctx: RouterContext = { store, log, config, now, registry: metrics.registry, requireScope, sessions, api, isLeader, operatorTokens, revocationEpoch }
   const mounts: RouterMount[] = [
     { path: '/', router: createApiKeysRouter({ store, requireScope, now }) },
