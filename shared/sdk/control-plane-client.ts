@@ -45,7 +45,7 @@ export class ControlPlaneClient {
 
   // Operator tokens: the superadmin key stays here; the agent gets a token for one node.
   /** Mints a short-lived token for one node's agent (superadmin key). Not retried: each call is a new token. */
-  mintOperatorToken (nodeId: number, input: OperatorTokenInput = {}, o: CallOptions = {}): Promise<T.OperatorToken> {
+  async mintOperatorToken (nodeId: number, input: OperatorTokenInput = {}, o: CallOptions = {}): Promise<T.OperatorToken> {
     if (!Number.isSafeInteger(nodeId) || nodeId < 1) throw new InvalidArgumentError(`nodeId must be a positive integer, got ${String(nodeId)}`)
     return this.#send('POST', operatorTokenPath(nodeId), input, o)
   }
