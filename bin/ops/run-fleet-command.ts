@@ -45,7 +45,7 @@ export async function runFleetCommand (flags: ClientFlags, target: 'control-plan
       controlPlane: () => remember(clients, new ControlPlaneClient({ baseUrl: c.url, apiKey: apiKey() })),
       agent: async action => {
         if (c.node === undefined) throw usageError('which node? pass --node HOSTNAME or --node http://HOST:9410 (or set GPUFLEET_NODE)')
-        if (/^https?:\/\//i.test(c.node)) return remember(clients, new AgentClient({ baseUrl: c.node, apiKey: apiKey() }))
+        if (isUrl(c.node)) return remember(clients, new AgentClient({ baseUrl: c.node, apiKey: apiKey() }))
         const cp = remember(clients, new ControlPlaneClient({ baseUrl: c.url, apiKey: apiKey() }))
         const agent = await cp.operatorAgent(c.node, { actions: [action] })
         c.agentUrl = agent.baseUrl
@@ -72,7 +72,9 @@ function explain (err: unknown, target: 'control-plane' | 'agent', config: CliCo
   if (err instanceof CliError) return [err.exitCode, err.message]
   if (err instanceof InvalidArgumentError) return [EXIT.USAGE, `${err.message} (check ${target === 'agent' ? '--node' : '--url'})`]
   if (err instanceof NodeLookupError) return [EXIT.REJECTED, `${err.message} (check --node; \`gpufleet nodes\` lists the hostnames)`]
-  const where = target === 'agent' ? `the agent at ${config?.agentUrl ?? config?.node ?? '?'}` : `the control plane at ${config?.url ?? '?'}`
+  // --node HOSTNAME fails at the control plane until the agent's URL is known.
+  const atAgent = target === 'agent' && (config?.agentUrl !== undefined || isUrl(config?.node))
+  const where = atAgent ? `the agent at ${config?.agentUrl ?? config?.node ?? '?'}` : `the control plane at ${config?.url ?? '?'}`
   if (err instanceof ApiError) {
     const what = `${err.message} (${err.code}, HTTP ${err.statusCode})`
     if (err.statusCode === 401 && config?.agentUrl !== undefined) return [EXIT.AUTH, `${what}: ${where} refused the operator token the control plane minted; is the agent registered with this control plane (and its key pinned)?`]
@@ -83,7 +85,7 @@ function explain (err: unknown, target: 'control-plane' | 'agent', config: CliCo
     return [EXIT.FAILURE, `${what}: ${where} failed; try again, or look at its logs`]
   }
   if (err instanceof GpufleetError) {
-    const flag = target === 'agent' ? '--node' : '--url or GPUFLEET_URL'
+    const flag = atAgent ? '--node' : '--url or GPUFLEET_URL'
     return [EXIT.FAILURE, `${err.message} (${err.code}): is ${where} running and reachable? check ${flag}`]
   }
   return [EXIT.FAILURE, (err as Error)?.message ?? String(err)]
@@ -93,4 +95,8 @@ function detailLine (details: Record<string, unknown> | undefined): string {
   const issues = details?.issues
   if (!Array.isArray(issues) || issues.length === 0) return ''
   return `\n  ${issues.map(i => `${String((i as { path?: unknown }).path ?? '')}: ${String((i as { message?: unknown }).message ?? '')}`).join('\n  ')}`
+}
+
+function isUrl (node: string | undefined): boolean {
+  return node !== undefined && /^https?:\/\//i.test(node)
 }
