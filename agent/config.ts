@@ -44,6 +44,8 @@ export interface AgentConfig {
   readonly keyCacheTtlMs: number
   /** SHA-256 (hex) of a break-glass operator key, accepted when the control plane is unreachable. */
   readonly breakGlassKeySha256?: string | undefined
+  /** kid of the one operator-token key that may replace the pinned one (after a control plane rebuild). */
+  readonly repinOperatorKey?: string | undefined
   /** Optional bearer token for /metrics (unauthenticated when unset, as dcgm-exporter is). */
   readonly metricsToken?: string | undefined
   readonly ollamaUrl?: string | undefined
@@ -135,6 +137,7 @@ const SCHEMA: Record<keyof AgentConfig, { check: Check, default?: unknown }> = {
   spoolMaxBytes: { check: int(64 * 1024, 64 * 1024 ** 3), default: AGENT_DEFAULTS.spoolMaxBytes },
   keyCacheTtlMs: { check: int(0, 60_000), default: AGENT_DEFAULTS.keyCacheTtlMs },
   breakGlassKeySha256: { check: sha256Hex },
+  repinOperatorKey: { check: matching(/^[A-Za-z0-9_-]{43}$/, 'an operator-token key id (43 base64url characters, the kid the control plane reports)') },
   metricsToken: { check: text(16) },
   ollamaUrl: { check: httpUrl },
   vllmUrls: { check: list(httpUrl), default: [] },

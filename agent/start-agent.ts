@@ -3,6 +3,7 @@ import { serve, type ServerType } from '@hono/node-server'
 import pino from 'pino'
 import { createAgentApp } from './api/create-agent-app.ts'
 import { createOperatorAuth } from './api/operator-auth.ts'
+import { createOperatorTokenVerifier } from './api/verify-operator-token.ts'
 import { createCollector } from './collector/create-collector.ts'
 import { createXidWatch } from './collector/create-xid-watch.ts'
 import type { AgentConfig } from './config.ts'
@@ -64,6 +65,23 @@ export async function startAgent (config: AgentConfig, options: StartAgentOption
   })
   xids?.start()
 
+  // Before the uplink, which feeds it the revocation epoch from each push acknowledgement;
+  // tokens are checked against the keys and identity the uplink keeps in the state file.
+  const authLog = log.child({ part: 'auth' })
+  const auth = createOperatorAuth({
+    controlPlaneUrl: config.controlPlane,
+    agentApiKey: config.apiKey,
+    breakGlassKeySha256: config.breakGlassKeySha256,
+    cacheTtlMs: config.keyCacheTtlMs,
+    log: authLog,
+    tokens: createOperatorTokenVerifier({
+      keys: () => uplink.state()?.operatorTokenKeys ?? [],
+      identity: () => ({ nodeId: uplink.state()?.nodeId ?? null, clusterId: uplink.state()?.clusterId ?? null }),
+      minEpoch: () => auth.currentEpoch?.() ?? null,
+      log: authLog,
+    }),
+  })
+
   const uplink = createUplink({
     controlPlaneUrl: config.controlPlane,
     apiKey: config.apiKey,
@@ -78,6 +96,8 @@ export async function startAgent (config: AgentConfig, options: StartAgentOption
     ...(xids !== undefined && { xids }),
     log: log.child({ part: 'uplink' }),
     agentVersion: AGENT_VERSION,
+    repinOperatorKey: config.repinOperatorKey,
+    onRevocationEpoch: epoch => auth.revocationEpoch?.(epoch),
   })
   await uplink.start()
 
@@ -86,13 +106,6 @@ export async function startAgent (config: AgentConfig, options: StartAgentOption
     adapters: createPurgeAdapters(config, { source: collector }),
     settleMs: config.purgeSettleMs,
     log: log.child({ part: 'purge' }),
-  })
-  const auth = createOperatorAuth({
-    controlPlaneUrl: config.controlPlane,
-    agentApiKey: config.apiKey,
-    breakGlassKeySha256: config.breakGlassKeySha256,
-    cacheTtlMs: config.keyCacheTtlMs,
-    log: log.child({ part: 'auth' }),
   })
   const app = createAgentApp({
     source: collector,

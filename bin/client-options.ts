@@ -15,8 +15,12 @@ export interface ClientFlags {
  * commander usage error exit 2 like every other usage error (commander's own default is 1).
  */
 export function withClientOptions (cmd: Command, target: 'control-plane' | 'agent' = 'control-plane'): Command {
-  if (target === 'agent') cmd.addOption(envOption('--node <url>', 'the node\'s agent URL, e.g. http://10.0.0.5:9410'))
-  else cmd.addOption(envOption('--url <url>', 'control plane URL (default: config file, else http://127.0.0.1:8080)'))
+  if (target === 'agent') {
+    cmd.addOption(envOption('--node <hostname|url>', 'the node: its hostname (resolved through the control plane, which mints a short-lived operator token for it) or its agent URL, e.g. http://10.0.0.5:9410 (the key goes to the agent)'))
+    cmd.addOption(envOption('--url <url>', 'control plane URL, for --node HOSTNAME (default: config file, else http://127.0.0.1:8080)'))
+  } else {
+    cmd.addOption(envOption('--url <url>', 'control plane URL (default: config file, else http://127.0.0.1:8080)'))
+  }
   return cmd
     .addOption(envOption('--api-key <key>', 'API key (default: config file)'))
     .addOption(envOption('--config <path>', 'config file (default $XDG_CONFIG_HOME/gpufleet/config.json or ~/.config/gpufleet/config.json)'))

@@ -19,6 +19,9 @@ import { createRequireScope } from './auth/create-require-scope.ts'
 import { createApiKeysRouter } from './auth/create-api-keys-router.ts'
 import { createIntrospectRouter } from './auth/create-introspect-router.ts'
 import { createSessionAuth, type SessionAuth } from './auth/create-session-auth.ts'
+import { createOperatorTokenRouter } from './auth/create-operator-token-router.ts'
+import { createOperatorTokenSigner, type OperatorTokenSigner } from './auth/create-operator-token-signer.ts'
+import { createRevocationEpoch, type RevocationEpoch } from './auth/create-revocation-epoch.ts'
 import { withTenantPolicy } from './auth/tenant-policy.ts'
 import { createProxyTrust } from './http/create-proxy-trust.ts'
 import { CONTROL_PLANE_VERSION } from './version.ts'
@@ -45,6 +48,10 @@ export interface RouterContext {
   api: (path: string, init?: RequestInit) => Promise<Response>
   /** Whether this replica runs the background work now (always true on SQLite). */
   isLeader: () => boolean
+  /** Signs operator tokens; its public key goes to agents in the registration answer. */
+  operatorTokens: OperatorTokenSigner
+  /** The revocation epoch for push acknowledgements (reread at most once a second). */
+  revocationEpoch: RevocationEpoch
 }
 
 export type RouterFactory = (ctx: RouterContext) => OpenAPIHono<CpEnv>
@@ -119,10 +126,14 @@ export function createControlPlane (deps: ControlPlaneDeps): OpenAPIHono<CpEnv> 
     if (self === undefined) throw new Error('createControlPlane: api() called before the app was built')
     return self.request(path, init)
   }
-  const ctx: RouterContext = { store, log, config, now, registry: metrics.registry, requireScope, sessions, api, isLeader }
+  const operatorTokens = createOperatorTokenSigner({ keys: store.operatorKeys, now })
+  // Injected clock when a test gives one (it then drives the once-a-second reread); else monotonic.
+  const revocationEpoch = createRevocationEpoch({ read: () => store.operatorKeys.revocationEpoch(), ...(deps.now === undefined ? {} : { now: deps.now }) })
+  const ctx: RouterContext = { store, log, config, now, registry: metrics.registry, requireScope, sessions, api, isLeader, operatorTokens, revocationEpoch }
   const mounts: RouterMount[] = [
     { path: '/', router: createApiKeysRouter({ store, requireScope, now }) },
     { path: '/', router: createIntrospectRouter({ store, requireScope, now, clientAddress: proxy.clientAddress, limiter: createFailureLimiter({ capacity: config.introspectFailuresPerMinute, now }) }) },
+    { path: '/', router: createOperatorTokenRouter({ store, requireScope, signer: operatorTokens, epoch: revocationEpoch }) },
     ...(deps.routers ?? []),
   ]
 

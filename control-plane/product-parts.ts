@@ -51,6 +51,7 @@ export function productParts (options: ProductOptions = {}): { routers: RouterMo
           log: ctx.log,
           service: fleetOf(ctx),
           createClusterKey: (clusterId, label) => mintClusterKey(ctx, clusterId, label),
+          operatorTokenKey: () => ctx.operatorTokens.publicKey(),
           ...createFleetJobHooks(ctx.store),
         }),
         // Bulk seed-003 metrics may carry up to 10 000 rows.
@@ -70,6 +71,7 @@ export function productParts (options: ProductOptions = {}): { routers: RouterMo
             isLeader: ctx.isLeader,
             resolveNode: (node, bound) => fleet.resolveIngestNode(node, bound),
             onIngested: (nodeId, readings, at) => fleet.recordActivity(nodeId, readings, at),
+            revocationEpoch: () => ctx.revocationEpoch.current(),
             tenantGpus: async tenantId => (await ctx.store.jobs.allocation({ tenantId })).filter(g => g.job?.tenantId === tenantId),
           })
         },

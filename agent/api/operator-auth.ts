@@ -1,22 +1,35 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { INTROSPECT_PATH } from '../../shared/wire/paths.ts'
 import type { IntrospectRequest } from '../../shared/wire/introspect.ts'
+import { looksLikeJwt, type OperatorAction } from '../../shared/wire/operator-token.ts'
 import type { ApiLogger } from './api-logger.ts'
 import { createHttpPostJson } from './http-post-json.ts'
 import type { PostJson } from './http-post-json.ts'
+import type { OperatorTokenVerifier } from './verify-operator-token.ts'
 
 export type AuthVerdict = 'ok' | 'forbidden' | 'unauthorized' | 'unavailable'
-export type AuthVia = 'cache' | 'control-plane' | 'break-glass'
+export type AuthVia = 'cache' | 'control-plane' | 'break-glass' | 'token'
 
 export interface AuthResult {
   verdict: AuthVerdict
   via: AuthVia
-  /** The control plane's id for the key (for audit logs); null for break-glass or unknown. */
+  /** The control plane's id for the key (for audit logs; a token's minting key); null for break-glass or unknown. */
   keyId: number | null
+  /** Why a token was refused, for the response (keys get the generic messages). */
+  message?: string
 }
 
 export interface OperatorAuth {
-  check: (key: string) => Promise<AuthResult>
+  /** `action`: which operator call (tokens carry the actions they allow; keys allow all). */
+  check: (key: string, action?: OperatorAction) => Promise<AuthResult>
+  /**
+   * The control plane's revocation epoch, from each push acknowledgement. A change drops every
+   * cached verdict, so a revoked key stops working here within a push or two instead of
+   * keyCacheTtl. Optional only so fakes written before it compile.
+   */
+  revocationEpoch?: (epoch: number) => void
+  /** The newest epoch heard, null before the first. */
+  currentEpoch?: () => number | null
 }
 
 export interface OperatorAuthOptions {
@@ -34,9 +47,18 @@ export interface OperatorAuthOptions {
   /** Bound on cached verdicts, so a flood of random keys cannot grow memory without limit. */
   maxCacheEntries?: number
   log?: ApiLogger
+  /** Verifies operator tokens (JWTs) locally; without it a token is an invalid key. */
+  tokens?: OperatorTokenVerifier
+  /**
+   * After an epoch change, verdicts are cached only until this long after it: a replica of
+   * the control plane may still answer from its own 5 s key cache for that long.
+   */
+  revocationSettleMs?: number
 }
 
 export const MAX_KEY_CACHE_TTL_MS = 60_000
+/** The control plane's own verified-key cache lifetime (cacheActiveKeys' default). */
+export const REVOCATION_SETTLE_MS = 5000
 
 interface IntrospectReply {
   active: boolean
@@ -79,8 +101,17 @@ export function createOperatorAuth (options: OperatorAuthOptions): OperatorAuth 
   const cache = new Map<string, CacheEntry>()
   const inFlight = new Map<string, Promise<AuthResult>>()
   let warnedNoAgentKey = false
+  let epoch: number | null = null
+  // Bumped on every epoch change: an introspection that started before it must not cache.
+  let generation = 0
+  let settleUntil = -Infinity
+  const settleMs = options.revocationSettleMs ?? REVOCATION_SETTLE_MS
 
-  async function check (key: string): Promise<AuthResult> {
+  async function check (key: string, action?: OperatorAction): Promise<AuthResult> {
+    if (options.tokens !== undefined && looksLikeJwt(key)) {
+      const v = await options.tokens.verify(key, action)
+      return { verdict: v.verdict, via: 'token', keyId: v.keyId, ...(v.verdict === 'ok' ? {} : { message: v.reason }) }
+    }
     const digest = createHash('sha256').update(key, 'utf8').digest()
     const id = digest.toString('hex')
     const cached = cache.get(id)
@@ -98,9 +129,10 @@ export function createOperatorAuth (options: OperatorAuthOptions): OperatorAuth 
 
   async function ask (key: string, digest: Buffer): Promise<AuthResult> {
     const id = digest.toString('hex')
+    const asked = generation
     const answer = await introspect(key, id)
     if (answer.verdict !== 'unavailable') {
-      remember(id, answer)
+      if (asked === generation) remember(id, answer)
       return answer
     }
     if (settings.breakGlass !== null && timingSafeEqual(digest, settings.breakGlass)) {
@@ -154,10 +186,23 @@ export function createOperatorAuth (options: OperatorAuthOptions): OperatorAuth 
       const oldest = cache.keys().next()
       if (oldest.done !== true) cache.delete(oldest.value)
     }
-    cache.set(id, { result, expiresAt: now() + cacheTtlMs })
+    const t = now()
+    cache.set(id, { result, expiresAt: t < settleUntil ? settleUntil : t + cacheTtlMs })
   }
 
-  return { check }
+  function revocationEpoch (next: number): void {
+    if (next === epoch) return
+    const first = epoch === null
+    epoch = next
+    // The first epoch after a start drops too: a revoke may have come between a verdict cached
+    // before the first push and that push.
+    generation++
+    cache.clear()
+    settleUntil = now() + Math.min(settleMs, cacheTtlMs)
+    if (!first) log?.info({ epoch: next }, 'API keys were revoked: cached key verdicts dropped')
+  }
+
+  return { check, revocationEpoch, currentEpoch: () => epoch }
 }
 
 function validate (options: OperatorAuthOptions) {

@@ -4,6 +4,7 @@ import { HttpError } from '../../shared/http-error.ts'
 import type { AuthFailureLimiter } from './auth-failure-limiter.ts'
 import { clientAddress as socketAddress } from '../../shared/client-address.ts'
 import type { AuthVia, OperatorAuth } from './operator-auth.ts'
+import { OPERATOR_ACTIONS, looksLikeJwt, type OperatorAction } from '../../shared/wire/operator-token.ts'
 
 export interface OperatorIdentity {
   via: AuthVia
@@ -21,6 +22,8 @@ export interface RequireOperatorOptions {
 
 // The control plane's introspection accepts keys up to this length; longer is never valid.
 const MAX_KEY_LENGTH = 512
+// An operator token is ~450 characters; room for longer audiences, never unbounded.
+const MAX_TOKEN_LENGTH = 2048
 const CHALLENGE = 'Bearer realm="gpufleet-agent"'
 
 /**
@@ -46,26 +49,32 @@ export function requireOperator (options: RequireOperatorOptions) {
         { retry_after_s: retryAfterS })
     }
     const key = presentedKey(c)
-    if (key.length > MAX_KEY_LENGTH) {
+    if (key.length > (looksLikeJwt(key) ? MAX_TOKEN_LENGTH : MAX_KEY_LENGTH)) {
       limiter?.fail(client)
       c.header('WWW-Authenticate', CHALLENGE)
       throw new HttpError(401, 'UNAUTHORIZED', 'invalid or revoked API key')
     }
-    const result = await auth.check(key)
+    const result = await auth.check(key, actionOf(c.req.path))
     switch (result.verdict) {
       case 'ok':
         c.set('operator', { via: result.via, keyId: result.keyId })
         return next()
       case 'forbidden':
-        throw new HttpError(403, 'FORBIDDEN', 'this endpoint requires an API key with the superadmin scope (operators only)')
+        throw new HttpError(403, 'FORBIDDEN', result.message ?? 'this endpoint requires an API key with the superadmin scope (operators only)')
       case 'unauthorized':
         limiter?.fail(client)
         c.header('WWW-Authenticate', CHALLENGE)
-        throw new HttpError(401, 'UNAUTHORIZED', 'invalid or revoked API key')
+        throw new HttpError(401, 'UNAUTHORIZED', result.message ?? 'invalid or revoked API key')
       case 'unavailable':
         throw new HttpError(503, 'AUTH_UNAVAILABLE', 'control plane unreachable; use the break-glass key')
     }
   })
+}
+
+/** /v1/gpu/status → 'status': what an operator token must allow for this request. */
+function actionOf (path: string): OperatorAction | undefined {
+  const last = path.slice(path.lastIndexOf('/') + 1)
+  return (OPERATOR_ACTIONS as readonly string[]).includes(last) ? last as OperatorAction : undefined
 }
 
 /** `Authorization: Bearer <key>` (preferred when both are sent) or `x-api-key: <key>`. */

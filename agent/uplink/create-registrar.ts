@@ -25,6 +25,8 @@ export interface RegistrarOptions {
   log: UplinkLog
   backoff: Backoff
   heartbeatMs: number
+  /** Sees every node registration answer (the operator-token key to pin); must not throw. */
+  onNodeAnswer?: (body: unknown) => Promise<void>
 }
 
 export interface Registrar {
@@ -82,6 +84,7 @@ export function createRegistrar (o: RegistrarOptions): Registrar {
     if (state.nodeId !== node.id || state.clusterId !== node.cluster_id || state.hostname !== o.hostname || state.registeredAt === null) {
       await o.state.update({ nodeId: node.id, clusterId: node.cluster_id, hostname: o.hostname, registeredAt: new Date(o.now()).toISOString() })
     }
+    await o.onNodeAnswer?.(nodeRes.body)
     const body = gpuBody(node.id, snapshot, o.xids)
     // Identity and health: a new Xid or a remapped row is re-posted at the next heartbeat.
     const signature = JSON.stringify(body)

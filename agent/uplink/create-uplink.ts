@@ -9,7 +9,8 @@ import type { Registrar } from './create-registrar.ts'
 import { createUpstream } from './create-upstream.ts'
 import type { Upstream, UpstreamResult } from './create-upstream.ts'
 import { openAgentState } from './open-agent-state.ts'
-import type { AgentStateStore } from './open-agent-state.ts'
+import type { AgentState, AgentStateStore } from './open-agent-state.ts'
+import { pinOperatorKey } from './pin-operator-key.ts'
 import { openSpool } from './open-spool.ts'
 import type { Spool, SpoolBatch } from './open-spool.ts'
 import { parseIngestAck } from './parse-ingest-ack.ts'
@@ -27,6 +28,8 @@ export interface Uplink {
   start: () => Promise<void>
   stop: () => Promise<void>
   stats: () => UplinkStats
+  /** The identity file's contents (node, cluster, pinned operator-token keys); null before start. */
+  state: () => Readonly<AgentState> | null
 }
 
 const REJECT_LOG_EVERY_MS = 60_000
@@ -93,6 +96,7 @@ export function createUplink (options: UplinkOptions): Uplink {
   let lastDropAt = -Infinity
   let lastRejection: { at: number, what: string } | null = null
 
+  const pinWarnings = new Set<string>()
   const counters = { pushFailures: 0, pushedSamples: 0, rejectedSamples: 0, spoolWriteFailures: 0, lastPushAt: null as number | null, lastError: null as string | null }
 
   function ingest (rows: GpuStatRow[]): GpuStatsIngest {
@@ -100,8 +104,16 @@ export function createUplink (options: UplinkOptions): Uplink {
     return { node: nodeId ? { ...node!, node_id: nodeId } : node!, gpus: rows }
   }
 
-  function post (rows: GpuStatRow[], timeoutMs?: number): Promise<UpstreamResult> {
-    return upstream!.postJson(GPU_STATS_PATH, ingest(rows), { signal: shutdown.signal, timeoutMs, readBody: true })
+  async function post (rows: GpuStatRow[], timeoutMs?: number): Promise<UpstreamResult> {
+    const res = await upstream!.postJson(GPU_STATS_PATH, ingest(rows), { signal: shutdown.signal, timeoutMs, readBody: true })
+    if (res.kind === 'ok') noteEpoch(res.body)
+    return res
+  }
+
+  /** Every acknowledgement carries the revocation epoch: hand it to the operator API. */
+  function noteEpoch (body: unknown): void {
+    const epoch = (body as { revocation_epoch?: unknown } | undefined)?.revocation_epoch
+    if (typeof epoch === 'number' && Number.isSafeInteger(epoch) && epoch >= 0) o.onRevocationEpoch?.(epoch)
   }
 
   function toSpool (rows: GpuStatRow[]): Promise<void> {
@@ -307,6 +319,8 @@ export function createUplink (options: UplinkOptions): Uplink {
       return stopped
     },
 
+    state: () => state?.get() ?? null,
+
     stats () {
       const s = spool?.stats()
       return {
@@ -345,6 +359,11 @@ export function createUplink (options: UplinkOptions): Uplink {
     registrar = createRegistrar({
       upstream, state, source: o.source, xids: o.xids, facts, hostname, cluster: o.cluster, region: o.region, agentUrl: o.agentUrl,
       timers, now, log, backoff: createBackoff(o.backoff), heartbeatMs: o.heartbeatMs,
+      onNodeAnswer: async body => {
+        const offered = (body as { operator_token_key?: unknown } | null)?.operator_token_key
+        await pinOperatorKey({ state: state!, offered, repinKid: o.repinOperatorKey, log, warned: pinWarnings })
+          .catch((err: unknown) => log.error({ err: String(err) }, 'could not store the operator-token key'))
+      },
     })
     registrar.start()
     ready = true

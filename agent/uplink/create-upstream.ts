@@ -22,7 +22,11 @@ export interface UpstreamResult {
 }
 
 export interface Upstream {
-  postJson: (path: string, payload: unknown, options?: { timeoutMs?: number, signal?: AbortSignal, readBody?: boolean }) => Promise<UpstreamResult>
+  /**
+   * readBody: a 2xx must carry JSON (else 'retry'). peekBody: parse a 2xx's JSON if it is
+   * there, undefined if not: extras in an acknowledgement never turn it into a failure.
+   */
+  postJson: (path: string, payload: unknown, options?: { timeoutMs?: number, signal?: AbortSignal, readBody?: boolean, peekBody?: boolean }) => Promise<UpstreamResult>
   close: () => Promise<void>
 }
 
@@ -60,6 +64,7 @@ export function createUpstream ({ baseUrl, apiKey, userAgent, timeoutMs = 5000 }
             return { kind: 'retry', status: res.status, error: `HTTP ${res.status} without a JSON body${summary(res.text)}` }
           }
         }
+        if (kind === 'ok' && options.peekBody) return { kind, status: res.status, body: tryJson(res.text) }
         return kind === 'ok'
           ? { kind, status: res.status }
           : { kind, status: res.status, error: `HTTP ${res.status}${summary(res.text)}` }
@@ -72,6 +77,10 @@ export function createUpstream ({ baseUrl, apiKey, userAgent, timeoutMs = 5000 }
       agent.destroy()
     },
   }
+}
+
+function tryJson (text: string): unknown {
+  try { return JSON.parse(text) as unknown } catch { return undefined }
 }
 
 function summary (text: string): string {

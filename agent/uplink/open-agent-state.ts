@@ -3,11 +3,14 @@ import { mkdir, rename } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Low } from 'lowdb'
 import { JSONFile } from 'lowdb/node'
+import type { OperatorTokenKey } from '../../shared/wire/operator-token.ts'
 
 /**
  * The agent's identity, and nothing else: samples live in the spool, config in flags/env.
  * agentId is made once and survives restarts and re-registrations; nodeId/clusterId are
  * what the control plane answered last, so pushes carry node_id even before it answers again.
+ * operatorTokenKeys are the control plane's operator-token public keys, pinned at the first
+ * registration and never replaced silently (pin-operator-key.ts).
  */
 export interface AgentState {
   agentId: string
@@ -15,6 +18,7 @@ export interface AgentState {
   clusterId: number | null
   hostname: string | null
   registeredAt: string | null
+  operatorTokenKeys: OperatorTokenKey[]
 }
 
 export interface AgentStateStore {
@@ -27,7 +31,7 @@ export const AGENT_STATE_FILE = 'agent-state.json'
 export async function openAgentState (stateDir: string, log?: { warn: (obj: object, msg?: string) => void }): Promise<AgentStateStore> {
   await mkdir(stateDir, { recursive: true })
   const file = join(stateDir, AGENT_STATE_FILE)
-  const fresh = (): AgentState => ({ agentId: randomUUID(), nodeId: null, clusterId: null, hostname: null, registeredAt: null })
+  const fresh = (): AgentState => ({ agentId: randomUUID(), nodeId: null, clusterId: null, hostname: null, registeredAt: null, operatorTokenKeys: [] })
   let db = new Low<AgentState>(new JSONFile(file), fresh())
   try {
     await db.read()
@@ -43,6 +47,7 @@ export async function openAgentState (stateDir: string, log?: { warn: (obj: obje
   const base = fresh()
   db.data = { ...base, ...db.data }
   if (typeof db.data.agentId !== 'string' || db.data.agentId === '') db.data.agentId = base.agentId
+  if (!Array.isArray(db.data.operatorTokenKeys)) db.data.operatorTokenKeys = []
   await db.write()
 
   return {

@@ -44,6 +44,10 @@ export interface UplinkOptions {
    */
   replayPauseMs?: number
   backoff?: BackoffOptions
+  /** --repin-operator-key: the kid of the one operator-token key that may replace the pinned one. */
+  repinOperatorKey?: string | undefined
+  /** Each push acknowledgement's revocation_epoch (the operator API drops cached verdicts when it changes). */
+  onRevocationEpoch?: (epoch: number) => void
 }
 
 export type ResolvedUplinkOptions = UplinkOptions & Required<Pick<UplinkOptions, 'pushTimeoutMs' | 'flushTimeoutMs' | 'heartbeatMs' | 'batchMaxRows' | 'batchMaxBytes' | 'replayPauseMs'>>

@@ -21,6 +21,7 @@ export function agentCommand (): Command {
     .addOption(envOption('--spool-max-bytes <bytes>', `on-disk spool bound (default ${d.spoolMaxBytes})`))
     .addOption(envOption('--key-cache-ttl-ms <ms>', `operator key verdict cache, at most 60000 (default ${d.keyCacheTtlMs})`))
     .addOption(envOption('--break-glass-key-sha256 <hex>', 'SHA-256 of an operator key accepted while the control plane is unreachable'))
+    .addOption(envOption('--repin-operator-key <kid>', 'accept this operator-token key in place of the pinned one (after the control plane\'s key changed)'))
     .addOption(envOption('--metrics-token <token>', 'require this bearer token on /metrics'))
     .addOption(envOption('--ollama-url <url>', 'Ollama to unload on purge'))
     .addOption(envOption('--vllm-urls <urls>', 'vLLM servers to sleep on purge (comma-separated)'))

@@ -9,6 +9,8 @@ export const DEFAULT_URL = 'http://127.0.0.1:8080'
 export interface CliConfig {
   url: string
   node: string | undefined
+  /** The agent URL --node HOSTNAME resolved to (for error messages), once resolved. */
+  agentUrl?: string
   apiKey: string | undefined
   /** Where each came from, for error hints ("check --api-key or GPUFLEET_API_KEY"). */
   configPath: string

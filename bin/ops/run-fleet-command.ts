@@ -1,7 +1,8 @@
 import { AgentClient } from '../../shared/sdk/agent-client.ts'
 import { ControlPlaneClient } from '../../shared/sdk/control-plane-client.ts'
 import { snakeize } from '../../shared/sdk/camel-case.ts'
-import { ApiError, GpufleetError, InvalidArgumentError } from '../../shared/sdk/errors.ts'
+import { ApiError, GpufleetError, InvalidArgumentError, NodeLookupError } from '../../shared/sdk/errors.ts'
+import type { OperatorAction } from '../../shared/wire/operator-token.ts'
 import type { ClientFlags } from '../client-options.ts'
 import { EXIT } from '../exit-codes.ts'
 import { CliError, usageError } from './cli-error.ts'
@@ -11,7 +12,12 @@ export interface FleetContext {
   config: CliConfig
   json: boolean
   controlPlane: () => ControlPlaneClient
-  agent: () => AgentClient
+  /**
+   * The --node's agent for one action: --node URL sends the key to that agent (seed 004 as
+   * is); --node HOSTNAME resolves the node through the control plane, which mints a token for
+   * that node and action, and only the token reaches the GPU host.
+   */
+  agent: (action: OperatorAction) => Promise<AgentClient>
   /** Prints `value` as the API's JSON (--json) or `human()` as text for people. */
   print: (value: unknown, human: () => string) => void
 }
@@ -37,9 +43,13 @@ export async function runFleetCommand (flags: ClientFlags, target: 'control-plan
       config: c,
       json,
       controlPlane: () => remember(clients, new ControlPlaneClient({ baseUrl: c.url, apiKey: apiKey() })),
-      agent: () => {
-        if (c.node === undefined) throw usageError('which node? pass --node http://HOST:9410 (or set GPUFLEET_NODE)')
-        return remember(clients, new AgentClient({ baseUrl: c.node, apiKey: apiKey() }))
+      agent: async action => {
+        if (c.node === undefined) throw usageError('which node? pass --node HOSTNAME or --node http://HOST:9410 (or set GPUFLEET_NODE)')
+        if (isUrl(c.node)) return remember(clients, new AgentClient({ baseUrl: c.node, apiKey: apiKey() }))
+        const cp = remember(clients, new ControlPlaneClient({ baseUrl: c.url, apiKey: apiKey() }))
+        const agent = await cp.operatorAgent(c.node, { actions: [action] })
+        c.agentUrl = agent.baseUrl
+        return remember(clients, agent)
       },
       print: (value, human) => { process.stdout.write(json ? `${JSON.stringify(snakeize(value), null, 2)}\n` : human()) },
     })
@@ -61,9 +71,13 @@ function remember<C extends { close: () => Promise<void> }> (list: Array<{ close
 function explain (err: unknown, target: 'control-plane' | 'agent', config: CliConfig | undefined): [number, string] {
   if (err instanceof CliError) return [err.exitCode, err.message]
   if (err instanceof InvalidArgumentError) return [EXIT.USAGE, `${err.message} (check ${target === 'agent' ? '--node' : '--url'})`]
-  const where = target === 'agent' ? `the agent at ${config?.node ?? '?'}` : `the control plane at ${config?.url ?? '?'}`
+  if (err instanceof NodeLookupError) return [EXIT.REJECTED, `${err.message} (check --node; \`gpufleet nodes\` lists the hostnames)`]
+  // --node HOSTNAME fails at the control plane until the agent's URL is known.
+  const atAgent = target === 'agent' && (config?.agentUrl !== undefined || isUrl(config?.node))
+  const where = atAgent ? `the agent at ${config?.agentUrl ?? config?.node ?? '?'}` : `the control plane at ${config?.url ?? '?'}`
   if (err instanceof ApiError) {
     const what = `${err.message} (${err.code}, HTTP ${err.statusCode})`
+    if (err.statusCode === 401 && config?.agentUrl !== undefined) return [EXIT.AUTH, `${what}: ${where} refused the operator token the control plane minted; is the agent registered with this control plane (and its key pinned)?`]
     if (err.statusCode === 401) return [EXIT.AUTH, `${what}: ${where} did not accept the key; check --api-key or GPUFLEET_API_KEY (or "api_key" in ${config?.configPath ?? 'the config file'})`]
     if (err.statusCode === 403) return [EXIT.AUTH, `${what}: the key is valid but lacks the scope for this; use a key with more permissions (gpufleet keys create --permissions …)`]
     if (err.statusCode === 429) return [EXIT.FAILURE, `${what}: too many requests or failed keys; wait a minute and try again`]
@@ -71,7 +85,7 @@ function explain (err: unknown, target: 'control-plane' | 'agent', config: CliCo
     return [EXIT.FAILURE, `${what}: ${where} failed; try again, or look at its logs`]
   }
   if (err instanceof GpufleetError) {
-    const flag = target === 'agent' ? '--node' : '--url or GPUFLEET_URL'
+    const flag = atAgent ? '--node' : '--url or GPUFLEET_URL'
     return [EXIT.FAILURE, `${err.message} (${err.code}): is ${where} running and reachable? check ${flag}`]
   }
   return [EXIT.FAILURE, (err as Error)?.message ?? String(err)]
@@ -81,4 +95,8 @@ function detailLine (details: Record<string, unknown> | undefined): string {
   const issues = details?.issues
   if (!Array.isArray(issues) || issues.length === 0) return ''
   return `\n  ${issues.map(i => `${String((i as { path?: unknown }).path ?? '')}: ${String((i as { message?: unknown }).message ?? '')}`).join('\n  ')}`
+}
+
+function isUrl (node: string | undefined): boolean {
+  return node !== undefined && /^https?:\/\//i.test(node)
 }

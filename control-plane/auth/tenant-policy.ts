@@ -36,6 +36,7 @@ export const TENANT_POLICY: Readonly<Record<string, TenantRule>> = Object.freeze
   'GET /api/api-keys': own('its own tenant\'s keys'),
   'DELETE /api/api-keys/{id}': own('revokes its own tenant\'s keys; others 404'),
   'POST /api/auth/introspect': { access: 'shared', why: 'answers only about the key presented' },
+  'POST /api/nodes/{id}/operator-token': deny('operator tokens act on node-global, multi-tenant GPU state (seed 004)'),
 
   'GET /api/clusters': deny(FLEET),
   'POST /api/clusters': deny(FLEET),

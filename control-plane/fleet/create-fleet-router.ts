@@ -6,6 +6,7 @@ import type { CpEnv, RequireScope } from '../http/cp-env.ts'
 import { createRouter } from '../http/create-router.ts'
 import { HttpError } from '../../shared/http-error.ts'
 import type { GpuStatRow } from '../../shared/wire/gpu-stats.ts'
+import type { OperatorTokenKey } from '../../shared/wire/operator-token.ts'
 import { gpuRegistrationSchema, nodeRegistrationSchema } from '../../shared/wire/registration.ts'
 import { createFleetService, type FleetService } from './create-fleet-service.ts'
 import type { FleetLogger } from './fleet-logger.ts'
@@ -37,6 +38,8 @@ export interface FleetRouterDeps {
   recordSamples?: ((samples: FleetSample[]) => Promise<void>) | undefined
   /** Share one with telemetry ingest so both see the same node cache; made here if absent. */
   service?: FleetService | undefined
+  /** The operator-token public key, sent in the registration answer for agents to pin. */
+  operatorTokenKey?: (() => Promise<OperatorTokenKey>) | undefined
 }
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
@@ -56,6 +59,18 @@ export function createFleetRouter (deps: FleetRouterDeps) {
   // the last denial, the one a person sees, names 'write'.
   const agentOrWriter = requireAnyScope(requireScope, ['ingest', 'write'])
   const app = createRouter()
+
+  // The heartbeat must not fail because the signing key could not be read: the agent keeps
+  // what it pinned and hears the key with the next heartbeat.
+  const publishedOperatorKey = async (): Promise<OperatorTokenKey | null> => {
+    if (deps.operatorTokenKey === undefined) return null
+    try {
+      return await deps.operatorTokenKey()
+    } catch (err) {
+      log.warn({ err: { message: (err as Error).message } }, 'operator-token key unavailable; registration answered without it')
+      return null
+    }
+  }
 
   const countsFor = async (ids: number[]) => (deps.jobCounts === undefined ? new Map<number, JobCounts>() : await deps.jobCounts(ids))
 
@@ -133,7 +148,8 @@ export function createFleetRouter (deps: FleetRouterDeps) {
     },
   }), async (c) => {
     const { node, created, cluster } = await service.registerNode(c.req.valid('json'), boundCluster(c))
-    return c.json({ ...nodeJson(node), cluster_name: cluster.name, created }, created ? 201 : 200)
+    const operatorKey = await publishedOperatorKey()
+    return c.json({ ...nodeJson(node), cluster_name: cluster.name, created, ...(operatorKey === null ? {} : { operator_token_key: operatorKey }) }, created ? 201 : 200)
   })
 
   app.openapi(createRoute({

@@ -85,6 +85,9 @@ export const clusterDetailSchema = clusterSummarySchema.extend({
 export const registeredNodeSchema = nodeSchema.extend({
   cluster_name: z.string(),
   created: z.boolean().openapi({ description: 'true when this call created the node' }),
+  operator_token_key: z.object({
+    kid: z.string(), kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: z.string(), alg: z.literal('EdDSA'), use: z.literal('sig'),
+  }).optional().openapi({ description: 'The public key (JWK) operator tokens are signed with; the agent pins it (docs/api.md "Operator tokens")' }),
 }).openapi('RegisteredNode')
 
 export const metricsBodySchema = z.object({

@@ -8,6 +8,7 @@ import type { AlertRepository } from './alert-repository.ts'
 import type { DashboardRepository } from './dashboard-repository.ts'
 import type { AnalyticsRepository } from './analytics-repository.ts'
 import type { SessionRepository } from './session-repository.ts'
+import type { OperatorKeyRepository } from './operator-key-repository.ts'
 
 /**
  * The control plane's storage: one async repository per domain. Nothing outside
@@ -27,5 +28,7 @@ export interface Store {
   readonly analytics: AnalyticsRepository
   /** Admin console sessions (control-plane/auth). */
   readonly sessions: SessionRepository
+  /** Operator-token signing keys and the revocation epoch (control-plane/auth). */
+  readonly operatorKeys: OperatorKeyRepository
   close: () => Promise<void>
 }

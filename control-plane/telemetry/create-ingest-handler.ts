@@ -20,6 +20,8 @@ export interface IngestHandlerDeps {
   /** Rows older than this (given the receive time) are skipped: retention already passed them. */
   oldestAccepted: (receivedAt: number) => number
   futureToleranceMs: number
+  /** Sent as `revocation_epoch` in the acknowledgement; null or absent: left out. */
+  revocationEpoch?: (() => Promise<number | null>) | undefined
 }
 
 /**
@@ -91,6 +93,8 @@ export function createIngestHandler (deps: IngestHandlerDeps): Handler<CpEnv> {
     }
     metrics.request('ok')
     metrics.rows({ accepted, skipped: parsed.skipped, duplicates })
-    return c.json({ ok: true as const, accepted, duplicates, skipped: parsed.skipped }, 200)
+    // The agents' 1 Hz push doubles as the revocation channel (a cached read, never an error).
+    const epoch = deps.revocationEpoch === undefined ? null : await deps.revocationEpoch()
+    return c.json({ ok: true as const, accepted, duplicates, skipped: parsed.skipped, ...(epoch === null ? {} : { revocation_epoch: epoch }) }, 200)
   }
 }

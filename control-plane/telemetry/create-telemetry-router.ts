@@ -79,6 +79,8 @@ export interface TelemetryRouterDeps {
   tenantGpus?: (tenantId: number) => Promise<ReadonlyArray<{ nodeId: number, gpuIndex: number }>>
   options?: TelemetryOptions
   timers?: TelemetryTimers
+  /** The revocation epoch for every push acknowledgement (agents drop cached key verdicts when it changes). */
+  revocationEpoch?: (() => Promise<number | null>) | undefined
 }
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
@@ -137,6 +139,7 @@ export function createTelemetryRouter (deps: TelemetryRouterDeps) {
   })
   app.post(GPU_STATS_PATH, requireScope('ingest'), createIngestBodyLimit(GPU_STATS_BODY_LIMIT_BYTES), createIngestHandler({
     now, log, resolveNode, onIngested, queue, metrics, timers,
+    revocationEpoch: deps.revocationEpoch,
     oldestAccepted: retention.oldestAccepted,
     futureToleranceMs: options.futureToleranceMs ?? 5 * 60_000,
   }))

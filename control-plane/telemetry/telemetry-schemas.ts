@@ -76,4 +76,5 @@ export const ingestResultSchema = z.object({
   accepted: z.number().int().openapi({ description: 'Rows newly stored' }),
   duplicates: z.number().int().openapi({ description: 'Rows already stored for (node, gpu_id, recorded_at): ignored' }),
   skipped: z.number().int().openapi({ description: 'Rows dropped fail-soft (invalid, out of range, or outside the 7-day window)' }),
+  revocation_epoch: z.number().int().optional().openapi({ description: 'Grows with every API key revocation; an agent drops its cached key verdicts when it changes' }),
 }).openapi('GpuStatsIngestResult')

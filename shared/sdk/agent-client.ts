@@ -13,14 +13,18 @@ export type GpuPurgeResult = Camel<PurgeResult>
 const PURGE_TIMEOUT_MS = 120_000
 
 /**
- * Seed 004's client for one edge node's operator API (superadmin key):
+ * Seed 004's client for one edge node's operator API (a superadmin key, or an operator token
+ * from ControlPlaneClient.operatorAgent()):
  * `client.getGPUStatus()`, `client.getGPUMemory()`, `client.purgeGPU({ force: false })`.
  */
 export class AgentClient {
   readonly #http: Transport
+  /** The agent's base URL, as given. */
+  readonly baseUrl: string
 
   constructor (options: ClientOptions) {
     this.#http = createTransport(options)
+    this.baseUrl = options.baseUrl
   }
 
   getGPUStatus (): Promise<GpuStatus> {

@@ -1,10 +1,19 @@
 import type { Camel } from './camel-case.ts'
+import { AgentClient } from './agent-client.ts'
+import { InvalidArgumentError, NodeLookupError } from './errors.ts'
 import { createTransport, type ClientOptions, type RequestOptions, type Transport } from './http-transport.ts'
+import { operatorTokenPath, type OperatorAction } from '../wire/operator-token.ts'
 import { paginate } from './paginate.ts'
 import type * as T from './control-plane-types.ts'
 
 /** Per call: opt a POST/PUT/PATCH/DELETE into retries (only where repeating it is harmless). */
 export interface CallOptions { retry?: boolean, timeoutMs?: number }
+
+/** What an operator token allows: actions (default all), lifetime (default and max 300 s), node or whole cluster. */
+export interface OperatorTokenInput { actions?: OperatorAction[], ttlS?: number, scope?: 'node' | 'cluster' }
+
+/** operatorAgent(): the token's terms plus the agent client's own options (timeouts, retries). */
+export type OperatorAgentOptions = OperatorTokenInput & Omit<ClientOptions, 'baseUrl' | 'apiKey'>
 
 const id = (value: number | string): string => encodeURIComponent(String(value))
 
@@ -33,6 +42,36 @@ export class ControlPlaneClient {
   createApiKey (input: T.CreateApiKeyInput, o: CallOptions = {}): Promise<T.CreatedApiKey> { return this.#send('POST', '/api/api-keys', input, o) }
   listApiKeys (): Promise<T.ApiKey[]> { return this.#get('/api/api-keys') }
   revokeApiKey (keyId: number, o: CallOptions = {}): Promise<T.ApiKey> { return this.#send('DELETE', `/api/api-keys/${id(keyId)}`, undefined, o) }
+
+  // Operator tokens: the superadmin key stays here; the agent gets a token for one node.
+  /** Mints a short-lived token for one node's agent (superadmin key). Not retried: each call is a new token. */
+  async mintOperatorToken (nodeId: number, input: OperatorTokenInput = {}, o: CallOptions = {}): Promise<T.OperatorToken> {
+    if (!Number.isSafeInteger(nodeId) || nodeId < 1) throw new InvalidArgumentError(`nodeId must be a positive integer, got ${String(nodeId)}`)
+    return this.#send('POST', operatorTokenPath(nodeId), input, o)
+  }
+
+  /** The node with this hostname (exact), from the cluster listings. */
+  async findNode (hostname: string): Promise<Awaited<ReturnType<ControlPlaneClient['listNodes']>>[number]> {
+    const node = (await this.listNodes()).find(n => n.hostname === hostname)
+    if (node === undefined) throw new NodeLookupError(NodeLookupError.NOT_FOUND, `no node with hostname ${JSON.stringify(hostname)} is registered with the control plane`)
+    return node
+  }
+
+  /**
+   * An AgentClient for one node (hostname or node id) that carries a fresh operator token
+   * instead of this client's key: the node is resolved here, its agent_url comes from its
+   * registration, and the token (≤ 300 s, the actions asked for) is the only credential the
+   * GPU host sees. Make a new one for work that outlasts the token.
+   */
+  async operatorAgent (node: string | number, options: OperatorAgentOptions = {}): Promise<AgentClient> {
+    const { actions, ttlS, scope, ...clientOptions } = options
+    const nodeId = typeof node === 'number' ? node : (await this.findNode(node)).id
+    const minted = await this.mintOperatorToken(nodeId, { ...(actions === undefined ? {} : { actions }), ...(ttlS === undefined ? {} : { ttlS }), ...(scope === undefined ? {} : { scope }) })
+    if (minted.node.agentUrl === null) {
+      throw new NodeLookupError(NodeLookupError.NO_AGENT_URL, `node ${minted.node.hostname} (id ${minted.node.id}) has not registered an agent_url; pass its agent's URL instead`)
+    }
+    return new AgentClient({ ...clientOptions, baseUrl: minted.node.agentUrl, apiKey: minted.token })
+  }
 
   // Fleet (seed 003)
   listClusters (): Promise<T.ClusterSummary[]> { return this.#get('/api/clusters') }

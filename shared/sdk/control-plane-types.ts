@@ -1,5 +1,6 @@
 import type { z } from '@hono/zod-openapi'
 import type { Camel } from './camel-case.ts'
+import type { OperatorTokenResponse } from '../../shared/wire/operator-token.ts'
 // Types only (erased at run time, so the SDK loads nothing of the control plane): each shape is
 // the camelCase view of the very schema that validates and documents the route.
 import type { ApiKeySchema, CreateApiKeyBody, CreatedApiKeySchema } from '../../control-plane/auth/api-key-wire.ts'
@@ -99,3 +100,6 @@ export interface HistoryRecords {
 export type HistoryKind = keyof HistoryRecords
 export interface HistoryPage<K extends HistoryKind> { jobs: Array<HistoryRecords[K]>, hasMore: boolean }
 export interface HistoryQuery { since?: string, until?: string, order?: 'asc' | 'desc', limit?: number, offset?: number }
+
+/** POST /api/nodes/:id/operator-token's answer (docs/api.md "Operator tokens"). */
+export type OperatorToken = Camel<OperatorTokenResponse>

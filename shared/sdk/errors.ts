@@ -63,6 +63,20 @@ export class ResponseError extends GpufleetError {
   }
 }
 
+/**
+ * `operatorAgent(node)` could not find where to send the operator call: no node with that
+ * hostname (GPUFLEET_ERR_NODE_NOT_FOUND), or the node never registered an agent_url
+ * (GPUFLEET_ERR_NO_AGENT_URL).
+ */
+export class NodeLookupError extends GpufleetError {
+  static readonly NOT_FOUND = 'GPUFLEET_ERR_NODE_NOT_FOUND'
+  static readonly NO_AGENT_URL = 'GPUFLEET_ERR_NO_AGENT_URL'
+  constructor (code: typeof NodeLookupError.NOT_FOUND | typeof NodeLookupError.NO_AGENT_URL, message: string) {
+    super(code, message)
+    this.name = 'NodeLookupError'
+  }
+}
+
 /** A bad client option or argument, thrown before anything is sent. */
 export class InvalidArgumentError extends GpufleetError {
   static readonly CODE = 'GPUFLEET_ERR_INVALID_ARG'

@@ -1,6 +1,6 @@
 export { AgentClient, type GpuStatus, type GpuMemory, type GpuPurgeResult } from './agent-client.ts'
-export { ControlPlaneClient, type CallOptions, type JobsQuery } from './control-plane-client.ts'
-export { ApiError, GpufleetError, InvalidArgumentError, NetworkError, ResponseError, TimeoutError } from './errors.ts'
+export { ControlPlaneClient, type CallOptions, type JobsQuery, type OperatorAgentOptions, type OperatorTokenInput } from './control-plane-client.ts'
+export { ApiError, GpufleetError, InvalidArgumentError, NetworkError, NodeLookupError, ResponseError, TimeoutError } from './errors.ts'
 export { paginate, type Page } from './paginate.ts'
 export { camelize, snakeize, type Camel } from './camel-case.ts'
 export type { ClientOptions, RequestOptions } from './http-transport.ts'

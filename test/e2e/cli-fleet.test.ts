@@ -150,6 +150,33 @@ t.test('gpufleet operator commands as real processes against a live control plan
     t.match(purged.stdout, /GPU memory cleared successfully/)
   })
 
+  t.test('gpu status | memory | purge --node HOSTNAME: resolved by the control plane, a token to the agent', async t => {
+    const node = ['--node', 'edge-01']
+    let last = ''
+    await eventually(async () => {
+      const r = await cli(['gpu', 'status', ...node, '--json'])
+      last = `${r.code} ${r.stderr}`
+      return r.code === 0 ? JSON.parse(r.stdout) as { total_gpus: number } : undefined
+    }).catch(err => { t.fail(`${String(err)}: ${last}`) })
+    const status = await cli(['gpu', 'status', ...node])
+    t.equal(status.code, 0, status.stderr)
+    t.match(status.stdout, /8 GPUs on edge-01/)
+    const memory = await cli(['gpu', 'memory', ...node])
+    t.equal(memory.code, 0, memory.stderr)
+    t.equal(memory.stdout.trim().split('\n').length, 8)
+    const purged = await cli(['gpu', 'purge', ...node, '--yes', '--json'])
+    t.equal(purged.code, 0, purged.stderr)
+    t.match(JSON.parse(purged.stdout), { status: String, memory_freed_gb: Number })
+    const unknown = await cli(['gpu', 'status', '--node', 'no-such-host'])
+    t.equal(unknown.code, 3, 'an unknown hostname is rejected (3)')
+    t.match(unknown.stderr, /no node with hostname "no-such-host"/)
+    const admin = await cli(['keys', 'create', '--label', 'not-an-operator', '--permissions', 'admin', '--json'])
+    const adminKey = (JSON.parse(admin.stdout) as { key: string }).key
+    const refused = await cli(['gpu', 'memory', ...node], { GPUFLEET_API_KEY: adminKey })
+    t.equal(refused.code, 4, 'only a superadmin key mints operator tokens')
+    t.match(refused.stderr, /FORBIDDEN, HTTP 403/)
+  })
+
   t.test('listings: clusters, nodes, tenants, invoices, alerts, regions', async t => {
     const runs = await Promise.all([['clusters'], ['nodes'], ['tenants'], ['invoices'], ['alerts'], ['alerts', 'rules'], ['regions']].map(a => cli(a)))
     for (const r of runs) t.equal(r.code, 0, r.stderr)

@@ -10,6 +10,7 @@ import { startFakeOllama } from '../fakes/runtimes/start-fake-ollama.ts'
 import { defaultSimState, writeSimState } from '../fakes/sim-state.ts'
 import { SIMULATOR_PATH } from '../../bin/simulator-path.ts'
 import { ControlPlaneClient } from '../../shared/sdk/control-plane-client.ts'
+import { closedUrl } from '../helpers/closed-url.ts'
 
 export interface LiveFleet {
   /** Control plane base URL (a real server on 127.0.0.1, port 0). */
@@ -47,8 +48,11 @@ export async function startLiveFleet (t: Test, options: { agent?: boolean } = {}
     writeSimState(simState, defaultSimState(8))
     const ollama = await startFakeOllama({ simStatePath: simState, models: [{ name: 'qwen-3.5-27b', gpuIndex: 0, usedMemoryMib: 40960 }] })
     t.teardown(() => ollama.close())
+    // A port picked up front, not 0: the agent registers its listen address as agent_url, and
+    // `--node HOSTNAME` / operatorAgent() reach it through that.
+    const agentPort = new URL(await closedUrl()).port
     const agent = await startAgent(parseAgentConfig({
-      listen: '127.0.0.1:0',
+      listen: `127.0.0.1:${agentPort}`,
       controlPlane: cp.url,
       apiKey: cluster.apiKey,
       cluster: 'lab',

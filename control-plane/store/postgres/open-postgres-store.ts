@@ -11,6 +11,7 @@ import { createPgDashboardRepository } from './pg-dashboard-repository.ts'
 import { createPgAnalyticsRepository } from './pg-analytics-repository.ts'
 import { createPgSessionRepository } from './pg-session-repository.ts'
 import { cacheActiveKeys } from '../cache-active-keys.ts'
+import { createPgOperatorKeyRepository } from './pg-operator-key-repository.ts'
 
 export interface PostgresStoreOptions {
   /** Schema for every table (created if missing); default: the connection's search_path (public). */
@@ -38,6 +39,7 @@ export async function openPostgresStore (url: string, options: PostgresStoreOpti
     const alerts = await createPgAlertRepository(db)
     const analytics = await createPgAnalyticsRepository(db)
     const sessions = await createPgSessionRepository(db)
+    const operatorKeys = await createPgOperatorKeyRepository(db)
     return {
       engine: 'postgres',
       // Hits reused for 5 s; a revoke on this replica drops the key at once, on another within 5 s.
@@ -51,6 +53,7 @@ export async function openPostgresStore (url: string, options: PostgresStoreOpti
       dashboard: createPgDashboardRepository(db),
       analytics,
       sessions,
+      operatorKeys,
       async close () { await db.close() },
     }
   } catch (err) {

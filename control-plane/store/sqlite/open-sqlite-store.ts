@@ -13,6 +13,7 @@ import { createSqliteAlertRepository } from './sqlite-alert-repository.ts'
 import { createSqliteDashboardRepository } from './sqlite-dashboard-repository.ts'
 import { createSqliteAnalyticsRepository } from './sqlite-analytics-repository.ts'
 import { createSqliteSessionRepository } from './sqlite-session-repository.ts'
+import { createSqliteOperatorKeyRepository } from './sqlite-operator-key-repository.ts'
 import { openCheckpointWorker, type CheckpointResult } from './open-checkpoint-worker.ts'
 import { startSqliteCheckpointer } from './start-sqlite-checkpointer.ts'
 
@@ -85,6 +86,7 @@ function openRepositories (db: SqliteDb): Store {
     dashboard: createSqliteDashboardRepository(db),
     analytics: createSqliteAnalyticsRepository(db),
     sessions: createSqliteSessionRepository(db),
+    operatorKeys: createSqliteOperatorKeyRepository(db),
     async close () { db.close() },
   }
 }

@@ -182,3 +182,42 @@ function closedPort (): Promise<number> {
     })
   })
 }
+
+t.test('a new revocation epoch drops every cached verdict; verdicts then live only until the control plane\'s own cache has turned over', async t => {
+  const { auth, clock, introspection } = await setup()
+  auth.revocationEpoch!(4)
+  t.equal(auth.currentEpoch!(), 4)
+  clock.advance(10_000)
+  await auth.check(KEYS.operator)
+  t.equal((await auth.check(KEYS.operator)).via, 'cache')
+  auth.revocationEpoch!(4)
+  t.equal((await auth.check(KEYS.operator)).via, 'cache', 'the same epoch again changes nothing')
+  auth.revocationEpoch!(5)
+  t.equal(introspection.state.calls, 1)
+  t.equal((await auth.check(KEYS.operator)).via, 'control-plane', 'asked again after the change')
+  clock.advance(4999)
+  t.equal((await auth.check(KEYS.operator)).via, 'cache')
+  clock.advance(1)
+  t.equal((await auth.check(KEYS.operator)).via, 'control-plane', 'a verdict fetched right after a change is cached only 5 s (a replica may still hold the key)')
+  clock.advance(59_999)
+  t.equal((await auth.check(KEYS.operator)).via, 'cache', 'later verdicts get the full TTL again')
+})
+
+t.test('an introspection in flight across an epoch change answers, but is not cached', async t => {
+  const { auth, introspection } = await setup()
+  let release: () => void = () => {}
+  const gate = new Promise<void>(resolve => { release = resolve })
+  const original = introspection.request
+  const slow = createOperatorAuth({
+    controlPlaneUrl: 'http://127.0.0.1:8080',
+    agentApiKey: AGENT_KEY,
+    cacheTtlMs: 60_000,
+    request: async (...args) => { await gate; return original(...args) },
+  })
+  void auth
+  const pending = slow.check(KEYS.operator)
+  slow.revocationEpoch!(1)
+  release()
+  t.equal((await pending).verdict, 'ok')
+  t.equal((await slow.check(KEYS.operator)).via, 'control-plane', 'asked again: the first answer may predate the revoke')
+})

@@ -84,6 +84,7 @@ export function openBillingStore (path = ':memory:'): { store: Store, db: Sqlite
     dashboard: {} as Store['dashboard'],
     analytics: {} as Store['analytics'],
     sessions: {} as Store['sessions'],
+    operatorKeys: {} as Store['operatorKeys'],
     async close () { db.close() },
   }
   return { store, db, fixtures: usageFixtures(store, db) }

@@ -31,6 +31,7 @@ export function openFleetStore (): Store {
     dashboard: {} as Store['dashboard'],
     analytics: {} as Store['analytics'],
     sessions: {} as Store['sessions'],
+    operatorKeys: {} as Store['operatorKeys'],
     async close () { db.close() },
   }
 }
