@@ -72,6 +72,9 @@ export function createSqliteInsertSamples (db: SqliteDb) {
   const nodeSecondTicks = () => db.stmt(
     `SELECT recorded_at AS at, TOTAL(power_draw_w) AS sumW, COUNT(power_draw_w) AS n FROM gpu_stats
      WHERE recorded_at >= ? AND recorded_at < ? AND node_id = ? GROUP BY recorded_at`)
+  // One tick of a node: a point of that key (its GPUs' rows).
+  const nodeTick = () => db.stmt(
+    'SELECT TOTAL(power_draw_w) AS sumW, COUNT(power_draw_w) AS n FROM gpu_stats WHERE recorded_at = ? AND node_id = ?')
   const nodeNewest = () => db.stmt('SELECT MAX(recorded_at) AS at FROM gpu_stats_latest WHERE node_id = ?')
   // A wide scope's second moves by the change of each node's share (its latest tick in it).
   const addSecond = () => db.stmt(
@@ -155,6 +158,27 @@ export function createSqliteInsertSamples (db: SqliteDb) {
     }
   }
 
+  /**
+   * A node's ticks in one second after this batch's rows (`added`), given its newest tick
+   * before them. Each raw row is at or before its GPU's latest, so: a second after that newest
+   * tick held none of the node's rows (the batch's own ticks are all); a batch whose ticks all
+   * come after it, in its second (two ticks in one second: sub-second intervals, jitter), adds
+   * them to that newest tick, when it reported power. Only the rest (late, split, replayed)
+   * reads the node's whole second.
+   */
+  function nodeTicksAfter (nodeId: number, secondAt: number, before: number | null, added: Map<number, TickPower>): Iterable<TickPower> {
+    if (before === null || before < secondAt) return added.values()
+    if (before < secondAt + 1000) {
+      let inOrder = true
+      for (const at of added.keys()) if (at <= before) inOrder = false
+      if (inOrder) {
+        const prev = nodeTick().get(before, nodeId) as { sumW: number, n: number }
+        if (prev.n > 0) return [{ at: before, sumW: prev.sumW, n: prev.n }, ...added.values()]
+      }
+    }
+    return nodeSecondTicks().all(secondAt, secondAt + 1000, nodeId) as unknown as TickPower[]
+  }
+
   /** The buckets holding a wide second that went down from `beforeW`: their MAX again, finest span first. */
   function lowerMax (w: WideSecond, beforeW: number): void {
     // The stored MAX is a value this second (or another) had; a float hair of slack only costs a recompute.
@@ -218,11 +242,7 @@ export function createSqliteInsertSamples (db: SqliteDb) {
         writeLatest(batch, newest, identities)
 
         for (const [secondAt, { delta, ticks }] of seconds) {
-          const change = delta.powerSumW === null
-            ? null
-            : secondPowerChange(before === null || before < secondAt
-              ? ticks.values()
-              : nodeSecondTicks().all(secondAt, secondAt + 1000, batch.nodeId) as unknown as TickPower[], ticks)
+          const change = delta.powerSumW === null ? null : secondPowerChange(nodeTicksAfter(batch.nodeId, secondAt, before, ticks), ticks)
           rollups.add(SCOPE_NODE, batch.nodeId, secondAt, change?.peakW ?? null, delta)
           // The node's share of the second moved from its previous latest powered tick to the new one.
           const powered = change !== null && change.afterW !== null && change.afterW !== change.beforeW
