@@ -235,9 +235,8 @@ export function createSqliteInsertSamples (db: SqliteDb) {
           addTickPower(sec.ticks, s.recordedAt, s.powerDrawW)
         }
         const newest = [...newestByGpu.values()].sort((a, b) => a.gpuId - b.gpuId)
-        // Every raw row is at or before its GPU's latest, so a second after the node's newest
-        // (before this batch) held none of its rows: its ticks are this batch's own. The usual
-        // case (one push per node per tick); late, split or sub-second pushes read the raw rows.
+        // The node's newest tick before this batch: what nodeTicksAfter needs to know which of
+        // the batch's seconds already hold its rows.
         const before = seconds.size === 0 ? null : (nodeNewest().get(batch.nodeId) as { at: number | null }).at
         writeLatest(batch, newest, identities)
 
