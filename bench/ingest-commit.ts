@@ -8,7 +8,11 @@
  * With --checkpoint off the WAL only grows, so its growth per commit is the pages each commit
  * wrote (the B-tree write amplification that grows with the indexes' size).
  *
- *   node bench/ingest-commit.ts [--agents 5000] [--seconds 60] [--per-commit 125] [--checkpoint thread|inline|off]
+ * --interval-ms: each agent's tick interval (the agent's --interval-ms; 1000 by default), the
+ * agents spread over it; below 1000 a node has several ticks in one wall-clock second, which
+ * the per-second power sums must not add up (seed 000: per recorded_at).
+ *
+ *   node bench/ingest-commit.ts [--agents 5000] [--seconds 60] [--per-commit 125] [--checkpoint thread|inline|off] [--interval-ms 1000]
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -23,8 +27,11 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '60' },
     'per-commit': { type: 'string', default: '125' },
     checkpoint: { type: 'string', default: 'thread' },
+    'interval-ms': { type: 'string', default: '1000' },
   },
 })
+const intervalMs = Number(args['interval-ms'])
+if (!Number.isInteger(intervalMs) || intervalMs < 1) throw new Error('--interval-ms is a positive integer')
 const agents = Number(args.agents)
 const seconds = Number(args.seconds)
 const perCommit = Number(args['per-commit'])
@@ -50,9 +57,10 @@ const size = (p: string) => { try { return statSync(p).size / 2 ** 20 } catch { 
 const t0 = Math.floor(Date.now() / 1000) * 1000 - seconds * 1000
 const bins: Array<{ commits: number, rows: number, cpuUs: number, wallMs: number, maxMs: number, walls: number[], walMiB: number }> = []
 let pending: SampleBatch[] = []
-for (let s = 0; s < seconds; s++) {
+for (let step = 0; step * intervalMs < seconds * 1000; step++) {
+  const s = Math.floor(step * intervalMs / 1000)
   for (let a = 0; a < agents; a++) {
-    pending.push(batch(a, t0 + s * 1000 + Math.floor(a / agents * 1000)))
+    pending.push(batch(a, t0 + step * intervalMs + Math.floor(a / agents * intervalMs)))
     if (pending.length < perCommit && a < agents - 1) continue
     const bin = bins[Math.floor(s / 10)] ??= { commits: 0, rows: 0, cpuUs: 0, wallMs: 0, maxMs: 0, walls: [], walMiB: size(dbPath + '-wal') }
     const cpu = process.threadCpuUsage()
@@ -70,7 +78,7 @@ for (let s = 0; s < seconds; s++) {
   }
 }
 const walEnd = size(dbPath + '-wal')
-console.log(`ingest commit path: ${agents} agents × 8 GPUs × ${seconds} s simulated, ${perCommit} pushes per commit, checkpoints ${args.checkpoint}`)
+console.log(`ingest commit path: ${agents} agents × 8 GPUs every ${intervalMs} ms × ${seconds} s simulated, ${perCommit} pushes per commit, checkpoints ${args.checkpoint}`)
 // WAL frames are a 24-byte header plus one 4 KiB page.
 const pagesPerCommit = (b: { walMiB: number, commits: number }, endMiB: number) =>
   ((endMiB - b.walMiB) * 2 ** 20 / (4096 + 24) / b.commits).toFixed(0)

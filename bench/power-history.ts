@@ -87,12 +87,13 @@ async function ours (days: number, bucket: number): Promise<Point[]> {
   return ((await res.json()) as { points: Point[] }).points
 }
 
-// The naive way: per-second sums and buckets straight from the raw rows, no rollups.
+// The naive way, seed 000's words: the sum over the GPUs at each recorded_at, MAX per bucket,
+// straight from the raw rows, no rollups.
 const naiveDb = new DatabaseSync(dbPath, { readOnly: true })
 const naiveSql = naiveDb.prepare(`
-  SELECT (sec * 1000 / ?1) * ?1 AS bucket, MAX(s) AS p
-  FROM (SELECT recorded_at / 1000 AS sec, SUM(power_draw_w) AS s FROM gpu_stats
-        WHERE recorded_at >= ?2 AND recorded_at < ?3 GROUP BY sec)
+  SELECT (at / ?1) * ?1 AS bucket, MAX(s) AS p
+  FROM (SELECT recorded_at AS at, SUM(power_draw_w) AS s FROM gpu_stats
+        WHERE recorded_at >= ?2 AND recorded_at < ?3 GROUP BY recorded_at)
   GROUP BY bucket ORDER BY bucket`)
 function naive (days: number, bucket: number): Point[] {
   const from = Math.floor((now - days * DAY) / MIN) * MIN

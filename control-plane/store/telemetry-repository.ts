@@ -87,14 +87,18 @@ export interface PowerBucketQuery {
 export interface PowerBucket {
   /** Bucket start as local wall time expressed in ms since the epoch (i.e. UTC fields = local fields). */
   wallMs: number
-  /** MAX over the bucket of the per-second sum of power_draw_w over every GPU in scope. */
+  /**
+   * MAX over the bucket of the power in scope, per seed 000 per recorded_at: a node's sum of
+   * power_draw_w over its GPUs at each tick; a cluster's or the fleet's, per second, the sum of
+   * each node's latest tick in that second (never two ticks of one node).
+   */
   powerDrawW: number
 }
 
 /** One minute of one scope, for dashboards (avg/max utilization, avg temperature, ...). */
 export interface MinuteRollup {
   minuteAt: number
-  /** Max per-second sum of power_draw_w in scope; null when no sample reported power. */
+  /** Max power in scope (as PowerBucket.powerDrawW); null when no sample reported power. */
   powerMaxW: number | null
   /** Mean of the individual power readings (per GPU sample). */
   powerAvgW: number | null

@@ -22,7 +22,7 @@ export async function telemetryPage (get: ConsoleGet, query: (name: string) => s
   <label for="bucket">Bucket</label> <select id="bucket" name="bucket_minutes">${BUCKETS.map(b => html`<option value="${b}"${b === bucket ? ' selected' : ''}>${b < 60 ? `${b} min` : `${b / 60} h`}</option>`)}</select>
   <button type="submit">Show</button>
 </form>
-<figure><div class="chart" id="power-chart" data-chart="power" data-src="/api/gpu-stats/power-history?days=${days}&amp;bucket_minutes=${bucket}" role="img" aria-label="Cluster power draw in watts over time (maximum of per-second sums per bucket)"></div>
+<figure><div class="chart" id="power-chart" data-chart="power" data-src="/api/gpu-stats/power-history?days=${days}&amp;bucket_minutes=${bucket}" role="img" aria-label="Cluster power draw in watts over time (maximum per bucket of the sum over GPUs at each sample)"></div>
 <figcaption>Per bucket the maximum of the per-second cluster sum, so short spikes stay visible.</figcaption></figure>
 </section>
 <section aria-labelledby="live-h"><h2 id="live-h">Latest sample per GPU <small id="gpu-live-age" class="muted">live, every second</small></h2>

@@ -2,7 +2,8 @@ import type { GpuSample, SampleBatch, SampleBatchResult, StoredGpuSample } from 
 import { rollupSpans } from '../telemetry-repository.ts'
 import { addSampleToDelta, emptyDelta, mergeDelta, type SampleDelta } from '../sample-delta.ts'
 import { createRollupAccumulator, type RollupRow } from '../create-rollup-accumulator.ts'
-import { SCOPE_CLUSTER, SCOPE_FLEET, SCOPE_KIND_NAMES, SCOPE_NODE } from '../sqlite/sqlite-telemetry-migrations.ts'
+import { addTickPower, secondPowerChange, type TickPower } from '../second-power-change.ts'
+import { SCOPE_CLUSTER, SCOPE_FLEET, SCOPE_KIND_NAMES, SCOPE_NODE } from '../telemetry-scope-kinds.ts'
 import type { PgDb, PgQuery } from './pg-db.ts'
 import type { DayPartitions } from './pg-day-partitions.ts'
 
@@ -27,16 +28,30 @@ const IDENTITY = `INSERT INTO gpu_identity (node_id, gpu_id, identity_at, cluste
     hostname = excluded.hostname, name = excluded.name, uuid = excluded.uuid, pci_bus_id = excluded.pci_bus_id
   WHERE excluded.identity_at >= gpu_identity.identity_at`
 // Per node, one index range scan over the seconds it needs (LATERAL keeps the planner from
-// joining the key list against the whole table); the caller keeps the seconds it asked for.
-const NODE_SECONDS = `SELECT r.node_id, x.sec, x.s
+// joining the key list against the whole table), one row per tick; the caller keeps the
+// seconds it asked for.
+const NODE_TICKS = `SELECT r.node_id, x.at, x.sum_w, x.n
   FROM (SELECT k.node_id, MIN(k.sec) AS lo, MAX(k.sec) + 1000 AS hi
         FROM unnest(?::bigint[], ?::bigint[]) AS k (node_id, sec) GROUP BY k.node_id) AS r
-  CROSS JOIN LATERAL (SELECT (s.recorded_at / 1000) * 1000 AS sec, SUM(s.power_draw_w) AS s FROM gpu_stats s
-    WHERE s.node_id = r.node_id AND s.recorded_at >= r.lo AND s.recorded_at < r.hi GROUP BY 1) AS x`
+  CROSS JOIN LATERAL (SELECT s.recorded_at AS at, COALESCE(SUM(s.power_draw_w), 0) AS sum_w, COUNT(s.power_draw_w) AS n
+    FROM gpu_stats s WHERE s.node_id = r.node_id AND s.recorded_at >= r.lo AND s.recorded_at < r.hi GROUP BY 1) AS x`
+// A wide scope's second moves by the change of each node's share (its latest tick in it).
 const SECONDS = `INSERT INTO gpu_power_second (scope_kind, scope_id, second_at, power_sum_w)
   SELECT * FROM unnest(?::smallint[], ?::bigint[], ?::bigint[], ?::float8[])
   ON CONFLICT (scope_kind, scope_id, second_at) DO UPDATE SET power_sum_w = gpu_power_second.power_sum_w + excluded.power_sum_w
   RETURNING scope_kind, scope_id, second_at, power_sum_w`
+// A second that went down may have been its buckets' MAX: each span's bucket again from the
+// level below (seconds, then the finer span's rollups), only where the stored MAX was that value.
+// The commit already holds these rollup rows (it upserted them), and in READ COMMITTED this
+// statement sees every other commit's seconds; one still in flight merges its MAX after this one.
+const REMAX = (spanMin: number, finer: number | null) => `UPDATE gpu_rollup AS r SET power_max_w = m.p
+  FROM (SELECT k.kind, k.id, k.bucket, k.at_most, ${finer === null
+    ? `(SELECT MAX(s.power_sum_w) FROM gpu_power_second s WHERE s.scope_kind = k.kind AND s.scope_id = k.id
+        AND s.second_at >= k.bucket AND s.second_at < k.bucket + ${spanMin * 60_000})`
+    : `(SELECT MAX(f.power_max_w) FROM gpu_rollup f WHERE f.scope_kind = k.kind AND f.scope_id = k.id AND f.span_min = ${finer}
+        AND f.bucket_at >= k.bucket AND f.bucket_at < k.bucket + ${spanMin * 60_000})`} AS p
+    FROM unnest(?::smallint[], ?::bigint[], ?::bigint[], ?::float8[]) AS k (kind, id, bucket, at_most)) AS m
+  WHERE r.scope_kind = m.kind AND r.scope_id = m.id AND r.span_min = ${spanMin} AND r.bucket_at = m.bucket AND r.power_max_w <= m.at_most`
 const MAX_OR_EITHER = (c: string) => `${c} = COALESCE(GREATEST(gpu_rollup.${c}, excluded.${c}), gpu_rollup.${c}, excluded.${c})`
 const ADD = (c: string) => `${c} = gpu_rollup.${c} + excluded.${c}`
 const ROLLUPS = `INSERT INTO gpu_rollup (scope_kind, scope_id, span_min, bucket_at, power_max_w, power_sum_w, power_n,
@@ -52,7 +67,7 @@ const NO_PARTITION = /no partition of relation/
 const withId = (s: GpuSample, id: number): StoredGpuSample => Object.assign(s, { id })
 const column = <T>(rows: readonly T[], f: (r: T) => unknown) => rows.map(f)
 
-interface WideSecond { kind: number, id: number, secondAt: number, delta: SampleDelta }
+interface WideSecond { kind: number, id: number, secondAt: number, delta: SampleDelta, powered: boolean, changeW: number }
 
 /**
  * The group-commit write on PostgreSQL, the same algorithm as sqlite-insert-samples.ts: every
@@ -130,6 +145,24 @@ export function createPgInsertSamples (db: PgDb, partitions: DayPartitions) {
       column(rows, r => r.tempN), column(rows, r => r.samples))
   }
 
+  /** Recomputes the MAX of every span's bucket holding a lowered wide second, finest span first. */
+  async function lowerMax (q: PgQuery, lowered: Array<{ kind: number, id: number, secondAt: number, atMost: number }>) {
+    let finer: number | null = null
+    for (const span of rollupSpans('fleet')) {
+      const spanMs = span * 60_000
+      const byBucket = new Map<string, { kind: number, id: number, bucket: number, atMost: number }>()
+      for (const l of lowered) {
+        const bucket = Math.floor(l.secondAt / spanMs) * spanMs
+        const key = `${l.kind}:${l.id}:${bucket}`
+        const prev = byBucket.get(key)
+        if (prev === undefined || prev.atMost < l.atMost) byBucket.set(key, { kind: l.kind, id: l.id, bucket, atMost: l.atMost })
+      }
+      const rows = [...byBucket.values()].sort((a, b) => a.kind - b.kind || a.id - b.id || a.bucket - b.bucket)
+      await q.run(REMAX(span, finer), column(rows, r => r.kind), column(rows, r => r.id), column(rows, r => r.bucket), column(rows, r => r.atMost))
+      finer = span
+    }
+  }
+
   async function commit (batches: readonly SampleBatch[], identities: Map<string, string>): Promise<SampleBatchResult[]> {
     return db.tx(null, async q => {
       const nodes = [...new Set(batches.map(b => b.nodeId))].sort((a, b) => a - b)
@@ -138,17 +171,18 @@ export function createPgInsertSamples (db: PgDb, partitions: DayPartitions) {
 
       const rollups = createRollupAccumulator(kind => rollupSpans(SCOPE_KIND_NAMES[kind]!))
       const wide = new Map<string, WideSecond>()
-      const addWide = (kind: number, id: number, secondAt: number, delta: SampleDelta) => {
+      const wideOf = (kind: number, id: number, secondAt: number) => {
         const key = `${kind}:${id}:${secondAt}`
         let w = wide.get(key)
-        if (w === undefined) wide.set(key, w = { kind, id, secondAt, delta: emptyDelta() })
-        mergeDelta(w.delta, delta)
+        if (w === undefined) wide.set(key, w = { kind, id, secondAt, delta: emptyDelta(), powered: false, changeW: 0 })
+        return w
       }
 
       const perBatch: SampleBatchResult[] = []
       const newestAll: Array<{ batch: SampleBatch, s: StoredGpuSample }> = []
       const secondsOf: Array<Map<number, SampleDelta>> = []
-      const poweredKeys = new Map<string, { nodeId: number, sec: number }>()
+      // Per node and second with new power readings, the commit's rows by tick (all its batches).
+      const powered = new Map<string, { nodeId: number, clusterId: number | null, sec: number, added: Map<number, TickPower>, after: TickPower[] }>()
       batches.forEach((batch, i) => {
         const newestByGpu = new Map<number, StoredGpuSample>()
         const seconds = new Map<number, SampleDelta>()
@@ -159,45 +193,69 @@ export function createPgInsertSamples (db: PgDb, partitions: DayPartitions) {
           let d = seconds.get(secondAt)
           if (d === undefined) seconds.set(secondAt, d = emptyDelta())
           addSampleToDelta(d, s)
+          if (s.powerDrawW === null) continue
+          const key = `${batch.nodeId}:${secondAt}`
+          let p = powered.get(key)
+          if (p === undefined) powered.set(key, p = { nodeId: batch.nodeId, clusterId: batch.clusterId, sec: secondAt, added: new Map(), after: [] })
+          addTickPower(p.added, s.recordedAt, s.powerDrawW)
         }
         const newest = [...newestByGpu.values()].sort((a, b) => a.gpuId - b.gpuId)
         for (const s of newest) newestAll.push({ batch, s })
-        for (const [sec, d] of seconds) if (d.powerSumW !== null) poweredKeys.set(`${batch.nodeId}:${sec}`, { nodeId: batch.nodeId, sec })
         secondsOf.push(seconds)
         perBatch.push({ inserted: stored[i]!.length, duplicates: batch.samples.length - stored[i]!.length, newest })
       })
       await writeLatest(q, newestAll, identities)
 
-      // Each node's whole second after this commit's rows. A batch earlier in the commit sees the
-      // later batches' rows of that second too: the sum only grows, so the bucket's MAX is the same.
-      const sums = new Map<string, number | null>()
-      if (poweredKeys.size > 0) {
-        const keys = [...poweredKeys.values()]
-        for (const r of await q.all<{ node_id: number, sec: number, s: number | null }>(NODE_SECONDS, column(keys, k => k.nodeId), column(keys, k => k.sec))) {
-          sums.set(`${r.node_id}:${r.sec}`, r.s)
+      // Each node's ticks in those seconds after this commit's rows: with what the commit added,
+      // how its share of each second changed over the whole commit, and its new tick peaks.
+      if (powered.size > 0) {
+        const keys = [...powered.values()]
+        for (const r of await q.all<{ node_id: number, at: number, sum_w: number, n: number }>(NODE_TICKS, column(keys, k => k.nodeId), column(keys, k => k.sec))) {
+          powered.get(`${r.node_id}:${Math.floor(r.at / 1000) * 1000}`)?.after.push({ at: r.at, sumW: r.sum_w, n: r.n })
+        }
+      }
+      const peaks = new Map<string, number | null>()
+      for (const [key, p] of powered) {
+        const change = secondPowerChange(p.after, p.added)
+        peaks.set(key, change.peakW)
+        if (change.afterW === null || change.afterW === change.beforeW) continue
+        const changeW = change.afterW - (change.beforeW ?? 0)
+        for (const w of p.clusterId === null ? [wideOf(SCOPE_FLEET, 0, p.sec)] : [wideOf(SCOPE_FLEET, 0, p.sec), wideOf(SCOPE_CLUSTER, p.clusterId, p.sec)]) {
+          w.powered = true
+          w.changeW += changeW
         }
       }
       batches.forEach((batch, i) => {
         for (const [secondAt, delta] of secondsOf[i]!) {
-          rollups.add(SCOPE_NODE, batch.nodeId, secondAt, delta.powerSumW === null ? null : (sums.get(`${batch.nodeId}:${secondAt}`) ?? null), delta)
-          addWide(SCOPE_FLEET, 0, secondAt, delta)
-          if (batch.clusterId !== null) addWide(SCOPE_CLUSTER, batch.clusterId, secondAt, delta)
+          rollups.add(SCOPE_NODE, batch.nodeId, secondAt, peaks.get(`${batch.nodeId}:${secondAt}`) ?? null, delta)
+          mergeDelta(wideOf(SCOPE_FLEET, 0, secondAt).delta, delta)
+          if (batch.clusterId !== null) mergeDelta(wideOf(SCOPE_CLUSTER, batch.clusterId, secondAt).delta, delta)
         }
       })
 
       const all = [...wide.values()].sort((a, b) => a.kind - b.kind || a.id - b.id || a.secondAt - b.secondAt)
-      const powered = all.filter(w => w.delta.powerSumW !== null)
+      const changed = all.filter(w => w.powered)
       const wideSums = new Map<string, number>()
-      if (powered.length > 0) {
+      if (changed.length > 0) {
         const rows = await q.all<{ scope_kind: number, scope_id: number, second_at: number, power_sum_w: number }>(SECONDS,
-          column(powered, w => w.kind), column(powered, w => w.id), column(powered, w => w.secondAt), column(powered, w => w.delta.powerSumW))
+          column(changed, w => w.kind), column(changed, w => w.id), column(changed, w => w.secondAt), column(changed, w => w.changeW))
         for (const r of rows) wideSums.set(`${r.scope_kind}:${r.scope_id}:${r.second_at}`, r.power_sum_w)
       }
+      // Per span and bucket, the largest value a lowered second had before this commit.
+      const lowered = new Map<string, { kind: number, id: number, secondAt: number, atMost: number }>()
       for (const w of all) {
-        const sum = w.delta.powerSumW === null ? null : (wideSums.get(`${w.kind}:${w.id}:${w.secondAt}`) ?? null)
+        const sum = w.powered ? (wideSums.get(`${w.kind}:${w.id}:${w.secondAt}`) ?? null) : null
         rollups.add(w.kind, w.id, w.secondAt, sum, w.delta)
+        if (sum === null || w.changeW >= 0) continue
+        const beforeW = sum - w.changeW
+        // The stored MAX is a value this second (or another) had; a float hair of slack only costs a recompute.
+        const atMost = beforeW + Math.abs(beforeW) * 1e-9 + 1e-6
+        const key = `${w.kind}:${w.id}:${Math.floor(w.secondAt / 60_000)}`
+        const prev = lowered.get(key)
+        if (prev === undefined || prev.atMost < atMost) lowered.set(key, { kind: w.kind, id: w.id, secondAt: w.secondAt, atMost })
       }
       await writeRollups(q, rollups.rows())
+      if (lowered.size > 0) await lowerMax(q, [...lowered.values()])
       return perBatch
     })
   }

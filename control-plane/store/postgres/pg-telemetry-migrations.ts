@@ -1,4 +1,5 @@
 import type { PgMigration } from './apply-pg-migrations.ts'
+import { pgRebuildScript } from './pg-rebuild-rollups.ts'
 
 /**
  * Telemetry schema, the SQLite one (sqlite-telemetry-migrations.ts) on PostgreSQL, except that
@@ -82,6 +83,23 @@ export const PG_TELEMETRY_MIGRATIONS: PgMigration[] = [
         samples BIGINT NOT NULL,
         PRIMARY KEY (scope_kind, scope_id, span_min, bucket_at)
       ) PARTITION BY RANGE (bucket_at);
+    `,
+  },
+  {
+    version: 2,
+    name: 'power per recorded_at: rollups and per-second sums recomputed from raw rows',
+    // As SQLite's telemetry migration 3: earlier versions added every row of a wall-clock
+    // second, so two ticks of one node in one second counted twice. What raw rows still cover
+    // is recomputed, from the oldest raw row's hour when no minute rollup is older than its
+    // minute (nothing pruned yet), else from the next whole hour. The days it writes exist:
+    // the old code wrote rollups and per-second sums for every raw row it stored.
+    sql: `
+      CREATE TEMP TABLE rebuild_range ON COMMIT DROP AS
+      SELECT CASE WHEN (SELECT MIN(bucket_at) FROM gpu_rollup WHERE span_min = 1) >= m / 60000 * 60000
+          THEN m / 3600000 * 3600000 ELSE (m + 3599999) / 3600000 * 3600000 END AS lo,
+        (x / 3600000 + 1) * 3600000 AS hi
+      FROM (SELECT MIN(recorded_at) AS m, MAX(recorded_at) AS x FROM gpu_stats) AS r;
+      ${pgRebuildScript()}
     `,
   },
 ]

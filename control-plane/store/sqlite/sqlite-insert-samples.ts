@@ -2,6 +2,7 @@ import type { GpuSample, SampleBatch, SampleBatchResult, StoredGpuSample } from 
 import { rollupSpans } from '../telemetry-repository.ts'
 import { addSampleToDelta, emptyDelta, mergeDelta, type SampleDelta } from '../sample-delta.ts'
 import { createRollupAccumulator, type RollupRow } from '../create-rollup-accumulator.ts'
+import { addTickPower, secondPowerChange, type TickPower } from '../second-power-change.ts'
 import type { SqliteDb } from './sqlite-db.ts'
 import { SCOPE_CLUSTER, SCOPE_FLEET, SCOPE_KIND_NAMES, SCOPE_NODE } from './sqlite-telemetry-migrations.ts'
 
@@ -31,7 +32,9 @@ const ADD = (c: string) => `${c} = ${c} + excluded.${c}`
  * The group-commit write: every batch in one IMMEDIATE transaction. Per batch: INSERT OR
  * IGNORE the raw rows (idempotency), learn which were new from changes/lastInsertRowid,
  * upsert the latest table where newer, and fold the new rows into the rollups of the node,
- * its cluster and the fleet. A throw rolls everything back.
+ * its cluster and the fleet. Power follows seed 000 per recorded_at (second-power-change.ts):
+ * a node's MAX is over its tick sums, a wider scope's second adds each node's latest tick in
+ * it. A throw rolls everything back.
  */
 export function createSqliteInsertSamples (db: SqliteDb) {
   const values = (columns: string[], n: number) =>
@@ -64,17 +67,31 @@ export function createSqliteInsertSamples (db: SqliteDb) {
        ${MAX_OR_EITHER('power_max_w')}, ${ADD('power_sum_w')}, ${ADD('power_n')}, ${ADD('util_sum')},
        ${ADD('util_n')}, ${MAX_OR_EITHER('util_max')}, ${ADD('temp_sum')}, ${ADD('temp_n')}, ${ADD('samples')}`)
   const idRange = () => db.stmt('SELECT id, gpu_id, recorded_at FROM gpu_stats WHERE id BETWEEN ? AND ?')
-  // A node's whole second from raw rows: a range of the (recorded_at, node_id, gpu_id) key
-  // over the fleet's second, so only asked when the node may already have rows in it.
-  const nodeSecondSum = () => db.stmt(
-    'SELECT SUM(power_draw_w) AS s FROM gpu_stats WHERE recorded_at >= ? AND recorded_at < ? AND node_id = ?')
+  // A node's ticks in one second from raw rows: a range of the (recorded_at, node_id, gpu_id)
+  // key over the fleet's second, so only asked when the node may already have rows in it.
+  const nodeSecondTicks = () => db.stmt(
+    `SELECT recorded_at AS at, TOTAL(power_draw_w) AS sumW, COUNT(power_draw_w) AS n FROM gpu_stats
+     WHERE recorded_at >= ? AND recorded_at < ? AND node_id = ? GROUP BY recorded_at`)
+  // One tick of a node: a point of that key (its GPUs' rows).
+  const nodeTick = () => db.stmt(
+    'SELECT TOTAL(power_draw_w) AS sumW, COUNT(power_draw_w) AS n FROM gpu_stats WHERE recorded_at = ? AND node_id = ?')
   const nodeNewest = () => db.stmt('SELECT MAX(recorded_at) AS at FROM gpu_stats_latest WHERE node_id = ?')
+  // A wide scope's second moves by the change of each node's share (its latest tick in it).
   const addSecond = () => db.stmt(
     `INSERT INTO gpu_power_second (scope_kind, scope_id, second_at, power_sum_w) VALUES (?, ?, ?, ?)
      ON CONFLICT (scope_kind, scope_id, second_at) DO UPDATE SET power_sum_w = power_sum_w + excluded.power_sum_w
      RETURNING power_sum_w`)
+  // A second that went down may have been its buckets' MAX: recompute each span's bucket from
+  // the level below (seconds, then the finer rollups), only where the stored MAX was that value.
+  const remax = (finer: number | null) => db.stmt(finer === null
+    ? `UPDATE gpu_rollup SET power_max_w = (SELECT MAX(power_sum_w) FROM gpu_power_second
+         WHERE scope_kind = ?1 AND scope_id = ?2 AND second_at >= ?4 AND second_at < ?4 + ?5)
+       WHERE scope_kind = ?1 AND scope_id = ?2 AND span_min = ?3 AND bucket_at = ?4 AND power_max_w <= ?6`
+    : `UPDATE gpu_rollup SET power_max_w = (SELECT MAX(power_max_w) FROM gpu_rollup
+         WHERE scope_kind = ?1 AND scope_id = ?2 AND span_min = ${finer} AND bucket_at >= ?4 AND bucket_at < ?4 + ?5)
+       WHERE scope_kind = ?1 AND scope_id = ?2 AND span_min = ?3 AND bucket_at = ?4 AND power_max_w <= ?6`)
 
-  interface WideSecond { kind: number, id: number, secondAt: number, delta: SampleDelta }
+  interface WideSecond { kind: number, id: number, secondAt: number, delta: SampleDelta, powered: boolean, changeW: number }
 
   function insertRawRows (batch: SampleBatch, rows: GpuSample[]): StoredGpuSample[] {
     const stored: StoredGpuSample[] = []
@@ -141,19 +158,58 @@ export function createSqliteInsertSamples (db: SqliteDb) {
     }
   }
 
+  /**
+   * A node's ticks in one second after this batch's rows (`added`), given its newest tick
+   * before them. Each raw row is at or before its GPU's latest, so: a second after that newest
+   * tick held none of the node's rows (the batch's own ticks are all); a batch whose ticks all
+   * come after it, in its second (two ticks in one second: sub-second intervals, jitter), adds
+   * them to that newest tick, when it reported power. Only the rest (late, split, replayed)
+   * reads the node's whole second.
+   */
+  function nodeTicksAfter (nodeId: number, secondAt: number, before: number | null, added: Map<number, TickPower>): Iterable<TickPower> {
+    if (before === null || before < secondAt) return added.values()
+    if (before < secondAt + 1000) {
+      let inOrder = true
+      for (const at of added.keys()) if (at <= before) inOrder = false
+      if (inOrder) {
+        const prev = nodeTick().get(before, nodeId) as { sumW: number, n: number }
+        if (prev.n > 0) return [{ at: before, sumW: prev.sumW, n: prev.n }, ...added.values()]
+      }
+    }
+    return nodeSecondTicks().all(secondAt, secondAt + 1000, nodeId) as unknown as TickPower[]
+  }
+
+  /** The buckets holding a wide second that went down from `beforeW`: their MAX again, finest span first. */
+  function lowerMax (w: WideSecond, beforeW: number): void {
+    // The stored MAX is a value this second (or another) had; a float hair of slack only costs a recompute.
+    const atMost = beforeW + Math.abs(beforeW) * 1e-9 + 1e-6
+    let finer: number | null = null
+    for (const span of rollupSpans(SCOPE_KIND_NAMES[w.kind]!)) {
+      const spanMs = span * 60_000
+      const bucketAt = Math.floor(w.secondAt / spanMs) * spanMs
+      const lowered = Number(remax(finer).run(w.kind, w.id, span, bucketAt, spanMs, atMost).changes)
+      if (lowered === 0) return
+      finer = span
+    }
+  }
+
   return function insertSamples (batches: readonly SampleBatch[]): SampleBatchResult[] {
     const identities = new Map<string, string>()
     const results = db.tx(() => {
       const rollups = createRollupAccumulator(kind => rollupSpans(SCOPE_KIND_NAMES[kind]!))
       const wide = new Map<string, WideSecond>()
-      const addWide = (kind: number, id: number, secondAt: number, delta: SampleDelta) => {
+      const addWide = (kind: number, id: number, secondAt: number, delta: SampleDelta, powered: boolean, changeW: number) => {
         const key = `${kind}:${id}:${secondAt}`
         let w = wide.get(key)
         if (w === undefined) {
-          w = { kind, id, secondAt, delta: emptyDelta() }
+          w = { kind, id, secondAt, delta: emptyDelta(), powered: false, changeW: 0 }
           wide.set(key, w)
         }
         mergeDelta(w.delta, delta)
+        if (powered) {
+          w.powered = true
+          w.changeW += changeW
+        }
       }
 
       const perBatch = batches.map((batch): SampleBatchResult => {
@@ -168,41 +224,44 @@ export function createSqliteInsertSamples (db: SqliteDb) {
         const stored = insertRawRows(batch, unique)
 
         const newestByGpu = new Map<number, StoredGpuSample>()
-        const seconds = new Map<number, SampleDelta>()
+        const seconds = new Map<number, { delta: SampleDelta, ticks: Map<number, TickPower> }>()
         for (const s of stored) {
           const prev = newestByGpu.get(s.gpuId)
           if (prev === undefined || s.recordedAt > prev.recordedAt) newestByGpu.set(s.gpuId, s)
           const secondAt = Math.floor(s.recordedAt / 1000) * 1000
-          let d = seconds.get(secondAt)
-          if (d === undefined) seconds.set(secondAt, d = emptyDelta())
-          addSampleToDelta(d, s)
+          let sec = seconds.get(secondAt)
+          if (sec === undefined) seconds.set(secondAt, sec = { delta: emptyDelta(), ticks: new Map() })
+          addSampleToDelta(sec.delta, s)
+          addTickPower(sec.ticks, s.recordedAt, s.powerDrawW)
         }
         const newest = [...newestByGpu.values()].sort((a, b) => a.gpuId - b.gpuId)
-        // Every raw row is at or before its GPU's latest, so a second after the node's newest
-        // (before this batch) held none of its rows: its sum is this batch's own. The usual
-        // case (one push per node per tick); late or split pushes read the raw rows.
+        // The node's newest tick before this batch: what nodeTicksAfter needs to know which of
+        // the batch's seconds already hold its rows.
         const before = seconds.size === 0 ? null : (nodeNewest().get(batch.nodeId) as { at: number | null }).at
         writeLatest(batch, newest, identities)
 
-        for (const [secondAt, delta] of seconds) {
-          // The node's whole second after this insert (earlier rows of that second included).
-          const sum = delta.powerSumW === null || before === null || before < secondAt
-            ? delta.powerSumW
-            : (nodeSecondSum().get(secondAt, secondAt + 1000, batch.nodeId) as { s: number | null }).s
-          rollups.add(SCOPE_NODE, batch.nodeId, secondAt, sum, delta)
-          addWide(SCOPE_FLEET, 0, secondAt, delta)
-          if (batch.clusterId !== null) addWide(SCOPE_CLUSTER, batch.clusterId, secondAt, delta)
+        for (const [secondAt, { delta, ticks }] of seconds) {
+          const change = delta.powerSumW === null ? null : secondPowerChange(nodeTicksAfter(batch.nodeId, secondAt, before, ticks), ticks)
+          rollups.add(SCOPE_NODE, batch.nodeId, secondAt, change?.peakW ?? null, delta)
+          // The node's share of the second moved from its previous latest powered tick to the new one.
+          const powered = change !== null && change.afterW !== null && change.afterW !== change.beforeW
+          const changeW = powered ? change.afterW! - (change.beforeW ?? 0) : 0
+          addWide(SCOPE_FLEET, 0, secondAt, delta, powered, changeW)
+          if (batch.clusterId !== null) addWide(SCOPE_CLUSTER, batch.clusterId, secondAt, delta, powered, changeW)
         }
         return { inserted: stored.length, duplicates: batch.samples.length - stored.length, newest }
       })
 
+      const lowered: Array<[WideSecond, number]> = []
       for (const w of wide.values()) {
-        const sum = w.delta.powerSumW === null
+        const sum = !w.powered
           ? null
-          : (addSecond().get(w.kind, w.id, w.secondAt, w.delta.powerSumW) as { power_sum_w: number }).power_sum_w
+          : (addSecond().get(w.kind, w.id, w.secondAt, w.changeW) as { power_sum_w: number }).power_sum_w
+        if (sum !== null && w.changeW < 0) lowered.push([w, sum - w.changeW])
         rollups.add(w.kind, w.id, w.secondAt, sum, w.delta)
       }
       writeRollups(rollups.rows())
+      for (const [w, beforeW] of lowered) lowerMax(w, beforeW)
       return perBatch
     })
     for (const [key, identity] of identities) identityWritten.set(key, identity)

@@ -1,10 +1,7 @@
 import type { Migration } from './apply-migrations.ts'
+import { sqliteRebuildScript } from './sqlite-rebuild-rollups.ts'
 
-/** Scope kinds as stored in the rollup tables (small integers keep the keys short). */
-export const SCOPE_FLEET = 0
-export const SCOPE_CLUSTER = 1
-export const SCOPE_NODE = 2
-export const SCOPE_KIND_NAMES = ['fleet', 'cluster', 'node'] as const
+export { SCOPE_CLUSTER, SCOPE_FLEET, SCOPE_KIND_NAMES, SCOPE_NODE } from '../telemetry-scope-kinds.ts'
 
 /**
  * True for a node's samples in one pseudo-random second of each minute (a hash of minute and
@@ -121,6 +118,24 @@ export const TELEMETRY_MIGRATIONS: Migration[] = [
       CREATE UNIQUE INDEX gpu_stats_time_node_gpu ON gpu_stats (recorded_at, node_id, gpu_id);
       CREATE INDEX gpu_stats_pick ON gpu_stats (node_id, gpu_id, recorded_at, utilization_pct)
         WHERE ${pickSecondTerm()};
+    `,
+  },
+  {
+    version: 3,
+    name: 'power per recorded_at: rollups and per-second sums recomputed from raw rows',
+    // Earlier versions added every row of a wall-clock second, so two ticks of one node in one
+    // second (sub-second intervals, jitter, replays) counted twice. What raw rows still cover is
+    // recomputed: from the oldest raw row's hour when no minute rollup is older than its minute
+    // (nothing pruned yet), else from the next whole hour (a partly pruned hour keeps its rows).
+    // Older rollups have no raw rows left to recompute from and stay as they were.
+    sql: `
+      DROP TABLE IF EXISTS temp.rebuild_range;
+      CREATE TEMP TABLE rebuild_range AS
+      SELECT CASE WHEN (SELECT MIN(bucket_at) FROM gpu_rollup WHERE span_min = 1) >= m / 60000 * 60000
+          THEN m / 3600000 * 3600000 ELSE (m + 3599999) / 3600000 * 3600000 END AS lo,
+        (x / 3600000 + 1) * 3600000 AS hi
+      FROM (SELECT MIN(recorded_at) AS m, MAX(recorded_at) AS x FROM gpu_stats);
+      ${sqliteRebuildScript()}
     `,
   },
 ]

@@ -5,6 +5,7 @@ import { applyMigrations } from '../../../control-plane/store/sqlite/apply-migra
 import { TELEMETRY_MIGRATIONS } from '../../../control-plane/store/sqlite/sqlite-telemetry-migrations.ts'
 import { openSqliteStore } from '../../../control-plane/store/sqlite/open-sqlite-store.ts'
 import { sample } from './telemetry-repository-suite.ts'
+import { telemetryPowerMigrationSuite } from './telemetry-power-migration-suite.ts'
 
 const T0 = Date.UTC(2026, 3, 26, 4, 0, 0)
 
@@ -31,4 +32,20 @@ t.test('a version-1 database migrates to the time-led raw key and keeps its rows
   t.equal(next!.inserted, 1)
   t.same((await store.telemetry.latest()).map(s => [s.nodeId, s.recordedAt, s.powerDrawW]), [[4, T0 + 1000, 300]])
   t.equal(await store.telemetry.countSamples(), 2)
+})
+
+t.test('migration 3: power per recorded_at', async t => {
+  const dir = t.testdir()
+  let n = 0
+  telemetryPowerMigrationSuite(t, async () => {
+    const path = join(dir, `m${n++}.db`)
+    return {
+      powerMigration: 3,
+      open: () => openSqliteStore(path, { checkpoint: 'inline' }),
+      async sql (text) {
+        const db = openSqliteDb(path)
+        try { db.raw.exec(text) } finally { db.close() }
+      },
+    }
+  })
 })

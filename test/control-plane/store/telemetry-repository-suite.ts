@@ -144,13 +144,21 @@ export function telemetryRepositorySuite (t: Test, openStore: StoreFactory): voi
 
   t.test('late rows land in already-rolled minutes and the MAX follows; incremental equals a rebuild', async t => {
     const repo = await withRepo(t)
-    const scopes = [{ kind: 'fleet' as const }, { kind: 'cluster' as const, clusterId: 1 }, { kind: 'node' as const, nodeId: 1 }, { kind: 'node' as const, nodeId: 2 }]
+    const scopes = [{ kind: 'fleet' as const }, { kind: 'cluster' as const, clusterId: 1 }, { kind: 'node' as const, nodeId: 1 },
+      { kind: 'node' as const, nodeId: 2 }, { kind: 'node' as const, nodeId: 3 }]
     await repo.insertSamples([batch(1, 1, tick(T0, () => 100, 4))])
     t.equal((await repo.minuteRollups({ kind: 'fleet' }, T0, T0 + MIN))[0]!.powerMaxW, 400)
-    // A spooled replay: the rest of that second's GPUs, and another node, arrive later.
-    await repo.insertSamples([batch(1, 1, [sample(4, T0 + 10, 100), sample(5, T0 + 20, 100)])])
+    // A spooled replay: the rest of that tick's GPUs, and another node, arrive later.
+    await repo.insertSamples([batch(1, 1, [sample(4, T0, 100), sample(5, T0, 100)])])
     await repo.insertSamples([batch(2, 1, [sample(0, T0 + 999, 1000)])])
     t.equal((await repo.minuteRollups({ kind: 'fleet' }, T0, T0 + MIN))[0]!.powerMaxW, 1600)
+    // Two more ticks of node 1 in that second arrive late, out of order: its latest (T0 + 20,
+    // 50 W) is now its share of the second, so the fleet's second (and minute) drops to 1,050 W,
+    // while node 1's own MAX is its largest tick.
+    await repo.insertSamples([batch(1, 1, [sample(0, T0 + 20, 50)])])
+    await repo.insertSamples([batch(1, 1, [sample(0, T0 + 10, 3000)])])
+    t.equal((await repo.minuteRollups({ kind: 'fleet' }, T0, T0 + MIN))[0]!.powerMaxW, 1050)
+    t.equal((await repo.minuteRollups({ kind: 'node', nodeId: 1 }, T0, T0 + MIN))[0]!.powerMaxW, 3000, 'a node keeps its largest tick')
     // Shuffled arrival of a 3-minute history from two nodes, with repeats and nulls.
     let seed = 7
     const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
@@ -160,6 +168,12 @@ export function telemetryRepositorySuite (t: Test, openStore: StoreFactory): voi
         history.push(batch(node, 1, tick(T0 + s * 1000 + node * 7, g => Math.round(rand() * 1000) + g, 3)
           .map(x => (rand() < 0.05 ? { ...x, powerDrawW: null, tempC: null, utilizationPct: null } : x))))
       }
+    }
+    // Node 3 at 250 ms with fluctuating power (several ticks per second), some ticks split in two pushes.
+    for (let ms = 0; ms < 180_000; ms += 250) {
+      const rows = tick(T0 + ms + 3, g => Math.round(rand() * 800) + g, 4)
+      if (rand() < 0.2) history.push(batch(3, 1, rows.slice(0, 2)), batch(3, 1, rows.slice(2)))
+      else history.push(batch(3, 1, rows))
     }
     history.sort(() => rand() - 0.5)
     for (let i = 0; i < history.length; i += 5) {
@@ -173,6 +187,91 @@ export function telemetryRepositorySuite (t: Test, openStore: StoreFactory): voi
     const round = (xs: typeof incremental) => JSON.stringify(xs, (_k, v) => (typeof v === 'number' ? Math.round(v * 1e6) / 1e6 : v))
     t.equal(round(incremental), round(rebuilt))
     t.equal(incremental[0]!.length, 3)
+    // The coarse spans too (what powerBuckets reads for whole hours).
+    const hourly = async () => repo.powerBuckets({ scope: { kind: 'fleet' }, fromMs: T0 - 60 * MIN, toMs: T0 + 60 * MIN, offsetMinutes: 0, bucketMinutes: 60 })
+    const fives = async () => repo.powerBuckets({ scope: { kind: 'cluster', clusterId: 1 }, fromMs: T0 - 60 * MIN, toMs: T0 + 60 * MIN, offsetMinutes: 0, bucketMinutes: 5 })
+    const [h, f] = [await hourly(), await fives()]
+    t.equal(h.length, 1)
+    t.equal(h[0]!.powerDrawW, Math.max(...incremental[0]!.map(m => m.powerMaxW!)), 'the hour is the MAX of its minutes')
+    t.equal(f.length, 1)
+    t.equal(f[0]!.powerDrawW, Math.max(...incremental[1]!.map(m => m.powerMaxW!)))
+  })
+
+  t.test('seed 000: two ticks of one node in one second are two samples, not one doubled sum', async t => {
+    // Two pushes of the same two GPUs at …00.100Z and …00.600Z: 2 × 1000 W, then 2 × 1500 W.
+    const scopes = [{ kind: 'fleet' as const }, { kind: 'cluster' as const, clusterId: 1 }, { kind: 'node' as const, nodeId: 1 }]
+    const check = async (t: Test, repo: TelemetryRepository, want: number) => {
+      for (const scope of scopes) {
+        t.equal((await repo.minuteRollups(scope, T0, T0 + MIN))[0]!.powerMaxW, want, scope.kind)
+        for (const bucketMinutes of [1, 5, 60]) {
+          const [b] = await repo.powerBuckets({ scope, fromMs: T0 - 60 * MIN, toMs: T0 + 60 * MIN, offsetMinutes: 0, bucketMinutes })
+          t.equal(b!.powerDrawW, want, `${scope.kind}, ${bucketMinutes}-minute buckets`)
+        }
+      }
+    }
+    t.test('one push each', async t => {
+      const repo = await withRepo(t)
+      await repo.insertSamples([batch(1, 1, tick(T0 + 100, () => 1000, 2))])
+      await repo.insertSamples([batch(1, 1, tick(T0 + 600, () => 1500, 2))])
+      await check(t, repo, 3000)
+    })
+    t.test('both in one group commit, and a replay of both', async t => {
+      const repo = await withRepo(t)
+      await repo.insertSamples([batch(1, 1, tick(T0 + 100, () => 1000, 2)), batch(1, 1, tick(T0 + 600, () => 1500, 2))])
+      await check(t, repo, 3000)
+      await repo.insertSamples([batch(1, 1, tick(T0 + 600, () => 1500, 2)), batch(1, 1, tick(T0 + 100, () => 1000, 2))])
+      await check(t, repo, 3000)
+    })
+    t.test('arriving newest first', async t => {
+      const repo = await withRepo(t)
+      await repo.insertSamples([batch(1, 1, tick(T0 + 600, () => 1500, 2))])
+      await repo.insertSamples([batch(1, 1, tick(T0 + 100, () => 1000, 2))])
+      await check(t, repo, 3000)
+    })
+    t.test('a newer tick with less power: the node keeps its peak, its cluster and the fleet take the latest tick', async t => {
+      const repo = await withRepo(t)
+      await repo.insertSamples([batch(1, 1, tick(T0 + 100, () => 1500, 2))])
+      await repo.insertSamples([batch(1, 1, tick(T0 + 600, () => 1000, 2))])
+      t.equal((await repo.minuteRollups({ kind: 'node', nodeId: 1 }, T0, T0 + MIN))[0]!.powerMaxW, 3000)
+      for (const scope of scopes.slice(0, 2)) {
+        t.equal((await repo.minuteRollups(scope, T0, T0 + MIN))[0]!.powerMaxW, 2000, scope.kind)
+        for (const bucketMinutes of [5, 60]) {
+          const [b] = await repo.powerBuckets({ scope, fromMs: T0 - 60 * MIN, toMs: T0 + 60 * MIN, offsetMinutes: 0, bucketMinutes })
+          t.equal(b!.powerDrawW, 2000, `${scope.kind}, ${bucketMinutes}-minute buckets`)
+        }
+      }
+      // Another second of the same minute held more: the minute keeps it.
+      await repo.insertSamples([batch(1, 1, tick(T0 + 5000, () => 1200, 2))])
+      await repo.insertSamples([batch(1, 1, tick(T0 + 5500, () => 1100, 2))])
+      t.equal((await repo.minuteRollups({ kind: 'fleet' }, T0, T0 + MIN))[0]!.powerMaxW, 2200)
+    })
+  })
+
+  t.test('any tick interval (250 ms … 60 s) gives the same power history as 1 s for steady power', async t => {
+    // Two nodes in one cluster, 8 GPUs at 250 W each: 2,000 W a node, 4,000 W the cluster and fleet.
+    const answers: Record<number, number[]> = {}
+    for (const intervalMs of [250, 500, 1000, 2000, 60_000]) {
+      const store = await openStore()
+      const repo = store.telemetry
+      const pushes: SampleBatch[] = []
+      for (const node of [1, 2]) {
+        // The nodes tick at different milliseconds, as agents do.
+        for (let at = T0 + node * 37; at < T0 + 10 * MIN; at += intervalMs) pushes.push(batch(node, 1, tick(at, () => 250)))
+      }
+      pushes.sort((a, b) => a.samples[0]!.recordedAt - b.samples[0]!.recordedAt)
+      for (let i = 0; i < pushes.length; i += 8) await repo.insertSamples(pushes.slice(i, i + 8))
+      const got: number[] = []
+      for (const scope of [{ kind: 'node' as const, nodeId: 1 }, { kind: 'cluster' as const, clusterId: 1 }, { kind: 'fleet' as const }]) {
+        for (const bucketMinutes of [1, 5, 60]) {
+          const buckets = await repo.powerBuckets({ scope, fromMs: T0, toMs: T0 + 10 * MIN, offsetMinutes: 0, bucketMinutes })
+          got.push(...buckets.map(b => b.powerDrawW))
+        }
+      }
+      answers[intervalMs] = got
+      await store.close()
+    }
+    for (const intervalMs of [250, 500, 2000, 60_000]) t.same(answers[intervalMs], answers[1000], `${intervalMs} ms`)
+    t.same(answers[1000]!.slice(0, 10), Array(10).fill(2000), 'a node: 8 × 250 W per 1-minute bucket')
   })
 
   t.test('powerBuckets: wall-clock buckets under an offset, coarse spans give the same answer', async t => {

@@ -1,10 +1,29 @@
 import t from 'tap'
 import { postgresTestDatabase } from '../../helpers/postgres-test-database.ts'
 import { telemetryRepositorySuite } from './telemetry-repository-suite.ts'
+import { telemetryPowerMigrationSuite } from './telemetry-power-migration-suite.ts'
+import { openPostgresStore } from '../../../control-plane/store/postgres/open-postgres-store.ts'
 
 t.test('postgres', async t => {
   const pg = await postgresTestDatabase(t)
   telemetryRepositorySuite(t, pg.openStore)
+})
+
+t.test('postgres: migration 2, power per recorded_at', async t => {
+  const pg = await postgresTestDatabase(t)
+  const { default: Pg } = await import('pg')
+  telemetryPowerMigrationSuite(t, async () => {
+    const schema = pg.freshSchema()
+    return {
+      powerMigration: 2,
+      open: () => openPostgresStore(pg.url, { schema }),
+      async sql (text) {
+        const client = new Pg.Client({ connectionString: pg.url, options: `-c search_path=${schema}` })
+        await client.connect()
+        try { await client.query(text) } finally { await client.end() }
+      },
+    }
+  })
 })
 
 t.test('postgres: telemetry tables are partitioned by UTC day; retention drops whole days', async t => {

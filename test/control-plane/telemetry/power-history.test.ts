@@ -29,6 +29,29 @@ t.test('defaults, shape, and MAX (not AVG) of the per-second sum per bucket', as
   t.same(pairs(h), [['2026-04-26T03:50:00+00:00', 7200]])
 })
 
+t.test('seed 000: two pushes of the same GPUs at …00.100Z and …00.600Z are two samples (3000 W, not 5000 W)', async t => {
+  const app = await telemetryApp(t)
+  const at = Date.UTC(2026, 3, 26, 3, 50, 0)
+  // The seed's own reporter body (no node: the default node 1 in cluster 1).
+  for (const [ms, watts] of [[100, 1000], [600, 1500]] as const) {
+    const res = await app.post({ gpus: [0, 1].map(g => seedRow(g, { recorded_at: iso(at + ms), power_draw_w: watts })) })
+    t.equal(res.status, 200)
+  }
+  for (const q of ['', '?bucket_minutes=1', '?bucket_minutes=60', '?bucket_minutes=1440', '?cluster_id=1', '?node_id=1']) {
+    t.same((await history(app, q)).points.map(p => p.power_draw_w), [3000], q === '' ? 'defaults' : q)
+  }
+})
+
+t.test('a 1 Hz agent whose ticks drift: a second holding two of its ticks is not twice the power', async t => {
+  const app = await telemetryApp(t)
+  // 8 GPUs summing to 2,025 W; ticks 970 ms apart, so now and then two land in one wall-clock second.
+  const start = Date.UTC(2026, 3, 26, 3, 50, 0, 20)
+  for (let i = 0; i < 70; i++) await tick(app, 'a', start + i * 970, 2025 / 8)
+  for (const q of ['', '?bucket_minutes=1', '?node_id=2', '?cluster_id=1']) {
+    t.same([...new Set((await history(app, q)).points.map(p => p.power_draw_w))], [2025], q === '' ? 'defaults' : q)
+  }
+})
+
 t.test('bucket boundaries: a bucket is [start, start + bucket_minutes)', async t => {
   const app = await telemetryApp(t)
   await tick(app, 'a', Date.UTC(2026, 3, 26, 3, 4, 59, 999), 100, 1)
@@ -142,8 +165,8 @@ t.test('late arrival: a replay into an answered bucket changes the answer', asyn
   const at = T0 - 30 * 60_000
   await tick(app, 'a', at, 100, 4)
   t.same((await history(app, '')).points.map(x => x.power_draw_w), [400])
-  // The spooled rows of GPUs 4-7 for that same second arrive an hour... well, a minute later.
-  await app.post({ node: { hostname: 'a' }, gpus: [4, 5, 6, 7].map(g => seedRow(g, { recorded_at: iso(at + 5), power_draw_w: 100 })) })
+  // The spooled rows of GPUs 4-7 for that same tick arrive an hour... well, a minute later.
+  await app.post({ node: { hostname: 'a' }, gpus: [4, 5, 6, 7].map(g => seedRow(g, { recorded_at: iso(at), power_draw_w: 100 })) })
   t.same((await history(app, '')).points.map(x => x.power_draw_w), [800])
 })
 
