@@ -11,6 +11,7 @@ import { AgentError } from './errors.ts'
 import { createPurgeAdapters } from './purge/create-purge-adapters.ts'
 import { createPurgeService } from './purge/create-purge-service.ts'
 import { createUplink } from './uplink/create-uplink.ts'
+import type { UplinkStats } from './uplink/uplink-stats.ts'
 import { AGENT_VERSION } from './version.ts'
 
 export interface RunningAgent {
@@ -29,8 +30,10 @@ export interface StartAgentOptions {
 }
 
 /**
- * Wires the agent: collector → (API, /metrics, uplink, purge). Start order: collector first
- * (a missing nvidia-smi fails fast, before anything listens), then uplink, then the API.
+ * Wires the agent: collector → (API, /metrics, uplink, purge). Start order: configuration
+ * files and the advertised URL first (a bad one is CONFIG_INVALID before anything starts),
+ * then the collector (a missing nvidia-smi fails fast, before anything listens), then the API
+ * (so the agent_url registered carries the real port when 0 was asked), then the uplink.
  * Stop order is the reverse and written down here: stop accepting requests, flush the uplink
  * (unsent samples land in the spool), then stop the collector so no nvidia-smi child outlives us.
  */
@@ -40,7 +43,8 @@ export async function startAgent (config: AgentConfig, options: StartAgentOption
   const [listenHost, listenPort] = splitHostPort(config.listen)
   // Files and addresses are checked before anything starts: a bad one is a configuration error (exit 2).
   const { tls, controlPlaneCa } = readAgentFiles(config)
-  const agentUrl = await advertisedUrl({ listen: config.listen, advertiseUrl: config.advertiseUrl, controlPlane: config.controlPlane, tls: tls !== undefined })
+  const advertise = (listen: string): Promise<string> => advertisedUrl({ listen, advertiseUrl: config.advertiseUrl, controlPlane: config.controlPlane, tls: tls !== undefined })
+  let agentUrl = await advertise(config.listen)
 
   const collector = createCollector({
     nvidiaSmiPath: config.nvidiaSmi,
@@ -50,23 +54,6 @@ export async function startAgent (config: AgentConfig, options: StartAgentOption
     ...(options.env === undefined ? {} : { env: options.env }),
   })
   await collector.start()
-
-  const uplink = createUplink({
-    controlPlaneUrl: config.controlPlane,
-    controlPlaneCa,
-    apiKey: config.apiKey,
-    cluster: config.cluster,
-    region: config.region,
-    hostname,
-    agentUrl,
-    stateDir: config.stateDir,
-    spoolMaxBytes: config.spoolMaxBytes,
-    intervalMs: config.intervalMs,
-    source: collector,
-    log: log.child({ part: 'uplink' }),
-    agentVersion: AGENT_VERSION,
-  })
-  await uplink.start()
 
   const purge = createPurgeService({
     source: collector,
@@ -82,11 +69,13 @@ export async function startAgent (config: AgentConfig, options: StartAgentOption
     cacheTtlMs: config.keyCacheTtlMs,
     log: log.child({ part: 'auth' }),
   })
+  // Created once the API listens (below): until then /healthz and /metrics read "not registered".
+  let uplink: Uplink | undefined
   const app = createAgentApp({
     source: collector,
     purge,
     auth,
-    uplinkStats: () => uplink.stats(),
+    uplinkStats: () => uplink?.stats() ?? UPLINK_NOT_STARTED,
     hostname,
     staleAfterMs: config.staleAfterMs,
     metricsToken: config.metricsToken,
@@ -94,7 +83,39 @@ export async function startAgent (config: AgentConfig, options: StartAgentOption
     version: AGENT_VERSION,
   })
 
-  const { server, port } = await listen(app.fetch, listenHost, listenPort, tls)
+  let listening: Awaited<ReturnType<typeof listen>>
+  try {
+    listening = await listen(app.fetch, listenHost, listenPort, tls)
+  } catch (err) {
+    await collector.stop()
+    throw err
+  }
+  const { server, port } = listening
+  // Port 0 (tests, `gpufleet up --agent-port 0`): register the port the kernel gave.
+  if (listenPort === 0) agentUrl = await advertise(`${listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${port}`)
+  const started = createUplink({
+    controlPlaneUrl: config.controlPlane,
+    controlPlaneCa,
+    apiKey: config.apiKey,
+    cluster: config.cluster,
+    region: config.region,
+    hostname,
+    agentUrl,
+    stateDir: config.stateDir,
+    spoolMaxBytes: config.spoolMaxBytes,
+    intervalMs: config.intervalMs,
+    source: collector,
+    log: log.child({ part: 'uplink' }),
+    agentVersion: AGENT_VERSION,
+  })
+  try {
+    await started.start()
+  } catch (err) {
+    await new Promise<void>(resolve => server.close(() => resolve()))
+    await collector.stop()
+    throw err
+  }
+  uplink = started
   log.info({ listen: `${listenHost}:${port}`, tls: tls !== undefined, agentUrl, nvidiaSmi: config.nvidiaSmi, cluster: config.cluster }, 'agent started')
 
   let stopped: Promise<void> | undefined
@@ -105,7 +126,7 @@ export async function startAgent (config: AgentConfig, options: StartAgentOption
     stop () {
       stopped ??= (async () => {
         await new Promise<void>(resolve => server.close(() => resolve()))
-        await uplink.stop()
+        await started.stop()
         await collector.stop()
         log.info({}, 'agent stopped')
       })()
@@ -113,6 +134,13 @@ export async function startAgent (config: AgentConfig, options: StartAgentOption
     },
   }
 }
+
+const UPLINK_NOT_STARTED: UplinkStats = Object.freeze({
+  registered: false, nodeId: null, spoolBytes: 0, spoolSamples: 0, spoolDropped: 0, spoolCorrupt: 0,
+  pushFailures: 0, pushedSamples: 0, rejectedSamples: 0, lastPushAt: null, lastError: null,
+})
+
+type Uplink = ReturnType<typeof createUplink>
 
 function splitHostPort (listen: string): [string, number] {
   const i = listen.lastIndexOf(':')

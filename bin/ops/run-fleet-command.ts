@@ -2,6 +2,7 @@ import { AgentClient } from '../../shared/sdk/agent-client.ts'
 import { ControlPlaneClient } from '../../shared/sdk/control-plane-client.ts'
 import { snakeize } from '../../shared/sdk/camel-case.ts'
 import { ApiError, GpufleetError, InvalidArgumentError } from '../../shared/sdk/errors.ts'
+import { readCaFile } from '../../shared/read-tls-files.ts'
 import type { ClientFlags } from '../client-options.ts'
 import { EXIT } from '../exit-codes.ts'
 import { CliError, usageError } from './cli-error.ts'
@@ -33,13 +34,16 @@ export async function runFleetCommand (flags: ClientFlags, target: 'control-plan
       return c.apiKey
     }
     const json = flags.json === true
+    let ca: Buffer | undefined
+    try { ca = flags.caFile === undefined ? undefined : readCaFile(flags.caFile, '--ca-file') } catch (err) { throw usageError((err as Error).message) }
+    const tls = ca === undefined ? {} : { ca }
     await command({
       config: c,
       json,
-      controlPlane: () => remember(clients, new ControlPlaneClient({ baseUrl: c.url, apiKey: apiKey() })),
+      controlPlane: () => remember(clients, new ControlPlaneClient({ baseUrl: c.url, apiKey: apiKey(), ...tls })),
       agent: () => {
         if (c.node === undefined) throw usageError('which node? pass --node http://HOST:9410 (or set GPUFLEET_NODE)')
-        return remember(clients, new AgentClient({ baseUrl: c.node, apiKey: apiKey() }))
+        return remember(clients, new AgentClient({ baseUrl: c.node, apiKey: apiKey(), ...tls }))
       },
       print: (value, human) => { process.stdout.write(json ? `${JSON.stringify(snakeize(value), null, 2)}\n` : human()) },
     })
@@ -72,6 +76,9 @@ function explain (err: unknown, target: 'control-plane' | 'agent', config: CliCo
   }
   if (err instanceof GpufleetError) {
     const flag = target === 'agent' ? '--node' : '--url or GPUFLEET_URL'
+    if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|altnames/i.test(err.message)) {
+      return [EXIT.FAILURE, `${err.message} (${err.code}): ${where} serves a certificate this machine does not trust; pass --ca-file with its CA (or set NODE_EXTRA_CA_CERTS), and check the host name in ${flag}`]
+    }
     return [EXIT.FAILURE, `${err.message} (${err.code}): is ${where} running and reachable? check ${flag}`]
   }
   return [EXIT.FAILURE, (err as Error)?.message ?? String(err)]
