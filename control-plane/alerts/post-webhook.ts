@@ -34,10 +34,12 @@ export interface PostWebhookOptions {
  */
 export function createPostWebhook (opts: PostWebhookOptions): PostWebhook {
   const { timeoutMs } = opts
-  const guard = opts.allowPrivate === true ? undefined : createGuardedLookup(opts.resolve)
-  const dispatcher: Dispatcher | undefined = guard === undefined ? undefined : new Agent({ connect: { lookup: guard } })
+  const guarded = opts.allowPrivate !== true
+  const dispatcher: Dispatcher | undefined = guarded || opts.resolve !== undefined
+    ? new Agent({ connect: { lookup: createGuardedLookup(opts.resolve, { allowPrivate: !guarded }) } })
+    : undefined
   return async (url, body, headers) => {
-    if (guard !== undefined) {
+    if (guarded) {
       const why = literalProblem(url)
       if (why !== null) return { ok: false, status: null, error: `${ADDRESS_FORBIDDEN}: ${why}`, final: true }
     }
