@@ -11,6 +11,8 @@ import { pollUntil, runCli } from './run-cli.ts'
 // the control plane's CA (--control-plane-ca) for its uplink and key introspection; the SDK
 // (`ca`) and the CLI (--ca-file, or NODE_EXTRA_CA_CERTS) reach both. Real TLS on loopback,
 // with throwaway certificates made by openssl for this test.
+// Real processes (two servers, several CLI runs): more than tap's default 120 s on a loaded box.
+t.setTimeout(300_000)
 
 t.test('control plane and agent over HTTPS, as real processes, trusted through a private CA', { skip: skipWithoutOpenssl }, async t => {
   const dir = t.testdir()
@@ -87,11 +89,12 @@ t.test('TLS and address problems stop both servers at start with exit 2, naming 
     ['agent: loopback listen, remote control plane', [...agentBase, '--control-plane', 'http://192.0.2.10:8080'], {}, /--listen 127\.0\.0\.1:0 accepts connections from this host only.*--advertise-url/],
     ['agent: loopback --advertise-url, remote control plane', [...agentBase, '--control-plane', 'http://192.0.2.10:8080', '--advertise-url', 'http://localhost:9410'], {}, /--advertise-url: http:\/\/localhost:9410 is a loopback address/],
   ]
-  for (const [label, args, env, message] of cases) {
-    const run = runCli(args, { GPUFLEET_TLS_CERT: undefined, GPUFLEET_TLS_KEY: undefined, ...env } as never)
-    const { code } = await run.exited
-    t.equal(code, 2, `${label}: exit 2`)
-    t.match(run.stderr(), message, `${label}: says which flag`)
-    t.notMatch(run.stderr(), /listening on/, `${label}: nothing listened`)
-  }
+  // All at once: each is its own process, and each should stop at start.
+  const runs = cases.map(([, args, env]) => runCli(args, { GPUFLEET_TLS_CERT: undefined, GPUFLEET_TLS_KEY: undefined, ...env } as never))
+  const exits = await Promise.all(runs.map(r => r.exited))
+  cases.forEach(([label, , , message], i) => {
+    t.equal(exits[i]?.code, 2, `${label}: exit 2`)
+    t.match(runs[i]?.stderr(), message, `${label}: says which flag`)
+    t.notMatch(runs[i]?.stderr(), /listening on/, `${label}: nothing listened`)
+  })
 })
