@@ -108,6 +108,7 @@ export async function startAgent (config: AgentConfig, options: StartAgentOption
     log: log.child({ part: 'uplink' }),
     agentVersion: AGENT_VERSION,
   })
+  uplink = started
   try {
     await started.start()
   } catch (err) {
@@ -115,7 +116,6 @@ export async function startAgent (config: AgentConfig, options: StartAgentOption
     await collector.stop()
     throw err
   }
-  uplink = started
   log.info({ listen: `${listenHost}:${port}`, tls: tls !== undefined, agentUrl, nvidiaSmi: config.nvidiaSmi, cluster: config.cluster }, 'agent started')
 
   let stopped: Promise<void> | undefined
