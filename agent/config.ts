@@ -62,6 +62,13 @@ export interface AgentConfig {
   /** Kernel log read for NVIDIA Xid errors (/dev/kmsg); empty turns it off. */
   readonly kernelLog: string
   readonly logLevel: typeof LOG_LEVELS[number]
+  /** PEM certificate chain and key: the operator API and /metrics serve HTTPS (both or neither). */
+  readonly tlsCert?: string | undefined
+  readonly tlsKey?: string | undefined
+  /** PEM CA bundle trusted for an https:// control plane (instead of the system roots). */
+  readonly controlPlaneCa?: string | undefined
+  /** The agent_url registered with the control plane (default: derived, see advertised-url.ts). */
+  readonly advertiseUrl?: string | undefined
 }
 
 /** Flags and env twins as given: strings from the CLI, numbers and arrays from code. */
@@ -149,6 +156,10 @@ const SCHEMA: Record<keyof AgentConfig, { check: Check, default?: unknown }> = {
   purgeSettleMs: { check: int(0, 300_000), default: AGENT_DEFAULTS.purgeSettleMs },
   kernelLog: { check: text(0, 4096), default: AGENT_DEFAULTS.kernelLog },
   logLevel: { check: oneOf(LOG_LEVELS), default: AGENT_DEFAULTS.logLevel },
+  tlsCert: { check: text(1) },
+  tlsKey: { check: text(1) },
+  controlPlaneCa: { check: text(1) },
+  advertiseUrl: { check: httpUrl },
 }
 
 export function parseAgentConfig (input: AgentConfigInput): AgentConfig {
@@ -172,6 +183,13 @@ export function parseAgentConfig (input: AgentConfigInput): AgentConfig {
   // vLLM options set without a vLLM to apply them to are a mistake, not a no-op.
   for (const key of ['vllmApiKey', 'vllmSleepLevel'] as const) {
     if (input[key] !== undefined && Array.isArray(config.vllmUrls) && config.vllmUrls.length === 0) problems.push(`--${kebab(key)}: has no effect without --vllm-urls`)
+  }
+  // Files are read (and the pair checked) by startAgent; here only what goes together.
+  if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
+    problems.push(`--tls-cert and --tls-key: give both or neither (got only ${config.tlsCert === undefined ? '--tls-key' : '--tls-cert'})`)
+  }
+  if (config.controlPlaneCa !== undefined && typeof config.controlPlane === 'string' && !config.controlPlane.startsWith('https://')) {
+    problems.push(`--control-plane-ca: applies to an https:// --control-plane only, got ${JSON.stringify(config.controlPlane)}`)
   }
   if (problems.length > 0) throw new AgentError('CONFIG_INVALID', `invalid agent configuration:\n  ${problems.join('\n  ')}`)
   return Object.freeze(config as unknown as AgentConfig)

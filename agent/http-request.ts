@@ -13,6 +13,8 @@ export interface HttpRequestOptions {
   agent?: Agent
   /** Bound on the reply body; a bigger one fails the request (default 8 MiB). */
   maxBodyBytes?: number
+  /** PEM CA bundle trusted for an https: URL instead of the system roots (--control-plane-ca). */
+  ca?: Buffer | undefined
 }
 
 export interface HttpReply {
@@ -58,7 +60,7 @@ export function httpRequest (url: string | URL, options: HttpRequestOptions): Pr
     }
     const headers: Record<string, string | number> = { ...options.headers }
     if (options.body !== undefined) headers['content-length'] = Buffer.byteLength(options.body)
-    const req = client.request(target, { method: options.method, headers, ...(options.agent ? { agent: options.agent } : {}) }, (res: IncomingMessage) => {
+    const req = client.request(target, { method: options.method, headers, ...(options.agent ? { agent: options.agent } : {}), ...(options.ca ? { ca: options.ca } : {}) }, (res: IncomingMessage) => {
       const chunks: Buffer[] = []
       let size = 0
       res.on('data', (chunk: Buffer) => {
@@ -77,10 +79,10 @@ export function httpRequest (url: string | URL, options: HttpRequestOptions): Pr
   })
 }
 
-/** A keep-alive pool for one upstream: idle sockets close after `idleMs`. */
-export function createKeepAliveAgent (url: string | URL, options: { maxSockets: number, idleMs: number }): Agent {
+/** A keep-alive pool for one upstream: idle sockets close after `idleMs`; `ca` as in HttpRequestOptions. */
+export function createKeepAliveAgent (url: string | URL, options: { maxSockets: number, idleMs: number, ca?: Buffer | undefined }): Agent {
   const target = typeof url === 'string' ? new URL(url) : url
-  return new (clientFor(target).Agent)({ keepAlive: true, maxSockets: options.maxSockets, timeout: options.idleMs })
+  return new (clientFor(target).Agent)({ keepAlive: true, maxSockets: options.maxSockets, timeout: options.idleMs, ...(options.ca ? { ca: options.ca } : {}) })
 }
 
 /** `code: message`, the form the agent's logs and lastError use for a failed request. */

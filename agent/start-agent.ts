@@ -1,21 +1,28 @@
 import { hostname as osHostname, uptime } from 'node:os'
 import { serve, type ServerType } from '@hono/node-server'
 import pino from 'pino'
+import { readCaFile, readTlsFiles, type TlsFiles } from '../shared/read-tls-files.ts'
+import { advertisedUrl } from './advertised-url.ts'
 import { createAgentApp } from './api/create-agent-app.ts'
 import { createOperatorAuth } from './api/operator-auth.ts'
 import { createOperatorTokenVerifier } from './api/verify-operator-token.ts'
 import { createCollector } from './collector/create-collector.ts'
 import { createXidWatch } from './collector/create-xid-watch.ts'
+import { replayEarlySnapshots } from './replay-early-snapshots.ts'
 import type { AgentConfig } from './config.ts'
+import { AgentError } from './errors.ts'
 import { createPurgeAdapters } from './purge/create-purge-adapters.ts'
 import { createPurgeService } from './purge/create-purge-service.ts'
 import { createUplink } from './uplink/create-uplink.ts'
 import { realTimers } from './uplink/timers.ts'
+import type { UplinkStats } from './uplink/uplink-stats.ts'
 import { AGENT_VERSION } from './version.ts'
 
 export interface RunningAgent {
-  /** Base URL of the operator API, e.g. http://127.0.0.1:9410 (real port when 0 was asked). */
+  /** Base URL of the operator API, e.g. http://127.0.0.1:9410 (real port when 0 was asked; https: with --tls-cert). */
   url: string
+  /** The agent_url registered with the control plane (advertised-url.ts). */
+  advertisedUrl: string
   port: number
   stop: () => Promise<void>
 }
@@ -35,8 +42,10 @@ export interface StartAgentOptions {
 const CLOSE_DEADLINE_MS = 3000
 
 /**
- * Wires the agent: collector → (API, /metrics, uplink, purge). Start order: collector first
- * (a missing nvidia-smi fails fast, before anything listens), then uplink, then the API.
+ * Wires the agent: collector → (API, /metrics, uplink, purge). Start order: configuration
+ * files and the advertised URL first (a bad one is CONFIG_INVALID before anything starts),
+ * then the collector (a missing nvidia-smi fails fast, before anything listens), then the API
+ * (so the agent_url registered carries the real port when 0 was asked), then the uplink.
  * Stop order is the reverse and written down here: stop accepting requests and, meanwhile,
  * flush the uplink (unsent samples land in the spool); then stop the collector so no
  * nvidia-smi child outlives us. Both the drain (closeDeadlineMs) and the flush (the uplink's
@@ -46,6 +55,10 @@ export async function startAgent (config: AgentConfig, options: StartAgentOption
   const log = options.log ?? pino({ level: config.logLevel, base: { svc: 'gpufleet-agent' } })
   const hostname = config.hostname ?? osHostname()
   const [listenHost, listenPort] = splitHostPort(config.listen)
+  // Files and addresses are checked before anything starts: a bad one is a configuration error (exit 2).
+  const { tls, controlPlaneCa } = readAgentFiles(config)
+  const advertise = (listen: string): Promise<string> => advertisedUrl({ listen, advertiseUrl: config.advertiseUrl, controlPlane: config.controlPlane, tls: tls !== undefined })
+  let agentUrl = await advertise(config.listen)
 
   const collector = createCollector({
     nvidiaSmiPath: config.nvidiaSmi,
@@ -55,6 +68,7 @@ export async function startAgent (config: AgentConfig, options: StartAgentOption
     ...(options.env === undefined ? {} : { env: options.env }),
   })
   await collector.start()
+  const ticks = replayEarlySnapshots(collector)
   const xids = config.kernelLog === '' ? undefined : createXidWatch({
     path: config.kernelLog,
     intervalMs: config.computeAppsIntervalMs,
@@ -70,36 +84,18 @@ export async function startAgent (config: AgentConfig, options: StartAgentOption
   const authLog = log.child({ part: 'auth' })
   const auth = createOperatorAuth({
     controlPlaneUrl: config.controlPlane,
+    controlPlaneCa,
     agentApiKey: config.apiKey,
     breakGlassKeySha256: config.breakGlassKeySha256,
     cacheTtlMs: config.keyCacheTtlMs,
     log: authLog,
     tokens: createOperatorTokenVerifier({
-      keys: () => uplink.state()?.operatorTokenKeys ?? [],
-      identity: () => ({ nodeId: uplink.state()?.nodeId ?? null, clusterId: uplink.state()?.clusterId ?? null }),
+      keys: () => uplink?.state()?.operatorTokenKeys ?? [],
+      identity: () => ({ nodeId: uplink?.state()?.nodeId ?? null, clusterId: uplink?.state()?.clusterId ?? null }),
       minEpoch: () => auth.currentEpoch?.() ?? null,
       log: authLog,
     }),
   })
-
-  const uplink = createUplink({
-    controlPlaneUrl: config.controlPlane,
-    apiKey: config.apiKey,
-    cluster: config.cluster,
-    region: config.region,
-    hostname,
-    agentUrl: `http://${config.listen}`,
-    stateDir: config.stateDir,
-    spoolMaxBytes: config.spoolMaxBytes,
-    intervalMs: config.intervalMs,
-    source: collector,
-    ...(xids !== undefined && { xids }),
-    log: log.child({ part: 'uplink' }),
-    agentVersion: AGENT_VERSION,
-    repinOperatorKey: config.repinOperatorKey,
-    onRevocationEpoch: epoch => auth.revocationEpoch?.(epoch),
-  })
-  await uplink.start()
 
   const purge = createPurgeService({
     source: collector,
@@ -107,11 +103,13 @@ export async function startAgent (config: AgentConfig, options: StartAgentOption
     settleMs: config.purgeSettleMs,
     log: log.child({ part: 'purge' }),
   })
+  // Created once the API listens (below): until then /healthz and /metrics read "not registered".
+  let uplink: Uplink | undefined
   const app = createAgentApp({
     source: collector,
     purge,
     auth,
-    uplinkStats: () => uplink.stats(),
+    uplinkStats: () => uplink?.stats() ?? UPLINK_NOT_STARTED,
     hostname,
     staleAfterMs: config.staleAfterMs,
     metricsToken: config.metricsToken,
@@ -120,16 +118,52 @@ export async function startAgent (config: AgentConfig, options: StartAgentOption
     xids,
   })
 
-  const { server, port } = await listen(app.fetch, listenHost, listenPort)
-  log.info({ listen: `${listenHost}:${port}`, nvidiaSmi: config.nvidiaSmi, cluster: config.cluster }, 'agent started')
+  let listening: Awaited<ReturnType<typeof listen>>
+  try {
+    listening = await listen(app.fetch, listenHost, listenPort, tls)
+  } catch (err) {
+    await collector.stop()
+    throw err
+  }
+  const { server, port } = listening
+  // Port 0 (tests, `gpufleet up --agent-port 0`): register the port the kernel gave.
+  if (listenPort === 0) agentUrl = await advertise(`${listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${port}`)
+  const started = createUplink({
+    controlPlaneUrl: config.controlPlane,
+    controlPlaneCa,
+    apiKey: config.apiKey,
+    cluster: config.cluster,
+    region: config.region,
+    hostname,
+    agentUrl,
+    stateDir: config.stateDir,
+    spoolMaxBytes: config.spoolMaxBytes,
+    intervalMs: config.intervalMs,
+    source: ticks,
+    ...(xids !== undefined && { xids }),
+    log: log.child({ part: 'uplink' }),
+    agentVersion: AGENT_VERSION,
+    repinOperatorKey: config.repinOperatorKey,
+    onRevocationEpoch: epoch => auth.revocationEpoch?.(epoch),
+  })
+  uplink = started
+  try {
+    await started.start()
+  } catch (err) {
+    await new Promise<void>(resolve => server.close(() => resolve()))
+    await collector.stop()
+    throw err
+  }
+  log.info({ listen: `${listenHost}:${port}`, tls: tls !== undefined, agentUrl, nvidiaSmi: config.nvidiaSmi, cluster: config.cluster }, 'agent started')
 
   let stopped: Promise<void> | undefined
   return {
-    url: `http://${listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${port}`,
+    url: `${tls === undefined ? 'http' : 'https'}://${listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${port}`,
+    advertisedUrl: agentUrl,
     port,
     stop () {
       stopped ??= (async () => {
-        await Promise.all([closeServer(server, options.closeDeadlineMs ?? CLOSE_DEADLINE_MS), uplink.stop()])
+        await Promise.all([closeServer(server, options.closeDeadlineMs ?? CLOSE_DEADLINE_MS), started.stop()])
         await collector.stop()
         xids?.stop()
         log.info({}, 'agent stopped')
@@ -149,14 +183,35 @@ function closeServer (server: ServerType, deadlineMs: number): Promise<void> {
   })
 }
 
+const UPLINK_NOT_STARTED: UplinkStats = Object.freeze({
+  registered: false, nodeId: null, spoolBytes: 0, spoolSamples: 0, spoolDropped: 0, spoolCorrupt: 0,
+  pushFailures: 0, pushedSamples: 0, rejectedSamples: 0, lastPushAt: null, lastError: null,
+})
+
+type Uplink = ReturnType<typeof createUplink>
+
 function splitHostPort (listen: string): [string, number] {
   const i = listen.lastIndexOf(':')
   return [listen.slice(0, i).replace(/^\[|\]$/g, ''), Number(listen.slice(i + 1))]
 }
 
-function listen (fetch: Parameters<typeof serve>[0]['fetch'], hostname: string, port: number): Promise<{ server: ServerType, port: number }> {
+/** --tls-cert/--tls-key and --control-plane-ca, read and checked; a problem is CONFIG_INVALID naming the flag. */
+function readAgentFiles (config: AgentConfig): { tls?: TlsFiles, controlPlaneCa?: Buffer } {
+  try {
+    return {
+      ...(config.tlsCert !== undefined && config.tlsKey !== undefined ? { tls: readTlsFiles({ cert: config.tlsCert, key: config.tlsKey }) } : {}),
+      ...(config.controlPlaneCa !== undefined ? { controlPlaneCa: readCaFile(config.controlPlaneCa, '--control-plane-ca') } : {}),
+    }
+  } catch (err) {
+    throw new AgentError('CONFIG_INVALID', `invalid agent configuration:\n  ${(err as Error).message}`)
+  }
+}
+
+function listen (fetch: Parameters<typeof serve>[0]['fetch'], hostname: string, port: number, tls: TlsFiles | undefined): Promise<{ server: ServerType, port: number }> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch, hostname, port }, info => resolve({ server, port: info.port }))
+    // node:https only when serving TLS: an agent without it does not load the TLS stack.
+    const https = tls === undefined ? {} : { createServer: (process.getBuiltinModule('node:https') as typeof import('node:https')).createServer, serverOptions: { cert: tls.cert, key: tls.key } }
+    const server = serve({ fetch, hostname, port, ...https }, info => resolve({ server, port: info.port }))
     server.once('error', reject)
   })
 }

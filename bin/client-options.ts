@@ -8,6 +8,7 @@ export interface ClientFlags {
   apiKey?: string
   config?: string
   json?: boolean
+  caFile?: string
 }
 
 /**
@@ -23,6 +24,7 @@ export function withClientOptions (cmd: Command, target: 'control-plane' | 'agen
   }
   return cmd
     .addOption(envOption('--api-key <key>', 'API key (default: config file)'))
+    .addOption(envOption('--ca-file <path>', 'PEM CA bundle to trust for https:// URLs instead of the system roots (NODE_EXTRA_CA_CERTS adds to them instead)'))
     .addOption(envOption('--config <path>', 'config file (default $XDG_CONFIG_HOME/gpufleet/config.json or ~/.config/gpufleet/config.json)'))
     .option('--json', 'print the API\'s JSON (snake_case) instead of a table')
 }

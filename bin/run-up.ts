@@ -33,6 +33,7 @@ export async function runUp (options: UpOptions): Promise<void> {
       logLevel: logLevel as 'warn',
       ...(options.sessionTtl === undefined ? {} : { sessionTtl: options.sessionTtl }),
       ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy as boolean }),
+      ...(options.alertWebhookAllowPrivate === undefined ? {} : { alertWebhookAllowPrivate: options.alertWebhookAllowPrivate as boolean }),
       ...adminKeyFromEnv(),
     })
     const nvidiaSmi = options.nvidiaSmi ?? findNvidiaSmi()

@@ -24,6 +24,9 @@ const OPTION_NAMES: Record<string, string> = {
   introspectFailuresPerMinute: '--introspect-failures-per-minute (GPUFLEET_INTROSPECT_FAILURES_PER_MINUTE)',
   sessionTtl: '--session-ttl (GPUFLEET_SESSION_TTL)',
   trustProxy: '--trust-proxy (GPUFLEET_TRUST_PROXY)',
+  tlsCert: '--tls-cert (GPUFLEET_TLS_CERT)',
+  tlsKey: '--tls-key (GPUFLEET_TLS_KEY)',
+  alertWebhookAllowPrivate: '--alert-webhook-allow-private (GPUFLEET_ALERT_WEBHOOK_ALLOW_PRIVATE)',
 }
 
 const SESSION_TTL_MIN_MS = 60_000
@@ -64,7 +67,15 @@ export const controlPlaneConfigSchema = z.object({
       'expected a duration from 1m to 30d such as 8h, 30m, 1h30m or 1d')
     .default(CONTROL_PLANE_DEFAULTS.sessionTtl),
   trustProxy: flag.default(CONTROL_PLANE_DEFAULTS.trustProxy),
-}).strict()
+  // PEM paths; startControlPlane reads them (and checks the pair) before anything starts.
+  tlsCert: z.string().min(1, 'expected the path of a PEM certificate chain').optional(),
+  tlsKey: z.string().min(1, 'expected the path of a PEM private key').optional(),
+  alertWebhookAllowPrivate: flag.default(CONTROL_PLANE_DEFAULTS.alertWebhookAllowPrivate),
+}).strict().superRefine((c, ctx) => {
+  if ((c.tlsCert === undefined) !== (c.tlsKey === undefined)) {
+    ctx.addIssue({ code: 'custom', path: [c.tlsCert === undefined ? 'tlsCert' : 'tlsKey'], message: 'give both --tls-cert and --tls-key, or neither' })
+  }
+})
 
 export type ControlPlaneConfigInput = z.input<typeof controlPlaneConfigSchema>
 export type ControlPlaneConfig = Readonly<z.infer<typeof controlPlaneConfigSchema> & {

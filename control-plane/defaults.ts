@@ -17,4 +17,6 @@ export const CONTROL_PLANE_DEFAULTS = {
   sessionTtl: '8h',
   /** Behind a TLS-terminating proxy: trust X-Forwarded-Proto / X-Forwarded-For (off: a client could pick its own limiter bucket). */
   trustProxy: false,
+  /** Alert webhooks may go to loopback, private, link-local and metadata addresses (off: refused, SSRF). */
+  alertWebhookAllowPrivate: false,
 } as const

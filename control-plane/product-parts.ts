@@ -86,7 +86,10 @@ export function productParts (options: ProductOptions = {}): { routers: RouterMo
         router: ctx => createAnalyticsRouter({ store: ctx.store, requireScope: ctx.requireScope, now: ctx.now, log: ctx.log }),
         bodyLimits: ANALYTICS_BODY_LIMITS,
       },
-      { path: '/', router: ctx => createAlertsRouter({ store: ctx.store, requireScope: ctx.requireScope, now: ctx.now, log: ctx.log }) },
+      {
+        path: '/',
+        router: ctx => createAlertsRouter({ store: ctx.store, requireScope: ctx.requireScope, now: ctx.now, log: ctx.log, allowPrivateWebhooks: ctx.config.alertWebhookAllowPrivate }),
+      },
       { path: '/', router: ctx => createDashboardRouter({ store: ctx.store, requireScope: ctx.requireScope, now: ctx.now, log: ctx.log }) },
       ...scheduling.routers,
       // The admin console at /: pages read through the routers above, as the session.
@@ -94,7 +97,7 @@ export function productParts (options: ProductOptions = {}): { routers: RouterMo
     ],
     loops: [
       ctx => createLivenessLoop({ store: ctx.store, now: ctx.now, log: ctx.log }),
-      ctx => createAlertsLoop({ store: ctx.store, now: ctx.now, log: ctx.log }),
+      ctx => createAlertsLoop({ store: ctx.store, now: ctx.now, log: ctx.log, webhook: { allowPrivateAddresses: ctx.config?.alertWebhookAllowPrivate } }),
       ...scheduling.loops,
     ],
   }

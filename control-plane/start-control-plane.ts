@@ -1,5 +1,8 @@
 import type { Server } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import { serve } from '@hono/node-server'
+import { readTlsFiles, type TlsFiles } from '../shared/read-tls-files.ts'
+import { ControlPlaneError } from './errors.ts'
 import pino from 'pino'
 import { Registry } from 'prom-client'
 import type { ControlPlaneConfig } from './config.ts'
@@ -19,6 +22,8 @@ export interface Loop {
 }
 
 export interface LoopContext {
+  /** Absent where a test builds the context by hand. */
+  config?: ControlPlaneConfig
   store: Store
   log: CpLogger
   now: () => number
@@ -37,7 +42,7 @@ export interface StartControlPlaneOptions {
 }
 
 export interface RunningControlPlane {
-  /** e.g. http://127.0.0.1:8080 (the real port when 0 was asked). */
+  /** e.g. http://127.0.0.1:8080 (the real port when 0 was asked; https: with --tls-cert). */
   url: string
   port: number
   /** A generated superadmin key on the first start of an empty store: print it once. */
@@ -56,6 +61,8 @@ export interface RunningControlPlane {
  */
 export async function startControlPlane (config: ControlPlaneConfig, options: StartControlPlaneOptions = {}): Promise<RunningControlPlane> {
   const log = options.log ?? pino({ level: config.logLevel, base: { svc: 'gpufleet-control-plane' } })
+  // Before the store opens: an unreadable or mismatched certificate is a configuration error.
+  const tls = readServerTls(config)
   const now = options.now ?? Date.now
   const registry = options.registry ?? new Registry()
   const store = await openStore(config.db, { log, onCheckpoint: createCheckpointMetrics(registry) })
@@ -66,13 +73,13 @@ export async function startControlPlane (config: ControlPlaneConfig, options: St
     const boot = await bootstrapAdminKey(store, config.adminKey, now)
     if (boot.created) log.warn({ label: 'bootstrap', from: boot.key === undefined ? 'GPUFLEET_ADMIN_KEY' : 'generated' }, 'stored a superadmin key')
     const app = createControlPlane({ store, log, config, now, registry, routers: options.routers ?? [], leadership })
-    const listening = await listen(app.fetch, config.host, config.port)
+    const listening = await listen(app.fetch, config.host, config.port, tls)
     server = listening.server
-    const loops = (options.loops ?? []).map(make => make({ store, log, now, registry }))
+    const loops = (options.loops ?? []).map(make => make({ config, store, log, now, registry }))
     gate = runWhileLeader(leadership, loops, log)
     await gate.start()
     const host = config.host.includes(':') ? `[${config.host}]` : config.host
-    const url = `http://${host}:${listening.port}`
+    const url = `${tls === undefined ? 'http' : 'https'}://${host}:${listening.port}`
     log.info({ url, db: redactDb(config.db), demo: config.demo, leader: leadership.isLeader() }, 'control plane started')
 
     let closed: Promise<void> | undefined
@@ -107,9 +114,19 @@ async function shutdown (gate: LeaderGate | undefined, server: Server | undefine
   await store.close()
 }
 
-function listen (fetch: Parameters<typeof serve>[0]['fetch'], hostname: string, port: number): Promise<{ server: Server, port: number }> {
+function readServerTls (config: ControlPlaneConfig): TlsFiles | undefined {
+  if (config.tlsCert === undefined || config.tlsKey === undefined) return undefined
+  try {
+    return readTlsFiles({ cert: config.tlsCert, key: config.tlsKey })
+  } catch (err) {
+    throw new ControlPlaneError('CONFIG_INVALID', `invalid control-plane configuration:\n  ${(err as Error).message}`)
+  }
+}
+
+function listen (fetch: Parameters<typeof serve>[0]['fetch'], hostname: string, port: number, tls: TlsFiles | undefined): Promise<{ server: Server, port: number }> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch, hostname, port }, info => resolve({ server: server as Server, port: info.port }))
+    const https = tls === undefined ? {} : { createServer: createHttpsServer, serverOptions: { cert: tls.cert, key: tls.key } }
+    const server = serve({ fetch, hostname, port, ...https }, info => resolve({ server: server as Server, port: info.port }))
     server.once('error', reject)
   })
 }

@@ -13,8 +13,8 @@ export type PostJson = (url: string, body: unknown, headers: Record<string, stri
  * POST with one overall deadline (connect + headers + body): an operator waiting on
  * `/v1/gpu/status` should hear "control plane unreachable" in seconds, not hang.
  */
-export function createHttpPostJson (options: { timeoutMs: number }): PostJson {
-  const { timeoutMs } = options
+export function createHttpPostJson (options: { timeoutMs: number, ca?: Buffer | undefined }): PostJson {
+  const { timeoutMs, ca } = options
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) {
     throw new TypeError(`createHttpPostJson: timeoutMs must be a positive integer, got ${String(timeoutMs)}`)
   }
@@ -24,6 +24,7 @@ export function createHttpPostJson (options: { timeoutMs: number }): PostJson {
       headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
       body: JSON.stringify(body),
       timeoutMs,
+      ca,
     })
     let parsed: unknown
     try { parsed = res.text === '' ? undefined : JSON.parse(res.text) } catch { parsed = undefined }

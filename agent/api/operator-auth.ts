@@ -34,6 +34,8 @@ export interface OperatorAuth {
 
 export interface OperatorAuthOptions {
   controlPlaneUrl: string
+  /** PEM CA bundle trusted for an https:// control plane (--control-plane-ca). */
+  controlPlaneCa?: Buffer | undefined
   /** The agent's own ingest-scoped key; without it no key can be introspected. */
   agentApiKey?: string | undefined
   /** Lowercase hex SHA-256 of the break-glass key, honoured only while the control plane is unreachable. */
@@ -95,7 +97,7 @@ export function createOperatorAuth (options: OperatorAuthOptions): OperatorAuth 
   const settings = validate(options)
   const { cacheTtlMs, maxCacheEntries, log } = settings
   const now = options.now ?? Date.now
-  const post = options.request ?? createHttpPostJson({ timeoutMs: settings.timeoutMs })
+  const post = options.request ?? createHttpPostJson({ timeoutMs: settings.timeoutMs, ca: options.controlPlaneCa })
   // Appended, not resolved: a control plane behind a path prefix keeps its prefix.
   const introspectUrl = settings.controlPlaneUrl.replace(/\/+$/, '') + INTROSPECT_PATH
   const cache = new Map<string, CacheEntry>()

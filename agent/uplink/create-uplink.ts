@@ -355,7 +355,7 @@ export function createUplink (options: UplinkOptions): Uplink {
     spool = await openSpool({ dir: join(o.stateDir, 'spool'), maxBytes: o.spoolMaxBytes, segmentMaxRows: o.batchMaxRows, segmentMaxBytes: Math.min(o.batchMaxBytes, Math.floor(o.spoolMaxBytes / 16)) })
     const s = spool.stats()
     if (s.samples > 0 || s.corrupt > 0) log.info({ spoolSamples: s.samples, spoolBytes: s.bytes, corruptLines: s.corrupt }, 'spool from a previous run found; replaying it')
-    upstream = createUpstream({ baseUrl: o.controlPlaneUrl, apiKey: o.apiKey, userAgent: `gpufleet-agent/${o.agentVersion} (${state.get().agentId})`, timeoutMs: o.pushTimeoutMs })
+    upstream = createUpstream({ baseUrl: o.controlPlaneUrl, apiKey: o.apiKey, userAgent: `gpufleet-agent/${o.agentVersion} (${state.get().agentId})`, timeoutMs: o.pushTimeoutMs, ca: o.controlPlaneCa })
     registrar = createRegistrar({
       upstream, state, source: o.source, xids: o.xids, facts, hostname, cluster: o.cluster, region: o.region, agentUrl: o.agentUrl,
       timers, now, log, backoff: createBackoff(o.backoff), heartbeatMs: o.heartbeatMs,

@@ -9,6 +9,8 @@ export interface UpstreamOptions {
   userAgent: string
   /** Bound on one request, connect to last body byte. */
   timeoutMs?: number
+  /** PEM CA bundle trusted for an https:// control plane (--control-plane-ca). */
+  ca?: Buffer | undefined
 }
 
 /** A request's fate: `kind` 'retry' with status null is a network error, timeout or abort. */
@@ -35,10 +37,10 @@ export interface Upstream {
  * connection instead of a TCP (and TLS) handshake per second. Requests are never retried
  * here: POST retry policy belongs to the uplink, which knows about the spool.
  */
-export function createUpstream ({ baseUrl, apiKey, userAgent, timeoutMs = 5000 }: UpstreamOptions): Upstream {
+export function createUpstream ({ baseUrl, apiKey, userAgent, timeoutMs = 5000, ca }: UpstreamOptions): Upstream {
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`
   // Idle longer than the 1 s push interval, so the connection is still there for the next tick.
-  const agent = createKeepAliveAgent(base, { maxSockets: 4, idleMs: 10_000 })
+  const agent = createKeepAliveAgent(base, { maxSockets: 4, idleMs: 10_000, ca })
   const headers: Record<string, string> = { 'content-type': 'application/json', 'user-agent': userAgent }
   if (apiKey) headers.authorization = `Bearer ${apiKey}`
 

@@ -10,6 +10,8 @@ const MIB = 1024 * 1024
 export interface UplinkOptions {
   /** `--control-plane` (config.controlPlane), e.g. http://10.0.0.5:8080. */
   controlPlaneUrl: string
+  /** PEM CA bundle trusted for an https:// control plane (--control-plane-ca). */
+  controlPlaneCa?: Buffer | undefined
   apiKey?: string
   cluster: string
   region?: string

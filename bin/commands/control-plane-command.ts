@@ -14,7 +14,10 @@ export function controlPlaneCommand (): Command {
     .addOption(envOption('--introspect-failures-per-minute <n>', `inactive keys one agent (key and address) may introspect; active ones are never limited (default ${d.introspectFailuresPerMinute})`))
     .addOption(envOption('--stripe-api-base <url>', 'Stripe API base URL (default https://api.stripe.com); the key comes from GPUFLEET_STRIPE_API_KEY'))
     .addOption(envOption('--session-ttl <duration>', `console session lifetime, 1m..30d: 8h, 30m, 1h30m, 1d (default ${CONTROL_PLANE_DEFAULTS.sessionTtl})`))
-    .addOption(envOption('--trust-proxy [bool]', 'behind a TLS-terminating proxy: Secure session cookie from X-Forwarded-Proto: https, limiter keyed by the first X-Forwarded-For address; off by default'))
+    .addOption(envOption('--trust-proxy [bool]', 'behind a TLS-terminating proxy: Secure session cookie from X-Forwarded-Proto: https, limiter keyed by the right-most X-Forwarded-For address (the one the proxy added); off by default'))
+    .addOption(envOption('--tls-cert <path>', 'PEM certificate chain: serve HTTPS (with --tls-key); or terminate TLS in a reverse proxy (--trust-proxy)'))
+    .addOption(envOption('--tls-key <path>', 'PEM private key for --tls-cert'))
+    .addOption(envOption('--alert-webhook-allow-private [bool]', 'let alert webhooks reach loopback, private (RFC 1918, ULA), link-local and cloud metadata addresses; off by default (refused: server-side request forgery)'))
     .addOption(envOption('--log-level <level>', `fatal|error|warn|info|debug|trace|silent (default ${d.logLevel})`))
     .action(async (opts: Record<string, unknown>) => {
       // Loaded on use: `gpufleet agent` must not pay for the control plane's modules (memory).

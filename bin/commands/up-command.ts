@@ -10,7 +10,8 @@ export function upCommand (): Command {
     .addOption(envOption('--agent-port <port>', 'agent operator API port on 127.0.0.1 (default 9410)'))
     .addOption(envOption('--nvidia-smi <path>', 'nvidia-smi to read (default: /usr/bin/nvidia-smi or the one on PATH, else the simulator)'))
     .addOption(envOption('--session-ttl <duration>', `console session lifetime, 1m..30d: 8h, 30m, 1h30m, 1d (default ${CONTROL_PLANE_DEFAULTS.sessionTtl})`))
-    .addOption(envOption('--trust-proxy [bool]', 'behind a TLS-terminating proxy: Secure session cookie from X-Forwarded-Proto: https, limiter keyed by the first X-Forwarded-For address; off by default'))
+    .addOption(envOption('--trust-proxy [bool]', 'behind a TLS-terminating proxy: Secure session cookie from X-Forwarded-Proto: https, limiter keyed by the right-most X-Forwarded-For address (the one the proxy added); off by default'))
+    .addOption(envOption('--alert-webhook-allow-private [bool]', 'let alert webhooks reach loopback, private, link-local and metadata addresses (a receiver on this host); off by default'))
     .addOption(envOption('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (default warn)'))
     .action(async (opts: Record<string, unknown>) => {
       // Loaded on use: `gpufleet agent` must not pay for the control plane's modules (memory).
@@ -28,4 +29,5 @@ export interface UpOptions {
   sessionTtl?: string
   /** true from the flag; 'true'/'1'/… from GPUFLEET_TRUST_PROXY (the config schema reads both). */
   trustProxy?: boolean | string
+  alertWebhookAllowPrivate?: boolean | string
 }

@@ -3,6 +3,7 @@ import { ControlPlaneClient } from '../../shared/sdk/control-plane-client.ts'
 import { snakeize } from '../../shared/sdk/camel-case.ts'
 import { ApiError, GpufleetError, InvalidArgumentError, NodeLookupError } from '../../shared/sdk/errors.ts'
 import type { OperatorAction } from '../../shared/wire/operator-token.ts'
+import { readCaFile } from '../../shared/read-tls-files.ts'
 import type { ClientFlags } from '../client-options.ts'
 import { EXIT } from '../exit-codes.ts'
 import { CliError, usageError } from './cli-error.ts'
@@ -39,14 +40,17 @@ export async function runFleetCommand (flags: ClientFlags, target: 'control-plan
       return c.apiKey
     }
     const json = flags.json === true
+    let ca: Buffer | undefined
+    try { ca = flags.caFile === undefined ? undefined : readCaFile(flags.caFile, '--ca-file') } catch (err) { throw usageError((err as Error).message) }
+    const tls = ca === undefined ? {} : { ca }
     await command({
       config: c,
       json,
-      controlPlane: () => remember(clients, new ControlPlaneClient({ baseUrl: c.url, apiKey: apiKey() })),
+      controlPlane: () => remember(clients, new ControlPlaneClient({ baseUrl: c.url, apiKey: apiKey(), ...tls })),
       agent: async action => {
         if (c.node === undefined) throw usageError('which node? pass --node HOSTNAME or --node http://HOST:9410 (or set GPUFLEET_NODE)')
-        if (isUrl(c.node)) return remember(clients, new AgentClient({ baseUrl: c.node, apiKey: apiKey() }))
-        const cp = remember(clients, new ControlPlaneClient({ baseUrl: c.url, apiKey: apiKey() }))
+        if (isUrl(c.node)) return remember(clients, new AgentClient({ baseUrl: c.node, apiKey: apiKey(), ...tls }))
+        const cp = remember(clients, new ControlPlaneClient({ baseUrl: c.url, apiKey: apiKey(), ...tls }))
         const agent = await cp.operatorAgent(c.node, { actions: [action] })
         c.agentUrl = agent.baseUrl
         return remember(clients, agent)
@@ -86,6 +90,9 @@ function explain (err: unknown, target: 'control-plane' | 'agent', config: CliCo
   }
   if (err instanceof GpufleetError) {
     const flag = atAgent ? '--node' : '--url or GPUFLEET_URL'
+    if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|altnames/i.test(err.message)) {
+      return [EXIT.FAILURE, `${err.message} (${err.code}): ${where} serves a certificate this machine does not trust; pass --ca-file with its CA (or set NODE_EXTRA_CA_CERTS), and check the host name in ${flag}`]
+    }
     return [EXIT.FAILURE, `${err.message} (${err.code}): is ${where} running and reachable? check ${flag}`]
   }
   return [EXIT.FAILURE, (err as Error)?.message ?? String(err)]

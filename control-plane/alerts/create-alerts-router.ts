@@ -11,13 +11,15 @@ import type { AlertsLogger } from './alerts-logger.ts'
 import { thresholdProblem } from './alert-rule-types.ts'
 import { eventJson, ruleJson } from './render-alerts.ts'
 import { eventSchema, eventsQuerySchema, ruleIdParamSchema, rulePatchSchema, ruleSchema } from './alerts-schemas.ts'
-import { redactWebhookUrl, webhookUrlProblem } from './webhook-url.ts'
+import { redactWebhookUrl, webhookTargetProblem, webhookUrlProblem } from './webhook-url.ts'
 
 export interface AlertsRouterDeps {
   store: Pick<Store, 'alerts'>
   requireScope: RequireScope
   now: () => number
   log: AlertsLogger
+  /** `--alert-webhook-allow-private`: accept webhook URLs on loopback, private and link-local addresses. */
+  allowPrivateWebhooks?: boolean | undefined
 }
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
@@ -50,7 +52,9 @@ export function createAlertsRouter (deps: AlertsRouterDeps) {
   app.openapi(createRoute({
     method: 'patch', path: '/api/alerts/rules/{id}', tags: ['alerts'], security: API_KEY_SECURITY,
     middleware: [requireScope('admin'), requireUntenanted('alert rule configuration')] as const,
-    description: 'Enable or disable a rule, change its threshold (range per rule type) or webhook URL. Disabling resolves ' +
+    description: 'Enable or disable a rule, change its threshold (range per rule type) or webhook URL. A webhook URL whose ' +
+      'host is a loopback, private, link-local or metadata address (or localhost, *.internal) is refused with 400 ' +
+      'WEBHOOK_ADDRESS_FORBIDDEN unless the control plane runs with --alert-webhook-allow-private. Disabling resolves ' +
       'the rule\'s active events at once (their webhook hears it); a threshold change takes effect on the next 30 s pass.',
     request: { params: ruleIdParamSchema, body: { required: true, content: { 'application/json': { schema: rulePatchSchema } } } },
     responses: { 200: json(ruleSchema, 'The rule as changed'), ...errorResponses(400, 401, 403, 404) },
@@ -66,6 +70,8 @@ export function createAlertsRouter (deps: AlertsRouterDeps) {
     if (typeof body.webhook_url === 'string') {
       const problem = webhookUrlProblem(body.webhook_url)
       if (problem !== null) throw invalid('webhook_url', problem)
+      const target = deps.allowPrivateWebhooks === true ? null : webhookTargetProblem(body.webhook_url)
+      if (target !== null) throw new HttpError(400, 'WEBHOOK_ADDRESS_FORBIDDEN', target, { issues: [{ path: 'webhook_url', message: target }] })
     }
     const result = await store.alerts.updateRule(id, { enabled: body.enabled, threshold: body.threshold, webhookUrl: body.webhook_url }, now())
     if (result === null) throw new HttpError(404, 'ALERT_RULE_NOT_FOUND', `no alert rule with id ${id}`)

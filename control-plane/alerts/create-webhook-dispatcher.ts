@@ -17,6 +17,8 @@ export interface WebhookOptions {
   maxDelayMs?: number | undefined
   /** Per POST (default 10 s). */
   timeoutMs?: number | undefined
+  /** `--alert-webhook-allow-private`: the default POST may reach loopback/private/link-local addresses. */
+  allowPrivateAddresses?: boolean | undefined
   /** Deliveries read per store query (default 50). */
   batchSize?: number | undefined
 }
@@ -58,7 +60,7 @@ export function createWebhookDispatcher (deps: WebhookDispatcherDeps): WebhookDi
   const baseDelayMs = positive('baseDelayMs', deps.baseDelayMs ?? 1000)
   const maxDelayMs = positive('maxDelayMs', deps.maxDelayMs ?? 5 * 60_000)
   const batchSize = positive('batchSize', deps.batchSize ?? 50)
-  const post = deps.post ?? createPostWebhook({ timeoutMs: positive('timeoutMs', deps.timeoutMs ?? 10_000) })
+  const post = deps.post ?? createPostWebhook({ timeoutMs: positive('timeoutMs', deps.timeoutMs ?? 10_000), allowPrivate: deps.allowPrivateAddresses })
 
   let running = false
   let handle: unknown = null
@@ -78,7 +80,7 @@ export function createWebhookDispatcher (deps: WebhookDispatcherDeps): WebhookDi
       return
     }
     const status = res.status
-    const final = status !== null && status >= 400 && status < 500 && status !== 408 && status !== 429
+    const final = res.final === true || (status !== null && status >= 400 && status < 500 && status !== 408 && status !== 429)
     const retryAt = final || attempts >= maxAttempts ? null : at + backoffDelay(attempts, baseDelayMs, maxDelayMs)
     const error = res.error ?? `HTTP ${status}`
     await store.alerts.recordDeliveryAttempt(d.id, { ok: false, at, error, retryAt })

@@ -1,3 +1,5 @@
+import { forbiddenAddress } from './forbidden-address.ts'
+
 /** Longest webhook URL a rule may name. */
 export const WEBHOOK_URL_MAX = 2048
 
@@ -16,6 +18,27 @@ export function webhookUrlProblem (value: string): string | null {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'webhook_url must use http or https'
   if (url.hostname === '') return 'webhook_url must name a host'
   if (url.username !== '' || url.password !== '') return 'webhook_url must not embed credentials'
+  return null
+}
+
+// Names that mean this host or the cloud's metadata service wherever they resolve
+// (RFC 6761 localhost, ICANN's private-use .internal, GCE's metadata names, AWS's instance-data).
+const FORBIDDEN_NAMES = ['localhost', 'metadata', 'metadata.goog', 'instance-data']
+const FORBIDDEN_SUFFIXES = ['.localhost', '.internal', '.metadata.goog']
+
+/**
+ * Why the host of a valid webhook URL (webhookUrlProblem passed) may not be a webhook target,
+ * or null: an IP literal in a loopback, private, link-local or other reserved range, or a name
+ * that always means one (localhost, metadata.google.internal). Hostnames are judged again
+ * after DNS resolution at delivery, where the answer is known (post-webhook.ts).
+ */
+export function webhookTargetProblem (value: string): string | null {
+  const host = new URL(value).hostname.toLowerCase().replace(/\.$/, '')
+  const why = forbiddenAddress(host)
+  if (why !== null) return `webhook_url points at a ${why} address; alert webhooks go to public addresses unless the control plane runs with --alert-webhook-allow-private`
+  if (FORBIDDEN_NAMES.includes(host) || FORBIDDEN_SUFFIXES.some(s => host.endsWith(s))) {
+    return `webhook_url names ${host}, which is this host or a cloud metadata service; alert webhooks go to public addresses unless the control plane runs with --alert-webhook-allow-private`
+  }
   return null
 }
 

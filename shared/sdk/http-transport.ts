@@ -18,6 +18,12 @@ export interface ClientOptions {
   sleep?: (ms: number) => Promise<void>
   /** An undici dispatcher to share; by default each client owns a keep-alive Agent (close() ends it). */
   dispatcher?: Dispatcher
+  /**
+   * PEM CA certificate(s) to trust for an https:// baseUrl instead of the system roots (a
+   * private CA). NODE_EXTRA_CA_CERTS also works, added to the roots for the whole process.
+   * Not with `dispatcher` (give that dispatcher its own `connect: { ca }`).
+   */
+  ca?: string | Buffer | undefined
 }
 
 export interface RequestOptions {
@@ -40,7 +46,7 @@ const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'
 /** The HTTP core both clients share: auth, JSON and case conversion, typed errors, retries. */
 export function createTransport (options: ClientOptions): Transport {
   const o = validate(options)
-  const ownDispatcher = options.dispatcher === undefined ? new Agent({ keepAliveTimeout: 10_000 }) : undefined
+  const ownDispatcher = options.dispatcher === undefined ? new Agent({ keepAliveTimeout: 10_000, ...(o.ca === undefined ? {} : { connect: { ca: o.ca } }) }) : undefined
   const dispatcher = options.dispatcher ?? ownDispatcher as Dispatcher
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>(resolve => setTimeout(resolve, ms)))
 
@@ -119,7 +125,7 @@ function apiError (status: number, text: string, method: string, url: URL): ApiE
   })
 }
 
-interface Validated { baseUrl: string, apiKey: string | undefined, timeoutMs: number, retries: number, retryBaseDelayMs: number, retryMaxDelayMs: number }
+interface Validated { baseUrl: string, apiKey: string | undefined, timeoutMs: number, retries: number, retryBaseDelayMs: number, retryMaxDelayMs: number, ca: string | Buffer | undefined }
 
 function validate (options: ClientOptions): Validated {
   if (options === null || typeof options !== 'object') throw new InvalidArgumentError('options must be an object such as { baseUrl, apiKey }')
@@ -127,6 +133,11 @@ function validate (options: ClientOptions): Validated {
   try { base = new URL(options.baseUrl) } catch { throw new InvalidArgumentError(`baseUrl must be an http(s) URL, got ${JSON.stringify(options.baseUrl)}`) }
   if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new InvalidArgumentError(`baseUrl must be an http(s) URL, got ${JSON.stringify(options.baseUrl)}`)
   if (options.apiKey !== undefined && (typeof options.apiKey !== 'string' || options.apiKey === '')) throw new InvalidArgumentError('apiKey must be a non-empty string')
+  const ca = options.ca
+  if (ca !== undefined) {
+    if (!(typeof ca === 'string' || Buffer.isBuffer(ca)) || !ca.toString('latin1').includes('-----BEGIN CERTIFICATE-----')) throw new InvalidArgumentError('ca must be PEM certificate text (-----BEGIN CERTIFICATE-----) as a string or Buffer')
+    if (options.dispatcher !== undefined) throw new InvalidArgumentError('ca and dispatcher do not go together: give the dispatcher its own connect: { ca }')
+  }
   const int = (name: keyof ClientOptions, fallback: number, min: number): number => {
     const v = options[name] ?? fallback
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got ${String(v)}`)
@@ -141,5 +152,6 @@ function validate (options: ClientOptions): Validated {
     retries: int('retries', 3, 0),
     retryBaseDelayMs: int('retryBaseDelayMs', 250, 0),
     retryMaxDelayMs: int('retryMaxDelayMs', 5_000, 0),
+    ca,
   }
 }

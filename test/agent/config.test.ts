@@ -48,3 +48,17 @@ t.test('every invalid value is named by its flag, all at once; unknown options f
   t.throws(() => parseAgentConfig({ intervalMs: '' }), /--interval-ms/)
   t.throws(() => parseAgentConfig({ purgeProcessAllow: 5 }), /--purge-process-allow: expected a comma-separated list/)
 })
+
+t.test('TLS, control-plane CA and advertise URL options (issue 12): paths kept, pairs and schemes checked', async t => {
+  const config = parseAgentConfig({
+    tlsCert: '/etc/gpufleet/agent.pem', tlsKey: '/etc/gpufleet/agent.key', controlPlaneCa: '/etc/gpufleet/ca.pem',
+    controlPlane: 'https://cp.example:8443', advertiseUrl: 'https://gpu-7.example:9410',
+  })
+  t.match(config, { tlsCert: '/etc/gpufleet/agent.pem', tlsKey: '/etc/gpufleet/agent.key', controlPlaneCa: '/etc/gpufleet/ca.pem', advertiseUrl: 'https://gpu-7.example:9410' })
+  t.equal(parseAgentConfig({}).tlsCert, undefined, 'plain HTTP by default')
+  t.throws(() => parseAgentConfig({ tlsCert: '/etc/gpufleet/agent.pem' }), { code: 'CONFIG_INVALID', message: /--tls-cert and --tls-key: give both or neither \(got only --tls-cert\)/ })
+  t.throws(() => parseAgentConfig({ tlsKey: '/k' }), /got only --tls-key/)
+  t.throws(() => parseAgentConfig({ tlsCert: '', tlsKey: '/k' }), /--tls-cert: must not be empty/)
+  t.throws(() => parseAgentConfig({ controlPlaneCa: '/ca.pem', controlPlane: 'http://cp.example:8080' }), /--control-plane-ca: applies to an https:\/\/ --control-plane only/)
+  t.throws(() => parseAgentConfig({ advertiseUrl: 'gpu-7:9410' }), /--advertise-url: expected an http:\/\/ or https:\/\/ URL/)
+})

@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { IncomingMessage, Server, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import type { Test } from 'tap'
 import { createKeepAliveAgent, describeRequestError, httpRequest } from '../../agent/http-request.ts'
+import { makeTestCerts, skipWithoutOpenssl } from '../helpers/test-certs.ts'
 
 async function serve (t: Test, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string, server: Server, sockets: () => number }> {
   let sockets = 0
@@ -56,4 +59,18 @@ t.test('failures reject with a code: refused, deadline, abort, oversized reply, 
   await t.rejects(httpRequest(`${url}/big`, { method: 'GET', timeoutMs: 2000, maxBodyBytes: 1024 }), { code: 'EMSGSIZE' })
   await t.rejects(httpRequest('ftp://127.0.0.1/', { method: 'GET', timeoutMs: 2000 }), /only http: and https:/)
   await t.rejects(httpRequest('not a url', { method: 'GET', timeoutMs: 2000 }), TypeError)
+})
+
+t.test('https: a private CA (--control-plane-ca) is trusted for one request and for a keep-alive pool; without it, refused', { skip: skipWithoutOpenssl }, async t => {
+  const certs = makeTestCerts(t.testdir())
+  const server = createHttpsServer({ cert: readFileSync(certs.certPath), key: readFileSync(certs.keyPath) }, (_req, res) => res.end('over tls'))
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>(resolve => { server.closeAllConnections(); server.close(() => resolve()) }))
+  const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/`
+  t.same(await httpRequest(url, { method: 'GET', timeoutMs: 30_000, ca: certs.ca }), { status: 200, text: 'over tls' })
+  const pool = createKeepAliveAgent(url, { maxSockets: 1, idleMs: 10_000, ca: certs.ca })
+  t.teardown(() => pool.destroy())
+  t.equal((await httpRequest(url, { method: 'POST', body: '{}', agent: pool, timeoutMs: 30_000 })).status, 200, 'the pool carries the CA')
+  await t.rejects(httpRequest(url, { method: 'GET', timeoutMs: 30_000 }), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }, 'the system roots do not vouch for it')
+  await t.rejects(httpRequest(url, { method: 'GET', timeoutMs: 30_000, ca: readFileSync(certs.otherCaPath) }), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' }, 'nor does another CA')
 })

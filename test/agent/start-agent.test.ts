@@ -126,3 +126,20 @@ t.test('SIGTERM with slow clients connected: the drain is bounded, the uplink fl
   const kept = [...sink.rows(), ...spooled].map(r => Date.parse(r.recorded_at!))
   t.ok(kept.some(at => at >= newest), 'the newest tick before SIGTERM was pushed or spooled: the uplink flushed')
 })
+
+t.test('listening on 0.0.0.0: the agent registers a routable URL with its real port, never 0.0.0.0 (issue 12)', async t => {
+  const dir = t.testdir()
+  const statePath = join(dir, 'sim.json')
+  writeSimState(statePath, defaultSimState(2))
+  const sink = await startControlPlaneSink({ apiKey: AGENT_KEY })
+  t.teardown(() => sink.close())
+  const agent = await startAgent(parseAgentConfig({
+    listen: '0.0.0.0:0', controlPlane: sink.url, apiKey: AGENT_KEY, cluster: 'test', stateDir: join(dir, 'state'), nvidiaSmi: SIMULATOR_PATH,
+  }), { env: { ...process.env, NVIDIA_SMI_SIM_STATE: statePath }, log: pino({ level: 'silent' }) })
+  t.teardown(() => agent.stop())
+  const node = await until(() => sink.nodes().find(n => n.agent_url !== null), 60_000)
+  // The sink listens on loopback, so the route toward it leaves from a loopback address.
+  t.equal(node.agent_url, `http://127.0.0.1:${agent.port}`)
+  t.equal(agent.advertisedUrl, node.agent_url)
+  t.not(agent.port, 0)
+})

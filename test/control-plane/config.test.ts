@@ -36,3 +36,15 @@ t.test('errors name the flag or variable', async t => {
   }
   t.throws(() => parseControlPlaneConfig({ adminKey: 'hunter2-secret' }), { message: /^((?!hunter2-secret).)*$/s }, 'the admin key is never echoed')
 })
+
+t.test('--tls-cert/--tls-key and --alert-webhook-allow-private (issue 12)', async t => {
+  const c = parseControlPlaneConfig({ tlsCert: '/etc/gpufleet/cp.pem', tlsKey: '/etc/gpufleet/cp.key', alertWebhookAllowPrivate: 'true' })
+  t.match(c, { tlsCert: '/etc/gpufleet/cp.pem', tlsKey: '/etc/gpufleet/cp.key', alertWebhookAllowPrivate: true })
+  const d = parseControlPlaneConfig()
+  t.equal(d.tlsCert, undefined, 'plain HTTP by default')
+  t.equal(d.alertWebhookAllowPrivate, false, 'private webhook targets refused by default')
+  t.throws(() => parseControlPlaneConfig({ tlsCert: '/c.pem' }), { code: 'CONFIG_INVALID', message: /--tls-key \(GPUFLEET_TLS_KEY\): give both --tls-cert and --tls-key, or neither/ })
+  t.throws(() => parseControlPlaneConfig({ tlsKey: '/c.key' }), /--tls-cert \(GPUFLEET_TLS_CERT\): give both/)
+  t.throws(() => parseControlPlaneConfig({ tlsCert: '', tlsKey: '/k' }), /--tls-cert \(GPUFLEET_TLS_CERT\)/)
+  t.throws(() => parseControlPlaneConfig({ alertWebhookAllowPrivate: 'sure' } as never), /--alert-webhook-allow-private \(GPUFLEET_ALERT_WEBHOOK_ALLOW_PRIVATE\)/)
+})

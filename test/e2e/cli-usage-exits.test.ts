@@ -17,6 +17,17 @@ t.test('commander usage errors exit 2 on every command, the top level included; 
   t.match(help.stdout(), /--trust-proxy \[bool\]/)
 })
 
+t.test('--trust-proxy help says right-most X-Forwarded-For, as the code reads it', async t => {
+  for (const cmd of ['control-plane', 'up']) {
+    const help = runCli([cmd, '--help'])
+    await help.exited
+    // commander wraps long descriptions: judge the text with its line breaks folded.
+    const text = help.stdout().replace(/\s+/g, ' ')
+    t.match(text, /--trust-proxy \[bool\](?:(?!\(env:).)*right-most X-Forwarded-For/, `${cmd}: right-most`)
+    t.notMatch(text, /first X-Forwarded-For/, `${cmd}: not "first"`)
+  }
+})
+
 t.test('--session-ttl: a bad duration is a usage error naming the flag (flag or env), before anything starts', async t => {
   const runs = [
     runCli(['control-plane', '--db', ':memory:', '--listen', '127.0.0.1:0', '--session-ttl', 'forever']),

@@ -25,7 +25,7 @@ export async function spawnAgent (o: { controlPlane: string, apiKey: string, sta
     '--break-glass-key-sha256', createHash('sha256').update(operatorKey).digest('hex'),
     ...(o.args ?? []),
   ])
-  const [, url] = await run.waitForStderr(/agent listening on (http:\/\/\S+)/)
+  const [, url] = await run.waitForStderr(/agent listening on (https?:\/\/\S+)/)
   return {
     url: url!,
     run,

@@ -28,7 +28,7 @@ export async function spawnControlPlane (db: string, opts: { adminKey?: string, 
     GPUFLEET_ADMIN_KEY: adminKey,
     ...opts.env,
   })
-  const m = await run.waitForStderr(/listening on (http:\/\/\S+)/)
+  const m = await run.waitForStderr(/listening on (https?:\/\/\S+)/)
   const pid = run.child.pid!
   const exit = () => run.child.exitCode !== null || run.child.signalCode !== null
     ? Promise.resolve({ code: run.child.exitCode, signal: run.child.signalCode })

@@ -115,3 +115,15 @@ t.test('options are validated when the client is built, naming the option', asyn
   t.throws(() => createTransport({ baseUrl: 'http://x', retries: -1 }), { message: /retries/ })
   t.throws(() => createTransport({ baseUrl: 'http://x', apiKey: '' }), { message: /apiKey/ })
 })
+
+t.test('ca (issue 12): PEM text or a Buffer; anything else, or ca with a dispatcher, is an InvalidArgumentError', async t => {
+  const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n'
+  t.doesNotThrow(() => createTransport({ baseUrl: 'https://cp.example', ca: pem }).close())
+  t.doesNotThrow(() => createTransport({ baseUrl: 'https://cp.example', ca: Buffer.from(pem) }).close())
+  t.throws(() => createTransport({ baseUrl: 'https://cp.example', ca: '/etc/gpufleet/ca.pem' }), { name: 'InvalidArgumentError', message: /ca must be PEM certificate text/ }, 'a path is not PEM')
+  t.throws(() => createTransport({ baseUrl: 'https://cp.example', ca: 42 as never }), InvalidArgumentError)
+  const { Agent } = await import('undici')
+  const dispatcher = new Agent()
+  t.teardown(() => dispatcher.close())
+  t.throws(() => createTransport({ baseUrl: 'https://cp.example', ca: pem, dispatcher }), { message: /ca and dispatcher do not go together/ })
+})

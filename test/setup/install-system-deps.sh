@@ -6,6 +6,8 @@ command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 # The seed 001 curl + jq examples run verbatim (test/control-plane/analytics/seed-curl-examples.test.ts).
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v jq >/dev/null 2>&1 || need+=(jq)
+# TLS tests make throwaway certificates with the openssl CLI (test/helpers/test-certs.ts).
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # The console's browser tests drive Debian's chromium through playwright-core (never a downloaded browser).
 [ -x /usr/bin/chromium ] || need+=(chromium)
 # The PostgreSQL store suites start a throwaway cluster from Debian's server binaries

@@ -19,7 +19,10 @@ export async function alertsSetup (t: Test, opts: Pick<AlertsLoopOptions, 'webho
   const { store, rows, close } = await openInsightStore(opts.path ?? join(t.testdir(), 'gpufleet.db'))
   const clock = fakeClock(NOW)
   const { lines, log } = memoryLog()
-  const loop = createAlertsLoop({ store, now: clock.now, log, timers: clock.timers, everyMs: opts.everyMs, webhook: opts.webhook })
+  // The receivers here are loopback servers: the harness allows private addresses (as
+  // --alert-webhook-allow-private does) unless a test sets allowPrivateAddresses: false.
+  const webhook = opts.webhook === false ? false : { allowPrivateAddresses: true, ...opts.webhook }
+  const loop = createAlertsLoop({ store, now: clock.now, log, timers: clock.timers, everyMs: opts.everyMs, webhook })
   t.teardown(async () => { await loop.stop(); await close() })
   const fleet = fleetBuilder(store)
   const open = async () => (await store.alerts.listEvents({ limit: 100 })).filter(e => e.resolvedAt === null)

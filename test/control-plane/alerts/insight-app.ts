@@ -31,7 +31,7 @@ export const tenantAwareRequireScope: RequireScope = (needed: Scope): Middleware
 }
 
 /** The alerts and dashboard routers on one app as the lead mounts them, plus the loop, on a real store. */
-export async function insightApp (t: Test) {
+export async function insightApp (t: Test, options: { allowPrivateWebhooks?: boolean } = {}) {
   const { store, rows, close } = await openInsightStore(join(t.testdir(), 'gpufleet.db'))
   const clock = fakeClock(NOW)
   const { lines, log } = memoryLog()
@@ -41,7 +41,8 @@ export async function insightApp (t: Test) {
   app.onError(createOnError(log))
   app.notFound(notFound)
   app.use('*', createJsonBodyGuard())
-  app.route('/', createAlertsRouter({ store, requireScope: tenantAwareRequireScope, now: clock.now, log }))
+  // Tests name loopback receivers: allowed here (as --alert-webhook-allow-private) unless a test says otherwise.
+  app.route('/', createAlertsRouter({ store, requireScope: tenantAwareRequireScope, now: clock.now, log, allowPrivateWebhooks: options.allowPrivateWebhooks ?? true }))
   app.route('/', createDashboardRouter({ store, requireScope: tenantAwareRequireScope, now: clock.now, log }))
 
   const request = async (method: string, path: string, opts: { body?: unknown, raw?: string, auth?: string, type?: string } = {}) => {
