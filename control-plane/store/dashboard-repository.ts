@@ -1,3 +1,4 @@
+import type { GpuStatus } from './fleet-repository.ts'
 import type { Rate } from '../billing/match-rate.ts'
 
 /**
@@ -32,6 +33,11 @@ export interface HeldGpuUtilization extends HeldGpu {
   meanPct: number | null
   /** The highest per-UTC-minute mean: below X means every minute averaged below X. */
   busiestMinutePct: number | null
+  /**
+   * Minutes with samples but no utilization in any of them (MIG GPUs report [N/A]): while
+   * there is one, nobody can say the GPU was idle in the window.
+   */
+  unknownMinutes: number
 }
 
 /** GPU-minutes held by jobs in a window that have samples, and how many of them averaged below the idle line. */
@@ -58,7 +64,7 @@ export interface GpuState {
   hostname: string
   nodeStatus: 'online' | 'offline'
   model: string | null
-  status: 'idle' | 'active'
+  status: GpuStatus
   utilizationPct: number | null
   memoryUsedMb: number | null
   memoryTotalMb: number | null

@@ -71,7 +71,7 @@ export function createDashboardReads (all: (sql: string, ...args: unknown[]) => 
         hostname: String(r.hostname),
         nodeStatus: r.node_status === 'online' ? 'online' : 'offline',
         model: strOrNull(r.model),
-        status: r.status === 'active' ? 'active' : 'idle',
+        status: r.status === 'active' || r.status === 'idle' ? r.status : 'unknown',
         utilizationPct: numOrNull(r.utilization_pct),
         memoryUsedMb: numOrNull(r.memory_used_mb),
         memoryTotalMb: numOrNull(r.memory_total_mb),

@@ -1,4 +1,4 @@
-import type { Cluster, FleetNode, Gpu, GpuStatus, NodeEvent, NodeEventKind, NodeStatus } from '../fleet-repository.ts'
+import type { Cluster, FleetNode, Gpu, GpuStatus, MigInstance, MigMode, NodeEvent, NodeEventKind, NodeStatus } from '../fleet-repository.ts'
 
 /** Row → record mappers for the SQLite fleet tables (columns as in sqlite-fleet-migrations.ts). */
 
@@ -44,7 +44,14 @@ export function toGpu (r: Row): Gpu {
     powerDrawW: numOrNull(r.power_draw_w),
     updatedAt: numOrNull(r.updated_at),
     createdAt: num(r.created_at),
+    migMode: r.mig_mode === 'Enabled' || r.mig_mode === 'Disabled' ? r.mig_mode as MigMode : null,
+    migInstances: typeof r.mig_instances === 'string' ? JSON.parse(r.mig_instances) as MigInstance[] : null,
   }
+}
+
+/** The stored form of a GPU's instance list (JSON text, written and read whole). */
+export function migInstancesColumn (instances: readonly MigInstance[] | null | undefined): string | null {
+  return instances == null ? null : JSON.stringify(instances)
 }
 
 export function toNodeEvent (r: Row): NodeEvent {
