@@ -58,8 +58,8 @@ export function computeKpis (k: KpiInputs) {
       percentage: utilization,
       active_gpus: active,
       total_gpus: online.length,
-      unknown_gpus: unknown,
       status: utilization >= D.utilizationGoodPct ? 'good' as const : utilization >= D.utilizationWarningPct ? 'warning' as const : 'critical' as const,
+      unknown_gpus: unknown,
     },
     revenue_leakage: {
       percentage: round1(current * 100),

@@ -11,12 +11,12 @@ export const kpisSchema = z.object({
     percentage: z.number().openapi({ example: 73.6 }),
     active_gpus: int().openapi({ example: 26 }),
     total_gpus: int().openapi({ example: 36 }),
+    status: z.enum(['good', 'warning', 'critical']),
     unknown_gpus: int().openapi({
       example: 0,
       description: 'GPUs on online nodes whose fresh reading has no utilization (MIG-enabled GPUs) or that have no fresh reading: ' +
         'neither active nor idle, so left out of percentage',
     }),
-    status: z.enum(['good', 'warning', 'critical']),
   }),
   revenue_leakage: z.object({
     percentage: z.number().openapi({ example: 12.4 }),
