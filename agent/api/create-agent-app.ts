@@ -88,7 +88,7 @@ export function createAgentApp (deps: AgentAppDeps): Hono<OperatorEnv> {
 
   app.get('/v1/gpu/status', c => {
     const { snapshot, ageMs } = freshSnapshot(source, now(), staleAfterMs)
-    return c.json(gpuStatusBody(snapshot, source.computeApps(), { hostname, ageMs }))
+    return c.json(gpuStatusBody(snapshot, source.computeApps(), { hostname, ageMs, mig: source.migReading?.() ?? null }))
   })
 
   app.get('/v1/gpu/memory', c => {

@@ -29,6 +29,8 @@ export const DESIRED_GPU_FIELDS = [
   'pstate',
   'ecc.errors.corrected.volatile.total',
   'ecc.errors.uncorrected.volatile.total',
+  // Enabled: utilization is [N/A] and the memory is split into MIG devices (read with -L/-q).
+  'mig.mode.current',
 ] as const
 
 /** Without these a row is useless: which GPU, and how much memory (purge, scheduling). */

@@ -35,6 +35,7 @@ const PARSERS: Record<string, Parser> = {
   pstate: shaped(/^P\d{1,2}$/, 'pstate'),
   'ecc.errors.corrected.volatile.total': number,
   'ecc.errors.uncorrected.volatile.total': number,
+  'mig.mode.current': shaped(/^(Enabled|Disabled)$/, 'MIG mode'),
 }
 
 /**
@@ -93,6 +94,7 @@ export function parseGpuLine (fields: readonly string[], line: string): GpuLineR
       pstate: str('pstate'),
       eccCorrectedVolatile: num('ecc.errors.corrected.volatile.total'),
       eccUncorrectedVolatile: num('ecc.errors.uncorrected.volatile.total'),
+      ...(fields.includes('mig.mode.current') && { migMode: str('mig.mode.current') as 'Enabled' | 'Disabled' | null }),
     },
   }
 }
