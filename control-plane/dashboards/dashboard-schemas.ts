@@ -61,6 +61,11 @@ export const overviewSchema = z.object({
         id: int(), gpu_index: int(), model: z.string().nullable(), status: z.enum(GPU_STATUSES), utilization_pct: n(),
         memory_used_mb: n(), memory_total_mb: n(), temperature_c: n(), power_draw_w: n(), ecc_errors_uncorrected: n(),
         updated_at: iso().nullable(), fresh: z.boolean(), job_id: int().nullable(), tenant_id: int().nullable(),
+        mig_mode: z.enum(['Enabled', 'Disabled']).nullable(),
+        mig_instances: z.array(z.object({
+          gpu_instance_id: int(), compute_instance_id: int().nullable(), profile: z.string().nullable(), uuid: z.string().nullable(),
+          memory_total_mb: n(), memory_used_mb: n(),
+        })).nullable(),
       })),
     })),
   })),

@@ -1,4 +1,4 @@
-import type { GpuStatus } from './fleet-repository.ts'
+import type { GpuMigState, GpuStatus } from './fleet-repository.ts'
 import type { Rate } from '../billing/match-rate.ts'
 
 /**
@@ -56,7 +56,7 @@ export interface TenantQuota {
 }
 
 /** One GPU as the fleet knows it now, with its newest telemetry sample's ECC count and its holder. */
-export interface GpuState {
+export interface GpuState extends GpuMigState {
   gpuId: number
   nodeId: number
   gpuIndex: number

@@ -1,5 +1,6 @@
 import type { SQLInputValue } from 'node:sqlite'
 import type { DashboardRepository, GpuState, JobSummary, TenantQuota } from '../dashboard-repository.ts'
+import { toMigState } from './sqlite-fleet-rows.ts'
 import type { SqliteDb } from './sqlite-db.ts'
 import { createSqliteUtilizationQueries } from './sqlite-utilization-queries.ts'
 
@@ -82,6 +83,7 @@ export function createDashboardReads (all: (sql: string, ...args: unknown[]) => 
         sampleAt: numOrNull(r.sample_at),
         jobId: numOrNull(r.job_id),
         tenantId: numOrNull(r.tenant_id),
+        ...toMigState(r),
       }))
     },
 

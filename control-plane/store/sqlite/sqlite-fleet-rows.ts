@@ -44,6 +44,13 @@ export function toGpu (r: Row): Gpu {
     powerDrawW: numOrNull(r.power_draw_w),
     updatedAt: numOrNull(r.updated_at),
     createdAt: num(r.created_at),
+    ...toMigState(r),
+  }
+}
+
+/** The mig_mode / mig_instances columns of a gpus row. */
+export function toMigState (r: Row): { migMode: MigMode | null, migInstances: MigInstance[] | null } {
+  return {
     migMode: r.mig_mode === 'Enabled' || r.mig_mode === 'Disabled' ? r.mig_mode as MigMode : null,
     migInstances: typeof r.mig_instances === 'string' ? JSON.parse(r.mig_instances) as MigInstance[] : null,
   }
