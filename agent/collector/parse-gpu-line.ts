@@ -35,8 +35,11 @@ const PARSERS: Record<string, Parser> = {
   pstate: shaped(/^P\d{1,2}$/, 'pstate'),
   'ecc.errors.corrected.volatile.total': number,
   'ecc.errors.uncorrected.volatile.total': number,
-  'mig.mode.current': shaped(/^(Enabled|Disabled)$/, 'MIG mode'),
+  // Read as text: a MIG mode nvidia-smi words otherwise is unknown (null), not a bad row.
+  'mig.mode.current': text,
 }
+
+const migModeOf = (v: string | null): 'Enabled' | 'Disabled' | null => (v === 'Enabled' || v === 'Disabled' ? v : null)
 
 /**
  * One `--query-gpu` row → a GpuReading. `fields` are the canonical names in column order;
@@ -94,7 +97,7 @@ export function parseGpuLine (fields: readonly string[], line: string): GpuLineR
       pstate: str('pstate'),
       eccCorrectedVolatile: num('ecc.errors.corrected.volatile.total'),
       eccUncorrectedVolatile: num('ecc.errors.uncorrected.volatile.total'),
-      ...(fields.includes('mig.mode.current') && { migMode: str('mig.mode.current') as 'Enabled' | 'Disabled' | null }),
+      ...(fields.includes('mig.mode.current') && { migMode: migModeOf(str('mig.mode.current')) }),
     },
   }
 }

@@ -61,6 +61,7 @@ t.test('H200 capture rows (units, deprecated text, N/A) parse with the full fiel
       pstate: 'P0',
       eccCorrectedVolatile: 0,
       eccUncorrectedVolatile: 0,
+      migMode: 'Disabled',
     },
   })
   const l = parseGpuLine(fields, load)
