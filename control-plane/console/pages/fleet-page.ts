@@ -60,10 +60,9 @@ function migSummary (g: any): Html | string {
 function gpu (g: any): Html {
   const problems: string[] = []
   if (!g.fresh) problems.push(g.updated_at === null ? 'no reading' : 'stale reading')
-  if (g.fresh && g.status === 'unknown') problems.push('utilization unknown (not schedulable)')
   if ((g.ecc_errors_uncorrected ?? 0) > 0) problems.push('uncorrectable ECC errors')
   if (g.temperature_c !== null && g.temperature_c >= HOT_C) problems.push('hot')
   const label = `GPU ${g.gpu_index} ${g.model ?? ''}${problems.length > 0 ? ` — ${problems.join(', ')}` : ''}${g.job_id === null ? '' : ` — job ${g.job_id}`}`
   return html`<li class="gpu${problems.length > 0 ? ' unhealthy' : ''}${g.job_id === null ? '' : ' allocated'}" title="${label}">
-<span class="idx">${g.gpu_index}</span><span>${pct(g.utilization_pct)}</span>${migSummary(g)}<span>${g.temperature_c === null ? dash : `${num(g.temperature_c)} °C`}</span><span>${g.power_draw_w === null ? dash : `${num(g.power_draw_w)} W`}</span><span>${gb(g.memory_used_mb)}/${gb(g.memory_total_mb)}</span>${problems.length > 0 ? html`<span class="warn">⚠ ${problems.join(', ')}</span>` : ''}</li>`
+<span class="idx">${g.gpu_index}</span><span>${pct(g.utilization_pct)}</span>${migSummary(g)}${g.fresh && g.status === 'unknown' ? html`<span class="muted">utilization unknown (not schedulable)</span>` : ''}<span>${g.temperature_c === null ? dash : `${num(g.temperature_c)} °C`}</span><span>${g.power_draw_w === null ? dash : `${num(g.power_draw_w)} W`}</span><span>${gb(g.memory_used_mb)}/${gb(g.memory_total_mb)}</span>${problems.length > 0 ? html`<span class="warn">⚠ ${problems.join(', ')}</span>` : ''}</li>`
 }
