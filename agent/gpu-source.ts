@@ -1,4 +1,4 @@
-import type { ComputeAppsReading, Snapshot } from './collector/snapshot.ts'
+import type { ComputeAppsReading, MigReading, Snapshot } from './collector/snapshot.ts'
 
 export type CollectorState = 'starting' | 'running' | 'restarting' | 'stopped'
 
@@ -29,6 +29,8 @@ export interface GpuSource {
   computeApps: () => ComputeAppsReading | null
   /** Query compute apps now (on demand), updating the cached reading. */
   refreshComputeApps: () => Promise<ComputeAppsReading>
+  /** Newest MIG read (only taken while a GPU reports MIG enabled), or null. Optional: fakes may omit it. */
+  migReading?: () => MigReading | null
   /** A fresh one-shot nvidia-smi read, independent of the loop (purge before/after). */
   readNow: () => Promise<Snapshot>
   health: () => CollectorHealth

@@ -94,7 +94,7 @@ export function createAgentApp (deps: AgentAppDeps): Hono<OperatorEnv> {
 
   app.get('/v1/gpu/status', c => {
     const { snapshot, ageMs } = freshSnapshot(source, now(), staleAfterMs)
-    return c.json(gpuStatusBody(snapshot, source.computeApps(), { hostname, ageMs, xidFor: xidLookup }))
+    return c.json(gpuStatusBody(snapshot, source.computeApps(), { hostname, ageMs, xidFor: xidLookup, mig: source.migReading?.() ?? null }))
   })
 
   app.get('/v1/gpu/memory', c => {

@@ -1,13 +1,8 @@
 import { Counter, Gauge } from 'prom-client'
 import type { Registry } from 'prom-client'
 import type { XidSummary } from '../collector/create-xid-watch.ts'
-import type { GpuReading } from '../collector/snapshot.ts'
+import type { GpuReading, MigInstanceReading } from '../collector/snapshot.ts'
 
-/**
- * dcgm-exporter's names, HELP texts (etc/default-counters.csv) and labels, so dashboards and
- * alerts written for dcgm-exporter read these series unchanged. Units are DCGM's, which
- * match nvidia-smi's: MHz, °C, W, %, MiB.
- */
 type Pick = (gpu: GpuReading, xid: XidSummary | null) => number | null
 type Kind = 'gauge' | 'counter'
 
@@ -15,6 +10,24 @@ const flag = (b: boolean | null): number | null => (b === null ? null : b ? 1 : 
 /** `P0` → 0 … `P15` → 15, as DCGM_FI_DEV_PSTATE reports it. */
 const pstateNumber = (p: string | null): number | null => (p === null ? null : Number(p.slice(1)))
 
+type PickInstance = (m: MigInstanceReading) => number | null
+
+/**
+ * Per MIG device where the value is per instance (dcgm-exporter: one series per GPU instance,
+ * with GPU_I_PROFILE and GPU_I_ID after modelName). On a MIG GPU with its devices known, these
+ * replace the whole-GPU series, so sum() over a host counts the memory once; the rest (power,
+ * temperature, clocks) stay whole-GPU series: nvidia-smi reads them per GPU only.
+ */
+const PER_INSTANCE: Readonly<Record<string, PickInstance>> = {
+  DCGM_FI_DEV_FB_FREE: m => m.memoryFreeMib,
+  DCGM_FI_DEV_FB_USED: m => m.memoryUsedMib,
+}
+
+/**
+ * dcgm-exporter's names, HELP texts (etc/default-counters.csv) and labels, so dashboards and
+ * alerts written for dcgm-exporter read these series unchanged. Units are DCGM's, which
+ * match nvidia-smi's: MHz, °C, W, %, MiB.
+ */
 const FIELDS: ReadonlyArray<readonly [name: string, help: string, pick: Pick, kind?: Kind]> = [
   ['DCGM_FI_DEV_SM_CLOCK', 'SM clock frequency (in MHz).', g => g.smClockMhz],
   ['DCGM_FI_DEV_MEM_CLOCK', 'Memory clock frequency (in MHz).', g => g.memClockMhz],
@@ -45,7 +58,7 @@ const FIELDS: ReadonlyArray<readonly [name: string, help: string, pick: Pick, ki
   ['DCGM_FI_DEV_XID_ERRORS', 'Value of the last XID error encountered.', (_g, xid) => xid?.lastXid ?? null],
 ]
 
-const LABELS = ['gpu', 'UUID', 'pci_bus_id', 'device', 'modelName', 'Hostname'] as const
+const LABELS = ['gpu', 'UUID', 'pci_bus_id', 'device', 'modelName', 'GPU_I_PROFILE', 'GPU_I_ID', 'Hostname'] as const
 
 /**
  * Registers one metric per DCGM field, filled at scrape time from `currentGpus()`. A reading
@@ -60,19 +73,28 @@ export function registerDcgmGauges (registry: Registry, options: {
 }): void {
   const { hostname, currentGpus } = options
   const xidFor = options.xidFor ?? (() => null)
-  const labels = (gpu: GpuReading) => ({
-    gpu: String(gpu.index),
-    UUID: gpu.uuid ?? '',
-    pci_bus_id: gpu.pciBusId ?? '',
-    device: `nvidia${gpu.index}`,
-    modelName: gpu.name ?? '',
-    Hostname: hostname,
-  })
   for (const [name, help, pick, kind = 'gauge'] of FIELDS) {
-    const each = (write: (l: ReturnType<typeof labels>, value: number) => void): void => {
+    const perInstance = PER_INSTANCE[name]
+    const each = (write: (labels: Record<string, string>, value: number) => void): void => {
       for (const gpu of currentGpus()) {
+        const labels = {
+          gpu: String(gpu.index),
+          UUID: gpu.uuid ?? '',
+          pci_bus_id: gpu.pciBusId ?? '',
+          device: `nvidia${gpu.index}`,
+          modelName: gpu.name ?? '',
+        }
+        if (perInstance !== undefined && gpu.migMode === 'Enabled' && gpu.migInstances != null) {
+          for (const m of gpu.migInstances) {
+            const v = perInstance(m)
+            if (v === null || m.gpuInstanceId === null) continue
+            // Label order as dcgm-exporter prints it: GPU_I_PROFILE, GPU_I_ID, then Hostname.
+            write({ ...labels, GPU_I_PROFILE: m.profile ?? '', GPU_I_ID: String(m.gpuInstanceId), Hostname: hostname }, v)
+          }
+          continue
+        }
         const value = pick(gpu, xidFor(gpu))
-        if (value !== null) write(labels(gpu), value)
+        if (value !== null) write({ ...labels, Hostname: hostname }, value)
       }
     }
     if (kind === 'counter') {

@@ -1,16 +1,18 @@
 import { clocksEventReasonNames } from '../collector/clocks-event-reason-names.ts'
 import type { XidSummary } from '../collector/create-xid-watch.ts'
-import type { ComputeAppsReading, GpuReading, Snapshot } from '../collector/snapshot.ts'
+import type { ComputeAppsReading, GpuReading, MigInstanceReading, MigReading, Snapshot } from '../collector/snapshot.ts'
 import { mibToGb, percentOf } from './memory-math.ts'
 
 /**
  * Seed 004 `GET /v1/gpu/status`, snake_case, every seed field kept; the rest are additions.
  * `timestamp` is when the GPUs were read (the snapshot), not when this answer was built.
  */
-export function gpuStatusBody (snapshot: Snapshot, apps: ComputeAppsReading | null, extra: { hostname: string, ageMs: number, xidFor?: ((gpu: GpuReading) => XidSummary | null) | undefined }) {
+export function gpuStatusBody (snapshot: Snapshot, apps: ComputeAppsReading | null, extra: { hostname: string, ageMs: number, xidFor?: ((gpu: GpuReading) => XidSummary | null) | undefined, mig?: MigReading | null }) {
   const xidFor = extra.xidFor ?? (() => null)
   const indexByUuid = new Map<string, number>()
   for (const gpu of snapshot.gpus) if (gpu.uuid !== null) indexByUuid.set(gpu.uuid, gpu.index)
+  // On a MIG GPU, --query-compute-apps names the parent GPU only; -q names the instance.
+  const migOf = (gpuUuid: string, pid: number) => extra.mig?.processes.find(p => p.pid === pid && p.gpuUuid === gpuUuid)
   const recordedAt = new Date(snapshot.recordedAt).toISOString()
   return {
     status: 'success' as const,
@@ -22,6 +24,8 @@ export function gpuStatusBody (snapshot: Snapshot, apps: ComputeAppsReading | nu
       memory_mb: app.usedMemoryMib,
       gpu_index: indexByUuid.get(app.gpuUuid) ?? null,
       gpu_uuid: app.gpuUuid,
+      gpu_instance_id: migOf(app.gpuUuid, app.pid)?.gpuInstanceId ?? null,
+      compute_instance_id: migOf(app.gpuUuid, app.pid)?.computeInstanceId ?? null,
     })),
     total_gpus: snapshot.gpus.length,
     hostname: extra.hostname,
@@ -71,6 +75,29 @@ function gpuEntry (gpu: GpuReading, xid: XidSummary | null) {
     },
     // From the kernel log (null: none seen, or the log is not readable — /healthz says which).
     xid: xid === null ? null : { count: xid.count, last: xid.lastXid, last_at: new Date(xid.lastAt).toISOString(), last_detail: xid.lastDetail },
+    // MIG: utilization is N/A on a MIG-enabled GPU (null above, never 0); its memory is split
+    // into MIG devices. mig_instances is null while unknown (not read yet), [] with none.
+    mig_mode: gpu.migMode ?? null,
+    mig_instances: gpu.migInstances == null ? null : gpu.migInstances.map(migInstanceEntry),
+  }
+}
+
+function migInstanceEntry (m: MigInstanceReading) {
+  return {
+    gpu_instance_id: m.gpuInstanceId,
+    compute_instance_id: m.computeInstanceId,
+    profile: m.profile,
+    uuid: m.uuid,
+    mig_device_index: m.migDeviceIndex,
+    memory: {
+      total_mb: m.memoryTotalMib,
+      used_mb: m.memoryUsedMib,
+      free_mb: m.memoryFreeMib,
+      total_gb: mibToGb(m.memoryTotalMib),
+      used_gb: mibToGb(m.memoryUsedMib),
+      free_gb: mibToGb(m.memoryFreeMib),
+      percent_used: percentOf(m.memoryUsedMib, m.memoryTotalMib),
+    },
   }
 }
 

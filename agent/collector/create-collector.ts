@@ -9,10 +9,12 @@ import { parseGpuLine } from './parse-gpu-line.ts'
 import { gpuOrder, probeFields, queryArgs } from './probe-fields.ts'
 import type { RunNvidiaSmi } from './probe-fields.ts'
 import { queryComputeApps } from './query-compute-apps.ts'
+import { queryMig } from './query-mig.ts'
 import { readSnapshotOnce } from './read-snapshot-once.ts'
 import { runNvidiaSmi } from './run-nvidia-smi.ts'
-import type { ComputeAppsReading, Snapshot } from './snapshot.ts'
+import type { ComputeAppsReading, MigReading, Snapshot } from './snapshot.ts'
 import { createTickAssembler } from './tick-assembler.ts'
+import { withMig } from './with-mig.ts'
 
 export type Collector = GpuSource & {
   /** Probe nvidia-smi (throws AgentError when missing or unusable), then start the loop. */
@@ -45,6 +47,7 @@ export function createCollector (options: CollectorOptions): Collector {
   let loopSnapshotAt: number | null = null
   let apps: ComputeAppsReading | null = null
   let appsInFlight: Promise<ComputeAppsReading> | null = null
+  let mig: MigReading | null = null
   let restarts = 0
   let parseErrors = 0
   let lastError: string | null = null
@@ -89,7 +92,7 @@ export function createCollector (options: CollectorOptions): Collector {
     rowsSinceSnapshot++
     const gpus = assembler.push(r.gpu)
     if (!gpus) return
-    const snapshot: Snapshot = { recordedAt: o.now(), gpus }
+    const snapshot: Snapshot = { recordedAt: o.now(), gpus: withMig(gpus, mig) }
     latest = snapshot
     loopSnapshotAt = snapshot.recordedAt
     childSnapshots++
@@ -194,6 +197,7 @@ export function createCollector (options: CollectorOptions): Collector {
       appsTimer = null
       refreshComputeApps()
         .catch(err => { if (state !== 'stopped') log.warn({ err: (err as Error).message }, 'compute apps query failed') })
+        .then(refreshMig)
         .finally(() => { if (state !== 'stopped') scheduleComputeApps(o.computeAppsIntervalMs) })
     }, delayMs)
   }
@@ -210,9 +214,25 @@ export function createCollector (options: CollectorOptions): Collector {
     return p
   }
 
+  /** MIG devices, on the compute-apps cadence, only while a GPU of the newest tick has MIG enabled. */
+  async function refreshMig (): Promise<void> {
+    if (state === 'stopped' || !(latest?.gpus.some(g => g.migMode === 'Enabled') ?? false)) {
+      mig = null
+      return
+    }
+    try {
+      mig = await queryMig(run, o.now)
+    } catch (err) {
+      // Stale instance data would be worse than none: the GPUs show null (unknown) instances.
+      mig = null
+      if ((state as CollectorState) !== 'stopped') log.warn({ err: (err as Error).message }, 'MIG device query failed')
+    }
+  }
+
   async function readNow (): Promise<Snapshot> {
     if (fields.length === 0) throw new AgentError('NVIDIA_SMI_FAILED', 'the collector has not probed nvidia-smi yet (start() first)')
-    const { snapshot, badLines } = await readSnapshotOnce(run, fields, order, o.now)
+    const { snapshot: read, badLines } = await readSnapshotOnce(run, fields, order, o.now)
+    const snapshot: Snapshot = { ...read, gpus: withMig(read.gpus, mig) }
     parseErrors += badLines
     // A fresher read than the loop's newest tick serves the local API at once: after a purge,
     // GET /v1/gpu/memory must not show the memory the purge just reported freed. Listeners
@@ -266,6 +286,7 @@ export function createCollector (options: CollectorOptions): Collector {
       return () => { listeners.delete(listener) }
     },
     computeApps: () => apps,
+    migReading: () => mig,
     refreshComputeApps,
     readNow,
     health: (): CollectorHealth => ({

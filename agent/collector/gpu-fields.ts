@@ -36,6 +36,8 @@ export const DESIRED_GPU_FIELDS = [
   'remapped_rows.uncorrectable',
   'remapped_rows.pending',
   'remapped_rows.failure',
+  // Enabled: utilization is [N/A] and the memory is split into MIG devices (read with -L/-q).
+  'mig.mode.current',
 ] as const
 
 /** Without these a row is useless: which GPU, and how much memory (purge, scheduling). */

@@ -40,7 +40,11 @@ const PARSERS: Record<string, Parser> = {
   'remapped_rows.uncorrectable': number,
   'remapped_rows.pending': parseYesNoCell,
   'remapped_rows.failure': parseYesNoCell,
+  // Read as text: a MIG mode nvidia-smi words otherwise is unknown (null), not a bad row.
+  'mig.mode.current': text,
 }
+
+const migModeOf = (v: string | null): 'Enabled' | 'Disabled' | null => (v === 'Enabled' || v === 'Disabled' ? v : null)
 
 /**
  * One `--query-gpu` row → a GpuReading. `fields` are the canonical names in column order;
@@ -107,6 +111,7 @@ export function parseGpuLine (fields: readonly string[], line: string): GpuLineR
       remappedRowsUncorrectable: num('remapped_rows.uncorrectable'),
       remappedRowsPending: bool('remapped_rows.pending'),
       remappedRowsFailure: bool('remapped_rows.failure'),
+      ...(fields.includes('mig.mode.current') && { migMode: migModeOf(str('mig.mode.current')) }),
     },
   }
 }

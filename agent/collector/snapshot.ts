@@ -36,6 +36,47 @@ export interface GpuReading {
   remappedRowsPending: boolean | null
   /** A remap failed: no spare row was left (NVIDIA: replace the GPU). */
   remappedRowsFailure: boolean | null
+  /** `mig.mode.current`; absent where the driver lacks the field. */
+  migMode?: 'Enabled' | 'Disabled' | null
+  /**
+   * The MIG devices of a MIG-enabled GPU, from the collector's slower MIG read (every compute-apps
+   * refresh, ≈ 5 s): null until that read has seen this GPU. Absent on GPUs without MIG.
+   */
+  migInstances?: MigInstanceReading[] | null
+}
+
+/**
+ * One MIG device: `nvidia-smi -L` gives its profile and UUID, `nvidia-smi -q` its GPU and
+ * compute instance ids and memory; both number the devices of a GPU the same way (MIG dev index).
+ */
+export interface MigInstanceReading {
+  migDeviceIndex: number
+  /** GPU instance id (`GI ID`, dcgm-exporter's GPU_I_ID). */
+  gpuInstanceId: number | null
+  /** Compute instance id (`CI ID`). */
+  computeInstanceId: number | null
+  /** e.g. `1g.10gb` (dcgm-exporter's GPU_I_PROFILE). */
+  profile: string | null
+  /** `MIG-…` */
+  uuid: string | null
+  memoryTotalMib: number | null
+  memoryUsedMib: number | null
+  memoryFreeMib: number | null
+}
+
+/** A compute process on a MIG device (`nvidia-smi -q` Processes names its GPU and compute instance). */
+export interface MigProcess {
+  gpuUuid: string
+  pid: number
+  gpuInstanceId: number
+  computeInstanceId: number | null
+}
+
+/** The MIG state of the host's MIG-enabled GPUs, by parent GPU UUID. */
+export interface MigReading {
+  readAt: number
+  instances: Map<string, MigInstanceReading[]>
+  processes: MigProcess[]
 }
 
 /** All GPUs of one tick, stamped once (epoch ms, UTC). */

@@ -35,5 +35,19 @@ function toRow (gpu: GpuReading, recordedAt: string): GpuStatRow {
     mem_clock_mhz: gpu.memClockMhz,
     ecc_errors_corrected: gpu.eccCorrectedVolatile,
     ecc_errors_uncorrected: gpu.eccUncorrectedVolatile,
+    // Only on GPUs whose driver reports a MIG mode: other hosts' rows stay as they were.
+    ...(gpu.migMode != null && { mig_mode: gpu.migMode }),
+    ...(gpu.migMode === 'Enabled' && {
+      mig_instances: gpu.migInstances == null
+        ? null
+        : gpu.migInstances.filter(m => m.gpuInstanceId !== null).map(m => ({
+          gpu_instance_id: m.gpuInstanceId as number,
+          compute_instance_id: m.computeInstanceId,
+          profile: m.profile,
+          uuid: m.uuid,
+          memory_total_mb: m.memoryTotalMib,
+          memory_used_mb: m.memoryUsedMib,
+        })),
+    }),
   }
 }

@@ -24,7 +24,8 @@ const share = (m: AllocatedMinutes): number => (m.gpuMinutes === 0 ? 0 : m.idleG
  * Seed 003's executive KPIs, exactly its keys (plus quota_utilization.tenants, the per-tenant
  * breakdown the seed's text promises). Definitions:
  * - fleet_utilization: GPUs on online nodes whose fresh reading is above 10 % / GPUs on online
- *   nodes; status good ≥ 60 %, warning ≥ 30 %, else critical.
+ *   nodes with a fresh utilization reading (unknown_gpus: those without one, e.g. MIG-enabled
+ *   GPUs, which report none); status good ≥ 60 %, warning ≥ 30 %, else critical.
  * - revenue_leakage: the share of held GPU-minutes in the last 30 min whose mean utilization was
  *   below 10 %; direction compares it with the 30 min before ("up" = more leakage, "flat" = same);
  *   idle_allocated_gpus as GET /api/dashboard/leakage lists them.
@@ -37,7 +38,10 @@ export function computeKpis (k: KpiInputs) {
   const fresh = (g: GpuState): boolean => g.updatedAt !== null && g.updatedAt >= k.now - k.staleAfterMs
   const online = k.gpus.filter(g => g.nodeStatus === 'online')
   const active = online.filter(g => fresh(g) && g.utilizationPct !== null && g.utilizationPct > D.activeAbovePct).length
-  const utilization = pct(active, online.length)
+  // A GPU without a fresh utilization (MIG-enabled GPUs report none) is not idle: it stays out
+  // of the share rather than dragging it down as if it were.
+  const unknown = online.filter(g => !fresh(g) || g.utilizationPct === null).length
+  const utilization = pct(active, online.length - unknown)
 
   const current = share(k.allocated.current)
   const previous = share(k.allocated.previous)
@@ -58,6 +62,7 @@ export function computeKpis (k: KpiInputs) {
       active_gpus: active,
       total_gpus: online.length,
       status: utilization >= D.utilizationGoodPct ? 'good' as const : utilization >= D.utilizationWarningPct ? 'warning' as const : 'critical' as const,
+      unknown_gpus: unknown,
     },
     revenue_leakage: {
       percentage: round1(current * 100),

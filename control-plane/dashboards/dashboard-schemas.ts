@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { GPU_STATUSES } from '../store/fleet-repository.ts'
 
 /** Response schemas of the dashboard routes (they document /openapi.json). */
 
@@ -11,6 +12,11 @@ export const kpisSchema = z.object({
     active_gpus: int().openapi({ example: 26 }),
     total_gpus: int().openapi({ example: 36 }),
     status: z.enum(['good', 'warning', 'critical']),
+    unknown_gpus: int().openapi({
+      example: 0,
+      description: 'GPUs on online nodes whose fresh reading has no utilization (MIG-enabled GPUs) or that have no fresh reading: ' +
+        'neither active nor idle, so left out of percentage',
+    }),
   }),
   revenue_leakage: z.object({
     percentage: z.number().openapi({ example: 12.4 }),
@@ -52,9 +58,14 @@ export const overviewSchema = z.object({
     nodes: z.array(z.object({
       id: int(), hostname: z.string(), status: z.enum(['online', 'offline']), last_seen_at: iso().nullable(), total_gpus: int().nullable(),
       gpus: z.array(z.object({
-        id: int(), gpu_index: int(), model: z.string().nullable(), status: z.enum(['idle', 'active']), utilization_pct: n(),
+        id: int(), gpu_index: int(), model: z.string().nullable(), status: z.enum(GPU_STATUSES), utilization_pct: n(),
         memory_used_mb: n(), memory_total_mb: n(), temperature_c: n(), power_draw_w: n(), ecc_errors_uncorrected: n(),
         updated_at: iso().nullable(), fresh: z.boolean(), job_id: int().nullable(), tenant_id: int().nullable(),
+        mig_mode: z.enum(['Enabled', 'Disabled']).nullable(),
+        mig_instances: z.array(z.object({
+          gpu_instance_id: int(), compute_instance_id: int().nullable(), profile: z.string().nullable(), uuid: z.string().nullable(),
+          memory_total_mb: n(), memory_used_mb: n(),
+        })).nullable(),
       })),
     })),
   })),

@@ -1,3 +1,4 @@
+import { migInstanceJson } from '../fleet/render-fleet.ts'
 import type { Cluster, FleetNode } from '../store/fleet-repository.ts'
 import type { GpuState, JobCounts, JobSummary } from '../store/dashboard-repository.ts'
 import { DASHBOARD_DEFINITIONS as D } from './dashboard-definitions.ts'
@@ -70,6 +71,8 @@ export function renderOverview (k: OverviewInputs) {
     fresh: fresh(g),
     job_id: g.jobId,
     tenant_id: g.tenantId,
+    mig_mode: g.migMode ?? null,
+    mig_instances: g.migInstances == null ? null : g.migInstances.map(migInstanceJson),
   })
   const online = k.nodes.filter(n => n.status === 'online').length
   const byNode = groupBy(k.gpus, g => g.nodeId)

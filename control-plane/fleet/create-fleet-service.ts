@@ -1,6 +1,6 @@
 import type { Store } from '../store/store.ts'
-import type { Cluster, Gpu, GpuHealth, GpuReadingUpdate, NodeUpsertResult } from '../store/fleet-repository.ts'
-import type { IngestNode } from '../../shared/wire/gpu-stats.ts'
+import type { Cluster, Gpu, GpuHealth, GpuReadingUpdate, MigInstance, MigMode, NodeUpsertResult } from '../store/fleet-repository.ts'
+import type { IngestNode, MigInstanceRow } from '../../shared/wire/gpu-stats.ts'
 import type { NodeRegistration, GpuRegistration } from '../../shared/wire/registration.ts'
 import { HttpError } from '../../shared/http-error.ts'
 import { NodeInOtherClusterError } from '../store/fleet-repository.ts'
@@ -20,6 +20,9 @@ export interface ActivityReading {
   memory_total_mb?: number | null | undefined
   temp_c?: number | null | undefined
   power_draw_w?: number | null | undefined
+  /** Absent: not reported (kept as stored). */
+  mig_mode?: MigMode | null | undefined
+  mig_instances?: MigInstanceRow[] | null | undefined
 }
 
 /**
@@ -64,8 +67,22 @@ interface GpuState { gpu: Gpu, writtenAt: number }
 // An empty uuid or name (the agent sends '' when the driver said N/A) is no identity at all.
 const present = (s: string | null | undefined): string | undefined => (s == null || s === '' ? undefined : s)
 
+const toMigInstance = (m: MigInstanceRow): MigInstance => ({
+  gpuInstanceId: m.gpu_instance_id,
+  computeInstanceId: m.compute_instance_id,
+  profile: m.profile,
+  uuid: m.uuid,
+  memoryTotalMb: m.memory_total_mb,
+  memoryUsedMb: m.memory_used_mb,
+})
+
+const sameMig = (a: MigInstance[] | null | undefined, b: MigInstance[] | null | undefined): boolean =>
+  JSON.stringify(a ?? null) === JSON.stringify(b ?? null)
+
 const withUpdate = (gpu: Gpu, u: GpuReadingUpdate): Gpu => ({
   ...gpu,
+  ...(u.migMode !== undefined && { migMode: u.migMode }),
+  ...(u.migInstances !== undefined && { migInstances: u.migInstances }),
   utilizationPct: u.utilizationPct,
   memoryUsedMb: u.memoryUsedMb,
   memoryTotalMb: u.memoryTotalMb,
@@ -308,11 +325,20 @@ export function createFleetService ({ store, now, log, rewriteAfterMs = 5000 }: 
           powerDrawW: r.power_draw_w,
         })
         const status = gpuStatusFor(merged.utilizationPct)
+        // A row without MIG fields (older agents, the seed's reporter) keeps what is stored.
+        const mig = r.mig_mode === undefined && r.mig_instances === undefined
+          ? {}
+          : {
+              migMode: r.mig_mode ?? null,
+              migInstances: r.mig_mode === 'Enabled' ? (r.mig_instances == null ? null : r.mig_instances.map(toMigInstance)) : null,
+            }
         // Status and memory are what the scheduler and the router act on: write them at once;
-        // the rest (utilization, temperature, power) may lag by rewriteAfterMs.
+        // the rest (utilization, temperature, power, MIG memory) may lag by rewriteAfterMs.
         const due = cur.updatedAt === null || t - state.writtenAt >= rewriteAfterMs ||
-          status !== cur.status || merged.memoryUsedMb !== cur.memoryUsedMb || merged.memoryTotalMb !== cur.memoryTotalMb
-        if (due) updates.push({ state, update: { ...merged, gpuId: cur.id, status, at: sampleAt } })
+          status !== cur.status || merged.memoryUsedMb !== cur.memoryUsedMb || merged.memoryTotalMb !== cur.memoryTotalMb ||
+          (mig.migMode !== undefined && (mig.migMode !== (cur.migMode ?? null) ||
+            !sameMig(mig.migInstances?.map(m => ({ ...m, memoryUsedMb: null })), cur.migInstances?.map(m => ({ ...m, memoryUsedMb: null })))))
+        if (due) updates.push({ state, update: { ...merged, ...mig, gpuId: cur.id, status, at: sampleAt } })
       }
       const seenDue = t - st.seenWrittenAt >= rewriteAfterMs
       if (!seenDue && updates.length === 0) return

@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { ErrorBodySchema } from '../http/error-responses.ts'
+import { GPU_STATUSES } from '../store/fleet-repository.ts'
 
 /** Response and parameter schemas of the fleet routes (they also document /openapi.json). */
 
@@ -43,7 +44,10 @@ export const gpuSchema = z.object({
   uuid: z.string().nullable(),
   model: z.string().nullable(),
   vram_mb: z.number().nullable(),
-  status: z.enum(['idle', 'active']),
+  status: z.enum(GPU_STATUSES).openapi({
+    description: 'active above 10 % utilization, else idle (seed 003); unknown when the newest reading has no utilization ' +
+      '(MIG-enabled GPUs report none) or there is no reading yet: never scheduled, never counted idle',
+  }),
   utilization_pct: z.number().nullable(),
   memory_used_mb: z.number().nullable(),
   memory_total_mb: z.number().nullable(),
@@ -51,6 +55,15 @@ export const gpuSchema = z.object({
   power_draw_w: z.number().nullable(),
   updated_at: z.string().nullable(),
   created_at: z.string(),
+  mig_mode: z.enum(['Enabled', 'Disabled']).nullable().openapi({ description: 'nvidia-smi mig.mode.current; null when not reported' }),
+  mig_instances: z.array(z.object({
+    gpu_instance_id: z.number().int(),
+    compute_instance_id: z.number().int().nullable(),
+    profile: z.string().nullable().openapi({ example: '1g.10gb' }),
+    uuid: z.string().nullable().openapi({ example: 'MIG-00000002-0000-0000-0000-000000000002' }),
+    memory_total_mb: z.number().nullable(),
+    memory_used_mb: z.number().nullable(),
+  })).nullable().openapi({ description: 'MIG devices as the agent last reported them (null: not a MIG GPU, or not reported)' }),
   health: z.object({
     xid_count: z.number().int().nullable(),
     xid_last: z.number().int().nullable(),

@@ -1,4 +1,4 @@
-import type { Cluster, FleetNode, Gpu } from '../store/fleet-repository.ts'
+import type { Cluster, FleetNode, Gpu, MigInstance } from '../store/fleet-repository.ts'
 
 /** Store records → seed 003's snake_case JSON; epoch ms become ISO 8601 here, at the edge. */
 
@@ -40,6 +40,8 @@ export function gpuJson (g: Gpu) {
     power_draw_w: g.powerDrawW,
     updated_at: iso(g.updatedAt),
     created_at: iso(g.createdAt) as string,
+    mig_mode: g.migMode ?? null,
+    mig_instances: g.migInstances == null ? null : g.migInstances.map(migInstanceJson),
     // Only once the agent has reported it: seed 003's GPU record is unchanged for the rest.
     ...(g.healthAt !== null && { health: {
       xid_count: g.health.xidCount,
@@ -51,5 +53,16 @@ export function gpuJson (g: Gpu) {
       remapped_rows_failure: g.health.remappedRowsFailure,
       reported_at: iso(g.healthAt) as string,
     } }),
+  }
+}
+
+export function migInstanceJson (m: MigInstance) {
+  return {
+    gpu_instance_id: m.gpuInstanceId,
+    compute_instance_id: m.computeInstanceId,
+    profile: m.profile,
+    uuid: m.uuid,
+    memory_total_mb: m.memoryTotalMb,
+    memory_used_mb: m.memoryUsedMb,
   }
 }

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { GPU_STATUSES } from '../store/fleet-repository.ts'
 import { JOB_KINDS, PENDING_REASONS } from '../store/job-repository.ts'
 
 /** The scheduler's log, scheduling metrics and the GPU allocation map on the wire. */
@@ -84,7 +85,8 @@ export const gpuAllocationSchema = z.object({
     node_status: z.enum(['online', 'offline']),
     gpu_index: z.number().int(),
     model: z.string().nullable(),
-    status: z.enum(['idle', 'active']),
+    // unknown: no utilization in the newest reading (MIG GPUs): neither free nor idle.
+    status: z.enum(GPU_STATUSES),
     utilization_pct: z.number().nullable(),
     memory_used_mb: z.number().nullable(),
     memory_total_mb: z.number().nullable(),

@@ -1,3 +1,4 @@
+import type { GpuMigState, GpuStatus } from './fleet-repository.ts'
 import type { Rate } from '../billing/match-rate.ts'
 import type { GpuHealth } from './fleet-repository.ts'
 
@@ -33,6 +34,11 @@ export interface HeldGpuUtilization extends HeldGpu {
   meanPct: number | null
   /** The highest per-UTC-minute mean: below X means every minute averaged below X. */
   busiestMinutePct: number | null
+  /**
+   * Minutes with samples but no utilization in any of them (MIG GPUs report [N/A]): while
+   * there is one, nobody can say the GPU was idle in the window.
+   */
+  unknownMinutes: number
 }
 
 /** GPU-minutes held by jobs in a window that have samples, and how many of them averaged below the idle line. */
@@ -51,7 +57,7 @@ export interface TenantQuota {
 }
 
 /** One GPU as the fleet knows it now, with its newest telemetry sample's ECC count and its holder. */
-export interface GpuState {
+export interface GpuState extends GpuMigState {
   gpuId: number
   nodeId: number
   gpuIndex: number
@@ -59,7 +65,7 @@ export interface GpuState {
   hostname: string
   nodeStatus: 'online' | 'offline'
   model: string | null
-  status: 'idle' | 'active'
+  status: GpuStatus
   utilizationPct: number | null
   memoryUsedMb: number | null
   memoryTotalMb: number | null

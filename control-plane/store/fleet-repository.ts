@@ -8,7 +8,12 @@
 
 export type ClusterStatus = 'active'
 export type NodeStatus = 'online' | 'offline'
-export type GpuStatus = 'idle' | 'active'
+/**
+ * 'unknown': the newest reading has no utilization (MIG-enabled GPUs print [N/A]) or there is
+ * none yet. Never free for the scheduler, never counted idle.
+ */
+export const GPU_STATUSES = ['idle', 'active', 'unknown'] as const
+export type GpuStatus = typeof GPU_STATUSES[number]
 export type NodeEventKind = 'registered' | 'online' | 'offline'
 
 export interface Cluster {
@@ -61,7 +66,30 @@ export interface GpuHealth {
   remappedRowsFailure: boolean | null
 }
 
-export interface Gpu extends GpuReadings {
+/** 'Enabled' / 'Disabled' as nvidia-smi's mig.mode.current prints it. */
+export type MigMode = 'Enabled' | 'Disabled'
+
+/** One MIG device of a GPU as its agent last reported it (nvidia-smi -L and -q). */
+export interface MigInstance {
+  /** GPU instance id (nvidia-smi `GI ID`, dcgm-exporter's GPU_I_ID). */
+  gpuInstanceId: number
+  /** Compute instance id (`CI ID`); null where the agent could not tell. */
+  computeInstanceId: number | null
+  /** Profile name, e.g. `1g.10gb` (dcgm-exporter's GPU_I_PROFILE). */
+  profile: string | null
+  /** `MIG-…` device UUID (what CUDA_VISIBLE_DEVICES takes). */
+  uuid: string | null
+  memoryTotalMb: number | null
+  memoryUsedMb: number | null
+}
+
+/** The MIG part of a GPU's live state; null = not reported (non-MIG agents, the seed's reporter). */
+export interface GpuMigState {
+  migMode?: MigMode | null | undefined
+  migInstances?: MigInstance[] | null | undefined
+}
+
+export interface Gpu extends GpuReadings, GpuMigState {
   id: number
   nodeId: number
   /** Always set: a GPU registered without one gets the node's lowest free index. */
@@ -132,8 +160,11 @@ export interface GpuUpsert {
   health?: GpuHealth | undefined
 }
 
-/** Full readings for one GPU (merged by the caller); applied only if `at` is not older than the stored ones. */
-export interface GpuReadingUpdate extends GpuReadings {
+/**
+ * Full readings for one GPU (merged by the caller); applied only if `at` is not older than the
+ * stored ones. migMode/migInstances left undefined keep their stored values.
+ */
+export interface GpuReadingUpdate extends GpuReadings, GpuMigState {
   gpuId: number
   status: GpuStatus
   at: number

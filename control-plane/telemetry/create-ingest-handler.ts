@@ -5,15 +5,19 @@ import type { CpEnv } from '../http/cp-env.ts'
 import type { IngestQueue } from './create-ingest-queue.ts'
 import type { IngestMetrics } from './create-ingest-metrics.ts'
 import type { ResolvedNode, TelemetryLogger } from './create-telemetry-router.ts'
-import { parseGpuStatsBody } from './parse-gpu-stats-body.ts'
+import { parseGpuStatsBody, type ParsedGpuStats } from './parse-gpu-stats-body.ts'
 import { sampleJson, type SampleJson } from './render-gpu-stat.ts'
 import type { TelemetryTimers } from './telemetry-timers.ts'
+import type { GpuStatRowMig } from '../../shared/wire/gpu-stats.ts'
+
+/** A newly stored sample as the fleet hears of it, with the row's MIG fields where it had them. */
+export type IngestedReading = SampleJson & GpuStatRowMig
 
 export interface IngestHandlerDeps {
   now: () => number
   log: TelemetryLogger
   resolveNode: (node: IngestNode | undefined, boundClusterId: number | null) => Promise<ResolvedNode>
-  onIngested?: ((nodeId: number, readings: SampleJson[], at: number) => void | Promise<void>) | undefined
+  onIngested?: ((nodeId: number, readings: IngestedReading[], at: number) => void | Promise<void>) | undefined
   queue: IngestQueue
   metrics: IngestMetrics
   timers: TelemetryTimers
@@ -33,13 +37,18 @@ export interface IngestHandlerDeps {
 export function createIngestHandler (deps: IngestHandlerDeps): Handler<CpEnv> {
   const { now, log, resolveNode, onIngested, queue, metrics, timers } = deps
 
-  function notify (nodeId: number, result: Awaited<ReturnType<IngestQueue['submit']>>): void {
+  function notify (nodeId: number, result: Awaited<ReturnType<IngestQueue['submit']>>, mig: ParsedGpuStats['mig']): void {
     if (onIngested === undefined || result.newest.length === 0) return
     const newest = result.newest
     timers.setImmediate(() => {
       const at = Math.max(...newest.map(s => s.recordedAt))
+      const readings = newest.map((s): IngestedReading => {
+        const m = mig.get(s.gpuId)
+        if (m === undefined || m.recordedAt !== s.recordedAt) return sampleJson(s)
+        return { ...sampleJson(s), mig_mode: m.mig_mode, mig_instances: m.mig_instances }
+      })
       Promise.resolve()
-        .then(() => onIngested(nodeId, newest.map(sampleJson), at))
+        .then(() => onIngested(nodeId, readings, at))
         .catch((err: unknown) => log.warn({ err: { message: (err as Error).message }, nodeId }, 'telemetry onIngested failed'))
     })
   }
@@ -89,7 +98,7 @@ export function createIngestHandler (deps: IngestHandlerDeps): Handler<CpEnv> {
       }
       accepted = result.inserted
       duplicates = result.duplicates
-      notify(who.nodeId, result)
+      notify(who.nodeId, result, parsed.mig)
     }
     metrics.request('ok')
     metrics.rows({ accepted, skipped: parsed.skipped, duplicates })

@@ -8,14 +8,14 @@ import type { RequireScope } from '../http/cp-env.ts'
 import { createRouter } from '../http/create-router.ts'
 import { API_KEY_SECURITY } from '../http/api-key-security.ts'
 import { errorResponses } from '../http/error-responses.ts'
-import { createIngestHandler } from './create-ingest-handler.ts'
+import { createIngestHandler, type IngestedReading } from './create-ingest-handler.ts'
 import { createIngestQueue } from './create-ingest-queue.ts'
 import { createRetention } from './create-retention.ts'
 import { createIngestMetrics } from './create-ingest-metrics.ts'
 import { createIngestBodyLimit } from './create-ingest-body-limit.ts'
 import { queryPowerHistory } from './query-power-history.ts'
 import { canonicalTimeZone } from './zone-offset.ts'
-import { latestJson, type SampleJson } from './render-gpu-stat.ts'
+import { latestJson } from './render-gpu-stat.ts'
 import { realTelemetryTimers, type TelemetryTimers } from './telemetry-timers.ts'
 import {
   gpuStatSchema, ingestResultSchema, latestQuerySchema, powerHistoryQuerySchema, powerHistorySchema,
@@ -67,7 +67,7 @@ export interface TelemetryRouterDeps {
    * (seed row shape), `at` the newest of their recorded_at (epoch ms; old for a replay).
    * Not called when nothing new was stored. Errors are logged, never answered.
    */
-  onIngested?: (nodeId: number, readings: SampleJson[], at: number) => void | Promise<void>
+  onIngested?: (nodeId: number, readings: IngestedReading[], at: number) => void | Promise<void>
   /** Retention runs only on the replica that leads (the others would race it); default always. */
   isLeader?: () => boolean
   /** The /metrics registry for ingest counters; none, no metrics. */

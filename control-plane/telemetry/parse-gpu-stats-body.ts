@@ -1,4 +1,4 @@
-import { gpuStatRowSchema, ingestNodeSchema, type GpuStatRow, type IngestNode } from '../../shared/wire/gpu-stats.ts'
+import { gpuStatRowMigSchema, gpuStatRowSchema, ingestNodeSchema, type GpuStatRow, type GpuStatRowMig, type IngestNode } from '../../shared/wire/gpu-stats.ts'
 import { HttpError } from '../../shared/http-error.ts'
 import type { GpuSample } from '../store/telemetry-repository.ts'
 import { compileRowCheck } from './compile-row-check.ts'
@@ -11,6 +11,11 @@ export interface ParsedGpuStats {
   samples: GpuSample[]
   /** Rows dropped fail-soft: invalid or out of range (seed 000), or outside the accepted time window. */
   skipped: number
+  /**
+   * The MIG part of the newest accepted row per gpu_id that has one (not stored with the raw
+   * samples: the fleet keeps each GPU's newest MIG state). Empty for hosts without MIG.
+   */
+  mig: Map<number, GpuStatRowMig & { recordedAt: number }>
 }
 
 export interface ParseWindow {
@@ -42,6 +47,7 @@ export function parseGpuStatsBody (body: unknown, window: ParseWindow): ParsedGp
     node = parsed.data
   }
   const samples: GpuSample[] = []
+  const mig = new Map<number, GpuStatRowMig & { recordedAt: number }>()
   let skipped = 0
   for (const raw of gpus) {
     let row: GpuStatRow | null = null
@@ -51,11 +57,24 @@ export function parseGpuStatsBody (body: unknown, window: ParseWindow): ParsedGp
       const parsed = gpuStatRowSchema.safeParse(raw)
       if (parsed.success) row = parsed.data
     }
-    const sample = row === null ? null : toSample(row, window)
-    if (sample === null) skipped++
-    else samples.push(sample)
+    const migPart = row === null ? null : migOf(raw)
+    const sample = row === null || migPart === undefined ? null : toSample(row, window)
+    if (sample === null) {
+      skipped++
+      continue
+    }
+    samples.push(sample)
+    if (migPart !== null && (mig.get(sample.gpuId)?.recordedAt ?? -Infinity) <= sample.recordedAt) mig.set(sample.gpuId, { ...migPart, recordedAt: sample.recordedAt })
   }
-  return { node, samples, skipped }
+  return { node, samples, skipped, mig }
+}
+
+/** The row's MIG fields: null when it has none, undefined when they are malformed (the row is skipped). */
+function migOf (raw: unknown): GpuStatRowMig | null | undefined {
+  const r = raw as { mig_mode?: unknown, mig_instances?: unknown }
+  if (r.mig_mode === undefined && r.mig_instances === undefined) return null
+  const parsed = gpuStatRowMigSchema.safeParse({ mig_mode: r.mig_mode, mig_instances: r.mig_instances })
+  return parsed.success ? parsed.data : undefined
 }
 
 function toSample (row: GpuStatRow, window: ParseWindow): GpuSample | null {

@@ -33,7 +33,30 @@ export const gpuStatRowSchema = z.object({
   ecc_errors_corrected: z.number().int().min(0).nullish(),
   ecc_errors_uncorrected: z.number().int().min(0).nullish(),
 })
-export type GpuStatRow = z.infer<typeof gpuStatRowSchema>
+
+/** One MIG device in a row's `mig_instances` (snake_case of the agent's MIG read). */
+export const migInstanceRowSchema = z.object({
+  gpu_instance_id: z.number().int().min(0).max(1024),
+  compute_instance_id: z.number().int().min(0).max(1024).nullable(),
+  profile: z.string().max(64).nullable(),
+  uuid: z.string().max(128).nullable(),
+  memory_total_mb: z.number().min(0).nullable(),
+  memory_used_mb: z.number().min(0).nullable(),
+})
+export type MigInstanceRow = z.infer<typeof migInstanceRowSchema>
+
+/**
+ * MIG extensions of a row, validated apart from the seed's fields only when present (so the
+ * ingest fast path for every other row stays as it is). A row whose MIG part is malformed is
+ * skipped like any other invalid row. `mig_instances` null: MIG on but the devices not read yet.
+ */
+export const gpuStatRowMigSchema = z.object({
+  mig_mode: z.enum(['Enabled', 'Disabled']).nullish(),
+  mig_instances: z.array(migInstanceRowSchema).max(64).nullish(),
+})
+export type GpuStatRowMig = z.infer<typeof gpuStatRowMigSchema>
+
+export type GpuStatRow = z.infer<typeof gpuStatRowSchema> & GpuStatRowMig
 
 /** Who is pushing: present on agent pushes, absent on the seed's single-host reporter. */
 export const ingestNodeSchema = z.object({

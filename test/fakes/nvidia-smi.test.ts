@@ -6,12 +6,13 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import type { Test } from 'tap'
 import { waitUntil } from '../agent/collector/wait-until.ts'
-import { defaultSimGpu, defaultSimState, readSimState, updateSimState, writeSimState } from './sim-state.ts'
+import { defaultSimGpu, defaultSimState, migCaptureGpu, migCaptureProcesses, readSimState, updateSimState, writeSimState } from './sim-state.ts'
 import type { SimGpu, SimState } from './sim-state.ts'
 
 const SIM = fileURLToPath(new URL('./nvidia-smi', import.meta.url))
 const fixture = (name: string): string => readFileSync(new URL(`../fixtures/nvidia-smi/${name}`, import.meta.url), 'utf8')
 const [CAPTURE_HEADER = '', CAPTURE_IDLE = ''] = fixture('query-gpu-h200.csv').split('\n')
+const CAPTURE_HEADER_MIG = (fixture('query-gpu-h100-mig.csv').split('\n')[0] ?? '').split(', ').map(h => h.replace(/ \[.*\]$/, ''))
 const TIMESTAMP = /^\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2}\.\d{3}$/
 
 interface Run { stdout: string, stderr: string, code: number | null }
@@ -284,4 +285,32 @@ t.test('ignoreSigterm: only SIGKILL ends it', async t => {
   await waitUntil(() => loop.lines.length >= seen + 3, 'ticks after SIGTERM')
   loop.child.kill('SIGKILL')
   t.same(await loop.exit, { code: null, signal: 'SIGKILL' })
+})
+
+t.test('MIG mode from the MIG capture: -L, -q and the --query-gpu cells MIG changes print as the real H100 did', async t => {
+  const path = stateFile(t, { gpus: [migCaptureGpu(0)], processes: migCaptureProcesses(0) })
+  const list = await sim(['-L'], path)
+  t.equal(list.code, 0)
+  t.equal(list.stdout, fixture('list-gpus-h100-mig.txt'), '-L: the capture verbatim')
+
+  const report = await sim(['-q'], path)
+  t.equal(report.code, 0)
+  // What differs from the capture: the time, and free memory, which nvidia-smi derives from
+  // bytes (1 MiB more than total − used in the capture) and the simulator from MiB.
+  const differs = (l: string): boolean => /^(Timestamp|\s+Free|\s+Serial Number)\s/.test(l)
+  const want = fixture('query-q-h100-mig.txt').split('\n')
+  const got = report.stdout.split('\n')
+  t.equal(got.length, want.length, 'same number of lines')
+  t.same(got.filter((l, i) => l !== want[i]).filter(l => !differs(l)), [], 'every other line as captured')
+
+  const fields = ['mig.mode.current', 'mig.mode.pending', 'utilization.gpu', 'utilization.memory', 'utilization.encoder', 'memory.used', 'power.draw']
+  const [, load = ''] = fixture('query-gpu-h100-mig.csv').split('\n').slice(1)
+  const captured = new Map(CAPTURE_HEADER_MIG.map((h, i) => [h, load.split(', ')[i]]))
+  const q = await sim([`--query-gpu=${fields.join(',')}`, '--format=csv,noheader'], path)
+  t.same(q.stdout.trim().split(', '), fields.map(f => captured.get(f)), 'the capture\'s load row for these fields')
+
+  const plain = stateFile(t, { gpus: [h200Idle()], processes: [] })
+  t.equal((await sim(['--query-gpu=mig.mode.current,utilization.gpu', '--format=csv,noheader,nounits'], plain)).stdout, 'Disabled, 0\n', 'MIG off: Disabled, utilization a number')
+  t.match((await sim(['-q'], plain)).stdout, /MIG Mode\n\s+Current\s+: Disabled\n[^\n]*\n\s+Accounting Mode /, '-q without MIG devices')
+  t.match((await sim(['-q'], plain)).stdout, /\n {4}Processes {42}: None\n/, 'no processes: None, as the idle capture prints it')
 })

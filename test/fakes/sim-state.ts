@@ -34,6 +34,24 @@ export interface SimGpu {
    * without `nounits`, e.g. {"temperature.memory": "[N/A]"}.
    */
   overrides?: Record<string, string>
+  /**
+   * MIG enabled (mig.mode.current Enabled, utilization.* [N/A] as on the real card) with these
+   * GPU instances, listed by -L and -q. See migCaptureGpu() for the H100 of the MIG capture.
+   */
+  mig?: { instances: SimMigInstance[] }
+}
+
+/** One MIG device (one GPU instance with one compute instance), as -L and -q report it. */
+export interface SimMigInstance {
+  gpuInstanceId: number
+  computeInstanceId: number
+  /** e.g. `1g.10gb` */
+  profile: string
+  /** `MIG-…` */
+  uuid: string
+  memoryTotalMib: number
+  /** Used memory not owned by a listed process. */
+  memoryBaseUsedMib: number
 }
 
 export interface SimProcess {
@@ -43,6 +61,8 @@ export interface SimProcess {
   usedMemoryMib: number
   /** Drop this process from output once the real pid `pid` has exited (process-adapter tests). */
   followPid?: boolean
+  /** On a MIG GPU: the GPU instance it runs in (its memory counts there too); compute instance 0. */
+  gpuInstanceId?: number
 }
 
 export type SimMode =
@@ -106,6 +126,47 @@ export function defaultSimGpu (index: number): SimGpu {
     eccCorrected: 0,
     eccUncorrected: 0,
   }
+}
+
+/**
+ * The H100 80GB HBM3 of the MIG capture (590.48.01) under load: 3g.40gb, 2g.20gb and two
+ * 1g.10gb devices (GPU instances 2, 3, 9, 10), 432 W, utilization [N/A]; the memhog and
+ * gpu_burn processes of the capture sit in GPU instance 2 (add them with migCaptureProcesses()).
+ */
+export function migCaptureGpu (index = 0): SimGpu {
+  const hex = index.toString(16).padStart(2, '0')
+  const instances: Array<[number, string, number, number]> = [[2, '3g.40gb', 40448, 39], [3, '2g.20gb', 20096, 17], [9, '1g.10gb', 9984, 9], [10, '1g.10gb', 9984, 9]]
+  return {
+    ...defaultSimGpu(index),
+    name: 'NVIDIA H100 80GB HBM3',
+    uuid: `GPU-${hex}000000-0000-0000-0000-0000000000${hex}`,
+    pciBusId: `00000000:00:${(0x09 + index).toString(16).toUpperCase().padStart(2, '0')}.0`,
+    memoryTotalMib: 81559,
+    memoryReservedMib: 479,
+    memoryBaseUsedMib: 73,
+    temperatureGpu: 52,
+    temperatureMemory: 59,
+    powerDraw: 433.78,
+    powerDrawInstant: 432.35,
+    powerLimit: 700,
+    smClock: 1980,
+    memClock: 2619,
+    mig: {
+      instances: instances.map(([gi, profile, total, used], i) => ({
+        gpuInstanceId: gi, computeInstanceId: 0, profile, memoryTotalMib: total, memoryBaseUsedMib: used,
+        uuid: `MIG-${hex}00000${i}-0000-0000-0000-00000000000${i}`,
+      })),
+    },
+  }
+}
+
+/** The capture's three processes, all in GPU instance 2 of `gpuIndex`. */
+export function migCaptureProcesses (gpuIndex = 0, pidBase = 21180): SimProcess[] {
+  return [
+    { gpuIndex, pid: pidBase, name: '/root/tools/memhog', usedMemoryMib: 2296, gpuInstanceId: 2 },
+    { gpuIndex, pid: pidBase + 1, name: '/root/tools/memhog', usedMemoryMib: 1272, gpuInstanceId: 2 },
+    { gpuIndex, pid: pidBase + 18, name: './gpu_burn', usedMemoryMib: 7484, gpuInstanceId: 2 },
+  ]
 }
 
 export function defaultSimState (gpuCount = 8): SimState {

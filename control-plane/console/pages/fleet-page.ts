@@ -48,6 +48,15 @@ function node (n: any): Html {
 <td><ul class="gpus">${n.gpus.map((g: any) => gpu(g))}</ul></td></tr>`
 }
 
+/** `MIG 3g.40gb · 2g.20gb · 1g.10gb ×2`: the GPU's MIG devices by profile (utilization is N/A under MIG). */
+function migSummary (g: any): Html | string {
+  if (g.mig_mode !== 'Enabled') return ''
+  const counts = new Map<string, number>()
+  for (const m of g.mig_instances ?? []) counts.set(m.profile ?? '?', (counts.get(m.profile ?? '?') ?? 0) + 1)
+  const text = [...counts].map(([p, n]) => (n > 1 ? `${p} ×${n}` : p)).join(' · ')
+  return html`<span class="mig">MIG ${text === '' ? 'devices not reported yet' : text}</span>`
+}
+
 function gpu (g: any): Html {
   const problems: string[] = []
   if (!g.fresh) problems.push(g.updated_at === null ? 'no reading' : 'stale reading')
@@ -55,5 +64,5 @@ function gpu (g: any): Html {
   if (g.temperature_c !== null && g.temperature_c >= HOT_C) problems.push('hot')
   const label = `GPU ${g.gpu_index} ${g.model ?? ''}${problems.length > 0 ? ` — ${problems.join(', ')}` : ''}${g.job_id === null ? '' : ` — job ${g.job_id}`}`
   return html`<li class="gpu${problems.length > 0 ? ' unhealthy' : ''}${g.job_id === null ? '' : ' allocated'}" title="${label}">
-<span class="idx">${g.gpu_index}</span><span>${pct(g.utilization_pct)}</span><span>${g.temperature_c === null ? dash : `${num(g.temperature_c)} °C`}</span><span>${g.power_draw_w === null ? dash : `${num(g.power_draw_w)} W`}</span><span>${gb(g.memory_used_mb)}/${gb(g.memory_total_mb)}</span>${problems.length > 0 ? html`<span class="warn">⚠ ${problems.join(', ')}</span>` : ''}</li>`
+<span class="idx">${g.gpu_index}</span><span>${pct(g.utilization_pct)}</span>${migSummary(g)}${g.fresh && g.status === 'unknown' ? html`<span class="muted">utilization unknown (not schedulable)</span>` : ''}<span>${g.temperature_c === null ? dash : `${num(g.temperature_c)} °C`}</span><span>${g.power_draw_w === null ? dash : `${num(g.power_draw_w)} W`}</span><span>${gb(g.memory_used_mb)}/${gb(g.memory_total_mb)}</span>${problems.length > 0 ? html`<span class="warn">⚠ ${problems.join(', ')}</span>` : ''}</li>`
 }

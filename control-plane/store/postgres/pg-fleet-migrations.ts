@@ -54,8 +54,22 @@ export const PG_FLEET_MIGRATIONS: readonly PgMigration[] = [
       );
       CREATE INDEX node_events_at ON node_events (at, id);
     `,
-  },  {
+  },
+  {
     version: 2,
+    name: "gpus: status 'unknown' (null utilization is never idle), MIG mode and instances",
+    // As the SQLite migration: a GPU without a utilization reading is 'unknown', never idle.
+    sql: `
+      ALTER TABLE gpus DROP CONSTRAINT IF EXISTS gpus_status_check;
+      ALTER TABLE gpus ADD CONSTRAINT gpus_status_check CHECK (status IN ('idle', 'active', 'unknown'));
+      ALTER TABLE gpus ALTER COLUMN status SET DEFAULT 'unknown';
+      ALTER TABLE gpus ADD COLUMN mig_mode TEXT;
+      ALTER TABLE gpus ADD COLUMN mig_instances TEXT;
+      UPDATE gpus SET status = 'unknown' WHERE utilization_pct IS NULL AND status <> 'unknown';
+    `,
+  },
+  {
+    version: 3,
     name: 'GPU health reported by the agent (Xid errors, row remapper)',
     sql: `
       ALTER TABLE gpus ADD COLUMN xid_count BIGINT, ADD COLUMN xid_last INTEGER, ADD COLUMN xid_last_at BIGINT,

@@ -2,7 +2,7 @@ import type {
   ActivityInput, Cluster, FleetNode, FleetRepository, Gpu, GpuQuery, GpuUpsert, NodeEventKind, NodeEventQuery, NodeUpsert,
 } from '../fleet-repository.ts'
 import { NodeInOtherClusterError } from '../fleet-repository.ts'
-import { GPU_HEALTH_UPDATE, gpuHealthArgs, toCluster, toGpu, toNode, toNodeEvent } from '../sqlite/sqlite-fleet-rows.ts'
+import { GPU_HEALTH_UPDATE, gpuHealthArgs, migInstancesColumn, toCluster, toGpu, toNode, toNodeEvent } from '../sqlite/sqlite-fleet-rows.ts'
 import type { PgDb, PgQuery } from './pg-db.ts'
 import { applyPgMigrations } from './apply-pg-migrations.ts'
 import { PG_FLEET_MIGRATIONS } from './pg-fleet-migrations.ts'
@@ -186,6 +186,11 @@ export async function createPgFleetRepository (db: PgDb): Promise<FleetRepositor
           await q.run(`UPDATE gpus SET status = ?, utilization_pct = ?, memory_used_mb = ?, memory_total_mb = ?, temperature_c = ?,
               power_draw_w = ?, updated_at = ? WHERE id = ? AND (updated_at IS NULL OR updated_at <= ?)`,
           r.status, r.utilizationPct, r.memoryUsedMb, r.memoryTotalMb, r.temperatureC, r.powerDrawW, r.at, r.gpuId, r.at)
+          if (r.migMode !== undefined || r.migInstances !== undefined) {
+            // Only when the readings above were applied (same time): an older replay never wins.
+            await q.run('UPDATE gpus SET mig_mode = ?, mig_instances = ? WHERE id = ? AND updated_at = ?',
+              r.migMode ?? null, migInstancesColumn(r.migInstances), r.gpuId, r.at)
+          }
         }
         return { cameOnline: input.seen.map(s => s.nodeId).filter(id => cameOnline.includes(id)) }
       })

@@ -23,16 +23,17 @@ const HELD_UTILIZATION = `
   ), spans AS (
     SELECT node_id, MIN(from_at) AS from_at FROM held GROUP BY node_id
   ), minutes AS (
-    SELECT h.gpu_id, s.recorded_at / 60000 AS minute, COUNT(*) AS n, SUM(s.utilization_pct) AS total
+    SELECT h.gpu_id, s.recorded_at / 60000 AS minute, COUNT(s.utilization_pct) AS n, SUM(s.utilization_pct) AS total
     FROM spans r
     JOIN gpu_stats s ON s.node_id = r.node_id AND s.recorded_at >= r.from_at AND s.recorded_at < $2::bigint
     JOIN held h ON h.node_id = s.node_id AND h.gpu_index = s.gpu_id AND s.recorded_at >= h.from_at
-    WHERE s.utilization_pct IS NOT NULL
     GROUP BY h.gpu_id, minute
   ), per_gpu AS (
-    SELECT gpu_id, SUM(n) AS samples, SUM(total) / SUM(n) AS mean_pct, MAX(total / n) AS busiest_pct FROM minutes GROUP BY gpu_id
+    SELECT gpu_id, SUM(n) AS samples, SUM(total) / NULLIF(SUM(n), 0) AS mean_pct, MAX(total / NULLIF(n, 0)) AS busiest_pct,
+           COUNT(*) FILTER (WHERE n = 0) AS unknown_minutes
+    FROM minutes GROUP BY gpu_id
   )
-  SELECT h.*, COALESCE(p.samples, 0) AS samples, p.mean_pct, p.busiest_pct
+  SELECT h.*, COALESCE(p.samples, 0) AS samples, p.mean_pct, p.busiest_pct, COALESCE(p.unknown_minutes, 0) AS unknown_minutes
   FROM held h LEFT JOIN per_gpu p ON p.gpu_id = h.gpu_id
   ORDER BY h.gpu_id`
 

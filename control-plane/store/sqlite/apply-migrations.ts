@@ -4,6 +4,13 @@ export interface Migration {
   version: number
   name: string
   sql: string
+  /**
+   * SQLite cannot change a CHECK constraint in place: the table is rebuilt (create new, copy,
+   * drop old, rename), which needs foreign keys off around the transaction (SQLite's own
+   * procedure, "Making Other Kinds Of Table Schema Changes"; PRAGMA foreign_keys is a no-op
+   * inside one). The rebuild is checked with PRAGMA foreign_key_check before it commits.
+   */
+  rebuildsTable?: boolean
 }
 
 /**
@@ -22,11 +29,20 @@ export function applyMigrations (db: SqliteDb, domain: string, migrations: reado
   let applied = 0
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (m.version <= row.v) continue
-    db.tx(() => {
-      db.raw.exec(m.sql)
-      db.stmt('INSERT INTO schema_migrations (domain, version, name, applied_at) VALUES (?, ?, ?, ?)')
-        .run(domain, m.version, m.name, Date.now())
-    })
+    if (m.rebuildsTable === true) db.raw.exec('PRAGMA foreign_keys = OFF')
+    try {
+      db.tx(() => {
+        db.raw.exec(m.sql)
+        if (m.rebuildsTable === true) {
+          const broken = db.raw.prepare('PRAGMA foreign_key_check').all()
+          if (broken.length > 0) throw new Error(`migration ${domain} ${m.version} left ${broken.length} foreign key violations`)
+        }
+        db.stmt('INSERT INTO schema_migrations (domain, version, name, applied_at) VALUES (?, ?, ?, ?)')
+          .run(domain, m.version, m.name, Date.now())
+      })
+    } finally {
+      if (m.rebuildsTable === true) db.raw.exec('PRAGMA foreign_keys = ON')
+    }
     applied++
   }
   return applied

@@ -1,5 +1,6 @@
 import type { SQLInputValue } from 'node:sqlite'
 import type { DashboardRepository, GpuState, JobSummary, TenantQuota } from '../dashboard-repository.ts'
+import { toMigState } from './sqlite-fleet-rows.ts'
 import type { SqliteDb } from './sqlite-db.ts'
 import { toGpuHealth } from './sqlite-fleet-rows.ts'
 import { createSqliteUtilizationQueries } from './sqlite-utilization-queries.ts'
@@ -72,7 +73,7 @@ export function createDashboardReads (all: (sql: string, ...args: unknown[]) => 
         hostname: String(r.hostname),
         nodeStatus: r.node_status === 'online' ? 'online' : 'offline',
         model: strOrNull(r.model),
-        status: r.status === 'active' ? 'active' : 'idle',
+        status: r.status === 'active' || r.status === 'idle' ? r.status : 'unknown',
         utilizationPct: numOrNull(r.utilization_pct),
         memoryUsedMb: numOrNull(r.memory_used_mb),
         memoryTotalMb: numOrNull(r.memory_total_mb),
@@ -84,6 +85,7 @@ export function createDashboardReads (all: (sql: string, ...args: unknown[]) => 
         sampleAt: numOrNull(r.sample_at),
         jobId: numOrNull(r.job_id),
         tenantId: numOrNull(r.tenant_id),
+        ...toMigState(r),
       }))
     },
 

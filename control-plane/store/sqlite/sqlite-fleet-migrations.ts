@@ -58,8 +58,46 @@ export const FLEET_MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX node_events_at ON node_events (at, id);
     `,
-  },  {
+  },
+  {
     version: 2,
+    name: "gpus: status 'unknown' (null utilization is never idle), MIG mode and instances",
+    rebuildsTable: true,
+    // A GPU whose newest reading has no utilization (MIG-enabled GPUs always: [N/A]) or that
+    // has none yet was stored 'idle' and so looked free to the scheduler: it is 'unknown' now.
+    // mig_instances: the newest instance list as JSON (read and written whole, with the GPU).
+    sql: `
+      CREATE TABLE gpus_v2 (
+        id INTEGER PRIMARY KEY,
+        node_id INTEGER NOT NULL REFERENCES nodes(id),
+        gpu_index INTEGER NOT NULL,
+        uuid TEXT,
+        model TEXT,
+        vram_mb INTEGER,
+        status TEXT NOT NULL DEFAULT 'unknown' CHECK (status IN ('idle', 'active', 'unknown')),
+        utilization_pct REAL,
+        memory_used_mb REAL,
+        memory_total_mb REAL,
+        temperature_c REAL,
+        power_draw_w REAL,
+        updated_at INTEGER,
+        created_at INTEGER NOT NULL,
+        mig_mode TEXT,
+        mig_instances TEXT,
+        UNIQUE (node_id, gpu_index)
+      );
+      INSERT INTO gpus_v2 (id, node_id, gpu_index, uuid, model, vram_mb, status, utilization_pct, memory_used_mb,
+          memory_total_mb, temperature_c, power_draw_w, updated_at, created_at)
+        SELECT id, node_id, gpu_index, uuid, model, vram_mb,
+               CASE WHEN utilization_pct IS NULL THEN 'unknown' ELSE status END,
+               utilization_pct, memory_used_mb, memory_total_mb, temperature_c, power_draw_w, updated_at, created_at
+        FROM gpus;
+      DROP TABLE gpus;
+      ALTER TABLE gpus_v2 RENAME TO gpus;
+    `,
+  },
+  {
+    version: 3,
     name: 'GPU health reported by the agent (Xid errors, row remapper)',
     sql: `
       ALTER TABLE gpus ADD COLUMN xid_count INTEGER;

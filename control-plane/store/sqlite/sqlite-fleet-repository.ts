@@ -6,7 +6,7 @@ import { NodeInOtherClusterError } from '../fleet-repository.ts'
 import type { SqliteDb } from './sqlite-db.ts'
 import { applyMigrations } from './apply-migrations.ts'
 import { FLEET_MIGRATIONS } from './sqlite-fleet-migrations.ts'
-import { GPU_HEALTH_UPDATE, gpuHealthArgs, toCluster, toGpu, toNode, toNodeEvent } from './sqlite-fleet-rows.ts'
+import { GPU_HEALTH_UPDATE, gpuHealthArgs, migInstancesColumn, toCluster, toGpu, toNode, toNodeEvent } from './sqlite-fleet-rows.ts'
 
 type Row = Record<string, unknown>
 
@@ -191,6 +191,10 @@ export function createSqliteFleetRepository (db: SqliteDb): FleetRepository {
           db.stmt(`UPDATE gpus SET status = ?, utilization_pct = ?, memory_used_mb = ?, memory_total_mb = ?, temperature_c = ?,
               power_draw_w = ?, updated_at = ? WHERE id = ? AND (updated_at IS NULL OR updated_at <= ?)`)
             .run(r.status, r.utilizationPct, r.memoryUsedMb, r.memoryTotalMb, r.temperatureC, r.powerDrawW, r.at, r.gpuId, r.at)
+          if (r.migMode !== undefined || r.migInstances !== undefined) {
+            db.stmt(`UPDATE gpus SET mig_mode = ?, mig_instances = ? WHERE id = ? AND updated_at = ?`)
+              .run(r.migMode ?? null, migInstancesColumn(r.migInstances), r.gpuId, r.at)
+          }
         }
         return { cameOnline }
       })

@@ -1,4 +1,4 @@
-import type { Cluster, FleetNode, Gpu, GpuHealth, GpuStatus, NodeEvent, NodeEventKind, NodeStatus } from '../fleet-repository.ts'
+import type { Cluster, FleetNode, Gpu, GpuHealth, GpuStatus, MigInstance, MigMode, NodeEvent, NodeEventKind, NodeStatus } from '../fleet-repository.ts'
 
 /** Row → record mappers for the SQLite fleet tables (columns as in sqlite-fleet-migrations.ts). */
 
@@ -46,6 +46,7 @@ export function toGpu (r: Row): Gpu {
     createdAt: num(r.created_at),
     health: toGpuHealth(r),
     healthAt: numOrNull(r.health_at),
+    ...toMigState(r),
   }
 }
 
@@ -73,6 +74,19 @@ export function gpuHealthArgs (h: GpuHealth, at: number, gpuId: number): Array<n
   const flag = (b: boolean | null): number | null => (b === null ? null : b ? 1 : 0)
   return [h.xidCount, h.xidLast, h.xidLastAt, h.remappedRowsCorrectable, h.remappedRowsUncorrectable,
     flag(h.remappedRowsPending), flag(h.remappedRowsFailure), at, gpuId]
+}
+
+/** The mig_mode / mig_instances columns of a gpus row. */
+export function toMigState (r: Row): { migMode: MigMode | null, migInstances: MigInstance[] | null } {
+  return {
+    migMode: r.mig_mode === 'Enabled' || r.mig_mode === 'Disabled' ? r.mig_mode as MigMode : null,
+    migInstances: typeof r.mig_instances === 'string' ? JSON.parse(r.mig_instances) as MigInstance[] : null,
+  }
+}
+
+/** The stored form of a GPU's instance list (JSON text, written and read whole). */
+export function migInstancesColumn (instances: readonly MigInstance[] | null | undefined): string | null {
+  return instances == null ? null : JSON.stringify(instances)
 }
 
 export function toNodeEvent (r: Row): NodeEvent {

@@ -25,11 +25,13 @@ export function toHeldGpuUtilization (r: Row): HeldGpuUtilization {
     samples: Number(r.samples),
     meanPct: numOrNull(r.mean_pct),
     busiestMinutePct: numOrNull(r.busiest_pct),
+    unknownMinutes: Number(r.unknown_minutes ?? 0),
   }
 }
 
 /**
- * Utilization of GPUs while jobs held them, from raw telemetry (the rollups are per node,
+ * Utilization of GPUs while jobs held them, from raw telemetry. A minute whose samples all lack
+ * a utilization (MIG GPUs report [N/A]) is an unknown minute: neither idle nor busy (the rollups are per node,
  * cluster and fleet, while a job may hold part of a node). Telemetry names a GPU by
  * (node_id, gpu_id = gpu index) and indexes (recorded_at, node_id, gpu_id), so:
  * - short windows (minutes: idle GPUs, leakage share) read every sample, scanning the
@@ -56,13 +58,14 @@ export function createSqliteUtilizationQueries (db: SqliteDb) {
       LEFT JOIN tenants t ON t.id = j.tenant_id
       WHERE jg.released_at IS NULL AND (?3 IS NULL OR j.tenant_id = ?3)
     ), minutes AS (
-      SELECT h.gpu_id, s.recorded_at / 60000 AS minute, COUNT(*) AS n, SUM(s.utilization_pct) AS total
+      SELECT h.gpu_id, s.recorded_at / 60000 AS minute, COUNT(s.utilization_pct) AS n, SUM(s.utilization_pct) AS total
       FROM gpu_stats s
       JOIN held h ON h.node_id = s.node_id AND h.gpu_index = s.gpu_id AND s.recorded_at >= h.from_at
-      WHERE s.recorded_at >= (SELECT MIN(from_at) FROM held) AND s.recorded_at < ?2 AND s.utilization_pct IS NOT NULL
+      WHERE s.recorded_at >= (SELECT MIN(from_at) FROM held) AND s.recorded_at < ?2
       GROUP BY h.gpu_id, minute
     )
-    SELECT h.*, COALESCE(SUM(m.n), 0) AS samples, SUM(m.total) / SUM(m.n) AS mean_pct, MAX(m.total / m.n) AS busiest_pct
+    SELECT h.*, COALESCE(SUM(m.n), 0) AS samples, SUM(m.total) / SUM(m.n) AS mean_pct, MAX(m.total / m.n) AS busiest_pct,
+           COALESCE(SUM(m.n = 0), 0) AS unknown_minutes
     FROM held h LEFT JOIN minutes m ON m.gpu_id = h.gpu_id
     GROUP BY h.gpu_id ORDER BY h.gpu_id`
 

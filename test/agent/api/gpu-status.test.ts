@@ -114,7 +114,7 @@ t.test('[N/A] readings render as null, never 0', async t => {
   t.equal(status.gpus[0].name, null)
   t.equal(status.gpus[0].power_draw_w, null)
   t.same(status.gpus[0].clocks, { sm_mhz: null, memory_mhz: 1593 })
-  t.same(status.processes, [{ pid: 1, name: 'x', memory_mb: null, gpu_index: null, gpu_uuid: 'GPU-gone' }])
+  t.same(status.processes, [{ pid: 1, name: 'x', memory_mb: null, gpu_index: null, gpu_uuid: 'GPU-gone', gpu_instance_id: null, compute_instance_id: null }])
   const memory = await (await app.request('/v1/gpu/memory', { headers: bearer(KEYS.operator) })).json() as any
   t.match(memory.memory[0], { total_gb: null, used_gb: null, free_gb: null, percent_used: null, percent_free: null })
 })

@@ -66,6 +66,7 @@ t.test('H200 capture rows (units, deprecated text, N/A) parse with the full fiel
       remappedRowsUncorrectable: 0,
       remappedRowsPending: false,
       remappedRowsFailure: false,
+      migMode: 'Disabled',
     },
   })
   const l = parseGpuLine(fields, load)

@@ -57,6 +57,25 @@ t.test('idle_gpu: a held GPU with no samples in the window is unknown: its open 
   t.same([silent.fired.length, silent.resolved.length, (await open()).length], [0, 0, 1])
 })
 
+t.test('idle_gpu: minutes without any utilization (a MIG GPU\'s [N/A]) are unknown, not idle: no breach, an open event stays', async t => {
+  const { rows, loop, fleet, open, clock } = await alertsSetup(t, { webhook: false })
+  const a = await fleet.node({ hostname: 'mig', gpus: 2 }, NOW - 3 * H)
+  const job = rows.job({ clusterId: a.clusterId, status: 'running', gpuCount: 2, submittedAt: NOW - 2 * H })
+  rows.assign(job, a.gpuIds[0]!, NOW - 2 * H)
+  rows.assign(job, a.gpuIds[1]!, NOW - 2 * H)
+  // GPU 0: MIG turned on 50 min ago: 0 % before, [N/A] (null) since, at 432 W as in the capture.
+  await fleet.samples(a.nodeId, 0, NOW - 61 * MIN, NOW, 30_000, at => (at < NOW - 50 * MIN ? 0 : null), { powerDrawW: 432 })
+  // GPU 1: a lone [N/A] sample in otherwise idle minutes is not an unknown minute.
+  await fleet.samples(a.nodeId, 1, NOW - 61 * MIN, NOW, 30_000, at => (at === NOW - 20 * MIN ? null : 2))
+  const first = await loop.evaluate()
+  t.same(subjects(first.fired), [`idle_gpu gpu:${a.gpuIds[1]}`], 'the GPU with unknown minutes is not idle')
+
+  await fleet.samples(a.nodeId, 1, NOW, NOW + 2 * MIN, 30_000, null)
+  clock.set(NOW + 2 * MIN)
+  const later = await loop.evaluate()
+  t.same([later.fired.length, later.resolved.length, (await open()).length], [0, 0, 1], 'unknown minutes neither resolve nor fire')
+})
+
 t.test('quota_breach: fires at threshold percent of quota, resolves below, follows a threshold edit', async t => {
   const { store, rows, clock, loop, fleet, open } = await alertsSetup(t, { webhook: false })
   const a = await fleet.node({ hostname: 'a', gpus: 4 }, NOW)

@@ -35,7 +35,7 @@ t.test('GET /api/dashboard: topology with latest metrics, summary, the 20 most r
   t.same(body.clusters[0].nodes[0].gpus[0], {
     id: a.gpuIds[0], gpu_index: 0, model: 'NVIDIA H100 80GB HBM3', status: 'active', utilization_pct: 80, memory_used_mb: null,
     memory_total_mb: null, temperature_c: 70, power_draw_w: null, ecc_errors_uncorrected: null, updated_at: new Date(NOW - 1000).toISOString(),
-    fresh: true, job_id: jobs[24], tenant_id: acme,
+    fresh: true, job_id: jobs[24], tenant_id: acme, mig_mode: null, mig_instances: null,
   })
   t.match(body.clusters[0].nodes[0].gpus[1], { ecc_errors_uncorrected: 2, job_id: null, status: 'idle' })
   t.match(body.clusters[1].nodes[0], { last_seen_at: new Date(NOW - 5 * MIN).toISOString(), total_gpus: 1, gpus: [{ fresh: false, temperature_c: 99 }] })

@@ -8,8 +8,11 @@ const SEED = JSON.parse(`{ "fleet_utilization": { "percentage": 73.6, "active_gp
   "quota_utilization": { "percentage": 68.4, "gpus_in_use": 26, "total_quota": 38 },
   "fleet_health": { "healthy": 26, "total": 36, "status": "has_issues" },
   "active_jobs": { "running": 4, "queued": 3, "blocked": 2 } }`)
-/** The one documented addition: the per-tenant breakdown the seed's text promises. */
-const EXTRA: Record<string, string[]> = { quota_utilization: ['tenants'] }
+/**
+ * The documented additions: the per-tenant breakdown the seed's text promises, and the GPUs
+ * whose utilization is unknown (issue 11: MIG GPUs report none; they are not idle).
+ */
+const EXTRA: Record<string, string[]> = { quota_utilization: ['tenants'], fleet_utilization: ['unknown_gpus'] }
 
 function shapeOf (x: unknown): unknown {
   if (x === null || typeof x !== 'object') return typeof x
@@ -61,7 +64,9 @@ t.test('GET /api/dashboard/kpis: exactly the seed example\'s keys and value type
   const res = await h.get('/api/dashboard/kpis', 'read')
   t.equal(res.status, 200)
   const { tenants, ...quota } = res.body.quota_utilization
-  t.same(shapeOf({ ...res.body, quota_utilization: quota }), shapeOf(SEED), 'the seed keys, each with the seed value\'s type')
+  const { unknown_gpus: unknownGpus, ...utilization } = res.body.fleet_utilization
+  t.equal(typeof unknownGpus, 'number')
+  t.same(shapeOf({ ...res.body, quota_utilization: quota, fleet_utilization: utilization }), shapeOf(SEED), 'the seed keys, each with the seed value\'s type')
   t.same(Object.keys(res.body), Object.keys(SEED), 'same top-level keys in the same order')
   for (const [k, extra] of Object.entries(EXTRA)) t.same(Object.keys(res.body[k]), [...Object.keys(SEED[k]), ...extra], `${k}: seed keys + ${extra}`)
   t.ok(Array.isArray(tenants))
@@ -71,8 +76,9 @@ t.test('GET /api/dashboard/kpis: computed from the stored fleet', async t => {
   const { h, acme, beta } = await constructedFleet(t)
   const res = await h.get('/api/dashboard/kpis')
   t.same(res.body, {
-    // 3 of the 6 GPUs on online nodes are fresh and above 10 % (a/3's 90 % is a minute old).
-    fleet_utilization: { percentage: 50, active_gpus: 3, total_gpus: 6, status: 'warning' },
+    // 3 of the 6 GPUs on online nodes are fresh and above 10 %; a/3's 90 % is a minute old, so
+    // its utilization now is unknown: 3 of the 5 known.
+    fleet_utilization: { percentage: 60, active_gpus: 3, total_gpus: 6, status: 'good', unknown_gpus: 1 },
     // Held GPU-minutes, last 30 min: 4 GPUs × 30 = 120, idle a/2 30 + b/1 30 → 50 %.
     // The 30 min before: 120, idle a/2's 30 → 25 %: up.
     revenue_leakage: { percentage: 50, idle_allocated_gpus: 2, direction: 'up' },
@@ -95,7 +101,7 @@ t.test('GET /api/dashboard/kpis: computed from the stored fleet', async t => {
 t.test('an empty fleet: zeros, not NaN', async t => {
   const h = await insightApp(t)
   t.same((await h.get('/api/dashboard/kpis')).body, {
-    fleet_utilization: { percentage: 0, active_gpus: 0, total_gpus: 0, status: 'critical' },
+    fleet_utilization: { percentage: 0, active_gpus: 0, total_gpus: 0, status: 'critical', unknown_gpus: 0 },
     revenue_leakage: { percentage: 0, idle_allocated_gpus: 0, direction: 'flat' },
     quota_utilization: { percentage: 0, gpus_in_use: 0, total_quota: 0, tenants: [] },
     fleet_health: { healthy: 0, total: 0, status: 'healthy' },
@@ -117,6 +123,17 @@ t.test('a healthy, busy fleet: good and healthy; leakage going down', async t =>
   const k = (await h.get('/api/dashboard/kpis')).body
   t.same([k.fleet_utilization.status, k.fleet_health.status, k.revenue_leakage.direction, k.revenue_leakage.percentage], ['good', 'healthy', 'down', 0])
   t.same(k.quota_utilization, { percentage: 100, gpus_in_use: 2, total_quota: 2, tenants: [{ tenant_id: acme, name: 'acme', gpus_in_use: 2, gpu_quota: 2, percentage: 100 }] })
+})
+
+t.test('a MIG GPU (fresh reading, utilization [N/A] at 432 W) is unknown: neither active nor idle in fleet_utilization', async t => {
+  const h = await insightApp(t)
+  const a = await h.fleet.node({ hostname: 'a', gpus: 3 }, NOW)
+  await h.fleet.reading(a.gpuIds[0]!, { utilizationPct: 95 }, NOW - 1000)
+  await h.fleet.reading(a.gpuIds[1]!, { utilizationPct: null }, NOW - 1000)
+  await h.fleet.reading(a.gpuIds[2]!, { utilizationPct: null }, NOW - 1000)
+  t.same((await h.get('/api/dashboard/kpis')).body.fleet_utilization, { percentage: 100, active_gpus: 1, total_gpus: 3, status: 'good', unknown_gpus: 2 })
+  const overview = (await h.get('/api/dashboard')).body
+  t.same(overview.clusters[0].nodes[0].gpus.map((g: any) => g.status), ['active', 'unknown', 'unknown'], 'the overview says unknown, not idle')
 })
 
 t.test('KPIs are operator data: tenant-bound keys get 403; no key 401', async t => {

@@ -84,6 +84,20 @@ t.test('findings follow the data: a/0 gets busy and leaves the list, a/2 crosses
   t.equal(res.body.billing_gaps.length, 2, 'a zero invoice for a period without usage is no gap')
 })
 
+t.test('a held GPU with minutes of [N/A] utilization (MIG) is not idle allocated, however low its known minutes were', async t => {
+  const h = await insightApp(t)
+  const a = await h.fleet.node({ hostname: 'mig', gpus: 2 }, NOW - 2 * D)
+  const job = h.rows.job({ clusterId: a.clusterId, status: 'running', gpuCount: 2, submittedAt: NOW - 2 * H })
+  h.rows.assign(job, a.gpuIds[0]!, NOW - 2 * H)
+  h.rows.assign(job, a.gpuIds[1]!, NOW - 2 * H)
+  // GPU 0: 0 % until MIG came on 20 min ago, [N/A] (null) since, drawing 432 W. GPU 1: 3 % throughout.
+  await h.fleet.samples(a.nodeId, 0, NOW - H, NOW, 30_000, at => (at < NOW - 20 * MIN ? 0 : null), { powerDrawW: 432 })
+  await h.fleet.samples(a.nodeId, 1, NOW - H, NOW, 30_000, 3)
+  const res = await h.get('/api/dashboard/leakage')
+  t.same(res.body.idle_allocated_gpus.map((x: any) => x.gpu_index), [1], 'only the GPU known to be idle')
+  t.equal((await h.get('/api/dashboard/kpis')).body.revenue_leakage.idle_allocated_gpus, 1, 'the KPI agrees')
+})
+
 t.test('a healthy fleet has no findings', async t => {
   const h = await insightApp(t)
   const a = await h.fleet.node({ hostname: 'a', gpus: 2 }, NOW - 2 * D)

@@ -91,8 +91,8 @@ t.test('POST /api/clusters/gpus: idempotent per index and uuid, returns only new
   const first = await h.post('/api/clusters/gpus', { node_id: 1, gpus }, 'ingest')
   t.equal(first.status, 201)
   t.same(first.body, [
-    { id: 1, node_id: 1, gpu_index: 0, uuid: null, model: 'NVIDIA H100 80GB', vram_mb: 81920, status: 'idle', utilization_pct: null, memory_used_mb: null, memory_total_mb: null, temperature_c: null, power_draw_w: null, updated_at: null, created_at: ISO0 },
-    { id: 2, node_id: 1, gpu_index: 1, uuid: 'GPU-1111', model: 'NVIDIA H100 80GB', vram_mb: 81920, status: 'idle', utilization_pct: null, memory_used_mb: null, memory_total_mb: null, temperature_c: null, power_draw_w: null, updated_at: null, created_at: ISO0 },
+    { id: 1, node_id: 1, gpu_index: 0, uuid: null, model: 'NVIDIA H100 80GB', vram_mb: 81920, status: 'unknown', utilization_pct: null, memory_used_mb: null, memory_total_mb: null, temperature_c: null, power_draw_w: null, updated_at: null, created_at: ISO0, mig_mode: null, mig_instances: null },
+    { id: 2, node_id: 1, gpu_index: 1, uuid: 'GPU-1111', model: 'NVIDIA H100 80GB', vram_mb: 81920, status: 'unknown', utilization_pct: null, memory_used_mb: null, memory_total_mb: null, temperature_c: null, power_draw_w: null, updated_at: null, created_at: ISO0, mig_mode: null, mig_instances: null },
   ])
   const again = await h.post('/api/clusters/gpus', { node_id: 1, gpus }, 'write')
   t.equal(again.status, 200)

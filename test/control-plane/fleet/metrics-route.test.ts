@@ -28,7 +28,7 @@ t.test('seed example: readings stored, status by the > 10 % threshold', async t 
   t.equal((await gpu(2))?.status, 'idle', '10 % is idle')
   t.equal((await gpu(3))?.status, 'active', '10.1 % is active')
   t.equal((await gpu(4))?.status, 'idle')
-  t.equal((await gpu(5))?.status, 'idle', 'unknown utilization is idle')
+  t.equal((await gpu(5))?.status, 'unknown', 'no utilization is unknown, never idle (issue 11: MIG GPUs report none)')
 
   await h.post('/api/clusters/metrics', { metrics: [{ gpu_id: 1, utilization_pct: 5 }] })
   t.match(await gpu(1), { status: 'idle', utilizationPct: 5, memoryUsedMb: 71680, temperatureC: 72.1 }, 'absent fields keep their value')

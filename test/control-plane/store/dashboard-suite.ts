@@ -48,11 +48,11 @@ export function dashboardSuite (t: Test, open: () => Promise<InsightStore>): voi
     await fleet.samples(b.nodeId, 1, NOW - MIN, NOW, 30_000, 0, { eccErrorsUncorrected: 2 })
     await fleet.samples(a.nodeId, 3, NOW - 2 * MIN, NOW - MIN, 30_000, 0, { eccErrorsUncorrected: 5 })
     await fleet.samples(a.nodeId, 3, NOW - MIN, NOW, 30_000, 0, { eccErrorsUncorrected: 0 })
-    return { store, rows, a, b, acme, beta, j1, j2, j3, queued }
+    return { store, rows, fleet, a, b, acme, beta, j1, j2, j3, queued }
   }
 
   t.test('heldGpuUtilization: running holds only, clipped to the hold, per-minute peak, tenant filter', async t => {
-    const { store, a, b, acme, beta, j1, j2 } = await scenario()
+    const { store, a, b, acme, beta, j1, j2, fleet } = await scenario()
     const held = await store.dashboard.heldGpuUtilization(NOW - 30 * MIN, NOW)
     t.same(held.map(h => [h.gpuId, h.hostname, h.gpuIndex, h.jobId, h.jobName, h.tenantId, h.tenantName, h.samples]), [
       [a.gpuIds[0], 'a', 0, j1, 'train', acme, 'acme', 180],
@@ -68,6 +68,13 @@ export function dashboardSuite (t: Test, open: () => Promise<InsightStore>): voi
     t.same((await store.dashboard.heldGpuUtilization(NOW - 30 * MIN, NOW, { tenantId: beta })).map(h => h.gpuId), [b.gpuIds[0]])
     const later = await store.dashboard.heldGpuUtilization(NOW + H, NOW + 2 * H)
     t.same(later.map(h => [h.samples, h.meanPct, h.busiestMinutePct]), [[0, null, null], [0, null, null], [0, null, null]], 'no samples: nulls, still listed')
+    t.same(held.map(h => h.unknownMinutes), [0, 0, 0])
+
+    // MIG comes on for a/1 (utilization [N/A]): two minutes of nulls, and one null in a read minute.
+    await fleet.samples(a.nodeId, 1, NOW, NOW + 2 * MIN, 10_000, null)
+    await fleet.samples(a.nodeId, 1, NOW + 2 * MIN, NOW + 3 * MIN, 10_000, at => (at === NOW + 2 * MIN ? null : 70))
+    const mixed = (await store.dashboard.heldGpuUtilization(NOW, NOW + 3 * MIN)).find(h => h.gpuId === a.gpuIds[1])
+    t.same([mixed?.samples, mixed?.meanPct, mixed?.busiestMinutePct, mixed?.unknownMinutes], [5, 70, 70, 2], 'unknown minutes counted; nulls never averaged in as 0')
   })
 
   t.test('allocatedMinutes: held GPU-minutes with samples, and the idle ones', async t => {

@@ -81,7 +81,7 @@ export function fleetStoreSuite (t: Test, openStore: () => Promise<Store>): void
       { gpuIndex: 0, model: 'NVIDIA H100 80GB', vramMb: 81920 },
       { gpuIndex: 1, model: 'NVIDIA H100 80GB', vramMb: 81920, uuid: 'GPU-b' },
     ], T0)
-    t.same(created.map(g => [g.gpuIndex, g.model, g.vramMb, g.uuid, g.status]), [[0, 'NVIDIA H100 80GB', 81920, null, 'idle'], [1, 'NVIDIA H100 80GB', 81920, 'GPU-b', 'idle']])
+    t.same(created.map(g => [g.gpuIndex, g.model, g.vramMb, g.uuid, g.status]), [[0, 'NVIDIA H100 80GB', 81920, null, 'unknown'], [1, 'NVIDIA H100 80GB', 81920, 'GPU-b', 'unknown']])
 
     const second = await fleet.registerGpus(node.id, [{ gpuIndex: 0, uuid: 'GPU-a' }, { gpuIndex: 2, model: 'X' }], T0 + 1)
     t.same(second.map(g => g.gpuIndex), [2], 'only index 2 is new')
@@ -137,6 +137,30 @@ export function fleetStoreSuite (t: Test, openStore: () => Promise<Store>): void
     t.same((await fleet.listGpus({ clusterId: c2.id })).map(g => g.id), g2.map(g => g.id))
     t.same((await fleet.listGpus({ ids: [g2[0]!.id, 99999, g1[0]!.id] })).map(g => g.id).sort(), [g1[0]!.id, g2[0]!.id].sort())
     t.same(await fleet.listGpus({ ids: [] }), [])
+  })
+
+  t.test("status 'unknown' (no utilization) and MIG state: stored, read back, kept when a reading omits them, never regressed by a replay", async t => {
+    const { fleet } = await fresh(t)
+    const c = (await fleet.createCluster({ name: 'c', region: null }, T0))!
+    const { node } = await fleet.upsertNode({ clusterId: c.id, hostname: 'h' }, T0)
+    const [gpu] = await fleet.registerGpus(node.id, [{ gpuIndex: 0 }], T0)
+    t.equal(gpu!.status, 'unknown', 'a GPU without any reading yet is unknown, not idle')
+    const instances = [
+      { gpuInstanceId: 2, computeInstanceId: 0, profile: '3g.40gb', uuid: 'MIG-00000000-0000-0000-0000-000000000000', memoryTotalMb: 40448, memoryUsedMb: 11091 },
+      { gpuInstanceId: 9, computeInstanceId: null, profile: '1g.10gb', uuid: null, memoryTotalMb: 9984, memoryUsedMb: null },
+    ]
+    const reading = { utilizationPct: null, memoryUsedMb: 11125, memoryTotalMb: 81559, temperatureC: 52, powerDrawW: 432 }
+    await fleet.recordActivity({ seen: [], readings: [{ ...reading, gpuId: gpu!.id, status: 'unknown', at: T0 + 1000, migMode: 'Enabled', migInstances: instances }] })
+    t.match((await fleet.listGpus({ nodeId: node.id }))[0], { status: 'unknown', utilizationPct: null, powerDrawW: 432, migMode: 'Enabled', migInstances: instances })
+
+    await fleet.recordActivity({ seen: [], readings: [{ ...reading, gpuId: gpu!.id, status: 'unknown', at: T0 + 2000 }] })
+    t.match((await fleet.listGpus({ nodeId: node.id }))[0], { updatedAt: T0 + 2000, migMode: 'Enabled', migInstances: instances }, 'omitted: kept')
+
+    await fleet.recordActivity({ seen: [], readings: [{ ...reading, utilizationPct: 0, gpuId: gpu!.id, status: 'idle', at: T0 + 500, migMode: 'Disabled', migInstances: null }] })
+    t.match((await fleet.listGpus({ nodeId: node.id }))[0], { status: 'unknown', migMode: 'Enabled', migInstances: instances }, 'an older replay changes nothing')
+
+    await fleet.recordActivity({ seen: [], readings: [{ ...reading, utilizationPct: 0, gpuId: gpu!.id, status: 'idle', at: T0 + 3000, migMode: 'Disabled', migInstances: null }] })
+    t.match((await fleet.listGpus({ nodeId: node.id }))[0], { status: 'idle', migMode: 'Disabled', migInstances: null }, 'MIG turned off')
   })
 
   t.test('activity: readings applied, older readings ignored, offline → online with one event', async t => {

@@ -1,6 +1,7 @@
 import type { SQLInputValue } from 'node:sqlite'
 import { join } from 'node:path'
 import type { Test } from 'tap'
+import { gpuStatusFor } from '../../../control-plane/fleet/gpu-status-for.ts'
 import type { Store } from '../../../control-plane/store/store.ts'
 import type { GpuSample } from '../../../control-plane/store/telemetry-repository.ts'
 import { openSqliteStore } from '../../../control-plane/store/sqlite/open-sqlite-store.ts'
@@ -122,7 +123,7 @@ export function fleetBuilder (store: Store) {
       await store.fleet.recordActivity({
         seen: [],
         readings: [{
-          gpuId, at, status: u !== null && u > 10 ? 'active' : 'idle',
+          gpuId, at, status: gpuStatusFor(u),
           utilizationPct: u, temperatureC: r.temperatureC ?? null, memoryUsedMb: null, memoryTotalMb: null, powerDrawW: null,
         }],
       })
@@ -130,9 +131,9 @@ export function fleetBuilder (store: Store) {
 
     /** Raw samples for GPU `gpuIndex` of a node every `stepMs` in [from, to); `util` may vary with time. */
     async samples (nodeId: number, gpuIndex: number, fromMs: number, toMs: number, stepMs: number,
-      util: number | ((at: number) => number), extra: Partial<GpuSample> = {}) {
+      util: number | null | ((at: number) => number | null), extra: Partial<GpuSample> = {}) {
       const samples: GpuSample[] = []
-      for (let at = fromMs; at < toMs; at += stepMs) samples.push(sample(gpuIndex, at, typeof util === 'number' ? util : util(at), extra))
+      for (let at = fromMs; at < toMs; at += stepMs) samples.push(sample(gpuIndex, at, typeof util === 'function' ? util(at) : util, extra))
       for (let i = 0; i < samples.length; i += 2000) {
         await store.telemetry.insertSamples([{ nodeId, clusterId: null, hostname: null, samples: samples.slice(i, i + 2000) }])
       }

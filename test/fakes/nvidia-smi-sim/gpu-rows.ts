@@ -1,6 +1,7 @@
 import type { SimState } from '../sim-state.ts'
 import type { FieldCatalog } from './field-catalog.ts'
 import { formatTimestamp, gpuFieldValue } from './gpu-field-value.ts'
+import { migFieldValue } from './mig-field-value.ts'
 import { renderCell, stripUnit } from './render-csv.ts'
 import type { CsvFormat } from './render-csv.ts'
 import type { LiveGpu } from './sim-host.ts'
@@ -25,7 +26,7 @@ export function renderGpuRows (
     const override = gpu.overrides?.[field]
     if (override !== undefined) return override
     const unit = catalog.units.get(field)
-    const text = gpuFieldValue(field, { ...ctx, gpu }) ?? stripUnit(catalog.samples.get(field) ?? '[N/A]', unit)
+    const text = migFieldValue(field, gpu) ?? gpuFieldValue(field, { ...ctx, gpu }) ?? stripUnit(catalog.samples.get(field) ?? '[N/A]', unit)
     return renderCell(text, unit, format)
   }).join(', '))
 }

@@ -4,7 +4,9 @@ import { DEFAULT_DRIVER_VERSION } from './gpu-rows.ts'
 import { parseArgs } from './parse-args.ts'
 import { NO_DEVICES, runQuery } from './run-query.ts'
 import { selectGpus } from './select-gpus.ts'
-import { loadSimState } from './sim-host.ts'
+import { renderListGpus } from './render-list-gpus.ts'
+import { renderReport } from './render-report.ts'
+import { liveGpus, liveProcesses, loadSimState } from './sim-host.ts'
 import { actOutFailure, handleSignals, write } from './sim-process.ts'
 
 /**
@@ -52,7 +54,20 @@ switch (cmd.kind) {
       process.exitCode = 6
       break
     }
-    write(gpus.map(g => `GPU ${g.index}: ${g.name} (UUID: ${g.uuid})\n`).join(''))
+    write(renderListGpus(selectGpus(liveGpus(s, Date.now()), cmd.ids) ?? []))
+    break
+  }
+  case 'report': {
+    const s = readState()
+    if (actOutFailure(s)) break
+    const now = new Date()
+    const gpus = selectGpus(liveGpus(s, now.getTime()), cmd.ids)
+    if (gpus === null) {
+      write(`${NO_DEVICES}\n`)
+      process.exitCode = 6
+      break
+    }
+    write(renderReport(gpus, liveProcesses(s), s.driverVersion ?? DEFAULT_DRIVER_VERSION, now))
     break
   }
   case 'query':

@@ -3,6 +3,8 @@ import type { CsvFormat } from './render-csv.ts'
 export type SimCommand =
   | { kind: 'version' }
   | { kind: 'list-gpus', ids: string[] | null }
+  /** `-q` (`--query`): the full text report (the agent reads its MIG Device and Processes parts). */
+  | { kind: 'report', ids: string[] | null }
   | { kind: 'help-query', target: 'gpu' | 'compute-apps' }
   | {
     kind: 'query'
@@ -31,6 +33,7 @@ const DEFAULT_LOOP_S = 5
 export function parseArgs (argv: readonly string[]): SimCommand {
   let version = false
   let list = false
+  let report = false
   let helpQuery: 'gpu' | 'compute-apps' | null = null
   let target: 'gpu' | 'compute-apps' | null = null
   let fields: string[] = []
@@ -48,6 +51,7 @@ export function parseArgs (argv: readonly string[]): SimCommand {
     switch (name) {
       case '--version': version = true; break
       case '-L': case '--list-gpus': list = true; break
+      case '-q': case '--query': report = true; break
       case '--help-query-gpu': helpQuery = 'gpu'; break
       case '--help-query-compute-apps': helpQuery = 'compute-apps'; break
       case '--query-gpu':
@@ -91,6 +95,7 @@ export function parseArgs (argv: readonly string[]): SimCommand {
   if (version) return { kind: 'version' }
   if (helpQuery) return { kind: 'help-query', target: helpQuery }
   if (list) return { kind: 'list-gpus', ids }
+  if (report) return target === null && format === null && loopMs === null ? { kind: 'report', ids } : invalid()
   if (!target) return invalid()
   const opts = (format ?? '').split(',').map(s => s.trim())
   if (!opts.includes('csv') || opts.some(o => !['csv', 'noheader', 'nounits'].includes(o))) return invalid()
