@@ -31,6 +31,8 @@ export interface AgentAppDeps {
   /** When set, /metrics requires `Authorization: Bearer <metricsToken>`. */
   metricsToken?: string | undefined
   now?: () => number
+  /** The collector's monotonic clock (ms), which snapshots' `monotonicAt` is stamped on. */
+  monotonicNow?: () => number
   log: ApiLogger
   /** For gpufleet_agent_info. */
   version?: string
@@ -53,12 +55,14 @@ export function createAgentApp (deps: AgentAppDeps): Hono<OperatorEnv> {
   validate(deps)
   const { source, purge, hostname, staleAfterMs, log } = deps
   const now = deps.now ?? Date.now
+  const monotonicNow = deps.monotonicNow ?? (() => performance.now())
   const metrics = createAgentMetrics({
     source,
     uplinkStats: deps.uplinkStats,
     hostname,
     staleAfterMs,
     now,
+    monotonicNow,
     ...(deps.version === undefined ? {} : { version: deps.version }),
     ...(deps.processMetrics === undefined ? {} : { processMetrics: deps.processMetrics }),
   })
@@ -68,7 +72,7 @@ export function createAgentApp (deps: AgentAppDeps): Hono<OperatorEnv> {
   app.onError(createOnError(log))
   app.notFound(notFound)
 
-  app.get('/healthz', c => c.json(healthzBody({ source, uplinkStats: deps.uplinkStats(), nowMs: now(), staleAfterMs, hostname })))
+  app.get('/healthz', c => c.json(healthzBody({ source, uplinkStats: deps.uplinkStats(), nowMs: now(), monotonicNowMs: monotonicNow(), staleAfterMs, hostname })))
 
   if (deps.metricsToken !== undefined) app.use('/metrics', requireBearerToken(deps.metricsToken))
   app.get('/metrics', async c => c.body(await metrics.render(), 200, { 'Content-Type': metrics.contentType }))
@@ -87,12 +91,12 @@ export function createAgentApp (deps: AgentAppDeps): Hono<OperatorEnv> {
   })
 
   app.get('/v1/gpu/status', c => {
-    const { snapshot, ageMs } = freshSnapshot(source, now(), staleAfterMs)
+    const { snapshot, ageMs } = freshSnapshot(source, now(), staleAfterMs, monotonicNow())
     return c.json(gpuStatusBody(snapshot, source.computeApps(), { hostname, ageMs }))
   })
 
   app.get('/v1/gpu/memory', c => {
-    const { snapshot, ageMs } = freshSnapshot(source, now(), staleAfterMs)
+    const { snapshot, ageMs } = freshSnapshot(source, now(), staleAfterMs, monotonicNow())
     return c.json(gpuMemoryBody(snapshot, { hostname, ageMs }))
   })
 

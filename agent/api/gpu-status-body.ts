@@ -1,4 +1,5 @@
 import type { ComputeAppsReading, GpuReading, Snapshot } from '../collector/snapshot.ts'
+import { faultsWire, missingGpusWire } from './gpu-health-wire.ts'
 import { mibToGb, percentOf } from './memory-math.ts'
 
 /**
@@ -26,6 +27,8 @@ export function gpuStatusBody (snapshot: Snapshot, apps: ComputeAppsReading | nu
     data_age_ms: extra.ageMs,
     // Compute apps are read on a slower cadence (5 s) than the GPUs; say when.
     processes_read_at: apps === null ? null : new Date(apps.readAt).toISOString(),
+    // GPUs the host has that gave no reading in this snapshot (fell off the bus, …), and why.
+    missing_gpus: missingGpusWire(snapshot),
   }
 }
 
@@ -59,6 +62,9 @@ function gpuEntry (gpu: GpuReading) {
     clocks: { sm_mhz: gpu.smClockMhz, memory_mhz: gpu.memClockMhz },
     pstate: gpu.pstate,
     ecc: { corrected_volatile: gpu.eccCorrectedVolatile, uncorrected_volatile: gpu.eccUncorrectedVolatile },
+    // Values nvidia-smi printed that are faults (`[GPU requires reset]`, negative memory):
+    // their field above is null, and this says why.
+    faults: faultsWire(gpu),
   }
 }
 

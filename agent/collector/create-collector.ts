@@ -153,7 +153,11 @@ export function createCollector (options: CollectorOptions): Collector {
   function onLine (line: string): void {
     if (line.trim() === '' || onMessageLine(line)) return
     const r = parseGpuLine(fields, line)
-    if (!r.ok) return noteBadLine(line, r.reason)
+    if (!r.ok) {
+      // nvidia-smi prints its failures on stdout: the last line that is no row explains an exit.
+      childMessage = line.trim().slice(0, 300)
+      return noteBadLine(line, r.reason)
+    }
     if (!assembler.expects(r.gpu.index)) {
       // A GPU this child did not list before (back on the bus, or new): ticks include it from now on.
       roster.see([r.gpu])

@@ -5,7 +5,7 @@ import { parseArgs } from './parse-args.ts'
 import { NO_DEVICES, runQuery } from './run-query.ts'
 import { selectGpus } from './select-gpus.ts'
 import { loadSimState } from './sim-host.ts'
-import { actOutFailure, handleSignals, write } from './sim-process.ts'
+import { EXIT_GPU_LOST, actOutFailure, deviceHandleError, handleSignals, write } from './sim-process.ts'
 
 /**
  * Entry of the fake `nvidia-smi` (test/fakes/nvidia-smi execs Node on this file, so the pid
@@ -52,7 +52,8 @@ switch (cmd.kind) {
       process.exitCode = 6
       break
     }
-    write(gpus.map(g => `GPU ${g.index}: ${g.name} (UUID: ${g.uuid})\n`).join(''))
+    write(gpus.map(g => g.lost ? `${deviceHandleError(g)}\n` : `GPU ${g.index}: ${g.name} (UUID: ${g.uuid})\n`).join(''))
+    if (gpus.some(g => g.lost)) process.exitCode = EXIT_GPU_LOST
     break
   }
   case 'query':
