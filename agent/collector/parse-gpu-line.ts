@@ -98,6 +98,10 @@ export function parseGpuLine (fields: readonly string[], line: string): GpuLineR
     const x = v.get(f)
     return typeof x === 'string' ? x : null
   }
+  // A driver without the newer names (or a GPU that leaves them [N/A]) still has power.draw:
+  // the best reading there is, rather than none. A value that is a fault has no stand-in.
+  const faulted = new Set(faults.map(f => f.field))
+  const either = (primary: string, fallback: string): number | null => faulted.has(primary) ? null : num(primary) ?? num(fallback)
   const used = num('memory.used')
   const total = num('memory.total')
   if (used !== null && total !== null && used > total) {
@@ -117,11 +121,9 @@ export function parseGpuLine (fields: readonly string[], line: string): GpuLineR
     utilizationMemoryPct: num('utilization.memory'),
     temperatureGpuC: num('temperature.gpu'),
     temperatureMemoryC: num('temperature.memory'),
-    // A driver without the newer names (or a GPU that leaves them [N/A]) still has
-    // power.draw: the best reading there is for both, rather than none.
-    powerDrawInstantW: num('power.draw.instant') ?? num('power.draw'),
-    powerDrawAverageW: num('power.draw.average') ?? num('power.draw'),
-    powerLimitW: num('power.limit') ?? num('enforced.power.limit'),
+    powerDrawInstantW: either('power.draw.instant', 'power.draw'),
+    powerDrawAverageW: either('power.draw.average', 'power.draw'),
+    powerLimitW: either('power.limit', 'enforced.power.limit'),
     smClockMhz: num('clocks.current.sm'),
     memClockMhz: num('clocks.current.memory'),
     pstate: str('pstate'),
