@@ -172,7 +172,10 @@ export function createCollector (options: CollectorOptions): Collector {
     roster.see(tick.gpus)
     markPresent(tick.gpus.map(g => g.index))
     for (const index of tick.absent) markMissing(index, null, NO_ROW)
-    const snapshot: Snapshot = { recordedAt: o.now(), gpus: tick.gpus, monotonicAt: o.monotonicNow(), missing: roster.missing() }
+    // One stamp per tick, strictly increasing: two ticks in one millisecond (a short tick
+    // closed by the next one's first row) must not become two samples at one recorded_at.
+    const recordedAt = Math.max(o.now(), (latest?.recordedAt ?? -Infinity) + 1)
+    const snapshot: Snapshot = { recordedAt, gpus: tick.gpus, monotonicAt: o.monotonicNow(), missing: roster.missing() }
     latest = snapshot
     childTickAt = snapshot.monotonicAt as number
     childSnapshots++

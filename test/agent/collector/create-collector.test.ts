@@ -7,6 +7,7 @@ import type { CollectorOptions } from '../../../agent/collector/collector-option
 import type { Snapshot } from '../../../agent/collector/snapshot.ts'
 import { defaultSimState, updateSimState, writeSimState } from '../../fakes/sim-state.ts'
 import type { SimGpu, SimState } from '../../fakes/sim-state.ts'
+import { createFakeTimers } from './fake-timers.ts'
 import { createMemoryLog } from './memory-log.ts'
 import { waitUntil } from './wait-until.ts'
 
@@ -165,8 +166,11 @@ t.test('a driver without power.draw.instant: probed away, power.draw stands in',
 t.test('compute apps: read at start, refreshed on demand; a hung one-shot is killed', async t => {
   const state = defaultSimState()
   state.processes = [{ gpuIndex: 2, pid: 4242, name: '/usr/bin/python3', usedMemoryMib: 70_000 }]
-  const { collector, statePath } = setup(t, state, { oneShotTimeoutMs: 1500 })
+  // The one-shot limit runs on a hand-driven clock: a slow box never trips it, the test does.
+  const ft = createFakeTimers()
+  const { collector, statePath } = setup(t, state, { timers: ft.timers, now: ft.now, monotonicNow: ft.monotonicNow })
   await collector.start()
+  ft.advance(0)
   await waitUntil(() => collector.computeApps() !== null, 'the first compute-apps read')
   t.same(collector.computeApps()?.apps, [{ gpuUuid: state.gpus[2]?.uuid, pid: 4242, processName: '/usr/bin/python3', usedMemoryMib: 70_000 }])
 
@@ -176,7 +180,9 @@ t.test('compute apps: read at start, refreshed on demand; a hung one-shot is kil
   t.equal(collector.computeApps(), now)
 
   updateSimState(statePath, s => { s.mode = 'hang' })
-  await t.rejects(collector.refreshComputeApps(), { code: 'NVIDIA_SMI_FAILED', message: /in time/ })
+  const hung = collector.refreshComputeApps()
+  ft.advance(10_000)
+  await t.rejects(hung, { code: 'NVIDIA_SMI_FAILED', message: /in time/ })
 })
 
 t.test('readNow: a fresh one-shot read of every GPU', async t => {
