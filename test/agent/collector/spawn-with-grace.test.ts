@@ -13,7 +13,7 @@ t.test('output is piped and the exit status reported once the process is gone', 
 })
 
 t.test('kill: SIGTERM first, SIGKILL after the grace when it is ignored', async t => {
-  const polite = spawnWithGrace('/bin/sh', ['-c', 'sleep 30'], { killGraceMs: 5000 })
+  const polite = spawnWithGrace('/bin/sh', ['-c', 'exec sleep 30'], { killGraceMs: 5000 })
   polite.kill()
   t.match(await polite.exited, { signal: 'SIGTERM' })
   const stubborn = spawnWithGrace('/bin/sh', ['-c', 'trap "" TERM; echo ready; while :; do sleep 0.05; done'], { killGraceMs: 100 })
