@@ -14,6 +14,11 @@ export interface CollectorHealth {
   /** Fields probed at start and queried in the loop. */
   fields: string[]
   lastError: string | null
+  /**
+   * nvidia-smi children that outlived SIGKILL (stuck in the driver) and were left behind
+   * instead of awaited. Absent on sources without children.
+   */
+  abandonedChildren?: number
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import type { XidWatch } from '../collector/create-xid-watch.ts'
 import { normalizeBusId } from '../collector/normalize-bus-id.ts'
-import type { GpuReading } from '../collector/snapshot.ts'
+import type { GpuReading, Snapshot } from '../collector/snapshot.ts'
 import type { GpuSource } from '../gpu-source.ts'
 import type { UplinkStats } from '../uplink/uplink-stats.ts'
 import { registerDcgmGauges } from './dcgm-gauges.ts'
@@ -13,6 +13,8 @@ export interface AgentMetricsOptions {
   hostname: string
   staleAfterMs: number
   now?: () => number
+  /** The collector's monotonic clock: ages are measured on it (see snapshotAgeMs). */
+  monotonicNow?: () => number
   version?: string
   /** prom-client's process metrics (CPU, RSS, event loop, GC) under the gpufleet_agent_ prefix. */
   processMetrics?: boolean
@@ -37,11 +39,13 @@ const PREFIX = 'gpufleet_agent_'
 export function createAgentMetrics (options: AgentMetricsOptions): AgentMetrics {
   const { source, uplinkStats, hostname, staleAfterMs } = options
   const now = options.now ?? Date.now
+  const monotonicNow = options.monotonicNow ?? (() => performance.now())
+  const ageMs = (snapshot: Snapshot): number => snapshotAgeMs(snapshot, now(), monotonicNow())
   const registry = new Registry()
 
   function freshGpus (): readonly GpuReading[] {
     const snapshot = source.latest()
-    if (snapshot === null || snapshotAgeMs(snapshot, now()) > staleAfterMs) return []
+    if (snapshot === null || ageMs(snapshot) > staleAfterMs) return []
     return snapshot.gpus
   }
   const xids = options.xids
@@ -79,11 +83,11 @@ export function createAgentMetrics (options: AgentMetricsOptions): AgentMetrics 
   // +Inf before the first sample: "never" is infinitely old, and an age alert should fire.
   gauge(registry, 'last_sample_age_seconds', 'Age of the newest GPU snapshot in seconds (+Inf before the first).', () => {
     const snapshot = source.latest()
-    return snapshot === null ? Infinity : snapshotAgeMs(snapshot, now()) / 1000
+    return snapshot === null ? Infinity : ageMs(snapshot) / 1000
   })
   gauge(registry, 'gpu_data_stale', 'Whether GPU series are withheld because the newest snapshot is missing or stale (1) or not (0).', () => {
     const snapshot = source.latest()
-    return snapshot === null || snapshotAgeMs(snapshot, now()) > staleAfterMs ? 1 : 0
+    return snapshot === null || ageMs(snapshot) > staleAfterMs ? 1 : 0
   })
   counter(registry, 'collector_restarts_total', 'Times the nvidia-smi child was respawned.', () => source.health().restarts)
   counter(registry, 'parse_errors_total', 'nvidia-smi output lines that did not parse and were skipped.', () => source.health().parseErrors)

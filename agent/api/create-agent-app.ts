@@ -32,6 +32,8 @@ export interface AgentAppDeps {
   /** When set, /metrics requires `Authorization: Bearer <metricsToken>`. */
   metricsToken?: string | undefined
   now?: () => number
+  /** The collector's monotonic clock (ms), which snapshots' `monotonicAt` is stamped on. */
+  monotonicNow?: () => number
   log: ApiLogger
   /** For gpufleet_agent_info. */
   version?: string
@@ -58,12 +60,14 @@ export function createAgentApp (deps: AgentAppDeps): Hono<OperatorEnv> {
   const now = deps.now ?? Date.now
   const xids = deps.xids
   const xidLookup = xids === undefined ? undefined : (gpu: { pciBusId: string | null }) => xids.forBusId(gpu.pciBusId)
+  const monotonicNow = deps.monotonicNow ?? (() => performance.now())
   const metrics = createAgentMetrics({
     source,
     uplinkStats: deps.uplinkStats,
     hostname,
     staleAfterMs,
     now,
+    monotonicNow,
     ...(deps.version === undefined ? {} : { version: deps.version }),
     ...(deps.processMetrics === undefined ? {} : { processMetrics: deps.processMetrics }),
     xids: deps.xids,
@@ -74,7 +78,7 @@ export function createAgentApp (deps: AgentAppDeps): Hono<OperatorEnv> {
   app.onError(createOnError(log))
   app.notFound(notFound)
 
-  app.get('/healthz', c => c.json(healthzBody({ source, uplinkStats: deps.uplinkStats(), nowMs: now(), staleAfterMs, hostname, xids: deps.xids })))
+  app.get('/healthz', c => c.json(healthzBody({ source, uplinkStats: deps.uplinkStats(), nowMs: now(), monotonicNowMs: monotonicNow(), staleAfterMs, hostname, xids: deps.xids })))
 
   if (deps.metricsToken !== undefined) app.use('/metrics', requireBearerToken(deps.metricsToken))
   app.get('/metrics', async c => c.body(await metrics.render(), 200, { 'Content-Type': metrics.contentType }))
@@ -93,12 +97,12 @@ export function createAgentApp (deps: AgentAppDeps): Hono<OperatorEnv> {
   })
 
   app.get('/v1/gpu/status', c => {
-    const { snapshot, ageMs } = freshSnapshot(source, now(), staleAfterMs)
+    const { snapshot, ageMs } = freshSnapshot(source, now(), staleAfterMs, monotonicNow())
     return c.json(gpuStatusBody(snapshot, source.computeApps(), { hostname, ageMs, xidFor: xidLookup, mig: source.migReading?.() ?? null }))
   })
 
   app.get('/v1/gpu/memory', c => {
-    const { snapshot, ageMs } = freshSnapshot(source, now(), staleAfterMs)
+    const { snapshot, ageMs } = freshSnapshot(source, now(), staleAfterMs, monotonicNow())
     return c.json(gpuMemoryBody(snapshot, { hostname, ageMs }))
   })
 

@@ -12,12 +12,12 @@ export interface FreshSnapshot {
  * `staleAfterMs` are refused with their age rather than shown as current: a hung
  * nvidia-smi must look hung to the operator, not idle.
  */
-export function freshSnapshot (source: GpuSource, nowMs: number, staleAfterMs: number): FreshSnapshot {
+export function freshSnapshot (source: GpuSource, nowMs: number, staleAfterMs: number, monotonicNowMs?: number): FreshSnapshot {
   const snapshot = source.latest()
   if (snapshot === null) {
     throw new HttpError(503, 'GPU_DATA_UNAVAILABLE', 'no GPU reading yet: the collector has not produced its first snapshot')
   }
-  const ageMs = snapshotAgeMs(snapshot, nowMs)
+  const ageMs = snapshotAgeMs(snapshot, nowMs, monotonicNowMs)
   if (ageMs > staleAfterMs) {
     const recordedAt = new Date(snapshot.recordedAt).toISOString()
     throw new HttpError(503, 'GPU_DATA_STALE',
@@ -27,7 +27,12 @@ export function freshSnapshot (source: GpuSource, nowMs: number, staleAfterMs: n
   return { snapshot, ageMs }
 }
 
-/** Age of a snapshot; a reading stamped slightly in the future (clock step) counts as 0. */
-export function snapshotAgeMs (snapshot: Snapshot, nowMs: number): number {
+/**
+ * Age of a snapshot, on the monotonic clock when the snapshot carries its monotonic stamp (a
+ * wall-clock step backwards must not make old data look fresh, nor a step forwards fresh data
+ * look old); on the wall clock otherwise, where a reading stamped in the future counts as 0.
+ */
+export function snapshotAgeMs (snapshot: Snapshot, nowMs: number, monotonicNowMs?: number): number {
+  if (snapshot.monotonicAt !== undefined && monotonicNowMs !== undefined) return Math.max(0, Math.round(monotonicNowMs - snapshot.monotonicAt))
   return Math.max(0, nowMs - snapshot.recordedAt)
 }

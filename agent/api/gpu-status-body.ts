@@ -1,6 +1,7 @@
 import { clocksEventReasonNames } from '../collector/clocks-event-reason-names.ts'
 import type { XidSummary } from '../collector/create-xid-watch.ts'
 import type { ComputeAppsReading, GpuReading, MigInstanceReading, MigReading, Snapshot } from '../collector/snapshot.ts'
+import { faultsWire, missingGpusWire } from './gpu-health-wire.ts'
 import { mibToGb, percentOf } from './memory-math.ts'
 
 /**
@@ -33,6 +34,8 @@ export function gpuStatusBody (snapshot: Snapshot, apps: ComputeAppsReading | nu
     data_age_ms: extra.ageMs,
     // Compute apps are read on a slower cadence (5 s) than the GPUs; say when.
     processes_read_at: apps === null ? null : new Date(apps.readAt).toISOString(),
+    // GPUs the host has that gave no reading in this snapshot (fell off the bus, …), and why.
+    missing_gpus: missingGpusWire(snapshot),
   }
 }
 
@@ -75,6 +78,9 @@ function gpuEntry (gpu: GpuReading, xid: XidSummary | null) {
     },
     // From the kernel log (null: none seen, or the log is not readable — /healthz says which).
     xid: xid === null ? null : { count: xid.count, last: xid.lastXid, last_at: new Date(xid.lastAt).toISOString(), last_detail: xid.lastDetail },
+    // Values nvidia-smi printed that are faults (`[GPU requires reset]`, negative memory):
+    // their field above is null, and this says why.
+    faults: faultsWire(gpu),
     // MIG: utilization is N/A on a MIG-enabled GPU (null above, never 0); its memory is split
     // into MIG devices. mig_instances is null while unknown (not read yet), [] with none.
     mig_mode: gpu.migMode ?? null,

@@ -10,6 +10,19 @@ export function isUnavailable (raw: string): boolean {
   return raw === '' || raw === 'N/A' || (raw.startsWith('[') && raw.endsWith(']'))
 }
 
+// What nvidia-smi prints where a GPU simply has no such reading (the captures show these).
+const NOT_APPLICABLE = new Set(['', 'N/A', '[N/A]', '[Not Supported]', '[Requested functionality has been deprecated]'])
+
+/**
+ * Why a printed value is a fault rather than "no such reading", or null when it is not one:
+ * any bracketed token other than the not-applicable ones (`[GPU requires reset]`,
+ * `[Unknown Error]`, `[GPU is lost]`, `[Insufficient Permissions]`) names an NVML error.
+ */
+export function faultToken (raw: string): string | null {
+  if (NOT_APPLICABLE.has(raw)) return null
+  return raw.startsWith('[') && raw.endsWith(']') ? raw.slice(1, -1) : null
+}
+
 // Units nvidia-smi appends without `nounits`; the parser accepts both forms so it reads the
 // captures as printed.
 const NUMBER = /^(-?\d+(?:\.\d+)?)(?: (?:MiB|KiB|GiB|W|%|MHz|C|us|ms))?$/

@@ -43,6 +43,12 @@ export interface GpuReading {
    * refresh, ≈ 5 s): null until that read has seen this GPU. Absent on GPUs without MIG.
    */
   migInstances?: MigInstanceReading[] | null
+  /**
+   * Values nvidia-smi printed that are faults, not readings (`[GPU requires reset]`, a
+   * negative memory figure, NaN): the field is null and the fault says why. Absent or empty
+   * when every value was a reading or an ordinary `[N/A]`.
+   */
+  faults?: GpuFault[]
 }
 
 /**
@@ -79,10 +85,39 @@ export interface MigReading {
   processes: MigProcess[]
 }
 
+/** One value of one GPU that nvidia-smi printed but that is no reading. */
+export interface GpuFault {
+  /** The nvidia-smi field, e.g. `memory.used`. */
+  field: string
+  /** The text as printed (cut to 100 characters). */
+  raw: string
+  reason: string
+}
+
+/** A GPU the collector knows of but has no reading for in this snapshot. */
+export interface MissingGpu {
+  /** Null for a device nvidia-smi has never printed a row for (lost before the agent started). */
+  index: number | null
+  uuid: string | null
+  pciBusId: string | null
+  name: string | null
+  /** e.g. nvidia-smi's `Unable to determine the device handle for GPU …: Unknown Error`. */
+  reason: string
+  /** Epoch ms since which it has been missing. */
+  since: number
+}
+
 /** All GPUs of one tick, stamped once (epoch ms, UTC). */
 export interface Snapshot {
   recordedAt: number
   gpus: GpuReading[]
+  /**
+   * The same instant on the agent's monotonic clock (ms, performance.now()): ages and the
+   * watchdog use it, so a wall-clock step backwards cannot make old data look fresh.
+   */
+  monotonicAt?: number
+  /** GPUs seen before (probe or earlier ticks) that have no row in this one, and why. */
+  missing?: MissingGpu[]
 }
 
 /** One row of `--query-compute-apps`. */

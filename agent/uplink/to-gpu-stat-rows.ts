@@ -1,4 +1,4 @@
-import type { GpuReading, Snapshot } from '../collector/snapshot.ts'
+import type { GpuReading, MissingGpu, Snapshot } from '../collector/snapshot.ts'
 import type { GpuStatRow } from '../../shared/wire/gpu-stats.ts'
 
 /**
@@ -9,7 +9,27 @@ import type { GpuStatRow } from '../../shared/wire/gpu-stats.ts'
  */
 export function toGpuStatRows (snapshot: Snapshot): GpuStatRow[] {
   const recordedAt = new Date(snapshot.recordedAt).toISOString()
-  return snapshot.gpus.map(gpu => toRow(gpu, recordedAt))
+  const rows = snapshot.gpus.map(gpu => toRow(gpu, recordedAt))
+  // A GPU that fell off the bus is reported at this tick too: no readings, and why (so the
+  // control plane sees it unknown now, not its last good values going stale).
+  for (const m of snapshot.missing ?? []) if (m.index !== null) rows.push(missingRow(m, m.index, recordedAt))
+  return rows
+}
+
+function missingRow (m: MissingGpu, index: number, recordedAt: string): GpuStatRow {
+  return {
+    gpu_id: index,
+    name: (m.name ?? '').slice(0, 64),
+    power_draw_w: null,
+    temp_c: null,
+    memory_used_mb: null,
+    memory_total_mb: null,
+    utilization_pct: null,
+    recorded_at: recordedAt,
+    uuid: m.uuid,
+    pci_bus_id: m.pciBusId,
+    fault: `missing: ${m.reason}`.slice(0, 500),
+  }
 }
 
 function toRow (gpu: GpuReading, recordedAt: string): GpuStatRow {
@@ -49,5 +69,7 @@ function toRow (gpu: GpuReading, recordedAt: string): GpuStatRow {
           memory_used_mb: m.memoryUsedMib,
         })),
     }),
+    // Values that were faults (their fields above are null), e.g. "memory.used: GPU requires reset".
+    ...(gpu.faults?.length ? { fault: gpu.faults.map(f => `${f.field}: ${f.reason}`).join('; ').slice(0, 500) } : {}),
   }
 }

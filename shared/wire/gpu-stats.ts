@@ -32,6 +32,9 @@ export const gpuStatRowSchema = z.object({
   mem_clock_mhz: z.number().min(0).max(100000).nullish(),
   ecc_errors_corrected: z.number().int().min(0).nullish(),
   ecc_errors_uncorrected: z.number().int().min(0).nullish(),
+  // Why readings are missing (the GPU fell off the bus) or null (a value that was a fault such
+  // as `[GPU requires reset]`); absent when every value was a reading.
+  fault: z.string().max(500).nullish(),
 })
 
 /** One MIG device in a row's `mig_instances` (snake_case of the agent's MIG read). */

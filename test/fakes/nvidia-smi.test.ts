@@ -231,27 +231,63 @@ t.test('-l N loops in seconds', async t => {
   t.same(loop.lines.slice(0, 2), ['0', '0'])
 })
 
-t.test('loop mode: events print once between rows, garbage after every N ticks', async t => {
-  const lost = 'Unable to determine the device handle for GPU 0000:18:00.0: GPU is lost.  Reboot the system to recover this GPU'
-  const path = stateFile(t, { ...defaultSimState(2), garbageEvery: 2, events: [lost] })
+t.test('loop mode: garbage after every N ticks, and never an XID or kernel line (those are in the kernel log, not query output)', async t => {
+  const path = stateFile(t, { ...defaultSimState(2), garbageEvery: 2 })
   const loop = simLoop(t, ['--query-gpu=index,memory.used', '--format=csv,noheader,nounits', '-lms', '50'], path)
   await waitUntil(() => loop.lines.length >= 16, 'several ticks')
-  t.same(loop.lines.slice(0, 3), ['0, 0', lost, '1, 0'], 'event after the first row of the tick')
-  t.equal(loop.lines.filter(l => l === lost).length, 1, 'printed once')
-  t.equal(readSimState(path).events, undefined, 'and cleared from the state')
+  t.same(loop.lines.slice(0, 4), ['0, 0', '1, 0', '0, 0', '1, 0'])
+  t.notOk(loop.lines.some(l => /Xid|NVRM/.test(l)), 'no XID lines')
   const rows = loop.lines.filter(l => /^[01], 0$/.test(l)).length
-  const garbage = loop.lines.filter(l => l !== lost && !/^[01], 0$/.test(l))
+  const garbage = loop.lines.filter(l => !/^[01], 0$/.test(l))
   t.ok(garbage.length >= 2, 'garbage lines appear')
   t.ok(Math.abs(garbage.length - Math.floor(rows / 4)) <= 1, `one garbage line per 2 ticks (${garbage.length} for ${rows} rows)`)
 })
 
-t.test('mode exit: message on stderr and the exit code', async t => {
-  const path = stateFile(t, { ...defaultSimState(), mode: 'exit', exitCode: 12, exitMessage: 'Unable to determine the device handle for GPU0000:18:00.0: Unknown Error' })
-  t.same(await sim(['--query-gpu=index', '--format=csv'], path), { stdout: '', stderr: 'Unable to determine the device handle for GPU0000:18:00.0: Unknown Error\n', code: 12 })
+t.test('mode exit: the driver-failure text on stdout, as the real CLI prints it, and the exit code', async t => {
+  const path = stateFile(t, { ...defaultSimState(), mode: 'exit', exitCode: 12, exitMessage: 'NVIDIA-SMI has failed because the NVML shared library could not be found.' })
+  t.same(await sim(['--query-gpu=index', '--format=csv'], path), { stdout: 'NVIDIA-SMI has failed because the NVML shared library could not be found.\n', stderr: '', code: 12 })
   updateSimState(path, s => { delete s.exitCode; delete s.exitMessage })
   const r = await sim(['-L'], path)
   t.equal(r.code, 9)
-  t.match(r.stderr, "couldn't communicate with the NVIDIA driver")
+  t.equal(r.stdout, "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.\n")
+  t.equal(r.stderr, '')
+})
+
+t.test('a GPU off the bus: one-shot queries print its device-handle error and the other rows, and exit 15', async t => {
+  const state = defaultSimState(3)
+  ;(state.gpus[1] as SimGpu).lost = true
+  const path = stateFile(t, state)
+  const q = await sim(['--query-gpu=index,uuid', '--format=csv,noheader'], path)
+  t.equal(q.code, 15)
+  t.same(q.stdout.split('\n'), [
+    'Unable to determine the device handle for GPU 00000000:28:00.0: Unknown Error',
+    `0, ${defaultSimGpu(0).uuid}`,
+    `2, ${defaultSimGpu(2).uuid}`,
+    '',
+  ])
+  const l = await sim(['-L'], path)
+  t.equal(l.code, 15)
+  t.match(l.stdout, /GPU 0: NVIDIA B200 .*\nUnable to determine the device handle for GPU 00000000:28:00\.0: Unknown Error\nGPU 2: /)
+  updateSimState(path, s => { (s.gpus[1] as SimGpu).lost = 'GPU is lost. Reboot the system to recover this GPU' })
+  t.match((await sim(['--query-compute-apps=pid', '--format=csv,noheader'], path)), { code: 15, stdout: 'Unable to determine the device handle for GPU 00000000:28:00.0: GPU is lost. Reboot the system to recover this GPU\n' })
+})
+
+t.test('a GPU off the bus under a loop: its error line, then exit 15; a loop started meanwhile never prints it, even once it is back', async t => {
+  const path = stateFile(t, defaultSimState(2))
+  const before = simLoop(t, ['--query-gpu=index', '--format=csv,noheader', '-lms', '50'], path)
+  await waitUntil(() => before.lines.length >= 4, 'two ticks')
+  updateSimState(path, s => { (s.gpus[1] as SimGpu).lost = true })
+  t.same(await before.exit, { code: 15, signal: null })
+  t.equal(before.lines.at(-1), 'Unable to determine the device handle for GPU 00000000:28:00.0: Unknown Error')
+
+  const during = simLoop(t, ['--query-gpu=index', '--format=csv,noheader', '-lms', '50'], path)
+  await waitUntil(() => during.lines.length >= 3, 'the error and two ticks')
+  t.same(during.lines.slice(0, 3), ['Unable to determine the device handle for GPU 00000000:28:00.0: Unknown Error', '0', '0'])
+  updateSimState(path, s => { delete (s.gpus[1] as SimGpu).lost })
+  const seen = during.lines.length
+  await waitUntil(() => during.lines.length >= seen + 3, 'more ticks')
+  t.ok(during.lines.slice(1).every(l => l === '0'), 'GPU 1 stays out of this loop')
+  t.equal(during.child.exitCode, null)
 })
 
 t.test('hang modes stay alive and silent; a normal loop next to them keeps ticking', async t => {

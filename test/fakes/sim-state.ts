@@ -31,9 +31,17 @@ export interface SimGpu {
   serial?: string
   /**
    * Raw text to print for a field instead of the value, by canonical field name, with or
-   * without `nounits`, e.g. {"temperature.memory": "[N/A]"}.
+   * without `nounits`, e.g. {"temperature.memory": "[N/A]"} or {"memory.used": "[GPU requires reset]"}.
    */
   overrides?: Record<string, string>
+  /**
+   * Fallen off the bus: true (NVML's "Unknown Error") or the error text to print. Queries print
+   * `Unable to determine the device handle for GPU <bus id>: <error>` on stdout instead of its
+   * row, the other GPUs' rows, and exit 15; a loop prints that line and exits 15 at the tick
+   * the GPU is lost, and a loop started while it was lost never prints it (nvidia-smi opens
+   * the devices once, at start), even after it comes back.
+   */
+  lost?: boolean | string
   /**
    * MIG enabled (mig.mode.current Enabled, utilization.* [N/A] as on the real card) with these
    * GPU instances, listed by -L and -q. See migCaptureGpu() for the H100 of the MIG capture.
@@ -70,8 +78,9 @@ export type SimMode =
   /** Print nothing and never exit (a wedged driver), one-shot or loop; the agent's watchdog must act. */
   | 'hang'
   /**
-   * Exit at once with `exitCode` (default 9) after printing `exitMessage` on stderr (default:
-   * the real "couldn't communicate with the NVIDIA driver" text). In loop mode, at the next tick.
+   * Exit at once with `exitCode` (default 9) after printing `exitMessage` on stdout, where the
+   * real CLI prints it (default: its "couldn't communicate with the NVIDIA driver" text). In
+   * loop mode, at the next tick.
    */
   | 'exit'
   /**
@@ -89,8 +98,6 @@ export interface SimState {
   exitMessage?: string
   /** In loop mode, print one garbage line after every N ticks (0 = never). */
   garbageEvery?: number
-  /** Lines printed once, interleaved into the loop output (XID/event text). Cleared after printing. */
-  events?: string[]
   /** Fields this "driver" does not know: querying one fails like the real CLI. */
   unknownFields?: string[]
   /** Let values wander over time (default true without a state file, false with one). */

@@ -28,9 +28,10 @@ t.test('/healthz: 503 NOT_READY before the first snapshot, 200 ok after', async 
     data_age_ms: 1000,
     stale_after_ms: 10_000,
     total_gpus: 1,
+    missing_gpus: [],
     collector: {
       state: 'running', restarts: 2, parse_errors: 5, last_snapshot_at: '2025-01-29T12:00:00.000Z',
-      child_pid: 4242, fields: ['index', 'uuid', 'name'], last_error: null,
+      child_pid: 4242, fields: ['index', 'uuid', 'name'], last_error: null, abandoned_children: 0,
     },
     uplink: {
       registered: true, node_id: 7, spool_bytes: 4096, spool_samples: 16, spool_dropped_samples: 3,

@@ -26,7 +26,7 @@ t.test('cells: units stripped, every bracket token and bare N/A is null, numbers
   t.same(parseNumberCell('0 %'), { ok: true, value: 0 })
   t.same(parseNumberCell('345 MHz'), { ok: true, value: 345 })
   t.same(parseNumberCell('28'), { ok: true, value: 28 })
-  for (const token of ['[N/A]', '[Not Supported]', '[Requested functionality has been deprecated]', '[Unknown Error]', 'N/A', '']) {
+  for (const token of ['[N/A]', '[Not Supported]', '[Requested functionality has been deprecated]', 'N/A', '']) {
     t.same(parseNumberCell(token), { ok: true, value: null }, `${JSON.stringify(token)} → null`)
     t.same(parseTextCell(token), { ok: true, value: null })
   }
@@ -106,22 +106,47 @@ t.test('a driver without power.draw.instant/.average: power.draw stands in for b
   t.match(parseGpuLine(['index', 'power.limit', 'enforced.power.limit'], '0, [N/A], 650.00'), { ok: true, gpu: { powerLimitW: 650 } })
 })
 
-t.test('lines that do not parse: wrong width, malformed number, garbage, events', async t => {
+t.test('lines that do not parse as a whole: wrong width, no index, garbage, messages', async t => {
   const fields = ['index', 'uuid', 'memory.used', 'pstate']
   const bad = [
-    '0, GPU-5e1f0c3a-00b2-4c1d-9a7e-000000000000, 12x4, P0',
     '0, GPU-5e1f0c3a-00b2-4c1d-9a7e-000000000000, 100',
     '0, GPU-5e1f0c3a-00b2-4c1d-9a7e-000000000000, 100, P0, extra',
     'x?, x?, x?, x?',
     '[N/A], GPU-5e1f0c3a-00b2-4c1d-9a7e-000000000000, 100, P0',
-    '0, not-a-uuid, 100, P0',
-    '0, GPU-5e1f0c3a-00b2-4c1d-9a7e-000000000000, 100, fast',
+    '-1, GPU-5e1f0c3a-00b2-4c1d-9a7e-000000000000, 100, P0',
     'Unable to determine the device handle for GPU 0000:18:00.0: GPU is lost.  Reboot the system to recover this GPU',
     'NVRM: Xid (PCI:0000:18:00): 79, pid=1234, GPU has fallen off the bus.',
     '',
   ]
   for (const line of bad) t.equal(parseGpuLine(fields, line).ok, false, JSON.stringify(line))
-  t.match(parseGpuLine(fields, '0, GPU-5e1f0c3a-00b2-4c1d-9a7e-000000000000, 12x4, P0'), { ok: false, reason: /memory\.used: not a number/ })
+  t.match(parseGpuLine(fields, 'x?, x?, x?, x?'), { ok: false, reason: /no GPU index: not a number/ })
+})
+
+t.test('one bad cell: that field of that GPU is null with a fault naming it; the rest of the row stands', async t => {
+  const fields = ['index', 'uuid', 'memory.total', 'memory.used', 'utilization.gpu', 'temperature.gpu', 'power.draw', 'pstate']
+  const uuid = 'GPU-5e1f0c3a-00b2-4c1d-9a7e-000000000000'
+  const cases: Array<[string, string, object, RegExp]> = [
+    ['NaN power', `0, ${uuid}, 81920, 100, 50, 40, NaN, P0`, { powerDrawInstantW: null, memoryUsedMib: 100, utilizationGpuPct: 50 }, /power\.draw.*not a number/],
+    ['garbled number', `0, ${uuid}, 81920, 12x4, 50, 40, 300.00, P0`, { memoryUsedMib: null, powerDrawInstantW: 300 }, /memory\.used.*not a number/],
+    ['GPU requires reset', `0, ${uuid}, 81920, [GPU requires reset], 50, 40, 300.00, P0`, { memoryUsedMib: null, temperatureGpuC: 40 }, /memory\.used.*GPU requires reset/],
+    ['Unknown Error', `0, ${uuid}, 81920, 100, [Unknown Error], 40, 300.00, P0`, { utilizationGpuPct: null, memoryUsedMib: 100 }, /utilization\.gpu.*Unknown Error/],
+    ['negative memory', `0, ${uuid}, 81920, -5, 50, 40, 300.00, P0`, { memoryUsedMib: null }, /memory\.used.*-5 is outside/],
+    ['used above total', `0, ${uuid}, 81920, 90000, 50, 40, 300.00, P0`, { memoryUsedMib: null, memoryTotalMib: 81920 }, /memory\.used.*exceeds memory\.total/],
+    ['utilization above 100', `0, ${uuid}, 81920, 100, 250, 40, 300.00, P0`, { utilizationGpuPct: null }, /utilization\.gpu.*250 is outside/],
+    ['bad uuid', `0, not-a-uuid, 81920, 100, 50, 40, 300.00, P0`, { uuid: null, memoryUsedMib: 100 }, /uuid.*not a GPU UUID/],
+    ['bad pstate', `0, ${uuid}, 81920, 100, 50, 40, 300.00, fast`, { pstate: null, powerDrawInstantW: 300 }, /pstate.*not a pstate/],
+  ]
+  for (const [what, line, readings, fault] of cases) {
+    const r = parseGpuLine(fields, line)
+    t.equal(r.ok, true, what)
+    if (!r.ok) continue
+    t.match(r.gpu, { index: 0, ...readings }, what)
+    t.equal(r.gpu.faults?.length, 1, `${what}: one fault`)
+    const f = r.gpu.faults?.[0]
+    t.match(`${f?.field}: ${f?.reason}`, fault, what)
+  }
+  const clean = parseGpuLine(fields, `0, ${uuid}, 81920, 100, [N/A], 40, [Not Supported], P0`)
+  t.ok(clean.ok && clean.gpu.faults === undefined, '[N/A] and [Not Supported] are no faults')
 })
 
 t.test('health cells: the clocks event reasons mask and the row remapper', async t => {

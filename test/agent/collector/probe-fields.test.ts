@@ -41,8 +41,23 @@ function fakeDriver (known: (f: string) => boolean, help = HELP) {
 t.test('a current driver: every wanted field, GPUs in printed order', async t => {
   const { run, calls } = fakeDriver(() => true)
   const r = await probeFields(run, '/usr/bin/nvidia-smi', createMemoryLog())
-  t.same(r, { fields: [...DESIRED_GPU_FIELDS], order: [0, 1] })
+  t.same(r.fields, [...DESIRED_GPU_FIELDS])
+  t.same(r.order, [0, 1])
+  t.same(r.gpus.map(g => g.uuid), ['GPU-00000000', 'GPU-00000001'], 'the identity of every GPU')
+  t.same(r.lost, [])
   t.equal(calls.length, 2, 'help + one query')
+})
+
+t.test('a GPU off the bus at start (exit 15, its device-handle error, the other rows): start with the others', async t => {
+  const { run: healthy } = fakeDriver(() => true)
+  const run = async (args: readonly string[]): Promise<NvidiaSmiResult> => {
+    const r = await healthy(args)
+    if (args[0] === '--help-query-gpu') return r
+    return { ...r, exitCode: 15, stdout: `Unable to determine the device handle for GPU 0000:3B:00.0: Unknown Error\n${r.stdout.split('\n')[1]}\n` }
+  }
+  const r = await probeFields(run, '/x', createMemoryLog())
+  t.same(r.order, [1])
+  t.same(r.lost, [{ pciBusId: '0000:3B:00.0', reason: 'Unknown Error' }])
 })
 
 t.test('fields missing from the help text are not queried', async t => {

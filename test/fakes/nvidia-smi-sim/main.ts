@@ -7,7 +7,7 @@ import { selectGpus } from './select-gpus.ts'
 import { renderListGpus } from './render-list-gpus.ts'
 import { renderReport } from './render-report.ts'
 import { liveGpus, liveProcesses, loadSimState } from './sim-host.ts'
-import { actOutFailure, handleSignals, write } from './sim-process.ts'
+import { EXIT_GPU_LOST, actOutFailure, deviceHandleError, handleSignals, write } from './sim-process.ts'
 
 /**
  * Entry of the fake `nvidia-smi` (test/fakes/nvidia-smi execs Node on this file, so the pid
@@ -54,7 +54,10 @@ switch (cmd.kind) {
       process.exitCode = 6
       break
     }
-    write(renderListGpus(selectGpus(liveGpus(s, Date.now()), cmd.ids) ?? []))
+    // A GPU off the bus prints the driver's error in its place, and the run exits 15.
+    const live = selectGpus(liveGpus(s, Date.now()), cmd.ids) ?? []
+    write(live.map(g => g.lost ? `${deviceHandleError(g)}\n` : renderListGpus([g])).join(''))
+    if (live.some(g => g.lost)) process.exitCode = EXIT_GPU_LOST
     break
   }
   case 'report': {

@@ -1,4 +1,3 @@
-import { updateSimState } from '../sim-state.ts'
 import type { SimState } from '../sim-state.ts'
 import { renderComputeAppRows } from './compute-app-rows.ts'
 import { loadComputeAppsCatalog, loadGpuCatalog } from './field-catalog.ts'
@@ -7,7 +6,7 @@ import type { SimCommand } from './parse-args.ts'
 import { renderHeader } from './render-csv.ts'
 import { selectGpus } from './select-gpus.ts'
 import { liveGpus, liveProcesses, loadSimState } from './sim-host.ts'
-import { actOutFailure, hang, isHanging, write } from './sim-process.ts'
+import { EXIT_GPU_LOST, actOutFailure, deviceHandleError, hang, isHanging, write } from './sim-process.ts'
 
 type QueryCommand = Extract<SimCommand, { kind: 'query' }>
 
@@ -48,6 +47,8 @@ export function runQuery (cmd: QueryCommand, stateFile: string | undefined, onSt
   const catalog = cmd.target === 'gpu' ? loadGpuCatalog() : loadComputeAppsCatalog()
   const fields = resolveFields(cmd, catalog.names, new Set(state.unknownFields ?? []))
   const loopMs = cmd.loopMs
+  // nvidia-smi opens the devices once, at start: a loop prints only the GPUs it opened then.
+  const opened = new Set(state.gpus.filter(g => !g.lost).map(g => g.index))
   const start = Date.now()
   let n = 0
   let garbageCount = 0
@@ -65,7 +66,16 @@ export function runQuery (cmd: QueryCommand, stateFile: string | undefined, onSt
     if (actOutFailure(state)) return
 
     const now = new Date()
-    const gpus = selectGpus(liveGpus(state, now.getTime()), cmd.ids)
+    const live = liveGpus(state, now.getTime())
+    const lostNow = live.filter(g => g.lost && opened.has(g.index))
+    if (n > 0 && lostNow.length > 0) {
+      // A GPU fell off the bus under a running loop: NVML loses its handle and the loop ends.
+      write(lostNow.map(g => `${deviceHandleError(g)}\n`).join(''))
+      process.exit(EXIT_GPU_LOST)
+    }
+    const lostAtStart = n === 0 ? live.filter(g => g.lost) : []
+    if (lostAtStart.length > 0) write(lostAtStart.map(g => `${deviceHandleError(g)}\n`).join(''))
+    const gpus = selectGpus(live.filter(g => opened.has(g.index) && !g.lost), cmd.ids)
     if (gpus === null && n === 0) {
       write(`${NO_DEVICES}\n`)
       process.exit(6)
@@ -76,13 +86,10 @@ export function runQuery (cmd: QueryCommand, stateFile: string | undefined, onSt
     const lines = [...rows]
     // Loop mode prints the header once, not every tick (what CSV logs made with -l -f show).
     if (n === 0 && !cmd.format.noheader) lines.unshift(renderHeader(fields, catalog.units))
-    if (loopMs !== null && cmd.target === 'gpu' && state.events?.length) {
-      const events = state.events
-      lines.splice(Math.min(lines.length, n === 0 && !cmd.format.noheader ? 2 : 1), 0, ...events)
-      clearEvents(stateFile, events)
-    }
     write(lines.map(l => `${l}\n`).join(''))
     n++
+    // A one-shot run that could not open every GPU says so in its exit code.
+    if (loopMs === null && lostAtStart.length > 0) process.exitCode = EXIT_GPU_LOST
     const every = state.garbageEvery ?? 0
     if (loopMs !== null && every > 0 && n % every === 0) {
       write(`${garbageLine(garbageCount++, rows[0], fields.length)}\n`)
@@ -101,17 +108,4 @@ export function runQuery (cmd: QueryCommand, stateFile: string | undefined, onSt
     }, due - elapsed)
   }
   schedule()
-}
-
-function clearEvents (stateFile: string | undefined, printed: readonly string[]): void {
-  if (!stateFile) return
-  try {
-    updateSimState(stateFile, s => {
-      const left = (s.events ?? []).filter(e => !printed.includes(e))
-      if (left.length > 0) s.events = left
-      else delete s.events
-    })
-  } catch {
-    // The file went away or is being rewritten: the events print again next tick, harmless.
-  }
 }

@@ -11,6 +11,14 @@ export function write (text: string): void {
 
 let hanging = false
 
+/** nvidia-smi's exit code for "a GPU has fallen off the bus or otherwise become inaccessible". */
+export const EXIT_GPU_LOST = 15
+
+/** What the real CLI prints for a device it cannot open (NVML gives no handle for it). */
+export function deviceHandleError (gpu: { pciBusId: string, lost?: boolean | string }): string {
+  return `Unable to determine the device handle for GPU ${gpu.pciBusId}: ${typeof gpu.lost === 'string' ? gpu.lost : 'Unknown Error'}`
+}
+
 /** A wedged driver call: print nothing more and never exit (a timer keeps the process alive). */
 export function hang (): void {
   if (hanging) return
@@ -25,7 +33,8 @@ export function isHanging (): boolean {
 /** Acts out `mode: 'exit' | 'hang'`; true when the caller must stop printing. */
 export function actOutFailure (state: SimState): boolean {
   if (state.mode === 'exit') {
-    process.stderr.write(`${state.exitMessage ?? DRIVER_GONE}\n`)
+    // The real CLI prints its failures on stdout, not stderr.
+    write(`${state.exitMessage ?? DRIVER_GONE}\n`)
     process.exit(state.exitCode ?? 9)
   }
   if (state.mode === 'hang') hang()
