@@ -30,6 +30,8 @@ export interface OperatorAuth {
   revocationEpoch?: (epoch: number) => void
   /** The newest epoch heard, null before the first. */
   currentEpoch?: () => number | null
+  /** A still-valid cached verdict for this key, without asking anyone; null when there is none. */
+  cachedVerdict?: (key: string) => AuthResult | null
 }
 
 export interface OperatorAuthOptions {
@@ -129,6 +131,11 @@ export function createOperatorAuth (options: OperatorAuthOptions): OperatorAuth 
     return started
   }
 
+  function cachedVerdict (key: string): AuthResult | null {
+    const cached = cache.get(createHash('sha256').update(key, 'utf8').digest('hex'))
+    return cached !== undefined && cached.expiresAt > now() ? { ...cached.result, via: 'cache' } : null
+  }
+
   async function ask (key: string, digest: Buffer): Promise<AuthResult> {
     const id = digest.toString('hex')
     const asked = generation
@@ -204,7 +211,7 @@ export function createOperatorAuth (options: OperatorAuthOptions): OperatorAuth 
     if (!first) log?.info({ epoch: next }, 'API keys were revoked: cached key verdicts dropped')
   }
 
-  return { check, revocationEpoch, currentEpoch: () => epoch }
+  return { check, revocationEpoch, currentEpoch: () => epoch, cachedVerdict }
 }
 
 function validate (options: OperatorAuthOptions) {

@@ -40,8 +40,12 @@ export function requireOperator (options: RequireOperatorOptions) {
 
   return createMiddleware<OperatorEnv>(async function requireOperator (c, next) {
     const client = addressOf(c)
+    // Failures are slowed, valid credentials never: an address past its budget still gets
+    // through with an operator token (checked locally) or a key whose valid verdict is cached;
+    // only a key that would need a new introspection is refused there, so a brute force never
+    // reaches the control plane.
     const waitMs = limiter?.retryAfterMs(client) ?? 0
-    if (waitMs > 0) {
+    const refuse = (): never => {
       const retryAfterS = Math.ceil(waitMs / 1000)
       c.header('Retry-After', String(retryAfterS))
       throw new HttpError(429, 'TOO_MANY_AUTH_FAILURES',
@@ -49,12 +53,21 @@ export function requireOperator (options: RequireOperatorOptions) {
         { retry_after_s: retryAfterS })
     }
     const key = presentedKey(c)
-    if (key.length > (looksLikeJwt(key) ? MAX_TOKEN_LENGTH : MAX_KEY_LENGTH)) {
+    const jwt = looksLikeJwt(key)
+    if (key.length > (jwt ? MAX_TOKEN_LENGTH : MAX_KEY_LENGTH)) {
+      if (waitMs > 0) refuse()
       limiter?.fail(client)
       c.header('WWW-Authenticate', CHALLENGE)
       throw new HttpError(401, 'UNAUTHORIZED', 'invalid or revoked API key')
     }
-    const result = await auth.check(key, actionOf(c.req.path))
+    let result
+    if (waitMs > 0 && !jwt) {
+      const cached = auth.cachedVerdict?.(key) ?? null
+      result = cached !== null && cached.verdict !== 'unauthorized' ? cached : refuse()
+    } else {
+      result = await auth.check(key, actionOf(c.req.path))
+      if (result.verdict === 'unauthorized' && waitMs > 0) refuse()
+    }
     switch (result.verdict) {
       case 'ok':
         c.set('operator', { via: result.via, keyId: result.keyId })

@@ -78,6 +78,20 @@ t.test('repeated invalid keys from one address are slowed down (429), others are
   t.equal((await from('10.0.0.66', KEYS.operator)).status, 200, 'one attempt forgiven per 6 s')
 })
 
+t.test('a braked address still gets through with a valid key: only failures are slowed (issue 12)', async t => {
+  const { app, introspection } = await agentHarness({
+    deps: { clientAddress: c => c.req.header('x-test-peer') ?? 'unknown' },
+  })
+  const from = (peer: string, key: string) => app.request('/v1/gpu/status', { headers: { ...bearer(key), 'x-test-peer': peer } })
+  // The operator's key is checked once from the NAT both share, then a scanner behind it guesses.
+  t.equal((await from('10.0.0.66', KEYS.operator)).status, 200)
+  for (let i = 0; i < 10; i++) t.equal((await from('10.0.0.66', `guess-${i}`)).status, 401)
+  t.equal((await from('10.0.0.66', 'guess-10')).status, 429, 'the scanner is slowed')
+  const calls = introspection.state.calls
+  t.equal((await from('10.0.0.66', KEYS.operator)).status, 200, 'the operator is not locked out')
+  t.equal(introspection.state.calls, calls, 'from its cached verdict: a braked address causes no introspection')
+})
+
 t.test('limiter off with authLimiter: null', async t => {
   const { app } = await agentHarness({ deps: { authLimiter: null } })
   for (let i = 0; i < 20; i++) t.equal((await app.request('/v1/gpu/status', { headers: bearer(`guess-${i}`) })).status, 401)
