@@ -17,8 +17,8 @@ export async function createCluster (base: string, adminKey: string, name: strin
   return (await createClusterWithId(base, adminKey, name)).key
 }
 
-export async function createClusterWithId (base: string, adminKey: string, name: string): Promise<{ id: number, key: string }> {
-  const r = await call(base, adminKey, 'POST', '/api/clusters', { name })
+export async function createClusterWithId (base: string, adminKey: string, name: string, region?: string): Promise<{ id: number, key: string }> {
+  const r = await call(base, adminKey, 'POST', '/api/clusters', { name, ...(region === undefined ? {} : { region }) })
   if (r.status !== 201) throw new Error(`POST /api/clusters: ${r.status} ${JSON.stringify(r.json)}`)
   return { id: r.json.id as number, key: r.json.api_key as string }
 }

@@ -56,7 +56,8 @@ t.test('rows the control plane skips (agent clock > 5 min ahead): rejected on th
   })
   t.teardown(() => new Promise<void>(resolve => { server.closeAllConnections(); server.close(() => resolve()) }))
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  const { key } = await createClusterWithId(url, cp.root, 'test-cluster')
+  // The harness's agent says region us-east-1: its cluster-bound key may not set a region (issue 12).
+  const { key } = await createClusterWithId(url, cp.root, 'test-cluster', 'us-east-1')
 
   // The control plane's clock says T0; this host's says T0 + 10 min.
   const h = await startHarness(t, { stateDir: t.testdir(), clock: createFakeClock(T0 + 10 * 60_000), uplink: { controlPlaneUrl: url, apiKey: key } })
