@@ -14,6 +14,7 @@ import type { AuthFailureLimiter } from './auth-failure-limiter.ts'
 import { freshSnapshot } from './fresh-snapshot.ts'
 import { gpuMemoryBody } from './gpu-memory-body.ts'
 import { gpuStatusBody } from './gpu-status-body.ts'
+import { createStatusTextCache } from './status-text-cache.ts'
 import { healthzBody } from './healthz-body.ts'
 import type { OperatorAuth } from './operator-auth.ts'
 import { parsePurgeBody } from './purge-body.ts'
@@ -96,9 +97,14 @@ export function createAgentApp (deps: AgentAppDeps): Hono<OperatorEnv> {
     await next()
   })
 
+  const statusText = createStatusTextCache()
   app.get('/v1/gpu/status', c => {
     const { snapshot, ageMs } = freshSnapshot(source, now(), staleAfterMs, monotonicNow())
-    return c.json(gpuStatusBody(snapshot, source.computeApps(), { hostname, ageMs, xidFor: xidLookup, mig: source.migReading?.() ?? null }))
+    const apps = source.computeApps()
+    const mig = source.migReading?.() ?? null
+    const text = statusText([snapshot, apps, mig, xids?.status().events], ageMs,
+      age => gpuStatusBody(snapshot, apps, { hostname, ageMs: age, xidFor: xidLookup, mig }))
+    return c.body(text, 200, { 'Content-Type': 'application/json' })
   })
 
   app.get('/v1/gpu/memory', c => {
