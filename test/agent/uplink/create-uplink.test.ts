@@ -106,14 +106,16 @@ t.test('GPU health (row remapper, Xids from the kernel log) goes up with the GPU
   const gpuPosts = () => h.sink.requests().filter(r => r.path === '/api/clusters/gpus').length
   const before = gpuPosts()
 
-  h.clock.advance(30_000)
-  await until('a heartbeat', () => h.sink.nodes()[0]!.heartbeats >= 1)
+  // Heartbeats are on the fake clock: move it a heartbeat at a time until one is seen (the
+  // registrar arms its timer only once the registration's answer is handled).
+  const heartbeat = () => { h.clock.advance(30_000) }
+  const beats = h.sink.nodes()[0]!.heartbeats
+  await until('a heartbeat', () => h.sink.nodes()[0]!.heartbeats > beats, heartbeat)
   t.equal(gpuPosts(), before, 'nothing changed: GPUs are not posted again')
 
   const lastAt = Date.parse('2026-01-01T00:00:00Z')
   const busId = h.source.latest()!.gpus[1]!.pciBusId!
   summaries.set(busId, { count: 2, lastXid: 79, lastAt, lastDetail: 'GPU has fallen off the bus.', byXid: new Map([[79, 2]]) })
-  h.clock.advance(30_000)
-  await until('the Xid reported', () => h.sink.gpus()[1]?.health?.xid_last === 79)
+  await until('the Xid reported', () => h.sink.gpus()[1]?.health?.xid_last === 79, heartbeat)
   t.match(h.sink.gpus()[1]?.health, { xid_count: 2, xid_last: 79, xid_last_at: new Date(lastAt).toISOString() })
 })
