@@ -213,3 +213,18 @@ export async function agentHarness (options: {
 export function bearer (key: string): Record<string, string> {
   return { authorization: `Bearer ${key}` }
 }
+
+export interface PromSample { labels: Record<string, string>, value: number }
+
+/** The samples of one metric in Prometheus text exposition (no escapes needed for our values). */
+export function promSamples (text: string, name: string): PromSample[] {
+  const out: PromSample[] = []
+  for (const line of text.split('\n')) {
+    const m = /^([A-Za-z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line)
+    if (m === null || m[1] !== name) continue
+    const labels: Record<string, string> = {}
+    for (const pair of (m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)) labels[pair[1] as string] = pair[2] as string
+    out.push({ labels, value: m[3] === '+Inf' ? Infinity : Number(m[3]) })
+  }
+  return out
+}

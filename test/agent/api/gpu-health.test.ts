@@ -4,20 +4,9 @@ import t from 'tap'
 import type { Test } from 'tap'
 import { createXidWatch } from '../../../agent/collector/create-xid-watch.ts'
 import { createMemoryLog } from '../collector/memory-log.ts'
-import { KEYS, SEED_TIME, agentHarness, seedGpu, seedSnapshot } from './fixtures.ts'
+import { KEYS, SEED_TIME, agentHarness, promSamples, seedGpu, seedSnapshot } from './fixtures.ts'
 
-/** Samples of one metric: label sets and values. */
-function samples (text: string, name: string): Array<{ labels: Record<string, string>, value: number }> {
-  const out = []
-  for (const line of text.split('\n')) {
-    const m = /^([A-Za-z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line)
-    if (m === null || m[1] !== name) continue
-    const labels: Record<string, string> = {}
-    for (const pair of (m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)) labels[pair[1] as string] = pair[2] as string
-    out.push({ labels, value: Number(m[3]) })
-  }
-  return out
-}
+const samples = promSamples
 
 const BOOT = SEED_TIME - 3_600_000
 

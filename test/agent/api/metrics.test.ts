@@ -1,6 +1,6 @@
 import t from 'tap'
 import { createAgentMetrics } from '../../../agent/api/agent-metrics.ts'
-import { SEED_TIME, agentHarness, fakeClock, fakeSource, seedGpu, seedSnapshot, uplinkStats } from './fixtures.ts'
+import { SEED_TIME, agentHarness, promSamples, fakeClock, fakeSource, seedGpu, seedSnapshot, uplinkStats } from './fixtures.ts'
 
 const DCGM = [
   'DCGM_FI_DEV_GPU_UTIL', 'DCGM_FI_DEV_MEM_COPY_UTIL', 'DCGM_FI_DEV_POWER_USAGE', 'DCGM_FI_DEV_POWER_USAGE_INSTANT',
@@ -9,20 +9,7 @@ const DCGM = [
 ]
 const TOKEN = 'metrics-token-0123456789'
 
-interface Sample { labels: Record<string, string>, value: number }
-
-/** The samples of one metric in Prometheus text exposition (no escapes needed for our values). */
-function samples (text: string, name: string): Sample[] {
-  const out: Sample[] = []
-  for (const line of text.split('\n')) {
-    const m = /^([A-Za-z_:][\w:]*)(?:\{(.*)\})? (\S+)$/.exec(line)
-    if (m === null || m[1] !== name) continue
-    const labels: Record<string, string> = {}
-    for (const pair of (m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)) labels[pair[1] as string] = pair[2] as string
-    out.push({ labels, value: m[3] === '+Inf' ? Infinity : Number(m[3]) })
-  }
-  return out
-}
+const samples = promSamples
 
 async function scrape (app: { request: (path: string, init?: RequestInit) => Response | Promise<Response> }, headers: Record<string, string> = {}) {
   const res = await app.request('/metrics', { headers })

@@ -1,7 +1,6 @@
 import type { ChildProcess } from 'node:child_process'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import type { Test } from 'tap'
 import { createCollector } from '../../../agent/collector/create-collector.ts'
@@ -13,39 +12,20 @@ import type { SimGpu, SimState } from '../../fakes/sim-state.ts'
 import { createFakeTimers } from './fake-timers.ts'
 import type { FakeTimers } from './fake-timers.ts'
 import { createMemoryLog } from './memory-log.ts'
+import { SIM, simCollector } from './sim-collector.ts'
 import { waitUntil } from './wait-until.ts'
 
 // Faults a real host has, each through the real spawn/parse path against the simulator.
 // Where time matters, the collector runs on hand-driven timers and clocks: a test says how
 // much (fake) time passed, never measures the wall clock.
 
-const SIM = fileURLToPath(new URL('../../fakes/nvidia-smi', import.meta.url))
 // Generous: a loaded CI box (load 10 on 2 cores) starts a Node process in seconds.
 const WAIT_MS = 60_000
-
-function setup (t: Test, state: SimState, options: Partial<CollectorOptions> = {}) {
-  const statePath = join(t.testdir(), 'sim.json')
-  writeSimState(statePath, state)
-  const log = createMemoryLog()
-  const collector = createCollector({
-    nvidiaSmiPath: SIM,
-    intervalMs: 200,
-    computeAppsIntervalMs: 60_000,
-    log,
-    env: { NVIDIA_SMI_SIM_STATE: statePath },
-    backoff: { initialMs: 100, maxMs: 1000 },
-    ...options,
-  })
-  const snapshots: Snapshot[] = []
-  collector.onSnapshot(s => snapshots.push(s))
-  t.teardown(() => collector.stop())
-  return { collector, log, snapshots, statePath }
-}
 
 /** A collector on fake timers and clocks (1 Hz, the defaults otherwise). */
 function setupFake (t: Test, state: SimState, options: Partial<CollectorOptions> = {}) {
   const ft = createFakeTimers()
-  return { ft, ...setup(t, state, { intervalMs: 1000, backoff: undefined, timers: ft.timers, now: ft.now, monotonicNow: ft.monotonicNow, ...options }) }
+  return { ft, ...simCollector(t, state, { intervalMs: 1000, backoff: undefined, timers: ft.timers, now: ft.now, monotonicNow: ft.monotonicNow, ...options }) }
 }
 
 t.test('nvidia-smi children inherit the agent environment (PATH, LD_LIBRARY_PATH, agent.env) plus the collector extras', async t => {
@@ -216,7 +196,7 @@ t.test('the watchdog runs on the monotonic clock: a wall-clock step backwards do
 })
 
 t.test('one unparsable cell nulls that field of that GPU only; the fix shows up at the next tick', async t => {
-  const { collector, snapshots, statePath } = setup(t, defaultSimState())
+  const { collector, snapshots, statePath } = simCollector(t, defaultSimState())
   await collector.start()
   await waitUntil(() => snapshots.length >= 1, 'a snapshot')
   updateSimState(statePath, s => { (s.gpus[3] as SimGpu).overrides = { 'power.draw.instant': 'NaN', 'memory.used': '-42' } })
@@ -234,7 +214,7 @@ t.test('one unparsable cell nulls that field of that GPU only; the fix shows up 
 })
 
 t.test('[GPU requires reset] is a fault with its reason, not a reading', async t => {
-  const { collector, statePath } = setup(t, defaultSimState(2))
+  const { collector, statePath } = simCollector(t, defaultSimState(2))
   await collector.start()
   updateSimState(statePath, s => { (s.gpus[1] as SimGpu).overrides = { 'memory.used': '[GPU requires reset]', 'utilization.gpu': '[GPU requires reset]' } })
   await waitUntil(() => collector.latest()?.gpus[1]?.faults !== undefined, 'the fault', WAIT_MS)
@@ -248,7 +228,7 @@ t.test('[GPU requires reset] is a fault with its reason, not a reading', async t
 t.test('a GPU falls off the bus: named missing by index and UUID, logged, the others keep reporting; back on the bus, it is picked up', async t => {
   const state = defaultSimState(4)
   const lostUuid = (state.gpus[2] as SimGpu).uuid
-  const { collector, snapshots, statePath, log } = setup(t, state, { missingRecheckMs: 200 })
+  const { collector, snapshots, statePath, log } = simCollector(t, state, { missingRecheckMs: 200 })
   await collector.start()
   await waitUntil(() => snapshots.length >= 1, 'a snapshot')
 
@@ -273,7 +253,7 @@ t.test('a GPU falls off the bus: named missing by index and UUID, logged, the ot
 t.test('a GPU already off the bus when the agent starts: the agent starts with the others and names it by bus id', async t => {
   const state = defaultSimState(3)
   ;(state.gpus[0] as SimGpu).lost = 'GPU is lost. Reboot the system to recover this GPU'
-  const { collector, snapshots } = setup(t, state)
+  const { collector, snapshots } = simCollector(t, state)
   await collector.start()
   await waitUntil(() => snapshots.length >= 1, 'a snapshot', WAIT_MS)
   t.same(snapshots[0]?.gpus.map(g => g.index), [1, 2])

@@ -1,17 +1,13 @@
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import t from 'tap'
-import type { Test } from 'tap'
 import { createCollector } from '../../../agent/collector/create-collector.ts'
-import type { CollectorOptions } from '../../../agent/collector/collector-options.ts'
 import type { Snapshot } from '../../../agent/collector/snapshot.ts'
-import { defaultSimState, updateSimState, writeSimState } from '../../fakes/sim-state.ts'
-import type { SimGpu, SimState } from '../../fakes/sim-state.ts'
+import { defaultSimState, updateSimState } from '../../fakes/sim-state.ts'
+import type { SimGpu } from '../../fakes/sim-state.ts'
 import { createFakeTimers } from './fake-timers.ts'
 import { createMemoryLog } from './memory-log.ts'
+import { SIM, simCollector } from './sim-collector.ts'
 import { waitUntil } from './wait-until.ts'
 
-const SIM = fileURLToPath(new URL('../../fakes/nvidia-smi', import.meta.url))
 
 function pidAlive (pid: number): boolean {
   try {
@@ -22,28 +18,8 @@ function pidAlive (pid: number): boolean {
   }
 }
 
-/** A collector on the real simulator with `state`; stopped when the test ends. */
-function setup (t: Test, state: SimState, options: Partial<CollectorOptions> = {}) {
-  const statePath = join(t.testdir(), 'sim.json')
-  writeSimState(statePath, state)
-  const log = createMemoryLog()
-  const collector = createCollector({
-    nvidiaSmiPath: SIM,
-    intervalMs: 200,
-    computeAppsIntervalMs: 60_000,
-    log,
-    env: { NVIDIA_SMI_SIM_STATE: statePath },
-    backoff: { initialMs: 100, maxMs: 1000 },
-    ...options,
-  })
-  const snapshots: Snapshot[] = []
-  collector.onSnapshot(s => snapshots.push(s))
-  t.teardown(() => collector.stop())
-  return { collector, log, snapshots, statePath }
-}
-
 t.test('snapshots of the 8 simulated B200s arrive, one stamp per tick; a state change shows up', async t => {
-  const { collector, snapshots, statePath } = setup(t, defaultSimState(), { intervalMs: 1000 })
+  const { collector, snapshots, statePath } = simCollector(t, defaultSimState(), { intervalMs: 1000 })
   const before = Date.now()
   await collector.start()
   t.equal(collector.health().state, 'running', 'start() does not wait for the first snapshot')
@@ -70,7 +46,7 @@ t.test('snapshots of the 8 simulated B200s arrive, one stamp per tick; a state c
 })
 
 t.test('garbage lines are skipped and counted; ticks stay whole', async t => {
-  const { collector, log, snapshots } = setup(t, { ...defaultSimState(), garbageEvery: 1 })
+  const { collector, log, snapshots } = simCollector(t, { ...defaultSimState(), garbageEvery: 1 })
   await collector.start()
   await waitUntil(() => collector.health().parseErrors >= 5 && snapshots.length >= 5, 'garbage and snapshots')
   t.ok(snapshots.every(s => s.gpus.length === 8 && s.gpus.every((g, i) => g.index === i)), 'every snapshot has all 8 GPUs in order')
@@ -78,7 +54,7 @@ t.test('garbage lines are skipped and counted; ticks stay whole', async t => {
 })
 
 t.test('a child that dies is respawned with backoff, counted, and its error kept', async t => {
-  const { collector, snapshots, statePath } = setup(t, defaultSimState(2), { backoff: { initialMs: 50, maxMs: 400 } })
+  const { collector, snapshots, statePath } = simCollector(t, defaultSimState(2), { backoff: { initialMs: 50, maxMs: 400 } })
   await collector.start()
   await waitUntil(() => snapshots.length >= 1, 'a snapshot')
   const firstPid = collector.health().childPid
@@ -94,7 +70,7 @@ t.test('a child that dies is respawned with backoff, counted, and its error kept
 
 t.test('watchdog: a hung child is killed within 3 intervals and respawned; staleness shows meanwhile', async t => {
   // Default backoff (1 s first): the restart lands well inside the 5 s the issue allows.
-  const { collector, snapshots } = setup(t, { ...defaultSimState(), mode: 'hang-after-first' }, { backoff: undefined })
+  const { collector, snapshots } = simCollector(t, { ...defaultSimState(), mode: 'hang-after-first' }, { backoff: undefined })
   await collector.start()
   await waitUntil(() => snapshots.length >= 1, 'the first (and only) tick')
   const hungPid = collector.health().childPid as number
@@ -116,7 +92,7 @@ t.test('watchdog: a hung child is killed within 3 intervals and respawned; stale
 })
 
 t.test('a child that ignores SIGTERM gets SIGKILL after the grace', async t => {
-  const { collector, snapshots } = setup(t, { ...defaultSimState(1), mode: 'hang-after-first', ignoreSigterm: true }, { killGraceMs: 300 })
+  const { collector, snapshots } = simCollector(t, { ...defaultSimState(1), mode: 'hang-after-first', ignoreSigterm: true }, { killGraceMs: 300 })
   await collector.start()
   await waitUntil(() => snapshots.length >= 1, 'the first tick')
   const pid = collector.health().childPid as number
@@ -125,7 +101,7 @@ t.test('a child that ignores SIGTERM gets SIGKILL after the grace', async t => {
 })
 
 t.test('a GPU whose row stops coming: the others keep reporting, it is listed missing', async t => {
-  const { collector, snapshots, statePath } = setup(t, defaultSimState())
+  const { collector, snapshots, statePath } = simCollector(t, defaultSimState())
   await collector.start()
   await waitUntil(() => snapshots.length >= 1, 'a snapshot')
   updateSimState(statePath, s => { s.gpus = s.gpus.filter(g => g.index !== 5) })
@@ -148,12 +124,12 @@ t.test('missing nvidia-smi: NVIDIA_SMI_NOT_FOUND naming the path and the flag', 
 })
 
 t.test('a broken driver at start: NVIDIA_SMI_FAILED with its message', async t => {
-  const { collector } = setup(t, { ...defaultSimState(), mode: 'exit' })
+  const { collector } = simCollector(t, { ...defaultSimState(), mode: 'exit' })
   await t.rejects(collector.start(), { code: 'NVIDIA_SMI_FAILED', message: /couldn't communicate with the NVIDIA driver/ })
 })
 
 t.test('a driver without power.draw.instant: probed away, power.draw stands in', async t => {
-  const { collector, snapshots } = setup(t, { ...defaultSimState(2), unknownFields: ['power.draw.instant', 'power.draw.average'] })
+  const { collector, snapshots } = simCollector(t, { ...defaultSimState(2), unknownFields: ['power.draw.instant', 'power.draw.average'] })
   await collector.start()
   const { fields } = collector.health()
   t.notOk(fields.includes('power.draw.instant'))
@@ -168,7 +144,7 @@ t.test('compute apps: read at start, refreshed on demand; a hung one-shot is kil
   state.processes = [{ gpuIndex: 2, pid: 4242, name: '/usr/bin/python3', usedMemoryMib: 70_000 }]
   // The one-shot limit runs on a hand-driven clock: a slow box never trips it, the test does.
   const ft = createFakeTimers()
-  const { collector, statePath } = setup(t, state, { timers: ft.timers, now: ft.now, monotonicNow: ft.monotonicNow })
+  const { collector, statePath } = simCollector(t, state, { timers: ft.timers, now: ft.now, monotonicNow: ft.monotonicNow })
   await collector.start()
   ft.advance(0)
   await waitUntil(() => collector.computeApps() !== null, 'the first compute-apps read')
@@ -186,7 +162,7 @@ t.test('compute apps: read at start, refreshed on demand; a hung one-shot is kil
 })
 
 t.test('readNow: a fresh one-shot read of every GPU', async t => {
-  const { collector, statePath } = setup(t, defaultSimState(), { intervalMs: 1000 })
+  const { collector, statePath } = simCollector(t, defaultSimState(), { intervalMs: 1000 })
   await t.rejects(collector.readNow(), { code: 'NVIDIA_SMI_FAILED' }, 'not before start')
   await collector.start()
   updateSimState(statePath, s => { (s.gpus[6] as SimGpu).memoryBaseUsedMib = 1234 })
@@ -196,7 +172,7 @@ t.test('readNow: a fresh one-shot read of every GPU', async t => {
 })
 
 t.test('readNow: fresher than the loop\'s newest tick, it becomes latest() (the API after a purge); listeners keep the loop\'s cadence', async t => {
-  const { collector, snapshots, statePath } = setup(t, defaultSimState(), { intervalMs: 60_000 })
+  const { collector, snapshots, statePath } = simCollector(t, defaultSimState(), { intervalMs: 60_000 })
   await collector.start()
   await waitUntil(() => snapshots.length >= 1, 'the loop\'s first tick')
   updateSimState(statePath, s => { (s.gpus[0] as SimGpu).memoryBaseUsedMib = 4321 })
@@ -208,7 +184,7 @@ t.test('readNow: fresher than the loop\'s newest tick, it becomes latest() (the 
 })
 
 t.test('stop() kills the child and is safe to repeat; start() works again after', async t => {
-  const { collector, snapshots } = setup(t, defaultSimState(1))
+  const { collector, snapshots } = simCollector(t, defaultSimState(1))
   await collector.start()
   await waitUntil(() => snapshots.length >= 1, 'a snapshot')
   const pid = collector.health().childPid as number
