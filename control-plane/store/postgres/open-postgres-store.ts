@@ -3,7 +3,8 @@ import { openPgDb } from './pg-db.ts'
 import { createPgApiKeyRepository } from './pg-api-key-repository.ts'
 import { createPgFleetRepository } from './pg-fleet-repository.ts'
 import { createPgTelemetryRepository } from './pg-telemetry-repository.ts'
-import { createPgTenantRepository } from './pg-tenant-repository.ts'
+import { createSqlTenantRepository } from '../sql/sql-tenant-repository.ts'
+import { migratePgStore } from './migrate-pg-store.ts'
 import { createPgJobRepository } from './pg-job-repository.ts'
 import { createPgBillingRepository } from './pg-billing-repository.ts'
 import { createPgAlertRepository } from './pg-alert-repository.ts'
@@ -28,12 +29,11 @@ export async function openPostgresStore (url: string, options: PostgresStoreOpti
   const db = openPgDb({ connectionString: url, schema: options.schema, max: options.maxConnections })
   try {
     if (options.schema !== undefined) await db.exec(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`)
-    // Order: tables referenced by later domains first (clusters/gpus → tenants → jobs → rates);
-    // the fleet before the API keys, whose cluster-binding migration reads clusters.
+    await migratePgStore(db)
     const fleet = await createPgFleetRepository(db)
     const apiKeys = await createPgApiKeyRepository(db)
     const telemetry = await createPgTelemetryRepository(db)
-    const tenants = await createPgTenantRepository(db)
+    const tenants = createSqlTenantRepository(db)
     const jobs = await createPgJobRepository(db)
     const billing = await createPgBillingRepository(db)
     const alerts = await createPgAlertRepository(db)

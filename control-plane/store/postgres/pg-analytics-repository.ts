@@ -1,14 +1,11 @@
 import type { AnalyticsRepository } from '../analytics-repository.ts'
 import type { PgDb } from './pg-db.ts'
-import { applyPgMigrations } from './apply-pg-migrations.ts'
-import { PG_ANALYTICS_MIGRATIONS } from './pg-analytics-migrations.ts'
 import { createPgInferenceRecords } from './pg-inference-records.ts'
 import { createPgAnalyticsReads } from './pg-analytics-reads.ts'
 import { createPgEndpoints } from './pg-endpoints.ts'
 
 /** The analytics repository on PostgreSQL: its own tables (domain 'analytics') plus reads of the shared ones. */
 export async function createPgAnalyticsRepository (db: PgDb): Promise<AnalyticsRepository> {
-  await applyPgMigrations(db, 'analytics', PG_ANALYTICS_MIGRATIONS)
   return {
     ...createPgInferenceRecords(db),
     ...createPgAnalyticsReads(db),

@@ -1,32 +1,14 @@
 import type { BillingRepository, InvoiceQuery, InvoiceStatus, MeteredInterval, NewInvoice, StatusTotal } from '../billing-repository.ts'
 import { toInvoice, toRate, linesJson } from '../sqlite/sqlite-billing-rows.ts'
 import type { PgDb, PgQuery } from './pg-db.ts'
-import { applyPgMigrations, type PgMigration } from './apply-pg-migrations.ts'
-import { PG_BILLING_MIGRATIONS_V1 } from './pg-scheduling-migrations.ts'
-import { BILLING_LOCK } from './pg-locks.ts'
+import { BILLING_LOCK } from '../store-locks.ts'
 import { isUniqueViolation } from './pg-errors.ts'
-
-const PG_BILLING_MIGRATIONS_V2: PgMigration = {
-  version: 2,
-  name: 'invoice tenant snapshot, exact GPU-ms, payment link claims',
-  sql: `
-    ALTER TABLE invoices ADD COLUMN tenant_name TEXT;
-    ALTER TABLE invoices ADD COLUMN total_gpu_ms BIGINT;
-    ALTER TABLE invoices ADD COLUMN unpriced_gpu_ms BIGINT NOT NULL DEFAULT 0;
-    ALTER TABLE invoices ADD COLUMN payment_link_attempts INTEGER NOT NULL DEFAULT 0;
-    ALTER TABLE invoices ADD COLUMN payment_link_claimed_at BIGINT;
-    ALTER TABLE invoices ADD COLUMN payment_link_error TEXT;
-    CREATE INDEX invoices_period ON invoices (tenant_id, period_start, period_end);
-    CREATE INDEX invoices_created ON invoices (created_at);
-  `,
-}
 
 const num = (x: unknown): number => Number(x)
 const numOrNull = (x: unknown): number | null => (x === null || x === undefined ? null : Number(x))
 const strOrNull = (x: unknown): string | null => (x === null || x === undefined ? null : String(x))
 
 export async function createPgBillingRepository (db: PgDb): Promise<BillingRepository> {
-  await applyPgMigrations(db, 'billing', [PG_BILLING_MIGRATIONS_V1, PG_BILLING_MIGRATIONS_V2])
 
   const invoiceById = async (q: PgQuery, id: number) => {
     const r = await q.one('SELECT * FROM invoices WHERE id = ?', id)

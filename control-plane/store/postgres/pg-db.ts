@@ -1,26 +1,12 @@
 import pg from 'pg'
+import type { SqlDb, SqlQuery } from '../sql-db.ts'
+import { pgDialect } from './pg-dialect.ts'
 
-/** One query surface: the pool outside a transaction, the transaction's client inside one. */
-export interface PgQuery {
-  /** `?` placeholders (as in the SQLite store), numbered `$n` for PostgreSQL once per SQL text. */
-  all: <R = Row>(sql: string, ...args: unknown[]) => Promise<R[]>
-  one: <R = Row>(sql: string, ...args: unknown[]) => Promise<R | undefined>
-  /** Rows changed. */
-  run: (sql: string, ...args: unknown[]) => Promise<number>
-  /** Several statements, no parameters (migrations). */
-  exec: (sql: string) => Promise<void>
-}
+/** PostgreSQL's SqlDb: `?` placeholders are numbered `$n` once per SQL text. */
+export type PgQuery = SqlQuery
 
-export type Row = Record<string, unknown>
-
-export interface PgDb extends PgQuery {
+export interface PgDb extends SqlDb {
   readonly pool: pg.Pool
-  /**
-   * Runs `fn` in one READ COMMITTED transaction that first takes the transaction-scoped
-   * advisory lock `lock` (null: row locks only): writers of one domain are serialized across every replica on the
-   * database, the same guarantee SQLite's BEGIN IMMEDIATE gives one file. Rolled back if it throws.
-   */
-  tx: <T>(lock: string | null, fn: (q: PgQuery) => Promise<T>) => Promise<T>
   close: () => Promise<void>
 }
 
@@ -79,6 +65,7 @@ export function openPgDb (options: PgDbOptions): PgDb {
   const base = queryOn(pool)
   return {
     pool,
+    dialect: pgDialect,
     ...base,
     async tx (lock, fn) {
       const client = await pool.connect()

@@ -1,6 +1,6 @@
 import type { AnalyticsRepository, EndpointEvent, EndpointRecord, EndpointUpsert } from '../analytics-repository.ts'
 import type { PgDb, PgQuery } from './pg-db.ts'
-import { ANALYTICS_LOCK } from './pg-locks.ts'
+import { ANALYTICS_LOCK } from '../store-locks.ts'
 import { ENDPOINT_COLUMNS as COLUMNS, ENDPOINT_FIELDS as FIELDS, MAX_MS, MIN_MS, parseEventDetail as parseDetail } from '../endpoint-rows.ts'
 
 type EndpointPart = Pick<AnalyticsRepository, 'upsertEndpoint' | 'deleteEndpoint' | 'listEndpoints'>

@@ -4,8 +4,6 @@ import type {
 import { NodeInOtherClusterError } from '../fleet-repository.ts'
 import { GPU_HEALTH_UPDATE, gpuHealthArgs, migInstancesColumn, toCluster, toGpu, toNode, toNodeEvent } from '../sqlite/sqlite-fleet-rows.ts'
 import type { PgDb, PgQuery } from './pg-db.ts'
-import { applyPgMigrations } from './apply-pg-migrations.ts'
-import { PG_FLEET_MIGRATIONS } from './pg-fleet-migrations.ts'
 
 const v = <T>(x: T | undefined): T | null => x ?? null
 const DEFAULT_EVENT_LIMIT = 1000
@@ -13,7 +11,6 @@ const DEFAULT_EVENT_LIMIT = 1000
 export const FLEET_LOCK = 'gpufleet:fleet'
 
 export async function createPgFleetRepository (db: PgDb): Promise<FleetRepository> {
-  await applyPgMigrations(db, 'fleet', PG_FLEET_MIGRATIONS)
 
   const nodeById = async (q: PgQuery, id: number): Promise<FleetNode | null> => {
     const r = await q.one('SELECT * FROM nodes WHERE id = ?', id)

@@ -4,7 +4,7 @@ import type {
 import { ROLLUP_BUCKET_MS as B } from '../sqlite/sqlite-analytics-migrations.ts'
 import { toInferenceRecord } from '../sqlite/sqlite-inference-records.ts'
 import type { PgDb } from './pg-db.ts'
-import { ANALYTICS_LOCK } from './pg-locks.ts'
+import { ANALYTICS_LOCK } from '../store-locks.ts'
 import { MAX_MS, MIN_MS } from '../endpoint-rows.ts'
 
 type InferencePart = Pick<AnalyticsRepository,

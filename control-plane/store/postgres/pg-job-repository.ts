@@ -2,15 +2,12 @@ import type { Job, JobCountsRow, JobFilter, JobRepository, SubmitContext } from 
 import type { TenantStatus } from '../tenant-repository.ts'
 import { JOB_COLUMNS, toCycle, toJob, toJobEvent, toJobGpu } from '../sqlite/sqlite-job-rows.ts'
 import type { PgDb, PgQuery } from './pg-db.ts'
-import { applyPgMigrations } from './apply-pg-migrations.ts'
-import { PG_JOB_MIGRATIONS } from './pg-scheduling-migrations.ts'
 import { pgRunCycle } from './pg-run-cycle.ts'
 import { pgClusterModels } from './pg-gpu-inventory.ts'
 import { pgAllocation, pgQueueStats } from './pg-job-stats.ts'
-import { SCHEDULING_LOCK } from './pg-locks.ts'
+import { SCHEDULING_LOCK } from '../store-locks.ts'
 
 export async function createPgJobRepository (db: PgDb): Promise<JobRepository> {
-  await applyPgMigrations(db, 'jobs', PG_JOB_MIGRATIONS)
 
   const jobById = async (q: PgQuery, id: number): Promise<Job | null> => {
     const r = await q.one(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`, id)

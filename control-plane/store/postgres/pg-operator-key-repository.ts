@@ -1,23 +1,6 @@
 import type { NewOperatorKey, OperatorKeyRecord, OperatorKeyRepository } from '../operator-key-repository.ts'
 import type { PgDb } from './pg-db.ts'
-import { applyPgMigrations, type PgMigration } from './apply-pg-migrations.ts'
 
-export const PG_OPERATOR_KEY_MIGRATIONS: readonly PgMigration[] = [{
-  version: 1,
-  name: 'operator_signing_keys',
-  // As in SQLite: `active` is TRUE for the one signing key, NULL for retired ones.
-  sql: `
-    CREATE TABLE operator_signing_keys (
-      kid TEXT PRIMARY KEY,
-      alg TEXT NOT NULL CHECK (alg = 'EdDSA'),
-      public_jwk JSONB NOT NULL,
-      private_jwk JSONB NOT NULL,
-      active BOOLEAN UNIQUE CHECK (active),
-      created_at BIGINT NOT NULL,
-      retired_at BIGINT
-    );
-  `,
-}]
 
 interface Row {
   kid: string
@@ -42,7 +25,6 @@ function toRecord (row: Row): OperatorKeyRecord {
 }
 
 export async function createPgOperatorKeyRepository (db: PgDb): Promise<OperatorKeyRepository> {
-  await applyPgMigrations(db, 'operator-keys', PG_OPERATOR_KEY_MIGRATIONS)
   const active = () => db.one<Row>(`SELECT ${COLUMNS} FROM operator_signing_keys WHERE active`)
 
   return {

@@ -5,7 +5,7 @@ import type { TenantStatus } from '../tenant-repository.ts'
 import { KEEP_SCHEDULER_CYCLES } from '../sqlite/sqlite-run-cycle.ts'
 import type { PgDb, PgQuery } from './pg-db.ts'
 import { pgGpuInventory } from './pg-gpu-inventory.ts'
-import { SCHEDULING_LOCK } from './pg-locks.ts'
+import { SCHEDULING_LOCK } from '../store-locks.ts'
 
 const MAX_DETAIL_CHARS = 256 * 1024
 

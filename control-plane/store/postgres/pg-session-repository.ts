@@ -1,31 +1,13 @@
 import { SessionConflictError, type SessionRecord, type SessionRepository } from '../session-repository.ts'
 import type { PgDb } from './pg-db.ts'
-import { applyPgMigrations, type PgMigration } from './apply-pg-migrations.ts'
 import { isUniqueViolation } from './pg-errors.ts'
 
-const MIGRATIONS: PgMigration[] = [{
-  version: 1,
-  name: 'console sessions',
-  // As on SQLite: no foreign key to api_keys; the auth path reads the key on every request
-  // and deleteForKey cleans up on revoke.
-  sql: `
-    CREATE TABLE console_sessions (
-      id_hash TEXT PRIMARY KEY CHECK (length(id_hash) = 64),
-      key_id BIGINT NOT NULL,
-      created_at BIGINT NOT NULL,
-      expires_at BIGINT NOT NULL
-    );
-    CREATE INDEX console_sessions_key ON console_sessions (key_id);
-    CREATE INDEX console_sessions_expiry ON console_sessions (expires_at);
-  `,
-}]
 
 interface Row { id_hash: string, key_id: number, created_at: number, expires_at: number }
 
 const toRecord = (r: Row): SessionRecord => ({ idHash: r.id_hash, keyId: r.key_id, createdAt: r.created_at, expiresAt: r.expires_at })
 
 export async function createPgSessionRepository (db: PgDb): Promise<SessionRepository> {
-  await applyPgMigrations(db, 'sessions', MIGRATIONS)
   return {
     async create (s) {
       try {

@@ -3,8 +3,6 @@ import type {
 } from '../telemetry-repository.ts'
 import { scopeKey, spanFor, toLatestSample, toMinuteRollup, type LatestRow, type RollupDbRow } from '../sqlite/sqlite-telemetry-repository.ts'
 import type { PgDb } from './pg-db.ts'
-import { applyPgMigrations } from './apply-pg-migrations.ts'
-import { PG_TELEMETRY_MIGRATIONS } from './pg-telemetry-migrations.ts'
 import { createDayPartitions, DAY_MS, PARTITIONED_TABLES, type PartitionedTable } from './pg-day-partitions.ts'
 import { createPgInsertSamples } from './pg-insert-samples.ts'
 import { createPgRebuildRollups } from './pg-rebuild-rollups.ts'
@@ -22,7 +20,6 @@ const BUCKETS = `SELECT wall, MAX(p) AS p FROM (
   ) AS u WHERE p IS NOT NULL GROUP BY wall ORDER BY wall`
 
 export async function createPgTelemetryRepository (db: PgDb): Promise<TelemetryRepository> {
-  await applyPgMigrations(db, 'telemetry', PG_TELEMETRY_MIGRATIONS)
   const partitions = createDayPartitions(db)
   // Today and tomorrow exist before the first push of the day needs them.
   const now = Date.now()

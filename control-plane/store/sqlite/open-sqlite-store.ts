@@ -6,7 +6,9 @@ import { cacheActiveKeys } from '../cache-active-keys.ts'
 import { createSqliteApiKeyRepository } from './sqlite-api-key-repository.ts'
 import { createSqliteFleetRepository } from './sqlite-fleet-repository.ts'
 import { createSqliteTelemetryRepository } from './sqlite-telemetry-repository.ts'
-import { createSqliteTenantRepository } from './sqlite-tenant-repository.ts'
+import { createSqlTenantRepository } from '../sql/sql-tenant-repository.ts'
+import { sqliteSqlDb } from './sqlite-sql-db.ts'
+import { migrateSqliteStore } from './migrate-sqlite-store.ts'
 import { createSqliteJobRepository } from './sqlite-job-repository.ts'
 import { createSqliteBillingRepository } from './sqlite-billing-repository.ts'
 import { createSqliteAlertRepository } from './sqlite-alert-repository.ts'
@@ -70,7 +72,8 @@ export async function openSqliteStore (path: string, options: SqliteStoreOptions
 }
 
 function openRepositories (db: SqliteDb): Store {
-  // The fleet before the API keys: their cluster-binding migration reads clusters.
+  migrateSqliteStore(db)
+  const sql = sqliteSqlDb(db)
   const fleet = createSqliteFleetRepository(db)
   return {
     engine: 'sqlite',
@@ -78,8 +81,7 @@ function openRepositories (db: SqliteDb): Store {
     apiKeys: cacheActiveKeys(createSqliteApiKeyRepository(db)),
     fleet,
     telemetry: createSqliteTelemetryRepository(db),
-    // Order: tables referenced by later domains first (clusters/gpus → tenants → jobs → rates).
-    tenants: createSqliteTenantRepository(db),
+    tenants: createSqlTenantRepository(sql),
     jobs: createSqliteJobRepository(db),
     billing: createSqliteBillingRepository(db),
     alerts: createSqliteAlertRepository(db),

@@ -4,8 +4,6 @@ import type {
   DueDelivery, EvaluationResult, WebhookDelivery,
 } from '../alert-repository.ts'
 import type { SqliteDb } from './sqlite-db.ts'
-import { applyMigrations } from './apply-migrations.ts'
-import { ALERT_MIGRATIONS } from './sqlite-alert-migrations.ts'
 
 type Row = Record<string, unknown>
 
@@ -64,7 +62,6 @@ export const HEAD_OF_EVENT = `NOT EXISTS (SELECT 1 FROM alert_deliveries p WHERE
 export const subjectKey = (s: Pick<AlertSubject, 'type' | 'id'>): string => `${s.type}:${s.id}`
 
 export function createSqliteAlertRepository (db: SqliteDb): AlertRepository {
-  applyMigrations(db, 'alerts', ALERT_MIGRATIONS)
 
   const one = (sql: string, ...args: SQLInputValue[]): Row | undefined => db.stmt(sql).get(...args) as Row | undefined
   const all = (sql: string, ...args: SQLInputValue[]): Row[] => db.stmt(sql).all(...args) as Row[]

@@ -1,14 +1,11 @@
 import type { AnalyticsRepository } from '../analytics-repository.ts'
 import type { SqliteDb } from './sqlite-db.ts'
-import { applyMigrations } from './apply-migrations.ts'
-import { ANALYTICS_MIGRATIONS } from './sqlite-analytics-migrations.ts'
 import { createSqliteInferenceRecords } from './sqlite-inference-records.ts'
 import { createSqliteAnalyticsReads } from './sqlite-analytics-reads.ts'
 import { createSqliteEndpoints } from './sqlite-endpoints.ts'
 
 /** The analytics repository on SQLite: its own tables (domain 'analytics') plus reads of the shared ones. */
 export function createSqliteAnalyticsRepository (db: SqliteDb): AnalyticsRepository {
-  applyMigrations(db, 'analytics', ANALYTICS_MIGRATIONS)
   return {
     ...createSqliteInferenceRecords(db),
     ...createSqliteAnalyticsReads(db),

@@ -11,6 +11,14 @@ export interface SqliteDb {
   stmt: (sql: string) => StatementSync
   /** Run `fn` in one IMMEDIATE transaction (rolled back if it throws). Not re-entrant. */
   tx: <T>(fn: () => T) => T
+  /**
+   * One IMMEDIATE transaction around an async `fn` (SqlDb.tx). The connection is held until it
+   * settles: its awaits let other handlers run, and their statements would otherwise land in
+   * this transaction (and roll back with it).
+   */
+  txAsync: <T>(fn: () => Promise<T>) => Promise<T>
+  /** Runs `fn` at once when no txAsync holds the connection, else right after the holders. */
+  serial: <T>(fn: () => T | Promise<T>) => Promise<T>
   close: () => void
 }
 
@@ -27,6 +35,18 @@ export function openSqliteDb (path: string): SqliteDb {
   `)
   const cache = new Map<string, StatementSync>()
   let inTx = false
+  // txAsync holders, and the chain that runs them (and what waits on them) one after another.
+  let holders = 0
+  let tail: Promise<unknown> = Promise.resolve()
+  const queue = <T>(fn: () => T | Promise<T>): Promise<T> => {
+    const run = tail.then(fn)
+    tail = run.catch(() => {})
+    return run
+  }
+  const begin = (): void => { raw.exec('BEGIN IMMEDIATE'); inTx = true }
+  const end = (sql: 'COMMIT' | 'ROLLBACK'): void => {
+    try { raw.exec(sql) } finally { inTx = false }
+  }
   return {
     raw,
     stmt (sql) {
@@ -50,6 +70,32 @@ export function openSqliteDb (path: string): SqliteDb {
         throw err
       } finally {
         inTx = false
+      }
+    },
+    txAsync (fn) {
+      holders++
+      return queue(async () => {
+        try {
+          begin()
+          try {
+            const result = await fn()
+            end('COMMIT')
+            return result
+          } catch (err) {
+            end('ROLLBACK')
+            throw err
+          }
+        } finally {
+          holders--
+        }
+      })
+    },
+    serial (fn) {
+      if (holders > 0) return queue(fn)
+      try {
+        return Promise.resolve(fn())
+      } catch (err) {
+        return Promise.reject(err)
       }
     },
     close () {

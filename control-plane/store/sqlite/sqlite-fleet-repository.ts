@@ -4,8 +4,6 @@ import type {
 } from '../fleet-repository.ts'
 import { NodeInOtherClusterError } from '../fleet-repository.ts'
 import type { SqliteDb } from './sqlite-db.ts'
-import { applyMigrations } from './apply-migrations.ts'
-import { FLEET_MIGRATIONS } from './sqlite-fleet-migrations.ts'
 import { GPU_HEALTH_UPDATE, gpuHealthArgs, migInstancesColumn, toCluster, toGpu, toNode, toNodeEvent } from './sqlite-fleet-rows.ts'
 
 type Row = Record<string, unknown>
@@ -16,7 +14,6 @@ const v = (x: string | number | null | undefined): SQLInputValue => x ?? null
 const DEFAULT_EVENT_LIMIT = 1000
 
 export function createSqliteFleetRepository (db: SqliteDb): FleetRepository {
-  applyMigrations(db, 'fleet', FLEET_MIGRATIONS)
 
   const one = (sql: string, ...args: SQLInputValue[]): Row | undefined => db.stmt(sql).get(...args) as Row | undefined
   const all = (sql: string, ...args: SQLInputValue[]): Row[] => db.stmt(sql).all(...args) as Row[]

@@ -2,8 +2,6 @@ import type { SQLInputValue } from 'node:sqlite'
 import type { Job, JobCountsRow, JobFilter, JobRepository, SubmitContext } from '../job-repository.ts'
 import type { TenantStatus } from '../tenant-repository.ts'
 import type { SqliteDb } from './sqlite-db.ts'
-import { applyMigrations } from './apply-migrations.ts'
-import { JOB_MIGRATIONS } from './sqlite-scheduling-migrations.ts'
 import { JOB_COLUMNS, toCycle, toJob, toJobEvent, toJobGpu } from './sqlite-job-rows.ts'
 import { sqliteRunCycle } from './sqlite-run-cycle.ts'
 import { gpuInventory } from './sqlite-gpu-inventory.ts'
@@ -12,7 +10,6 @@ import { sqliteAllocation, sqliteQueueStats } from './sqlite-job-stats.ts'
 type Row = Record<string, unknown>
 
 export function createSqliteJobRepository (db: SqliteDb): JobRepository {
-  applyMigrations(db, 'jobs', JOB_MIGRATIONS)
 
   const one = (sql: string, ...args: SQLInputValue[]): Row | undefined => db.stmt(sql).get(...args) as Row | undefined
   const all = (sql: string, ...args: SQLInputValue[]): Row[] => db.stmt(sql).all(...args) as Row[]

@@ -1,24 +1,6 @@
 import type { NewOperatorKey, OperatorKeyRecord, OperatorKeyRepository } from '../operator-key-repository.ts'
 import type { SqliteDb } from './sqlite-db.ts'
-import { applyMigrations, type Migration } from './apply-migrations.ts'
 
-export const OPERATOR_KEY_MIGRATIONS: readonly Migration[] = [{
-  version: 1,
-  name: 'operator_signing_keys',
-  // `active` is 1 for the one signing key and NULL for retired ones: UNIQUE allows many NULLs
-  // and one 1, so two replicas cannot both install a first key.
-  sql: `
-    CREATE TABLE operator_signing_keys (
-      kid TEXT PRIMARY KEY,
-      alg TEXT NOT NULL CHECK (alg = 'EdDSA'),
-      public_jwk TEXT NOT NULL CHECK (json_valid(public_jwk)),
-      private_jwk TEXT NOT NULL CHECK (json_valid(private_jwk)),
-      active INTEGER UNIQUE CHECK (active = 1),
-      created_at INTEGER NOT NULL,
-      retired_at INTEGER
-    );
-  `,
-}]
 
 interface Row {
   kid: string
@@ -36,7 +18,6 @@ function toRecord (row: Row): OperatorKeyRecord {
 }
 
 export function createSqliteOperatorKeyRepository (db: SqliteDb): OperatorKeyRepository {
-  applyMigrations(db, 'operator-keys', OPERATOR_KEY_MIGRATIONS)
   const active = () => db.stmt(`SELECT ${COLUMNS} FROM operator_signing_keys WHERE active = 1`).get() as Row | undefined
 
   return {

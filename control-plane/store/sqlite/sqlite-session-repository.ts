@@ -1,23 +1,6 @@
 import { SessionConflictError, type SessionRecord, type SessionRepository } from '../session-repository.ts'
 import type { SqliteDb } from './sqlite-db.ts'
-import { applyMigrations, type Migration } from './apply-migrations.ts'
 
-const MIGRATIONS: Migration[] = [{
-  version: 1,
-  name: 'console sessions',
-  // No foreign key to api_keys: a session outliving its key is refused by the auth path
-  // (it reads the key on every request), and deleteForKey cleans up on revoke.
-  sql: `
-    CREATE TABLE console_sessions (
-      id_hash TEXT PRIMARY KEY CHECK (length(id_hash) = 64),
-      key_id INTEGER NOT NULL,
-      created_at INTEGER NOT NULL,
-      expires_at INTEGER NOT NULL
-    );
-    CREATE INDEX console_sessions_key ON console_sessions (key_id);
-    CREATE INDEX console_sessions_expiry ON console_sessions (expires_at);
-  `,
-}]
 
 interface Row { id_hash: string, key_id: number, created_at: number, expires_at: number }
 
@@ -26,7 +9,6 @@ const SQLITE_CONSTRAINT_PRIMARYKEY = 1555
 const toRecord = (r: Row): SessionRecord => ({ idHash: r.id_hash, keyId: r.key_id, createdAt: r.created_at, expiresAt: r.expires_at })
 
 export function createSqliteSessionRepository (db: SqliteDb): SessionRepository {
-  applyMigrations(db, 'sessions', MIGRATIONS)
   return {
     async create (s) {
       try {

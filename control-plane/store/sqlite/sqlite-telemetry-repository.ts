@@ -3,8 +3,7 @@ import type {
 } from '../telemetry-repository.ts'
 import { rollupSpans } from '../telemetry-repository.ts'
 import type { SqliteDb } from './sqlite-db.ts'
-import { applyMigrations } from './apply-migrations.ts'
-import { SCOPE_CLUSTER, SCOPE_FLEET, SCOPE_NODE, TELEMETRY_MIGRATIONS } from './sqlite-telemetry-migrations.ts'
+import { SCOPE_CLUSTER, SCOPE_FLEET, SCOPE_NODE } from './sqlite-telemetry-migrations.ts'
 import { createSqliteInsertSamples } from './sqlite-insert-samples.ts'
 import { createSqliteRebuildRollups } from './sqlite-rebuild-rollups.ts'
 
@@ -82,7 +81,6 @@ export function toLatestSample (r: LatestRow): LatestGpuSample {
 }
 
 export function createSqliteTelemetryRepository (db: SqliteDb): TelemetryRepository {
-  applyMigrations(db, 'telemetry', TELEMETRY_MIGRATIONS)
   const insertSamples = createSqliteInsertSamples(db)
   const rebuildRollups = createSqliteRebuildRollups(db)
 

@@ -2,7 +2,9 @@ import type { SQLInputValue } from 'node:sqlite'
 import type { SqliteDb } from '../../../control-plane/store/sqlite/sqlite-db.ts'
 import { openSqliteDb } from '../../../control-plane/store/sqlite/sqlite-db.ts'
 import { createSqliteFleetRepository } from '../../../control-plane/store/sqlite/sqlite-fleet-repository.ts'
-import { createSqliteTenantRepository } from '../../../control-plane/store/sqlite/sqlite-tenant-repository.ts'
+import { createSqlTenantRepository } from '../../../control-plane/store/sql/sql-tenant-repository.ts'
+import { sqliteSqlDb } from '../../../control-plane/store/sqlite/sqlite-sql-db.ts'
+import { migrateSqliteStore } from '../../../control-plane/store/sqlite/migrate-sqlite-store.ts'
 import { createSqliteJobRepository } from '../../../control-plane/store/sqlite/sqlite-job-repository.ts'
 import { createSqliteBillingRepository } from '../../../control-plane/store/sqlite/sqlite-billing-repository.ts'
 import type { Store } from '../../../control-plane/store/store.ts'
@@ -67,15 +69,17 @@ export function usageFixturesWith (store: Pick<Store, 'fleet'>, query: RawQuery)
 
 /**
  * A store with the repositories billing touches (fleet, tenants, jobs, billing) on one
- * database, the others stubbed so these tests do not depend on other domains' progress.
+ * migrated database, the others stubbed: these tests reach no other domain.
  * `path` defaults to an in-memory database.
  */
 export function openBillingStore (path = ':memory:'): { store: Store, db: SqliteDb, fixtures: UsageFixtures } {
   const db = openSqliteDb(path)
+  migrateSqliteStore(db)
+  const sql = sqliteSqlDb(db)
   const store: Store = {
     engine: 'sqlite',
     fleet: createSqliteFleetRepository(db),
-    tenants: createSqliteTenantRepository(db),
+    tenants: createSqlTenantRepository(sql),
     jobs: createSqliteJobRepository(db),
     billing: createSqliteBillingRepository(db),
     apiKeys: {} as Store['apiKeys'],

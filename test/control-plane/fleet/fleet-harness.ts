@@ -8,6 +8,7 @@ import type { CpEnv, RequireScope } from '../../../control-plane/http/cp-env.ts'
 import { createRouter } from '../../../control-plane/http/create-router.ts'
 import { openSqliteDb } from '../../../control-plane/store/sqlite/sqlite-db.ts'
 import { createSqliteFleetRepository } from '../../../control-plane/store/sqlite/sqlite-fleet-repository.ts'
+import { migrateSqliteStore } from '../../../control-plane/store/sqlite/migrate-sqlite-store.ts'
 import type { Store } from '../../../control-plane/store/store.ts'
 import { createOnError, notFound } from '../../../shared/on-error.ts'
 import { HttpError } from '../../../shared/http-error.ts'
@@ -18,6 +19,7 @@ export const T0 = Date.UTC(2026, 4, 9, 0, 0, 0)
 /** A store with only the fleet repository: these tests must not depend on the other domains' work. */
 export function openFleetStore (): Store {
   const db = openSqliteDb(':memory:')
+  migrateSqliteStore(db)
   return {
     engine: 'sqlite',
     fleet: createSqliteFleetRepository(db),

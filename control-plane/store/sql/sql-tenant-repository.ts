@@ -1,17 +1,35 @@
-import type { TenantRepository, TenantWithUsage } from '../tenant-repository.ts'
-import { toTenant, WITH_USAGE } from '../sqlite/sqlite-tenant-repository.ts'
-import type { PgDb, PgQuery } from './pg-db.ts'
-import { applyPgMigrations } from './apply-pg-migrations.ts'
-import { PG_TENANT_MIGRATIONS } from './pg-scheduling-migrations.ts'
-import { SCHEDULING_LOCK } from './pg-locks.ts'
+import type { PlanTier, TenantRepository, TenantStatus, TenantWithUsage } from '../tenant-repository.ts'
+import type { Row, SqlDb, SqlQuery } from '../sql-db.ts'
+import { SCHEDULING_LOCK } from '../store-locks.ts'
 
-// SQLSTATE 23503: a row of another domain (an invoice) still references the tenant.
-const isForeignKeyFailure = (err: unknown): boolean => (err as { code?: unknown }).code === '23503'
+// Live usage beside each tenant; the subqueries ride jobs_tenant (tenant_id, status).
+export const WITH_USAGE = `SELECT t.*,
+    (SELECT COUNT(*) FROM jobs j JOIN job_gpus jg ON jg.job_id = j.id AND jg.released_at IS NULL
+      WHERE j.tenant_id = t.id AND j.status = 'running') AS gpus_in_use,
+    (SELECT COUNT(*) FROM jobs j WHERE j.tenant_id = t.id AND j.status = 'running') AS running_jobs,
+    (SELECT COUNT(*) FROM jobs j WHERE j.tenant_id = t.id AND j.status IN ('queued', 'blocked')) AS queued_jobs,
+    (SELECT COUNT(*) FROM jobs j WHERE j.tenant_id = t.id AND j.status = 'blocked') AS blocked_jobs
+  FROM tenants t`
 
-export async function createPgTenantRepository (db: PgDb): Promise<TenantRepository> {
-  await applyPgMigrations(db, 'tenants', PG_TENANT_MIGRATIONS)
+export function toTenant (r: Row): TenantWithUsage {
+  return {
+    id: Number(r.id),
+    name: String(r.name),
+    planTier: r.plan_tier as PlanTier,
+    gpuQuota: Number(r.gpu_quota),
+    contactEmail: r.contact_email === null ? null : String(r.contact_email),
+    status: r.status as TenantStatus,
+    createdAt: Number(r.created_at),
+    updatedAt: Number(r.updated_at),
+    gpusInUse: Number(r.gpus_in_use ?? 0),
+    runningJobs: Number(r.running_jobs ?? 0),
+    queuedJobs: Number(r.queued_jobs ?? 0),
+    blockedJobs: Number(r.blocked_jobs ?? 0),
+  }
+}
 
-  const byId = async (q: PgQuery, id: number): Promise<TenantWithUsage | null> => {
+export function createSqlTenantRepository (db: SqlDb): TenantRepository {
+  const byId = async (q: SqlQuery, id: number): Promise<TenantWithUsage | null> => {
     const r = await q.one(`${WITH_USAGE} WHERE t.id = ?`, id)
     return r === undefined ? null : toTenant(r)
   }
@@ -41,10 +59,10 @@ export async function createPgTenantRepository (db: PgDb): Promise<TenantReposit
           return { ok: false as const, reason: 'name_taken' as const }
         }
         // contact_email distinguishes "absent" (keep) from null (clear), hence the flag.
-        await q.run(`UPDATE tenants SET name = COALESCE(?, name), gpu_quota = COALESCE(?::int, gpu_quota), plan_tier = COALESCE(?, plan_tier),
-            status = COALESCE(?, status), contact_email = CASE WHEN ?::boolean THEN ? ELSE contact_email END, updated_at = ? WHERE id = ?`,
+        await q.run(`UPDATE tenants SET name = COALESCE(?, name), gpu_quota = COALESCE(CAST(? AS INTEGER), gpu_quota), plan_tier = COALESCE(?, plan_tier),
+            status = COALESCE(?, status), contact_email = CASE WHEN CAST(? AS INTEGER) = 1 THEN ? ELSE contact_email END, updated_at = ? WHERE id = ?`,
         patch.name ?? null, patch.gpuQuota ?? null, patch.planTier ?? null, patch.status ?? null,
-        patch.contactEmail !== undefined, patch.contactEmail ?? null, at, id)
+        patch.contactEmail === undefined ? 0 : 1, patch.contactEmail ?? null, at, id)
         return { ok: true as const, tenant: (await byId(q, id))! }
       })
     },
@@ -67,7 +85,7 @@ export async function createPgTenantRepository (db: PgDb): Promise<TenantReposit
         })
       } catch (err) {
         // The transaction rolled back: the jobs are as they were.
-        if (isForeignKeyFailure(err)) return { ok: false as const, reason: 'referenced' as const }
+        if (db.dialect.isForeignKeyViolation(err)) return { ok: false as const, reason: 'referenced' as const }
         throw err
       }
     },

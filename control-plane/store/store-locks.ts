@@ -1,6 +1,7 @@
 /**
- * Advisory locks (transaction-scoped) that serialize one domain's multi-statement writes across
- * every replica, as SQLite's single writer does for one file. Jobs, tenants and GPU assignment
+ * The `lock` names of SqlDb.tx: on PostgreSQL, transaction-scoped advisory locks that serialize
+ * one domain's multi-statement writes across every replica, as SQLite's single writer does for
+ * one file. Jobs, tenants and GPU assignment
  * share one: a cycle, a submit, a job change and a tenant delete never interleave.
  */
 export const SCHEDULING_LOCK = 'gpufleet:scheduling'

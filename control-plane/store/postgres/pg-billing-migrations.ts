@@ -1,0 +1,16 @@
+import type { PgMigration } from './apply-pg-migrations.ts'
+
+export const PG_BILLING_MIGRATIONS_V2: PgMigration = {
+  version: 2,
+  name: 'invoice tenant snapshot, exact GPU-ms, payment link claims',
+  sql: `
+    ALTER TABLE invoices ADD COLUMN tenant_name TEXT;
+    ALTER TABLE invoices ADD COLUMN total_gpu_ms BIGINT;
+    ALTER TABLE invoices ADD COLUMN unpriced_gpu_ms BIGINT NOT NULL DEFAULT 0;
+    ALTER TABLE invoices ADD COLUMN payment_link_attempts INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE invoices ADD COLUMN payment_link_claimed_at BIGINT;
+    ALTER TABLE invoices ADD COLUMN payment_link_error TEXT;
+    CREATE INDEX invoices_period ON invoices (tenant_id, period_start, period_end);
+    CREATE INDEX invoices_created ON invoices (created_at);
+  `,
+}
