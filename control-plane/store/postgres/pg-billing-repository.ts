@@ -1,5 +1,5 @@
 import type { BillingRepository, InvoiceQuery, InvoiceStatus, MeteredInterval, NewInvoice, StatusTotal } from '../billing-repository.ts'
-import { toInvoice, toRate, linesJson } from '../sqlite/sqlite-billing-rows.ts'
+import { toInvoice, toRate, linesJson } from '../sql/billing-rows.ts'
 import type { PgDb, PgQuery } from './pg-db.ts'
 import { BILLING_LOCK } from '../store-locks.ts'
 import { isUniqueViolation } from './pg-errors.ts'

@@ -2,7 +2,7 @@ import type {
   ActivityInput, Cluster, FleetNode, FleetRepository, Gpu, GpuQuery, GpuUpsert, NodeEventKind, NodeEventQuery, NodeUpsert,
 } from '../fleet-repository.ts'
 import { NodeInOtherClusterError } from '../fleet-repository.ts'
-import { GPU_HEALTH_UPDATE, gpuHealthArgs, migInstancesColumn, toCluster, toGpu, toNode, toNodeEvent } from '../sqlite/sqlite-fleet-rows.ts'
+import { GPU_HEALTH_UPDATE, gpuHealthArgs, migInstancesColumn, toCluster, toGpu, toNode, toNodeEvent } from '../sql/fleet-rows.ts'
 import type { PgDb, PgQuery } from './pg-db.ts'
 
 const v = <T>(x: T | undefined): T | null => x ?? null

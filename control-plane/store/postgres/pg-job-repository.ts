@@ -1,6 +1,6 @@
 import type { Job, JobCountsRow, JobFilter, JobRepository, SubmitContext } from '../job-repository.ts'
 import type { TenantStatus } from '../tenant-repository.ts'
-import { JOB_COLUMNS, toCycle, toJob, toJobEvent, toJobGpu } from '../sqlite/sqlite-job-rows.ts'
+import { JOB_COLUMNS, toCycle, toJob, toJobEvent, toJobGpu } from '../sql/job-rows.ts'
 import type { PgDb, PgQuery } from './pg-db.ts'
 import { pgRunCycle } from './pg-run-cycle.ts'
 import { pgClusterModels } from './pg-gpu-inventory.ts'

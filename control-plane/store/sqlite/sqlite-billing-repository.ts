@@ -3,7 +3,7 @@ import type {
   BillingRepository, Invoice, InvoiceQuery, InvoiceStatus, MeteredInterval, NewInvoice, StatusTotal,
 } from '../billing-repository.ts'
 import type { SqliteDb } from './sqlite-db.ts'
-import { linesJson, toInvoice, toRate } from './sqlite-billing-rows.ts'
+import { linesJson, toInvoice, toRate } from '../sql/billing-rows.ts'
 
 type Row = Record<string, unknown>
 

@@ -1,8 +1,8 @@
 import type { SQLInputValue } from 'node:sqlite'
 import type { DashboardRepository, GpuState, JobSummary, TenantQuota } from '../dashboard-repository.ts'
-import { toMigState } from './sqlite-fleet-rows.ts'
+import { toMigState } from '../sql/fleet-rows.ts'
 import type { SqliteDb } from './sqlite-db.ts'
-import { toGpuHealth } from './sqlite-fleet-rows.ts'
+import { toGpuHealth } from '../sql/fleet-rows.ts'
 import { createSqliteUtilizationQueries } from './sqlite-utilization-queries.ts'
 
 type Row = Record<string, unknown>

@@ -58,6 +58,9 @@ export function openSqliteDb (path: string): SqliteDb {
       return s
     },
     tx (fn) {
+      // A sync transaction inside an open txAsync would commit or roll back with it: callers
+      // outside SqlDb go through serial() (see the SQLite hot paths).
+      if (holders > 0 && inTx) throw new Error('SqliteDb.tx while an async transaction holds the connection: wrap the call in serial()')
       if (inTx) return fn()
       raw.exec('BEGIN IMMEDIATE')
       inTx = true

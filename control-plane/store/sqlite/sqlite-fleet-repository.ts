@@ -4,7 +4,7 @@ import type {
 } from '../fleet-repository.ts'
 import { NodeInOtherClusterError } from '../fleet-repository.ts'
 import type { SqliteDb } from './sqlite-db.ts'
-import { GPU_HEALTH_UPDATE, gpuHealthArgs, migInstancesColumn, toCluster, toGpu, toNode, toNodeEvent } from './sqlite-fleet-rows.ts'
+import { GPU_HEALTH_UPDATE, gpuHealthArgs, migInstancesColumn, toCluster, toGpu, toNode, toNodeEvent } from '../sql/fleet-rows.ts'
 
 type Row = Record<string, unknown>
 
