@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi'
-import { ALERT_RULE_TYPES } from '../store/alert-repository.ts'
+import { ALERT_RULE_TYPES, THRESHOLD_HELP } from './rules/alert-rules.ts'
+import { THRESHOLD_UNITS } from './rules/alert-rule-kind.ts'
 import { WEBHOOK_URL_MAX } from './webhook-url.ts'
 
 /** Request and response schemas of the alert routes (they also document /openapi.json). */
@@ -12,7 +13,7 @@ export const ruleIdParamSchema = z.object({
 export const rulePatchSchema = z.object({
   enabled: z.boolean().optional().openapi({ example: false }),
   threshold: z.number().optional()
-    .openapi({ description: 'idle_gpu: minutes (integer 1–240); quota_breach: percent of quota (1–100); health_degraded: °C (40–120)', example: 60 }),
+    .openapi({ description: THRESHOLD_HELP, example: 60 }),
   webhook_url: z.string().max(WEBHOOK_URL_MAX).nullable().optional()
     .openapi({ description: 'http(s) URL each fired and resolved event is POSTed to; null removes it', example: 'https://hooks.example.com/gpufleet' }),
 }).strict().refine(b => b.enabled !== undefined || b.threshold !== undefined || b.webhook_url !== undefined, {
@@ -33,7 +34,7 @@ export const ruleSchema = z.object({
   threshold: z.number().openapi({ example: 60 }),
   enabled: z.boolean(),
   active_events: z.number().int().openapi({ example: 0 }),
-  threshold_unit: z.enum(['minutes', 'percent', 'celsius']),
+  threshold_unit: z.enum(THRESHOLD_UNITS),
   description: z.string(),
   webhook_url: z.string().nullable().openapi({ description: 'Whole for admin keys; scheme and host only for read keys (webhook URLs carry secrets)' }),
   updated_at: z.string(),

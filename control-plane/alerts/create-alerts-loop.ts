@@ -3,7 +3,7 @@ import type { Store } from '../store/store.ts'
 import { createSlotLoop, realLoopTimers, type LoopTimers } from '../loops/create-slot-loop.ts'
 import type { AlertsLogger } from './alerts-logger.ts'
 import { createWebhookDispatcher, type WebhookDispatcher, type WebhookOptions } from './create-webhook-dispatcher.ts'
-import { findBreaches } from './find-breaches.ts'
+import { alertRuleKind } from './rules/alert-rules.ts'
 
 export interface AlertsLoopOptions {
   store: Pick<Store, 'alerts' | 'dashboard' | 'fleet'>
@@ -51,7 +51,7 @@ export function createAlertsLoop (opts: AlertsLoopOptions): AlertsLoop {
     const out: AlertsPass = { fired: [], resolved: [] }
     for (const rule of await store.alerts.listRules()) {
       try {
-        const findings = rule.enabled ? await findBreaches(store, rule, at) : { breaches: [], unknown: [] }
+        const findings = rule.enabled ? await alertRuleKind(rule.ruleType).evaluate(store, rule.threshold, at) : { breaches: [], unknown: [] }
         const r = await store.alerts.applyEvaluation({ ruleId: rule.id, at, threshold: rule.threshold, ...findings })
         for (const e of r.fired) log.warn({ eventId: e.id, ruleType: e.ruleType, subject: e.subject }, `alert fired: ${e.message}`)
         for (const e of r.resolved) log.info({ eventId: e.id, ruleType: e.ruleType, subject: e.subject }, 'alert resolved')

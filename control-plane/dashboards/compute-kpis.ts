@@ -50,7 +50,7 @@ export function computeKpis (k: KpiInputs) {
   const inUse = tenants.reduce((n, q) => n + q.gpusInUse, 0)
   const quota = tenants.reduce((n, q) => n + q.gpuQuota, 0)
 
-  // The same judgement as the health_degraded alert (alerts/health-breaches.ts).
+  // The same judgement as the health_degraded alert (alerts/rules/health-degraded-rule.ts).
   const healthy = online.filter(g => fresh(g) &&
     !(g.temperatureC !== null && g.temperatureC >= k.healthThresholdC) &&
     !(g.eccUncorrected !== null && g.eccUncorrected > 0) &&

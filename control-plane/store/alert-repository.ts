@@ -2,16 +2,15 @@
  * Alert storage (seed 003 "Alerts"), async so SQLite and PostgreSQL serve the same interface:
  * the built-in rules, durable events (one open event per rule and subject at a time) and the
  * webhook deliveries queued for them. Times are UTC epoch milliseconds. Business rules (what
- * breaches a rule, threshold ranges, retry policy) live in control-plane/alerts.
+ * breaches a rule, threshold ranges, retry policy) live in control-plane/alerts. Rule types are
+ * names the store keeps as given: which exist is control-plane/alerts/rules/alert-rules.ts's list.
  */
 
-export const ALERT_RULE_TYPES = ['idle_gpu', 'quota_breach', 'health_degraded'] as const
-export type AlertRuleType = typeof ALERT_RULE_TYPES[number]
 export type AlertSubjectType = 'gpu' | 'node' | 'tenant'
 
 export interface AlertRule {
   id: number
-  ruleType: AlertRuleType
+  ruleType: string
   threshold: number
   enabled: boolean
   webhookUrl: string | null
@@ -31,7 +30,7 @@ export interface AlertSubject {
 export interface AlertEvent {
   id: number
   ruleId: number
-  ruleType: AlertRuleType
+  ruleType: string
   subject: AlertSubject
   /** The tenant the event concerns (its quota, or the tenant holding the idle GPU); null for fleet health. */
   tenantId: number | null

@@ -1,6 +1,6 @@
 import type { SQLInputValue } from 'node:sqlite'
 import type {
-  AlertEvent, AlertRepository, AlertRule, AlertRuleType, AlertSubject, AlertSubjectType, DeliveryKind, DeliveryStatus,
+  AlertEvent, AlertRepository, AlertRule, AlertSubject, AlertSubjectType, DeliveryKind, DeliveryStatus,
   DueDelivery, EvaluationResult, WebhookDelivery,
 } from '../alert-repository.ts'
 import type { SqliteDb } from './sqlite-db.ts'
@@ -17,7 +17,7 @@ export const EVENT_SQL = 'SELECT e.*, r.rule_type FROM alert_events e JOIN alert
 export function toRule (r: Row): AlertRule {
   return {
     id: Number(r.id),
-    ruleType: r.rule_type as AlertRuleType,
+    ruleType: String(r.rule_type),
     threshold: Number(r.threshold),
     enabled: Number(r.enabled) === 1,
     webhookUrl: strOrNull(r.webhook_url),
@@ -31,7 +31,7 @@ export function toEvent (r: Row): AlertEvent {
   return {
     id: Number(r.id),
     ruleId: Number(r.rule_id),
-    ruleType: r.rule_type as AlertRuleType,
+    ruleType: String(r.rule_type),
     subject: { type: r.subject_type as AlertSubjectType, id: Number(r.subject_id), name: strOrNull(r.subject_name) },
     tenantId: numOrNull(r.tenant_id),
     message: String(r.message),

@@ -1,5 +1,5 @@
-import type { TenantQuota } from '../store/dashboard-repository.ts'
-import type { Findings } from './alert-rule-types.ts'
+import type { TenantQuota } from '../../store/dashboard-repository.ts'
+import { defineAlertRule, type Findings } from './alert-rule-kind.ts'
 
 /** quota_breach, threshold = percent: a tenant with at least that share of its GPU quota held by its running jobs. */
 export function quotaBreaches (quotas: readonly TenantQuota[], thresholdPct: number): Findings {
@@ -15,3 +15,11 @@ export function quotaBreaches (quotas: readonly TenantQuota[], thresholdPct: num
   }
   return out
 }
+
+export const quotaBreachRule = defineAlertRule({
+  type: 'quota_breach',
+  // Percent of the tenant's quota in use; the scheduler never lets it pass 100.
+  threshold: { unit: 'percent', label: 'percent of quota', min: 1, max: 100, integer: false },
+  read: store => store.dashboard.tenantQuotas(),
+  judge: quotaBreaches,
+})

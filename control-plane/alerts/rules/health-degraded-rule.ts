@@ -1,7 +1,7 @@
-import type { FleetNode } from '../store/fleet-repository.ts'
-import type { GpuState } from '../store/dashboard-repository.ts'
-import type { Findings } from './alert-rule-types.ts'
-import { gpuHealthProblems, hasHealthReport } from '../fleet/gpu-health-problems.ts'
+import type { FleetNode } from '../../store/fleet-repository.ts'
+import type { GpuState } from '../../store/dashboard-repository.ts'
+import { gpuHealthProblems, hasHealthReport } from '../../fleet/gpu-health-problems.ts'
+import { defineAlertRule, type Findings } from './alert-rule-kind.ts'
 
 /**
  * health_degraded, threshold = °C. Subjects: an offline node (one event for the node, not one
@@ -33,3 +33,14 @@ export function healthBreaches (nodes: readonly FleetNode[], gpus: readonly GpuS
   }
   return out
 }
+
+export const healthDegradedRule = defineAlertRule({
+  type: 'health_degraded',
+  // GPU temperature in °C; datacenter GPUs throttle around 85–90 and shut down near 100+.
+  threshold: { unit: 'celsius', label: '°C', min: 40, max: 120, integer: false },
+  read: async store => {
+    const [nodes, gpus] = await Promise.all([store.fleet.listNodes(), store.dashboard.gpuStates()])
+    return { nodes, gpus }
+  },
+  judge: ({ nodes, gpus }, thresholdC, now) => healthBreaches(nodes, gpus, thresholdC, now),
+})

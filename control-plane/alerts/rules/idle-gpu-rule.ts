@@ -1,5 +1,8 @@
-import type { HeldGpuUtilization } from '../store/dashboard-repository.ts'
-import { IDLE_BELOW_PCT, type Findings } from './alert-rule-types.ts'
+import type { HeldGpuUtilization } from '../../store/dashboard-repository.ts'
+import { defineAlertRule, type Findings } from './alert-rule-kind.ts'
+
+/** Seed 003's active/idle line (control-plane/fleet/gpu-status-for.ts): below it a held GPU is idle. */
+export const IDLE_BELOW_PCT = 10
 
 const round1 = (x: number): number => Math.round(x * 10) / 10
 
@@ -33,3 +36,12 @@ export function idleGpuBreaches (held: readonly HeldGpuUtilization[], thresholdM
   }
   return out
 }
+
+export const idleGpuRule = defineAlertRule({
+  type: 'idle_gpu',
+  // Minutes a held GPU stays idle. Every 30 s pass reads the window's raw samples of every held
+  // GPU (no per-GPU rollups exist), so the window is capped at 4 h.
+  threshold: { unit: 'minutes', label: 'minutes', min: 1, max: 240, integer: true },
+  read: (store, thresholdMin, now) => store.dashboard.heldGpuUtilization(now - thresholdMin * 60_000, now),
+  judge: idleGpuBreaches,
+})
