@@ -51,4 +51,11 @@ export const PG_ALERT_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX alert_deliveries_event ON alert_deliveries (event_id);
     `,
   },
+  {
+    version: 2,
+    name: 'alert_rules: rule types checked by the registry, not a CHECK',
+    // Which rule types exist is control-plane/alerts/rules/alert-rules.ts's list (the name is
+    // PostgreSQL's default for version 1's column CHECK).
+    sql: 'ALTER TABLE alert_rules DROP CONSTRAINT alert_rules_rule_type_check',
+  },
 ]

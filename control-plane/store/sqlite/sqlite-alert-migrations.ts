@@ -56,4 +56,27 @@ export const ALERT_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX alert_deliveries_event ON alert_deliveries (event_id);
     `,
   },
+  {
+    version: 2,
+    name: 'alert_rules: rule types checked by the registry, not a CHECK',
+    rebuildsTable: true,
+    // Which rule types exist is control-plane/alerts/rules/alert-rules.ts's list; a CHECK
+    // repeating it would cost a table rebuild per new type. Rows and ids are copied as they are,
+    // so alert_events.rule_id still resolves.
+    sql: `
+      CREATE TABLE alert_rules_v2 (
+        id INTEGER PRIMARY KEY,
+        rule_type TEXT NOT NULL UNIQUE,
+        threshold REAL NOT NULL,
+        enabled INTEGER NOT NULL DEFAULT 1 CHECK (enabled IN (0, 1)),
+        webhook_url TEXT,
+        description TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      INSERT INTO alert_rules_v2 (id, rule_type, threshold, enabled, webhook_url, description, updated_at)
+        SELECT id, rule_type, threshold, enabled, webhook_url, description, updated_at FROM alert_rules;
+      DROP TABLE alert_rules;
+      ALTER TABLE alert_rules_v2 RENAME TO alert_rules;
+    `,
+  },
 ]
