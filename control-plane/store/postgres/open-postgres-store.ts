@@ -7,7 +7,7 @@ import { createSqlTenantRepository } from '../sql/sql-tenant-repository.ts'
 import { migratePgStore } from './migrate-pg-store.ts'
 import { createPgJobRepository } from './pg-job-repository.ts'
 import { createPgBillingRepository } from './pg-billing-repository.ts'
-import { createPgAlertRepository } from './pg-alert-repository.ts'
+import { createSqlAlertRepository } from '../sql/sql-alert-repository.ts'
 import { createPgDashboardRepository } from './pg-dashboard-repository.ts'
 import { createPgAnalyticsRepository } from './pg-analytics-repository.ts'
 import { createPgSessionRepository } from './pg-session-repository.ts'
@@ -36,7 +36,7 @@ export async function openPostgresStore (url: string, options: PostgresStoreOpti
     const tenants = createSqlTenantRepository(db)
     const jobs = await createPgJobRepository(db)
     const billing = await createPgBillingRepository(db)
-    const alerts = await createPgAlertRepository(db)
+    const alerts = createSqlAlertRepository(db)
     const analytics = await createPgAnalyticsRepository(db)
     const sessions = await createPgSessionRepository(db)
     const operatorKeys = await createPgOperatorKeyRepository(db)

@@ -11,7 +11,7 @@ import { sqliteSqlDb } from './sqlite-sql-db.ts'
 import { migrateSqliteStore } from './migrate-sqlite-store.ts'
 import { createSqliteJobRepository } from './sqlite-job-repository.ts'
 import { createSqliteBillingRepository } from './sqlite-billing-repository.ts'
-import { createSqliteAlertRepository } from './sqlite-alert-repository.ts'
+import { createSqlAlertRepository } from '../sql/sql-alert-repository.ts'
 import { createSqliteDashboardRepository } from './sqlite-dashboard-repository.ts'
 import { createSqliteAnalyticsRepository } from './sqlite-analytics-repository.ts'
 import { createSqliteSessionRepository } from './sqlite-session-repository.ts'
@@ -84,7 +84,7 @@ function openRepositories (db: SqliteDb): Store {
     tenants: createSqlTenantRepository(sql),
     jobs: createSqliteJobRepository(db),
     billing: createSqliteBillingRepository(db),
-    alerts: createSqliteAlertRepository(db),
+    alerts: createSqlAlertRepository(sql),
     dashboard: createSqliteDashboardRepository(db),
     analytics: createSqliteAnalyticsRepository(db),
     sessions: createSqliteSessionRepository(db),

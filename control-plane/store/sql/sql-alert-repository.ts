@@ -1,35 +1,89 @@
-import type { AlertEvent, AlertRepository, AlertRule, DeliveryKind, DueDelivery, EvaluationResult } from '../alert-repository.ts'
-import { EVENT_SQL, HEAD_OF_EVENT, RULE_SQL, subjectKey, toDelivery, toEvent, toRule } from '../sqlite/sqlite-alert-repository.ts'
-import type { PgDb, PgQuery } from './pg-db.ts'
+import type {
+  AlertEvent, AlertRepository, AlertRule, AlertSubject, AlertSubjectType, DeliveryKind, DeliveryStatus,
+  DueDelivery, EvaluationResult, WebhookDelivery,
+} from '../alert-repository.ts'
+import type { Row, SqlDb, SqlQuery } from '../sql-db.ts'
 import { ALERTS_LOCK } from '../store-locks.ts'
 
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
+const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v))
 
-export async function createPgAlertRepository (db: PgDb): Promise<AlertRepository> {
+const RULE_SQL = `SELECT r.*, (SELECT COUNT(*) FROM alert_events e WHERE e.rule_id = r.id AND e.resolved_at IS NULL) AS active_events
+  FROM alert_rules r`
+const EVENT_SQL = 'SELECT e.*, r.rule_type FROM alert_events e JOIN alert_rules r ON r.id = e.rule_id'
 
-  const ruleById = async (q: PgQuery, id: number): Promise<AlertRule | null> => {
+// Per event, deliveries go out in order (a receiver never hears "resolved" before "fired"):
+// one waits while an earlier one of its event is still pending.
+const HEAD_OF_EVENT = `NOT EXISTS (SELECT 1 FROM alert_deliveries p WHERE p.event_id = d.event_id AND p.id < d.id AND p.status = 'pending')`
+
+const subjectKey = (s: Pick<AlertSubject, 'type' | 'id'>): string => `${s.type}:${s.id}`
+
+function toRule (r: Row): AlertRule {
+  return {
+    id: Number(r.id),
+    ruleType: String(r.rule_type),
+    threshold: Number(r.threshold),
+    enabled: Number(r.enabled) === 1,
+    webhookUrl: strOrNull(r.webhook_url),
+    description: String(r.description),
+    updatedAt: Number(r.updated_at),
+    activeEvents: Number(r.active_events ?? 0),
+  }
+}
+
+function toEvent (r: Row): AlertEvent {
+  return {
+    id: Number(r.id),
+    ruleId: Number(r.rule_id),
+    ruleType: String(r.rule_type),
+    subject: { type: r.subject_type as AlertSubjectType, id: Number(r.subject_id), name: strOrNull(r.subject_name) },
+    tenantId: numOrNull(r.tenant_id),
+    message: String(r.message),
+    firedAt: Number(r.fired_at),
+    resolvedAt: numOrNull(r.resolved_at),
+  }
+}
+
+function toDelivery (r: Row): WebhookDelivery {
+  return {
+    id: Number(r.id),
+    eventId: Number(r.event_id),
+    kind: r.kind as DeliveryKind,
+    url: String(r.url),
+    status: r.status as DeliveryStatus,
+    attempts: Number(r.attempts),
+    nextAttemptAt: Number(r.next_attempt_at),
+    lastError: strOrNull(r.last_error),
+    createdAt: Number(r.created_at),
+    deliveredAt: numOrNull(r.delivered_at),
+  }
+}
+
+/** Alert rules, events and webhook deliveries on either engine (enabled is 0/1 on both). */
+export function createSqlAlertRepository (db: SqlDb): AlertRepository {
+  const ruleById = async (q: SqlQuery, id: number): Promise<AlertRule | null> => {
     const r = await q.one(`${RULE_SQL} WHERE r.id = ?`, id)
     return r === undefined ? null : toRule(r)
   }
-  const eventById = async (q: PgQuery, id: number): Promise<AlertEvent> => toEvent((await q.one(`${EVENT_SQL} WHERE e.id = ?`, id))!)
+  const eventById = async (q: SqlQuery, id: number): Promise<AlertEvent> => toEvent((await q.one(`${EVENT_SQL} WHERE e.id = ?`, id))!)
 
-  const queue = async (q: PgQuery, eventId: number, kind: DeliveryKind, url: string | null, at: number) => {
+  const queue = async (q: SqlQuery, eventId: number, kind: DeliveryKind, url: string | null, at: number) => {
     if (url === null) return
     await q.run(`INSERT INTO alert_deliveries (event_id, kind, url, status, attempts, next_attempt_at, created_at)
       VALUES (?, ?, ?, 'pending', 0, ?, ?)`, eventId, kind, url, at, at)
   }
 
-  const resolve = async (q: PgQuery, eventId: number, at: number, url: string | null): Promise<AlertEvent> => {
-    await q.run('UPDATE alert_events SET resolved_at = ? WHERE id = ? AND resolved_at IS NULL', at, eventId)
-    await queue(q, eventId, 'resolved', url, at)
-    return eventById(q, eventId)
-  }
-  const resolveAll = async (q: PgQuery, events: AlertEvent[], at: number, url: string | null) => {
+  const resolveAll = async (q: SqlQuery, events: AlertEvent[], at: number, url: string | null): Promise<AlertEvent[]> => {
     const out: AlertEvent[] = []
-    for (const e of events) out.push(await resolve(q, e.id, at, url))
+    for (const e of events) {
+      await q.run('UPDATE alert_events SET resolved_at = ? WHERE id = ? AND resolved_at IS NULL', at, e.id)
+      await queue(q, e.id, 'resolved', url, at)
+      out.push(await eventById(q, e.id))
+    }
     return out
   }
 
-  const openEventsOf = async (q: PgQuery, ruleId: number): Promise<AlertEvent[]> =>
+  const openEventsOf = async (q: SqlQuery, ruleId: number): Promise<AlertEvent[]> =>
     (await q.all(`${EVENT_SQL} WHERE e.rule_id = ? AND e.resolved_at IS NULL ORDER BY e.id`, ruleId)).map(toEvent)
 
   return {
@@ -84,6 +138,7 @@ export async function createPgAlertRepository (db: PgDb): Promise<AlertRepositor
     },
 
     async listEvents ({ limit, tenantId }) {
+      // Two index walks instead of sorting the whole history: open events, then the newest resolved.
       const tenant = tenantId === undefined ? '' : 'AND e.tenant_id = ?'
       const args: unknown[] = tenantId === undefined ? [] : [tenantId]
       const open = await db.all(`${EVENT_SQL} WHERE e.resolved_at IS NULL ${tenant} ORDER BY e.fired_at DESC, e.id DESC LIMIT ?`, ...args, limit)
@@ -105,7 +160,7 @@ export async function createPgAlertRepository (db: PgDb): Promise<AlertRepositor
 
     async nextDeliveryAt () {
       const r = await db.one(`SELECT MIN(d.next_attempt_at) AS at FROM alert_deliveries d WHERE d.status = 'pending' AND ${HEAD_OF_EVENT}`)
-      return r?.at === null || r?.at === undefined ? null : Number(r.at)
+      return numOrNull(r?.at)
     },
 
     async recordDeliveryAttempt (id, outcome) {
