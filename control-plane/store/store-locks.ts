@@ -8,3 +8,5 @@ export const SCHEDULING_LOCK = 'gpufleet:scheduling'
 export const BILLING_LOCK = 'gpufleet:billing'
 export const ALERTS_LOCK = 'gpufleet:alerts'
 export const ANALYTICS_LOCK = 'gpufleet:analytics'
+/** The fleet's multi-statement writes (registration, GPU matching, liveness). */
+export const FLEET_LOCK = 'gpufleet:fleet'

@@ -1,7 +1,7 @@
 import type { Store } from '../store.ts'
 import { openPgDb } from './pg-db.ts'
 import { createPgApiKeyRepository } from './pg-api-key-repository.ts'
-import { createPgFleetRepository } from './pg-fleet-repository.ts'
+import { createSqlFleetRepository } from '../sql/sql-fleet-repository.ts'
 import { createPgTelemetryRepository } from './pg-telemetry-repository.ts'
 import { createSqlTenantRepository } from '../sql/sql-tenant-repository.ts'
 import { migratePgStore } from './migrate-pg-store.ts'
@@ -30,7 +30,7 @@ export async function openPostgresStore (url: string, options: PostgresStoreOpti
   try {
     if (options.schema !== undefined) await db.exec(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`)
     await migratePgStore(db)
-    const fleet = await createPgFleetRepository(db)
+    const fleet = createSqlFleetRepository(db)
     const apiKeys = await createPgApiKeyRepository(db)
     const telemetry = await createPgTelemetryRepository(db)
     const tenants = createSqlTenantRepository(db)

@@ -1,6 +1,6 @@
 import type { Cluster, FleetNode, Gpu, GpuHealth, GpuStatus, MigInstance, MigMode, NodeEvent, NodeEventKind, NodeStatus } from '../fleet-repository.ts'
 
-/** Row → record mappers for the SQLite fleet tables (columns as in sqlite-fleet-migrations.ts). */
+/** Row → record mappers for the fleet tables of both engines (columns as in *-fleet-migrations.ts). */
 
 type Row = Record<string, unknown>
 

@@ -4,7 +4,7 @@ import type { Store } from '../store.ts'
 import { openSqliteDb, type SqliteDb } from './sqlite-db.ts'
 import { cacheActiveKeys } from '../cache-active-keys.ts'
 import { createSqliteApiKeyRepository } from './sqlite-api-key-repository.ts'
-import { createSqliteFleetRepository } from './sqlite-fleet-repository.ts'
+import { createSqlFleetRepository } from '../sql/sql-fleet-repository.ts'
 import { createSqliteTelemetryRepository } from './sqlite-telemetry-repository.ts'
 import { createSqlTenantRepository } from '../sql/sql-tenant-repository.ts'
 import { sqliteSqlDb } from './sqlite-sql-db.ts'
@@ -74,7 +74,7 @@ export async function openSqliteStore (path: string, options: SqliteStoreOptions
 function openRepositories (db: SqliteDb): Store {
   migrateSqliteStore(db)
   const sql = sqliteSqlDb(db)
-  const fleet = createSqliteFleetRepository(db)
+  const fleet = createSqlFleetRepository(sql)
   return {
     engine: 'sqlite',
     // Every push authenticates: verified keys are reused for 5 s, revokes here apply at once.

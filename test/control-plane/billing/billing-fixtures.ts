@@ -1,7 +1,7 @@
 import type { SQLInputValue } from 'node:sqlite'
 import type { SqliteDb } from '../../../control-plane/store/sqlite/sqlite-db.ts'
 import { openSqliteDb } from '../../../control-plane/store/sqlite/sqlite-db.ts'
-import { createSqliteFleetRepository } from '../../../control-plane/store/sqlite/sqlite-fleet-repository.ts'
+import { createSqlFleetRepository } from '../../../control-plane/store/sql/sql-fleet-repository.ts'
 import { createSqlTenantRepository } from '../../../control-plane/store/sql/sql-tenant-repository.ts'
 import { sqliteSqlDb } from '../../../control-plane/store/sqlite/sqlite-sql-db.ts'
 import { migrateSqliteStore } from '../../../control-plane/store/sqlite/migrate-sqlite-store.ts'
@@ -78,7 +78,7 @@ export function openBillingStore (path = ':memory:'): { store: Store, db: Sqlite
   const sql = sqliteSqlDb(db)
   const store: Store = {
     engine: 'sqlite',
-    fleet: createSqliteFleetRepository(db),
+    fleet: createSqlFleetRepository(sql),
     tenants: createSqlTenantRepository(sql),
     jobs: createSqliteJobRepository(db),
     billing: createSqliteBillingRepository(db),

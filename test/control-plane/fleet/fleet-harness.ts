@@ -7,7 +7,8 @@ import { createRegionsRouter } from '../../../control-plane/fleet/create-regions
 import type { CpEnv, RequireScope } from '../../../control-plane/http/cp-env.ts'
 import { createRouter } from '../../../control-plane/http/create-router.ts'
 import { openSqliteDb } from '../../../control-plane/store/sqlite/sqlite-db.ts'
-import { createSqliteFleetRepository } from '../../../control-plane/store/sqlite/sqlite-fleet-repository.ts'
+import { createSqlFleetRepository } from '../../../control-plane/store/sql/sql-fleet-repository.ts'
+import { sqliteSqlDb } from '../../../control-plane/store/sqlite/sqlite-sql-db.ts'
 import { migrateSqliteStore } from '../../../control-plane/store/sqlite/migrate-sqlite-store.ts'
 import type { Store } from '../../../control-plane/store/store.ts'
 import { createOnError, notFound } from '../../../shared/on-error.ts'
@@ -22,7 +23,7 @@ export function openFleetStore (): Store {
   migrateSqliteStore(db)
   return {
     engine: 'sqlite',
-    fleet: createSqliteFleetRepository(db),
+    fleet: createSqlFleetRepository(sqliteSqlDb(db)),
     // The fleet code never touches these; stubs keep this suite independent of their progress.
     apiKeys: {} as Store['apiKeys'],
     telemetry: {} as Store['telemetry'],

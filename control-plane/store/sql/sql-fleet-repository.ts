@@ -2,48 +2,50 @@ import type {
   ActivityInput, Cluster, FleetNode, FleetRepository, Gpu, GpuQuery, GpuUpsert, NodeEventKind, NodeEventQuery, NodeUpsert,
 } from '../fleet-repository.ts'
 import { NodeInOtherClusterError } from '../fleet-repository.ts'
-import { GPU_HEALTH_UPDATE, gpuHealthArgs, migInstancesColumn, toCluster, toGpu, toNode, toNodeEvent } from '../sql/fleet-rows.ts'
-import type { PgDb, PgQuery } from './pg-db.ts'
+import type { SqlDb, SqlQuery } from '../sql-db.ts'
+import { FLEET_LOCK } from '../store-locks.ts'
+import { GPU_HEALTH_UPDATE, gpuHealthArgs, migInstancesColumn, toCluster, toGpu, toNode, toNodeEvent } from './fleet-rows.ts'
 
+// An absent optional field is stored as NULL.
 const v = <T>(x: T | undefined): T | null => x ?? null
 const DEFAULT_EVENT_LIMIT = 1000
-/** Serializes the fleet's multi-statement writes (registration, GPU matching) across replicas. */
-export const FLEET_LOCK = 'gpufleet:fleet'
 
-export async function createPgFleetRepository (db: PgDb): Promise<FleetRepository> {
+export function createSqlFleetRepository (db: SqlDb): FleetRepository {
+  const { dialect } = db
+  const seenAt = dialect.greatest('COALESCE(last_seen_at, 0)', '?')
 
-  const nodeById = async (q: PgQuery, id: number): Promise<FleetNode | null> => {
+  const nodeById = async (q: SqlQuery, id: number): Promise<FleetNode | null> => {
     const r = await q.one('SELECT * FROM nodes WHERE id = ?', id)
     return r === undefined ? null : toNode(r)
   }
-  const gpusOfNode = async (q: PgQuery, nodeId: number): Promise<Gpu[]> =>
+  const gpusOfNode = async (q: SqlQuery, nodeId: number): Promise<Gpu[]> =>
     (await q.all('SELECT * FROM gpus WHERE node_id = ? ORDER BY gpu_index', nodeId)).map(toGpu)
-  const gpusById = async (q: PgQuery, ids: readonly number[]): Promise<Gpu[]> => {
+  const gpusById = async (q: SqlQuery, ids: readonly number[]): Promise<Gpu[]> => {
     if (ids.length === 0) return []
-    return (await q.all('SELECT * FROM gpus WHERE id = ANY(?::bigint[]) ORDER BY node_id, gpu_index', ids)).map(toGpu)
+    return (await q.all(`SELECT * FROM gpus WHERE ${dialect.inList('id', 'bigint')} ORDER BY node_id, gpu_index`, ids)).map(toGpu)
   }
 
-  const addEvent = async (q: PgQuery, nodeId: number, kind: NodeEventKind, at: number, detail: Record<string, unknown> | null) => {
+  const addEvent = async (q: SqlQuery, nodeId: number, kind: NodeEventKind, at: number, detail: Record<string, unknown> | null) => {
     await q.run('INSERT INTO node_events (node_id, kind, at, detail) VALUES (?, ?, ?, ?)', nodeId, kind, at, detail === null ? null : JSON.stringify(detail))
   }
 
   /**
-   * Marks a node seen; writes an 'online' event if it was offline. The row lock (FOR UPDATE in
-   * the subquery) makes "was it offline" and the update one step, so two concurrent pushes
-   * from a returning node write one 'online' event, not two.
+   * Marks a node seen; writes an 'online' event if it was offline. An online node takes one
+   * statement. Otherwise the row lock (forUpdate) makes "was it offline" and the update one
+   * step, so two concurrent pushes from a returning node write one 'online' event, not two.
    */
-  const touch = async (q: PgQuery, nodeId: number, at: number, via: string): Promise<boolean> => {
-    const r = await q.one<{ status: string, last_seen_at: number | null }>(`UPDATE nodes n SET status = 'online',
-        last_seen_at = GREATEST(COALESCE(o.last_seen_at, 0), ?)
-      FROM (SELECT id, status, last_seen_at FROM nodes WHERE id = ? FOR UPDATE) o
-      WHERE n.id = o.id RETURNING o.status, o.last_seen_at`, at, nodeId)
-    if (r === undefined || r.status !== 'offline') return false
-    const lastSeen = r.last_seen_at
+  const touch = async (q: SqlQuery, nodeId: number, at: number, via: string): Promise<boolean> => {
+    if (await q.run(`UPDATE nodes SET last_seen_at = ${seenAt} WHERE id = ? AND status = 'online'`, at, nodeId) > 0) return false
+    const r = await q.one<{ status: string, last_seen_at: number | null }>(`SELECT status, last_seen_at FROM nodes WHERE id = ?${dialect.forUpdate}`, nodeId)
+    if (r === undefined) return false
+    await q.run(`UPDATE nodes SET status = 'online', last_seen_at = ${seenAt} WHERE id = ?`, at, nodeId)
+    if (r.status !== 'offline') return false
+    const lastSeen = r.last_seen_at === null ? null : Number(r.last_seen_at)
     await addEvent(q, nodeId, 'online', at, { via, offline_for_ms: lastSeen === null ? null : Math.max(0, at - lastSeen) })
     return true
   }
 
-  const registerGpusTx = async (q: PgQuery, nodeId: number, gpus: readonly GpuUpsert[], at: number): Promise<Gpu[]> => {
+  const registerGpusTx = async (q: SqlQuery, nodeId: number, gpus: readonly GpuUpsert[], at: number): Promise<Gpu[]> => {
     const working = await gpusOfNode(q, nodeId)
     const createdIds: number[] = []
     for (const g of gpus) {
@@ -138,8 +140,8 @@ export async function createPgFleetRepository (db: PgDb): Promise<FleetRepositor
         }
         const id = Number(existing.id)
         const cameOnline = await touch(q, id, at, 'heartbeat')
-        await q.run(`UPDATE nodes SET cluster_id = ?, ip_address = COALESCE(?, ip_address), total_gpus = COALESCE(?::int, total_gpus),
-            cpu_cores = COALESCE(?::int, cpu_cores), ram_gb = COALESCE(?::int, ram_gb), agent_url = COALESCE(?, agent_url) WHERE id = ?`,
+        await q.run(`UPDATE nodes SET cluster_id = ?, ip_address = COALESCE(?, ip_address), total_gpus = COALESCE(CAST(? AS INTEGER), total_gpus),
+            cpu_cores = COALESCE(CAST(? AS INTEGER), cpu_cores), ram_gb = COALESCE(CAST(? AS INTEGER), ram_gb), agent_url = COALESCE(?, agent_url) WHERE id = ?`,
         input.clusterId, v(input.ipAddress), v(input.totalGpus), v(input.cpuCores), v(input.ramGb), v(input.agentUrl), id)
         return { node: (await nodeById(q, id))!, created: false, cameOnline }
       })
@@ -172,7 +174,7 @@ export async function createPgFleetRepository (db: PgDb): Promise<FleetRepositor
 
     async recordActivity (input: ActivityInput) {
       // The ingest hot path: row locks only (no fleet-wide lock), taken in id order so two
-      // pushes touching the same rows cannot deadlock.
+      // pushes touching the same rows cannot deadlock on PostgreSQL.
       const seen = [...input.seen].sort((a, b) => a.nodeId - b.nodeId)
       const readings = [...input.readings].sort((a, b) => a.gpuId - b.gpuId)
       return db.tx(null, async q => {
@@ -208,7 +210,7 @@ export async function createPgFleetRepository (db: PgDb): Promise<FleetRepositor
 
     async listNodeEvents (query: NodeEventQuery = {}) {
       return (await db.all(`SELECT e.*, n.hostname FROM node_events e JOIN nodes n ON n.id = e.node_id
-          WHERE (?::bigint IS NULL OR e.at >= ?) AND (?::bigint IS NULL OR e.at < ?) AND (?::bigint IS NULL OR e.node_id = ?)
+          WHERE (CAST(? AS BIGINT) IS NULL OR e.at >= ?) AND (CAST(? AS BIGINT) IS NULL OR e.at < ?) AND (CAST(? AS BIGINT) IS NULL OR e.node_id = ?)
           ORDER BY e.at, e.id LIMIT ?`,
       v(query.since), v(query.since), v(query.until), v(query.until), v(query.nodeId), v(query.nodeId), query.limit ?? DEFAULT_EVENT_LIMIT))
         .map(toNodeEvent)
