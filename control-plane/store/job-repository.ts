@@ -202,6 +202,9 @@ export interface CyclePlan {
   detail: Record<string, unknown>
 }
 
+/** Cycles kept in scheduler_cycles (≈ 3.5 days at one per 30 s; fewer under a busy queue). */
+export const KEEP_SCHEDULER_CYCLES = 10_000
+
 export interface SchedulerCycle {
   id: number
   startedAt: number

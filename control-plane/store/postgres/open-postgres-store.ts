@@ -5,8 +5,9 @@ import { createSqlFleetRepository } from '../sql/sql-fleet-repository.ts'
 import { createPgTelemetryRepository } from './pg-telemetry-repository.ts'
 import { createSqlTenantRepository } from '../sql/sql-tenant-repository.ts'
 import { migratePgStore } from './migrate-pg-store.ts'
-import { createPgJobRepository } from './pg-job-repository.ts'
-import { createPgBillingRepository } from './pg-billing-repository.ts'
+import { createSqlJobRepository } from '../sql/sql-job-repository.ts'
+import { pgJobHotPaths } from './pg-job-hot-paths.ts'
+import { createSqlBillingRepository } from '../sql/sql-billing-repository.ts'
 import { createSqlAlertRepository } from '../sql/sql-alert-repository.ts'
 import { createPgDashboardRepository } from './pg-dashboard-repository.ts'
 import { createPgAnalyticsRepository } from './pg-analytics-repository.ts'
@@ -34,8 +35,8 @@ export async function openPostgresStore (url: string, options: PostgresStoreOpti
     const apiKeys = await createPgApiKeyRepository(db)
     const telemetry = await createPgTelemetryRepository(db)
     const tenants = createSqlTenantRepository(db)
-    const jobs = await createPgJobRepository(db)
-    const billing = await createPgBillingRepository(db)
+    const jobs = createSqlJobRepository(db, pgJobHotPaths(db))
+    const billing = createSqlBillingRepository(db)
     const alerts = createSqlAlertRepository(db)
     const analytics = await createPgAnalyticsRepository(db)
     const sessions = await createPgSessionRepository(db)

@@ -1,5 +1,7 @@
-import type { InventoryGpu } from '../sqlite/sqlite-gpu-inventory.ts'
+import type { FreeGpu } from '../job-repository.ts'
 import type { PgQuery } from './pg-db.ts'
+
+type InventoryGpu = Pick<FreeGpu, 'nodeId' | 'gpuIndex' | 'model'>
 
 export interface PgGpuInventory {
   gpus: Map<number, InventoryGpu>

@@ -1,8 +1,8 @@
 import type {
   CyclePlan, FreeGpu, InventoryRow, PendingReason, SchedulerCycle, SchedulerSnapshot, SnapshotOptions, WaitingJob, WaitingStatus,
 } from '../job-repository.ts'
+import { KEEP_SCHEDULER_CYCLES } from '../job-repository.ts'
 import type { TenantStatus } from '../tenant-repository.ts'
-import { KEEP_SCHEDULER_CYCLES } from '../sqlite/sqlite-run-cycle.ts'
 import type { PgDb, PgQuery } from './pg-db.ts'
 import { pgGpuInventory } from './pg-gpu-inventory.ts'
 import { SCHEDULING_LOCK } from '../store-locks.ts'

@@ -9,8 +9,9 @@ import { createSqliteTelemetryRepository } from './sqlite-telemetry-repository.t
 import { createSqlTenantRepository } from '../sql/sql-tenant-repository.ts'
 import { sqliteSqlDb } from './sqlite-sql-db.ts'
 import { migrateSqliteStore } from './migrate-sqlite-store.ts'
-import { createSqliteJobRepository } from './sqlite-job-repository.ts'
-import { createSqliteBillingRepository } from './sqlite-billing-repository.ts'
+import { createSqlJobRepository } from '../sql/sql-job-repository.ts'
+import { sqliteJobHotPaths } from './sqlite-job-hot-paths.ts'
+import { createSqlBillingRepository } from '../sql/sql-billing-repository.ts'
 import { createSqlAlertRepository } from '../sql/sql-alert-repository.ts'
 import { createSqliteDashboardRepository } from './sqlite-dashboard-repository.ts'
 import { createSqliteAnalyticsRepository } from './sqlite-analytics-repository.ts'
@@ -82,8 +83,8 @@ function openRepositories (db: SqliteDb): Store {
     fleet,
     telemetry: createSqliteTelemetryRepository(db),
     tenants: createSqlTenantRepository(sql),
-    jobs: createSqliteJobRepository(db),
-    billing: createSqliteBillingRepository(db),
+    jobs: createSqlJobRepository(sql, sqliteJobHotPaths(db)),
+    billing: createSqlBillingRepository(sql),
     alerts: createSqlAlertRepository(sql),
     dashboard: createSqliteDashboardRepository(db),
     analytics: createSqliteAnalyticsRepository(db),

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path'
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
 
 /**
@@ -22,6 +23,24 @@ export interface SqliteDb {
   close: () => void
 }
 
+/** txAsync holders, and the chain that runs them (and what waits on them) one after another. */
+interface Lane { holders: number, tail: Promise<unknown>, handles: number }
+
+// Handles on one file in this process share a lane: a second handle's BEGIN IMMEDIATE while the
+// first holds an async transaction would block the one thread the first needs to finish (for
+// busy_timeout, then 'database is locked'). Replicas in other processes wait inside SQLite.
+const lanes = new Map<string, Lane>()
+
+function joinLane (path: string): { lane: Lane, leave: () => void } {
+  if (path === ':memory:') return { lane: { holders: 0, tail: Promise.resolve(), handles: 1 }, leave: () => {} }
+  const key = resolve(path)
+  let lane = lanes.get(key)
+  if (lane === undefined) lanes.set(key, lane = { holders: 0, tail: Promise.resolve(), handles: 0 })
+  lane.handles++
+  const joined = lane
+  return { lane, leave: () => { if (--joined.handles === 0) lanes.delete(key) } }
+}
+
 export function openSqliteDb (path: string): SqliteDb {
   const raw = new DatabaseSync(path)
   // busy_timeout first: switching to WAL needs a lock that another connection (a second
@@ -35,12 +54,10 @@ export function openSqliteDb (path: string): SqliteDb {
   `)
   const cache = new Map<string, StatementSync>()
   let inTx = false
-  // txAsync holders, and the chain that runs them (and what waits on them) one after another.
-  let holders = 0
-  let tail: Promise<unknown> = Promise.resolve()
+  const { lane, leave } = joinLane(path)
   const queue = <T>(fn: () => T | Promise<T>): Promise<T> => {
-    const run = tail.then(fn)
-    tail = run.catch(() => {})
+    const run = lane.tail.then(fn)
+    lane.tail = run.catch(() => {})
     return run
   }
   const begin = (): void => { raw.exec('BEGIN IMMEDIATE'); inTx = true }
@@ -60,7 +77,7 @@ export function openSqliteDb (path: string): SqliteDb {
     tx (fn) {
       // A sync transaction inside an open txAsync would commit or roll back with it: callers
       // outside SqlDb go through serial() (see the SQLite hot paths).
-      if (holders > 0 && inTx) throw new Error('SqliteDb.tx while an async transaction holds the connection: wrap the call in serial()')
+      if (lane.holders > 0 && inTx) throw new Error('SqliteDb.tx while an async transaction holds the connection: wrap the call in serial()')
       if (inTx) return fn()
       raw.exec('BEGIN IMMEDIATE')
       inTx = true
@@ -76,7 +93,7 @@ export function openSqliteDb (path: string): SqliteDb {
       }
     },
     txAsync (fn) {
-      holders++
+      lane.holders++
       return queue(async () => {
         try {
           begin()
@@ -89,12 +106,12 @@ export function openSqliteDb (path: string): SqliteDb {
             throw err
           }
         } finally {
-          holders--
+          lane.holders--
         }
       })
     },
     serial (fn) {
-      if (holders > 0) return queue(fn)
+      if (lane.holders > 0) return queue(fn)
       try {
         return Promise.resolve(fn())
       } catch (err) {
@@ -103,7 +120,9 @@ export function openSqliteDb (path: string): SqliteDb {
     },
     close () {
       cache.clear()
-      if (raw.isOpen) raw.close()
+      if (!raw.isOpen) return
+      raw.close()
+      leave()
     },
   }
 }

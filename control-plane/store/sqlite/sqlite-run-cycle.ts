@@ -1,15 +1,13 @@
 import type {
   CyclePlan, FreeGpu, InventoryRow, PendingReason, SchedulerCycle, SchedulerSnapshot, SnapshotOptions, WaitingJob, WaitingStatus,
 } from '../job-repository.ts'
+import { KEEP_SCHEDULER_CYCLES } from '../job-repository.ts'
 import type { TenantStatus } from '../tenant-repository.ts'
 import type { StatementSync } from 'node:sqlite'
 import type { SqliteDb } from './sqlite-db.ts'
 import { gpuInventory } from './sqlite-gpu-inventory.ts'
 
 type Row = Record<string, unknown>
-
-/** Cycles kept in scheduler_cycles (≈ 3.5 days at one per 30 s; fewer under a busy queue). */
-export const KEEP_SCHEDULER_CYCLES = 10_000
 
 // Detail JSON is written as the plan gives it; this caps a runaway plan, not a normal one.
 const MAX_DETAIL_CHARS = 256 * 1024

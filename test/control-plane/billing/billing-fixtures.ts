@@ -5,8 +5,9 @@ import { createSqlFleetRepository } from '../../../control-plane/store/sql/sql-f
 import { createSqlTenantRepository } from '../../../control-plane/store/sql/sql-tenant-repository.ts'
 import { sqliteSqlDb } from '../../../control-plane/store/sqlite/sqlite-sql-db.ts'
 import { migrateSqliteStore } from '../../../control-plane/store/sqlite/migrate-sqlite-store.ts'
-import { createSqliteJobRepository } from '../../../control-plane/store/sqlite/sqlite-job-repository.ts'
-import { createSqliteBillingRepository } from '../../../control-plane/store/sqlite/sqlite-billing-repository.ts'
+import { createSqlJobRepository } from '../../../control-plane/store/sql/sql-job-repository.ts'
+import { sqliteJobHotPaths } from '../../../control-plane/store/sqlite/sqlite-job-hot-paths.ts'
+import { createSqlBillingRepository } from '../../../control-plane/store/sql/sql-billing-repository.ts'
 import type { Store } from '../../../control-plane/store/store.ts'
 
 /**
@@ -80,8 +81,8 @@ export function openBillingStore (path = ':memory:'): { store: Store, db: Sqlite
     engine: 'sqlite',
     fleet: createSqlFleetRepository(sql),
     tenants: createSqlTenantRepository(sql),
-    jobs: createSqliteJobRepository(db),
-    billing: createSqliteBillingRepository(db),
+    jobs: createSqlJobRepository(sql, sqliteJobHotPaths(db)),
+    billing: createSqlBillingRepository(sql),
     apiKeys: {} as Store['apiKeys'],
     telemetry: {} as Store['telemetry'],
     alerts: {} as Store['alerts'],

@@ -1,9 +1,15 @@
-import type { AllocationRow, EndedStatus, PendingReason, QueueStats } from '../job-repository.ts'
-import { toAllocationRow, toClusterQueue } from '../sqlite/sqlite-job-stats.ts'
-import type { PgQuery } from './pg-db.ts'
+import type { GpuStatus } from '../fleet-repository.ts'
+import type { AllocationRow, EndedStatus, JobKind, PendingReason, QueueStats } from '../job-repository.ts'
+import type { Row, SqlQuery } from '../sql-db.ts'
 
-/** Read-only figures for the scheduling dashboard (sqlite-job-stats.ts on PostgreSQL). */
-export async function pgQueueStats (db: PgQuery, since: number, tenantId: number | null): Promise<QueueStats> {
+const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
+
+/**
+ * Read-only figures for the scheduling dashboard. Each query takes an optional tenant (a
+ * tenant-bound caller's view), written as two SQL texts rather than `? IS NULL OR …` so
+ * SQLite can still use the tenant index.
+ */
+export async function sqlQueueStats (db: SqlQuery, since: number, tenantId: number | null): Promise<QueueStats> {
   const t = tenantId === null ? '' : ' AND tenant_id = ?'
   const all = (sql: string, ...a: unknown[]) => db.all(sql, ...(tenantId === null ? a : [...a, tenantId]))
 
@@ -25,12 +31,14 @@ export async function pgQueueStats (db: PgQuery, since: number, tenantId: number
       SUM(CASE WHEN status IN ('queued', 'blocked') THEN gpu_count ELSE 0 END) AS waiting_gpus,
       SUM(CASE WHEN status = 'running' THEN gpu_count ELSE 0 END) AS running_gpus
     FROM jobs WHERE status IN ('queued', 'blocked', 'running')${t} GROUP BY cluster_id`
+  // An operator sees every cluster (idle ones as zeros); a tenant only those it has jobs in.
   const clusterRows = tenantId === null
     ? await all(`SELECT c.id AS cluster_id, c.name AS cluster_name, s.running, s.queued, s.blocked, s.waiting_gpus, s.running_gpus
         FROM clusters c LEFT JOIN (${perCluster}) s ON s.cluster_id = c.id ORDER BY c.id`)
     : await all(`SELECT s.*, c.name AS cluster_name FROM (${perCluster}) s JOIN clusters c ON c.id = s.cluster_id ORDER BY s.cluster_id`)
   const byCluster = clusterRows.map(toClusterQueue)
 
+  // Only jobs the scheduler will start by itself; held, never-fitting and paused-tenant jobs wait on a person.
   const oldest = (await all(`SELECT id, submitted_at FROM jobs WHERE status IN ('queued', 'blocked')
       AND pending_reason IN ('QUOTA', 'CAPACITY', 'PRIORITY')${t} ORDER BY submitted_at, id LIMIT 1`))[0]
   const waitsMs = (await all(`SELECT started_at - submitted_at AS w FROM jobs WHERE started_at >= ?${t} ORDER BY w`, since)).map(r => Number(r.w))
@@ -53,7 +61,7 @@ export async function pgQueueStats (db: PgQuery, since: number, tenantId: number
   }
 }
 
-export async function pgAllocation (db: PgQuery, clusterId: number | null, tenantId: number | null): Promise<AllocationRow[]> {
+export async function sqlAllocation (db: SqlQuery, clusterId: number | null, tenantId: number | null): Promise<AllocationRow[]> {
   const where: string[] = []
   const args: unknown[] = []
   if (clusterId !== null) { where.push('n.cluster_id = ?'); args.push(clusterId) }
@@ -68,4 +76,44 @@ export async function pgAllocation (db: PgQuery, clusterId: number | null, tenan
       ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
       ORDER BY n.cluster_id, g.node_id, g.gpu_index`, ...args)
   return rows.map(toAllocationRow)
+}
+
+function toAllocationRow (r: Row): AllocationRow {
+  return {
+    gpuId: Number(r.gpu_id),
+    nodeId: Number(r.node_id),
+    hostname: String(r.hostname),
+    nodeStatus: r.node_status === 'online' ? 'online' : 'offline',
+    clusterId: Number(r.cluster_id),
+    clusterName: String(r.cluster_name),
+    gpuIndex: Number(r.gpu_index),
+    model: r.model === null ? null : String(r.model),
+    status: r.status as GpuStatus,
+    utilizationPct: numOrNull(r.utilization_pct),
+    memoryUsedMb: numOrNull(r.memory_used_mb),
+    memoryTotalMb: numOrNull(r.memory_total_mb),
+    updatedAt: numOrNull(r.updated_at),
+    job: r.job_id === null
+      ? null
+      : {
+          id: Number(r.job_id),
+          name: String(r.job_name),
+          tenantId: numOrNull(r.tenant_id),
+          tenantName: r.tenant_name === null ? null : String(r.tenant_name),
+          kind: r.kind as JobKind,
+          assignedAt: Number(r.assigned_at),
+        },
+  }
+}
+
+function toClusterQueue (r: Row): QueueStats['byCluster'][number] {
+  return {
+    clusterId: Number(r.cluster_id),
+    clusterName: String(r.cluster_name),
+    running: Number(r.running ?? 0),
+    queued: Number(r.queued ?? 0),
+    blocked: Number(r.blocked ?? 0),
+    waitingGpus: Number(r.waiting_gpus ?? 0),
+    runningGpus: Number(r.running_gpus ?? 0),
+  }
 }

@@ -1,24 +1,33 @@
 import type { Job, JobCountsRow, JobFilter, JobRepository, SubmitContext } from '../job-repository.ts'
 import type { TenantStatus } from '../tenant-repository.ts'
-import { JOB_COLUMNS, toCycle, toJob, toJobEvent, toJobGpu } from '../sql/job-rows.ts'
-import type { PgDb, PgQuery } from './pg-db.ts'
-import { pgRunCycle } from './pg-run-cycle.ts'
-import { pgClusterModels } from './pg-gpu-inventory.ts'
-import { pgAllocation, pgQueueStats } from './pg-job-stats.ts'
+import type { SqlDb, SqlQuery } from '../sql-db.ts'
 import { SCHEDULING_LOCK } from '../store-locks.ts'
+import { JOB_COLUMNS, toCycle, toJob, toJobEvent, toJobGpu } from './job-rows.ts'
+import { sqlAllocation, sqlQueueStats } from './sql-job-stats.ts'
 
-export async function createPgJobRepository (db: PgDb): Promise<JobRepository> {
+/**
+ * The scheduling hot paths, kept per engine: SQLite reads a cached GPU inventory and array
+ * rows off its own statements; PostgreSQL reads in the transaction under row locks.
+ */
+export interface JobHotPaths {
+  /** JobRepository.runCycle, in its own transaction. */
+  runCycle: JobRepository['runCycle']
+  /** Registered GPUs of one cluster per model, read inside the submit's transaction `q`. */
+  clusterModels: (q: SqlQuery, clusterId: number, at: number) => Promise<SubmitContext['clusterModels']>
+}
 
-  const jobById = async (q: PgQuery, id: number): Promise<Job | null> => {
+export function createSqlJobRepository (db: SqlDb, hot: JobHotPaths): JobRepository {
+  const jobById = async (q: SqlQuery, id: number): Promise<Job | null> => {
     const r = await q.one(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`, id)
     return r === undefined ? null : toJob(r)
   }
-  const addEvent = (q: PgQuery, jobId: number, kind: string, at: number, detail: Record<string, unknown> | null, gpuId: number | null = null, nodeId: number | null = null) =>
+  const addEvent = (q: SqlQuery, jobId: number, kind: string, at: number, detail: Record<string, unknown> | null, gpuId: number | null = null, nodeId: number | null = null) =>
     q.run('INSERT INTO job_events (job_id, kind, at, gpu_id, node_id, detail) VALUES (?, ?, ?, ?, ?, ?)',
       jobId, kind, at, gpuId, nodeId, detail === null ? null : JSON.stringify(detail))
-  const tenantGpusInUse = async (q: PgQuery, tenantId: number): Promise<number> => Number((await q.one(`SELECT COUNT(*) AS n FROM jobs j
+  const tenantGpusInUse = async (q: SqlQuery, tenantId: number): Promise<number> => Number((await q.one(`SELECT COUNT(*) AS n FROM jobs j
       JOIN job_gpus jg ON jg.job_id = j.id AND jg.released_at IS NULL WHERE j.tenant_id = ? AND j.status = 'running'`, tenantId))?.n ?? 0)
 
+  // Filters become fixed SQL fragments (values always bound), one cached statement per combination.
   const filterSql = (f: Omit<JobFilter, 'limit' | 'offset'>): { where: string, args: unknown[] } => {
     const parts: string[] = []
     const args: unknown[] = []
@@ -40,7 +49,7 @@ export async function createPgJobRepository (db: PgDb): Promise<JobRepository> {
           if (t === undefined) return { ok: false as const, reason: 'tenant_not_found' as const }
           tenant = { id: Number(t.id), gpuQuota: Number(t.gpu_quota), status: t.status as TenantStatus, gpusInUse: await tenantGpusInUse(q, Number(t.id)) }
         }
-        const verdict = judge({ tenant, clusterModels: await pgClusterModels(q, input.clusterId) })
+        const verdict = judge({ tenant, clusterModels: await hot.clusterModels(q, input.clusterId, at) })
         const r = await q.one(`INSERT INTO jobs (cluster_id, tenant_id, name, kind, gpu_count, gpu_type, priority, status, block_reason, pending_reason,
             submitted_by, estimated_duration_min, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${JOB_COLUMNS}`,
         input.clusterId, input.tenantId, input.name, input.kind, input.gpuCount, input.gpuType, input.priority, verdict.status,
@@ -96,7 +105,7 @@ export async function createPgJobRepository (db: PgDb): Promise<JobRepository> {
       })
     },
 
-    async runCycle (at, trigger, options, plan) { return pgRunCycle(db, at, trigger, options, plan) },
+    async runCycle (at, trigger, options, plan) { return hot.runCycle(at, trigger, options, plan) },
 
     async listCycles (limit) {
       return (await db.all('SELECT * FROM scheduler_cycles ORDER BY id DESC LIMIT ?', limit)).map(toCycle)
@@ -107,7 +116,7 @@ export async function createPgJobRepository (db: PgDb): Promise<JobRepository> {
       if (clusterIds.length === 0) return out
       const rows = await db.all(`SELECT cluster_id, COUNT(*) FILTER (WHERE status = 'running') AS running,
             COUNT(*) FILTER (WHERE status IN ('queued', 'blocked')) AS waiting
-          FROM jobs WHERE cluster_id = ANY(?::bigint[]) AND status IN ('running', 'queued', 'blocked')
+          FROM jobs WHERE ${db.dialect.inList('cluster_id', 'bigint')} AND status IN ('running', 'queued', 'blocked')
           GROUP BY cluster_id`, clusterIds)
       for (const r of rows) out.set(Number(r.cluster_id), { running: Number(r.running), waiting: Number(r.waiting) })
       return out
@@ -118,8 +127,8 @@ export async function createPgJobRepository (db: PgDb): Promise<JobRepository> {
       return (await db.all(`SELECT ${JOB_COLUMNS} FROM jobs WHERE cluster_id = ? AND tenant_id = ? ORDER BY id DESC LIMIT ?`, clusterId, tenantId, limit)).map(toJob)
     },
 
-    async queueStats (since, tenantId = null) { return pgQueueStats(db, since, tenantId) },
+    async queueStats (since, tenantId = null) { return sqlQueueStats(db, since, tenantId) },
 
-    async allocation (filter) { return pgAllocation(db, filter.clusterId ?? null, filter.tenantId ?? null) },
+    async allocation (filter) { return sqlAllocation(db, filter.clusterId ?? null, filter.tenantId ?? null) },
   }
 }
