@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi'
+import { healthDegradedRule } from '../alerts/rules/health-degraded-rule.ts'
 import type { Store } from '../store/store.ts'
 import type { RequireScope } from '../http/cp-env.ts'
 import { API_KEY_SECURITY } from '../http/api-key-security.ts'
@@ -27,8 +28,6 @@ export interface DashboardRouterDeps {
 }
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
-const HEALTH_RULE = 'health_degraded'
-const DEFAULT_HEALTH_THRESHOLD_C = 85
 
 /**
  * Seed 003 "Dashboard": KPIs, the fleet overview and revenue leakage, every figure computed
@@ -69,7 +68,7 @@ export function createDashboardRouter (deps: DashboardRouterDeps) {
       jobs,
       allocated: { current, previous },
       idleAllocatedGpus: held.filter(h => isIdleAllocated(h, t)).length,
-      healthThresholdC: rules.find(r => r.ruleType === HEALTH_RULE)?.threshold ?? DEFAULT_HEALTH_THRESHOLD_C,
+      healthThresholdC: rules.find(r => r.ruleType === healthDegradedRule.type)?.threshold ?? healthDegradedRule.defaults.threshold,
       staleAfterMs,
     }), 200)
   })

@@ -71,6 +71,14 @@ export interface RulePatch {
   webhookUrl?: string | null | undefined
 }
 
+/** A registered rule type's row as it is first written (its rule file's defaults). */
+export interface RuleDefaults {
+  ruleType: string
+  threshold: number
+  enabled: boolean
+  description: string
+}
+
 export type DeliveryKind = 'fired' | 'resolved'
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed'
 
@@ -106,8 +114,14 @@ export interface AlertEventQuery {
 }
 
 export interface AlertRepository {
-  /** The built-in rules (seeded by the migration), ordered by id. */
+  /** The rules (ensureRules' rows, the first three seeded by the migration), ordered by id. */
   listRules: () => Promise<AlertRule[]>
+  /**
+   * Inserts a row for each type that has none yet, in the given order, numbered after the
+   * highest id (as the seed numbers 1–3); a type's existing row is never touched, so a
+   * threshold an operator changed stays. Returns the types it inserted.
+   */
+  ensureRules: (defaults: readonly RuleDefaults[]) => Promise<string[]>
   getRule: (id: number) => Promise<AlertRule | null>
   /**
    * Applies the patch in one transaction. Disabling resolves the rule's open events at `at`

@@ -13,6 +13,13 @@ export interface ThresholdSpec {
   integer: boolean
 }
 
+/** The row a rule type starts with where the database has none (the alerts loop inserts it). */
+export interface RuleRowDefaults {
+  threshold: number
+  enabled: boolean
+  description: string
+}
+
 /** One rule's judgement of the fleet: subjects in breach, and subjects it could not judge. */
 export interface Findings {
   breaches: AlertBreach[]
@@ -26,6 +33,7 @@ export type RuleReads = Pick<Store, 'dashboard' | 'fleet'>
 export interface AlertRuleDefinition<T extends string, D> {
   type: T
   threshold: ThresholdSpec
+  defaults: RuleRowDefaults
   /** What one pass at `now` needs from the store. */
   read: (store: RuleReads, threshold: number, now: number) => Promise<D>
   /** Which subjects breach `threshold` in what `read` returned (no I/O). */
@@ -36,6 +44,7 @@ export interface AlertRuleDefinition<T extends string, D> {
 export interface AlertRuleKind<T extends string = string> {
   readonly type: T
   readonly threshold: ThresholdSpec
+  readonly defaults: RuleRowDefaults
   /** Reads and judges one pass at `now`. */
   evaluate: (store: RuleReads, threshold: number, now: number) => Promise<Findings>
 }

@@ -38,6 +38,11 @@ export const healthDegradedRule = defineAlertRule({
   type: 'health_degraded',
   // GPU temperature in °C; datacenter GPUs throttle around 85–90 and shut down near 100+.
   threshold: { unit: 'celsius', label: '°C', min: 40, max: 120, integer: false },
+  defaults: {
+    threshold: 85,
+    enabled: true,
+    description: 'A node is offline, or a GPU on an online node is at threshold degrees C or hotter or reports uncorrectable ECC errors',
+  },
   read: async store => {
     const [nodes, gpus] = await Promise.all([store.fleet.listNodes(), store.dashboard.gpuStates()])
     return { nodes, gpus }

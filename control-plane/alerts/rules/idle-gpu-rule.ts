@@ -42,6 +42,11 @@ export const idleGpuRule = defineAlertRule({
   // Minutes a held GPU stays idle. Every 30 s pass reads the window's raw samples of every held
   // GPU (no per-GPU rollups exist), so the window is capped at 4 h.
   threshold: { unit: 'minutes', label: 'minutes', min: 1, max: 240, integer: true },
+  defaults: {
+    threshold: 60,
+    enabled: true,
+    description: `A GPU held by a running job stays below ${IDLE_BELOW_PCT}% utilization (every minute's mean) for threshold minutes`,
+  },
   read: (store, thresholdMin, now) => store.dashboard.heldGpuUtilization(now - thresholdMin * 60_000, now),
   judge: idleGpuBreaches,
 })

@@ -20,6 +20,7 @@ export const quotaBreachRule = defineAlertRule({
   type: 'quota_breach',
   // Percent of the tenant's quota in use; the scheduler never lets it pass 100.
   threshold: { unit: 'percent', label: 'percent of quota', min: 1, max: 100, integer: false },
+  defaults: { threshold: 90, enabled: true, description: 'A tenant has threshold percent or more of its GPU quota in use' },
   read: store => store.dashboard.tenantQuotas(),
   judge: quotaBreaches,
 })

@@ -91,6 +91,21 @@ export function createSqlAlertRepository (db: SqlDb): AlertRepository {
       return (await db.all(`${RULE_SQL} ORDER BY r.id`)).map(toRule)
     },
 
+    async ensureRules (defaults) {
+      return db.tx(ALERTS_LOCK, async q => {
+        const added: string[] = []
+        for (const d of defaults) {
+          // WHERE true: SQLite would read an upsert's ON after a bare FROM as a join constraint.
+          // updated_at 0, as the seed's rows: no operator has changed the row yet.
+          const r = await q.one(`INSERT INTO alert_rules (id, rule_type, threshold, enabled, description, updated_at)
+            SELECT COALESCE(MAX(id), 0) + 1, ?, ?, ?, ?, 0 FROM alert_rules WHERE true
+            ON CONFLICT (rule_type) DO NOTHING RETURNING rule_type`, d.ruleType, d.threshold, d.enabled ? 1 : 0, d.description)
+          if (r !== undefined) added.push(String(r.rule_type))
+        }
+        return added
+      })
+    },
+
     async getRule (id) {
       return ruleById(db, id)
     },

@@ -24,6 +24,29 @@ export function alertsSuite (t: Test, openStore: () => Promise<Store>): void {
     t.equal(await alerts.getRule(4), null)
   })
 
+  t.test('ensureRules inserts the missing types after the highest id, once; an existing row (an operator\'s threshold) is not touched', async t => {
+    const { alerts } = await openStore()
+    await alerts.updateRule(2, { threshold: 75 }, T0)
+    const defaults = [
+      { ruleType: 'quota_breach', threshold: 90, enabled: true, description: 'other words' },
+      { ruleType: 'xid_storm', threshold: 3, enabled: false, description: 'a burst of Xid errors' },
+      { ruleType: 'power_cap', threshold: 500, enabled: true, description: 'watts over the cap' },
+    ]
+    t.same(await alerts.ensureRules(defaults), ['xid_storm', 'power_cap'])
+    t.same(await alerts.ensureRules(defaults), [], 'a second call inserts nothing')
+    const rules = await alerts.listRules()
+    t.same(rules.map(r => [r.id, r.ruleType, r.threshold, r.enabled, r.webhookUrl, r.updatedAt, r.activeEvents]), [
+      [1, 'idle_gpu', 60, true, null, 0, 0],
+      [2, 'quota_breach', 75, true, null, T0, 0],
+      [3, 'health_degraded', 85, true, null, 0, 0],
+      [4, 'xid_storm', 3, false, null, 0, 0],
+      [5, 'power_cap', 500, true, null, 0, 0],
+    ])
+    t.same(rules.slice(3).map(r => r.description), ['a burst of Xid errors', 'watts over the cap'])
+    t.not(rules[1]?.description, 'other words', 'the existing row keeps its description')
+    t.same(await alerts.ensureRules([]), [])
+  })
+
   t.test('fires once per (rule, subject), keeps it open while in breach or unknown, resolves when it clears, re-fires as a new event', async t => {
     const { alerts } = await openStore()
     const pass = (at: number, breaches: AlertBreach[], unknown: AlertSubject[] = []) =>
