@@ -1,6 +1,6 @@
 import type { Store } from '../store.ts'
 import { openPgDb } from './pg-db.ts'
-import { createPgApiKeyRepository } from './pg-api-key-repository.ts'
+import { createSqlApiKeyRepository } from '../sql/sql-api-key-repository.ts'
 import { createSqlFleetRepository } from '../sql/sql-fleet-repository.ts'
 import { createPgTelemetryRepository } from './pg-telemetry-repository.ts'
 import { createSqlTenantRepository } from '../sql/sql-tenant-repository.ts'
@@ -31,7 +31,7 @@ export async function openPostgresStore (url: string, options: PostgresStoreOpti
     if (options.schema !== undefined) await db.exec(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`)
     await migratePgStore(db)
     const fleet = createSqlFleetRepository(db)
-    const apiKeys = await createPgApiKeyRepository(db)
+    const apiKeys = createSqlApiKeyRepository(db)
     const telemetry = await createPgTelemetryRepository(db)
     const tenants = createSqlTenantRepository(db)
     const jobs = await createPgJobRepository(db)

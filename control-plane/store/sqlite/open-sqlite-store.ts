@@ -3,7 +3,7 @@ import { dirname } from 'node:path'
 import type { Store } from '../store.ts'
 import { openSqliteDb, type SqliteDb } from './sqlite-db.ts'
 import { cacheActiveKeys } from '../cache-active-keys.ts'
-import { createSqliteApiKeyRepository } from './sqlite-api-key-repository.ts'
+import { createSqlApiKeyRepository } from '../sql/sql-api-key-repository.ts'
 import { createSqlFleetRepository } from '../sql/sql-fleet-repository.ts'
 import { createSqliteTelemetryRepository } from './sqlite-telemetry-repository.ts'
 import { createSqlTenantRepository } from '../sql/sql-tenant-repository.ts'
@@ -78,7 +78,7 @@ function openRepositories (db: SqliteDb): Store {
   return {
     engine: 'sqlite',
     // Every push authenticates: verified keys are reused for 5 s, revokes here apply at once.
-    apiKeys: cacheActiveKeys(createSqliteApiKeyRepository(db)),
+    apiKeys: cacheActiveKeys(createSqlApiKeyRepository(sql)),
     fleet,
     telemetry: createSqliteTelemetryRepository(db),
     tenants: createSqlTenantRepository(sql),
