@@ -10,9 +10,9 @@ import { createPgBillingRepository } from './pg-billing-repository.ts'
 import { createSqlAlertRepository } from '../sql/sql-alert-repository.ts'
 import { createPgDashboardRepository } from './pg-dashboard-repository.ts'
 import { createPgAnalyticsRepository } from './pg-analytics-repository.ts'
-import { createPgSessionRepository } from './pg-session-repository.ts'
+import { createSqlSessionRepository } from '../sql/sql-session-repository.ts'
 import { cacheActiveKeys } from '../cache-active-keys.ts'
-import { createPgOperatorKeyRepository } from './pg-operator-key-repository.ts'
+import { createSqlOperatorKeyRepository } from '../sql/sql-operator-key-repository.ts'
 
 export interface PostgresStoreOptions {
   /** Schema for every table (created if missing); default: the connection's search_path (public). */
@@ -38,8 +38,8 @@ export async function openPostgresStore (url: string, options: PostgresStoreOpti
     const billing = await createPgBillingRepository(db)
     const alerts = createSqlAlertRepository(db)
     const analytics = await createPgAnalyticsRepository(db)
-    const sessions = await createPgSessionRepository(db)
-    const operatorKeys = await createPgOperatorKeyRepository(db)
+    const sessions = createSqlSessionRepository(db)
+    const operatorKeys = createSqlOperatorKeyRepository(db)
     return {
       engine: 'postgres',
       // Hits reused for 5 s; a revoke on this replica drops the key at once, on another within 5 s.

@@ -14,8 +14,8 @@ import { createSqliteBillingRepository } from './sqlite-billing-repository.ts'
 import { createSqlAlertRepository } from '../sql/sql-alert-repository.ts'
 import { createSqliteDashboardRepository } from './sqlite-dashboard-repository.ts'
 import { createSqliteAnalyticsRepository } from './sqlite-analytics-repository.ts'
-import { createSqliteSessionRepository } from './sqlite-session-repository.ts'
-import { createSqliteOperatorKeyRepository } from './sqlite-operator-key-repository.ts'
+import { createSqlSessionRepository } from '../sql/sql-session-repository.ts'
+import { createSqlOperatorKeyRepository } from '../sql/sql-operator-key-repository.ts'
 import { openCheckpointWorker, type CheckpointResult } from './open-checkpoint-worker.ts'
 import { startSqliteCheckpointer } from './start-sqlite-checkpointer.ts'
 
@@ -87,8 +87,8 @@ function openRepositories (db: SqliteDb): Store {
     alerts: createSqlAlertRepository(sql),
     dashboard: createSqliteDashboardRepository(db),
     analytics: createSqliteAnalyticsRepository(db),
-    sessions: createSqliteSessionRepository(db),
-    operatorKeys: createSqliteOperatorKeyRepository(db),
+    sessions: createSqlSessionRepository(sql),
+    operatorKeys: createSqlOperatorKeyRepository(sql),
     async close () { db.close() },
   }
 }
