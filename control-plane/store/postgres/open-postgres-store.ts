@@ -8,7 +8,8 @@ import { migratePgStore } from './migrate-pg-store.ts'
 import { createPgJobRepository } from './pg-job-repository.ts'
 import { createPgBillingRepository } from './pg-billing-repository.ts'
 import { createSqlAlertRepository } from '../sql/sql-alert-repository.ts'
-import { createPgDashboardRepository } from './pg-dashboard-repository.ts'
+import { createSqlDashboardRepository } from '../sql/sql-dashboard-repository.ts'
+import { PG_UTILIZATION_SQL } from './pg-utilization-sql.ts'
 import { createPgAnalyticsRepository } from './pg-analytics-repository.ts'
 import { createSqlSessionRepository } from '../sql/sql-session-repository.ts'
 import { cacheActiveKeys } from '../cache-active-keys.ts'
@@ -50,7 +51,7 @@ export async function openPostgresStore (url: string, options: PostgresStoreOpti
       jobs,
       billing,
       alerts,
-      dashboard: createPgDashboardRepository(db),
+      dashboard: createSqlDashboardRepository(db, PG_UTILIZATION_SQL),
       analytics,
       sessions,
       operatorKeys,

@@ -12,7 +12,8 @@ import { migrateSqliteStore } from './migrate-sqlite-store.ts'
 import { createSqliteJobRepository } from './sqlite-job-repository.ts'
 import { createSqliteBillingRepository } from './sqlite-billing-repository.ts'
 import { createSqlAlertRepository } from '../sql/sql-alert-repository.ts'
-import { createSqliteDashboardRepository } from './sqlite-dashboard-repository.ts'
+import { createSqlDashboardRepository } from '../sql/sql-dashboard-repository.ts'
+import { SQLITE_UTILIZATION_SQL } from './sqlite-utilization-sql.ts'
 import { createSqliteAnalyticsRepository } from './sqlite-analytics-repository.ts'
 import { createSqlSessionRepository } from '../sql/sql-session-repository.ts'
 import { createSqlOperatorKeyRepository } from '../sql/sql-operator-key-repository.ts'
@@ -85,7 +86,7 @@ function openRepositories (db: SqliteDb): Store {
     jobs: createSqliteJobRepository(db),
     billing: createSqliteBillingRepository(db),
     alerts: createSqlAlertRepository(sql),
-    dashboard: createSqliteDashboardRepository(db),
+    dashboard: createSqlDashboardRepository(sql, SQLITE_UTILIZATION_SQL),
     analytics: createSqliteAnalyticsRepository(db),
     sessions: createSqlSessionRepository(sql),
     operatorKeys: createSqlOperatorKeyRepository(sql),
