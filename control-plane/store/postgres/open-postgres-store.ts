@@ -10,7 +10,7 @@ import { createPgBillingRepository } from './pg-billing-repository.ts'
 import { createSqlAlertRepository } from '../sql/sql-alert-repository.ts'
 import { createSqlDashboardRepository } from '../sql/sql-dashboard-repository.ts'
 import { PG_UTILIZATION_SQL } from './pg-utilization-sql.ts'
-import { createPgAnalyticsRepository } from './pg-analytics-repository.ts'
+import { createSqlAnalyticsRepository } from '../sql/sql-analytics-repository.ts'
 import { createSqlSessionRepository } from '../sql/sql-session-repository.ts'
 import { cacheActiveKeys } from '../cache-active-keys.ts'
 import { createSqlOperatorKeyRepository } from '../sql/sql-operator-key-repository.ts'
@@ -38,7 +38,7 @@ export async function openPostgresStore (url: string, options: PostgresStoreOpti
     const jobs = await createPgJobRepository(db)
     const billing = await createPgBillingRepository(db)
     const alerts = createSqlAlertRepository(db)
-    const analytics = await createPgAnalyticsRepository(db)
+    const analytics = createSqlAnalyticsRepository(db)
     const sessions = createSqlSessionRepository(db)
     const operatorKeys = createSqlOperatorKeyRepository(db)
     return {

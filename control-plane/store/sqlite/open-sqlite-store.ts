@@ -14,7 +14,7 @@ import { createSqliteBillingRepository } from './sqlite-billing-repository.ts'
 import { createSqlAlertRepository } from '../sql/sql-alert-repository.ts'
 import { createSqlDashboardRepository } from '../sql/sql-dashboard-repository.ts'
 import { SQLITE_UTILIZATION_SQL } from './sqlite-utilization-sql.ts'
-import { createSqliteAnalyticsRepository } from './sqlite-analytics-repository.ts'
+import { createSqlAnalyticsRepository } from '../sql/sql-analytics-repository.ts'
 import { createSqlSessionRepository } from '../sql/sql-session-repository.ts'
 import { createSqlOperatorKeyRepository } from '../sql/sql-operator-key-repository.ts'
 import { openCheckpointWorker, type CheckpointResult } from './open-checkpoint-worker.ts'
@@ -87,7 +87,7 @@ function openRepositories (db: SqliteDb): Store {
     billing: createSqliteBillingRepository(db),
     alerts: createSqlAlertRepository(sql),
     dashboard: createSqlDashboardRepository(sql, SQLITE_UTILIZATION_SQL),
-    analytics: createSqliteAnalyticsRepository(db),
+    analytics: createSqlAnalyticsRepository(sql),
     sessions: createSqlSessionRepository(sql),
     operatorKeys: createSqlOperatorKeyRepository(sql),
     async close () { db.close() },
