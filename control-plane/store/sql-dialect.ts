@@ -15,4 +15,12 @@ export interface SqlDialect {
   isUniqueViolation: (err: unknown) => boolean
   /** A foreign key refused the change (e.g. a row still referenced). */
   isForeignKeyViolation: (err: unknown) => boolean
+  /** `column` (a JSON array) holds the text bound to the one `?` it contains. */
+  jsonArrayHas: (column: string) => string
+  /**
+   * The value to bind for a text stored verbatim, NUL included: its UTF-8 bytes for
+   * PostgreSQL's BYTEA (its TEXT cannot hold NUL), the string itself on SQLite. Read back, the
+   * column is a string on SQLite and a Buffer on PostgreSQL.
+   */
+  verbatimText: (text: string) => unknown
 }

@@ -10,3 +10,5 @@ export const ALERTS_LOCK = 'gpufleet:alerts'
 export const ANALYTICS_LOCK = 'gpufleet:analytics'
 /** The fleet's multi-statement writes (registration, GPU matching, liveness). */
 export const FLEET_LOCK = 'gpufleet:fleet'
+/** API-key changes: the last-superadmin check of a revoke is atomic. */
+export const API_KEYS_LOCK = 'gpufleet:api_keys'

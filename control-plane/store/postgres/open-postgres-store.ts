@@ -1,6 +1,6 @@
 import type { Store } from '../store.ts'
 import { openPgDb } from './pg-db.ts'
-import { createPgApiKeyRepository } from './pg-api-key-repository.ts'
+import { createSqlApiKeyRepository } from '../sql/sql-api-key-repository.ts'
 import { createSqlFleetRepository } from '../sql/sql-fleet-repository.ts'
 import { createPgTelemetryRepository } from './pg-telemetry-repository.ts'
 import { createSqlTenantRepository } from '../sql/sql-tenant-repository.ts'
@@ -9,11 +9,12 @@ import { createSqlJobRepository } from '../sql/sql-job-repository.ts'
 import { pgJobHotPaths } from './pg-job-hot-paths.ts'
 import { createSqlBillingRepository } from '../sql/sql-billing-repository.ts'
 import { createSqlAlertRepository } from '../sql/sql-alert-repository.ts'
-import { createPgDashboardRepository } from './pg-dashboard-repository.ts'
-import { createPgAnalyticsRepository } from './pg-analytics-repository.ts'
-import { createPgSessionRepository } from './pg-session-repository.ts'
+import { createSqlDashboardRepository } from '../sql/sql-dashboard-repository.ts'
+import { PG_UTILIZATION_SQL } from './pg-utilization-sql.ts'
+import { createSqlAnalyticsRepository } from '../sql/sql-analytics-repository.ts'
+import { createSqlSessionRepository } from '../sql/sql-session-repository.ts'
 import { cacheActiveKeys } from '../cache-active-keys.ts'
-import { createPgOperatorKeyRepository } from './pg-operator-key-repository.ts'
+import { createSqlOperatorKeyRepository } from '../sql/sql-operator-key-repository.ts'
 
 export interface PostgresStoreOptions {
   /** Schema for every table (created if missing); default: the connection's search_path (public). */
@@ -32,15 +33,15 @@ export async function openPostgresStore (url: string, options: PostgresStoreOpti
     if (options.schema !== undefined) await db.exec(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`)
     await migratePgStore(db)
     const fleet = createSqlFleetRepository(db)
-    const apiKeys = await createPgApiKeyRepository(db)
+    const apiKeys = createSqlApiKeyRepository(db)
     const telemetry = await createPgTelemetryRepository(db)
     const tenants = createSqlTenantRepository(db)
     const jobs = createSqlJobRepository(db, pgJobHotPaths(db))
     const billing = createSqlBillingRepository(db)
     const alerts = createSqlAlertRepository(db)
-    const analytics = await createPgAnalyticsRepository(db)
-    const sessions = await createPgSessionRepository(db)
-    const operatorKeys = await createPgOperatorKeyRepository(db)
+    const analytics = createSqlAnalyticsRepository(db)
+    const sessions = createSqlSessionRepository(db)
+    const operatorKeys = createSqlOperatorKeyRepository(db)
     return {
       engine: 'postgres',
       // Hits reused for 5 s; a revoke on this replica drops the key at once, on another within 5 s.
@@ -51,7 +52,7 @@ export async function openPostgresStore (url: string, options: PostgresStoreOpti
       jobs,
       billing,
       alerts,
-      dashboard: createPgDashboardRepository(db),
+      dashboard: createSqlDashboardRepository(db, PG_UTILIZATION_SQL),
       analytics,
       sessions,
       operatorKeys,

@@ -26,7 +26,7 @@ export const PG_API_KEY_MIGRATIONS: PgMigration[] = [{
 }, {
   version: 2,
   name: 'api_keys_cluster_binding',
-  // As on SQLite (sqlite-api-key-repository.ts, migration 2): keys POST /api/clusters made are
+  // As on SQLite (sqlite-api-key-migrations.ts, migration 2): keys POST /api/clusters made are
   // bound to the cluster their label names; such a key whose cluster is gone is revoked;
   // other ingest keys were made deliberately by an admin and stay unbound. Runs after the
   // fleet domain's migrations (open-postgres-store.ts opens the fleet first).

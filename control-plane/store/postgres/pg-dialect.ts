@@ -11,4 +11,6 @@ export const pgDialect: SqlDialect = {
   // SQLSTATE 23505 unique_violation, 23503 foreign_key_violation.
   isUniqueViolation: err => sqlstate(err) === '23505',
   isForeignKeyViolation: err => sqlstate(err) === '23503',
+  jsonArrayHas: column => `${column} @> jsonb_build_array(CAST(? AS text))`,
+  verbatimText: text => Buffer.from(text, 'utf8'),
 }

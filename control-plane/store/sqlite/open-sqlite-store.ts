@@ -3,7 +3,7 @@ import { dirname } from 'node:path'
 import type { Store } from '../store.ts'
 import { openSqliteDb, type SqliteDb } from './sqlite-db.ts'
 import { cacheActiveKeys } from '../cache-active-keys.ts'
-import { createSqliteApiKeyRepository } from './sqlite-api-key-repository.ts'
+import { createSqlApiKeyRepository } from '../sql/sql-api-key-repository.ts'
 import { createSqlFleetRepository } from '../sql/sql-fleet-repository.ts'
 import { createSqliteTelemetryRepository } from './sqlite-telemetry-repository.ts'
 import { createSqlTenantRepository } from '../sql/sql-tenant-repository.ts'
@@ -13,10 +13,11 @@ import { createSqlJobRepository } from '../sql/sql-job-repository.ts'
 import { sqliteJobHotPaths } from './sqlite-job-hot-paths.ts'
 import { createSqlBillingRepository } from '../sql/sql-billing-repository.ts'
 import { createSqlAlertRepository } from '../sql/sql-alert-repository.ts'
-import { createSqliteDashboardRepository } from './sqlite-dashboard-repository.ts'
-import { createSqliteAnalyticsRepository } from './sqlite-analytics-repository.ts'
-import { createSqliteSessionRepository } from './sqlite-session-repository.ts'
-import { createSqliteOperatorKeyRepository } from './sqlite-operator-key-repository.ts'
+import { createSqlDashboardRepository } from '../sql/sql-dashboard-repository.ts'
+import { SQLITE_UTILIZATION_SQL } from './sqlite-utilization-sql.ts'
+import { createSqlAnalyticsRepository } from '../sql/sql-analytics-repository.ts'
+import { createSqlSessionRepository } from '../sql/sql-session-repository.ts'
+import { createSqlOperatorKeyRepository } from '../sql/sql-operator-key-repository.ts'
 import { openCheckpointWorker, type CheckpointResult } from './open-checkpoint-worker.ts'
 import { startSqliteCheckpointer } from './start-sqlite-checkpointer.ts'
 
@@ -79,17 +80,17 @@ function openRepositories (db: SqliteDb): Store {
   return {
     engine: 'sqlite',
     // Every push authenticates: verified keys are reused for 5 s, revokes here apply at once.
-    apiKeys: cacheActiveKeys(createSqliteApiKeyRepository(db)),
+    apiKeys: cacheActiveKeys(createSqlApiKeyRepository(sql)),
     fleet,
     telemetry: createSqliteTelemetryRepository(db),
     tenants: createSqlTenantRepository(sql),
     jobs: createSqlJobRepository(sql, sqliteJobHotPaths(db)),
     billing: createSqlBillingRepository(sql),
     alerts: createSqlAlertRepository(sql),
-    dashboard: createSqliteDashboardRepository(db),
-    analytics: createSqliteAnalyticsRepository(db),
-    sessions: createSqliteSessionRepository(db),
-    operatorKeys: createSqliteOperatorKeyRepository(db),
+    dashboard: createSqlDashboardRepository(sql, SQLITE_UTILIZATION_SQL),
+    analytics: createSqlAnalyticsRepository(sql),
+    sessions: createSqlSessionRepository(sql),
+    operatorKeys: createSqlOperatorKeyRepository(sql),
     async close () { db.close() },
   }
 }

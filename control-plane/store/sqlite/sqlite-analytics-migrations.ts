@@ -1,8 +1,5 @@
 import type { Migration } from './apply-migrations.ts'
 
-/** Width of the inference rollup buckets (UTC-aligned). */
-export const ROLLUP_BUCKET_MS = 15 * 60_000
-
 /**
  * Analytics tables (domain 'analytics'). The jobs, fleet and rates tables it reads belong to
  * other domains (see control-plane/store/README.md); nothing here references them, so a

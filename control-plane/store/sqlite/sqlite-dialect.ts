@@ -14,4 +14,6 @@ export const sqliteDialect: SqlDialect = {
   forUpdate: '',
   isUniqueViolation: err => errcode(err) === SQLITE_CONSTRAINT_UNIQUE || errcode(err) === SQLITE_CONSTRAINT_PRIMARYKEY,
   isForeignKeyViolation: err => errcode(err) === SQLITE_CONSTRAINT_FOREIGNKEY,
+  jsonArrayHas: column => `EXISTS (SELECT 1 FROM json_each(${column}) WHERE value = ?)`,
+  verbatimText: text => text,
 }

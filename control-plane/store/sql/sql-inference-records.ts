@@ -1,22 +1,26 @@
 import type {
   AnalyticsRepository, InferenceRecord, InferenceRecordInput, InferenceTotals, SourceTotals,
 } from '../analytics-repository.ts'
-import type { SqliteDb } from './sqlite-db.ts'
-import { ROLLUP_BUCKET_MS as B } from './sqlite-analytics-migrations.ts'
-import { MAX_MS, MIN_MS } from '../endpoint-rows.ts'
+import type { SqlDb } from '../sql-db.ts'
+import { ANALYTICS_LOCK } from '../store-locks.ts'
+import { MAX_MS, MIN_MS } from './endpoint-rows.ts'
 
 type InferencePart = Pick<AnalyticsRepository,
   'insertInferenceRecords' | 'listInferenceRecords' | 'inferenceTotalsBySource' | 'inferenceTotalsForEndpoint'>
 
+// Width of the inference rollup buckets, UTC-aligned (the migrations say why 15 minutes).
+const B = 15 * 60_000
 const floorB = (ms: number) => Math.floor(ms / B) * B
 const ceilB = (ms: number) => Math.ceil(ms / B) * B
 
-const SUMS = `COUNT(*) AS requests, COALESCE(SUM(status = 'error'), 0) AS errors, COALESCE(SUM(tokens_in), 0) AS tokens_in,
+const SUMS = `COUNT(*) AS requests, COUNT(*) FILTER (WHERE status = 'error') AS errors, COALESCE(SUM(tokens_in), 0) AS tokens_in,
   COALESCE(SUM(tokens_out), 0) AS tokens_out, COALESCE(SUM(latency_ms), 0) AS latency_ms_sum`
 const ROLLED = `COALESCE(SUM(requests), 0) AS requests, COALESCE(SUM(errors), 0) AS errors, COALESCE(SUM(tokens_in), 0) AS tokens_in,
   COALESCE(SUM(tokens_out), 0) AS tokens_out, COALESCE(SUM(latency_ms_sum), 0) AS latency_ms_sum`
-const ADD = `requests = requests + excluded.requests, errors = errors + excluded.errors, tokens_in = tokens_in + excluded.tokens_in,
-  tokens_out = tokens_out + excluded.tokens_out, latency_ms_sum = latency_ms_sum + excluded.latency_ms_sum`
+// Qualified by the table: PostgreSQL calls a bare column in DO UPDATE ambiguous.
+const ADD = (t: string) => `requests = ${t}.requests + excluded.requests, errors = ${t}.errors + excluded.errors,
+  tokens_in = ${t}.tokens_in + excluded.tokens_in, tokens_out = ${t}.tokens_out + excluded.tokens_out,
+  latency_ms_sum = ${t}.latency_ms_sum + excluded.latency_ms_sum`
 
 interface SumRow { requests: number, errors: number, tokens_in: number, tokens_out: number, latency_ms_sum: number }
 interface Acc { bucket: number, key: string, requests: number, errors: number, tokensIn: number, tokensOut: number, latencyMsSum: number }
@@ -30,7 +34,7 @@ function addRow (t: InferenceTotals, r: SumRow): void {
   t.latencyMsSum += r.latency_ms_sum
 }
 
-/** One inference_records row → record, its tenant named from `names` (shared by both engines). */
+/** One inference_records row → record, its tenant named from `names`. */
 export function toInferenceRecord (r: any, names: Map<number, string>): InferenceRecord {
   return {
     id: r.id,
@@ -48,7 +52,7 @@ export function toInferenceRecord (r: any, names: Map<number, string>): Inferenc
 }
 
 /** Inference records, their rollups (kept in the insert transaction) and exact totals. */
-export function createSqliteInferenceRecords (db: SqliteDb): InferencePart {
+export function createSqlInferenceRecords (db: SqlDb): InferencePart {
   function accumulate (map: Map<string, Acc>, bucket: number, key: string, r: InferenceRecordInput): void {
     const k = `${bucket}\u0000${key}`
     let a = map.get(k)
@@ -61,57 +65,61 @@ export function createSqliteInferenceRecords (db: SqliteDb): InferencePart {
   }
 
   /** Exact sums over [from, to): whole buckets from `rolled`, the partial ones from raw rows. */
-  function exact (from: number, to: number, rolled: (lo: number, hi: number) => void, raw: (lo: number, hi: number) => void): void {
+  async function exact (from: number, to: number, rolled: (lo: number, hi: number) => Promise<void>, raw: (lo: number, hi: number) => Promise<void>): Promise<void> {
     if (!(to > from)) return
     const lo = ceilB(from)
     const hi = floorB(to)
     if (lo >= hi) {
-      raw(from, to)
+      await raw(from, to)
       return
     }
-    rolled(lo, hi)
-    if (from < lo) raw(from, lo)
-    if (hi < to) raw(hi, to)
+    await rolled(lo, hi)
+    if (from < lo) await raw(from, lo)
+    if (hi < to) await raw(hi, to)
   }
 
   return {
     async insertInferenceRecords (records) {
       if (records.length === 0) return { inserted: 0, duplicates: 0 }
-      const insert = db.stmt(`INSERT OR IGNORE INTO inference_records
-        (id, at, endpoint, model, tenant_id, source, tokens_in, tokens_out, latency_ms, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
       const bySource = new Map<string, Acc>()
       const byEndpoint = new Map<string, Acc>()
-      return db.tx(() => {
+      return db.tx(ANALYTICS_LOCK, async q => {
         let inserted = 0
         for (const r of records) {
-          const { changes } = insert.run(r.id, r.at, r.endpoint, r.model, r.tenantId, r.source, r.tokensIn, r.tokensOut, r.latencyMs, r.status)
-          if (Number(changes) === 0) continue
+          const n = await q.run(`INSERT INTO inference_records
+            (id, at, endpoint, model, tenant_id, source, tokens_in, tokens_out, latency_ms, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO NOTHING`, r.id, r.at, r.endpoint, r.model, r.tenantId, r.source, r.tokensIn, r.tokensOut, r.latencyMs, r.status)
+          if (n === 0) continue
           inserted++
           const bucket = floorB(r.at)
           accumulate(bySource, bucket, r.source ?? '', r)
           accumulate(byEndpoint, bucket, r.endpoint, r)
         }
-        const upSource = db.stmt(`INSERT INTO inference_rollup_source (bucket, source, requests, errors, tokens_in, tokens_out, latency_ms_sum)
-          VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (bucket, source) DO UPDATE SET ${ADD}`)
-        for (const a of bySource.values()) upSource.run(a.bucket, a.key, a.requests, a.errors, a.tokensIn, a.tokensOut, a.latencyMsSum)
-        const upEndpoint = db.stmt(`INSERT INTO inference_rollup_endpoint (endpoint, bucket, requests, errors, tokens_in, tokens_out, latency_ms_sum)
-          VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (endpoint, bucket) DO UPDATE SET ${ADD}`)
-        for (const a of byEndpoint.values()) upEndpoint.run(a.key, a.bucket, a.requests, a.errors, a.tokensIn, a.tokensOut, a.latencyMsSum)
+        for (const a of bySource.values()) {
+          await q.run(`INSERT INTO inference_rollup_source (bucket, source, requests, errors, tokens_in, tokens_out, latency_ms_sum)
+            VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (bucket, source) DO UPDATE SET ${ADD('inference_rollup_source')}`,
+          a.bucket, a.key, a.requests, a.errors, a.tokensIn, a.tokensOut, a.latencyMsSum)
+        }
+        for (const a of byEndpoint.values()) {
+          await q.run(`INSERT INTO inference_rollup_endpoint (endpoint, bucket, requests, errors, tokens_in, tokens_out, latency_ms_sum)
+            VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (endpoint, bucket) DO UPDATE SET ${ADD('inference_rollup_endpoint')}`,
+          a.key, a.bucket, a.requests, a.errors, a.tokensIn, a.tokensOut, a.latencyMsSum)
+        }
         return { inserted, duplicates: records.length - inserted }
       })
     },
 
     async listInferenceRecords (q) {
       const dir = q.order === 'asc' ? 'ASC' : 'DESC'
-      const rows = db.stmt(`SELECT id, at, endpoint, model, tenant_id, source, tokens_in, tokens_out, latency_ms, status
-        FROM inference_records WHERE at >= ? AND at < ? ORDER BY at ${dir}, seq ${dir} LIMIT ? OFFSET ?`)
-        .all(q.since ?? MIN_MS, q.until ?? MAX_MS, q.limit + 1, q.offset) as any[]
+      const rows = await db.all<any>(`SELECT id, at, endpoint, model, tenant_id, source, tokens_in, tokens_out, latency_ms, status
+        FROM inference_records WHERE at >= ? AND at < ? ORDER BY at ${dir}, seq ${dir} LIMIT ? OFFSET ?`,
+      q.since ?? MIN_MS, q.until ?? MAX_MS, q.limit + 1, q.offset)
       const page = rows.slice(0, q.limit)
       // Names of the page's few tenants in one lookup, instead of a join per row on the hot first page.
       const tenantIds = [...new Set(page.map(r => r.tenant_id).filter(id => id !== null))]
       const names = new Map<number, string>()
       if (tenantIds.length > 0) {
-        for (const t of db.stmt('SELECT id, name FROM tenants WHERE id IN (SELECT value FROM json_each(?))').all(JSON.stringify(tenantIds)) as any[]) {
+        for (const t of await db.all<any>(`SELECT id, name FROM tenants WHERE ${db.dialect.inList('id', 'bigint')}`, tenantIds)) {
           names.set(t.id, t.name)
         }
       }
@@ -128,21 +136,17 @@ export function createSqliteInferenceRecords (db: SqliteDb): InferencePart {
           addRow(t, r)
         }
       }
-      exact(from, to,
-        (lo, hi) => add(db.stmt(`SELECT source, ${ROLLED} FROM inference_rollup_source WHERE bucket >= ? AND bucket < ? GROUP BY source`)
-          .all(lo, hi) as any[]),
-        (lo, hi) => add(db.stmt(`SELECT COALESCE(source, '') AS source, ${SUMS} FROM inference_records WHERE at >= ? AND at < ? GROUP BY 1`)
-          .all(lo, hi) as any[]))
+      await exact(from, to,
+        async (lo, hi) => add(await db.all<any>(`SELECT source, ${ROLLED} FROM inference_rollup_source WHERE bucket >= ? AND bucket < ? GROUP BY source`, lo, hi)),
+        async (lo, hi) => add(await db.all<any>(`SELECT COALESCE(source, '') AS source, ${SUMS} FROM inference_records WHERE at >= ? AND at < ? GROUP BY 1`, lo, hi)))
       return [...acc.values()].filter(t => t.requests > 0)
     },
 
     async inferenceTotalsForEndpoint (endpoint, from, to) {
       const t = zero()
-      exact(Math.max(from, MIN_MS), Math.min(to, MAX_MS),
-        (lo, hi) => addRow(t, db.stmt(`SELECT ${ROLLED} FROM inference_rollup_endpoint WHERE endpoint = ? AND bucket >= ? AND bucket < ?`)
-          .get(endpoint, lo, hi) as any),
-        (lo, hi) => addRow(t, db.stmt(`SELECT ${SUMS} FROM inference_records WHERE at >= ? AND at < ? AND endpoint = ?`)
-          .get(lo, hi, endpoint) as any))
+      await exact(Math.max(from, MIN_MS), Math.min(to, MAX_MS),
+        async (lo, hi) => addRow(t, (await db.one<any>(`SELECT ${ROLLED} FROM inference_rollup_endpoint WHERE endpoint = ? AND bucket >= ? AND bucket < ?`, endpoint, lo, hi))),
+        async (lo, hi) => addRow(t, (await db.one<any>(`SELECT ${SUMS} FROM inference_records WHERE at >= ? AND at < ? AND endpoint = ?`, lo, hi, endpoint))))
       return t
     },
   }

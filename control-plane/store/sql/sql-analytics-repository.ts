@@ -1,15 +1,15 @@
 import type { AnalyticsRepository } from '../analytics-repository.ts'
-import type { PgDb } from './pg-db.ts'
-import { createPgInferenceRecords } from './pg-inference-records.ts'
-import { createPgAnalyticsReads } from './pg-analytics-reads.ts'
-import { createPgEndpoints } from './pg-endpoints.ts'
+import type { SqlDb } from '../sql-db.ts'
+import { createSqlInferenceRecords } from './sql-inference-records.ts'
+import { createSqlAnalyticsReads } from './sql-analytics-reads.ts'
+import { createSqlEndpoints } from './sql-endpoints.ts'
 
-/** The analytics repository on PostgreSQL: its own tables (domain 'analytics') plus reads of the shared ones. */
-export async function createPgAnalyticsRepository (db: PgDb): Promise<AnalyticsRepository> {
+/** The analytics repository: its own tables (domain 'analytics') plus reads of the shared ones. */
+export function createSqlAnalyticsRepository (db: SqlDb): AnalyticsRepository {
   return {
-    ...createPgInferenceRecords(db),
-    ...createPgAnalyticsReads(db),
-    ...createPgEndpoints(db),
+    ...createSqlInferenceRecords(db),
+    ...createSqlAnalyticsReads(db),
+    ...createSqlEndpoints(db),
 
     async listGlobalEnv () {
       const rows = await db.all<{ key: string, value: string, updated_at: number }>('SELECT key, value, updated_at FROM global_env ORDER BY key')

@@ -1,39 +1,17 @@
-import type { SQLInputValue } from 'node:sqlite'
 import type { DashboardRepository, GpuState, JobSummary, TenantQuota } from '../dashboard-repository.ts'
-import { toMigState } from '../sql/fleet-rows.ts'
-import type { SqliteDb } from './sqlite-db.ts'
-import { toGpuHealth } from '../sql/fleet-rows.ts'
-import { createSqliteUtilizationQueries } from './sqlite-utilization-queries.ts'
-
-type Row = Record<string, unknown>
+import type { SqlDb } from '../sql-db.ts'
+import { toGpuHealth, toMigState } from './fleet-rows.ts'
+import { createUtilizationReads, type UtilizationSql } from './utilization-reads.ts'
 
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
 const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v))
 
-/** Read-only: opened after the domains whose tables it reads (see open-sqlite-store.ts); no migrations of its own. */
-export function createSqliteDashboardRepository (db: SqliteDb): DashboardRepository {
-  const usage = createSqliteUtilizationQueries(db)
-  return createDashboardReads(async (sql, ...args) => db.stmt(sql).all(...args as SQLInputValue[]) as Row[], {
-    heldGpuUtilization: async (from, to, tenantId) => usage.heldGpuUtilization(from, to, tenantId),
-    allocatedMinutes: async (from, to, idle) => usage.allocatedMinutes(from, to, idle),
-    tenantUtilization: async (from, to, tenantId) => usage.tenantUtilization(from, to, tenantId),
-    meteredUsage: async (tenantId, from, to, now) => usage.meteredUsage(tenantId, from, to, now),
-  })
-}
-
-/** The utilization queries, which each engine writes in its own dialect. */
-export interface UtilizationQueries {
-  heldGpuUtilization: (fromMs: number, toMs: number, tenantId: number | null) => ReturnType<DashboardRepository['heldGpuUtilization']>
-  allocatedMinutes: (fromMs: number, toMs: number, idleBelowPct: number) => ReturnType<DashboardRepository['allocatedMinutes']>
-  tenantUtilization: (fromMs: number, toMs: number, tenantId: number | null) => ReturnType<DashboardRepository['tenantUtilization']>
-  meteredUsage: DashboardRepository['meteredUsage']
-}
-
 /**
- * The dashboard reads over any engine: the SQL below is portable (SQLite and PostgreSQL), so
- * both stores share it and pass only their query function and utilization queries.
+ * Read-only queries across domains, written once; only the utilization queries' SQL is the
+ * engine's own (`utilization`). Opened after the domains whose tables it reads; no migrations.
  */
-export function createDashboardReads (all: (sql: string, ...args: unknown[]) => Promise<Row[]>, usage: UtilizationQueries): DashboardRepository {
+export function createSqlDashboardRepository (db: SqlDb, utilization: UtilizationSql): DashboardRepository {
+  const usage = createUtilizationReads(db, utilization)
   return {
     async heldGpuUtilization (fromMs, toMs, filter = {}) {
       return usage.heldGpuUtilization(fromMs, toMs, filter.tenantId ?? null)
@@ -44,7 +22,7 @@ export function createDashboardReads (all: (sql: string, ...args: unknown[]) => 
     },
 
     async tenantQuotas () {
-      return (await all(`SELECT t.id, t.name, t.status, t.gpu_quota,
+      return (await db.all(`SELECT t.id, t.name, t.status, t.gpu_quota,
           (SELECT COUNT(*) FROM job_gpus jg JOIN jobs j ON j.id = jg.job_id
            WHERE j.tenant_id = t.id AND j.status = 'running' AND jg.released_at IS NULL) AS in_use
         FROM tenants t ORDER BY t.id`)).map((r): TenantQuota => ({
@@ -57,7 +35,7 @@ export function createDashboardReads (all: (sql: string, ...args: unknown[]) => 
     },
 
     async gpuStates () {
-      return (await all(`SELECT g.*, n.cluster_id, n.hostname, n.status AS node_status, l.recorded_at AS sample_at,
+      return (await db.all(`SELECT g.*, n.cluster_id, n.hostname, n.status AS node_status, l.recorded_at AS sample_at,
           s.ecc_errors_uncorrected, jg.job_id, j.tenant_id
         FROM gpus g
         JOIN nodes n ON n.id = g.node_id
@@ -91,7 +69,7 @@ export function createDashboardReads (all: (sql: string, ...args: unknown[]) => 
 
     async jobCounts () {
       const counts = { running: 0, queued: 0, blocked: 0 }
-      for (const r of await all("SELECT status, COUNT(*) AS n FROM jobs WHERE status IN ('running', 'queued', 'blocked') GROUP BY status")) {
+      for (const r of await db.all("SELECT status, COUNT(*) AS n FROM jobs WHERE status IN ('running', 'queued', 'blocked') GROUP BY status")) {
         counts[r.status as keyof typeof counts] = Number(r.n)
       }
       return counts
@@ -99,7 +77,7 @@ export function createDashboardReads (all: (sql: string, ...args: unknown[]) => 
 
     async recentJobs (limit) {
       // Ids grow with submission, so the newest submissions are the highest ids (a rowid walk, no sort).
-      return (await all(`SELECT j.*, t.name AS tenant_name FROM jobs j LEFT JOIN tenants t ON t.id = j.tenant_id
+      return (await db.all(`SELECT j.*, t.name AS tenant_name FROM jobs j LEFT JOIN tenants t ON t.id = j.tenant_id
         ORDER BY j.id DESC LIMIT ?`, limit)).map((r): JobSummary => ({
         id: Number(r.id),
         name: String(r.name),
@@ -128,7 +106,7 @@ export function createDashboardReads (all: (sql: string, ...args: unknown[]) => 
 
     async invoices (periodEndFrom, filter = {}) {
       const tenant = filter.tenantId === undefined ? '' : ' AND i.tenant_id = ?'
-      return (await all(`SELECT i.*, t.name AS tenant_name FROM invoices i LEFT JOIN tenants t ON t.id = i.tenant_id
+      return (await db.all(`SELECT i.*, t.name AS tenant_name FROM invoices i LEFT JOIN tenants t ON t.id = i.tenant_id
         WHERE i.tenant_id IS NOT NULL AND i.period_end >= ?${tenant} ORDER BY i.id`, periodEndFrom, ...(filter.tenantId === undefined ? [] : [filter.tenantId])))
         .map(r => ({
           id: Number(r.id),
@@ -143,7 +121,7 @@ export function createDashboardReads (all: (sql: string, ...args: unknown[]) => 
     },
 
     async rates () {
-      return (await all('SELECT gpu_type, cents_per_gpu_hour FROM rates ORDER BY gpu_type'))
+      return (await db.all('SELECT gpu_type, cents_per_gpu_hour FROM rates ORDER BY gpu_type'))
         .map(r => ({ gpuType: String(r.gpu_type), centsPerGpuHour: Number(r.cents_per_gpu_hour) }))
     },
   }

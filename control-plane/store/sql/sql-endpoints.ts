@@ -1,17 +1,17 @@
 import type { AnalyticsRepository, EndpointEvent, EndpointRecord, EndpointUpsert } from '../analytics-repository.ts'
-import type { PgDb, PgQuery } from './pg-db.ts'
+import type { SqlDb, SqlQuery } from '../sql-db.ts'
 import { ANALYTICS_LOCK } from '../store-locks.ts'
-import { ENDPOINT_COLUMNS as COLUMNS, ENDPOINT_FIELDS as FIELDS, MAX_MS, MIN_MS, parseEventDetail as parseDetail } from '../endpoint-rows.ts'
+import { ENDPOINT_COLUMNS as COLUMNS, ENDPOINT_FIELDS as FIELDS, MAX_MS, MIN_MS, parseEventDetail as parseDetail } from './endpoint-rows.ts'
 
 type EndpointPart = Pick<AnalyticsRepository, 'upsertEndpoint' | 'deleteEndpoint' | 'listEndpoints'>
 
-/** sqlite-endpoints.ts on PostgreSQL: one row per deployment, lifecycle events beside it. */
-export function createPgEndpoints (db: PgDb): EndpointPart {
+/** Serving deployments: one row per deployment, lifecycle events beside it. */
+export function createSqlEndpoints (db: SqlDb): EndpointPart {
   async function eventsOf (ids: number[]): Promise<Map<number, EndpointEvent[]>> {
     const out = new Map<number, EndpointEvent[]>()
     if (ids.length === 0) return out
     const rows = await db.all<any>(`SELECT endpoint_id, kind, at, detail FROM endpoint_events
-      WHERE endpoint_id = ANY(?::bigint[]) ORDER BY endpoint_id, at, id`, ids)
+      WHERE ${db.dialect.inList('endpoint_id', 'bigint')} ORDER BY endpoint_id, at, id`, ids)
     for (const r of rows) {
       let list = out.get(r.endpoint_id)
       if (list === undefined) out.set(r.endpoint_id, list = [])
@@ -39,7 +39,7 @@ export function createPgEndpoints (db: PgDb): EndpointPart {
   }
 
   const byId = async (id: number) => (await toRecords([await db.one(`SELECT ${COLUMNS} FROM endpoints e LEFT JOIN tenants t ON t.id = e.tenant_id WHERE e.id = ?`, id)]))[0]!
-  const addEvent = (q: PgQuery, id: number, kind: EndpointEvent['kind'], at: number, detail: unknown) =>
+  const addEvent = (q: SqlQuery, id: number, kind: EndpointEvent['kind'], at: number, detail: unknown) =>
     q.run('INSERT INTO endpoint_events (endpoint_id, kind, at, detail) VALUES (?, ?, ?, ?)', id, kind, at, detail === null ? null : JSON.stringify(detail))
 
   return {

@@ -1,26 +1,23 @@
 import { SessionConflictError, type SessionRecord, type SessionRepository } from '../session-repository.ts'
-import type { PgDb } from './pg-db.ts'
-import { isUniqueViolation } from './pg-errors.ts'
+import type { Row, SqlDb } from '../sql-db.ts'
 
+const toRecord = (r: Row): SessionRecord =>
+  ({ idHash: String(r.id_hash), keyId: Number(r.key_id), createdAt: Number(r.created_at), expiresAt: Number(r.expires_at) })
 
-interface Row { id_hash: string, key_id: number, created_at: number, expires_at: number }
-
-const toRecord = (r: Row): SessionRecord => ({ idHash: r.id_hash, keyId: r.key_id, createdAt: r.created_at, expiresAt: r.expires_at })
-
-export async function createPgSessionRepository (db: PgDb): Promise<SessionRepository> {
+export function createSqlSessionRepository (db: SqlDb): SessionRepository {
   return {
     async create (s) {
       try {
         await db.run('INSERT INTO console_sessions (id_hash, key_id, created_at, expires_at) VALUES (?, ?, ?, ?)',
           s.idHash, s.keyId, s.createdAt, s.expiresAt)
       } catch (err) {
-        if (isUniqueViolation(err)) throw new SessionConflictError()
+        if (db.dialect.isUniqueViolation(err)) throw new SessionConflictError()
         throw err
       }
       return { ...s }
     },
     async findActive (idHash, at) {
-      const row = await db.one<Row>('SELECT id_hash, key_id, created_at, expires_at FROM console_sessions WHERE id_hash = ? AND expires_at > ?', idHash, at)
+      const row = await db.one('SELECT id_hash, key_id, created_at, expires_at FROM console_sessions WHERE id_hash = ? AND expires_at > ?', idHash, at)
       return row === undefined ? null : toRecord(row)
     },
     async delete (idHash) {

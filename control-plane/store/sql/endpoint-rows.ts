@@ -1,7 +1,6 @@
 /**
- * What the SQLite and PostgreSQL analytics stores share for serving deployments and their
- * events: the column list (same SQL on both engines), the fields an update can change, and
- * how a stored event detail reads back.
+ * Serving deployments' rows: the column list, the fields an update can change, how a stored
+ * event detail reads back; and the bounds of an open time filter, which the analytics reads share.
  */
 
 // Safe bounds for an "unbounded" time filter that stay exact integers in SQLite, PostgreSQL's

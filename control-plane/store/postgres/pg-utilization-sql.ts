@@ -1,12 +1,8 @@
-import type { AllocatedMinutes, HeldGpuUtilization, ModelUsage, TenantUtilization } from '../dashboard-repository.ts'
-import type { PgQuery } from './pg-db.ts'
-import { toHeldGpuUtilization } from '../sqlite/sqlite-utilization-queries.ts'
+import type { UtilizationSql } from '../sql/utilization-reads.ts'
 
-const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v))
-
-/**
- * Utilization of GPUs while jobs held them, from raw telemetry: the queries of
- * sqlite-utilization-queries.ts (read its comment for the method) in PostgreSQL's dialect:
+/*
+ * PostgreSQL's SQL for the utilization reads (sql/utilization-reads.ts): the queries of
+ * sqlite-utilization-sql.ts (read its comment for the method) in PostgreSQL's dialect:
  * GREATEST/LEAST for SQLite's scalar MAX/MIN, FILTER for SUM(boolean), NULLS FIRST where SQLite
  * sorts NULL first, explicit parameter types.
  */
@@ -86,37 +82,10 @@ const METERED = `
   WHERE j.tenant_id = $1::bigint AND jg.assigned_at < $3::bigint AND COALESCE(jg.released_at, $4::bigint) > $2::bigint
   GROUP BY 1 ORDER BY 1 NULLS FIRST`
 
-export function createPgUtilizationQueries (db: PgQuery) {
-  return {
-    async heldGpuUtilization (fromMs: number, toMs: number, tenantId: number | null): Promise<HeldGpuUtilization[]> {
-      return (await db.all(HELD_UTILIZATION, fromMs, toMs, tenantId)).map(toHeldGpuUtilization)
-    },
-
-    async allocatedMinutes (fromMs: number, toMs: number, idleBelowPct: number): Promise<AllocatedMinutes> {
-      const r = (await db.all(ALLOCATED, fromMs, toMs, idleBelowPct))[0] ?? {}
-      return { gpuMinutes: Number(r.minutes ?? 0), idleGpuMinutes: Number(r.idle ?? 0) }
-    },
-
-    async tenantUtilization (fromMs: number, toMs: number, tenantId: number | null): Promise<TenantUtilization[]> {
-      const out = new Map<number, TenantUtilization>()
-      for (const r of await db.all(TENANT_USAGE, fromMs, toMs, tenantId)) {
-        const id = Number(r.tenant_id)
-        let t = out.get(id)
-        if (t === undefined) out.set(id, t = { tenantId: id, name: String(r.name), usage: [], samples: 0, meanPct: null })
-        t.usage.push({ gpuModel: strOrNull(r.gpu_model), gpuSeconds: Number(r.held_ms) / 1000 })
-      }
-      for (const r of await db.all(TENANT_PICKS, fromMs, toMs, tenantId)) {
-        const t = out.get(Number(r.tenant_id))
-        if (t === undefined || Number(r.n) === 0) continue
-        t.samples = Number(r.n)
-        t.meanPct = Number(r.total) / Number(r.n)
-      }
-      return [...out.values()]
-    },
-
-    async meteredUsage (tenantId: number, fromMs: number, toMs: number, nowMs: number): Promise<ModelUsage[]> {
-      return (await db.all(METERED, tenantId, fromMs, toMs, nowMs))
-        .map(r => ({ gpuModel: strOrNull(r.gpu_model), gpuSeconds: Number(r.held_ms) / 1000 }))
-    },
-  }
+export const PG_UTILIZATION_SQL: UtilizationSql = {
+  heldUtilization: HELD_UTILIZATION,
+  allocated: ALLOCATED,
+  tenantUsage: TENANT_USAGE,
+  tenantPicks: TENANT_PICKS,
+  metered: METERED,
 }
