@@ -14,6 +14,12 @@ export interface SqlQuery {
   one: <R = Row>(sql: string, ...args: unknown[]) => Promise<R | undefined>
   /** Rows changed. */
   run: (sql: string, ...args: unknown[]) => Promise<number>
+  /**
+   * One statement for each argument list, in order; rows changed by each. SQLite runs the
+   * whole batch in one synchronous loop over one prepared statement (a bulk insert is not an
+   * await per row); PostgreSQL sends them one after another on the connection.
+   */
+  runEach: (sql: string, argLists: readonly unknown[][]) => Promise<number[]>
   /** Several statements, no parameters (migrations). */
   exec: (sql: string) => Promise<void>
 }

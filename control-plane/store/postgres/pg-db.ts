@@ -39,6 +39,11 @@ function queryOn (c: pg.Pool | pg.PoolClient): PgQuery {
     async all (sql, ...args) { return (await q(sql, args)).rows },
     async one (sql, ...args) { return (await q(sql, args)).rows[0] },
     async run (sql, ...args) { return (await q(sql, args)).rowCount ?? 0 },
+    async runEach (sql, argLists) {
+      const changed: number[] = []
+      for (const args of argLists) changed.push((await q(sql, args)).rowCount ?? 0)
+      return changed
+    },
     async exec (sql) { await c.query(sql) },
   }
 }

@@ -180,17 +180,14 @@ export function createSqlFleetRepository (db: SqlDb): FleetRepository {
       return db.tx(null, async q => {
         const cameOnline: number[] = []
         for (const s of seen) if (await touch(q, s.nodeId, s.at, s.via)) cameOnline.push(s.nodeId)
-        for (const r of readings) {
-          // A replayed (older) sample never overwrites newer live readings.
-          await q.run(`UPDATE gpus SET status = ?, utilization_pct = ?, memory_used_mb = ?, memory_total_mb = ?, temperature_c = ?,
-              power_draw_w = ?, updated_at = ? WHERE id = ? AND (updated_at IS NULL OR updated_at <= ?)`,
-          r.status, r.utilizationPct, r.memoryUsedMb, r.memoryTotalMb, r.temperatureC, r.powerDrawW, r.at, r.gpuId, r.at)
-          if (r.migMode !== undefined || r.migInstances !== undefined) {
-            // Only when the readings above were applied (same time): an older replay never wins.
-            await q.run('UPDATE gpus SET mig_mode = ?, mig_instances = ? WHERE id = ? AND updated_at = ?',
-              r.migMode ?? null, migInstancesColumn(r.migInstances), r.gpuId, r.at)
-          }
-        }
+        // A replayed (older) sample never overwrites newer live readings.
+        await q.runEach(`UPDATE gpus SET status = ?, utilization_pct = ?, memory_used_mb = ?, memory_total_mb = ?, temperature_c = ?,
+            power_draw_w = ?, updated_at = ? WHERE id = ? AND (updated_at IS NULL OR updated_at <= ?)`,
+        readings.map(r => [r.status, r.utilizationPct, r.memoryUsedMb, r.memoryTotalMb, r.temperatureC, r.powerDrawW, r.at, r.gpuId, r.at]))
+        // Only where the readings above were applied (same time): an older replay never wins.
+        const mig = readings.filter(r => r.migMode !== undefined || r.migInstances !== undefined)
+        await q.runEach('UPDATE gpus SET mig_mode = ?, mig_instances = ? WHERE id = ? AND updated_at = ?',
+          mig.map(r => [r.migMode ?? null, migInstancesColumn(r.migInstances), r.gpuId, r.at]))
         return { cameOnline: input.seen.map(s => s.nodeId).filter(id => cameOnline.includes(id)) }
       })
     },

@@ -84,17 +84,18 @@ export function createSqlInferenceRecords (db: SqlDb): InferencePart {
       const bySource = new Map<string, Acc>()
       const byEndpoint = new Map<string, Acc>()
       return db.tx(ANALYTICS_LOCK, async q => {
+        const changed = await q.runEach(`INSERT INTO inference_records
+          (id, at, endpoint, model, tenant_id, source, tokens_in, tokens_out, latency_ms, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          ON CONFLICT (id) DO NOTHING`,
+        records.map(r => [r.id, r.at, r.endpoint, r.model, r.tenantId, r.source, r.tokensIn, r.tokensOut, r.latencyMs, r.status]))
         let inserted = 0
-        for (const r of records) {
-          const n = await q.run(`INSERT INTO inference_records
-            (id, at, endpoint, model, tenant_id, source, tokens_in, tokens_out, latency_ms, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (id) DO NOTHING`, r.id, r.at, r.endpoint, r.model, r.tenantId, r.source, r.tokensIn, r.tokensOut, r.latencyMs, r.status)
-          if (n === 0) continue
+        records.forEach((r, i) => {
+          if (changed[i] === 0) return
           inserted++
           const bucket = floorB(r.at)
           accumulate(bySource, bucket, r.source ?? '', r)
           accumulate(byEndpoint, bucket, r.endpoint, r)
-        }
+        })
         for (const a of bySource.values()) {
           await q.run(`INSERT INTO inference_rollup_source (bucket, source, requests, errors, tokens_in, tokens_out, latency_ms_sum)
             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (bucket, source) DO UPDATE SET ${ADD('inference_rollup_source')}`,

@@ -19,6 +19,10 @@ function queryOn (db: SqliteDb): SqlQuery {
     async all<R> (sql: string, ...args: unknown[]) { return db.stmt(sql).all(...bind(args)) as R[] },
     async one<R> (sql: string, ...args: unknown[]) { return db.stmt(sql).get(...bind(args)) as R | undefined },
     async run (sql, ...args) { return Number(db.stmt(sql).run(...bind(args)).changes) },
+    async runEach (sql, argLists) {
+      const stmt = db.stmt(sql)
+      return argLists.map(args => Number(stmt.run(...bind(args)).changes))
+    },
     async exec (sql) { db.raw.exec(sql) },
   }
 }
@@ -35,6 +39,7 @@ export function sqliteSqlDb (db: SqliteDb): SqlDb {
     all: (sql, ...args) => db.serial(() => direct.all(sql, ...args)),
     one: (sql, ...args) => db.serial(() => direct.one(sql, ...args)),
     run: (sql, ...args) => db.serial(() => direct.run(sql, ...args)),
+    runEach: (sql, argLists) => db.serial(() => direct.runEach(sql, argLists)),
     exec: sql => db.serial(() => direct.exec(sql)),
     tx: (_lock, fn) => db.txAsync(() => fn(direct)),
   }

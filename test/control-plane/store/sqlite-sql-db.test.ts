@@ -73,3 +73,15 @@ t.test('binds booleans, lists and undefined the way PostgreSQL does', async t =>
   t.same(await db.one('SELECT CAST(? AS INTEGER) AS yes, ? AS absent', true, undefined), { yes: 1, absent: null })
   raw.close()
 })
+
+t.test('runEach runs one statement per argument list and reports each row count; a failed transaction takes the batch back', async t => {
+  const { raw, db } = open()
+  t.same(await db.runEach('INSERT INTO notes (id, body) VALUES (?, ?) ON CONFLICT (id) DO NOTHING', [[1, 'a'], [1, 'dup'], [2, 'b']]), [1, 0, 1])
+  t.same(await db.runEach('DELETE FROM notes WHERE id = ?', []), [])
+  await t.rejects(db.tx(null, async q => {
+    await q.runEach('INSERT INTO notes (id, body) VALUES (?, ?)', [[3, 'c'], [4, 'd']])
+    throw new Error('boom')
+  }), /boom/)
+  t.same(await bodies(db), ['a', 'b'])
+  raw.close()
+})
