@@ -18,18 +18,9 @@ import type { Store } from '../control-plane/store/store.ts'
 import type { JobInput } from '../control-plane/store/job-repository.ts'
 import { createScheduler } from '../control-plane/scheduling/create-scheduler.ts'
 import { judgeSubmission } from '../control-plane/scheduling/judge-submission.ts'
+import { mulberry32 } from '../test/helpers/mulberry32.ts'
 
 export interface CycleBenchOptions { nodes: number, gpusPerNode: number, queued: number, cycles: number, seed: number }
-
-function mulberry32 (seed: number) {
-  return () => {
-    seed |= 0
-    seed = (seed + 0x6D2B79F5) | 0
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const CLUSTERS = [
   { name: 'us-east-h100', model: 'NVIDIA H100 80GB HBM3', type: 'H100' },

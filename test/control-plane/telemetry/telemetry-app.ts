@@ -3,27 +3,14 @@ import { Hono } from 'hono'
 import { Registry } from 'prom-client'
 import { openSqliteStore } from '../../../control-plane/store/sqlite/open-sqlite-store.ts'
 import type { TelemetryRepository } from '../../../control-plane/store/telemetry-repository.ts'
-import type { RequireScope } from '../../../control-plane/http/cp-env.ts'
-import { hasScope, type Principal } from '../../../control-plane/auth/principal.ts'
 import { createTelemetryRouter, type ResolvedNode, type TelemetryRouterDeps } from '../../../control-plane/telemetry/create-telemetry-router.ts'
 import type { TelemetryTimers } from '../../../control-plane/telemetry/telemetry-timers.ts'
-import { HttpError } from '../../../shared/http-error.ts'
 import { createOnError, notFound } from '../../../shared/on-error.ts'
-import { SCOPES, type Scope } from '../../../shared/wire/introspect.ts'
+import { testRequireScope } from '../router-harness.ts'
 
 export const T0 = Date.UTC(2026, 3, 26, 4, 0, 0)
 export const MIN = 60_000
 export const DAY = 86_400_000
-
-/** `Authorization: Bearer <scope>` authenticates with that one scope; anything else is 401. */
-export const testRequireScope: RequireScope = needed => async (c, next) => {
-  const scope = c.req.header('authorization')?.replace(/^Bearer /, '') as Scope | undefined
-  if (scope === undefined || !SCOPES.includes(scope)) throw new HttpError(401, 'UNAUTHORIZED', 'an API key is required')
-  const principal: Principal = { keyId: 1, scopes: [scope], tenantId: null, via: 'api-key' }
-  if (!hasScope(principal, needed)) throw new HttpError(403, 'FORBIDDEN', `needs ${needed}`)
-  c.set('principal', principal)
-  await next()
-}
 
 /** Nodes by hostname (seed bodies without `node` are node 1, "default"); cluster from body.node.cluster. */
 export function testResolveNode () {
