@@ -19,6 +19,7 @@ import type { JobInput } from '../control-plane/store/job-repository.ts'
 import { createScheduler } from '../control-plane/scheduling/create-scheduler.ts'
 import { judgeSubmission } from '../control-plane/scheduling/judge-submission.ts'
 import { mulberry32 } from '../test/helpers/mulberry32.ts'
+import { percentile } from './timings.ts'
 
 export interface CycleBenchOptions { nodes: number, gpusPerNode: number, queued: number, cycles: number, seed: number }
 
@@ -29,7 +30,6 @@ const CLUSTERS = [
   { name: 'ap-b200', model: 'NVIDIA B200', type: 'B200' },
 ]
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil(p / 100 * xs.length) - 1)] ?? NaN
 const f = (n: number) => n.toFixed(1)
 
 export async function runCycleBench (o: CycleBenchOptions): Promise<void> {
@@ -114,6 +114,6 @@ export async function runCycleBench (o: CycleBenchOptions): Promise<void> {
   const steady = rows.slice(1)
   console.log(`scheduler cycle bench: ${o.nodes} nodes × ${o.gpusPerNode} GPUs (${CLUSTERS.length} clusters), 40 tenants, ${o.queued.toLocaleString('en-US')} waiting jobs per cycle; SQLite WAL file (node:sqlite); fleet + queue built in ${f(buildS)} s`)
   rows.forEach((r, i) => console.log(`  cycle ${String(i + 1).padStart(2)}: ${f(r.wallMs).padStart(6)} ms (transaction ${f(r.txMs)} ms)  waiting ${r.processed}  started ${r.started}  reasons changed ${r.changed}${i === 0 ? '  (first wave on an empty fleet)' : `  after ${r.ended} jobs ended`}`))
-  console.log(`  first cycle ${f(rows[0]!.wallMs)} ms; steady cycles 2–${rows.length}: p50 ${f(pct(steady.map(r => r.wallMs), 50))} ms  p95 ${f(pct(steady.map(r => r.wallMs), 95))} ms  max ${f(Math.max(...steady.map(r => r.wallMs)))} ms   (target < 250 ms)`)
-  console.log(`  all ${rows.length} cycles: p50 ${f(pct(rows.map(r => r.wallMs), 50))} ms; end state: ${stats.running} running, ${stats.queued} queued, ${stats.blocked} blocked ${JSON.stringify(stats.byReason)}`)
+  console.log(`  first cycle ${f(rows[0]!.wallMs)} ms; steady cycles 2–${rows.length}: p50 ${f(percentile(steady.map(r => r.wallMs), 50))} ms  p95 ${f(percentile(steady.map(r => r.wallMs), 95))} ms  max ${f(Math.max(...steady.map(r => r.wallMs)))} ms   (target < 250 ms)`)
+  console.log(`  all ${rows.length} cycles: p50 ${f(percentile(rows.map(r => r.wallMs), 50))} ms; end state: ${stats.running} running, ${stats.queued} queued, ${stats.blocked} blocked ${JSON.stringify(stats.byReason)}`)
 }

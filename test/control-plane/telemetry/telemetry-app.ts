@@ -3,32 +3,15 @@ import { Hono } from 'hono'
 import { Registry } from 'prom-client'
 import { openSqliteStore } from '../../../control-plane/store/sqlite/open-sqlite-store.ts'
 import type { TelemetryRepository } from '../../../control-plane/store/telemetry-repository.ts'
-import { createTelemetryRouter, type ResolvedNode, type TelemetryRouterDeps } from '../../../control-plane/telemetry/create-telemetry-router.ts'
+import { createTelemetryRouter, type TelemetryRouterDeps } from '../../../control-plane/telemetry/create-telemetry-router.ts'
 import type { TelemetryTimers } from '../../../control-plane/telemetry/telemetry-timers.ts'
 import { createOnError, notFound } from '../../../shared/on-error.ts'
+import { inMemoryResolveNode } from '../../helpers/in-memory-resolve-node.ts'
 import { testRequireScope } from '../router-harness.ts'
 
 export const T0 = Date.UTC(2026, 3, 26, 4, 0, 0)
 export const MIN = 60_000
 export const DAY = 86_400_000
-
-/** Nodes by hostname (seed bodies without `node` are node 1, "default"); cluster from body.node.cluster. */
-export function testResolveNode () {
-  const nodes = new Map<string, ResolvedNode>([['default', { nodeId: 1, clusterId: 1, hostname: 'default' }]])
-  const clusters = new Map<string, number>([['default', 1]])
-  return async (node: { hostname: string, cluster?: string | undefined } | undefined): Promise<ResolvedNode> => {
-    const hostname = node?.hostname ?? 'default'
-    let r = nodes.get(hostname)
-    if (r === undefined) {
-      const name = node?.cluster ?? 'default'
-      let clusterId = clusters.get(name)
-      if (clusterId === undefined) clusters.set(name, clusterId = clusters.size + 1)
-      r = { nodeId: nodes.size + 1, clusterId, hostname }
-      nodes.set(hostname, r)
-    }
-    return r
-  }
-}
 
 /** Real timeouts (the few-ms commit window), but setImmediate work runs when the test says. */
 export function manualImmediates () {
@@ -78,7 +61,7 @@ export async function telemetryApp (t: Test, over: Partial<TelemetryRouterDeps> 
     requireScope: testRequireScope,
     now: () => clock.now,
     log,
-    resolveNode: testResolveNode(),
+    resolveNode: inMemoryResolveNode(),
     metrics: registry,
     timers: immediates.timers,
     ...over,
