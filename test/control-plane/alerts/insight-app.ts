@@ -3,12 +3,8 @@ import type { Test } from 'tap'
 import { createAlertsRouter } from '../../../control-plane/alerts/create-alerts-router.ts'
 import { createAlertsLoop } from '../../../control-plane/alerts/create-alerts-loop.ts'
 import { createDashboardRouter } from '../../../control-plane/dashboards/create-dashboard-router.ts'
-import { createRouter } from '../../../control-plane/http/create-router.ts'
-import { createJsonBodyGuard } from '../../../control-plane/http/create-json-body-guard.ts'
-import { createOnError, notFound } from '../../../shared/on-error.ts'
-import { request as send } from '../cp-harness.ts'
 import { fakeClock } from '../fleet/fleet-harness.ts'
-import { memoryLog, testRequireScope } from '../router-harness.ts'
+import { memoryLog, routerApp, scopedRequest, testRequireScope } from '../router-harness.ts'
 import { fleetBuilder, openInsightStore } from '../store/insight-fixture.ts'
 import { NOW } from './alerts-harness.ts'
 
@@ -19,22 +15,14 @@ export async function insightApp (t: Test, options: { allowPrivateWebhooks?: boo
   const { lines, log } = memoryLog()
   const loop = createAlertsLoop({ store, now: clock.now, log, timers: clock.timers, webhook: false })
   t.teardown(async () => { await loop.stop(); await close() })
-  const app = createRouter()
-  app.onError(createOnError(log))
-  app.notFound(notFound)
-  app.use('*', createJsonBodyGuard())
   // Tests name loopback receivers: allowed here (as --alert-webhook-allow-private) unless a test says otherwise.
-  app.route('/', createAlertsRouter({ store, requireScope: testRequireScope, now: clock.now, log, allowPrivateWebhooks: options.allowPrivateWebhooks ?? true }))
-  app.route('/', createDashboardRouter({ store, requireScope: testRequireScope, now: clock.now, log }))
+  const app = routerApp(log, [
+    createAlertsRouter({ store, requireScope: testRequireScope, now: clock.now, log, allowPrivateWebhooks: options.allowPrivateWebhooks ?? true }),
+    createDashboardRouter({ store, requireScope: testRequireScope, now: clock.now, log }),
+  ], { jsonGuard: true })
 
-  const request = async (method: string, path: string, opts: { body?: unknown, raw?: string, auth?: string, type?: string } = {}) => {
-    const auth = opts.auth ?? 'superadmin'
-    const body = opts.raw ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body))
-    const res = await send(app, method, path, {
-      body, ...(auth === '' ? {} : { key: `scopes:${auth}` }), ...(opts.type === undefined ? {} : { headers: { 'content-type': opts.type } }),
-    })
-    return { status: res.status, body: res.body }
-  }
+  const request = (method: string, path: string, opts: { body?: unknown, raw?: string, auth?: string, type?: string } = {}) =>
+    scopedRequest(app, method, path, opts.auth ?? 'superadmin', { ...opts, ...(opts.type === undefined ? {} : { headers: { 'content-type': opts.type } }) })
   /** Everything the alerts and dashboards could write, to prove a rejected request wrote nothing. */
   const snapshot = async () => JSON.stringify([
     await store.alerts.listRules(), await store.alerts.listEvents({ limit: 100 }), await store.alerts.listDeliveries(),

@@ -1,9 +1,5 @@
 import { createBillingRouter, type BillingRouterDeps } from '../../../control-plane/billing/create-billing-router.ts'
-import { createJsonBodyGuard } from '../../../control-plane/http/create-json-body-guard.ts'
-import { createRouter } from '../../../control-plane/http/create-router.ts'
-import { createOnError, notFound } from '../../../shared/on-error.ts'
-import { request as send } from '../cp-harness.ts'
-import { memoryLog, testRequireScope } from '../router-harness.ts'
+import { memoryLog, routerApp, scopedRequest, testRequireScope } from '../router-harness.ts'
 import { openBillingStore } from './billing-fixtures.ts'
 
 /** 2026-05-10 15:20:00.000 UTC: mid-day, so today's bucket and the invoice period's end differ. */
@@ -22,17 +18,9 @@ export function billingHarness (opts: HarnessOptions = {}) {
   let clock = NOW
   const now = () => clock
   const { lines, log } = memoryLog()
-  const app = createRouter()
-  app.onError(createOnError(log))
-  app.notFound(notFound)
-  app.use('*', createJsonBodyGuard())
-  app.route('/', createBillingRouter({ store, requireScope: testRequireScope, now, log, payments: opts.payments, paymentLinkClaimMs: opts.paymentLinkClaimMs }))
-
-  const request = async (method: string, path: string, o: { body?: unknown, raw?: string, scopes?: string, headers?: Record<string, string> } = {}) => {
-    const scopes = o.scopes ?? 'admin'
-    const res = await send(app, method, path, { headers: o.headers, body: o.raw ?? (typeof o.body === 'string' ? JSON.stringify(o.body) : o.body), ...(scopes === '' ? {} : { key: `scopes:${scopes}` }) })
-    return { status: res.status, body: res.body }
-  }
+  const app = routerApp(log, [createBillingRouter({ store, requireScope: testRequireScope, now, log, payments: opts.payments, paymentLinkClaimMs: opts.paymentLinkClaimMs })], { jsonGuard: true })
+  const request = (method: string, path: string, o: { body?: unknown, raw?: string, scopes?: string, headers?: Record<string, string> } = {}) =>
+    scopedRequest(app, method, path, o.scopes ?? 'admin', o)
 
   /** Everything billing writes, to prove a rejected request wrote nothing. */
   const snapshot = () => JSON.stringify([

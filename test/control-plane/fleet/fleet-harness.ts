@@ -2,14 +2,11 @@ import { createFleetRouter, type FleetRouterDeps, type FleetSample } from '../..
 import { createFleetService } from '../../../control-plane/fleet/create-fleet-service.ts'
 import type { LoopTimers } from '../../../control-plane/loops/create-slot-loop.ts'
 import { createRegionsRouter } from '../../../control-plane/fleet/create-regions-router.ts'
-import { createRouter } from '../../../control-plane/http/create-router.ts'
 import { openSqliteDb } from '../../../control-plane/store/sqlite/sqlite-db.ts'
 import { createSqliteFleetRepository } from '../../../control-plane/store/sqlite/sqlite-fleet-repository.ts'
 import { migrateSqliteStore } from '../../../control-plane/store/sqlite/migrate-sqlite-store.ts'
 import type { Store } from '../../../control-plane/store/store.ts'
-import { createOnError, notFound } from '../../../shared/on-error.ts'
-import { request as send } from '../cp-harness.ts'
-import { memoryLog, testRequireScope } from '../router-harness.ts'
+import { memoryLog, routerApp, scopedRequest, testRequireScope } from '../router-harness.ts'
 
 export const T0 = Date.UTC(2026, 4, 9, 0, 0, 0)
 
@@ -76,30 +73,27 @@ export function fleetHarness (opts: HarnessOptions = {}) {
   const keyCalls: Array<{ clusterId: number, label: string }> = []
   const samples: FleetSample[] = []
   const service = createFleetService({ store, now: clock.now, log })
-  const app = createRouter()
-  app.route('/', createFleetRouter({
-    store,
-    requireScope: testRequireScope,
-    now: clock.now,
-    log,
-    service,
-    createClusterKey: opts.createClusterKey ?? (async (clusterId, label) => {
-      keyCalls.push({ clusterId, label })
-      const key = `gfk_${String(clusterId).padStart(8, '0')}${'a'.repeat(56)}`
-      return { key, key_prefix: key.slice(0, 12) }
+  const app = routerApp(log, [
+    createFleetRouter({
+      store,
+      requireScope: testRequireScope,
+      now: clock.now,
+      log,
+      service,
+      createClusterKey: opts.createClusterKey ?? (async (clusterId, label) => {
+        keyCalls.push({ clusterId, label })
+        const key = `gfk_${String(clusterId).padStart(8, '0')}${'a'.repeat(56)}`
+        return { key, key_prefix: key.slice(0, 12) }
+      }),
+      jobCounts: opts.jobCounts,
+      recentJobs: opts.recentJobs,
+      recordSamples: async s => { samples.push(...s) },
     }),
-    jobCounts: opts.jobCounts,
-    recentJobs: opts.recentJobs,
-    recordSamples: async s => { samples.push(...s) },
-  }))
-  app.route('/', createRegionsRouter({ store, requireScope: testRequireScope, now: clock.now, cacheMs: 0 }))
-  app.onError(createOnError(log))
-  app.notFound(notFound)
+    createRegionsRouter({ store, requireScope: testRequireScope, now: clock.now, cacheMs: 0 }),
+  ])
 
-  const request = async (method: string, path: string, body?: unknown, scopes = 'superadmin', raw?: string) => {
-    const res = await send(app, method, path, { body: raw ?? (typeof body === 'string' ? JSON.stringify(body) : body), ...(scopes === '' ? {} : { key: `scopes:${scopes}` }) })
-    return { status: res.status, body: res.body }
-  }
+  const request = (method: string, path: string, body?: unknown, scopes = 'superadmin', raw?: string) =>
+    scopedRequest(app, method, path, scopes, { body, ...(raw === undefined ? {} : { raw }) })
   const get = (path: string, scopes?: string) => request('GET', path, undefined, scopes)
   const post = (path: string, body: unknown, scopes?: string) => request('POST', path, body, scopes)
   const postRaw = (path: string, raw: string, scopes?: string) => request('POST', path, undefined, scopes, raw)
