@@ -1,13 +1,11 @@
 import type { Test } from 'tap'
-import { Hono } from 'hono'
 import { Registry } from 'prom-client'
 import { openSqliteStore } from '../../../control-plane/store/sqlite/open-sqlite-store.ts'
 import type { TelemetryRepository } from '../../../control-plane/store/telemetry-repository.ts'
 import { createTelemetryRouter, type TelemetryRouterDeps } from '../../../control-plane/telemetry/create-telemetry-router.ts'
 import type { TelemetryTimers } from '../../../control-plane/telemetry/telemetry-timers.ts'
-import { createOnError, notFound } from '../../../shared/on-error.ts'
 import { inMemoryResolveNode } from '../../helpers/in-memory-resolve-node.ts'
-import { testRequireScope } from '../router-harness.ts'
+import { routerApp, testRequireScope } from '../router-harness.ts'
 
 export const T0 = Date.UTC(2026, 3, 26, 4, 0, 0)
 export const MIN = 60_000
@@ -31,7 +29,7 @@ export function manualImmediates () {
 }
 
 export interface TestApp {
-  app: Hono
+  app: ReturnType<typeof routerApp>
   repo: TelemetryRepository
   clock: { now: number }
   registry: Registry
@@ -53,10 +51,7 @@ export async function telemetryApp (t: Test, over: Partial<TelemetryRouterDeps> 
     warn: (obj: object, msg: string) => { logs.push({ level: 'warn', msg, obj }) },
     error: (obj: object, msg: string) => { logs.push({ level: 'error', msg, obj }) },
   }
-  const app = new Hono()
-  app.onError(createOnError(log))
-  app.notFound(notFound)
-  app.route('/', createTelemetryRouter({
+  const app = routerApp(log, [createTelemetryRouter({
     store: { telemetry: repo },
     requireScope: testRequireScope,
     now: () => clock.now,
@@ -65,7 +60,7 @@ export async function telemetryApp (t: Test, over: Partial<TelemetryRouterDeps> 
     metrics: registry,
     timers: immediates.timers,
     ...over,
-  }))
+  })])
   return {
     app,
     repo: store.telemetry,
