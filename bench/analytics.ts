@@ -22,6 +22,7 @@ import { generateApiKey, hashApiKey, keyPrefixOf } from '../control-plane/auth/a
 import { openSqliteStore } from '../control-plane/store/sqlite/open-sqlite-store.ts'
 import type { InferenceRecordInput } from '../control-plane/store/analytics-repository.ts'
 import { createAnalyticsRouter } from '../control-plane/analytics/create-analytics-router.ts'
+import { ms, pct, time } from './timings.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -92,17 +93,6 @@ async function get (path: string): Promise<any> {
   return body
 }
 
-async function time (fn: () => unknown, n: number): Promise<number[]> {
-  const out: number[] = []
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now()
-    await fn()
-    out.push(performance.now() - t0)
-  }
-  return out.sort((a, b) => a - b)
-}
-const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))]!
-const ms = (x: number) => (x < 10 ? x.toFixed(2) : x.toFixed(1))
 const size = (p: string) => { try { return statSync(p).size } catch { return 0 } }
 
 // The naive way: per-day GROUP BY over every raw row (fixed offsets: UTC and Kolkata have no DST).

@@ -18,7 +18,7 @@ import { bootstrapAdminKey } from '../control-plane/auth/bootstrap-admin-key.ts'
 import { openSqliteStore } from '../control-plane/store/sqlite/open-sqlite-store.ts'
 import { productParts } from '../control-plane/product-parts.ts'
 import { CONSOLE_PAGES } from '../control-plane/console/console-layout.ts'
-import { seedConsoleFleet } from '../test/helpers/seed-console-fleet.ts'
+import { jsonApi, seedConsoleFleet } from '../test/helpers/seed-console-fleet.ts'
 
 const { values: args } = parseArgs({ options: { nodes: { type: 'string', default: '100' }, runs: { type: 'string', default: '60' } } })
 const nodes = Number(args.nodes)
@@ -32,16 +32,7 @@ const root = (await bootstrapAdminKey(store)).key!
 const app = createControlPlane({
   store, log: pino({ level: 'silent' }), config: parseControlPlaneConfig({ db: join(dir, 'gpufleet.db') }), routers: productParts().routers,
 })
-const request = async (method: string, path: string, body?: unknown) => {
-  const res = await app.request(path, {
-    method,
-    headers: { authorization: `Bearer ${root}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  })
-  const data = await res.json() as any
-  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(data)}`)
-  return data
-}
+const request = jsonApi((path, init) => app.request(path, init), root)
 
 const seedStart = performance.now()
 await seedConsoleFleet(request, store, { nodes, gpusPerNode: 8, clusters: 4, telemetrySeconds: 60, tenants: 20, jobs: 500, now: Date.now() })

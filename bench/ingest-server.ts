@@ -17,13 +17,14 @@ import { Registry } from 'prom-client'
 import { openStore } from '../control-plane/store/open-store.ts'
 import { createCheckpointMetrics } from '../control-plane/http/create-checkpoint-metrics.ts'
 import type { TelemetryRepository } from '../control-plane/store/telemetry-repository.ts'
-import { createTelemetryRouter, type ResolvedNode } from '../control-plane/telemetry/create-telemetry-router.ts'
+import { createTelemetryRouter } from '../control-plane/telemetry/create-telemetry-router.ts'
 import type { RequireScope } from '../control-plane/http/cp-env.ts'
 import { parseControlPlaneConfig } from '../control-plane/config.ts'
 import { startControlPlane } from '../control-plane/start-control-plane.ts'
 import { productParts } from '../control-plane/product-parts.ts'
 import { HttpError } from '../shared/http-error.ts'
 import { createOnError } from '../shared/on-error.ts'
+import { inMemoryResolveNode } from '../test/helpers/in-memory-resolve-node.ts'
 
 export interface BenchServer {
   url: string
@@ -45,20 +46,7 @@ export async function startTelemetryOnly (dbPath: string, commitWindowMs: number
     c.set('principal', { keyId: 1, scopes: ['ingest'], tenantId: null, via: 'api-key' })
     await next()
   }
-  const nodes = new Map<string, ResolvedNode>()
-  const clusters = new Map<string, number>()
-  const resolveNode = async (node: { hostname: string, cluster?: string | undefined } | undefined): Promise<ResolvedNode> => {
-    const hostname = node?.hostname ?? 'default'
-    let r = nodes.get(hostname)
-    if (r === undefined) {
-      const cluster = node?.cluster ?? 'default'
-      let clusterId = clusters.get(cluster)
-      if (clusterId === undefined) clusters.set(cluster, clusterId = clusters.size + 1)
-      r = { nodeId: nodes.size + 1, clusterId, hostname }
-      nodes.set(hostname, r)
-    }
-    return r
-  }
+  const resolveNode = inMemoryResolveNode()
   const app = new Hono()
   app.onError(createOnError(log))
   app.route('/', createTelemetryRouter({

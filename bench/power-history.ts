@@ -21,6 +21,7 @@ import type { GpuSample } from '../control-plane/store/telemetry-repository.ts'
 import { createTelemetryRouter } from '../control-plane/telemetry/create-telemetry-router.ts'
 import type { RequireScope } from '../control-plane/http/cp-env.ts'
 import { createOnError } from '../shared/on-error.ts'
+import { ms, pct, time } from './timings.ts'
 
 const { values: args } = parseArgs({
   options: {
@@ -102,17 +103,6 @@ function naive (days: number, bucket: number): Point[] {
   return rows.map(r => ({ recorded_at: new Date(r.bucket).toISOString().replace('.000Z', '+00:00'), power_draw_w: Math.round(r.p * 1000) / 1000 }))
 }
 
-async function time (fn: () => unknown, n: number): Promise<number[]> {
-  const out: number[] = []
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now()
-    await fn()
-    out.push(performance.now() - t0)
-  }
-  return out.sort((a, b) => a - b)
-}
-const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))]!
-const ms = (x: number) => x < 10 ? x.toFixed(2) : x.toFixed(1)
 
 console.log(`power-history bench: ${daysOfData} days × ${GPUS} GPUs × 1 Hz = ${rawRows.toLocaleString('en-US')} raw rows, SQLite WAL file (node:sqlite)`)
 console.log(`  machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, load average ${loadavg().map(l => l.toFixed(1)).join(' ')}`)

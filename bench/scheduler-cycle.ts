@@ -18,18 +18,10 @@ import type { Store } from '../control-plane/store/store.ts'
 import type { JobInput } from '../control-plane/store/job-repository.ts'
 import { createScheduler } from '../control-plane/scheduling/create-scheduler.ts'
 import { judgeSubmission } from '../control-plane/scheduling/judge-submission.ts'
+import { mulberry32 } from '../test/helpers/mulberry32.ts'
+import { percentile } from './timings.ts'
 
 export interface CycleBenchOptions { nodes: number, gpusPerNode: number, queued: number, cycles: number, seed: number }
-
-function mulberry32 (seed: number) {
-  return () => {
-    seed |= 0
-    seed = (seed + 0x6D2B79F5) | 0
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const CLUSTERS = [
   { name: 'us-east-h100', model: 'NVIDIA H100 80GB HBM3', type: 'H100' },
@@ -38,7 +30,6 @@ const CLUSTERS = [
   { name: 'ap-b200', model: 'NVIDIA B200', type: 'B200' },
 ]
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil(p / 100 * xs.length) - 1)] ?? NaN
 const f = (n: number) => n.toFixed(1)
 
 export async function runCycleBench (o: CycleBenchOptions): Promise<void> {
@@ -123,6 +114,6 @@ export async function runCycleBench (o: CycleBenchOptions): Promise<void> {
   const steady = rows.slice(1)
   console.log(`scheduler cycle bench: ${o.nodes} nodes × ${o.gpusPerNode} GPUs (${CLUSTERS.length} clusters), 40 tenants, ${o.queued.toLocaleString('en-US')} waiting jobs per cycle; SQLite WAL file (node:sqlite); fleet + queue built in ${f(buildS)} s`)
   rows.forEach((r, i) => console.log(`  cycle ${String(i + 1).padStart(2)}: ${f(r.wallMs).padStart(6)} ms (transaction ${f(r.txMs)} ms)  waiting ${r.processed}  started ${r.started}  reasons changed ${r.changed}${i === 0 ? '  (first wave on an empty fleet)' : `  after ${r.ended} jobs ended`}`))
-  console.log(`  first cycle ${f(rows[0]!.wallMs)} ms; steady cycles 2–${rows.length}: p50 ${f(pct(steady.map(r => r.wallMs), 50))} ms  p95 ${f(pct(steady.map(r => r.wallMs), 95))} ms  max ${f(Math.max(...steady.map(r => r.wallMs)))} ms   (target < 250 ms)`)
-  console.log(`  all ${rows.length} cycles: p50 ${f(pct(rows.map(r => r.wallMs), 50))} ms; end state: ${stats.running} running, ${stats.queued} queued, ${stats.blocked} blocked ${JSON.stringify(stats.byReason)}`)
+  console.log(`  first cycle ${f(rows[0]!.wallMs)} ms; steady cycles 2–${rows.length}: p50 ${f(percentile(steady.map(r => r.wallMs), 50))} ms  p95 ${f(percentile(steady.map(r => r.wallMs), 95))} ms  max ${f(Math.max(...steady.map(r => r.wallMs)))} ms   (target < 250 ms)`)
+  console.log(`  all ${rows.length} cycles: p50 ${f(percentile(rows.map(r => r.wallMs), 50))} ms; end state: ${stats.running} running, ${stats.queued} queued, ${stats.blocked} blocked ${JSON.stringify(stats.byReason)}`)
 }

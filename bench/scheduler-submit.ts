@@ -19,10 +19,10 @@ import { generateApiKey } from '../control-plane/auth/api-key-format.ts'
 import { parseControlPlaneConfig } from '../control-plane/config.ts'
 import { startControlPlane } from '../control-plane/start-control-plane.ts'
 import { schedulingParts } from '../control-plane/scheduling/scheduling-parts.ts'
+import { percentile } from './timings.ts'
 
 export interface SubmitBenchOptions { seconds: number, warmup: number, intervalMs: number, nodes: number }
 
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.max(0, Math.ceil(p / 100 * xs.length) - 1)] ?? NaN
 
 export async function runSubmitBench (o: SubmitBenchOptions): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'gpufleet-bench-submit-'))
@@ -77,7 +77,7 @@ export async function runSubmitBench (o: SubmitBenchOptions): Promise<void> {
   console.log(`  submits/s ${result.rate_per_s}   statuses ${JSON.stringify(result.statuses)}   transport errors ${result.errors}`)
   console.log(`  latency issue→201      p50 ${result.p50_ms} ms   p90 ${result.p90_ms} ms   p99 ${result.p99_ms} ms   max ${result.max_ms} ms   (target p99 < 20 ms)`)
   console.log(`  latency scheduled→201  p50 ${result.p50_from_schedule_ms} ms   p99 ${result.p99_from_schedule_ms} ms   (generator max lag ${result.generator_max_lag_ms} ms, its event-loop delay max ${result.generator_loop_delay_max_ms} ms)`)
-  console.log(`  scheduler during the run: ${cycles.length} cycles, duration p50 ${pct(ms, 50).toFixed(1)} ms  p99 ${pct(ms, 99).toFixed(1)} ms  max ${Math.max(...ms).toFixed(1)} ms; ` +
+  console.log(`  scheduler during the run: ${cycles.length} cycles, duration p50 ${percentile(ms, 50).toFixed(1)} ms  p99 ${percentile(ms, 99).toFixed(1)} ms  max ${Math.max(...ms).toFixed(1)} ms; ` +
     `${cycles.reduce((n, c) => n + c.started, 0)} jobs started; at the end ${stats.running} running, ${stats.queued} queued, ${stats.blocked} blocked`)
   console.log(`  server event-loop delay p99 ${(loopDelay.percentile(99) / 1e6).toFixed(1)} ms, max ${(loopDelay.max / 1e6).toFixed(1)} ms`)
 }

@@ -1,7 +1,8 @@
 import { matchRate } from '../billing/match-rate.ts'
+import { Charges, dollars } from '../billing/money.ts'
 import type { AnalyticsRepository } from '../store/analytics-repository.ts'
 import { localDays, type Span } from './local-days.ts'
-import { roundCents, roundTo } from './money.ts'
+import { roundTo } from './round-to.ts'
 
 const HOUR = 3_600_000
 
@@ -24,10 +25,10 @@ interface Totals {
   latencyMsSum: number
   gpuJobs: number
   gpuMs: number
-  cents: number
+  charges: Charges
 }
 
-const zero = (): Totals => ({ inferenceRequests: 0, errors: 0, tokensIn: 0, tokensOut: 0, latencyMsSum: 0, gpuJobs: 0, gpuMs: 0, cents: 0 })
+const zero = (): Totals => ({ inferenceRequests: 0, errors: 0, tokensIn: 0, tokensOut: 0, latencyMsSum: 0, gpuJobs: 0, gpuMs: 0, charges: new Charges() })
 
 function counts (t: Totals) {
   return {
@@ -37,7 +38,7 @@ function counts (t: Totals) {
     tokens_out: t.tokensOut,
     gpu_jobs: t.gpuJobs,
     gpu_hours: roundTo(t.gpuMs / HOUR, 6),
-    cost: roundCents(t.cents),
+    cost: dollars(t.charges.cents()),
   }
 }
 
@@ -94,7 +95,7 @@ export async function buildSummary (repo: SummaryRepository, q: SummaryQuery) {
       const ms = (Math.min(b, span.end) - Math.max(a, span.start)) * iv.gpus
       for (const t of bucket(span.day, iv.hostname)) {
         t.gpuMs += ms
-        if (rate !== null) t.cents += (rate.centsPerGpuHour * ms) / HOUR
+        if (rate !== null) t.charges.add(ms, rate)
       }
     }
   }

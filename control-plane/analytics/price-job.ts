@@ -1,7 +1,6 @@
 import { matchRate, type Rate } from '../billing/match-rate.ts'
+import { Charges, costCents } from '../billing/money.ts'
 import type { JobRecord } from '../store/analytics-repository.ts'
-
-const HOUR = 3_600_000
 
 export interface JobPrice {
   /** Wall time from start to end (or to `now` while running); null before it starts. */
@@ -10,7 +9,7 @@ export interface JobPrice {
   gpuMs: number
   /** Σ the hourly rate of each GPU the job holds (a quote from gpu_type × gpu_count before any); null when unpriced. */
   centsPerHour: number | null
-  /** Σ rate × time held per GPU; null when no GPU of the job matches a rate. */
+  /** Σ rate × time held per GPU in whole cents, rounded once per rate (money.ts); null when no GPU of the job matches a rate. */
   cents: number | null
   /** false while the job runs: duration and cost are "so far", as of `now`. */
   final: boolean
@@ -31,18 +30,18 @@ export function priceJob (job: JobRecord, rates: readonly Rate[], now: number): 
     const rate = matchRate(job.gpuType, rates)
     const gpuMs = (durationMs ?? 0) * job.gpuCount
     const centsPerHour = rate === null ? null : rate.centsPerGpuHour * job.gpuCount
-    return { durationMs, gpuMs, centsPerHour, cents: centsPerHour === null ? null : (centsPerHour * (durationMs ?? 0)) / HOUR, final }
+    return { durationMs, gpuMs, centsPerHour, cents: rate === null ? null : costCents(gpuMs, rate.centsPerGpuHour), final }
   }
   let gpuMs = 0
   let centsPerHour: number | null = null
-  let cents: number | null = null
+  const charges = new Charges()
   for (const g of job.gpus) {
     const held = Math.max(0, Math.min(g.releasedAt ?? end, end) - g.assignedAt)
     gpuMs += held
     const rate = matchRate(g.gpuModel, rates)
     if (rate === null) continue
     centsPerHour = (centsPerHour ?? 0) + rate.centsPerGpuHour
-    cents = (cents ?? 0) + (rate.centsPerGpuHour * held) / HOUR
+    charges.add(held, rate)
   }
-  return { durationMs, gpuMs, centsPerHour, cents, final }
+  return { durationMs, gpuMs, centsPerHour, cents: charges.empty ? null : charges.cents(), final }
 }

@@ -1,6 +1,7 @@
 import type { Rate } from '../billing/match-rate.ts'
 import type { EndpointRecord, InferenceRecord, InferenceTotals, JobRecord, WorkerEventRow } from '../store/analytics-repository.ts'
-import { roundCents, roundTo } from './money.ts'
+import { dollars } from '../billing/money.ts'
+import { roundTo } from './round-to.ts'
 import { priceJob } from './price-job.ts'
 
 /** Store records → seed 001's snake_case JSON; epoch ms become ISO 8601 here, at the edge. */
@@ -31,7 +32,7 @@ export function jobJson (job: JobRecord, rates: readonly Rate[], now: number, al
     duration_s: price.durationMs === null ? null : roundTo(price.durationMs / 1000, 3),
     gpu_hours: roundTo(price.gpuMs / 3_600_000, 6),
     cost_per_hr: price.centsPerHour === null ? null : price.centsPerHour / 100,
-    cost: price.cents === null ? null : roundCents(price.cents),
+    cost: price.cents === null ? null : dollars(price.cents),
     currency: 'usd' as const,
     cost_final: price.final,
     gpus: job.gpus.map(g => ({

@@ -1,6 +1,6 @@
 import type { MeteredInterval } from '../store/billing-repository.ts'
 import { apportionCents } from './apportion-cents.ts'
-import { costCents } from './cost-cents.ts'
+import { costCents } from './money.ts'
 import { matchRate, type Rate } from './match-rate.ts'
 import { DAY_MS, startOfUtcDay } from './utc-days.ts'
 

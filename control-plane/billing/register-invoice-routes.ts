@@ -9,7 +9,8 @@ import {
   DEFAULT_DAYS, billingSummarySchema, daysQuerySchema, invoiceIdParamSchema, invoiceSchema, issuedInvoiceSchema, statusBodySchema, tenantIdParamSchema,
 } from './billing-schemas.ts'
 import { issueInvoice } from './issue-invoice.ts'
-import { dollars, hours, invoiceJson } from './render-billing.ts'
+import { dollars } from './money.ts'
+import { hours, invoiceJson } from './render-billing.ts'
 import { summarizeInvoices } from './summarize-invoices.ts'
 import { assertTenantVisible, denyTenantKeys, tenantNotFound } from './tenant-access.ts'
 

@@ -1,10 +1,9 @@
 import type { Invoice, InvoiceLine, RateRecord } from '../store/billing-repository.ts'
+import { dollars, dollarsOrNull } from './money.ts'
 import type { TypeTotal } from './summarize-usage.ts'
 
 /** Store records → seed 003's snake_case JSON: cents become dollars, ms become seconds/hours and ISO 8601, here at the edge. */
 
-export const dollars = (cents: number): number => cents / 100
-export const dollarsOrNull = (cents: number | null): number | null => (cents === null ? null : cents / 100)
 export const seconds = (ms: number): number => ms / 1000
 /** Three decimals (3.6 s): enough for a display figure; money is computed from exact ms. */
 export const hours = (ms: number): number => Math.round(ms / 3600) / 1000

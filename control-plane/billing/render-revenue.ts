@@ -1,7 +1,8 @@
 import type { StatusTotal, TenantRef } from '../store/billing-repository.ts'
 import type { BillingWindow } from './billing-windows.ts'
 import type { UsageLine } from './meter-usage.ts'
-import { countedMoneyJson, dollars, dollarsOrNull, hours, iso } from './render-billing.ts'
+import { dollars, dollarsOrNull } from './money.ts'
+import { countedMoneyJson, hours, iso } from './render-billing.ts'
 import { summarizeUsage } from './summarize-usage.ts'
 import { utcDate } from './utc-days.ts'
 

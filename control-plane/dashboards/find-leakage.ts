@@ -1,8 +1,9 @@
 import { matchRate, type Rate } from '../billing/match-rate.ts'
+import { costCents, dollars } from '../billing/money.ts'
 import type { HeldGpuUtilization, InvoiceRecord, ModelUsage, TenantUtilization } from '../store/dashboard-repository.ts'
 import { DASHBOARD_DEFINITIONS as D } from './dashboard-definitions.ts'
 import { isIdleAllocated } from './is-idle-allocated.ts'
-import { round1, round2, usageCost, usd } from './usage-cost.ts'
+import { round1, round2, usageCost } from './usage-cost.ts'
 
 export interface LeakageInputs {
   now: number
@@ -46,15 +47,15 @@ export function findLeakage (k: LeakageInputs) {
         allocated_since: iso(h.assignedAt),
         mean_utilization_pct: round1(h.meanPct ?? 0),
         samples: h.samples,
-        rate_per_gpu_hour: rate === null ? null : usd(rate.centsPerGpuHour),
-        estimated_loss_usd: rate === null ? null : usd((rate.centsPerGpuHour * D.idleWindowMs) / 3600_000),
+        rate_per_gpu_hour: rate === null ? null : dollars(rate.centsPerGpuHour),
+        estimated_loss_usd: rate === null ? null : dollars(costCents(D.idleWindowMs, rate.centsPerGpuHour)),
       }
     })
 
   const gaps = k.invoices.flatMap(({ invoice: i, metered }) => {
     const cost = usageCost(metered, k.rates)
     const billed = i.amountCents
-    const meteredCents = Math.round(cost.cents)
+    const meteredCents = cost.cents
     if (meteredCents === billed) return []
     const discrepancy = meteredCents === 0 ? 100 : (Math.abs(meteredCents - billed) / meteredCents) * 100
     if (discrepancy <= D.billingGapPct) return []
@@ -67,11 +68,11 @@ export function findLeakage (k: LeakageInputs) {
       period_end: iso(i.periodEnd),
       metered_gpu_hours: hours(cost.gpuSeconds),
       unpriced_gpu_hours: hours(cost.unpricedGpuSeconds),
-      metered_amount: usd(meteredCents),
-      billed_amount: usd(billed),
+      metered_amount: dollars(meteredCents),
+      billed_amount: dollars(billed),
       discrepancy_pct: round1(discrepancy),
       direction: billed < meteredCents ? 'under_billed' as const : 'over_billed' as const,
-      estimated_loss_usd: usd(Math.max(0, meteredCents - billed)),
+      estimated_loss_usd: dollars(Math.max(0, meteredCents - billed)),
     }]
   })
 
@@ -86,8 +87,9 @@ export function findLeakage (k: LeakageInputs) {
         gpu_hours: hours(cost.gpuSeconds),
         mean_utilization_pct: round1(mean),
         samples: t.samples,
-        cost_usd: usd(cost.cents),
-        estimated_loss_usd: usd(cost.cents * (1 - mean / 100)),
+        cost_usd: dollars(cost.cents),
+        // An estimate, not a line: rounded to the cent where shown.
+        estimated_loss_usd: dollars(Math.round(cost.cents * (1 - mean / 100))),
       }
     })
 

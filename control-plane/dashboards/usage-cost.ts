@@ -1,9 +1,10 @@
 import { matchRate, type Rate } from '../billing/match-rate.ts'
+import { Charges } from '../billing/money.ts'
 import type { ModelUsage } from '../store/dashboard-repository.ts'
 
 export interface UsageCost {
   gpuSeconds: number
-  /** Unrounded: round once, where it is shown. */
+  /** Whole cents, each rate's GPU time rounded once (billing/money.ts), as an invoice's lines are. */
   cents: number
   /** GPU time on models the rate card does not price. */
   unpricedGpuSeconds: number
@@ -11,17 +12,17 @@ export interface UsageCost {
 
 /** GPU time × the rate card (cents per GPU-hour, matched by model name). */
 export function usageCost (usage: readonly ModelUsage[], rates: readonly Rate[]): UsageCost {
-  const out: UsageCost = { gpuSeconds: 0, cents: 0, unpricedGpuSeconds: 0 }
+  const out = { gpuSeconds: 0, unpricedGpuSeconds: 0 }
+  const charges = new Charges()
   for (const u of usage) {
     out.gpuSeconds += u.gpuSeconds
     const rate = matchRate(u.gpuModel, rates)
+    // The store reads integer held_ms and hands it on as seconds; back to exact ms for money.
     if (rate === null) out.unpricedGpuSeconds += u.gpuSeconds
-    else out.cents += (u.gpuSeconds * rate.centsPerGpuHour) / 3600
+    else charges.add(Math.round(u.gpuSeconds * 1000), rate)
   }
-  return out
+  return { ...out, cents: charges.cents() }
 }
 
 export const round1 = (x: number): number => Math.round(x * 10) / 10
 export const round2 = (x: number): number => Math.round(x * 100) / 100
-/** Integer-cent money on the wire as dollars, like seed 003's invoice amounts. */
-export const usd = (cents: number): number => Math.round(cents) / 100

@@ -3,6 +3,20 @@ import type { Store } from '../../control-plane/store/store.ts'
 /** One API call as the seeder's superadmin: JSON in, parsed JSON out; a non-2xx throws. */
 export type SeedRequest = (method: string, path: string, body?: unknown) => Promise<any>
 
+/** A SeedRequest as `key` over `send` (fetch to a server, or app.request in process): the JSON body, or a thrown error on a non-2xx. */
+export function jsonApi (send: (path: string, init: RequestInit) => Response | Promise<Response>, key: string): SeedRequest {
+  return async (method, path, body) => {
+    const res = await send(path, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    })
+    const data = await res.json() as any
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(data)}`)
+    return data
+  }
+}
+
 export interface ConsoleFleetSpec {
   nodes: number
   gpusPerNode: number

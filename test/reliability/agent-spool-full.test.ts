@@ -1,10 +1,9 @@
 import t from 'tap'
 import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { spawnControlPlane, type SpawnedControlPlane } from '../helpers/spawn-control-plane.ts'
 import { spawnAgent } from '../helpers/spawn-agent.ts'
 import { openSqliteStore } from '../../control-plane/store/sqlite/open-sqlite-store.ts'
-import { createCluster } from './fleet-client.ts'
+import { restartableControlPlane } from './restartable-control-plane.ts'
 import { until } from './until.ts'
 
 const SPOOL_MAX = 64 * 1024
@@ -14,12 +13,9 @@ t.setTimeout(300_000)
 const diskBytes = (dir: string): number => readdirSync(dir).reduce((n, f) => n + statSync(join(dir, f)).size, 0)
 
 t.test('agent spool full during an outage: oldest samples dropped and counted, the agent keeps serving, the rest backfills', async t => {
-  const dir = t.testdir()
-  const db = join(dir, 'cp.db')
-  let cp: SpawnedControlPlane = await spawnControlPlane(db)
-  t.teardown(() => cp.kill())
-  const listen = cp.url.replace('http://', '')
-  const key = await createCluster(cp.url, cp.adminKey, 'reliability')
+  const plane = await restartableControlPlane(t)
+  const { dir, db, key } = plane
+  let cp = plane.cp
   // 10 ticks a second fill a 64 KiB spool in about two seconds of outage.
   const agent = await spawnAgent({
     controlPlane: cp.url, apiKey: key, stateDir: join(dir, 'agent'),
@@ -41,7 +37,7 @@ t.test('agent spool full during an outage: oldest samples dropped and counted, t
   const health = await (await fetch(`${agent.url}/healthz`)).json() as { uplink: { spool_dropped_samples: number } }
   t.ok(health.uplink.spool_dropped_samples >= 400, '/healthz reports the dropped samples too')
 
-  cp = await spawnControlPlane(db, { listen, adminKey: cp.adminKey })
+  cp = await plane.restart()
   // The agent probes on its backoff (up to 30 s after a long outage), then replays.
   await until('the spool replayed', async () => (await agent.metrics()).gpufleet_agent_spool_samples === 0)
   t.equal((await cp.stop()).code, 0)

@@ -1,22 +1,19 @@
 import t from 'tap'
 import { join } from 'node:path'
-import { spawnControlPlane, type SpawnedControlPlane } from '../helpers/spawn-control-plane.ts'
 import { spawnAgent } from '../helpers/spawn-agent.ts'
 import { openSqliteStore } from '../../control-plane/store/sqlite/open-sqlite-store.ts'
-import { createCluster, registerSims } from './fleet-client.ts'
+import { registerSims } from './fleet-client.ts'
 import { startAckedPushers } from './start-acked-pushers.ts'
+import { restartableControlPlane } from './restartable-control-plane.ts'
 import { until } from './until.ts'
 
 // Real processes on a shared box, and an agent backoff of up to 30 s: more than tap's default.
 t.setTimeout(300_000)
 
 t.test('SIGKILL the control plane mid-ingest, restart it: every acknowledged sample is there, the agent backfills', async t => {
-  const dir = t.testdir()
-  const db = join(dir, 'cp.db')
-  let cp: SpawnedControlPlane = await spawnControlPlane(db)
-  t.teardown(() => cp.kill())
-  const listen = cp.url.replace('http://', '')
-  const key = await createCluster(cp.url, cp.adminKey, 'reliability')
+  const plane = await restartableControlPlane(t)
+  const { dir, db, key } = plane
+  let cp = plane.cp
   const sims = await registerSims(cp.url, key, 'reliability', 16, 'kill-node')
   const agent = await spawnAgent({ controlPlane: cp.url, apiKey: key, stateDir: join(dir, 'agent') })
   t.teardown(() => agent.stop())
@@ -30,7 +27,7 @@ t.test('SIGKILL the control plane mid-ingest, restart it: every acknowledged sam
   await until('pushes failing while it is down', () => pushers.failed() > 0)
   await until('the agent spooling', async () => (await agent.metrics()).gpufleet_agent_spool_samples! > 0)
 
-  cp = await spawnControlPlane(db, { listen, adminKey: cp.adminKey })
+  cp = await plane.restart()
   await until('pushes acknowledged again after the restart', () => pushers.acked().length >= ackedAtKill + 100)
   await pushers.stop()
   await until('the agent replayed its spool', async () => {

@@ -172,16 +172,13 @@ export function sha256Hex (text: string): Promise<string> {
   return import('node:crypto').then(c => c.createHash('sha256').update(text).digest('hex'))
 }
 
-/** A full agent app on fakes; returns the fakes so tests can steer them. */
-export async function agentHarness (options: {
-  snapshot?: Snapshot | null
-  apps?: ComputeAppsReading | null
-  deps?: Partial<AgentAppDeps>
-  auth?: Partial<OperatorAuthOptions>
-} = {}) {
-  const clock = fakeClock(SEED_TIME + 1000)
-  const source = fakeSource(options.snapshot === undefined ? seedSnapshot() : options.snapshot, options.apps === undefined ? seedApps() : options.apps)
-  const purge = fakePurge()
+type MemoryLog = ReturnType<typeof memoryLogger>['log']
+
+/**
+ * The operator auth as the agent wires it, on the fake introspection, a recording log and the
+ * test's clock; `extra` (given that log) adds or overrides options.
+ */
+export async function fakeOperatorAuth (clock: { now: () => number }, extra: (log: MemoryLog) => Partial<OperatorAuthOptions> = () => ({})) {
   const introspection = fakeIntrospection()
   const { log, lines } = memoryLogger()
   const auth = createOperatorAuth({
@@ -192,8 +189,22 @@ export async function agentHarness (options: {
     now: clock.now,
     request: introspection.request,
     log,
-    ...options.auth,
+    ...extra(log),
   })
+  return { auth, introspection, log, lines }
+}
+
+/** A full agent app on fakes; returns the fakes so tests can steer them. */
+export async function agentHarness (options: {
+  snapshot?: Snapshot | null
+  apps?: ComputeAppsReading | null
+  deps?: Partial<AgentAppDeps>
+  auth?: Partial<OperatorAuthOptions>
+} = {}) {
+  const clock = fakeClock(SEED_TIME + 1000)
+  const source = fakeSource(options.snapshot === undefined ? seedSnapshot() : options.snapshot, options.apps === undefined ? seedApps() : options.apps)
+  const purge = fakePurge()
+  const { auth, introspection, log, lines } = await fakeOperatorAuth(clock, () => ({ ...options.auth }))
   const app = createAgentApp({
     source,
     purge,

@@ -5,22 +5,11 @@ import t from 'tap'
 import { createOperatorAuth } from '../../../agent/api/operator-auth.ts'
 import type { OperatorAuthOptions } from '../../../agent/api/operator-auth.ts'
 import { INTROSPECT_PATH } from '../../../shared/wire/introspect.ts'
-import { AGENT_KEY, KEYS, fakeClock, fakeIntrospection, memoryLogger, sha256Hex } from './fixtures.ts'
+import { AGENT_KEY, KEYS, fakeClock, fakeOperatorAuth, sha256Hex } from './fixtures.ts'
 
 async function setup (overrides: Partial<OperatorAuthOptions> = {}) {
   const clock = fakeClock()
-  const introspection = fakeIntrospection()
-  const { log, lines } = memoryLogger()
-  const auth = createOperatorAuth({
-    controlPlaneUrl: 'http://127.0.0.1:8080',
-    agentApiKey: AGENT_KEY,
-    breakGlassKeySha256: await sha256Hex(KEYS.breakGlass),
-    cacheTtlMs: 60_000,
-    now: clock.now,
-    request: introspection.request,
-    log,
-    ...overrides,
-  })
+  const { auth, introspection, lines } = await fakeOperatorAuth(clock, () => overrides)
   return { auth, clock, introspection, lines }
 }
 

@@ -1,13 +1,11 @@
 import t, { type Test } from 'tap'
 import { createAgentApp } from '../../../agent/api/create-agent-app.ts'
-import { createOperatorAuth } from '../../../agent/api/operator-auth.ts'
 import { createOperatorTokenVerifier } from '../../../agent/api/verify-operator-token.ts'
 import { createOperatorTokenSigner, type MintOperatorToken } from '../../../control-plane/auth/create-operator-token-signer.ts'
 import { openSqliteStore } from '../../../control-plane/store/sqlite/open-sqlite-store.ts'
 import { clusterAudience, nodeAudience, type OperatorTokenKey } from '../../../shared/wire/operator-token.ts'
 import {
-  AGENT_KEY, KEYS, SEED_TIME, bearer, fakeClock, fakeIntrospection, fakePurge, fakeSource, memoryLogger, seedApps,
-  seedSnapshot, sha256Hex, uplinkStats,
+  KEYS, SEED_TIME, bearer, fakeClock, fakeOperatorAuth, fakePurge, fakeSource, seedApps, seedSnapshot, uplinkStats,
 } from './fixtures.ts'
 
 const NODE = 7
@@ -23,20 +21,11 @@ async function setup (t: Test) {
   const store = await openSqliteStore(':memory:')
   t.teardown(() => store.close())
   const signer = createOperatorTokenSigner({ keys: store.operatorKeys, now: clock.now })
-  const introspection = fakeIntrospection()
-  const { log, lines } = memoryLogger()
   const world = {
     pinned: [await signer.publicKey()] as OperatorTokenKey[],
     identity: { nodeId: NODE as number | null, clusterId: CLUSTER as number | null },
   }
-  const auth = createOperatorAuth({
-    controlPlaneUrl: 'http://127.0.0.1:8080',
-    agentApiKey: AGENT_KEY,
-    breakGlassKeySha256: await sha256Hex(KEYS.breakGlass),
-    cacheTtlMs: 60_000,
-    now: clock.now,
-    request: introspection.request,
-    log,
+  const { auth, introspection, log, lines } = await fakeOperatorAuth(clock, log => ({
     tokens: createOperatorTokenVerifier({
       keys: () => world.pinned,
       identity: () => world.identity,
@@ -44,7 +33,7 @@ async function setup (t: Test) {
       now: clock.now,
       log,
     }),
-  })
+  }))
   const purge = fakePurge()
   const app = createAgentApp({
     source: fakeSource(seedSnapshot(), seedApps()),

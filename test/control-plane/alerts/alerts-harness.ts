@@ -4,7 +4,8 @@ import type { Test } from 'tap'
 import { Hono } from 'hono'
 import { serve } from '@hono/node-server'
 import { createAlertsLoop, type AlertsLoopOptions } from '../../../control-plane/alerts/create-alerts-loop.ts'
-import { fakeClock, memoryLog } from '../fleet/fleet-harness.ts'
+import { fakeClock } from '../fleet/fleet-harness.ts'
+import { memoryLog } from '../router-harness.ts'
 import { fleetBuilder, openInsightStore } from '../store/insight-fixture.ts'
 
 export const NOW = Date.UTC(2026, 4, 10, 0, 0, 0)

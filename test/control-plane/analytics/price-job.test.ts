@@ -42,3 +42,13 @@ t.test('no job_gpus rows: gpu_type × gpu_count over the run; queued jobs cost n
     { durationMs: null, gpuMs: 0, centsPerHour: 952, cents: 0, final: false })
   t.same(priceJob(job({ gpuType: null }), rates, 10 * H).cents, null)
 })
+
+t.test('cents are exact, rounded once per rate: no float drift, no overflow', async t => {
+  const card = [...rates, { gpuType: 'A10', centsPerGpuHour: 100 }]
+  // 3.6 s + 147.6 s + 10.8 s at 100 ¢/h is exactly 4.5 ¢ → 5; summed as floats it was 4.4999… → 4.
+  const gpus = [3_600, 147_600, 10_800].map((ms, i) => ({ gpuId: i + 1, gpuModel: 'NVIDIA A10', hostname: null, assignedAt: 0, releasedAt: ms }))
+  t.equal(priceJob(job({ gpus, endedAt: 147_600 }), card, 10 * H).cents, 5)
+  // 90 days × 8 000 B200s (no job_gpus rows): 3.7e16 in 1/3 600 000 ¢, past 2^53, to the cent.
+  const big = priceJob(job({ gpuType: 'B200', gpuCount: 8000, endedAt: 90 * 24 * H }), card, 100 * 24 * H)
+  t.same(big, { durationMs: 90 * 24 * H, gpuMs: 90 * 24 * 8000 * H, centsPerHour: 599 * 8000, cents: 90 * 24 * 8000 * 599, final: true })
+})

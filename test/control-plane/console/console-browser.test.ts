@@ -7,7 +7,7 @@ import { startControlPlane } from '../../../control-plane/start-control-plane.ts
 import { parseControlPlaneConfig } from '../../../control-plane/config.ts'
 import { productParts } from '../../../control-plane/product-parts.ts'
 import { CONSOLE_PAGES } from '../../../control-plane/console/console-layout.ts'
-import { seedConsoleFleet } from '../../helpers/seed-console-fleet.ts'
+import { jsonApi, seedConsoleFleet } from '../../helpers/seed-console-fleet.ts'
 
 // Debian's chromium, installed by test/setup/install-system-deps.sh (never a downloaded browser).
 const CHROMIUM = '/usr/bin/chromium'
@@ -22,16 +22,7 @@ t.test('the console in a real browser: log in, walk every page, act, compare wit
   })
   t.teardown(() => cp.close())
   const root = cp.bootstrapKey!
-  const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(cp.url + path, {
-      method,
-      headers: { authorization: `Bearer ${root}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    })
-    const data = await res.json() as any
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(data)}`)
-    return data
-  }
+  const api = jsonApi((path, init) => fetch(cp.url + path, init), root)
   const fleet = await seedConsoleFleet(api, cp.store, { nodes: 6, gpusPerNode: 8, clusters: 2, telemetrySeconds: 120, tenants: 3, jobs: 8, now: Date.now() })
 
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] })

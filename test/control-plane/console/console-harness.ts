@@ -1,61 +1,26 @@
 import type { Test } from 'tap'
-import pino from 'pino'
-import { createControlPlane } from '../../../control-plane/create-control-plane.ts'
-import { parseControlPlaneConfig, type ControlPlaneConfigInput } from '../../../control-plane/config.ts'
-import { bootstrapAdminKey } from '../../../control-plane/auth/bootstrap-admin-key.ts'
-import { openSqliteStore } from '../../../control-plane/store/sqlite/open-sqlite-store.ts'
+import type { ControlPlaneConfigInput } from '../../../control-plane/config.ts'
 import { productParts } from '../../../control-plane/product-parts.ts'
 import { SESSION_COOKIE } from '../../../control-plane/auth/create-session-auth.ts'
+import type { Scope } from '../../../shared/wire/introspect.ts'
+import { cpHarness, type ReqOptions, type Res } from '../cp-harness.ts'
 
-export const T0 = Date.UTC(2026, 4, 9, 0, 30)
+export { T0 } from '../cp-harness.ts'
 export const TTL_MS = 3_600_000
 
-export interface ConsoleRes { status: number, headers: Headers, text: string, body: any }
+export type ConsoleRes = Res
 
-/**
- * The whole product (every router, the console included) on an in-memory store with a
- * bootstrapped superadmin key (`root`), an injected clock and app.request().
- */
+/** The whole product (every router, the console included) in cpHarness, with a console login. */
 export async function consoleHarness (t: Test, options: { config?: ControlPlaneConfigInput } = {}) {
-  let clock = T0
-  const now = () => clock
-  const store = await openSqliteStore(':memory:')
-  t.teardown(() => store.close())
-  // Telemetry's group-commit timer is unref'd (it must not hold a stopping server open); in
-  // app.request() tests nothing else holds the loop, so an ingest would end the process.
-  const keepAlive = setInterval(() => {}, 60_000)
-  t.teardown(() => clearInterval(keepAlive))
-  const root = (await bootstrapAdminKey(store, undefined, now)).key!
-  const lines: string[] = []
-  const log = pino({ level: 'debug' }, { write: (s: string) => { lines.push(s) } })
-  const app = createControlPlane({
-    store, log, now, sessionTtlMs: TTL_MS,
-    config: parseControlPlaneConfig({ db: ':memory:', ...options.config }),
-    routers: productParts().routers,
-  })
-
-  async function req (method: string, path: string, o: { cookie?: string, key?: string, form?: Record<string, string>, json?: unknown, headers?: Record<string, string>, address?: string } = {}): Promise<ConsoleRes> {
-    const headers: Record<string, string> = { ...o.headers }
-    if (o.cookie !== undefined) headers.cookie = o.cookie
-    if (o.key !== undefined) headers.authorization = `Bearer ${o.key}`
-    let body: string | undefined
-    if (o.form !== undefined) {
-      body = new URLSearchParams(o.form).toString()
-      headers['content-type'] ??= 'application/x-www-form-urlencoded'
-    } else if (o.json !== undefined) {
-      body = JSON.stringify(o.json)
-      headers['content-type'] ??= 'application/json'
-    }
-    const env = { incoming: { socket: { remoteAddress: o.address ?? '192.0.2.1', remotePort: 40000, remoteFamily: 'IPv4' } } }
-    const res = await app.request(path, { method, headers, ...(body === undefined ? {} : { body }) }, env)
-    const text = await res.text()
-    let parsed: unknown = text
-    try { parsed = JSON.parse(text) } catch {}
-    return { status: res.status, headers: res.headers, text, body: parsed }
+  const h = await cpHarness(t, { ...options, routers: productParts().routers, sessionTtlMs: TTL_MS, keepAlive: true })
+  /** `json` is a JSON body (`body` in cpHarness). */
+  const req = (method: string, path: string, o: ReqOptions & { json?: unknown } = {}): Promise<Res> => {
+    const { json, ...rest } = o
+    return h.req(method, path, json === undefined ? rest : { ...rest, body: json })
   }
 
   /** Logs in with `key`; the session cookie and the page's CSRF token. */
-  async function login (key: string = root): Promise<{ cookie: string, csrf: string, setCookie: string }> {
+  async function login (key: string = h.root): Promise<{ cookie: string, csrf: string, setCookie: string }> {
     const res = await req('POST', '/login', { form: { key } })
     if (res.status !== 303) throw new Error(`login failed: ${res.status} ${res.text.slice(0, 300)}`)
     const setCookie = res.headers.get('set-cookie') ?? ''
@@ -68,11 +33,7 @@ export async function consoleHarness (t: Test, options: { config?: ControlPlaneC
     return { cookie, csrf, setCookie }
   }
 
-  async function mint (permissions: string[], extra: Record<string, unknown> = {}): Promise<{ key: string, id: number }> {
-    const res = await req('POST', '/api/api-keys', { key: root, json: { label: `k-${permissions.join('-')}`, permissions, ...extra } })
-    if (res.status !== 201) throw new Error(`mint failed: ${res.status} ${res.text}`)
-    return { key: res.body.key, id: res.body.id }
-  }
+  const mint = (permissions: string[], extra: Record<string, unknown> = {}) => h.mint(permissions as Scope[], extra)
 
-  return { app, store, root, req, login, mint, now, advance (ms: number) { clock += ms }, logs: () => lines.join('') }
+  return { app: h.app, store: h.store, root: h.root, req, login, mint, now: h.now, advance: h.advance, logs: h.logs }
 }

@@ -1,7 +1,8 @@
 import t from 'tap'
 import { createFleetRouter } from '../../../control-plane/fleet/create-fleet-router.ts'
 import { createRegionsRouter } from '../../../control-plane/fleet/create-regions-router.ts'
-import { T0, fleetHarness, memoryLog, openFleetStore, testRequireScope } from './fleet-harness.ts'
+import { memoryLog, testRequireScope } from '../router-harness.ts'
+import { T0, fleetHarness, openFleetStore } from './fleet-harness.ts'
 
 const ISO0 = new Date(T0).toISOString()
 

@@ -2,7 +2,8 @@ import t, { type Test } from 'tap'
 import { createFleetService } from '../../../control-plane/fleet/create-fleet-service.ts'
 import type { ActivityInput } from '../../../control-plane/store/fleet-repository.ts'
 import { HttpError } from '../../../shared/http-error.ts'
-import { T0, fakeClock, memoryLog, openFleetStore } from './fleet-harness.ts'
+import { memoryLog } from '../router-harness.ts'
+import { T0, fakeClock, openFleetStore } from './fleet-harness.ts'
 
 function setup (t: Test) {
   const store = openFleetStore()

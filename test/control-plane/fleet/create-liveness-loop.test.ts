@@ -1,7 +1,8 @@
 import t, { type Test } from 'tap'
 import { createFleetService } from '../../../control-plane/fleet/create-fleet-service.ts'
 import { createLivenessLoop } from '../../../control-plane/fleet/create-liveness-loop.ts'
-import { T0, fakeClock, memoryLog, openFleetStore } from './fleet-harness.ts'
+import { memoryLog } from '../router-harness.ts'
+import { T0, fakeClock, openFleetStore } from './fleet-harness.ts'
 
 function setup (t: Test) {
   const store = openFleetStore()

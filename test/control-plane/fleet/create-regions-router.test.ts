@@ -1,7 +1,8 @@
 import t, { type Test } from 'tap'
 import { createRegionsRouter } from '../../../control-plane/fleet/create-regions-router.ts'
 import { createOnError, notFound } from '../../../shared/on-error.ts'
-import { T0, fleetHarness, memoryLog, openFleetStore, testRequireScope } from './fleet-harness.ts'
+import { memoryLog, testRequireScope } from '../router-harness.ts'
+import { T0, fleetHarness, openFleetStore } from './fleet-harness.ts'
 
 const NOW = T0 + 100_000
 type G = { util: number, used: number, total: number, model: string }

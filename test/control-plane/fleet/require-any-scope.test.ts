@@ -5,7 +5,7 @@ import type { CpEnv, RequireScope } from '../../../control-plane/http/cp-env.ts'
 import { createRouter } from '../../../control-plane/http/create-router.ts'
 import { HttpError } from '../../../shared/http-error.ts'
 import { createOnError, notFound } from '../../../shared/on-error.ts'
-import { memoryLog, testRequireScope } from './fleet-harness.ts'
+import { memoryLog, testRequireScope } from '../router-harness.ts'
 
 function appWith (requireScope: RequireScope, handler?: () => never) {
   const app = createRouter()

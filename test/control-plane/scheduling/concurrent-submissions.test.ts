@@ -1,16 +1,7 @@
 import t from 'tap'
+import type { Res } from '../cp-harness.ts'
 import { schedulingHarness } from './scheduling-harness.ts'
-
-// Deterministic, so a failure reproduces.
-function mulberry32 (seed: number) {
-  return () => {
-    seed |= 0
-    seed = (seed + 0x6D2B79F5) | 0
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { mulberry32 } from '../../helpers/mulberry32.ts'
 
 t.test('50 concurrent submissions at a time, with cycles and job ends in between: no GPU twice, no quota exceeded, ever', async t => {
   const h = await schedulingHarness(t)
@@ -41,7 +32,7 @@ t.test('50 concurrent submissions at a time, with cycles and job ends in between
     const running = (await h.req('GET', '/api/jobs?status=running&limit=500')).body.jobs as Array<{ id: number }>
     const ends = running.filter(() => rnd() < 0.5).map(j => h.req('PATCH', `/api/jobs/${j.id}`, { body: { status: pick(['completed', 'failed', 'cancelled']) } }))
     const results = await Promise.all([...submitMany(25), h.scheduler.runCycle('race'), ...ends, ...submitMany(25), h.scheduler.runCycle('race')])
-    const statuses = results.filter((r): r is { status: number, body: any, text: string } => typeof r === 'object' && r !== null && 'status' in r && typeof r.status === 'number')
+    const statuses = results.filter((r): r is Res => typeof r === 'object' && r !== null && 'status' in r && typeof r.status === 'number')
     t.ok(statuses.every(r => r.status === 201 || r.status === 200), `round ${round}: every request answered 2xx`)
     await h.settle()
   }

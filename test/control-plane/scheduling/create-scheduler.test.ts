@@ -3,7 +3,8 @@ import { Registry } from 'prom-client'
 import { createScheduler } from '../../../control-plane/scheduling/create-scheduler.ts'
 import type { SchedulerCycle, SchedulerSnapshot } from '../../../control-plane/store/job-repository.ts'
 import type { Store } from '../../../control-plane/store/store.ts'
-import { fakeClock, memoryLog, T0 } from '../fleet/fleet-harness.ts'
+import { fakeClock, T0 } from '../fleet/fleet-harness.ts'
+import { memoryLog } from '../router-harness.ts'
 
 /** A store whose runCycle records calls; `during` runs inside a cycle (to stall, fail or move the clock). */
 function stubStore (during: (trigger: string) => Promise<void> | void = () => {}) {

@@ -2,6 +2,7 @@ import t from 'tap'
 import { planCycle } from '../../../control-plane/scheduling/plan-cycle.ts'
 import type { PendingReason, SchedulerSnapshot, WaitingJob } from '../../../control-plane/store/job-repository.ts'
 import type { TenantStatus } from '../../../control-plane/store/tenant-repository.ts'
+import { mulberry32 } from '../../helpers/mulberry32.ts'
 
 const AT = Date.UTC(2026, 4, 9, 12, 0, 0)
 const STALE_MS = 60_000
@@ -247,17 +248,6 @@ t.test('a multi-node job reserves enough nodes for itself, or none', async t => 
   const snap = snapshot(f.gpus, [job({ id: 1, priority: 1, gpuCount: 10 }), job({ id: 2, priority: 9, gpuCount: 1 })])
   t.same(reasons(planCycle(snap), snap), { 1: 'CAPACITY', 2: 'PRIORITY' })
 })
-
-// A deterministic PRNG so a failure reproduces.
-function mulberry32 (seed: number) {
-  return () => {
-    seed |= 0
-    seed = (seed + 0x6D2B79F5) | 0
-    let x = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 t.test('random fleets and queues: starts never break a rule', async t => {
   const models = ['NVIDIA H100 80GB HBM3', 'NVIDIA A100-SXM4-80GB', 'NVIDIA B200']

@@ -3,7 +3,7 @@ import { createRouter } from '../../../control-plane/http/create-router.ts'
 import { createFleetRouter } from '../../../control-plane/fleet/create-fleet-router.ts'
 import { createFleetJobHooks } from '../../../control-plane/scheduling/create-fleet-job-hooks.ts'
 import { createOnError, notFound } from '../../../shared/on-error.ts'
-import { memoryLog, testRequireScope } from '../fleet/fleet-harness.ts'
+import { memoryLog, testRequireScope } from '../router-harness.ts'
 import { schedulingHarness } from './scheduling-harness.ts'
 
 t.test('GET /api/scheduler/logs: newest first, limit 1..100 (default 20), what each cycle did and why', async t => {
