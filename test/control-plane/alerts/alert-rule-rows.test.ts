@@ -5,7 +5,8 @@ import { defineAlertRule } from '../../../control-plane/alerts/rules/alert-rule-
 import { ALERT_RULES, ruleRowDefaults } from '../../../control-plane/alerts/rules/alert-rules.ts'
 import { openSqliteStore } from '../../../control-plane/store/sqlite/open-sqlite-store.ts'
 import type { Store } from '../../../control-plane/store/store.ts'
-import { fakeClock, memoryLog } from '../fleet/fleet-harness.ts'
+import { fakeClock } from '../fleet/fleet-harness.ts'
+import { memoryLog } from '../router-harness.ts'
 
 const NOW = Date.UTC(2026, 4, 10)
 
