@@ -11,60 +11,23 @@ import { createRouter } from './http/create-router.ts'
 import { createBodyLimit } from './http/create-body-limit.ts'
 import { createJsonBodyGuard } from './http/create-json-body-guard.ts'
 import { createCpMetrics } from './http/create-cp-metrics.ts'
-import { createRequestObserver, type RequestLogger } from './http/create-request-observer.ts'
+import { createRequestObserver } from './http/create-request-observer.ts'
+import type { CpLogger, RouterContext, RouterMount } from './http/router-mount.ts'
 import { registerApiKeySecuritySchemes } from './http/api-key-security.ts'
 import { errorResponses } from './http/error-responses.ts'
 import { createFailureLimiter } from './auth/create-failure-limiter.ts'
 import { createRequireScope } from './auth/create-require-scope.ts'
 import { createApiKeysRouter } from './auth/create-api-keys-router.ts'
 import { createIntrospectRouter } from './auth/create-introspect-router.ts'
-import { createSessionAuth, type SessionAuth } from './auth/create-session-auth.ts'
+import { createSessionAuth } from './auth/create-session-auth.ts'
 import { createOperatorTokenRouter } from './auth/create-operator-token-router.ts'
-import { createOperatorTokenSigner, type OperatorTokenSigner } from './auth/create-operator-token-signer.ts'
-import { createRevocationEpoch, type RevocationEpoch } from './auth/create-revocation-epoch.ts'
+import { createOperatorTokenSigner } from './auth/create-operator-token-signer.ts'
+import { createRevocationEpoch } from './auth/create-revocation-epoch.ts'
 import { withTenantPolicy } from './auth/tenant-policy.ts'
 import { createProxyTrust } from './http/create-proxy-trust.ts'
 import { CONTROL_PLANE_VERSION } from './version.ts'
 import type { LeaderLease } from './loops/leader-lease.ts'
 import { createLeaderMetrics } from './loops/create-leader-metrics.ts'
-
-export type CpLogger = RequestLogger & { warn: (obj: object, msg: string) => void }
-
-/** What a router factory gets: everything it may depend on, already built. */
-export interface RouterContext {
-  store: Store
-  log: CpLogger
-  config: ControlPlaneConfig
-  now: () => number
-  /** The /metrics registry: register the domain's own counters here. */
-  registry: Registry
-  requireScope: RequireScope
-  /** Console sessions (login, logout, CSRF); requireScope already accepts them. */
-  sessions: SessionAuth
-  /**
-   * The whole app, in process: the console renders its pages from the same API its client
-   * script calls (requests carry the caller's session cookie, so the API's own checks apply).
-   */
-  api: (path: string, init?: RequestInit) => Promise<Response>
-  /** Whether this replica runs the background work now (always true on SQLite). */
-  isLeader: () => boolean
-  /** Signs operator tokens; its public key goes to agents in the registration answer. */
-  operatorTokens: OperatorTokenSigner
-  /** The revocation epoch for push acknowledgements (reread at most once a second). */
-  revocationEpoch: RevocationEpoch
-}
-
-export type RouterFactory = (ctx: RouterContext) => OpenAPIHono<CpEnv>
-
-export interface RouterMount {
-  /** Mount point for app.route(); '/' when the router's routes carry full paths. */
-  path: string
-  router: OpenAPIHono<CpEnv> | RouterFactory
-  /** Body limits other than config.bodyLimitBytes for full path prefixes, e.g. bulk ingest. */
-  bodyLimits?: ReadonlyArray<{ prefix: string, bytes: number }>
-  /** Exact paths that take HTML form bodies besides JSON (the console's login and logout). */
-  formPaths?: readonly string[]
-}
 
 export interface ControlPlaneDeps {
   store: Store

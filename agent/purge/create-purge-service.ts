@@ -4,7 +4,7 @@ import type { Snapshot } from '../collector/snapshot.ts'
 import type { GpuSource } from '../gpu-source.ts'
 import { purgeRecommendation } from './purge-recommendation.ts'
 import type { PurgeOutcome } from './purge-recommendation.ts'
-import type { LoadedModel, PurgeAdapter, PurgeLogger, PurgeResult, PurgeService } from './purge-types.ts'
+import type { LoadedModel, PurgeAdapter, PurgeLogger, PurgeResult, PurgeService } from '../../shared/wire/purge-types.ts'
 import { summarizeMemory } from './summarize-memory.ts'
 
 export interface PurgeServiceOptions {

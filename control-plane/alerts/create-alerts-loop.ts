@@ -1,6 +1,6 @@
 import type { AlertEvent } from '../store/alert-repository.ts'
 import type { Store } from '../store/store.ts'
-import { createSlotLoop, realLoopTimers, type LoopTimers } from '../loops/create-slot-loop.ts'
+import { createSlotLoop, realLoopTimers, type LoopTimers } from '../../shared/create-slot-loop.ts'
 import type { AlertsLogger } from './alerts-logger.ts'
 import { createWebhookDispatcher, type WebhookDispatcher, type WebhookOptions } from './create-webhook-dispatcher.ts'
 import { findBreaches } from './find-breaches.ts'

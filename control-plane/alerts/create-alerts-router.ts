@@ -10,7 +10,7 @@ import { HttpError } from '../../shared/http-error.ts'
 import type { AlertsLogger } from './alerts-logger.ts'
 import { thresholdProblem } from './alert-rule-types.ts'
 import { eventJson, ruleJson } from './render-alerts.ts'
-import { eventSchema, eventsQuerySchema, ruleIdParamSchema, rulePatchSchema, ruleSchema } from './alerts-schemas.ts'
+import { eventSchema, eventsQuerySchema, ruleIdParamSchema, rulePatchSchema, ruleSchema } from '../../shared/wire/alerts-schemas.ts'
 import { redactWebhookUrl, webhookTargetProblem, webhookUrlProblem } from './webhook-url.ts'
 
 export interface AlertsRouterDeps {

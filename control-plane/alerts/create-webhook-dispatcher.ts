@@ -1,5 +1,5 @@
 import type { AlertRepository, DueDelivery } from '../store/alert-repository.ts'
-import { realLoopTimers, type LoopTimers } from '../loops/create-slot-loop.ts'
+import { realLoopTimers, type LoopTimers } from '../../shared/create-slot-loop.ts'
 import type { AlertsLogger } from './alerts-logger.ts'
 import { backoffDelay } from './backoff-delay.ts'
 import { createPostWebhook, type PostWebhook } from './post-webhook.ts'

@@ -4,7 +4,7 @@ import { API_KEY_SECURITY } from '../http/api-key-security.ts'
 import { errorResponses } from '../http/error-responses.ts'
 import { adminOnly } from './admin-only.ts'
 import type { AnalyticsApp, AnalyticsContext } from './analytics-context.ts'
-import { globalEnvEntrySchema, globalEnvKeyParamSchema, globalEnvPutSchema } from './analytics-schemas.ts'
+import { globalEnvEntrySchema, globalEnvKeyParamSchema, globalEnvPutSchema } from '../../shared/wire/analytics-schemas.ts'
 import { GLOBAL_ENV_KEYS } from './global-env-keys.ts'
 import { iso } from './render-records.ts'
 

@@ -5,7 +5,7 @@ import { adminOnly } from './admin-only.ts'
 import type { AnalyticsApp, AnalyticsContext } from './analytics-context.ts'
 import {
   endpointPageSchema, gpuJobPageSchema, historyKindsSchema, historyQuerySchema, inferencePageSchema,
-} from './analytics-schemas.ts'
+} from '../../shared/wire/analytics-schemas.ts'
 import { HISTORY_KINDS, type HistoryKind } from './history-kinds.ts'
 import { pageQuery } from './page-query.ts'
 import { endpointJson, inferenceJson, jobJson } from './render-records.ts'

@@ -7,7 +7,7 @@ import { refuseClusterBound } from '../auth/refuse-cluster-bound.ts'
 import type { AnalyticsApp, AnalyticsContext } from './analytics-context.ts'
 import {
   MAX_INFERENCE_BATCH, endpointNameParamSchema, endpointRecordSchema, endpointUpsertSchema, inferenceBatchSchema, inferenceIngestResultSchema,
-} from './analytics-schemas.ts'
+} from '../../shared/wire/analytics-schemas.ts'
 import { parseInferenceRecords } from './parse-inference-records.ts'
 import { endpointJson } from './render-records.ts'
 

@@ -4,10 +4,10 @@ import { API_KEY_SECURITY } from '../http/api-key-security.ts'
 import { errorResponses } from '../http/error-responses.ts'
 import { adminOnly } from './admin-only.ts'
 import type { AnalyticsApp, AnalyticsContext } from './analytics-context.ts'
-import { summaryQuerySchema, summarySchema } from './analytics-schemas.ts'
+import { summaryQuerySchema, summarySchema } from '../../shared/wire/analytics-schemas.ts'
 import { buildSummary } from './build-summary.ts'
-import { parseInstant } from './parse-instant.ts'
-import { canonicalTimeZone } from '../telemetry/zone-offset.ts'
+import { parseInstant } from '../../shared/parse-instant.ts'
+import { canonicalTimeZone } from '../../shared/zone-offset.ts'
 import { iso } from './render-records.ts'
 
 const DAY = 86_400_000

@@ -3,8 +3,8 @@ import { API_KEY_SECURITY } from '../http/api-key-security.ts'
 import { errorResponses } from '../http/error-responses.ts'
 import { adminOnly } from './admin-only.ts'
 import type { AnalyticsApp, AnalyticsContext } from './analytics-context.ts'
-import { workerEventsQuerySchema, workerEventsSchema } from './analytics-schemas.ts'
-import { parseInstant } from './parse-instant.ts'
+import { workerEventsQuerySchema, workerEventsSchema } from '../../shared/wire/analytics-schemas.ts'
+import { parseInstant } from '../../shared/parse-instant.ts'
 import { workerEventJson } from './render-records.ts'
 
 export const WORKER_EVENTS_DEFAULT_LIMIT = 1000

@@ -7,10 +7,8 @@ import { API_KEY_SECURITY } from '../http/api-key-security.ts'
 import { errorResponses } from '../http/error-responses.ts'
 import type { Store } from '../store/store.ts'
 import { mintApiKey } from './mint-api-key.ts'
-import {
-  ApiKeyIdParam, ApiKeySchema, CreateApiKeyBody, CreatedApiKeySchema, DEFAULT_PERMISSIONS,
-  apiKeyToWire, createdApiKeyToWire,
-} from './api-key-wire.ts'
+import { ApiKeyIdParam, ApiKeySchema, CreateApiKeyBody, CreatedApiKeySchema, DEFAULT_PERMISSIONS } from '../../shared/wire/api-key-schemas.ts'
+import { apiKeyToWire, createdApiKeyToWire } from './render-api-key.ts'
 
 export interface ApiKeysRouterDeps {
   /** The fleet: to check that a cluster_id to bind a key to exists. */

@@ -7,7 +7,7 @@ import type { InvoiceStatus } from '../store/billing-repository.ts'
 import type { BillingRouterDeps } from './billing-router-deps.ts'
 import {
   DEFAULT_DAYS, billingSummarySchema, daysQuerySchema, invoiceIdParamSchema, invoiceSchema, issuedInvoiceSchema, statusBodySchema, tenantIdParamSchema,
-} from './billing-schemas.ts'
+} from '../../shared/wire/billing-schemas.ts'
 import { issueInvoice } from './issue-invoice.ts'
 import { dollars, hours, invoiceJson } from './render-billing.ts'
 import { summarizeInvoices } from './summarize-invoices.ts'

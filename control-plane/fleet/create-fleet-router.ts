@@ -13,7 +13,7 @@ import type { FleetLogger } from './fleet-logger.ts'
 import {
   clusterCreatedSchema, clusterDetailSchema, clusterSummarySchema, createClusterBodySchema, errorResponse, gpuSchema,
   idParamSchema, metricsBodySchema, metricsResultSchema, registeredNodeSchema,
-} from './fleet-schemas.ts'
+} from '../../shared/wire/fleet-schemas.ts'
 import { parseMetricRows } from './parse-metric-rows.ts'
 import { clusterJson, gpuJson, iso, nodeJson } from './render-fleet.ts'
 import { requireAnyScope } from './require-any-scope.ts'

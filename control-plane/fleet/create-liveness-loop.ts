@@ -1,7 +1,7 @@
 import type { Store } from '../store/store.ts'
 import type { FleetNode } from '../store/fleet-repository.ts'
 import type { FleetLogger } from './fleet-logger.ts'
-import { createSlotLoop, realLoopTimers, type LoopTimers } from '../loops/create-slot-loop.ts'
+import { createSlotLoop, realLoopTimers, type LoopTimers } from '../../shared/create-slot-loop.ts'
 
 export interface LivenessLoopOptions {
   store: Store

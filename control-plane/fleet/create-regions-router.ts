@@ -4,10 +4,10 @@ import { API_KEY_SECURITY } from '../http/api-key-security.ts'
 import type { RequireScope } from '../http/cp-env.ts'
 import { createRouter } from '../http/create-router.ts'
 import { HttpError } from '../../shared/http-error.ts'
-import { errorResponse } from './fleet-schemas.ts'
+import { errorResponse } from '../../shared/wire/fleet-schemas.ts'
 import { rankRoute } from './rank-route.ts'
 import { buildNodeViews, computeRegionHealth, regionOf, type FleetView } from './region-health.ts'
-import { regionsResponseSchema, routeQuerySchema, routeResponseSchema } from './regions-schemas.ts'
+import { regionsResponseSchema, routeQuerySchema, routeResponseSchema } from '../../shared/wire/regions-schemas.ts'
 
 export interface RegionsRouterDeps {
   store: Store

@@ -1,5 +1,5 @@
-import type { LoopTimers } from './create-slot-loop.ts'
-import { realLoopTimers } from './create-slot-loop.ts'
+import type { LoopTimers } from '../../shared/create-slot-loop.ts'
+import { realLoopTimers } from '../../shared/create-slot-loop.ts'
 import { createLeaderListeners } from './create-leader-listeners.ts'
 import type { LeaderLease, LeaderStatus } from './leader-lease.ts'
 

@@ -1,14 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { API_KEY_SECURITY } from '../http/api-key-security.ts'
 import { createRouter } from '../http/create-router.ts'
-import { errorResponse, idParamSchema } from '../fleet/fleet-schemas.ts'
+import { errorResponse, idParamSchema } from '../../shared/wire/fleet-schemas.ts'
 import type { Principal } from '../auth/principal.ts'
 import type { Job } from '../store/job-repository.ts'
 import { HttpError } from '../../shared/http-error.ts'
 import type { SchedulingRouterDeps } from './scheduling-deps.ts'
 import { decideTransition } from './decide-transition.ts'
 import { judgeSubmission } from './judge-submission.ts'
-import { createJobBodySchema, jobDetailSchema, jobPageSchema, jobSchema, listJobsQuerySchema, patchJobBodySchema } from './job-schemas.ts'
+import { createJobBodySchema, jobDetailSchema, jobPageSchema, jobSchema, listJobsQuerySchema, patchJobBodySchema } from '../../shared/wire/job-schemas.ts'
 import { jobDetailJson, jobJson } from './render-job.ts'
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })

@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client'
-import type { LoopTimers } from '../loops/create-slot-loop.ts'
-import { realLoopTimers } from '../loops/create-slot-loop.ts'
+import type { LoopTimers } from '../../shared/create-slot-loop.ts'
+import { realLoopTimers } from '../../shared/create-slot-loop.ts'
 import type { SchedulerCycle } from '../store/job-repository.ts'
 import type { Store } from '../store/store.ts'
 import { createSchedulerMetrics } from './create-scheduler-metrics.ts'

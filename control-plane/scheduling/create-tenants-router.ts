@@ -1,12 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { API_KEY_SECURITY } from '../http/api-key-security.ts'
 import { createRouter } from '../http/create-router.ts'
-import { errorResponse, idParamSchema } from '../fleet/fleet-schemas.ts'
+import { errorResponse, idParamSchema } from '../../shared/wire/fleet-schemas.ts'
 import { HttpError } from '../../shared/http-error.ts'
 import type { SchedulingRouterDeps } from './scheduling-deps.ts'
 import { refuseTenantBound } from './refuse-tenant-bound.ts'
 import { tenantJson } from './render-tenant.ts'
-import { createTenantBodySchema, tenantDeletedSchema, tenantSchema, updateTenantBodySchema } from './tenant-schemas.ts'
+import { createTenantBodySchema, tenantDeletedSchema, tenantSchema, updateTenantBodySchema } from '../../shared/wire/tenant-schemas.ts'
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } })

@@ -1,3 +1,4 @@
+import type { AlertRuleType } from '../../shared/wire/enums.ts'
 /**
  * Alert storage (seed 003 "Alerts"), async so SQLite and PostgreSQL serve the same interface:
  * the built-in rules, durable events (one open event per rule and subject at a time) and the
@@ -5,8 +6,7 @@
  * breaches a rule, threshold ranges, retry policy) live in control-plane/alerts.
  */
 
-export const ALERT_RULE_TYPES = ['idle_gpu', 'quota_breach', 'health_degraded'] as const
-export type AlertRuleType = typeof ALERT_RULE_TYPES[number]
+export { ALERT_RULE_TYPES, type AlertRuleType } from '../../shared/wire/enums.ts'
 export type AlertSubjectType = 'gpu' | 'node' | 'tenant'
 
 export interface AlertRule {

@@ -1,4 +1,4 @@
-import { createSlotLoop, realLoopTimers, type LoopTimers } from '../../loops/create-slot-loop.ts'
+import { createSlotLoop, realLoopTimers, type LoopTimers } from '../../../shared/create-slot-loop.ts'
 import type { CheckpointResult } from './open-checkpoint-worker.ts'
 
 export interface SqliteCheckpointerOptions {

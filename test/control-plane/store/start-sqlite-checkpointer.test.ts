@@ -1,7 +1,7 @@
 import t from 'tap'
 import { startSqliteCheckpointer } from '../../../control-plane/store/sqlite/start-sqlite-checkpointer.ts'
 import type { CheckpointResult } from '../../../control-plane/store/sqlite/open-checkpoint-worker.ts'
-import type { LoopTimers } from '../../../control-plane/loops/create-slot-loop.ts'
+import type { LoopTimers } from '../../../shared/create-slot-loop.ts'
 
 function fakeTimers () {
   const due: Array<{ fn: () => void, ms: number }> = []

@@ -1,8 +1,10 @@
 import { z } from '@hono/zod-openapi'
-import { ALERT_RULE_TYPES } from '../store/alert-repository.ts'
-import { WEBHOOK_URL_MAX } from './webhook-url.ts'
+import { ALERT_RULE_TYPES } from './enums.ts'
 
 /** Request and response schemas of the alert routes (they also document /openapi.json). */
+
+/** Longest webhook URL a rule may name. */
+export const WEBHOOK_URL_MAX = 2048
 
 export const ruleIdParamSchema = z.object({
   // Digits only (no "1e3", "0x1"); 15 digits keeps it a safe integer.
