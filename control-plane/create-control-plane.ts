@@ -2,7 +2,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { secureHeaders } from 'hono/secure-headers'
 import type { Registry } from 'prom-client'
 import { createOnError, notFound } from '../shared/on-error.ts'
-import { HttpError } from '../shared/http-error.ts'
+import { httpError } from '../shared/error-codes.ts'
 import type { ControlPlaneConfig } from './config.ts'
 import type { Store } from './store/store.ts'
 import { isStoreUnavailable } from './store/is-store-unavailable.ts'
@@ -103,7 +103,7 @@ export function createControlPlane (deps: ControlPlaneDeps): OpenAPIHono<CpEnv> 
   const app = createRouter()
   const onError = createOnError(log)
   // The database restarting or out of reach is a 503 the client may retry, never a 500.
-  app.onError((err, c) => onError(isStoreUnavailable(err) ? new HttpError(503, 'STORE_UNAVAILABLE', 'the store is not answering; retry') : err, c))
+  app.onError((err, c) => onError(isStoreUnavailable(err) ? httpError('STORE_UNAVAILABLE', 'the store is not answering; retry') : err, c))
   app.notFound(notFound)
   app.use('*', createRequestObserver({ log, metrics }))
   app.use('*', secureHeaders())
@@ -121,7 +121,7 @@ export function createControlPlane (deps: ControlPlaneDeps): OpenAPIHono<CpEnv> 
       await store.apiKeys.hasAny()
     } catch (err) {
       log.error({ err: { message: (err as Error).message } }, 'healthz: store check failed')
-      throw new HttpError(503, 'STORE_UNAVAILABLE', 'the store is not answering')
+      throw httpError('STORE_UNAVAILABLE', 'the store is not answering')
     }
     if (leadership === undefined) return c.json({ status: 'ok' as const }, 200)
     const lease = leadership.status()

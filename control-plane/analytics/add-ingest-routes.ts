@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi'
-import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 import { API_KEY_SECURITY } from '../http/api-key-security.ts'
 import { errorResponses } from '../http/error-responses.ts'
 import { requireAnyScope } from '../fleet/require-any-scope.ts'
@@ -90,7 +90,7 @@ export function addIngestRoutes (app: AnalyticsApp, ctx: AnalyticsContext): void
   }), async c => {
     const { name } = c.req.valid('param')
     const endpoint = await repo.deleteEndpoint(name, now())
-    if (endpoint === null) throw new HttpError(404, 'ENDPOINT_NOT_FOUND', `no live endpoint named "${name}"`)
+    if (endpoint === null) throw httpError('ENDPOINT_NOT_FOUND', `no live endpoint named "${name}"`)
     log.info({ endpoint: name, id: endpoint.id }, 'endpoint deleted')
     const activity = await repo.inferenceTotalsForEndpoint(endpoint.name, endpoint.createdAt, endpoint.deletedAt ?? FOREVER)
     return c.json(endpointJson(endpoint, activity, await aliases()), 200)

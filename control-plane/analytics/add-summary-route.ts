@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi'
-import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 import { API_KEY_SECURITY } from '../http/api-key-security.ts'
 import { errorResponses } from '../http/error-responses.ts'
 import { adminOnly } from './admin-only.ts'
@@ -36,12 +36,12 @@ export function addSummaryRoute (app: AnalyticsApp, ctx: AnalyticsContext): void
     const until = q.until === undefined ? at : parseInstant(q.until)!
     const since = q.since === undefined ? until - SUMMARY_DEFAULT_DAYS * DAY : parseInstant(q.since)!
     if (since > until) {
-      throw new HttpError(400, 'VALIDATION_FAILED', 'since: must not be after until (until defaults to now)', {
+      throw httpError('VALIDATION_FAILED', 'since: must not be after until (until defaults to now)', {
         issues: [{ path: 'since', message: 'must not be after until' }],
       })
     }
     if (until - since > SUMMARY_MAX_DAYS * DAY) {
-      throw new HttpError(400, 'VALIDATION_FAILED', `until: the window is at most ${SUMMARY_MAX_DAYS} days`, {
+      throw httpError('VALIDATION_FAILED', `until: the window is at most ${SUMMARY_MAX_DAYS} days`, {
         issues: [{ path: 'until', message: `the window is at most ${SUMMARY_MAX_DAYS} days` }],
       })
     }

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { Registry } from 'prom-client'
 import { GPU_STATS_PATH, gpuStatRowSchema, gpuStatsIngestSchema, ingestNodeSchema, type IngestNode } from '../../shared/wire/gpu-stats.ts'
 import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 import { tenantForbidden } from '../auth/tenant-policy.ts'
 import type { TelemetryRepository, TelemetryScope } from '../store/telemetry-repository.ts'
 import type { RequireScope } from '../http/cp-env.ts'
@@ -175,11 +176,11 @@ export function createTelemetryRouter (deps: TelemetryRouterDeps) {
     const tz = q.tz ?? 'UTC'
     const zone = canonicalTimeZone(tz)
     if (zone === null) {
-      throw new HttpError(400, 'VALIDATION_FAILED', `tz: unknown time zone "${tz.slice(0, 64)}" (use an IANA name such as Europe/Berlin)`,
+      throw httpError('VALIDATION_FAILED', `tz: unknown time zone "${tz.slice(0, 64)}" (use an IANA name such as Europe/Berlin)`,
         { issues: [{ path: 'tz', message: 'unknown time zone' }] })
     }
     if (q.node_id !== undefined && q.cluster_id !== undefined) {
-      throw new HttpError(400, 'VALIDATION_FAILED', 'give node_id or cluster_id, not both',
+      throw httpError('VALIDATION_FAILED', 'give node_id or cluster_id, not both',
         { issues: [{ path: 'node_id', message: 'conflicts with cluster_id' }] })
     }
     const nodeId = q.node_id === undefined ? null : Number(q.node_id)
