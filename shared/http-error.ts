@@ -1,7 +1,8 @@
 /**
  * The one error every gpufleet server throws for a client mistake. Rendered by
  * `errorBody` into the one response shape (fastify's): {statusCode, code, error, message}.
- * `code` is stable and machine-readable (callers branch on it); `message` is for people.
+ * `code` is stable and machine-readable (callers branch on it; shared/error-codes.ts lists
+ * every one with its status); `message` is for people.
  */
 export class HttpError extends Error {
   readonly status: number

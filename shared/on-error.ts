@@ -3,10 +3,9 @@ import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { HttpError, errorBody } from './http-error.ts'
 import type { ErrorCode } from './error-codes.ts'
+import type { Logger } from './logger.ts'
 
-export interface ErrorLogger {
-  error: (obj: object, msg: string) => void
-}
+export type ErrorLogger = Pick<Logger, 'error'>
 
 /**
  * Hono `onError` for both servers: an HttpError renders as itself, Hono's own

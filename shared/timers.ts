@@ -1,7 +1,8 @@
 /**
- * The timer functions the uplink's loops use (backoff, heartbeat, replay pacing), passed in
- * so tests drive time by hand instead of sleeping. Bounds on real network I/O (request
- * timeouts) stay on real time: they bound a socket, not a schedule.
+ * The one timers type: the timer functions a loop uses (the agent's collector and uplink, the
+ * control plane's background loops, telemetry's group commit), passed in so tests drive time by
+ * hand instead of sleeping. Bounds on real network I/O (request timeouts) stay on real time:
+ * they bound a socket, not a schedule.
  */
 export interface Timers {
   setTimeout: (fn: () => void, ms: number) => unknown
@@ -11,7 +12,7 @@ export interface Timers {
 export const realTimers: Timers = {
   setTimeout: (fn, ms) => {
     const handle = setTimeout(fn, ms)
-    // The agent's HTTP server keeps the process alive; a pending retry must not.
+    // The HTTP server keeps the process alive; a pending retry or tick must not.
     handle.unref()
     return handle
   },

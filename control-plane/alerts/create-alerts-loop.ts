@@ -1,6 +1,7 @@
 import type { AlertEvent } from '../store/alert-repository.ts'
 import type { Store } from '../store/store.ts'
-import { createSlotLoop, realLoopTimers, type LoopTimers } from '../../shared/create-slot-loop.ts'
+import { createSlotLoop } from '../../shared/create-slot-loop.ts'
+import { realTimers, type Timers } from '../../shared/timers.ts'
 import type { AlertsLogger } from './alerts-logger.ts'
 import { createWebhookDispatcher, type WebhookDispatcher, type WebhookOptions } from './create-webhook-dispatcher.ts'
 import { findBreaches } from './find-breaches.ts'
@@ -9,7 +10,7 @@ export interface AlertsLoopOptions {
   store: Pick<Store, 'alerts' | 'dashboard' | 'fleet'>
   now: () => number
   log: AlertsLogger
-  timers?: LoopTimers | undefined
+  timers?: Timers | undefined
   /** Seed 003: rules are evaluated every 30 s. */
   everyMs?: number | undefined
   /** Webhook delivery tuning (retries, backoff, the POST itself); false sends nothing (deliveries stay queued). */
@@ -39,7 +40,7 @@ export interface AlertsLoop {
  * neither re-fires open events nor forgets them. Runs on one replica only (the leader).
  */
 export function createAlertsLoop (opts: AlertsLoopOptions): AlertsLoop {
-  const { store, now, log, timers = realLoopTimers, everyMs = 30_000 } = opts
+  const { store, now, log, timers = realTimers, everyMs = 30_000 } = opts
   if (store?.alerts === undefined || store.dashboard === undefined || store.fleet === undefined) {
     throw new TypeError('createAlertsLoop: store with alerts, dashboard and fleet is required')
   }

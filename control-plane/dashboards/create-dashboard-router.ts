@@ -11,11 +11,9 @@ import { findLeakage } from './find-leakage.ts'
 import { isIdleAllocated } from './is-idle-allocated.ts'
 import { renderOverview } from './render-overview.ts'
 import { requireUntenanted } from './require-untenanted.ts'
+import type { Logger } from '../../shared/logger.ts'
 
-export interface DashboardLogger {
-  info: (obj: object, msg: string) => void
-  warn: (obj: object, msg: string) => void
-}
+export type DashboardLogger = Pick<Logger, 'info' | 'warn'>
 
 export interface DashboardRouterDeps {
   store: Pick<Store, 'dashboard' | 'alerts' | 'fleet'>

@@ -6,9 +6,10 @@ import type { SessionAuth } from '../auth/create-session-auth.ts'
 import type { OperatorTokenSigner } from '../auth/create-operator-token-signer.ts'
 import type { RevocationEpoch } from '../auth/create-revocation-epoch.ts'
 import type { CpEnv, RequireScope } from './cp-env.ts'
-import type { RequestLogger } from './create-request-observer.ts'
+import type { Logger } from '../../shared/logger.ts'
 
-export type CpLogger = RequestLogger & { warn: (obj: object, msg: string) => void }
+/** The control plane's logger: every level (a pino Logger). */
+export type CpLogger = Logger
 
 /** What a router factory gets: everything it may depend on, already built. */
 export interface RouterContext {

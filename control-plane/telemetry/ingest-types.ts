@@ -1,3 +1,5 @@
+import type { Logger } from '../../shared/logger.ts'
+
 /** What the ingest handler and the telemetry router share (apart, so neither imports the other). */
 
 export interface ResolvedNode {
@@ -8,7 +10,4 @@ export interface ResolvedNode {
   hostname?: string | null
 }
 
-export interface TelemetryLogger {
-  warn: (obj: object, msg: string) => void
-  error: (obj: object, msg: string) => void
-}
+export type TelemetryLogger = Pick<Logger, 'warn' | 'error'>

@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from 'hono'
 import { hasScope } from '../../../control-plane/auth/principal.ts'
 import { createFleetRouter, type FleetRouterDeps, type FleetSample } from '../../../control-plane/fleet/create-fleet-router.ts'
 import { createFleetService } from '../../../control-plane/fleet/create-fleet-service.ts'
-import type { LoopTimers } from '../../../shared/create-slot-loop.ts'
+import type { Timers } from '../../../shared/timers.ts'
 import { createRegionsRouter } from '../../../control-plane/fleet/create-regions-router.ts'
 import type { CpEnv, RequireScope } from '../../../control-plane/http/cp-env.ts'
 import { createRouter } from '../../../control-plane/http/create-router.ts'
@@ -65,7 +65,7 @@ export function fakeClock (start = T0) {
   let t = start
   let seq = 0
   const queue = new Map<number, { at: number, fn: () => void }>()
-  const timers: LoopTimers = {
+  const timers: Timers = {
     setTimeout (fn, ms) { queue.set(++seq, { at: t + Math.max(0, ms), fn }); return seq },
     clearTimeout (h) { queue.delete(h as number) },
   }
