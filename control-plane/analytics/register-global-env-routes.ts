@@ -9,7 +9,7 @@ import { GLOBAL_ENV_KEYS } from './global-env-keys.ts'
 import { iso } from './render-records.ts'
 
 /** Seed 001: GET /v1/global-env → [{ key, value }], and PUT /v1/global-env/{key} to set one (admin). */
-export function addGlobalEnvRoutes (app: AnalyticsApp, ctx: AnalyticsContext): void {
+export function registerGlobalEnvRoutes (app: AnalyticsApp, ctx: AnalyticsContext): void {
   const { repo, requireScope, now, log } = ctx
   const admin = adminOnly(requireScope)
 

@@ -25,7 +25,7 @@ const json = <T extends object>(schema: T, description: string) => ({ descriptio
  * Writes from serving layers (an `ingest` key, or `admin` by hand): inference records in
  * idempotent batches, and endpoint deployments with their lifecycle.
  */
-export function addIngestRoutes (app: AnalyticsApp, ctx: AnalyticsContext): void {
+export function registerIngestRoutes (app: AnalyticsApp, ctx: AnalyticsContext): void {
   const { repo, requireScope, now, log, aliases } = ctx
   // Serving layers push often: check their scope first so their calls authenticate once.
   const anyWriter = requireAnyScope(requireScope, ['ingest', 'admin'])

@@ -10,7 +10,7 @@ import { workerEventJson } from './render-records.ts'
 export const WORKER_EVENTS_DEFAULT_LIMIT = 1000
 
 /** Seed 001: GET /admin/worker-events?since&until&limit → { count, events } (admin). */
-export function addWorkerEventsRoute (app: AnalyticsApp, ctx: AnalyticsContext): void {
+export function registerWorkerEventsRoute (app: AnalyticsApp, ctx: AnalyticsContext): void {
   const { repo, requireScope } = ctx
   app.openapi(createRoute({
     method: 'get',

@@ -16,7 +16,7 @@ export const SUMMARY_DEFAULT_DAYS = 30
 export const SUMMARY_MAX_DAYS = 400
 
 /** Seed 001: GET /v1/history/summary?since&until&tz → { rows } (exact per-day counts; admin). */
-export function addSummaryRoute (app: AnalyticsApp, ctx: AnalyticsContext): void {
+export function registerSummaryRoute (app: AnalyticsApp, ctx: AnalyticsContext): void {
   const { repo, requireScope, now, aliases } = ctx
   app.openapi(createRoute({
     method: 'get',

@@ -19,7 +19,7 @@ const FOREVER = 8.64e15
  * Every list is ordered by (time, id), a total order, so paging with offset until has_more is
  * false returns each record once (as long as nothing new lands inside the window meanwhile).
  */
-export function addHistoryRoutes (app: AnalyticsApp, ctx: AnalyticsContext): void {
+export function registerHistoryRoutes (app: AnalyticsApp, ctx: AnalyticsContext): void {
   const { repo, requireScope, now, aliases } = ctx
   const admin = adminOnly(requireScope, EMPTY_PAGE)
   const route = (kind: HistoryKind, schema: z.ZodType, description: string) => createRoute({
