@@ -1,6 +1,7 @@
 /**
- * An error with a stable `code` that callers branch on (undici's style). The agent's, the
- * control plane's and the SDK's error classes extend it, each naming its own codes.
+ * An error with a stable `code` that callers branch on (undici's style). HttpError (the wire's
+ * errors, shared/error-codes.ts), AgentError, ControlPlaneError and the SDK's GpufleetError
+ * extend it, each with its own codes.
  */
 export class CodedError<Code extends string = string> extends Error {
   readonly code: Code
