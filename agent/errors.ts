@@ -1,3 +1,5 @@
+import { CodedError } from '../shared/coded-error.ts'
+
 /**
  * Errors the agent raises outside HTTP handling (start-up, collector, uplink), each with a
  * stable `code` that main, logs and tests branch on. HTTP-facing errors use shared HttpError.
@@ -11,12 +13,9 @@ export type AgentErrorCode =
   | 'UPSTREAM_REJECTED'
   | 'SPOOL_CORRUPT'
 
-export class AgentError extends Error {
-  readonly code: AgentErrorCode
-
+export class AgentError extends CodedError<AgentErrorCode> {
   constructor (code: AgentErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
+    super(code, message, options)
     this.name = 'AgentError'
-    this.code = code
   }
 }

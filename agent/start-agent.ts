@@ -14,7 +14,7 @@ import { AgentError } from './errors.ts'
 import { createPurgeAdapters } from './purge/create-purge-adapters.ts'
 import { createPurgeService } from './purge/create-purge-service.ts'
 import { createUplink } from './uplink/create-uplink.ts'
-import { realTimers } from './uplink/timers.ts'
+import { realTimers } from '../shared/timers.ts'
 import type { UplinkStats } from './uplink/uplink-stats.ts'
 import { AGENT_VERSION } from './version.ts'
 

@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { hashApiKey } from '../control-plane/auth/api-key-format.ts'
+import { hashApiKey } from '../shared/wire/api-key-format.ts'
 import { mintApiKey } from '../control-plane/auth/mint-api-key.ts'
 import type { Store } from '../control-plane/store/store.ts'
 

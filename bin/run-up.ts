@@ -7,7 +7,6 @@ import { parseControlPlaneConfig } from '../control-plane/config.ts'
 import { ControlPlaneError } from '../control-plane/errors.ts'
 import { productParts } from '../control-plane/product-parts.ts'
 import { startControlPlane } from '../control-plane/start-control-plane.ts'
-import type { UpOptions } from './commands/up-command.ts'
 import { EXIT } from './exit-codes.ts'
 import { findNvidiaSmi } from './find-nvidia-smi.ts'
 import { localAgentKey } from './local-agent-key.ts'
@@ -15,6 +14,19 @@ import { onShutdownSignal } from './on-shutdown-signal.ts'
 import { paymentProviderFrom } from './payment-provider-from.ts'
 import { adminKeyFromEnv, bootstrapNotice } from './run-control-plane.ts'
 import { SIMULATOR_BANNER, SIMULATOR_PATH } from './simulator-path.ts'
+
+/** `gpufleet up`'s options as commander parses them (strings until the config schema reads them). */
+export interface UpOptions {
+  dataDir?: string
+  port?: string
+  agentPort?: string
+  nvidiaSmi?: string
+  logLevel?: string
+  sessionTtl?: string
+  /** true from the flag; 'true'/'1'/… from GPUFLEET_TRUST_PROXY (the config schema reads both). */
+  trustProxy?: boolean | string
+  alertWebhookAllowPrivate?: boolean | string
+}
 
 /**
  * `gpufleet up` (`npm start`): the control plane on SQLite under --data-dir and one agent in

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { CONTROL_PLANE_DEFAULTS } from './defaults.ts'
 import { ControlPlaneError } from './errors.ts'
-import { API_KEY_PREFIX, isPresentableApiKey } from './auth/api-key-format.ts'
+import { API_KEY_PREFIX, isPresentableApiKey } from '../shared/wire/api-key-format.ts'
 import { parseDuration } from '../shared/parse-duration.ts'
 
 /**

@@ -2,7 +2,7 @@ import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi'
 import { secureHeaders } from 'hono/secure-headers'
 import type { Registry } from 'prom-client'
 import { createOnError, notFound } from '../shared/on-error.ts'
-import { HttpError } from '../shared/http-error.ts'
+import { httpError } from '../shared/error-codes.ts'
 import type { ControlPlaneConfig } from './config.ts'
 import type { Store } from './store/store.ts'
 import { isStoreUnavailable } from './store/is-store-unavailable.ts'
@@ -11,60 +11,23 @@ import { createRouter } from './http/create-router.ts'
 import { createBodyLimit } from './http/create-body-limit.ts'
 import { createJsonBodyGuard } from './http/create-json-body-guard.ts'
 import { createCpMetrics } from './http/create-cp-metrics.ts'
-import { createRequestObserver, type RequestLogger } from './http/create-request-observer.ts'
+import { createRequestObserver } from './http/create-request-observer.ts'
+import type { CpLogger, RouterContext, RouterMount } from './http/router-mount.ts'
 import { registerApiKeySecuritySchemes } from './http/api-key-security.ts'
 import { errorResponses } from './http/error-responses.ts'
 import { createFailureLimiter } from './auth/create-failure-limiter.ts'
 import { createRequireScope } from './auth/create-require-scope.ts'
 import { createApiKeysRouter } from './auth/create-api-keys-router.ts'
 import { createIntrospectRouter } from './auth/create-introspect-router.ts'
-import { createSessionAuth, type SessionAuth } from './auth/create-session-auth.ts'
+import { createSessionAuth } from './auth/create-session-auth.ts'
 import { createOperatorTokenRouter } from './auth/create-operator-token-router.ts'
-import { createOperatorTokenSigner, type OperatorTokenSigner } from './auth/create-operator-token-signer.ts'
-import { createRevocationEpoch, type RevocationEpoch } from './auth/create-revocation-epoch.ts'
+import { createOperatorTokenSigner } from './auth/create-operator-token-signer.ts'
+import { createRevocationEpoch } from './auth/create-revocation-epoch.ts'
 import { withTenantPolicy } from './auth/tenant-policy.ts'
 import { createProxyTrust } from './http/create-proxy-trust.ts'
 import { CONTROL_PLANE_VERSION } from './version.ts'
 import type { LeaderLease } from './loops/leader-lease.ts'
 import { createLeaderMetrics } from './loops/create-leader-metrics.ts'
-
-export type CpLogger = RequestLogger & { warn: (obj: object, msg: string) => void }
-
-/** What a router factory gets: everything it may depend on, already built. */
-export interface RouterContext {
-  store: Store
-  log: CpLogger
-  config: ControlPlaneConfig
-  now: () => number
-  /** The /metrics registry: register the domain's own counters here. */
-  registry: Registry
-  requireScope: RequireScope
-  /** Console sessions (login, logout, CSRF); requireScope already accepts them. */
-  sessions: SessionAuth
-  /**
-   * The whole app, in process: the console renders its pages from the same API its client
-   * script calls (requests carry the caller's session cookie, so the API's own checks apply).
-   */
-  api: (path: string, init?: RequestInit) => Promise<Response>
-  /** Whether this replica runs the background work now (always true on SQLite). */
-  isLeader: () => boolean
-  /** Signs operator tokens; its public key goes to agents in the registration answer. */
-  operatorTokens: OperatorTokenSigner
-  /** The revocation epoch for push acknowledgements (reread at most once a second). */
-  revocationEpoch: RevocationEpoch
-}
-
-export type RouterFactory = (ctx: RouterContext) => OpenAPIHono<CpEnv>
-
-export interface RouterMount {
-  /** Mount point for app.route(); '/' when the router's routes carry full paths. */
-  path: string
-  router: OpenAPIHono<CpEnv> | RouterFactory
-  /** Body limits other than config.bodyLimitBytes for full path prefixes, e.g. bulk ingest. */
-  bodyLimits?: ReadonlyArray<{ prefix: string, bytes: number }>
-  /** Exact paths that take HTML form bodies besides JSON (the console's login and logout). */
-  formPaths?: readonly string[]
-}
 
 export interface ControlPlaneDeps {
   store: Store
@@ -140,7 +103,7 @@ export function createControlPlane (deps: ControlPlaneDeps): OpenAPIHono<CpEnv> 
   const app = createRouter()
   const onError = createOnError(log)
   // The database restarting or out of reach is a 503 the client may retry, never a 500.
-  app.onError((err, c) => onError(isStoreUnavailable(err) ? new HttpError(503, 'STORE_UNAVAILABLE', 'the store is not answering; retry') : err, c))
+  app.onError((err, c) => onError(isStoreUnavailable(err) ? httpError('STORE_UNAVAILABLE', 'the store is not answering; retry') : err, c))
   app.notFound(notFound)
   app.use('*', createRequestObserver({ log, metrics }))
   app.use('*', secureHeaders())
@@ -158,7 +121,7 @@ export function createControlPlane (deps: ControlPlaneDeps): OpenAPIHono<CpEnv> 
       await store.apiKeys.hasAny()
     } catch (err) {
       log.error({ err: { message: (err as Error).message } }, 'healthz: store check failed')
-      throw new HttpError(503, 'STORE_UNAVAILABLE', 'the store is not answering')
+      throw httpError('STORE_UNAVAILABLE', 'the store is not answering')
     }
     if (leadership === undefined) return c.json({ status: 'ok' as const }, 200)
     const lease = leadership.status()

@@ -1,3 +1,5 @@
+import { CodedError } from '../shared/coded-error.ts'
+
 /**
  * Errors the control plane raises outside HTTP handling (start-up, config, bootstrap), each
  * with a stable `code` that main, logs and tests branch on. HTTP-facing errors use shared
@@ -6,12 +8,9 @@
 export type ControlPlaneErrorCode =
   | 'CONFIG_INVALID'
 
-export class ControlPlaneError extends Error {
-  readonly code: ControlPlaneErrorCode
-
+export class ControlPlaneError extends CodedError<ControlPlaneErrorCode> {
   constructor (code: ControlPlaneErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
+    super(code, message, options)
     this.name = 'ControlPlaneError'
-    this.code = code
   }
 }

@@ -1,6 +1,6 @@
 import { mintApiKey } from './auth/mint-api-key.ts'
-import type { LoopContext, Loop } from './start-control-plane.ts'
-import type { RouterContext, RouterMount } from './create-control-plane.ts'
+import type { LoopContext, Loop } from './loops/loop.ts'
+import type { RouterContext, RouterMount } from './http/router-mount.ts'
 import { createFleetRouter } from './fleet/create-fleet-router.ts'
 import { createFleetService, type FleetService } from './fleet/create-fleet-service.ts'
 import { createLivenessLoop } from './fleet/create-liveness-loop.ts'

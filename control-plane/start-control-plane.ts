@@ -6,7 +6,9 @@ import { ControlPlaneError } from './errors.ts'
 import pino from 'pino'
 import { Registry } from 'prom-client'
 import type { ControlPlaneConfig } from './config.ts'
-import { createControlPlane, type CpLogger, type RouterMount } from './create-control-plane.ts'
+import { createControlPlane } from './create-control-plane.ts'
+import type { CpLogger, RouterMount } from './http/router-mount.ts'
+import type { Loop, LoopContext } from './loops/loop.ts'
 import { bootstrapAdminKey } from './auth/bootstrap-admin-key.ts'
 import { openStore, redactDb } from './store/open-store.ts'
 import { createCheckpointMetrics } from './http/create-checkpoint-metrics.ts'
@@ -14,21 +16,6 @@ import type { Store } from './store/store.ts'
 import type { LeaderLease } from './loops/leader-lease.ts'
 import { leaderLeaseFor } from './loops/leader-lease-for.ts'
 import { runWhileLeader, type LeaderGate } from './loops/run-while-leader.ts'
-
-/** A background loop (scheduler, alerts, rollups, retention, liveness): a start/stop pair. */
-export interface Loop {
-  start: () => void | Promise<void>
-  stop: () => void | Promise<void>
-}
-
-export interface LoopContext {
-  /** Absent where a test builds the context by hand. */
-  config?: ControlPlaneConfig
-  store: Store
-  log: CpLogger
-  now: () => number
-  registry: Registry
-}
 
 export interface StartControlPlaneOptions {
   log?: pino.Logger

@@ -1,18 +1,19 @@
+import { CodedError } from './coded-error.ts'
+
 /**
  * The one error every gpufleet server throws for a client mistake. Rendered by
  * `errorBody` into the one response shape (fastify's): {statusCode, code, error, message}.
- * `code` is stable and machine-readable (callers branch on it); `message` is for people.
+ * `code` is stable and machine-readable (callers branch on it; shared/error-codes.ts lists
+ * every one with its status); `message` is for people.
  */
-export class HttpError extends Error {
+export class HttpError extends CodedError {
   readonly status: number
-  readonly code: string
   readonly details: Record<string, unknown> | undefined
 
   constructor (status: number, code: string, message: string, details?: Record<string, unknown>) {
-    super(message)
+    super(code, message)
     this.name = 'HttpError'
     this.status = status
-    this.code = code
     this.details = details
   }
 }

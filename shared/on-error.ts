@@ -2,10 +2,10 @@ import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { HttpError, errorBody } from './http-error.ts'
+import type { ErrorCode } from './error-codes.ts'
+import type { Logger } from './logger.ts'
 
-export interface ErrorLogger {
-  error: (obj: object, msg: string) => void
-}
+export type ErrorLogger = Pick<Logger, 'error'>
 
 /**
  * Hono `onError` for both servers: an HttpError renders as itself, Hono's own
@@ -19,7 +19,7 @@ export function createOnError (log: ErrorLogger) {
     }
     if (err instanceof HTTPException) {
       const status = err.status
-      const code = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 400 ? 'BAD_REQUEST' : `HTTP_${status}`
+      const code: ErrorCode | `HTTP_${number}` = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 400 ? 'BAD_REQUEST' : `HTTP_${status}`
       return c.json(errorBody(status, code, err.message || 'request rejected'), status as ContentfulStatusCode)
     }
     log.error({ err: { name: err.name, message: err.message, stack: err.stack } }, 'unhandled error')

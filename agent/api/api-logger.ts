@@ -1,6 +1,4 @@
+import type { Logger } from '../../shared/logger.ts'
+
 /** The slice of pino the API uses; tests hand it a real pino writing to a buffer. */
-export interface ApiLogger {
-  info: (obj: object, msg: string) => void
-  warn: (obj: object, msg: string) => void
-  error: (obj: object, msg: string) => void
-}
+export type ApiLogger = Pick<Logger, 'info' | 'warn' | 'error'>

@@ -3,9 +3,9 @@ import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import type { XidWatch } from '../collector/create-xid-watch.ts'
 import type { GpuSource } from '../gpu-source.ts'
-import type { PurgeService } from '../purge/purge-types.ts'
+import type { PurgeService } from '../../shared/wire/purge-types.ts'
 import type { UplinkStats } from '../uplink/uplink-stats.ts'
-import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 import { createOnError, notFound } from '../../shared/on-error.ts'
 import { createAgentMetrics } from './agent-metrics.ts'
 import type { ApiLogger } from './api-logger.ts'
@@ -116,7 +116,7 @@ export function createAgentApp (deps: AgentAppDeps): Hono<OperatorEnv> {
     bodyLimit({
       maxSize: PURGE_BODY_LIMIT_BYTES,
       onError: () => {
-        throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `request body exceeds ${PURGE_BODY_LIMIT_BYTES / 1024} KiB; a purge request is {"force": true|false}`)
+        throw httpError('PAYLOAD_TOO_LARGE', `request body exceeds ${PURGE_BODY_LIMIT_BYTES / 1024} KiB; a purge request is {"force": true|false}`)
       },
     }),
     async c => {

@@ -1,6 +1,6 @@
 import type { Snapshot } from '../collector/snapshot.ts'
 import type { GpuSource } from '../gpu-source.ts'
-import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 
 export interface FreshSnapshot {
   snapshot: Snapshot
@@ -15,12 +15,12 @@ export interface FreshSnapshot {
 export function freshSnapshot (source: GpuSource, nowMs: number, staleAfterMs: number, monotonicNowMs?: number): FreshSnapshot {
   const snapshot = source.latest()
   if (snapshot === null) {
-    throw new HttpError(503, 'GPU_DATA_UNAVAILABLE', 'no GPU reading yet: the collector has not produced its first snapshot')
+    throw httpError('GPU_DATA_UNAVAILABLE', 'no GPU reading yet: the collector has not produced its first snapshot')
   }
   const ageMs = snapshotAgeMs(snapshot, nowMs, monotonicNowMs)
   if (ageMs > staleAfterMs) {
     const recordedAt = new Date(snapshot.recordedAt).toISOString()
-    throw new HttpError(503, 'GPU_DATA_STALE',
+    throw httpError('GPU_DATA_STALE',
       `GPU data is stale: newest reading is ${(ageMs / 1000).toFixed(1)} s old (recorded at ${recordedAt}; limit ${staleAfterMs / 1000} s)`,
       { age_ms: ageMs, recorded_at: recordedAt, stale_after_ms: staleAfterMs })
   }

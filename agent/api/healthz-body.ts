@@ -1,7 +1,7 @@
 import type { XidWatch } from '../collector/create-xid-watch.ts'
 import type { GpuSource } from '../gpu-source.ts'
 import type { UplinkStats } from '../uplink/uplink-stats.ts'
-import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 import { snapshotAgeMs } from './fresh-snapshot.ts'
 import { gpuHealthReasons, missingGpusWire } from './gpu-health-wire.ts'
 
@@ -28,7 +28,7 @@ export function healthzBody (options: { source: GpuSource, uplinkStats: UplinkSt
   }
   const snapshot = source.latest()
   if (snapshot === null) {
-    throw new HttpError(503, 'NOT_READY', 'agent not ready: no GPU snapshot yet', { hostname, collector })
+    throw httpError('NOT_READY', 'agent not ready: no GPU snapshot yet', { hostname, collector })
   }
   const ageMs = snapshotAgeMs(snapshot, nowMs, monotonicNowMs)
   const reasons: string[] = []

@@ -1,4 +1,4 @@
-import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 
 export interface PurgeOptions {
   force: boolean
@@ -19,17 +19,17 @@ interface BodyIssue {
 export function parsePurgeBody (text: string, contentType: string | undefined): PurgeOptions {
   if (text.trim() === '') return { force: false }
   if (contentType !== undefined && contentType.trim() !== '' && !isJson(contentType)) {
-    throw new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE',
+    throw httpError('UNSUPPORTED_MEDIA_TYPE',
       `request body must be JSON (Content-Type: application/json), got ${JSON.stringify(contentType)}`)
   }
   let value: unknown
   try {
     value = JSON.parse(text)
   } catch (err) {
-    throw new HttpError(400, 'INVALID_BODY', `request body is not valid JSON: ${(err as Error).message}`)
+    throw httpError('INVALID_BODY', `request body is not valid JSON: ${(err as Error).message}`)
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new HttpError(400, 'INVALID_BODY', `request body must be a JSON object such as {"force": false}, got ${kind(value)}`)
+    throw httpError('INVALID_BODY', `request body must be a JSON object such as {"force": false}, got ${kind(value)}`)
   }
   // Strict: a typo such as {"froce": true} must fail loudly, not run a non-force purge.
   // Checked by hand, not with zod: one optional boolean is not worth ~5 MB of the agent's RSS.
@@ -47,7 +47,7 @@ export function parsePurgeBody (text: string, contentType: string | undefined): 
     })
   }
   if (issues.length > 0) {
-    throw new HttpError(400, 'INVALID_BODY', `invalid purge request: ${issues.map(i => i.message).join('; ')}`, { issues })
+    throw httpError('INVALID_BODY', `invalid purge request: ${issues.map(i => i.message).join('; ')}`, { issues })
   }
   return { force: body.force === true }
 }

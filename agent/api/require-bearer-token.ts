@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { createMiddleware } from 'hono/factory'
-import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 
 /**
  * A fixed bearer token (for /metrics when the operator sets one). Compared as SHA-256
@@ -15,7 +15,7 @@ export function requireBearerToken (token: string) {
     const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(c.req.header('authorization') ?? '')
     if (match?.[1] === undefined || !timingSafeEqual(digest(match[1]), expected)) {
       c.header('WWW-Authenticate', 'Bearer realm="gpufleet-agent metrics"')
-      throw new HttpError(401, 'UNAUTHORIZED', 'metrics require "Authorization: Bearer <metrics token>"')
+      throw httpError('UNAUTHORIZED', 'metrics require "Authorization: Bearer <metrics token>"')
     }
     return next()
   })

@@ -1,6 +1,6 @@
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
-import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 import type { AuthFailureLimiter } from './auth-failure-limiter.ts'
 import { clientAddress as socketAddress } from '../../shared/client-address.ts'
 import type { AuthVia, OperatorAuth } from './operator-auth.ts'
@@ -48,7 +48,7 @@ export function requireOperator (options: RequireOperatorOptions) {
     const refuse = (): never => {
       const retryAfterS = Math.ceil(waitMs / 1000)
       c.header('Retry-After', String(retryAfterS))
-      throw new HttpError(429, 'TOO_MANY_AUTH_FAILURES',
+      throw httpError('TOO_MANY_AUTH_FAILURES',
         `too many failed authentication attempts from this address; retry in ${retryAfterS} s`,
         { retry_after_s: retryAfterS })
     }
@@ -58,7 +58,7 @@ export function requireOperator (options: RequireOperatorOptions) {
       if (waitMs > 0) refuse()
       limiter?.fail(client)
       c.header('WWW-Authenticate', CHALLENGE)
-      throw new HttpError(401, 'UNAUTHORIZED', 'invalid or revoked API key')
+      throw httpError('UNAUTHORIZED', 'invalid or revoked API key')
     }
     let result
     if (waitMs > 0 && !jwt) {
@@ -73,13 +73,13 @@ export function requireOperator (options: RequireOperatorOptions) {
         c.set('operator', { via: result.via, keyId: result.keyId })
         return next()
       case 'forbidden':
-        throw new HttpError(403, 'FORBIDDEN', result.message ?? 'this endpoint requires an API key with the superadmin scope (operators only)')
+        throw httpError('FORBIDDEN', result.message ?? 'this endpoint requires an API key with the superadmin scope (operators only)')
       case 'unauthorized':
         limiter?.fail(client)
         c.header('WWW-Authenticate', CHALLENGE)
-        throw new HttpError(401, 'UNAUTHORIZED', result.message ?? 'invalid or revoked API key')
+        throw httpError('UNAUTHORIZED', result.message ?? 'invalid or revoked API key')
       case 'unavailable':
-        throw new HttpError(503, 'AUTH_UNAVAILABLE', 'control plane unreachable; use the break-glass key')
+        throw httpError('AUTH_UNAVAILABLE', 'control plane unreachable; use the break-glass key')
     }
   })
 }
@@ -98,7 +98,7 @@ function presentedKey (c: Context): string {
     const match = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(authorization)
     if (match === null) {
       c.header('WWW-Authenticate', CHALLENGE)
-      throw new HttpError(401, 'UNAUTHORIZED', 'unsupported Authorization header: send "Authorization: Bearer <key>" or "x-api-key: <key>"')
+      throw httpError('UNAUTHORIZED', 'unsupported Authorization header: send "Authorization: Bearer <key>" or "x-api-key: <key>"')
     }
     key = match[1]
   } else {
@@ -106,7 +106,7 @@ function presentedKey (c: Context): string {
   }
   if (key === undefined || key === '') {
     c.header('WWW-Authenticate', CHALLENGE)
-    throw new HttpError(401, 'UNAUTHORIZED', 'missing API key: send "Authorization: Bearer <key>" or "x-api-key: <key>"')
+    throw httpError('UNAUTHORIZED', 'missing API key: send "Authorization: Bearer <key>" or "x-api-key: <key>"')
   }
   return key
 }

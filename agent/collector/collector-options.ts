@@ -1,20 +1,11 @@
 import { AgentError } from '../errors.ts'
 import type { ChildProcess } from 'node:child_process'
-import type { BackoffOptions } from './backoff-delay.ts'
+import type { BackoffOptions } from '../../shared/backoff-delay.ts'
+import type { Timers } from '../../shared/timers.ts'
+import type { Logger } from '../../shared/logger.ts'
 
 /** The pino methods the collector uses (a pino logger fits as is). */
-export interface CollectorLog {
-  debug: (obj: object, msg: string) => void
-  info: (obj: object, msg: string) => void
-  warn: (obj: object, msg: string) => void
-  error: (obj: object, msg: string) => void
-}
-
-/** Injectable so tests can drive time; defaults are the global timers. */
-export interface CollectorTimers {
-  setTimeout: (fn: () => void, ms: number) => unknown
-  clearTimeout: (handle: unknown) => void
-}
+export type CollectorLog = Logger
 
 export interface CollectorOptions {
   nvidiaSmiPath: string
@@ -51,7 +42,7 @@ export interface CollectorOptions {
   abandonAfterMs?: number
   /** While a GPU is missing, how often a one-shot query checks whether it is back. */
   missingRecheckMs?: number
-  timers?: CollectorTimers
+  timers?: Timers
   /** Signal delivery to children; a seam for tests that model a child SIGKILL cannot end. */
   signalChild?: (child: ChildProcess, signal: NodeJS.Signals) => void
 }
@@ -72,7 +63,7 @@ export const COLLECTOR_DEFAULTS = {
 
 const deliverSignal = (child: ChildProcess, signal: NodeJS.Signals): void => { child.kill(signal) }
 
-const globalTimers: CollectorTimers = {
+const globalTimers: Timers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: handle => clearTimeout(handle as NodeJS.Timeout),
 }

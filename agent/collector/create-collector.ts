@@ -1,6 +1,6 @@
 import { AgentError } from '../errors.ts'
 import type { CollectorHealth, CollectorState, GpuSource } from '../gpu-source.ts'
-import { backoffDelay } from './backoff-delay.ts'
+import { backoffDelay } from '../../shared/backoff-delay.ts'
 import { resolveCollectorOptions } from './collector-options.ts'
 import type { CollectorOptions } from './collector-options.ts'
 import { createGpuRoster } from './gpu-roster.ts'

@@ -1,5 +1,6 @@
 import { closeSync, constants, openSync, readSync } from 'node:fs'
-import type { CollectorLog, CollectorTimers } from './collector-options.ts'
+import type { CollectorLog } from './collector-options.ts'
+import type { Timers } from '../../shared/timers.ts'
 import { normalizeBusId } from './normalize-bus-id.ts'
 import { parseXidLine } from './parse-xid-line.ts'
 
@@ -39,7 +40,7 @@ export interface XidWatchOptions {
   /** /dev/kmsg on a host; a file of kmsg records or `dmesg` text in tests. */
   path: string
   intervalMs: number
-  timers: CollectorTimers
+  timers: Timers
   now: () => number
   /** Epoch ms of boot, to turn a record's microseconds-since-boot into a time. */
   bootTimeMs: number

@@ -1,6 +1,6 @@
 import { createInterface } from 'node:readline'
 import type { AgentError } from '../errors.ts'
-import type { CollectorTimers } from './collector-options.ts'
+import type { Timers } from '../../shared/timers.ts'
 import { spawnError } from './run-nvidia-smi.ts'
 import { spawnWithGrace } from './spawn-with-grace.ts'
 import type { SignalChild } from './spawn-with-grace.ts'
@@ -28,7 +28,7 @@ export interface LoopChildOptions {
   env?: NodeJS.ProcessEnv
   killGraceMs: number
   abandonAfterMs?: number
-  timers?: CollectorTimers
+  timers?: Timers
   signalChild?: SignalChild
   /** Every stdout line; nvidia-smi also prints its errors there. */
   onLine: (line: string) => void

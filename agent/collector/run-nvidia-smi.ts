@@ -1,5 +1,5 @@
 import { AgentError } from '../errors.ts'
-import type { CollectorTimers } from './collector-options.ts'
+import type { Timers } from '../../shared/timers.ts'
 import { spawnWithGrace } from './spawn-with-grace.ts'
 import type { SignalChild } from './spawn-with-grace.ts'
 
@@ -12,7 +12,7 @@ export interface NvidiaSmiRunOptions {
   abandonAfterMs?: number
   /** Aborting kills the child (collector stop). */
   signal?: AbortSignal
-  timers?: CollectorTimers
+  timers?: Timers
   signalChild?: SignalChild
 }
 

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import type { ChildProcess, ChildProcessByStdio } from 'node:child_process'
 import type { Readable } from 'node:stream'
-import type { CollectorTimers } from './collector-options.ts'
+import { realTimers, type Timers } from '../../shared/timers.ts'
 
 export interface ChildExit {
   exitCode: number | null
@@ -23,7 +23,7 @@ export interface SpawnWithGraceOptions {
   killGraceMs: number
   /** After SIGKILL, how long the child may take to go before it is abandoned (default 5000). */
   abandonAfterMs?: number | undefined
-  timers?: CollectorTimers | undefined
+  timers?: Timers | undefined
   signalChild?: SignalChild | undefined
 }
 
@@ -43,10 +43,6 @@ export const DEFAULT_ABANDON_AFTER_MS = 5000
 const live = new Set<GracefulChild['child']>()
 let exitHookInstalled = false
 
-const globalTimers: CollectorTimers = {
-  setTimeout: (fn, ms) => { const t = setTimeout(fn, ms); t.unref(); return t },
-  clearTimeout: handle => clearTimeout(handle as NodeJS.Timeout),
-}
 const deliver: SignalChild = (child, signal) => { child.kill(signal) }
 
 /**
@@ -60,7 +56,7 @@ const deliver: SignalChild = (child, signal) => { child.kill(signal) }
  * wakes) and it is unref'd, so a wedged driver costs one stuck process, not the agent's reads.
  */
 export function spawnWithGrace (path: string, args: readonly string[], options: SpawnWithGraceOptions): GracefulChild {
-  const timers = options.timers ?? globalTimers
+  const timers = options.timers ?? realTimers
   const signalChild = options.signalChild ?? deliver
   const abandonAfterMs = options.abandonAfterMs ?? DEFAULT_ABANDON_AFTER_MS
   const child = spawn(path, args, { env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] })

@@ -1,6 +1,6 @@
 import { bodySnippet } from './body-snippet.ts'
 import { joinUrl } from './join-url.ts'
-import type { LoadedModel, PurgeAdapter } from './purge-types.ts'
+import type { LoadedModel, PurgeAdapter } from '../../shared/wire/purge-types.ts'
 import { runtimeRequest } from './runtime-request.ts'
 import { isJsonObject, stringKeyedEntries } from './string-keyed-entries.ts'
 

@@ -1,7 +1,7 @@
 import { basename } from 'node:path'
 import type { GpuSource } from '../gpu-source.ts'
 import { createProcessAllowList } from './create-process-allow-list.ts'
-import type { LoadedModel, PurgeAdapter } from './purge-types.ts'
+import type { LoadedModel, PurgeAdapter } from '../../shared/wire/purge-types.ts'
 import { readProcIdentity } from './read-proc-identity.ts'
 import type { ProcIdentity } from './read-proc-identity.ts'
 

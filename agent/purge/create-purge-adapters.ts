@@ -4,7 +4,7 @@ import { createOllamaAdapter } from './create-ollama-adapter.ts'
 import { createProcessAdapter } from './create-process-adapter.ts'
 import { createTritonAdapter } from './create-triton-adapter.ts'
 import { createVllmAdapter } from './create-vllm-adapter.ts'
-import type { PurgeAdapter } from './purge-types.ts'
+import type { PurgeAdapter } from '../../shared/wire/purge-types.ts'
 
 export type PurgeAdaptersConfig = Pick<AgentConfig, 'ollamaUrl' | 'vllmUrls' | 'vllmApiKey' | 'vllmSleepLevel' | 'tritonUrl' | 'purgeProcessAllow' | 'purgeGraceMs'>
 

@@ -1,10 +1,10 @@
 import { basename } from 'node:path'
-import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 import type { Snapshot } from '../collector/snapshot.ts'
 import type { GpuSource } from '../gpu-source.ts'
 import { purgeRecommendation } from './purge-recommendation.ts'
 import type { PurgeOutcome } from './purge-recommendation.ts'
-import type { LoadedModel, PurgeAdapter, PurgeLogger, PurgeResult, PurgeService } from './purge-types.ts'
+import type { LoadedModel, PurgeAdapter, PurgeLogger, PurgeResult, PurgeService } from '../../shared/wire/purge-types.ts'
 import { summarizeMemory } from './summarize-memory.ts'
 
 export interface PurgeServiceOptions {
@@ -53,7 +53,7 @@ export function createPurgeService (options: PurgeServiceOptions): PurgeService 
 
   async function purge ({ force }: { force: boolean }): Promise<PurgeResult> {
     // Set before the first await, so a second call in the same tick already sees it.
-    if (inProgress) throw new HttpError(409, 'PURGE_IN_PROGRESS', 'a GPU purge is already running on this node; wait for it to finish')
+    if (inProgress) throw httpError('PURGE_IN_PROGRESS', 'a GPU purge is already running on this node; wait for it to finish')
     inProgress = true
     try {
       return await run(force)
@@ -208,7 +208,7 @@ export function createPurgeService (options: PurgeServiceOptions): PurgeService 
       log.error({ err: message, when }, 'purge: nvidia-smi read failed')
       // After the unloads the purge did act: say what it did, so a retry is an informed one.
       const details = phase === undefined ? { cause: message } : { cause: message, actions: phase.actions, errors: phase.errors, models_unloaded: phase.unloaded }
-      throw new HttpError(503, 'GPU_READ_FAILED', `could not read GPU memory ${when} the purge: ${message}`, details)
+      throw httpError('GPU_READ_FAILED', `could not read GPU memory ${when} the purge: ${message}`, details)
     }
   }
 

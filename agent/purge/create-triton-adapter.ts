@@ -1,7 +1,7 @@
 import { bodySnippet } from './body-snippet.ts'
 import { joinUrl } from './join-url.ts'
 import { parsePrometheusText } from './parse-prometheus-text.ts'
-import type { LoadedModel, PurgeAdapter } from './purge-types.ts'
+import type { LoadedModel, PurgeAdapter } from '../../shared/wire/purge-types.ts'
 import { runtimeRequest } from './runtime-request.ts'
 import { stringKeyedEntries } from './string-keyed-entries.ts'
 

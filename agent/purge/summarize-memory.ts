@@ -1,5 +1,5 @@
 import type { Snapshot } from '../collector/snapshot.ts'
-import type { MemorySummary } from './purge-types.ts'
+import type { MemorySummary } from '../../shared/wire/purge-types.ts'
 
 export interface MemoryTotals {
   usedMib: number

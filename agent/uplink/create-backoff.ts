@@ -1,3 +1,5 @@
+import { backoffDelay } from '../../shared/backoff-delay.ts'
+
 export interface BackoffOptions {
   initialMs?: number
   maxMs?: number
@@ -19,8 +21,8 @@ export function createBackoff ({ initialMs = 1000, maxMs = 30_000, jitter = 0.2,
   let attempt = 0
   return {
     next () {
-      const base = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30))
       attempt++
+      const base = backoffDelay(attempt, { initialMs, maxMs })
       const spread = base * jitter * (random() * 2 - 1)
       return Math.max(1, Math.round(base + spread))
     },

@@ -7,7 +7,7 @@ import type { Backoff } from './create-backoff.ts'
 import type { Upstream, UpstreamResult } from './create-upstream.ts'
 import type { HostFacts } from './read-host-facts.ts'
 import type { AgentStateStore } from './open-agent-state.ts'
-import type { Timers } from './timers.ts'
+import type { Timers } from '../../shared/timers.ts'
 import type { UplinkLog } from './uplink-log.ts'
 
 export interface RegistrarOptions {

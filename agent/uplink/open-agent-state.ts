@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { Low } from 'lowdb'
 import { JSONFile } from 'lowdb/node'
 import type { OperatorTokenKey } from '../../shared/wire/operator-token.ts'
+import type { Logger } from '../../shared/logger.ts'
 
 /**
  * The agent's identity, and nothing else: samples live in the spool, config in flags/env.
@@ -28,7 +29,7 @@ export interface AgentStateStore {
 
 export const AGENT_STATE_FILE = 'agent-state.json'
 
-export async function openAgentState (stateDir: string, log?: { warn: (obj: object, msg?: string) => void }): Promise<AgentStateStore> {
+export async function openAgentState (stateDir: string, log?: Pick<Logger, 'warn'>): Promise<AgentStateStore> {
   await mkdir(stateDir, { recursive: true })
   const file = join(stateDir, AGENT_STATE_FILE)
   const fresh = (): AgentState => ({ agentId: randomUUID(), nodeId: null, clusterId: null, hostname: null, registeredAt: null, operatorTokenKeys: [] })

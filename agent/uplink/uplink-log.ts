@@ -1,7 +1,4 @@
+import type { Logger } from '../../shared/logger.ts'
+
 /** The slice of a pino logger the uplink writes to (a pino Logger fits as is). */
-export interface UplinkLog {
-  debug: (obj: object, msg?: string) => void
-  info: (obj: object, msg?: string) => void
-  warn: (obj: object, msg?: string) => void
-  error: (obj: object, msg?: string) => void
-}
+export type UplinkLog = Logger

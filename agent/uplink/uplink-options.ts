@@ -2,7 +2,7 @@ import type { XidWatch } from '../collector/create-xid-watch.ts'
 import type { GpuSource } from '../gpu-source.ts'
 import type { BackoffOptions } from './create-backoff.ts'
 import type { ReadHostFacts } from './read-host-facts.ts'
-import type { Timers } from './timers.ts'
+import type { Timers } from '../../shared/timers.ts'
 import type { UplinkLog } from './uplink-log.ts'
 
 const MIB = 1024 * 1024

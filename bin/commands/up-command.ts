@@ -1,6 +1,7 @@
 import { Command } from 'commander'
 import { CONTROL_PLANE_DEFAULTS } from '../../control-plane/defaults.ts'
 import { definedOnly, envOption } from '../env-option.ts'
+import type { UpOptions } from '../run-up.ts'
 
 export function upCommand (): Command {
   return new Command('up')
@@ -18,16 +19,4 @@ export function upCommand (): Command {
       const { runUp } = await import('../run-up.ts')
       await runUp(definedOnly(opts) as UpOptions)
     })
-}
-
-export interface UpOptions {
-  dataDir?: string
-  port?: string
-  agentPort?: string
-  nvidiaSmi?: string
-  logLevel?: string
-  sessionTtl?: string
-  /** true from the flag; 'true'/'1'/… from GPUFLEET_TRUST_PROXY (the config schema reads both). */
-  trustProxy?: boolean | string
-  alertWebhookAllowPrivate?: boolean | string
 }

@@ -1,6 +1,7 @@
 import type { AlertEvent } from '../store/alert-repository.ts'
 import type { Store } from '../store/store.ts'
-import { createSlotLoop, realLoopTimers, type LoopTimers } from '../loops/create-slot-loop.ts'
+import { createSlotLoop } from '../../shared/create-slot-loop.ts'
+import { realTimers, type Timers } from '../../shared/timers.ts'
 import type { AlertsLogger } from './alerts-logger.ts'
 import { createWebhookDispatcher, type WebhookDispatcher, type WebhookOptions } from './create-webhook-dispatcher.ts'
 import type { AlertRuleKind } from './rules/alert-rule-kind.ts'
@@ -10,7 +11,7 @@ export interface AlertsLoopOptions {
   store: Pick<Store, 'alerts' | 'dashboard' | 'fleet'>
   now: () => number
   log: AlertsLogger
-  timers?: LoopTimers | undefined
+  timers?: Timers | undefined
   /** Seed 003: rules are evaluated every 30 s. */
   everyMs?: number | undefined
   /** Webhook delivery tuning (retries, backoff, the POST itself); false sends nothing (deliveries stay queued). */
@@ -47,7 +48,7 @@ export interface AlertsLoop {
  * also inserts the row of a registered type the database lacks, once, before its first pass.
  */
 export function createAlertsLoop (opts: AlertsLoopOptions): AlertsLoop {
-  const { store, now, log, timers = realLoopTimers, everyMs = 30_000, rules = ALERT_RULES } = opts
+  const { store, now, log, timers = realTimers, everyMs = 30_000, rules = ALERT_RULES } = opts
   if (store?.alerts === undefined || store.dashboard === undefined || store.fleet === undefined) {
     throw new TypeError('createAlertsLoop: store with alerts, dashboard and fleet is required')
   }

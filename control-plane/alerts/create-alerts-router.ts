@@ -7,10 +7,12 @@ import { errorResponses } from '../http/error-responses.ts'
 import { hasScope } from '../auth/principal.ts'
 import { requireUntenanted } from '../dashboards/require-untenanted.ts'
 import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 import type { AlertsLogger } from './alerts-logger.ts'
 import { thresholdProblem } from './rules/alert-rules.ts'
 import { eventJson, ruleJson } from './render-alerts.ts'
-import { eventSchema, eventsQuerySchema, ruleIdParamSchema, rulePatchSchema, ruleSchema } from './alerts-schemas.ts'
+import { eventsQuerySchema, ruleIdParamSchema } from '../../shared/wire/alerts-schemas.ts'
+import { eventRouteSchema as eventSchema, rulePatchRouteSchema as rulePatchSchema, ruleRouteSchema as ruleSchema } from './alert-route-schemas.ts'
 import { redactWebhookUrl, webhookTargetProblem, webhookUrlProblem } from './webhook-url.ts'
 
 export interface AlertsRouterDeps {
@@ -26,7 +28,7 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({ descrip
 const DEFAULT_EVENT_LIMIT = 50
 
 const invalid = (path: string, message: string): HttpError =>
-  new HttpError(400, 'VALIDATION_FAILED', `${path}: ${message}`, { issues: [{ path, message }] })
+  httpError('VALIDATION_FAILED', `${path}: ${message}`, { issues: [{ path, message }] })
 
 /**
  * Seed 003 "Alerts": the built-in rules (read; edit: admin) and their events (read).
@@ -62,7 +64,7 @@ export function createAlertsRouter (deps: AlertsRouterDeps) {
     const id = Number(c.req.valid('param').id)
     const body = c.req.valid('json')
     const rule = await store.alerts.getRule(id)
-    if (rule === null) throw new HttpError(404, 'ALERT_RULE_NOT_FOUND', `no alert rule with id ${id}`)
+    if (rule === null) throw httpError('ALERT_RULE_NOT_FOUND', `no alert rule with id ${id}`)
     if (body.threshold !== undefined) {
       const problem = thresholdProblem(rule.ruleType, body.threshold)
       if (problem !== null) throw invalid('threshold', problem)
@@ -71,10 +73,10 @@ export function createAlertsRouter (deps: AlertsRouterDeps) {
       const problem = webhookUrlProblem(body.webhook_url)
       if (problem !== null) throw invalid('webhook_url', problem)
       const target = deps.allowPrivateWebhooks === true ? null : webhookTargetProblem(body.webhook_url)
-      if (target !== null) throw new HttpError(400, 'WEBHOOK_ADDRESS_FORBIDDEN', target, { issues: [{ path: 'webhook_url', message: target }] })
+      if (target !== null) throw httpError('WEBHOOK_ADDRESS_FORBIDDEN', target, { issues: [{ path: 'webhook_url', message: target }] })
     }
     const result = await store.alerts.updateRule(id, { enabled: body.enabled, threshold: body.threshold, webhookUrl: body.webhook_url }, now())
-    if (result === null) throw new HttpError(404, 'ALERT_RULE_NOT_FOUND', `no alert rule with id ${id}`)
+    if (result === null) throw httpError('ALERT_RULE_NOT_FOUND', `no alert rule with id ${id}`)
     log.info({
       ruleId: id,
       ruleType: rule.ruleType,

@@ -1,7 +1,7 @@
 import type { AlertRepository, DueDelivery } from '../store/alert-repository.ts'
-import { realLoopTimers, type LoopTimers } from '../loops/create-slot-loop.ts'
+import { realTimers, type Timers } from '../../shared/timers.ts'
 import type { AlertsLogger } from './alerts-logger.ts'
-import { backoffDelay } from './backoff-delay.ts'
+import { backoffDelay } from '../../shared/backoff-delay.ts'
 import { createPostWebhook, type PostWebhook } from './post-webhook.ts'
 import { webhookPayload } from './webhook-payload.ts'
 import { redactWebhookUrl } from './webhook-url.ts'
@@ -27,7 +27,7 @@ export interface WebhookDispatcherDeps extends WebhookOptions {
   store: { alerts: AlertRepository }
   now: () => number
   log: AlertsLogger
-  timers?: LoopTimers | undefined
+  timers?: Timers | undefined
 }
 
 export interface WebhookDispatcher {
@@ -55,7 +55,7 @@ const positive = (name: string, v: number): number => {
  * evaluation loop never waits on any. One timer: the next due delivery.
  */
 export function createWebhookDispatcher (deps: WebhookDispatcherDeps): WebhookDispatcher {
-  const { store, now, log, timers = realLoopTimers } = deps
+  const { store, now, log, timers = realTimers } = deps
   const maxAttempts = positive('maxAttempts', deps.maxAttempts ?? 10)
   const baseDelayMs = positive('baseDelayMs', deps.baseDelayMs ?? 1000)
   const maxDelayMs = positive('maxDelayMs', deps.maxDelayMs ?? 5 * 60_000)
@@ -81,7 +81,7 @@ export function createWebhookDispatcher (deps: WebhookDispatcherDeps): WebhookDi
     }
     const status = res.status
     const final = res.final === true || (status !== null && status >= 400 && status < 500 && status !== 408 && status !== 429)
-    const retryAt = final || attempts >= maxAttempts ? null : at + backoffDelay(attempts, baseDelayMs, maxDelayMs)
+    const retryAt = final || attempts >= maxAttempts ? null : at + backoffDelay(attempts, { initialMs: baseDelayMs, maxMs: maxDelayMs })
     const error = res.error ?? `HTTP ${status}`
     await store.alerts.recordDeliveryAttempt(d.id, { ok: false, at, error, retryAt })
     log.warn({ ...where, status, error, retryAt }, retryAt === null ? 'alert webhook failed; giving up' : 'alert webhook failed; will retry')

@@ -1,7 +1,5 @@
 import { forbiddenAddress } from './forbidden-address.ts'
-
-/** Longest webhook URL a rule may name. */
-export const WEBHOOK_URL_MAX = 2048
+import { WEBHOOK_URL_MAX } from '../../shared/wire/alerts-schemas.ts'
 
 /**
  * Why `value` is not a usable webhook URL, or null when it is: absolute http(s) with a host,

@@ -1,11 +1,9 @@
 import type { AnalyticsRepository } from '../store/analytics-repository.ts'
 import type { RequireScope } from '../http/cp-env.ts'
 import type { createRouter } from '../http/create-router.ts'
+import type { Logger } from '../../shared/logger.ts'
 
-export interface AnalyticsLogger {
-  info: (obj: object, msg: string) => void
-  warn: (obj: object, msg: string) => void
-}
+export type AnalyticsLogger = Pick<Logger, 'info' | 'warn'>
 
 /** What each group of analytics routes is built with (create-analytics-router.ts makes it). */
 export interface AnalyticsContext {

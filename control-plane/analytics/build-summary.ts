@@ -1,4 +1,4 @@
-import { matchRate } from '../billing/match-rate.ts'
+import { matchRate } from '../match-rate.ts'
 import { Charges, dollars } from '../billing/money.ts'
 import type { AnalyticsRepository } from '../store/analytics-repository.ts'
 import { localDays, type Span } from './local-days.ts'

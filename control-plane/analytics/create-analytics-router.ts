@@ -2,11 +2,11 @@ import type { Store } from '../store/store.ts'
 import type { RequireScope } from '../http/cp-env.ts'
 import { createRouter } from '../http/create-router.ts'
 import type { AnalyticsLogger } from './analytics-context.ts'
-import { addGlobalEnvRoutes } from './add-global-env-routes.ts'
-import { addHistoryRoutes } from './add-history-routes.ts'
-import { addIngestRoutes, INFERENCE_BODY_LIMIT_BYTES, INFERENCE_RECORDS_PATH } from './add-ingest-routes.ts'
-import { addSummaryRoute } from './add-summary-route.ts'
-import { addWorkerEventsRoute } from './add-worker-events-route.ts'
+import { registerGlobalEnvRoutes } from './register-global-env-routes.ts'
+import { registerHistoryRoutes } from './register-history-routes.ts'
+import { registerIngestRoutes, INFERENCE_BODY_LIMIT_BYTES, INFERENCE_RECORDS_PATH } from './register-ingest-routes.ts'
+import { registerSummaryRoute } from './register-summary-route.ts'
+import { registerWorkerEventsRoute } from './register-worker-events-route.ts'
 import { createAliasLoader } from './source-aliases.ts'
 
 export interface AnalyticsRouterDeps {
@@ -35,10 +35,10 @@ export function createAnalyticsRouter (deps: AnalyticsRouterDeps) {
   const repo = store.analytics
   const ctx = { repo, requireScope, now, log, aliases: createAliasLoader(repo) }
   const app = createRouter()
-  addHistoryRoutes(app, ctx)
-  addSummaryRoute(app, ctx)
-  addWorkerEventsRoute(app, ctx)
-  addGlobalEnvRoutes(app, ctx)
-  addIngestRoutes(app, ctx)
+  registerHistoryRoutes(app, ctx)
+  registerSummaryRoute(app, ctx)
+  registerWorkerEventsRoute(app, ctx)
+  registerGlobalEnvRoutes(app, ctx)
+  registerIngestRoutes(app, ctx)
   return app
 }

@@ -1,5 +1,5 @@
 import type { PageQuery } from '../store/analytics-repository.ts'
-import { parseInstant } from './parse-instant.ts'
+import { parseInstant } from '../../shared/parse-instant.ts'
 
 export const DEFAULT_PAGE_LIMIT = 100
 

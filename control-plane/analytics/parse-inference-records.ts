@@ -1,6 +1,6 @@
 import type { InferenceRecordInput } from '../store/analytics-repository.ts'
-import { inferenceRecordSchema } from './analytics-schemas.ts'
-import { parseInstant } from './parse-instant.ts'
+import { inferenceRecordSchema } from '../../shared/wire/analytics-schemas.ts'
+import { parseInstant } from '../../shared/parse-instant.ts'
 
 export interface SkippedRecord {
   index: number

@@ -1,4 +1,4 @@
-import type { Rate } from '../billing/match-rate.ts'
+import type { Rate } from '../match-rate.ts'
 import type { EndpointRecord, InferenceRecord, InferenceTotals, JobRecord, WorkerEventRow } from '../store/analytics-repository.ts'
 import { dollars } from '../billing/money.ts'
 import { roundTo } from './round-to.ts'

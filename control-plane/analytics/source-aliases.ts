@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 import type { AnalyticsRepository } from '../store/analytics-repository.ts'
 
 /** The global-env key seed 001 keeps the alias map under. */
@@ -25,22 +25,22 @@ export function normalizeSourceAliases (value: unknown): string {
     try {
       parsed = JSON.parse(value)
     } catch {
-      throw new HttpError(400, 'INVALID_ALIASES', `${SOURCE_ALIASES_KEY} must be JSON text of an object (source → label); this is not valid JSON`)
+      throw httpError('INVALID_ALIASES', `${SOURCE_ALIASES_KEY} must be JSON text of an object (source → label); this is not valid JSON`)
     }
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new HttpError(400, 'INVALID_ALIASES', `${SOURCE_ALIASES_KEY} must be a JSON object mapping source → label`)
+    throw httpError('INVALID_ALIASES', `${SOURCE_ALIASES_KEY} must be a JSON object mapping source → label`)
   }
   const result = sourceAliasesSchema.safeParse(parsed)
   if (!result.success) {
     const issues = result.error.issues.slice(0, 20).map(i => ({ path: i.path.map(String).join('.'), message: i.message }))
     const first = issues[0]!
-    throw new HttpError(400, 'INVALID_ALIASES', `${SOURCE_ALIASES_KEY}: ${first.path === '' ? '' : `"${first.path}": `}${first.message}`, { issues })
+    throw httpError('INVALID_ALIASES', `${SOURCE_ALIASES_KEY}: ${first.path === '' ? '' : `"${first.path}": `}${first.message}`, { issues })
   }
   // The schema drops keys it will not copy (`__proto__`): refuse them rather than lose them.
   const dropped = Object.keys(parsed).filter(k => !Object.hasOwn(result.data, k))
   if (dropped.length > 0) {
-    throw new HttpError(400, 'INVALID_ALIASES', `${SOURCE_ALIASES_KEY}: "${dropped[0]!.slice(0, 64)}" cannot be a source`, { issues: dropped.slice(0, 20).map(k => ({ path: k, message: 'reserved name' })) })
+    throw httpError('INVALID_ALIASES', `${SOURCE_ALIASES_KEY}: "${dropped[0]!.slice(0, 64)}" cannot be a source`, { issues: dropped.slice(0, 20).map(k => ({ path: k, message: 'reserved name' })) })
   }
   return JSON.stringify(result.data)
 }

@@ -1,7 +1,7 @@
 import type { Store } from '../store/store.ts'
 import { ApiKeyConflictError } from '../store/api-key-repository.ts'
 import { ControlPlaneError } from '../errors.ts'
-import { hashApiKey, isPresentableApiKey, keyPrefixOf } from './api-key-format.ts'
+import { hashApiKey, isPresentableApiKey, keyPrefixOf } from '../../shared/wire/api-key-format.ts'
 import { mintApiKey } from './mint-api-key.ts'
 
 export interface BootstrapResult {

@@ -1,16 +1,15 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { SCOPES, type Scope } from '../../shared/wire/introspect.ts'
 import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 import type { RequireScope } from '../http/cp-env.ts'
 import { createRouter } from '../http/create-router.ts'
 import { API_KEY_SECURITY } from '../http/api-key-security.ts'
 import { errorResponses } from '../http/error-responses.ts'
 import type { Store } from '../store/store.ts'
 import { mintApiKey } from './mint-api-key.ts'
-import {
-  ApiKeyIdParam, ApiKeySchema, CreateApiKeyBody, CreatedApiKeySchema, DEFAULT_PERMISSIONS,
-  apiKeyToWire, createdApiKeyToWire,
-} from './api-key-wire.ts'
+import { ApiKeyIdParam, ApiKeySchema, CreateApiKeyBody, CreatedApiKeySchema, DEFAULT_PERMISSIONS } from '../../shared/wire/api-key-schemas.ts'
+import { apiKeyToWire, createdApiKeyToWire } from './render-api-key.ts'
 
 export interface ApiKeysRouterDeps {
   /** The fleet: to check that a cluster_id to bind a key to exists. */
@@ -67,22 +66,22 @@ export function createApiKeysRouter (deps: ApiKeysRouterDeps) {
     let tenantId = body.tenant_id ?? null
     if (caller.tenantId !== null) {
       if (tenantId !== null && tenantId !== caller.tenantId) {
-        throw new HttpError(403, 'FORBIDDEN', 'a tenant-bound key may only create keys for its own tenant')
+        throw httpError('FORBIDDEN', 'a tenant-bound key may only create keys for its own tenant')
       }
       tenantId = caller.tenantId
     }
     if (permissions.includes('superadmin')) {
-      if (!caller.scopes.includes('superadmin')) throw new HttpError(403, 'FORBIDDEN', "only a superadmin key may grant the 'superadmin' scope", { required_scope: 'superadmin' })
-      if (tenantId !== null) throw new HttpError(400, 'VALIDATION_FAILED', 'permissions: a superadmin key cannot be tenant-bound')
+      if (!caller.scopes.includes('superadmin')) throw httpError('FORBIDDEN', "only a superadmin key may grant the 'superadmin' scope", { required_scope: 'superadmin' })
+      if (tenantId !== null) throw httpError('VALIDATION_FAILED', 'permissions: a superadmin key cannot be tenant-bound')
     }
     if (clusterId !== null) {
       if (permissions.length !== 1 || permissions[0] !== 'ingest') {
-        throw new HttpError(400, 'VALIDATION_FAILED', 'permissions: a cluster-bound key is an agent key and has exactly ["ingest"]',
+        throw httpError('VALIDATION_FAILED', 'permissions: a cluster-bound key is an agent key and has exactly ["ingest"]',
           { issues: [{ path: 'permissions', message: 'must be ["ingest"] with cluster_id' }] })
       }
-      if (tenantId !== null) throw new HttpError(400, 'VALIDATION_FAILED', 'cluster_id: a tenant-bound key cannot be cluster-bound')
+      if (tenantId !== null) throw httpError('VALIDATION_FAILED', 'cluster_id: a tenant-bound key cannot be cluster-bound')
       if (store.fleet === undefined || await store.fleet.getCluster(clusterId) === null) {
-        throw new HttpError(404, 'CLUSTER_NOT_FOUND', `no cluster with id ${clusterId}`)
+        throw httpError('CLUSTER_NOT_FOUND', `no cluster with id ${clusterId}`)
       }
     }
     const { key, record } = await mintApiKey(store.apiKeys, { label: body.label, permissions, tenantId, clusterId, createdByKeyId: caller.keyId, createdAt: now() })
@@ -102,13 +101,13 @@ export function createApiKeysRouter (deps: ApiKeysRouterDeps) {
     // Another tenant's key answers as unknown: its existence is not the caller's business.
     if (target === null || (caller.tenantId !== null && target.tenantId !== caller.tenantId)) throw notFound(id)
     if (target.permissions.includes('superadmin') && !caller.scopes.includes('superadmin')) {
-      throw new HttpError(403, 'FORBIDDEN', "only a superadmin key may revoke a superadmin key", { required_scope: 'superadmin' })
+      throw httpError('FORBIDDEN', "only a superadmin key may revoke a superadmin key", { required_scope: 'superadmin' })
     }
     const result = await store.apiKeys.revoke(id, now())
     switch (result.status) {
       case 'not-found': throw notFound(id)
       case 'last-superadmin':
-        throw new HttpError(409, 'LAST_SUPERADMIN', 'this is the last active superadmin key; create another superadmin key before revoking it')
+        throw httpError('LAST_SUPERADMIN', 'this is the last active superadmin key; create another superadmin key before revoking it')
       default:
         // The auth path already refuses a revoked key's sessions; this drops their rows.
         await store.sessions?.deleteForKey(id)
@@ -124,5 +123,5 @@ function canonical (permissions: readonly Scope[]): Scope[] {
 }
 
 function notFound (id: number): HttpError {
-  return new HttpError(404, 'NOT_FOUND', `no API key with id ${id}`)
+  return httpError('NOT_FOUND', `no API key with id ${id}`)
 }

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import type { Context } from 'hono'
 import { INTROSPECT_PATH, SCOPES, introspectRequestSchema, type IntrospectResponse } from '../../shared/wire/introspect.ts'
-import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 import type { RequireScope } from '../http/cp-env.ts'
 import { createRouter } from '../http/create-router.ts'
 import { API_KEY_SECURITY } from '../http/api-key-security.ts'
@@ -67,7 +67,7 @@ export function createIntrospectRouter (deps: IntrospectRouterDeps) {
       const wait = limiter.retryAfterMs(bucket)
       if (wait > 0) {
         c.header('Retry-After', String(Math.ceil(wait / 1000)))
-        throw new HttpError(429, 'TOO_MANY_AUTH_FAILURES', 'too many inactive keys introspected by this agent; retry later', { retry_after_s: Math.ceil(wait / 1000) })
+        throw httpError('TOO_MANY_AUTH_FAILURES', 'too many inactive keys introspected by this agent; retry later', { retry_after_s: Math.ceil(wait / 1000) })
       }
       limiter.fail(bucket)
       return c.json(INACTIVE, 200)

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 import {
   OPERATOR_ACTIONS, OPERATOR_TOKEN_MAX_TTL_S, clusterAudience, nodeAudience, type OperatorTokenResponse,
 } from '../../shared/wire/operator-token.ts'
@@ -69,7 +69,7 @@ export function createOperatorTokenRouter (deps: OperatorTokenRouterDeps) {
     const id = Number(c.req.valid('param').id)
     const body = c.req.valid('json') ?? {}
     const node = await store.fleet.getNode(id)
-    if (node === null) throw new HttpError(404, 'NODE_NOT_FOUND', `no node with id ${id}`)
+    if (node === null) throw httpError('NODE_NOT_FOUND', `no node with id ${id}`)
     const actions = OPERATOR_ACTIONS.filter(a => body.actions === undefined || body.actions.includes(a))
     const audience = body.scope === 'cluster' ? clusterAudience(node.clusterId) : nodeAudience(node.id)
     const ttlS = body.ttl_s ?? OPERATOR_TOKEN_MAX_TTL_S

@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import type { Scope } from '../../shared/wire/introspect.ts'
 import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 import type { RequireScope } from '../http/cp-env.ts'
 import type { Store } from '../store/store.ts'
 import { LAST_USED_RESOLUTION_MS } from '../store/api-key-repository.ts'
@@ -53,7 +54,7 @@ export function createRequireScope (deps: RequireScopeDeps): RequireScope {
       if (session === 'invalid') throw unauthorized(c, 'your console session has expired or ended; log in again')
       if (session !== null) {
         if (!SAFE_METHODS.has(c.req.method) && sessions?.csrfOk(c, session) !== true) {
-          throw new HttpError(403, 'CSRF_INVALID', 'missing or wrong CSRF token (x-csrf-token); reload the page and try again')
+          throw httpError('CSRF_INVALID', 'missing or wrong CSRF token (x-csrf-token); reload the page and try again')
         }
         return session.principal
       }
@@ -72,7 +73,7 @@ export function createRequireScope (deps: RequireScopeDeps): RequireScope {
       if (wait > 0) {
         onAuthFailure('rate_limited')
         c.header('Retry-After', String(Math.ceil(wait / 1000)))
-        throw new HttpError(429, 'TOO_MANY_AUTH_FAILURES', 'too many failed authentication attempts from this address; retry later',
+        throw httpError('TOO_MANY_AUTH_FAILURES', 'too many failed authentication attempts from this address; retry later',
           { retry_after_s: Math.ceil(wait / 1000) })
       }
       limiter.fail(address)
@@ -95,7 +96,7 @@ export function createRequireScope (deps: RequireScopeDeps): RequireScope {
       const principal = await authenticate(c)
       c.set('principal', principal)
       if (!hasScope(principal, scope)) {
-        throw new HttpError(403, 'FORBIDDEN', `this endpoint requires the '${scope}' scope`, { required_scope: scope })
+        throw httpError('FORBIDDEN', `this endpoint requires the '${scope}' scope`, { required_scope: scope })
       }
       await next()
     }
@@ -104,5 +105,5 @@ export function createRequireScope (deps: RequireScopeDeps): RequireScope {
 
 function unauthorized (c: Context, message: string): HttpError {
   c.header('WWW-Authenticate', 'Bearer realm="gpufleet"')
-  return new HttpError(401, 'UNAUTHORIZED', message)
+  return httpError('UNAUTHORIZED', message)
 }

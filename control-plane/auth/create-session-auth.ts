@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie'
 import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 import { createProxyTrust, type ProxyTrust } from '../http/create-proxy-trust.ts'
 import type { Store } from '../store/store.ts'
 import { hasScope, type Principal } from './principal.ts'
@@ -69,7 +70,7 @@ export function createSessionAuth (deps: SessionAuthDeps): SessionAuth {
   return {
     async login (c, rawKey) {
       // Login CSRF (logging a victim into the attacker's session) needs a foreign form post.
-      if (!sameOrigin(c)) return { ok: false, error: new HttpError(403, 'CSRF_INVALID', 'log in from the console\'s own login page') }
+      if (!sameOrigin(c)) return { ok: false, error: httpError('CSRF_INVALID', 'log in from the console\'s own login page') }
       // The key first: a valid key logs in whatever its address did before; only failures
       // count, and only they are refused once the address has failed too often.
       const record = await verifyApiKey(store.apiKeys, rawKey.trim())
@@ -79,15 +80,15 @@ export function createSessionAuth (deps: SessionAuthDeps): SessionAuth {
         if (wait > 0) {
           onAuthFailure('rate_limited')
           c.header('Retry-After', String(Math.ceil(wait / 1000)))
-          return { ok: false, error: new HttpError(429, 'TOO_MANY_AUTH_FAILURES', 'too many failed attempts from this address; wait a minute and try again', { retry_after_s: Math.ceil(wait / 1000) }) }
+          return { ok: false, error: httpError('TOO_MANY_AUTH_FAILURES', 'too many failed attempts from this address; wait a minute and try again', { retry_after_s: Math.ceil(wait / 1000) }) }
         }
         limiter.fail(address)
         onAuthFailure('invalid')
-        return { ok: false, error: new HttpError(401, 'UNAUTHORIZED', 'that API key is not valid (unknown, mistyped or revoked)') }
+        return { ok: false, error: httpError('UNAUTHORIZED', 'that API key is not valid (unknown, mistyped or revoked)') }
       }
       const principal = principalOf(record)
       if (!hasScope(principal, 'admin')) {
-        return { ok: false, error: new HttpError(403, 'FORBIDDEN', `the console needs an admin or superadmin key; this key has only ${record.permissions.join(', ')}`, { required_scope: 'admin' }) }
+        return { ok: false, error: httpError('FORBIDDEN', `the console needs an admin or superadmin key; this key has only ${record.permissions.join(', ')}`, { required_scope: 'admin' }) }
       }
       const at = now()
       // Housekeeping rides on logins, which are rare: expired rows never pile up.

@@ -1,6 +1,6 @@
 import type { Scope } from '../../shared/wire/introspect.ts'
 import type { ApiKeyRecord, ApiKeyRepository } from '../store/api-key-repository.ts'
-import { generateApiKey, hashApiKey, keyPrefixOf } from './api-key-format.ts'
+import { generateApiKey, hashApiKey, keyPrefixOf } from '../../shared/wire/api-key-format.ts'
 
 export interface MintApiKey {
   label: string

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono'
-import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 import type { CpEnv } from '../http/cp-env.ts'
 
 /**
@@ -11,7 +11,7 @@ export function refuseClusterBound (what: string): MiddlewareHandler<CpEnv> {
   return async function refuseClusterBoundMiddleware (c, next) {
     const clusterId = c.var.principal?.clusterId ?? null
     if (clusterId !== null) {
-      throw new HttpError(403, 'FORBIDDEN', `a cluster-bound agent key cannot ${what}; use an unbound ingest key or an admin key`,
+      throw httpError('FORBIDDEN', `a cluster-bound agent key cannot ${what}; use an unbound ingest key or an admin key`,
         { key_cluster_id: clusterId })
     }
     await next()

@@ -1,5 +1,6 @@
 import type { Context } from 'hono'
 import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 import type { RequireScope } from '../http/cp-env.ts'
 
 /**
@@ -109,7 +110,7 @@ export function tenantRule (method: string, routePath: string, policy: Readonly<
 
 /** The one refusal of a tenant-bound key; `details.tenant_bound` tells it from a missing scope. */
 export function tenantForbidden (what: string): HttpError {
-  return new HttpError(403, 'FORBIDDEN', `a tenant-bound key cannot ${what}`, { tenant_bound: true })
+  return httpError('FORBIDDEN', `a tenant-bound key cannot ${what}`, { tenant_bound: true })
 }
 
 /**

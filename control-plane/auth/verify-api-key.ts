@@ -1,5 +1,5 @@
 import type { ApiKeyRepository, ApiKeyWithHash } from '../store/api-key-repository.ts'
-import { hashApiKey, hashesEqual, isPresentableApiKey } from './api-key-format.ts'
+import { hashApiKey, hashesEqual, isPresentableApiKey } from '../../shared/wire/api-key-format.ts'
 
 /**
  * The active key record for a presented raw key, or null. Looked up by its SHA-256, then

@@ -3,11 +3,9 @@ import { invoicePeriod } from './billing-windows.ts'
 import { meterUsage } from './meter-usage.ts'
 import { PaymentProviderError, type PaymentProvider } from './payment-provider.ts'
 import { utcDate } from './utc-days.ts'
+import type { Logger } from '../../shared/logger.ts'
 
-export interface BillingLogger {
-  info: (obj: object, msg: string) => void
-  warn: (obj: object, msg: string) => void
-}
+export type BillingLogger = Pick<Logger, 'info' | 'warn'>
 
 export interface IssueInvoiceDeps {
   billing: BillingRepository

@@ -1,7 +1,7 @@
 import type { MeteredInterval } from '../store/billing-repository.ts'
 import { apportionCents } from './apportion-cents.ts'
 import { costCents } from './money.ts'
-import { matchRate, type Rate } from './match-rate.ts'
+import { matchRate, type Rate } from '../match-rate.ts'
 import { DAY_MS, startOfUtcDay } from './utc-days.ts'
 
 /** GPU time and its price; amountCents is null for unpriced usage (no rate matched). */

@@ -1,4 +1,4 @@
-import type { Rate } from './match-rate.ts'
+import type { Rate } from '../match-rate.ts'
 
 /**
  * Money in gpufleet: GPU time × the rate card's integer cents per GPU-hour, in integer cents.

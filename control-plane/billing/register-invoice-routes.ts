@@ -1,5 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi'
 import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 import { API_KEY_SECURITY } from '../http/api-key-security.ts'
 import type { CpEnv } from '../http/cp-env.ts'
 import { errorResponses } from '../http/error-responses.ts'
@@ -7,7 +8,7 @@ import type { InvoiceStatus } from '../store/billing-repository.ts'
 import type { BillingRouterDeps } from './billing-router-deps.ts'
 import {
   DEFAULT_DAYS, billingSummarySchema, daysQuerySchema, invoiceIdParamSchema, invoiceSchema, issuedInvoiceSchema, statusBodySchema, tenantIdParamSchema,
-} from './billing-schemas.ts'
+} from '../../shared/wire/billing-schemas.ts'
 import { issueInvoice } from './issue-invoice.ts'
 import { dollars } from './money.ts'
 import { hours, invoiceJson } from './render-billing.ts'
@@ -92,7 +93,7 @@ export function registerInvoiceRoutes (app: OpenAPIHono<CpEnv>, deps: BillingRou
     const change = await store.billing.setInvoiceStatus(id, status, ALLOWED_FROM[status], now())
     if (change.kind === 'not-found') throw invoiceNotFound(id)
     if (change.kind === 'refused') {
-      throw new HttpError(409, 'INVOICE_STATUS_CONFLICT', `invoice ${id} is ${change.invoice.status} and cannot become ${status}`,
+      throw httpError('INVOICE_STATUS_CONFLICT', `invoice ${id} is ${change.invoice.status} and cannot become ${status}`,
         { status: change.invoice.status, allowed_from: [...ALLOWED_FROM[status]] })
     }
     if (change.kind === 'updated') log.info({ invoiceId: id, from: change.from, to: status, keyId: c.get('principal').keyId }, 'invoice status changed')
@@ -122,5 +123,5 @@ export function registerInvoiceRoutes (app: OpenAPIHono<CpEnv>, deps: BillingRou
 }
 
 function invoiceNotFound (id: number): HttpError {
-  return new HttpError(404, 'INVOICE_NOT_FOUND', `no invoice with id ${id}`)
+  return httpError('INVOICE_NOT_FOUND', `no invoice with id ${id}`)
 }

@@ -3,7 +3,7 @@ import { API_KEY_SECURITY } from '../http/api-key-security.ts'
 import type { CpEnv } from '../http/cp-env.ts'
 import { errorResponses } from '../http/error-responses.ts'
 import type { BillingRouterDeps } from './billing-router-deps.ts'
-import { gpuTypeParamSchema, putRateBodySchema, rateSchema } from './billing-schemas.ts'
+import { gpuTypeParamSchema, putRateBodySchema, rateSchema } from '../../shared/wire/billing-schemas.ts'
 import { rateJson } from './render-billing.ts'
 import { denyTenantKeys } from './tenant-access.ts'
 

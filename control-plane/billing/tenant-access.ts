@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono'
 import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 import type { Principal } from '../auth/principal.ts'
 import type { CpEnv } from '../http/cp-env.ts'
 import { tenantForbidden } from '../auth/tenant-policy.ts'
@@ -13,7 +14,7 @@ export function assertTenantVisible (principal: Principal, tenantId: number): vo
 }
 
 export function tenantNotFound (tenantId: number): HttpError {
-  return new HttpError(404, 'TENANT_NOT_FOUND', `no tenant with id ${tenantId}`)
+  return httpError('TENANT_NOT_FOUND', `no tenant with id ${tenantId}`)
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { MeteredInterval } from '../store/billing-repository.ts'
-import { matchRate, type Rate } from './match-rate.ts'
+import { matchRate, type Rate } from '../match-rate.ts'
 import type { UsageLine } from './meter-usage.ts'
 
 /** What one job used of one GPU type in a window (seed 003's "usage events"). */

@@ -1,6 +1,7 @@
 import type { Context } from 'hono'
 import { html } from 'hono/html'
 import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 import { createRouter } from '../http/create-router.ts'
 import { CSRF_FIELD, type ConsoleSession, type SessionAuth } from '../auth/create-session-auth.ts'
 import { consoleGet, type ApiFetch, type ConsoleGet } from './console-api.ts'
@@ -76,7 +77,7 @@ export function createConsoleRouter (deps: ConsoleRouterDeps) {
 
   router.get('/assets/:name', c => {
     const asset = assets.get(c.req.param('name'))
-    if (asset === undefined) throw new HttpError(404, 'NOT_FOUND', 'no such console asset')
+    if (asset === undefined) throw httpError('NOT_FOUND', 'no such console asset')
     setConsoleHeaders(c, 'asset')
     c.header('ETag', asset.etag)
     if (c.req.header('if-none-match') === asset.etag) return c.body(null, 304)
@@ -127,9 +128,9 @@ export function createConsoleRouter (deps: ConsoleRouterDeps) {
 
   router.get('/fragments/:name', async c => {
     const render = Object.hasOwn(FRAGMENTS, c.req.param('name')) ? FRAGMENTS[c.req.param('name')] : undefined
-    if (render === undefined) throw new HttpError(404, 'NOT_FOUND', 'no such console fragment')
+    if (render === undefined) throw httpError('NOT_FOUND', 'no such console fragment')
     const session = await sessions.read(c)
-    if (session === null || session === 'invalid') throw new HttpError(401, 'UNAUTHORIZED', 'your console session has expired or ended; log in again')
+    if (session === null || session === 'invalid') throw httpError('UNAUTHORIZED', 'your console session has expired or ended; log in again')
     return page(c, 200, await render(viewOf(c, session)))
   })
 

@@ -7,16 +7,14 @@ import { createRouter } from '../http/create-router.ts'
 import { errorResponses } from '../http/error-responses.ts'
 import { computeKpis } from './compute-kpis.ts'
 import { DASHBOARD_DEFINITIONS as D } from './dashboard-definitions.ts'
-import { kpisSchema, leakageSchema, overviewSchema } from './dashboard-schemas.ts'
+import { kpisSchema, leakageSchema, overviewSchema } from '../../shared/wire/dashboard-schemas.ts'
 import { findLeakage } from './find-leakage.ts'
 import { isIdleAllocated } from './is-idle-allocated.ts'
 import { renderOverview } from './render-overview.ts'
 import { requireUntenanted } from './require-untenanted.ts'
+import type { Logger } from '../../shared/logger.ts'
 
-export interface DashboardLogger {
-  info: (obj: object, msg: string) => void
-  warn: (obj: object, msg: string) => void
-}
+export type DashboardLogger = Pick<Logger, 'info' | 'warn'>
 
 export interface DashboardRouterDeps {
   store: Pick<Store, 'dashboard' | 'alerts' | 'fleet'>

@@ -1,4 +1,4 @@
-import { matchRate, type Rate } from '../billing/match-rate.ts'
+import { matchRate, type Rate } from '../match-rate.ts'
 import { costCents, dollars } from '../billing/money.ts'
 import type { HeldGpuUtilization, InvoiceRecord, ModelUsage, TenantUtilization } from '../store/dashboard-repository.ts'
 import { DASHBOARD_DEFINITIONS as D } from './dashboard-definitions.ts'

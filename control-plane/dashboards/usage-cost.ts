@@ -1,4 +1,4 @@
-import { matchRate, type Rate } from '../billing/match-rate.ts'
+import { matchRate, type Rate } from '../match-rate.ts'
 import { Charges } from '../billing/money.ts'
 import type { ModelUsage } from '../store/dashboard-repository.ts'
 

@@ -4,7 +4,7 @@ import { API_KEY_SECURITY } from '../http/api-key-security.ts'
 import type { Context } from 'hono'
 import type { CpEnv, RequireScope } from '../http/cp-env.ts'
 import { createRouter } from '../http/create-router.ts'
-import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 import type { GpuStatRow } from '../../shared/wire/gpu-stats.ts'
 import type { OperatorTokenKey } from '../../shared/wire/operator-token.ts'
 import { gpuRegistrationSchema, nodeRegistrationSchema } from '../../shared/wire/registration.ts'
@@ -13,7 +13,7 @@ import type { FleetLogger } from './fleet-logger.ts'
 import {
   clusterCreatedSchema, clusterDetailSchema, clusterSummarySchema, createClusterBodySchema, errorResponse, gpuSchema,
   idParamSchema, metricsBodySchema, metricsResultSchema, registeredNodeSchema,
-} from './fleet-schemas.ts'
+} from '../../shared/wire/fleet-schemas.ts'
 import { parseMetricRows } from './parse-metric-rows.ts'
 import { clusterJson, gpuJson, iso, nodeJson } from './render-fleet.ts'
 import { requireAnyScope } from './require-any-scope.ts'
@@ -96,7 +96,7 @@ export function createFleetRouter (deps: FleetRouterDeps) {
   }), async (c) => {
     const { name, region } = c.req.valid('json')
     const cluster = await store.fleet.createCluster({ name, region: region ?? null }, now())
-    if (cluster === null) throw new HttpError(409, 'CLUSTER_EXISTS', `a cluster named "${name}" already exists`)
+    if (cluster === null) throw httpError('CLUSTER_EXISTS', `a cluster named "${name}" already exists`)
     let key: { key: string, key_prefix: string }
     try {
       key = await deps.createClusterKey(cluster.id, `cluster ${name} agents`)
@@ -119,7 +119,7 @@ export function createFleetRouter (deps: FleetRouterDeps) {
   }), async (c) => {
     const id = Number(c.req.valid('param').id)
     const cluster = await store.fleet.getCluster(id)
-    if (cluster === null) throw new HttpError(404, 'CLUSTER_NOT_FOUND', `no cluster with id ${id}`)
+    if (cluster === null) throw httpError('CLUSTER_NOT_FOUND', `no cluster with id ${id}`)
     const [nodes, gpus, counts, recent] = await Promise.all([
       store.fleet.listNodes({ clusterId: id }),
       store.fleet.listGpus({ clusterId: id }),

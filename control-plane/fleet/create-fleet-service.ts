@@ -2,7 +2,7 @@ import type { Store } from '../store/store.ts'
 import type { Cluster, Gpu, GpuHealth, GpuReadingUpdate, MigInstance, MigMode, NodeUpsertResult } from '../store/fleet-repository.ts'
 import type { IngestNode, MigInstanceRow } from '../../shared/wire/gpu-stats.ts'
 import type { NodeRegistration, GpuRegistration } from '../../shared/wire/registration.ts'
-import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 import { NodeInOtherClusterError } from '../store/fleet-repository.ts'
 import { clusterMismatch, nodeOwnedByOtherCluster, regionMismatch } from './cluster-binding-errors.ts'
 import type { FleetLogger } from './fleet-logger.ts'
@@ -183,7 +183,7 @@ export function createFleetService ({ store, now, log, rewriteAfterMs = 5000 }: 
       } else if (body.cluster_id !== undefined) {
         // cluster_id wins when both are sent: it is the seed's field.
         cluster = await fleet.getCluster(body.cluster_id)
-        if (cluster === null) throw new HttpError(404, 'CLUSTER_NOT_FOUND', `no cluster with id ${body.cluster_id}`)
+        if (cluster === null) throw httpError('CLUSTER_NOT_FOUND', `no cluster with id ${body.cluster_id}`)
       } else {
         cluster = await fleet.ensureCluster(body.cluster_name as string, body.region ?? null, t)
       }
@@ -205,7 +205,7 @@ export function createFleetService ({ store, now, log, rewriteAfterMs = 5000 }: 
 
     async registerGpus (body, bound = null) {
       const st = await nodeState(body.node_id)
-      if (st === null) throw new HttpError(404, 'NODE_NOT_FOUND', `no node with id ${body.node_id}`)
+      if (st === null) throw httpError('NODE_NOT_FOUND', `no node with id ${body.node_id}`)
       if (bound !== null && !await ownedBy(st, bound)) throw nodeOwnedByOtherCluster(await boundCluster(bound), st.hostname)
       const created = await fleet.registerGpus(st.id, body.gpus.map(g => ({
         gpuIndex: g.gpu_index, uuid: present(g.uuid), model: g.model, vramMb: g.vram_mb,
@@ -295,7 +295,7 @@ export function createFleetService ({ store, now, log, rewriteAfterMs = 5000 }: 
       // An agent clock ahead of ours must not make samples look fresher than they can be.
       const sampleAt = Math.min(at, t)
       const st = await nodeState(nodeId)
-      if (st === null) throw new HttpError(404, 'NODE_NOT_FOUND', `no node with id ${nodeId}`)
+      if (st === null) throw httpError('NODE_NOT_FOUND', `no node with id ${nodeId}`)
       let gpus = st.gpus ?? await gpuStates(st)
       const latest = new Map<number, ActivityReading>()
       for (const r of readings) latest.set(r.gpu_id, r)

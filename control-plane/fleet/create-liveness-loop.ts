@@ -1,12 +1,13 @@
 import type { Store } from '../store/store.ts'
 import type { FleetNode } from '../store/fleet-repository.ts'
 import type { FleetLogger } from './fleet-logger.ts'
-import { createSlotLoop, realLoopTimers, type LoopTimers } from '../loops/create-slot-loop.ts'
+import { createSlotLoop } from '../../shared/create-slot-loop.ts'
+import { realTimers, type Timers } from '../../shared/timers.ts'
 
 export interface LivenessLoopOptions {
   store: Store
   now: () => number
-  timers?: LoopTimers | undefined
+  timers?: Timers | undefined
   log?: FleetLogger | undefined
   /** Silence (no heartbeat, no sample) after which a node is offline. */
   offlineAfterMs?: number | undefined
@@ -29,7 +30,7 @@ export interface LivenessLoop {
  * Runs on one replica only (the leader).
  */
 export function createLivenessLoop (opts: LivenessLoopOptions): LivenessLoop {
-  const { store, now, log, timers = realLoopTimers, offlineAfterMs = 90_000, everyMs = 15_000 } = opts
+  const { store, now, log, timers = realTimers, offlineAfterMs = 90_000, everyMs = 15_000 } = opts
   if (!Number.isFinite(offlineAfterMs) || offlineAfterMs <= 0) throw new TypeError(`createLivenessLoop: offlineAfterMs must be > 0, got ${offlineAfterMs}`)
   if (!Number.isFinite(everyMs) || everyMs <= 0) throw new TypeError(`createLivenessLoop: everyMs must be > 0, got ${everyMs}`)
 

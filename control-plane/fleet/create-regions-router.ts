@@ -3,11 +3,11 @@ import type { Store } from '../store/store.ts'
 import { API_KEY_SECURITY } from '../http/api-key-security.ts'
 import type { RequireScope } from '../http/cp-env.ts'
 import { createRouter } from '../http/create-router.ts'
-import { HttpError } from '../../shared/http-error.ts'
-import { errorResponse } from './fleet-schemas.ts'
+import { httpError } from '../../shared/error-codes.ts'
+import { errorResponse } from '../../shared/wire/fleet-schemas.ts'
 import { rankRoute } from './rank-route.ts'
 import { buildNodeViews, computeRegionHealth, regionOf, type FleetView } from './region-health.ts'
-import { regionsResponseSchema, routeQuerySchema, routeResponseSchema } from './regions-schemas.ts'
+import { regionsResponseSchema, routeQuerySchema, routeResponseSchema } from '../../shared/wire/regions-schemas.ts'
 
 export interface RegionsRouterDeps {
   store: Store
@@ -78,7 +78,7 @@ export function createRegionsRouter ({ store, requireScope, now, staleAfterMs = 
     const t = now()
     const known = [...new Set(view.clusters.map(regionOf))].sort()
     if (q.region !== undefined && !known.includes(q.region)) {
-      throw new HttpError(404, 'REGION_NOT_FOUND', `no cluster is in region "${q.region}"`, { regions: known })
+      throw httpError('REGION_NOT_FOUND', `no cluster is in region "${q.region}"`, { regions: known })
     }
     const nodes = buildNodeViews(view)
     const health = computeRegionHealth(view.clusters, nodes, t, staleAfterMs)
@@ -88,7 +88,7 @@ export function createRegionsRouter ({ store, requireScope, now, staleAfterMs = 
     const candidates = decision.candidates.slice(0, MAX_CANDIDATES)
     const w = decision.winner
     if (w === null) {
-      throw new HttpError(503, 'NO_HEALTHY_REGION', decision.reason, {
+      throw httpError('NO_HEALTHY_REGION', decision.reason, {
         regions: health.filter(h => q.region === undefined || h.region === q.region),
         candidates,
         candidates_total: decision.candidates.length,

@@ -1,5 +1,4 @@
+import type { Logger } from '../../shared/logger.ts'
+
 /** The slice of a pino logger the fleet code uses (tests pass a recording one). */
-export interface FleetLogger {
-  info: (obj: object, msg: string) => void
-  warn: (obj: object, msg: string) => void
-}
+export type FleetLogger = Pick<Logger, 'info' | 'warn'>

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 
 export interface BodyLimitOptions {
   defaultBytes: number
@@ -29,7 +29,7 @@ export function createBodyLimit (options: BodyLimitOptions): MiddlewareHandler {
     if (mw === undefined) {
       mw = bodyLimit({
         maxSize: bytes,
-        onError: () => { throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `request body exceeds ${bytes} bytes`, { limit_bytes: bytes }) },
+        onError: () => { throw httpError('PAYLOAD_TOO_LARGE', `request body exceeds ${bytes} bytes`, { limit_bytes: bytes }) },
       })
       limiters.set(bytes, mw)
     }
@@ -49,7 +49,7 @@ export function createBodyLimit (options: BodyLimitOptions): MiddlewareHandler {
     // number is enough; hono's streaming counter would build a full web Request per call.
     const declared = c.req.header('content-length')
     if (declared !== undefined && /^\d{1,15}$/.test(declared) && c.req.header('transfer-encoding') === undefined) {
-      if (Number(declared) > bytes) throw new HttpError(413, 'PAYLOAD_TOO_LARGE', `request body exceeds ${bytes} bytes`, { limit_bytes: bytes })
+      if (Number(declared) > bytes) throw httpError('PAYLOAD_TOO_LARGE', `request body exceeds ${bytes} bytes`, { limit_bytes: bytes })
       return next()
     }
     return (o === undefined ? fallback : limiterFor(o.bytes))(c, next)

@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from 'hono'
 import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 
 const JSON_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i
 const WITH_BODY = new Set(['POST', 'PUT', 'PATCH'])
@@ -37,7 +38,7 @@ export function createJsonBodyGuard (options: JsonBodyGuardOptions = {}): Middle
 }
 
 function unsupported (type: string | undefined): HttpError {
-  return new HttpError(415, 'UNSUPPORTED_MEDIA_TYPE',
+  return httpError('UNSUPPORTED_MEDIA_TYPE',
     type === undefined ? 'request body needs Content-Type: application/json' : 'request body must be application/json',
     type === undefined ? undefined : { content_type: type.slice(0, 100) })
 }

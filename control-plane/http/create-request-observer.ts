@@ -2,12 +2,9 @@ import type { MiddlewareHandler } from 'hono'
 import { matchedRoutes } from 'hono/route'
 import type { CpEnv } from './cp-env.ts'
 import type { CpMetrics } from './create-cp-metrics.ts'
+import type { Logger } from '../../shared/logger.ts'
 
-export interface RequestLogger {
-  debug: (obj: object, msg: string) => void
-  info: (obj: object, msg: string) => void
-  error: (obj: object, msg: string) => void
-}
+export type RequestLogger = Pick<Logger, 'debug' | 'info' | 'error'>
 
 // Any other method string a client invents would become a new label value.
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])

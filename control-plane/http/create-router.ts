@@ -1,5 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
-import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 import type { CpEnv } from './cp-env.ts'
 
 /**
@@ -14,7 +14,7 @@ export function createRouter () {
         const issues = result.error.issues.map(i => ({ path: i.path.join('.'), message: i.message }))
         const first = issues[0]
         const message = first === undefined ? 'invalid request' : `${first.path === '' ? 'request' : first.path}: ${first.message}`
-        throw new HttpError(400, 'VALIDATION_FAILED', message, { issues })
+        throw httpError('VALIDATION_FAILED', message, { issues })
       }
     },
   })

@@ -1,13 +1,4 @@
-import { z } from '@hono/zod-openapi'
-
-/** The one error shape (shared/http-error.ts) as an OpenAPI schema, for route docs. */
-export const ErrorBodySchema = z.object({
-  statusCode: z.number().int(),
-  code: z.string().openapi({ example: 'VALIDATION_FAILED' }),
-  error: z.string(),
-  message: z.string(),
-  details: z.record(z.string(), z.unknown()).optional(),
-}).openapi('Error')
+import { ErrorBodySchema } from '../../shared/wire/error-body-schema.ts'
 
 const DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid request (VALIDATION_FAILED, BAD_REQUEST)',

@@ -1,5 +1,4 @@
-import type { LoopTimers } from './create-slot-loop.ts'
-import { realLoopTimers } from './create-slot-loop.ts'
+import { realTimers, type Timers } from '../../shared/timers.ts'
 import { createLeaderListeners } from './create-leader-listeners.ts'
 import type { LeaderLease, LeaderStatus } from './leader-lease.ts'
 
@@ -18,7 +17,7 @@ export interface LockSession {
 export interface AdvisoryLeaseOptions {
   connect: () => Promise<LockSession>
   now?: () => number
-  timers?: LoopTimers
+  timers?: Timers
   /** A follower asks for the lock this often (and reconnects after a failure). */
   retryMs?: number
   /** The leader checks that its session is alive this often; a failed check loses the lease. */
@@ -36,7 +35,7 @@ export interface AdvisoryLeaseOptions {
  * free, and the next follower attempt (≤ retryMs later) takes it.
  */
 export function createAdvisoryLease (options: AdvisoryLeaseOptions): LeaderLease {
-  const { connect, now = Date.now, timers = realLoopTimers, retryMs = 5000, checkMs = 5000, log } = options
+  const { connect, now = Date.now, timers = realTimers, retryMs = 5000, checkMs = 5000, log } = options
   for (const [name, v] of [['retryMs', retryMs], ['checkMs', checkMs]] as const) {
     if (!Number.isFinite(v) || v <= 0) throw new TypeError(`createAdvisoryLease: ${name} must be > 0, got ${v}`)
   }

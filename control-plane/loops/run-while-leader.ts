@@ -1,4 +1,4 @@
-import type { Loop } from '../start-control-plane.ts'
+import type { Loop } from './loop.ts'
 import type { LeaderLease } from './leader-lease.ts'
 
 export interface LeaderGate {

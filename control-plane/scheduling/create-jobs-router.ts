@@ -1,20 +1,21 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { API_KEY_SECURITY } from '../http/api-key-security.ts'
 import { createRouter } from '../http/create-router.ts'
-import { errorResponse, idParamSchema } from '../fleet/fleet-schemas.ts'
+import { errorResponse, idParamSchema } from '../../shared/wire/fleet-schemas.ts'
 import type { Principal } from '../auth/principal.ts'
 import type { Job } from '../store/job-repository.ts'
 import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 import type { SchedulingRouterDeps } from './scheduling-deps.ts'
 import { decideTransition } from './decide-transition.ts'
 import { judgeSubmission } from './judge-submission.ts'
-import { createJobBodySchema, jobDetailSchema, jobPageSchema, jobSchema, listJobsQuerySchema, patchJobBodySchema } from './job-schemas.ts'
+import { createJobBodySchema, jobDetailSchema, jobPageSchema, jobSchema, listJobsQuerySchema, patchJobBodySchema } from '../../shared/wire/job-schemas.ts'
 import { jobDetailJson, jobJson } from './render-job.ts'
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } })
 const denied = { 401: errorResponse('Missing or invalid API key'), 403: errorResponse('Key lacks the scope (FORBIDDEN)') }
-const notFound = (id: number) => new HttpError(404, 'JOB_NOT_FOUND', `no job with id ${id}`)
+const notFound = (id: number) => httpError('JOB_NOT_FOUND', `no job with id ${id}`)
 // A tenant-bound key sees its own tenant's jobs only; anything else answers as unknown.
 const visible = (job: Job | null, p: Principal): job is Job => job !== null && (p.tenantId === null || job.tenantId === p.tenantId)
 const callerName = (p: Principal): string | null => (p.keyId === null ? null : `key:${p.keyId}`)
@@ -49,7 +50,7 @@ export function createJobsRouter (deps: SchedulingRouterDeps) {
     const p = c.var.principal
     let tenantId = b.tenant_id ?? null
     if (p.tenantId !== null) {
-      if (tenantId !== null && tenantId !== p.tenantId) throw new HttpError(403, 'FORBIDDEN', 'a tenant-bound key submits jobs for its own tenant only')
+      if (tenantId !== null && tenantId !== p.tenantId) throw httpError('FORBIDDEN', 'a tenant-bound key submits jobs for its own tenant only')
       tenantId = p.tenantId
     }
     const input = {
@@ -65,8 +66,8 @@ export function createJobsRouter (deps: SchedulingRouterDeps) {
     }
     const result = await store.jobs.submit(input, now(), judgeSubmission(input))
     if (!result.ok) {
-      if (result.reason === 'cluster_not_found') throw new HttpError(404, 'CLUSTER_NOT_FOUND', `no cluster with id ${input.clusterId}`)
-      throw new HttpError(404, 'TENANT_NOT_FOUND', `no tenant with id ${String(tenantId)}`)
+      if (result.reason === 'cluster_not_found') throw httpError('CLUSTER_NOT_FOUND', `no cluster with id ${input.clusterId}`)
+      throw httpError('TENANT_NOT_FOUND', `no tenant with id ${String(tenantId)}`)
     }
     if (result.job.status === 'queued') scheduler.poke('submit')
     return c.json(jobJson(result.job), 201)
@@ -139,7 +140,7 @@ export function createJobsRouter (deps: SchedulingRouterDeps) {
       log.info({ jobId: id, from: job.status, to: updated.status, by: callerName(p) }, 'job status changed')
       return c.json(jobJson(updated), 200)
     }
-    throw new HttpError(409, 'JOB_CHANGED', `job ${id} kept changing while being updated; retry`)
+    throw httpError('JOB_CHANGED', `job ${id} kept changing while being updated; retry`)
   })
 
   return app

@@ -1,21 +1,18 @@
 import type { Registry } from 'prom-client'
-import type { LoopTimers } from '../loops/create-slot-loop.ts'
-import { realLoopTimers } from '../loops/create-slot-loop.ts'
+import { realTimers, type Timers } from '../../shared/timers.ts'
 import type { SchedulerCycle } from '../store/job-repository.ts'
 import type { Store } from '../store/store.ts'
 import { createSchedulerMetrics } from './create-scheduler-metrics.ts'
 import { planCycle } from './plan-cycle.ts'
+import type { Logger } from '../../shared/logger.ts'
 
-export interface SchedulerLogger {
-  info: (obj: object, msg: string) => void
-  warn: (obj: object, msg: string) => void
-}
+export type SchedulerLogger = Pick<Logger, 'info' | 'warn'>
 
 export interface SchedulerOptions {
   store: Store
   now: () => number
   log?: SchedulerLogger | undefined
-  timers?: LoopTimers | undefined
+  timers?: Timers | undefined
   /** The periodic cycle (seed 003: every 30 s), aligned to wall-clock slots. */
   everyMs?: number | undefined
   /** A poke runs a cycle this long after the first poke; pokes meanwhile join it. */
@@ -51,7 +48,7 @@ export interface Scheduler extends SchedulerPoke {
  * a poke during a cycle gets a cycle after it. Runs on one replica only (the leader).
  */
 export function createScheduler (opts: SchedulerOptions): Scheduler {
-  const { store, now, log, timers = realLoopTimers, everyMs = 30_000, debounceMs = 200, staleAfterMs = 60_000, onCycle } = opts
+  const { store, now, log, timers = realTimers, everyMs = 30_000, debounceMs = 200, staleAfterMs = 60_000, onCycle } = opts
   for (const [name, v] of [['everyMs', everyMs], ['debounceMs', debounceMs], ['staleAfterMs', staleAfterMs]] as const) {
     if (!Number.isFinite(v) || v < 0 || (name === 'everyMs' && v === 0)) throw new TypeError(`createScheduler: ${name} must be a positive number of ms, got ${v}`)
   }

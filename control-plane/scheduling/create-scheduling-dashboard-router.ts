@@ -2,13 +2,13 @@ import { createRoute, z } from '@hono/zod-openapi'
 import { API_KEY_SECURITY } from '../http/api-key-security.ts'
 import type { RequireScope } from '../http/cp-env.ts'
 import { createRouter } from '../http/create-router.ts'
-import { errorResponse } from '../fleet/fleet-schemas.ts'
+import { errorResponse } from '../../shared/wire/fleet-schemas.ts'
 import { iso } from '../fleet/render-fleet.ts'
 import { PENDING_REASONS, type PendingReason, type SchedulerCycle } from '../store/job-repository.ts'
 import type { Store } from '../store/store.ts'
 import { percentile } from './percentile.ts'
 import { refuseTenantBound } from './refuse-tenant-bound.ts'
-import { allocationQuerySchema, gpuAllocationSchema, logsQuerySchema, schedulerCycleSchema, schedulingMetricsSchema } from './scheduling-dashboard-schemas.ts'
+import { allocationQuerySchema, gpuAllocationSchema, logsQuerySchema, schedulerCycleSchema, schedulingMetricsSchema } from '../../shared/wire/scheduling-dashboard-schemas.ts'
 
 export interface SchedulingDashboardDeps {
   store: Store

@@ -1,17 +1,17 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { API_KEY_SECURITY } from '../http/api-key-security.ts'
 import { createRouter } from '../http/create-router.ts'
-import { errorResponse, idParamSchema } from '../fleet/fleet-schemas.ts'
-import { HttpError } from '../../shared/http-error.ts'
+import { errorResponse, idParamSchema } from '../../shared/wire/fleet-schemas.ts'
+import { httpError } from '../../shared/error-codes.ts'
 import type { SchedulingRouterDeps } from './scheduling-deps.ts'
 import { refuseTenantBound } from './refuse-tenant-bound.ts'
 import { tenantJson } from './render-tenant.ts'
-import { createTenantBodySchema, tenantDeletedSchema, tenantSchema, updateTenantBodySchema } from './tenant-schemas.ts'
+import { createTenantBodySchema, tenantDeletedSchema, tenantSchema, updateTenantBodySchema } from '../../shared/wire/tenant-schemas.ts'
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } })
 const denied = { 401: errorResponse('Missing or invalid API key'), 403: errorResponse('Key lacks the scope, or is tenant-bound (FORBIDDEN)') }
-const notFound = (id: number) => new HttpError(404, 'TENANT_NOT_FOUND', `no tenant with id ${id}`)
+const notFound = (id: number) => httpError('TENANT_NOT_FOUND', `no tenant with id ${id}`)
 
 /**
  * Seed 003 "Tenant Management". Reading needs `read`; creating, changing and deleting need
@@ -43,7 +43,7 @@ export function createTenantsRouter (deps: SchedulingRouterDeps) {
     const tenant = await store.tenants.create({
       name: b.name, gpuQuota: b.gpu_quota, contactEmail: b.contact_email, planTier: b.plan_tier, status: b.status,
     }, now())
-    if (tenant === null) throw new HttpError(409, 'TENANT_EXISTS', 'a tenant with this name already exists')
+    if (tenant === null) throw httpError('TENANT_EXISTS', 'a tenant with this name already exists')
     log.info({ tenantId: tenant.id, gpuQuota: tenant.gpuQuota }, 'tenant created')
     return c.json(tenantJson(tenant), 201)
   })
@@ -78,7 +78,7 @@ export function createTenantsRouter (deps: SchedulingRouterDeps) {
       name: b.name, gpuQuota: b.gpu_quota, contactEmail: b.contact_email, planTier: b.plan_tier, status: b.status,
     }, now())
     if (!result.ok) {
-      if (result.reason === 'name_taken') throw new HttpError(409, 'TENANT_EXISTS', 'a tenant with this name already exists')
+      if (result.reason === 'name_taken') throw httpError('TENANT_EXISTS', 'a tenant with this name already exists')
       throw notFound(id)
     }
     if (b.gpu_quota !== undefined || b.status !== undefined) scheduler.poke('tenant_updated')
@@ -110,10 +110,10 @@ export function createTenantsRouter (deps: SchedulingRouterDeps) {
     }
     if (!result.ok) {
       if (result.reason === 'running_jobs') {
-        throw new HttpError(409, 'TENANT_HAS_RUNNING_JOBS', `tenant ${id} has ${result.jobIds.length} running job(s); end them first`,
+        throw httpError('TENANT_HAS_RUNNING_JOBS', `tenant ${id} has ${result.jobIds.length} running job(s); end them first`,
           { job_ids: result.jobIds.slice(0, 100) })
       }
-      if (result.reason === 'referenced') throw new HttpError(409, 'TENANT_REFERENCED', `other records (such as invoices) still refer to tenant ${id}`)
+      if (result.reason === 'referenced') throw httpError('TENANT_REFERENCED', `other records (such as invoices) still refer to tenant ${id}`)
       throw notFound(id)
     }
     log.info({ tenantId: id, jobsUnlinked: result.unlinkedJobs, jobsCancelled: result.cancelledJobs }, 'tenant deleted')

@@ -1,10 +1,11 @@
 import type { Job, JobChange, JobStatus } from '../store/job-repository.ts'
+import type { ErrorCode } from '../../shared/error-codes.ts'
 
 export type TransitionDecision =
   | { kind: 'change', change: JobChange }
   /** Already in the asked state: answered 200 without a write (idempotent retries). */
   | { kind: 'noop' }
-  | { kind: 'refuse', status: 403 | 409, code: 'INVALID_TRANSITION' | 'FORBIDDEN', message: string }
+  | { kind: 'refuse', status: 403 | 409, code: Extract<ErrorCode, 'INVALID_TRANSITION' | 'FORBIDDEN'>, message: string }
 
 export interface Caller {
   /** An operator: a key not bound to a tenant. Only operators hold and release jobs. */

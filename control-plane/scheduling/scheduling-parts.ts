@@ -1,5 +1,5 @@
-import type { RouterMount } from '../create-control-plane.ts'
-import type { Loop, LoopContext } from '../start-control-plane.ts'
+import type { RouterMount } from '../http/router-mount.ts'
+import type { Loop, LoopContext } from '../loops/loop.ts'
 import type { Store } from '../store/store.ts'
 import { createJobsRouter } from './create-jobs-router.ts'
 import { createScheduler, type Scheduler, type SchedulerOptions } from './create-scheduler.ts'

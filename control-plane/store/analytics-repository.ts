@@ -1,4 +1,4 @@
-import type { Rate } from '../billing/match-rate.ts'
+import type { Rate } from '../match-rate.ts'
 
 /**
  * Analytics storage (seed 001): inference request records with their 15-minute rollups,

@@ -1,3 +1,4 @@
+import type { InvoiceStatus } from '../../shared/wire/enums.ts'
 /**
  * Billing storage: the rate card, metered GPU intervals (read from the scheduling domain's
  * jobs/job_gpus), and invoices. Async so SQLite and PostgreSQL serve the same interface.
@@ -7,7 +8,7 @@
  */
 
 export interface RateRecord {
-  /** Upper-case rate key matched against GPU model names (control-plane/billing/match-rate.ts). */
+  /** Upper-case rate key matched against GPU model names (control-plane/match-rate.ts). */
   gpuType: string
   centsPerGpuHour: number
   /** 0 for the seeded card. */
@@ -46,8 +47,7 @@ export interface IntervalQuery {
   tenantId?: number | undefined
 }
 
-export const INVOICE_STATUSES = ['pending', 'paid', 'overdue'] as const
-export type InvoiceStatus = typeof INVOICE_STATUSES[number]
+export { INVOICE_STATUSES, type InvoiceStatus } from '../../shared/wire/enums.ts'
 
 export interface InvoiceLine {
   /** Rate key, or the raw model name when no rate matched (null: model unknown). */

@@ -1,5 +1,5 @@
 import type { GpuMigState, GpuStatus } from './fleet-repository.ts'
-import type { Rate } from '../billing/match-rate.ts'
+import type { Rate } from '../match-rate.ts'
 import type { GpuHealth } from './fleet-repository.ts'
 
 /**

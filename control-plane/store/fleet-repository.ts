@@ -1,3 +1,4 @@
+import type { GpuStatus } from '../../shared/wire/enums.ts'
 /**
  * Fleet storage (seed 003 "GPU Management"): clusters, nodes, GPUs with their live readings,
  * and durable node lifecycle events. Async so SQLite and PostgreSQL serve the same
@@ -8,12 +9,7 @@
 
 export type ClusterStatus = 'active'
 export type NodeStatus = 'online' | 'offline'
-/**
- * 'unknown': the newest reading has no utilization (MIG-enabled GPUs print [N/A]) or there is
- * none yet. Never free for the scheduler, never counted idle.
- */
-export const GPU_STATUSES = ['idle', 'active', 'unknown'] as const
-export type GpuStatus = typeof GPU_STATUSES[number]
+export { GPU_STATUSES, type GpuStatus } from '../../shared/wire/enums.ts'
 export type NodeEventKind = 'registered' | 'online' | 'offline'
 
 export interface Cluster {

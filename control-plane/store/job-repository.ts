@@ -1,3 +1,4 @@
+import type { JobStatus, JobKind, PendingReason } from '../../shared/wire/enums.ts'
 import type { GpuStatus } from './fleet-repository.ts'
 import type { TenantStatus } from './tenant-repository.ts'
 
@@ -8,21 +9,12 @@ import type { TenantStatus } from './tenant-repository.ts'
  * are handed in as pure functions or plans; the repository reads and writes atomically.
  */
 
-export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled', 'blocked'] as const
-export type JobStatus = typeof JOB_STATUSES[number]
-export const JOB_KINDS = ['training', 'benchmark', 'compute', 'inference', 'endpoint'] as const
-export type JobKind = typeof JOB_KINDS[number]
+export { JOB_STATUSES, type JobStatus } from '../../shared/wire/enums.ts'
+export { JOB_KINDS, type JobKind } from '../../shared/wire/enums.ts'
 export const ENDED_STATUSES = ['completed', 'failed', 'cancelled'] as const
 export type EndedStatus = typeof ENDED_STATUSES[number]
 
-/**
- * Why a job is not running (jobs.pending_reason; null while running or ended), in the spirit of
- * Slurm's pending reasons. The contract's six plus TENANT_INACTIVE (a paused tenant).
- */
-export const PENDING_REASONS = [
-  'QUOTA', 'CAPACITY', 'PRIORITY', 'NEVER_FITS_QUOTA', 'NEVER_FITS_CLUSTER', 'OPERATOR_HOLD', 'TENANT_INACTIVE',
-] as const
-export type PendingReason = typeof PENDING_REASONS[number]
+export { PENDING_REASONS, type PendingReason } from '../../shared/wire/enums.ts'
 export type WaitingStatus = 'queued' | 'blocked'
 
 export interface Job {

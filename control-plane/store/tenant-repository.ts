@@ -1,13 +1,12 @@
+import type { PlanTier, TenantStatus } from '../../shared/wire/enums.ts'
 /**
  * Tenant storage (seed 003 "Tenant Management"), async so SQLite and PostgreSQL serve the same
  * interface. Times are UTC epoch milliseconds. Usage counts are live: read from jobs and
  * job_gpus in the same query, never cached in the tenants table.
  */
 
-export const PLAN_TIERS = ['starter', 'pro', 'growth', 'enterprise'] as const
-export type PlanTier = typeof PLAN_TIERS[number]
-export const TENANT_STATUSES = ['active', 'inactive'] as const
-export type TenantStatus = typeof TENANT_STATUSES[number]
+export { PLAN_TIERS, type PlanTier } from '../../shared/wire/enums.ts'
+export { TENANT_STATUSES, type TenantStatus } from '../../shared/wire/enums.ts'
 
 export interface Tenant {
   id: number

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
-import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 
 /**
  * 413 PAYLOAD_TOO_LARGE over `maxBytes`. A body with Content-Length (every agent push) is
@@ -11,7 +11,7 @@ import { HttpError } from '../../shared/http-error.ts'
  */
 export function createIngestBodyLimit (maxBytes: number): MiddlewareHandler {
   if (!Number.isInteger(maxBytes) || maxBytes < 1) throw new TypeError(`createIngestBodyLimit: maxBytes must be a positive integer, got ${maxBytes}`)
-  const tooLarge = () => new HttpError(413, 'PAYLOAD_TOO_LARGE', `request body exceeds ${maxBytes} bytes`, { limit_bytes: maxBytes })
+  const tooLarge = () => httpError('PAYLOAD_TOO_LARGE', `request body exceeds ${maxBytes} bytes`, { limit_bytes: maxBytes })
   const streaming = bodyLimit({ maxSize: maxBytes, onError: () => { throw tooLarge() } })
   return async function ingestBodyLimit (c, next) {
     const length = c.req.header('content-length')

@@ -1,10 +1,11 @@
 import type { Handler } from 'hono'
 import type { IngestNode } from '../../shared/wire/gpu-stats.ts'
 import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 import type { CpEnv } from '../http/cp-env.ts'
 import type { IngestQueue } from './create-ingest-queue.ts'
 import type { IngestMetrics } from './create-ingest-metrics.ts'
-import type { ResolvedNode, TelemetryLogger } from './create-telemetry-router.ts'
+import type { ResolvedNode, TelemetryLogger } from './ingest-types.ts'
 import { parseGpuStatsBody, type ParsedGpuStats } from './parse-gpu-stats-body.ts'
 import { sampleJson, type SampleJson } from './render-gpu-stat.ts'
 import type { TelemetryTimers } from './telemetry-timers.ts'
@@ -61,7 +62,7 @@ export function createIngestHandler (deps: IngestHandlerDeps): Handler<CpEnv> {
     } catch (err) {
       if (err instanceof HttpError) throw err
       metrics.request('rejected')
-      throw new HttpError(400, 'INVALID_JSON', 'request body is not valid JSON')
+      throw httpError('INVALID_JSON', 'request body is not valid JSON')
     }
     let parsed
     let who: ResolvedNode
@@ -78,7 +79,7 @@ export function createIngestHandler (deps: IngestHandlerDeps): Handler<CpEnv> {
       }
       log.error({ err: { message: (err as Error).message } }, 'telemetry ingest: resolving the node failed')
       metrics.request('failed')
-      throw new HttpError(503, 'STORE_UNAVAILABLE', 'samples not stored (node lookup failed); retry')
+      throw httpError('STORE_UNAVAILABLE', 'samples not stored (node lookup failed); retry')
     }
     let accepted = 0
     let duplicates = 0
@@ -94,7 +95,7 @@ export function createIngestHandler (deps: IngestHandlerDeps): Handler<CpEnv> {
       } catch (err) {
         log.error({ err: { message: (err as Error).message }, nodeId: who.nodeId }, 'telemetry ingest: commit failed')
         metrics.request('failed')
-        throw new HttpError(503, 'STORE_UNAVAILABLE', 'samples not stored (commit failed); retry')
+        throw httpError('STORE_UNAVAILABLE', 'samples not stored (commit failed); retry')
       }
       accepted = result.inserted
       duplicates = result.duplicates

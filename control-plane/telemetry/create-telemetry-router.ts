@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi'
 import type { Registry } from 'prom-client'
 import { GPU_STATS_PATH, gpuStatRowSchema, gpuStatsIngestSchema, ingestNodeSchema, type IngestNode } from '../../shared/wire/gpu-stats.ts'
 import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 import { tenantForbidden } from '../auth/tenant-policy.ts'
 import type { TelemetryRepository, TelemetryScope } from '../store/telemetry-repository.ts'
 import type { RequireScope } from '../http/cp-env.ts'
@@ -9,12 +10,13 @@ import { createRouter } from '../http/create-router.ts'
 import { API_KEY_SECURITY } from '../http/api-key-security.ts'
 import { errorResponses } from '../http/error-responses.ts'
 import { createIngestHandler, type IngestedReading } from './create-ingest-handler.ts'
+import type { ResolvedNode, TelemetryLogger } from './ingest-types.ts'
 import { createIngestQueue } from './create-ingest-queue.ts'
 import { createRetention } from './create-retention.ts'
 import { createIngestMetrics } from './create-ingest-metrics.ts'
 import { createIngestBodyLimit } from './create-ingest-body-limit.ts'
 import { queryPowerHistory } from './query-power-history.ts'
-import { canonicalTimeZone } from './zone-offset.ts'
+import { canonicalTimeZone } from '../../shared/zone-offset.ts'
 import { latestJson } from './render-gpu-stat.ts'
 import { realTelemetryTimers, type TelemetryTimers } from './telemetry-timers.ts'
 import {
@@ -24,19 +26,6 @@ import {
 /** A replaying agent's batch can be ~1 MiB; allow 4. Mount with this as the path's body limit too. */
 export const GPU_STATS_BODY_LIMIT_BYTES = 4 * 1024 * 1024
 export const POWER_HISTORY_PATH = `${GPU_STATS_PATH}/power-history`
-
-export interface ResolvedNode {
-  nodeId: number
-  /** Null: a node outside any cluster (it rolls up to itself and the fleet only). */
-  clusterId: number | null
-  /** Stored with the samples for GET filters; defaults to body.node.hostname. */
-  hostname?: string | null
-}
-
-export interface TelemetryLogger {
-  warn: (obj: object, msg: string) => void
-  error: (obj: object, msg: string) => void
-}
 
 export interface TelemetryOptions {
   /** Group commit: how long the first queued request waits for company (default 2 ms). */
@@ -187,11 +176,11 @@ export function createTelemetryRouter (deps: TelemetryRouterDeps) {
     const tz = q.tz ?? 'UTC'
     const zone = canonicalTimeZone(tz)
     if (zone === null) {
-      throw new HttpError(400, 'VALIDATION_FAILED', `tz: unknown time zone "${tz.slice(0, 64)}" (use an IANA name such as Europe/Berlin)`,
+      throw httpError('VALIDATION_FAILED', `tz: unknown time zone "${tz.slice(0, 64)}" (use an IANA name such as Europe/Berlin)`,
         { issues: [{ path: 'tz', message: 'unknown time zone' }] })
     }
     if (q.node_id !== undefined && q.cluster_id !== undefined) {
-      throw new HttpError(400, 'VALIDATION_FAILED', 'give node_id or cluster_id, not both',
+      throw httpError('VALIDATION_FAILED', 'give node_id or cluster_id, not both',
         { issues: [{ path: 'node_id', message: 'conflicts with cluster_id' }] })
     }
     const nodeId = q.node_id === undefined ? null : Number(q.node_id)

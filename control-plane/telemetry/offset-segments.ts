@@ -1,4 +1,4 @@
-import { zoneOffset } from './zone-offset.ts'
+import { zoneOffset } from '../../shared/zone-offset.ts'
 
 const MINUTE = 60_000
 // No zone in the tz database changes offset twice within 6 hours, so probing this often finds

@@ -1,5 +1,5 @@
 import { gpuStatRowMigSchema, gpuStatRowSchema, ingestNodeSchema, type GpuStatRow, type GpuStatRowMig, type IngestNode } from '../../shared/wire/gpu-stats.ts'
-import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 import type { GpuSample } from '../store/telemetry-repository.ts'
 import { compileRowCheck } from './compile-row-check.ts'
 
@@ -34,7 +34,7 @@ export interface ParseWindow {
  */
 export function parseGpuStatsBody (body: unknown, window: ParseWindow): ParsedGpuStats {
   if (typeof body !== 'object' || body === null || Array.isArray(body) || !Array.isArray((body as { gpus?: unknown }).gpus)) {
-    throw new HttpError(400, 'GPUS_REQUIRED', 'body must be a JSON object with a top-level "gpus" array')
+    throw httpError('GPUS_REQUIRED', 'body must be a JSON object with a top-level "gpus" array')
   }
   const { gpus, node: rawNode } = body as { gpus: unknown[], node?: unknown }
   let node: IngestNode | undefined
@@ -42,7 +42,7 @@ export function parseGpuStatsBody (body: unknown, window: ParseWindow): ParsedGp
     const parsed = ingestNodeSchema.safeParse(rawNode)
     if (!parsed.success) {
       const issue = parsed.error.issues[0]
-      throw new HttpError(400, 'INVALID_NODE', `node${issue === undefined ? '' : `.${issue.path.join('.')}: ${issue.message}`}`)
+      throw httpError('INVALID_NODE', `node${issue === undefined ? '' : `.${issue.path.join('.')}: ${issue.message}`}`)
     }
     node = parsed.data
   }

@@ -1,6 +1,6 @@
 import type { gpuStatusBody } from '../../agent/api/gpu-status-body.ts'
 import type { gpuMemoryBody } from '../../agent/api/gpu-memory-body.ts'
-import type { PurgeResult } from '../../agent/purge/purge-types.ts'
+import type { PurgeResult } from '../wire/purge-types.ts'
 import type { Camel } from './camel-case.ts'
 import { createTransport, type ClientOptions, type Transport } from './http-transport.ts'
 

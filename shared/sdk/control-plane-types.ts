@@ -1,22 +1,22 @@
 import type { z } from '@hono/zod-openapi'
 import type { Camel } from './camel-case.ts'
 import type { OperatorTokenResponse } from '../../shared/wire/operator-token.ts'
-// Types only (erased at run time, so the SDK loads nothing of the control plane): each shape is
-// the camelCase view of the very schema that validates and documents the route.
-import type { ApiKeySchema, CreateApiKeyBody, CreatedApiKeySchema } from '../../control-plane/auth/api-key-wire.ts'
-import type { clusterCreatedSchema, clusterDetailSchema, clusterSummarySchema, createClusterBodySchema, gpuSchema, metricsResultSchema, nodeSchema, registeredNodeSchema } from '../../control-plane/fleet/fleet-schemas.ts'
-import type { regionsResponseSchema, routeResponseSchema } from '../../control-plane/fleet/regions-schemas.ts'
+// Types only (erased at run time, so the SDK loads no schema): each shape is the camelCase view
+// of the very schema in shared/wire that validates and documents the route.
+import type { ApiKeySchema, CreateApiKeyBody, CreatedApiKeySchema } from '../wire/api-key-schemas.ts'
+import type { clusterCreatedSchema, clusterDetailSchema, clusterSummarySchema, createClusterBodySchema, gpuSchema, metricsResultSchema, nodeSchema, registeredNodeSchema } from '../wire/fleet-schemas.ts'
+import type { regionsResponseSchema, routeResponseSchema } from '../wire/regions-schemas.ts'
 import type { gpuStatSchema, ingestResultSchema, powerHistorySchema } from '../../control-plane/telemetry/telemetry-schemas.ts'
-import type { createTenantBodySchema, tenantDeletedSchema, tenantSchema, updateTenantBodySchema } from '../../control-plane/scheduling/tenant-schemas.ts'
-import type { createJobBodySchema, jobDetailSchema, jobPageSchema, jobSchema } from '../../control-plane/scheduling/job-schemas.ts'
-import type { gpuAllocationSchema, schedulerCycleSchema, schedulingMetricsSchema } from '../../control-plane/scheduling/scheduling-dashboard-schemas.ts'
-import type { billingSummarySchema, invoiceSchema, issuedInvoiceSchema, putRateBodySchema, rateSchema, revenueSchema, usageSchema } from '../../control-plane/billing/billing-schemas.ts'
-import type { eventSchema, rulePatchSchema, ruleSchema } from '../../control-plane/alerts/alerts-schemas.ts'
-import type { endpointRecordSchema, endpointUpsertSchema, globalEnvEntrySchema, gpuJobRecordSchema, historyKindsSchema, inferenceIngestResultSchema, inferenceRecordJsonSchema, summarySchema, workerEventsSchema } from '../../control-plane/analytics/analytics-schemas.ts'
-import type { kpisSchema, leakageSchema, overviewSchema } from '../../control-plane/dashboards/dashboard-schemas.ts'
+import type { createTenantBodySchema, tenantDeletedSchema, tenantSchema, updateTenantBodySchema } from '../wire/tenant-schemas.ts'
+import type { createJobBodySchema, jobDetailSchema, jobPageSchema, jobSchema } from '../wire/job-schemas.ts'
+import type { gpuAllocationSchema, schedulerCycleSchema, schedulingMetricsSchema } from '../wire/scheduling-dashboard-schemas.ts'
+import type { billingSummarySchema, invoiceSchema, issuedInvoiceSchema, putRateBodySchema, rateSchema, revenueSchema, usageSchema } from '../wire/billing-schemas.ts'
+import type { eventSchema, rulePatchSchema, ruleSchema } from '../wire/alerts-schemas.ts'
+import type { endpointRecordSchema, endpointUpsertSchema, globalEnvEntrySchema, gpuJobRecordSchema, historyKindsSchema, inferenceIngestResultSchema, inferenceRecordJsonSchema, summarySchema, workerEventsSchema } from '../wire/analytics-schemas.ts'
+import type { kpisSchema, leakageSchema, overviewSchema } from '../wire/dashboard-schemas.ts'
 import type { nodeRegistrationSchema, gpuRegistrationSchema } from '../wire/registration.ts'
 import type { gpuStatRowSchema, ingestNodeSchema } from '../wire/gpu-stats.ts'
-import type { JOB_KINDS, JOB_STATUSES, PENDING_REASONS } from '../../control-plane/store/job-repository.ts'
+import type { JobKind, JobStatus, PendingReason } from '../wire/enums.ts'
 
 type Out<S extends z.ZodType> = Camel<z.output<S>>
 type In<S extends z.ZodType> = Camel<z.input<S>>
@@ -54,9 +54,7 @@ export type Job = Out<typeof jobSchema>
 export type JobDetail = Out<typeof jobDetailSchema>
 export type JobPage = Out<typeof jobPageSchema>
 export type SubmitJobInput = In<typeof createJobBodySchema>
-export type JobStatus = typeof JOB_STATUSES[number]
-export type JobKind = typeof JOB_KINDS[number]
-export type PendingReason = typeof PENDING_REASONS[number]
+export type { JobKind, JobStatus, PendingReason }
 export type SchedulerCycle = Out<typeof schedulerCycleSchema>
 export type SchedulingMetrics = Out<typeof schedulingMetricsSchema>
 export type GpuAllocation = Out<typeof gpuAllocationSchema>

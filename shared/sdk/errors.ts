@@ -1,16 +1,15 @@
+import { CodedError } from '../coded-error.ts'
+
 /**
  * The SDK's one error family (undici-style): every error a client method throws is a
  * GpufleetError with a stable `code` callers branch on. Server answers carry the server's own
  * code, status, message and details (the one error shape, shared/http-error.ts); failures
  * before an answer have codes of their own.
  */
-export class GpufleetError extends Error {
-  readonly code: string
-
+export class GpufleetError extends CodedError {
   constructor (code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options)
+    super(code, message, options)
     this.name = 'GpufleetError'
-    this.code = code
   }
 }
 

@@ -1,6 +1,7 @@
 import { Agent, request, type Dispatcher } from 'undici'
 import { ApiError, InvalidArgumentError, NetworkError, ResponseError, TimeoutError } from './errors.ts'
 import { camelize, snakeize, type Camel } from './camel-case.ts'
+import { backoffDelay } from '../backoff-delay.ts'
 
 export interface ClientOptions {
   /** Base URL, e.g. http://127.0.0.1:8080 (control plane) or http://10.0.0.5:9410 (agent). */
@@ -92,7 +93,7 @@ export function createTransport (options: ClientOptions): Transport {
   function delay (attempt: number, retryAfter: string | undefined): number {
     const seconds = retryAfter === undefined ? NaN : Number(retryAfter)
     if (Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds * 1000, o.retryMaxDelayMs)
-    return Math.min(o.retryBaseDelayMs * 2 ** attempt, o.retryMaxDelayMs)
+    return backoffDelay(attempt + 1, { initialMs: o.retryBaseDelayMs, maxMs: o.retryMaxDelayMs })
   }
 
   return {

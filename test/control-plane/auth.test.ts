@@ -1,7 +1,7 @@
 import t from 'tap'
 import { createRoute, z } from '@hono/zod-openapi'
 import { createRouter } from '../../control-plane/http/create-router.ts'
-import type { RouterContext } from '../../control-plane/create-control-plane.ts'
+import type { RouterContext } from '../../control-plane/http/router-mount.ts'
 import { cpHarness, isError } from './cp-harness.ts'
 
 // A read-scoped and a write-scoped route, mounted the way colleagues' routers are.

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { bootstrapAdminKey } from '../../control-plane/auth/bootstrap-admin-key.ts'
-import { hashApiKey } from '../../control-plane/auth/api-key-format.ts'
+import { hashApiKey } from '../../shared/wire/api-key-format.ts'
 import { openSqliteStore } from '../../control-plane/store/sqlite/open-sqlite-store.ts'
 
 const ENV_KEY = `gfk_${'Ab3-'.repeat(10)}`

@@ -1,4 +1,4 @@
-import type { ResolvedNode } from '../../control-plane/telemetry/create-telemetry-router.ts'
+import type { ResolvedNode } from '../../control-plane/telemetry/ingest-types.ts'
 
 /**
  * The telemetry router's resolveNode without the fleet: nodes by hostname in a map (a body

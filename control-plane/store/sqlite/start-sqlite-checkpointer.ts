@@ -1,4 +1,5 @@
-import { createSlotLoop, realLoopTimers, type LoopTimers } from '../../loops/create-slot-loop.ts'
+import { createSlotLoop } from '../../../shared/create-slot-loop.ts'
+import { realTimers as realLoopTimers, type Timers as LoopTimers } from '../../../shared/timers.ts'
 import type { CheckpointResult } from './open-checkpoint-worker.ts'
 
 export interface SqliteCheckpointerOptions {

@@ -1,4 +1,4 @@
-import type { CollectorTimers } from '../../../agent/collector/collector-options.ts'
+import type { Timers } from '../../../shared/timers.ts'
 
 /**
  * Hand-driven time for the collector: a wall clock the test can step (even backwards), a
@@ -6,7 +6,7 @@ import type { CollectorTimers } from '../../../agent/collector/collector-options
  * backoff or a watchdog runs without sleeping and a test can say how much time passed.
  */
 export interface FakeTimers {
-  timers: CollectorTimers
+  timers: Timers
   now: () => number
   monotonicNow: () => number
   /** Move both clocks forward, firing every timer that falls due, in order. */

@@ -9,7 +9,7 @@ import { createPurgeService } from '../../../agent/purge/create-purge-service.ts
 import type { PurgeServiceOptions } from '../../../agent/purge/create-purge-service.ts'
 import { createTritonAdapter } from '../../../agent/purge/create-triton-adapter.ts'
 import { createVllmAdapter } from '../../../agent/purge/create-vllm-adapter.ts'
-import type { PurgeAdapter } from '../../../agent/purge/purge-types.ts'
+import type { PurgeAdapter } from '../../../shared/wire/purge-types.ts'
 import { HttpError } from '../../../shared/http-error.ts'
 import { defaultSimState, updateSimState, writeSimState } from '../../fakes/sim-state.ts'
 import { startFakeOllama } from '../../fakes/runtimes/start-fake-ollama.ts'

@@ -1,4 +1,4 @@
-import type { Timers } from '../../../agent/uplink/timers.ts'
+import type { Timers } from '../../../shared/timers.ts'
 
 /**
  * Hand-driven time for the uplink's backoff, heartbeat and replay pacing: nothing fires until

@@ -2,7 +2,7 @@ import t from 'tap'
 import { createAlertsRouter } from '../../../control-plane/alerts/create-alerts-router.ts'
 import { createAlertsLoop } from '../../../control-plane/alerts/create-alerts-loop.ts'
 import { createDashboardRouter } from '../../../control-plane/dashboards/create-dashboard-router.ts'
-import type { RouterMount } from '../../../control-plane/create-control-plane.ts'
+import type { RouterMount } from '../../../control-plane/http/router-mount.ts'
 import { cpHarness, isError } from '../cp-harness.ts'
 
 // Exactly how the lead mounts them (productParts).

@@ -1,6 +1,6 @@
 import type { Test } from 'tap'
 import { join } from 'node:path'
-import { generateApiKey, hashApiKey, keyPrefixOf } from '../../../control-plane/auth/api-key-format.ts'
+import { generateApiKey, hashApiKey, keyPrefixOf } from '../../../shared/wire/api-key-format.ts'
 import type { Store } from '../../../control-plane/store/store.ts'
 import { createAnalyticsRouter, ANALYTICS_BODY_LIMITS } from '../../../control-plane/analytics/create-analytics-router.ts'
 import type { Scope } from '../../../shared/wire/introspect.ts'

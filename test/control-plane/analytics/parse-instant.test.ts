@@ -1,5 +1,5 @@
 import t from 'tap'
-import { parseInstant } from '../../../control-plane/analytics/parse-instant.ts'
+import { parseInstant } from '../../../shared/parse-instant.ts'
 
 t.test('instants with Z or an offset', async t => {
   t.equal(parseInstant('2026-06-01T00:00:00.000Z'), Date.UTC(2026, 5, 1))

@@ -1,6 +1,6 @@
 import { createFleetRouter, type FleetRouterDeps, type FleetSample } from '../../../control-plane/fleet/create-fleet-router.ts'
 import { createFleetService } from '../../../control-plane/fleet/create-fleet-service.ts'
-import type { LoopTimers } from '../../../control-plane/loops/create-slot-loop.ts'
+import type { Timers } from '../../../shared/timers.ts'
 import { createRegionsRouter } from '../../../control-plane/fleet/create-regions-router.ts'
 import { openSqliteDb } from '../../../control-plane/store/sqlite/sqlite-db.ts'
 import { createSqlFleetRepository } from '../../../control-plane/store/sql/sql-fleet-repository.ts'
@@ -38,7 +38,7 @@ export function fakeClock (start = T0) {
   let t = start
   let seq = 0
   const queue = new Map<number, { at: number, fn: () => void }>()
-  const timers: LoopTimers = {
+  const timers: Timers = {
     setTimeout (fn, ms) { queue.set(++seq, { at: t + Math.max(0, ms), fn }); return seq },
     clearTimeout (h) { queue.delete(h as number) },
   }

@@ -1,11 +1,11 @@
 import t from 'tap'
 import { startSqliteCheckpointer } from '../../../control-plane/store/sqlite/start-sqlite-checkpointer.ts'
 import type { CheckpointResult } from '../../../control-plane/store/sqlite/open-checkpoint-worker.ts'
-import type { LoopTimers } from '../../../control-plane/loops/create-slot-loop.ts'
+import type { Timers } from '../../../shared/timers.ts'
 
 function fakeTimers () {
   const due: Array<{ fn: () => void, ms: number }> = []
-  const timers: LoopTimers = {
+  const timers: Timers = {
     setTimeout: (fn, ms) => { const h = { fn, ms }; due.push(h); return h },
     clearTimeout: h => { const i = due.indexOf(h as { fn: () => void, ms: number }); if (i >= 0) due.splice(i, 1) },
   }

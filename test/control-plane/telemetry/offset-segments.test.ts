@@ -1,7 +1,7 @@
 import t from 'tap'
 import { offsetAt, offsetSegments, resolveWall } from '../../../control-plane/telemetry/offset-segments.ts'
 import { formatIsoOffset } from '../../../control-plane/telemetry/format-iso-offset.ts'
-import { canonicalTimeZone, zoneOffset } from '../../../control-plane/telemetry/zone-offset.ts'
+import { canonicalTimeZone, zoneOffset } from '../../../shared/zone-offset.ts'
 
 const H = 3_600_000
 

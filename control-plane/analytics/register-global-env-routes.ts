@@ -1,15 +1,15 @@
 import { createRoute, z } from '@hono/zod-openapi'
-import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 import { API_KEY_SECURITY } from '../http/api-key-security.ts'
 import { errorResponses } from '../http/error-responses.ts'
 import { adminOnly } from './admin-only.ts'
 import type { AnalyticsApp, AnalyticsContext } from './analytics-context.ts'
-import { globalEnvEntrySchema, globalEnvKeyParamSchema, globalEnvPutSchema } from './analytics-schemas.ts'
+import { globalEnvEntrySchema, globalEnvKeyParamSchema, globalEnvPutSchema } from '../../shared/wire/analytics-schemas.ts'
 import { GLOBAL_ENV_KEYS } from './global-env-keys.ts'
 import { iso } from './render-records.ts'
 
 /** Seed 001: GET /v1/global-env → [{ key, value }], and PUT /v1/global-env/{key} to set one (admin). */
-export function addGlobalEnvRoutes (app: AnalyticsApp, ctx: AnalyticsContext): void {
+export function registerGlobalEnvRoutes (app: AnalyticsApp, ctx: AnalyticsContext): void {
   const { repo, requireScope, now, log } = ctx
   const admin = adminOnly(requireScope)
 
@@ -48,7 +48,7 @@ export function addGlobalEnvRoutes (app: AnalyticsApp, ctx: AnalyticsContext): v
     const { key } = c.req.valid('param')
     const spec = GLOBAL_ENV_KEYS[key]
     if (spec === undefined || !Object.hasOwn(GLOBAL_ENV_KEYS, key)) {
-      throw new HttpError(400, 'UNKNOWN_ENV_KEY', `unknown global-env key "${key.slice(0, 64)}"`, { known_keys: Object.keys(GLOBAL_ENV_KEYS) })
+      throw httpError('UNKNOWN_ENV_KEY', `unknown global-env key "${key.slice(0, 64)}"`, { known_keys: Object.keys(GLOBAL_ENV_KEYS) })
     }
     const value = spec.normalize(c.req.valid('json').value)
     const entry = await repo.setGlobalEnv(key, value, now())

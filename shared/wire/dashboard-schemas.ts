@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { GPU_STATUSES } from '../store/fleet-repository.ts'
+import { GPU_STATUSES } from './enums.ts'
 
 /** Response schemas of the dashboard routes (they document /openapi.json). */
 

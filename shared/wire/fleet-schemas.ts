@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
-import { ErrorBodySchema } from '../http/error-responses.ts'
-import { GPU_STATUSES } from '../store/fleet-repository.ts'
+import { ErrorBodySchema } from './error-body-schema.ts'
+import { GPU_STATUSES } from './enums.ts'
 
 /** Response and parameter schemas of the fleet routes (they also document /openapi.json). */
 

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { INVOICE_STATUSES } from '../store/billing-repository.ts'
+import { INVOICE_STATUSES } from './enums.ts'
 
 /** Request and response schemas of the billing routes (they also document /openapi.json). */
 

@@ -1,23 +1,9 @@
-/** The timer functions loops use, passed in so tests fire ticks by hand instead of sleeping. */
-export interface LoopTimers {
-  setTimeout: (fn: () => void, ms: number) => unknown
-  clearTimeout: (handle: unknown) => void
-}
-
-export const realLoopTimers: LoopTimers = {
-  setTimeout: (fn, ms) => {
-    const handle = setTimeout(fn, ms)
-    // The HTTP server keeps the process alive; a pending background tick must not.
-    handle.unref()
-    return handle
-  },
-  clearTimeout: handle => { clearTimeout(handle as NodeJS.Timeout) },
-}
+import type { Timers } from './timers.ts'
 
 export interface SlotLoopOptions {
   everyMs: number
   now: () => number
-  timers: LoopTimers
+  timers: Timers
   /** One pass; a rejection goes to `onError` and the loop goes on at the next slot. */
   pass: () => Promise<unknown>
   onError: (err: unknown) => void

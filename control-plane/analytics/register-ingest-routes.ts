@@ -1,5 +1,5 @@
 import { createRoute } from '@hono/zod-openapi'
-import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 import { API_KEY_SECURITY } from '../http/api-key-security.ts'
 import { errorResponses } from '../http/error-responses.ts'
 import { requireAnyScope } from '../fleet/require-any-scope.ts'
@@ -7,7 +7,7 @@ import { refuseClusterBound } from '../auth/refuse-cluster-bound.ts'
 import type { AnalyticsApp, AnalyticsContext } from './analytics-context.ts'
 import {
   MAX_INFERENCE_BATCH, endpointNameParamSchema, endpointRecordSchema, endpointUpsertSchema, inferenceBatchSchema, inferenceIngestResultSchema,
-} from './analytics-schemas.ts'
+} from '../../shared/wire/analytics-schemas.ts'
 import { parseInferenceRecords } from './parse-inference-records.ts'
 import { endpointJson } from './render-records.ts'
 
@@ -25,7 +25,7 @@ const json = <T extends object>(schema: T, description: string) => ({ descriptio
  * Writes from serving layers (an `ingest` key, or `admin` by hand): inference records in
  * idempotent batches, and endpoint deployments with their lifecycle.
  */
-export function addIngestRoutes (app: AnalyticsApp, ctx: AnalyticsContext): void {
+export function registerIngestRoutes (app: AnalyticsApp, ctx: AnalyticsContext): void {
   const { repo, requireScope, now, log, aliases } = ctx
   // Serving layers push often: check their scope first so their calls authenticate once.
   const anyWriter = requireAnyScope(requireScope, ['ingest', 'admin'])
@@ -90,7 +90,7 @@ export function addIngestRoutes (app: AnalyticsApp, ctx: AnalyticsContext): void
   }), async c => {
     const { name } = c.req.valid('param')
     const endpoint = await repo.deleteEndpoint(name, now())
-    if (endpoint === null) throw new HttpError(404, 'ENDPOINT_NOT_FOUND', `no live endpoint named "${name}"`)
+    if (endpoint === null) throw httpError('ENDPOINT_NOT_FOUND', `no live endpoint named "${name}"`)
     log.info({ endpoint: name, id: endpoint.id }, 'endpoint deleted')
     const activity = await repo.inferenceTotalsForEndpoint(endpoint.name, endpoint.createdAt, endpoint.deletedAt ?? FOREVER)
     return c.json(endpointJson(endpoint, activity, await aliases()), 200)

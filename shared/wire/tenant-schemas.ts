@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { PLAN_TIERS, TENANT_STATUSES } from '../store/tenant-repository.ts'
+import { PLAN_TIERS, TENANT_STATUSES } from './enums.ts'
 
 /** Seed 003 "Tenant Management" on the wire (snake_case; times ISO 8601). */
 

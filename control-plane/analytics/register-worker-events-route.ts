@@ -3,14 +3,14 @@ import { API_KEY_SECURITY } from '../http/api-key-security.ts'
 import { errorResponses } from '../http/error-responses.ts'
 import { adminOnly } from './admin-only.ts'
 import type { AnalyticsApp, AnalyticsContext } from './analytics-context.ts'
-import { workerEventsQuerySchema, workerEventsSchema } from './analytics-schemas.ts'
-import { parseInstant } from './parse-instant.ts'
+import { workerEventsQuerySchema, workerEventsSchema } from '../../shared/wire/analytics-schemas.ts'
+import { parseInstant } from '../../shared/parse-instant.ts'
 import { workerEventJson } from './render-records.ts'
 
 export const WORKER_EVENTS_DEFAULT_LIMIT = 1000
 
 /** Seed 001: GET /admin/worker-events?since&until&limit → { count, events } (admin). */
-export function addWorkerEventsRoute (app: AnalyticsApp, ctx: AnalyticsContext): void {
+export function registerWorkerEventsRoute (app: AnalyticsApp, ctx: AnalyticsContext): void {
   const { repo, requireScope } = ctx
   app.openapi(createRoute({
     method: 'get',

@@ -1,6 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { SCOPES } from '../../shared/wire/introspect.ts'
-import type { ApiKeyRecord } from '../store/api-key-repository.ts'
+import { SCOPES } from './introspect.ts'
 
 /**
  * Seed 003 "API Keys" on the wire: snake_case, times ISO 8601 (stored as epoch ms). The raw
@@ -57,34 +56,3 @@ export const CreatedApiKeySchema = z.object({
 }).openapi('CreatedApiKey')
 
 export type ApiKeyWire = z.infer<typeof ApiKeySchema>
-
-const iso = (ms: number | null) => ms === null ? null : new Date(ms).toISOString()
-
-export function apiKeyToWire (k: ApiKeyRecord): ApiKeyWire {
-  return {
-    id: k.id,
-    key_prefix: k.keyPrefix,
-    label: k.label,
-    permissions: k.permissions,
-    tenant_id: k.tenantId,
-    cluster_id: k.clusterId,
-    created_at: new Date(k.createdAt).toISOString(),
-    last_used_at: iso(k.lastUsedAt),
-    revoked_at: iso(k.revokedAt),
-    created_by_key_id: k.createdByKeyId,
-  }
-}
-
-export function createdApiKeyToWire (k: ApiKeyRecord, rawKey: string): z.infer<typeof CreatedApiKeySchema> {
-  return {
-    id: k.id,
-    key: rawKey,
-    key_prefix: k.keyPrefix,
-    label: k.label,
-    permissions: k.permissions,
-    tenant_id: k.tenantId,
-    cluster_id: k.clusterId,
-    created_at: new Date(k.createdAt).toISOString(),
-    revoked_at: iso(k.revokedAt),
-  }
-}

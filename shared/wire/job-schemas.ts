@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { JOB_KINDS, JOB_STATUSES, PENDING_REASONS } from '../store/job-repository.ts'
+import { JOB_KINDS, JOB_STATUSES, PENDING_REASONS } from './enums.ts'
 
 /** Seed 003 "Job Management" on the wire (snake_case; times ISO 8601). */
 

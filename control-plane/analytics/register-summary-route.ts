@@ -1,13 +1,13 @@
 import { createRoute } from '@hono/zod-openapi'
-import { HttpError } from '../../shared/http-error.ts'
+import { httpError } from '../../shared/error-codes.ts'
 import { API_KEY_SECURITY } from '../http/api-key-security.ts'
 import { errorResponses } from '../http/error-responses.ts'
 import { adminOnly } from './admin-only.ts'
 import type { AnalyticsApp, AnalyticsContext } from './analytics-context.ts'
-import { summaryQuerySchema, summarySchema } from './analytics-schemas.ts'
+import { summaryQuerySchema, summarySchema } from '../../shared/wire/analytics-schemas.ts'
 import { buildSummary } from './build-summary.ts'
-import { parseInstant } from './parse-instant.ts'
-import { canonicalTimeZone } from '../telemetry/zone-offset.ts'
+import { parseInstant } from '../../shared/parse-instant.ts'
+import { canonicalTimeZone } from '../../shared/zone-offset.ts'
 import { iso } from './render-records.ts'
 
 const DAY = 86_400_000
@@ -16,7 +16,7 @@ export const SUMMARY_DEFAULT_DAYS = 30
 export const SUMMARY_MAX_DAYS = 400
 
 /** Seed 001: GET /v1/history/summary?since&until&tz → { rows } (exact per-day counts; admin). */
-export function addSummaryRoute (app: AnalyticsApp, ctx: AnalyticsContext): void {
+export function registerSummaryRoute (app: AnalyticsApp, ctx: AnalyticsContext): void {
   const { repo, requireScope, now, aliases } = ctx
   app.openapi(createRoute({
     method: 'get',
@@ -36,12 +36,12 @@ export function addSummaryRoute (app: AnalyticsApp, ctx: AnalyticsContext): void
     const until = q.until === undefined ? at : parseInstant(q.until)!
     const since = q.since === undefined ? until - SUMMARY_DEFAULT_DAYS * DAY : parseInstant(q.since)!
     if (since > until) {
-      throw new HttpError(400, 'VALIDATION_FAILED', 'since: must not be after until (until defaults to now)', {
+      throw httpError('VALIDATION_FAILED', 'since: must not be after until (until defaults to now)', {
         issues: [{ path: 'since', message: 'must not be after until' }],
       })
     }
     if (until - since > SUMMARY_MAX_DAYS * DAY) {
-      throw new HttpError(400, 'VALIDATION_FAILED', `until: the window is at most ${SUMMARY_MAX_DAYS} days`, {
+      throw httpError('VALIDATION_FAILED', `until: the window is at most ${SUMMARY_MAX_DAYS} days`, {
         issues: [{ path: 'until', message: `the window is at most ${SUMMARY_MAX_DAYS} days` }],
       })
     }

@@ -1,3 +1,5 @@
+import type { Logger } from '../logger.ts'
+
 /** Seed 004's memory summary (GB = MiB / 1024, one decimal; percent one decimal). */
 export interface MemorySummary {
   used_gb: number
@@ -65,8 +67,4 @@ export interface PurgeService {
 }
 
 /** The slice of pino purge logs through; tests hand it a real pino writing to a buffer. */
-export interface PurgeLogger {
-  info: (obj: object, msg: string) => void
-  warn: (obj: object, msg: string) => void
-  error: (obj: object, msg: string) => void
-}
+export type PurgeLogger = Pick<Logger, 'info' | 'warn' | 'error'>

@@ -1,24 +1,30 @@
 import { z } from '@hono/zod-openapi'
-import { ALERT_RULE_TYPES, THRESHOLD_HELP } from './rules/alert-rules.ts'
-import { THRESHOLD_UNITS } from './rules/alert-rule-kind.ts'
-import { WEBHOOK_URL_MAX } from './webhook-url.ts'
 
-/** Request and response schemas of the alert routes (they also document /openapi.json). */
+/**
+ * Request and response schemas of the alert routes. Which rule types exist is the server's
+ * registry (control-plane/alerts/rules/): here a type is a name, so a client keeps working when
+ * one is added; the server builds the same shapes with its types spelled out
+ * (control-plane/alerts/alert-route-schemas.ts), which also document /openapi.json.
+ */
+
+/** Longest webhook URL a rule may name. */
+export const WEBHOOK_URL_MAX = 2048
 
 export const ruleIdParamSchema = z.object({
   // Digits only (no "1e3", "0x1"); 15 digits keeps it a safe integer.
   id: z.string().regex(/^[0-9]{1,15}$/, 'must be a positive integer id').openapi({ param: { name: 'id', in: 'path' }, example: '1' }),
 })
 
-export const rulePatchSchema = z.object({
+export const rulePatchSchemaWith = (thresholdHelp: string) => z.object({
   enabled: z.boolean().optional().openapi({ example: false }),
   threshold: z.number().optional()
-    .openapi({ description: THRESHOLD_HELP, example: 60 }),
+    .openapi({ description: thresholdHelp, example: 60 }),
   webhook_url: z.string().max(WEBHOOK_URL_MAX).nullable().optional()
     .openapi({ description: 'http(s) URL each fired and resolved event is POSTed to; null removes it', example: 'https://hooks.example.com/gpufleet' }),
 }).strict().refine(b => b.enabled !== undefined || b.threshold !== undefined || b.webhook_url !== undefined, {
   message: 'give at least one of enabled, threshold, webhook_url',
 }).openapi('AlertRulePatch')
+export const rulePatchSchema = rulePatchSchemaWith('Meaning, unit and range depend on the rule type')
 
 export const eventsQuerySchema = z.object({
   limit: z.string()
@@ -28,24 +34,27 @@ export const eventsQuerySchema = z.object({
     .openapi({ param: { name: 'limit', in: 'query' }, description: 'Max events to return, 1–100 (default 50)', example: '50' }),
 })
 
-export const ruleSchema = z.object({
+const ruleTypeName = z.string().openapi({ example: 'idle_gpu' })
+
+export const ruleSchemaWith = <T extends z.ZodType<string>, U extends z.ZodType<string>> (ruleType: T, thresholdUnit: U) => z.object({
   id: z.number().int().openapi({ example: 1 }),
-  rule_type: z.enum(ALERT_RULE_TYPES),
+  rule_type: ruleType,
   threshold: z.number().openapi({ example: 60 }),
   enabled: z.boolean(),
   active_events: z.number().int().openapi({ example: 0 }),
-  threshold_unit: z.enum(THRESHOLD_UNITS),
+  threshold_unit: thresholdUnit,
   description: z.string(),
   webhook_url: z.string().nullable().openapi({ description: 'Whole for admin keys; scheme and host only for read keys (webhook URLs carry secrets)' }),
   updated_at: z.string(),
 }).openapi('AlertRule')
+export const ruleSchema = ruleSchemaWith(ruleTypeName, z.string())
 
 const subjectSchema = z.object({ type: z.enum(['gpu', 'node', 'tenant']), id: z.number().int(), name: z.string().nullable() })
 
-export const eventSchema = z.object({
+export const eventSchemaWith = <T extends z.ZodType<string>> (ruleType: T) => z.object({
   id: z.number().int(),
   rule_id: z.number().int(),
-  rule_type: z.enum(ALERT_RULE_TYPES),
+  rule_type: ruleType,
   status: z.enum(['active', 'resolved']),
   subject: subjectSchema,
   tenant_id: z.number().int().nullable(),
@@ -53,3 +62,4 @@ export const eventSchema = z.object({
   fired_at: z.string(),
   resolved_at: z.string().nullable(),
 }).openapi('AlertEvent')
+export const eventSchema = eventSchemaWith(ruleTypeName)

@@ -1,6 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { GPU_STATUSES } from '../store/fleet-repository.ts'
-import { JOB_KINDS, PENDING_REASONS } from '../store/job-repository.ts'
+import { GPU_STATUSES, JOB_KINDS, PENDING_REASONS } from './enums.ts'
 
 /** The scheduler's log, scheduling metrics and the GPU allocation map on the wire. */
 

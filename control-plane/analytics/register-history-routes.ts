@@ -5,7 +5,7 @@ import { adminOnly } from './admin-only.ts'
 import type { AnalyticsApp, AnalyticsContext } from './analytics-context.ts'
 import {
   endpointPageSchema, gpuJobPageSchema, historyKindsSchema, historyQuerySchema, inferencePageSchema,
-} from './analytics-schemas.ts'
+} from '../../shared/wire/analytics-schemas.ts'
 import { HISTORY_KINDS, type HistoryKind } from './history-kinds.ts'
 import { pageQuery } from './page-query.ts'
 import { endpointJson, inferenceJson, jobJson } from './render-records.ts'
@@ -19,7 +19,7 @@ const FOREVER = 8.64e15
  * Every list is ordered by (time, id), a total order, so paging with offset until has_more is
  * false returns each record once (as long as nothing new lands inside the window meanwhile).
  */
-export function addHistoryRoutes (app: AnalyticsApp, ctx: AnalyticsContext): void {
+export function registerHistoryRoutes (app: AnalyticsApp, ctx: AnalyticsContext): void {
   const { repo, requireScope, now, aliases } = ctx
   const admin = adminOnly(requireScope, EMPTY_PAGE)
   const route = (kind: HistoryKind, schema: z.ZodType, description: string) => createRoute({

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi'
-import { parseInstant } from './parse-instant.ts'
-import { canonicalTimeZone } from '../telemetry/zone-offset.ts'
+import { parseInstant } from '../parse-instant.ts'
+import { canonicalTimeZone } from '../zone-offset.ts'
 
 /** Query, body and response schemas of the analytics routes (they also document /openapi.json). */
 

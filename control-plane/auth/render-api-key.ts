@@ -1,0 +1,34 @@
+import type { z } from '@hono/zod-openapi'
+import type { ApiKeyWire, CreatedApiKeySchema } from '../../shared/wire/api-key-schemas.ts'
+import type { ApiKeyRecord } from '../store/api-key-repository.ts'
+
+const iso = (ms: number | null) => ms === null ? null : new Date(ms).toISOString()
+
+export function apiKeyToWire (k: ApiKeyRecord): ApiKeyWire {
+  return {
+    id: k.id,
+    key_prefix: k.keyPrefix,
+    label: k.label,
+    permissions: k.permissions,
+    tenant_id: k.tenantId,
+    cluster_id: k.clusterId,
+    created_at: new Date(k.createdAt).toISOString(),
+    last_used_at: iso(k.lastUsedAt),
+    revoked_at: iso(k.revokedAt),
+    created_by_key_id: k.createdByKeyId,
+  }
+}
+
+export function createdApiKeyToWire (k: ApiKeyRecord, rawKey: string): z.infer<typeof CreatedApiKeySchema> {
+  return {
+    id: k.id,
+    key: rawKey,
+    key_prefix: k.keyPrefix,
+    label: k.label,
+    permissions: k.permissions,
+    tenant_id: k.tenantId,
+    cluster_id: k.clusterId,
+    created_at: new Date(k.createdAt).toISOString(),
+    revoked_at: iso(k.revokedAt),
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * The closed vocabularies on the wire. The store keeps them as columns (and re-exports them
+ * from its repositories), the schemas validate and document them, the SDK types them: one
+ * list each, here, so all three agree. Values are the seed's; never rename one.
+ */
+
+/**
+ * 'unknown': the newest reading has no utilization (MIG-enabled GPUs print [N/A]) or there is
+ * none yet. Never free for the scheduler, never counted idle.
+ */
+export const GPU_STATUSES = ['idle', 'active', 'unknown'] as const
+export type GpuStatus = typeof GPU_STATUSES[number]
+
+export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'cancelled', 'blocked'] as const
+export type JobStatus = typeof JOB_STATUSES[number]
+export const JOB_KINDS = ['training', 'benchmark', 'compute', 'inference', 'endpoint'] as const
+export type JobKind = typeof JOB_KINDS[number]
+
+/**
+ * Why a job is not running (jobs.pending_reason; null while running or ended), in the spirit of
+ * Slurm's pending reasons. The contract's six plus TENANT_INACTIVE (a paused tenant).
+ */
+export const PENDING_REASONS = [
+  'QUOTA', 'CAPACITY', 'PRIORITY', 'NEVER_FITS_QUOTA', 'NEVER_FITS_CLUSTER', 'OPERATOR_HOLD', 'TENANT_INACTIVE',
+] as const
+export type PendingReason = typeof PENDING_REASONS[number]
+
+export const PLAN_TIERS = ['starter', 'pro', 'growth', 'enterprise'] as const
+export type PlanTier = typeof PLAN_TIERS[number]
+export const TENANT_STATUSES = ['active', 'inactive'] as const
+export type TenantStatus = typeof TENANT_STATUSES[number]
+
+export const INVOICE_STATUSES = ['pending', 'paid', 'overdue'] as const
+export type InvoiceStatus = typeof INVOICE_STATUSES[number]
+
