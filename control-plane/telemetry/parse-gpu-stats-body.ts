@@ -2,6 +2,7 @@ import { gpuStatRowMigSchema, gpuStatRowSchema, ingestNodeSchema, type GpuStatRo
 import { HttpError } from '../../shared/http-error.ts'
 import type { GpuSample } from '../store/telemetry-repository.ts'
 import { compileRowCheck } from './compile-row-check.ts'
+import { WIRE_GPU_FIELDS } from '../../shared/gpu-fields.ts'
 
 // Same verdicts as gpuStatRowSchema, faster on the rows it can vouch for (see compileRowCheck).
 const certainlyValid = compileRowCheck(gpuStatRowSchema) ?? (() => false)
@@ -80,25 +81,7 @@ function migOf (raw: unknown): GpuStatRowMig | null | undefined {
 function toSample (row: GpuStatRow, window: ParseWindow): GpuSample | null {
   const recordedAt = row.recorded_at === undefined ? window.receivedAt : Date.parse(row.recorded_at)
   if (!Number.isFinite(recordedAt) || recordedAt < window.oldestMs || recordedAt > window.newestMs) return null
-  return {
-    gpuId: row.gpu_id,
-    recordedAt,
-    name: row.name,
-    uuid: row.uuid ?? null,
-    pciBusId: row.pci_bus_id ?? null,
-    powerDrawW: row.power_draw_w ?? null,
-    tempC: row.temp_c ?? null,
-    memoryUsedMb: row.memory_used_mb ?? null,
-    memoryTotalMb: row.memory_total_mb ?? null,
-    utilizationPct: row.utilization_pct ?? null,
-    powerDrawAvgW: row.power_draw_avg_w ?? null,
-    powerLimitW: row.power_limit_w ?? null,
-    memoryTempC: row.memory_temp_c ?? null,
-    memoryReservedMb: row.memory_reserved_mb ?? null,
-    memoryUtilizationPct: row.memory_utilization_pct ?? null,
-    smClockMhz: row.sm_clock_mhz ?? null,
-    memClockMhz: row.mem_clock_mhz ?? null,
-    eccErrorsCorrected: row.ecc_errors_corrected ?? null,
-    eccErrorsUncorrected: row.ecc_errors_uncorrected ?? null,
-  }
+  const sample: Record<string, unknown> = { gpuId: row.gpu_id, recordedAt, name: row.name, uuid: row.uuid ?? null, pciBusId: row.pci_bus_id ?? null }
+  for (const f of WIRE_GPU_FIELDS) sample[f.sample] = row[f.wire] ?? null
+  return sample as unknown as GpuSample
 }

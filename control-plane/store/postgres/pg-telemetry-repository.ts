@@ -1,7 +1,7 @@
 import type {
   LatestFilter, PowerBucket, PowerBucketQuery, PruneRequest, TelemetryRepository,
 } from '../telemetry-repository.ts'
-import { scopeKey, spanFor, toLatestSample, toMinuteRollup, type LatestRow, type RollupDbRow } from '../sqlite/sqlite-telemetry-repository.ts'
+import { scopeKey, spanFor, toLatestSample, toMinuteRollup, type LatestRow, type RollupDbRow } from '../sql/telemetry-rows.ts'
 import type { PgDb } from './pg-db.ts'
 import { createDayPartitions, DAY_MS, PARTITIONED_TABLES, type PartitionedTable } from './pg-day-partitions.ts'
 import { createPgInsertSamples } from './pg-insert-samples.ts'

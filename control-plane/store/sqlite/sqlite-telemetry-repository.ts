@@ -1,84 +1,8 @@
-import type {
-  LatestFilter, LatestGpuSample, MinuteRollup, PowerBucket, PowerBucketQuery, PruneRequest, TelemetryRepository, TelemetryScope,
-} from '../telemetry-repository.ts'
-import { rollupSpans } from '../telemetry-repository.ts'
+import type { LatestFilter, PowerBucket, PowerBucketQuery, PruneRequest, TelemetryRepository } from '../telemetry-repository.ts'
+import { scopeKey, spanFor, toLatestSample, toMinuteRollup, type LatestRow, type RollupDbRow } from '../sql/telemetry-rows.ts'
 import type { SqliteDb } from './sqlite-db.ts'
-import { SCOPE_CLUSTER, SCOPE_FLEET, SCOPE_NODE } from './sqlite-telemetry-migrations.ts'
 import { createSqliteInsertSamples } from './sqlite-insert-samples.ts'
 import { createSqliteRebuildRollups } from './sqlite-rebuild-rollups.ts'
-
-export interface LatestRow {
-  id: number, node_id: number, gpu_id: number, recorded_at: number, cluster_id: number | null, hostname: string | null,
-  name: string, uuid: string | null, pci_bus_id: string | null, power_draw_w: number | null, temp_c: number | null,
-  memory_used_mb: number | null, memory_total_mb: number | null, utilization_pct: number | null,
-  power_draw_avg_w: number | null, power_limit_w: number | null, memory_temp_c: number | null,
-  memory_reserved_mb: number | null, memory_utilization_pct: number | null, sm_clock_mhz: number | null,
-  mem_clock_mhz: number | null, ecc_errors_corrected: number | null, ecc_errors_uncorrected: number | null
-}
-
-export interface RollupDbRow {
-  bucket_at: number, power_max_w: number | null, power_sum_w: number, power_n: number, util_sum: number,
-  util_n: number, util_max: number | null, temp_sum: number, temp_n: number, samples: number
-}
-
-export function scopeKey (scope: TelemetryScope): [number, number] {
-  switch (scope.kind) {
-    case 'fleet': return [SCOPE_FLEET, 0]
-    case 'cluster': return [SCOPE_CLUSTER, scope.clusterId]
-    case 'node': return [SCOPE_NODE, scope.nodeId]
-  }
-}
-
-/** The coarsest rollup span whose UTC-aligned buckets nest inside every wall-clock bucket. */
-export function spanFor (scope: TelemetryScope, bucketMinutes: number, offsetMinutes: number): number {
-  let best = 1
-  for (const span of rollupSpans(scope.kind)) {
-    if (bucketMinutes % span === 0 && ((offsetMinutes % span) + span) % span === 0 && span > best) best = span
-  }
-  return best
-}
-
-/** One minute rollup row → record (shared by both engines). */
-export function toMinuteRollup (r: RollupDbRow): MinuteRollup {
-  return {
-    minuteAt: r.bucket_at,
-    powerMaxW: r.power_max_w,
-    powerAvgW: r.power_n === 0 ? null : r.power_sum_w / r.power_n,
-    utilizationAvgPct: r.util_n === 0 ? null : r.util_sum / r.util_n,
-    utilizationMaxPct: r.util_max,
-    tempAvgC: r.temp_n === 0 ? null : r.temp_sum / r.temp_n,
-    samples: r.samples,
-  }
-}
-
-/** One joined latest row → record (shared by both engines: same columns). */
-export function toLatestSample (r: LatestRow): LatestGpuSample {
-  return {
-    id: r.id,
-    nodeId: r.node_id,
-    clusterId: r.cluster_id,
-    hostname: r.hostname,
-    gpuId: r.gpu_id,
-    recordedAt: r.recorded_at,
-    name: r.name,
-    uuid: r.uuid,
-    pciBusId: r.pci_bus_id,
-    powerDrawW: r.power_draw_w,
-    tempC: r.temp_c,
-    memoryUsedMb: r.memory_used_mb,
-    memoryTotalMb: r.memory_total_mb,
-    utilizationPct: r.utilization_pct,
-    powerDrawAvgW: r.power_draw_avg_w,
-    powerLimitW: r.power_limit_w,
-    memoryTempC: r.memory_temp_c,
-    memoryReservedMb: r.memory_reserved_mb,
-    memoryUtilizationPct: r.memory_utilization_pct,
-    smClockMhz: r.sm_clock_mhz,
-    memClockMhz: r.mem_clock_mhz,
-    eccErrorsCorrected: r.ecc_errors_corrected,
-    eccErrorsUncorrected: r.ecc_errors_uncorrected,
-  }
-}
 
 export function createSqliteTelemetryRepository (db: SqliteDb): TelemetryRepository {
   const insertSamples = createSqliteInsertSamples(db)
