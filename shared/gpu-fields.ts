@@ -128,6 +128,7 @@ export const GPU_FIELDS = [
   // The agent keeps nvidia-smi's `P0`…`P15`; the wire, the store and DCGM carry the number.
   {
     smi: 'pstate', reading: 'pstate', cell: 'pstate', range: { min: 0, max: 15, int: true },
+    wire: 'pstate', sample: 'pstate', sqlType: 'integer',
     dcgm: { name: 'DCGM_FI_DEV_PSTATE', help: 'Performance state (P-State) 0-15. 0=highest.' },
   },
   // Health. HELP texts are DCGM's field descriptions; the counters are DCGM's counters.
