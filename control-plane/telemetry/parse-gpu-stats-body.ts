@@ -4,6 +4,20 @@ import type { GpuSample } from '../store/telemetry-repository.ts'
 import { compileRowCheck } from './compile-row-check.ts'
 import { WIRE_GPU_FIELDS } from '../../shared/gpu-fields.ts'
 
+// Wire row → GpuSample, compiled once from the table into one object literal: ingest maps
+// ~40k rows/s, and a literal costs ~40 ns a row where filling the keys in a loop costs
+// ~500-700 ns (V8 builds the literal's shape once; keyed stores grow each object). The names
+// are the table's own, checked to be plain identifiers before they go into code.
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/
+const sampleOf = (() => {
+  for (const f of WIRE_GPU_FIELDS) {
+    if (!IDENTIFIER.test(f.wire) || !IDENTIFIER.test(f.sample)) throw new Error(`gpu field ${f.wire}/${f.sample}: not an identifier`)
+  }
+  const readings = WIRE_GPU_FIELDS.map(f => `${f.sample}: row.${f.wire} ?? null`).join(', ')
+  return new Function('row', 'recordedAt', `return { gpuId: row.gpu_id, recordedAt, name: row.name, uuid: row.uuid ?? null,
+    pciBusId: row.pci_bus_id ?? null, ${readings} }`) as (row: GpuStatRow, recordedAt: number) => GpuSample
+})()
+
 // Same verdicts as gpuStatRowSchema, faster on the rows it can vouch for (see compileRowCheck).
 const certainlyValid = compileRowCheck(gpuStatRowSchema) ?? (() => false)
 
@@ -81,7 +95,5 @@ function migOf (raw: unknown): GpuStatRowMig | null | undefined {
 function toSample (row: GpuStatRow, window: ParseWindow): GpuSample | null {
   const recordedAt = row.recorded_at === undefined ? window.receivedAt : Date.parse(row.recorded_at)
   if (!Number.isFinite(recordedAt) || recordedAt < window.oldestMs || recordedAt > window.newestMs) return null
-  const sample: Record<string, unknown> = { gpuId: row.gpu_id, recordedAt, name: row.name, uuid: row.uuid ?? null, pciBusId: row.pci_bus_id ?? null }
-  for (const f of WIRE_GPU_FIELDS) sample[f.sample] = row[f.wire] ?? null
-  return sample as unknown as GpuSample
+  return sampleOf(row, recordedAt)
 }
