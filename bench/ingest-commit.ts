@@ -47,7 +47,7 @@ function batch (agent: number, at: number): SampleBatch {
       gpuId: g, recordedAt: at, name: 'NVIDIA B200', uuid: `GPU-${agent}-${g}`, pciBusId: `00000000:${(0x18 + g).toString(16)}:00.0`,
       powerDrawW: 600 + ((agent * 7 + g * 13) % 400), tempC: 40 + g, memoryUsedMb: 173456, memoryTotalMb: 183359,
       utilizationPct: 50 + (agent + g) % 50, powerDrawAvgW: 590, powerLimitW: 1000, memoryTempC: 45, memoryReservedMb: 512,
-      memoryUtilizationPct: 35, smClockMhz: 1965, memClockMhz: 3996, eccErrorsCorrected: 0, eccErrorsUncorrected: 0,
+      memoryUtilizationPct: 35, smClockMhz: 1965, memClockMhz: 3996, eccErrorsCorrected: 0, eccErrorsUncorrected: 0, pstate: 0,
     })
   }
   return { nodeId: agent + 1, clusterId: (agent % 4) + 1, hostname: `bench-node-${agent}`, samples }

@@ -59,7 +59,7 @@ function row (g: number, t: number): GpuSample {
     gpuId: g, recordedAt: t, name: 'NVIDIA B200', uuid: `GPU-bench-${g}`, pciBusId: null, powerDrawW: p,
     tempC: 35 + Math.round(p / 25), memoryUsedMb: 120_000, memoryTotalMb: 183_359, utilizationPct: p > 500 ? 90 : 0,
     powerDrawAvgW: null, powerLimitW: 1000, memoryTempC: null, memoryReservedMb: null, memoryUtilizationPct: null,
-    smClockMhz: null, memClockMhz: null, eccErrorsCorrected: null, eccErrorsUncorrected: null,
+    smClockMhz: null, memClockMhz: null, eccErrorsCorrected: null, eccErrorsUncorrected: null, pstate: null,
   }
 }
 

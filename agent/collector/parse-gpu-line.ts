@@ -1,3 +1,4 @@
+import { GPU_FIELDS, gpuFieldNumber, type GpuField, type GpuFieldReadings } from '../../shared/gpu-fields.ts'
 import type { GpuFault, GpuReading } from './snapshot.ts'
 import { faultToken, parseHexMaskCell, parseNumberCell, parseShapedCell, parseTextCell, parseYesNoCell } from './parse-cell.ts'
 import type { Cell } from './parse-cell.ts'
@@ -5,63 +6,45 @@ import { splitCsvLine } from './split-csv-line.ts'
 
 export type GpuLineResult = { ok: true, gpu: GpuReading } | { ok: false, reason: string }
 
-type Parser = (raw: string) => Cell<number | string | boolean | null>
+type Value = number | string | boolean | null
+type Parser = (raw: string) => Cell<Value>
 
-const text: Parser = parseTextCell
 const shaped = (pattern: RegExp, what: string): Parser => raw => parseShapedCell(raw, pattern, what)
 
-/**
- * A number that must lie in [min, max] (and be whole when `int`): anything else is a fault,
- * never a reading. The bounds are what the hardware can report, not alert thresholds
- * (memory is never negative, a percentage never above 100, a GPU never at 500 °C); they
- * match the ingest schema's ranges so a value the agent accepts is one the control plane keeps.
- */
-const number = (min: number, max: number, int = false): Parser => raw => {
-  const cell = parseNumberCell(raw)
-  if (!cell.ok || cell.value === null) return cell
-  if (cell.value < min || cell.value > max) return { ok: false, reason: `${cell.value} is outside ${min}..${max}` }
-  if (int && !Number.isInteger(cell.value)) return { ok: false, reason: `${cell.value} is not a whole number` }
-  return cell
+const CELLS: Record<GpuField['cell'], Parser> = {
+  number: parseNumberCell,
+  hexMask: parseHexMaskCell,
+  yesNo: parseYesNoCell,
+  pstate: shaped(/^P\d{1,2}$/, 'pstate'),
 }
 
-const MIB = number(0, 16 * 1024 * 1024)
-const PCT = number(0, 100)
-const CELSIUS = number(0, 150)
-const WATTS = number(0, 10_000)
-const MHZ = number(0, 100_000)
-const COUNT = number(0, Number.MAX_SAFE_INTEGER, true)
+/**
+ * A cell that must lie in the table's range (and be whole where it says so): anything else is
+ * a fault, never a reading.
+ */
+const ranged = (parse: Parser, range: GpuField['range']): Parser => range === undefined
+  ? parse
+  : raw => {
+    const cell = parse(raw)
+    if (!cell.ok || cell.value === null) return cell
+    const n = gpuFieldNumber(cell.value) as number
+    if (n < range.min || n > range.max) return { ok: false, reason: `${n} is outside ${range.min}..${range.max}` }
+    if (range.int === true && !Number.isInteger(n)) return { ok: false, reason: `${n} is not a whole number` }
+    return cell
+  }
 
 /** Canonical field → how to read its cell. Fields not listed (timestamp, …) are skipped. */
 const PARSERS: Record<string, Parser> = {
-  index: number(0, 255, true),
+  index: ranged(parseNumberCell, { min: 0, max: 255, int: true }),
   uuid: shaped(/^(GPU|MIG)-[0-9a-fA-F-]+$/, 'GPU UUID'),
-  name: text,
+  name: parseTextCell,
   'pci.bus_id': shaped(/^[0-9A-Fa-f]{4,8}:[0-9A-Fa-f]{2}:[0-9A-Fa-f]{2}\.[0-7]$/, 'PCI bus id'),
-  'memory.total': MIB,
-  'memory.reserved': MIB,
-  'memory.used': MIB,
-  'memory.free': MIB,
-  'utilization.gpu': PCT,
-  'utilization.memory': PCT,
-  'temperature.gpu': CELSIUS,
-  'temperature.memory': CELSIUS,
-  'power.draw': WATTS,
-  'power.draw.average': WATTS,
-  'power.draw.instant': WATTS,
-  'power.limit': WATTS,
-  'enforced.power.limit': WATTS,
-  'clocks.current.sm': MHZ,
-  'clocks.current.memory': MHZ,
-  pstate: shaped(/^P\d{1,2}$/, 'pstate'),
-  'ecc.errors.corrected.volatile.total': COUNT,
-  'ecc.errors.uncorrected.volatile.total': COUNT,
-  'clocks_event_reasons.active': parseHexMaskCell,
-  'remapped_rows.correctable': COUNT,
-  'remapped_rows.uncorrectable': COUNT,
-  'remapped_rows.pending': parseYesNoCell,
-  'remapped_rows.failure': parseYesNoCell,
+  ...Object.fromEntries(GPU_FIELDS.flatMap((f): Array<[string, Parser]> => {
+    const parse = ranged(CELLS[f.cell], 'range' in f ? f.range : undefined)
+    return 'fallback' in f ? [[f.smi, parse], [f.fallback, parse]] : [[f.smi, parse]]
+  })),
   // Read as text: a MIG mode nvidia-smi words otherwise is unknown (null), not a bad row.
-  'mig.mode.current': text,
+  'mig.mode.current': parseTextCell,
 }
 
 const migModeOf = (v: string | null): 'Enabled' | 'Disabled' | null => (v === 'Enabled' || v === 'Disabled' ? v : null)
@@ -99,54 +82,30 @@ export function parseGpuLine (fields: readonly string[], line: string): GpuLineR
   if (typeof index !== 'number') {
     return { ok: false, reason: `no GPU index${faults[0]?.field === 'index' ? `: ${faults[0].reason}` : ''}` }
   }
-  const num = (f: string): number | null => {
-    const x = v.get(f)
-    return typeof x === 'number' ? x : null
-  }
   const str = (f: string): string | null => {
     const x = v.get(f)
     return typeof x === 'string' ? x : null
   }
-  const bool = (f: string): boolean | null => {
-    const x = v.get(f)
-    return typeof x === 'boolean' ? x : null
-  }
-  // A driver without the newer names (or a GPU that leaves them [N/A]) still has power.draw:
-  // the best reading there is, rather than none. A value that is a fault has no stand-in.
-  const faulted = new Set(faults.map(f => f.field))
-  const either = (primary: string, fallback: string): number | null => faulted.has(primary) ? null : num(primary) ?? num(fallback)
-  const used = num('memory.used')
-  const total = num('memory.total')
-  if (used !== null && total !== null && used > total) {
+  const used = v.get('memory.used')
+  const total = v.get('memory.total')
+  if (typeof used === 'number' && typeof total === 'number' && used > total) {
     faults.push({ field: 'memory.used', raw: String(used), reason: `memory.used ${used} MiB exceeds memory.total ${total} MiB` })
     v.set('memory.used', null)
+  }
+  // A driver without the newer names (or a GPU that leaves them [N/A]) still has the stand-in:
+  // the best reading there is, rather than none. A value that is a fault has no stand-in.
+  const faulted = new Set(faults.map(f => f.field))
+  const readings: Record<string, Value> = {}
+  for (const f of GPU_FIELDS) {
+    const value = v.get(f.smi) ?? null
+    readings[f.reading] = value !== null || !('fallback' in f) || faulted.has(f.smi) ? value : v.get(f.fallback) ?? null
   }
   const gpu: GpuReading = {
     index,
     uuid: str('uuid'),
     name: str('name'),
     pciBusId: str('pci.bus_id'),
-    memoryTotalMib: num('memory.total'),
-    memoryReservedMib: num('memory.reserved'),
-    memoryUsedMib: num('memory.used'),
-    memoryFreeMib: num('memory.free'),
-    utilizationGpuPct: num('utilization.gpu'),
-    utilizationMemoryPct: num('utilization.memory'),
-    temperatureGpuC: num('temperature.gpu'),
-    temperatureMemoryC: num('temperature.memory'),
-    powerDrawInstantW: either('power.draw.instant', 'power.draw'),
-    powerDrawAverageW: either('power.draw.average', 'power.draw'),
-    powerLimitW: either('power.limit', 'enforced.power.limit'),
-    smClockMhz: num('clocks.current.sm'),
-    memClockMhz: num('clocks.current.memory'),
-    pstate: str('pstate'),
-    eccCorrectedVolatile: num('ecc.errors.corrected.volatile.total'),
-    eccUncorrectedVolatile: num('ecc.errors.uncorrected.volatile.total'),
-    clocksEventReasons: num('clocks_event_reasons.active'),
-    remappedRowsCorrectable: num('remapped_rows.correctable'),
-    remappedRowsUncorrectable: num('remapped_rows.uncorrectable'),
-    remappedRowsPending: bool('remapped_rows.pending'),
-    remappedRowsFailure: bool('remapped_rows.failure'),
+    ...readings as GpuFieldReadings,
     ...(fields.includes('mig.mode.current') && { migMode: migModeOf(str('mig.mode.current')) }),
   }
   if (faults.length > 0) gpu.faults = faults

@@ -1,41 +1,15 @@
+import type { GpuFieldReadings } from '../../shared/gpu-fields.ts'
+
 /**
- * One GPU as read from one nvidia-smi tick. Every reading nvidia-smi could not give
- * (`[N/A]`, `[Not Supported]`, a field this driver lacks) is null, never 0.
- * Units are nvidia-smi's: MiB, %, °C, W, MHz.
+ * One GPU as read from one nvidia-smi tick: which GPU, then one reading per metric of
+ * shared/gpu-fields.ts. Every reading nvidia-smi could not give (`[N/A]`, `[Not Supported]`,
+ * a field this driver lacks) is null, never 0. Units are nvidia-smi's: MiB, %, °C, W, MHz.
  */
-export interface GpuReading {
+export interface GpuReading extends GpuFieldReadings {
   index: number
   uuid: string | null
   name: string | null
   pciBusId: string | null
-  memoryTotalMib: number | null
-  memoryReservedMib: number | null
-  memoryUsedMib: number | null
-  memoryFreeMib: number | null
-  utilizationGpuPct: number | null
-  utilizationMemoryPct: number | null
-  temperatureGpuC: number | null
-  temperatureMemoryC: number | null
-  /** `power.draw.instant` where the driver has it (seed 000 wants the instantaneous reading). */
-  powerDrawInstantW: number | null
-  /** `power.draw` (a 1 s average on Ampere and newer) or `power.draw.average`. */
-  powerDrawAverageW: number | null
-  powerLimitW: number | null
-  smClockMhz: number | null
-  memClockMhz: number | null
-  pstate: string | null
-  eccCorrectedVolatile: number | null
-  eccUncorrectedVolatile: number | null
-  /** `clocks_event_reasons.active`: NVML's bitmask of why clocks are below their maximum (0x1 idle, 0x4 SW power cap, 0x8 HW slowdown, …). */
-  clocksEventReasons: number | null
-  /** Rows remapped after repeated correctable (single-bit) errors. */
-  remappedRowsCorrectable: number | null
-  /** Rows remapped after an uncorrectable (double-bit) error. */
-  remappedRowsUncorrectable: number | null
-  /** A remap waits for the next GPU reset to take effect. */
-  remappedRowsPending: boolean | null
-  /** A remap failed: no spare row was left (NVIDIA: replace the GPU). */
-  remappedRowsFailure: boolean | null
   /** `mig.mode.current`; absent where the driver lacks the field. */
   migMode?: 'Enabled' | 'Disabled' | null
   /**

@@ -1,5 +1,9 @@
 import type { GpuReading, MissingGpu, Snapshot } from '../collector/snapshot.ts'
 import type { GpuStatRow } from '../../shared/wire/gpu-stats.ts'
+import { WIRE_GPU_FIELDS, gpuFieldNumber } from '../../shared/gpu-fields.ts'
+
+// Seed 000's readings are in every row, null where a GPU has none.
+const SEED_NULLS = Object.fromEntries(WIRE_GPU_FIELDS.filter(f => 'seed' in f).map(f => [f.wire, null]))
 
 /**
  * One snapshot → seed 000 ingest rows, one per GPU, all stamped with the tick's own time so
@@ -20,11 +24,7 @@ function missingRow (m: MissingGpu, index: number, recordedAt: string): GpuStatR
   return {
     gpu_id: index,
     name: (m.name ?? '').slice(0, 64),
-    power_draw_w: null,
-    temp_c: null,
-    memory_used_mb: null,
-    memory_total_mb: null,
-    utilization_pct: null,
+    ...SEED_NULLS,
     recorded_at: recordedAt,
     uuid: m.uuid,
     pci_bus_id: m.pciBusId,
@@ -32,29 +32,24 @@ function missingRow (m: MissingGpu, index: number, recordedAt: string): GpuStatR
   }
 }
 
+/** The table's readings by wire name (a reading the driver lacks sends its stand-in, if any). */
+function readingsOf (gpu: GpuReading): Record<string, number | null> {
+  const row: Record<string, number | null> = {}
+  for (const f of WIRE_GPU_FIELDS) {
+    row[f.wire] = gpuFieldNumber(gpu[f.reading]) ?? ('uplinkFallback' in f ? gpu[f.uplinkFallback] : null)
+  }
+  return row
+}
+
 function toRow (gpu: GpuReading, recordedAt: string): GpuStatRow {
   return {
     gpu_id: gpu.index,
     // `name` is required by the seed; an unnamed GPU (driver gave [N/A]) still gets a row.
     name: gpu.name ?? '',
-    // Seed 000 wants the instantaneous reading; fall back to the 1 s average on older drivers.
-    power_draw_w: gpu.powerDrawInstantW ?? gpu.powerDrawAverageW,
-    temp_c: gpu.temperatureGpuC,
-    memory_used_mb: gpu.memoryUsedMib,
-    memory_total_mb: gpu.memoryTotalMib,
-    utilization_pct: gpu.utilizationGpuPct,
+    ...readingsOf(gpu),
     recorded_at: recordedAt,
     uuid: gpu.uuid,
     pci_bus_id: gpu.pciBusId,
-    power_draw_avg_w: gpu.powerDrawAverageW,
-    power_limit_w: gpu.powerLimitW,
-    memory_temp_c: gpu.temperatureMemoryC,
-    memory_reserved_mb: gpu.memoryReservedMib,
-    memory_utilization_pct: gpu.utilizationMemoryPct,
-    sm_clock_mhz: gpu.smClockMhz,
-    mem_clock_mhz: gpu.memClockMhz,
-    ecc_errors_corrected: gpu.eccCorrectedVolatile,
-    ecc_errors_uncorrected: gpu.eccUncorrectedVolatile,
     // Only on GPUs whose driver reports a MIG mode: other hosts' rows stay as they were.
     ...(gpu.migMode != null && { mig_mode: gpu.migMode }),
     ...(gpu.migMode === 'Enabled' && {

@@ -9,27 +9,18 @@
  *   node, 60 minutes), maintained in the same transaction as the raw rows, kept ≥ 90 days.
  */
 
-/** One GPU reading as stored. Nullable readings are null when the GPU did not report them. */
-export interface GpuSample {
+import type { GpuSampleReadings } from '../../shared/gpu-fields.ts'
+
+/**
+ * One GPU reading as stored: which GPU and when, then one reading per stored metric of
+ * shared/gpu-fields.ts, null when the GPU did not report it.
+ */
+export interface GpuSample extends GpuSampleReadings {
   gpuId: number
   recordedAt: number
   name: string
   uuid: string | null
   pciBusId: string | null
-  powerDrawW: number | null
-  tempC: number | null
-  memoryUsedMb: number | null
-  memoryTotalMb: number | null
-  utilizationPct: number | null
-  powerDrawAvgW: number | null
-  powerLimitW: number | null
-  memoryTempC: number | null
-  memoryReservedMb: number | null
-  memoryUtilizationPct: number | null
-  smClockMhz: number | null
-  memClockMhz: number | null
-  eccErrorsCorrected: number | null
-  eccErrorsUncorrected: number | null
 }
 
 export interface StoredGpuSample extends GpuSample {

@@ -2,6 +2,21 @@ import { gpuStatRowMigSchema, gpuStatRowSchema, ingestNodeSchema, type GpuStatRo
 import { httpError } from '../../shared/error-codes.ts'
 import type { GpuSample } from '../store/telemetry-repository.ts'
 import { compileRowCheck } from './compile-row-check.ts'
+import { WIRE_GPU_FIELDS } from '../../shared/gpu-fields.ts'
+
+// Wire row → GpuSample, compiled once from the table into one object literal: ingest maps
+// ~40k rows/s, and a literal costs ~40 ns a row where filling the keys in a loop costs
+// ~500-700 ns (V8 builds the literal's shape once; keyed stores grow each object). The names
+// are the table's own, checked to be plain identifiers before they go into code.
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/
+const sampleOf = (() => {
+  for (const f of WIRE_GPU_FIELDS) {
+    if (!IDENTIFIER.test(f.wire) || !IDENTIFIER.test(f.sample)) throw new Error(`gpu field ${f.wire}/${f.sample}: not an identifier`)
+  }
+  const readings = WIRE_GPU_FIELDS.map(f => `${f.sample}: row.${f.wire} ?? null`).join(', ')
+  return new Function('row', 'recordedAt', `return { gpuId: row.gpu_id, recordedAt, name: row.name, uuid: row.uuid ?? null,
+    pciBusId: row.pci_bus_id ?? null, ${readings} }`) as (row: GpuStatRow, recordedAt: number) => GpuSample
+})()
 
 // Same verdicts as gpuStatRowSchema, faster on the rows it can vouch for (see compileRowCheck).
 const certainlyValid = compileRowCheck(gpuStatRowSchema) ?? (() => false)
@@ -80,25 +95,5 @@ function migOf (raw: unknown): GpuStatRowMig | null | undefined {
 function toSample (row: GpuStatRow, window: ParseWindow): GpuSample | null {
   const recordedAt = row.recorded_at === undefined ? window.receivedAt : Date.parse(row.recorded_at)
   if (!Number.isFinite(recordedAt) || recordedAt < window.oldestMs || recordedAt > window.newestMs) return null
-  return {
-    gpuId: row.gpu_id,
-    recordedAt,
-    name: row.name,
-    uuid: row.uuid ?? null,
-    pciBusId: row.pci_bus_id ?? null,
-    powerDrawW: row.power_draw_w ?? null,
-    tempC: row.temp_c ?? null,
-    memoryUsedMb: row.memory_used_mb ?? null,
-    memoryTotalMb: row.memory_total_mb ?? null,
-    utilizationPct: row.utilization_pct ?? null,
-    powerDrawAvgW: row.power_draw_avg_w ?? null,
-    powerLimitW: row.power_limit_w ?? null,
-    memoryTempC: row.memory_temp_c ?? null,
-    memoryReservedMb: row.memory_reserved_mb ?? null,
-    memoryUtilizationPct: row.memory_utilization_pct ?? null,
-    smClockMhz: row.sm_clock_mhz ?? null,
-    memClockMhz: row.mem_clock_mhz ?? null,
-    eccErrorsCorrected: row.ecc_errors_corrected ?? null,
-    eccErrorsUncorrected: row.ecc_errors_uncorrected ?? null,
-  }
+  return sampleOf(row, recordedAt)
 }

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { WIRE_GPU_FIELDS, type GpuWireName } from '../../shared/gpu-fields.ts'
 
 /** Query and response schemas of the telemetry routes (they also document /openapi.json). */
 
@@ -33,27 +34,23 @@ export const powerHistoryQuerySchema = z.object({
 
 const n = () => z.number().nullable()
 
+// Seed 000's example row.
+const EXAMPLES: Partial<Record<GpuWireName, number>> = { power_draw_w: 612.4, temp_c: 47, memory_used_mb: 173456, memory_total_mb: 183359, utilization_pct: 84 }
+
+/** Each stored reading of shared/gpu-fields.ts, by its wire name. */
+const READINGS = Object.fromEntries(WIRE_GPU_FIELDS.map(f => {
+  const example = EXAMPLES[f.wire]
+  return [f.wire, example === undefined ? n() : n().openapi({ example })]
+})) as { [K in GpuWireName]: ReturnType<typeof n> }
+
 export const gpuStatSchema = z.object({
   id: z.number().int().openapi({ example: 1234567 }),
   recorded_at: z.string().openapi({ example: '2026-04-26T04:00:00+00:00' }),
   gpu_id: z.number().int().openapi({ example: 0 }),
   name: z.string().openapi({ example: 'NVIDIA B200' }),
-  power_draw_w: n().openapi({ example: 612.4 }),
-  temp_c: n().openapi({ example: 47 }),
-  memory_used_mb: n().openapi({ example: 173456 }),
-  memory_total_mb: n().openapi({ example: 183359 }),
-  utilization_pct: n().openapi({ example: 84 }),
+  ...READINGS,
   uuid: z.string().nullable(),
   pci_bus_id: z.string().nullable(),
-  power_draw_avg_w: n(),
-  power_limit_w: n(),
-  memory_temp_c: n(),
-  memory_reserved_mb: n(),
-  memory_utilization_pct: n(),
-  sm_clock_mhz: n(),
-  mem_clock_mhz: n(),
-  ecc_errors_corrected: n(),
-  ecc_errors_uncorrected: n(),
   node_id: z.number().int(),
   hostname: z.string().nullable(),
   cluster_id: z.number().int().nullable(),

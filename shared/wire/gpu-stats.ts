@@ -1,37 +1,39 @@
 import { z } from 'zod'
-import { NODE_CLAIM_BOUNDS } from './node-claim-bounds.ts'
+import { WIRE_GPU_FIELDS, type GpuField, type GpuWireName } from '../gpu-fields.ts'
 
-// Per GPU (node-claim-bounds.ts): free memory decides GET /v1/route, so a claim is bounded.
-const MEMORY_MB = NODE_CLAIM_BOUNDS.gpuMemoryMb
+type Reading = z.ZodOptional<z.ZodNullable<z.ZodNumber>>
+
+/** A reading's schema from its table row: the hardware's range, or the tighter ingest bound. */
+function readingSchema (f: GpuField): Reading {
+  let n = z.number()
+  if (f.range?.int === true) n = n.int()
+  n = n.min(f.range?.min ?? 0)
+  const max = f.wireMax ?? f.range?.max
+  // .int() already bounds a count to the safe integers.
+  if (max !== undefined && max < Number.MAX_SAFE_INTEGER) n = n.max(max)
+  return n.nullish()
+}
+
+/** One schema per reading of shared/gpu-fields.ts that travels, by its wire name. */
+const READINGS = Object.fromEntries(WIRE_GPU_FIELDS.map(f => [f.wire, readingSchema(f)])) as { [K in GpuWireName]: Reading }
 
 /**
  * Seed 000's `POST /api/gpu-stats` row, extended (never renamed) for a fleet: the agent adds
  * `recorded_at` (its own sample time, so spooled rows replay with their original time),
- * identity (uuid, pci_bus_id) and the extra readings dcgm users expect. Ranges are the
- * seed's; a row with any field out of range is skipped by the server (fail-soft per row).
- * Units follow nvidia-smi: MiB for memory (the seed calls them mb), W, °C, MHz, %.
+ * identity (uuid, pci_bus_id) and the extra readings dcgm users expect. The readings and
+ * their ranges come from shared/gpu-fields.ts (seed 000's five with the seed's ranges); a
+ * row with any field out of range is skipped by the server (fail-soft per row). All are
+ * nullable: a missing reading is null, never 0. Units follow nvidia-smi: MiB for memory (the
+ * seed calls them mb), W, °C, MHz, %.
  */
 export const gpuStatRowSchema = z.object({
   gpu_id: z.number().int().min(0).max(255),
   name: z.string().max(64),
-  power_draw_w: z.number().min(0).max(10000).nullish(),
-  temp_c: z.number().min(0).max(150).nullish(),
-  memory_used_mb: z.number().min(0).max(MEMORY_MB).nullish(),
-  memory_total_mb: z.number().min(0).max(MEMORY_MB).nullish(),
-  utilization_pct: z.number().min(0).max(100).nullish(),
-  // Extensions (all optional, all nullable: a missing reading is null, never 0).
+  ...READINGS,
+  // Extensions (all optional).
   recorded_at: z.iso.datetime({ offset: true }).optional(),
   uuid: z.string().max(128).nullish(),
   pci_bus_id: z.string().max(64).nullish(),
-  power_draw_avg_w: z.number().min(0).max(10000).nullish(),
-  power_limit_w: z.number().min(0).max(10000).nullish(),
-  memory_temp_c: z.number().min(0).max(150).nullish(),
-  memory_reserved_mb: z.number().min(0).max(MEMORY_MB).nullish(),
-  memory_utilization_pct: z.number().min(0).max(100).nullish(),
-  sm_clock_mhz: z.number().min(0).max(100000).nullish(),
-  mem_clock_mhz: z.number().min(0).max(100000).nullish(),
-  ecc_errors_corrected: z.number().int().min(0).nullish(),
-  ecc_errors_uncorrected: z.number().int().min(0).nullish(),
   // Why readings are missing (the GPU fell off the bus) or null (a value that was a fault such
   // as `[GPU requires reset]`); absent when every value was a reading.
   fault: z.string().max(500).nullish(),

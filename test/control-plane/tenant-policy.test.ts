@@ -6,6 +6,7 @@ import { createScheduler } from '../../control-plane/scheduling/create-scheduler
 import type { GpuSample } from '../../control-plane/store/telemetry-repository.ts'
 import type { Scope } from '../../shared/wire/introspect.ts'
 import { addCluster } from './scheduling/fleet-fixture.ts'
+import { noGpuReadings } from '../helpers/no-gpu-readings.ts'
 
 const TENANT_SCOPES: Scope[] = ['read', 'write', 'admin', 'ingest']
 const silent = { debug () {}, info () {}, warn () {}, error () {} }
@@ -40,6 +41,7 @@ async function setup (t: Test) {
 
 function sample (gpuId: number, at: number): GpuSample {
   return {
+    ...noGpuReadings(),
     gpuId, recordedAt: at - 1000, name: 'NVIDIA H100 80GB HBM3', uuid: null, pciBusId: null, powerDrawW: 100, tempC: 40, memoryUsedMb: 1,
     memoryTotalMb: 81920, utilizationPct: 50, powerDrawAvgW: null, powerLimitW: null, memoryTempC: null, memoryReservedMb: null,
     memoryUtilizationPct: null, smClockMhz: null, memClockMhz: null, eccErrorsCorrected: null, eccErrorsUncorrected: null,

@@ -1,5 +1,6 @@
 import type { GpuSample, SampleBatch, SampleBatchResult, StoredGpuSample } from '../telemetry-repository.ts'
 import { rollupSpans } from '../telemetry-repository.ts'
+import { WIRE_GPU_FIELDS } from '../../../shared/gpu-fields.ts'
 import { addSampleToDelta, emptyDelta, mergeDelta, type SampleDelta } from '../sample-delta.ts'
 import { createRollupAccumulator, type RollupRow } from '../create-rollup-accumulator.ts'
 import { addTickPower, secondPowerChange, type TickPower } from '../second-power-change.ts'
@@ -11,11 +12,11 @@ import type { DayPartitions } from './pg-day-partitions.ts'
 // batches and rows (a statement per batch costs a round trip each, which is what bounds a
 // busy PostgreSQL ingest, not the rows).
 const LOCK_NODES = "SELECT pg_advisory_xact_lock(hashtext('gpufleet:telemetry-node'), (n % 2147483648)::int) FROM unnest(?::bigint[]) AS n"
-const RAW = `INSERT INTO gpu_stats (node_id, cluster_id, gpu_id, recorded_at, power_draw_w, temp_c, memory_used_mb,
-    memory_total_mb, utilization_pct, power_draw_avg_w, power_limit_w, memory_temp_c, memory_reserved_mb,
-    memory_utilization_pct, sm_clock_mhz, mem_clock_mhz, ecc_errors_corrected, ecc_errors_uncorrected)
-  SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::int[], ?::bigint[], ?::float8[], ?::float8[], ?::float8[], ?::float8[], ?::float8[],
-    ?::float8[], ?::float8[], ?::float8[], ?::float8[], ?::float8[], ?::float8[], ?::float8[], ?::bigint[], ?::bigint[])
+// The readings are shared/gpu-fields.ts's stored rows: the column is the wire name.
+const READINGS = WIRE_GPU_FIELDS.map(f => f.sample)
+const ARRAY_TYPE = { real: 'float8', integer: 'bigint' } as const
+const RAW = `INSERT INTO gpu_stats (node_id, cluster_id, gpu_id, recorded_at, ${WIRE_GPU_FIELDS.map(f => f.wire).join(', ')})
+  SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::int[], ?::bigint[], ${WIRE_GPU_FIELDS.map(f => `?::${ARRAY_TYPE[f.sqlType]}[]`).join(', ')})
   ON CONFLICT DO NOTHING RETURNING id, node_id, gpu_id, recorded_at`
 // "Only when newer" is the WHERE, so a late replay changes nothing.
 const LATEST = `INSERT INTO gpu_stats_latest (node_id, gpu_id, recorded_at)
@@ -98,11 +99,7 @@ export function createPgInsertSamples (db: PgDb, partitions: DayPartitions) {
     if (rows.length === 0) return stored
     const got = await q.all<{ id: number, node_id: number, gpu_id: number, recorded_at: number }>(RAW,
       column(rows, r => r.nodeId), column(rows, r => r.clusterId), column(rows, r => r.s.gpuId), column(rows, r => r.s.recordedAt),
-      column(rows, r => r.s.powerDrawW), column(rows, r => r.s.tempC), column(rows, r => r.s.memoryUsedMb), column(rows, r => r.s.memoryTotalMb),
-      column(rows, r => r.s.utilizationPct), column(rows, r => r.s.powerDrawAvgW), column(rows, r => r.s.powerLimitW),
-      column(rows, r => r.s.memoryTempC), column(rows, r => r.s.memoryReservedMb), column(rows, r => r.s.memoryUtilizationPct),
-      column(rows, r => r.s.smClockMhz), column(rows, r => r.s.memClockMhz), column(rows, r => r.s.eccErrorsCorrected),
-      column(rows, r => r.s.eccErrorsUncorrected))
+      ...READINGS.map(k => column(rows, r => r.s[k])))
     const ids = new Map(got.map(r => [`${r.node_id}:${r.gpu_id}:${r.recorded_at}`, r.id]))
     for (const r of rows) {
       const id = ids.get(`${r.nodeId}:${r.s.gpuId}:${r.s.recordedAt}`)

@@ -102,4 +102,10 @@ export const PG_TELEMETRY_MIGRATIONS: PgMigration[] = [
       ${pgRebuildScript()}
     `,
   },
+  {
+    version: 3,
+    name: 'gpu_stats.pstate',
+    // As SQLite's telemetry migration 4. Added to the partitioned parent, so to every day.
+    sql: 'ALTER TABLE gpu_stats ADD COLUMN pstate SMALLINT;',
+  },
 ]

@@ -1,17 +1,15 @@
 import type { GpuSample, SampleBatch, SampleBatchResult, StoredGpuSample } from '../telemetry-repository.ts'
 import { rollupSpans } from '../telemetry-repository.ts'
+import { WIRE_GPU_FIELDS } from '../../../shared/gpu-fields.ts'
 import { addSampleToDelta, emptyDelta, mergeDelta, type SampleDelta } from '../sample-delta.ts'
 import { createRollupAccumulator, type RollupRow } from '../create-rollup-accumulator.ts'
 import { addTickPower, secondPowerChange, type TickPower } from '../second-power-change.ts'
 import type { SqliteDb } from './sqlite-db.ts'
 import { SCOPE_CLUSTER, SCOPE_FLEET, SCOPE_KIND_NAMES, SCOPE_NODE } from './sqlite-telemetry-migrations.ts'
 
-const RAW_COLUMNS = [
-  'node_id', 'cluster_id', 'gpu_id', 'recorded_at', 'power_draw_w', 'temp_c', 'memory_used_mb',
-  'memory_total_mb', 'utilization_pct', 'power_draw_avg_w', 'power_limit_w', 'memory_temp_c',
-  'memory_reserved_mb', 'memory_utilization_pct', 'sm_clock_mhz', 'mem_clock_mhz',
-  'ecc_errors_corrected', 'ecc_errors_uncorrected',
-]
+// The readings are shared/gpu-fields.ts's stored rows: the column is the wire name.
+const READINGS = WIRE_GPU_FIELDS.map(f => f.sample)
+const RAW_COLUMNS = ['node_id', 'cluster_id', 'gpu_id', 'recorded_at', ...WIRE_GPU_FIELDS.map(f => f.wire)]
 const LATEST_COLUMNS = ['node_id', 'gpu_id', 'recorded_at']
 const IDENTITY_COLUMNS = ['node_id', 'gpu_id', 'identity_at', 'cluster_id', 'hostname', 'name', 'uuid', 'pci_bus_id']
 const ROLLUP_COLUMNS = [
@@ -99,9 +97,8 @@ export function createSqliteInsertSamples (db: SqliteDb) {
       const chunk = rows.slice(start, start + CHUNK)
       const params: Array<number | null> = []
       for (const s of chunk) {
-        params.push(batch.nodeId, batch.clusterId, s.gpuId, s.recordedAt, s.powerDrawW, s.tempC, s.memoryUsedMb,
-          s.memoryTotalMb, s.utilizationPct, s.powerDrawAvgW, s.powerLimitW, s.memoryTempC, s.memoryReservedMb,
-          s.memoryUtilizationPct, s.smClockMhz, s.memClockMhz, s.eccErrorsCorrected, s.eccErrorsUncorrected)
+        params.push(batch.nodeId, batch.clusterId, s.gpuId, s.recordedAt)
+        for (const k of READINGS) params.push(s[k])
       }
       const r = insertRaw(chunk.length).run(...params)
       const changes = Number(r.changes)

@@ -138,4 +138,10 @@ export const TELEMETRY_MIGRATIONS: Migration[] = [
       ${sqliteRebuildScript()}
     `,
   },
+  {
+    version: 4,
+    name: 'gpu_stats.pstate',
+    // The performance state as DCGM numbers it (P0 → 0 … P15 → 15); null on older rows.
+    sql: 'ALTER TABLE gpu_stats ADD COLUMN pstate INTEGER;',
+  },
 ]

@@ -27,6 +27,7 @@ t.test('one row per GPU in seed 000 shape, stamped with the tick time', async t 
     mem_clock_mhz: 3996,
     ecc_errors_corrected: 0,
     ecc_errors_uncorrected: 0,
+    pstate: 0,
   })
   t.ok(rows.every(r => gpuStatRowSchema.safeParse(r).success), 'valid ingest rows')
 })

@@ -6,6 +6,7 @@ import type { Store } from '../../../control-plane/store/store.ts'
 import type { GpuSample } from '../../../control-plane/store/telemetry-repository.ts'
 import { openSqliteStore } from '../../../control-plane/store/sqlite/open-sqlite-store.ts'
 import { openSqliteDb, type SqliteDb } from '../../../control-plane/store/sqlite/sqlite-db.ts'
+import { noGpuReadings } from '../../helpers/no-gpu-readings.ts'
 
 /**
  * Fleets for the alert and dashboard tests. Clusters, nodes, GPUs and telemetry go through
@@ -143,6 +144,7 @@ export function fleetBuilder (store: Store) {
 
 export function sample (gpuId: number, recordedAt: number, utilizationPct: number | null, extra: Partial<GpuSample> = {}): GpuSample {
   return {
+    ...noGpuReadings(),
     gpuId, recordedAt, name: 'NVIDIA H100 80GB HBM3', uuid: null, pciBusId: null, powerDrawW: 300, tempC: 50,
     memoryUsedMb: 1000, memoryTotalMb: 81920, utilizationPct, powerDrawAvgW: null, powerLimitW: null, memoryTempC: null,
     memoryReservedMb: null, memoryUtilizationPct: null, smClockMhz: null, memClockMhz: null, eccErrorsCorrected: 0,

@@ -5,8 +5,10 @@ import { DatabaseSync } from 'node:sqlite'
 import { openCheckpointWorker } from '../../../control-plane/store/sqlite/open-checkpoint-worker.ts'
 import { openSqliteStore } from '../../../control-plane/store/sqlite/open-sqlite-store.ts'
 import type { GpuSample } from '../../../control-plane/store/telemetry-repository.ts'
+import { noGpuReadings } from '../../helpers/no-gpu-readings.ts'
 
 const eightGpus = (at: number): GpuSample[] => Array.from({ length: 8 }, (_, g) => ({
+  ...noGpuReadings(),
   gpuId: g, recordedAt: at, name: 'GPU', uuid: null, pciBusId: null, powerDrawW: 100, tempC: 40, memoryUsedMb: 1,
   memoryTotalMb: 2, utilizationPct: 50, powerDrawAvgW: null, powerLimitW: null, memoryTempC: null, memoryReservedMb: null,
   memoryUtilizationPct: null, smClockMhz: null, memClockMhz: null, eccErrorsCorrected: null, eccErrorsUncorrected: null,

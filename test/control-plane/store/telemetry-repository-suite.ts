@@ -1,6 +1,7 @@
 import type { Test } from 'tap'
 import type { Store } from '../../../control-plane/store/store.ts'
 import type { GpuSample, SampleBatch, TelemetryRepository } from '../../../control-plane/store/telemetry-repository.ts'
+import { noGpuReadings } from '../../helpers/no-gpu-readings.ts'
 
 /**
  * The telemetry repository contract, written against the interface only: every store engine
@@ -14,6 +15,7 @@ const DAY = 86_400_000
 
 export function sample (gpuId: number, recordedAt: number, powerDrawW: number | null, over: Partial<GpuSample> = {}): GpuSample {
   return {
+    ...noGpuReadings(),
     gpuId,
     recordedAt,
     name: 'NVIDIA B200',

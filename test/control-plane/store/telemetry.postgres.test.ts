@@ -3,6 +3,7 @@ import { postgresTestDatabase } from '../../helpers/postgres-test-database.ts'
 import { telemetryRepositorySuite } from './telemetry-repository-suite.ts'
 import { telemetryPowerMigrationSuite } from './telemetry-power-migration-suite.ts'
 import { openPostgresStore } from '../../../control-plane/store/postgres/open-postgres-store.ts'
+import { noGpuReadings } from '../../helpers/no-gpu-readings.ts'
 
 t.test('postgres', async t => {
   const pg = await postgresTestDatabase(t)
@@ -32,7 +33,7 @@ t.test('postgres: telemetry tables are partitioned by UTC day; retention drops w
   const DAY = 86_400_000
   const today = Math.floor(Date.now() / DAY) * DAY
   const old = today - 10 * DAY + 3_600_000
-  const s = (at: number) => ({ gpuId: 0, recordedAt: at, name: 'B200', uuid: null, pciBusId: null, powerDrawW: 100, tempC: 50, memoryUsedMb: 1, memoryTotalMb: 2, utilizationPct: 3, powerDrawAvgW: null, powerLimitW: null, memoryTempC: null, memoryReservedMb: null, memoryUtilizationPct: null, smClockMhz: null, memClockMhz: null, eccErrorsCorrected: null, eccErrorsUncorrected: null })
+  const s = (at: number) => ({ ...noGpuReadings(), gpuId: 0, recordedAt: at, name: 'B200', uuid: null, pciBusId: null, powerDrawW: 100, tempC: 50, memoryUsedMb: 1, memoryTotalMb: 2, utilizationPct: 3, powerDrawAvgW: null, powerLimitW: null, memoryTempC: null, memoryReservedMb: null, memoryUtilizationPct: null, smClockMhz: null, memClockMhz: null, eccErrorsCorrected: null, eccErrorsUncorrected: null })
   await store.telemetry.insertSamples([{ nodeId: 1, clusterId: 1, hostname: 'h', samples: [s(old), s(today + 1000)] }])
   const client = new (await import('pg')).default.Client({ connectionString: pg.url })
   await client.connect()
