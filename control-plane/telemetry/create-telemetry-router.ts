@@ -21,7 +21,7 @@ import { latestJson } from './render-gpu-stat.ts'
 import { realTelemetryTimers, type TelemetryTimers } from './telemetry-timers.ts'
 import {
   gpuStatSchema, ingestResultSchema, latestQuerySchema, powerHistoryQuerySchema, powerHistorySchema,
-} from './telemetry-schemas.ts'
+} from '../../shared/wire/telemetry-schemas.ts'
 
 /** A replaying agent's batch can be ~1 MiB; allow 4. Mount with this as the path's body limit too. */
 export const GPU_STATS_BODY_LIMIT_BYTES = 4 * 1024 * 1024

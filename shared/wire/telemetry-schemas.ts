@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { WIRE_GPU_FIELDS, type GpuWireName } from '../../shared/gpu-fields.ts'
+import { WIRE_GPU_FIELDS, type GpuWireName } from '../gpu-fields.ts'
 
 /** Query and response schemas of the telemetry routes (they also document /openapi.json). */
 
