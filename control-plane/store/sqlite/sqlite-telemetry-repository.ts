@@ -5,22 +5,26 @@ import { sqliteSqlDb } from './sqlite-sql-db.ts'
 import { createSqliteInsertSamples } from './sqlite-insert-samples.ts'
 import { createSqliteRebuildRollups } from './sqlite-rebuild-rollups.ts'
 
-/** Telemetry on SQLite: the shared reads, with SQLite's ingest, rollup rebuild and retention. */
+/**
+ * Telemetry on SQLite: the shared reads, with SQLite's ingest, rollup rebuild and retention.
+ * Those run as synchronous transactions (no await per row); serial() holds each back while
+ * another handler's async transaction has the connection, so it never lands inside that one.
+ */
 export function createSqliteTelemetryRepository (db: SqliteDb): TelemetryRepository {
   const insertSamples = createSqliteInsertSamples(db)
   const rebuildRollups = createSqliteRebuildRollups(db)
   return createSqlTelemetryRepository(sqliteSqlDb(db), {
     async insertSamples (batches) {
-      return insertSamples(batches)
+      return db.serial(() => insertSamples(batches))
     },
 
     async rebuildRollups (fromMs, toMs) {
-      rebuildRollups(fromMs, toMs)
+      await db.serial(() => rebuildRollups(fromMs, toMs))
     },
 
     // Bounded deletes, oldest first, so a write never stalls behind a big one.
     async prune ({ rawBefore, rollupBefore, limit }: PruneRequest) {
-      return db.tx(() => {
+      return db.serial(() => db.tx(() => {
         // The oldest rows: the left edge of the (recorded_at, node_id, gpu_id) key.
         const raw = Number(db.stmt(`DELETE FROM gpu_stats WHERE id IN (
             SELECT id FROM gpu_stats WHERE recorded_at < ? LIMIT ?)`).run(rawBefore, limit).changes)
@@ -29,7 +33,7 @@ export function createSqliteTelemetryRepository (db: SqliteDb): TelemetryReposit
         const rollups = Number(db.stmt(`DELETE FROM gpu_rollup WHERE (scope_kind, scope_id, span_min, bucket_at) IN (
             SELECT scope_kind, scope_id, span_min, bucket_at FROM gpu_rollup WHERE bucket_at < ? LIMIT ?)`).run(rollupBefore, limit).changes)
         return { deleted: raw + seconds + rollups, more: raw >= limit || seconds >= limit || rollups >= limit }
-      })
+      }))
     },
   })
 }
