@@ -14,7 +14,7 @@ import { createAnalyticsRouter, ANALYTICS_BODY_LIMITS } from './analytics/create
 import { createAlertsRouter } from './alerts/create-alerts-router.ts'
 import { createAlertsLoop } from './alerts/create-alerts-loop.ts'
 import { createDashboardRouter } from './dashboards/create-dashboard-router.ts'
-import { schedulingParts } from './scheduling/scheduling-parts.ts'
+import { schedulingParts, type SchedulingOptions } from './scheduling/scheduling-parts.ts'
 import { createFleetJobHooks } from './scheduling/create-fleet-job-hooks.ts'
 import { createConsoleRouter, CONSOLE_FORM_PATHS } from './console/create-console-router.ts'
 
@@ -26,15 +26,23 @@ import { createConsoleRouter, CONSOLE_FORM_PATHS } from './console/create-consol
 export interface ProductOptions {
   /** Payment links for invoices (Stripe); none → invoices say no link was made. */
   payments?: PaymentProvider | undefined
+  /** The scheduler's timing (tests pass their clock's timers). */
+  scheduling?: SchedulingOptions | undefined
 }
 
 export function productParts (options: ProductOptions = {}): { routers: RouterMount[], loops: Array<(ctx: LoopContext) => Loop> } {
-  const scheduling = schedulingParts()
+  const scheduling = schedulingParts(options.scheduling)
   const services = new WeakMap<Store, FleetService>()
-  const fleetOf = (ctx: { store: Store, now: () => number, log: RouterContext['log'] }): FleetService => {
+  const fleetOf = (ctx: RouterContext): FleetService => {
     let service = services.get(ctx.store)
     if (service === undefined) {
-      service = createFleetService({ store: ctx.store, now: ctx.now, log: ctx.log })
+      service = createFleetService({
+        store: ctx.store,
+        now: ctx.now,
+        log: ctx.log,
+        // A reading that frees a GPU a waiting job wants starts that job now, not at the next slot.
+        onIdle: (clusterId, gpus) => scheduling.schedulerOf(ctx).gpusIdle(clusterId, gpus),
+      })
       services.set(ctx.store, service)
     }
     return service

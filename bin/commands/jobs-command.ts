@@ -16,6 +16,7 @@ export function jobsCommand (): Command {
       .option('--tenant <id>', 'tenant to bill and quota-check against')
       .option('--kind <kind>', 'training, benchmark, compute, inference or endpoint (default compute)')
       .option('--estimated-minutes <n>', 'expected run time')
+      .option('--time-limit <minutes>', 'end it as failed (TIMEOUT) once it has run this long (default: no limit)')
       .action(fleetAction('control-plane', async () => (await ops()).submitJob)))
     .addCommand(withClientOptions(new Command('list'))
       .description('list jobs, newest first, with their pending reasons')

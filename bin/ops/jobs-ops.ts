@@ -29,6 +29,7 @@ export const submitJob: FleetOp = async (ctx, _args, o) => {
     tenantId: positiveInt(str(o.tenant), '--tenant'),
     kind: oneOf(o.kind, KINDS, '--kind') as JobKind | undefined,
     estimatedDurationMin: positiveInt(str(o.estimatedMinutes), '--estimated-minutes'),
+    timeLimitMin: positiveInt(str(o.timeLimit), '--time-limit'),
   })
   ctx.print(job, () => `job ${job.id} submitted: ${job.status}${job.pendingReason === null ? '' : ` (${job.pendingReason}: ${PENDING_REASON_TEXT[job.pendingReason]})`}\n`)
 }
@@ -63,7 +64,8 @@ export const showJob: FleetOp = async (ctx, [id]) => {
       ...(job.blockReason === null ? [] : [`hold reason ${job.blockReason}`]),
       `gpus        ${job.gpuCount}${job.gpuType === null ? '' : ` × ${job.gpuType}`}  priority ${job.priority}  kind ${job.kind}`,
       `cluster     ${job.clusterId}  tenant ${job.tenantId ?? '-'}  submitted by ${job.submittedBy ?? '-'}`,
-      `submitted   ${job.submittedAt}  started ${job.startedAt ?? '-'}  ended ${job.endedAt ?? '-'}`,
+      `submitted   ${job.submittedAt}  started ${job.startedAt ?? '-'}  ended ${job.endedAt ?? '-'}${job.endReason === null ? '' : ` (${job.endReason})`}`,
+      ...(job.timeLimitMin === null ? [] : [`time limit  ${job.timeLimitMin} min`]),
     ]
     const gpus = job.gpus.length === 0 ? '' : `\n${formatTable(job.gpus, [['NODE', g => g.hostname], ['GPU', g => g.gpuIndex], ['MODEL', g => g.model], ['ASSIGNED', g => g.assignedAt], ['RELEASED', g => g.releasedAt]])}`
     const events = job.events.length === 0 ? '' : `\n${formatTable(job.events, [['AT', e => e.at], ['EVENT', e => e.kind], ['GPU', e => e.gpuId], ['NODE', e => e.nodeId]])}`

@@ -1,5 +1,5 @@
 import type { Store } from '../store/store.ts'
-import type { Cluster, Gpu, GpuHealth, GpuReadingUpdate, MigInstance, MigMode, NodeUpsertResult } from '../store/fleet-repository.ts'
+import type { Cluster, Gpu, GpuHealth, GpuReadingUpdate, GpuStatus, MigInstance, MigMode, NodeUpsertResult } from '../store/fleet-repository.ts'
 import type { IngestNode, MigInstanceRow } from '../../shared/wire/gpu-stats.ts'
 import type { NodeRegistration, GpuRegistration } from '../../shared/wire/registration.ts'
 import { httpError } from '../../shared/error-codes.ts'
@@ -23,6 +23,16 @@ export interface ActivityReading {
   /** Absent: not reported (kept as stored). */
   mig_mode?: MigMode | null | undefined
   mig_instances?: MigInstanceRow[] | null | undefined
+}
+
+/**
+ * A GPU whose new reading is idle, with the reading it replaced: the scheduler tells a GPU
+ * that just became free (busy, unknown or silent before) from one that stayed idle.
+ */
+export interface IdleReading {
+  gpuId: number
+  model: string | null
+  before: { status: GpuStatus, at: number | null }
 }
 
 /**
@@ -56,6 +66,11 @@ export interface FleetServiceDeps {
    * this often. Far below the 90 s offline threshold and the 30 s staleness the router uses.
    */
   rewriteAfterMs?: number | undefined
+  /**
+   * Told, once they are written, of GPUs whose new reading is idle (telemetry and seed 003
+   * metrics alike), one cluster at a time; not awaited by the caller, a failure is logged.
+   */
+  onIdle?: ((clusterId: number, gpus: IdleReading[]) => void | Promise<void>) | undefined
 }
 
 /** Seed 000's single-host reporter sends no `node`: it becomes this node in this cluster. */
@@ -94,8 +109,15 @@ const withUpdate = (gpu: Gpu, u: GpuReadingUpdate): Gpu => ({
 
 interface NodeState { id: number, clusterId: number, hostname: string, seenWrittenAt: number, gpus: Map<number, GpuState> | null }
 
-export function createFleetService ({ store, now, log, rewriteAfterMs = 5000 }: FleetServiceDeps): FleetService {
+export function createFleetService ({ store, now, log, rewriteAfterMs = 5000, onIdle }: FleetServiceDeps): FleetService {
   const fleet = store.fleet
+  const tellIdle = (clusterId: number, gpus: IdleReading[]): void => {
+    if (onIdle === undefined || gpus.length === 0) return
+    Promise.resolve()
+      .then(() => onIdle(clusterId, gpus))
+      .catch((err: unknown) => log?.warn({ err: { message: (err as Error).message }, clusterId }, 'fleet onIdle failed'))
+  }
+  const idleReading = (before: Gpu): IdleReading => ({ gpuId: before.id, model: before.model, before: { status: before.status, at: before.updatedAt } })
   // Per-process caches: identity never changes once made, and write times only skip writes,
   // so another replica writing the same rows at worst costs an extra write, never a wrong one.
   const byId = new Map<number, NodeState>()
@@ -261,6 +283,16 @@ export function createFleetService ({ store, now, log, rewriteAfterMs = 5000 }: 
         const gpu = current.get(u.gpuId) as Gpu
         return { ...withUpdate(gpu, u), clusterId: clusterOf.get(gpu.nodeId) ?? 0 }
       })
+      const idleByCluster = new Map<number, IdleReading[]>()
+      for (const u of updates.values()) {
+        const gpu = current.get(u.gpuId) as Gpu
+        const clusterId = clusterOf.get(gpu.nodeId)
+        if (clusterId === undefined || u.status !== 'idle') continue
+        let list = idleByCluster.get(clusterId)
+        if (list === undefined) idleByCluster.set(clusterId, list = [])
+        list.push(idleReading(gpu))
+      }
+      for (const [clusterId, gpus] of idleByCluster) tellIdle(clusterId, gpus)
       return { updated, unknownIds }
     },
 
@@ -348,11 +380,14 @@ export function createFleetService ({ store, now, log, rewriteAfterMs = 5000 }: 
         readings: updates.map(u => u.update),
       })
       if (seenDue) st.seenWrittenAt = t
+      const idle: IdleReading[] = []
       for (const { state, update } of updates) {
+        if (update.status === 'idle') idle.push(idleReading(state.gpu))
         state.gpu = withUpdate(state.gpu, update)
         state.writtenAt = t
       }
       if (cameOnline.includes(nodeId)) log?.info({ nodeId, hostname: st.hostname }, 'node back online')
+      tellIdle(st.clusterId, idle)
     },
   }
 }

@@ -1,9 +1,11 @@
 import type { Registry } from 'prom-client'
 import { realTimers, type Timers } from '../../shared/timers.ts'
-import type { SchedulerCycle } from '../store/job-repository.ts'
+import type { CyclePlan, SchedulerCycle, SchedulerSnapshot } from '../store/job-repository.ts'
 import type { Store } from '../store/store.ts'
+import type { IdleReading } from '../fleet/create-fleet-service.ts'
 import { createSchedulerMetrics } from './create-scheduler-metrics.ts'
 import { planCycle } from './plan-cycle.ts'
+import { waitingForGpus, wantsGpu, type WaitingForGpus } from './waiting-for-gpus.ts'
 import type { Logger } from '../../shared/logger.ts'
 
 export type SchedulerLogger = Pick<Logger, 'info' | 'warn'>
@@ -32,6 +34,12 @@ export interface SchedulerPoke {
 }
 
 export interface Scheduler extends SchedulerPoke {
+  /**
+   * Telemetry: these GPUs of `clusterId` now read idle. Pokes ('gpu_idle') when one of them
+   * just became free (it read busy, unknown or nothing fresh before, and no running job holds
+   * it) and the last cycle left a job waiting that could take it.
+   */
+  gpusIdle: (clusterId: number, gpus: readonly IdleReading[]) => Promise<void>
   start: () => void
   /** Cancels pending timers and waits for a running cycle. */
   stop: () => Promise<void>
@@ -46,6 +54,10 @@ export interface Scheduler extends SchedulerPoke {
  * a job at once. The delay runs from the first poke and is not pushed back by later ones, so
  * a steady stream of submits still gets a cycle every `debounceMs`. Cycles are serialized;
  * a poke during a cycle gets a cycle after it. Runs on one replica only (the leader).
+ *
+ * Events, not polls, also for what telemetry and time change: a reading that frees a GPU a
+ * waiting job wants pokes (gpusIdle), and the next running job's time limit is a timer that
+ * pokes when it falls. Every cycle first ends the jobs past their time limit (TIMEOUT).
  */
 export function createScheduler (opts: SchedulerOptions): Scheduler {
   const { store, now, log, timers = realTimers, everyMs = 30_000, debounceMs = 200, staleAfterMs = 60_000, onCycle } = opts
@@ -57,15 +69,28 @@ export function createScheduler (opts: SchedulerOptions): Scheduler {
   let running = false
   let tickHandle: unknown = null
   let pokeHandle: unknown = null
+  let limitHandle: { at: number, handle: unknown } | null = null
   const pokeReasons = new Set<string>()
   let last: Promise<unknown> = Promise.resolve()
+  // As of the last planned cycle: every change to the queue pokes, so it is at most a cycle old.
+  let waiting: WaitingForGpus = new Map()
+
+  const plan = (snapshot: SchedulerSnapshot): CyclePlan => {
+    const p = planCycle(snapshot)
+    waiting = waitingForGpus(snapshot, p)
+    return p
+  }
 
   const runCycle = (trigger = 'manual'): Promise<SchedulerCycle> => {
     const cycle = last.catch(() => {}).then(async () => {
       const at = now()
-      const c = await store.jobs.runCycle(at, trigger, { freshSince: at - staleAfterMs }, planCycle)
+      const limits = await store.jobs.endTimedOut(at)
+      for (const j of limits.ended) log?.info({ jobId: j.id, timeLimitMin: j.timeLimitMin, ranMs: at - (j.startedAt ?? at) }, 'job ended: time limit (TIMEOUT)')
+      const c = await store.jobs.runCycle(at, trigger, { freshSince: at - staleAfterMs }, plan)
       metrics?.observe(c)
       if (c.started > 0) log?.info({ cycleId: c.id, trigger, started: c.started, processed: c.processed, ms: c.durationMs }, 'scheduler started jobs')
+      // A job started just now may have the nearest limit: the next cycle's read finds it early enough, limits being ≥ 1 min.
+      armLimit(limits.nextAt)
       await onCycle?.(c)
       return c
     })
@@ -102,6 +127,27 @@ export function createScheduler (opts: SchedulerOptions): Scheduler {
     if (pokeHandle === null) pokeHandle = timers.setTimeout(firePoke, debounceMs)
   }
 
+  // One timer, for the nearest time limit; a later one is found again by the cycle it pokes.
+  const armLimit = (at: number | null): void => {
+    if (!running || at === null || (limitHandle !== null && limitHandle.at <= at)) return
+    if (limitHandle !== null) timers.clearTimeout(limitHandle.handle)
+    const handle = timers.setTimeout(() => {
+      limitHandle = null
+      poke('time_limit')
+    }, Math.max(0, at - now()))
+    limitHandle = { at, handle }
+  }
+
+  const gpusIdle = async (clusterId: number, gpus: readonly IdleReading[]): Promise<void> => {
+    if (!running || pokeHandle !== null) return
+    const freshSince = now() - staleAfterMs
+    const freed = gpus.filter(g => (g.before.status !== 'idle' || g.before.at === null || g.before.at < freshSince) && wantsGpu(waiting, clusterId, g.model))
+    if (freed.length === 0) return
+    // A running job's GPU reading idle (loading data, between steps) frees nothing.
+    const held = new Set(await store.jobs.heldGpuIds(freed.map(g => g.gpuId)))
+    if (freed.some(g => !held.has(g.gpuId))) poke('gpu_idle')
+  }
+
   return {
     start () {
       if (running) return
@@ -114,12 +160,15 @@ export function createScheduler (opts: SchedulerOptions): Scheduler {
       running = false
       if (tickHandle !== null) timers.clearTimeout(tickHandle)
       if (pokeHandle !== null) timers.clearTimeout(pokeHandle)
+      if (limitHandle !== null) timers.clearTimeout(limitHandle.handle)
       tickHandle = null
       pokeHandle = null
+      limitHandle = null
       pokeReasons.clear()
       await last.catch(() => {})
     },
     poke,
+    gpusIdle,
     runCycle,
   }
 }

@@ -11,9 +11,14 @@ export type SchedulingOptions = Pick<SchedulerOptions, 'everyMs' | 'debounceMs' 
 /**
  * Tenants, jobs and the scheduler composed for productParts(): three routers mounted at '/'
  * and the scheduler loop, sharing one scheduler per store (the routers poke the same one the
- * loop starts; built by whichever asks first, as the fleet service is).
+ * loop starts; built by whichever asks first, as the fleet service is). `schedulerOf` hands
+ * that scheduler to other domains' wiring (telemetry ingest tells it of GPUs turned idle).
  */
-export function schedulingParts (options: SchedulingOptions = {}): { routers: RouterMount[], loops: Array<(ctx: LoopContext) => Loop> } {
+export function schedulingParts (options: SchedulingOptions = {}): {
+  routers: RouterMount[]
+  loops: Array<(ctx: LoopContext) => Loop>
+  schedulerOf: (ctx: LoopContext) => Scheduler
+} {
   const schedulers = new WeakMap<Store, Scheduler>()
   const schedulerOf = (ctx: LoopContext): Scheduler => {
     let s = schedulers.get(ctx.store)
@@ -35,5 +40,6 @@ export function schedulingParts (options: SchedulingOptions = {}): { routers: Ro
         return { start: () => s.start(), stop: () => s.stop() }
       },
     ],
+    schedulerOf,
   }
 }

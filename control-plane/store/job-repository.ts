@@ -1,4 +1,4 @@
-import type { JobStatus, JobKind, PendingReason } from '../../shared/wire/enums.ts'
+import type { EndReason, JobStatus, JobKind, PendingReason } from '../../shared/wire/enums.ts'
 import type { GpuStatus } from './fleet-repository.ts'
 import type { TenantStatus } from './tenant-repository.ts'
 
@@ -15,6 +15,7 @@ export const ENDED_STATUSES = ['completed', 'failed', 'cancelled'] as const
 export type EndedStatus = typeof ENDED_STATUSES[number]
 
 export { PENDING_REASONS, type PendingReason } from '../../shared/wire/enums.ts'
+export { END_REASONS, type EndReason } from '../../shared/wire/enums.ts'
 export type WaitingStatus = 'queued' | 'blocked'
 
 export interface Job {
@@ -36,6 +37,10 @@ export interface Job {
   endedAt: number | null
   /** The node holding the job's GPUs (the one holding most of them for a multi-node job). */
   nodeId: number | null
+  /** Minutes it may run; past started_at + this the scheduler ends it (TIMEOUT). Null: no limit. */
+  timeLimitMin: number | null
+  /** Set when the system ended it (TIMEOUT); null otherwise. */
+  endReason: EndReason | null
 }
 
 export interface JobInput {
@@ -48,6 +53,8 @@ export interface JobInput {
   priority: number
   submittedBy: string | null
   estimatedDurationMin: number | null
+  /** Absent or null: no limit. */
+  timeLimitMin?: number | null | undefined
 }
 
 /** What a submission is judged on, read in the submit's own transaction. */
@@ -263,6 +270,14 @@ export interface JobRepository {
   runCycle: (at: number, trigger: string, options: SnapshotOptions, plan: (snapshot: SchedulerSnapshot) => CyclePlan) => Promise<SchedulerCycle>
   /** Newest first. */
   listCycles: (limit: number) => Promise<SchedulerCycle[]>
+  /**
+   * One transaction: every running job whose time limit has passed by `at` ends as `failed`
+   * with end_reason TIMEOUT (GPUs released, events written, as an end by PATCH does). Returns
+   * those jobs, and when the next running job's limit falls (null: none has one).
+   */
+  endTimedOut: (at: number) => Promise<{ ended: Job[], nextAt: number | null }>
+  /** Of `gpuIds`, those a running job holds now. */
+  heldGpuIds: (gpuIds: readonly number[]) => Promise<number[]>
 
   /** Per cluster: running jobs and waiting (queued + blocked) jobs; clusters without jobs are absent. */
   countsByCluster: (clusterIds: readonly number[]) => Promise<Map<number, JobCountsRow>>

@@ -25,6 +25,13 @@ export const PENDING_REASONS = [
 ] as const
 export type PendingReason = typeof PENDING_REASONS[number]
 
+/**
+ * Why the system, not a caller, ended a job (jobs.end_reason; null for an end by the API).
+ * TIMEOUT: it ran past its time_limit_min (Slurm's TIMEOUT), ended as `failed`.
+ */
+export const END_REASONS = ['TIMEOUT'] as const
+export type EndReason = typeof END_REASONS[number]
+
 export const PLAN_TIERS = ['starter', 'pro', 'growth', 'enterprise'] as const
 export type PlanTier = typeof PLAN_TIERS[number]
 export const TENANT_STATUSES = ['active', 'inactive'] as const

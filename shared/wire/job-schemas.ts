@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { JOB_KINDS, JOB_STATUSES, PENDING_REASONS } from './enums.ts'
+import { END_REASONS, JOB_KINDS, JOB_STATUSES, PENDING_REASONS } from './enums.ts'
 
 /** Seed 003 "Job Management" on the wire (snake_case; times ISO 8601). */
 
@@ -9,6 +9,8 @@ const Text = (max: number) => z.string().min(1).max(max).refine(s => s.trim() !=
 
 export const MIN_PRIORITY = 1
 export const MAX_PRIORITY = 10
+/** A time limit is at most a year, in minutes. */
+export const MAX_TIME_LIMIT_MIN = 525_600
 
 export const createJobBodySchema = z.object({
   cluster_id: Id.openapi({ description: 'Target cluster ID', example: 1 }),
@@ -23,6 +25,8 @@ export const createJobBodySchema = z.object({
   submitted_by: Text(128).nullable().optional().openapi({ description: 'Submitter identifier for audit trail (default: the calling key)' }),
   estimated_duration_min: z.number().int().min(1).max(525_600).nullable().optional().openapi({ description: 'Estimated runtime in minutes' }),
   kind: z.enum(JOB_KINDS).default('compute').openapi({ description: 'Workload kind (default compute)' }),
+  time_limit_min: z.number().int().min(1).max(MAX_TIME_LIMIT_MIN).nullable().optional()
+    .openapi({ description: `Minutes the job may run, 1–${MAX_TIME_LIMIT_MIN}; past it the scheduler ends it as "failed" with end_reason TIMEOUT. Absent or null: no limit.`, example: 120 }),
 }).strict().openapi('CreateJobRequest')
 
 export const patchJobBodySchema = z.object({
@@ -73,6 +77,8 @@ export const jobSchema = z.object({
   started_at: z.string().nullable(),
   ended_at: z.string().nullable(),
   node_id: z.number().int().nullable(),
+  time_limit_min: z.number().int().nullable().openapi({ description: 'Minutes it may run (null: no limit)' }),
+  end_reason: z.enum(END_REASONS).nullable().openapi({ description: 'Set when the system ended it: TIMEOUT (ran past time_limit_min); null otherwise' }),
 }).openapi('Job')
 
 export const jobDetailSchema = jobSchema.extend({

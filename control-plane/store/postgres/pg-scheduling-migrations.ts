@@ -105,6 +105,18 @@ export const PG_JOB_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX jobs_waiting_order ON jobs (priority, submitted_at, id) WHERE status IN ('queued', 'blocked');
     `,
   },
+  {
+    version: 4,
+    name: 'time limits: time_limit_min, end_reason',
+    sql: `
+      -- Minutes a job may run (null: no limit); past it the scheduler ends it as failed, TIMEOUT.
+      ALTER TABLE jobs ADD COLUMN time_limit_min INTEGER CHECK (time_limit_min IS NULL OR time_limit_min >= 1);
+      -- Why the system ended a job (TIMEOUT); null for an end by the API.
+      ALTER TABLE jobs ADD COLUMN end_reason TEXT;
+      -- Every cycle looks for overdue jobs: only running jobs with a limit, a small set.
+      CREATE INDEX jobs_running_limited ON jobs (started_at) WHERE status = 'running' AND time_limit_min IS NOT NULL;
+    `,
+  },
 ]
 
 export const PG_BILLING_MIGRATIONS_V1: PgMigration = {

@@ -1,4 +1,4 @@
-import type { Job, JobCountsRow, JobFilter, JobRepository, SubmitContext } from '../job-repository.ts'
+import type { EndReason, EndedStatus, Job, JobCountsRow, JobFilter, JobRepository, SubmitContext } from '../job-repository.ts'
 import type { TenantStatus } from '../tenant-repository.ts'
 import type { SqlDb, SqlQuery } from '../sql-db.ts'
 import { SCHEDULING_LOCK } from '../store-locks.ts'
@@ -24,6 +24,21 @@ export function createSqlJobRepository (db: SqlDb, hot: JobHotPaths): JobReposit
   const addEvent = (q: SqlQuery, jobId: number, kind: string, at: number, detail: Record<string, unknown> | null, gpuId: number | null = null, nodeId: number | null = null) =>
     q.run('INSERT INTO job_events (job_id, kind, at, gpu_id, node_id, detail) VALUES (?, ?, ?, ?, ?, ?)',
       jobId, kind, at, gpuId, nodeId, detail === null ? null : JSON.stringify(detail))
+  // Ends `job` (read in `q`); a running job's GPUs are released now: metering reads released_at.
+  const endJob = async (q: SqlQuery, job: Job, status: EndedStatus, at: number, by: string | null, reason: EndReason | null = null): Promise<void> => {
+    await q.run('UPDATE jobs SET status = ?, pending_reason = NULL, block_reason = NULL, ended_at = ?, end_reason = ? WHERE id = ?', status, at, reason, job.id)
+    if (job.status === 'running') {
+      const held = await q.all(`SELECT jg.gpu_id, g.node_id FROM job_gpus jg JOIN gpus g ON g.id = jg.gpu_id
+          WHERE jg.job_id = ? AND jg.released_at IS NULL ORDER BY jg.gpu_id`, job.id)
+      await q.run('UPDATE job_gpus SET released_at = ? WHERE job_id = ? AND released_at IS NULL', at, job.id)
+      for (const g of held) await addEvent(q, job.id, 'gpu_released', at, null, Number(g.gpu_id), Number(g.node_id))
+    }
+    await addEvent(q, job.id, 'ended', at, {
+      status, from: job.status, by, ran_ms: job.startedAt === null ? null : at - job.startedAt, ...(reason === null ? {} : { reason }),
+    }, null, job.nodeId)
+  }
+  // A limit's end in epoch ms; CAST first: minutes × 60,000 overflows PostgreSQL's integer.
+  const LIMIT_AT = 'started_at + CAST(time_limit_min AS BIGINT) * 60000'
   const tenantGpusInUse = async (q: SqlQuery, tenantId: number): Promise<number> => Number((await q.one(`SELECT COUNT(*) AS n FROM jobs j
       JOIN job_gpus jg ON jg.job_id = j.id AND jg.released_at IS NULL WHERE j.tenant_id = ? AND j.status = 'running'`, tenantId))?.n ?? 0)
 
@@ -51,9 +66,9 @@ export function createSqlJobRepository (db: SqlDb, hot: JobHotPaths): JobReposit
         }
         const verdict = judge({ tenant, clusterModels: await hot.clusterModels(q, input.clusterId, at) })
         const r = await q.one(`INSERT INTO jobs (cluster_id, tenant_id, name, kind, gpu_count, gpu_type, priority, status, block_reason, pending_reason,
-            submitted_by, estimated_duration_min, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${JOB_COLUMNS}`,
+            submitted_by, estimated_duration_min, submitted_at, time_limit_min) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${JOB_COLUMNS}`,
         input.clusterId, input.tenantId, input.name, input.kind, input.gpuCount, input.gpuType, input.priority, verdict.status,
-        verdict.blockReason, verdict.pendingReason, input.submittedBy, input.estimatedDurationMin, at)
+        verdict.blockReason, verdict.pendingReason, input.submittedBy, input.estimatedDurationMin, at, input.timeLimitMin ?? null)
         const job = toJob(r!)
         await addEvent(q, job.id, 'submitted', at, { status: job.status, pending_reason: job.pendingReason, gpu_count: job.gpuCount, tenant_id: job.tenantId })
         return { ok: true as const, job }
@@ -83,17 +98,7 @@ export function createSqlJobRepository (db: SqlDb, hot: JobHotPaths): JobReposit
         const job = await jobById(q, id)
         if (job === null || job.status !== expect.status || job.pendingReason !== expect.pendingReason) return null
         if (change.kind === 'end') {
-          await q.run('UPDATE jobs SET status = ?, pending_reason = NULL, block_reason = NULL, ended_at = ? WHERE id = ?', change.status, at, id)
-          if (job.status === 'running') {
-            // Metering reads these rows: released_at closes the job's GPU-seconds exactly now.
-            const held = await q.all(`SELECT jg.gpu_id, g.node_id FROM job_gpus jg JOIN gpus g ON g.id = jg.gpu_id
-                WHERE jg.job_id = ? AND jg.released_at IS NULL ORDER BY jg.gpu_id`, id)
-            await q.run('UPDATE job_gpus SET released_at = ? WHERE job_id = ? AND released_at IS NULL', at, id)
-            for (const g of held) await addEvent(q, id, 'gpu_released', at, null, Number(g.gpu_id), Number(g.node_id))
-          }
-          await addEvent(q, id, 'ended', at, {
-            status: change.status, from: job.status, by: change.by, ran_ms: job.startedAt === null ? null : at - job.startedAt,
-          }, null, job.nodeId)
+          await endJob(q, job, change.status, at, change.by)
         } else if (change.kind === 'hold') {
           await q.run("UPDATE jobs SET status = 'blocked', pending_reason = 'OPERATOR_HOLD', block_reason = ? WHERE id = ?", change.blockReason, id)
           await addEvent(q, id, 'held', at, { block_reason: change.blockReason, was: job.pendingReason, by: change.by })
@@ -109,6 +114,30 @@ export function createSqlJobRepository (db: SqlDb, hot: JobHotPaths): JobReposit
 
     async listCycles (limit) {
       return (await db.all('SELECT * FROM scheduler_cycles ORDER BY id DESC LIMIT ?', limit)).map(toCycle)
+    },
+
+    async endTimedOut (at) {
+      const limited = "status = 'running' AND time_limit_min IS NOT NULL"
+      const nearest = async (q: SqlQuery): Promise<number | null> => {
+        const r = await q.one(`SELECT MIN(${LIMIT_AT}) AS next_at FROM jobs WHERE ${limited}`)
+        return r?.next_at === null || r?.next_at === undefined ? null : Number(r.next_at)
+      }
+      // Read first, outside a transaction: most cycles find nothing due and write nothing.
+      const first = await nearest(db)
+      if (first === null || first > at) return { ended: [], nextAt: first }
+      return db.tx(SCHEDULING_LOCK, async q => {
+        const ended: Job[] = []
+        for (const job of (await q.all(`SELECT ${JOB_COLUMNS} FROM jobs WHERE ${limited} AND ${LIMIT_AT} <= ? ORDER BY id`, at)).map(toJob)) {
+          await endJob(q, job, 'failed', at, 'scheduler', 'TIMEOUT')
+          ended.push((await jobById(q, job.id))!)
+        }
+        return { ended, nextAt: await nearest(q) }
+      })
+    },
+
+    async heldGpuIds (gpuIds) {
+      if (gpuIds.length === 0) return []
+      return (await db.all(`SELECT gpu_id FROM job_gpus WHERE released_at IS NULL AND ${db.dialect.inList('gpu_id', 'bigint')}`, [...gpuIds])).map(r => Number(r.gpu_id))
     },
 
     async countsByCluster (clusterIds) {

@@ -14,6 +14,7 @@ function stubStore (during: (trigger: string) => Promise<void> | void = () => {}
   const empty: SchedulerSnapshot = { at: 0, jobs: [], tenants: [], inventory: [], free: [] }
   const store = {
     jobs: {
+      async endTimedOut () { return { ended: [], nextAt: null } },
       async runCycle (at: number, trigger: string, _opts: unknown, plan: (s: SchedulerSnapshot) => { processed: number, blocked: number, detail: Record<string, unknown> }): Promise<SchedulerCycle> {
         active++
         maxActive = Math.max(maxActive, active)

@@ -167,6 +167,37 @@ export function jobsSuite (t: Test, openStore: () => Promise<Store>): void {
     t.equal(await store.jobs.applyChange(999, { status: 'queued', pendingReason: null }, { kind: 'release', pendingReason: 'CAPACITY', by: null }, T0), null)
   })
 
+  t.test('endTimedOut: a running job past time_limit_min ends failed (TIMEOUT) with its GPUs released; nextAt is the nearest limit', async t => {
+    const store = await fresh(t)
+    const c = await addCluster(store, 'c', [{ gpus: 3 }], T0)
+    const short = await submitted(store, c.clusterId, null, { gpuCount: 2, timeLimitMin: 1 })
+    const long = await submitted(store, c.clusterId, null, { timeLimitMin: 525_600 })
+    const waiting = await submitted(store, c.clusterId, null, { timeLimitMin: 1 })
+    t.match(short, { timeLimitMin: 1, endReason: null })
+    t.match(await submitted(store, c.clusterId, null), { timeLimitMin: null }, 'no limit by default')
+    await store.jobs.runCycle(T0 + 1000, 'test', { freshSince: T0 + 1000 - 60_000 }, plan)
+    t.match(await store.jobs.get(long.id), { status: 'running' })
+    const shortGpus = (await store.jobs.gpusOf(short.id)).map(g => g.gpuId)
+    t.same((await store.jobs.heldGpuIds([...c.nodes[0]!.gpuIds, 999])).sort((a, b) => a - b), c.nodes[0]!.gpuIds, 'every GPU held; unknown ids are not')
+    t.same(await store.jobs.heldGpuIds([]), [])
+
+    t.same(await store.jobs.endTimedOut(T0 + 60_999), { ended: [], nextAt: T0 + 61_000 }, 'a millisecond before: nothing ends')
+    t.match(await store.jobs.get(short.id), { status: 'running', endedAt: null })
+    const r = await store.jobs.endTimedOut(T0 + 75_000)
+    t.match(r.ended, [{ id: short.id, status: 'failed', endReason: 'TIMEOUT', endedAt: T0 + 75_000, pendingReason: null, timeLimitMin: 1 }])
+    t.equal(r.nextAt, T0 + 1000 + 525_600 * 60_000, 'the year-long limit next (no integer overflow)')
+    t.same((await store.jobs.gpusOf(short.id)).map(g => g.releasedAt), [T0 + 75_000, T0 + 75_000], 'its GPU intervals close: metering stops')
+    t.same(await store.jobs.heldGpuIds(shortGpus), [])
+    t.match((await store.jobs.eventsOf(short.id, 3)).map(e => [e.kind, e.detail]), [
+      ['gpu_released', null], ['gpu_released', null], ['ended', { status: 'failed', from: 'running', by: 'scheduler', reason: 'TIMEOUT', ran_ms: 74_000 }],
+    ])
+    t.match(await store.jobs.get(waiting.id), { status: 'queued', endReason: null }, 'a limit counts from the start, never for a waiting job')
+    t.same(await store.jobs.endTimedOut(T0 + 80_000), { ended: [], nextAt: T0 + 1000 + 525_600 * 60_000 }, 'ended once')
+    const ended = await store.jobs.applyChange(long.id, { status: 'running', pendingReason: null }, { kind: 'end', status: 'completed', by: null }, T0 + 90_000)
+    t.match(ended, { status: 'completed', endReason: null })
+    t.same(await store.jobs.endTimedOut(T0 + 90_000), { ended: [], nextAt: null }, 'no running job with a limit')
+  })
+
   t.test('read models: counts per cluster, recent jobs, queue stats, allocation', async t => {
     const store = await fresh(t)
     const c1 = await addCluster(store, 'c1', [{ gpus: 2 }], T0)
