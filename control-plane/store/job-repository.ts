@@ -17,27 +17,7 @@ export type EndedStatus = typeof ENDED_STATUSES[number]
 export { PENDING_REASONS, type PendingReason } from '../../shared/wire/enums.ts'
 export type WaitingStatus = 'queued' | 'blocked'
 
-export interface Job {
-  id: number
-  clusterId: number
-  tenantId: number | null
-  name: string
-  kind: JobKind
-  gpuCount: number
-  gpuType: string | null
-  priority: number
-  status: JobStatus
-  blockReason: string | null
-  pendingReason: PendingReason | null
-  submittedBy: string | null
-  estimatedDurationMin: number | null
-  submittedAt: number
-  startedAt: number | null
-  endedAt: number | null
-  /** The node holding the job's GPUs (the one holding most of them for a multi-node job). */
-  nodeId: number | null
-}
-
+/** What a submission asks for; a stored Job carries all of it. */
 export interface JobInput {
   clusterId: number
   tenantId: number | null
@@ -48,6 +28,18 @@ export interface JobInput {
   priority: number
   submittedBy: string | null
   estimatedDurationMin: number | null
+}
+
+export interface Job extends JobInput {
+  id: number
+  status: JobStatus
+  blockReason: string | null
+  pendingReason: PendingReason | null
+  submittedAt: number
+  startedAt: number | null
+  endedAt: number | null
+  /** The node holding the job's GPUs (the one holding most of them for a multi-node job). */
+  nodeId: number | null
 }
 
 /** What a submission is judged on, read in the submit's own transaction. */
