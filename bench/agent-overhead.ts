@@ -55,7 +55,7 @@ import { cpus, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
-import { parseArgs } from 'node:util'
+import { benchArgs } from './bench-args.ts'
 import { Pool } from 'undici'
 import { startControlPlaneSink } from '../test/fakes/control-plane-sink.ts'
 import type { ControlPlaneSink } from '../test/fakes/control-plane-sink.ts'
@@ -63,17 +63,15 @@ import type { BaselineResult } from './agent-overhead/spawn-per-tick.ts'
 import { hostBusy, readCmdline, readHostCpu, readProcCpu, readProcMemory, readThreadCpu } from './agent-overhead/proc.ts'
 import type { ProcCpu } from './agent-overhead/proc.ts'
 
-const { values: args } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: process.env.GPUFLEET_BENCH_SECONDS ?? '60' },
-    'baseline-seconds': { type: 'string' },
-    'load-seconds': { type: 'string', default: '20' },
-    rate: { type: 'string', default: '200' },
-    'settle-seconds': { type: 'string', default: '5' },
-    keep: { type: 'boolean', default: false },
-    /** Node flags for the agent; the default is what systemd/gpufleet-agent.service runs with (read from its ExecStart=). */
-    'agent-node-options': { type: 'string' },
-  },
+const args = benchArgs({
+  seconds: process.env.GPUFLEET_BENCH_SECONDS ?? '60',
+  'baseline-seconds': undefined,
+  'load-seconds': '20',
+  rate: '200',
+  'settle-seconds': '5',
+  keep: false,
+  /** Node flags for the agent; the default is what systemd/gpufleet-agent.service runs with (read from its ExecStart=). */
+  'agent-node-options': undefined,
 })
 const seconds = positive('seconds', args.seconds)
 const baselineSeconds = positive('baseline-seconds', args['baseline-seconds'] ?? args.seconds)

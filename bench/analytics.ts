@@ -13,7 +13,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
+import { benchArgs } from './bench-args.ts'
 import { DatabaseSync } from 'node:sqlite'
 import pino from 'pino'
 import { createControlPlane } from '../control-plane/create-control-plane.ts'
@@ -24,15 +24,7 @@ import type { InferenceRecordInput } from '../control-plane/store/analytics-repo
 import { createAnalyticsRouter } from '../control-plane/analytics/create-analytics-router.ts'
 import { ms, pct, time } from './timings.ts'
 
-const { values: args } = parseArgs({
-  options: {
-    records: { type: 'string', default: '10000000' },
-    days: { type: 'string', default: '90' },
-    batch: { type: 'string', default: '50000' },
-    runs: { type: 'string', default: '30' },
-    keep: { type: 'boolean', default: false },
-  },
-})
+const args = benchArgs({ records: '10000000', days: '90', batch: '50000', runs: '30', keep: false })
 const total = Number(args.records)
 const days = Number(args.days)
 const batch = Number(args.batch)

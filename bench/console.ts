@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
+import { benchArgs } from './bench-args.ts'
 import pino from 'pino'
 import { createControlPlane } from '../control-plane/create-control-plane.ts'
 import { parseControlPlaneConfig } from '../control-plane/config.ts'
@@ -20,7 +20,7 @@ import { productParts } from '../control-plane/product-parts.ts'
 import { CONSOLE_PAGES } from '../control-plane/console/console-layout.ts'
 import { jsonApi, seedConsoleFleet } from '../test/helpers/seed-console-fleet.ts'
 
-const { values: args } = parseArgs({ options: { nodes: { type: 'string', default: '100' }, runs: { type: 'string', default: '60' } } })
+const args = benchArgs({ nodes: '100', runs: '60' })
 const nodes = Number(args.nodes)
 const runs = Number(args.runs)
 

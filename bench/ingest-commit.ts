@@ -17,19 +17,11 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
+import { benchArgs } from './bench-args.ts'
 import { openSqliteStore } from '../control-plane/store/sqlite/open-sqlite-store.ts'
 import type { GpuSample, SampleBatch } from '../control-plane/store/telemetry-repository.ts'
 
-const { values: args } = parseArgs({
-  options: {
-    agents: { type: 'string', default: '5000' },
-    seconds: { type: 'string', default: '60' },
-    'per-commit': { type: 'string', default: '125' },
-    checkpoint: { type: 'string', default: 'thread' },
-    'interval-ms': { type: 'string', default: '1000' },
-  },
-})
+const args = benchArgs({ agents: '5000', seconds: '60', 'per-commit': '125', checkpoint: 'thread', 'interval-ms': '1000' })
 const intervalMs = Number(args['interval-ms'])
 if (!Number.isInteger(intervalMs) || intervalMs < 1) throw new Error('--interval-ms is a positive integer')
 const agents = Number(args.agents)

@@ -5,21 +5,10 @@
  *
  *   node bench/ingest-load.ts --url http://127.0.0.1:PORT --key KEY --agents 5000 --seconds 60
  */
-import { parseArgs } from 'node:util'
+import { benchArgs } from './bench-args.ts'
 import { createPushLoad, type BodyTemplate } from './load/run-push-load.ts'
 
-const { values: args } = parseArgs({
-  options: {
-    url: { type: 'string' },
-    key: { type: 'string', default: '' },
-    agents: { type: 'string', default: '5000' },
-    gpus: { type: 'string', default: '8' },
-    seconds: { type: 'string', default: '60' },
-    connections: { type: 'string', default: '256' },
-    warmup: { type: 'string', default: '5' },
-  },
-})
-if (args.url === undefined) throw new Error('--url is required')
+const args = benchArgs({ url: null, key: '', agents: '5000', gpus: '8', seconds: '60', connections: '256', warmup: '5' })
 const gpus = Number(args.gpus)
 
 // One realistic agent body (toGpuStatRows' shape: every extension field), with the tick's

@@ -21,24 +21,22 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { parseArgs } from 'node:util'
+import { benchArgs } from './bench-args.ts'
 import { monitorEventLoopDelay, PerformanceObserver, performance as perf } from 'node:perf_hooks'
 import { startFullControlPlane, startTelemetryOnly } from './ingest-server.ts'
 import { isPostgresUrl, redactDb } from '../control-plane/store/open-store.ts'
 
-const { values: args } = parseArgs({
-  options: {
-    seconds: { type: 'string', default: process.env.GPUFLEET_BENCH_SECONDS ?? '60' },
-    agents: { type: 'string', default: '5000' },
-    connections: { type: 'string', default: '256' },
-    'window-ms': { type: 'string', default: '2' },
-    warmup: { type: 'string', default: '5' },
-    keep: { type: 'boolean', default: false },
-    trace: { type: 'boolean', default: false },
-    full: { type: 'boolean', default: false },
-    checkpoint: { type: 'string', default: 'thread' },
-    db: { type: 'string' },
-  },
+const args = benchArgs({
+  seconds: process.env.GPUFLEET_BENCH_SECONDS ?? '60',
+  agents: '5000',
+  connections: '256',
+  'window-ms': '2',
+  warmup: '5',
+  keep: false,
+  trace: false,
+  full: false,
+  checkpoint: 'thread',
+  db: undefined,
 })
 
 const loadBefore = loadavg()

@@ -13,7 +13,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseArgs } from 'node:util'
+import { benchArgs } from './bench-args.ts'
 import { DatabaseSync } from 'node:sqlite'
 import { Hono } from 'hono'
 import { openSqliteStore } from '../control-plane/store/sqlite/open-sqlite-store.ts'
@@ -23,14 +23,7 @@ import type { RequireScope } from '../control-plane/http/cp-env.ts'
 import { createOnError } from '../shared/on-error.ts'
 import { ms, pct, time } from './timings.ts'
 
-const { values: args } = parseArgs({
-  options: {
-    'days-of-data': { type: 'string', default: '7' },
-    runs: { type: 'string', default: '50' },
-    'naive-runs': { type: 'string', default: '3' },
-    keep: { type: 'boolean', default: false },
-  },
-})
+const args = benchArgs({ 'days-of-data': '7', runs: '50', 'naive-runs': '3', keep: false })
 const MIN = 60_000
 const DAY = 86_400_000
 const GPUS = 8

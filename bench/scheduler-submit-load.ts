@@ -7,22 +7,11 @@
  *
  *   node bench/scheduler-submit-load.ts --url http://127.0.0.1:PORT --key gfk_… --clusters 1,2 --tenants 1,2,3
  */
-import { parseArgs } from 'node:util'
+import { benchArgs } from './bench-args.ts'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { Pool } from 'undici'
 
-const { values: args } = parseArgs({
-  options: {
-    url: { type: 'string' },
-    key: { type: 'string', default: '' },
-    clusters: { type: 'string', default: '1' },
-    tenants: { type: 'string', default: '' },
-    'interval-ms': { type: 'string', default: '5' },
-    seconds: { type: 'string', default: '30' },
-    warmup: { type: 'string', default: '3' },
-  },
-})
-if (args.url === undefined) throw new Error('--url is required')
+const args = benchArgs({ url: null, key: '', clusters: '1', tenants: '', 'interval-ms': '5', seconds: '30', warmup: '3' })
 const clusters = args.clusters.split(',').map(Number)
 const tenants = args.tenants === '' ? [] : args.tenants.split(',').map(Number)
 const every = Number(args['interval-ms'])

@@ -6,21 +6,12 @@
  *   node bench/scheduler.ts [--only cycle|submit] [--cycles 10] [--queued 10000] [--nodes 1000] [--seconds 30] [--warmup 3]
  */
 import { cpus, loadavg } from 'node:os'
-import { parseArgs } from 'node:util'
+import { benchArgs } from './bench-args.ts'
 import { runCycleBench } from './scheduler-cycle.ts'
 import { runSubmitBench } from './scheduler-submit.ts'
 
-const { values: args } = parseArgs({
-  options: {
-    only: { type: 'string' },
-    cycles: { type: 'string', default: '10' },
-    queued: { type: 'string', default: '10000' },
-    nodes: { type: 'string', default: '1000' },
-    seconds: { type: 'string', default: '30' },
-    warmup: { type: 'string', default: '3' },
-    'interval-ms': { type: 'string', default: '5' },
-    seed: { type: 'string', default: '7' },
-  },
+const args = benchArgs({
+  only: undefined, cycles: '10', queued: '10000', nodes: '1000', seconds: '30', warmup: '3', 'interval-ms': '5', seed: '7',
 })
 if (args.only !== undefined && args.only !== 'cycle' && args.only !== 'submit') throw new Error('--only must be cycle or submit')
 

@@ -8,25 +8,15 @@
  *
  *   node bench/soak-load.ts --url URL --admin-key KEY --agents 1000 --seconds 600 --warmup 60
  */
-import { parseArgs } from 'node:util'
+import { benchArgs } from './bench-args.ts'
 import { Pool } from 'undici'
 import { GPUS_PATH, NODES_PATH } from '../shared/wire/registration.ts'
 import { createPushLoad } from './load/run-push-load.ts'
 import { simulatedAgent } from './load/simulated-agent.ts'
 
-const { values: args } = parseArgs({
-  options: {
-    url: { type: 'string' },
-    'admin-key': { type: 'string' },
-    agents: { type: 'string', default: '1000' },
-    clusters: { type: 'string', default: '4' },
-    seconds: { type: 'string', default: '600' },
-    warmup: { type: 'string', default: '60' },
-    connections: { type: 'string', default: '128' },
-    'heartbeat-s': { type: 'string', default: '30' },
-  },
+const args = benchArgs({
+  url: null, 'admin-key': null, agents: '1000', clusters: '4', seconds: '600', warmup: '60', connections: '128', 'heartbeat-s': '30',
 })
-if (args.url === undefined || args['admin-key'] === undefined) throw new Error('--url and --admin-key are required')
 const agents = Number(args.agents)
 const clusterCount = Number(args.clusters)
 const heartbeatS = Number(args['heartbeat-s'])

@@ -17,22 +17,13 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import { parseArgs } from 'node:util'
+import { benchArgs } from './bench-args.ts'
 import pg from 'pg'
 import { spawnControlPlane } from '../test/helpers/spawn-control-plane.ts'
 import { openStore } from '../control-plane/store/open-store.ts'
 
-const { values: args } = parseArgs({
-  options: {
-    minutes: { type: 'string', default: '10' },
-    db: { type: 'string', default: 'sqlite' },
-    agents: { type: 'string', default: '1000' },
-    'warmup-s': { type: 'string' },
-    'max-growth-mb': { type: 'string', default: '64' },
-    'max-p99-ms': { type: 'string', default: '1000' },
-    connections: { type: 'string', default: '128' },
-    keep: { type: 'boolean', default: false },
-  },
+const args = benchArgs({
+  minutes: '10', db: 'sqlite', agents: '1000', 'warmup-s': undefined, 'max-growth-mb': '64', 'max-p99-ms': '1000', connections: '128', keep: false,
 })
 const seconds = Math.round(Number(args.minutes) * 60)
 const agents = Number(args.agents)

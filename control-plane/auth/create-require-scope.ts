@@ -9,6 +9,7 @@ import { hasScope, type Principal } from './principal.ts'
 import { createFailureLimiter, type FailureLimiter } from './create-failure-limiter.ts'
 import { readCredential } from './read-credential.ts'
 import { verifyApiKey } from './verify-api-key.ts'
+import { countKeyFailure } from './count-key-failure.ts'
 import { clientAddress as socketAddress } from '../../shared/client-address.ts'
 import type { SessionAuth } from './create-session-auth.ts'
 
@@ -68,17 +69,8 @@ export function createRequireScope (deps: RequireScopeDeps): RequireScope {
     // count, and only they get 429 once the address has failed too often.
     const record = credential.kind === 'key' ? await verifyApiKey(store.apiKeys, credential.key) : null
     if (record === null) {
-      const address = clientAddress(c)
-      const wait = limiter.retryAfterMs(address)
-      if (wait > 0) {
-        onAuthFailure('rate_limited')
-        c.header('Retry-After', String(Math.ceil(wait / 1000)))
-        throw httpError('TOO_MANY_AUTH_FAILURES', 'too many failed authentication attempts from this address; retry later',
-          { retry_after_s: Math.ceil(wait / 1000) })
-      }
-      limiter.fail(address)
-      onAuthFailure('invalid')
-      throw unauthorized(c, 'invalid or revoked API key')
+      throw countKeyFailure(c, clientAddress(c), limiter, onAuthFailure, 'too many failed authentication attempts from this address; retry later') ??
+        unauthorized(c, 'invalid or revoked API key')
     }
     const at = now()
     // The record just read says whether a write is due; the repository throttles again so

@@ -7,6 +7,7 @@ import type { Store } from '../store/store.ts'
 import { hasScope, type Principal } from './principal.ts'
 import type { FailureLimiter } from './create-failure-limiter.ts'
 import { verifyApiKey } from './verify-api-key.ts'
+import { countKeyFailure } from './count-key-failure.ts'
 import { csrfTokenFor, csrfTokenMatches, generateSessionId, hashSessionId, isSessionIdShape } from './session-tokens.ts'
 
 export const SESSION_COOKIE = 'gpufleet_session'
@@ -75,16 +76,8 @@ export function createSessionAuth (deps: SessionAuthDeps): SessionAuth {
       // count, and only they are refused once the address has failed too often.
       const record = await verifyApiKey(store.apiKeys, rawKey.trim())
       if (record === null) {
-        const address = clientAddress(c)
-        const wait = limiter.retryAfterMs(address)
-        if (wait > 0) {
-          onAuthFailure('rate_limited')
-          c.header('Retry-After', String(Math.ceil(wait / 1000)))
-          return { ok: false, error: httpError('TOO_MANY_AUTH_FAILURES', 'too many failed attempts from this address; wait a minute and try again', { retry_after_s: Math.ceil(wait / 1000) }) }
-        }
-        limiter.fail(address)
-        onAuthFailure('invalid')
-        return { ok: false, error: httpError('UNAUTHORIZED', 'that API key is not valid (unknown, mistyped or revoked)') }
+        const tooMany = countKeyFailure(c, clientAddress(c), limiter, onAuthFailure, 'too many failed attempts from this address; wait a minute and try again')
+        return { ok: false, error: tooMany ?? httpError('UNAUTHORIZED', 'that API key is not valid (unknown, mistyped or revoked)') }
       }
       const principal = principalOf(record)
       if (!hasScope(principal, 'admin')) {

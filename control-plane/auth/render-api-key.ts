@@ -19,16 +19,8 @@ export function apiKeyToWire (k: ApiKeyRecord): ApiKeyWire {
   }
 }
 
+/** The created key once, with the raw key: the record less its use and creator, the key after the id. */
 export function createdApiKeyToWire (k: ApiKeyRecord, rawKey: string): z.infer<typeof CreatedApiKeySchema> {
-  return {
-    id: k.id,
-    key: rawKey,
-    key_prefix: k.keyPrefix,
-    label: k.label,
-    permissions: k.permissions,
-    tenant_id: k.tenantId,
-    cluster_id: k.clusterId,
-    created_at: new Date(k.createdAt).toISOString(),
-    revoked_at: iso(k.revokedAt),
-  }
+  const { id, last_used_at: _lastUsed, created_by_key_id: _createdBy, ...rest } = apiKeyToWire(k)
+  return { id, key: rawKey, ...rest }
 }

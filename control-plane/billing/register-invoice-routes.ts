@@ -13,7 +13,7 @@ import { issueInvoice } from './issue-invoice.ts'
 import { dollars } from './money.ts'
 import { hours, invoiceJson } from './render-billing.ts'
 import { summarizeInvoices } from './summarize-invoices.ts'
-import { assertTenantVisible, denyTenantKeys, tenantNotFound } from './tenant-access.ts'
+import { denyTenantKeys, visibleTenant } from './tenant-access.ts'
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 
@@ -50,9 +50,7 @@ export function registerInvoiceRoutes (app: OpenAPIHono<CpEnv>, deps: BillingRou
   }), async c => {
     const id = Number(c.req.valid('param').id)
     const days = Number(c.req.valid('query').days ?? DEFAULT_DAYS)
-    assertTenantVisible(c.get('principal'), id)
-    const tenant = await store.billing.getTenant(id)
-    if (tenant === null) throw tenantNotFound(id)
+    const tenant = await visibleTenant(store.billing, c.get('principal'), id)
     const issued = await issueInvoice(issueDeps, tenant, days)
     const invoice = invoiceJson(issued.invoice)
     return c.json({

@@ -10,7 +10,7 @@ import { dollars, dollarsOrNull } from './money.ts'
 import { hours, iso, seconds, typeTotalJson } from './render-billing.ts'
 import { renderRevenue } from './render-revenue.ts'
 import { summarizeUsage } from './summarize-usage.ts'
-import { assertTenantVisible, tenantNotFound } from './tenant-access.ts'
+import { visibleTenant } from './tenant-access.ts'
 import { usageEvents } from './usage-events.ts'
 import { utcDate } from './utc-days.ts'
 
@@ -34,9 +34,7 @@ export function registerUsageRoutes (app: OpenAPIHono<CpEnv>, deps: BillingRoute
   }), async c => {
     const id = Number(c.req.valid('param').id)
     const days = Number(c.req.valid('query').days ?? DEFAULT_DAYS)
-    assertTenantVisible(c.get('principal'), id)
-    const tenant = await store.billing.getTenant(id)
-    if (tenant === null) throw tenantNotFound(id)
+    const tenant = await visibleTenant(store.billing, c.get('principal'), id)
     const at = now()
     const window = usageWindow(at, days)
     const [rates, intervals] = await Promise.all([

@@ -3,6 +3,7 @@ import { HttpError } from '../../shared/http-error.ts'
 import { httpError } from '../../shared/error-codes.ts'
 import type { Principal } from '../auth/principal.ts'
 import type { CpEnv } from '../http/cp-env.ts'
+import type { BillingRepository, TenantRef } from '../store/billing-repository.ts'
 import { tenantForbidden } from '../auth/tenant-policy.ts'
 
 /**
@@ -11,6 +12,14 @@ import { tenantForbidden } from '../auth/tenant-policy.ts'
  */
 export function assertTenantVisible (principal: Principal, tenantId: number): void {
   if (principal.tenantId !== null && principal.tenantId !== tenantId) throw tenantNotFound(tenantId)
+}
+
+/** The tenant a billing route names: visible to the key (else 404) and present (else 404). */
+export async function visibleTenant (billing: Pick<BillingRepository, 'getTenant'>, principal: Principal, tenantId: number): Promise<TenantRef> {
+  assertTenantVisible(principal, tenantId)
+  const tenant = await billing.getTenant(tenantId)
+  if (tenant === null) throw tenantNotFound(tenantId)
+  return tenant
 }
 
 export function tenantNotFound (tenantId: number): HttpError {

@@ -1,4 +1,4 @@
-import { migInstanceJson } from '../fleet/render-fleet.ts'
+import { gpuReadingJson, migInstanceJson } from '../fleet/render-fleet.ts'
 import type { Cluster, FleetNode } from '../store/fleet-repository.ts'
 import type { GpuState, JobCounts, JobSummary } from '../store/dashboard-repository.ts'
 import { DASHBOARD_DEFINITIONS as D } from './dashboard-definitions.ts'
@@ -61,11 +61,7 @@ export function renderOverview (k: OverviewInputs) {
     gpu_index: g.gpuIndex,
     model: g.model,
     status: g.status,
-    utilization_pct: g.utilizationPct,
-    memory_used_mb: g.memoryUsedMb,
-    memory_total_mb: g.memoryTotalMb,
-    temperature_c: g.temperatureC,
-    power_draw_w: g.powerDrawW,
+    ...gpuReadingJson(g),
     ecc_errors_uncorrected: g.eccUncorrected,
     updated_at: iso(g.updatedAt),
     fresh: fresh(g),

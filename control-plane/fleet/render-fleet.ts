@@ -33,11 +33,7 @@ export function gpuJson (g: Gpu) {
     model: g.model,
     vram_mb: g.vramMb,
     status: g.status,
-    utilization_pct: g.utilizationPct,
-    memory_used_mb: g.memoryUsedMb,
-    memory_total_mb: g.memoryTotalMb,
-    temperature_c: g.temperatureC,
-    power_draw_w: g.powerDrawW,
+    ...gpuReadingJson(g),
     updated_at: iso(g.updatedAt),
     created_at: iso(g.createdAt) as string,
     mig_mode: g.migMode ?? null,
@@ -53,6 +49,17 @@ export function gpuJson (g: Gpu) {
       remapped_rows_failure: g.health.remappedRowsFailure,
       reported_at: iso(g.healthAt) as string,
     } }),
+  }
+}
+
+/** A GPU's newest reading on the wire (the fleet's GPU records and the overview's GPU map). */
+export function gpuReadingJson (g: Pick<Gpu, 'utilizationPct' | 'memoryUsedMb' | 'memoryTotalMb' | 'temperatureC' | 'powerDrawW'>) {
+  return {
+    utilization_pct: g.utilizationPct,
+    memory_used_mb: g.memoryUsedMb,
+    memory_total_mb: g.memoryTotalMb,
+    temperature_c: g.temperatureC,
+    power_draw_w: g.powerDrawW,
   }
 }
 

@@ -18,31 +18,7 @@ export { PENDING_REASONS, type PendingReason } from '../../shared/wire/enums.ts'
 export { END_REASONS, type EndReason } from '../../shared/wire/enums.ts'
 export type WaitingStatus = 'queued' | 'blocked'
 
-export interface Job {
-  id: number
-  clusterId: number
-  tenantId: number | null
-  name: string
-  kind: JobKind
-  gpuCount: number
-  gpuType: string | null
-  priority: number
-  status: JobStatus
-  blockReason: string | null
-  pendingReason: PendingReason | null
-  submittedBy: string | null
-  estimatedDurationMin: number | null
-  submittedAt: number
-  startedAt: number | null
-  endedAt: number | null
-  /** The node holding the job's GPUs (the one holding most of them for a multi-node job). */
-  nodeId: number | null
-  /** Minutes it may run; past started_at + this the scheduler ends it (TIMEOUT). Null: no limit. */
-  timeLimitMin: number | null
-  /** Set when the system ended it (TIMEOUT); null otherwise. */
-  endReason: EndReason | null
-}
-
+/** What a submission asks for; a stored Job carries all of it. */
 export interface JobInput {
   clusterId: number
   tenantId: number | null
@@ -55,6 +31,22 @@ export interface JobInput {
   estimatedDurationMin: number | null
   /** Absent or null: no limit. */
   timeLimitMin?: number | null | undefined
+}
+
+export interface Job extends JobInput {
+  id: number
+  status: JobStatus
+  blockReason: string | null
+  pendingReason: PendingReason | null
+  submittedAt: number
+  startedAt: number | null
+  endedAt: number | null
+  /** The node holding the job's GPUs (the one holding most of them for a multi-node job). */
+  nodeId: number | null
+  /** Minutes it may run; past started_at + this the scheduler ends it (TIMEOUT). Null: no limit. */
+  timeLimitMin: number | null
+  /** Set when the system ended it (TIMEOUT); null otherwise. */
+  endReason: EndReason | null
 }
 
 /** What a submission is judged on, read in the submit's own transaction. */

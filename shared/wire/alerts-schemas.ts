@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi'
+import { queryInt } from './query-params.ts'
 
 /**
  * Request and response schemas of the alert routes. Which rule types exist is the server's
@@ -27,11 +28,7 @@ export const rulePatchSchemaWith = (thresholdHelp: string) => z.object({
 export const rulePatchSchema = rulePatchSchemaWith('Meaning, unit and range depend on the rule type')
 
 export const eventsQuerySchema = z.object({
-  limit: z.string()
-    .regex(/^[0-9]{1,9}$/, 'must be an integer')
-    .refine(s => Number(s) >= 1 && Number(s) <= 100, 'must be an integer from 1 to 100')
-    .optional()
-    .openapi({ param: { name: 'limit', in: 'query' }, description: 'Max events to return, 1–100 (default 50)', example: '50' }),
+  limit: queryInt('limit', 1, 100, 'Max events to return, 1–100 (default 50)', '50'),
 })
 
 const ruleTypeName = z.string().openapi({ example: 'idle_gpu' })

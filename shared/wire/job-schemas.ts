@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { END_REASONS, JOB_KINDS, JOB_STATUSES, PENDING_REASONS } from './enums.ts'
+import { queryId, queryInt } from './query-params.ts'
 
 /** Seed 003 "Job Management" on the wire (snake_case; times ISO 8601). */
 
@@ -35,18 +36,6 @@ export const patchJobBodySchema = z.object({
 }).strict()
   .refine(b => b.block_reason == null || b.status === 'blocked', { message: 'block_reason is only for status "blocked"', path: ['block_reason'] })
   .openapi('UpdateJobRequest')
-
-const queryInt = (name: string, min: number, max: number, description: string) => z.string()
-  .regex(/^[0-9]{1,9}$/, 'must be an integer')
-  .refine(s => Number(s) >= min && Number(s) <= max, `must be an integer from ${min} to ${max}`)
-  .optional()
-  .openapi({ param: { name, in: 'query' }, description })
-
-const queryId = (name: string, description: string) => z.string()
-  .regex(/^[0-9]{1,10}$/, 'must be a positive integer id')
-  .refine(s => Number(s) >= 1 && Number(s) <= 2_147_483_647, 'must be a positive integer id')
-  .optional()
-  .openapi({ param: { name, in: 'query' }, description })
 
 export const MAX_PAGE = 500
 

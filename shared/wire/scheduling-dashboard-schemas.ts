@@ -1,22 +1,15 @@
 import { z } from '@hono/zod-openapi'
 import { GPU_STATUSES, JOB_KINDS, PENDING_REASONS } from './enums.ts'
+import { queryId, queryInt } from './query-params.ts'
 
 /** The scheduler's log, scheduling metrics and the GPU allocation map on the wire. */
 
 export const logsQuerySchema = z.object({
-  limit: z.string()
-    .regex(/^[0-9]{1,9}$/, 'must be an integer')
-    .refine(s => Number(s) >= 1 && Number(s) <= 100, 'must be an integer from 1 to 100')
-    .optional()
-    .openapi({ param: { name: 'limit', in: 'query' }, description: 'Cycles to return, 1–100 (default 20)', example: '20' }),
+  limit: queryInt('limit', 1, 100, 'Cycles to return, 1–100 (default 20)', '20'),
 })
 
 export const allocationQuerySchema = z.object({
-  cluster_id: z.string()
-    .regex(/^[0-9]{1,10}$/, 'must be a positive integer id')
-    .refine(s => Number(s) >= 1 && Number(s) <= 2_147_483_647, 'must be a positive integer id')
-    .optional()
-    .openapi({ param: { name: 'cluster_id', in: 'query' }, description: 'Only this cluster\'s GPUs' }),
+  cluster_id: queryId('cluster_id', 'Only this cluster\'s GPUs'),
 })
 
 const reasonCounts = z.object(Object.fromEntries(PENDING_REASONS.map(r => [r, z.number().int()])) as Record<typeof PENDING_REASONS[number], z.ZodNumber>)

@@ -2,11 +2,10 @@ import { appendFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import pino from 'pino'
 import t from 'tap'
-import { parseAgentConfig } from '../../agent/config.ts'
 import { startAgent } from '../../agent/start-agent.ts'
-import { SIMULATOR_PATH } from '../../bin/simulator-path.ts'
 import { startControlPlaneSink } from '../fakes/control-plane-sink.ts'
 import { defaultSimState, updateSimState, writeSimState } from '../fakes/sim-state.ts'
+import { simAgentConfig } from '../helpers/sim-agent-config.ts'
 
 // The health readings through the real path: the simulator prints the row remapper and the
 // clocks event reasons as the 590 driver does, the agent reads a kernel log file of kmsg
@@ -34,15 +33,11 @@ t.test('row remapper, clocks event reasons and Xids: simulator and kernel log â†
   writeFileSync(kmsg, '6,1,100,-;Linux version 6.8.0\n')
   const sink = await startControlPlaneSink({ apiKey: AGENT_KEY, operatorKeys: { [OPERATOR_KEY]: ['superadmin'] } })
   t.teardown(() => sink.close())
-  const agent = await startAgent(parseAgentConfig({
-    listen: '127.0.0.1:0',
+  const agent = await startAgent(simAgentConfig(dir, {
     controlPlane: sink.url,
     apiKey: AGENT_KEY,
     cluster: 'test',
-    stateDir: join(dir, 'state'),
-    nvidiaSmi: SIMULATOR_PATH,
     intervalMs: 250,
-    computeAppsIntervalMs: 500,
     kernelLog: kmsg,
   }), { env: { ...process.env, NVIDIA_SMI_SIM_STATE: statePath }, log: pino({ level: 'silent' }) })
   t.teardown(() => agent.stop())

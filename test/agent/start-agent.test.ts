@@ -10,6 +10,7 @@ import { startFakeOllama } from '../fakes/runtimes/start-fake-ollama.ts'
 import { defaultSimState, writeSimState } from '../fakes/sim-state.ts'
 import { SIMULATOR_PATH } from '../../bin/simulator-path.ts'
 import { spawnAgent } from '../helpers/spawn-agent.ts'
+import { simAgentConfig } from '../helpers/sim-agent-config.ts'
 
 // The whole agent wired as main wires it: real collector on the simulator, real purge with a
 // fake Ollama that holds GPU memory in the simulator's state, real uplink to a sink.
@@ -37,15 +38,11 @@ t.test('startAgent: status, purge and push through the real collector', async t 
   const sink = await startControlPlaneSink({ apiKey: AGENT_KEY, operatorKeys: { [OPERATOR_KEY]: ['superadmin'] } })
   t.teardown(() => sink.close())
 
-  const config = parseAgentConfig({
-    listen: '127.0.0.1:0',
+  const config = simAgentConfig(dir, {
     controlPlane: sink.url,
     apiKey: AGENT_KEY,
     cluster: 'test',
-    stateDir: join(dir, 'state'),
-    nvidiaSmi: SIMULATOR_PATH,
     intervalMs: 200,
-    computeAppsIntervalMs: 500,
     ollamaUrl: ollama.url,
     purgeSettleMs: 5000,
   })

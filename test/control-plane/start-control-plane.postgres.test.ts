@@ -2,6 +2,7 @@ import t from 'tap'
 import pino from 'pino'
 import { startControlPlane } from '../../control-plane/start-control-plane.ts'
 import { parseControlPlaneConfig } from '../../control-plane/config.ts'
+import { checkBootstrapKey } from './check-bootstrap-key.ts'
 import { postgresTestDatabase } from '../helpers/postgres-test-database.ts'
 
 t.test('--db postgres://…: migrates, bootstraps a key once, serves, and logs the URL without its password', async t => {
@@ -13,12 +14,7 @@ t.test('--db postgres://…: migrates, bootstraps a key once, serves, and logs t
   const first = await startControlPlane(config, { log })
   t.teardown(() => first.close())
   t.equal(first.store.engine, 'postgres')
-  const key = first.bootstrapKey
-  t.match(key, /^gfk_[0-9a-f]{64}$/)
-  t.equal((await fetch(`${first.url}/healthz`)).status, 200)
-  const list = await fetch(`${first.url}/api/api-keys`, { headers: { authorization: `Bearer ${key}` } })
-  t.equal(list.status, 200)
-  t.match(await list.text(), /"label":"bootstrap"/)
+  const key = await checkBootstrapKey(t, first)
   t.notMatch(lines.join(''), /not-checked-by-trust/, 'the password is never logged')
   t.match(lines.join(''), /postgres:\*\*\*@127\.0\.0\.1/)
   await first.close()

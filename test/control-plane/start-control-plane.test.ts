@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import pino from 'pino'
 import { startControlPlane } from '../../control-plane/start-control-plane.ts'
 import { parseControlPlaneConfig } from '../../control-plane/config.ts'
+import { checkBootstrapKey } from './check-bootstrap-key.ts'
 
 const silent = pino({ level: 'silent' })
 
@@ -13,12 +14,7 @@ t.test('first start prints a generated key once; a second start of the same db f
   t.teardown(() => first.close())
   t.match(first.url, /^http:\/\/127\.0\.0\.1:\d+$/)
   t.ok(first.port > 0)
-  const key = first.bootstrapKey
-  t.match(key, /^gfk_[0-9a-f]{64}$/)
-  t.equal((await fetch(`${first.url}/healthz`)).status, 200)
-  const list = await fetch(`${first.url}/api/api-keys`, { headers: { authorization: `Bearer ${key}` } })
-  t.equal(list.status, 200)
-  t.match(await list.text(), /"label":"bootstrap"/)
+  const key = await checkBootstrapKey(t, first)
   const metrics = await (await fetch(`${first.url}/metrics`)).text()
   t.match(metrics, /gpufleet_cp_store_db_bytes [1-9]\d*/, 'db file size on /metrics')
   await first.close()

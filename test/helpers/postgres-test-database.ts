@@ -18,6 +18,8 @@ export interface PostgresTestDatabase {
   openStoreWithSql: () => Promise<{ store: Store, sql: RawSql }>
   /** A fresh store plus synchronous raw SQL on its schema (fixtures with a synchronous interface). */
   openStoreWithSyncSql: () => Promise<{ store: Store, query: (sql: string, ...args: unknown[]) => Array<Record<string, unknown>> }>
+  /** Two stores on one fresh schema (replicas sharing a database), opened in turn, closed when `t` ends. */
+  openTwoReplicas: (t: Test) => Promise<[Store, Store]>
 }
 
 export type RawSql = (sql: string, ...args: unknown[]) => Promise<Array<Record<string, unknown>>>
@@ -54,6 +56,13 @@ export async function postgresTestDatabase (t: Test): Promise<PostgresTestDataba
   return {
     url,
     freshSchema,
+    async openTwoReplicas (t) {
+      const schema = freshSchema()
+      const a = await openPostgresStore(url, { schema })
+      const b = await openPostgresStore(url, { schema })
+      t.teardown(async () => { await b.close(); await a.close() })
+      return [a, b]
+    },
     async openStore () {
       const store = await openPostgresStore(url, { schema: freshSchema() })
       stores.push(store)

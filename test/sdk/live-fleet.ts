@@ -4,13 +4,12 @@ import pino from 'pino'
 import { parseControlPlaneConfig } from '../../control-plane/config.ts'
 import { startControlPlane } from '../../control-plane/start-control-plane.ts'
 import { productParts } from '../../control-plane/product-parts.ts'
-import { parseAgentConfig } from '../../agent/config.ts'
 import { startAgent } from '../../agent/start-agent.ts'
 import { startFakeOllama } from '../fakes/runtimes/start-fake-ollama.ts'
 import { defaultSimState, writeSimState } from '../fakes/sim-state.ts'
-import { SIMULATOR_PATH } from '../../bin/simulator-path.ts'
 import { ControlPlaneClient } from '../../shared/sdk/control-plane-client.ts'
 import { closedUrl } from '../helpers/closed-url.ts'
+import { simAgentConfig } from '../helpers/sim-agent-config.ts'
 
 export interface LiveFleet {
   /** Control plane base URL (a real server on 127.0.0.1, port 0). */
@@ -51,16 +50,13 @@ export async function startLiveFleet (t: Test, options: { agent?: boolean } = {}
     // A port picked up front, not 0: the agent registers its listen address as agent_url, and
     // `--node HOSTNAME` / operatorAgent() reach it through that.
     const agentPort = new URL(await closedUrl()).port
-    const agent = await startAgent(parseAgentConfig({
+    const agent = await startAgent(simAgentConfig(dir, {
       listen: `127.0.0.1:${agentPort}`,
       controlPlane: cp.url,
       apiKey: cluster.apiKey,
       cluster: 'lab',
       hostname: 'edge-01',
-      stateDir: join(dir, 'state'),
-      nvidiaSmi: SIMULATOR_PATH,
       intervalMs: 200,
-      computeAppsIntervalMs: 500,
       ollamaUrl: ollama.url,
       purgeSettleMs: 5000,
     }), { env: { ...process.env, NVIDIA_SMI_SIM_STATE: simState }, log })

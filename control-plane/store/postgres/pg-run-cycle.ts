@@ -6,8 +6,7 @@ import type { TenantStatus } from '../tenant-repository.ts'
 import type { PgDb, PgQuery } from './pg-db.ts'
 import { pgGpuInventory } from './pg-gpu-inventory.ts'
 import { SCHEDULING_LOCK } from '../store-locks.ts'
-
-const MAX_DETAIL_CHARS = 256 * 1024
+import { cycleDetail } from '../sql/cycle-detail.ts'
 
 async function readSnapshot (q: PgQuery, at: number, opts: SnapshotOptions): Promise<SchedulerSnapshot> {
   // FOR UPDATE: the waiting jobs stay as read until the cycle commits, whoever else writes.
@@ -82,12 +81,7 @@ export async function pgRunCycle (db: PgDb, at: number, trigger: string, opts: S
         await event(c.jobId, 'unblocked', null, null, JSON.stringify({ pending_reason: c.pendingReason, was: c.expect.pendingReason }))
       }
     }
-    let detailObj = skipped === 0 ? p.detail : { ...p.detail, skipped_changed_meanwhile: skipped }
-    let detail = JSON.stringify(detailObj)
-    if (detail.length > MAX_DETAIL_CHARS) {
-      detailObj = { truncated: true, chars: detail.length }
-      detail = JSON.stringify(detailObj)
-    }
+    const { value: detailObj, json: detail } = cycleDetail(p.detail, skipped)
     const durationMs = Math.round((performance.now() - t0) * 1000) / 1000
     const row = await q.one(`INSERT INTO scheduler_cycles (started_at, duration_ms, trigger, processed, started, blocked, detail)
         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, at, durationMs, trigger, p.processed, started, p.blocked, detail)

@@ -37,16 +37,23 @@ export function toGpu (r: Row): Gpu {
     model: strOrNull(r.model),
     vramMb: numOrNull(r.vram_mb),
     status: r.status as GpuStatus,
+    ...toGpuReading(r),
+    createdAt: num(r.created_at),
+    health: toGpuHealth(r),
+    healthAt: numOrNull(r.health_at),
+    ...toMigState(r),
+  }
+}
+
+/** A GPU's newest reading as the gpus row (or the dashboard's join) holds it. */
+export function toGpuReading (r: Row): Pick<Gpu, 'utilizationPct' | 'memoryUsedMb' | 'memoryTotalMb' | 'temperatureC' | 'powerDrawW' | 'updatedAt'> {
+  return {
     utilizationPct: numOrNull(r.utilization_pct),
     memoryUsedMb: numOrNull(r.memory_used_mb),
     memoryTotalMb: numOrNull(r.memory_total_mb),
     temperatureC: numOrNull(r.temperature_c),
     powerDrawW: numOrNull(r.power_draw_w),
     updatedAt: numOrNull(r.updated_at),
-    createdAt: num(r.created_at),
-    health: toGpuHealth(r),
-    healthAt: numOrNull(r.health_at),
-    ...toMigState(r),
   }
 }
 

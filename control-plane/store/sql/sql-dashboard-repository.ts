@@ -1,6 +1,6 @@
 import type { DashboardRepository, GpuState, JobSummary, TenantQuota } from '../dashboard-repository.ts'
 import type { SqlDb } from '../sql-db.ts'
-import { toGpuHealth, toMigState } from './fleet-rows.ts'
+import { toGpuHealth, toGpuReading, toMigState } from './fleet-rows.ts'
 import { createUtilizationReads, type UtilizationSql } from './utilization-reads.ts'
 
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
@@ -52,12 +52,7 @@ export function createSqlDashboardRepository (db: SqlDb, utilization: Utilizatio
         nodeStatus: r.node_status === 'online' ? 'online' : 'offline',
         model: strOrNull(r.model),
         status: r.status === 'active' || r.status === 'idle' ? r.status : 'unknown',
-        utilizationPct: numOrNull(r.utilization_pct),
-        memoryUsedMb: numOrNull(r.memory_used_mb),
-        memoryTotalMb: numOrNull(r.memory_total_mb),
-        temperatureC: numOrNull(r.temperature_c),
-        powerDrawW: numOrNull(r.power_draw_w),
-        updatedAt: numOrNull(r.updated_at),
+        ...toGpuReading(r),
         eccUncorrected: numOrNull(r.ecc_errors_uncorrected),
         health: toGpuHealth(r),
         sampleAt: numOrNull(r.sample_at),

@@ -6,11 +6,9 @@ import type { TenantStatus } from '../tenant-repository.ts'
 import type { StatementSync } from 'node:sqlite'
 import type { SqliteDb } from './sqlite-db.ts'
 import { gpuInventory } from './sqlite-gpu-inventory.ts'
+import { cycleDetail } from '../sql/cycle-detail.ts'
 
 type Row = Record<string, unknown>
-
-// Detail JSON is written as the plan gives it; this caps a runaway plan, not a normal one.
-const MAX_DETAIL_CHARS = 256 * 1024
 
 // Rows come back as arrays (column order as selected): about half the cost of objects at
 // 10,000 jobs a cycle. Statements of their own, so the setting touches nothing else.
@@ -127,12 +125,7 @@ export function sqliteRunCycle (db: SqliteDb, at: number, trigger: string, opts:
         event.run(c.jobId, 'unblocked', at, null, null, JSON.stringify({ pending_reason: c.pendingReason, was: c.expect.pendingReason }))
       }
     }
-    let detailObj = skipped === 0 ? p.detail : { ...p.detail, skipped_changed_meanwhile: skipped }
-    let detail = JSON.stringify(detailObj)
-    if (detail.length > MAX_DETAIL_CHARS) {
-      detailObj = { truncated: true, chars: detail.length }
-      detail = JSON.stringify(detailObj)
-    }
+    const { value: detailObj, json: detail } = cycleDetail(p.detail, skipped)
     const durationMs = Math.round((performance.now() - t0) * 1000) / 1000
     const row = db.stmt(`INSERT INTO scheduler_cycles (started_at, duration_ms, trigger, processed, started, blocked, detail)
         VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`).get(at, durationMs, trigger, p.processed, started, p.blocked, detail) as Row

@@ -1,4 +1,5 @@
 import type { Timers } from '../../../shared/timers.ts'
+import { manualTimers } from '../../helpers/manual-timers.ts'
 
 /**
  * Hand-driven time for the collector: a wall clock the test can step (even backwards), a
@@ -20,35 +21,15 @@ export interface FakeTimers {
 }
 
 export function createFakeTimers (wallStart = Date.UTC(2026, 6, 1, 12, 0, 0)): FakeTimers {
-  let mono = 0
+  const mono = manualTimers(0)
   let wallOffset = wallStart
-  let seq = 0
-  const queue = new Map<number, { at: number, fn: () => void }>()
   return {
-    timers: {
-      setTimeout (fn, ms) {
-        const id = ++seq
-        queue.set(id, { at: mono + Math.max(0, ms), fn })
-        return id
-      },
-      clearTimeout (handle) { queue.delete(handle as number) },
-    },
-    now: () => wallOffset + mono,
-    monotonicNow: () => mono,
-    advance (ms) {
-      const end = mono + ms
-      for (;;) {
-        let next: [number, { at: number, fn: () => void }] | undefined
-        for (const entry of queue) if (entry[1].at <= end && (next === undefined || entry[1].at < next[1].at)) next = entry
-        if (next === undefined) break
-        queue.delete(next[0])
-        mono = next[1].at
-        next[1].fn()
-      }
-      mono = end
-    },
+    timers: mono.timers,
+    now: () => wallOffset + mono.now(),
+    monotonicNow: mono.now,
+    advance: mono.advance,
     stepWall (ms) { wallOffset += ms },
-    pending: () => [...queue.values()].map(e => e.at - mono).sort((a, b) => a - b),
-    elapsed: () => mono,
+    pending: mono.delays,
+    elapsed: mono.now,
   }
 }

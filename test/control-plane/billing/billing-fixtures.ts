@@ -1,14 +1,12 @@
 import type { SQLInputValue } from 'node:sqlite'
 import type { SqliteDb } from '../../../control-plane/store/sqlite/sqlite-db.ts'
-import { openSqliteDb } from '../../../control-plane/store/sqlite/sqlite-db.ts'
 import { createSqlFleetRepository } from '../../../control-plane/store/sql/sql-fleet-repository.ts'
 import { createSqlTenantRepository } from '../../../control-plane/store/sql/sql-tenant-repository.ts'
-import { sqliteSqlDb } from '../../../control-plane/store/sqlite/sqlite-sql-db.ts'
-import { migrateSqliteStore } from '../../../control-plane/store/sqlite/migrate-sqlite-store.ts'
 import { createSqlJobRepository } from '../../../control-plane/store/sql/sql-job-repository.ts'
 import { sqliteJobHotPaths } from '../../../control-plane/store/sqlite/sqlite-job-hot-paths.ts'
 import { createSqlBillingRepository } from '../../../control-plane/store/sql/sql-billing-repository.ts'
 import type { Store } from '../../../control-plane/store/store.ts'
+import { openPartialSqliteStore } from '../../helpers/open-partial-sqlite-store.ts'
 
 /**
  * Tenants, jobs and GPU assignments for billing tests. The scheduling domain owns those tables
@@ -74,23 +72,11 @@ export function usageFixturesWith (store: Pick<Store, 'fleet'>, query: RawQuery)
  * `path` defaults to an in-memory database.
  */
 export function openBillingStore (path = ':memory:'): { store: Store, db: SqliteDb, fixtures: UsageFixtures } {
-  const db = openSqliteDb(path)
-  migrateSqliteStore(db)
-  const sql = sqliteSqlDb(db)
-  const store: Store = {
-    engine: 'sqlite',
+  const { store, db } = openPartialSqliteStore((sql, db) => ({
     fleet: createSqlFleetRepository(sql),
     tenants: createSqlTenantRepository(sql),
     jobs: createSqlJobRepository(sql, sqliteJobHotPaths(db)),
     billing: createSqlBillingRepository(sql),
-    apiKeys: {} as Store['apiKeys'],
-    telemetry: {} as Store['telemetry'],
-    alerts: {} as Store['alerts'],
-    dashboard: {} as Store['dashboard'],
-    analytics: {} as Store['analytics'],
-    sessions: {} as Store['sessions'],
-    operatorKeys: {} as Store['operatorKeys'],
-    async close () { db.close() },
-  }
+  }), path)
   return { store, db, fixtures: usageFixtures(store, db) }
 }

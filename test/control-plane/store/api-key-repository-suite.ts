@@ -2,12 +2,7 @@ import { createHash } from 'node:crypto'
 import type { Test } from 'tap'
 import type { Store } from '../../../control-plane/store/store.ts'
 import { LAST_USED_RESOLUTION_MS, type NewApiKey } from '../../../control-plane/store/api-key-repository.ts'
-
-/**
- * The API-key repository contract, written against the interface only: every store engine
- * (SQLite now, PostgreSQL later) runs this same suite with its own factory.
- */
-export type StoreFactory = () => Promise<Store>
+import { freshStore, type StoreFactory } from './fresh-store.ts'
 
 const T0 = Date.UTC(2026, 4, 9, 0, 30)
 const hash = (s: string) => createHash('sha256').update(s).digest('hex')
@@ -25,12 +20,13 @@ function newKey (name: string, over: Partial<NewApiKey> = {}): NewApiKey {
   }
 }
 
+/**
+ * The API-key repository contract, written against the interface only: every store engine
+ * (SQLite now, PostgreSQL later) runs this same suite with its own factory.
+ */
 export function apiKeyRepositorySuite (t: Test, openStore: StoreFactory): void {
-  async function withStore (t: Test) {
-    const store = await openStore()
-    t.teardown(() => store.close())
-    return store.apiKeys
-  }
+  const fresh = freshStore(openStore)
+  const withStore = async (t: Test) => (await fresh(t)).apiKeys
 
   t.test('create returns the stored record, never the hash', async t => {
     const repo = await withStore(t)

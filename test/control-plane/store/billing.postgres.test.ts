@@ -1,5 +1,4 @@
 import t from 'tap'
-import { openPostgresStore } from '../../../control-plane/store/postgres/open-postgres-store.ts'
 import { usageFixturesWith } from '../billing/billing-fixtures.ts'
 import { postgresTestDatabase } from '../../helpers/postgres-test-database.ts'
 import { billingStoreSuite } from './billing-suite.ts'
@@ -14,10 +13,7 @@ t.test('postgres', async t => {
 
 t.test('postgres, two stores (replicas) on one database: concurrent invoice creation yields one invoice', async t => {
   const pg = await postgresTestDatabase(t)
-  const schema = pg.freshSchema()
-  const one = await openPostgresStore(pg.url, { schema })
-  const two = await openPostgresStore(pg.url, { schema })
-  t.teardown(async () => { await one.close(); await two.close() })
+  const [one, two] = await pg.openTwoReplicas(t)
   const a = (await one.tenants.create({ name: 'a', gpuQuota: 1 }, 0))!.id
   const input = {
     tenantId: a, tenantName: 'a', periodStart: 0, periodEnd: 86_400_000, days: 1, totalGpuMs: 0, unpricedGpuMs: 0,

@@ -1,5 +1,6 @@
 import type { Test } from 'tap'
 import type { Store } from '../../../control-plane/store/store.ts'
+import { freshStore } from './fresh-store.ts'
 
 /**
  * The fleet repository contract, run against every engine: SQLite now, PostgreSQL when it
@@ -8,11 +9,7 @@ import type { Store } from '../../../control-plane/store/store.ts'
 export function fleetStoreSuite (t: Test, openStore: () => Promise<Store>): void {
   const T0 = Date.UTC(2026, 4, 9, 0, 0, 0)
 
-  const fresh = async (t: Test): Promise<Store> => {
-    const store = await openStore()
-    t.teardown(() => store.close())
-    return store
-  }
+  const fresh = freshStore(openStore)
 
   t.test('clusters: unique names, find-or-create, counts, metacharacters verbatim', async t => {
     const { fleet } = await fresh(t)
@@ -217,4 +214,23 @@ export function fleetStoreSuite (t: Test, openStore: () => Promise<Store>): void
     t.same(await at({ limit: 2 }), [0, 1000])
     t.same(await at({ since: T0 + 10_000 }), [])
   })
+}
+
+/**
+ * Node events and status written by one store are there for the next one on the same database
+ * (a restart), and the migrations do not run again. `reopen` opens that one database each time.
+ */
+export async function fleetSurvivesRestart (t: Test, reopen: () => Promise<Store>): Promise<void> {
+  const T0 = Date.UTC(2026, 4, 9)
+  const first = await reopen()
+  const c = (await first.fleet.createCluster({ name: 'c', region: 'r' }, T0))!
+  const { node } = await first.fleet.upsertNode({ clusterId: c.id, hostname: 'h' }, T0)
+  await first.fleet.markStaleNodesOffline(T0 + 1, T0 + 90_001)
+  await first.close()
+
+  const second = await reopen()
+  t.teardown(() => second.close())
+  t.same((await second.fleet.listNodeEvents()).map(e => [e.nodeId, e.kind, e.at]), [[node.id, 'registered', T0], [node.id, 'offline', T0 + 90_001]])
+  t.equal((await second.fleet.getNode(node.id))?.status, 'offline')
+  t.equal((await second.fleet.createCluster({ name: 'c', region: null }, T0)), null, 'migrations ran once; data kept')
 }

@@ -5,6 +5,7 @@ import { idle } from '../scheduling/fleet-fixture.ts'
 import { planCycle } from '../../../control-plane/scheduling/plan-cycle.ts'
 import { addCluster } from '../scheduling/fleet-fixture.ts'
 import { jobInput } from './tenants-suite.ts'
+import { freshStore } from './fresh-store.ts'
 
 const T0 = Date.UTC(2026, 4, 9, 0, 0, 0)
 const QUEUED: WaitVerdict = { status: 'queued', pendingReason: 'CAPACITY', blockReason: null }
@@ -16,11 +17,7 @@ const emptyPlan = (extra: Partial<CyclePlan> = {}): CyclePlan => ({ starts: [], 
  * with its own factory). Each subtest gets a fresh store.
  */
 export function jobsSuite (t: Test, openStore: () => Promise<Store>): void {
-  const fresh = async (t: Test): Promise<Store> => {
-    const store = await openStore()
-    t.teardown(() => store.close())
-    return store
-  }
+  const fresh = freshStore(openStore)
   const submitted = async (store: Store, clusterId: number, tenantId: number | null, extra = {}, verdict = QUEUED) => {
     const r = await store.jobs.submit(jobInput(clusterId, tenantId, extra), T0, () => verdict)
     if (!r.ok) throw new Error(r.reason)

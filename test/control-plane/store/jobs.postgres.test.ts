@@ -1,5 +1,4 @@
 import t from 'tap'
-import { openPostgresStore } from '../../../control-plane/store/postgres/open-postgres-store.ts'
 import { planCycle } from '../../../control-plane/scheduling/plan-cycle.ts'
 import { addCluster } from '../scheduling/fleet-fixture.ts'
 import { postgresTestDatabase } from '../../helpers/postgres-test-database.ts'
@@ -13,11 +12,8 @@ t.test('postgres', async t => {
 
 t.test('postgres: two stores (replicas) cycling at once never double-assign a GPU or double-start a job', async t => {
   const pg = await postgresTestDatabase(t)
-  const schema = pg.freshSchema()
   const T0 = Date.UTC(2026, 4, 9)
-  const a = await openPostgresStore(pg.url, { schema })
-  const b = await openPostgresStore(pg.url, { schema })
-  t.teardown(async () => { await a.close(); await b.close() })
+  const [a, b] = await pg.openTwoReplicas(t)
   const c = await addCluster(a, 'c', [{ gpus: 4 }, { gpus: 4 }], T0)
   for (let i = 0; i < 12; i++) {
     await (i % 2 === 0 ? a : b).jobs.submit(jobInput(c.clusterId, null, { gpuCount: 1 + (i % 3) }), T0, () => ({ status: 'queued', pendingReason: 'CAPACITY', blockReason: null }))

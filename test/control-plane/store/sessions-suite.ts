@@ -2,23 +2,19 @@ import { createHash } from 'node:crypto'
 import type { Test } from 'tap'
 import type { Store } from '../../../control-plane/store/store.ts'
 import { SessionConflictError } from '../../../control-plane/store/session-repository.ts'
-
-/**
- * The console-session repository contract, written against the interface only: every store
- * engine (SQLite now, PostgreSQL alongside) runs this same suite with its own factory.
- */
-export type StoreFactory = () => Promise<Store>
+import { freshStore, type StoreFactory } from './fresh-store.ts'
 
 const T0 = Date.UTC(2026, 4, 9, 0, 30)
 const HOUR = 3_600_000
 const hash = (s: string) => createHash('sha256').update(s).digest('hex')
 
+/**
+ * The console-session repository contract, written against the interface only: every store
+ * engine (SQLite now, PostgreSQL alongside) runs this same suite with its own factory.
+ */
 export function sessionsSuite (t: Test, openStore: StoreFactory): void {
-  async function withStore (t: Test) {
-    const store = await openStore()
-    t.teardown(() => store.close())
-    return store.sessions
-  }
+  const fresh = freshStore(openStore)
+  const withStore = async (t: Test) => (await fresh(t)).sessions
 
   t.test('create, then find while active; expiry is exclusive', async t => {
     const repo = await withStore(t)

@@ -3,6 +3,7 @@ import type { Store } from '../../../control-plane/store/store.ts'
 import type { JobInput, WaitVerdict } from '../../../control-plane/store/job-repository.ts'
 import { planCycle } from '../../../control-plane/scheduling/plan-cycle.ts'
 import { addCluster } from '../scheduling/fleet-fixture.ts'
+import { freshStore } from './fresh-store.ts'
 
 const T0 = Date.UTC(2026, 4, 9, 0, 0, 0)
 const QUEUED: WaitVerdict = { status: 'queued', pendingReason: 'CAPACITY', blockReason: null }
@@ -16,11 +17,7 @@ export const jobInput = (clusterId: number, tenantId: number | null, extra: Part
  * with its own factory). Each subtest gets a fresh store.
  */
 export function tenantsSuite (t: Test, openStore: () => Promise<Store>): void {
-  const fresh = async (t: Test): Promise<Store> => {
-    const store = await openStore()
-    t.teardown(() => store.close())
-    return store
-  }
+  const fresh = freshStore(openStore)
 
   t.test('create: defaults, unique names, metacharacters stored verbatim', async t => {
     const { tenants } = await fresh(t)

@@ -18,6 +18,17 @@ export interface FakeControls {
   middleware: MiddlewareHandler
 }
 
+/** What every fake runtime hands its test: where it listens, how to stop it, and its controls. */
+export interface FakeRuntime extends Pick<FakeControls, 'calls' | 'hold' | 'release'> {
+  url: string
+  close: () => Promise<void>
+}
+
+/** The controls a fake runtime hands its test (all but the middleware it mounts). */
+export function testControls ({ calls, hold, release }: FakeControls): Pick<FakeControls, 'calls' | 'hold' | 'release'> {
+  return { calls, hold, release }
+}
+
 export function createFakeControls (): FakeControls {
   const calls: FakeCall[] = []
   let gate: { promise: Promise<void>, open: () => void } | null = null

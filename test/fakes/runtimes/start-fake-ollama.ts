@@ -1,22 +1,16 @@
 import { createHash } from 'node:crypto'
 import { Hono } from 'hono'
-import { createFakeControls } from './fake-controls.ts'
-import type { FakeCall } from './fake-controls.ts'
+import { createFakeControls, testControls, type FakeRuntime } from './fake-controls.ts'
 import { listenFake } from './listen-fake.ts'
 import { createSimBacking } from './sim-backing.ts'
 import type { FakeModelSpec } from './sim-backing.ts'
 
-export interface FakeOllama {
-  url: string
-  close: () => Promise<void>
+export interface FakeOllama extends FakeRuntime {
   /**
    * Requests in flight on a model. Ollama unloads a model asked to (keep_alive 0) only once its
    * in-flight requests finish, so the fake frees the memory when this drops back to 0.
    */
   setBusy: (model: string, inFlight: number) => void
-  calls: FakeCall[]
-  hold: () => void
-  release: () => void
   loaded: () => string[]
 }
 
@@ -53,9 +47,7 @@ export async function startFakeOllama (options: { simStatePath: string, models: 
   const server = await listenFake(app)
   return {
     ...server,
-    calls: controls.calls,
-    hold: controls.hold,
-    release: controls.release,
+    ...testControls(controls),
     loaded: backing.loaded,
     setBusy (model, n) {
       inFlight.set(model, n)

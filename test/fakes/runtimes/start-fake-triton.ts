@@ -1,6 +1,5 @@
 import { Hono } from 'hono'
-import { createFakeControls } from './fake-controls.ts'
-import type { FakeCall } from './fake-controls.ts'
+import { createFakeControls, testControls, type FakeRuntime } from './fake-controls.ts'
 import { listenFake } from './listen-fake.ts'
 import { createSimBacking } from './sim-backing.ts'
 import type { FakeModelSpec } from './sim-backing.ts'
@@ -17,15 +16,10 @@ export interface FakeTritonOptions {
   modelControlMode?: 'none' | 'poll' | 'explicit'
 }
 
-export interface FakeTriton {
-  url: string
+export interface FakeTriton extends FakeRuntime {
   /** Triton's metrics live on their own port (8002 by default), so the fake has its own server. */
   metricsUrl: string
-  close: () => Promise<void>
   setBusy: (model: string, pending: number) => void
-  calls: FakeCall[]
-  hold: () => void
-  release: () => void
   loaded: () => string[]
 }
 
@@ -72,9 +66,7 @@ export async function startFakeTriton (options: FakeTritonOptions): Promise<Fake
     async close () {
       await Promise.all([server.close(), metricsServer.close()])
     },
-    calls: controls.calls,
-    hold: controls.hold,
-    release: controls.release,
+    ...testControls(controls),
     loaded: backing.loaded,
     setBusy (model, n) {
       pending.set(model, n)

@@ -1,6 +1,5 @@
 import { Hono } from 'hono'
-import { createFakeControls } from './fake-controls.ts'
-import type { FakeCall } from './fake-controls.ts'
+import { createFakeControls, testControls, type FakeRuntime } from './fake-controls.ts'
 import { listenFake } from './listen-fake.ts'
 import { createSimBacking } from './sim-backing.ts'
 import type { FakeModelSpec } from './sim-backing.ts'
@@ -26,16 +25,11 @@ export interface FakeVllmOptions {
   engines?: number
 }
 
-export interface FakeVllm {
-  url: string
-  close: () => Promise<void>
+export interface FakeVllm extends FakeRuntime {
   setBusy: (load: { running: number, waiting?: number }) => void
   sleeping: () => boolean
   /** The level of the last accepted POST /sleep, null before one. */
   sleepLevel: () => number | null
-  calls: FakeCall[]
-  hold: () => void
-  release: () => void
 }
 
 /**
@@ -109,9 +103,7 @@ export async function startFakeVllm (options: FakeVllmOptions): Promise<FakeVllm
   const server = await listenFake(app)
   return {
     ...server,
-    calls: controls.calls,
-    hold: controls.hold,
-    release: controls.release,
+    ...testControls(controls),
     sleeping: () => asleep,
     sleepLevel: () => sleepLevel,
     setBusy ({ running, waiting = 0 }) {
