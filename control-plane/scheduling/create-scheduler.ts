@@ -89,7 +89,7 @@ export function createScheduler (opts: SchedulerOptions): Scheduler {
       const c = await store.jobs.runCycle(at, trigger, { freshSince: at - staleAfterMs }, plan)
       metrics?.observe(c)
       if (c.started > 0) log?.info({ cycleId: c.id, trigger, started: c.started, processed: c.processed, ms: c.durationMs }, 'scheduler started jobs')
-      // A job started just now may have the nearest limit: the next cycle's read finds it early enough, limits being ≥ 1 min.
+      // A job started just now is not in limits.nextAt; limits being ≥ 1 min, a later slot (30 s by default) arms its timer in time.
       armLimit(limits.nextAt)
       await onCycle?.(c)
       return c
@@ -127,9 +127,10 @@ export function createScheduler (opts: SchedulerOptions): Scheduler {
     if (pokeHandle === null) pokeHandle = timers.setTimeout(firePoke, debounceMs)
   }
 
-  // One timer, for the nearest time limit; a later one is found again by the cycle it pokes.
+  // One timer, for the nearest time limit, armed only once it falls before the next slot (a
+  // year-long limit would overflow setTimeout); a later one is found again by the next cycle.
   const armLimit = (at: number | null): void => {
-    if (!running || at === null || (limitHandle !== null && limitHandle.at <= at)) return
+    if (!running || at === null || at - now() > everyMs || (limitHandle !== null && limitHandle.at <= at)) return
     if (limitHandle !== null) timers.clearTimeout(limitHandle.handle)
     const handle = timers.setTimeout(() => {
       limitHandle = null

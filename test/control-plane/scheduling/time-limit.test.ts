@@ -53,3 +53,16 @@ t.test('a job ended before its limit keeps its own end; only the one still runni
   t.notOk(done.events.some((e: { detail: { reason?: string } | null }) => e.detail?.reason !== undefined), 'no TIMEOUT event for it')
   t.same(h.checker.violations, [])
 })
+
+t.test('a far limit arms no timer (setTimeout overflows past 24.8 days); slots look again until it is near', async t => {
+  const h = await schedulingHarness(t)
+  await h.settle()
+  const c = await h.cluster('c', [{ gpus: 1 }])
+  const year = (await h.submit({ cluster_id: c.clusterId, name: 'year', time_limit_min: 525_600 })).body.id as number
+  await h.settle()
+  t.equal((await h.job(year)).status, 'running')
+  await h.clock.advance(30_000 - (h.clock.now() - T0))
+  await h.idle()
+  t.equal(h.clock.pending(), 1, 'only the next slot is pending')
+  t.equal((await h.job(year)).status, 'running')
+})
