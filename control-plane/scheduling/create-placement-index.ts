@@ -30,8 +30,14 @@ interface Pool {
   freeUnreserved: number
   reservedMaxFree: number
   reservedTotalFree: number
-  /** Smallest request that found nothing to reserve (reservations only shrink what is left). */
-  noReserveFrom: number
+  /**
+   * Smallest one-node request that found no node big enough to reserve, and smallest
+   * multi-node request that found too few: reservations only shrink what is left, so a larger
+   * request of the same kind finds nothing either. Kept apart because a request larger than
+   * any node adds up capacities over nodes, which a failed one-node request says nothing about.
+   */
+  noReserveOneNodeFrom: number
+  noReserveSpanFrom: number
 }
 
 export interface Placement { nodeId: number, gpus: Array<{ gpuId: number, nodeId: number, model: string | null }> }
@@ -119,7 +125,7 @@ export function createPlacementIndex (inventory: readonly InventoryRow[], free: 
     pool = {
       clusterId, key, total: caps.reduce((a, b) => a + b, 0), maxPerNode,
       byFree: Array.from({ length: maxPerNode + 1 }, () => new Set<PoolEntry>()),
-      freeUnreserved: 0, reservedMaxFree: 0, reservedTotalFree: 0, noReserveFrom: Infinity,
+      freeUnreserved: 0, reservedMaxFree: 0, reservedTotalFree: 0, noReserveOneNodeFrom: Infinity, noReserveSpanFrom: Infinity,
     }
     members.forEach((node, i) => {
       const capacity = caps[i] ?? 0
@@ -215,15 +221,17 @@ export function createPlacementIndex (inventory: readonly InventoryRow[], free: 
 
     reserve (clusterId, gpuType, count) {
       const pool = poolFor(clusterId, gpuType)
-      if (count >= pool.noReserveFrom) return false
       if (count <= pool.maxPerNode) {
+        if (count >= pool.noReserveOneNodeFrom) return false
         for (const e of byMostFree(pool)) {
           if (e.capacity >= count) {
             reserveNode(e.node)
             return true
           }
         }
+        pool.noReserveOneNodeFrom = count
       } else {
+        if (count >= pool.noReserveSpanFrom) return false
         const picked: NodeState[] = []
         let capacity = 0
         for (const e of byMostFree(pool)) {
@@ -235,8 +243,8 @@ export function createPlacementIndex (inventory: readonly InventoryRow[], free: 
           for (const n of picked) reserveNode(n)
           return true
         }
+        pool.noReserveSpanFrom = count
       }
-      pool.noReserveFrom = count
       return false
     },
 

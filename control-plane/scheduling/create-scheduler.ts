@@ -3,6 +3,7 @@ import { realTimers, type Timers } from '../../shared/timers.ts'
 import type { SchedulerCycle } from '../store/job-repository.ts'
 import type { Store } from '../store/store.ts'
 import { createSchedulerMetrics } from './create-scheduler-metrics.ts'
+import { checkAging, DEFAULT_AGING, type AgingPolicy } from './effective-priority.ts'
 import { planCycle } from './plan-cycle.ts'
 import type { Logger } from '../../shared/logger.ts'
 
@@ -19,6 +20,8 @@ export interface SchedulerOptions {
   debounceMs?: number | undefined
   /** A GPU whose newest reading is older than this is not assigned. */
   staleAfterMs?: number | undefined
+  /** Priority aging (effective-priority.ts); default one step per 30 min, up to 9 steps. */
+  aging?: AgingPolicy | undefined
   /** Registers the scheduler's Prometheus metrics here when given. */
   registry?: Registry | undefined
   /** Awaited after every cycle that committed, before the next may start (tests check invariants here). */
@@ -52,6 +55,7 @@ export function createScheduler (opts: SchedulerOptions): Scheduler {
   for (const [name, v] of [['everyMs', everyMs], ['debounceMs', debounceMs], ['staleAfterMs', staleAfterMs]] as const) {
     if (!Number.isFinite(v) || v < 0 || (name === 'everyMs' && v === 0)) throw new TypeError(`createScheduler: ${name} must be a positive number of ms, got ${v}`)
   }
+  const policy = { aging: checkAging(opts.aging ?? DEFAULT_AGING) }
   const metrics = opts.registry === undefined ? null : createSchedulerMetrics(opts.registry)
 
   let running = false
@@ -63,7 +67,7 @@ export function createScheduler (opts: SchedulerOptions): Scheduler {
   const runCycle = (trigger = 'manual'): Promise<SchedulerCycle> => {
     const cycle = last.catch(() => {}).then(async () => {
       const at = now()
-      const c = await store.jobs.runCycle(at, trigger, { freshSince: at - staleAfterMs }, planCycle)
+      const c = await store.jobs.runCycle(at, trigger, { freshSince: at - staleAfterMs }, snapshot => planCycle(snapshot, policy))
       metrics?.observe(c)
       if (c.started > 0) log?.info({ cycleId: c.id, trigger, started: c.started, processed: c.processed, ms: c.durationMs }, 'scheduler started jobs')
       await onCycle?.(c)
