@@ -11,7 +11,7 @@ export function jobsCommand (): Command {
       .requiredOption('--cluster <id>', 'cluster id (gpufleet clusters)')
       .requiredOption('--name <name>', 'job name')
       .option('--gpus <n>', 'GPUs to request (default 1)')
-      .option('--gpu-type <type>', 'GPU model, e.g. H100 (default: any)')
+      .option('--gpu-type <type>', 'GPU model, e.g. H100 (default: any one model; "any": models may mix)')
       .option('--priority <1-10>', '1 highest … 10 lowest (default 5)')
       .option('--tenant <id>', 'tenant to bill and quota-check against')
       .option('--kind <kind>', 'training, benchmark, compute, inference or endpoint (default compute)')

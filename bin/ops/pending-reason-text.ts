@@ -9,4 +9,7 @@ export const PENDING_REASON_TEXT: Record<PendingReason, string> = {
   NEVER_FITS_CLUSTER: 'its cluster has fewer matching GPUs than it asks for: add nodes, change --gpu-type, or resubmit with fewer GPUs',
   TENANT_INACTIVE: 'its tenant is inactive: reactivate the tenant',
   OPERATOR_HOLD: 'an operator put it on hold; it waits until set back to queued',
+  TENANT_QUEUE: 'an earlier job of its tenant waits for the tenant\'s GPU quota and goes first; it starts after that one, or when the quota is raised',
+  NODE_NOT_REPORTING: 'it would fit on GPUs whose online node sent no reading for 60 s: check the node\'s agent',
+  NODE_OFFLINE: 'only offline nodes have enough matching GPUs: bring a node back online, or resubmit with fewer GPUs',
 }

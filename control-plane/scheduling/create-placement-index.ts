@@ -1,5 +1,5 @@
 import type { FreeGpu, InventoryRow } from '../store/job-repository.ts'
-import { gpuTypeKey, gpuTypeMatches } from './gpu-type-matches.ts'
+import { ANY_GPU_TYPE, gpuTypeKey, gpuTypeMatches } from './gpu-type-matches.ts'
 
 interface GpuSlot { id: number, gpuIndex: number, model: string | null, free: boolean }
 
@@ -11,63 +11,92 @@ interface NodeState {
   models: Array<{ model: string | null, count: number }>
   /** The free GPUs, lowest gpu_index first; `free` turns false once taken this cycle. */
   gpus: GpuSlot[]
+  /** Models of its GPUs that no running job holds and that sent no reading within the freshness limit. */
+  unreported: Array<string | null>
   reserved: boolean
   entries: PoolEntry[]
 }
 
-interface PoolEntry { pool: Pool, node: NodeState, capacity: number, free: number }
+interface PoolEntry { pool: Pool, node: NodeState, capacity: number, free: number, unreported: number }
 
-/** The GPUs of one cluster that one gpu_type can use, bucketed by each node's free count. */
+/**
+ * GPUs of one cluster that one job may take together, bucketed by each node's free count:
+ * those of one model, or (the pool of gpu_type "any") all of them.
+ */
 interface Pool {
   clusterId: number
-  key: string
-  /** Matching GPUs registered in the cluster, any node state (for "can never fit"). */
+  /** Every model: the pool of gpu_type "any". */
+  mixed: boolean
+  /** The model it holds, unless mixed. */
+  model: string | null
+  /** GPUs registered in the cluster, any node state (for "can never fit"). */
   total: number
-  /** Most matching GPUs on one node, any node state: a job up to this size must fit on one node. */
+  /** On online nodes (fewer than needed: waits for an offline node). */
+  onlineTotal: number
+  /** Most GPUs on one online node: a job up to this size must fit on one node. */
   maxPerNode: number
   /** byFree[k]: unreserved online nodes with exactly k free matching GPUs, in node order. */
   byFree: Array<Set<PoolEntry>>
   freeUnreserved: number
   reservedMaxFree: number
   reservedTotalFree: number
-  /** Smallest request that found nothing to reserve (reservations only shrink what is left). */
-  noReserveFrom: number
+  /** Online nodes with GPUs that send no readings (few: a healthy fleet reports), and their count. */
+  unreportedEntries: PoolEntry[]
+  unreportedTotal: number
+  /**
+   * Smallest one-node request that found no node big enough to reserve, and smallest
+   * multi-node request that found too few: reservations only shrink what is left, so a larger
+   * request of the same kind finds nothing either. Kept apart because a request larger than
+   * any node adds up capacities over nodes, which a failed one-node request says nothing about.
+   */
+  noReserveOneNodeFrom: number
+  noReserveSpanFrom: number
 }
 
 export interface Placement { nodeId: number, gpus: Array<{ gpuId: number, nodeId: number, model: string | null }> }
 
 export interface PlacementIndex {
-  /** Matching GPUs registered in the cluster and the most on one node. */
-  capacity: (clusterId: number, gpuType: string | null) => { total: number, maxPerNode: number }
+  /**
+   * Matching GPUs registered in the cluster that one job can get (total: one model's, or every
+   * model's for "any"), every model's together (mixed), and the most on one online node.
+   */
+  capacity: (clusterId: number, gpuType: string | null) => { total: number, mixed: number, maxPerNode: number }
   /** Takes GPUs for the job if it fits on unreserved free GPUs now; null if not. */
   place: (clusterId: number, gpuType: string | null, count: number) => Placement | null
   /** Whether it would fit if GPUs held back for higher-priority jobs were free to take. */
   fitsWithReserved: (clusterId: number, gpuType: string | null, count: number) => boolean
   /** Holds back node(s) a waiting job is closest to fitting on; true if any were reserved. */
   reserve: (clusterId: number, gpuType: string | null, count: number) => boolean
+  /** Whether its online nodes have enough matching GPUs, in any state (false: it waits for an offline node). */
+  fitsOnline: (clusterId: number, gpuType: string | null, count: number) => boolean
+  /** Whether it would fit were the GPUs that send no readings free (and reserved ones too). */
+  fitsIfReporting: (clusterId: number, gpuType: string | null, count: number) => boolean
   freeGpus: () => number
   reservedNodes: () => number
 }
 
 /**
- * Free-GPU bookkeeping for one cycle, over the fleet's inventory (GPUs per node and model)
- * and the GPUs free now (node online, fresh reading, idle, held by no running job: the
- * store's snapshot). Placement rules:
- * - A job that fits on one node of its cluster (count ≤ the largest node's matching GPUs)
- *   only ever runs on one node: best fit, the node with the fewest free GPUs that still
- *   holds it, so whole nodes stay free for whole-node jobs. It waits rather than spread.
- * - A job larger than any node spans nodes, fewest first (most free GPUs first).
+ * Free-GPU bookkeeping for one cycle, over the fleet's inventory (GPUs per node and model),
+ * the GPUs free now (node online, fresh reading, idle, held by no running job: the store's
+ * snapshot) and those on online nodes that send no readings. Placement rules:
+ * - A job's GPUs are all of one model (the exact model name), unless its gpu_type is "any";
+ *   an absent gpu_type takes any one model, a named one any one matching model.
+ * - A job that fits on one online node of its cluster (count ≤ the largest online node's GPUs
+ *   of one matching model) only ever runs on one node: best fit, the node with the fewest free
+ *   GPUs that still holds it, so whole nodes stay free for whole-node jobs. It waits rather
+ *   than spread. An offline node is not counted: it may never return.
+ * - A job larger than any online node spans nodes, fewest first (most free GPUs first).
  * - Lowest gpu_index first within a node.
- * Pools per (cluster, gpu_type) share the GPU and node state, so a GPU taken or a node
- * reserved through one pool is gone from every pool; each update costs O(GPUs per node).
+ * Pools per (cluster, model) and (cluster, "any") share the GPU and node state, so a GPU taken
+ * or a node reserved through one pool is gone from every pool; each update costs O(GPUs per node).
  */
-export function createPlacementIndex (inventory: readonly InventoryRow[], free: readonly FreeGpu[]): PlacementIndex {
+export function createPlacementIndex (inventory: readonly InventoryRow[], free: readonly FreeGpu[], unreported: readonly FreeGpu[] = []): PlacementIndex {
   const nodesByCluster = new Map<number, NodeState[]>()
   const nodes = new Map<number, NodeState>()
   for (const row of inventory) {
     let node = nodes.get(row.nodeId)
     if (node === undefined) {
-      node = { id: row.nodeId, clusterId: row.clusterId, online: row.nodeOnline, models: [], gpus: [], reserved: false, entries: [] }
+      node = { id: row.nodeId, clusterId: row.clusterId, online: row.nodeOnline, models: [], gpus: [], unreported: [], reserved: false, entries: [] }
       nodes.set(row.nodeId, node)
       let list = nodesByCluster.get(row.clusterId)
       if (list === undefined) nodesByCluster.set(row.clusterId, list = [])
@@ -85,47 +114,54 @@ export function createPlacementIndex (inventory: readonly InventoryRow[], free: 
     freeCount++
   }
   for (const n of nodes.values()) n.gpus.sort((a, b) => a.gpuIndex - b.gpuIndex)
-
-  // A fleet has a handful of models and a queue a handful of gpu_types: decide each pair once.
-  const matchCache = new Map<string, Map<string | null, boolean>>()
-  const matches = (key: string, model: string | null): boolean => {
-    if (key === '') return true
-    let byModel = matchCache.get(key)
-    if (byModel === undefined) matchCache.set(key, byModel = new Map())
-    let m = byModel.get(model)
-    if (m === undefined) byModel.set(model, m = gpuTypeMatches(key, model))
-    return m
+  for (const g of unreported) {
+    const node = nodes.get(g.nodeId)
+    if (node !== undefined && node.online) node.unreported.push(g.model)
   }
-  const capacityOn = (node: NodeState, key: string): number => {
+
+  const accepts = (pool: Pool, model: string | null): boolean => pool.mixed || model === pool.model
+  const capacityOn = (node: NodeState, pool: Pool): number => {
     let n = 0
-    for (const m of node.models) if (matches(key, m.model)) n += m.count
+    for (const m of node.models) if (accepts(pool, m.model)) n += m.count
     return n
   }
-  const freeOn = (node: NodeState, key: string): number => {
+  const freeOn = (node: NodeState, pool: Pool): number => {
     let n = 0
-    for (const g of node.gpus) if (g.free && matches(key, g.model)) n++
+    for (const g of node.gpus) if (g.free && accepts(pool, g.model)) n++
     return n
   }
 
   const pools = new Map<string, Pool>()
-  const poolFor = (clusterId: number, gpuType: string | null): Pool => {
-    const key = gpuTypeKey(gpuType)
-    const id = `${clusterId}\u0000${key}`
+  const poolOf = (clusterId: number, mixed: boolean, model: string | null): Pool => {
+    const id = mixed ? `${clusterId}*` : `${clusterId}=${model === null ? '' : `"${model}`}`
     let pool = pools.get(id)
     if (pool !== undefined) return pool
-    const members = nodesByCluster.get(clusterId) ?? []
-    const caps = members.map(n => capacityOn(n, key))
-    const maxPerNode = caps.reduce((a, b) => Math.max(a, b), 0)
     pool = {
-      clusterId, key, total: caps.reduce((a, b) => a + b, 0), maxPerNode,
-      byFree: Array.from({ length: maxPerNode + 1 }, () => new Set<PoolEntry>()),
-      freeUnreserved: 0, reservedMaxFree: 0, reservedTotalFree: 0, noReserveFrom: Infinity,
+      clusterId, mixed, model, total: 0, onlineTotal: 0, maxPerNode: 0, byFree: [],
+      freeUnreserved: 0, reservedMaxFree: 0, reservedTotalFree: 0, unreportedEntries: [], unreportedTotal: 0,
+      noReserveOneNodeFrom: Infinity, noReserveSpanFrom: Infinity,
     }
+    const members = nodesByCluster.get(clusterId) ?? []
+    const caps = members.map(n => capacityOn(n, pool!))
+    members.forEach((node, i) => {
+      const capacity = caps[i] ?? 0
+      pool!.total += capacity
+      if (!node.online) return
+      pool!.onlineTotal += capacity
+      pool!.maxPerNode = Math.max(pool!.maxPerNode, capacity)
+    })
+    pool.byFree = Array.from({ length: pool.maxPerNode + 1 }, () => new Set<PoolEntry>())
     members.forEach((node, i) => {
       const capacity = caps[i] ?? 0
       if (!node.online || capacity === 0) return
-      const entry: PoolEntry = { pool: pool!, node, capacity, free: freeOn(node, key) }
+      let silent = 0
+      for (const m of node.unreported) if (accepts(pool!, m)) silent++
+      const entry: PoolEntry = { pool: pool!, node, capacity, free: freeOn(node, pool!), unreported: silent }
       node.entries.push(entry)
+      if (silent > 0) {
+        pool!.unreportedEntries.push(entry)
+        pool!.unreportedTotal += silent
+      }
       if (node.reserved) {
         pool!.reservedMaxFree = Math.max(pool!.reservedMaxFree, entry.free)
         pool!.reservedTotalFree += entry.free
@@ -138,18 +174,44 @@ export function createPlacementIndex (inventory: readonly InventoryRow[], free: 
     return pool
   }
 
-  const take = (node: NodeState, key: string, count: number): Placement['gpus'] => {
+  // A fleet has a handful of models and a queue a handful of gpu_types: decide each pair once.
+  const poolLists = new Map<string, Pool[]>()
+  /** The pools a job may take its GPUs from, one of them per job. */
+  const poolsFor = (clusterId: number, gpuType: string | null): Pool[] => {
+    // Keyed by the text as given (pools themselves are shared): no normalizing per call.
+    const id = `${clusterId}\u0000${gpuType ?? ''}`
+    let list = poolLists.get(id)
+    if (list !== undefined) return list
+    const key = gpuTypeKey(gpuType)
+    if (key === ANY_GPU_TYPE) {
+      list = [poolOf(clusterId, true, null)]
+    } else {
+      const models = new Set<string | null>()
+      for (const n of nodesByCluster.get(clusterId) ?? []) for (const m of n.models) if (gpuTypeMatches(key, m.model)) models.add(m.model)
+      list = [...models].map(m => poolOf(clusterId, false, m))
+    }
+    poolLists.set(id, list)
+    return list
+  }
+  /** A job up to this size must run on one node. */
+  const oneNodeMax = (list: Pool[]): number => {
+    let max = 0
+    for (const p of list) max = Math.max(max, p.maxPerNode)
+    return max
+  }
+
+  const take = (node: NodeState, pool: Pool, count: number): Placement['gpus'] => {
     const taken: Placement['gpus'] = []
     for (const g of node.gpus) {
       if (taken.length === count) break
-      if (g.free && matches(key, g.model)) {
+      if (g.free && accepts(pool, g.model)) {
         g.free = false
         freeCount--
         taken.push({ gpuId: g.id, nodeId: node.id, model: g.model })
       }
     }
     for (const e of node.entries) {
-      const now = freeOn(node, e.pool.key)
+      const now = freeOn(node, e.pool)
       if (now === e.free) continue
       // Taking only happens on unreserved nodes, so every entry is in its bucket.
       e.pool.byFree[e.free]?.delete(e)
@@ -176,68 +238,115 @@ export function createPlacementIndex (inventory: readonly InventoryRow[], free: 
     for (let k = pool.maxPerNode; k >= 0; k--) yield * (pool.byFree[k] ?? [])
   }
 
+  /** Holds back the node(s) of one pool a waiting job is closest to fitting on; true if any were reserved. */
+  const reserveIn = (pool: Pool, count: number): boolean => {
+    if (count <= pool.maxPerNode) {
+      if (count >= pool.noReserveOneNodeFrom) return false
+      for (const e of byMostFree(pool)) {
+        if (e.capacity >= count) {
+          reserveNode(e.node)
+          return true
+        }
+      }
+      pool.noReserveOneNodeFrom = count
+      return false
+    }
+    if (count >= pool.noReserveSpanFrom) return false
+    const picked: NodeState[] = []
+    let capacity = 0
+    for (const e of byMostFree(pool)) {
+      if (capacity >= count) break
+      picked.push(e.node)
+      capacity += e.capacity
+    }
+    if (capacity >= count) {
+      for (const n of picked) reserveNode(n)
+      return true
+    }
+    pool.noReserveSpanFrom = count
+    return false
+  }
+
   return {
     capacity (clusterId, gpuType) {
-      const p = poolFor(clusterId, gpuType)
-      return { total: p.total, maxPerNode: p.maxPerNode }
+      const list = poolsFor(clusterId, gpuType)
+      let total = 0
+      let mixed = 0
+      for (const p of list) {
+        total = Math.max(total, p.total)
+        mixed += p.total
+      }
+      return { total, mixed, maxPerNode: oneNodeMax(list) }
     },
 
     place (clusterId, gpuType, count) {
-      const pool = poolFor(clusterId, gpuType)
-      if (count <= pool.maxPerNode) {
-        for (let k = count; k <= pool.maxPerNode; k++) {
-          const first = pool.byFree[k]?.values().next()
-          if (first !== undefined && first.done !== true) {
-            const node = first.value.node
-            return { nodeId: node.id, gpus: take(node, pool.key, count) }
+      const list = poolsFor(clusterId, gpuType)
+      if (count <= oneNodeMax(list)) {
+        // Best fit over every pool: the node with the fewest free GPUs that holds the job.
+        let best: PoolEntry | undefined
+        for (const pool of list) {
+          const upTo = Math.min(pool.maxPerNode, (best?.free ?? Infinity) - 1)
+          for (let k = count; k <= upTo; k++) {
+            const first = pool.byFree[k]?.values().next()
+            if (first !== undefined && first.done !== true) {
+              best = first.value
+              break
+            }
           }
         }
-        return null
+        return best === undefined ? null : { nodeId: best.node.id, gpus: take(best.node, best.pool, count) }
       }
-      if (pool.freeUnreserved < count) return null
-      const chosen: Array<{ node: NodeState, n: number }> = []
-      let left = count
-      for (const e of byMostFree(pool)) {
-        if (left === 0 || e.free === 0) break
-        const n = Math.min(e.free, left)
-        chosen.push({ node: e.node, n })
-        left -= n
+      // Spanning nodes: the pool that needs the fewest.
+      let from: Pool | undefined
+      let chosen: Array<{ node: NodeState, n: number }> = []
+      for (const pool of list) {
+        if (pool.freeUnreserved < count) continue
+        const nodesHere: typeof chosen = []
+        let left = count
+        for (const e of byMostFree(pool)) {
+          if (left === 0 || e.free === 0) break
+          const n = Math.min(e.free, left)
+          nodesHere.push({ node: e.node, n })
+          left -= n
+        }
+        if (from === undefined || nodesHere.length < chosen.length) {
+          from = pool
+          chosen = nodesHere
+        }
       }
-      const gpusTaken = chosen.flatMap(c => take(c.node, pool.key, c.n))
+      if (from === undefined) return null
+      const pool = from
+      const gpusTaken = chosen.flatMap(c => take(c.node, pool, c.n))
       return { nodeId: chosen[0]?.node.id ?? 0, gpus: gpusTaken }
     },
 
     fitsWithReserved (clusterId, gpuType, count) {
-      const pool = poolFor(clusterId, gpuType)
-      if (count <= pool.maxPerNode) return pool.reservedMaxFree >= count
-      return pool.freeUnreserved + pool.reservedTotalFree >= count
+      const list = poolsFor(clusterId, gpuType)
+      if (count <= oneNodeMax(list)) return list.some(p => p.reservedMaxFree >= count)
+      return list.some(p => p.freeUnreserved + p.reservedTotalFree >= count)
     },
 
     reserve (clusterId, gpuType, count) {
-      const pool = poolFor(clusterId, gpuType)
-      if (count >= pool.noReserveFrom) return false
-      if (count <= pool.maxPerNode) {
-        for (const e of byMostFree(pool)) {
-          if (e.capacity >= count) {
-            reserveNode(e.node)
-            return true
-          }
-        }
-      } else {
-        const picked: NodeState[] = []
-        let capacity = 0
-        for (const e of byMostFree(pool)) {
-          if (capacity >= count) break
-          picked.push(e.node)
-          capacity += e.capacity
-        }
-        if (capacity >= count) {
-          for (const n of picked) reserveNode(n)
-          return true
-        }
+      const list = poolsFor(clusterId, gpuType)
+      const oneNode = count <= oneNodeMax(list)
+      // Of several models, the one with the most free GPUs first: closest to fitting.
+      const order = list.length === 1 ? list : [...list].sort((a, b) => b.freeUnreserved - a.freeUnreserved)
+      for (const pool of order) {
+        // A job that fits one node never spans the nodes of a model whose nodes are all smaller.
+        if (oneNode && count > pool.maxPerNode) continue
+        if (reserveIn(pool, count)) return true
       }
-      pool.noReserveFrom = count
       return false
+    },
+
+    fitsOnline (clusterId, gpuType, count) {
+      return poolsFor(clusterId, gpuType).some(p => p.onlineTotal >= count)
+    },
+
+    fitsIfReporting (clusterId, gpuType, count) {
+      const list = poolsFor(clusterId, gpuType)
+      if (count <= oneNodeMax(list)) return list.some(p => p.unreportedEntries.some(e => e.free + e.unreported >= count))
+      return list.some(p => p.unreportedTotal > 0 && p.freeUnreserved + p.reservedTotalFree + p.unreportedTotal >= count)
     },
 
     freeGpus: () => freeCount,

@@ -4,6 +4,7 @@ import type { CyclePlan, SchedulerCycle, SchedulerSnapshot } from '../store/job-
 import type { Store } from '../store/store.ts'
 import type { IdleReading } from '../fleet/create-fleet-service.ts'
 import { createSchedulerMetrics } from './create-scheduler-metrics.ts'
+import { checkAging, DEFAULT_AGING, type AgingPolicy } from './effective-priority.ts'
 import { planCycle } from './plan-cycle.ts'
 import { waitingForGpus, wantsGpu, type WaitingForGpus } from './waiting-for-gpus.ts'
 import type { Logger } from '../../shared/logger.ts'
@@ -21,6 +22,8 @@ export interface SchedulerOptions {
   debounceMs?: number | undefined
   /** A GPU whose newest reading is older than this is not assigned. */
   staleAfterMs?: number | undefined
+  /** Priority aging (effective-priority.ts); default one step per 30 min, up to 9 steps. */
+  aging?: AgingPolicy | undefined
   /** Registers the scheduler's Prometheus metrics here when given. */
   registry?: Registry | undefined
   /** Awaited after every cycle that committed, before the next may start (tests check invariants here). */
@@ -64,6 +67,7 @@ export function createScheduler (opts: SchedulerOptions): Scheduler {
   for (const [name, v] of [['everyMs', everyMs], ['debounceMs', debounceMs], ['staleAfterMs', staleAfterMs]] as const) {
     if (!Number.isFinite(v) || v < 0 || (name === 'everyMs' && v === 0)) throw new TypeError(`createScheduler: ${name} must be a positive number of ms, got ${v}`)
   }
+  const policy = { aging: checkAging(opts.aging ?? DEFAULT_AGING) }
   const metrics = opts.registry === undefined ? null : createSchedulerMetrics(opts.registry)
 
   let running = false
@@ -76,7 +80,7 @@ export function createScheduler (opts: SchedulerOptions): Scheduler {
   let waiting: WaitingForGpus = new Map()
 
   const plan = (snapshot: SchedulerSnapshot): CyclePlan => {
-    const p = planCycle(snapshot)
+    const p = planCycle(snapshot, policy)
     waiting = waitingForGpus(snapshot, p)
     return p
   }

@@ -6,8 +6,13 @@ export interface LimitInput {
   gpuCount: number
   gpuType: string | null
   clusterId: number
-  /** GPUs registered in the cluster that match gpu_type (any node state: an offline node may return). */
+  /**
+   * The most GPUs the job can ever get in the cluster (any node state: an offline node may
+   * return): matching GPUs of one model, or of all models for gpu_type "any".
+   */
   clusterCapacity: number
+  /** Matching GPUs of all models together, when more than clusterCapacity (models do not mix). */
+  mixedCapacity?: number
   tenant: { gpuQuota: number, status: TenantStatus, gpusInUse: number } | null
 }
 
@@ -27,7 +32,10 @@ export function judgeLimits (input: LimitInput): WaitVerdict | null {
     return verdict('NEVER_FITS_QUOTA', `gpu_count ${gpuCount} exceeds the tenant's GPU quota of ${tenant.gpuQuota}`)
   }
   if (gpuCount > input.clusterCapacity) {
-    const what = input.gpuType === null || input.gpuType.trim() === '' ? 'GPUs' : `GPUs matching "${input.gpuType}"`
+    let what = input.gpuType === null || input.gpuType.trim() === '' ? 'GPUs' : `GPUs matching "${input.gpuType}"`
+    if (input.mixedCapacity !== undefined && input.mixedCapacity > input.clusterCapacity) {
+      what += ` of one model (${input.mixedCapacity} with models mixed: gpu_type "any")`
+    }
     return verdict('NEVER_FITS_CLUSTER', `gpu_count ${gpuCount} exceeds the ${input.clusterCapacity} ${what} in cluster ${input.clusterId}`)
   }
   if (tenant !== null && tenant.status !== 'active') return verdict('TENANT_INACTIVE', 'the tenant is inactive')

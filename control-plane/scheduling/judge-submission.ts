@@ -1,6 +1,6 @@
 import type { SubmitContext, WaitVerdict } from '../store/job-repository.ts'
-import { gpuTypeKey, gpuTypeMatches } from './gpu-type-matches.ts'
 import { judgeLimits } from './judge-limits.ts'
+import { modelCapacity } from './model-capacity.ts'
 
 /**
  * The state a new job starts in (seed 003: a job over its limits is inserted as blocked, not
@@ -9,10 +9,8 @@ import { judgeLimits } from './judge-limits.ts'
  */
 export function judgeSubmission (job: { gpuCount: number, gpuType: string | null, clusterId: number }) {
   return (ctx: SubmitContext): WaitVerdict => {
-    const key = gpuTypeKey(job.gpuType)
-    let capacity = 0
-    for (const m of ctx.clusterModels) if (gpuTypeMatches(key, m.model)) capacity += m.count
-    return judgeLimits({ ...job, clusterCapacity: capacity, tenant: ctx.tenant })
+    const { usable, mixed } = modelCapacity(job.gpuType, ctx.clusterModels)
+    return judgeLimits({ ...job, clusterCapacity: usable, mixedCapacity: mixed, tenant: ctx.tenant })
       ?? { status: 'queued', pendingReason: 'CAPACITY', blockReason: null }
   }
 }

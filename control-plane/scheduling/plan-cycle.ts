@@ -1,14 +1,31 @@
-import type { CyclePlan, PendingReason, PlannedStart, PlannedWait, SchedulerSnapshot, WaitVerdict } from '../store/job-repository.ts'
+import type { CyclePlan, PendingReason, PlannedStart, PlannedWait, SchedulerSnapshot, WaitingJob, WaitVerdict } from '../store/job-repository.ts'
 import { createPlacementIndex } from './create-placement-index.ts'
+import { DEFAULT_AGING, effectivePriority, type AgingPolicy } from './effective-priority.ts'
 import { judgeLimits } from './judge-limits.ts'
 import { statusForReason } from './status-for-reason.ts'
 
 /** Jobs listed by name in a cycle's detail (the counts always cover all of them). */
 export const MAX_LISTED = 50
 
+/** What a cycle decides by, besides the snapshot. */
+export interface CyclePolicy {
+  aging: AgingPolicy
+}
+
+export const DEFAULT_POLICY: Readonly<CyclePolicy> = Object.freeze({ aging: DEFAULT_AGING })
+
+/** The snapshot's jobs (in priority, submit time, id order) reordered by aged priority, then submit time, then id. */
+function inAgedOrder (jobs: readonly WaitingJob[], at: number, aging: AgingPolicy): readonly WaitingJob[] {
+  if (aging.maxSteps === 0) return jobs
+  const keyed = jobs.map(job => ({ job, p: effectivePriority(job.priority, at - job.submittedAt, aging) }))
+  keyed.sort((a, b) => a.p - b.p || a.job.submittedAt - b.job.submittedAt || a.job.id - b.job.id)
+  return keyed.map(k => k.job)
+}
+
 /**
  * One scheduling decision over a snapshot: pure, so the whole policy is tested without a
- * database. Jobs are taken in order (priority 1 first, then submit time, then id).
+ * database. Jobs are taken in order: aged priority (effective-priority.ts; 1 first), then
+ * submit time, then id.
  *
  * Backfill policy, conservative: a job that must wait for GPUs reserves, for the rest of
  * the cycle, the node it is closest to fitting on (the most free GPUs among nodes big enough;
@@ -16,17 +33,23 @@ export const MAX_LISTED = 50
  * higher-priority waiting job has reserved, so it never delays one: a reserved node drains
  * until the job it is held for fits. Reservations last one cycle and are made afresh, in
  * order, the next. A job that would fit on reserved GPUs waits with PRIORITY; one that would
- * not fit even so waits with CAPACITY.
+ * not fit even so waits with NODE_OFFLINE when its cluster's online nodes lack the matching
+ * GPUs, NODE_NOT_REPORTING when it would fit were GPUs that send no readings free, else CAPACITY.
  *
  * Quota: a tenant's held GPUs plus the job's must stay within its quota. Once one of a
- * tenant's jobs waits on QUOTA, the tenant's later jobs in order wait on QUOTA too, so a
- * small job cannot keep taking the headroom a bigger, earlier one is waiting for.
+ * tenant's jobs waits on QUOTA, the tenant's later jobs in order that are within the quota
+ * wait with TENANT_QUEUE (head of line), so a small job cannot keep taking the headroom a
+ * bigger, earlier one is waiting for. A job that waits for GPUs (CAPACITY, PRIORITY and the
+ * node reasons) keeps its quota headroom the same way: its GPUs count as the tenant's for the
+ * tenant's later jobs, so they cannot start elsewhere, use up the quota and flip it to QUOTA
+ * (which would drop its reservation).
  * Jobs on OPERATOR_HOLD are left exactly as they are.
  */
-export function planCycle (snapshot: SchedulerSnapshot): CyclePlan {
+export function planCycle (snapshot: SchedulerSnapshot, policy: CyclePolicy = DEFAULT_POLICY): CyclePlan {
+  /** Per tenant: GPUs held, plus those started this cycle and those its waiting jobs keep. */
   const used = new Map(snapshot.tenants.map(t => [t.id, t.gpusHeld]))
   const tenants = new Map(snapshot.tenants.map(t => [t.id, t]))
-  const index = createPlacementIndex(snapshot.inventory, snapshot.free)
+  const index = createPlacementIndex(snapshot.inventory, snapshot.free, snapshot.unreported)
   const freeBefore = index.freeGpus()
   const quotaWaiting = new Set<number>()
 
@@ -35,7 +58,7 @@ export function planCycle (snapshot: SchedulerSnapshot): CyclePlan {
   const waiting: Partial<Record<PendingReason, number>> = {}
   let blocked = 0
 
-  for (const job of snapshot.jobs) {
+  for (const job of inAgedOrder(snapshot.jobs, snapshot.at, policy.aging)) {
     const expect = { status: job.status, pendingReason: job.pendingReason }
     const wait = (v: WaitVerdict): void => {
       waiting[v.pendingReason] = (waiting[v.pendingReason] ?? 0) + 1
@@ -50,9 +73,10 @@ export function planCycle (snapshot: SchedulerSnapshot): CyclePlan {
     }
     const t = job.tenantId === null ? undefined : tenants.get(job.tenantId)
     const tenant = t === undefined ? null : { gpuQuota: t.gpuQuota, status: t.status, gpusInUse: used.get(t.id) ?? 0 }
+    const capacity = index.capacity(job.clusterId, job.gpuType)
     const limited = judgeLimits({
       gpuCount: job.gpuCount, gpuType: job.gpuType, clusterId: job.clusterId,
-      clusterCapacity: index.capacity(job.clusterId, job.gpuType).total, tenant,
+      clusterCapacity: capacity.total, mixedCapacity: capacity.mixed, tenant,
     })
     if (limited !== null) {
       if (limited.pendingReason === 'QUOTA' && t !== undefined) quotaWaiting.add(t.id)
@@ -60,7 +84,7 @@ export function planCycle (snapshot: SchedulerSnapshot): CyclePlan {
       continue
     }
     if (t !== undefined && quotaWaiting.has(t.id)) {
-      wait({ status: 'blocked', pendingReason: 'QUOTA', blockReason: `waiting for the tenant's GPU quota of ${t.gpuQuota}` })
+      wait({ status: 'blocked', pendingReason: 'TENANT_QUEUE', blockReason: `behind an earlier job of its tenant waiting for the GPU quota of ${t.gpuQuota}` })
       continue
     }
     const placed = index.place(job.clusterId, job.gpuType, job.gpuCount)
@@ -80,8 +104,11 @@ export function planCycle (snapshot: SchedulerSnapshot): CyclePlan {
       })
       continue
     }
-    const reason: PendingReason = index.fitsWithReserved(job.clusterId, job.gpuType, job.gpuCount) ? 'PRIORITY' : 'CAPACITY'
+    const reason: PendingReason = index.fitsWithReserved(job.clusterId, job.gpuType, job.gpuCount) ? 'PRIORITY'
+      : !index.fitsOnline(job.clusterId, job.gpuType, job.gpuCount) ? 'NODE_OFFLINE'
+        : index.fitsIfReporting(job.clusterId, job.gpuType, job.gpuCount) ? 'NODE_NOT_REPORTING' : 'CAPACITY'
     index.reserve(job.clusterId, job.gpuType, job.gpuCount)
+    if (t !== undefined) used.set(t.id, (used.get(t.id) ?? 0) + job.gpuCount)
     wait({ status: statusForReason(reason), pendingReason: reason, blockReason: null })
   }
 

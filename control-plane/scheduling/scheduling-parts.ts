@@ -6,7 +6,7 @@ import { createScheduler, type Scheduler, type SchedulerOptions } from './create
 import { createSchedulingDashboardRouter } from './create-scheduling-dashboard-router.ts'
 import { createTenantsRouter } from './create-tenants-router.ts'
 
-export type SchedulingOptions = Pick<SchedulerOptions, 'everyMs' | 'debounceMs' | 'staleAfterMs' | 'timers'>
+export type SchedulingOptions = Pick<SchedulerOptions, 'everyMs' | 'debounceMs' | 'staleAfterMs' | 'timers' | 'aging'>
 
 /**
  * Tenants, jobs and the scheduler composed for productParts(): three routers mounted at '/'

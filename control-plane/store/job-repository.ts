@@ -159,6 +159,11 @@ export interface SchedulerSnapshot {
   inventory: InventoryRow[]
   /** In no particular order. */
   free: FreeGpu[]
+  /**
+   * GPUs on online nodes, held by no running job, with no reading newer than the staleness
+   * limit (or none at all): what a job may wait for as NODE_NOT_REPORTING. Absent: none.
+   */
+  unreported?: FreeGpu[]
 }
 
 /** What decides which GPUs are free; the scheduler sets it (its staleness limit). */

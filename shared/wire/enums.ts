@@ -18,10 +18,14 @@ export type JobKind = typeof JOB_KINDS[number]
 
 /**
  * Why a job is not running (jobs.pending_reason; null while running or ended), in the spirit of
- * Slurm's pending reasons. The contract's six plus TENANT_INACTIVE (a paused tenant).
+ * Slurm's pending reasons. The contract's six plus TENANT_INACTIVE (a paused tenant),
+ * TENANT_QUEUE (behind an earlier job of its tenant that waits on QUOTA), NODE_NOT_REPORTING
+ * (it would fit on GPUs whose online node sent no reading for 60 s) and NODE_OFFLINE (only
+ * offline nodes have enough matching GPUs).
  */
 export const PENDING_REASONS = [
   'QUOTA', 'CAPACITY', 'PRIORITY', 'NEVER_FITS_QUOTA', 'NEVER_FITS_CLUSTER', 'OPERATOR_HOLD', 'TENANT_INACTIVE',
+  'TENANT_QUEUE', 'NODE_NOT_REPORTING', 'NODE_OFFLINE',
 ] as const
 export type PendingReason = typeof PENDING_REASONS[number]
 

@@ -19,7 +19,7 @@ export const createJobBodySchema = z.object({
   gpu_count: z.number().int().min(1).max(4096).default(1)
     .openapi({ description: 'Number of GPUs to request (default 1). More than the tenant\'s quota or the cluster\'s matching GPUs is accepted as blocked (NEVER_FITS_*).', example: 8 }),
   gpu_type: Text(128).nullable().optional()
-    .openapi({ description: 'GPU model preference: matched case-insensitively as a whole token of the model name ("H100" matches "NVIDIA H100 80GB HBM3"); absent = any GPU', example: 'NVIDIA H100 80GB' }),
+    .openapi({ description: 'GPU model preference: matched case-insensitively as a whole token of the model name ("H100" matches "NVIDIA H100 80GB HBM3"); a job\'s GPUs are all of one model; absent = any one model; "any" = any GPUs, models may mix', example: 'NVIDIA H100 80GB' }),
   priority: z.number().int().min(MIN_PRIORITY).max(MAX_PRIORITY).default(5)
     .openapi({ description: `${MIN_PRIORITY} = highest, ${MAX_PRIORITY} = lowest (default 5)`, example: 1 }),
   tenant_id: Id.nullable().optional().openapi({ description: 'Tenant to bill and quota-check against (a tenant-bound key: its own, the default)', example: 1 }),

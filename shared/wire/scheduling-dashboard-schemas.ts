@@ -39,7 +39,7 @@ export const schedulingMetricsSchema = z.object({
     p95_seconds: z.number().nullable(),
     mean_seconds: z.number().nullable(),
     max_seconds: z.number().nullable(),
-    oldest_waiting_seconds: z.number().nullable().openapi({ description: 'Longest current wait among jobs the scheduler will start by itself (QUOTA, CAPACITY, PRIORITY)' }),
+    oldest_waiting_seconds: z.number().nullable().openapi({ description: 'Longest current wait among jobs the scheduler will start by itself (QUOTA, CAPACITY, PRIORITY, TENANT_QUEUE, NODE_NOT_REPORTING, NODE_OFFLINE)' }),
     oldest_waiting_job_id: z.number().int().nullable(),
   }),
   throughput_24h: z.object({

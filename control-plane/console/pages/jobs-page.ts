@@ -12,6 +12,9 @@ const REASONS: Record<string, string> = {
   NEVER_FITS_CLUSTER: 'asks for more matching GPUs than the cluster has',
   TENANT_INACTIVE: 'tenant is inactive',
   OPERATOR_HOLD: 'held by an operator',
+  TENANT_QUEUE: 'behind an earlier job of its tenant waiting for quota',
+  NODE_NOT_REPORTING: 'waiting for nodes that send no GPU readings',
+  NODE_OFFLINE: 'only offline nodes have enough matching GPUs',
 }
 const ENDED = new Set(['completed', 'failed', 'cancelled'])
 

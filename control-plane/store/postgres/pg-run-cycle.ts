@@ -36,14 +36,17 @@ async function readSnapshot (q: PgQuery, at: number, opts: SnapshotOptions): Pro
   }
   const held = new Set((await q.all('SELECT gpu_id FROM job_gpus WHERE released_at IS NULL')).map(r => Number(r.gpu_id)))
   const free: FreeGpu[] = []
-  for (const r of await q.all("SELECT id FROM gpus WHERE status = 'idle' AND updated_at >= ?", opts.freshSince)) {
+  const unreported: FreeGpu[] = []
+  // Idle with a fresh reading (free), and no fresh reading at all (not reporting).
+  for (const r of await q.all(`SELECT id, updated_at >= ? AS fresh FROM gpus
+      WHERE (status = 'idle' AND updated_at >= ?) OR updated_at IS NULL OR updated_at < ?`, opts.freshSince, opts.freshSince, opts.freshSince)) {
     const id = Number(r.id)
     const g = inv.gpus.get(id)
     const n = g === undefined ? undefined : nodes.get(g.nodeId)
     if (g === undefined || n === undefined || !n.online || held.has(id)) continue
-    free.push({ id, nodeId: g.nodeId, clusterId: n.clusterId, gpuIndex: g.gpuIndex, model: g.model })
+    ;(r.fresh === true ? free : unreported).push({ id, nodeId: g.nodeId, clusterId: n.clusterId, gpuIndex: g.gpuIndex, model: g.model })
   }
-  return { at, jobs, tenants, inventory, free }
+  return { at, jobs, tenants, inventory, free, unreported }
 }
 
 /**

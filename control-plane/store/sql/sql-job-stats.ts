@@ -40,7 +40,7 @@ export async function sqlQueueStats (db: SqlQuery, since: number, tenantId: numb
 
   // Only jobs the scheduler will start by itself; held, never-fitting and paused-tenant jobs wait on a person.
   const oldest = (await all(`SELECT id, submitted_at FROM jobs WHERE status IN ('queued', 'blocked')
-      AND pending_reason IN ('QUOTA', 'CAPACITY', 'PRIORITY')${t} ORDER BY submitted_at, id LIMIT 1`))[0]
+      AND pending_reason IN ('QUOTA', 'CAPACITY', 'PRIORITY', 'TENANT_QUEUE', 'NODE_NOT_REPORTING', 'NODE_OFFLINE')${t} ORDER BY submitted_at, id LIMIT 1`))[0]
   const waitsMs = (await all(`SELECT started_at - submitted_at AS w FROM jobs WHERE started_at >= ?${t} ORDER BY w`, since)).map(r => Number(r.w))
   const submitted = Number((await all(`SELECT COUNT(*) AS n FROM jobs WHERE submitted_at >= ?${t}`, since))[0]?.n ?? 0)
   const ended: Record<EndedStatus, number> = { completed: 0, failed: 0, cancelled: 0 }

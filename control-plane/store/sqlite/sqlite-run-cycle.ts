@@ -33,8 +33,10 @@ function statementsFor (db: SqliteDb) {
             (SELECT COALESCE(SUM(j.gpu_count), 0) FROM jobs j WHERE j.tenant_id = t.id AND j.status = 'running') AS held
           FROM tenants t`),
       nodes: prepare('SELECT id, cluster_id, status FROM nodes'),
-      // Ids as one string each: thousands of one-cell rows cost more than the scan itself.
-      idle: prepare("SELECT group_concat(id) FROM gpus WHERE status = 'idle' AND updated_at >= ?"),
+      // Ids as one string each: thousands of one-cell rows cost more than the scan itself. One
+      // scan for both lists: idle with a fresh reading, and no fresh reading (not reporting).
+      idle: prepare(`SELECT group_concat(CASE WHEN status = 'idle' AND updated_at >= ? THEN id END),
+          group_concat(CASE WHEN updated_at IS NULL OR updated_at < ? THEN id END) FROM gpus`),
       held: prepare('SELECT group_concat(gpu_id) FROM job_gpus WHERE released_at IS NULL'),
     }
     snapshotStatements.set(db, s)
@@ -46,10 +48,8 @@ type Cells = unknown[]
 const int = (v: unknown): number => Number(v)
 const intOrNull = (v: unknown): number | null => (v === null ? null : Number(v))
 const strOrNull = (v: unknown): string | null => (v === null ? null : String(v))
-const ids = (st: StatementSync, ...args: number[]): number[] => {
-  const list = (st.get(...args) as unknown as Cells)[0]
-  return list === null || list === undefined ? [] : String(list).split(',').map(Number)
-}
+const idList = (list: unknown): number[] => (list === null || list === undefined ? [] : String(list).split(',').map(Number))
+const ids = (st: StatementSync, ...args: number[]): number[] => idList((st.get(...args) as unknown as Cells)[0])
 
 function readSnapshot (db: SqliteDb, at: number, opts: SnapshotOptions): SchedulerSnapshot {
   const st = statementsFor(db)
@@ -76,14 +76,18 @@ function readSnapshot (db: SqliteDb, at: number, opts: SnapshotOptions): Schedul
     if (n !== undefined) inventory.push({ nodeId: r.nodeId, clusterId: n.clusterId, nodeOnline: n.online, model: r.model, count: r.count })
   }
   const held = new Set(ids(st.held))
-  const free: FreeGpu[] = []
-  for (const id of ids(st.idle, opts.freshSince)) {
-    const g = inv.gpus.get(id)
-    const n = g === undefined ? undefined : nodes.get(g.nodeId)
-    if (g === undefined || n === undefined || !n.online || held.has(id)) continue
-    free.push({ id, nodeId: g.nodeId, clusterId: n.clusterId, gpuIndex: g.gpuIndex, model: g.model })
+  const [idle, silent] = st.idle.get(opts.freshSince, opts.freshSince) as unknown as Cells
+  const onOnlineNodes = (list: unknown): FreeGpu[] => {
+    const out: FreeGpu[] = []
+    for (const id of idList(list)) {
+      const g = inv.gpus.get(id)
+      const n = g === undefined ? undefined : nodes.get(g.nodeId)
+      if (g === undefined || n === undefined || !n.online || held.has(id)) continue
+      out.push({ id, nodeId: g.nodeId, clusterId: n.clusterId, gpuIndex: g.gpuIndex, model: g.model })
+    }
+    return out
   }
-  return { at, jobs, tenants, inventory, free }
+  return { at, jobs, tenants, inventory, free: onOnlineNodes(idle), unreported: onOnlineNodes(silent) }
 }
 
 /**

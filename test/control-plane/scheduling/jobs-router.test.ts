@@ -244,7 +244,8 @@ t.test('stale readings: GPUs without a fresh sample are not assigned; fresh ones
   await h.clock.advance(61_000)
   const job = (await h.submit({ cluster_id: c.clusterId, name: 'j' })).body.id
   await h.settle()
-  t.match(await h.job(job), { status: 'queued', pending_reason: 'CAPACITY' })
+  // Was CAPACITY: the node is online but sent no reading for 61 s, which now has its own reason.
+  t.match(await h.job(job), { status: 'queued', pending_reason: 'NODE_NOT_REPORTING' })
   await h.refresh(new Map([[c.nodes[0]!.gpuIds[0]!, 95]]))
   await h.settle(30_000)
   const j = await h.job(job)
@@ -274,4 +275,41 @@ t.test('GET /api/jobs: filters, paging, detail', async t => {
   const detail = await h.job(1)
   t.match(detail, { id: 1, status: 'running', gpus: [{ gpu_id: c1.nodes[0]!.gpuIds[0], hostname: String, gpu_index: 0, model: 'NVIDIA H100 80GB HBM3', assigned_at: String, released_at: null }] })
   t.match(await h.req('GET', '/api/jobs/999'), { status: 404, body: { code: 'JOB_NOT_FOUND' } })
+})
+
+t.test('gpu_type: a job\'s GPUs are of one model unless it asks for "any"; submission counts one model\'s GPUs', async t => {
+  const h = await schedulingHarness(t)
+  const A100 = 'NVIDIA A100-SXM4-80GB'
+  const c = await h.cluster('mixed', [{ gpus: 4 }, { gpus: 4, model: A100 }, { gpus: 4, model: A100 }])
+  const models = async (id: number) => [...new Set((await h.job(id)).gpus.map((g: { model: string }) => g.model))]
+
+  const six = (await h.submit({ cluster_id: c.clusterId, name: 'six', gpu_count: 6 })).body.id
+  await h.settle()
+  t.match(await h.job(six), { status: 'running' })
+  t.same(await models(six), [A100], 'six A100s, not 4 H100 + 2 A100')
+
+  const any = (await h.submit({ cluster_id: c.clusterId, name: 'six-any', gpu_count: 6, gpu_type: 'any' })).body.id
+  await h.settle()
+  t.match(await h.job(any), { status: 'running', gpu_type: 'any' })
+  t.same((await models(any)).sort(), [A100, 'NVIDIA H100 80GB HBM3'], '"any" may mix: the 4 H100 and the 2 A100 left')
+
+  const ten = await h.submit({ cluster_id: c.clusterId, name: 'ten', gpu_count: 10 })
+  t.match(ten.body, {
+    status: 'blocked', pending_reason: 'NEVER_FITS_CLUSTER',
+    block_reason: `gpu_count 10 exceeds the 8 GPUs of one model (12 with models mixed: gpu_type "any") in cluster ${c.clusterId}`,
+  })
+  noViolations(t, h)
+})
+
+t.test('an offline node is not the largest node: a 6-GPU job spans 4-GPU nodes; one only offline nodes could hold is NODE_OFFLINE', async t => {
+  const h = await schedulingHarness(t)
+  const c = await h.cluster('c', [{ gpus: 8, online: false }, { gpus: 4 }, { gpus: 4 }, { gpus: 4 }])
+  const six = (await h.submit({ cluster_id: c.clusterId, name: 'six', gpu_count: 6 })).body.id
+  const big = (await h.submit({ cluster_id: c.clusterId, name: 'big', gpu_count: 16 })).body.id
+  await h.settle()
+  const started = await h.job(six)
+  t.match(started, { status: 'running' })
+  t.equal(new Set(started.gpus.map((g: { node_id: number }) => g.node_id)).size, 2)
+  t.match(await h.job(big), { status: 'queued', pending_reason: 'NODE_OFFLINE', block_reason: null }, '12 GPUs online, 20 registered')
+  noViolations(t, h)
 })

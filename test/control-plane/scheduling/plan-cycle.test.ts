@@ -43,7 +43,8 @@ interface Extra { tenants?: Array<{ id: number, gpuQuota: number, status: Tenant
 
 /**
  * The snapshot the store would read (see sqlite-run-cycle.ts): inventory per node and model;
- * free = node online, reading within 60 s (or ahead), idle, not held; tenants with GPUs held.
+ * free = node online, reading within 60 s (or ahead), idle, not held; unreported = node online,
+ * no reading within 60 s, not held; tenants with GPUs held.
  */
 function snapshot (gpus: TestGpu[], jobs: WaitingJob[], extra: Extra = {}): SchedulerSnapshot {
   const held = extra.held ?? []
@@ -58,8 +59,11 @@ function snapshot (gpus: TestGpu[], jobs: WaitingJob[], extra: Extra = {}): Sche
   const free = gpus
     .filter(g => g.nodeOnline && g.status === 'idle' && g.updatedAt !== null && g.updatedAt >= AT - STALE_MS && !heldIds.has(g.id))
     .map(g => ({ id: g.id, nodeId: g.nodeId, clusterId: g.clusterId, gpuIndex: g.gpuIndex, model: g.model }))
+  const unreported = gpus
+    .filter(g => g.nodeOnline && (g.updatedAt === null || g.updatedAt < AT - STALE_MS) && !heldIds.has(g.id))
+    .map(g => ({ id: g.id, nodeId: g.nodeId, clusterId: g.clusterId, gpuIndex: g.gpuIndex, model: g.model }))
   const tenants = (extra.tenants ?? []).map(t => ({ ...t, gpusHeld: held.filter(h => h.tenantId === t.id).length }))
-  return { at: AT, jobs, tenants, inventory: [...inventory.values()], free }
+  return { at: AT, jobs, tenants, inventory: [...inventory.values()], free, unreported }
 }
 
 const reasons = (plan: ReturnType<typeof planCycle>, snap: SchedulerSnapshot) => {
@@ -181,7 +185,9 @@ t.test('only idle GPUs with a fresh reading on online nodes, not held, of the as
   const held = heldIds.map(gpuId => ({ gpuId, tenantId: null }))
   const plan = planCycle(snapshot(f.gpus, [job({ id: 1, gpuCount: 2, gpuType: 'h100' }), job({ id: 2, gpuCount: 2, gpuType: 'a100' })], { held }))
   t.same(plan.starts.map(s => [s.jobId, s.nodeId]), [[2, 6]], 'the A100 job starts on the A100 node')
-  t.same(plan.changes, [], 'the H100 job stays CAPACITY: none of the five H100 nodes has a usable GPU')
+  // Was `t.same(plan.changes, [])` (CAPACITY): nodes 2 and 3 send no readings, now a reason of its own.
+  t.same(plan.changes.map(c => [c.jobId, c.status, c.pendingReason]), [[1, 'queued', 'NODE_NOT_REPORTING']],
+    'the H100 job: none of the five H100 nodes has a usable GPU, and two of them send no readings')
 
   const g = fleet()
   g.node(1, 1, 1, { updatedAt: AT + 5000 })
@@ -208,7 +214,8 @@ t.test('quota: usage accumulates within the cycle; a tenant waiting on quota kee
     tenants: [{ id: 1, gpuQuota: 10, status: 'active' }],
     held: [101, 102, 103, 104].map(gpuId => ({ gpuId, tenantId: 1 })),
   })
-  t.same(reasons(planCycle(strict), strict), { 1: 'QUOTA', 2: 'QUOTA' })
+  // Job 2 was QUOTA; it is within the quota and waits behind job 1: TENANT_QUEUE says so.
+  t.same(reasons(planCycle(strict), strict), { 1: 'QUOTA', 2: 'TENANT_QUEUE' })
 })
 
 t.test('a quota lowered below what runs starts nothing more for that tenant', async t => {
@@ -247,6 +254,101 @@ t.test('a multi-node job reserves enough nodes for itself, or none', async t => 
   // 6 free of 12; a 10-GPU job reserves nodes 1, 2, 3 (capacity 12 ≥ 10) and nothing backfills.
   const snap = snapshot(f.gpus, [job({ id: 1, priority: 1, gpuCount: 10 }), job({ id: 2, priority: 9, gpuCount: 1 })])
   t.same(reasons(planCycle(snap), snap), { 1: 'CAPACITY', 2: 'PRIORITY' })
+})
+
+t.test('GPUs of an online node with no reading for 60 s: NODE_NOT_REPORTING, not CAPACITY', async t => {
+  const f = fleet()
+  f.node(1, 1, 8, { busy: [0, 1, 2, 3, 4, 5, 6, 7] }) // reports, all busy
+  f.node(2, 1, 4, { updatedAt: AT - 61_000 }) // online, silent for 61 s
+  f.node(3, 1, 2, { updatedAt: null, busy: [0] }) // online, never read
+  const jobs = [
+    job({ id: 1, gpuCount: 4 }), // would fit node 2 were it reporting
+    job({ id: 2, gpuCount: 2 }), // node 2 or 3
+    job({ id: 3, gpuCount: 8 }), // only node 1 holds 8, and it is busy: CAPACITY
+    job({ id: 4, gpuCount: 14 }), // spans: 0 free + 6 silent < 14: CAPACITY
+  ]
+  const snap = snapshot(f.gpus, jobs)
+  const plan = planCycle(snap)
+  t.same(reasons(plan, snap), { 1: 'NODE_NOT_REPORTING', 2: 'NODE_NOT_REPORTING', 3: 'CAPACITY', 4: 'CAPACITY' })
+  t.same(plan.changes.map(c => [c.jobId, c.status, c.blockReason]), [[1, 'queued', null], [2, 'queued', null]], 'still queued: it waits for GPUs')
+  t.same(plan.detail.waiting, { NODE_NOT_REPORTING: 2, CAPACITY: 2 })
+
+  const g = fleet()
+  g.node(1, 1, 4, { busy: [0, 1] })
+  g.node(2, 1, 4, { updatedAt: AT - 61_000 })
+  const spans = snapshot(g.gpus, [job({ id: 1, gpuCount: 6 })])
+  t.same(reasons(planCycle(spans), spans), { 1: 'NODE_NOT_REPORTING' }, 'a spanning job: 2 free + 4 silent would do')
+})
+
+t.test('a job only offline nodes could hold: NODE_OFFLINE; an offline node is not the largest node', async t => {
+  const f = fleet()
+  f.node(1, 1, 8, { online: false })
+  f.node(2, 1, 4)
+  f.node(3, 1, 4)
+  f.node(4, 1, 4)
+  const jobs = [
+    job({ id: 1, priority: 1, gpuCount: 16 }), // 12 online GPUs, 20 registered: waits for the offline node
+    job({ id: 2, priority: 2, gpuCount: 6 }), // larger than any online node: spans two 4-GPU nodes
+    job({ id: 3, priority: 3, gpuCount: 21 }), // more than the cluster ever had
+  ]
+  const snap = snapshot(f.gpus, jobs)
+  const plan = planCycle(snap)
+  t.same(reasons(plan, snap), { 1: 'NODE_OFFLINE', 2: 'started', 3: 'NEVER_FITS_CLUSTER' })
+  t.match(plan.changes.find(c => c.jobId === 1), { status: 'queued', blockReason: null })
+  const nodes = plan.starts[0]?.gpus.map(g => g.nodeId) ?? []
+  t.equal(nodes.length, 6)
+  t.equal(new Set(nodes).size, 2, 'the 6-GPU job does not wait for the offline 8-GPU node')
+  t.notOk(nodes.includes(1))
+
+  const g = fleet()
+  g.node(1, 1, 8, { online: false, model: 'NVIDIA B200' })
+  g.node(2, 1, 8)
+  const typed = snapshot(g.gpus, [job({ id: 1, gpuCount: 1, gpuType: 'B200' })])
+  t.same(reasons(planCycle(typed), typed), { 1: 'NODE_OFFLINE' }, 'the only B200 node is offline')
+})
+
+t.test('a tenant\'s later job within its quota waits behind an earlier one on QUOTA: TENANT_QUEUE', async t => {
+  const f = fleet()
+  f.node(1, 1, 8)
+  // Tenant 1 runs 2 of its 4: a 3-GPU job waits on QUOTA; the 1-GPU job behind it would fit.
+  const snap = snapshot(f.gpus, [job({ id: 1, priority: 1, gpuCount: 3, tenantId: 1 }), job({ id: 2, priority: 5, gpuCount: 1, tenantId: 1 })], {
+    tenants: [{ id: 1, gpuQuota: 4, status: 'active' }],
+    held: [101, 102].map(gpuId => ({ gpuId, tenantId: 1 })),
+  })
+  const plan = planCycle(snap)
+  t.same(reasons(plan, snap), { 1: 'QUOTA', 2: 'TENANT_QUEUE' })
+  t.match(plan.changes.find(c => c.jobId === 1), { status: 'blocked', blockReason: "waiting for the tenant's GPU quota of 4" })
+  t.match(plan.changes.find(c => c.jobId === 2), { status: 'blocked', blockReason: 'behind an earlier job of its tenant waiting for the GPU quota of 4' })
+})
+
+t.test('a job\'s GPUs are all of one model unless its gpu_type is "any"', async t => {
+  const H100 = 'NVIDIA H100 80GB HBM3'
+  const A100 = 'NVIDIA A100-SXM4-80GB'
+  const mixedFleet = () => {
+    const f = fleet()
+    f.node(1, 1, 4, { model: H100 })
+    f.node(2, 1, 4, { model: A100 })
+    f.node(3, 1, 4, { model: A100 })
+    return f
+  }
+  const modelsOf = (plan: ReturnType<typeof planCycle>) => plan.starts.map(s => [s.jobId, [...new Set(s.gpus.map(g => g.model))]])
+
+  const f = mixedFleet()
+  t.same(modelsOf(planCycle(snapshot(f.gpus, [job({ id: 1, gpuCount: 6 })]))), [[1, [A100]]], 'no gpu_type: six A100s, not 4 H100 + 2 A100')
+  t.same(modelsOf(planCycle(snapshot(f.gpus, [job({ id: 1, gpuCount: 6, gpuType: 'nvidia' })]))), [[1, [A100]]], 'a gpu_type two models match: one of them')
+  t.same(modelsOf(planCycle(snapshot(f.gpus, [job({ id: 1, gpuCount: 6, gpuType: 'any' })]))).map(([id, models]) => [id, (models as string[]).length]),
+    [[1, 2]], '"any" may mix')
+  t.same(modelsOf(planCycle(snapshot(f.gpus, [job({ id: 1, gpuCount: 12, gpuType: 'Any' })]))).map(([id]) => id), [1], '"any" takes the whole cluster')
+
+  const busy = fleet()
+  busy.node(1, 1, 4, { model: H100 })
+  busy.node(2, 1, 4, { model: A100, busy: [0, 1, 2] })
+  const waits = snapshot(busy.gpus, [job({ id: 1, gpuCount: 6, gpuType: 'any' }), job({ id: 2, gpuCount: 3 }), job({ id: 3, gpuCount: 5 })])
+  const plan = planCycle(waits)
+  t.same(reasons(plan, waits), { 1: 'CAPACITY', 2: 'PRIORITY', 3: 'NEVER_FITS_CLUSTER' })
+  t.match(plan.changes.find(c => c.jobId === 3), {
+    status: 'blocked', blockReason: 'gpu_count 5 exceeds the 4 GPUs of one model (8 with models mixed: gpu_type "any") in cluster 1',
+  })
 })
 
 t.test('random fleets and queues: starts never break a rule', async t => {
@@ -295,8 +397,9 @@ t.test('random fleets and queues: starts never break a rule', async t => {
         if (j.gpuType !== null && !(gpu.model ?? '').toUpperCase().includes(j.gpuType.toUpperCase())) problems.push(`job ${j.id} got a ${gpu.model}`)
       }
       const maxNode = Math.max(0, ...[...new Set(f.gpus.filter(g => g.clusterId === j.clusterId).map(g => g.nodeId))]
-        .map(n => f.gpus.filter(g => g.nodeId === n && (j.gpuType === null || (g.model ?? '').toUpperCase().includes(j.gpuType.toUpperCase()))).length))
+        .map(n => f.gpus.filter(g => g.nodeId === n && g.nodeOnline && (j.gpuType === null || (g.model ?? '').toUpperCase().includes(j.gpuType.toUpperCase()))).length))
       if (j.gpuCount <= maxNode && new Set(s.gpus.map(g => g.nodeId)).size > 1) problems.push(`job ${j.id} spread though one node fits`)
+      if (new Set(s.gpus.map(g => g.model)).size > 1) problems.push(`job ${j.id} got mixed models`)
       if (j.tenantId !== null) {
         const tenant = tenants.find(x => x.id === j.tenantId)!
         const u = (usage.get(j.tenantId) ?? 0) + j.gpuCount
@@ -305,7 +408,8 @@ t.test('random fleets and queues: starts never break a rule', async t => {
         usage.set(j.tenantId, u)
       }
     }
-    for (const c of plan.changes) if ((c.status === 'queued') !== (c.pendingReason === 'CAPACITY' || c.pendingReason === 'PRIORITY')) problems.push(`job ${c.jobId}: ${c.status} with ${c.pendingReason}`)
+    const queuedFor = new Set<PendingReason>(['CAPACITY', 'PRIORITY', 'NODE_NOT_REPORTING', 'NODE_OFFLINE'])
+    for (const c of plan.changes) if ((c.status === 'queued') !== queuedFor.has(c.pendingReason)) problems.push(`job ${c.jobId}: ${c.status} with ${c.pendingReason}`)
     const reasonCount = Object.values(plan.detail.waiting as Record<string, number>).reduce((a, b) => a + b, 0)
     if (reasonCount + plan.starts.length !== jobs.length) problems.push('a job got neither a start nor a reason')
     started += plan.starts.length

@@ -112,6 +112,22 @@ export function jobsSuite (t: Test, openStore: () => Promise<Store>): void {
     t.same(seen?.tenants, [{ id: tenant.id, gpuQuota: 8, status: 'active', gpusHeld: 1 }])
   })
 
+  t.test('the snapshot lists GPUs of online nodes with no fresh reading (not held); a job waiting for them is NODE_NOT_REPORTING', async t => {
+    const store = await fresh(t)
+    const c = await addCluster(store, 'c', [{ gpus: 3 }, { gpus: 2, online: false }], T0)
+    const n1 = c.nodes[0]!
+    const first = await submitted(store, c.clusterId, null)
+    await store.jobs.runCycle(T0 + 10, 'start', { freshSince: T0 }, plan)
+    t.match(await store.jobs.get(first.id), { status: 'running' })
+    const waits = await submitted(store, c.clusterId, null, { gpuCount: 2 })
+    let seen: SchedulerSnapshot | undefined
+    // Over a minute without a reading from node 1, which nothing has marked offline.
+    await store.jobs.runCycle(T0 + 61_000, 'silent', { freshSince: T0 + 1000 }, s => { seen = s; return plan(s) })
+    t.same(seen?.free, [])
+    t.same(seen?.unreported?.map(g => g.id).sort((a, b) => a - b), n1.gpuIds.slice(1), 'not the held one, not those of the offline node')
+    t.match(await store.jobs.get(waits.id), { status: 'queued', pendingReason: 'NODE_NOT_REPORTING', blockReason: null })
+  })
+
   t.test('runCycle is all or nothing: a plan that assigns a GPU twice is refused by the database, nothing stays', async t => {
     const store = await fresh(t)
     const c = await addCluster(store, 'c', [{ gpus: 1 }], T0)
