@@ -60,7 +60,8 @@ export interface Scheduler extends SchedulerPoke {
  *
  * Events, not polls, also for what telemetry and time change: a reading that frees a GPU a
  * waiting job wants pokes (gpusIdle), and the next running job's time limit is a timer that
- * pokes when it falls. Every cycle first ends the jobs past their time limit (TIMEOUT).
+ * pokes when it falls. A cycle first ends the jobs past their time limit (TIMEOUT); it asks the
+ * store only when a limit may have passed (the limits of the jobs it starts are in its snapshot).
  */
 export function createScheduler (opts: SchedulerOptions): Scheduler {
   const { store, now, log, timers = realTimers, everyMs = 30_000, debounceMs = 200, staleAfterMs = 60_000, onCycle } = opts
@@ -78,23 +79,37 @@ export function createScheduler (opts: SchedulerOptions): Scheduler {
   let last: Promise<unknown> = Promise.resolve()
   // As of the last planned cycle: every change to the queue pokes, so it is at most a cycle old.
   let waiting: WaitingForGpus = new Map()
+  // When the nearest running job's time limit falls (null: none has one; undefined: not read
+  // since start). Never later than the truth (a job ended early only makes it early), so the
+  // store is asked only when a limit may have passed, not every cycle.
+  let nextLimitAt: number | null | undefined
 
   const plan = (snapshot: SchedulerSnapshot): CyclePlan => {
     const p = planCycle(snapshot, policy)
     waiting = waitingForGpus(snapshot, p)
+    if (p.starts.length > 0 && nextLimitAt !== undefined) {
+      const started = new Set(p.starts.map(st => st.jobId))
+      for (const j of snapshot.jobs) {
+        if (j.timeLimitMin == null || !started.has(j.id)) continue
+        const limitAt = snapshot.at + j.timeLimitMin * 60_000
+        if (nextLimitAt === null || limitAt < nextLimitAt) nextLimitAt = limitAt
+      }
+    }
     return p
   }
 
   const runCycle = (trigger = 'manual'): Promise<SchedulerCycle> => {
     const cycle = last.catch(() => {}).then(async () => {
       const at = now()
-      const limits = await store.jobs.endTimedOut(at)
-      for (const j of limits.ended) log?.info({ jobId: j.id, timeLimitMin: j.timeLimitMin, ranMs: at - (j.startedAt ?? at) }, 'job ended: time limit (TIMEOUT)')
+      if (nextLimitAt === undefined || (nextLimitAt !== null && nextLimitAt <= at)) {
+        const limits = await store.jobs.endTimedOut(at)
+        for (const j of limits.ended) log?.info({ jobId: j.id, timeLimitMin: j.timeLimitMin, ranMs: at - (j.startedAt ?? at) }, 'job ended: time limit (TIMEOUT)')
+        nextLimitAt = limits.nextAt
+      }
       const c = await store.jobs.runCycle(at, trigger, { freshSince: at - staleAfterMs }, plan)
       metrics?.observe(c)
       if (c.started > 0) log?.info({ cycleId: c.id, trigger, started: c.started, processed: c.processed, ms: c.durationMs }, 'scheduler started jobs')
-      // A job started just now is not in limits.nextAt; limits being ≥ 1 min, a later slot (30 s by default) arms its timer in time.
-      armLimit(limits.nextAt)
+      armLimit(nextLimitAt ?? null)
       await onCycle?.(c)
       return c
     })
@@ -132,7 +147,7 @@ export function createScheduler (opts: SchedulerOptions): Scheduler {
   }
 
   // One timer, for the nearest time limit, armed only once it falls before the next slot (a
-  // year-long limit would overflow setTimeout); a later one is found again by the next cycle.
+  // year-long limit would overflow setTimeout); a later slot arms it when it comes near.
   const armLimit = (at: number | null): void => {
     if (!running || at === null || at - now() > everyMs || (limitHandle !== null && limitHandle.at <= at)) return
     if (limitHandle !== null) timers.clearTimeout(limitHandle.handle)
@@ -157,6 +172,8 @@ export function createScheduler (opts: SchedulerOptions): Scheduler {
     start () {
       if (running) return
       running = true
+      // Another replica may have started jobs while this one did not lead: read the limits afresh.
+      nextLimitAt = undefined
       scheduleTick()
       // Whatever waited across a restart is looked at now, not at the next slot.
       poke('start')

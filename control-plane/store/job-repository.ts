@@ -123,6 +123,8 @@ export interface WaitingJob {
   pendingReason: PendingReason | null
   blockReason: string | null
   submittedAt: number
+  /** Minutes it may run once started (null or absent: no limit): the scheduler times its check by it. */
+  timeLimitMin?: number | null | undefined
 }
 
 /** Registered GPUs of one model on one node, in any state: what the cluster could ever offer. */

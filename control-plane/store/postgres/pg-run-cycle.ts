@@ -10,7 +10,7 @@ import { cycleDetail } from '../sql/cycle-detail.ts'
 
 async function readSnapshot (q: PgQuery, at: number, opts: SnapshotOptions): Promise<SchedulerSnapshot> {
   // FOR UPDATE: the waiting jobs stay as read until the cycle commits, whoever else writes.
-  const jobs = (await q.all(`SELECT id, cluster_id, tenant_id, gpu_count, gpu_type, priority, status, pending_reason, block_reason, submitted_at
+  const jobs = (await q.all(`SELECT id, cluster_id, tenant_id, gpu_count, gpu_type, priority, status, pending_reason, block_reason, submitted_at, time_limit_min
       FROM jobs WHERE status IN ('queued', 'blocked') ORDER BY priority, submitted_at, id FOR UPDATE`)).map((r): WaitingJob => ({
     id: Number(r.id),
     clusterId: Number(r.cluster_id),
@@ -22,6 +22,7 @@ async function readSnapshot (q: PgQuery, at: number, opts: SnapshotOptions): Pro
     pendingReason: r.pending_reason as PendingReason | null,
     blockReason: r.block_reason as string | null,
     submittedAt: Number(r.submitted_at),
+    timeLimitMin: r.time_limit_min === null ? null : Number(r.time_limit_min),
   }))
   // A running job holds exactly gpu_count GPUs (assigned together, released together).
   const tenants = (await q.all(`SELECT t.id, t.gpu_quota, t.status,

@@ -25,7 +25,7 @@ function statementsFor (db: SqliteDb) {
     }
     s = {
       // jobs_waiting_order is exactly this order over exactly these rows: no sort step.
-      jobs: prepare(`SELECT id, cluster_id, tenant_id, gpu_count, gpu_type, priority, status, pending_reason, block_reason, submitted_at
+      jobs: prepare(`SELECT id, cluster_id, tenant_id, gpu_count, gpu_type, priority, status, pending_reason, block_reason, submitted_at, time_limit_min
           FROM jobs INDEXED BY jobs_waiting_order WHERE status IN ('queued', 'blocked') ORDER BY priority, submitted_at, id`),
       // A running job holds exactly gpu_count GPUs (assigned together, released together), so
       // its gpu_count is its share of job_gpus, read off jobs_tenant without touching job_gpus.
@@ -64,6 +64,7 @@ function readSnapshot (db: SqliteDb, at: number, opts: SnapshotOptions): Schedul
     pendingReason: strOrNull(r[7]) as PendingReason | null,
     blockReason: strOrNull(r[8]),
     submittedAt: int(r[9]),
+    timeLimitMin: intOrNull(r[10]),
   }))
   const tenants = (st.tenants.all() as unknown as Cells[])
     .map(r => ({ id: int(r[0]), gpuQuota: int(r[1]), status: r[2] as TenantStatus, gpusHeld: int(r[3]) }))
