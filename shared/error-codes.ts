@@ -49,9 +49,10 @@ export const ERROR_CODES = {
   // 409: the request conflicts with the current state.
   CLUSTER_EXISTS: { status: 409, message: 'a cluster with this name already exists' },
   TENANT_EXISTS: { status: 409, message: 'a tenant with this name already exists' },
-  TENANT_HAS_RUNNING_JOBS: { status: 409, message: 'the tenant has running jobs; end them first' },
   TENANT_REFERENCED: { status: 409, message: 'other records still refer to the tenant' },
   INVOICE_STATUS_CONFLICT: { status: 409, message: 'the invoice cannot move to that status from its current one' },
+  INVOICE_PERIOD_BILLED: { status: 409, message: 'every day of the period is billed already by an earlier invoice' },
+  INVOICES_CHANGED: { status: 409, message: 'other invoices of the tenant kept changing while this one was made; retry' },
   INVALID_TRANSITION: { status: 409, message: 'the job cannot make that transition' },
   JOB_CHANGED: { status: 409, message: 'the job kept changing while being updated; retry' },
   LAST_SUPERADMIN: { status: 409, message: 'this is the last active superadmin key' },

@@ -16,7 +16,7 @@ export interface UsageLine extends PricedPart {
   /** The rate key (H100); for unpriced usage the raw model name, null if the model is unknown. */
   gpuType: string | null
   centsPerGpuHour: number | null
-  /** UTC midnight → this line's share of that day, oldest first; shares sum to the line. */
+  /** UTC midnight → this line's GPU time that day, priced alone (the unit priced), oldest first; days sum to the line. */
   days: Map<number, PricedPart>
   /** Job id → this line's share of that job; shares sum to the line. */
   jobs: Map<number, PricedPart>
@@ -33,7 +33,7 @@ interface Acc {
 
 const add = (m: Map<number, number>, k: number, v: number): void => { m.set(k, (m.get(k) ?? 0) + v) }
 
-/** Spreads a line's cents over its parts (apportionCents) so breakdowns add up exactly. */
+/** Spreads a line's cents over its jobs (apportionCents) so the breakdown adds up exactly. */
 function shares (parts: Map<number, number>, amountCents: number | null): Map<number, PricedPart> {
   const keys = [...parts.keys()].sort((a, b) => a - b)
   const ms = keys.map(k => parts.get(k) ?? 0)
@@ -42,11 +42,13 @@ function shares (parts: Map<number, number>, amountCents: number | null): Map<nu
 }
 
 /**
- * Prices clipped GPU intervals: groups them into lines per (tenant, rate), prices each line
- * once (costCents: half-up on the line's total GPU-ms), then apportions the line's cents over
- * UTC days (an interval spanning midnight is split at 00:00 UTC to the millisecond) and over
- * jobs. GPU models no rate matches form their own unpriced lines (amount null), so usage is
- * never silently priced at 0. Lines come sorted by tenant (null last), priced first, type.
+ * Prices clipped GPU intervals: groups them into lines per (tenant, rate) and splits each by
+ * UTC day (an interval spanning midnight is split at 00:00 UTC to the millisecond). The unit
+ * priced is one line's day (costCents: half-up on that day's GPU-ms), and a line costs the sum
+ * of its days, so a day costs the same cents in usage over any window and in an invoice over
+ * any period that holds it. The line's cents are then apportioned over its jobs. GPU models
+ * no rate matches form their own unpriced lines (amount null), so usage is never silently
+ * priced at 0. Lines come sorted by tenant (null last), priced first, type.
  */
 export function meterUsage (intervals: readonly MeteredInterval[], rates: readonly Rate[]): UsageLine[] {
   const accs = new Map<string, Acc>()
@@ -67,14 +69,19 @@ export function meterUsage (intervals: readonly MeteredInterval[], rates: readon
     }
   }
   const lines = [...accs.values()].map((a): UsageLine => {
-    const amountCents = a.rate === null ? null : costCents(a.gpuMs, a.rate.centsPerGpuHour)
+    const rate = a.rate
+    const days = [...a.dayMs.keys()].sort((x, y) => x - y).map((day): [number, PricedPart] => {
+      const gpuMs = a.dayMs.get(day) ?? 0
+      return [day, { gpuMs, amountCents: rate === null ? null : costCents(gpuMs, rate.centsPerGpuHour) }]
+    })
+    const amountCents = rate === null ? null : days.reduce((s, [, d]) => s + (d.amountCents ?? 0), 0)
     return {
       tenantId: a.tenantId,
       gpuType: a.gpuType,
       centsPerGpuHour: a.rate?.centsPerGpuHour ?? null,
       gpuMs: a.gpuMs,
       amountCents,
-      days: shares(a.dayMs, amountCents),
+      days: new Map(days),
       jobs: shares(a.jobMs, amountCents),
     }
   })

@@ -7,7 +7,8 @@ import type { Rate } from '../match-rate.ts'
  *   such exact costs add without error. BigInt, because 90 days × 8 000 GPUs × 599 ¢ (≈ 3.7e16)
  *   passes Number's 2^53.
  * - Rounded once per line: a line is GPU time at one rate (one rate-card entry), and its exact
- *   cost is rounded half up to a whole cent. Whatever is priced (an invoice, a job, a day, a
+ *   cost is rounded half up to a whole cent. Billing's line is one tenant's GPU time at one rate
+ *   in one UTC day (meterUsage), so a day costs the same in usage and in any invoice. Whatever is priced (an invoice, a job, a day, a
  *   tenant's usage) costs the sum of its lines, so the same GPU time at the same rate costs the
  *   same cents wherever it is shown, and a leakage check's metering matches an invoice's lines.
  * - Breakdowns of a line never round again: apportionCents splits its cents.

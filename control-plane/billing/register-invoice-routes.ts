@@ -37,15 +37,17 @@ export function registerInvoiceRoutes (app: OpenAPIHono<CpEnv>, deps: BillingRou
   app.openapi(createRoute({
     method: 'post', path: '/api/tenants/{id}/invoice', tags: ['billing'], security: API_KEY_SECURITY, middleware: [requireScope('admin')] as const,
     description: 'Bill a tenant for the `days` whole UTC days before today ([00:00 UTC today − days, 00:00 UTC today)) and make a ' +
-      'payment link. Idempotent: every call on the same UTC day names the same period and returns the invoice already made for it ' +
-      '(200, created: false), whatever its status. Amounts: per GPU type, round-half-up(GPU-ms × cents per GPU-hour ÷ 3 600 000). ' +
+      'payment link. GPU time inside an earlier invoice\'s period is left out (never billed twice; those invoices are listed in ' +
+      'overlapping_invoice_ids); a period wholly billed already is 409 INVOICE_PERIOD_BILLED. A deleted tenant can still be billed for ' +
+      'its GPU time up to the delete. Idempotent: every call on the same UTC day names the same period and returns the invoice already ' +
+      'made for it (200, created: false), whatever its status. Amounts: per GPU type and UTC day, round-half-up(GPU-ms × cents per GPU-hour ÷ 3 600 000). ' +
       'Without a payment provider, or when the provider fails, the invoice is still made (payment_url null; payment_link says why) ' +
       'and the next call retries the link. Admin scope; a tenant-bound key may invoice only its own tenant.',
     request: { params: tenantIdParamSchema, query: daysQuerySchema },
     responses: {
       200: json(issuedInvoiceSchema, 'The invoice already made for this period'),
       201: json(issuedInvoiceSchema, 'Invoice created'),
-      ...errorResponses(400, 401, 403, 404),
+      ...errorResponses(400, 401, 403, 404, 409),
     },
   }), async c => {
     const id = Number(c.req.valid('param').id)

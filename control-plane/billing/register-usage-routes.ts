@@ -102,6 +102,11 @@ export function registerUsageRoutes (app: OpenAPIHono<CpEnv>, deps: BillingRoute
       store.billing.invoiceTotals({ tenantId, createdFrom: window.start, createdTo: window.end + 1 }),
     ])
     const visibleTenants = tenantId === undefined ? tenants : tenants.filter(t => t.id === tenantId)
-    return c.json(renderRevenue({ window, lines: meterUsage(intervals, rates), tenants: visibleTenants, invoiced: invoices }), 200)
+    const lines = meterUsage(intervals, rates)
+    // A tenant deleted in the window still has usage in it: name it (deleted_tenants).
+    const listed = new Set(visibleTenants.map(t => t.id))
+    const gone = [...new Set(lines.map(l => l.tenantId).filter((id): id is number => id !== null && !listed.has(id)))]
+    const deleted = (await Promise.all(gone.map(id => store.billing.getTenant(id)))).flatMap(t => (t === null ? [] : [t]))
+    return c.json(renderRevenue({ window, lines, tenants: [...visibleTenants, ...deleted], invoiced: invoices }), 200)
   })
 }

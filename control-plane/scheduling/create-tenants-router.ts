@@ -89,13 +89,13 @@ export function createTenantsRouter (deps: SchedulingRouterDeps) {
   app.openapi(createRoute({
     method: 'delete', path: '/api/tenants/{id}', tags: ['tenants'], security: API_KEY_SECURITY, middleware: [requireScope('admin')] as const,
     description: 'Delete a tenant (admin, not tenant-bound), in one transaction: its waiting jobs are cancelled (nobody is left to bill ' +
-      'them), every job of it is unlinked (tenant_id = null; usage history stays), then the tenant goes. Refused with 409 ' +
-      'TENANT_HAS_RUNNING_JOBS while any of its jobs runs (end them first, so their GPU time is metered to the tenant). Its ' +
+      'them), every job of it is unlinked (tenant_id = null, seed 003), running ones included (they keep running, for no tenant), then ' +
+      'the tenant goes. Its GPU time up to the delete stays billable: POST /api/tenants/:id/invoice still works for the deleted id. Its ' +
       'invoices keep the tenant\'s name and drop the reference (billing); 409 TENANT_REFERENCED if any other record still points at it.',
     request: { params: idParamSchema },
     responses: {
       200: json(tenantDeletedSchema, 'Deleted'), 400: errorResponse('Bad id'), 404: errorResponse('No such tenant (TENANT_NOT_FOUND)'),
-      409: errorResponse('Running jobs (TENANT_HAS_RUNNING_JOBS) or referenced (TENANT_REFERENCED)'), ...denied,
+      409: errorResponse('Referenced (TENANT_REFERENCED)'), ...denied,
     },
   }), async (c) => {
     refuseTenantBound(c.var.principal, 'delete tenants')
@@ -109,10 +109,6 @@ export function createTenantsRouter (deps: SchedulingRouterDeps) {
       result = await store.tenants.delete(id, now())
     }
     if (!result.ok) {
-      if (result.reason === 'running_jobs') {
-        throw httpError('TENANT_HAS_RUNNING_JOBS', `tenant ${id} has ${result.jobIds.length} running job(s); end them first`,
-          { job_ids: result.jobIds.slice(0, 100) })
-      }
       if (result.reason === 'referenced') throw httpError('TENANT_REFERENCED', `other records (such as invoices) still refer to tenant ${id}`)
       throw notFound(id)
     }

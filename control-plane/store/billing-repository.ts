@@ -18,11 +18,16 @@ export interface RateRecord {
 export interface TenantRef {
   id: number
   name: string
+  /** Set for a deleted tenant (deleted_tenants): its usage up to then can still be billed. */
+  deletedAt?: number | undefined
 }
 
 /** One job_gpus row clipped to a window: GPU time a job held one GPU. */
 export interface MeteredInterval {
-  /** null: the job has no tenant (or its tenant was deleted). */
+  /**
+   * null: the job has no tenant. A deleted tenant's job keeps its id up to the delete; time
+   * after the delete (a job that kept running) is null.
+   */
   tenantId: number | null
   jobId: number
   jobName: string
@@ -71,9 +76,23 @@ export interface NewInvoice {
   currency: string
   lineItems: InvoiceLine[]
   createdAt: number
+  /**
+   * The tenant's earlier invoices whose periods the caller left out of this one (their GPU
+   * time is billed already). When given, the store creates the invoice only if these are still
+   * exactly the tenant's invoices overlapping the period, else throws InvoiceOverlapChanged.
+   */
+  priorInvoiceIds?: readonly number[] | undefined
 }
 
-export interface Invoice extends Omit<NewInvoice, 'tenantId'> {
+/** Another invoice overlapping the period was made meanwhile: meter again and retry. */
+export class InvoiceOverlapChanged extends Error {
+  readonly code = 'INVOICE_OVERLAP_CHANGED'
+  constructor (tenantId: number) {
+    super(`tenant ${tenantId}'s invoices overlapping the period changed while this one was computed`)
+  }
+}
+
+export interface Invoice extends Omit<NewInvoice, 'tenantId' | 'priorInvoiceIds'> {
   id: number
   /** null once the tenant was deleted (see unlinkTenant). */
   tenantId: number | null
@@ -88,6 +107,7 @@ export interface Invoice extends Omit<NewInvoice, 'tenantId'> {
 }
 
 export interface InvoiceQuery {
+  /** The tenant billed, deleted or not (billed_tenant_id). */
   tenantId?: number | undefined
   /** created_at >= createdFrom */
   createdFrom?: number | undefined
@@ -119,6 +139,7 @@ export interface BillingRepository {
   /** Insert or replace one rate; `gpuType` is stored as given (callers upper-case it). */
   putRate: (gpuType: string, centsPerGpuHour: number, at: number) => Promise<{ rate: RateRecord, created: boolean }>
 
+  /** A live tenant, else a deleted one (deletedAt set), else null. */
   getTenant: (id: number) => Promise<TenantRef | null>
   listTenants: () => Promise<TenantRef[]>
 
@@ -127,7 +148,9 @@ export interface BillingRepository {
 
   /**
    * The invoice for (tenant, period) if one exists, whatever its status; otherwise inserts
-   * `input` as pending. Atomic: concurrent calls for one period yield one invoice.
+   * `input` as pending (after the priorInvoiceIds check). Atomic: concurrent calls for one
+   * period yield one invoice. Keyed by billed_tenant_id, so a deleted tenant (tenant_id null
+   * on its invoices) is billed and looked up the same way.
    */
   createInvoice: (input: NewInvoice) => Promise<{ invoice: Invoice, created: boolean }>
   getInvoice: (id: number) => Promise<Invoice | null>

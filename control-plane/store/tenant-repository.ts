@@ -55,7 +55,6 @@ export type TenantUpdateResult =
 export type TenantDeleteResult =
   | { ok: true, unlinkedJobs: number, cancelledJobs: number }
   | { ok: false, reason: 'not_found' }
-  | { ok: false, reason: 'running_jobs', jobIds: number[] }
   /** Another domain's rows (e.g. invoices) still point at the tenant; nothing was changed. */
   | { ok: false, reason: 'referenced' }
 
@@ -67,10 +66,12 @@ export interface TenantRepository {
   list: (filter?: { id?: number | undefined }) => Promise<TenantWithUsage[]>
   update: (id: number, patch: TenantPatch, at: number) => Promise<TenantUpdateResult>
   /**
-   * One transaction: refuses while the tenant has running jobs (ending them first releases
-   * and meters their GPUs against the tenant); otherwise cancels its waiting jobs (status
-   * queued/blocked → cancelled, with an 'ended' event), sets tenant_id = NULL on all its jobs
-   * (usage history stays, unattributed), then deletes the tenant.
+   * One transaction (seed 003: "unlinks all associated jobs"): cancels its waiting jobs (status
+   * queued/blocked → cancelled, with an 'ended' event), sets tenant_id = NULL on all its jobs,
+   * running ones included (they keep running, for no tenant), records the tenant in
+   * deleted_tenants (id, name, deleted_at) and each job's deleted_tenant_id, then deletes the
+   * tenant. Its GPU time up to the delete stays billable to its id (billing's getTenant and
+   * meterIntervals); a deleted tenant's id is never given to a new tenant.
    */
   delete: (id: number, at: number) => Promise<TenantDeleteResult>
 }

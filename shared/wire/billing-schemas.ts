@@ -108,7 +108,7 @@ export const issuedInvoiceSchema = z.object({
   line_items: z.array(lineItemSchema),
   created: z.boolean().openapi({ description: 'false: the invoice for this period already existed and is returned unchanged' }),
   payment_link: paymentLinkOutcomeSchema,
-  overlapping_invoice_ids: z.array(z.number().int()).openapi({ description: "This tenant's other invoices whose periods overlap this one" }),
+  overlapping_invoice_ids: z.array(z.number().int()).openapi({ description: "This tenant's other invoices whose periods overlap this one; a new invoice leaves their time out (never billed twice)" }),
 }).openapi('IssuedInvoice')
 
 const windowSchema = z.object({ start: z.string(), end: z.string() })

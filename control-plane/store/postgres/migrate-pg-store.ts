@@ -4,7 +4,7 @@ import { PG_FLEET_MIGRATIONS } from './pg-fleet-migrations.ts'
 import { PG_API_KEY_MIGRATIONS } from './pg-api-key-migrations.ts'
 import { PG_TELEMETRY_MIGRATIONS } from './pg-telemetry-migrations.ts'
 import { PG_BILLING_MIGRATIONS_V1, PG_JOB_MIGRATIONS, PG_TENANT_MIGRATIONS } from './pg-scheduling-migrations.ts'
-import { PG_BILLING_MIGRATIONS_V2 } from './pg-billing-migrations.ts'
+import { PG_BILLING_MIGRATIONS_V2, PG_BILLING_MIGRATIONS_V3 } from './pg-billing-migrations.ts'
 import { PG_ALERT_MIGRATIONS } from './pg-alert-migrations.ts'
 import { PG_ANALYTICS_MIGRATIONS } from './pg-analytics-migrations.ts'
 import { PG_SESSION_MIGRATIONS } from './pg-session-migrations.ts'
@@ -17,7 +17,7 @@ export const PG_DOMAINS: ReadonlyArray<readonly [domain: string, migrations: rea
   ['telemetry', PG_TELEMETRY_MIGRATIONS],
   ['tenants', PG_TENANT_MIGRATIONS],
   ['jobs', PG_JOB_MIGRATIONS],
-  ['billing', [PG_BILLING_MIGRATIONS_V1, PG_BILLING_MIGRATIONS_V2]],
+  ['billing', [PG_BILLING_MIGRATIONS_V1, PG_BILLING_MIGRATIONS_V2, PG_BILLING_MIGRATIONS_V3]],
   ['alerts', PG_ALERT_MIGRATIONS],
   ['analytics', PG_ANALYTICS_MIGRATIONS],
   ['sessions', PG_SESSION_MIGRATIONS],

@@ -1,4 +1,4 @@
-import type { BillingRepository, InvoiceQuery, InvoiceStatus, MeteredInterval, NewInvoice, StatusTotal } from '../billing-repository.ts'
+import { InvoiceOverlapChanged, type BillingRepository, type InvoiceQuery, type InvoiceStatus, type MeteredInterval, type NewInvoice, type StatusTotal } from '../billing-repository.ts'
 import type { SqlDb, SqlQuery } from '../sql-db.ts'
 import { BILLING_LOCK } from '../store-locks.ts'
 import { linesJson, toInvoice, toRate } from './billing-rows.ts'
@@ -31,7 +31,9 @@ export function createSqlBillingRepository (db: SqlDb): BillingRepository {
 
     async getTenant (id) {
       const r = await db.one('SELECT id, name FROM tenants WHERE id = ?', id)
-      return r === undefined ? null : { id: num(r.id), name: String(r.name) }
+      if (r !== undefined) return { id: num(r.id), name: String(r.name) }
+      const d = await db.one('SELECT id, name, deleted_at FROM deleted_tenants WHERE id = ?', id)
+      return d === undefined ? null : { id: num(d.id), name: String(d.name), deletedAt: num(d.deleted_at) }
     },
 
     async listTenants () {
@@ -41,21 +43,22 @@ export function createSqlBillingRepository (db: SqlDb): BillingRepository {
     async meterIntervals ({ from, to, now, tenantId }) {
       const tenant = tenantId ?? null
       // Clipping in SQL keeps the rows small; splitting by UTC day and pricing are done by the caller.
+      // A deleted tenant's jobs (tenant_id null, deleted_tenant_id kept) are its own up to the delete.
       const rows = await db.all(`
-        SELECT j.tenant_id, g.job_id, j.name AS job_name, g.gpu_id, g.gpu_model,
+        SELECT j.tenant_id, j.deleted_tenant_id, d.deleted_at, g.job_id, j.name AS job_name, g.gpu_id, g.gpu_model,
                ${greatest('g.assigned_at', '?')} AS start_at,
                ${least('COALESCE(g.released_at, ?)', '?')} AS end_at,
                CASE WHEN g.released_at IS NULL THEN 1 ELSE 0 END AS running
-        FROM job_gpus g JOIN jobs j ON j.id = g.job_id
-        WHERE g.assigned_at < ? AND COALESCE(g.released_at, ?) > ?${tenant === null ? '' : ' AND j.tenant_id = ?'}
-        ORDER BY start_at, g.job_id, g.gpu_id`, from, now, to, to, now, from, ...(tenant === null ? [] : [tenant]))
+        FROM job_gpus g JOIN jobs j ON j.id = g.job_id LEFT JOIN deleted_tenants d ON d.id = j.deleted_tenant_id
+        WHERE g.assigned_at < ? AND COALESCE(g.released_at, ?) > ?${tenant === null ? '' : ' AND (j.tenant_id = ? OR j.deleted_tenant_id = ?)'}
+        ORDER BY start_at, g.job_id, g.gpu_id`, from, now, to, to, now, from, ...(tenant === null ? [] : [tenant, tenant]))
       const out: MeteredInterval[] = []
+      const push = (iv: MeteredInterval): void => { if (iv.end > iv.start) out.push(iv) }
       for (const r of rows) {
         // Whole milliseconds (money is computed on integers), even if a writer stored a fraction.
         const start = Math.floor(num(r.start_at))
         const end = Math.floor(num(r.end_at))
-        if (end <= start) continue
-        out.push({
+        const iv: MeteredInterval = {
           tenantId: numOrNull(r.tenant_id),
           jobId: num(r.job_id),
           jobName: String(r.job_name),
@@ -64,7 +67,16 @@ export function createSqlBillingRepository (db: SqlDb): BillingRepository {
           start,
           end,
           running: num(r.running) === 1,
-        })
+        }
+        const deletedAt = numOrNull(r.deleted_at)
+        if (iv.tenantId !== null || deletedAt === null) {
+          push(iv)
+          continue
+        }
+        // Split at the delete: before it the deleted tenant's, after it nobody's.
+        const cut = Math.min(Math.max(Math.floor(deletedAt), start), end)
+        push({ ...iv, tenantId: num(r.deleted_tenant_id), end: cut, running: iv.running && cut === end })
+        if (tenant === null) push({ ...iv, start: cut })
       }
       return out
     },
@@ -73,13 +85,20 @@ export function createSqlBillingRepository (db: SqlDb): BillingRepository {
       // The billing lock serializes creators across replicas (SQLite: BEGIN IMMEDIATE, across
       // processes too); the partial unique index invoices_pending_period is the backstop.
       return db.tx(BILLING_LOCK, async q => {
-        const existing = await q.one('SELECT * FROM invoices WHERE tenant_id = ? AND period_start = ? AND period_end = ? ORDER BY id LIMIT 1',
+        const existing = await q.one('SELECT * FROM invoices WHERE billed_tenant_id = ? AND period_start = ? AND period_end = ? ORDER BY id LIMIT 1',
           input.tenantId, input.periodStart, input.periodEnd)
         if (existing !== undefined) return { invoice: toInvoice(existing), created: false }
-        const r = await q.one(`INSERT INTO invoices (tenant_id, tenant_name, period_start, period_end, days, total_gpu_seconds, total_gpu_ms,
+        if (input.priorInvoiceIds !== undefined) {
+          const now = (await q.all('SELECT id FROM invoices WHERE billed_tenant_id = ? AND period_start < ? AND period_end > ? ORDER BY id',
+            input.tenantId, input.periodEnd, input.periodStart)).map(r => num(r.id))
+          const seen = [...input.priorInvoiceIds].sort((a, b) => a - b)
+          if (now.length !== seen.length || now.some((id, i) => id !== seen[i])) throw new InvoiceOverlapChanged(input.tenantId)
+        }
+        // tenant_id is the foreign key (null for a tenant deleted already); billed_tenant_id stays.
+        const r = await q.one(`INSERT INTO invoices (tenant_id, billed_tenant_id, tenant_name, period_start, period_end, days, total_gpu_seconds, total_gpu_ms,
             unpriced_gpu_ms, amount_cents, currency, status, line_items, created_at)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING *`,
-        input.tenantId, input.tenantName, input.periodStart, input.periodEnd, input.days, Math.round(input.totalGpuMs / 1000),
+          VALUES ((SELECT id FROM tenants WHERE id = ?), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?) RETURNING *`,
+        input.tenantId, input.tenantId, input.tenantName, input.periodStart, input.periodEnd, input.days, Math.round(input.totalGpuMs / 1000),
         input.totalGpuMs, input.unpricedGpuMs, input.amountCents, input.currency, linesJson(input.lineItems), input.createdAt)
         return { invoice: toInvoice(r!), created: true }
       })
@@ -92,7 +111,7 @@ export function createSqlBillingRepository (db: SqlDb): BillingRepository {
     async listInvoices (q: InvoiceQuery = {}) {
       const where: string[] = []
       const args: unknown[] = []
-      if (q.tenantId !== undefined) { where.push('tenant_id = ?'); args.push(q.tenantId) }
+      if (q.tenantId !== undefined) { where.push('billed_tenant_id = ?'); args.push(q.tenantId) }
       if (q.createdFrom !== undefined) { where.push('created_at >= ?'); args.push(q.createdFrom) }
       if (q.createdTo !== undefined) { where.push('created_at < ?'); args.push(q.createdTo) }
       if (q.overlapping !== undefined) { where.push('period_start < ? AND period_end > ?'); args.push(q.overlapping.end, q.overlapping.start) }

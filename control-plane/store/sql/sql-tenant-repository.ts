@@ -36,10 +36,22 @@ export function createSqlTenantRepository (db: SqlDb): TenantRepository {
 
   return {
     async create (input, at) {
-      const r = await db.one(`INSERT INTO tenants (name, plan_tier, gpu_quota, contact_email, status, created_at, updated_at)
-          VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING id`,
-      input.name, input.planTier ?? 'starter', input.gpuQuota, input.contactEmail ?? null, input.status ?? 'active', at, at)
-      return r === undefined ? null : byId(db, Number(r.id))
+      return db.tx(SCHEDULING_LOCK, async q => {
+        const r = await q.one(`INSERT INTO tenants (name, plan_tier, gpu_quota, contact_email, status, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING id`,
+        input.name, input.planTier ?? 'starter', input.gpuQuota, input.contactEmail ?? null, input.status ?? 'active', at, at)
+        if (r === undefined) return null
+        let id = Number(r.id)
+        // SQLite hands out max(rowid) + 1, which is a deleted tenant's id when that was the
+        // highest; a deleted tenant's usage is still billed by its id, so a new tenant never
+        // takes one (a PostgreSQL identity never repeats, so this only moves SQLite's).
+        if (await q.one('SELECT 1 FROM deleted_tenants WHERE id = ?', id) !== undefined) {
+          const next = await q.one('SELECT MAX(id) + 1 AS id FROM (SELECT id FROM tenants UNION ALL SELECT id FROM deleted_tenants) ids')
+          await q.run('UPDATE tenants SET id = ? WHERE id = ?', Number(next!.id), id)
+          id = Number(next!.id)
+        }
+        return byId(q, id)
+      })
     },
 
     async get (id) { return byId(db, id) },
@@ -70,16 +82,18 @@ export function createSqlTenantRepository (db: SqlDb): TenantRepository {
     async delete (id, at) {
       try {
         return await db.tx(SCHEDULING_LOCK, async q => {
-          if (await q.one('SELECT 1 FROM tenants WHERE id = ?', id) === undefined) return { ok: false as const, reason: 'not_found' as const }
-          const running = (await q.all("SELECT id FROM jobs WHERE tenant_id = ? AND status = 'running' ORDER BY id", id)).map(r => Number(r.id))
-          if (running.length > 0) return { ok: false as const, reason: 'running_jobs' as const, jobIds: running }
+          const tenant = await q.one('SELECT name FROM tenants WHERE id = ?', id)
+          if (tenant === undefined) return { ok: false as const, reason: 'not_found' as const }
           const waiting = await q.all("SELECT id, status FROM jobs WHERE tenant_id = ? AND status IN ('queued', 'blocked') ORDER BY id", id)
           for (const w of waiting) {
             await q.run("UPDATE jobs SET status = 'cancelled', pending_reason = NULL, block_reason = NULL, ended_at = ? WHERE id = ?", at, Number(w.id))
             await q.run("INSERT INTO job_events (job_id, kind, at, detail) VALUES (?, 'ended', ?, ?)",
               Number(w.id), at, JSON.stringify({ status: 'cancelled', from: w.status, by: 'tenant_deleted', tenant_id: id }))
           }
-          const unlinked = await q.run('UPDATE jobs SET tenant_id = NULL WHERE tenant_id = ?', id)
+          // Seed 003: jobs are unlinked, running ones included (they keep running, for no tenant).
+          // deleted_tenant_id and the tombstone keep their GPU time up to now billable to it.
+          await q.run('INSERT INTO deleted_tenants (id, name, deleted_at) VALUES (?, ?, ?)', id, String(tenant.name), at)
+          const unlinked = await q.run('UPDATE jobs SET deleted_tenant_id = tenant_id, tenant_id = NULL WHERE tenant_id = ?', id)
           await q.run('DELETE FROM tenants WHERE id = ?', id)
           return { ok: true as const, unlinkedJobs: unlinked, cancelledJobs: waiting.length }
         })

@@ -4,7 +4,7 @@ import { FLEET_MIGRATIONS } from './sqlite-fleet-migrations.ts'
 import { API_KEY_MIGRATIONS } from './sqlite-api-key-migrations.ts'
 import { TELEMETRY_MIGRATIONS } from './sqlite-telemetry-migrations.ts'
 import { BILLING_MIGRATIONS_V1, JOB_MIGRATIONS, TENANT_MIGRATIONS } from './sqlite-scheduling-migrations.ts'
-import { BILLING_MIGRATIONS_V2 } from './sqlite-billing-migrations.ts'
+import { BILLING_MIGRATIONS_V2, BILLING_MIGRATIONS_V3 } from './sqlite-billing-migrations.ts'
 import { ALERT_MIGRATIONS } from './sqlite-alert-migrations.ts'
 import { ANALYTICS_MIGRATIONS } from './sqlite-analytics-migrations.ts'
 import { SESSION_MIGRATIONS } from './sqlite-session-migrations.ts'
@@ -21,7 +21,7 @@ export const SQLITE_DOMAINS: ReadonlyArray<readonly [domain: string, migrations:
   ['telemetry', TELEMETRY_MIGRATIONS],
   ['tenants', TENANT_MIGRATIONS],
   ['jobs', JOB_MIGRATIONS],
-  ['billing', [BILLING_MIGRATIONS_V1, BILLING_MIGRATIONS_V2]],
+  ['billing', [BILLING_MIGRATIONS_V1, BILLING_MIGRATIONS_V2, BILLING_MIGRATIONS_V3]],
   ['alerts', ALERT_MIGRATIONS],
   ['analytics', ANALYTICS_MIGRATIONS],
   ['sessions', SESSION_MIGRATIONS],

@@ -18,3 +18,25 @@ export const BILLING_MIGRATIONS_V2: Migration = {
     CREATE INDEX invoices_created ON invoices (created_at);
   `,
 }
+
+export const BILLING_MIGRATIONS_V3: Migration = {
+  version: 3,
+  name: 'usage and invoices stay attributable to a deleted tenant',
+  sql: `
+    -- A deleted tenant's id and name: its unbilled usage can still be invoiced (issue 14).
+    -- Its id is never handed to a new tenant (sql-tenant-repository.ts create).
+    CREATE TABLE deleted_tenants (
+      id INTEGER PRIMARY KEY,
+      name TEXT NOT NULL,
+      deleted_at INTEGER NOT NULL
+    );
+    -- Seed 003's delete sets jobs.tenant_id to null; this keeps whom the job's GPU time up to
+    -- the delete belongs to.
+    ALTER TABLE jobs ADD COLUMN deleted_tenant_id INTEGER;
+    CREATE INDEX jobs_deleted_tenant ON jobs (deleted_tenant_id) WHERE deleted_tenant_id IS NOT NULL;
+    -- Whom an invoice bills; unlike tenant_id (a foreign key, nulled at the delete) it stays.
+    ALTER TABLE invoices ADD COLUMN billed_tenant_id INTEGER;
+    UPDATE invoices SET billed_tenant_id = tenant_id;
+    CREATE INDEX invoices_billed_period ON invoices (billed_tenant_id, period_start, period_end);
+  `,
+}

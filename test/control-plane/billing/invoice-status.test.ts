@@ -7,6 +7,8 @@ async function setup (t: Test) {
   t.teardown(h.close)
   const s = await seedScenario(h.fixtures)
   const a1 = (await h.post(`/api/tenants/${s.acme}/invoice?days=2`)).body.invoice
+  // The next day: a 1-day invoice today would be inside a1's period, billed already (issue 14: 409).
+  h.setNow(at('2026-05-11T08:00:00Z'))
   const a2 = (await h.post(`/api/tenants/${s.acme}/invoice?days=1`)).body.invoice
   const n1 = (await h.post(`/api/tenants/${s.nova}/invoice?days=2`)).body.invoice
   return { h, ...s, a1, a2, n1 }

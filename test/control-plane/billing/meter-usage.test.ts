@@ -82,3 +82,15 @@ t.test('events: one per job and GPU type, distinct GPUs counted, clipped start/e
   const [e] = usageEvents(intervals, lines, RATES)
   t.match(e, { jobId: 9, gpuCount: 2, start: 1000, end: 9000, running: true, gpuMs: 12_000, amountCents: lines[0]!.amountCents })
 })
+
+t.test('issue 14: each UTC day of a line is priced alone, so a day costs the same in any window or invoice', async t => {
+  // 3 025 ms of H100 is 0.39998 ¢: each day rounds to 0, though the two together are 0.8 ¢.
+  const lines = meterUsage([
+    iv({ start: ms('2026-05-09T10:00:00Z'), end: ms('2026-05-09T10:00:03.025Z') }),
+    iv({ start: ms('2026-05-10T10:00:00Z'), end: ms('2026-05-10T10:00:03.025Z') }),
+  ], RATES)
+  t.same([...lines[0]!.days.values()].map(p => [p.gpuMs, p.amountCents]), [[3025, 0], [3025, 0]])
+  t.match(lines[0], { gpuMs: 6050, amountCents: 0 }, 'the line is the sum of its days')
+  const oneDay = meterUsage([iv({ start: ms('2026-05-09T10:00:00Z'), end: ms('2026-05-09T10:00:03.025Z') })], RATES)
+  t.equal(oneDay[0]!.amountCents, lines[0]!.days.get(ms('2026-05-09T00:00:00Z'))!.amountCents)
+})

@@ -28,10 +28,11 @@ t.test('GET /api/tenants/:id/usage: events, by GPU type, by UTC day; running job
     ['A100', ms.A100 / 1000, expectCents(ms.A100, 221)],
     ['A6000', ms.A6000 / 1000, expectCents(ms.A6000, 128)],
     ['B200', ms.B200 / 1000, expectCents(ms.B200, 599)],
-    ['H100', ms.H100 / 1000, expectCents(ms.H100, 476)],
+    // Priced per UTC day (issue 14): 05-08's 40 664 122 ms and today's 51 600 000 ms apart.
+    ['H100', ms.H100 / 1000, expectCents(40_664_122, 476) + expectCents(51_600_000, 476)],
     ['NVIDIA L40S', 7200.5, null],
   ])
-  const total = expectCents(ms.A100, 221) + expectCents(ms.A6000, 128) + expectCents(ms.B200, 599) + expectCents(ms.H100, 476)
+  const total = expectCents(ms.A100, 221) + expectCents(ms.A6000, 128) + expectCents(ms.B200, 599) + expectCents(40_664_122, 476) + expectCents(51_600_000, 476)
   t.equal(b.total_amount_cents, total)
   t.equal(b.total_amount, total / 100)
   t.equal(b.unpriced_gpu_seconds, 7200.5)

@@ -169,4 +169,42 @@ export function billingStoreSuite (t: Test, open: OpenBillingStore): void {
     t.match(await store.billing.getInvoice(invoice.id), { tenantId: null, tenantName: 'Gone Inc' })
     t.same((await store.billing.invoiceTotals()).map(r => [r.tenantId, r.tenantName]), [[null, 'Gone Inc']])
   })
+
+  t.test('a deleted tenant (issue 14): its GPU time up to the delete and its invoices stay its own', async t => {
+    const { store, fixtures } = await fresh(t)
+    const a = await fixtures.tenant('Gone Inc')
+    const [g] = await fixtures.gpus(['NVIDIA H100 80GB HBM3'])
+    const job = await fixtures.job({ tenantId: a })
+    await fixtures.assign(job, g!, 1000, null)
+    const first = (await store.billing.createInvoice(invoiceInput(a, { tenantName: 'Gone Inc', periodStart: 0, periodEnd: 500 }))).invoice
+    await store.billing.unlinkTenant(a)
+    t.match(await store.tenants.delete(a, 5000), { ok: true, unlinkedJobs: 1 }, 'a running job is unlinked, not refused')
+
+    t.same(await store.billing.getTenant(a), { id: a, name: 'Gone Inc', deletedAt: 5000 })
+    t.same((await store.billing.listTenants()).map(x => x.id), [], 'not listed among live tenants')
+    t.same((await store.billing.meterIntervals({ from: 0, to: 10_000, now: 8000, tenantId: a })).map(m => [m.tenantId, m.start, m.end, m.running]),
+      [[a, 1000, 5000, false]], 'up to the delete')
+    t.same((await store.billing.meterIntervals({ from: 0, to: 10_000, now: 8000 })).map(m => [m.tenantId, m.start, m.end, m.running]),
+      [[a, 1000, 5000, false], [null, 5000, 8000, true]], 'after it, nobody\'s')
+
+    const later = await store.billing.createInvoice(invoiceInput(a, { tenantName: 'Gone Inc', periodStart: 0, periodEnd: 6000, priorInvoiceIds: [first.id] }))
+    t.match(later, { created: true, invoice: { tenantId: null, tenantName: 'Gone Inc', periodStart: 0, periodEnd: 6000 } })
+    t.same((await store.billing.listInvoices({ tenantId: a })).map(i => i.id), [later.invoice.id, first.id], 'found by whom they bill')
+    t.match(await store.billing.createInvoice(invoiceInput(a, { tenantName: 'Gone Inc', periodStart: 0, periodEnd: 6000 })),
+      { created: false, invoice: { id: later.invoice.id } }, 'idempotent per period after the delete too')
+  })
+
+  t.test('createInvoice with priorInvoiceIds: refuses when the overlapping invoices changed meanwhile', async t => {
+    const { store, fixtures } = await fresh(t)
+    const a = await fixtures.tenant('a')
+    const b = await fixtures.tenant('b')
+    const one = (await store.billing.createInvoice(invoiceInput(a, { periodStart: 0, periodEnd: 100 }))).invoice
+    await store.billing.createInvoice(invoiceInput(b, { periodStart: 0, periodEnd: 300 }))
+    await t.rejects(store.billing.createInvoice(invoiceInput(a, { periodStart: 50, periodEnd: 200, priorInvoiceIds: [] })), { code: 'INVOICE_OVERLAP_CHANGED' })
+    t.equal((await store.billing.listInvoices({ tenantId: a })).length, 1, 'nothing written')
+    const two = await store.billing.createInvoice(invoiceInput(a, { periodStart: 50, periodEnd: 200, priorInvoiceIds: [one.id] }))
+    t.equal(two.created, true, 'another tenant\'s invoices do not count')
+    await t.rejects(store.billing.createInvoice(invoiceInput(a, { periodStart: 150, periodEnd: 250, priorInvoiceIds: [] })), { code: 'INVOICE_OVERLAP_CHANGED' })
+    t.match(await store.billing.createInvoice(invoiceInput(a, { periodStart: 200, periodEnd: 300, priorInvoiceIds: [] })), { created: true }, 'touching is not overlapping')
+  })
 }

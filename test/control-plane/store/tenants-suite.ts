@@ -59,7 +59,7 @@ export function tenantsSuite (t: Test, openStore: () => Promise<Store>): void {
     t.match(await store.tenants.get(a.id), { gpusInUse: 2, runningJobs: 1, queuedJobs: 2, blockedJobs: 2 }, 'the second 2-GPU job waits on quota (blocked)')
   })
 
-  t.test('delete: refused while a job runs; else waiting jobs cancelled, all unlinked, in one go', async t => {
+  t.test('delete (seed 003): waiting jobs cancelled, all unlinked, running ones too (they run on), in one go', async t => {
     const store = await fresh(t)
     const c = await addCluster(store, 'c', [{ gpus: 4 }], T0)
     const a = (await store.tenants.create({ name: 'a', gpuQuota: 4 }, T0))!
@@ -69,17 +69,31 @@ export function tenantsSuite (t: Test, openStore: () => Promise<Store>): void {
     const keep = await store.jobs.submit(jobInput(c.clusterId, other.id), T0, () => QUEUED)
     await store.jobs.runCycle(T0 + 1, 'test', { freshSince: T0 + 1 - 60_000 }, planCycle)
     if (!run.ok || !wait.ok || !keep.ok) throw new Error('submit failed')
-    t.same(await store.tenants.delete(a.id, T0 + 2), { ok: false, reason: 'running_jobs', jobIds: [run.job.id] })
-    t.equal((await store.jobs.get(wait.job.id))?.tenantId, a.id, 'nothing changed')
+    t.match(await store.jobs.get(run.job.id), { status: 'running' })
 
-    await store.jobs.applyChange(run.job.id, { status: 'running', pendingReason: null }, { kind: 'end', status: 'completed', by: null }, T0 + 3)
-    t.same(await store.tenants.delete(a.id, T0 + 4), { ok: true, unlinkedJobs: 2, cancelledJobs: 1 })
+    t.same(await store.tenants.delete(a.id, T0 + 4), { ok: true, unlinkedJobs: 2, cancelledJobs: 1 }, 'issue 14: a running job no longer refuses it')
     t.equal(await store.tenants.get(a.id), null)
-    t.match(await store.jobs.get(run.job.id), { tenantId: null, status: 'completed' }, 'history kept, unattributed')
+    t.match(await store.jobs.get(run.job.id), { tenantId: null, status: 'running' }, 'runs on, for no tenant')
     t.match(await store.jobs.get(wait.job.id), { tenantId: null, status: 'cancelled', pendingReason: null, endedAt: T0 + 4 })
     t.match((await store.jobs.eventsOf(wait.job.id, 10)).at(-1), { kind: 'ended', detail: { status: 'cancelled', by: 'tenant_deleted' } })
     t.match(await store.jobs.get(keep.job.id), { tenantId: other.id }, 'other tenants untouched')
     t.same(await store.tenants.delete(a.id, T0 + 5), { ok: false, reason: 'not_found' })
+    t.same(await store.billing.getTenant(a.id), { id: a.id, name: 'a', deletedAt: T0 + 4 }, 'billing still knows whom the usage was for')
+    const metered = await store.billing.meterIntervals({ from: T0, to: T0 + 10, now: T0 + 10, tenantId: a.id })
+    t.same(metered.map(m => [m.jobId, m.start, m.end, m.running]), [1, 2, 3, 4].map(() => [run.job.id, T0 + 1, T0 + 4, false]),
+      'its GPU time up to the delete, not after')
+  })
+
+  t.test('delete: a deleted tenant\'s id is never given to a new tenant', async t => {
+    const store = await fresh(t)
+    const a = (await store.tenants.create({ name: 'a', gpuQuota: 1 }, T0))!
+    const b = (await store.tenants.create({ name: 'b', gpuQuota: 1 }, T0))!
+    t.match(await store.tenants.delete(b.id, T0 + 1), { ok: true })
+    const c = (await store.tenants.create({ name: 'c', gpuQuota: 1 }, T0 + 2))!
+    t.not(c.id, b.id, 'SQLite would hand out the highest rowid again')
+    t.ok(c.id > b.id)
+    t.match(await store.tenants.get(c.id), { name: 'c' })
+    t.same((await store.tenants.list()).map(x => x.id), [a.id, c.id])
   })
 
   t.test('delete: another domain\'s reference (an invoice) refuses it whole; nothing is cancelled', async t => {
