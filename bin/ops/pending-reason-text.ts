@@ -9,4 +9,5 @@ export const PENDING_REASON_TEXT: Record<PendingReason, string> = {
   NEVER_FITS_CLUSTER: 'its cluster has fewer matching GPUs than it asks for: add nodes, change --gpu-type, or resubmit with fewer GPUs',
   TENANT_INACTIVE: 'its tenant is inactive: reactivate the tenant',
   OPERATOR_HOLD: 'an operator put it on hold; it waits until set back to queued',
+  NODE_DRAINED: 'it fits only on a drained node: resume the node (gpufleet nodes resume ID) or add capacity',
 }

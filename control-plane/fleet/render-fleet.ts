@@ -21,6 +21,7 @@ export function nodeJson (n: FleetNode) {
     status: n.status,
     last_seen_at: iso(n.lastSeenAt),
     registered_at: iso(n.registeredAt) as string,
+    drained_at: iso(n.drainedAt),
   }
 }
 

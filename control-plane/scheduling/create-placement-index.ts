@@ -7,6 +7,8 @@ interface NodeState {
   id: number
   clusterId: number
   online: boolean
+  /** Nothing is placed or reserved here (POST /api/nodes/:id/drain). */
+  drained: boolean
   /** Registered GPUs per model, any state. */
   models: Array<{ model: string | null, count: number }>
   /** The free GPUs, lowest gpu_index first; `free` turns false once taken this cycle. */
@@ -25,6 +27,9 @@ interface Pool {
   total: number
   /** Most matching GPUs on one node, any node state: a job up to this size must fit on one node. */
   maxPerNode: number
+  /** total and maxPerNode without drained nodes: a job beyond them fits only on a drained node. */
+  undrainedTotal: number
+  undrainedMaxPerNode: number
   /** byFree[k]: unreserved online nodes with exactly k free matching GPUs, in node order. */
   byFree: Array<Set<PoolEntry>>
   freeUnreserved: number
@@ -43,6 +48,8 @@ export interface PlacementIndex {
   place: (clusterId: number, gpuType: string | null, count: number) => Placement | null
   /** Whether it would fit if GPUs held back for higher-priority jobs were free to take. */
   fitsWithReserved: (clusterId: number, gpuType: string | null, count: number) => boolean
+  /** Whether it would fit as the rules place it only if drained nodes took jobs (pending reason NODE_DRAINED). */
+  onlyFitsDrained: (clusterId: number, gpuType: string | null, count: number) => boolean
   /** Holds back node(s) a waiting job is closest to fitting on; true if any were reserved. */
   reserve: (clusterId: number, gpuType: string | null, count: number) => boolean
   freeGpus: () => number
@@ -67,7 +74,7 @@ export function createPlacementIndex (inventory: readonly InventoryRow[], free: 
   for (const row of inventory) {
     let node = nodes.get(row.nodeId)
     if (node === undefined) {
-      node = { id: row.nodeId, clusterId: row.clusterId, online: row.nodeOnline, models: [], gpus: [], reserved: false, entries: [] }
+      node = { id: row.nodeId, clusterId: row.clusterId, online: row.nodeOnline, drained: row.nodeDrained === true, models: [], gpus: [], reserved: false, entries: [] }
       nodes.set(row.nodeId, node)
       let list = nodesByCluster.get(row.clusterId)
       if (list === undefined) nodesByCluster.set(row.clusterId, list = [])
@@ -80,7 +87,7 @@ export function createPlacementIndex (inventory: readonly InventoryRow[], free: 
   for (const g of free) {
     const node = nodes.get(g.nodeId)
     // A GPU registered between the two reads of the snapshot waits for the next cycle.
-    if (node === undefined || !node.online) continue
+    if (node === undefined || !node.online || node.drained) continue
     node.gpus.push({ id: g.id, gpuIndex: g.gpuIndex, model: g.model, free: true })
     freeCount++
   }
@@ -116,14 +123,16 @@ export function createPlacementIndex (inventory: readonly InventoryRow[], free: 
     const members = nodesByCluster.get(clusterId) ?? []
     const caps = members.map(n => capacityOn(n, key))
     const maxPerNode = caps.reduce((a, b) => Math.max(a, b), 0)
+    const undrained = caps.filter((_, i) => members[i]?.drained !== true)
     pool = {
       clusterId, key, total: caps.reduce((a, b) => a + b, 0), maxPerNode,
+      undrainedTotal: undrained.reduce((a, b) => a + b, 0), undrainedMaxPerNode: undrained.reduce((a, b) => Math.max(a, b), 0),
       byFree: Array.from({ length: maxPerNode + 1 }, () => new Set<PoolEntry>()),
       freeUnreserved: 0, reservedMaxFree: 0, reservedTotalFree: 0, noReserveFrom: Infinity,
     }
     members.forEach((node, i) => {
       const capacity = caps[i] ?? 0
-      if (!node.online || capacity === 0) return
+      if (!node.online || node.drained || capacity === 0) return
       const entry: PoolEntry = { pool: pool!, node, capacity, free: freeOn(node, key) }
       node.entries.push(entry)
       if (node.reserved) {
@@ -211,6 +220,11 @@ export function createPlacementIndex (inventory: readonly InventoryRow[], free: 
       const pool = poolFor(clusterId, gpuType)
       if (count <= pool.maxPerNode) return pool.reservedMaxFree >= count
       return pool.freeUnreserved + pool.reservedTotalFree >= count
+    },
+
+    onlyFitsDrained (clusterId, gpuType, count) {
+      const pool = poolFor(clusterId, gpuType)
+      return count <= pool.maxPerNode ? count > pool.undrainedMaxPerNode : count > pool.undrainedTotal
     },
 
     reserve (clusterId, gpuType, count) {

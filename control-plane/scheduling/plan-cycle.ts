@@ -21,7 +21,8 @@ export const MAX_LISTED = 50
  * Quota: a tenant's held GPUs plus the job's must stay within its quota. Once one of a
  * tenant's jobs waits on QUOTA, the tenant's later jobs in order wait on QUOTA too, so a
  * small job cannot keep taking the headroom a bigger, earlier one is waiting for.
- * Jobs on OPERATOR_HOLD are left exactly as they are.
+ * Jobs on OPERATOR_HOLD are left exactly as they are. Drained nodes take no jobs and are not
+ * reserved; a job that fits only on one waits with NODE_DRAINED.
  */
 export function planCycle (snapshot: SchedulerSnapshot): CyclePlan {
   const used = new Map(snapshot.tenants.map(t => [t.id, t.gpusHeld]))
@@ -78,6 +79,10 @@ export function planCycle (snapshot: SchedulerSnapshot): CyclePlan {
           was: job.pendingReason,
         },
       })
+      continue
+    }
+    if (index.onlyFitsDrained(job.clusterId, job.gpuType, job.gpuCount)) {
+      wait({ status: statusForReason('NODE_DRAINED'), pendingReason: 'NODE_DRAINED', blockReason: null })
       continue
     }
     const reason: PendingReason = index.fitsWithReserved(job.clusterId, job.gpuType, job.gpuCount) ? 'PRIORITY' : 'CAPACITY'

@@ -12,6 +12,7 @@ const REASONS: Record<string, string> = {
   NEVER_FITS_CLUSTER: 'asks for more matching GPUs than the cluster has',
   TENANT_INACTIVE: 'tenant is inactive',
   OPERATOR_HOLD: 'held by an operator',
+  NODE_DRAINED: 'fits only on a drained node',
 }
 const ENDED = new Set(['completed', 'failed', 'cancelled'])
 

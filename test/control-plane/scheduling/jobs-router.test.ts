@@ -275,3 +275,13 @@ t.test('GET /api/jobs: filters, paging, detail', async t => {
   t.match(detail, { id: 1, status: 'running', gpus: [{ gpu_id: c1.nodes[0]!.gpuIds[0], hostname: String, gpu_index: 0, model: 'NVIDIA H100 80GB HBM3', assigned_at: String, released_at: null }] })
   t.match(await h.req('GET', '/api/jobs/999'), { status: 404, body: { code: 'JOB_NOT_FOUND' } })
 })
+
+t.test('requeue: optional, stored with the job and shown with end_reason', async t => {
+  const h = await schedulingHarness(t)
+  const c = await h.cluster('c', [{ gpus: 1 }])
+  const plain = await h.submit({ cluster_id: c.clusterId, name: 'plain' })
+  t.match(plain.body, { requeue: false, end_reason: null })
+  const again = await h.submit({ cluster_id: c.clusterId, name: 'again', requeue: true })
+  t.equal(again.status, 201)
+  t.match(await h.job(again.body.id), { requeue: true, end_reason: null })
+})
