@@ -5,9 +5,9 @@ import { API_KEY_SECURITY } from '../http/api-key-security.ts'
 import { createRouter } from '../http/create-router.ts'
 import { errorResponses } from '../http/error-responses.ts'
 import { httpError } from '../../shared/error-codes.ts'
-import { deletedNodeSchema, idParamSchema, nodeSchema } from '../../shared/wire/fleet-schemas.ts'
+import { deletedNodeSchema, idParamSchema, nodeDetailSchema } from '../../shared/wire/fleet-schemas.ts'
 import type { FleetLogger } from './fleet-logger.ts'
-import { nodeJson } from './render-fleet.ts'
+import { nodeDetailJson } from './render-fleet.ts'
 
 export interface NodeLifecycleRouterDeps {
   store: Pick<Store, 'fleet' | 'alerts'>
@@ -36,7 +36,7 @@ export function createNodeLifecycleRouter (deps: NodeLifecycleRouterDeps) {
     if (node === null) throw httpError('NODE_NOT_FOUND', `no node with id ${id}`)
     log.info({ nodeId: id, hostname: node.hostname }, drained ? 'node drained' : 'node resumed')
     if (!drained) deps.poke?.('node_resumed')
-    return nodeJson(node)
+    return nodeDetailJson(node)
   }
   const drain = setDrained(true)
   const resume = setDrained(false)
@@ -46,14 +46,14 @@ export function createNodeLifecycleRouter (deps: NodeLifecycleRouterDeps) {
     description: 'Drain a node: the scheduler places no new jobs on it (a job that fits only there waits with pending reason ' +
       'NODE_DRAINED); running jobs finish. Idempotent: drained_at keeps the first drain\'s time.',
     request: { params: idParamSchema },
-    responses: { 200: json(nodeSchema, 'The node, drained'), ...errorResponses(400, 401, 403, 404) },
+    responses: { 200: json(nodeDetailSchema, 'The node, drained'), ...errorResponses(400, 401, 403, 404) },
   }), async c => c.json(await drain(Number(c.req.valid('param').id)), 200))
 
   app.openapi(createRoute({
     method: 'post', path: '/api/nodes/{id}/resume', tags: ['fleet'], security: API_KEY_SECURITY, middleware: [requireScope('admin')] as const,
     description: 'Resume a drained node: the scheduler places jobs on it again. Idempotent.',
     request: { params: idParamSchema },
-    responses: { 200: json(nodeSchema, 'The node, not drained'), ...errorResponses(400, 401, 403, 404) },
+    responses: { 200: json(nodeDetailSchema, 'The node, not drained'), ...errorResponses(400, 401, 403, 404) },
   }), async c => c.json(await resume(Number(c.req.valid('param').id)), 200))
 
   app.openapi(createRoute({
@@ -73,7 +73,7 @@ export function createNodeLifecycleRouter (deps: NodeLifecycleRouterDeps) {
     deps.forget?.(id)
     const resolved = await store.alerts.resolveSubjects([{ type: 'node', id }, ...result.gpuIds.map(g => ({ type: 'gpu' as const, id: g }))], now())
     log.info({ nodeId: id, hostname: result.node.hostname, gpus: result.gpuIds.length, alertsResolved: resolved.length }, 'node deleted')
-    return c.json({ ...nodeJson(result.node), deleted_gpu_ids: result.gpuIds, resolved_alert_event_ids: resolved.map(e => e.id) }, 200)
+    return c.json({ ...nodeDetailJson(result.node), deleted_gpu_ids: result.gpuIds, resolved_alert_event_ids: resolved.map(e => e.id) }, 200)
   })
 
   return app

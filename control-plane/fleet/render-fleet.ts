@@ -21,8 +21,12 @@ export function nodeJson (n: FleetNode) {
     status: n.status,
     last_seen_at: iso(n.lastSeenAt),
     registered_at: iso(n.registeredAt) as string,
-    drained_at: iso(n.drainedAt),
   }
+}
+
+/** The cluster detail's and the node routes' node: the seed's fields plus its drain state. */
+export function nodeDetailJson (n: FleetNode) {
+  return { ...nodeJson(n), drained_at: iso(n.drainedAt) }
 }
 
 export function gpuJson (g: Gpu) {

@@ -88,8 +88,8 @@ export class ControlPlaneClient {
   registerGpus (input: T.RegisterGpusInput, o: CallOptions = {}): Promise<T.FleetGpu[]> { return this.#send('POST', '/api/clusters/gpus', input, o) }
   pushMetrics (metrics: Array<Record<string, unknown>>, o: CallOptions = {}): Promise<T.MetricsResult> { return this.#send('POST', '/api/clusters/metrics', { metrics }, o) }
   /** No new jobs placed on the node; running ones finish. Idempotent, so a retry is safe to ask for. */
-  drainNode (nodeId: number, o: CallOptions = {}): Promise<T.FleetNode> { return this.#send('POST', `/api/nodes/${id(nodeId)}/drain`, undefined, o) }
-  resumeNode (nodeId: number, o: CallOptions = {}): Promise<T.FleetNode> { return this.#send('POST', `/api/nodes/${id(nodeId)}/resume`, undefined, o) }
+  drainNode (nodeId: number, o: CallOptions = {}): Promise<T.NodeDetail> { return this.#send('POST', `/api/nodes/${id(nodeId)}/drain`, undefined, o) }
+  resumeNode (nodeId: number, o: CallOptions = {}): Promise<T.NodeDetail> { return this.#send('POST', `/api/nodes/${id(nodeId)}/resume`, undefined, o) }
   /** ApiError NODE_HAS_RUNNING_JOBS (409) while running jobs hold its GPUs. */
   deleteNode (nodeId: number, o: CallOptions = {}): Promise<T.DeletedNode> { return this.#send('DELETE', `/api/nodes/${id(nodeId)}`, undefined, o) }
 

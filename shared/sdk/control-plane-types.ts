@@ -4,7 +4,7 @@ import type { OperatorTokenResponse } from '../../shared/wire/operator-token.ts'
 // Types only (erased at run time, so the SDK loads no schema): each shape is the camelCase view
 // of the very schema in shared/wire that validates and documents the route.
 import type { ApiKeySchema, CreateApiKeyBody, CreatedApiKeySchema } from '../wire/api-key-schemas.ts'
-import type { clusterCreatedSchema, clusterDetailSchema, clusterSummarySchema, createClusterBodySchema, deletedNodeSchema, gpuSchema, metricsResultSchema, nodeSchema, registeredNodeSchema } from '../wire/fleet-schemas.ts'
+import type { clusterCreatedSchema, clusterDetailSchema, clusterSummarySchema, createClusterBodySchema, deletedNodeSchema, gpuSchema, metricsResultSchema, nodeDetailSchema, nodeSchema, registeredNodeSchema } from '../wire/fleet-schemas.ts'
 import type { regionsResponseSchema, routeResponseSchema } from '../wire/regions-schemas.ts'
 import type { gpuStatSchema, ingestResultSchema, powerHistorySchema } from '../wire/telemetry-schemas.ts'
 import type { createTenantBodySchema, tenantDeletedSchema, tenantSchema, updateTenantBodySchema } from '../wire/tenant-schemas.ts'
@@ -30,6 +30,7 @@ export type ClusterCreated = Out<typeof clusterCreatedSchema>
 export type ClusterDetail = Out<typeof clusterDetailSchema>
 export type CreateClusterInput = In<typeof createClusterBodySchema>
 export type FleetNode = Out<typeof nodeSchema>
+export type NodeDetail = Out<typeof nodeDetailSchema>
 export type DeletedNode = Out<typeof deletedNodeSchema>
 export type FleetGpu = Out<typeof gpuSchema>
 export type RegisteredNode = Out<typeof registeredNodeSchema>
