@@ -136,7 +136,7 @@ export interface InventoryRow {
   nodeId: number
   clusterId: number
   nodeOnline: boolean
-  /** Drained (POST /api/nodes/:id/drain): nothing is placed there; absent means not drained. */
+  /** Drained (POST /api/nodes/:id/drain): nothing is placed there. Absent (the stores leave it out) means not drained. */
   nodeDrained?: boolean | undefined
   model: string | null
   count: number

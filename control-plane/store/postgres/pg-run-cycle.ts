@@ -33,7 +33,7 @@ async function readSnapshot (q: PgQuery, at: number, opts: SnapshotOptions): Pro
   const inventory: InventoryRow[] = []
   for (const r of inv.byNodeModel) {
     const n = nodes.get(r.nodeId)
-    if (n !== undefined) inventory.push({ nodeId: r.nodeId, clusterId: n.clusterId, nodeOnline: n.online, nodeDrained: n.drained, model: r.model, count: r.count })
+    if (n !== undefined) inventory.push({ nodeId: r.nodeId, clusterId: n.clusterId, nodeOnline: n.online, ...(n.drained && { nodeDrained: true }), model: r.model, count: r.count })
   }
   const held = new Set((await q.all('SELECT gpu_id FROM job_gpus WHERE released_at IS NULL')).map(r => Number(r.gpu_id)))
   const free: FreeGpu[] = []

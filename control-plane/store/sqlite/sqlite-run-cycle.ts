@@ -75,7 +75,7 @@ function readSnapshot (db: SqliteDb, at: number, opts: SnapshotOptions): Schedul
   const inventory: InventoryRow[] = []
   for (const r of inv.byNodeModel) {
     const n = nodes.get(r.nodeId)
-    if (n !== undefined) inventory.push({ nodeId: r.nodeId, clusterId: n.clusterId, nodeOnline: n.online, nodeDrained: n.drained, model: r.model, count: r.count })
+    if (n !== undefined) inventory.push({ nodeId: r.nodeId, clusterId: n.clusterId, nodeOnline: n.online, ...(n.drained && { nodeDrained: true }), model: r.model, count: r.count })
   }
   const held = new Set(ids(st.held))
   const free: FreeGpu[] = []
