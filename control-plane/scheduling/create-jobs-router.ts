@@ -63,6 +63,7 @@ export function createJobsRouter (deps: SchedulingRouterDeps) {
       priority: b.priority,
       submittedBy: b.submitted_by ?? callerName(p),
       estimatedDurationMin: b.estimated_duration_min ?? null,
+      requeue: b.requeue,
     }
     const result = await store.jobs.submit(input, now(), judgeSubmission(input))
     if (!result.ok) {

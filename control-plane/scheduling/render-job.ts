@@ -21,6 +21,8 @@ export function jobJson (j: Job) {
     started_at: iso(j.startedAt),
     ended_at: iso(j.endedAt),
     node_id: j.nodeId,
+    requeue: j.requeue,
+    end_reason: j.endReason,
   }
 }
 

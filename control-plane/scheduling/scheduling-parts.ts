@@ -13,7 +13,7 @@ export type SchedulingOptions = Pick<SchedulerOptions, 'everyMs' | 'debounceMs' 
  * and the scheduler loop, sharing one scheduler per store (the routers poke the same one the
  * loop starts; built by whichever asks first, as the fleet service is).
  */
-export function schedulingParts (options: SchedulingOptions = {}): { routers: RouterMount[], loops: Array<(ctx: LoopContext) => Loop> } {
+export function schedulingParts (options: SchedulingOptions = {}): { routers: RouterMount[], loops: Array<(ctx: LoopContext) => Loop>, schedulerOf: (ctx: LoopContext) => Scheduler } {
   const schedulers = new WeakMap<Store, Scheduler>()
   const schedulerOf = (ctx: LoopContext): Scheduler => {
     let s = schedulers.get(ctx.store)
@@ -35,5 +35,6 @@ export function schedulingParts (options: SchedulingOptions = {}): { routers: Ro
         return { start: () => s.start(), stop: () => s.stop() }
       },
     ],
+    schedulerOf,
   }
 }

@@ -1,4 +1,4 @@
-import type { JobStatus, JobKind, PendingReason } from '../../shared/wire/enums.ts'
+import type { EndReason, JobStatus, JobKind, PendingReason } from '../../shared/wire/enums.ts'
 import type { GpuStatus } from './fleet-repository.ts'
 import type { TenantStatus } from './tenant-repository.ts'
 
@@ -14,7 +14,7 @@ export { JOB_KINDS, type JobKind } from '../../shared/wire/enums.ts'
 export const ENDED_STATUSES = ['completed', 'failed', 'cancelled'] as const
 export type EndedStatus = typeof ENDED_STATUSES[number]
 
-export { PENDING_REASONS, type PendingReason } from '../../shared/wire/enums.ts'
+export { PENDING_REASONS, type PendingReason, END_REASONS, type EndReason } from '../../shared/wire/enums.ts'
 export type WaitingStatus = 'queued' | 'blocked'
 
 /** What a submission asks for; a stored Job carries all of it. */
@@ -28,6 +28,8 @@ export interface JobInput {
   priority: number
   submittedBy: string | null
   estimatedDurationMin: number | null
+  /** Default false. */
+  requeue?: boolean | undefined
 }
 
 export interface Job extends JobInput {
@@ -40,6 +42,9 @@ export interface Job extends JobInput {
   endedAt: number | null
   /** The node holding the job's GPUs (the one holding most of them for a multi-node job). */
   nodeId: number | null
+  /** Back to the queue, not failed, when its node is lost. */
+  requeue: boolean
+  endReason: EndReason | null
 }
 
 /** What a submission is judged on, read in the submit's own transaction. */
@@ -123,11 +128,13 @@ export interface InventoryRow {
   nodeId: number
   clusterId: number
   nodeOnline: boolean
+  /** Drained (POST /api/nodes/:id/drain): nothing is placed there. Absent (the stores leave it out) means not drained. */
+  nodeDrained?: boolean | undefined
   model: string | null
   count: number
 }
 
-/** A GPU that can be assigned now: node online, reading fresh, status idle, held by no running job. */
+/** A GPU that can be assigned now: node online and not drained, reading fresh, status idle, held by no running job. */
 export interface FreeGpu {
   id: number
   nodeId: number
@@ -238,6 +245,9 @@ export interface AllocationRow {
   job: { id: number, name: string, tenantId: number | null, tenantName: string | null, kind: JobKind, assignedAt: number } | null
 }
 
+/** A job its node's failure ended or requeued. */
+export interface LostJob { job: Job, nodeIds: number[], requeued: boolean }
+
 export interface JobRepository {
   /** One transaction: reads the context, lets `judge` pick the starting state, inserts with a 'submitted' event. */
   submit: (input: JobInput, at: number, judge: (ctx: SubmitContext) => WaitVerdict) => Promise<SubmitResult>
@@ -268,5 +278,11 @@ export interface JobRepository {
   /** Queue and throughput figures; `since` bounds the window of waits and counts. */
   queueStats: (since: number, tenantId?: number | null) => Promise<QueueStats>
   /** Every GPU with the running job holding it (tenantId: only GPUs held by that tenant's jobs). */
+  /**
+   * Node failure: running jobs holding a GPU on a node that is offline and silent since before
+   * `silentSince` release their GPUs at `at` (metering stops there) and either go back to the
+   * queue (requeue) or end failed with end_reason NODE_FAIL. One transaction.
+   */
+  failLostNodeJobs: (silentSince: number, at: number) => Promise<LostJob[]>
   allocation: (filter: { clusterId?: number | undefined, tenantId?: number | null | undefined }) => Promise<AllocationRow[]>
 }

@@ -26,8 +26,14 @@ export type JobKind = typeof JOB_KINDS[number]
 export const PENDING_REASONS = [
   'QUOTA', 'CAPACITY', 'PRIORITY', 'NEVER_FITS_QUOTA', 'NEVER_FITS_CLUSTER', 'OPERATOR_HOLD', 'TENANT_INACTIVE',
   'TENANT_QUEUE', 'NODE_NOT_REPORTING', 'NODE_OFFLINE',
+  // Fits only on drained nodes (POST /api/nodes/:id/drain); starts once one is resumed.
+  'NODE_DRAINED',
 ] as const
 export type PendingReason = typeof PENDING_REASONS[number]
+
+/** Why a job ended other than by its own doing (jobs.end_reason; null otherwise). NODE_FAIL: its node stayed offline past the grace period. */
+export const END_REASONS = ['NODE_FAIL'] as const
+export type EndReason = typeof END_REASONS[number]
 
 export const PLAN_TIERS = ['starter', 'pro', 'growth', 'enterprise'] as const
 export type PlanTier = typeof PLAN_TIERS[number]

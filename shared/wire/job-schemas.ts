@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi'
-import { JOB_KINDS, JOB_STATUSES, PENDING_REASONS } from './enums.ts'
+import { END_REASONS, JOB_KINDS, JOB_STATUSES, PENDING_REASONS } from './enums.ts'
 import { queryId, queryInt } from './query-params.ts'
 
 /** Seed 003 "Job Management" on the wire (snake_case; times ISO 8601). */
@@ -24,6 +24,8 @@ export const createJobBodySchema = z.object({
   submitted_by: Text(128).nullable().optional().openapi({ description: 'Submitter identifier for audit trail (default: the calling key)' }),
   estimated_duration_min: z.number().int().min(1).max(525_600).nullable().optional().openapi({ description: 'Estimated runtime in minutes' }),
   kind: z.enum(JOB_KINDS).default('compute').openapi({ description: 'Workload kind (default compute)' }),
+  requeue: z.boolean().default(false)
+    .openapi({ description: 'When its node stays offline past the grace period: back to the queue (true) instead of ending failed with end_reason NODE_FAIL (default false)' }),
 }).strict().openapi('CreateJobRequest')
 
 export const patchJobBodySchema = z.object({
@@ -62,6 +64,8 @@ export const jobSchema = z.object({
   started_at: z.string().nullable(),
   ended_at: z.string().nullable(),
   node_id: z.number().int().nullable(),
+  requeue: z.boolean(),
+  end_reason: z.enum(END_REASONS).nullable().openapi({ description: 'Why the job ended when not by its own doing: NODE_FAIL (its node stayed offline past the grace period)' }),
 }).openapi('Job')
 
 export const jobDetailSchema = jobSchema.extend({

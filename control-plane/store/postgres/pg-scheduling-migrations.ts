@@ -105,6 +105,16 @@ export const PG_JOB_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX jobs_waiting_order ON jobs (priority, submitted_at, id) WHERE status IN ('queued', 'blocked');
     `,
   },
+  {
+    version: 4,
+    name: 'node lifecycle: jobs.requeue and end_reason; job_gpus outlive a deleted node\'s GPUs',
+    sql: `
+      ALTER TABLE jobs ADD COLUMN requeue SMALLINT NOT NULL DEFAULT 0, ADD COLUMN end_reason TEXT;
+      ALTER TABLE job_gpus DROP CONSTRAINT job_gpus_gpu_id_fkey;
+      -- A requeued job may hold the same GPU again later.
+      ALTER TABLE job_gpus DROP CONSTRAINT job_gpus_pkey, ADD PRIMARY KEY (job_id, gpu_id, assigned_at);
+    `,
+  },
 ]
 
 export const PG_BILLING_MIGRATIONS_V1: PgMigration = {

@@ -1,4 +1,4 @@
-import type { Job, JobEvent, JobGpu, JobKind, JobStatus, PendingReason, SchedulerCycle } from '../job-repository.ts'
+import type { EndReason, Job, JobEvent, JobGpu, JobKind, JobStatus, PendingReason, SchedulerCycle } from '../job-repository.ts'
 
 /** Row → record mappers for the SQLite job tables (columns as in sqlite-scheduling-migrations.ts). */
 
@@ -9,7 +9,7 @@ const strOrNull = (v: unknown): string | null => (v === null || v === undefined 
 const jsonOrNull = (v: unknown): Record<string, unknown> | null => (v === null || v === undefined ? null : JSON.parse(String(v)) as Record<string, unknown>)
 
 export const JOB_COLUMNS = `id, cluster_id, tenant_id, name, kind, gpu_count, gpu_type, priority, status, block_reason, pending_reason,
-  submitted_by, estimated_duration_min, submitted_at, started_at, ended_at, node_id`
+  submitted_by, estimated_duration_min, submitted_at, started_at, ended_at, node_id, requeue, end_reason`
 
 export function toJob (r: Row): Job {
   return {
@@ -30,6 +30,8 @@ export function toJob (r: Row): Job {
     startedAt: numOrNull(r.started_at),
     endedAt: numOrNull(r.ended_at),
     nodeId: numOrNull(r.node_id),
+    requeue: Number(r.requeue) !== 0,
+    endReason: strOrNull(r.end_reason) as EndReason | null,
   }
 }
 
