@@ -27,10 +27,12 @@ const OPTION_NAMES: Record<string, string> = {
   tlsCert: '--tls-cert (GPUFLEET_TLS_CERT)',
   tlsKey: '--tls-key (GPUFLEET_TLS_KEY)',
   alertWebhookAllowPrivate: '--alert-webhook-allow-private (GPUFLEET_ALERT_WEBHOOK_ALLOW_PRIVATE)',
+  nodeFailGrace: '--node-fail-grace (GPUFLEET_NODE_FAIL_GRACE)',
 }
 
 const SESSION_TTL_MIN_MS = 60_000
 const SESSION_TTL_MAX_MS = 30 * 86_400_000
+const NODE_FAIL_GRACE_MAX_MS = 7 * 86_400_000
 
 const LISTEN = /^(?:\[([0-9a-fA-F:]+)\]|([^:\s[\]]+)):(\d{1,5})$/
 const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', ''])])
@@ -71,6 +73,9 @@ export const controlPlaneConfigSchema = z.object({
   tlsCert: z.string().min(1, 'expected the path of a PEM certificate chain').optional(),
   tlsKey: z.string().min(1, 'expected the path of a PEM private key').optional(),
   alertWebhookAllowPrivate: flag.default(CONTROL_PLANE_DEFAULTS.alertWebhookAllowPrivate),
+  nodeFailGrace: z.string()
+    .refine(s => { const ms = parseDuration(s); return ms !== null && ms >= 0 && ms <= NODE_FAIL_GRACE_MAX_MS }, 'expected a duration up to 7d such as 2m, 30s or 1h')
+    .default(CONTROL_PLANE_DEFAULTS.nodeFailGrace),
 }).strict().superRefine((c, ctx) => {
   if ((c.tlsCert === undefined) !== (c.tlsKey === undefined)) {
     ctx.addIssue({ code: 'custom', path: [c.tlsCert === undefined ? 'tlsCert' : 'tlsKey'], message: 'give both --tls-cert and --tls-key, or neither' })
@@ -84,6 +89,8 @@ export type ControlPlaneConfig = Readonly<z.infer<typeof controlPlaneConfigSchem
   port: number
   /** `sessionTtl` in milliseconds. */
   sessionTtlMs: number
+  /** `nodeFailGrace` in milliseconds. */
+  nodeFailGraceMs: number
 }>
 
 /** Throws ControlPlaneError CONFIG_INVALID naming each bad option the way operators set it. */
@@ -99,5 +106,7 @@ export function parseControlPlaneConfig (input: ControlPlaneConfigInput = {}): C
   }
   const m = LISTEN.exec(result.data.listen)
   const host = m?.[1] ?? m?.[2] ?? '127.0.0.1'
-  return Object.freeze({ ...result.data, host, port: Number(m?.[3]), sessionTtlMs: parseDuration(result.data.sessionTtl) as number })
+  return Object.freeze({ ...result.data, host, port: Number(m?.[3]), sessionTtlMs: parseDuration(result.data.sessionTtl) as number,
+    nodeFailGraceMs: parseDuration(result.data.nodeFailGrace) as number,
+  })
 }

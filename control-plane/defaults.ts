@@ -19,4 +19,6 @@ export const CONTROL_PLANE_DEFAULTS = {
   trustProxy: false,
   /** Alert webhooks may go to loopback, private, link-local and metadata addresses (off: refused, SSRF). */
   alertWebhookAllowPrivate: false,
+  /** A node offline this long (a duration) loses its running jobs: failed NODE_FAIL, or requeued. */
+  nodeFailGrace: '2m',
 } as const

@@ -4,6 +4,7 @@ import type { RouterContext, RouterMount } from './http/router-mount.ts'
 import { createFleetRouter } from './fleet/create-fleet-router.ts'
 import { createFleetService, type FleetService } from './fleet/create-fleet-service.ts'
 import { createLivenessLoop } from './fleet/create-liveness-loop.ts'
+import { createNodeLifecycleRouter } from './fleet/create-node-lifecycle-router.ts'
 import { createRegionsRouter } from './fleet/create-regions-router.ts'
 import type { Store } from './store/store.ts'
 import { createTelemetryRouter, GPU_STATS_BODY_LIMIT_BYTES } from './telemetry/create-telemetry-router.ts'
@@ -65,6 +66,17 @@ export function productParts (options: ProductOptions = {}): { routers: RouterMo
         // Bulk seed-003 metrics may carry up to 10 000 rows.
         bodyLimits: [{ prefix: '/api/clusters/metrics', bytes: 4 * 1024 * 1024 }],
       },
+      {
+        path: '/',
+        router: ctx => createNodeLifecycleRouter({
+          store: ctx.store,
+          requireScope: ctx.requireScope,
+          now: ctx.now,
+          log: ctx.log,
+          forget: nodeId => fleetOf(ctx).forget(nodeId),
+          poke: reason => scheduling.schedulerOf(ctx).poke(reason),
+        }),
+      },
       { path: '/', router: ctx => createRegionsRouter({ store: ctx.store, requireScope: ctx.requireScope, now: ctx.now }) },
       {
         path: '/',
@@ -104,7 +116,14 @@ export function productParts (options: ProductOptions = {}): { routers: RouterMo
       { path: '/', router: ctx => createConsoleRouter({ sessions: ctx.sessions, api: ctx.api, now: ctx.now }), formPaths: CONSOLE_FORM_PATHS },
     ],
     loops: [
-      ctx => createLivenessLoop({ store: ctx.store, now: ctx.now, log: ctx.log }),
+      ctx => createLivenessLoop({
+        store: ctx.store,
+        now: ctx.now,
+        log: ctx.log,
+        nodeFailGraceMs: ctx.config?.nodeFailGraceMs,
+        // Requeued jobs are looked at soon, not at the next slot.
+        onJobsLost: () => scheduling.schedulerOf(ctx).poke('node_lost'),
+      }),
       ctx => createAlertsLoop({ store: ctx.store, now: ctx.now, log: ctx.log, webhook: { allowPrivateAddresses: ctx.config?.alertWebhookAllowPrivate } }),
       ...scheduling.loops,
     ],

@@ -39,6 +39,7 @@ export const ERROR_CODES = {
   // 404: no such thing.
   NOT_FOUND: { status: 404, message: 'not found' },
   ALERT_RULE_NOT_FOUND: { status: 404, message: 'no such alert rule' },
+  ALERT_EVENT_NOT_FOUND: { status: 404, message: 'no such alert event' },
   CLUSTER_NOT_FOUND: { status: 404, message: 'no such cluster' },
   ENDPOINT_NOT_FOUND: { status: 404, message: 'no such live endpoint' },
   INVOICE_NOT_FOUND: { status: 404, message: 'no such invoice' },
@@ -49,6 +50,7 @@ export const ERROR_CODES = {
   // 409: the request conflicts with the current state.
   CLUSTER_EXISTS: { status: 409, message: 'a cluster with this name already exists' },
   TENANT_EXISTS: { status: 409, message: 'a tenant with this name already exists' },
+  NODE_HAS_RUNNING_JOBS: { status: 409, message: 'running jobs hold GPUs of the node; drain it and let them end first' },
   TENANT_REFERENCED: { status: 409, message: 'other records still refer to the tenant' },
   INVOICE_STATUS_CONFLICT: { status: 409, message: 'the invoice cannot move to that status from its current one' },
   INVOICE_PERIOD_BILLED: { status: 409, message: 'every day of the period is billed already by an earlier invoice' },

@@ -18,6 +18,7 @@ export function controlPlaneCommand (): Command {
     .addOption(envOption('--tls-cert <path>', 'PEM certificate chain: serve HTTPS (with --tls-key); or terminate TLS in a reverse proxy (--trust-proxy)'))
     .addOption(envOption('--tls-key <path>', 'PEM private key for --tls-cert'))
     .addOption(envOption('--alert-webhook-allow-private [bool]', 'let alert webhooks reach loopback, private (RFC 1918, ULA), link-local and cloud metadata addresses; off by default (refused: server-side request forgery)'))
+    .addOption(envOption('--node-fail-grace <duration>', `a node offline this long loses its running jobs (failed NODE_FAIL, or requeued): 2m, 30s, 1h (default ${d.nodeFailGrace})`))
     .addOption(envOption('--log-level <level>', `fatal|error|warn|info|debug|trace|silent (default ${d.logLevel})`))
     .action(async (opts: Record<string, unknown>) => {
       // Loaded on use: `gpufleet agent` must not pay for the control plane's modules (memory).

@@ -13,6 +13,12 @@ export const listAlertEvents: FleetOp = async (ctx, _args, o) => {
     ]))
 }
 
+export const silenceAlertEvent: FleetOp = async (ctx, [id], o) => {
+  const minutes = positiveInt(o.minutes as string | undefined, '--minutes') ?? 60
+  const event = await ctx.controlPlane().silenceAlertEvent(positiveInt(id, 'event id') ?? 0, { minutes })
+  ctx.print(event, () => `alert event ${event.id} silenced until ${event.silencedUntil}\n`)
+}
+
 export const listAlertRules: FleetOp = async ctx => {
   const rules = await ctx.controlPlane().listAlertRules()
   ctx.print(rules, () => formatTable(rules, [

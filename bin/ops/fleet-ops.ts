@@ -16,9 +16,24 @@ export const listNodes: FleetOp = async (ctx, _args, opts) => {
   ctx.print(nodes, () => formatTable(nodes, [
     ['ID', n => n.id], ['HOSTNAME', n => n.hostname], ['CLUSTER', n => n.clusterName],
     // Offline stands out for people scanning the list.
-    ['STATUS', n => n.status === 'offline' ? 'OFFLINE' : n.status], ['GPUS', n => n.gpus.length],
+    ['STATUS', n => `${n.status === 'offline' ? 'OFFLINE' : n.status}${n.drainedAt === null ? '' : ' DRAINED'}`], ['GPUS', n => n.gpus.length],
     ['ACTIVE', n => n.gpus.filter(g => g.status === 'active').length], ['LAST SEEN', n => n.lastSeenAt], ['AGENT', n => n.agentUrl],
   ]))
+}
+
+export const drainNode: FleetOp = async (ctx, [id]) => {
+  const node = await ctx.controlPlane().drainNode(positiveInt(id, 'node id') ?? 0)
+  ctx.print(node, () => `node ${node.id} (${node.hostname}) drained: no new jobs are placed there; running ones finish\n`)
+}
+
+export const resumeNode: FleetOp = async (ctx, [id]) => {
+  const node = await ctx.controlPlane().resumeNode(positiveInt(id, 'node id') ?? 0)
+  ctx.print(node, () => `node ${node.id} (${node.hostname}) resumed\n`)
+}
+
+export const deleteNode: FleetOp = async (ctx, [id]) => {
+  const node = await ctx.controlPlane().deleteNode(positiveInt(id, 'node id') ?? 0)
+  ctx.print(node, () => `node ${node.id} (${node.hostname}) deleted with ${node.deletedGpuIds.length} GPUs; ${node.resolvedAlertEventIds.length} alert events resolved\n`)
 }
 
 export const listRegions: FleetOp = async ctx => {

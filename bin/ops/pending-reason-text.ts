@@ -12,4 +12,5 @@ export const PENDING_REASON_TEXT: Record<PendingReason, string> = {
   TENANT_QUEUE: 'an earlier job of its tenant waits for the tenant\'s GPU quota and goes first; it starts after that one, or when the quota is raised',
   NODE_NOT_REPORTING: 'it would fit on GPUs whose online node sent no reading for 60 s: check the node\'s agent',
   NODE_OFFLINE: 'only offline nodes have enough matching GPUs: bring a node back online, or resubmit with fewer GPUs',
+  NODE_DRAINED: 'it fits only on a drained node: resume the node (gpufleet nodes resume ID) or add capacity',
 }

@@ -11,7 +11,7 @@ import { httpError } from '../../shared/error-codes.ts'
 import type { AlertsLogger } from './alerts-logger.ts'
 import { thresholdProblem } from './rules/alert-rules.ts'
 import { eventJson, ruleJson } from './render-alerts.ts'
-import { eventsQuerySchema, ruleIdParamSchema } from '../../shared/wire/alerts-schemas.ts'
+import { eventsQuerySchema, MAX_SILENCE_MINUTES, ruleIdParamSchema, silenceBodySchema } from '../../shared/wire/alerts-schemas.ts'
 import { eventRouteSchema as eventSchema, rulePatchRouteSchema as rulePatchSchema, ruleRouteSchema as ruleSchema } from './alert-route-schemas.ts'
 import { redactWebhookUrl, webhookTargetProblem, webhookUrlProblem } from './webhook-url.ts'
 
@@ -101,6 +101,31 @@ export function createAlertsRouter (deps: AlertsRouterDeps) {
     const tenantId = c.get('principal').tenantId ?? undefined
     const events = await store.alerts.listEvents({ limit: limit === undefined ? DEFAULT_EVENT_LIMIT : Number(limit), tenantId })
     return c.json(events.map(eventJson), 200)
+  })
+
+  app.openapi(createRoute({
+    method: 'post', path: '/api/alerts/events/{id}/silence', tags: ['alerts'], security: API_KEY_SECURITY,
+    middleware: [requireScope('admin'), requireUntenanted('silencing alerts')] as const,
+    description: 'Silence an event for `minutes` from now or `until` a time (at most 30 days): until then no webhook is sent ' +
+      'for its rule and subject, fired or resolved, and a re-fire of the subject inherits the silence. The event stays listed ' +
+      '(active while the condition holds) with `silenced_until`. Sending it again replaces the silence; a time in the past ends it.',
+    request: { params: ruleIdParamSchema, body: { required: true, content: { 'application/json': { schema: silenceBodySchema } } } },
+    responses: { 200: json(eventSchema, 'The event as silenced'), ...errorResponses(400, 401, 403, 404) },
+  }), async c => {
+    const id = Number(c.req.valid('param').id)
+    const body = c.req.valid('json')
+    const at = now()
+    let until: number
+    if (body.minutes !== undefined) {
+      until = at + body.minutes * 60_000
+    } else {
+      until = Date.parse(body.until as string)
+      if (until > at + MAX_SILENCE_MINUTES * 60_000) throw invalid('until', 'must be at most 30 days ahead')
+    }
+    const event = await store.alerts.silenceEvent(id, until)
+    if (event === null) throw httpError('ALERT_EVENT_NOT_FOUND', `no alert event with id ${id}`)
+    log.info({ eventId: id, keyId: c.get('principal').keyId, until: new Date(until).toISOString() }, 'alert event silenced')
+    return c.json(eventJson(event), 200)
   })
 
   return app

@@ -31,5 +31,6 @@ export function eventJson (e: AlertEvent) {
     message: e.message,
     fired_at: iso(e.firedAt) as string,
     resolved_at: iso(e.resolvedAt),
+    silenced_until: iso(e.silencedUntil),
   }
 }

@@ -45,6 +45,9 @@ export const TENANT_POLICY: Readonly<Record<string, TenantRule>> = Object.freeze
   'POST /api/clusters/nodes': deny(AGENT),
   'POST /api/clusters/gpus': deny(AGENT),
   'POST /api/clusters/metrics': deny(AGENT),
+  'POST /api/nodes/{id}/drain': deny(FLEET),
+  'POST /api/nodes/{id}/resume': deny(FLEET),
+  'DELETE /api/nodes/{id}': deny(FLEET),
   'GET /v1/regions': deny(FLEET),
   'GET /v1/route': deny(FLEET),
 
@@ -79,6 +82,7 @@ export const TENANT_POLICY: Readonly<Record<string, TenantRule>> = Object.freeze
   'GET /api/alerts/rules': deny('alert rule configuration is the operator\'s'),
   'PATCH /api/alerts/rules/{id}': deny('alert rule configuration is the operator\'s'),
   'GET /api/alerts/events': own('alerts about its own tenant (quota, idle GPUs it holds)'),
+  'POST /api/alerts/events/{id}/silence': deny('silencing alerts is the operator\'s'),
 
   'GET /api/dashboard/kpis': deny('fleet-wide KPIs'),
   'GET /api/dashboard': deny('fleet overview'),

@@ -15,7 +15,7 @@ import {
   idParamSchema, metricsBodySchema, metricsResultSchema, registeredNodeSchema,
 } from '../../shared/wire/fleet-schemas.ts'
 import { parseMetricRows } from './parse-metric-rows.ts'
-import { clusterJson, gpuJson, iso, nodeJson } from './render-fleet.ts'
+import { clusterJson, gpuJson, iso, nodeDetailJson, nodeJson } from './render-fleet.ts'
 import { requireAnyScope } from './require-any-scope.ts'
 
 export interface JobCounts { active_jobs: number, queued_jobs: number }
@@ -131,7 +131,7 @@ export function createFleetRouter (deps: FleetRouterDeps) {
       node_count: nodes.length,
       gpu_count: gpus.length,
       ...(counts.get(id) ?? { active_jobs: 0, queued_jobs: 0 }),
-      nodes: nodes.map(n => ({ ...nodeJson(n), gpus: gpus.filter(g => g.nodeId === n.id).map(gpuJson) })),
+      nodes: nodes.map(n => ({ ...nodeDetailJson(n), gpus: gpus.filter(g => g.nodeId === n.id).map(gpuJson) })),
       recent_jobs: recent,
     }, 200)
   })

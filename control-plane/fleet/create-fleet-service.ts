@@ -55,6 +55,8 @@ export interface FleetService {
    * for a batch pass the newest tick's rows) become the GPUs' live readings.
    */
   recordActivity: (nodeId: number, readings: readonly ActivityReading[], at: number) => Promise<void>
+  /** A deleted node: dropped from this process's cache, so its agent's next push registers it afresh. */
+  forget: (nodeId: number) => void
 }
 
 export interface FleetServiceDeps {
@@ -196,6 +198,12 @@ export function createFleetService ({ store, now, log, rewriteAfterMs = 5000, on
   }
 
   return {
+    forget (nodeId) {
+      const st = byId.get(nodeId)
+      byId.delete(nodeId)
+      if (st !== undefined && byHostname.get(st.hostname) === nodeId) byHostname.delete(st.hostname)
+    },
+
     async registerNode (body, bound = null) {
       const t = now()
       let cluster: Cluster | null

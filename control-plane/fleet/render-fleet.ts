@@ -24,6 +24,11 @@ export function nodeJson (n: FleetNode) {
   }
 }
 
+/** The cluster detail's and the node routes' node: the seed's fields plus its drain state. */
+export function nodeDetailJson (n: FleetNode) {
+  return { ...nodeJson(n), drained_at: iso(n.drainedAt) }
+}
+
 export function gpuJson (g: Gpu) {
   return {
     id: g.id,

@@ -64,6 +64,7 @@ export function createJobsRouter (deps: SchedulingRouterDeps) {
       submittedBy: b.submitted_by ?? callerName(p),
       estimatedDurationMin: b.estimated_duration_min ?? null,
       timeLimitMin: b.time_limit_min ?? null,
+      requeue: b.requeue,
     }
     const result = await store.jobs.submit(input, now(), judgeSubmission(input))
     if (!result.ok) {

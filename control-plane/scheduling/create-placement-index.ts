@@ -7,6 +7,8 @@ interface NodeState {
   id: number
   clusterId: number
   online: boolean
+  /** Nothing is placed or reserved here (POST /api/nodes/:id/drain). */
+  drained: boolean
   /** Registered GPUs per model, any state. */
   models: Array<{ model: string | null, count: number }>
   /** The free GPUs, lowest gpu_index first; `free` turns false once taken this cycle. */
@@ -35,6 +37,9 @@ interface Pool {
   onlineTotal: number
   /** Most GPUs on one online node: a job up to this size must fit on one node. */
   maxPerNode: number
+  /** onlineTotal and maxPerNode without drained nodes: a job beyond them fits only on a drained node. */
+  undrainedTotal: number
+  undrainedMaxPerNode: number
   /** byFree[k]: unreserved online nodes with exactly k free matching GPUs, in node order. */
   byFree: Array<Set<PoolEntry>>
   freeUnreserved: number
@@ -65,6 +70,8 @@ export interface PlacementIndex {
   place: (clusterId: number, gpuType: string | null, count: number) => Placement | null
   /** Whether it would fit if GPUs held back for higher-priority jobs were free to take. */
   fitsWithReserved: (clusterId: number, gpuType: string | null, count: number) => boolean
+  /** Whether it would fit as the rules place it only if drained nodes took jobs (pending reason NODE_DRAINED). */
+  onlyFitsDrained: (clusterId: number, gpuType: string | null, count: number) => boolean
   /** Holds back node(s) a waiting job is closest to fitting on; true if any were reserved. */
   reserve: (clusterId: number, gpuType: string | null, count: number) => boolean
   /** Whether its online nodes have enough matching GPUs, in any state (false: it waits for an offline node). */
@@ -96,7 +103,7 @@ export function createPlacementIndex (inventory: readonly InventoryRow[], free: 
   for (const row of inventory) {
     let node = nodes.get(row.nodeId)
     if (node === undefined) {
-      node = { id: row.nodeId, clusterId: row.clusterId, online: row.nodeOnline, models: [], gpus: [], unreported: [], reserved: false, entries: [] }
+      node = { id: row.nodeId, clusterId: row.clusterId, online: row.nodeOnline, drained: row.nodeDrained === true, models: [], gpus: [], unreported: [], reserved: false, entries: [] }
       nodes.set(row.nodeId, node)
       let list = nodesByCluster.get(row.clusterId)
       if (list === undefined) nodesByCluster.set(row.clusterId, list = [])
@@ -109,7 +116,7 @@ export function createPlacementIndex (inventory: readonly InventoryRow[], free: 
   for (const g of free) {
     const node = nodes.get(g.nodeId)
     // A GPU registered between the two reads of the snapshot waits for the next cycle.
-    if (node === undefined || !node.online) continue
+    if (node === undefined || !node.online || node.drained) continue
     node.gpus.push({ id: g.id, gpuIndex: g.gpuIndex, model: g.model, free: true })
     freeCount++
   }
@@ -138,7 +145,7 @@ export function createPlacementIndex (inventory: readonly InventoryRow[], free: 
     if (pool !== undefined) return pool
     pool = {
       clusterId, mixed, model, total: 0, onlineTotal: 0, maxPerNode: 0, byFree: [],
-      freeUnreserved: 0, reservedMaxFree: 0, reservedTotalFree: 0, unreportedEntries: [], unreportedTotal: 0,
+      freeUnreserved: 0, reservedMaxFree: 0, reservedTotalFree: 0, unreportedEntries: [], unreportedTotal: 0, undrainedTotal: 0, undrainedMaxPerNode: 0,
       noReserveOneNodeFrom: Infinity, noReserveSpanFrom: Infinity,
     }
     const members = nodesByCluster.get(clusterId) ?? []
@@ -149,11 +156,14 @@ export function createPlacementIndex (inventory: readonly InventoryRow[], free: 
       if (!node.online) return
       pool!.onlineTotal += capacity
       pool!.maxPerNode = Math.max(pool!.maxPerNode, capacity)
+      if (node.drained) return
+      pool!.undrainedTotal += capacity
+      pool!.undrainedMaxPerNode = Math.max(pool!.undrainedMaxPerNode, capacity)
     })
     pool.byFree = Array.from({ length: pool.maxPerNode + 1 }, () => new Set<PoolEntry>())
     members.forEach((node, i) => {
       const capacity = caps[i] ?? 0
-      if (!node.online || capacity === 0) return
+      if (!node.online || node.drained || capacity === 0) return
       let silent = 0
       for (const m of node.unreported) if (accepts(pool!, m)) silent++
       const entry: PoolEntry = { pool: pool!, node, capacity, free: freeOn(node, pool!), unreported: silent }
@@ -324,6 +334,12 @@ export function createPlacementIndex (inventory: readonly InventoryRow[], free: 
       const list = poolsFor(clusterId, gpuType)
       if (count <= oneNodeMax(list)) return list.some(p => p.reservedMaxFree >= count)
       return list.some(p => p.freeUnreserved + p.reservedTotalFree >= count)
+    },
+
+    onlyFitsDrained (clusterId, gpuType, count) {
+      const list = poolsFor(clusterId, gpuType)
+      if (count <= oneNodeMax(list)) return !list.some(p => p.undrainedMaxPerNode >= count)
+      return !list.some(p => p.undrainedTotal >= count)
     },
 
     reserve (clusterId, gpuType, count) {

@@ -43,7 +43,8 @@ function inAgedOrder (jobs: readonly WaitingJob[], at: number, aging: AgingPolic
  * node reasons) keeps its quota headroom the same way: its GPUs count as the tenant's for the
  * tenant's later jobs, so they cannot start elsewhere, use up the quota and flip it to QUOTA
  * (which would drop its reservation).
- * Jobs on OPERATOR_HOLD are left exactly as they are.
+ * Jobs on OPERATOR_HOLD are left exactly as they are. Drained nodes take no jobs and are not
+ * reserved; a job that fits online nodes only if drained ones count waits with NODE_DRAINED.
  */
 export function planCycle (snapshot: SchedulerSnapshot, policy: CyclePolicy = DEFAULT_POLICY): CyclePlan {
   /** Per tenant: GPUs held, plus those started this cycle and those its waiting jobs keep. */
@@ -102,6 +103,10 @@ export function planCycle (snapshot: SchedulerSnapshot, policy: CyclePolicy = DE
           was: job.pendingReason,
         },
       })
+      continue
+    }
+    if (index.fitsOnline(job.clusterId, job.gpuType, job.gpuCount) && index.onlyFitsDrained(job.clusterId, job.gpuType, job.gpuCount)) {
+      wait({ status: statusForReason('NODE_DRAINED'), pendingReason: 'NODE_DRAINED', blockReason: null })
       continue
     }
     const reason: PendingReason = index.fitsWithReserved(job.clusterId, job.gpuType, job.gpuCount) ? 'PRIORITY'

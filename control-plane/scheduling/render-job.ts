@@ -22,6 +22,7 @@ export function jobJson (j: Job) {
     ended_at: iso(j.endedAt),
     node_id: j.nodeId,
     time_limit_min: j.timeLimitMin,
+    requeue: j.requeue,
     end_reason: j.endReason,
   }
 }

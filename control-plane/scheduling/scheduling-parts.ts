@@ -14,11 +14,7 @@ export type SchedulingOptions = Pick<SchedulerOptions, 'everyMs' | 'debounceMs' 
  * loop starts; built by whichever asks first, as the fleet service is). `schedulerOf` hands
  * that scheduler to other domains' wiring (telemetry ingest tells it of GPUs turned idle).
  */
-export function schedulingParts (options: SchedulingOptions = {}): {
-  routers: RouterMount[]
-  loops: Array<(ctx: LoopContext) => Loop>
-  schedulerOf: (ctx: LoopContext) => Scheduler
-} {
+export function schedulingParts (options: SchedulingOptions = {}): { routers: RouterMount[], loops: Array<(ctx: LoopContext) => Loop>, schedulerOf: (ctx: LoopContext) => Scheduler } {
   const schedulers = new WeakMap<Store, Scheduler>()
   const schedulerOf = (ctx: LoopContext): Scheduler => {
     let s = schedulers.get(ctx.store)

@@ -37,6 +37,8 @@ export interface AlertEvent {
   message: string
   firedAt: number
   resolvedAt: number | null
+  /** Until then no webhook is queued for this rule and subject, and a new event of it inherits the silence. */
+  silencedUntil: number | null
 }
 
 export interface AlertBreach {
@@ -134,6 +136,13 @@ export interface AlertRepository {
    * webhook, if it has one. A disabled rule's open events all resolve.
    */
   applyEvaluation: (evaluation: RuleEvaluation) => Promise<EvaluationResult>
+  /** Silences the event (its rule and subject) until `until`; null when there is no such event. */
+  silenceEvent: (id: number, until: number) => Promise<AlertEvent | null>
+  /**
+   * Resolves every open event about these subjects, whatever the rule (a deleted node, its
+   * GPUs), queued to each rule's webhook unless silenced.
+   */
+  resolveSubjects: (subjects: ReadonlyArray<Pick<AlertSubject, 'type' | 'id'>>, at: number) => Promise<AlertEvent[]>
   /** Open events first (newest first), then resolved ones (newest first). */
   listEvents: (query: AlertEventQuery) => Promise<AlertEvent[]>
 

@@ -37,6 +37,8 @@ export interface FleetNode {
   status: NodeStatus
   lastSeenAt: number | null
   registeredAt: number
+  /** Set by a drain: no new jobs are placed on the node until it is resumed. */
+  drainedAt: number | null
 }
 
 /** The live readings of one GPU (seed 003 metrics fields). null = not reported. */
@@ -172,6 +174,10 @@ export interface ActivityInput {
   readings: GpuReadingUpdate[]
 }
 
+export type NodeDeleteResult =
+  | { deleted: true, node: FleetNode, gpuIds: number[] }
+  | { deleted: false, runningJobIds: number[] }
+
 export interface NodeEventQuery {
   /** Inclusive lower bound on `at`. */
   since?: number | undefined
@@ -218,6 +224,14 @@ export interface FleetRepository {
   recordActivity: (input: ActivityInput) => Promise<{ cameOnline: number[] }>
   /** Online nodes last seen before `cutoff` go offline, each with one 'offline' event at `at`. */
   markStaleNodesOffline: (cutoff: number, at: number) => Promise<FleetNode[]>
+  /** Drain (no new jobs placed there; keeps the first drain's time) or resume; null when there is no such node. */
+  setDrained: (id: number, drained: boolean, at: number) => Promise<FleetNode | null>
+  /**
+   * Removes the node with its GPUs and node events (ended jobs forget it as their node_id; their
+   * job_gpus rows stay, so usage stays billable). Refused while a running job holds one of its
+   * GPUs; null when there is no such node. Under the scheduling lock: no cycle places a job there meanwhile.
+   */
+  deleteNode: (id: number) => Promise<NodeDeleteResult | null>
   /** Oldest first (by at, then id). */
   listNodeEvents: (query?: NodeEventQuery) => Promise<NodeEvent[]>
 }

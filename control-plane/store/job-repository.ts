@@ -14,8 +14,7 @@ export { JOB_KINDS, type JobKind } from '../../shared/wire/enums.ts'
 export const ENDED_STATUSES = ['completed', 'failed', 'cancelled'] as const
 export type EndedStatus = typeof ENDED_STATUSES[number]
 
-export { PENDING_REASONS, type PendingReason } from '../../shared/wire/enums.ts'
-export { END_REASONS, type EndReason } from '../../shared/wire/enums.ts'
+export { PENDING_REASONS, type PendingReason, END_REASONS, type EndReason } from '../../shared/wire/enums.ts'
 export type WaitingStatus = 'queued' | 'blocked'
 
 /** What a submission asks for; a stored Job carries all of it. */
@@ -31,6 +30,8 @@ export interface JobInput {
   estimatedDurationMin: number | null
   /** Absent or null: no limit. */
   timeLimitMin?: number | null | undefined
+  /** Default false. */
+  requeue?: boolean | undefined
 }
 
 export interface Job extends JobInput {
@@ -45,7 +46,9 @@ export interface Job extends JobInput {
   nodeId: number | null
   /** Minutes it may run; past started_at + this the scheduler ends it (TIMEOUT). Null: no limit. */
   timeLimitMin: number | null
-  /** Set when the system ended it (TIMEOUT); null otherwise. */
+  /** Back to the queue, not failed, when its node is lost. */
+  requeue: boolean
+  /** Set when the system ended it (NODE_FAIL, TIMEOUT); null otherwise. */
   endReason: EndReason | null
 }
 
@@ -132,11 +135,13 @@ export interface InventoryRow {
   nodeId: number
   clusterId: number
   nodeOnline: boolean
+  /** Drained (POST /api/nodes/:id/drain): nothing is placed there. Absent (the stores leave it out) means not drained. */
+  nodeDrained?: boolean | undefined
   model: string | null
   count: number
 }
 
-/** A GPU that can be assigned now: node online, reading fresh, status idle, held by no running job. */
+/** A GPU that can be assigned now: node online and not drained, reading fresh, status idle, held by no running job. */
 export interface FreeGpu {
   id: number
   nodeId: number
@@ -247,6 +252,9 @@ export interface AllocationRow {
   job: { id: number, name: string, tenantId: number | null, tenantName: string | null, kind: JobKind, assignedAt: number } | null
 }
 
+/** A job its node's failure ended or requeued. */
+export interface LostJob { job: Job, nodeIds: number[], requeued: boolean }
+
 export interface JobRepository {
   /** One transaction: reads the context, lets `judge` pick the starting state, inserts with a 'submitted' event. */
   submit: (input: JobInput, at: number, judge: (ctx: SubmitContext) => WaitVerdict) => Promise<SubmitResult>
@@ -285,5 +293,11 @@ export interface JobRepository {
   /** Queue and throughput figures; `since` bounds the window of waits and counts. */
   queueStats: (since: number, tenantId?: number | null) => Promise<QueueStats>
   /** Every GPU with the running job holding it (tenantId: only GPUs held by that tenant's jobs). */
+  /**
+   * Node failure: running jobs holding a GPU on a node that is offline and silent since before
+   * `silentSince` release their GPUs at `at` (metering stops there) and either go back to the
+   * queue (requeue) or end failed with end_reason NODE_FAIL. One transaction.
+   */
+  failLostNodeJobs: (silentSince: number, at: number) => Promise<LostJob[]>
   allocation: (filter: { clusterId?: number | undefined, tenantId?: number | null | undefined }) => Promise<AllocationRow[]>
 }

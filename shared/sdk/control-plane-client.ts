@@ -87,6 +87,11 @@ export class ControlPlaneClient {
   registerNode (input: T.RegisterNodeInput, o: CallOptions = {}): Promise<T.RegisteredNode> { return this.#send('POST', '/api/clusters/nodes', input, o) }
   registerGpus (input: T.RegisterGpusInput, o: CallOptions = {}): Promise<T.FleetGpu[]> { return this.#send('POST', '/api/clusters/gpus', input, o) }
   pushMetrics (metrics: Array<Record<string, unknown>>, o: CallOptions = {}): Promise<T.MetricsResult> { return this.#send('POST', '/api/clusters/metrics', { metrics }, o) }
+  /** No new jobs placed on the node; running ones finish. Idempotent, so a retry is safe to ask for. */
+  drainNode (nodeId: number, o: CallOptions = {}): Promise<T.NodeDetail> { return this.#send('POST', `/api/nodes/${id(nodeId)}/drain`, undefined, o) }
+  resumeNode (nodeId: number, o: CallOptions = {}): Promise<T.NodeDetail> { return this.#send('POST', `/api/nodes/${id(nodeId)}/resume`, undefined, o) }
+  /** ApiError NODE_HAS_RUNNING_JOBS (409) while running jobs hold its GPUs. */
+  deleteNode (nodeId: number, o: CallOptions = {}): Promise<T.DeletedNode> { return this.#send('DELETE', `/api/nodes/${id(nodeId)}`, undefined, o) }
 
   // Telemetry (seed 000)
   getGpuStats (filter: { nodeId?: number, clusterId?: number, hostname?: string } = {}): Promise<T.GpuStat[]> {
@@ -150,6 +155,8 @@ export class ControlPlaneClient {
   listAlertRules (): Promise<T.AlertRule[]> { return this.#get('/api/alerts/rules') }
   updateAlertRule (ruleId: number, patch: T.AlertRulePatch, o: CallOptions = {}): Promise<T.AlertRule> { return this.#send('PATCH', `/api/alerts/rules/${id(ruleId)}`, patch, o) }
   listAlertEvents (query: { limit?: number } = {}): Promise<T.AlertEvent[]> { return this.#get('/api/alerts/events', { limit: query.limit }) }
+  /** No webhook for the event's rule and subject until then (`{ minutes }` or `{ until }`). */
+  silenceAlertEvent (eventId: number, input: T.AlertSilenceInput, o: CallOptions = {}): Promise<T.AlertEvent> { return this.#send('POST', `/api/alerts/events/${id(eventId)}/silence`, input, o) }
 
   // Analytics (seed 001, admin)
   listHistoryKinds (): Promise<T.HistoryKinds> { return this.#get('/v1/history') }

@@ -4,14 +4,14 @@ import type { OperatorTokenResponse } from '../../shared/wire/operator-token.ts'
 // Types only (erased at run time, so the SDK loads no schema): each shape is the camelCase view
 // of the very schema in shared/wire that validates and documents the route.
 import type { ApiKeySchema, CreateApiKeyBody, CreatedApiKeySchema } from '../wire/api-key-schemas.ts'
-import type { clusterCreatedSchema, clusterDetailSchema, clusterSummarySchema, createClusterBodySchema, gpuSchema, metricsResultSchema, nodeSchema, registeredNodeSchema } from '../wire/fleet-schemas.ts'
+import type { clusterCreatedSchema, clusterDetailSchema, clusterSummarySchema, createClusterBodySchema, deletedNodeSchema, gpuSchema, metricsResultSchema, nodeDetailSchema, nodeSchema, registeredNodeSchema } from '../wire/fleet-schemas.ts'
 import type { regionsResponseSchema, routeResponseSchema } from '../wire/regions-schemas.ts'
 import type { gpuStatSchema, ingestResultSchema, powerHistorySchema } from '../wire/telemetry-schemas.ts'
 import type { createTenantBodySchema, tenantDeletedSchema, tenantSchema, updateTenantBodySchema } from '../wire/tenant-schemas.ts'
 import type { createJobBodySchema, jobDetailSchema, jobPageSchema, jobSchema } from '../wire/job-schemas.ts'
 import type { gpuAllocationSchema, schedulerCycleSchema, schedulingMetricsSchema } from '../wire/scheduling-dashboard-schemas.ts'
 import type { billingSummarySchema, invoiceSchema, issuedInvoiceSchema, putRateBodySchema, rateSchema, revenueSchema, usageSchema } from '../wire/billing-schemas.ts'
-import type { eventSchema, rulePatchSchema, ruleSchema } from '../wire/alerts-schemas.ts'
+import type { eventSchema, rulePatchSchema, ruleSchema, silenceBodySchema } from '../wire/alerts-schemas.ts'
 import type { endpointRecordSchema, endpointUpsertSchema, globalEnvEntrySchema, gpuJobRecordSchema, historyKindsSchema, inferenceIngestResultSchema, inferenceRecordJsonSchema, summarySchema, workerEventsSchema } from '../wire/analytics-schemas.ts'
 import type { kpisSchema, leakageSchema, overviewSchema } from '../wire/dashboard-schemas.ts'
 import type { nodeRegistrationSchema, gpuRegistrationSchema } from '../wire/registration.ts'
@@ -30,6 +30,8 @@ export type ClusterCreated = Out<typeof clusterCreatedSchema>
 export type ClusterDetail = Out<typeof clusterDetailSchema>
 export type CreateClusterInput = In<typeof createClusterBodySchema>
 export type FleetNode = Out<typeof nodeSchema>
+export type NodeDetail = Out<typeof nodeDetailSchema>
+export type DeletedNode = Out<typeof deletedNodeSchema>
 export type FleetGpu = Out<typeof gpuSchema>
 export type RegisteredNode = Out<typeof registeredNodeSchema>
 export type RegisterNodeInput = In<typeof nodeRegistrationSchema>
@@ -71,6 +73,7 @@ export type Revenue = Out<typeof revenueSchema>
 export type AlertRule = Out<typeof ruleSchema>
 export type AlertRulePatch = In<typeof rulePatchSchema>
 export type AlertEvent = Out<typeof eventSchema>
+export type AlertSilenceInput = In<typeof silenceBodySchema>
 
 export type HistoryKinds = Out<typeof historyKindsSchema>
 export type GpuJobRecord = Out<typeof gpuJobRecordSchema>

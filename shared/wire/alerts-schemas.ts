@@ -31,6 +31,18 @@ export const eventsQuerySchema = z.object({
   limit: queryInt('limit', 1, 100, 'Max events to return, 1–100 (default 50)', '50'),
 })
 
+/** The longest silence: 30 days. */
+export const MAX_SILENCE_MINUTES = 43_200
+
+export const silenceBodySchema = z.object({
+  minutes: z.number().int().min(1).max(MAX_SILENCE_MINUTES).optional()
+    .openapi({ description: `Silence for this many minutes from now, 1–${MAX_SILENCE_MINUTES}`, example: 60 }),
+  until: z.iso.datetime({ offset: true }).optional()
+    .openapi({ description: 'Silence until this time (ISO 8601, at most 30 days ahead; a past time ends the silence)', example: '2026-05-09T12:00:00Z' }),
+}).strict().refine(b => (b.minutes === undefined) !== (b.until === undefined), {
+  message: 'give exactly one of minutes, until',
+}).openapi('AlertSilence')
+
 const ruleTypeName = z.string().openapi({ example: 'idle_gpu' })
 
 export const ruleSchemaWith = <T extends z.ZodType<string>, U extends z.ZodType<string>> (ruleType: T, thresholdUnit: U) => z.object({
@@ -58,5 +70,6 @@ export const eventSchemaWith = <T extends z.ZodType<string>> (ruleType: T) => z.
   message: z.string(),
   fired_at: z.string(),
   resolved_at: z.string().nullable(),
+  silenced_until: z.string().nullable().openapi({ description: 'Until then no webhook is sent for this rule and subject (POST /api/alerts/events/{id}/silence); a re-fire inherits it' }),
 }).openapi('AlertEvent')
 export const eventSchema = eventSchemaWith(ruleTypeName)

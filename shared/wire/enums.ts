@@ -26,14 +26,17 @@ export type JobKind = typeof JOB_KINDS[number]
 export const PENDING_REASONS = [
   'QUOTA', 'CAPACITY', 'PRIORITY', 'NEVER_FITS_QUOTA', 'NEVER_FITS_CLUSTER', 'OPERATOR_HOLD', 'TENANT_INACTIVE',
   'TENANT_QUEUE', 'NODE_NOT_REPORTING', 'NODE_OFFLINE',
+  // Fits only on drained nodes (POST /api/nodes/:id/drain); starts once one is resumed.
+  'NODE_DRAINED',
 ] as const
 export type PendingReason = typeof PENDING_REASONS[number]
 
 /**
- * Why the system, not a caller, ended a job (jobs.end_reason; null for an end by the API).
- * TIMEOUT: it ran past its time_limit_min (Slurm's TIMEOUT), ended as `failed`.
+ * Why a job ended other than by a caller's PATCH (jobs.end_reason; null otherwise), as `failed`:
+ * NODE_FAIL: its node stayed offline past the grace period; TIMEOUT: it ran past its
+ * time_limit_min (Slurm's TIMEOUT).
  */
-export const END_REASONS = ['TIMEOUT'] as const
+export const END_REASONS = ['NODE_FAIL', 'TIMEOUT'] as const
 export type EndReason = typeof END_REASONS[number]
 
 export const PLAN_TIERS = ['starter', 'pro', 'growth', 'enterprise'] as const

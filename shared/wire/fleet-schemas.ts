@@ -90,8 +90,18 @@ export const nodeSchema = z.object({
   registered_at: z.string(),
 }).openapi('Node')
 
+/** A node as the cluster detail and the node routes show it (registration answers the seed's shape). */
+export const nodeDetailSchema = nodeSchema.extend({
+  drained_at: z.string().nullable().openapi({ description: 'Set while the node is drained (POST /api/nodes/{id}/drain): no new jobs are placed on it' }),
+}).openapi('NodeDetail')
+
+export const deletedNodeSchema = nodeDetailSchema.extend({
+  deleted_gpu_ids: z.array(z.number().int()),
+  resolved_alert_event_ids: z.array(z.number().int()),
+}).openapi('DeletedNode')
+
 export const clusterDetailSchema = clusterSummarySchema.extend({
-  nodes: z.array(nodeSchema.extend({ gpus: z.array(gpuSchema) })),
+  nodes: z.array(nodeDetailSchema.extend({ gpus: z.array(gpuSchema) })),
   recent_jobs: z.array(z.unknown()),
 }).openapi('ClusterDetail')
 

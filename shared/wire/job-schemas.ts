@@ -28,6 +28,8 @@ export const createJobBodySchema = z.object({
   kind: z.enum(JOB_KINDS).default('compute').openapi({ description: 'Workload kind (default compute)' }),
   time_limit_min: z.number().int().min(1).max(MAX_TIME_LIMIT_MIN).nullable().optional()
     .openapi({ description: `Minutes the job may run, 1–${MAX_TIME_LIMIT_MIN}; past it the scheduler ends it as "failed" with end_reason TIMEOUT. Absent or null: no limit.`, example: 120 }),
+  requeue: z.boolean().default(false)
+    .openapi({ description: 'When its node stays offline past the grace period: back to the queue (true) instead of ending failed with end_reason NODE_FAIL (default false)' }),
 }).strict().openapi('CreateJobRequest')
 
 export const patchJobBodySchema = z.object({
@@ -67,7 +69,8 @@ export const jobSchema = z.object({
   ended_at: z.string().nullable(),
   node_id: z.number().int().nullable(),
   time_limit_min: z.number().int().nullable().openapi({ description: 'Minutes it may run (null: no limit)' }),
-  end_reason: z.enum(END_REASONS).nullable().openapi({ description: 'Set when the system ended it: TIMEOUT (ran past time_limit_min); null otherwise' }),
+  requeue: z.boolean(),
+  end_reason: z.enum(END_REASONS).nullable().openapi({ description: 'Why it ended when not by a caller: NODE_FAIL (its node stayed offline past the grace period) or TIMEOUT (it ran past time_limit_min); null otherwise' }),
 }).openapi('Job')
 
 export const jobDetailSchema = jobSchema.extend({

@@ -48,3 +48,12 @@ t.test('--tls-cert/--tls-key and --alert-webhook-allow-private (issue 12)', asyn
   t.throws(() => parseControlPlaneConfig({ tlsCert: '', tlsKey: '/k' }), /--tls-cert \(GPUFLEET_TLS_CERT\)/)
   t.throws(() => parseControlPlaneConfig({ alertWebhookAllowPrivate: 'sure' } as never), /--alert-webhook-allow-private \(GPUFLEET_ALERT_WEBHOOK_ALLOW_PRIVATE\)/)
 })
+
+t.test('--node-fail-grace: a duration, 2m by default', async t => {
+  t.equal(parseControlPlaneConfig().nodeFailGraceMs, 120_000)
+  t.match(parseControlPlaneConfig({ nodeFailGrace: '30s' }), { nodeFailGrace: '30s', nodeFailGraceMs: 30_000 })
+  t.equal(parseControlPlaneConfig({ nodeFailGrace: '0s' }).nodeFailGraceMs, 0)
+  for (const bad of ['2', 'soon', '-1m', '8d']) {
+    t.throws(() => parseControlPlaneConfig({ nodeFailGrace: bad }), { code: 'CONFIG_INVALID', message: /--node-fail-grace \(GPUFLEET_NODE_FAIL_GRACE\)/ }, bad)
+  }
+})

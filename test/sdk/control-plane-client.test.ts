@@ -72,6 +72,19 @@ t.test('the control plane client against the real control plane', async t => {
     t.match(await client.getGpuStats({ clusterId: fleet.clusterId }), Array)
   })
 
+  t.test('node lifecycle and alert silence: drain, resume, delete (409 while a job runs), silence', async t => {
+    const node = await client.registerNode({ clusterId: fleet.clusterId, hostname: 'gpu-life', totalGpus: 1 })
+    t.match(await client.drainNode(node.id), { id: node.id, drainedAt: String })
+    t.match((await client.listNodes()).find(n => n.id === node.id), { drainedAt: String })
+    t.match(await client.resumeNode(node.id), { id: node.id, drainedAt: null })
+    t.match(await client.drainNode(999_999).catch(e => e), { name: 'ApiError', statusCode: 404, code: 'NODE_NOT_FOUND' })
+    const deleted = await client.deleteNode(node.id)
+    t.match(deleted, { id: node.id, hostname: 'gpu-life', deletedGpuIds: [], resolvedAlertEventIds: [] })
+    t.notOk((await client.listNodes()).some(n => n.id === node.id))
+    t.match(await client.silenceAlertEvent(999_999, { minutes: 5 }).catch(e => e), { statusCode: 404, code: 'ALERT_EVENT_NOT_FOUND' })
+    t.match(await client.silenceAlertEvent(1, {}).catch(e => e), { statusCode: 400, code: 'VALIDATION_FAILED' })
+  })
+
   t.test('analytics: history pages walked by has_more, summary, worker events, global env', async t => {
     const at = new Date(Date.now() - 3_600_000).toISOString()
     const records = Array.from({ length: 7 }, (_, i) => ({ id: `req-${i}`, endpoint: 'chat', model: 'llama', tokensIn: 10, tokensOut: 20, latencyMs: 5, status: 'ok', at }))

@@ -15,6 +15,7 @@ const REASONS: Record<string, string> = {
   TENANT_QUEUE: 'behind an earlier job of its tenant waiting for quota',
   NODE_NOT_REPORTING: 'waiting for nodes that send no GPU readings',
   NODE_OFFLINE: 'only offline nodes have enough matching GPUs',
+  NODE_DRAINED: 'fits only on a drained node',
 }
 const ENDED = new Set(['completed', 'failed', 'cancelled'])
 

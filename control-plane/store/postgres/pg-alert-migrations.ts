@@ -58,4 +58,9 @@ export const PG_ALERT_MIGRATIONS: readonly PgMigration[] = [
     // PostgreSQL's default for version 1's column CHECK).
     sql: 'ALTER TABLE alert_rules DROP CONSTRAINT alert_rules_rule_type_check',
   },
+  {
+    version: 3,
+    name: 'alert_events: silenced_until (no webhook for the subject until then)',
+    sql: 'ALTER TABLE alert_events ADD COLUMN silenced_until BIGINT;',
+  },
 ]

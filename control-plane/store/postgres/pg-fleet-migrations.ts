@@ -77,4 +77,9 @@ export const PG_FLEET_MIGRATIONS: readonly PgMigration[] = [
         ADD COLUMN remapped_rows_pending SMALLINT, ADD COLUMN remapped_rows_failure SMALLINT, ADD COLUMN health_at BIGINT;
     `,
   },
+  {
+    version: 4,
+    name: 'nodes: drained_at (no new jobs placed there while set)',
+    sql: 'ALTER TABLE nodes ADD COLUMN drained_at BIGINT;',
+  },
 ]

@@ -28,12 +28,12 @@ async function readSnapshot (q: PgQuery, at: number, opts: SnapshotOptions): Pro
   const tenants = (await q.all(`SELECT t.id, t.gpu_quota, t.status,
         (SELECT COALESCE(SUM(j.gpu_count), 0) FROM jobs j WHERE j.tenant_id = t.id AND j.status = 'running') AS held
       FROM tenants t`)).map(r => ({ id: Number(r.id), gpuQuota: Number(r.gpu_quota), status: r.status as TenantStatus, gpusHeld: Number(r.held) }))
-  const nodes = new Map((await q.all('SELECT id, cluster_id, status FROM nodes')).map(r => [Number(r.id), { clusterId: Number(r.cluster_id), online: r.status === 'online' }]))
+  const nodes = new Map((await q.all('SELECT id, cluster_id, status, drained_at FROM nodes')).map(r => [Number(r.id), { clusterId: Number(r.cluster_id), online: r.status === 'online', drained: r.drained_at !== null }]))
   const inv = await pgGpuInventory(q)
   const inventory: InventoryRow[] = []
   for (const r of inv.byNodeModel) {
     const n = nodes.get(r.nodeId)
-    if (n !== undefined) inventory.push({ nodeId: r.nodeId, clusterId: n.clusterId, nodeOnline: n.online, model: r.model, count: r.count })
+    if (n !== undefined) inventory.push({ nodeId: r.nodeId, clusterId: n.clusterId, nodeOnline: n.online, ...(n.drained && { nodeDrained: true }), model: r.model, count: r.count })
   }
   const held = new Set((await q.all('SELECT gpu_id FROM job_gpus WHERE released_at IS NULL')).map(r => Number(r.gpu_id)))
   const free: FreeGpu[] = []
@@ -44,7 +44,7 @@ async function readSnapshot (q: PgQuery, at: number, opts: SnapshotOptions): Pro
     const id = Number(r.id)
     const g = inv.gpus.get(id)
     const n = g === undefined ? undefined : nodes.get(g.nodeId)
-    if (g === undefined || n === undefined || !n.online || held.has(id)) continue
+    if (g === undefined || n === undefined || !n.online || n.drained || held.has(id)) continue
     ;(r.fresh === true ? free : unreported).push({ id, nodeId: g.nodeId, clusterId: n.clusterId, gpuIndex: g.gpuIndex, model: g.model })
   }
   return { at, jobs, tenants, inventory, free, unreported }

@@ -107,13 +107,21 @@ export const PG_JOB_MIGRATIONS: readonly PgMigration[] = [
   },
   {
     version: 4,
-    name: 'time limits: time_limit_min, end_reason',
+    name: 'node lifecycle: jobs.requeue and end_reason; job_gpus outlive a deleted node\'s GPUs',
+    sql: `
+      ALTER TABLE jobs ADD COLUMN requeue SMALLINT NOT NULL DEFAULT 0, ADD COLUMN end_reason TEXT;
+      ALTER TABLE job_gpus DROP CONSTRAINT job_gpus_gpu_id_fkey;
+      -- A requeued job may hold the same GPU again later.
+      ALTER TABLE job_gpus DROP CONSTRAINT job_gpus_pkey, ADD PRIMARY KEY (job_id, gpu_id, assigned_at);
+    `,
+  },
+  {
+    version: 5,
+    name: 'time limits: time_limit_min',
     sql: `
       -- Minutes a job may run (null: no limit); past it the scheduler ends it as failed, TIMEOUT.
       ALTER TABLE jobs ADD COLUMN time_limit_min INTEGER CHECK (time_limit_min IS NULL OR time_limit_min >= 1);
-      -- Why the system ended a job (TIMEOUT); null for an end by the API.
-      ALTER TABLE jobs ADD COLUMN end_reason TEXT;
-      -- Every cycle looks for overdue jobs: only running jobs with a limit, a small set.
+      -- The overdue-job read: only running jobs with a limit, a small set.
       CREATE INDEX jobs_running_limited ON jobs (started_at) WHERE status = 'running' AND time_limit_min IS NOT NULL;
     `,
   },

@@ -25,6 +25,7 @@ export function toNode (r: Row): FleetNode {
     status: r.status as NodeStatus,
     lastSeenAt: numOrNull(r.last_seen_at),
     registeredAt: num(r.registered_at),
+    drainedAt: numOrNull(r.drained_at),
   }
 }
 

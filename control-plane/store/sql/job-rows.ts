@@ -9,7 +9,7 @@ const strOrNull = (v: unknown): string | null => (v === null || v === undefined 
 const jsonOrNull = (v: unknown): Record<string, unknown> | null => (v === null || v === undefined ? null : JSON.parse(String(v)) as Record<string, unknown>)
 
 export const JOB_COLUMNS = `id, cluster_id, tenant_id, name, kind, gpu_count, gpu_type, priority, status, block_reason, pending_reason,
-  submitted_by, estimated_duration_min, submitted_at, started_at, ended_at, node_id, time_limit_min, end_reason`
+  submitted_by, estimated_duration_min, submitted_at, started_at, ended_at, node_id, requeue, end_reason, time_limit_min`
 
 export function toJob (r: Row): Job {
   return {
@@ -31,6 +31,7 @@ export function toJob (r: Row): Job {
     endedAt: numOrNull(r.ended_at),
     nodeId: numOrNull(r.node_id),
     timeLimitMin: numOrNull(r.time_limit_min),
+    requeue: Number(r.requeue) !== 0,
     endReason: strOrNull(r.end_reason) as EndReason | null,
   }
 }

@@ -41,8 +41,11 @@ function toEvent (r: Row): AlertEvent {
     message: String(r.message),
     firedAt: Number(r.fired_at),
     resolvedAt: numOrNull(r.resolved_at),
+    silencedUntil: numOrNull(r.silenced_until),
   }
 }
+
+const silenced = (e: AlertEvent, at: number): boolean => e.silencedUntil !== null && e.silencedUntil > at
 
 function toDelivery (r: Row): WebhookDelivery {
   return {
@@ -77,7 +80,7 @@ export function createSqlAlertRepository (db: SqlDb): AlertRepository {
     const out: AlertEvent[] = []
     for (const e of events) {
       await q.run('UPDATE alert_events SET resolved_at = ? WHERE id = ? AND resolved_at IS NULL', at, e.id)
-      await queue(q, e.id, 'resolved', url, at)
+      await queue(q, e.id, 'resolved', silenced(e, at) ? null : url, at)
       out.push(await eventById(q, e.id))
     }
     return out
@@ -134,21 +137,48 @@ export function createSqlAlertRepository (db: SqlDb): AlertRepository {
         if (rule.threshold !== ev.threshold) return { fired: [], resolved: [], stale: true }
 
         const openKeys = new Set(open.map(e => subjectKey(e.subject)))
+        // Silences still running, per subject: a re-fire inherits its subject's and stays quiet.
+        const silences = new Map<string, number>()
+        for (const r of await q.all(`SELECT subject_type, subject_id, MAX(silenced_until) AS silenced FROM alert_events
+            WHERE rule_id = ? AND silenced_until > ? GROUP BY subject_type, subject_id`, rule.id, ev.at)) {
+          silences.set(subjectKey({ type: r.subject_type as AlertSubjectType, id: Number(r.subject_id) }), Number(r.silenced))
+        }
         const keep = new Set([...ev.breaches.map(b => subjectKey(b.subject)), ...ev.unknown.map(subjectKey)])
         const fired: AlertEvent[] = []
         for (const b of ev.breaches) {
           const key = subjectKey(b.subject)
           if (openKeys.has(key)) continue
           openKeys.add(key) // a subject listed twice fires once
+          const until = silences.get(key) ?? null
           const r = await q.one(`INSERT INTO alert_events
-            (rule_id, subject_type, subject_id, subject_name, tenant_id, message, fired_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-          rule.id, b.subject.type, b.subject.id, b.subject.name, b.tenantId, b.message, ev.at)
+            (rule_id, subject_type, subject_id, subject_name, tenant_id, message, fired_at, silenced_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+          rule.id, b.subject.type, b.subject.id, b.subject.name, b.tenantId, b.message, ev.at, until)
           const id = Number(r!.id)
-          await queue(q, id, 'fired', rule.webhookUrl, ev.at)
+          await queue(q, id, 'fired', until === null ? rule.webhookUrl : null, ev.at)
           fired.push(await eventById(q, id))
         }
         const resolved = await resolveAll(q, open.filter(e => !keep.has(subjectKey(e.subject))), ev.at, rule.webhookUrl)
         return { fired, resolved, stale: false }
+      })
+    },
+
+    async silenceEvent (id, until) {
+      return db.tx(ALERTS_LOCK, async q => {
+        if (await q.run('UPDATE alert_events SET silenced_until = ? WHERE id = ?', until, id) === 0) return null
+        return eventById(q, id)
+      })
+    },
+
+    async resolveSubjects (subjects, at) {
+      if (subjects.length === 0) return []
+      return db.tx(ALERTS_LOCK, async q => {
+        const keys = new Set(subjects.map(subjectKey))
+        const out: AlertEvent[] = []
+        for (const rule of (await q.all('SELECT id, webhook_url FROM alert_rules ORDER BY id'))) {
+          const open = (await openEventsOf(q, Number(rule.id))).filter(e => keys.has(subjectKey(e.subject)))
+          out.push(...await resolveAll(q, open, at, strOrNull(rule.webhook_url)))
+        }
+        return out
       })
     },
 

@@ -3,7 +3,7 @@ import type {
 } from '../fleet-repository.ts'
 import { NodeInOtherClusterError } from '../fleet-repository.ts'
 import type { SqlDb, SqlQuery } from '../sql-db.ts'
-import { FLEET_LOCK } from '../store-locks.ts'
+import { FLEET_LOCK, SCHEDULING_LOCK } from '../store-locks.ts'
 import { GPU_HEALTH_UPDATE, gpuHealthArgs, migInstancesColumn, toCluster, toGpu, toNode, toNodeEvent } from './fleet-rows.ts'
 
 // An absent optional field is stored as NULL.
@@ -202,6 +202,31 @@ export function createSqlFleetRepository (db: SqlDb): FleetRepository {
           await addEvent(q, node.id, 'offline', at, { silent_for_ms: Math.max(0, at - lastSeen) })
         }
         return stale
+      })
+    },
+
+    async setDrained (id, drained, at) {
+      const n = drained
+        ? await db.run('UPDATE nodes SET drained_at = COALESCE(drained_at, ?) WHERE id = ?', at, id)
+        : await db.run('UPDATE nodes SET drained_at = NULL WHERE id = ?', id)
+      return n === 0 ? null : nodeById(db, id)
+    },
+
+    async deleteNode (id) {
+      // The scheduling lock, not the fleet's: a cycle must not assign one of these GPUs meanwhile.
+      return db.tx(SCHEDULING_LOCK, async q => {
+        const node = await nodeById(q, id)
+        if (node === null) return null
+        const running = await q.all(`SELECT DISTINCT jg.job_id FROM job_gpus jg JOIN gpus g ON g.id = jg.gpu_id
+            WHERE g.node_id = ? AND jg.released_at IS NULL ORDER BY jg.job_id`, id)
+        if (running.length > 0) return { deleted: false as const, runningJobIds: running.map(r => Number(r.job_id)) }
+        const gpuIds = (await q.all('SELECT id FROM gpus WHERE node_id = ? ORDER BY id', id)).map(r => Number(r.id))
+        // Ended jobs keep their job_gpus rows (metering) and job events; only jobs.node_id points here.
+        await q.run('UPDATE jobs SET node_id = NULL WHERE node_id = ?', id)
+        await q.run('DELETE FROM gpus WHERE node_id = ?', id)
+        await q.run('DELETE FROM node_events WHERE node_id = ?', id)
+        await q.run('DELETE FROM nodes WHERE id = ?', id)
+        return { deleted: true as const, node, gpuIds }
       })
     },
 

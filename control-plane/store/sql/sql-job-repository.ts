@@ -1,4 +1,4 @@
-import type { EndReason, EndedStatus, Job, JobCountsRow, JobFilter, JobRepository, SubmitContext } from '../job-repository.ts'
+import type { EndReason, EndedStatus, Job, JobCountsRow, JobFilter, JobRepository, LostJob, SubmitContext } from '../job-repository.ts'
 import type { TenantStatus } from '../tenant-repository.ts'
 import type { SqlDb, SqlQuery } from '../sql-db.ts'
 import { SCHEDULING_LOCK } from '../store-locks.ts'
@@ -24,23 +24,26 @@ export function createSqlJobRepository (db: SqlDb, hot: JobHotPaths): JobReposit
   const addEvent = (q: SqlQuery, jobId: number, kind: string, at: number, detail: Record<string, unknown> | null, gpuId: number | null = null, nodeId: number | null = null) =>
     q.run('INSERT INTO job_events (job_id, kind, at, gpu_id, node_id, detail) VALUES (?, ?, ?, ?, ?, ?)',
       jobId, kind, at, gpuId, nodeId, detail === null ? null : JSON.stringify(detail))
-  // Ends `job` (read in `q`); a running job's GPUs are released now: metering reads released_at.
-  const endJob = async (q: SqlQuery, job: Job, status: EndedStatus, at: number, by: string | null, reason: EndReason | null = null): Promise<void> => {
-    await q.run('UPDATE jobs SET status = ?, pending_reason = NULL, block_reason = NULL, ended_at = ?, end_reason = ? WHERE id = ?', status, at, reason, job.id)
-    if (job.status === 'running') {
-      const held = await q.all(`SELECT jg.gpu_id, g.node_id FROM job_gpus jg JOIN gpus g ON g.id = jg.gpu_id
-          WHERE jg.job_id = ? AND jg.released_at IS NULL ORDER BY jg.gpu_id`, job.id)
-      await q.run('UPDATE job_gpus SET released_at = ? WHERE job_id = ? AND released_at IS NULL', at, job.id)
-      for (const g of held) await addEvent(q, job.id, 'gpu_released', at, null, Number(g.gpu_id), Number(g.node_id))
-    }
-    await addEvent(q, job.id, 'ended', at, {
-      status, from: job.status, by, ran_ms: job.startedAt === null ? null : at - job.startedAt, ...(reason === null ? {} : { reason }),
-    }, null, job.nodeId)
-  }
   // A limit's end in epoch ms; CAST first: minutes × 60,000 overflows PostgreSQL's integer.
   const LIMIT_AT = 'started_at + CAST(time_limit_min AS BIGINT) * 60000'
   const tenantGpusInUse = async (q: SqlQuery, tenantId: number): Promise<number> => Number((await q.one(`SELECT COUNT(*) AS n FROM jobs j
       JOIN job_gpus jg ON jg.job_id = j.id AND jg.released_at IS NULL WHERE j.tenant_id = ? AND j.status = 'running'`, tenantId))?.n ?? 0)
+
+  // Metering reads these rows: released_at closes the job's GPU-seconds exactly at `at`.
+  const releaseGpus = async (q: SqlQuery, id: number, at: number): Promise<void> => {
+    const held = await q.all(`SELECT jg.gpu_id, g.node_id FROM job_gpus jg LEFT JOIN gpus g ON g.id = jg.gpu_id
+        WHERE jg.job_id = ? AND jg.released_at IS NULL ORDER BY jg.gpu_id`, id)
+    await q.run('UPDATE job_gpus SET released_at = ? WHERE job_id = ? AND released_at IS NULL', at, id)
+    for (const g of held) await addEvent(q, id, 'gpu_released', at, null, Number(g.gpu_id), g.node_id === null ? null : Number(g.node_id))
+  }
+  // Ends `job` (read in `q`); a running job's GPUs are released now: metering reads released_at.
+  const endJob = async (q: SqlQuery, job: Job, status: EndedStatus, at: number, by: string | null, reason: EndReason | null = null): Promise<void> => {
+    await q.run('UPDATE jobs SET status = ?, pending_reason = NULL, block_reason = NULL, ended_at = ?, end_reason = ? WHERE id = ?', status, at, reason, job.id)
+    if (job.status === 'running') await releaseGpus(q, job.id, at)
+    await addEvent(q, job.id, 'ended', at, {
+      status, from: job.status, by, ran_ms: job.startedAt === null ? null : at - job.startedAt, ...(reason === null ? {} : { reason }),
+    }, null, job.nodeId)
+  }
 
   // Filters become fixed SQL fragments (values always bound), one cached statement per combination.
   const filterSql = (f: Omit<JobFilter, 'limit' | 'offset'>): { where: string, args: unknown[] } => {
@@ -66,9 +69,9 @@ export function createSqlJobRepository (db: SqlDb, hot: JobHotPaths): JobReposit
         }
         const verdict = judge({ tenant, clusterModels: await hot.clusterModels(q, input.clusterId, at) })
         const r = await q.one(`INSERT INTO jobs (cluster_id, tenant_id, name, kind, gpu_count, gpu_type, priority, status, block_reason, pending_reason,
-            submitted_by, estimated_duration_min, submitted_at, time_limit_min) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${JOB_COLUMNS}`,
+            submitted_by, estimated_duration_min, submitted_at, requeue, time_limit_min) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${JOB_COLUMNS}`,
         input.clusterId, input.tenantId, input.name, input.kind, input.gpuCount, input.gpuType, input.priority, verdict.status,
-        verdict.blockReason, verdict.pendingReason, input.submittedBy, input.estimatedDurationMin, at, input.timeLimitMin ?? null)
+        verdict.blockReason, verdict.pendingReason, input.submittedBy, input.estimatedDurationMin, at, input.requeue === true ? 1 : 0, input.timeLimitMin ?? null)
         const job = toJob(r!)
         await addEvent(q, job.id, 'submitted', at, { status: job.status, pending_reason: job.pendingReason, gpu_count: job.gpuCount, tenant_id: job.tenantId })
         return { ok: true as const, job }
@@ -157,6 +160,36 @@ export function createSqlJobRepository (db: SqlDb, hot: JobHotPaths): JobReposit
     },
 
     async queueStats (since, tenantId = null) { return sqlQueueStats(db, since, tenantId) },
+
+    async failLostNodeJobs (silentSince, at) {
+      return db.tx(SCHEDULING_LOCK, async q => {
+        const rows = await q.all(`SELECT DISTINCT jg.job_id, g.node_id FROM job_gpus jg
+            JOIN jobs j ON j.id = jg.job_id AND j.status = 'running'
+            JOIN gpus g ON g.id = jg.gpu_id JOIN nodes n ON n.id = g.node_id
+            WHERE jg.released_at IS NULL AND n.status = 'offline' AND COALESCE(n.last_seen_at, n.registered_at) < ?
+            ORDER BY jg.job_id, g.node_id`, silentSince)
+        const lost = new Map<number, number[]>()
+        for (const r of rows) lost.set(Number(r.job_id), [...(lost.get(Number(r.job_id)) ?? []), Number(r.node_id)])
+        const out: LostJob[] = []
+        for (const [id, nodeIds] of lost) {
+          const job = await jobById(q, id)
+          if (job === null || job.status !== 'running') continue
+          await releaseGpus(q, id, at)
+          if (job.requeue) {
+            // Waits like a new submission (the next cycle says why); its start and node are forgotten.
+            await q.run("UPDATE jobs SET status = 'queued', pending_reason = 'CAPACITY', block_reason = NULL, started_at = NULL, node_id = NULL WHERE id = ?", id)
+            await addEvent(q, id, 'requeued', at, { reason: 'NODE_FAIL', node_ids: nodeIds, ran_ms: job.startedAt === null ? null : at - job.startedAt })
+          } else {
+            await q.run("UPDATE jobs SET status = 'failed', pending_reason = NULL, block_reason = NULL, end_reason = 'NODE_FAIL', ended_at = ? WHERE id = ?", at, id)
+            await addEvent(q, id, 'ended', at, {
+              status: 'failed', from: 'running', by: null, reason: 'NODE_FAIL', node_ids: nodeIds, ran_ms: job.startedAt === null ? null : at - job.startedAt,
+            }, null, job.nodeId)
+          }
+          out.push({ job: (await jobById(q, id))!, nodeIds, requeued: job.requeue })
+        }
+        return out
+      })
+    },
 
     async allocation (filter) { return sqlAllocation(db, filter.clusterId ?? null, filter.tenantId ?? null) },
   }

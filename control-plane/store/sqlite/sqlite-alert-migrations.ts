@@ -79,4 +79,9 @@ export const ALERT_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE alert_rules_v2 RENAME TO alert_rules;
     `,
   },
+  {
+    version: 3,
+    name: 'alert_events: silenced_until (no webhook for the subject until then)',
+    sql: 'ALTER TABLE alert_events ADD COLUMN silenced_until INTEGER;',
+  },
 ]

@@ -110,4 +110,9 @@ export const FLEET_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE gpus ADD COLUMN health_at INTEGER;
     `,
   },
+  {
+    version: 4,
+    name: 'nodes: drained_at (no new jobs placed there while set)',
+    sql: 'ALTER TABLE nodes ADD COLUMN drained_at INTEGER;',
+  },
 ]

@@ -32,7 +32,7 @@ function statementsFor (db: SqliteDb) {
       tenants: prepare(`SELECT t.id, t.gpu_quota, t.status,
             (SELECT COALESCE(SUM(j.gpu_count), 0) FROM jobs j WHERE j.tenant_id = t.id AND j.status = 'running') AS held
           FROM tenants t`),
-      nodes: prepare('SELECT id, cluster_id, status FROM nodes'),
+      nodes: prepare('SELECT id, cluster_id, status, drained_at FROM nodes'),
       // Ids as one string each: thousands of one-cell rows cost more than the scan itself. One
       // scan for both lists: idle with a fresh reading, and no fresh reading (not reporting).
       idle: prepare(`SELECT group_concat(CASE WHEN status = 'idle' AND updated_at >= ? THEN id END),
@@ -69,12 +69,12 @@ function readSnapshot (db: SqliteDb, at: number, opts: SnapshotOptions): Schedul
   const tenants = (st.tenants.all() as unknown as Cells[])
     .map(r => ({ id: int(r[0]), gpuQuota: int(r[1]), status: r[2] as TenantStatus, gpusHeld: int(r[3]) }))
   // Node state and cluster are live; which GPU sits where comes from the cached inventory.
-  const nodes = new Map((st.nodes.all() as unknown as Cells[]).map(r => [int(r[0]), { clusterId: int(r[1]), online: r[2] === 'online' }]))
+  const nodes = new Map((st.nodes.all() as unknown as Cells[]).map(r => [int(r[0]), { clusterId: int(r[1]), online: r[2] === 'online', drained: r[3] !== null }]))
   const inv = gpuInventory(db, at)
   const inventory: InventoryRow[] = []
   for (const r of inv.byNodeModel) {
     const n = nodes.get(r.nodeId)
-    if (n !== undefined) inventory.push({ nodeId: r.nodeId, clusterId: n.clusterId, nodeOnline: n.online, model: r.model, count: r.count })
+    if (n !== undefined) inventory.push({ nodeId: r.nodeId, clusterId: n.clusterId, nodeOnline: n.online, ...(n.drained && { nodeDrained: true }), model: r.model, count: r.count })
   }
   const held = new Set(ids(st.held))
   const [idle, silent] = st.idle.get(opts.freshSince, opts.freshSince) as unknown as Cells
@@ -83,7 +83,7 @@ function readSnapshot (db: SqliteDb, at: number, opts: SnapshotOptions): Schedul
     for (const id of idList(list)) {
       const g = inv.gpus.get(id)
       const n = g === undefined ? undefined : nodes.get(g.nodeId)
-      if (g === undefined || n === undefined || !n.online || held.has(id)) continue
+      if (g === undefined || n === undefined || !n.online || n.drained || held.has(id)) continue
       out.push({ id, nodeId: g.nodeId, clusterId: n.clusterId, gpuIndex: g.gpuIndex, model: g.model })
     }
     return out

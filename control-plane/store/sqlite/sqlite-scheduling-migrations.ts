@@ -119,13 +119,38 @@ export const JOB_MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 4,
-    name: 'time limits: time_limit_min, end_reason',
+    name: 'node lifecycle: jobs.requeue and end_reason; job_gpus outlive a deleted node\'s GPUs',
+    rebuildsTable: true,
+    // requeue: a job whose node dies goes back to the queue instead of failing (end_reason
+    // NODE_FAIL); it may later hold the same GPU again, so assigned_at joins the key. job_gpus
+    // loses its foreign key to gpus (SQLite: a rebuild): metering reads these rows alone, so
+    // usage stays billable after DELETE /api/nodes/:id removes the GPUs.
+    sql: `
+      ALTER TABLE jobs ADD COLUMN requeue INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE jobs ADD COLUMN end_reason TEXT;
+      CREATE TABLE job_gpus_v2 (
+        job_id INTEGER NOT NULL REFERENCES jobs(id),
+        gpu_id INTEGER NOT NULL,
+        gpu_model TEXT,
+        assigned_at INTEGER NOT NULL,
+        released_at INTEGER,
+        PRIMARY KEY (job_id, gpu_id, assigned_at)
+      );
+      INSERT INTO job_gpus_v2 (job_id, gpu_id, gpu_model, assigned_at, released_at)
+        SELECT job_id, gpu_id, gpu_model, assigned_at, released_at FROM job_gpus;
+      DROP TABLE job_gpus;
+      ALTER TABLE job_gpus_v2 RENAME TO job_gpus;
+      CREATE UNIQUE INDEX job_gpus_one_holder ON job_gpus (gpu_id) WHERE released_at IS NULL;
+      CREATE INDEX job_gpus_time ON job_gpus (assigned_at, released_at);
+    `,
+  },
+  {
+    version: 5,
+    name: 'time limits: time_limit_min',
     sql: `
       -- Minutes a job may run (null: no limit); past it the scheduler ends it as failed, TIMEOUT.
       ALTER TABLE jobs ADD COLUMN time_limit_min INTEGER CHECK (time_limit_min IS NULL OR time_limit_min >= 1);
-      -- Why the system ended a job (TIMEOUT); null for an end by the API.
-      ALTER TABLE jobs ADD COLUMN end_reason TEXT;
-      -- Every cycle looks for overdue jobs: only running jobs with a limit, a small set.
+      -- The overdue-job read: only running jobs with a limit, a small set.
       CREATE INDEX jobs_running_limited ON jobs (started_at) WHERE status = 'running' AND time_limit_min IS NOT NULL;
     `,
   },

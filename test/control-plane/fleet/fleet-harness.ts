@@ -11,7 +11,8 @@ export const T0 = Date.UTC(2026, 4, 9, 0, 0, 0)
 
 /** A store with only the fleet repository: these tests must not depend on the other domains' work. */
 export function openFleetStore (): Store {
-  return openPartialSqliteStore(sql => ({ fleet: createSqlFleetRepository(sql) })).store
+  // The liveness loop's node-failure pass finds no jobs here.
+  return openPartialSqliteStore(sql => ({ fleet: createSqlFleetRepository(sql), jobs: { failLostNodeJobs: async () => [] } as unknown as Store['jobs'] })).store
 }
 
 /** Hand-driven time: timers fire only when the test advances the clock. */

@@ -8,7 +8,7 @@ const NO_HEALTH = { xidCount: null, xidLast: null, xidLastAt: null, remappedRows
 const cluster: Cluster = { id: 1, name: 'c', region: 'r', status: 'active', createdAt: 0 }
 const node = (id: number): FleetNode => ({
   id, clusterId: 1, hostname: `n${id}`, ipAddress: null, totalGpus: null, cpuCores: null, ramGb: null, agentUrl: null,
-  status: 'online', lastSeenAt: NOW, registeredAt: 0,
+  status: 'online', lastSeenAt: NOW, registeredAt: 0, drainedAt: null,
 })
 const gpu = (id: number, nodeId: number, r: Partial<Gpu>): Gpu => ({
   id, nodeId, gpuIndex: 0, uuid: null, model: 'H100', vramMb: null, status: 'idle', utilizationPct: null,

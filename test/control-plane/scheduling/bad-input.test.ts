@@ -132,6 +132,9 @@ t.test('POST /api/jobs', async t => {
     ['name 200 KB', { cluster_id: 1, name: BIG }, 400, 'VALIDATION_FAILED'],
     ['submitted_by 200 KB', { cluster_id: 1, name: 'n', submitted_by: BIG }, 400, 'VALIDATION_FAILED'],
     ['unknown field', { cluster_id: 1, name: 'n', status: 'running' }, 400, 'VALIDATION_FAILED'],
+    ['requeue a string', { cluster_id: 1, name: 'n', requeue: 'true' }, 400, 'VALIDATION_FAILED'],
+    ['requeue a number', { cluster_id: 1, name: 'n', requeue: 1 }, 400, 'VALIDATION_FAILED'],
+    ['requeue null', { cluster_id: 1, name: 'n', requeue: null }, 400, 'VALIDATION_FAILED'],
     ['unknown cluster', { cluster_id: 999, name: 'n' }, 404, 'CLUSTER_NOT_FOUND'],
     ['unknown tenant', { cluster_id: 1, name: 'n', tenant_id: 999 }, 404, 'TENANT_NOT_FOUND'],
   ])

@@ -313,3 +313,13 @@ t.test('an offline node is not the largest node: a 6-GPU job spans 4-GPU nodes; 
   t.match(await h.job(big), { status: 'queued', pending_reason: 'NODE_OFFLINE', block_reason: null }, '12 GPUs online, 20 registered')
   noViolations(t, h)
 })
+
+t.test('requeue: optional, stored with the job and shown with end_reason', async t => {
+  const h = await schedulingHarness(t)
+  const c = await h.cluster('c', [{ gpus: 1 }])
+  const plain = await h.submit({ cluster_id: c.clusterId, name: 'plain' })
+  t.match(plain.body, { requeue: false, end_reason: null })
+  const again = await h.submit({ cluster_id: c.clusterId, name: 'again', requeue: true })
+  t.equal(again.status, 201)
+  t.match(await h.job(again.body.id), { requeue: true, end_reason: null })
+})
