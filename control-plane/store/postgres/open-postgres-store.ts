@@ -1,5 +1,5 @@
 import type { Store } from '../store.ts'
-import { openPgDb } from './pg-db.ts'
+import { openPgDb, type PgDb } from './pg-db.ts'
 import { createSqlApiKeyRepository } from '../sql/sql-api-key-repository.ts'
 import { createSqlFleetRepository } from '../sql/sql-fleet-repository.ts'
 import { createPgTelemetryRepository } from './pg-telemetry-repository.ts'
@@ -30,7 +30,7 @@ export async function openPostgresStore (url: string, options: PostgresStoreOpti
   if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) throw new Error(`invalid schema name: ${options.schema}`)
   const db = openPgDb({ connectionString: url, schema: options.schema, max: options.maxConnections })
   try {
-    if (options.schema !== undefined) await db.exec(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`)
+    if (options.schema !== undefined) await createSchema(db, options.schema)
     await migratePgStore(db)
     const fleet = createSqlFleetRepository(db)
     const apiKeys = createSqlApiKeyRepository(db)
@@ -61,5 +61,19 @@ export async function openPostgresStore (url: string, options: PostgresStoreOpti
   } catch (err) {
     await db.close()
     throw err
+  }
+}
+
+/**
+ * CREATE SCHEMA IF NOT EXISTS is not atomic: two replicas starting on an empty database can
+ * both miss the schema, and the second then fails on the catalog's unique index (23505) or
+ * with duplicate_schema (42P06). Either way the schema exists, which is all this asks.
+ */
+async function createSchema (db: PgDb, schema: string): Promise<void> {
+  try {
+    await db.exec(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
+  } catch (err) {
+    const code = (err as { code?: unknown } | null)?.code
+    if (code !== '23505' && code !== '42P06') throw err
   }
 }

@@ -21,3 +21,13 @@ t.test('postgres: two stores migrating one empty database at once do not race', 
   t.teardown(async () => { for (const s of stores) await s.close() })
   t.equal((await stores[0]!.fleet.listClusters()).length, 0)
 })
+
+t.test('postgres: replicas starting at once on a schema that does not exist yet all open (CREATE SCHEMA races)', async t => {
+  const pg = await postgresTestDatabase(t)
+  for (let round = 0; round < 8; round++) {
+    const schema = pg.freshSchema()
+    const stores = await Promise.all([1, 2, 3, 4].map(() => openPostgresStore(pg.url, { schema })))
+    for (const s of stores) await s.close()
+  }
+  t.pass('32 stores opened on 8 fresh schemas, four at a time')
+})
