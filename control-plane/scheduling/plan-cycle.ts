@@ -110,12 +110,13 @@ export function planCycle (snapshot: SchedulerSnapshot, policy: CyclePolicy = DE
       })
       continue
     }
-    if (index.fitsOnline(job.clusterId, job.gpuType, job.gpuCount) && index.onlyFitsDrained(job.clusterId, job.gpuType, job.gpuCount)) {
+    const fitsOnline = index.fitsOnline(job.clusterId, job.gpuType, job.gpuCount)
+    if (fitsOnline && index.onlyFitsDrained(job.clusterId, job.gpuType, job.gpuCount)) {
       wait({ status: statusForReason('NODE_DRAINED'), pendingReason: 'NODE_DRAINED', blockReason: null })
       continue
     }
     const reason: PendingReason = index.fitsWithReserved(job.clusterId, job.gpuType, job.gpuCount) ? 'PRIORITY'
-      : !index.fitsOnline(job.clusterId, job.gpuType, job.gpuCount) ? 'NODE_OFFLINE'
+      : !fitsOnline ? 'NODE_OFFLINE'
         : index.fitsIfReporting(job.clusterId, job.gpuType, job.gpuCount) ? 'NODE_NOT_REPORTING' : 'CAPACITY'
     index.reserve(job.clusterId, job.gpuType, job.gpuCount)
     if (t !== undefined) used.set(t.id, (used.get(t.id) ?? 0) + job.gpuCount)

@@ -1,5 +1,6 @@
 import type { Store } from '../store.ts'
 import { openPgDb, type PgDb } from './pg-db.ts'
+import { isUniqueViolation } from './pg-errors.ts'
 import { createSqlApiKeyRepository } from '../sql/sql-api-key-repository.ts'
 import { createSqlFleetRepository } from '../sql/sql-fleet-repository.ts'
 import { createPgTelemetryRepository } from './pg-telemetry-repository.ts'
@@ -64,6 +65,8 @@ export async function openPostgresStore (url: string, options: PostgresStoreOpti
   }
 }
 
+const DUPLICATE_SCHEMA = '42P06'
+
 /**
  * CREATE SCHEMA IF NOT EXISTS is not atomic: two replicas starting on an empty database can
  * both miss the schema, and the second then fails on the catalog's unique index (23505) or
@@ -73,7 +76,6 @@ async function createSchema (db: PgDb, schema: string): Promise<void> {
   try {
     await db.exec(`CREATE SCHEMA IF NOT EXISTS ${schema}`)
   } catch (err) {
-    const code = (err as { code?: unknown } | null)?.code
-    if (code !== '23505' && code !== '42P06') throw err
+    if (!isUniqueViolation(err) && (err as { code?: unknown }).code !== DUPLICATE_SCHEMA) throw err
   }
 }

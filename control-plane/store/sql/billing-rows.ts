@@ -1,12 +1,11 @@
 import type { Invoice, InvoiceLine, InvoiceStatus, RateRecord } from '../billing-repository.ts'
+import { numOrNull, strOrNull } from './cells.ts'
 
 /** Row → record mappers for the billing tables, shared by both engines (same columns). */
 
 type Row = Record<string, unknown>
 
 const num = (x: unknown): number => Number(x)
-const numOrNull = (x: unknown): number | null => (x === null || x === undefined ? null : Number(x))
-const strOrNull = (x: unknown): string | null => (x === null || x === undefined ? null : String(x))
 
 export function toRate (r: Row): RateRecord {
   return { gpuType: String(r.gpu_type), centsPerGpuHour: num(r.cents_per_gpu_hour), updatedAt: num(r.updated_at) }

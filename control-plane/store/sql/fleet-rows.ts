@@ -1,12 +1,11 @@
 import type { Cluster, FleetNode, Gpu, GpuHealth, GpuStatus, MigInstance, MigMode, NodeEvent, NodeEventKind, NodeStatus } from '../fleet-repository.ts'
+import { numOrNull, strOrNull } from './cells.ts'
 
 /** Row → record mappers for the fleet tables of both engines (columns as in *-fleet-migrations.ts). */
 
 type Row = Record<string, unknown>
 
 const num = (v: unknown): number => Number(v)
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
-const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v))
 
 export function toCluster (r: Row): Cluster {
   return { id: num(r.id), name: String(r.name), region: strOrNull(r.region), status: 'active', createdAt: num(r.created_at) }

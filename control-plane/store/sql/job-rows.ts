@@ -1,11 +1,10 @@
 import type { EndReason, Job, JobEvent, JobGpu, JobKind, JobStatus, PendingReason, SchedulerCycle } from '../job-repository.ts'
+import { numOrNull, strOrNull } from './cells.ts'
 
 /** Row → record mappers for the SQLite job tables (columns as in sqlite-scheduling-migrations.ts). */
 
 type Row = Record<string, unknown>
 
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
-const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v))
 const jsonOrNull = (v: unknown): Record<string, unknown> | null => (v === null || v === undefined ? null : JSON.parse(String(v)) as Record<string, unknown>)
 
 export const JOB_COLUMNS = `id, cluster_id, tenant_id, name, kind, gpu_count, gpu_type, priority, status, block_reason, pending_reason,

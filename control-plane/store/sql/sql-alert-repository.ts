@@ -4,9 +4,8 @@ import type {
 } from '../alert-repository.ts'
 import type { Row, SqlDb, SqlQuery } from '../sql-db.ts'
 import { ALERTS_LOCK } from '../store-locks.ts'
+import { numOrNull, strOrNull } from './cells.ts'
 
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
-const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v))
 
 const RULE_SQL = `SELECT r.*, (SELECT COUNT(*) FROM alert_events e WHERE e.rule_id = r.id AND e.resolved_at IS NULL) AS active_events
   FROM alert_rules r`

@@ -9,10 +9,10 @@ import {
 } from '../api-key-repository.ts'
 import type { Row, SqlDb, SqlQuery } from '../sql-db.ts'
 import { API_KEYS_LOCK } from '../store-locks.ts'
+import { numOrNull } from './cells.ts'
 
 const COLUMNS = 'id, key_hash, key_prefix, label, permissions, tenant_id, cluster_id, created_at, last_used_at, revoked_at, created_by_key_id'
 
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
 
 // permissions is JSON text on SQLite, JSONB (parsed by pg) on PostgreSQL; the label is TEXT on
 // SQLite, BYTEA (UTF-8) on PostgreSQL, whose TEXT cannot hold NUL.

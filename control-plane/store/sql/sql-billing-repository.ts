@@ -2,10 +2,9 @@ import { InvoiceOverlapChanged, type BillingRepository, type InvoiceQuery, type 
 import type { SqlDb, SqlQuery } from '../sql-db.ts'
 import { BILLING_LOCK } from '../store-locks.ts'
 import { linesJson, toInvoice, toRate } from './billing-rows.ts'
+import { numOrNull, strOrNull } from './cells.ts'
 
 const num = (x: unknown): number => Number(x)
-const numOrNull = (x: unknown): number | null => (x === null || x === undefined ? null : Number(x))
-const strOrNull = (x: unknown): string | null => (x === null || x === undefined ? null : String(x))
 
 export function createSqlBillingRepository (db: SqlDb): BillingRepository {
   const { greatest, least } = db.dialect

@@ -2,9 +2,8 @@ import type { DashboardRepository, GpuState, JobSummary, TenantQuota } from '../
 import type { SqlDb } from '../sql-db.ts'
 import { toGpuHealth, toGpuReading, toMigState } from './fleet-rows.ts'
 import { createUtilizationReads, type UtilizationSql } from './utilization-reads.ts'
+import { numOrNull, strOrNull } from './cells.ts'
 
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
-const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v))
 
 /**
  * Read-only queries across domains, written once; only the utilization queries' SQL is the

@@ -1,8 +1,8 @@
 import type { GpuStatus } from '../fleet-repository.ts'
 import type { AllocationRow, EndedStatus, JobKind, PendingReason, QueueStats } from '../job-repository.ts'
 import type { Row, SqlQuery } from '../sql-db.ts'
+import { numOrNull } from './cells.ts'
 
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
 
 /**
  * Read-only figures for the scheduling dashboard. Each query takes an optional tenant (a

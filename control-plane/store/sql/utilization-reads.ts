@@ -1,5 +1,6 @@
 import type { AllocatedMinutes, HeldGpuUtilization, ModelUsage, TenantUtilization } from '../dashboard-repository.ts'
 import type { Row, SqlQuery } from '../sql-db.ts'
+import { numOrNull, strOrNull } from './cells.ts'
 
 /**
  * The utilization queries' SQL, which each engine writes for its own planner
@@ -20,8 +21,6 @@ export interface UtilizationSql {
   metered: string
 }
 
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v))
-const strOrNull = (v: unknown): string | null => (v === null || v === undefined ? null : String(v))
 
 function toHeldGpuUtilization (r: Row): HeldGpuUtilization {
   return {
