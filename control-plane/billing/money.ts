@@ -8,9 +8,11 @@ import type { Rate } from '../match-rate.ts'
  *   passes Number's 2^53.
  * - Rounded once per line: a line is GPU time at one rate (one rate-card entry), and its exact
  *   cost is rounded half up to a whole cent. Billing's line is one tenant's GPU time at one rate
- *   in one UTC day (meterUsage), so a day costs the same in usage and in any invoice. Whatever is priced (an invoice, a job, a day, a
- *   tenant's usage) costs the sum of its lines, so the same GPU time at the same rate costs the
- *   same cents wherever it is shown, and a leakage check's metering matches an invoice's lines.
+ *   in one UTC day (meterUsage), so a day costs the same in usage and in any invoice; an invoice
+ *   or a tenant's usage costs the sum of its lines. The dashboards and analytics (usageCost,
+ *   priceJob, the daily summary) price a window as one line per rate, so their figures can
+ *   differ from the invoices of the same days by the rounding of the days (under a cent per
+ *   rate and day).
  * - Breakdowns of a line never round again: apportionCents splits its cents.
  * - Dollars (cents / 100) only at the HTTP edge.
  */
