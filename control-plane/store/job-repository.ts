@@ -171,6 +171,20 @@ export interface SchedulerSnapshot {
    * limit (or none at all): what a job may wait for as NODE_NOT_REPORTING. Absent: none.
    */
   unreported?: FreeGpu[]
+  /**
+   * When running jobs are expected to free their GPUs, per job and node: read only when a
+   * waiting job has a time limit (only such a job can backfill by time). Absent: unknown.
+   */
+  ends?: RunningEnd[]
+}
+
+/** GPUs of one model that a running job holds on one node, and when it is expected to end. */
+export interface RunningEnd {
+  nodeId: number
+  model: string | null
+  gpus: number
+  /** started_at + time_limit_min, else + estimated_duration_min (epoch ms); null: unknown. */
+  at: number | null
 }
 
 /** What decides which GPUs are free; the scheduler sets it (its staleness limit). */
