@@ -63,7 +63,8 @@ export function createJobsRouter (deps: SchedulingRouterDeps) {
       priority: b.priority,
       submittedBy: b.submitted_by ?? callerName(p),
       estimatedDurationMin: b.estimated_duration_min ?? null,
-      timeLimitMin: b.time_limit_min ?? null,
+      // Absent: the cluster's default; null: no limit.
+      timeLimitMin: b.time_limit_min,
       requeue: b.requeue,
     }
     const result = await store.jobs.submit(input, now(), judgeSubmission(input))

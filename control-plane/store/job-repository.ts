@@ -28,7 +28,7 @@ export interface JobInput {
   priority: number
   submittedBy: string | null
   estimatedDurationMin: number | null
-  /** Absent or null: no limit. */
+  /** Absent (undefined): the cluster's default_time_limit_min; null: no limit. */
   timeLimitMin?: number | null | undefined
   /** Default false. */
   requeue?: boolean | undefined

@@ -27,7 +27,7 @@ export const createJobBodySchema = z.object({
   estimated_duration_min: z.number().int().min(1).max(525_600).nullable().optional().openapi({ description: 'Estimated runtime in minutes' }),
   kind: z.enum(JOB_KINDS).default('compute').openapi({ description: 'Workload kind (default compute)' }),
   time_limit_min: z.number().int().min(1).max(MAX_TIME_LIMIT_MIN).nullable().optional()
-    .openapi({ description: `Minutes the job may run, 1–${MAX_TIME_LIMIT_MIN}; past it the scheduler ends it as "failed" with end_reason TIMEOUT. Absent or null: no limit.`, example: 120 }),
+    .openapi({ description: `Minutes the job may run, 1–${MAX_TIME_LIMIT_MIN}; past it the scheduler ends it as "failed" with end_reason TIMEOUT. Absent: the cluster's default_time_limit_min (none unless set); null: no limit.`, example: 120 }),
   requeue: z.boolean().default(false)
     .openapi({ description: 'When its node stays offline past the grace period: back to the queue (true) instead of ending failed with end_reason NODE_FAIL (default false)' }),
 }).strict().openapi('CreateJobRequest')

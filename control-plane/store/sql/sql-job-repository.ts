@@ -4,6 +4,7 @@ import type { SqlDb, SqlQuery } from '../sql-db.ts'
 import { SCHEDULING_LOCK } from '../store-locks.ts'
 import { JOB_COLUMNS, toCycle, toJob, toJobEvent, toJobGpu } from './job-rows.ts'
 import { sqlAllocation, sqlQueueStats } from './sql-job-stats.ts'
+import { numOrNull } from './cells.ts'
 
 /**
  * The scheduling hot paths, kept per engine: SQLite reads a cached GPU inventory and array
@@ -60,7 +61,10 @@ export function createSqlJobRepository (db: SqlDb, hot: JobHotPaths): JobReposit
     async submit (input, at, judge) {
       // Under the scheduling lock: the quota read and the insert cannot interleave with a cycle or another submit.
       return db.tx(SCHEDULING_LOCK, async q => {
-        if (await q.one('SELECT 1 FROM clusters WHERE id = ?', input.clusterId) === undefined) return { ok: false as const, reason: 'cluster_not_found' as const }
+        const cluster = await q.one('SELECT default_time_limit_min FROM clusters WHERE id = ?', input.clusterId)
+        if (cluster === undefined) return { ok: false as const, reason: 'cluster_not_found' as const }
+        // Absent: the cluster's default (Slurm's DefaultTime); null: no limit, asked for.
+        const timeLimitMin = input.timeLimitMin === undefined ? numOrNull(cluster.default_time_limit_min) : input.timeLimitMin
         let tenant: SubmitContext['tenant'] = null
         if (input.tenantId !== null) {
           const t = await q.one('SELECT id, gpu_quota, status FROM tenants WHERE id = ?', input.tenantId)
@@ -71,7 +75,7 @@ export function createSqlJobRepository (db: SqlDb, hot: JobHotPaths): JobReposit
         const r = await q.one(`INSERT INTO jobs (cluster_id, tenant_id, name, kind, gpu_count, gpu_type, priority, status, block_reason, pending_reason,
             submitted_by, estimated_duration_min, submitted_at, requeue, time_limit_min) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${JOB_COLUMNS}`,
         input.clusterId, input.tenantId, input.name, input.kind, input.gpuCount, input.gpuType, input.priority, verdict.status,
-        verdict.blockReason, verdict.pendingReason, input.submittedBy, input.estimatedDurationMin, at, input.requeue === true ? 1 : 0, input.timeLimitMin ?? null)
+        verdict.blockReason, verdict.pendingReason, input.submittedBy, input.estimatedDurationMin, at, input.requeue === true ? 1 : 0, timeLimitMin)
         const job = toJob(r!)
         await addEvent(q, job.id, 'submitted', at, { status: job.status, pending_reason: job.pendingReason, gpu_count: job.gpuCount, tenant_id: job.tenantId })
         return { ok: true as const, job }

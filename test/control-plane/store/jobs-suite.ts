@@ -211,6 +211,20 @@ export function jobsSuite (t: Test, openStore: () => Promise<Store>): void {
     t.same(await store.jobs.endTimedOut(T0 + 90_000), { ended: [], nextAt: null }, 'no running job with a limit')
   })
 
+  t.test('submit: a job without time_limit_min gets its cluster\'s default_time_limit_min; null asks for no limit', async t => {
+    const store = await fresh(t)
+    const c = await addCluster(store, 'c', [{ gpus: 1 }], T0)
+    const limitOf = async (extra: Record<string, unknown>) => (await submitted(store, c.clusterId, null, extra)).timeLimitMin
+    t.equal(await limitOf({ timeLimitMin: undefined }), null, 'no default: no limit')
+    t.match(await store.fleet.updateCluster(c.clusterId, { defaultTimeLimitMin: 1440 }), { defaultTimeLimitMin: 1440 })
+    t.equal(await limitOf({ timeLimitMin: undefined }), 1440, 'absent: the cluster default')
+    t.equal(await limitOf({ timeLimitMin: 30 }), 30, 'given: its own')
+    t.equal(await limitOf({ timeLimitMin: null }), null, 'null: no limit, asked for')
+    t.equal(await store.fleet.updateCluster(999, { defaultTimeLimitMin: 5 }), null)
+    const made = await store.fleet.createCluster({ name: 'd', region: null, defaultTimeLimitMin: 90 }, T0)
+    t.equal(made?.defaultTimeLimitMin, 90)
+  })
+
   t.test('the cycle snapshot: running jobs\' expected ends (time limit, else estimate, else unknown), read only when a waiting job has a limit', async t => {
     const store = await fresh(t)
     const c = await addCluster(store, 'c', [{ gpus: 3 }, { gpus: 2, model: 'NVIDIA A100' }], T0)
