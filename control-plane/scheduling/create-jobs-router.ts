@@ -32,7 +32,7 @@ const PATCH_ATTEMPTS = 3
  * registration). Every submit of a runnable job, and every job ending, pokes the scheduler.
  */
 export function createJobsRouter (deps: SchedulingRouterDeps) {
-  const { store, requireScope, now, log, scheduler } = deps
+  const { store, requireScope, now, log, scheduler, watch } = deps
   const app = createRouter()
 
   app.openapi(createRoute({
@@ -65,6 +65,9 @@ export function createJobsRouter (deps: SchedulingRouterDeps) {
       estimatedDurationMin: b.estimated_duration_min ?? null,
       timeLimitMin: b.time_limit_min ?? null,
       requeue: b.requeue,
+      command: b.command ?? null,
+      env: b.command == null ? null : b.env ?? null,
+      workdir: b.command == null ? null : b.workdir ?? null,
     }
     const result = await store.jobs.submit(input, now(), judgeSubmission(input))
     if (!result.ok) {
@@ -137,6 +140,8 @@ export function createJobsRouter (deps: SchedulingRouterDeps) {
       if (d.kind === 'noop') return c.json(jobJson(job), 200)
       const updated = await store.jobs.applyChange(id, { status: job.status, pendingReason: job.pendingReason }, d.change, now())
       if (updated === null) continue
+      // Its agent stops a running job that ended here (cancel) on its next look at the assignments.
+      if (job.status === 'running' && updated.status !== 'running') watch?.notify([job.nodeId])
       // Every change can let another job start: freed GPUs, or a reservation a waiting job no longer needs.
       scheduler.poke(d.change.kind === 'end' ? (job.status === 'running' ? 'job_ended' : 'job_cancelled') : d.change.kind === 'hold' ? 'held' : 'released')
       log.info({ jobId: id, from: job.status, to: updated.status, by: callerName(p) }, 'job status changed')
