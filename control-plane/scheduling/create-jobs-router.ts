@@ -9,7 +9,7 @@ import { httpError } from '../../shared/error-codes.ts'
 import type { SchedulingRouterDeps } from './scheduling-deps.ts'
 import { decideTransition } from './decide-transition.ts'
 import { judgeSubmission } from './judge-submission.ts'
-import { createJobBodySchema, jobDetailSchema, jobPageSchema, jobSchema, listJobsQuerySchema, patchJobBodySchema } from '../../shared/wire/job-schemas.ts'
+import { createJobBodySchema, hasProtoKey, jobDetailSchema, jobPageSchema, jobSchema, listJobsQuerySchema, patchJobBodySchema } from '../../shared/wire/job-schemas.ts'
 import { jobDetailJson, jobJson } from './render-job.ts'
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
@@ -47,6 +47,9 @@ export function createJobsRouter (deps: SchedulingRouterDeps) {
     },
   }), async (c) => {
     const b = c.req.valid('json')
+    if (hasProtoKey((await c.req.json() as { env?: unknown }).env)) {
+      throw httpError('VALIDATION_FAILED', 'env.__proto__: not a usable variable name', { issues: [{ path: 'env.__proto__', message: 'not a usable variable name' }] })
+    }
     const p = c.var.principal
     let tenantId = b.tenant_id ?? null
     if (p.tenantId !== null) {

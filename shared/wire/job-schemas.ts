@@ -33,10 +33,14 @@ export const commandSchema = z.array(Bytes(MAX_ARG_BYTES, 'an argument').refine(
   .min(1, 'must hold at least argv[0]').max(MAX_COMMAND_ARGS, `at most ${MAX_COMMAND_ARGS} arguments`)
 export const envSchema = z.record(
   z.string().regex(ENV_NAME, 'a variable name is [A-Za-z_][A-Za-z0-9_]*')
-    .refine(k => !(RESERVED_ENV_NAMES as readonly string[]).includes(k), `${RESERVED_ENV_NAMES.join(', ')} are set by the agent`)
-    .refine(k => k !== '__proto__', 'not a usable name'),
+    .refine(k => !(RESERVED_ENV_NAMES as readonly string[]).includes(k), `${RESERVED_ENV_NAMES.join(', ')} are set by the agent`),
   Bytes(MAX_ENV_VALUE_BYTES, 'a value'),
 ).refine(e => Object.keys(e).length <= MAX_ENV_ENTRIES, `at most ${MAX_ENV_ENTRIES} variables`)
+/**
+ * zod leaves an own "__proto__" key out of a parsed record (setting it would set the prototype),
+ * so a body's env would lose it silently; the route asks this of the raw body and refuses it.
+ */
+export const hasProtoKey = (env: unknown): boolean => env !== null && typeof env === 'object' && Object.hasOwn(env, '__proto__')
 export const workdirSchema = Bytes(MAX_WORKDIR_BYTES, 'workdir').refine(s => s.startsWith('/'), 'must be an absolute path')
 
 export const createJobBodySchema = z.object({
