@@ -42,7 +42,7 @@ export interface RunningControlPlane {
 /**
  * Wires the control plane: open (and migrate) the store → bootstrap the admin key → build
  * the app → listen → take part in the leader lease (the loops run while it is held).
- * close() is the reverse and written down here: stop the loops (no new background writes)
+ * close() is the reverse and written down here: end long polls (RouterContext.closing), stop the loops (no new background writes)
  * and give the lease up, close the server (in-flight requests finish), then close the store
  * (nothing can touch it any more).
  */

@@ -279,7 +279,7 @@ export function agentJobsSuite (t: Test, openStore?: () => Promise<Store>): void
   })
 
   t.test('run events: an exit after a cancel or a scheduler TIMEOUT only records the exit; an old run changes nothing', async t => {
-    const { h, host, event, run, exited } = await setup(t)
+    const { h, host, event, run, exited, assignments } = await setup(t)
     const job = await run({ command: ['sleep', '600'] })
     t.equal((await h.req('PATCH', `/api/jobs/${job.id}`, { body: { status: 'cancelled' } })).status, 200)
     const cancelled = await h.job(job.id)
@@ -292,9 +292,14 @@ export function agentJobsSuite (t: Test, openStore?: () => Promise<Store>): void
     t.equal((await h.job(job.id)).exit_signal, 'SIGTERM', 'the first exit reported is kept')
 
     const timed = await run({ command: ['sleep', '600'], time_limit_min: 1 })
-    await h.clock.advance(60_000)
+    const withTimed = (await assignments(`hostname=${host}`)).body
+    t.equal(withTimed.jobs.length, 1)
+    const poll = assignments(`hostname=${host}&known=${withTimed.etag}&wait_s=30`)
+    await until('the poll to wait', () => h.watch.waiting() === 1)
+    h.clock.set(h.clock.now() + 60_000)
     await h.scheduler.runCycle('test')
     t.match(await h.job(timed.id), { status: 'failed', end_reason: 'TIMEOUT' }, 'the scheduler ended it first')
+    t.same((await poll).body.jobs, [], 'the time limit woke the agent\'s poll: the job is no longer assigned')
     t.same((await event(timed.id, exited(timed, { exit_code: null, signal: 'SIGKILL', failure: 'TIMEOUT' }))).body, { ok: true, job_status: 'failed' })
     t.match(await h.job(timed.id), { status: 'failed', end_reason: 'TIMEOUT', exit_signal: 'SIGKILL' })
 
