@@ -59,6 +59,7 @@ export const ERROR_CODES = {
   JOB_CHANGED: { status: 409, message: 'the job kept changing while being updated; retry' },
   LAST_SUPERADMIN: { status: 409, message: 'this is the last active superadmin key' },
   PURGE_IN_PROGRESS: { status: 409, message: 'a GPU purge is already running on this node' },
+  JOB_ON_OTHER_NODE: { status: 409, message: 'the job never ran on that node' },
   // 413 / 415: the body itself.
   PAYLOAD_TOO_LARGE: { status: 413, message: 'request body is over the limit' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'request body must be application/json' },

@@ -56,6 +56,8 @@ export type Job = Out<typeof jobSchema>
 export type JobDetail = Out<typeof jobDetailSchema>
 export type JobPage = Out<typeof jobPageSchema>
 export type SubmitJobInput = In<typeof createJobBodySchema>
+/** What an agent reads and reports for executed jobs (the wire's own snake_case types: agents send them as they are). */
+export type { Assignment, AssignmentSet, JobRunEvent, RunFailure } from '../wire/job-execution.ts'
 export type { JobKind, JobStatus, PendingReason }
 export type SchedulerCycle = Out<typeof schedulerCycleSchema>
 export type SchedulingMetrics = Out<typeof schedulingMetricsSchema>
