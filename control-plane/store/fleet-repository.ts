@@ -10,7 +10,7 @@ import type { GpuStatus } from '../../shared/wire/enums.ts'
 export type ClusterStatus = 'active'
 export type NodeStatus = 'online' | 'offline'
 export { GPU_STATUSES, type GpuStatus } from '../../shared/wire/enums.ts'
-export type NodeEventKind = 'registered' | 'online' | 'offline'
+export type NodeEventKind = 'registered' | 'online' | 'offline' | 'drained' | 'resumed'
 
 export interface Cluster {
   id: number

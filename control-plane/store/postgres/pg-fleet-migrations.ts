@@ -87,4 +87,10 @@ export const PG_FLEET_MIGRATIONS: readonly PgMigration[] = [
     name: 'clusters: default_time_limit_min (a job submitted without time_limit_min gets it)',
     sql: 'ALTER TABLE clusters ADD COLUMN default_time_limit_min INTEGER;',
   },
+  {
+    version: 6,
+    name: 'node_events: drained and resumed',
+    sql: `ALTER TABLE node_events DROP CONSTRAINT node_events_kind_check,
+      ADD CONSTRAINT node_events_kind_check CHECK (kind IN ('registered', 'online', 'offline', 'drained', 'resumed'));`,
+  },
 ]

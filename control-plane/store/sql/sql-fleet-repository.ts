@@ -213,10 +213,16 @@ export function createSqlFleetRepository (db: SqlDb): FleetRepository {
     },
 
     async setDrained (id, drained, at) {
-      const n = drained
-        ? await db.run('UPDATE nodes SET drained_at = COALESCE(drained_at, ?) WHERE id = ?', at, id)
-        : await db.run('UPDATE nodes SET drained_at = NULL WHERE id = ?', id)
-      return n === 0 ? null : nodeById(db, id)
+      // A 'drained' or 'resumed' event only when the state changes (both calls are idempotent).
+      return db.tx(FLEET_LOCK, async q => {
+        const row = await q.one(`SELECT drained_at FROM nodes WHERE id = ? ${dialect.forUpdate}`, id)
+        if (row === undefined) return null
+        if (drained === (row.drained_at === null)) {
+          await q.run('UPDATE nodes SET drained_at = ? WHERE id = ?', drained ? at : null, id)
+          await addEvent(q, id, drained ? 'drained' : 'resumed', at, null)
+        }
+        return nodeById(q, id)
+      })
     },
 
     async deleteNode (id) {

@@ -120,4 +120,22 @@ export const FLEET_MIGRATIONS: readonly Migration[] = [
     name: 'clusters: default_time_limit_min (a job submitted without time_limit_min gets it)',
     sql: 'ALTER TABLE clusters ADD COLUMN default_time_limit_min INTEGER;',
   },
+  {
+    version: 6,
+    name: 'node_events: drained and resumed',
+    // SQLite cannot alter a CHECK: the table is rebuilt (nothing references it).
+    sql: `
+      CREATE TABLE node_events_v6 (
+        id INTEGER PRIMARY KEY,
+        node_id INTEGER NOT NULL REFERENCES nodes(id),
+        kind TEXT NOT NULL CHECK (kind IN ('registered', 'online', 'offline', 'drained', 'resumed')),
+        at INTEGER NOT NULL,
+        detail TEXT
+      );
+      INSERT INTO node_events_v6 (id, node_id, kind, at, detail) SELECT id, node_id, kind, at, detail FROM node_events;
+      DROP TABLE node_events;
+      ALTER TABLE node_events_v6 RENAME TO node_events;
+      CREATE INDEX node_events_at ON node_events (at, id);
+    `,
+  },
 ]

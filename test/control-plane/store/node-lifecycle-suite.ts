@@ -99,6 +99,10 @@ export function nodeLifecycleSuite (t: Test, openStore: () => Promise<Store>): v
     t.ok((await store.jobs.gpusOf(one.id)).every(g => g.nodeId !== big))
 
     t.match(await store.fleet.setDrained(big, false, T0 + 20), { drainedAt: null })
+    t.match(await store.fleet.setDrained(big, false, T0 + 21), { drainedAt: null }, 'resume is idempotent')
+    const events = (await store.fleet.listNodeEvents({ nodeId: big })).filter(e => e.kind === 'drained' || e.kind === 'resumed')
+    t.same(events.map(e => [e.kind, e.at]).sort((a, b) => Number(a[1]) - Number(b[1])), [['drained', T0 + 1], ['resumed', T0 + 20]],
+      'one event per change of state, none for a repeat')
     await refreshReadings(store, T0 + 30)
     await cycle(store, T0 + 30)
     t.match(await store.jobs.get(four.id), { status: 'running', nodeId: big }, 'resumed: the job it waited for starts there')
