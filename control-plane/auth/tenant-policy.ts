@@ -42,6 +42,7 @@ export const TENANT_POLICY: Readonly<Record<string, TenantRule>> = Object.freeze
   'GET /api/clusters': deny(FLEET),
   'POST /api/clusters': deny(FLEET),
   'GET /api/clusters/{id}': deny(FLEET),
+  'PATCH /api/clusters/{id}': deny(FLEET),
   'POST /api/clusters/nodes': deny(AGENT),
   'POST /api/clusters/gpus': deny(AGENT),
   'POST /api/clusters/metrics': deny(AGENT),

@@ -137,6 +137,12 @@ export function createFleetService ({ store, now, log, rewriteAfterMs = 5000, on
     return st
   }
 
+  const forgetNode = (nodeId: number): void => {
+    const st = byId.get(nodeId)
+    byId.delete(nodeId)
+    if (st !== undefined && byHostname.get(st.hostname) === nodeId) byHostname.delete(st.hostname)
+  }
+
   const nodeState = async (nodeId: number): Promise<NodeState | null> => {
     const cached = byId.get(nodeId)
     if (cached !== undefined) return cached
@@ -198,11 +204,7 @@ export function createFleetService ({ store, now, log, rewriteAfterMs = 5000, on
   }
 
   return {
-    forget (nodeId) {
-      const st = byId.get(nodeId)
-      byId.delete(nodeId)
-      if (st !== undefined && byHostname.get(st.hostname) === nodeId) byHostname.delete(st.hostname)
-    },
+    forget: forgetNode,
 
     async registerNode (body, bound = null) {
       const t = now()
@@ -347,7 +349,15 @@ export function createFleetService ({ store, now, log, rewriteAfterMs = 5000, on
         return (uuid !== undefined && uuid !== known.uuid) || (present(r.name) !== undefined && known.model === null)
       })
       if (toRegister.length > 0) {
-        await fleet.registerGpus(nodeId, toRegister.map(r => ({ gpuIndex: r.gpu_id, uuid: present(r.uuid), model: present(r.name) })), t)
+        try {
+          await fleet.registerGpus(nodeId, toRegister.map(r => ({ gpuIndex: r.gpu_id, uuid: present(r.uuid), model: present(r.name) })), t)
+        } catch (err) {
+          // A node deleted since it was cached (the foreign key refuses its GPUs): forget it.
+          if (await fleet.getNode(nodeId) !== null) throw err
+          forgetNode(nodeId)
+          log?.info({ nodeId, hostname: st.hostname }, 'node deleted elsewhere: forgotten')
+          return
+        }
         gpus = await gpuStates(st)
       }
 
@@ -383,10 +393,17 @@ export function createFleetService ({ store, now, log, rewriteAfterMs = 5000, on
       const seenDue = t - st.seenWrittenAt >= rewriteAfterMs
       if (!seenDue && updates.length === 0) return
 
-      const { cameOnline } = await fleet.recordActivity({
+      const { cameOnline, missing } = await fleet.recordActivity({
         seen: seenDue ? [{ nodeId, at: t, via: 'sample' }] : [],
         readings: updates.map(u => u.update),
       })
+      if (missing.includes(nodeId)) {
+        // Deleted since it was cached (by another replica: this one forgets at its own delete).
+        // The agent's next push resolves its hostname afresh and registers it as a new node.
+        forgetNode(nodeId)
+        log?.info({ nodeId, hostname: st.hostname }, 'node deleted elsewhere: forgotten')
+        return
+      }
       if (seenDue) st.seenWrittenAt = t
       const idle: IdleReading[] = []
       for (const { state, update } of updates) {

@@ -225,7 +225,8 @@ export interface FleetRepository {
   listGpus: (filter?: GpuQuery) => Promise<Gpu[]>
 
   /** One transaction: marks nodes seen and applies readings. Returns the ids of nodes that came back online. */
-  recordActivity: (input: ActivityInput) => Promise<{ cameOnline: number[] }>
+  /** cameOnline: nodes that were offline; missing: seen nodes that no longer exist (deleted, maybe by another replica). */
+  recordActivity: (input: ActivityInput) => Promise<{ cameOnline: number[], missing: number[] }>
   /** Online nodes last seen before `cutoff` go offline, each with one 'offline' event at `at`. */
   markStaleNodesOffline: (cutoff: number, at: number) => Promise<FleetNode[]>
   /** Drain (no new jobs placed there; keeps the first drain's time) or resume; null when there is no such node. */

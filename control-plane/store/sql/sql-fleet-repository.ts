@@ -34,15 +34,15 @@ export function createSqlFleetRepository (db: SqlDb): FleetRepository {
    * statement. Otherwise the row lock (forUpdate) makes "was it offline" and the update one
    * step, so two concurrent pushes from a returning node write one 'online' event, not two.
    */
-  const touch = async (q: SqlQuery, nodeId: number, at: number, via: string): Promise<boolean> => {
-    if (await q.run(`UPDATE nodes SET last_seen_at = ${seenAt} WHERE id = ? AND status = 'online'`, at, nodeId) > 0) return false
+  const touch = async (q: SqlQuery, nodeId: number, at: number, via: string): Promise<'seen' | 'came_online' | 'missing'> => {
+    if (await q.run(`UPDATE nodes SET last_seen_at = ${seenAt} WHERE id = ? AND status = 'online'`, at, nodeId) > 0) return 'seen'
     const r = await q.one<{ status: string, last_seen_at: number | null }>(`SELECT status, last_seen_at FROM nodes WHERE id = ?${dialect.forUpdate}`, nodeId)
-    if (r === undefined) return false
+    if (r === undefined) return 'missing'
     await q.run(`UPDATE nodes SET status = 'online', last_seen_at = ${seenAt} WHERE id = ?`, at, nodeId)
-    if (r.status !== 'offline') return false
+    if (r.status !== 'offline') return 'seen'
     const lastSeen = r.last_seen_at === null ? null : Number(r.last_seen_at)
     await addEvent(q, nodeId, 'online', at, { via, offline_for_ms: lastSeen === null ? null : Math.max(0, at - lastSeen) })
-    return true
+    return 'came_online'
   }
 
   const registerGpusTx = async (q: SqlQuery, nodeId: number, gpus: readonly GpuUpsert[], at: number): Promise<Gpu[]> => {
@@ -146,7 +146,8 @@ export function createSqlFleetRepository (db: SqlDb): FleetRepository {
           return { node, created: true, cameOnline: false }
         }
         const id = Number(existing.id)
-        const cameOnline = await touch(q, id, at, 'heartbeat')
+        // The row was just read under the fleet lock: it cannot be missing here.
+        const cameOnline = await touch(q, id, at, 'heartbeat') === 'came_online'
         await q.run(`UPDATE nodes SET cluster_id = ?, ip_address = COALESCE(?, ip_address), total_gpus = COALESCE(CAST(? AS INTEGER), total_gpus),
             cpu_cores = COALESCE(CAST(? AS INTEGER), cpu_cores), ram_gb = COALESCE(CAST(? AS INTEGER), ram_gb), agent_url = COALESCE(?, agent_url) WHERE id = ?`,
         input.clusterId, v(input.ipAddress), v(input.totalGpus), v(input.cpuCores), v(input.ramGb), v(input.agentUrl), id)
@@ -186,7 +187,12 @@ export function createSqlFleetRepository (db: SqlDb): FleetRepository {
       const readings = [...input.readings].sort((a, b) => a.gpuId - b.gpuId)
       return db.tx(null, async q => {
         const cameOnline: number[] = []
-        for (const s of seen) if (await touch(q, s.nodeId, s.at, s.via)) cameOnline.push(s.nodeId)
+        const missing: number[] = []
+        for (const s of seen) {
+          const seenAs = await touch(q, s.nodeId, s.at, s.via)
+          if (seenAs === 'came_online') cameOnline.push(s.nodeId)
+          else if (seenAs === 'missing') missing.push(s.nodeId)
+        }
         // A replayed (older) sample never overwrites newer live readings.
         await q.runEach(`UPDATE gpus SET status = ?, utilization_pct = ?, memory_used_mb = ?, memory_total_mb = ?, temperature_c = ?,
             power_draw_w = ?, updated_at = ? WHERE id = ? AND (updated_at IS NULL OR updated_at <= ?)`,
@@ -195,7 +201,7 @@ export function createSqlFleetRepository (db: SqlDb): FleetRepository {
         const mig = readings.filter(r => r.migMode !== undefined || r.migInstances !== undefined)
         await q.runEach('UPDATE gpus SET mig_mode = ?, mig_instances = ? WHERE id = ? AND updated_at = ?',
           mig.map(r => [r.migMode ?? null, migInstancesColumn(r.migInstances), r.gpuId, r.at]))
-        return { cameOnline: input.seen.map(s => s.nodeId).filter(id => cameOnline.includes(id)) }
+        return { cameOnline: input.seen.map(s => s.nodeId).filter(id => cameOnline.includes(id)), missing }
       })
     },
 

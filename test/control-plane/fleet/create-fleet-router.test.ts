@@ -46,8 +46,8 @@ t.test('GET /api/clusters: seed shape with node/gpu counts and injected job coun
   const res = await h.get('/api/clusters', 'read')
   t.equal(res.status, 200)
   t.same(res.body, [
-    { id: 1, name: 'us-east-prod', region: 'us-east-1', status: 'active', created_at: ISO0, node_count: 1, gpu_count: 2, active_jobs: 3, queued_jobs: 2 },
-    { id: 2, name: 'empty', region: null, status: 'active', created_at: ISO0, node_count: 0, gpu_count: 0, active_jobs: 0, queued_jobs: 0 },
+    { id: 1, name: 'us-east-prod', region: 'us-east-1', status: 'active', created_at: ISO0, default_time_limit_min: null, node_count: 1, gpu_count: 2, active_jobs: 3, queued_jobs: 2 },
+    { id: 2, name: 'empty', region: null, status: 'active', created_at: ISO0, default_time_limit_min: null, node_count: 0, gpu_count: 0, active_jobs: 0, queued_jobs: 0 },
   ])
 })
 

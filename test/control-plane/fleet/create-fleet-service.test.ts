@@ -145,3 +145,28 @@ t.test('a bound caller: ownership is re-read before refusing, so another replica
   await t.rejects(service.registerGpus({ node_id: node.id, gpus: [{ gpu_index: 0 }] }, west.id), { code: 'NODE_OWNED_BY_OTHER_CLUSTER' })
   t.equal((await service.registerGpus({ node_id: node.id, gpus: [{ gpu_index: 0 }] }, east.id)).length, 1)
 })
+
+t.test('a node deleted by another replica: this replica forgets it at the next write and registers the host afresh', async t => {
+  const { store, clock, service, lines } = setup(t)
+  const other = createFleetService({ store, now: clock.now })
+  const first = await service.resolveIngestNode({ hostname: 'n1', cluster: 'c' })
+  await service.recordActivity(first.nodeId, [reading(0)], clock.now())
+  // The other replica deletes it (this one's cache still maps n1 to it).
+  t.match(await store.fleet.deleteNode(first.nodeId), { deleted: true })
+  other.forget(first.nodeId)
+  t.same(await service.resolveIngestNode({ hostname: 'n1', cluster: 'c' }), first, 'still cached here')
+  await clock.advance(6000) // the node's seen time is due for a write
+  await service.recordActivity(first.nodeId, [reading(0)], clock.now())
+  t.ok(lines.some(l => l.msg === 'node deleted elsewhere: forgotten'))
+  const again = await service.resolveIngestNode({ hostname: 'n1', cluster: 'c' })
+  t.match(await store.fleet.getNode(again.nodeId), { hostname: 'n1' }, 'registered afresh (SQLite may reuse the id)')
+  await service.recordActivity(again.nodeId, [reading(0), reading(1)], clock.now())
+  t.equal((await store.fleet.listGpus({ nodeId: again.nodeId })).length, 2)
+
+  // A new GPU index on a node deleted elsewhere: its registration is refused by the database; forgotten, not a failure.
+  t.match(await store.fleet.deleteNode(again.nodeId), { deleted: true })
+  await service.recordActivity(again.nodeId, [reading(7)], clock.now())
+  t.equal(lines.filter(l => l.msg === 'node deleted elsewhere: forgotten').length, 2, 'forgotten, no error')
+  const third = await service.resolveIngestNode({ hostname: 'n1', cluster: 'c' })
+  t.match(await store.fleet.getNode(third.nodeId), { hostname: 'n1' })
+})

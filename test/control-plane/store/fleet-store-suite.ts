@@ -167,7 +167,7 @@ export function fleetStoreSuite (t: Test, openStore: () => Promise<Store>): void
     const [gpu] = await fleet.registerGpus(node.id, [{ gpuIndex: 0 }], T0)
     const reading = { utilizationPct: 87.3, memoryUsedMb: 71680, memoryTotalMb: 81920, temperatureC: 72.1, powerDrawW: 410.5 }
 
-    t.same(await fleet.recordActivity({ seen: [{ nodeId: node.id, at: T0 + 1000, via: 'sample' }], readings: [{ ...reading, gpuId: gpu!.id, status: 'active', at: T0 + 1000 }] }), { cameOnline: [] })
+    t.same(await fleet.recordActivity({ seen: [{ nodeId: node.id, at: T0 + 1000, via: 'sample' }], readings: [{ ...reading, gpuId: gpu!.id, status: 'active', at: T0 + 1000 }] }), { cameOnline: [], missing: [] })
     t.match((await fleet.listGpus({ nodeId: node.id }))[0], { ...reading, status: 'active', updatedAt: T0 + 1000 })
 
     await fleet.recordActivity({ seen: [], readings: [{ ...reading, utilizationPct: 1, gpuId: gpu!.id, status: 'idle', at: T0 + 500 }] })
@@ -179,10 +179,10 @@ export function fleetStoreSuite (t: Test, openStore: () => Promise<Store>): void
     t.equal((await fleet.getNode(node.id))?.status, 'offline')
 
     const back = await fleet.recordActivity({ seen: [{ nodeId: node.id, at: T0 + 120_000, via: 'sample' }, { nodeId: 424242, at: T0, via: 'sample' }], readings: [] })
-    t.same(back, { cameOnline: [node.id] }, 'unknown node ids are ignored')
+    t.same(back, { cameOnline: [node.id], missing: [424242] }, 'unknown node ids change nothing and are reported missing')
     t.match(await fleet.getNode(node.id), { status: 'online', lastSeenAt: T0 + 120_000 })
     const again = await fleet.recordActivity({ seen: [{ nodeId: node.id, at: T0 + 121_000, via: 'sample' }], readings: [] })
-    t.same(again, { cameOnline: [] })
+    t.same(again, { cameOnline: [], missing: [] })
 
     const events = await fleet.listNodeEvents({ nodeId: node.id })
     t.same(events.map(e => [e.kind, e.at]), [['registered', T0], ['offline', T0 + 100_000], ['online', T0 + 120_000]])
