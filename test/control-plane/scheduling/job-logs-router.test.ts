@@ -1,4 +1,7 @@
 import t from 'tap'
+import { once } from 'node:events'
+import type { AddressInfo } from 'node:net'
+import { serve } from '@hono/node-server'
 import { MAX_LOG_CHUNK_BYTES } from '../../../shared/wire/job-execution.ts'
 import { isError } from '../cp-harness.ts'
 import { drain, jobLogsHarness, POLL_MS, SETTLE_MS } from './job-logs-harness.ts'
@@ -130,4 +133,29 @@ t.test('follow with tail; a job not started yet is followed from its start; a cl
   for (let i = 0; i < 5 && early.text() === ''; i++) { await x.clock.advance(POLL_MS); await x.idle() }
   t.equal(early.text(), 'hello from the start\n')
   await early.cancel()
+})
+
+t.test('on a real server: a follower whose client disconnects stops and leaves no timer', async t => {
+  const x = await jobLogsHarness(t)
+  const { id, run } = await x.runningJob()
+  await x.upload(id, { run, offset: 0 }, 'first\n')
+  const server = serve({ fetch: x.h.app.fetch, port: 0, hostname: '127.0.0.1' })
+  t.teardown(() => new Promise<void>(resolve => { server.close(() => resolve()) }))
+  await once(server, 'listening')
+  const port = (server.address() as AddressInfo).port
+  const gone = new AbortController()
+  const res = await fetch(`http://127.0.0.1:${port}/api/jobs/${id}/logs?follow=1`, { headers: { authorization: `Bearer ${x.h.root}` }, signal: gone.signal })
+  t.equal(res.headers.get('transfer-encoding'), 'chunked')
+  const reader = res.body!.getReader()
+  t.equal(new TextDecoder().decode((await reader.read()).value), 'first\n')
+  await x.upload(id, { run, offset: 6 }, 'second\n')
+  t.equal(new TextDecoder().decode((await reader.read()).value), 'second\n', 'streamed through the socket as it came')
+  t.ok(x.liveTimers() > 0, 'the follower waits')
+  gone.abort()
+  let left = x.liveTimers()
+  for (let i = 0; i < 200 && left > 0; i++) {
+    await new Promise(resolve => setTimeout(resolve, 10))
+    left = x.liveTimers()
+  }
+  t.equal(left, 0, 'stopped when the socket closed')
 })
