@@ -59,7 +59,7 @@ export const ERROR_CODES = {
   JOB_CHANGED: { status: 409, message: 'the job kept changing while being updated; retry' },
   LAST_SUPERADMIN: { status: 409, message: 'this is the last active superadmin key' },
   PURGE_IN_PROGRESS: { status: 409, message: 'a GPU purge is already running on this node' },
-  JOB_NOT_ON_NODE: { status: 409, message: 'the job is not assigned to that node' },
+  JOB_ON_OTHER_NODE: { status: 409, message: 'the job never ran on that node' },
   STALE_RUN: { status: 409, message: 'that run is not the job\'s current run' },
   JOB_LOG_CLOSED: { status: 409, message: 'the job ended too long ago to take more log' },
   LOG_OFFSET_MISMATCH: { status: 409, message: 'the chunk does not start at the bytes held; resend from details.offset' },

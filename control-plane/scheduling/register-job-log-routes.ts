@@ -14,6 +14,7 @@ import { LOG_TRUNCATED_HEADER } from '../../shared/wire/job-logs.ts'
 import { jobLogQuerySchema, logUploadQuerySchema, logUploadResultSchema } from '../../shared/wire/job-log-schemas.ts'
 import { createLogNotifier } from './create-log-notifier.ts'
 import { followJobLog } from './follow-job-log.ts'
+import { clusterMismatch, nodeOwnedByOtherCluster } from '../fleet/cluster-binding-errors.ts'
 import { tailLines } from './tail-lines.ts'
 
 export interface JobLogOptions {
@@ -72,7 +73,7 @@ export function registerJobLogRoutes (app: OpenAPIHono<CpEnv>, deps: JobLogRoute
     method: 'post', path: UPLOAD_PATH, tags: ['jobs'], security: API_KEY_SECURITY, middleware: [requireScope('ingest')] as const,
     description: 'An agent uploads its job\'s output (application/octet-stream, at most 256 KiB) for the job\'s current run, at `offset`: ' +
       'bytes already held are skipped (a replay), a chunk past them is 409 LOG_OFFSET_MISMATCH with details.offset (resend from there). ' +
-      'The job must be assigned to the hostname\'s node (409 JOB_NOT_ON_NODE), the run current (409 STALE_RUN); an ended job takes ' +
+      'The run must be the job\'s current one (409 STALE_RUN), on the hostname\'s node (409 JOB_ON_OTHER_NODE); an ended job takes ' +
       'its tail for 10 minutes (then 409 JOB_LOG_CLOSED). A cluster-bound key uploads for its own cluster\'s nodes only.',
     request: {
       params: idParamSchema,
@@ -97,13 +98,14 @@ export function registerJobLogRoutes (app: OpenAPIHono<CpEnv>, deps: JobLogRoute
     if (node === null) throw httpError('NODE_NOT_FOUND', `no node with hostname ${JSON.stringify(q.hostname)}`)
     const bound = c.var.principal.clusterId ?? null
     if (bound !== null && node.clusterId !== bound) {
-      throw httpError('NODE_OWNED_BY_OTHER_CLUSTER', `node ${q.hostname} belongs to another cluster than this key's`, { key_cluster_id: bound })
+      const cluster = await store.fleet.getCluster(bound)
+      throw cluster === null ? clusterMismatch(null, 'its cluster no longer exists') : nodeOwnedByOtherCluster(cluster, node.hostname)
     }
     const job = await store.jobs.get(id)
     if (job === null) throw httpError('JOB_NOT_FOUND', `no job with id ${id}`)
-    if (job.nodeId !== node.id) throw httpError('JOB_NOT_ON_NODE', `job ${id} is not assigned to ${q.hostname}`)
     const run = Number(q.run)
     if (job.startedAt !== run) throw httpError('STALE_RUN', `run ${run} is not job ${id}'s current run`, { run: job.startedAt })
+    if (job.nodeId !== node.id) throw httpError('JOB_ON_OTHER_NODE', `job ${id}'s run ${run} is not on node "${node.hostname}"`, { job_id: id, hostname: node.hostname })
     if (ENDED.has(job.status) && job.endedAt !== null && now() - job.endedAt > acceptAfterEndMs) {
       throw httpError('JOB_LOG_CLOSED', `job ${id} ended more than ${Math.round(acceptAfterEndMs / 1000)} s ago`)
     }

@@ -29,7 +29,7 @@ t.test('upload refusals: old run, wrong node, other cluster\'s key, unknown job,
   const x = await jobLogsHarness(t)
   const { id, run } = await x.runningJob()
   isError(t, await x.upload(id, { run: run - 1, offset: 0 }, 'old'), 409, 'STALE_RUN')
-  isError(t, await x.upload(id, { run, offset: 0, hostname: x.otherHostname }, 'x', { key: x.otherKey }), 409, 'JOB_NOT_ON_NODE')
+  isError(t, await x.upload(id, { run, offset: 0, hostname: x.otherHostname }, 'x', { key: x.otherKey }), 409, 'JOB_ON_OTHER_NODE')
   isError(t, await x.upload(id, { run, offset: 0 }, 'x', { key: x.otherKey }), 403, 'NODE_OWNED_BY_OTHER_CLUSTER')
   isError(t, await x.upload(id, { run, offset: 0, hostname: 'nowhere' }, 'x'), 404, 'NODE_NOT_FOUND')
   isError(t, await x.upload(999, { run, offset: 0 }, 'x'), 404, 'JOB_NOT_FOUND')
