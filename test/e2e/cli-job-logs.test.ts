@@ -52,6 +52,15 @@ t.test('gpufleet jobs logs [--tail N] [-f] and the SDK against a live control pl
   t.equal(unknown.code, 3, 'an unknown job is rejected (404)')
   t.match(unknown.stderr, /JOB_NOT_FOUND/)
   t.same(await fleet.client.getJobLog(job.id, { tail: 1 }), { text: 'world\n', truncatedBytes: 0 }, 'the SDK')
+  await t.rejects(fleet.client.getJobLog(999999), { code: 'JOB_NOT_FOUND', statusCode: 404 })
+  await t.rejects(fleet.client.getJobLog(job.id, { tail: 0 }), { code: 'GPUFLEET_ERR_INVALID_ARG' })
+  const followed = await fleet.client.streamJobLog(job.id, { follow: true })
+  const seen: string[] = []
+  for await (const bytes of followed) {
+    seen.push(bytes.toString())
+    if (seen.join('').includes('world\n')) followed.cancel()
+  }
+  t.equal(seen.join(''), 'hello\nworld\n', 'a follow the caller cancels ends the loop quietly')
 
   const follow = runCli(['jobs', 'logs', String(job.id), '-f'], env)
   await follow.waitFor(/world\n/)

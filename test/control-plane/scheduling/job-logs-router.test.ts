@@ -39,6 +39,7 @@ t.test('upload refusals: old run, wrong node, other cluster\'s key, unknown job,
   isError(t, await x.h.req('POST', `/api/agent/jobs/${id}/logs?hostname=${x.hostname}&run=abc&offset=0`, { key: x.agentKey, body: 'x', headers: { 'content-type': 'application/octet-stream' } }), 400, 'VALIDATION_FAILED')
   isError(t, await x.h.req('POST', `/api/agent/jobs/${id}/logs?run=${run}&offset=0`, { key: x.agentKey, body: 'x', headers: { 'content-type': 'application/octet-stream' } }), 400, 'VALIDATION_FAILED')
   isError(t, await x.upload(id, { run, offset: 0 }, 'x', { key: await x.keyOf(x.tenantA) }), 403, 'FORBIDDEN')
+  isError(t, await x.h.req('POST', '/api/jobs', { key: x.h.root, body: 'x', headers: { 'content-type': 'application/octet-stream' } }), 415, 'UNSUPPORTED_MEDIA_TYPE', 'raw bytes only on the upload path')
   t.equal(await x.store.jobLogs.latestRun(id), null, 'nothing written')
   t.match(await x.upload(id, { run, offset: 0 }, 'x'.repeat(MAX_LOG_CHUNK_BYTES)), { status: 200, body: { offset: MAX_LOG_CHUNK_BYTES } }, 'exactly the limit is fine')
 })
