@@ -41,6 +41,8 @@ export interface ControlPlaneDeps {
   sessionTtlMs?: number
   /** Which replica runs the background loops; shown on /healthz and /metrics. None: always leader. */
   leadership?: LeaderLease
+  /** Aborted when the server starts to stop (RouterContext.closing); none: never. */
+  closing?: AbortSignal
 }
 
 const HealthSchema = z.object({
@@ -92,7 +94,8 @@ export function createControlPlane (deps: ControlPlaneDeps): OpenAPIHono<CpEnv> 
   const operatorTokens = createOperatorTokenSigner({ keys: store.operatorKeys, now })
   // Injected clock when a test gives one (it then drives the once-a-second reread); else monotonic.
   const revocationEpoch = createRevocationEpoch({ read: () => store.operatorKeys.revocationEpoch(), ...(deps.now === undefined ? {} : { now: deps.now }) })
-  const ctx: RouterContext = { store, log, config, now, registry: metrics.registry, requireScope, sessions, api, isLeader, operatorTokens, revocationEpoch }
+  const closing = deps.closing ?? new AbortController().signal
+  const ctx: RouterContext = { store, log, config, now, registry: metrics.registry, requireScope, sessions, api, isLeader, operatorTokens, revocationEpoch, closing }
   const mounts: RouterMount[] = [
     { path: '/', router: createApiKeysRouter({ store, requireScope, now }) },
     { path: '/', router: createIntrospectRouter({ store, requireScope, now, clientAddress: proxy.clientAddress, limiter: createFailureLimiter({ capacity: config.introspectFailuresPerMinute, now }) }) },

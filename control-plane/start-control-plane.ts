@@ -42,7 +42,7 @@ export interface RunningControlPlane {
 /**
  * Wires the control plane: open (and migrate) the store → bootstrap the admin key → build
  * the app → listen → take part in the leader lease (the loops run while it is held).
- * close() is the reverse and written down here: stop the loops (no new background writes)
+ * close() is the reverse and written down here: end long polls (RouterContext.closing), stop the loops (no new background writes)
  * and give the lease up, close the server (in-flight requests finish), then close the store
  * (nothing can touch it any more).
  */
@@ -56,10 +56,11 @@ export async function startControlPlane (config: ControlPlaneConfig, options: St
   const leadership = options.leadership ?? leaderLeaseFor(config.db, { now, log })
   let gate: LeaderGate | undefined
   let server: Server | undefined
+  const closing = new AbortController()
   try {
     const boot = await bootstrapAdminKey(store, config.adminKey, now)
     if (boot.created) log.warn({ label: 'bootstrap', from: boot.key === undefined ? 'GPUFLEET_ADMIN_KEY' : 'generated' }, 'stored a superadmin key')
-    const app = createControlPlane({ store, log, config, now, registry, routers: options.routers ?? [], leadership })
+    const app = createControlPlane({ store, log, config, now, registry, routers: options.routers ?? [], leadership, closing: closing.signal })
     const listening = await listen(app.fetch, config.host, config.port, tls)
     server = listening.server
     const loops = (options.loops ?? []).map(make => make({ config, store, log, now, registry }))
@@ -76,19 +77,21 @@ export async function startControlPlane (config: ControlPlaneConfig, options: St
       store,
       leadership,
       close () {
-        closed ??= shutdown(gate, server, store).then(() => log.info({}, 'control plane stopped'))
+        closed ??= shutdown(gate, server, store, closing).then(() => log.info({}, 'control plane stopped'))
         return closed
       },
     }
     if (boot.key !== undefined) running.bootstrapKey = boot.key
     return running
   } catch (err) {
-    await shutdown(gate, server, store)
+    await shutdown(gate, server, store, closing)
     throw err
   }
 }
 
-async function shutdown (gate: LeaderGate | undefined, server: Server | undefined, store: Store): Promise<void> {
+async function shutdown (gate: LeaderGate | undefined, server: Server | undefined, store: Store, closing: AbortController): Promise<void> {
+  // Long polls (agents' assignment waits) answer now, so the server's close below is not held up by them.
+  closing.abort()
   await gate?.stop()
   if (server !== undefined) {
     const s = server

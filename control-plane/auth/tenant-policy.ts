@@ -100,6 +100,9 @@ export const TENANT_POLICY: Readonly<Record<string, TenantRule>> = Object.freeze
   'GET /api/scheduler/logs': deny('the fleet-wide scheduler log'),
   'GET /api/dashboard/scheduling-metrics': own('counts over its own jobs'),
   'GET /api/dashboard/gpu-allocation': own('only GPUs its own jobs hold'),
+
+  'GET /api/agent/assignments': deny(AGENT),
+  'POST /api/agent/jobs/{id}/events': deny(AGENT),
   'GET /api/jobs/{id}/logs': own('its own jobs\' logs; others 404'),
   'POST /api/agent/jobs/{id}/logs': deny(AGENT),
 })

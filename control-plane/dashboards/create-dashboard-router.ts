@@ -1,6 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi'
 import { healthDegradedRule } from '../alerts/rules/health-degraded-rule.ts'
 import type { Store } from '../store/store.ts'
+import type { InvoiceRecord, ModelUsage } from '../store/dashboard-repository.ts'
+import { uncoveredRanges } from '../billing/uncovered-ranges.ts'
 import type { RequireScope } from '../http/cp-env.ts'
 import { API_KEY_SECURITY } from '../http/api-key-security.ts'
 import { createRouter } from '../http/create-router.ts'
@@ -17,7 +19,7 @@ import type { Logger } from '../../shared/logger.ts'
 export type DashboardLogger = Pick<Logger, 'info' | 'warn'>
 
 export interface DashboardRouterDeps {
-  store: Pick<Store, 'dashboard' | 'alerts' | 'fleet'>
+  store: Pick<Store, 'dashboard' | 'alerts' | 'fleet' | 'billing'>
   requireScope: RequireScope
   now: () => number
   log: DashboardLogger
@@ -108,11 +110,26 @@ export function createDashboardRouter (deps: DashboardRouterDeps) {
       store.dashboard.invoices(t - D.billingLookbackMs, filter),
       store.dashboard.tenantUtilization(t - D.underutilizedWindowMs, t, filter),
     ])
-    const metered = await Promise.all(invoices.map(async invoice => ({
-      invoice, metered: await store.dashboard.meteredUsage(invoice.tenantId, invoice.periodStart, invoice.periodEnd, t),
-    })))
+    const metered = await Promise.all(invoices.map(async invoice => ({ invoice, metered: await meteredFor(invoice, t) })))
     return c.json(findLeakage({ now: t, rates, held, invoices: metered, tenants }), 200)
   })
+
+  /**
+   * What an invoice was meant to bill: its period's usage less the time earlier invoices of the
+   * tenant with other periods cover (issue-invoice.ts never bills a GPU-second twice, so that
+   * time is not missing from it). An earlier invoice of the very same period is not the API's
+   * (it returns that one again) but a correction made by hand: the whole period counts.
+   */
+  async function meteredFor (invoice: InvoiceRecord, at: number): Promise<ModelUsage[]> {
+    const period = { start: invoice.periodStart, end: invoice.periodEnd }
+    const earlier = (await store.billing.listInvoices({ tenantId: invoice.tenantId, overlapping: period }))
+      .filter(i => i.id < invoice.id && (i.periodStart !== period.start || i.periodEnd !== period.end))
+    const ranges = uncoveredRanges(period, earlier.map(i => ({ start: i.periodStart, end: i.periodEnd })))
+    const parts = await Promise.all(ranges.map(r => store.dashboard.meteredUsage(invoice.tenantId, r.start, r.end, at)))
+    const byModel = new Map<string | null, number>()
+    for (const u of parts.flat()) byModel.set(u.gpuModel, (byModel.get(u.gpuModel) ?? 0) + u.gpuSeconds)
+    return [...byModel].map(([gpuModel, gpuSeconds]) => ({ gpuModel, gpuSeconds }))
+  }
 
   return app
 }

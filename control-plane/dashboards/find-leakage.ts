@@ -24,8 +24,9 @@ const hours = (seconds: number): number => round2(seconds / 3600)
  * - idle allocated GPUs: held by a running job for the whole last 30 min at < 10 % mean
  *   utilization; loss = the window's GPU time at the card rate (capacity sold but unused).
  * - billing gaps: invoices whose amount differs by > 5 % from the usage metered over their
- *   period at today's card rates (a rate change after invoicing shows as a gap too); loss =
- *   the under-billed part (over-billing is flagged with loss 0).
+ *   period, less time earlier invoices of the tenant billed (the router's meteredFor), at
+ *   today's card rates (a rate change after invoicing shows as a gap too); loss = the
+ *   under-billed part (over-billing is flagged with loss 0).
  * - underutilized tenants: < 30 % mean utilization of the GPUs their jobs held over 24 h;
  *   loss = the held GPU time's cost × the unused share.
  */

@@ -11,7 +11,7 @@ import { gpuRegistrationSchema, nodeRegistrationSchema } from '../../shared/wire
 import { createFleetService, type FleetService } from './create-fleet-service.ts'
 import type { FleetLogger } from './fleet-logger.ts'
 import {
-  clusterCreatedSchema, clusterDetailSchema, clusterSummarySchema, createClusterBodySchema, errorResponse, gpuSchema,
+  clusterCreatedSchema, clusterDetailSchema, clusterSchema, clusterSummarySchema, createClusterBodySchema, updateClusterBodySchema, errorResponse, gpuSchema,
   idParamSchema, metricsBodySchema, metricsResultSchema, registeredNodeSchema,
 } from '../../shared/wire/fleet-schemas.ts'
 import { parseMetricRows } from './parse-metric-rows.ts'
@@ -94,8 +94,8 @@ export function createFleetRouter (deps: FleetRouterDeps) {
       201: json(clusterCreatedSchema, 'Created'), 400: errorResponse('Invalid body'), 409: errorResponse('Name taken (CLUSTER_EXISTS)'), ...denied,
     },
   }), async (c) => {
-    const { name, region } = c.req.valid('json')
-    const cluster = await store.fleet.createCluster({ name, region: region ?? null }, now())
+    const { name, region, default_time_limit_min: defaultTimeLimitMin } = c.req.valid('json')
+    const cluster = await store.fleet.createCluster({ name, region: region ?? null, defaultTimeLimitMin: defaultTimeLimitMin ?? null }, now())
     if (cluster === null) throw httpError('CLUSTER_EXISTS', `a cluster named "${name}" already exists`)
     let key: { key: string, key_prefix: string }
     try {
@@ -109,6 +109,20 @@ export function createFleetRouter (deps: FleetRouterDeps) {
     return c.json({
       ...clusterJson(cluster), node_count: 0, gpu_count: 0, active_jobs: 0, queued_jobs: 0, api_key: key.key, api_key_prefix: key.key_prefix,
     }, 201)
+  })
+
+  app.openapi(createRoute({
+    method: 'patch', path: '/api/clusters/{id}', tags: ['fleet'], security: API_KEY_SECURITY, middleware: [requireScope('admin')] as const,
+    description: 'Set a cluster\'s default_time_limit_min: jobs submitted later without time_limit_min get it (running and waiting jobs keep theirs).',
+    request: { params: idParamSchema, ...body(updateClusterBodySchema) },
+    responses: { 200: json(clusterSchema, 'The cluster'), 400: errorResponse('Bad id or body'), 404: errorResponse('No such cluster'), ...denied },
+  }), async (c) => {
+    const id = Number(c.req.valid('param').id)
+    const { default_time_limit_min: defaultTimeLimitMin } = c.req.valid('json')
+    const cluster = await store.fleet.updateCluster(id, { defaultTimeLimitMin })
+    if (cluster === null) throw httpError('CLUSTER_NOT_FOUND', `no cluster with id ${id}`)
+    log.info({ clusterId: id, defaultTimeLimitMin }, 'cluster updated')
+    return c.json(clusterJson(cluster), 200)
   })
 
   app.openapi(createRoute({

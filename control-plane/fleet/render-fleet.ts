@@ -5,7 +5,7 @@ import type { Cluster, FleetNode, Gpu, MigInstance } from '../store/fleet-reposi
 export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString())
 
 export function clusterJson (c: Cluster) {
-  return { id: c.id, name: c.name, region: c.region, status: c.status, created_at: iso(c.createdAt) as string }
+  return { id: c.id, name: c.name, region: c.region, status: c.status, created_at: iso(c.createdAt) as string, default_time_limit_min: c.defaultTimeLimitMin }
 }
 
 export function nodeJson (n: FleetNode) {

@@ -33,6 +33,8 @@ export interface RouterContext {
   operatorTokens: OperatorTokenSigner
   /** The revocation epoch for push acknowledgements (reread at most once a second). */
   revocationEpoch: RevocationEpoch
+  /** Aborted when the server starts to stop: long polls answer now instead of holding the close up. */
+  closing: AbortSignal
 }
 
 export type RouterFactory = (ctx: RouterContext) => OpenAPIHono<CpEnv>

@@ -9,7 +9,7 @@ import { httpError } from '../../shared/error-codes.ts'
 import type { SchedulingRouterDeps } from './scheduling-deps.ts'
 import { decideTransition } from './decide-transition.ts'
 import { judgeSubmission } from './judge-submission.ts'
-import { createJobBodySchema, jobDetailSchema, jobPageSchema, jobSchema, listJobsQuerySchema, patchJobBodySchema } from '../../shared/wire/job-schemas.ts'
+import { createJobBodySchema, hasProtoKey, jobDetailSchema, jobPageSchema, jobSchema, listJobsQuerySchema, patchJobBodySchema } from '../../shared/wire/job-schemas.ts'
 import { jobDetailJson, jobJson } from './render-job.ts'
 import { registerJobLogRoutes } from './register-job-log-routes.ts'
 
@@ -33,7 +33,7 @@ const PATCH_ATTEMPTS = 3
  * registration). Every submit of a runnable job, and every job ending, pokes the scheduler.
  */
 export function createJobsRouter (deps: SchedulingRouterDeps) {
-  const { store, requireScope, now, log, scheduler } = deps
+  const { store, requireScope, now, log, scheduler, watch } = deps
   const app = createRouter()
 
   app.openapi(createRoute({
@@ -48,6 +48,9 @@ export function createJobsRouter (deps: SchedulingRouterDeps) {
     },
   }), async (c) => {
     const b = c.req.valid('json')
+    if (hasProtoKey((await c.req.json() as { env?: unknown }).env)) {
+      throw httpError('VALIDATION_FAILED', 'env.__proto__: not a usable variable name', { issues: [{ path: 'env.__proto__', message: 'not a usable variable name' }] })
+    }
     const p = c.var.principal
     let tenantId = b.tenant_id ?? null
     if (p.tenantId !== null) {
@@ -64,8 +67,12 @@ export function createJobsRouter (deps: SchedulingRouterDeps) {
       priority: b.priority,
       submittedBy: b.submitted_by ?? callerName(p),
       estimatedDurationMin: b.estimated_duration_min ?? null,
-      timeLimitMin: b.time_limit_min ?? null,
+      // Absent: the cluster's default; null: no limit.
+      timeLimitMin: b.time_limit_min,
       requeue: b.requeue,
+      command: b.command ?? null,
+      env: b.command == null ? null : b.env ?? null,
+      workdir: b.command == null ? null : b.workdir ?? null,
     }
     const result = await store.jobs.submit(input, now(), judgeSubmission(input))
     if (!result.ok) {
@@ -138,6 +145,8 @@ export function createJobsRouter (deps: SchedulingRouterDeps) {
       if (d.kind === 'noop') return c.json(jobJson(job), 200)
       const updated = await store.jobs.applyChange(id, { status: job.status, pendingReason: job.pendingReason }, d.change, now())
       if (updated === null) continue
+      // Its agent stops a running job that ended here (cancel) on its next look at the assignments.
+      if (job.status === 'running' && updated.status !== 'running') watch?.notify([job.nodeId])
       // Every change can let another job start: freed GPUs, or a reservation a waiting job no longer needs.
       scheduler.poke(d.change.kind === 'end' ? (job.status === 'running' ? 'job_ended' : 'job_cancelled') : d.change.kind === 'hold' ? 'held' : 'released')
       log.info({ jobId: id, from: job.status, to: updated.status, by: callerName(p) }, 'job status changed')

@@ -1,4 +1,4 @@
-import type { FreeGpu, InventoryRow } from '../store/job-repository.ts'
+import type { FreeGpu, InventoryRow, RunningEnd } from '../store/job-repository.ts'
 import { ANY_GPU_TYPE, gpuTypeKey, gpuTypeMatches } from './gpu-type-matches.ts'
 
 interface GpuSlot { id: number, gpuIndex: number, model: string | null, free: boolean }
@@ -16,6 +16,14 @@ interface NodeState {
   /** Models of its GPUs that no running job holds and that sent no reading within the freshness limit. */
   unreported: Array<string | null>
   reserved: boolean
+  /**
+   * When the job it is reserved for is expected to start here: the moment enough running jobs
+   * are expected to have ended (epoch ms); null: unknown (a job it waits for has no time limit
+   * or estimate). A job whose time limit ends by then may start on its free GPUs (backfill).
+   */
+  reservedUntil: number | null
+  /** Its running jobs' expected ends, per job and model. */
+  ends: RunningEnd[]
   entries: PoolEntry[]
 }
 
@@ -45,6 +53,8 @@ interface Pool {
   freeUnreserved: number
   reservedMaxFree: number
   reservedTotalFree: number
+  /** Reserved online nodes' entries: where a job may backfill by time. */
+  reservedEntries: PoolEntry[]
   /** Online nodes with GPUs that send no readings (few: a healthy fleet reports), and their count. */
   unreportedEntries: PoolEntry[]
   unreportedTotal: number
@@ -60,6 +70,18 @@ interface Pool {
 
 export interface Placement { nodeId: number, gpus: Array<{ gpuId: number, nodeId: number, model: string | null }> }
 
+/** Node(s) held back for a waiting job, and when it is expected to start there (null: unknown). */
+export interface Reservation { nodeIds: number[], expectedStart: number | null }
+
+export interface PlacementInputs {
+  /** GPUs on online nodes that send no readings. */
+  unreported?: readonly FreeGpu[] | undefined
+  /** Running jobs' expected ends (absent: unknown, so nothing backfills by time). */
+  ends?: readonly RunningEnd[] | undefined
+  /** The cycle's time (epoch ms). */
+  at?: number
+}
+
 export interface PlacementIndex {
   /**
    * Matching GPUs registered in the cluster that one job can get (total: one model's, or every
@@ -72,8 +94,14 @@ export interface PlacementIndex {
   fitsWithReserved: (clusterId: number, gpuType: string | null, count: number) => boolean
   /** Whether it would fit as the rules place it only if drained nodes took jobs (pending reason NODE_DRAINED). */
   onlyFitsDrained: (clusterId: number, gpuType: string | null, count: number) => boolean
-  /** Holds back node(s) a waiting job is closest to fitting on; true if any were reserved. */
-  reserve: (clusterId: number, gpuType: string | null, count: number) => boolean
+  /** Holds back node(s) a waiting job is closest to fitting on; null if none were reserved. */
+  reserve: (clusterId: number, gpuType: string | null, count: number) => Reservation | null
+  /**
+   * Takes free GPUs on a reserved node for a one-node job whose time limit ends (at `endsBy`)
+   * no later than the reserved job's expected start there, so it never delays it (Slurm's
+   * backfill); null if no reserved node qualifies.
+   */
+  backfill: (clusterId: number, gpuType: string | null, count: number, endsBy: number) => Placement | null
   /** Whether its online nodes have enough matching GPUs, in any state (false: it waits for an offline node). */
   fitsOnline: (clusterId: number, gpuType: string | null, count: number) => boolean
   /** Whether it would fit were the GPUs that send no readings free (and reserved ones too). */
@@ -97,13 +125,17 @@ export interface PlacementIndex {
  * Pools per (cluster, model) and (cluster, "any") share the GPU and node state, so a GPU taken
  * or a node reserved through one pool is gone from every pool; each update costs O(GPUs per node).
  */
-export function createPlacementIndex (inventory: readonly InventoryRow[], free: readonly FreeGpu[], unreported: readonly FreeGpu[] = []): PlacementIndex {
+export function createPlacementIndex (inventory: readonly InventoryRow[], free: readonly FreeGpu[], inputs: PlacementInputs = {}): PlacementIndex {
+  const { unreported = [], ends = [], at = 0 } = inputs
   const nodesByCluster = new Map<number, NodeState[]>()
   const nodes = new Map<number, NodeState>()
   for (const row of inventory) {
     let node = nodes.get(row.nodeId)
     if (node === undefined) {
-      node = { id: row.nodeId, clusterId: row.clusterId, online: row.nodeOnline, drained: row.nodeDrained === true, models: [], gpus: [], unreported: [], reserved: false, entries: [] }
+      node = {
+        id: row.nodeId, clusterId: row.clusterId, online: row.nodeOnline, drained: row.nodeDrained === true,
+        models: [], gpus: [], unreported: [], reserved: false, reservedUntil: null, ends: [], entries: [],
+      }
       nodes.set(row.nodeId, node)
       let list = nodesByCluster.get(row.clusterId)
       if (list === undefined) nodesByCluster.set(row.clusterId, list = [])
@@ -126,6 +158,8 @@ export function createPlacementIndex (inventory: readonly InventoryRow[], free: 
     if (node !== undefined && node.online) node.unreported.push(g.model)
   }
 
+  for (const e of ends) nodes.get(e.nodeId)?.ends.push(e)
+
   const accepts = (pool: Pool, model: string | null): boolean => pool.mixed || model === pool.model
   const capacityOn = (node: NodeState, pool: Pool): number => {
     let n = 0
@@ -145,7 +179,7 @@ export function createPlacementIndex (inventory: readonly InventoryRow[], free: 
     if (pool !== undefined) return pool
     pool = {
       clusterId, mixed, model, total: 0, onlineTotal: 0, maxPerNode: 0, byFree: [],
-      freeUnreserved: 0, reservedMaxFree: 0, reservedTotalFree: 0, unreportedEntries: [], unreportedTotal: 0, undrainedTotal: 0, undrainedMaxPerNode: 0,
+      freeUnreserved: 0, reservedMaxFree: 0, reservedTotalFree: 0, reservedEntries: [], unreportedEntries: [], unreportedTotal: 0, undrainedTotal: 0, undrainedMaxPerNode: 0,
       noReserveOneNodeFrom: Infinity, noReserveSpanFrom: Infinity,
     }
     const members = nodesByCluster.get(clusterId) ?? []
@@ -175,6 +209,7 @@ export function createPlacementIndex (inventory: readonly InventoryRow[], free: 
       if (node.reserved) {
         pool!.reservedMaxFree = Math.max(pool!.reservedMaxFree, entry.free)
         pool!.reservedTotalFree += entry.free
+        pool!.reservedEntries.push(entry)
       } else {
         pool!.byFree[entry.free]?.add(entry)
         pool!.freeUnreserved += entry.free
@@ -223,7 +258,14 @@ export function createPlacementIndex (inventory: readonly InventoryRow[], free: 
     for (const e of node.entries) {
       const now = freeOn(node, e.pool)
       if (now === e.free) continue
-      // Taking only happens on unreserved nodes, so every entry is in its bucket.
+      if (node.reserved) {
+        // Backfill by time: the node stays held for its job, with fewer GPUs free until then.
+        e.pool.reservedTotalFree += now - e.free
+        e.free = now
+        e.pool.reservedMaxFree = 0
+        for (const r of e.pool.reservedEntries) e.pool.reservedMaxFree = Math.max(e.pool.reservedMaxFree, r.free)
+        continue
+      }
       e.pool.byFree[e.free]?.delete(e)
       e.pool.byFree[now]?.add(e)
       e.pool.freeUnreserved += now - e.free
@@ -232,15 +274,40 @@ export function createPlacementIndex (inventory: readonly InventoryRow[], free: 
     return taken
   }
 
-  const reserveNode = (node: NodeState): void => {
+  const reserveNode = (node: NodeState, until: number | null): void => {
     node.reserved = true
+    node.reservedUntil = until
     reservedCount++
     for (const e of node.entries) {
       e.pool.byFree[e.free]?.delete(e)
       e.pool.freeUnreserved -= e.free
       e.pool.reservedMaxFree = Math.max(e.pool.reservedMaxFree, e.free)
       e.pool.reservedTotalFree += e.free
+      e.pool.reservedEntries.push(e)
     }
+  }
+
+  /**
+   * When `count` GPUs of the pool are expected free on these nodes together: now if they are,
+   * else the expected end of the running job that completes the count. null: unknown, because
+   * a job that must end first has neither a time limit nor an estimate, or the GPUs it needs
+   * are busy with no job at all.
+   */
+  const expectedStart = (entries: readonly PoolEntry[], pool: Pool, count: number): number | null => {
+    let have = 0
+    const pending: RunningEnd[] = []
+    for (const e of entries) {
+      have += e.free
+      for (const end of e.node.ends) if (accepts(pool, end.model)) pending.push(end)
+    }
+    if (have >= count) return at
+    pending.sort((a, b) => (a.at ?? Infinity) - (b.at ?? Infinity))
+    for (const end of pending) {
+      if (end.at === null) return null
+      have += end.gpus
+      if (have >= count) return Math.max(at, end.at)
+    }
+    return null
   }
 
   /** Unreserved entries, most free GPUs first. Callers stop iterating before they change a bucket. */
@@ -248,33 +315,33 @@ export function createPlacementIndex (inventory: readonly InventoryRow[], free: 
     for (let k = pool.maxPerNode; k >= 0; k--) yield * (pool.byFree[k] ?? [])
   }
 
-  /** Holds back the node(s) of one pool a waiting job is closest to fitting on; true if any were reserved. */
-  const reserveIn = (pool: Pool, count: number): boolean => {
+  const hold = (picked: readonly PoolEntry[], pool: Pool, count: number): Reservation => {
+    const until = expectedStart(picked, pool, count)
+    for (const e of picked) reserveNode(e.node, until)
+    return { nodeIds: picked.map(e => e.node.id), expectedStart: until }
+  }
+
+  /** Holds back the node(s) of one pool a waiting job is closest to fitting on; null if none were reserved. */
+  const reserveIn = (pool: Pool, count: number): Reservation | null => {
     if (count <= pool.maxPerNode) {
-      if (count >= pool.noReserveOneNodeFrom) return false
+      if (count >= pool.noReserveOneNodeFrom) return null
       for (const e of byMostFree(pool)) {
-        if (e.capacity >= count) {
-          reserveNode(e.node)
-          return true
-        }
+        if (e.capacity >= count) return hold([e], pool, count)
       }
       pool.noReserveOneNodeFrom = count
-      return false
+      return null
     }
-    if (count >= pool.noReserveSpanFrom) return false
-    const picked: NodeState[] = []
+    if (count >= pool.noReserveSpanFrom) return null
+    const picked: PoolEntry[] = []
     let capacity = 0
     for (const e of byMostFree(pool)) {
       if (capacity >= count) break
-      picked.push(e.node)
+      picked.push(e)
       capacity += e.capacity
     }
-    if (capacity >= count) {
-      for (const n of picked) reserveNode(n)
-      return true
-    }
+    if (capacity >= count) return hold(picked, pool, count)
     pool.noReserveSpanFrom = count
-    return false
+    return null
   }
 
   return {
@@ -350,9 +417,25 @@ export function createPlacementIndex (inventory: readonly InventoryRow[], free: 
       for (const pool of order) {
         // A job that fits one node never spans the nodes of a model whose nodes are all smaller.
         if (oneNode && count > pool.maxPerNode) continue
-        if (reserveIn(pool, count)) return true
+        const held = reserveIn(pool, count)
+        if (held !== null) return held
       }
-      return false
+      return null
+    },
+
+    backfill (clusterId, gpuType, count, endsBy) {
+      const list = poolsFor(clusterId, gpuType)
+      if (count > oneNodeMax(list)) return null
+      // Best fit among the reserved nodes it may use, as place() does among the others.
+      let best: PoolEntry | undefined
+      for (const pool of list) {
+        for (const e of pool.reservedEntries) {
+          const until = e.node.reservedUntil
+          if (until === null || until < endsBy || e.free < count) continue
+          if (best === undefined || e.free < best.free) best = e
+        }
+      }
+      return best === undefined ? null : { nodeId: best.node.id, gpus: take(best.node, best.pool, count) }
     },
 
     fitsOnline (clusterId, gpuType, count) {

@@ -28,6 +28,8 @@ export interface SchedulerOptions {
   registry?: Registry | undefined
   /** Awaited after every cycle that committed, before the next may start (tests check invariants here). */
   onCycle?: ((cycle: SchedulerCycle) => void | Promise<void>) | undefined
+  /** Told, once committed, of the nodes where this scheduler started or timed out jobs (agents' assignment polls wake). */
+  onJobsChanged?: ((nodeIds: readonly number[]) => void) | undefined
 }
 
 /** What the routers need: a way to ask for a cycle soon. */
@@ -64,7 +66,7 @@ export interface Scheduler extends SchedulerPoke {
  * store only when a limit may have passed (the limits of the jobs it starts are in its snapshot).
  */
 export function createScheduler (opts: SchedulerOptions): Scheduler {
-  const { store, now, log, timers = realTimers, everyMs = 30_000, debounceMs = 200, staleAfterMs = 60_000, onCycle } = opts
+  const { store, now, log, timers = realTimers, everyMs = 30_000, debounceMs = 200, staleAfterMs = 60_000, onCycle, onJobsChanged } = opts
   for (const [name, v] of [['everyMs', everyMs], ['debounceMs', debounceMs], ['staleAfterMs', staleAfterMs]] as const) {
     if (!Number.isFinite(v) || v < 0 || (name === 'everyMs' && v === 0)) throw new TypeError(`createScheduler: ${name} must be a positive number of ms, got ${v}`)
   }
@@ -84,9 +86,12 @@ export function createScheduler (opts: SchedulerOptions): Scheduler {
   // store is asked only when a limit may have passed, not every cycle.
   let nextLimitAt: number | null | undefined
 
+  // Nodes whose jobs the cycle in progress starts (a start skipped by its compare-and-set only wakes a poll for nothing).
+  let startedOn: number[] = []
   const plan = (snapshot: SchedulerSnapshot): CyclePlan => {
     const p = planCycle(snapshot, policy)
     waiting = waitingForGpus(snapshot, p)
+    startedOn = p.starts.map(st => st.nodeId)
     if (p.starts.length > 0 && nextLimitAt !== undefined) {
       const started = new Set(p.starts.map(st => st.jobId))
       for (const j of snapshot.jobs) {
@@ -105,8 +110,12 @@ export function createScheduler (opts: SchedulerOptions): Scheduler {
         const limits = await store.jobs.endTimedOut(at)
         for (const j of limits.ended) log?.info({ jobId: j.id, timeLimitMin: j.timeLimitMin, ranMs: at - (j.startedAt ?? at) }, 'job ended: time limit (TIMEOUT)')
         nextLimitAt = limits.nextAt
+        const timedOutOn = limits.ended.flatMap(j => (j.nodeId === null ? [] : [j.nodeId]))
+        if (timedOutOn.length > 0) onJobsChanged?.(timedOutOn)
       }
+      startedOn = []
       const c = await store.jobs.runCycle(at, trigger, { freshSince: at - staleAfterMs }, plan)
+      if (startedOn.length > 0) onJobsChanged?.(startedOn)
       metrics?.observe(c)
       if (c.started > 0) log?.info({ cycleId: c.id, trigger, started: c.started, processed: c.processed, ms: c.durationMs }, 'scheduler started jobs')
       armLimit(nextLimitAt ?? null)

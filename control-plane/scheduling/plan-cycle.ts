@@ -31,7 +31,10 @@ function inAgedOrder (jobs: readonly WaitingJob[], at: number, aging: AgingPolic
  * the cycle, the node it is closest to fitting on (the most free GPUs among nodes big enough;
  * enough such nodes for a multi-node job). A lower-priority job may start only on GPUs no
  * higher-priority waiting job has reserved, so it never delays one: a reserved node drains
- * until the job it is held for fits. Reservations last one cycle and are made afresh, in
+ * until the job it is held for fits. Backfill by time (Slurm's model): a reservation expects
+ * its job to start when enough of the node's running jobs have ended (time limit, else
+ * estimated_duration_min); a one-node job with a time limit that ends by then may start on the
+ * reserved node's free GPUs. An end that is unknown (no limit, no estimate) allows none. Reservations last one cycle and are made afresh, in
  * order, the next. A job that would fit on reserved GPUs waits with PRIORITY; one that would
  * not fit even so waits with NODE_OFFLINE when its cluster's online nodes lack the matching
  * GPUs, NODE_NOT_REPORTING when it would fit were GPUs that send no readings free, else CAPACITY.
@@ -50,11 +53,12 @@ export function planCycle (snapshot: SchedulerSnapshot, policy: CyclePolicy = DE
   /** Per tenant: GPUs held, plus those started this cycle and those its waiting jobs keep. */
   const used = new Map(snapshot.tenants.map(t => [t.id, t.gpusHeld]))
   const tenants = new Map(snapshot.tenants.map(t => [t.id, t]))
-  const index = createPlacementIndex(snapshot.inventory, snapshot.free, snapshot.unreported)
+  const index = createPlacementIndex(snapshot.inventory, snapshot.free, { unreported: snapshot.unreported, ends: snapshot.ends, at: snapshot.at })
   const freeBefore = index.freeGpus()
   const quotaWaiting = new Set<number>()
 
   const starts: PlannedStart[] = []
+  const reservations: Array<{ job_id: number, node_ids: number[], expected_start: string | null }> = []
   const changes: PlannedWait[] = []
   const waiting: Partial<Record<PendingReason, number>> = {}
   let blocked = 0
@@ -93,7 +97,12 @@ export function planCycle (snapshot: SchedulerSnapshot, policy: CyclePolicy = DE
       wait({ status: 'blocked', pendingReason: 'TENANT_QUEUE', blockReason: `behind an earlier job of its tenant waiting for the GPU quota of ${t!.gpuQuota}` })
       continue
     }
-    const placed = index.place(job.clusterId, job.gpuType, job.gpuCount)
+    let placed = index.place(job.clusterId, job.gpuType, job.gpuCount)
+    let backfilled = false
+    if (placed === null && job.timeLimitMin != null) {
+      placed = index.backfill(job.clusterId, job.gpuType, job.gpuCount, snapshot.at + job.timeLimitMin * 60_000)
+      backfilled = placed !== null
+    }
     if (placed !== null) {
       if (t !== undefined) used.set(t.id, (used.get(t.id) ?? 0) + job.gpuCount)
       starts.push({
@@ -106,6 +115,7 @@ export function planCycle (snapshot: SchedulerSnapshot, policy: CyclePolicy = DE
           node_ids: [...new Set(placed.gpus.map(g => g.nodeId))],
           waited_ms: snapshot.at - job.submittedAt,
           was: job.pendingReason,
+          ...(backfilled && { backfill: 'ends before the reserved job is expected to start' }),
         },
       })
       continue
@@ -118,7 +128,14 @@ export function planCycle (snapshot: SchedulerSnapshot, policy: CyclePolicy = DE
     const reason: PendingReason = index.fitsWithReserved(job.clusterId, job.gpuType, job.gpuCount) ? 'PRIORITY'
       : !fitsOnline ? 'NODE_OFFLINE'
         : index.fitsIfReporting(job.clusterId, job.gpuType, job.gpuCount) ? 'NODE_NOT_REPORTING' : 'CAPACITY'
-    index.reserve(job.clusterId, job.gpuType, job.gpuCount)
+    const held = index.reserve(job.clusterId, job.gpuType, job.gpuCount)
+    if (held !== null && reservations.length < MAX_LISTED) {
+      reservations.push({
+        job_id: job.id,
+        node_ids: held.nodeIds,
+        expected_start: held.expectedStart === null ? null : new Date(held.expectedStart).toISOString(),
+      })
+    }
     if (t !== undefined) used.set(t.id, (used.get(t.id) ?? 0) + job.gpuCount)
     wait({ status: statusForReason(reason), pendingReason: reason, blockReason: null })
   }
@@ -133,6 +150,7 @@ export function planCycle (snapshot: SchedulerSnapshot, policy: CyclePolicy = DE
       free_gpus_before: freeBefore,
       free_gpus_after: index.freeGpus(),
       reserved_nodes: index.reservedNodes(),
+      reservations,
       started: starts.slice(0, MAX_LISTED).map(s => ({ job_id: s.jobId, ...s.detail })),
       changed: changes.slice(0, MAX_LISTED).map(c => ({
         job_id: c.jobId, status: c.status, pending_reason: c.pendingReason, block_reason: c.blockReason, was: c.expect.pendingReason,

@@ -24,6 +24,13 @@ export function jobJson (j: Job) {
     time_limit_min: j.timeLimitMin,
     requeue: j.requeue,
     end_reason: j.endReason,
+    executed: j.command !== null,
+    command: j.command,
+    env: j.env,
+    workdir: j.workdir,
+    pid: j.pid,
+    exit_code: j.exitCode,
+    exit_signal: j.exitSignal,
   }
 }
 

@@ -18,6 +18,8 @@ export interface Cluster {
   region: string | null
   status: ClusterStatus
   createdAt: number
+  /** Minutes a job submitted without time_limit_min may run (null: no limit). */
+  defaultTimeLimitMin: number | null
 }
 
 export interface ClusterSummary extends Cluster {
@@ -195,7 +197,9 @@ export interface GpuQuery {
 
 export interface FleetRepository {
   /** null when the name is taken (names are unique). */
-  createCluster: (input: { name: string, region: string | null }, at: number) => Promise<Cluster | null>
+  createCluster: (input: { name: string, region: string | null, defaultTimeLimitMin?: number | null }, at: number) => Promise<Cluster | null>
+  /** Sets what is given; null when there is no such cluster. */
+  updateCluster: (id: number, patch: { defaultTimeLimitMin?: number | null }) => Promise<Cluster | null>
   /** Find by name or create; a found cluster without a region takes `region`. */
   ensureCluster: (name: string, region: string | null, at: number) => Promise<Cluster>
   /** Undo a just-created cluster (only while it has no nodes); true if deleted. */

@@ -28,10 +28,16 @@ export interface JobInput {
   priority: number
   submittedBy: string | null
   estimatedDurationMin: number | null
-  /** Absent or null: no limit. */
+  /** Absent (undefined): the cluster's default_time_limit_min; null: no limit. */
   timeLimitMin?: number | null | undefined
   /** Default false. */
   requeue?: boolean | undefined
+  /** argv: the node's agent runs the job (issue 15). Absent or null: an allocation only (seed 003). */
+  command?: string[] | null | undefined
+  /** Extra environment for the command (only with one). */
+  env?: Record<string, string> | null | undefined
+  /** Absolute working directory for the command (only with one); null: the job user's home. */
+  workdir?: string | null | undefined
 }
 
 export interface Job extends JobInput {
@@ -48,9 +54,46 @@ export interface Job extends JobInput {
   timeLimitMin: number | null
   /** Back to the queue, not failed, when its node is lost. */
   requeue: boolean
-  /** Set when the system ended it (NODE_FAIL, TIMEOUT); null otherwise. */
+  /** Set when the system ended it (NODE_FAIL, TIMEOUT, or its agent's EXIT_CODE, SIGNAL, LAUNCH_FAILED); null otherwise. */
   endReason: EndReason | null
+  command: string[] | null
+  env: Record<string, string> | null
+  workdir: string | null
+  /** The current run's process id, as its agent reported it; null before (and after a requeue). */
+  pid: number | null
+  /** How the last run ended, as its agent reported it. */
+  exitCode: number | null
+  exitSignal: string | null
 }
+
+/** One running executed job as a node's agent runs it (job-execution.ts Assignment). */
+export interface NodeAssignment {
+  jobId: number
+  /** started_at: a new run every time the scheduler starts the job. */
+  run: number
+  command: string[]
+  env: Record<string, string>
+  workdir: string | null
+  timeLimitMin: number | null
+  /** The job's unreleased GPUs on this node, by index. */
+  gpus: Array<{ index: number, uuid: string | null }>
+}
+
+/** What a node's agent reported when a run ended (job-execution.ts JobRunEvent 'exited'). */
+export interface RunExit {
+  exitCode: number | null
+  signal: string | null
+  /** null: it exited 0 (completed) or stopped because it was no longer assigned. */
+  failure: EndReason | null
+  message: string | null
+}
+
+/**
+ * ended: this report ended the current run (the job now completed or failed);
+ * recorded: the run had already ended (cancelled, TIMEOUT, NODE_FAIL) and is the job's last:
+ * its exit is kept, the status is not touched; ignored: an old run, or a report already taken.
+ */
+export interface RunOutcome { kind: 'ended' | 'recorded' | 'ignored', job: Job }
 
 /** What a submission is judged on, read in the submit's own transaction. */
 export interface SubmitContext {
@@ -171,6 +214,20 @@ export interface SchedulerSnapshot {
    * limit (or none at all): what a job may wait for as NODE_NOT_REPORTING. Absent: none.
    */
   unreported?: FreeGpu[]
+  /**
+   * When running jobs are expected to free their GPUs, per job and node: read only when a
+   * waiting job has a time limit (only such a job can backfill by time). Absent: unknown.
+   */
+  ends?: RunningEnd[]
+}
+
+/** GPUs of one model that a running job holds on one node, and when it is expected to end. */
+export interface RunningEnd {
+  nodeId: number
+  model: string | null
+  gpus: number
+  /** started_at + time_limit_min, else + estimated_duration_min (epoch ms); null: unknown. */
+  at: number | null
 }
 
 /** What decides which GPUs are free; the scheduler sets it (its staleness limit). */
@@ -300,4 +357,18 @@ export interface JobRepository {
    */
   failLostNodeJobs: (silentSince: number, at: number) => Promise<LostJob[]>
   allocation: (filter: { clusterId?: number | undefined, tenantId?: number | null | undefined }) => Promise<AllocationRow[]>
+
+  /** Running executed jobs whose node is `nodeId`, by job id. */
+  assignmentsOn: (nodeId: number) => Promise<NodeAssignment[]>
+  /** Whether job `jobId` holds or held a GPU of node `nodeId` (any run), or has it as its node. */
+  ranOnNode: (jobId: number, nodeId: number) => Promise<boolean>
+  /** The agent started run `run` as `pid`: kept only while that run is the job's current one (idempotent). */
+  recordRunStart: (jobId: number, run: number, pid: number, at: number) => Promise<RunOutcome | null>
+  /**
+   * The agent saw run `run` end at `at` (already within [run, now]). One transaction: the current
+   * run of a running job ends completed or failed (end_reason = failure) with its GPUs released
+   * at `at`; an ended job whose last run it is only keeps the exit; anything else is untouched.
+   * Null: no such job.
+   */
+  recordRunExit: (jobId: number, run: number, exit: RunExit, at: number) => Promise<RunOutcome | null>
 }

@@ -1,10 +1,10 @@
 /**
  * snake_case on the wire, camelCase in JavaScript (seed 004: `memory_freed_gb` →
  * `memoryFreedGb`). Only lower-case snake keys are converted; values under OPAQUE keys are
- * data, not schema (free-form event `detail`, global-env `value`, per-reason counts), so
- * they pass through unchanged both ways.
+ * data, not schema (free-form event `detail`, global-env `value`, per-reason counts, a job's
+ * `env` variable names), so they pass through unchanged both ways.
  */
-const OPAQUE = new Set(['detail', 'details', 'value', 'waiting'])
+const OPAQUE = new Set(['detail', 'details', 'value', 'waiting', 'env'])
 
 type CamelKey<S extends string> = S extends `${infer H}_${infer T}` ? `${H}${Capitalize<CamelKey<T>>}` : S
 
@@ -12,7 +12,7 @@ type CamelKey<S extends string> = S extends `${infer H}_${infer T}` ? `${H}${Cap
 export type Camel<T> = T extends ReadonlyArray<infer U>
   ? Array<Camel<U>>
   : T extends object
-    ? { [K in keyof T as K extends string ? CamelKey<K> : K]: K extends 'detail' | 'details' | 'value' | 'waiting' ? T[K] : Camel<T[K]> }
+    ? { [K in keyof T as K extends string ? CamelKey<K> : K]: K extends 'detail' | 'details' | 'value' | 'waiting' | 'env' ? T[K] : Camel<T[K]> }
     : T
 
 const SNAKE = /^[a-z][a-z0-9]*(_[a-z0-9]+)+$/

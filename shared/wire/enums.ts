@@ -34,9 +34,11 @@ export type PendingReason = typeof PENDING_REASONS[number]
 /**
  * Why a job ended other than by a caller's PATCH (jobs.end_reason; null otherwise), as `failed`:
  * NODE_FAIL: its node stayed offline past the grace period; TIMEOUT: it ran past its
- * time_limit_min (Slurm's TIMEOUT).
+ * time_limit_min (Slurm's TIMEOUT). An executed job's agent adds (job-execution.ts
+ * RUN_FAILURES): EXIT_CODE (exited non-zero), SIGNAL (a signal ended it), LAUNCH_FAILED (it
+ * never started).
  */
-export const END_REASONS = ['NODE_FAIL', 'TIMEOUT'] as const
+export const END_REASONS = ['NODE_FAIL', 'TIMEOUT', 'EXIT_CODE', 'SIGNAL', 'LAUNCH_FAILED'] as const
 export type EndReason = typeof END_REASONS[number]
 
 export const PLAN_TIERS = ['starter', 'pro', 'growth', 'enterprise'] as const

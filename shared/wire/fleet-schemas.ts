@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi'
 import { ErrorBodySchema } from './error-body-schema.ts'
 import { GPU_STATUSES } from './enums.ts'
+import { MAX_TIME_LIMIT_MIN } from './job-schemas.ts'
 
 /** Response and parameter schemas of the fleet routes (they also document /openapi.json). */
 
@@ -12,10 +13,18 @@ export const idParamSchema = z.object({
   id: z.string().regex(/^[0-9]{1,15}$/, 'must be a positive integer id').openapi({ param: { name: 'id', in: 'path' }, example: '1' }),
 })
 
+const defaultTimeLimit = z.number().int().min(1).max(MAX_TIME_LIMIT_MIN).nullable()
+  .openapi({ description: `Minutes a job submitted to the cluster without time_limit_min may run, 1–${MAX_TIME_LIMIT_MIN} (Slurm's DefaultTime); null: no limit`, example: 1440 })
+
 export const createClusterBodySchema = z.object({
   name: z.string().min(1).max(128).openapi({ description: 'Human-readable cluster name (unique)', example: 'us-east-prod' }),
   region: z.string().min(1).max(64).optional().openapi({ description: 'AWS-style region code', example: 'us-east-1' }),
+  default_time_limit_min: defaultTimeLimit.optional(),
 })
+
+export const updateClusterBodySchema = z.object({
+  default_time_limit_min: defaultTimeLimit,
+}).strict().openapi('UpdateCluster')
 
 export const clusterSchema = z.object({
   id: z.number().int(),
@@ -23,6 +32,7 @@ export const clusterSchema = z.object({
   region: z.string().nullable(),
   status: z.enum(['active']),
   created_at: z.string(),
+  default_time_limit_min: z.number().int().nullable().openapi({ description: 'Minutes a job submitted without time_limit_min may run (null: no limit)' }),
 })
 
 export const clusterSummarySchema = clusterSchema.extend({

@@ -13,6 +13,36 @@ export const MAX_PRIORITY = 10
 /** A time limit is at most a year, in minutes. */
 export const MAX_TIME_LIMIT_MIN = 525_600
 
+/** Limits on what an executed job carries (issue 15): argv, environment, working directory. */
+export const MAX_COMMAND_ARGS = 256
+export const MAX_ARG_BYTES = 4 * 1024
+export const MAX_ENV_ENTRIES = 128
+export const MAX_ENV_VALUE_BYTES = 32 * 1024
+export const MAX_WORKDIR_BYTES = 4096
+/** The agent sets these itself (the assigned GPUs, the job user's PATH): a job may not override them. */
+export const RESERVED_ENV_NAMES = ['CUDA_VISIBLE_DEVICES', 'NVIDIA_VISIBLE_DEVICES', 'PATH'] as const
+
+const utf8 = new TextEncoder()
+// Limits are in bytes (what execve and the environment block hold), not UTF-16 units.
+const Bytes = (max: number, what: string) => z.string()
+  .refine(s => utf8.encode(s).length <= max, `${what} must be at most ${max} bytes`)
+  .refine(s => !s.includes('\0'), `${what} must not contain NUL bytes`)
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+
+export const commandSchema = z.array(Bytes(MAX_ARG_BYTES, 'an argument').refine(s => s !== '', 'an argument must not be empty'))
+  .min(1, 'must hold at least argv[0]').max(MAX_COMMAND_ARGS, `at most ${MAX_COMMAND_ARGS} arguments`)
+export const envSchema = z.record(
+  z.string().regex(ENV_NAME, 'a variable name is [A-Za-z_][A-Za-z0-9_]*')
+    .refine(k => !(RESERVED_ENV_NAMES as readonly string[]).includes(k), `${RESERVED_ENV_NAMES.join(', ')} are set by the agent`),
+  Bytes(MAX_ENV_VALUE_BYTES, 'a value'),
+).refine(e => Object.keys(e).length <= MAX_ENV_ENTRIES, `at most ${MAX_ENV_ENTRIES} variables`)
+/**
+ * zod leaves an own "__proto__" key out of a parsed record (setting it would set the prototype),
+ * so a body's env would lose it silently; the route asks this of the raw body and refuses it.
+ */
+export const hasProtoKey = (env: unknown): boolean => env !== null && typeof env === 'object' && Object.hasOwn(env, '__proto__')
+export const workdirSchema = Bytes(MAX_WORKDIR_BYTES, 'workdir').refine(s => s.startsWith('/'), 'must be an absolute path')
+
 export const createJobBodySchema = z.object({
   cluster_id: Id.openapi({ description: 'Target cluster ID', example: 1 }),
   name: Text(256).openapi({ description: 'Job display name', example: 'llama-3-70b-finetune' }),
@@ -27,10 +57,18 @@ export const createJobBodySchema = z.object({
   estimated_duration_min: z.number().int().min(1).max(525_600).nullable().optional().openapi({ description: 'Estimated runtime in minutes' }),
   kind: z.enum(JOB_KINDS).default('compute').openapi({ description: 'Workload kind (default compute)' }),
   time_limit_min: z.number().int().min(1).max(MAX_TIME_LIMIT_MIN).nullable().optional()
-    .openapi({ description: `Minutes the job may run, 1–${MAX_TIME_LIMIT_MIN}; past it the scheduler ends it as "failed" with end_reason TIMEOUT. Absent or null: no limit.`, example: 120 }),
+    .openapi({ description: `Minutes the job may run, 1–${MAX_TIME_LIMIT_MIN}; past it the scheduler ends it as "failed" with end_reason TIMEOUT. Absent: the cluster's default_time_limit_min (none unless set); null: no limit.`, example: 120 }),
   requeue: z.boolean().default(false)
     .openapi({ description: 'When its node stays offline past the grace period: back to the queue (true) instead of ending failed with end_reason NODE_FAIL (default false)' }),
-}).strict().openapi('CreateJobRequest')
+  command: commandSchema.nullable().optional()
+    .openapi({ description: `argv the node's agent runs as the job user once the job starts (argv[0] found on the user's default PATH); 1–${MAX_COMMAND_ARGS} non-empty strings of at most ${MAX_ARG_BYTES} bytes, no NUL. Absent or null: an allocation only (seed 003), nothing is run.`, example: ['python3', 'train.py', '--epochs', '3'] }),
+  env: envSchema.nullable().optional()
+    .openapi({ description: `Extra environment for the command (only with command): at most ${MAX_ENV_ENTRIES} names [A-Za-z_][A-Za-z0-9_]*, values at most ${MAX_ENV_VALUE_BYTES} bytes, no NUL; ${RESERVED_ENV_NAMES.join(', ')} are refused (the agent sets them).`, example: { HF_HOME: '/data/hf' } }),
+  workdir: workdirSchema.nullable().optional()
+    .openapi({ description: 'Absolute working directory for the command (only with command); absent: the job user\'s home directory.', example: '/data/runs' }),
+}).strict()
+  .refine(b => b.command != null || (b.env == null && b.workdir == null), { message: 'env and workdir are only for a job with a command', path: ['command'] })
+  .openapi('CreateJobRequest')
 
 export const patchJobBodySchema = z.object({
   status: z.enum(JOB_STATUSES).openapi({ description: 'New status value', example: 'completed' }),
@@ -70,7 +108,14 @@ export const jobSchema = z.object({
   node_id: z.number().int().nullable(),
   time_limit_min: z.number().int().nullable().openapi({ description: 'Minutes it may run (null: no limit)' }),
   requeue: z.boolean(),
-  end_reason: z.enum(END_REASONS).nullable().openapi({ description: 'Why it ended when not by a caller: NODE_FAIL (its node stayed offline past the grace period) or TIMEOUT (it ran past time_limit_min); null otherwise' }),
+  end_reason: z.enum(END_REASONS).nullable().openapi({ description: 'Why it ended when not by a caller: NODE_FAIL (its node stayed offline past the grace period) or TIMEOUT (it ran past time_limit_min); for an executed job as its agent reported: EXIT_CODE (non-zero exit), SIGNAL, LAUNCH_FAILED (it never started); null otherwise' }),
+  executed: z.boolean().openapi({ description: 'The node\'s agent runs its command (false: an allocation only)' }),
+  command: z.array(z.string()).nullable(),
+  env: z.record(z.string(), z.string()).nullable(),
+  workdir: z.string().nullable(),
+  pid: z.number().int().nullable().openapi({ description: 'The current run\'s process id on its node, once its agent reported it started' }),
+  exit_code: z.number().int().nullable().openapi({ description: 'How its last run exited, as its agent reported it (null: not yet, or a signal ended it)' }),
+  exit_signal: z.string().nullable().openapi({ description: 'The signal that ended its last run, e.g. "SIGKILL"' }),
 }).openapi('Job')
 
 export const jobDetailSchema = jobSchema.extend({

@@ -7,3 +7,9 @@ t.test('snake ↔ camel for schema keys; data under opaque keys untouched', asyn
   t.same(snakeize({ gpuCount: 8, blockReason: null, value: { 'gpu-node-01': 'Lab', someKey: 1 } }), { gpu_count: 8, block_reason: null, value: { 'gpu-node-01': 'Lab', someKey: 1 } })
   t.same(snakeize(camelize({ percent_used: 55, a_b_c: [1] })), { percent_used: 55, a_b_c: [1] }, 'round trip')
 })
+
+t.test('a job\'s env names are data: kept as written both ways', async t => {
+  const env = { hf_home: '/data', myVar: 'x', HF_TOKEN: 'y' }
+  t.same(snakeize({ clusterId: 1, command: ['sh'], env }), { cluster_id: 1, command: ['sh'], env })
+  t.same(camelize({ exit_code: 0, env }), { exitCode: 0, env })
+})

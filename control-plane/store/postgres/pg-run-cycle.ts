@@ -7,6 +7,7 @@ import type { PgDb, PgQuery } from './pg-db.ts'
 import { pgGpuInventory } from './pg-gpu-inventory.ts'
 import { SCHEDULING_LOCK } from '../store-locks.ts'
 import { cycleDetail } from '../sql/cycle-detail.ts'
+import { RUNNING_GPUS_SQL, runningEnds } from '../sql/running-ends.ts'
 
 async function readSnapshot (q: PgQuery, at: number, opts: SnapshotOptions): Promise<SchedulerSnapshot> {
   // FOR UPDATE: the waiting jobs stay as read until the cycle commits, whoever else writes.
@@ -47,7 +48,18 @@ async function readSnapshot (q: PgQuery, at: number, opts: SnapshotOptions): Pro
     if (g === undefined || n === undefined || !n.online || n.drained || held.has(id)) continue
     ;(r.fresh === true ? free : unreported).push({ id, nodeId: g.nodeId, clusterId: n.clusterId, gpuIndex: g.gpuIndex, model: g.model })
   }
-  return { at, jobs, tenants, inventory, free, unreported }
+  const snapshot: SchedulerSnapshot = { at, jobs, tenants, inventory, free, unreported }
+  if (jobs.some(j => j.timeLimitMin != null)) {
+    const rows = (await q.all(RUNNING_GPUS_SQL)).map(r => ({
+      jobId: Number(r.id),
+      startedAt: Number(r.started_at),
+      timeLimitMin: r.time_limit_min === null ? null : Number(r.time_limit_min),
+      estimatedDurationMin: r.estimated_duration_min === null ? null : Number(r.estimated_duration_min),
+      gpuId: Number(r.gpu_id),
+    }))
+    snapshot.ends = runningEnds(rows, inv.gpus)
+  }
+  return snapshot
 }
 
 /**

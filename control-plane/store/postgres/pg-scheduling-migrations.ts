@@ -126,6 +126,16 @@ export const PG_JOB_MIGRATIONS: readonly PgMigration[] = [
     `,
   },
   {
+    version: 6,
+    name: 'executed jobs: command, env, workdir, pid, exit_code, exit_signal',
+    sql: `
+      -- command (JSON argv) set: the node's agent runs the job; null: an allocation (seed 003).
+      ALTER TABLE jobs ADD COLUMN command TEXT, ADD COLUMN env TEXT, ADD COLUMN workdir TEXT,
+        ADD COLUMN pid INTEGER, ADD COLUMN exit_code INTEGER, ADD COLUMN exit_signal TEXT;
+      CREATE INDEX jobs_running_node ON jobs (node_id) WHERE status = 'running';
+    `,
+  },
+  {
     version: 7,
     name: 'executed jobs\' logs: job_log_runs, job_log_chunks',
     sql: `

@@ -8,7 +8,10 @@ type Row = Record<string, unknown>
 const num = (v: unknown): number => Number(v)
 
 export function toCluster (r: Row): Cluster {
-  return { id: num(r.id), name: String(r.name), region: strOrNull(r.region), status: 'active', createdAt: num(r.created_at) }
+  return {
+    id: num(r.id), name: String(r.name), region: strOrNull(r.region), status: 'active', createdAt: num(r.created_at),
+    defaultTimeLimitMin: numOrNull(r.default_time_limit_min),
+  }
 }
 
 export function toNode (r: Row): FleetNode {

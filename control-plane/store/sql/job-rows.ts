@@ -8,7 +8,8 @@ type Row = Record<string, unknown>
 const jsonOrNull = (v: unknown): Record<string, unknown> | null => (v === null || v === undefined ? null : JSON.parse(String(v)) as Record<string, unknown>)
 
 export const JOB_COLUMNS = `id, cluster_id, tenant_id, name, kind, gpu_count, gpu_type, priority, status, block_reason, pending_reason,
-  submitted_by, estimated_duration_min, submitted_at, started_at, ended_at, node_id, requeue, end_reason, time_limit_min`
+  submitted_by, estimated_duration_min, submitted_at, started_at, ended_at, node_id, requeue, end_reason, time_limit_min,
+  command, env, workdir, pid, exit_code, exit_signal`
 
 export function toJob (r: Row): Job {
   return {
@@ -32,6 +33,12 @@ export function toJob (r: Row): Job {
     timeLimitMin: numOrNull(r.time_limit_min),
     requeue: Number(r.requeue) !== 0,
     endReason: strOrNull(r.end_reason) as EndReason | null,
+    command: r.command === null || r.command === undefined ? null : JSON.parse(String(r.command)) as string[],
+    env: r.env === null || r.env === undefined ? null : JSON.parse(String(r.env)) as Record<string, string>,
+    workdir: strOrNull(r.workdir),
+    pid: numOrNull(r.pid),
+    exitCode: numOrNull(r.exit_code),
+    exitSignal: strOrNull(r.exit_signal),
   }
 }
 

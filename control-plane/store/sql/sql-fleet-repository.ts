@@ -89,8 +89,15 @@ export function createSqlFleetRepository (db: SqlDb): FleetRepository {
   }
 
   return {
-    async createCluster ({ name, region }, at) {
-      const r = await db.one('INSERT INTO clusters (name, region, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING *', name, region, at)
+    async createCluster ({ name, region, defaultTimeLimitMin = null }, at) {
+      const r = await db.one('INSERT INTO clusters (name, region, created_at, default_time_limit_min) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING RETURNING *',
+        name, region, at, defaultTimeLimitMin)
+      return r === undefined ? null : toCluster(r)
+    },
+
+    async updateCluster (id, patch) {
+      if (patch.defaultTimeLimitMin !== undefined) await db.run('UPDATE clusters SET default_time_limit_min = ? WHERE id = ?', patch.defaultTimeLimitMin, id)
+      const r = await db.one('SELECT * FROM clusters WHERE id = ?', id)
       return r === undefined ? null : toCluster(r)
     },
 

@@ -1,9 +1,10 @@
-import type { EndReason, EndedStatus, Job, JobCountsRow, JobFilter, JobRepository, LostJob, SubmitContext } from '../job-repository.ts'
+import type { EndReason, EndedStatus, Job, JobCountsRow, JobFilter, JobRepository, LostJob, NodeAssignment, SubmitContext } from '../job-repository.ts'
 import type { TenantStatus } from '../tenant-repository.ts'
 import type { SqlDb, SqlQuery } from '../sql-db.ts'
 import { SCHEDULING_LOCK } from '../store-locks.ts'
 import { JOB_COLUMNS, toCycle, toJob, toJobEvent, toJobGpu } from './job-rows.ts'
 import { sqlAllocation, sqlQueueStats } from './sql-job-stats.ts'
+import { numOrNull, strOrNull } from './cells.ts'
 
 /**
  * The scheduling hot paths, kept per engine: SQLite reads a cached GPU inventory and array
@@ -60,7 +61,10 @@ export function createSqlJobRepository (db: SqlDb, hot: JobHotPaths): JobReposit
     async submit (input, at, judge) {
       // Under the scheduling lock: the quota read and the insert cannot interleave with a cycle or another submit.
       return db.tx(SCHEDULING_LOCK, async q => {
-        if (await q.one('SELECT 1 FROM clusters WHERE id = ?', input.clusterId) === undefined) return { ok: false as const, reason: 'cluster_not_found' as const }
+        const cluster = await q.one('SELECT default_time_limit_min FROM clusters WHERE id = ?', input.clusterId)
+        if (cluster === undefined) return { ok: false as const, reason: 'cluster_not_found' as const }
+        // Absent: the cluster's default (Slurm's DefaultTime); null: no limit, asked for.
+        const timeLimitMin = input.timeLimitMin === undefined ? numOrNull(cluster.default_time_limit_min) : input.timeLimitMin
         let tenant: SubmitContext['tenant'] = null
         if (input.tenantId !== null) {
           const t = await q.one('SELECT id, gpu_quota, status FROM tenants WHERE id = ?', input.tenantId)
@@ -69,9 +73,11 @@ export function createSqlJobRepository (db: SqlDb, hot: JobHotPaths): JobReposit
         }
         const verdict = judge({ tenant, clusterModels: await hot.clusterModels(q, input.clusterId, at) })
         const r = await q.one(`INSERT INTO jobs (cluster_id, tenant_id, name, kind, gpu_count, gpu_type, priority, status, block_reason, pending_reason,
-            submitted_by, estimated_duration_min, submitted_at, requeue, time_limit_min) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${JOB_COLUMNS}`,
+            submitted_by, estimated_duration_min, submitted_at, requeue, time_limit_min, command, env, workdir)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${JOB_COLUMNS}`,
         input.clusterId, input.tenantId, input.name, input.kind, input.gpuCount, input.gpuType, input.priority, verdict.status,
-        verdict.blockReason, verdict.pendingReason, input.submittedBy, input.estimatedDurationMin, at, input.requeue === true ? 1 : 0, input.timeLimitMin ?? null)
+        verdict.blockReason, verdict.pendingReason, input.submittedBy, input.estimatedDurationMin, at, input.requeue === true ? 1 : 0, timeLimitMin,
+        jsonText(input.command), jsonText(input.env), input.workdir ?? null)
         const job = toJob(r!)
         await addEvent(q, job.id, 'submitted', at, { status: job.status, pending_reason: job.pendingReason, gpu_count: job.gpuCount, tenant_id: job.tenantId })
         return { ok: true as const, job }
@@ -177,7 +183,7 @@ export function createSqlJobRepository (db: SqlDb, hot: JobHotPaths): JobReposit
           await releaseGpus(q, id, at)
           if (job.requeue) {
             // Waits like a new submission (the next cycle says why); its start and node are forgotten.
-            await q.run("UPDATE jobs SET status = 'queued', pending_reason = 'CAPACITY', block_reason = NULL, started_at = NULL, node_id = NULL WHERE id = ?", id)
+            await q.run("UPDATE jobs SET status = 'queued', pending_reason = 'CAPACITY', block_reason = NULL, started_at = NULL, node_id = NULL, pid = NULL WHERE id = ?", id)
             await addEvent(q, id, 'requeued', at, { reason: 'NODE_FAIL', node_ids: nodeIds, ran_ms: job.startedAt === null ? null : at - job.startedAt })
           } else {
             await q.run("UPDATE jobs SET status = 'failed', pending_reason = NULL, block_reason = NULL, end_reason = 'NODE_FAIL', ended_at = ? WHERE id = ?", at, id)
@@ -192,5 +198,71 @@ export function createSqlJobRepository (db: SqlDb, hot: JobHotPaths): JobReposit
     },
 
     async allocation (filter) { return sqlAllocation(db, filter.clusterId ?? null, filter.tenantId ?? null) },
+
+    async assignmentsOn (nodeId) {
+      // Only the job's GPUs on this node: a multi-node job runs on its node_id with that node's GPUs.
+      const rows = await db.all(`SELECT j.id, j.started_at, j.command, j.env, j.workdir, j.time_limit_min, g.node_id AS gpu_node, g.gpu_index, g.uuid
+          FROM jobs j LEFT JOIN job_gpus jg ON jg.job_id = j.id AND jg.released_at IS NULL LEFT JOIN gpus g ON g.id = jg.gpu_id
+          WHERE j.node_id = ? AND j.status = 'running' AND j.command IS NOT NULL ORDER BY j.id, g.gpu_index`, nodeId)
+      const out: NodeAssignment[] = []
+      for (const r of rows) {
+        let a = out.at(-1)
+        if (a?.jobId !== Number(r.id)) {
+          a = {
+            jobId: Number(r.id),
+            run: Number(r.started_at),
+            command: JSON.parse(String(r.command)) as string[],
+            env: r.env === null ? {} : JSON.parse(String(r.env)) as Record<string, string>,
+            workdir: strOrNull(r.workdir),
+            timeLimitMin: numOrNull(r.time_limit_min),
+            gpus: [],
+          }
+          out.push(a)
+        }
+        if (numOrNull(r.gpu_node) === nodeId) a.gpus.push({ index: Number(r.gpu_index), uuid: strOrNull(r.uuid) })
+      }
+      return out
+    },
+
+    async ranOnNode (jobId, nodeId) {
+      return await db.one(`SELECT 1 AS yes FROM jobs WHERE id = ? AND node_id = ?
+          UNION ALL SELECT 1 AS yes FROM job_gpus jg JOIN gpus g ON g.id = jg.gpu_id WHERE jg.job_id = ? AND g.node_id = ?`, jobId, nodeId, jobId, nodeId) !== undefined
+    },
+
+    async recordRunStart (jobId, run, pid, at) {
+      return db.tx(SCHEDULING_LOCK, async q => {
+        const job = await jobById(q, jobId)
+        if (job === null) return null
+        if (job.status !== 'running' || job.startedAt !== run || job.pid === pid) return { kind: 'ignored' as const, job }
+        await q.run('UPDATE jobs SET pid = ? WHERE id = ?', pid, jobId)
+        await addEvent(q, jobId, 'process_started', at, { run, pid }, null, job.nodeId)
+        return { kind: 'recorded' as const, job: (await jobById(q, jobId))! }
+      })
+    },
+
+    async recordRunExit (jobId, run, exit, at) {
+      return db.tx(SCHEDULING_LOCK, async q => {
+        const job = await jobById(q, jobId)
+        if (job === null) return null
+        // An old run (requeued since, or started again) never touches the job.
+        if (job.startedAt !== run) return { kind: 'ignored' as const, job }
+        const detail = { run, exit_code: exit.exitCode, signal: exit.signal, failure: exit.failure, message: exit.message }
+        if (job.status === 'running') {
+          const completed = exit.failure === null && exit.exitCode === 0
+          const reason: EndReason | null = completed ? null : exit.failure ?? (exit.signal !== null ? 'SIGNAL' : exit.exitCode !== null ? 'EXIT_CODE' : 'LAUNCH_FAILED')
+          await endJob(q, job, completed ? 'completed' : 'failed', at, 'agent', reason)
+          await q.run('UPDATE jobs SET exit_code = ?, exit_signal = ? WHERE id = ?', exit.exitCode, exit.signal, jobId)
+          await addEvent(q, jobId, 'exited', at, detail, null, job.nodeId)
+          return { kind: 'ended' as const, job: (await jobById(q, jobId))! }
+        }
+        // Ended meanwhile (cancelled, TIMEOUT, NODE_FAIL): keep how the process ended, once; never reopen.
+        if (job.endedAt === null || job.exitCode !== null || job.exitSignal !== null) return { kind: 'ignored' as const, job }
+        await q.run('UPDATE jobs SET exit_code = ?, exit_signal = ? WHERE id = ?', exit.exitCode, exit.signal, jobId)
+        await addEvent(q, jobId, 'exited', at, detail, null, job.nodeId)
+        return { kind: 'recorded' as const, job: (await jobById(q, jobId))! }
+      })
+    },
   }
 }
+
+const jsonText = (v: unknown): string | null => (v === null || v === undefined ? null : JSON.stringify(v))

@@ -115,4 +115,9 @@ export const FLEET_MIGRATIONS: readonly Migration[] = [
     name: 'nodes: drained_at (no new jobs placed there while set)',
     sql: 'ALTER TABLE nodes ADD COLUMN drained_at INTEGER;',
   },
+  {
+    version: 5,
+    name: 'clusters: default_time_limit_min (a job submitted without time_limit_min gets it)',
+    sql: 'ALTER TABLE clusters ADD COLUMN default_time_limit_min INTEGER;',
+  },
 ]

@@ -7,12 +7,13 @@ import type { StatementSync } from 'node:sqlite'
 import type { SqliteDb } from './sqlite-db.ts'
 import { gpuInventory } from './sqlite-gpu-inventory.ts'
 import { cycleDetail } from '../sql/cycle-detail.ts'
+import { RUNNING_GPUS_SQL, runningEnds } from '../sql/running-ends.ts'
 
 type Row = Record<string, unknown>
 
 // Rows come back as arrays (column order as selected): about half the cost of objects at
 // 10,000 jobs a cycle. Statements of their own, so the setting touches nothing else.
-type Name = 'jobs' | 'tenants' | 'nodes' | 'idle' | 'held'
+type Name = 'jobs' | 'tenants' | 'nodes' | 'idle' | 'held' | 'running'
 const snapshotStatements = new WeakMap<SqliteDb, Record<Name, StatementSync>>()
 
 function statementsFor (db: SqliteDb) {
@@ -38,6 +39,7 @@ function statementsFor (db: SqliteDb) {
       idle: prepare(`SELECT group_concat(CASE WHEN status = 'idle' AND updated_at >= ? THEN id END),
           group_concat(CASE WHEN updated_at IS NULL OR updated_at < ? THEN id END) FROM gpus`),
       held: prepare('SELECT group_concat(gpu_id) FROM job_gpus WHERE released_at IS NULL'),
+      running: prepare(RUNNING_GPUS_SQL),
     }
     snapshotStatements.set(db, s)
   }
@@ -88,7 +90,13 @@ function readSnapshot (db: SqliteDb, at: number, opts: SnapshotOptions): Schedul
     }
     return out
   }
-  return { at, jobs, tenants, inventory, free: onOnlineNodes(idle), unreported: onOnlineNodes(silent) }
+  const snapshot: SchedulerSnapshot = { at, jobs, tenants, inventory, free: onOnlineNodes(idle), unreported: onOnlineNodes(silent) }
+  if (jobs.some(j => j.timeLimitMin != null)) {
+    const rows = (st.running.all() as unknown as Cells[])
+      .map(r => ({ jobId: int(r[0]), startedAt: int(r[1]), timeLimitMin: intOrNull(r[2]), estimatedDurationMin: intOrNull(r[3]), gpuId: int(r[4]) }))
+    snapshot.ends = runningEnds(rows, inv.gpus)
+  }
+  return snapshot
 }
 
 /**

@@ -155,6 +155,23 @@ export const JOB_MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 6,
+    name: 'executed jobs: command, env, workdir, pid, exit_code, exit_signal',
+    sql: `
+      -- command (JSON argv) set: the node's agent runs the job; null: an allocation (seed 003).
+      -- env is a JSON object of strings. pid is the current run's (cleared on a requeue);
+      -- exit_code/exit_signal are the last run's, as its agent reported them.
+      ALTER TABLE jobs ADD COLUMN command TEXT;
+      ALTER TABLE jobs ADD COLUMN env TEXT;
+      ALTER TABLE jobs ADD COLUMN workdir TEXT;
+      ALTER TABLE jobs ADD COLUMN pid INTEGER;
+      ALTER TABLE jobs ADD COLUMN exit_code INTEGER;
+      ALTER TABLE jobs ADD COLUMN exit_signal TEXT;
+      -- A node's assignment set (long-polled by its agent about once a second while it waits).
+      CREATE INDEX jobs_running_node ON jobs (node_id) WHERE status = 'running';
+    `,
+  },
+  {
     version: 7,
     name: 'executed jobs\' logs: job_log_runs, job_log_chunks',
     sql: `

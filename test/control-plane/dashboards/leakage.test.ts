@@ -128,3 +128,26 @@ t.test('tenant-bound keys see their own tenant\'s findings only', async t => {
   t.equal((await h.get('/api/dashboard/leakage', '')).status, 401)
   t.equal((await h.get('/api/dashboard/leakage', 'ingest')).status, 403)
 })
+
+t.test('overlapping invoices: time an earlier invoice billed is not a gap of the later one (it never bills it twice)', async t => {
+  const h = await insightApp(t)
+  const a = await h.fleet.node({ hostname: 'a', gpus: 2 }, NOW - 4 * D)
+  const acme = h.rows.tenant({ name: 'acme', gpuQuota: 8 })
+  // 10 h on day −3 and 10 h on day −2, at $4.76: $47.60 each.
+  const job = h.rows.job({ clusterId: a.clusterId, tenantId: acme, status: 'completed', submittedAt: NOW - 3 * D })
+  h.rows.assign(job, a.gpuIds[0]!, NOW - 3 * D)
+  h.rows.release(job, a.gpuIds[0]!, NOW - 3 * D + 10 * H)
+  const job2 = h.rows.job({ clusterId: a.clusterId, tenantId: acme, status: 'completed', submittedAt: NOW - 2 * D })
+  h.rows.assign(job2, a.gpuIds[1]!, NOW - 2 * D)
+  h.rows.release(job2, a.gpuIds[1]!, NOW - 2 * D + 10 * H)
+  // A 1-day invoice of day −2, then a 2-day invoice of days −3..−2 that billed day −3 only.
+  h.rows.invoice({ tenantId: acme, periodStart: NOW - 2 * D, periodEnd: NOW - D, amountCents: 4760 })
+  const two = h.rows.invoice({ tenantId: acme, periodStart: NOW - 3 * D, periodEnd: NOW - D, amountCents: 4760 })
+  t.same((await h.get('/api/dashboard/leakage', 'read')).body.billing_gaps, [], 'no false under-billing')
+  // A later 2-day invoice of days −4..−3 that billed day −3 short: found, against day −4 and −3 less nothing.
+  const short = h.rows.invoice({ tenantId: acme, periodStart: NOW - 4 * D, periodEnd: NOW - 2 * D, amountCents: 1000 })
+  t.match((await h.get('/api/dashboard/leakage', 'read')).body.billing_gaps, [{
+    invoice_id: short, metered_gpu_hours: 0, metered_amount: 0, billed_amount: 10, direction: 'over_billed',
+  }], 'day −3 is on invoice `two` already, so this one should have billed nothing')
+  t.not(short, two)
+})

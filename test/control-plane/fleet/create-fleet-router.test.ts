@@ -12,7 +12,7 @@ t.test('POST /api/clusters: the record with a generated key, minted by the injec
   const res = await h.post('/api/clusters', { name: 'my-cluster', region: 'us-west-2' }, 'admin')
   t.equal(res.status, 201)
   t.same(res.body, {
-    id: 1, name: 'my-cluster', region: 'us-west-2', status: 'active', created_at: ISO0,
+    id: 1, name: 'my-cluster', region: 'us-west-2', status: 'active', created_at: ISO0, default_time_limit_min: null,
     node_count: 0, gpu_count: 0, active_jobs: 0, queued_jobs: 0,
     api_key: `gfk_00000001${'a'.repeat(56)}`, api_key_prefix: 'gfk_00000001',
   })

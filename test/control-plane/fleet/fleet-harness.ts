@@ -63,5 +63,5 @@ export function fleetHarness (opts: HarnessOptions = {}) {
   const post = (path: string, body: unknown, scopes?: string) => request('POST', path, body, scopes)
   const postRaw = (path: string, raw: string, scopes?: string) => request('POST', path, undefined, scopes, raw)
 
-  return { store, clock, lines, keyCalls, samples, service, app, get, post, postRaw, close: () => store.close() }
+  return { store, clock, lines, keyCalls, samples, service, app, request, get, post, postRaw, close: () => store.close() }
 }

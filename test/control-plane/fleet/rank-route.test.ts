@@ -5,7 +5,7 @@ import type { Cluster, FleetNode, Gpu } from '../../../control-plane/store/fleet
 
 const NOW = 1_000_000
 const NO_HEALTH = { xidCount: null, xidLast: null, xidLastAt: null, remappedRowsCorrectable: null, remappedRowsUncorrectable: null, remappedRowsPending: null, remappedRowsFailure: null }
-const cluster: Cluster = { id: 1, name: 'c', region: 'r', status: 'active', createdAt: 0 }
+const cluster: Cluster = { id: 1, name: 'c', region: 'r', status: 'active', createdAt: 0, defaultTimeLimitMin: null }
 const node = (id: number): FleetNode => ({
   id, clusterId: 1, hostname: `n${id}`, ipAddress: null, totalGpus: null, cpuCores: null, ramGb: null, agentUrl: null,
   status: 'online', lastSeenAt: NOW, registeredAt: 0, drainedAt: null,

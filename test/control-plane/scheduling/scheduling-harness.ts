@@ -4,6 +4,9 @@ import { createScheduler } from '../../../control-plane/scheduling/create-schedu
 import { createTenantsRouter } from '../../../control-plane/scheduling/create-tenants-router.ts'
 import { createJobsRouter } from '../../../control-plane/scheduling/create-jobs-router.ts'
 import { createSchedulingDashboardRouter } from '../../../control-plane/scheduling/create-scheduling-dashboard-router.ts'
+import { createAgentJobsRouter } from '../../../control-plane/scheduling/create-agent-jobs-router.ts'
+import { createAssignmentWatch } from '../../../control-plane/scheduling/create-assignment-watch.ts'
+import type { Store } from '../../../control-plane/store/store.ts'
 import type { Scope } from '../../../shared/wire/introspect.ts'
 import { cpHarness, type Res } from '../cp-harness.ts'
 import { fakeClock, T0 } from '../fleet/fleet-harness.ts'
@@ -14,19 +17,20 @@ import { createInvariantChecker } from './invariant-checker.ts'
 export { T0 }
 
 /**
- * The three scheduling routers in cpHarness (real API keys and auth, body limit, JSON guard,
- * error handler) on an in-memory store, with a started scheduler on a
- * hand-driven clock: a cycle runs only when the test advances time or calls runCycle. The
- * invariant checker runs after every cycle.
+ * The scheduling routers (and the agents' job routes) in cpHarness (real API keys and auth,
+ * body limit, JSON guard, error handler) on an in-memory store (or `openStore`'s), with a
+ * started scheduler on a hand-driven clock: a cycle runs only when the test advances time or
+ * calls runCycle. The invariant checker runs after every cycle.
  */
-export async function schedulingHarness (t: Test, opts: { debounceMs?: number, staleAfterMs?: number } = {}) {
+export async function schedulingHarness (t: Test, opts: { debounceMs?: number, staleAfterMs?: number, openStore?: () => Promise<Store>, closing?: AbortSignal } = {}) {
   const clock = fakeClock()
-  const store = await openSqliteStore(':memory:')
+  const store = opts.openStore === undefined ? await openSqliteStore(':memory:') : await opts.openStore()
   const { lines, log } = memoryLog()
   const checker = createInvariantChecker(store)
+  const watch = createAssignmentWatch({ timers: clock.timers })
   const scheduler = createScheduler({
     store, now: clock.now, log, timers: clock.timers, debounceMs: opts.debounceMs ?? 200, staleAfterMs: opts.staleAfterMs ?? 60_000,
-    onCycle: () => checker.check(),
+    onCycle: () => checker.check(), onJobsChanged: ids => watch.notify(ids),
   })
   t.teardown(async () => {
     await scheduler.stop()
@@ -38,8 +42,9 @@ export async function schedulingHarness (t: Test, opts: { debounceMs?: number, s
     now: clock.now,
     routers: [
       { path: '/', router: ctx => createTenantsRouter({ ...ctx, scheduler }) },
-      { path: '/', router: ctx => createJobsRouter({ ...ctx, scheduler }) },
+      { path: '/', router: ctx => createJobsRouter({ ...ctx, scheduler, watch }) },
       { path: '/', router: ctx => createSchedulingDashboardRouter(ctx) },
+      { path: '/', router: ctx => createAgentJobsRouter({ ...ctx, scheduler, watch, closing: opts.closing }) },
     ],
   })
   const root = h.root
@@ -64,6 +69,7 @@ export async function schedulingHarness (t: Test, opts: { debounceMs?: number, s
     lines,
     root,
     scheduler,
+    watch,
     checker,
     req,
     mint,

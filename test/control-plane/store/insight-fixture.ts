@@ -73,8 +73,8 @@ export function schedulingRowsWith (query: SyncQuery): SchedulingRows {
         status, status, at, jobId)
     },
     invoice ({ tenantId, periodStart, periodEnd, amountCents, status = 'pending' }) {
-      return id(query(`INSERT INTO invoices (tenant_id, period_start, period_end, days, total_gpu_seconds, amount_cents, status, line_items, created_at)
-        VALUES (?, ?, ?, ?, 0, ?, ?, '[]', ?) RETURNING id`, tenantId, periodStart, periodEnd, Math.round((periodEnd - periodStart) / 86_400_000), amountCents, status, periodEnd))
+      return id(query(`INSERT INTO invoices (tenant_id, billed_tenant_id, period_start, period_end, days, total_gpu_seconds, amount_cents, status, line_items, created_at)
+        VALUES (?, ?, ?, ?, ?, 0, ?, ?, '[]', ?) RETURNING id`, tenantId, tenantId, periodStart, periodEnd, Math.round((periodEnd - periodStart) / 86_400_000), amountCents, status, periodEnd))
     },
     setRate (gpuType, cents) {
       query('INSERT INTO rates (gpu_type, cents_per_gpu_hour, updated_at) VALUES (?, ?, 0) ON CONFLICT (gpu_type) DO UPDATE SET cents_per_gpu_hour = excluded.cents_per_gpu_hour',

@@ -211,6 +211,43 @@ export function jobsSuite (t: Test, openStore: () => Promise<Store>): void {
     t.same(await store.jobs.endTimedOut(T0 + 90_000), { ended: [], nextAt: null }, 'no running job with a limit')
   })
 
+  t.test('submit: a job without time_limit_min gets its cluster\'s default_time_limit_min; null asks for no limit', async t => {
+    const store = await fresh(t)
+    const c = await addCluster(store, 'c', [{ gpus: 1 }], T0)
+    const limitOf = async (extra: Record<string, unknown>) => (await submitted(store, c.clusterId, null, extra)).timeLimitMin
+    t.equal(await limitOf({ timeLimitMin: undefined }), null, 'no default: no limit')
+    t.match(await store.fleet.updateCluster(c.clusterId, { defaultTimeLimitMin: 1440 }), { defaultTimeLimitMin: 1440 })
+    t.equal(await limitOf({ timeLimitMin: undefined }), 1440, 'absent: the cluster default')
+    t.equal(await limitOf({ timeLimitMin: 30 }), 30, 'given: its own')
+    t.equal(await limitOf({ timeLimitMin: null }), null, 'null: no limit, asked for')
+    t.equal(await store.fleet.updateCluster(999, { defaultTimeLimitMin: 5 }), null)
+    const made = await store.fleet.createCluster({ name: 'd', region: null, defaultTimeLimitMin: 90 }, T0)
+    t.equal(made?.defaultTimeLimitMin, 90)
+  })
+
+  t.test('the cycle snapshot: running jobs\' expected ends (time limit, else estimate, else unknown), read only when a waiting job has a limit', async t => {
+    const store = await fresh(t)
+    const c = await addCluster(store, 'c', [{ gpus: 3 }, { gpus: 2, model: 'NVIDIA A100' }], T0)
+    const limited = await submitted(store, c.clusterId, null, { gpuCount: 2, gpuType: 'H100', timeLimitMin: 30, estimatedDurationMin: 999 })
+    const estimated = await submitted(store, c.clusterId, null, { estimatedDurationMin: 10 })
+    const open = await submitted(store, c.clusterId, null, { gpuCount: 2, gpuType: 'A100' })
+    await store.jobs.runCycle(T0 + 1000, 'test', { freshSince: T0 + 1000 - 60_000 }, plan)
+    for (const j of [limited, estimated, open]) t.equal((await store.jobs.get(j.id))?.status, 'running')
+    const seen: SchedulerSnapshot[] = []
+    const capture = (s: SchedulerSnapshot) => { seen.push(s); return emptyPlan() }
+    await submitted(store, c.clusterId, null)
+    await store.jobs.runCycle(T0 + 2000, 'test', { freshSince: T0 + 2000 - 60_000 }, capture)
+    t.equal(seen[0]?.ends, undefined, 'no waiting job with a time limit: not read')
+    await submitted(store, c.clusterId, null, { timeLimitMin: 5 })
+    await store.jobs.runCycle(T0 + 3000, 'test', { freshSince: T0 + 3000 - 60_000 }, capture)
+    const ends = [...(seen[1]?.ends ?? [])].sort((a, b) => (a.at ?? Infinity) - (b.at ?? Infinity))
+    t.same(ends, [
+      { nodeId: c.nodes[0]!.id, model: 'NVIDIA H100 80GB HBM3', gpus: 1, at: T0 + 1000 + 10 * 60_000 },
+      { nodeId: c.nodes[0]!.id, model: 'NVIDIA H100 80GB HBM3', gpus: 2, at: T0 + 1000 + 30 * 60_000 },
+      { nodeId: c.nodes[1]!.id, model: 'NVIDIA A100', gpus: 2, at: null },
+    ])
+  })
+
   t.test('read models: counts per cluster, recent jobs, queue stats, allocation', async t => {
     const store = await fresh(t)
     const c1 = await addCluster(store, 'c1', [{ gpus: 2 }], T0)
