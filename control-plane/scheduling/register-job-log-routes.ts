@@ -35,6 +35,8 @@ export interface JobLogRouteDeps {
   now: () => number
   log?: Pick<Logger, 'warn'> | undefined
   jobLogs?: JobLogOptions | undefined
+  /** Aborted when the server starts to stop (RouterContext.closing): followers end their streams. */
+  closing?: AbortSignal | undefined
 }
 
 const ENDED = new Set<string>(ENDED_STATUSES)
@@ -147,8 +149,9 @@ export function registerJobLogRoutes (app: OpenAPIHono<CpEnv>, deps: JobLogRoute
     // Proxies (nginx) must pass the bytes on as they come.
     c.header('X-Accel-Buffering', 'no')
     return stream(c, async s => {
-      const gone = new AbortController()
-      s.onAbort(() => gone.abort())
+      const left = new AbortController()
+      s.onAbort(() => left.abort())
+      const gone = deps.closing === undefined ? left.signal : AbortSignal.any([left.signal, deps.closing])
       if (shown.length > 0) await s.write(new Uint8Array(shown))
       let movedOnAt: number | null = null
       await followJobLog({
@@ -168,8 +171,8 @@ export function registerJobLogRoutes (app: OpenAPIHono<CpEnv>, deps: JobLogRoute
           return movedOnAt
         },
         write: async bytes => { await s.write(new Uint8Array(bytes)) },
-        wait: ms => notifier.wait(id, ms, gone.signal),
-        stopped: () => s.aborted || gone.signal.aborted,
+        wait: ms => notifier.wait(id, ms, gone),
+        stopped: () => gone.aborted,
         now,
         pollMs,
         settleMs,

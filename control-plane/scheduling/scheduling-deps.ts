@@ -16,4 +16,6 @@ export interface SchedulingRouterDeps {
   watch?: Pick<AssignmentWatch, 'notify'> | undefined
   /** Executed jobs' logs: retention and follow timing (defaults in register-job-log-routes.ts). */
   jobLogs?: JobLogOptions | undefined
+  /** Aborted when the server starts to stop (RouterContext.closing): log followers end. */
+  closing?: AbortSignal | undefined
 }

@@ -20,7 +20,7 @@ export const SETTLE_MS = 3000
  * cluster-bound agent key for it, and another cluster's key. `liveTimers` counts the log
  * routes' pending timers (a follower that left must leave none).
  */
-export async function jobLogsHarness (t: Test, opts: { retainBytes?: number } = {}) {
+export async function jobLogsHarness (t: Test, opts: { retainBytes?: number, closing?: AbortSignal } = {}) {
   const clock = fakeClock()
   const store = await openSqliteStore(':memory:')
   const { log } = memoryLog()
@@ -43,7 +43,7 @@ export async function jobLogsHarness (t: Test, opts: { retainBytes?: number } = 
       { path: '/', router: ctx => createTenantsRouter({ ...ctx, scheduler }) },
       {
         path: '/',
-        router: ctx => createJobsRouter({ ...ctx, scheduler, jobLogs: { timers, pollMs: POLL_MS, settleMs: SETTLE_MS, ...(opts.retainBytes === undefined ? {} : { retainBytes: opts.retainBytes }) } }),
+        router: ctx => createJobsRouter({ ...ctx, scheduler, ...(opts.closing === undefined ? {} : { closing: opts.closing }), jobLogs: { timers, pollMs: POLL_MS, settleMs: SETTLE_MS, ...(opts.retainBytes === undefined ? {} : { retainBytes: opts.retainBytes }) } }),
         bodyLimits: [{ prefix: '/api/agent/jobs', bytes: MAX_LOG_CHUNK_BYTES }],
         rawBodyPaths: [JOB_LOG_UPLOAD_PATH],
       },

@@ -160,3 +160,17 @@ t.test('on a real server: a follower whose client disconnects stops and leaves n
   }
   t.equal(left, 0, 'stopped when the socket closed')
 })
+
+t.test('a stopping server ends its followers (RouterContext.closing), so its close is not held up', async t => {
+  const closing = new AbortController()
+  const x = await jobLogsHarness(t, { closing: closing.signal })
+  const { id, run } = await x.runningJob()
+  await x.upload(id, { run, offset: 0 }, 'running\n')
+  const body = drain(await x.follow(`/api/jobs/${id}/logs?follow=1`))
+  for (let i = 0; i < 50 && body.text() === ''; i++) await x.idle()
+  t.equal(body.text(), 'running\n')
+  closing.abort()
+  for (let i = 0; i < 50 && !body.done(); i++) await x.idle()
+  t.ok(body.done(), 'the stream ended while the job still runs')
+  t.equal(x.liveTimers(), 0)
+})
