@@ -34,9 +34,10 @@ const OPTION_NAMES: Record<string, string> = {
 const SESSION_TTL_MIN_MS = 60_000
 const SESSION_TTL_MAX_MS = 30 * 86_400_000
 const NODE_FAIL_GRACE_MAX_MS = 7 * 86_400_000
-// At least one upload's worth (MAX_LOG_CHUNK_BYTES); at most 1 GiB per job.
+// At least one upload's worth (MAX_LOG_CHUNK_BYTES); at most 64 MiB per job, since a read
+// holds the retained log in memory.
 const JOB_LOG_RETAIN_MIN = 256 * 1024
-const JOB_LOG_RETAIN_MAX = 1024 ** 3
+const JOB_LOG_RETAIN_MAX = 64 * 1024 ** 2
 const BYTE_SIZE = /^([0-9]{1,13})\s*(B|KiB|MiB|GiB)?$/
 const UNIT: Record<string, number> = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 }
 /** "8MiB" → 8388608; a plain number is bytes; null when it is neither. */
@@ -88,7 +89,7 @@ export const controlPlaneConfigSchema = z.object({
     .refine(s => { const ms = parseDuration(s); return ms !== null && ms >= 0 && ms <= NODE_FAIL_GRACE_MAX_MS }, 'expected a duration up to 7d such as 2m, 30s or 1h')
     .default(CONTROL_PLANE_DEFAULTS.nodeFailGrace),
   jobLogRetain: z.union([z.number(), z.string()])
-    .refine(v => { const n = byteSize(v); return n !== null && n >= JOB_LOG_RETAIN_MIN && n <= JOB_LOG_RETAIN_MAX }, 'expected a size from 256KiB to 1GiB such as 8MiB, 512KiB or 1048576 (bytes)')
+    .refine(v => { const n = byteSize(v); return n !== null && n >= JOB_LOG_RETAIN_MIN && n <= JOB_LOG_RETAIN_MAX }, 'expected a size from 256KiB to 64MiB such as 8MiB, 512KiB or 1048576 (bytes)')
     .default(CONTROL_PLANE_DEFAULTS.jobLogRetain),
 }).strict().superRefine((c, ctx) => {
   if ((c.tlsCert === undefined) !== (c.tlsKey === undefined)) {
