@@ -28,11 +28,23 @@ const OPTION_NAMES: Record<string, string> = {
   tlsKey: '--tls-key (GPUFLEET_TLS_KEY)',
   alertWebhookAllowPrivate: '--alert-webhook-allow-private (GPUFLEET_ALERT_WEBHOOK_ALLOW_PRIVATE)',
   nodeFailGrace: '--node-fail-grace (GPUFLEET_NODE_FAIL_GRACE)',
+  jobLogRetain: '--job-log-retain (GPUFLEET_JOB_LOG_RETAIN)',
 }
 
 const SESSION_TTL_MIN_MS = 60_000
 const SESSION_TTL_MAX_MS = 30 * 86_400_000
 const NODE_FAIL_GRACE_MAX_MS = 7 * 86_400_000
+// At least one upload's worth (MAX_LOG_CHUNK_BYTES); at most 64 MiB per job, since a read
+// holds the retained log in memory.
+const JOB_LOG_RETAIN_MIN = 256 * 1024
+const JOB_LOG_RETAIN_MAX = 64 * 1024 ** 2
+const BYTE_SIZE = /^([0-9]{1,13})\s*(B|KiB|MiB|GiB)?$/
+const UNIT: Record<string, number> = { B: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 }
+/** "8MiB" → 8388608; a plain number is bytes; null when it is neither. */
+function byteSize (v: string | number): number | null {
+  const m = BYTE_SIZE.exec(String(v).trim())
+  return m === null ? null : Number(m[1]) * (UNIT[m[2] ?? 'B'] as number)
+}
 
 const LISTEN = /^(?:\[([0-9a-fA-F:]+)\]|([^:\s[\]]+)):(\d{1,5})$/
 const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', ''])])
@@ -76,6 +88,9 @@ export const controlPlaneConfigSchema = z.object({
   nodeFailGrace: z.string()
     .refine(s => { const ms = parseDuration(s); return ms !== null && ms >= 0 && ms <= NODE_FAIL_GRACE_MAX_MS }, 'expected a duration up to 7d such as 2m, 30s or 1h')
     .default(CONTROL_PLANE_DEFAULTS.nodeFailGrace),
+  jobLogRetain: z.union([z.number(), z.string()])
+    .refine(v => { const n = byteSize(v); return n !== null && n >= JOB_LOG_RETAIN_MIN && n <= JOB_LOG_RETAIN_MAX }, 'expected a size from 256KiB to 64MiB such as 8MiB, 512KiB or 1048576 (bytes)')
+    .default(CONTROL_PLANE_DEFAULTS.jobLogRetain),
 }).strict().superRefine((c, ctx) => {
   if ((c.tlsCert === undefined) !== (c.tlsKey === undefined)) {
     ctx.addIssue({ code: 'custom', path: [c.tlsCert === undefined ? 'tlsCert' : 'tlsKey'], message: 'give both --tls-cert and --tls-key, or neither' })
@@ -91,6 +106,8 @@ export type ControlPlaneConfig = Readonly<z.infer<typeof controlPlaneConfigSchem
   sessionTtlMs: number
   /** `nodeFailGrace` in milliseconds. */
   nodeFailGraceMs: number
+  /** `jobLogRetain` in bytes. */
+  jobLogRetainBytes: number
 }>
 
 /** Throws ControlPlaneError CONFIG_INVALID naming each bad option the way operators set it. */
@@ -108,5 +125,6 @@ export function parseControlPlaneConfig (input: ControlPlaneConfigInput = {}): C
   const host = m?.[1] ?? m?.[2] ?? '127.0.0.1'
   return Object.freeze({ ...result.data, host, port: Number(m?.[3]), sessionTtlMs: parseDuration(result.data.sessionTtl) as number,
     nodeFailGraceMs: parseDuration(result.data.nodeFailGrace) as number,
+    jobLogRetainBytes: byteSize(result.data.jobLogRetain) as number,
   })
 }

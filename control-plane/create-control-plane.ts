@@ -111,7 +111,7 @@ export function createControlPlane (deps: ControlPlaneDeps): OpenAPIHono<CpEnv> 
   app.use('*', createRequestObserver({ log, metrics }))
   app.use('*', secureHeaders())
   app.use('*', createBodyLimit({ defaultBytes: config.bodyLimitBytes, overrides: mounts.flatMap(m => m.bodyLimits ?? []) }))
-  app.use('*', createJsonBodyGuard({ formPaths: mounts.flatMap(m => m.formPaths ?? []) }))
+  app.use('*', createJsonBodyGuard({ formPaths: mounts.flatMap(m => m.formPaths ?? []), rawPaths: mounts.flatMap(m => m.rawBodyPaths ?? []) }))
 
   app.openapi(createRoute({
     method: 'get',

@@ -21,4 +21,6 @@ export const CONTROL_PLANE_DEFAULTS = {
   alertWebhookAllowPrivate: false,
   /** A node offline this long (a duration) loses its running jobs: failed NODE_FAIL, or requeued. */
   nodeFailGrace: '2m',
+  /** Each executed job keeps this much of its newest log (bytes, or with KiB/MiB/GiB). */
+  jobLogRetain: '8MiB',
 } as const

@@ -60,6 +60,9 @@ export const ERROR_CODES = {
   LAST_SUPERADMIN: { status: 409, message: 'this is the last active superadmin key' },
   PURGE_IN_PROGRESS: { status: 409, message: 'a GPU purge is already running on this node' },
   JOB_ON_OTHER_NODE: { status: 409, message: 'the job never ran on that node' },
+  STALE_RUN: { status: 409, message: 'that run is not the job\'s current run' },
+  JOB_LOG_CLOSED: { status: 409, message: 'the job ended too long ago to take more log' },
+  LOG_OFFSET_MISMATCH: { status: 409, message: 'the chunk does not start at the bytes held; resend from details.offset' },
   // 413 / 415: the body itself.
   PAYLOAD_TOO_LARGE: { status: 413, message: 'request body is over the limit' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'request body must be application/json' },

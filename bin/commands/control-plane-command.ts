@@ -19,6 +19,7 @@ export function controlPlaneCommand (): Command {
     .addOption(envOption('--tls-key <path>', 'PEM private key for --tls-cert'))
     .addOption(envOption('--alert-webhook-allow-private [bool]', 'let alert webhooks reach loopback, private (RFC 1918, ULA), link-local and cloud metadata addresses; off by default (refused: server-side request forgery)'))
     .addOption(envOption('--node-fail-grace <duration>', `a node offline this long loses its running jobs (failed NODE_FAIL, or requeued): 2m, 30s, 1h (default ${d.nodeFailGrace})`))
+    .addOption(envOption('--job-log-retain <size>', `newest log bytes kept per executed job; older output is dropped from the head: 8MiB, 512KiB, bytes (default ${d.jobLogRetain})`))
     .addOption(envOption('--log-level <level>', `fatal|error|warn|info|debug|trace|silent (default ${d.logLevel})`))
     .action(async (opts: Record<string, unknown>) => {
       // Loaded on use: `gpufleet agent` must not pay for the control plane's modules (memory).

@@ -1,5 +1,7 @@
 import type { FleetOp } from '../fleet-action.ts'
 import type { Job, JobKind, JobStatus } from '../../shared/sdk/control-plane-types.ts'
+import { once } from 'node:events'
+import { MAX_LOG_TAIL_LINES } from '../../shared/wire/job-logs.ts'
 import { positiveInt, usageError } from './cli-error.ts'
 import { formatTable, type Column } from './print-table.ts'
 import { PENDING_REASON_TEXT } from './pending-reason-text.ts'
@@ -76,4 +78,17 @@ export const showJob: FleetOp = async (ctx, [id]) => {
 export const cancelJob: FleetOp = async (ctx, [id]) => {
   const job = await ctx.controlPlane().cancelJob(positiveInt(id, 'job id') ?? 0)
   ctx.print(job, () => `job ${job.id} ${job.status}\n`)
+}
+
+/** Raw bytes to stdout as they come (--json does not apply: a log is text); a note on stderr when the head was dropped. */
+export const jobLogs: FleetOp = async (ctx, [id], o) => {
+  const tail = positiveInt(o.tail as string | undefined, '--tail')
+  if (tail !== undefined && tail > MAX_LOG_TAIL_LINES) throw usageError(`--tail must be at most ${MAX_LOG_TAIL_LINES}, got ${tail}`)
+  const log = await ctx.controlPlane().streamJobLog(positiveInt(id, 'job id') ?? 0, { ...(tail === undefined ? {} : { tail }), follow: o.follow === true })
+  if (log.truncatedBytes > 0 && tail === undefined) process.stderr.write(`gpufleet: the log's first ${log.truncatedBytes} bytes were dropped (--job-log-retain on the control plane)\n`)
+  for await (const bytes of log) {
+    if (!process.stdout.write(bytes)) await once(process.stdout, 'drain')
+  }
+  // Flushed before runFleetCommand exits: a pipe's writes are asynchronous.
+  await new Promise<void>(resolve => process.stdout.write('', () => resolve()))
 }

@@ -104,6 +104,8 @@ export const TENANT_POLICY: Readonly<Record<string, TenantRule>> = Object.freeze
 
   'GET /api/agent/assignments': deny(AGENT),
   'POST /api/agent/jobs/{id}/events': deny(AGENT),
+  'GET /api/jobs/{id}/logs': own('its own jobs\' logs; others 404'),
+  'POST /api/agent/jobs/{id}/logs': deny(AGENT),
 })
 
 /** `/api/jobs/:id` (Hono) → `/api/jobs/{id}` (OpenAPI), the table's form. */

@@ -22,3 +22,20 @@ export function consoleGet (api: ApiFetch, cookie: string): ConsoleGet {
     return body as T
   }
 }
+
+/** What a page reads a text answer with (a job's log): the body and its headers, refusals as in ConsoleGet. */
+export type ConsoleText = (path: string) => Promise<{ text: string, headers: Headers }>
+
+export function consoleText (api: ApiFetch, cookie: string): ConsoleText {
+  return async function text (path) {
+    const res = await api(path, { headers: { cookie, accept: 'text/plain' } })
+    const body = await res.text()
+    if (!res.ok) {
+      let parsed: any = null
+      try { parsed = JSON.parse(body) } catch {}
+      throw new HttpError(res.status, typeof parsed?.code === 'string' ? parsed.code : 'UPSTREAM_ERROR',
+        typeof parsed?.message === 'string' ? parsed.message : `${path} answered ${res.status}`)
+    }
+    return { text: body, headers: res.headers }
+  }
+}

@@ -62,7 +62,7 @@ ${o.body}
 </html>`
 }
 
-/** A section that the client script refreshes from /fragments/{name} every `everyMs`. */
-export function live (name: string, everyMs: number | null, body: Html): Html {
-  return html`<div id="frag-${name}" data-fragment="${name}"${everyMs === null ? '' : html` data-refresh-ms="${everyMs}"`}>${body}</div>`
+/** A section that the client script refreshes from /fragments/{name}[?query] every `everyMs`. */
+export function live (name: string, everyMs: number | null, body: Html, query?: string): Html {
+  return html`<div id="frag-${name}" data-fragment="${name}"${everyMs === null ? '' : html` data-refresh-ms="${everyMs}"`}${query === undefined ? '' : html` data-fragment-query="${query}"`}>${body}</div>`
 }

@@ -4,7 +4,7 @@ import { HttpError } from '../../shared/http-error.ts'
 import { httpError } from '../../shared/error-codes.ts'
 import { createRouter } from '../http/create-router.ts'
 import { CSRF_FIELD, type ConsoleSession, type SessionAuth } from '../auth/create-session-auth.ts'
-import { consoleGet, type ApiFetch, type ConsoleGet } from './console-api.ts'
+import { consoleGet, consoleText, type ApiFetch, type ConsoleGet, type ConsoleText } from './console-api.ts'
 import { layout, type ConsolePath, type Html } from './console-layout.ts'
 import { loadConsoleAssets } from './console-assets.ts'
 import { setConsoleHeaders } from './console-headers.ts'
@@ -13,6 +13,7 @@ import { fleetFragment, fleetPage } from './pages/fleet-page.ts'
 import { telemetryPage } from './pages/telemetry-page.ts'
 import { tenantsPage } from './pages/tenants-page.ts'
 import { jobsFragment, jobsPage } from './pages/jobs-page.ts'
+import { jobLogFragment } from './pages/job-log-section.ts'
 import { billingPage } from './pages/billing-page.ts'
 import { alertsFragment, alertsPage } from './pages/alerts-page.ts'
 import { keysFragment, keysPage } from './pages/keys-page.ts'
@@ -28,14 +29,14 @@ export interface ConsoleRouterDeps {
   now: () => number
 }
 
-interface PageView { get: ConsoleGet, query: (name: string) => string | undefined, session: ConsoleSession, now: number }
+interface PageView { get: ConsoleGet, text: ConsoleText, query: (name: string) => string | undefined, session: ConsoleSession, now: number }
 interface PageSpec { title: string, charts?: boolean, render: (v: PageView) => Promise<Html> }
 
 const PAGES: Record<ConsolePath, PageSpec> = {
   '/': { title: 'Fleet', render: v => fleetPage(v.get) },
   '/telemetry': { title: 'GPU telemetry', charts: true, render: v => telemetryPage(v.get, v.query) },
   '/tenants': { title: 'Tenants', render: v => tenantsPage(v.get) },
-  '/jobs': { title: 'Jobs', render: v => jobsPage(v.get) },
+  '/jobs': { title: 'Jobs', render: v => jobsPage(v.get, v.text, jobIdOf(v)) },
   '/billing': { title: 'Billing', charts: true, render: v => billingPage(v.get) },
   '/alerts': { title: 'Alerts', render: v => alertsPage(v.get) },
   '/keys': { title: 'API keys', render: v => keysPage(v.get, v.session.principal.keyId) },
@@ -46,6 +47,11 @@ const PAGES: Record<ConsolePath, PageSpec> = {
 const FRAGMENTS: Record<string, (v: PageView) => Promise<Html>> = {
   fleet: v => fleetFragment(v.get),
   jobs: v => jobsFragment(v.get),
+  'job-log': async v => {
+    const id = jobIdOf(v)
+    if (id === undefined) throw httpError('VALIDATION_FAILED', 'job: must be a positive integer id')
+    return jobLogFragment(v.get, v.text, id)
+  },
   alerts: v => alertsFragment(v.get),
   keys: v => keysFragment(v.get, v.session.principal.keyId),
 }
@@ -70,6 +76,7 @@ export function createConsoleRouter (deps: ConsoleRouterDeps) {
   }
   const viewOf = (c: Context, session: ConsoleSession): PageView => ({
     get: consoleGet(api, c.req.header('cookie') ?? ''),
+    text: consoleText(api, c.req.header('cookie') ?? ''),
     query: name => c.req.query(name),
     session,
     now: now(),
@@ -135,6 +142,12 @@ export function createConsoleRouter (deps: ConsoleRouterDeps) {
   })
 
   return router
+}
+
+/** `?job=ID` of the jobs page and its log fragment; undefined when absent or not an id. */
+function jobIdOf (v: PageView): number | undefined {
+  const raw = v.query('job')
+  return raw !== undefined && /^[0-9]{1,15}$/.test(raw) && Number(raw) >= 1 ? Number(raw) : undefined
 }
 
 /** A field of a form (or JSON) body; undefined when absent or the body is unreadable. */

@@ -15,17 +15,22 @@ const WITH_BODY = new Set(['POST', 'PUT', 'PATCH'])
 export interface JsonBodyGuardOptions {
   /** Exact paths that also take HTML form bodies (the console's login and logout forms). */
   formPaths?: readonly string[]
+  /** Paths (patterns) that take application/octet-stream besides JSON (agents' job log chunks). */
+  rawPaths?: readonly RegExp[]
 }
 
 const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(;|$)/i
+const RAW_TYPE = /^application\/octet-stream\s*(;|$)/i
 
 export function createJsonBodyGuard (options: JsonBodyGuardOptions = {}): MiddlewareHandler {
   const formPaths = new Set(options.formPaths ?? [])
+  const rawPaths = options.rawPaths ?? []
   return async function jsonBodyGuard (c, next) {
     if (!WITH_BODY.has(c.req.method)) return next()
     const type = c.req.header('content-type')
     if (type !== undefined && type.trim() !== '') {
-      if (!JSON_TYPE.test(type) && !(FORM_TYPE.test(type) && formPaths.has(c.req.path))) throw unsupported(type)
+      if (!JSON_TYPE.test(type) && !(FORM_TYPE.test(type) && formPaths.has(c.req.path)) &&
+        !(RAW_TYPE.test(type) && rawPaths.some(p => p.test(c.req.path)))) throw unsupported(type)
       return next()
     }
     const length = c.req.header('content-length')

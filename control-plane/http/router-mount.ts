@@ -48,4 +48,6 @@ export interface RouterMount {
   bodyLimits?: ReadonlyArray<{ prefix: string, bytes: number }>
   /** Exact paths that take HTML form bodies besides JSON (the console's login and logout). */
   formPaths?: readonly string[]
+  /** Paths (patterns) whose bodies are raw bytes, application/octet-stream (agents' job logs). */
+  rawBodyPaths?: readonly RegExp[]
 }

@@ -11,6 +11,7 @@ import { decideTransition } from './decide-transition.ts'
 import { judgeSubmission } from './judge-submission.ts'
 import { createJobBodySchema, hasProtoKey, jobDetailSchema, jobPageSchema, jobSchema, listJobsQuerySchema, patchJobBodySchema } from '../../shared/wire/job-schemas.ts'
 import { jobDetailJson, jobJson } from './render-job.ts'
+import { registerJobLogRoutes } from './register-job-log-routes.ts'
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } })
@@ -154,5 +155,6 @@ export function createJobsRouter (deps: SchedulingRouterDeps) {
     throw httpError('JOB_CHANGED', `job ${id} kept changing while being updated; retry`)
   })
 
+  registerJobLogRoutes(app, deps)
   return app
 }

@@ -2,6 +2,8 @@ import type { RouterMount } from '../http/router-mount.ts'
 import type { Loop, LoopContext } from '../loops/loop.ts'
 import type { Store } from '../store/store.ts'
 import { createJobsRouter } from './create-jobs-router.ts'
+import { JOB_LOG_UPLOAD_PATH } from './register-job-log-routes.ts'
+import { MAX_LOG_CHUNK_BYTES } from '../../shared/wire/job-execution.ts'
 import { createScheduler, type Scheduler, type SchedulerOptions } from './create-scheduler.ts'
 import { createSchedulingDashboardRouter } from './create-scheduling-dashboard-router.ts'
 import { createTenantsRouter } from './create-tenants-router.ts'
@@ -36,7 +38,13 @@ export function schedulingParts (options: SchedulingOptions = {}): { routers: Ro
   return {
     routers: [
       { path: '/', router: ctx => createTenantsRouter({ ...ctx, scheduler: schedulerOf(ctx) }) },
-      { path: '/', router: ctx => createJobsRouter({ ...ctx, scheduler: schedulerOf(ctx), watch: watchOf(ctx.store) }) },
+      {
+        path: '/',
+        router: ctx => createJobsRouter({ ...ctx, scheduler: schedulerOf(ctx), watch: watchOf(ctx.store), jobLogs: { retainBytes: ctx.config?.jobLogRetainBytes } }),
+        // Agents' log chunks: raw bytes, up to MAX_LOG_CHUNK_BYTES whatever --body-limit-bytes says.
+        bodyLimits: [{ prefix: '/api/agent/jobs', bytes: MAX_LOG_CHUNK_BYTES }],
+        rawBodyPaths: [JOB_LOG_UPLOAD_PATH],
+      },
       { path: '/', router: ctx => createAgentJobsRouter({ ...ctx, scheduler: schedulerOf(ctx), watch: watchOf(ctx.store) }) },
       { path: '/', router: ctx => createSchedulingDashboardRouter(ctx) },
     ],

@@ -12,3 +12,5 @@ export const ANALYTICS_LOCK = 'gpufleet:analytics'
 export const FLEET_LOCK = 'gpufleet:fleet'
 /** API-key changes: the last-superadmin check of a revoke is atomic. */
 export const API_KEYS_LOCK = 'gpufleet:api_keys'
+/** One job's log appends (its retention spans the job's runs); other jobs' uploads never wait. */
+export const jobLogLock = (jobId: number): string => `gpufleet:job_log:${jobId}`

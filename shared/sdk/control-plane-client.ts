@@ -4,6 +4,7 @@ import { InvalidArgumentError, NodeLookupError } from './errors.ts'
 import { createTransport, type ClientOptions, type RequestOptions, type Transport } from './http-transport.ts'
 import { operatorTokenPath, type OperatorAction } from '../wire/operator-token.ts'
 import { paginate } from './paginate.ts'
+import { jobLogsPath, LOG_TRUNCATED_HEADER, MAX_LOG_TAIL_LINES } from '../wire/job-logs.ts'
 import type * as T from './control-plane-types.ts'
 
 /** Per call: opt a POST/PUT/PATCH/DELETE into retries (only where repeating it is harmless). */
@@ -133,6 +134,26 @@ export class ControlPlaneClient {
   /** Operator hold (pending reason OPERATOR_HOLD) until releaseJob. */
   holdJob (jobId: number, reason?: string, o: CallOptions = {}): Promise<T.Job> { return this.#send('PATCH', `/api/jobs/${id(jobId)}`, { status: 'blocked', blockReason: reason }, o) }
   releaseJob (jobId: number, o: CallOptions = {}): Promise<T.Job> { return this.#send('PATCH', `/api/jobs/${id(jobId)}`, { status: 'queued' }, o) }
+  /** The log of the job's latest run (the last `tail` lines when given); `truncatedBytes`: the head retention dropped. */
+  async getJobLog (jobId: number, query: { tail?: number } = {}): Promise<T.JobLog> {
+    const log = await this.streamJobLog(jobId, query)
+    const parts: Buffer[] = []
+    for await (const chunk of log) parts.push(chunk)
+    return { text: Buffer.concat(parts).toString('utf8'), truncatedBytes: log.truncatedBytes }
+  }
+  /**
+   * The job's log as it comes: with `follow`, new output until the job has ended and gone quiet
+   * (`for await (const bytes of await client.streamJobLog(id, { follow: true }))`); `cancel()` stops early.
+   */
+  async streamJobLog (jobId: number, query: { tail?: number, follow?: boolean } = {}): Promise<T.JobLogStream> {
+    if (!Number.isSafeInteger(jobId) || jobId < 1) throw new InvalidArgumentError(`jobId must be a positive integer, got ${String(jobId)}`)
+    if (query.tail !== undefined && (!Number.isInteger(query.tail) || query.tail < 1 || query.tail > MAX_LOG_TAIL_LINES)) {
+      throw new InvalidArgumentError(`tail must be an integer from 1 to ${MAX_LOG_TAIL_LINES}, got ${String(query.tail)}`)
+    }
+    const res = await this.#http.stream(jobLogsPath(jobId), { query: { tail: query.tail, follow: query.follow === true ? 1 : undefined }, open: query.follow === true })
+    const truncated = Number(res.headers[LOG_TRUNCATED_HEADER.toLowerCase()] ?? 0)
+    return { truncatedBytes: Number.isFinite(truncated) ? truncated : 0, cancel: res.cancel, [Symbol.asyncIterator]: () => res.body[Symbol.asyncIterator]() }
+  }
   getSchedulerLogs (query: { limit?: number } = {}): Promise<T.SchedulerCycle[]> { return this.#get('/api/scheduler/logs', { limit: query.limit }) }
   getSchedulingMetrics (): Promise<T.SchedulingMetrics> { return this.#get('/api/dashboard/scheduling-metrics') }
   getGpuAllocation (query: { clusterId?: number } = {}): Promise<T.GpuAllocation> { return this.#get('/api/dashboard/gpu-allocation', { cluster_id: query.clusterId }) }

@@ -58,6 +58,10 @@ export type JobPage = Out<typeof jobPageSchema>
 export type SubmitJobInput = In<typeof createJobBodySchema>
 /** What an agent reads and reports for executed jobs (the wire's own snake_case types: agents send them as they are). */
 export type { Assignment, AssignmentSet, JobRunEvent, RunFailure } from '../wire/job-execution.ts'
+/** GET /api/jobs/:id/logs: the latest run's log; `truncatedBytes` of its head were dropped by retention. */
+export interface JobLog { text: string, truncatedBytes: number }
+/** The same, read as it comes (raw bytes; with follow, until the job has ended and gone quiet). */
+export interface JobLogStream extends AsyncIterable<Buffer> { truncatedBytes: number, cancel: () => void }
 export type { JobKind, JobStatus, PendingReason }
 export type SchedulerCycle = Out<typeof schedulerCycleSchema>
 export type SchedulingMetrics = Out<typeof schedulingMetricsSchema>

@@ -36,8 +36,26 @@ export interface RequestOptions {
   timeoutMs?: number
 }
 
+/** A GET answered with a body to read as it comes (text, not JSON). */
+export interface StreamedResponse {
+  headers: Record<string, string | string[] | undefined>
+  body: AsyncIterable<Buffer>
+  /** Stops reading and closes the connection. */
+  cancel: () => void
+}
+
+export interface StreamOptions {
+  query?: RequestOptions['query']
+  /** Longest wait for the headers, and (unless `open`) between body bytes. Default: the client's timeoutMs. */
+  timeoutMs?: number
+  /** The body may stay silent for any time (a followed log): no body timeout. */
+  open?: boolean
+}
+
 export interface Transport {
   request: <T>(method: string, path: string, options?: RequestOptions) => Promise<Camel<T>>
+  /** GET whose body is read as a stream; a non-2xx answer throws the same ApiError as request(). Not retried. */
+  stream: (path: string, options?: StreamOptions) => Promise<StreamedResponse>
   close: () => Promise<void>
 }
 
@@ -96,8 +114,38 @@ export function createTransport (options: ClientOptions): Transport {
     return backoffDelay(attempt + 1, { initialMs: o.retryBaseDelayMs, maxMs: o.retryMaxDelayMs })
   }
 
+  async function stream (path: string, so: StreamOptions = {}): Promise<StreamedResponse> {
+    const url = new URL(path.replace(/^\//, ''), o.baseUrl)
+    for (const [k, v] of Object.entries(so.query ?? {})) if (v !== undefined && v !== null) url.searchParams.set(k, String(v))
+    const headers: Record<string, string> = { accept: 'text/plain, application/json', 'user-agent': 'gpufleet-sdk' }
+    if (o.apiKey !== undefined) headers.authorization = `Bearer ${o.apiKey}`
+    const timeoutMs = so.timeoutMs ?? o.timeoutMs
+    let res: Dispatcher.ResponseData
+    try {
+      res = await request(url, { method: 'GET', headers, dispatcher, headersTimeout: timeoutMs, bodyTimeout: so.open === true ? 0 : timeoutMs })
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? ''
+      if (TIMEOUT_CODES.has(code)) throw new TimeoutError(`GET ${url.href}: no answer within ${timeoutMs} ms`, err)
+      throw new NetworkError(`GET ${url.href}: ${(err as Error).message}${code === '' ? '' : ` (${code})`}`, err)
+    }
+    if (res.statusCode < 200 || res.statusCode >= 300) throw apiError(res.statusCode, await res.body.text(), 'GET', url)
+    const body = res.body
+    async function * chunks (): AsyncGenerator<Buffer> {
+      try {
+        for await (const chunk of body) yield chunk as Buffer
+      } catch (err) {
+        if (body.destroyed && (err as { name?: string }).name === 'AbortError') return
+        const code = (err as { code?: string }).code ?? ''
+        if (TIMEOUT_CODES.has(code)) throw new TimeoutError(`GET ${url.href}: the body stalled for ${timeoutMs} ms`, err)
+        throw new NetworkError(`GET ${url.href}: ${(err as Error).message}${code === '' ? '' : ` (${code})`}`, err)
+      }
+    }
+    return { headers: res.headers, body: chunks(), cancel: () => { body.destroy() } }
+  }
+
   return {
     request: send,
+    stream,
     close: async () => { await ownDispatcher?.close() },
   }
 }

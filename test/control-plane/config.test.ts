@@ -57,3 +57,14 @@ t.test('--node-fail-grace: a duration, 2m by default', async t => {
     t.throws(() => parseControlPlaneConfig({ nodeFailGrace: bad }), { code: 'CONFIG_INVALID', message: /--node-fail-grace \(GPUFLEET_NODE_FAIL_GRACE\)/ }, bad)
   }
 })
+
+t.test('--job-log-retain: a size, 8MiB by default', async t => {
+  t.equal(parseControlPlaneConfig().jobLogRetainBytes, 8 * 1024 * 1024)
+  t.equal(parseControlPlaneConfig({ jobLogRetain: '512KiB' }).jobLogRetainBytes, 512 * 1024)
+  t.equal(parseControlPlaneConfig({ jobLogRetain: '64MiB' }).jobLogRetainBytes, 64 * 1024 ** 2)
+  t.equal(parseControlPlaneConfig({ jobLogRetain: '1048576' }).jobLogRetainBytes, 1048576)
+  t.equal(parseControlPlaneConfig({ jobLogRetain: 300_000 }).jobLogRetainBytes, 300_000)
+  for (const bad of ['8MB', 'lots', '1KiB', '65MiB', '1GiB', '-1']) {
+    t.throws(() => parseControlPlaneConfig({ jobLogRetain: bad }), { code: 'CONFIG_INVALID', message: /--job-log-retain \(GPUFLEET_JOB_LOG_RETAIN\)/ }, bad)
+  }
+})

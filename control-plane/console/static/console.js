@@ -33,7 +33,8 @@
   function refresh (name) {
     var el = document.querySelector('[data-fragment="' + name + '"]')
     if (!el) return Promise.resolve()
-    return fetch('/fragments/' + name, { credentials: 'same-origin' }).then(function (res) {
+    var query = el.getAttribute('data-fragment-query')
+    return fetch('/fragments/' + name + (query ? '?' + query : ''), { credentials: 'same-origin' }).then(function (res) {
       if (res.status === 401) { toLogin(); return }
       if (!res.ok) return
       return res.text().then(function (text) {

@@ -135,6 +135,32 @@ export const PG_JOB_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX jobs_running_node ON jobs (node_id) WHERE status = 'running';
     `,
   },
+  {
+    version: 7,
+    name: 'executed jobs\' logs: job_log_runs, job_log_chunks',
+    sql: `
+      -- One row per job and run (run: the job's started_at in epoch ms). held_bytes: every byte
+      -- received, the next offset; dropped_bytes: the head retention dropped, so offsets stay absolute.
+      CREATE TABLE job_log_runs (
+        job_id BIGINT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        run BIGINT NOT NULL,
+        held_bytes BIGINT NOT NULL DEFAULT 0,
+        dropped_bytes BIGINT NOT NULL DEFAULT 0,
+        updated_at BIGINT NOT NULL,
+        PRIMARY KEY (job_id, run)
+      );
+      -- Contiguous pieces of a run's log; small uploads are merged into the newest piece.
+      CREATE TABLE job_log_chunks (
+        job_id BIGINT NOT NULL,
+        run BIGINT NOT NULL,
+        byte_offset BIGINT NOT NULL,
+        size INTEGER NOT NULL,
+        bytes BYTEA NOT NULL,
+        PRIMARY KEY (job_id, run, byte_offset),
+        FOREIGN KEY (job_id, run) REFERENCES job_log_runs (job_id, run) ON DELETE CASCADE
+      );
+    `,
+  },
 ]
 
 export const PG_BILLING_MIGRATIONS_V1: PgMigration = {

@@ -171,6 +171,32 @@ export const JOB_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX jobs_running_node ON jobs (node_id) WHERE status = 'running';
     `,
   },
+  {
+    version: 7,
+    name: 'executed jobs\' logs: job_log_runs, job_log_chunks',
+    sql: `
+      -- One row per job and run (run: the job's started_at in epoch ms). held_bytes: every byte
+      -- received, the next offset; dropped_bytes: the head retention dropped, so offsets stay absolute.
+      CREATE TABLE job_log_runs (
+        job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+        run INTEGER NOT NULL,
+        held_bytes INTEGER NOT NULL DEFAULT 0,
+        dropped_bytes INTEGER NOT NULL DEFAULT 0,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (job_id, run)
+      );
+      -- Contiguous pieces of a run's log; small uploads are merged into the newest piece.
+      CREATE TABLE job_log_chunks (
+        job_id INTEGER NOT NULL,
+        run INTEGER NOT NULL,
+        byte_offset INTEGER NOT NULL,
+        size INTEGER NOT NULL,
+        bytes BLOB NOT NULL,
+        PRIMARY KEY (job_id, run, byte_offset),
+        FOREIGN KEY (job_id, run) REFERENCES job_log_runs (job_id, run) ON DELETE CASCADE
+      );
+    `,
+  },
 ]
 
 export const BILLING_MIGRATIONS_V1: Migration = {

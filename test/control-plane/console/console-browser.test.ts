@@ -147,6 +147,17 @@ t.test('the console in a real browser: log in, walk every page, act, compare wit
     t.equal((await api('GET', `/api/jobs/${job.id}`)).status, 'cancelled')
   })
 
+  await t.test('job view: the log\'s tail, re-read while the job has not ended', async t => {
+    const job = (await api('GET', '/api/jobs?limit=100')).jobs.find((j: any) => j.status === 'queued' || j.status === 'running' || j.status === 'blocked')
+    await cp.store.jobLogs.append({ jobId: job.id, run: 1, offset: 0, bytes: Buffer.from('epoch 1 loss 2.31\n'), at: Date.now() }, 1 << 20)
+    await page.goto(`${cp.url}/jobs?job=${job.id}`)
+    const log = page.getByLabel(`Output of job ${job.id}`)
+    t.equal(await log.textContent(), 'epoch 1 loss 2.31\n')
+    await cp.store.jobLogs.append({ jobId: job.id, run: 1, offset: 18, bytes: Buffer.from('epoch 2 loss 1.97\n'), at: Date.now() }, 1 << 20)
+    await page.getByLabel(`Output of job ${job.id}`).filter({ hasText: 'epoch 2' }).waitFor()
+    await shot('job-log')
+  })
+
   await t.test('alerts: switch a rule off and on', async t => {
     await page.goto(cp.url + '/alerts')
     const box = page.locator('#rule-1-enabled')
