@@ -42,12 +42,20 @@ t.test('a bound key reports its node\'s processes; GET /api/jobs/:id lists the j
     hostname: 'e-01', gpu_index: held.gpuIndex, gpu_uuid: U(held.gpuIndex), pid: 100, process_name: 'python3', used_memory_mib: 1024,
     seen_at: new Date(T0).toISOString(), outside_allocation: false,
   }])
+  const leakage = await h.req('GET', '/api/dashboard/leakage', { key: h.root })
+  t.equal(leakage.status, 200)
+  t.match(leakage.body.unallocated_gpu_use, [{
+    kind: 'unallocated', hostname: 'e-01', gpu_index: other, gpu_uuid: U(other), pid: 200, process_name: 'miner, v2', used_memory_mib: 1024,
+    job_id: null, tenant_id: null, since: new Date(T0).toISOString(),
+  }])
+  t.equal(leakage.body.unallocated_gpu_use.length, 1, 'the job\'s own process is no finding')
   const metrics = await h.req('GET', '/metrics')
   t.match(metrics.text, /gpufleet_unallocated_gpu_processes 1\n/)
   t.match(metrics.text, /gpufleet_outside_allocation_gpu_processes 0\n/)
   h.advance(2 * 60_000 + 1)
   t.match((await h.req('GET', '/metrics')).text, /gpufleet_unallocated_gpu_processes 0\n/, 'a stale report does not count')
   t.same((await h.req('GET', `/api/jobs/${job.body.id}`, { key: h.root })).body.processes, [])
+  t.same((await h.req('GET', '/api/dashboard/leakage', { key: h.root })).body.unallocated_gpu_use, [])
 })
 
 t.test('another cluster\'s node, an unknown hostname, a wrong scope: refused, nothing written', async t => {
@@ -79,7 +87,7 @@ t.test('bad bodies: 400 with the field named, nothing written', async t => {
     ['unknown process field', { ...ok, processes: [{ ...proc(0, 1), cmdline: 'x' }] }],
     ['not a GPU UUID', { ...ok, processes: [proc(0, 1, { gpu_uuid: '0' })] }],
     ['pid 0', { ...ok, processes: [proc(0, 0)] }],
-    ['pid a string', { ...ok, processes: [proc(0, '12')] }],
+    ['pid a string', { ...ok, processes: [proc(0, '12' as never)] }],
     ['negative memory', { ...ok, processes: [proc(0, 1, { used_memory_mib: -1 })] }],
     ['job_id 0', { ...ok, processes: [proc(0, 1, { job_id: 0 })] }],
     ['NUL in a name', { ...ok, processes: [proc(0, 1, { process_name: 'a\u0000b' })] }],
