@@ -14,6 +14,10 @@ import { AgentError } from './errors.ts'
 import { createPurgeAdapters } from './purge/create-purge-adapters.ts'
 import { createPurgeService } from './purge/create-purge-service.ts'
 import { createUplink } from './uplink/create-uplink.ts'
+import { createUpstream } from './uplink/create-upstream.ts'
+import { attributeProcesses } from './jobs/attribute-processes.ts'
+import { createProcessReporter } from './jobs/create-process-reporter.ts'
+import type { JobOfPid } from './jobs/job-of-pid.ts'
 import { realTimers } from '../shared/timers.ts'
 import type { UplinkStats } from './uplink/uplink-stats.ts'
 import { AGENT_VERSION } from './version.ts'
@@ -103,6 +107,14 @@ export async function startAgent (config: AgentConfig, options: StartAgentOption
     settleMs: config.purgeSettleMs,
     log: log.child({ part: 'purge' }),
   })
+  // GPU processes and the executed job each belongs to (issue 15). The executor's jobOfPid
+  // (by session) when jobs are executed; without it every process has job_id null.
+  const jobOfPid: JobOfPid | undefined = undefined
+  const processesNow = () => {
+    const apps = collector.computeApps()
+    if (apps === null || Date.now() - apps.readAt > Math.max(config.staleAfterMs, 3 * config.computeAppsIntervalMs)) return null
+    return attributeProcesses(apps.apps, jobOfPid)
+  }
   // Created once the API listens (below): until then /healthz and /metrics read "not registered".
   let uplink: Uplink | undefined
   const app = createAgentApp({
@@ -116,6 +128,7 @@ export async function startAgent (config: AgentConfig, options: StartAgentOption
     log: log.child({ part: 'api' }),
     version: AGENT_VERSION,
     xids,
+    processes: processesNow,
   })
 
   let listening: Awaited<ReturnType<typeof listen>>
@@ -154,6 +167,9 @@ export async function startAgent (config: AgentConfig, options: StartAgentOption
     await collector.stop()
     throw err
   }
+  const processUpstream = createUpstream({ baseUrl: config.controlPlane, apiKey: config.apiKey, userAgent: `gpufleet-agent/${AGENT_VERSION}`, ca: controlPlaneCa })
+  const processes = createProcessReporter({ upstream: processUpstream, hostname, read: processesNow, log: log.child({ part: 'processes' }) })
+  processes.start()
   log.info({ listen: `${listenHost}:${port}`, tls: tls !== undefined, agentUrl, nvidiaSmi: config.nvidiaSmi, cluster: config.cluster }, 'agent started')
 
   let stopped: Promise<void> | undefined
@@ -163,7 +179,8 @@ export async function startAgent (config: AgentConfig, options: StartAgentOption
     port,
     stop () {
       stopped ??= (async () => {
-        await Promise.all([closeServer(server, options.closeDeadlineMs ?? CLOSE_DEADLINE_MS), started.stop()])
+        await Promise.all([closeServer(server, options.closeDeadlineMs ?? CLOSE_DEADLINE_MS), started.stop(), processes.stop()])
+        await processUpstream.close()
         await collector.stop()
         xids?.stop()
         log.info({}, 'agent stopped')

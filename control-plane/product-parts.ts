@@ -6,6 +6,8 @@ import { createFleetService, type FleetService } from './fleet/create-fleet-serv
 import { createLivenessLoop } from './fleet/create-liveness-loop.ts'
 import { createNodeLifecycleRouter } from './fleet/create-node-lifecycle-router.ts'
 import { createRegionsRouter } from './fleet/create-regions-router.ts'
+import { createProcessesRouter, PROCESS_REPORT_BODY_LIMIT_BYTES } from './fleet/create-processes-router.ts'
+import { AGENT_PROCESSES_PATH } from '../shared/wire/job-execution.ts'
 import type { Store } from './store/store.ts'
 import { createTelemetryRouter, GPU_STATS_BODY_LIMIT_BYTES } from './telemetry/create-telemetry-router.ts'
 import { GPU_STATS_PATH } from '../shared/wire/gpu-stats.ts'
@@ -78,6 +80,11 @@ export function productParts (options: ProductOptions = {}): { routers: RouterMo
         }),
       },
       { path: '/', router: ctx => createRegionsRouter({ store: ctx.store, requireScope: ctx.requireScope, now: ctx.now }) },
+      {
+        path: '/',
+        router: ctx => createProcessesRouter({ store: ctx.store, requireScope: ctx.requireScope, now: ctx.now, registry: ctx.registry }),
+        bodyLimits: [{ prefix: AGENT_PROCESSES_PATH, bytes: PROCESS_REPORT_BODY_LIMIT_BYTES }],
+      },
       {
         path: '/',
         router: ctx => {

@@ -4,6 +4,8 @@ import { normalizeBusId } from '../collector/normalize-bus-id.ts'
 import type { GpuReading, Snapshot } from '../collector/snapshot.ts'
 import type { GpuSource } from '../gpu-source.ts'
 import type { UplinkStats } from '../uplink/uplink-stats.ts'
+import type { GpuProcess } from '../../shared/wire/job-execution.ts'
+import { registerProcessGauges } from './process-gauges.ts'
 import { registerDcgmGauges } from './dcgm-gauges.ts'
 import { snapshotAgeMs } from './fresh-snapshot.ts'
 
@@ -20,6 +22,8 @@ export interface AgentMetricsOptions {
   processMetrics?: boolean
   /** Xid errors from the kernel log; absent when the agent does not read it. */
   xids?: XidWatch | undefined
+  /** The GPU processes now, attributed to executed jobs (agent/jobs); absent: no process series. */
+  processes?: (() => readonly GpuProcess[] | null) | undefined
 }
 
 export interface AgentMetrics {
@@ -72,6 +76,7 @@ export function createAgentMetrics (options: AgentMetricsOptions): AgentMetrics 
     })
   }
 
+  if (options.processes !== undefined) registerProcessGauges(registry, { hostname, processes: options.processes, gpus: () => source.latest()?.gpus ?? [] })
   gauge(registry, 'up', 'Whether the gpufleet agent is serving (always 1 when scraped).', () => 1)
   new Gauge({
     name: `${PREFIX}info`,

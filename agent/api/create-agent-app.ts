@@ -2,6 +2,7 @@ import type { Context } from 'hono'
 import { Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import type { XidWatch } from '../collector/create-xid-watch.ts'
+import type { GpuProcess } from '../../shared/wire/job-execution.ts'
 import type { GpuSource } from '../gpu-source.ts'
 import type { PurgeService } from '../../shared/wire/purge-types.ts'
 import type { UplinkStats } from '../uplink/uplink-stats.ts'
@@ -46,6 +47,8 @@ export interface AgentAppDeps {
   processMetrics?: boolean
   /** Xid errors from the kernel log (status, /metrics, /healthz); absent when not read. */
   xids?: XidWatch | undefined
+  /** The GPU processes attributed to executed jobs, for /metrics (agent/jobs); absent: no process series. */
+  processes?: (() => readonly GpuProcess[] | null) | undefined
 }
 
 /** Seed 004 asks for a small `{force}` object; anything near this size is not one. */
@@ -72,6 +75,7 @@ export function createAgentApp (deps: AgentAppDeps): Hono<OperatorEnv> {
     ...(deps.version === undefined ? {} : { version: deps.version }),
     ...(deps.processMetrics === undefined ? {} : { processMetrics: deps.processMetrics }),
     xids: deps.xids,
+    processes: deps.processes,
   })
   const limiter = deps.authLimiter === undefined ? createAuthFailureLimiter({ now }) : deps.authLimiter
 

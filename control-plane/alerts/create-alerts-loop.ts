@@ -8,7 +8,7 @@ import type { AlertRuleKind } from './rules/alert-rule-kind.ts'
 import { ALERT_RULES, alertRuleLookup, ruleRowDefaults } from './rules/alert-rules.ts'
 
 export interface AlertsLoopOptions {
-  store: Pick<Store, 'alerts' | 'dashboard' | 'fleet'>
+  store: Pick<Store, 'alerts' | 'dashboard' | 'fleet' | 'processes'>
   now: () => number
   log: AlertsLogger
   timers?: Timers | undefined

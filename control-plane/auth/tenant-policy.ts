@@ -53,6 +53,7 @@ export const TENANT_POLICY: Readonly<Record<string, TenantRule>> = Object.freeze
   'GET /v1/route': deny(FLEET),
 
   'POST /api/gpu-stats': deny(AGENT),
+  'POST /api/agent/processes': deny(AGENT),
   'GET /api/gpu-stats': own('only the GPUs its running jobs hold now'),
   'GET /api/gpu-stats/power-history': deny('rollups are per node, cluster or fleet and cannot be narrowed to its GPUs'),
 

@@ -11,6 +11,7 @@ import { computeKpis } from './compute-kpis.ts'
 import { DASHBOARD_DEFINITIONS as D } from './dashboard-definitions.ts'
 import { kpisSchema, leakageSchema, overviewSchema } from '../../shared/wire/dashboard-schemas.ts'
 import { findLeakage } from './find-leakage.ts'
+import { PROCESS_REPORT_STALE_MS } from '../fleet/process-report-stale.ts'
 import { isIdleAllocated } from './is-idle-allocated.ts'
 import { renderOverview } from './render-overview.ts'
 import { requireUntenanted } from './require-untenanted.ts'
@@ -19,7 +20,7 @@ import type { Logger } from '../../shared/logger.ts'
 export type DashboardLogger = Pick<Logger, 'info' | 'warn'>
 
 export interface DashboardRouterDeps {
-  store: Pick<Store, 'dashboard' | 'alerts' | 'fleet' | 'billing'>
+  store: Pick<Store, 'dashboard' | 'alerts' | 'fleet' | 'billing' | 'processes'>
   requireScope: RequireScope
   now: () => number
   log: DashboardLogger
@@ -97,21 +98,24 @@ export function createDashboardRouter (deps: DashboardRouterDeps) {
     method: 'get', path: '/api/dashboard/leakage', tags: ['dashboard'], security: API_KEY_SECURITY,
     middleware: [requireScope('read')] as const,
     description: 'Revenue leakage: idle allocated GPUs (< 10 % mean utilization over the last 30 min), metered-vs-billed ' +
-      'gaps (> 5 %), underutilized tenants (< 30 % mean over 24 h), each with an estimated loss. A tenant-bound key ' +
+      'gaps (> 5 %), underutilized tenants (< 30 % mean over 24 h), each with an estimated loss; and unallocated GPU use (GPU ' +
+      'processes on GPUs no running job holds, or outside their job\'s allocation). A tenant-bound key ' +
       'sees its own tenant\'s findings only.',
     responses: { 200: json(leakageSchema, 'Findings now'), ...errorResponses(401, 403) },
   }), async c => {
     const t = now()
     const tenantId = c.get('principal').tenantId ?? undefined
     const filter = { tenantId }
-    const [rates, held, invoices, tenants] = await Promise.all([
+    const [rates, held, invoices, tenants, flaggedProcesses] = await Promise.all([
       store.dashboard.rates(),
       store.dashboard.heldGpuUtilization(t - D.idleWindowMs, t, filter),
       store.dashboard.invoices(t - D.billingLookbackMs, filter),
       store.dashboard.tenantUtilization(t - D.underutilizedWindowMs, t, filter),
+      // A tenant-bound key: only its own jobs' processes outside their allocation.
+      store.processes.list({ freshSince: t - PROCESS_REPORT_STALE_MS, flagged: true, tenantId }),
     ])
     const metered = await Promise.all(invoices.map(async invoice => ({ invoice, metered: await meteredFor(invoice, t) })))
-    return c.json(findLeakage({ now: t, rates, held, invoices: metered, tenants }), 200)
+    return c.json(findLeakage({ now: t, rates, held, invoices: metered, tenants, flaggedProcesses }), 200)
   })
 
   /**

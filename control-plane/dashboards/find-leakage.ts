@@ -1,6 +1,7 @@
 import { matchRate, type Rate } from '../match-rate.ts'
 import { costCents, dollars } from '../billing/money.ts'
 import type { HeldGpuUtilization, InvoiceRecord, ModelUsage, TenantUtilization } from '../store/dashboard-repository.ts'
+import type { StoredProcess } from '../store/process-repository.ts'
 import { DASHBOARD_DEFINITIONS as D } from './dashboard-definitions.ts'
 import { isIdleAllocated } from './is-idle-allocated.ts'
 import { round1, round2, usageCost } from './usage-cost.ts'
@@ -14,6 +15,8 @@ export interface LeakageInputs {
   invoices: ReadonlyArray<{ invoice: InvoiceRecord, metered: readonly ModelUsage[] }>
   /** Tenants' utilization over the last 24 h. */
   tenants: readonly TenantUtilization[]
+  /** Unallocated and outside-allocation GPU processes of fresh process reports (issue 15). */
+  flaggedProcesses?: readonly StoredProcess[] | undefined
 }
 
 const iso = (ms: number): string => new Date(ms).toISOString()
@@ -29,6 +32,9 @@ const hours = (seconds: number): number => round2(seconds / 3600)
  *   under-billed part (over-billing is flagged with loss 0).
  * - underutilized tenants: < 30 % mean utilization of the GPUs their jobs held over 24 h;
  *   loss = the held GPU time's cost × the unused share.
+ * And issue 15's unallocated GPU use: a compute process on a GPU no running job holds, or a
+ * job's process outside its allocation, as the agents last reported them; no loss estimate
+ * (nobody is metered for that GPU time), so the totals leave it out.
  */
 export function findLeakage (k: LeakageInputs) {
   const idle = k.held
@@ -94,6 +100,21 @@ export function findLeakage (k: LeakageInputs) {
       }
     })
 
+  const unallocated = (k.flaggedProcesses ?? []).map(p => ({
+    kind: p.verdict === 'outside_allocation' ? 'outside_allocation' as const : 'unallocated' as const,
+    node_id: p.nodeId,
+    hostname: p.hostname,
+    gpu_id: p.gpuId,
+    gpu_index: p.gpuIndex,
+    gpu_uuid: p.gpuUuid,
+    pid: p.pid,
+    process_name: p.processName,
+    used_memory_mib: p.usedMemoryMib,
+    job_id: p.jobId,
+    tenant_id: p.tenantId,
+    since: iso(p.flaggedSince ?? p.seenAt),
+  }))
+
   const loss = [...idle, ...gaps, ...under].reduce((sum, f) => sum + (f.estimated_loss_usd ?? 0), 0)
   return {
     generated_at: iso(k.now),
@@ -108,6 +129,7 @@ export function findLeakage (k: LeakageInputs) {
     idle_allocated_gpus: idle,
     billing_gaps: gaps,
     underutilized_tenants: under,
+    unallocated_gpu_use: unallocated,
     totals: {
       idle_allocated_gpus: idle.length,
       billing_gaps: gaps.length,

@@ -12,6 +12,7 @@ import { judgeSubmission } from './judge-submission.ts'
 import { createJobBodySchema, hasProtoKey, jobDetailSchema, jobPageSchema, jobSchema, listJobsQuerySchema, patchJobBodySchema } from '../../shared/wire/job-schemas.ts'
 import { jobDetailJson, jobJson } from './render-job.ts'
 import { registerJobLogRoutes } from './register-job-log-routes.ts'
+import { PROCESS_REPORT_STALE_MS } from '../fleet/process-report-stale.ts'
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
 const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } })
@@ -110,15 +111,17 @@ export function createJobsRouter (deps: SchedulingRouterDeps) {
 
   app.openapi(createRoute({
     method: 'get', path: '/api/jobs/{id}', tags: ['jobs'], security: API_KEY_SECURITY, middleware: [requireScope('read')] as const,
-    description: 'One job with the GPUs it holds or held, its pending reason, and its newest lifecycle events.',
+    description: 'One job with the GPUs it holds or held, its pending reason, its newest lifecycle events, and its GPU processes as its node\'s agent last reported them.',
     request: { params: idParamSchema },
     responses: { 200: json(jobDetailSchema, 'The job'), 400: errorResponse('Bad id'), 404: errorResponse('No such job (JOB_NOT_FOUND)'), ...denied },
   }), async (c) => {
     const id = Number(c.req.valid('param').id)
     const job = await store.jobs.get(id)
     if (!visible(job, c.var.principal)) throw notFound(id)
-    const [gpus, events] = await Promise.all([store.jobs.gpusOf(id), store.jobs.eventsOf(id, EVENTS_SHOWN)])
-    return c.json(jobDetailJson(job, gpus, events), 200)
+    const [gpus, events, processes] = await Promise.all([
+      store.jobs.gpusOf(id), store.jobs.eventsOf(id, EVENTS_SHOWN), store.processes.list({ jobId: id, freshSince: now() - PROCESS_REPORT_STALE_MS }),
+    ])
+    return c.json(jobDetailJson(job, gpus, events, processes), 200)
   })
 
   app.openapi(createRoute({

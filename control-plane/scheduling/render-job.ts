@@ -1,5 +1,7 @@
 import type { Job, JobEvent, JobGpu } from '../store/job-repository.ts'
 import { iso } from '../fleet/render-fleet.ts'
+import { jobProcessJson } from '../fleet/render-job-process.ts'
+import type { StoredProcess } from '../store/process-repository.ts'
 
 /** A job as seed 003 shows it: the seed's fields first, then gpufleet's additions. */
 export function jobJson (j: Job) {
@@ -34,7 +36,7 @@ export function jobJson (j: Job) {
   }
 }
 
-export function jobDetailJson (j: Job, gpus: readonly JobGpu[], events: readonly JobEvent[]) {
+export function jobDetailJson (j: Job, gpus: readonly JobGpu[], events: readonly JobEvent[], processes: readonly StoredProcess[] = []) {
   return {
     ...jobJson(j),
     gpus: gpus.map(g => ({
@@ -47,5 +49,6 @@ export function jobDetailJson (j: Job, gpus: readonly JobGpu[], events: readonly
       released_at: iso(g.releasedAt),
     })),
     events: events.map(e => ({ kind: e.kind, at: iso(e.at) as string, gpu_id: e.gpuId, node_id: e.nodeId, detail: e.detail })),
+    processes: processes.map(jobProcessJson),
   }
 }

@@ -10,6 +10,7 @@ import type { AnalyticsRepository } from './analytics-repository.ts'
 import type { SessionRepository } from './session-repository.ts'
 import type { OperatorKeyRepository } from './operator-key-repository.ts'
 import type { JobLogRepository } from './job-log-repository.ts'
+import type { ProcessRepository } from './process-repository.ts'
 
 /**
  * The control plane's storage: one async repository per domain. Nothing outside
@@ -33,5 +34,7 @@ export interface Store {
   readonly operatorKeys: OperatorKeyRepository
   /** Executed jobs' logs (control-plane/scheduling). */
   readonly jobLogs: JobLogRepository
+  /** Each node's latest GPU processes, judged against allocations (issue 15). */
+  readonly processes: ProcessRepository
   close: () => Promise<void>
 }

@@ -92,5 +92,10 @@ export const leakageSchema = z.object({
     tenant_id: int(), tenant_name: z.string(), gpu_hours: z.number(), mean_utilization_pct: z.number(), samples: int(),
     cost_usd: z.number(), estimated_loss_usd: z.number(),
   })),
+  unallocated_gpu_use: z.array(z.object({
+    kind: z.enum(['unallocated', 'outside_allocation']), node_id: int(), hostname: z.string(), gpu_id: int().nullable(),
+    gpu_index: int().nullable(), gpu_uuid: z.string(), pid: int(), process_name: z.string(), used_memory_mib: int().nullable(),
+    job_id: int().nullable(), tenant_id: int().nullable(), since: iso(),
+  })).openapi({ description: 'GPU processes on GPUs no running job holds (unallocated), or a job\'s processes outside its allocation, as the agents last reported them (nodes silent for over 2 min left out); not in the totals' }),
   totals: z.object({ idle_allocated_gpus: int(), billing_gaps: int(), underutilized_tenants: int(), estimated_loss_usd: z.number() }),
 }).openapi('DashboardLeakage')

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi'
 import { END_REASONS, JOB_KINDS, JOB_STATUSES, PENDING_REASONS } from './enums.ts'
 import { queryId, queryInt } from './query-params.ts'
+import { jobProcessSchema } from './process-report-schemas.ts'
 
 /** Seed 003 "Job Management" on the wire (snake_case; times ISO 8601). */
 
@@ -135,6 +136,8 @@ export const jobDetailSchema = jobSchema.extend({
     node_id: z.number().int().nullable(),
     detail: z.record(z.string(), z.unknown()).nullable(),
   })).openapi({ description: 'The newest 50 lifecycle events, oldest first' }),
+  processes: z.array(jobProcessSchema)
+    .openapi({ description: 'GPU processes attributed to the job, or flagged against it, as its node\'s agent last reported them (nodes silent for over 2 min left out)' }),
 }).openapi('JobDetail')
 
 export const jobPageSchema = z.object({

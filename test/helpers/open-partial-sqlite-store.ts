@@ -33,6 +33,7 @@ export function openPartialSqliteStore (
     sessions: stub,
     operatorKeys: stub,
     jobLogs: stub,
+    processes: stub,
     ...build(sqliteSqlDb(db), db),
     async close () { db.close() },
   }

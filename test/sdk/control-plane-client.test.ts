@@ -57,7 +57,7 @@ t.test('the control plane client against the real control plane', async t => {
     t.match(await client.getTenantUsage(tenant.id, { days: 1 }), { tenantId: tenant.id, byDay: Array })
 
     const rules = await client.listAlertRules()
-    t.same(rules.map(r => r.ruleType), ['idle_gpu', 'quota_breach', 'health_degraded'])
+    t.same(rules.map(r => r.ruleType), ['idle_gpu', 'quota_breach', 'health_degraded', 'unallocated_gpu_use'])
     t.match(await client.updateAlertRule(rules[0]?.id ?? 0, { enabled: false }), { enabled: false })
     t.match(await client.listAlertEvents({ limit: 5 }), Array)
 

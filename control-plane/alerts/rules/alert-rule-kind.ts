@@ -27,7 +27,7 @@ export interface Findings {
 }
 
 /** What a rule may read. */
-export type RuleReads = Pick<Store, 'dashboard' | 'fleet'>
+export type RuleReads = Pick<Store, 'dashboard' | 'fleet' | 'processes'>
 
 /** A rule type as its file writes it: the read apart from the judge, so tests feed the judge literal data. */
 export interface AlertRuleDefinition<T extends string, D> {

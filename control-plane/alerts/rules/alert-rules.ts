@@ -3,6 +3,7 @@ import type { AlertRuleKind } from './alert-rule-kind.ts'
 import { healthDegradedRule } from './health-degraded-rule.ts'
 import { idleGpuRule } from './idle-gpu-rule.ts'
 import { quotaBreachRule } from './quota-breach-rule.ts'
+import { unallocatedGpuUseRule } from './unallocated-gpu-use-rule.ts'
 
 /**
  * Every alert rule type, in the seed's order; evaluation, the PATCH validation, the API schemas
@@ -10,7 +11,7 @@ import { quotaBreachRule } from './quota-breach-rule.ts'
  * its defaults when it starts. A new type is a file in this folder and one entry here (the
  * database lists no types, and no migration seeds rows after the first three).
  */
-export const ALERT_RULES = [idleGpuRule, quotaBreachRule, healthDegradedRule] as const
+export const ALERT_RULES = [idleGpuRule, quotaBreachRule, healthDegradedRule, unallocatedGpuUseRule] as const
 
 export type AlertRuleType = typeof ALERT_RULES[number]['type']
 

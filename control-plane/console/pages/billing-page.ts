@@ -33,6 +33,9 @@ ${leakage.billing_gaps.length === 0 ? '' : html`<table><caption>Metered vs bille
 ${leakage.underutilized_tenants.length === 0 ? '' : html`<table><caption>Tenants under ${leakage.windows.underutilized_below_pct} % utilization over ${leakage.windows.underutilized_hours} h</caption>
 <thead><tr><th scope="col">Tenant</th><th scope="col" class="n">GPU hours</th><th scope="col" class="n">Mean utilization</th></tr></thead>
 <tbody>${leakage.underutilized_tenants.map((u: any) => html`<tr><td>${u.tenant_name}</td><td class="n">${num(u.gpu_hours, 1)}</td><td class="n">${num(u.mean_utilization_pct, 1)} %</td></tr>`)}</tbody></table>`}
+${(leakage.unallocated_gpu_use ?? []).length === 0 ? '' : html`<table><caption>Unallocated GPU use (GPU processes no allocation covers)</caption>
+<thead><tr><th scope="col">GPU</th><th scope="col">Process</th><th scope="col" class="n">Memory MiB</th><th scope="col">Kind</th><th scope="col">Job</th><th scope="col">Since</th></tr></thead>
+<tbody>${leakage.unallocated_gpu_use.slice(0, 100).map((p: any) => html`<tr><td>${p.hostname} #${p.gpu_index ?? p.gpu_uuid}</td><td>${p.pid} ${p.process_name}</td><td class="n">${p.used_memory_mib ?? dash}</td><td>${p.kind.replace('_', ' ')}</td><td>${p.job_id ?? dash}</td><td>${when(p.since)}</td></tr>`)}</tbody></table>`}
 <p class="muted">Computed ${when(leakage.generated_at)}</p>
 </section>`
 }

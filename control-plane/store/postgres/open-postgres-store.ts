@@ -17,6 +17,7 @@ import { createSqlSessionRepository } from '../sql/sql-session-repository.ts'
 import { cacheActiveKeys } from '../cache-active-keys.ts'
 import { createSqlOperatorKeyRepository } from '../sql/sql-operator-key-repository.ts'
 import { createSqlJobLogRepository } from '../sql/sql-job-log-repository.ts'
+import { createSqlProcessRepository } from '../sql/sql-process-repository.ts'
 
 export interface PostgresStoreOptions {
   /** Schema for every table (created if missing); default: the connection's search_path (public). */
@@ -59,6 +60,7 @@ export async function openPostgresStore (url: string, options: PostgresStoreOpti
       sessions,
       operatorKeys,
       jobLogs: createSqlJobLogRepository(db),
+      processes: createSqlProcessRepository(db),
       async close () { await db.close() },
     }
   } catch (err) {

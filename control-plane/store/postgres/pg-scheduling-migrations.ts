@@ -124,6 +124,32 @@ export const PG_JOB_MIGRATIONS: readonly PgMigration[] = [
       -- The overdue-job read: only running jobs with a limit, a small set.
       CREATE INDEX jobs_running_limited ON jobs (started_at) WHERE status = 'running' AND time_limit_min IS NOT NULL;
     `,
+  },  {
+    version: 8,
+    name: 'GPU processes attributed to jobs: each node\'s latest process report',
+    sql: `
+      CREATE TABLE node_process_reports (
+        node_id BIGINT PRIMARY KEY REFERENCES nodes(id) ON DELETE CASCADE,
+        reported_at BIGINT NOT NULL
+      );
+      CREATE TABLE node_processes (
+        node_id BIGINT NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,
+        gpu_uuid TEXT NOT NULL,
+        pid BIGINT NOT NULL,
+        process_name TEXT NOT NULL,
+        used_memory_mib BIGINT,
+        reported_job_id BIGINT,
+        reported_run BIGINT,
+        gpu_id BIGINT,
+        job_id BIGINT,
+        verdict TEXT NOT NULL CHECK (verdict IN ('attributed', 'unallocated', 'outside_allocation')),
+        seen_at BIGINT NOT NULL,
+        flagged_since BIGINT,
+        PRIMARY KEY (node_id, gpu_uuid, pid)
+      );
+      CREATE INDEX node_processes_job ON node_processes (job_id) WHERE job_id IS NOT NULL;
+      CREATE INDEX node_processes_flagged ON node_processes (verdict) WHERE verdict <> 'attributed';
+    `,
   },
   {
     version: 6,

@@ -19,6 +19,7 @@ import { createSqlAnalyticsRepository } from '../sql/sql-analytics-repository.ts
 import { createSqlSessionRepository } from '../sql/sql-session-repository.ts'
 import { createSqlOperatorKeyRepository } from '../sql/sql-operator-key-repository.ts'
 import { createSqlJobLogRepository } from '../sql/sql-job-log-repository.ts'
+import { createSqlProcessRepository } from '../sql/sql-process-repository.ts'
 import { openCheckpointWorker, type CheckpointResult } from './open-checkpoint-worker.ts'
 import { startSqliteCheckpointer } from './start-sqlite-checkpointer.ts'
 
@@ -93,6 +94,7 @@ function openRepositories (db: SqliteDb): Store {
     sessions: createSqlSessionRepository(sql),
     operatorKeys: createSqlOperatorKeyRepository(sql),
     jobLogs: createSqlJobLogRepository(sql),
+    processes: createSqlProcessRepository(sql),
     async close () { db.close() },
   }
 }

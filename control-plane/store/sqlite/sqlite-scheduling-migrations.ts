@@ -153,6 +153,35 @@ export const JOB_MIGRATIONS: readonly Migration[] = [
       -- The overdue-job read: only running jobs with a limit, a small set.
       CREATE INDEX jobs_running_limited ON jobs (started_at) WHERE status = 'running' AND time_limit_min IS NOT NULL;
     `,
+  },  {
+    version: 8,
+    name: 'GPU processes attributed to jobs: each node\'s latest process report',
+    sql: `
+      -- When each node last reported its GPU processes (control plane time): older than 2 min is stale.
+      CREATE TABLE node_process_reports (
+        node_id INTEGER PRIMARY KEY REFERENCES nodes(id) ON DELETE CASCADE,
+        reported_at INTEGER NOT NULL
+      );
+      -- The node's latest set, replaced per report; seen_at (first seen) and flagged_since
+      -- (first judged unallocated or outside its allocation) survive while the process stays.
+      CREATE TABLE node_processes (
+        node_id INTEGER NOT NULL REFERENCES nodes(id) ON DELETE CASCADE,
+        gpu_uuid TEXT NOT NULL,
+        pid INTEGER NOT NULL,
+        process_name TEXT NOT NULL,
+        used_memory_mib INTEGER,
+        reported_job_id INTEGER,
+        reported_run INTEGER,
+        gpu_id INTEGER,
+        job_id INTEGER,
+        verdict TEXT NOT NULL CHECK (verdict IN ('attributed', 'unallocated', 'outside_allocation')),
+        seen_at INTEGER NOT NULL,
+        flagged_since INTEGER,
+        PRIMARY KEY (node_id, gpu_uuid, pid)
+      );
+      CREATE INDEX node_processes_job ON node_processes (job_id) WHERE job_id IS NOT NULL;
+      CREATE INDEX node_processes_flagged ON node_processes (verdict) WHERE verdict <> 'attributed';
+    `,
   },
   {
     version: 6,

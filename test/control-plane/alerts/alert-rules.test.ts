@@ -3,11 +3,11 @@ import { ALERT_RULE_TYPES, ALERT_RULES, THRESHOLD_HELP, alertRuleKind, threshold
 import type { TenantQuota } from '../../../control-plane/store/dashboard-repository.ts'
 import { quotaBreachRule } from '../../../control-plane/alerts/rules/quota-breach-rule.ts'
 
-t.test('the registry: the seed\'s types in the seed\'s order, one entry each', async t => {
-  t.same(ALERT_RULE_TYPES, ['idle_gpu', 'quota_breach', 'health_degraded'])
+t.test('the registry: the seed\'s types in the seed\'s order, then issue 15\'s, one entry each', async t => {
+  t.same(ALERT_RULE_TYPES, ['idle_gpu', 'quota_breach', 'health_degraded', 'unallocated_gpu_use'])
   t.equal(new Set(ALERT_RULE_TYPES).size, ALERT_RULES.length)
   for (const r of ALERT_RULES) t.ok(r.threshold.min < r.threshold.max, `${r.type}: a range`)
-  t.equal(THRESHOLD_HELP, 'idle_gpu: minutes (integer 1–240); quota_breach: percent of quota (1–100); health_degraded: °C (40–120)')
+  t.equal(THRESHOLD_HELP, 'idle_gpu: minutes (integer 1–240); quota_breach: percent of quota (1–100); health_degraded: °C (40–120); unallocated_gpu_use: minutes (integer 1–1440)')
 })
 
 t.test('an unregistered type is refused by name', async t => {

@@ -82,7 +82,7 @@ t.test('PATCH ids: non-numeric 400, unknown 404; scopes', async t => {
   for (const [id, status, code] of [
     ['abc', 400, 'VALIDATION_FAILED'], ['-1', 400, 'VALIDATION_FAILED'], ['1e3', 400, 'VALIDATION_FAILED'], ['0x1', 400, 'VALIDATION_FAILED'],
     ['1.5', 400, 'VALIDATION_FAILED'], ['9'.repeat(16), 400, 'VALIDATION_FAILED'], [encodeURIComponent("1' OR '1'='1"), 400, 'VALIDATION_FAILED'],
-    ['0', 404, 'ALERT_RULE_NOT_FOUND'], ['4', 404, 'ALERT_RULE_NOT_FOUND'], ['999999999999999', 404, 'ALERT_RULE_NOT_FOUND'],
+    ['0', 404, 'ALERT_RULE_NOT_FOUND'], ['5', 404, 'ALERT_RULE_NOT_FOUND'], ['999999999999999', 404, 'ALERT_RULE_NOT_FOUND'],
   ] as const) {
     const res = await h.patch(`/api/alerts/rules/${id}`, { enabled: false }, 'admin')
     t.equal(res.status, status, `id ${id} → ${status}`)
