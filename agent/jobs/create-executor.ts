@@ -60,7 +60,8 @@ export function createExecutor (o: ExecutorOptions): Executor {
   const state = store.data
   const children = new Map<string, ChildProcess>()
   const launching = new Set<string>()
-  let desired: Assignment[] = []
+  // Null until the first assignment set: a restarted agent stops nothing before it knows what is wanted.
+  let desired: Assignment[] | null = null
   let timer: unknown = null
   let stopped = false
   const context: LaunchContext = {
@@ -201,7 +202,7 @@ export function createExecutor (o: ExecutorOptions): Executor {
       for (const r of state().jobs) if (watch(r)) changed = true
       if (prune()) changed = true
       if (changed) save()
-      converge(desired)
+      if (desired !== null) converge(desired)
     } catch (err) {
       o.log.error({ err: String(err) }, 'job watch failed')
     }

@@ -1,4 +1,7 @@
-import { userInfo } from 'node:os'
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir, userInfo } from 'node:os'
+import { join } from 'node:path'
+import t from 'tap'
 import type { Assignment } from '../../../shared/wire/job-execution.ts'
 import type { Logger } from '../../../shared/logger.ts'
 export { until } from '../uplink/until.ts'
@@ -26,4 +29,19 @@ export function memoryLog (): Logger & { lines: Array<{ level: string, msg: stri
   const lines: Array<{ level: string, msg: string, obj: object }> = []
   const at = (level: string) => (obj: object, msg: string): void => { lines.push({ level, msg, obj }) }
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }
+}
+
+const dirs: string[] = []
+t.teardown(() => { for (const dir of dirs) rmSync(dir, { recursive: true, force: true }) })
+
+/**
+ * A state directory removed when the whole file is done, not at each subtest's end (the
+ * executor may still be writing its state file when a subtest's teardowns run). Readable by
+ * the job user, as a job's own files in a test are.
+ */
+export function stateDir (): string {
+  const dir = mkdtempSync(join(tmpdir(), 'gpufleet-jobs-'))
+  chmodSync(dir, 0o755)
+  dirs.push(dir)
+  return dir
 }
