@@ -14,6 +14,7 @@ import { AgentError } from './errors.ts'
 import { createPurgeAdapters } from './purge/create-purge-adapters.ts'
 import { createPurgeService } from './purge/create-purge-service.ts'
 import { createUplink } from './uplink/create-uplink.ts'
+import { startJobs, type RunningJobs } from './jobs/start-jobs.ts'
 import { realTimers } from '../shared/timers.ts'
 import type { UplinkStats } from './uplink/uplink-stats.ts'
 import { AGENT_VERSION } from './version.ts'
@@ -24,6 +25,8 @@ export interface RunningAgent {
   /** The agent_url registered with the control plane (advertised-url.ts). */
   advertisedUrl: string
   port: number
+  /** The job whose session a pid belongs to (GPU process attribution); null without --jobs or for other processes. */
+  jobOfPid: (pid: number) => { job_id: number, run: number } | null
   stop: () => Promise<void>
 }
 
@@ -154,16 +157,41 @@ export async function startAgent (config: AgentConfig, options: StartAgentOption
     await collector.stop()
     throw err
   }
-  log.info({ listen: `${listenHost}:${port}`, tls: tls !== undefined, agentUrl, nvidiaSmi: config.nvidiaSmi, cluster: config.cluster }, 'agent started')
+  // Executed jobs (issue 15): re-adopts what a previous agent started, then long-polls assignments.
+  let jobs: RunningJobs | undefined
+  if (config.jobs) {
+    try {
+      jobs = startJobs({
+        controlPlaneUrl: config.controlPlane,
+        controlPlaneCa,
+        apiKey: config.apiKey,
+        userAgent: `gpufleet-agent/${AGENT_VERSION} (${started.state()?.agentId ?? 'unknown'})`,
+        stateDir: config.stateDir,
+        hostname,
+        jobUser: config.jobUser,
+        killGraceMs: config.jobKillGrace,
+        logMaxBytes: config.jobLogMax,
+        log: log.child({ part: 'jobs' }),
+      })
+    } catch (err) {
+      await Promise.all([new Promise<void>(resolve => server.close(() => resolve())), started.stop()])
+      await collector.stop()
+      throw err
+    }
+    if (config.jobUser === undefined && process.getuid?.() === 0) log.warn({}, 'no --job-user: this agent runs as root and never runs jobs as root, so assigned jobs will fail to launch (or start it with --no-jobs)')
+  }
+  log.info({ listen: `${listenHost}:${port}`, tls: tls !== undefined, agentUrl, nvidiaSmi: config.nvidiaSmi, cluster: config.cluster, jobs: config.jobs }, 'agent started')
 
   let stopped: Promise<void> | undefined
   return {
     url: `${tls === undefined ? 'http' : 'https'}://${listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${port}`,
     advertisedUrl: agentUrl,
     port,
+    jobOfPid: pid => jobs?.jobOfPid(pid) ?? null,
     stop () {
       stopped ??= (async () => {
-        await Promise.all([closeServer(server, options.closeDeadlineMs ?? CLOSE_DEADLINE_MS), started.stop()])
+        // The jobs stop being watched, not running: the next agent re-adopts them.
+        await Promise.all([closeServer(server, options.closeDeadlineMs ?? CLOSE_DEADLINE_MS), started.stop(), jobs?.stop()])
         await collector.stop()
         xids?.stop()
         log.info({}, 'agent stopped')

@@ -13,6 +13,8 @@ export interface EventReporterOptions {
   backoff: Backoff
   timers?: Timers
   timeoutMs?: number
+  /** On stop, how long a request in flight may still take. */
+  flushTimeoutMs?: number
 }
 
 export interface EventReporter {
@@ -26,7 +28,9 @@ export interface EventReporter {
  * Sends the outbox's run events in order, one at a time; an event leaves the outbox (and the
  * state file) only once the control plane acknowledged it, so an exit reaches it after an
  * agent restart too. A refusal by the control plane itself (a job it no longer knows) drops
- * the event with a warning; anything else is retried with backoff.
+ * the event with a warning; anything else is retried with backoff. Delivery is at least once:
+ * an event whose answer was lost (a timeout, a stop mid-request) is sent again, so the control
+ * plane takes a repeated (job, run, event) as a no-op.
  */
 export function createEventReporter (o: EventReporterOptions): EventReporter {
   const timers = o.timers ?? realTimers
@@ -68,8 +72,10 @@ export function createEventReporter (o: EventReporterOptions): EventReporter {
     async stop () {
       stopped = true
       if (timer !== null) timers.clearTimeout(timer)
-      abort.abort()
+      // A request in flight may finish (bounded): cut, its event is sent again by the next agent.
+      const cut = setTimeout(() => abort.abort(), o.flushTimeoutMs ?? 2000)
       await sending
+      clearTimeout(cut)
     },
   }
 }
