@@ -26,6 +26,11 @@ export interface JobLaunchInput {
   systemd: boolean
   /** The agent runs as root: switch to the job user (node's spawn uid/gid, or systemd-run's). */
   switchUser: boolean
+  /**
+   * systemd-run ≥ 254 expands $VARS in a scope's command line itself; the wrapper's "$@" and $?
+   * (and any $ in the job's argv) must reach the shell as written: --expand-environment=no.
+   */
+  systemdExpands?: boolean
   shell?: string
   systemdRun?: string
 }
@@ -69,7 +74,7 @@ export function buildJobLaunch (input: JobLaunchInput): JobLaunch {
   // --scope: systemd-run execs the command itself (same pid, our stdio and cwd), in a scope
   // unit of its own: cgroup accounting, a clean kill, and only this job's GPU device nodes.
   const args = [
-    '--scope', '--quiet', '--collect', '--unit', unit,
+    '--scope', '--quiet', '--collect', ...(input.systemdExpands === true ? ['--expand-environment=no'] : []), '--unit', unit,
     '--property', 'DevicePolicy=closed',
     ...devices.flatMap(d => ['--property', `DeviceAllow=${d} rw`]),
     ...(input.switchUser ? ['--uid', String(user.uid), '--gid', String(user.gid)] : []),
@@ -81,3 +86,12 @@ export function buildJobLaunch (input: JobLaunchInput): JobLaunch {
 export function jobUnitName (jobId: number, run: number): string {
   return `gpufleet-job-${jobId}-${run}`
 }
+
+/** systemd-run's version from `systemd-run --version` ("systemd 255 (255.4-1ubuntu8)"); null if unreadable. */
+export function parseSystemdVersion (text: string): number | null {
+  const m = /^systemd (\d+)/m.exec(text)
+  return m === null ? null : Number(m[1])
+}
+
+/** From this release on, systemd-run --scope expands $VARS in the command line (and takes --expand-environment=). */
+export const SYSTEMD_SCOPE_EXPANDS_FROM = 254

@@ -1,8 +1,9 @@
-import { execFile, type ChildProcess } from 'node:child_process'
+import { execFile, execFileSync, type ChildProcess } from 'node:child_process'
 import { readFileSync, rmSync } from 'node:fs'
 import type { Assignment, JobRunEvent } from '../../shared/wire/job-execution.ts'
 import type { Logger } from '../../shared/logger.ts'
 import { realTimers, type Timers } from '../../shared/timers.ts'
+import { parseSystemdVersion, SYSTEMD_SCOPE_EXPANDS_FROM } from './build-job-launch.ts'
 import { exitedEvent, launchFailedEvent, parseExitStatus, type JobOutcome } from './exited-event.ts'
 import { rotateLogIfOver } from './job-log-file.ts'
 import { launchJob, type LaunchContext } from './launch-job.ts'
@@ -64,11 +65,13 @@ export function createExecutor (o: ExecutorOptions): Executor {
   let desired: Assignment[] | null = null
   let timer: unknown = null
   let stopped = false
+  const systemd = o.systemd ?? (agentUid === 0 && systemdIsInit(procRoot))
   const context: LaunchContext = {
     jobsDir: store.dir,
     jobUser: o.jobUser,
     agentUid,
-    systemd: o.systemd ?? (agentUid === 0 && systemdIsInit(procRoot)),
+    systemd,
+    systemdExpands: systemd && (systemdRunVersion() ?? 0) >= SYSTEMD_SCOPE_EXPANDS_FROM,
     passwdPath: o.passwdPath ?? '/etc/passwd',
     procRoot,
   }
@@ -244,4 +247,8 @@ function readExitFile (path: string): JobOutcome {
 
 function systemdIsInit (procRoot: string): boolean {
   try { return readFileSync(`${procRoot}/1/comm`, 'utf8').trim() === 'systemd' } catch { return false }
+}
+
+function systemdRunVersion (): number | null {
+  try { return parseSystemdVersion(execFileSync('systemd-run', ['--version'], { encoding: 'utf8', timeout: 5000 })) } catch { return null }
 }

@@ -12,6 +12,8 @@ export interface LaunchContext {
   jobUser: string | undefined
   agentUid: number
   systemd: boolean
+  /** systemd-run expands $VARS in a scope's argv (v254+): pass --expand-environment=no. */
+  systemdExpands: boolean
   passwdPath: string
   procRoot: string
 }
@@ -36,7 +38,7 @@ export function launchJob (a: Assignment, c: LaunchContext): Launched {
   const argv0 = a.command[0] as string
   if (findExecutable(argv0, cwd) === null) throw new Error(`command ${JSON.stringify(argv0)} not found${argv0.includes('/') ? '' : ` in PATH (${DEFAULT_JOB_PATH})`} or not executable`)
 
-  const launch = buildJobLaunch({ assignment: a, user, cwd, systemd: c.systemd, switchUser: c.agentUid === 0 })
+  const launch = buildJobLaunch({ assignment: a, user, cwd, systemd: c.systemd, systemdExpands: c.systemdExpands, switchUser: c.agentUid === 0 })
   const log = join(c.jobsDir, `${a.job_id}-${a.run}.log`)
   const exitFile = join(c.jobsDir, `${a.job_id}-${a.run}.exit`)
   const logFd = openSync(log, 'a', 0o640)

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { buildJobLaunch, DEFAULT_JOB_PATH, EXIT_STATUS_WRAPPER } from '../../../agent/jobs/build-job-launch.ts'
+import { buildJobLaunch, DEFAULT_JOB_PATH, EXIT_STATUS_WRAPPER, parseSystemdVersion } from '../../../agent/jobs/build-job-launch.ts'
 import { exitedEvent, parseExitStatus } from '../../../agent/jobs/exited-event.ts'
 import { parseProcStat } from '../../../agent/jobs/parse-proc-stat.ts'
 import { parsePasswd, resolveJobUser } from '../../../agent/jobs/resolve-job-user.ts'
@@ -52,6 +52,10 @@ t.test('systemd: a scope unit with only the job\'s GPU devices, user switched by
   ])
   t.equal(l.unit, 'gpufleet-job-9-123')
   t.equal(l.uid, undefined, 'systemd-run switches, not node')
+  const expanding = buildJobLaunch({ assignment: a, user: alice, cwd: '/w', systemd: true, switchUser: true, systemdExpands: true })
+  t.same(expanding.args.slice(0, 4), ['--scope', '--quiet', '--collect', '--expand-environment=no'], 'systemd-run ≥ 254 must not expand the wrapper\'s $')
+  t.equal(parseSystemdVersion('systemd 255 (255.4-1ubuntu8)\n+PAM +AUDIT'), 255)
+  t.equal(parseSystemdVersion('nope'), null)
 })
 
 t.test('/proc/<pid>/stat: fields counted from the last parenthesis', async t => {
