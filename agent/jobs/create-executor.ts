@@ -40,6 +40,8 @@ export interface Executor {
   converge: (jobs: Assignment[]) => void
   /** The running job whose session `pid` belongs to (for GPU process attribution). */
   jobOfPid: (pid: number) => { job_id: number, run: number } | null
+  /** Jobs whose processes may still run (leader alive, or its session not yet empty), with their GPUs. */
+  running: () => Array<{ job_id: number, run: number, pid: number, gpu_uuids: string[] }>
   readonly store: JobStateStore
   /** Stops the loop; the jobs keep running (the next agent re-adopts them). */
   stop: () => Promise<void>
@@ -222,6 +224,7 @@ export function createExecutor (o: ExecutorOptions): Executor {
       tick()
     },
     converge,
+    running: () => state().jobs.filter(r => !r.session_gone).map(r => ({ job_id: r.job_id, run: r.run, pid: r.pid, gpu_uuids: [...r.gpu_uuids] })),
     jobOfPid (pid) {
       const stat = readProcStat(pid, procRoot)
       if (stat === null) return null
