@@ -121,13 +121,15 @@ export function createExecutor (o: ExecutorOptions): Executor {
     const { child, record } = launched
     if (record === undefined) {
       launching.add(key)
-      child.once('error', err => { launching.delete(key); launchFailed(a, `could not start: ${err.message}`); save() })
+      child.once('error', err => { launching.delete(key); if (!stopped) { launchFailed(a, `could not start: ${err.message}`); save() } })
       return
     }
     state().jobs.push(record)
     children.set(key, child)
     child.once('exit', (code, signal) => {
       children.delete(key)
+      // Stopped: the state file belongs to the next agent now, which finds the exit itself.
+      if (stopped) return
       const r = state().jobs.find(j => j.job_id === a.job_id && j.run === a.run)
       if (r === undefined || r.exited) return
       finish(r, signal !== null ? { kind: 'signal', signal } : { kind: 'exit', code: code ?? 0 })
