@@ -1,3 +1,4 @@
+import { parseDuration } from '../shared/parse-duration.ts'
 import { AgentError } from './errors.ts'
 import { parseProcessAllowEntry } from './purge/parse-process-allow-entry.ts'
 
@@ -23,6 +24,8 @@ export const AGENT_DEFAULTS = {
   kernelLog: '/dev/kmsg',
   vllmSleepLevel: 1,
   logLevel: 'info',
+  jobKillGrace: 30_000,
+  jobLogMax: 64 * 1024 * 1024,
 } as const
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -69,6 +72,14 @@ export interface AgentConfig {
   readonly controlPlaneCa?: string | undefined
   /** The agent_url registered with the control plane (default: derived, see advertised-url.ts). */
   readonly advertiseUrl?: string | undefined
+  /** Unprivileged user executed jobs run as (never root); unset: the agent's own user when it is not root. */
+  readonly jobUser?: string | undefined
+  /** Milliseconds from SIGTERM to SIGKILL when a job is stopped (the flag takes a duration: 30s, 2m). */
+  readonly jobKillGrace: number
+  /** Bytes a job's log file may reach before it is rotated (one older generation kept). */
+  readonly jobLogMax: number
+  /** false (`--no-jobs`): this agent runs no jobs and asks for no assignments. */
+  readonly jobs: boolean
 }
 
 /** Flags and env twins as given: strings from the CLI, numbers and arrays from code. */
@@ -128,6 +139,30 @@ const oneOf = (values: readonly string[]): Check => value => {
   return value
 }
 
+const userName = matching(/^[a-z_][a-z0-9_.-]{0,31}$/i, 'a user name from /etc/passwd')
+/** A duration string (30s, 2m) from the CLI; a number from code is milliseconds. */
+const durationMs = (max: number): Check => value => {
+  const ms = typeof value === 'number' ? value : typeof value === 'string' ? parseDuration(value) : null
+  if (ms === null || !Number.isInteger(ms)) throw new Error(`expected a duration such as 30s or 2m, got ${JSON.stringify(value)}`)
+  if (ms < 0 || ms > max) throw new Error(`must be at most ${max / 1000}s`)
+  return ms
+}
+const SIZE_UNITS: Record<string, number> = { '': 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3 }
+/** Bytes: an integer, or one with KiB/MiB/GiB (64MiB). */
+const byteSize = (min: number, max: number): Check => value => {
+  const m = typeof value === 'string' ? /^\s*(\d+)\s*(KiB|MiB|GiB)?\s*$/.exec(value) : null
+  const n = typeof value === 'number' ? value : m !== null ? Number(m[1]) * (SIZE_UNITS[m[2] ?? ''] as number) : NaN
+  if (!Number.isSafeInteger(n)) throw new Error(`expected bytes, e.g. 67108864 or 64MiB, got ${JSON.stringify(value)}`)
+  if (n < min || n > max) throw new Error(`must be from ${min} to ${max} bytes, got ${n}`)
+  return n
+}
+const bool: Check = value => {
+  if (typeof value === 'boolean') return value
+  if (value === 'true' || value === '1') return true
+  if (value === 'false' || value === '0') return false
+  throw new Error(`expected true or false, got ${JSON.stringify(value)}`)
+}
+
 /** Every option: its check and its default (absent: optional). */
 const SCHEMA: Record<keyof AgentConfig, { check: Check, default?: unknown }> = {
   listen: { check: hostPort, default: AGENT_DEFAULTS.listen },
@@ -160,6 +195,10 @@ const SCHEMA: Record<keyof AgentConfig, { check: Check, default?: unknown }> = {
   tlsKey: { check: text(1) },
   controlPlaneCa: { check: text(1) },
   advertiseUrl: { check: httpUrl },
+  jobUser: { check: userName },
+  jobKillGrace: { check: durationMs(3_600_000), default: AGENT_DEFAULTS.jobKillGrace },
+  jobLogMax: { check: byteSize(64 * 1024, 64 * 1024 ** 3), default: AGENT_DEFAULTS.jobLogMax },
+  jobs: { check: bool, default: true },
 }
 
 export function parseAgentConfig (input: AgentConfigInput): AgentConfig {

@@ -4,7 +4,7 @@ import type { Agent, IncomingMessage } from 'node:http'
 export interface HttpRequestOptions {
   method: 'GET' | 'POST'
   headers?: Record<string, string>
-  body?: string
+  body?: string | Buffer
   /** Whole-request bound: connect, headers and body. */
   timeoutMs: number
   /** Aborting ends the request at once (uplink stop). */

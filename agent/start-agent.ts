@@ -18,6 +18,7 @@ import { createUpstream } from './uplink/create-upstream.ts'
 import { attributeProcesses } from './jobs/attribute-processes.ts'
 import { createProcessReporter } from './jobs/create-process-reporter.ts'
 import type { JobOfPid } from './jobs/job-of-pid.ts'
+import { startJobs, type RunningJobs } from './jobs/start-jobs.ts'
 import { realTimers } from '../shared/timers.ts'
 import type { UplinkStats } from './uplink/uplink-stats.ts'
 import { AGENT_VERSION } from './version.ts'
@@ -28,6 +29,8 @@ export interface RunningAgent {
   /** The agent_url registered with the control plane (advertised-url.ts). */
   advertisedUrl: string
   port: number
+  /** The job whose session a pid belongs to (GPU process attribution); null without --jobs or for other processes. */
+  jobOfPid: (pid: number) => { job_id: number, run: number } | null
   stop: () => Promise<void>
 }
 
@@ -107,9 +110,10 @@ export async function startAgent (config: AgentConfig, options: StartAgentOption
     settleMs: config.purgeSettleMs,
     log: log.child({ part: 'purge' }),
   })
-  // GPU processes and the executed job each belongs to (issue 15). The executor's jobOfPid
-  // (by session) when jobs are executed; without it every process has job_id null.
-  const jobOfPid: JobOfPid | undefined = undefined
+  // GPU processes and the executed job each belongs to (issue 15): the executor's jobOfPid
+  // (by session) once jobs run (below); with --no-jobs every process has job_id null.
+  let jobs: RunningJobs | undefined
+  const jobOfPid: JobOfPid = pid => jobs?.jobOfPid(pid) ?? null
   const processesNow = () => {
     const apps = collector.computeApps()
     if (apps === null || Date.now() - apps.readAt > Math.max(config.staleAfterMs, 3 * config.computeAppsIntervalMs)) return null
@@ -167,19 +171,43 @@ export async function startAgent (config: AgentConfig, options: StartAgentOption
     await collector.stop()
     throw err
   }
+  // Executed jobs (issue 15): re-adopts what a previous agent started, then long-polls assignments.
+  if (config.jobs) {
+    try {
+      jobs = startJobs({
+        controlPlaneUrl: config.controlPlane,
+        controlPlaneCa,
+        apiKey: config.apiKey,
+        userAgent: `gpufleet-agent/${AGENT_VERSION} (${started.state()?.agentId ?? 'unknown'})`,
+        stateDir: config.stateDir,
+        hostname,
+        jobUser: config.jobUser,
+        killGraceMs: config.jobKillGrace,
+        logMaxBytes: config.jobLogMax,
+        log: log.child({ part: 'jobs' }),
+      })
+    } catch (err) {
+      await Promise.all([new Promise<void>(resolve => server.close(() => resolve())), started.stop()])
+      await collector.stop()
+      throw err
+    }
+    if (config.jobUser === undefined && process.getuid?.() === 0) log.warn({}, 'no --job-user: this agent runs as root and never runs jobs as root, so assigned jobs will fail to launch (or start it with --no-jobs)')
+  }
   const processUpstream = createUpstream({ baseUrl: config.controlPlane, apiKey: config.apiKey, userAgent: `gpufleet-agent/${AGENT_VERSION}`, ca: controlPlaneCa })
   const processes = createProcessReporter({ upstream: processUpstream, hostname, read: processesNow, log: log.child({ part: 'processes' }) })
   processes.start()
-  log.info({ listen: `${listenHost}:${port}`, tls: tls !== undefined, agentUrl, nvidiaSmi: config.nvidiaSmi, cluster: config.cluster }, 'agent started')
+  log.info({ listen: `${listenHost}:${port}`, tls: tls !== undefined, agentUrl, nvidiaSmi: config.nvidiaSmi, cluster: config.cluster, jobs: config.jobs }, 'agent started')
 
   let stopped: Promise<void> | undefined
   return {
     url: `${tls === undefined ? 'http' : 'https'}://${listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${port}`,
     advertisedUrl: agentUrl,
     port,
+    jobOfPid: pid => jobs?.jobOfPid(pid) ?? null,
     stop () {
       stopped ??= (async () => {
-        await Promise.all([closeServer(server, options.closeDeadlineMs ?? CLOSE_DEADLINE_MS), started.stop(), processes.stop()])
+        // The jobs stop being watched, not running: the next agent re-adopts them.
+        await Promise.all([closeServer(server, options.closeDeadlineMs ?? CLOSE_DEADLINE_MS), started.stop(), processes.stop(), jobs?.stop()])
         await processUpstream.close()
         await collector.stop()
         xids?.stop()

@@ -26,6 +26,8 @@ export interface UpOptions {
   /** true from the flag; 'true'/'1'/… from GPUFLEET_TRUST_PROXY (the config schema reads both). */
   trustProxy?: boolean | string
   alertWebhookAllowPrivate?: boolean | string
+  /** The agent's --job-user (executed jobs; required when up runs as root). */
+  jobUser?: string
 }
 
 /**
@@ -61,6 +63,7 @@ export async function runUp (options: UpOptions): Promise<void> {
         stateDir: join(dataDir, 'agent'),
         nvidiaSmi: nvidiaSmi ?? SIMULATOR_PATH,
         logLevel: logLevel as 'warn',
+        ...(options.jobUser === undefined ? {} : { jobUser: options.jobUser }),
       })
       if (nvidiaSmi === null) process.stderr.write(`${SIMULATOR_BANNER}\n`)
       agent = await startAgent(agentConfig)

@@ -29,7 +29,18 @@ export interface Upstream {
    * there, undefined if not: extras in an acknowledgement never turn it into a failure.
    */
   postJson: (path: string, payload: unknown, options?: { timeoutMs?: number, signal?: AbortSignal, readBody?: boolean, peekBody?: boolean }) => Promise<UpstreamResult>
+  /**
+   * Any request, its answer as is (status null: a network error, timeout or abort, described
+   * in `error`): for callers that read error bodies themselves (the jobs' long poll, events, logs).
+   */
+  request: (method: 'GET' | 'POST', path: string, options?: { body?: string | Buffer, contentType?: string, timeoutMs?: number, signal?: AbortSignal }) => Promise<UpstreamReply>
   close: () => Promise<void>
+}
+
+export interface UpstreamReply {
+  status: number | null
+  text: string
+  error?: string
 }
 
 /**
@@ -72,6 +83,23 @@ export function createUpstream ({ baseUrl, apiKey, userAgent, timeoutMs = 5000, 
           : { kind, status: res.status, error: `HTTP ${res.status}${summary(res.text)}` }
       } catch (err) {
         return { kind: 'retry', status: null, error: describeRequestError(err) }
+      }
+    },
+    async request (method, path, options = {}) {
+      const url = new URL(path.replace(/^\//, ''), base)
+      const contentType = options.contentType ?? headers['content-type'] as string
+      try {
+        const res = await httpRequest(url, {
+          method,
+          headers: { ...headers, 'content-type': contentType },
+          ...(options.body !== undefined ? { body: options.body } : {}),
+          agent,
+          timeoutMs: options.timeoutMs ?? timeoutMs,
+          ...(options.signal ? { signal: options.signal } : {}),
+        })
+        return { status: res.status, text: res.text }
+      } catch (err) {
+        return { status: null, text: '', error: describeRequestError(err) }
       }
     },
     async close () {

@@ -36,6 +36,10 @@ export function agentCommand (): Command {
     .addOption(envOption('--purge-grace-ms <ms>', `SIGTERM → SIGKILL grace with force (default ${d.purgeGraceMs})`))
     .addOption(envOption('--purge-settle-ms <ms>', `how long a purge waits for memory to settle (default ${d.purgeSettleMs})`))
     .addOption(envOption('--kernel-log <path>', `kernel log read for NVIDIA Xid errors; empty turns it off (default ${d.kernelLog})`))
+    .addOption(envOption('--job-user <name>', 'unprivileged user executed jobs run as (never root; default: the agent\'s own user when it is not root)'))
+    .addOption(envOption('--job-kill-grace <duration>', `SIGTERM → SIGKILL grace when a job is stopped, e.g. 30s (default ${d.jobKillGrace / 1000}s)`))
+    .addOption(envOption('--job-log-max <bytes>', `a job's log file is rotated past this size, one older file kept, e.g. 64MiB (default ${d.jobLogMax})`))
+    .addOption(envOption('--no-jobs', 'run no jobs here: ask the control plane for no assignments'))
     .addOption(envOption('--log-level <level>', `fatal|error|warn|info|debug|trace|silent (default ${d.logLevel})`))
     .action(async (opts: Record<string, unknown>) => {
       const { simulate, ...rest } = opts

@@ -62,3 +62,14 @@ t.test('TLS, control-plane CA and advertise URL options (issue 12): paths kept, 
   t.throws(() => parseAgentConfig({ controlPlaneCa: '/ca.pem', controlPlane: 'http://cp.example:8080' }), /--control-plane-ca: applies to an https:\/\/ --control-plane only/)
   t.throws(() => parseAgentConfig({ advertiseUrl: 'gpu-7:9410' }), /--advertise-url: expected an http:\/\/ or https:\/\/ URL/)
 })
+
+t.test('job flags: a user name, a grace as a duration, a log bound in bytes, --no-jobs', async t => {
+  t.match(parseAgentConfig({}), { jobKillGrace: 30_000, jobLogMax: 64 * 1024 * 1024, jobs: true })
+  t.equal(parseAgentConfig({}).jobUser, undefined)
+  t.match(parseAgentConfig({ jobUser: 'gpujobs', jobKillGrace: '2m', jobLogMax: '8MiB', jobs: false }), { jobUser: 'gpujobs', jobKillGrace: 120_000, jobLogMax: 8 * 1024 * 1024, jobs: false })
+  t.match(parseAgentConfig({ jobLogMax: '70000', jobs: 'true' }), { jobLogMax: 70_000, jobs: true })
+  t.throws(() => parseAgentConfig({ jobUser: 'bad user', jobKillGrace: '30', jobLogMax: '10', jobs: 'maybe' }), {
+    code: 'CONFIG_INVALID',
+    message: /--job-user: expected a user name[\s\S]*--job-kill-grace: expected a duration such as 30s[\s\S]*--job-log-max: must be from 65536[\s\S]*--jobs: expected true or false/,
+  })
+})

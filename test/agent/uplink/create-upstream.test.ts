@@ -57,3 +57,25 @@ t.test('connection refused and timeouts are retryable network failures', async t
   t.match(await slow.postJson('/api/gpu-stats', { gpus: [row(1)] }), { kind: 'retry', status: null })
   t.equal(sink.rows().length, 1, 'an ambiguous failure: the server had stored it')
 })
+
+t.test('request: any method, raw bytes, the answer as is', async t => {
+  const { createServer } = await import('node:http')
+  const seen: Array<{ method?: string, url?: string, type?: string, auth?: string, body: string }> = []
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', c => chunks.push(c as Buffer)).on('end', () => {
+      seen.push({ method: req.method, url: req.url, type: req.headers['content-type'], auth: req.headers.authorization, body: Buffer.concat(chunks).toString() })
+      res.writeHead(409, { 'content-type': 'application/json' }).end('{"code":"X"}')
+    })
+  })
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise<void>(resolve => server.close(() => resolve())))
+  const up = createUpstream({ baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/prefix`, apiKey: API_KEY, userAgent: 'test' })
+  t.teardown(() => up.close())
+  t.same(await up.request('POST', '/api/x?offset=3', { body: Buffer.from([1, 2, 3]), contentType: 'application/octet-stream' }), { status: 409, text: '{"code":"X"}' })
+  t.same(await up.request('GET', '/api/y?a=1'), { status: 409, text: '{"code":"X"}' })
+  t.match(seen, [
+    { method: 'POST', url: '/prefix/api/x?offset=3', type: 'application/octet-stream', auth: `Bearer ${API_KEY}`, body: '\x01\x02\x03' },
+    { method: 'GET', url: '/prefix/api/y?a=1', body: '' },
+  ])
+})
