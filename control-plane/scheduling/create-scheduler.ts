@@ -114,7 +114,8 @@ export function createScheduler (opts: SchedulerOptions): Scheduler {
         if (timedOutOn.length > 0) onJobsChanged?.(timedOutOn)
       }
       startedOn = []
-      const c = await store.jobs.runCycle(at, trigger, { freshSince: at - staleAfterMs }, plan)
+      // The cycle's own time is read under the scheduling lock (JobRepository.runCycle).
+      const c = await store.jobs.runCycle(() => Math.max(at, now()), trigger, { freshSince: at - staleAfterMs }, plan)
       if (startedOn.length > 0) onJobsChanged?.(startedOn)
       metrics?.observe(c)
       if (c.started > 0) log?.info({ cycleId: c.id, trigger, started: c.started, processed: c.processed, ms: c.durationMs }, 'scheduler started jobs')

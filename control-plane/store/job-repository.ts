@@ -331,7 +331,11 @@ export interface JobRepository {
    * a throw anywhere rolls all of it back. Each write is compare-and-set against the snapshot
    * (a job changed meanwhile is skipped), and job_gpus_one_holder refuses a double assignment.
    */
-  runCycle: (at: number, trigger: string, options: SnapshotOptions, plan: (snapshot: SchedulerSnapshot) => CyclePlan) => Promise<SchedulerCycle>
+  /**
+   * `at` may be a clock, read once the cycle holds the scheduling lock: a job ended while the
+   * cycle waited for it then never releases its GPUs after the next job was assigned them.
+   */
+  runCycle: (at: number | (() => number), trigger: string, options: SnapshotOptions, plan: (snapshot: SchedulerSnapshot) => CyclePlan) => Promise<SchedulerCycle>
   /** Newest first. */
   listCycles: (limit: number) => Promise<SchedulerCycle[]>
   /**

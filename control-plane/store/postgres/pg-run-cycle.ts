@@ -67,9 +67,11 @@ async function readSnapshot (q: PgQuery, at: number, opts: SnapshotOptions): Pro
  * advisory lock keeps submits, job changes and other replicas' cycles out between snapshot and
  * writes; the compare-and-set updates and job_gpus_one_holder hold the guarantees even so.
  */
-export async function pgRunCycle (db: PgDb, at: number, trigger: string, opts: SnapshotOptions, plan: (s: SchedulerSnapshot) => CyclePlan): Promise<SchedulerCycle> {
+export async function pgRunCycle (db: PgDb, when: number | (() => number), trigger: string, opts: SnapshotOptions, plan: (s: SchedulerSnapshot) => CyclePlan): Promise<SchedulerCycle> {
   const t0 = performance.now()
   return db.tx(SCHEDULING_LOCK, async q => {
+    // Read once the lock is held (JobRepository.runCycle).
+    const at = typeof when === 'function' ? when() : when
     const p = plan(await readSnapshot(q, at, opts))
     const event = (jobId: number, kind: string, gpuId: number | null, nodeId: number | null, detail: string | null) =>
       q.run('INSERT INTO job_events (job_id, kind, at, gpu_id, node_id, detail) VALUES (?, ?, ?, ?, ?, ?)', jobId, kind, at, gpuId, nodeId, detail)

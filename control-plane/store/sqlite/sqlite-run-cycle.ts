@@ -107,9 +107,10 @@ function readSnapshot (db: SqliteDb, at: number, opts: SnapshotOptions): Schedul
  * below (a job changed by an API call meanwhile is skipped) and job_gpus_one_holder keep job
  * states and GPU holders consistent. duration_ms covers snapshot, plan and writes (not COMMIT).
  */
-export function sqliteRunCycle (db: SqliteDb, at: number, trigger: string, opts: SnapshotOptions, plan: (s: SchedulerSnapshot) => CyclePlan): SchedulerCycle {
+export function sqliteRunCycle (db: SqliteDb, when: number | (() => number), trigger: string, opts: SnapshotOptions, plan: (s: SchedulerSnapshot) => CyclePlan): SchedulerCycle {
   const t0 = performance.now()
   return db.tx(() => {
+    const at = typeof when === 'function' ? when() : when
     const p = plan(readSnapshot(db, at, opts))
     const event = db.stmt('INSERT INTO job_events (job_id, kind, at, gpu_id, node_id, detail) VALUES (?, ?, ?, ?, ?, ?)')
     let started = 0

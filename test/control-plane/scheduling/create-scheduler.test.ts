@@ -7,7 +7,7 @@ import { fakeClock, T0 } from '../fleet/fleet-harness.ts'
 import { memoryLog } from '../router-harness.ts'
 
 /** A store whose runCycle records calls; `during` runs inside a cycle (to stall, fail or move the clock). */
-function stubStore (during: (trigger: string) => Promise<void> | void = () => {}) {
+function stubStore (during: (trigger: string) => Promise<void> | void = () => {}, lockWait: () => Promise<void> | void = () => {}) {
   const calls: Array<{ at: number, trigger: string }> = []
   let active = 0
   let maxActive = 0
@@ -15,7 +15,9 @@ function stubStore (during: (trigger: string) => Promise<void> | void = () => {}
   const store = {
     jobs: {
       async endTimedOut () { return { ended: [], nextAt: null } },
-      async runCycle (at: number, trigger: string, _opts: unknown, plan: (s: SchedulerSnapshot) => { processed: number, blocked: number, detail: Record<string, unknown> }): Promise<SchedulerCycle> {
+      async runCycle (when: number | (() => number), trigger: string, _opts: unknown, plan: (s: SchedulerSnapshot) => { processed: number, blocked: number, detail: Record<string, unknown> }): Promise<SchedulerCycle> {
+        await lockWait()
+        const at = typeof when === 'function' ? when() : when
         active++
         maxActive = Math.max(maxActive, active)
         try {
@@ -136,4 +138,13 @@ t.test('options are checked when built', async t => {
   t.throws(() => createScheduler({ store, now: Date.now, everyMs: 0 }), /everyMs/)
   t.throws(() => createScheduler({ store, now: Date.now, debounceMs: -1 }), /debounceMs/)
   t.throws(() => createScheduler({ store, now: Date.now, staleAfterMs: Number.NaN }), /staleAfterMs/)
+})
+
+t.test('a cycle\'s time is read once the store holds the lock: a job ended while it waited is never released after the next start', async t => {
+  const clock = fakeClock(T0 + 1000)
+  // Waiting for the scheduling lock takes 300 ms (a PATCH that ends a job holds it meanwhile).
+  const { store, calls } = stubStore(() => {}, () => { clock.set(clock.now() + 300) })
+  const s = createScheduler({ store, now: clock.now, timers: clock.timers, debounceMs: 200 })
+  await s.runCycle('test')
+  t.same(calls.map(c => c.at), [T0 + 1300], 'the time after the wait, not the time the cycle was asked for')
 })

@@ -211,6 +211,20 @@ export function jobsSuite (t: Test, openStore: () => Promise<Store>): void {
     t.same(await store.jobs.endTimedOut(T0 + 90_000), { ended: [], nextAt: null }, 'no running job with a limit')
   })
 
+  t.test('runCycle: a clock for `at` is read once, inside the cycle; starts and the cycle carry that time', async t => {
+    const store = await fresh(t)
+    const c = await addCluster(store, 'c', [{ gpus: 1 }], T0)
+    const j = await submitted(store, c.clusterId, null)
+    let reads = 0
+    const seen: number[] = []
+    const cycle = await store.jobs.runCycle(() => { reads++; return T0 + 4321 }, 'test', { freshSince: T0 - 60_000 }, s => { seen.push(s.at); return plan(s) })
+    t.equal(reads, 1)
+    t.same(seen, [T0 + 4321])
+    t.equal(cycle.startedAt, T0 + 4321)
+    t.match(await store.jobs.get(j.id), { status: 'running', startedAt: T0 + 4321 })
+    t.same((await store.jobs.gpusOf(j.id)).map(g => g.assignedAt), [T0 + 4321])
+  })
+
   t.test('submit: a job without time_limit_min gets its cluster\'s default_time_limit_min; null asks for no limit', async t => {
     const store = await fresh(t)
     const c = await addCluster(store, 'c', [{ gpus: 1 }], T0)
