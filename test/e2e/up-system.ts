@@ -1,0 +1,85 @@
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
+import { join } from 'node:path'
+import { runCli, type CliRun } from './run-cli.ts'
+
+/** The job user a test's agent needs: `nobody` when the tests run as root (an agent never runs jobs as root). */
+export const JOB_USER_ARGS: string[] = process.getuid?.() === 0 ? ['--job-user', 'nobody'] : []
+
+export interface UpSystem {
+  run: CliRun
+  cpUrl: string
+  /** GET/POST/PATCH against the control plane with the superadmin key; the parsed JSON (or text) and status. */
+  api: <T = any>(method: string, path: string, body?: unknown) => Promise<{ status: number, body: T }>
+}
+
+/**
+ * `gpufleet up` on the simulator (NVIDIA_SMI_SIM_STATE), as a user starts it. The key is
+ * printed on the first start only: pass it back in for a second start on the same data dir.
+ * bin/gpufleet runs cli.ts in its own process under Node 24 (what the tests run on), so
+ * `run.child` is the process holding the control plane and the agent.
+ */
+export async function startUp (dataDir: string, simState: string, extraArgs: string[] = [], key?: string): Promise<UpSystem & { key: string }> {
+  const run = runCli(['up', '--data-dir', dataDir, '--port', '0', '--agent-port', '0', ...JOB_USER_ARGS, ...extraArgs], { NVIDIA_SMI_SIM_STATE: simState })
+  const [, cpUrl] = await run.waitFor(/control plane\s+(http:\/\/127\.0\.0\.1:\d+)/) as [string, string]
+  const apiKey = key ?? (await run.waitFor(/gfk_[0-9a-f]{64}/))[0]
+  const api = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${cpUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    })
+    const text = await res.text()
+    const json = (res.headers.get('content-type') ?? '').includes('json') ? JSON.parse(text) : text
+    return { status: res.status, body: json }
+  }
+  return { run, cpUrl, key: apiKey, api }
+}
+
+/** Stops `up` (SIGTERM, then SIGKILL if it lingers): the teardown of every start. */
+export async function stopUp (run: CliRun): Promise<void> {
+  if (run.child.exitCode !== null || run.child.signalCode !== null) return
+  run.child.kill('SIGTERM')
+  const timer = setTimeout(() => run.child.kill('SIGKILL'), 15_000)
+  await run.exited
+  clearTimeout(timer)
+}
+
+/** Every pid in session `sid` (from /proc/<pid>/stat; the session is field 6). */
+export function sessionPids (sid: number): number[] {
+  const pids: number[] = []
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      const stat = readFileSync(join('/proc', name, 'stat'), 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      if (Number(fields[3]) === sid) pids.push(Number(name))
+    } catch {}
+  }
+  return pids
+}
+
+/** Every pid in process group `pgid` (field 5 of /proc/<pid>/stat). */
+export function groupPids (pgid: number): number[] {
+  const pids: number[] = []
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue
+    try {
+      const stat = readFileSync(join('/proc', name, 'stat'), 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      if (Number(fields[2]) === pgid) pids.push(Number(name))
+    } catch {}
+  }
+  return pids
+}
+
+/** What nvidia-smi prints as a compute app's process_name: the executable's full path. */
+export function executablePath (pid: number): string {
+  try { return readlinkSync(`/proc/${pid}/exe`) } catch { return 'python3' }
+}
+
+/** SIGKILL to a job's whole session (teardown: nothing a test started outlives it). */
+export function killSession (sid: number): void {
+  for (const pid of sessionPids(sid)) {
+    try { process.kill(pid, 'SIGKILL') } catch {}
+  }
+}
