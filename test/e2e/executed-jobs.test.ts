@@ -5,13 +5,13 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { defaultSimGpu, defaultSimState, updateSimState, writeSimState } from '../fakes/sim-state.ts'
 import { pollUntil, runCli } from './run-cli.ts'
-import { executablePath, groupPids, killSession, sessionPids, startUp, stopUp, type UpSystem } from './up-system.ts'
+import { processName, groupPids, killSession, sessionPids, startUp, stopUp, type UpSystem } from './up-system.ts'
 
 // Issue 15's proof: `gpufleet up` on the simulator runs real processes for executed jobs.
 // No timing assertions: every wait polls with a generous limit.
 
 interface JobGpu { gpu_index: number, assigned_at: string, released_at: string | null }
-interface JobProcess { gpu_index: number | null, gpu_uuid: string, pid: number, process_name: string, used_memory_mib: number | null, outside_allocation: boolean }
+interface JobProcess { hostname: string, gpu_index: number | null, gpu_uuid: string, pid: number, process_name: string, used_memory_mib: number | null, outside_allocation: boolean }
 interface JobEvent { kind: string, at: string }
 interface JobDetail {
   id: number, status: string, end_reason: string | null, exit_code: number | null, exit_signal: string | null, pid: number | null,
@@ -111,15 +111,16 @@ t.test('gpufleet up runs jobs: exit codes and logs, cancel, time limit, attribut
     if (free === undefined) return t.fail('no free GPU')
     const stranger = spawn('sleep', ['600'], { stdio: 'ignore' })
     t.teardown(() => { stranger.kill('SIGKILL') })
+    const childName = processName(child)
     updateSimState(simState, s => {
-      s.processes.push({ gpuIndex, pid: child, name: executablePath(child), usedMemoryMib: 4242, followPid: true })
-      s.processes.push({ gpuIndex: free, pid: stranger.pid!, name: executablePath(stranger.pid!), usedMemoryMib: 1234, followPid: true })
+      s.processes.push({ gpuIndex, pid: child, name: childName, usedMemoryMib: 4242, followPid: true })
+      s.processes.push({ gpuIndex: free, pid: stranger.pid!, name: processName(stranger.pid!), usedMemoryMib: 1234, followPid: true })
     })
 
     const seen = await jobs.until(long, j => j.processes.some(p => p.pid === child))
     t.same(seen?.processes.map(p => ({ ...p, seen_at: undefined })), [{
       hostname: seen?.processes[0]?.hostname, gpu_index: gpuIndex, gpu_uuid: uuidOf(gpuIndex), pid: child,
-      process_name: executablePath(child), used_memory_mib: 4242, outside_allocation: false, seen_at: undefined,
+      process_name: childName, used_memory_mib: 4242, outside_allocation: false, seen_at: undefined,
     }], 'GET /api/jobs/:id lists the job\'s process under its GPU')
 
     const leak = await pollUntil(async () => {
@@ -144,6 +145,9 @@ t.test('gpufleet up runs jobs: exit codes and logs, cancel, time limit, attribut
       t.ok(ended, `job ${j.id} is cancelled`)
       t.same(ended?.gpus.map(g => g.released_at), ended?.gpus.map(() => ended.ended_at), 'its GPUs are released when it was cancelled')
     }
+    // How each ended, as its agent reported: SIGTERM reached the plain shell; the one ignoring it took the SIGKILL after the grace.
+    const signals = await Promise.all([long, stubborn].map(id => jobs.until(id, j => j.exit_signal !== null)))
+    t.same(signals.map(j => j?.exit_signal), ['SIGTERM', 'SIGKILL'])
   })
 
   await t.test('a job over its time limit fails with TIMEOUT', async t => {

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { runCli, type CliRun } from './run-cli.ts'
 
@@ -72,9 +72,9 @@ export function groupPids (pgid: number): number[] {
   return pids
 }
 
-/** What nvidia-smi prints as a compute app's process_name: the executable's full path. */
-export function executablePath (pid: number): string {
-  try { return readlinkSync(`/proc/${pid}/exe`) } catch { return 'python3' }
+/** What nvidia-smi prints as a compute app's process_name: its argv[0] (`./gpu_burn`, `/root/tools/memhog` in the captures). */
+export function processName (pid: number): string {
+  try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] || 'unknown' } catch { return 'unknown' }
 }
 
 /** SIGKILL to a job's whole session (teardown: nothing a test started outlives it). */
