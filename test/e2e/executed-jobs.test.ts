@@ -162,48 +162,63 @@ t.test('gpufleet up runs jobs: exit codes and logs, cancel, time limit, attribut
   })
 })
 
-t.test('an agent SIGKILLed mid-job and restarted re-adopts the job, which finishes once', async t => {
+t.test('an agent SIGKILLed mid-job and restarted re-adopts its jobs: one finishes once, one that ended meanwhile keeps its exit code', async t => {
   const dir = t.testdir()
   const simState = join(dir, 'sim.json')
   writeSimState(simState, defaultSimState(8))
-  // The job user (nobody) must see the go file: a world-readable directory of its own.
+  // The job user (nobody) must see the gate files: a world-readable directory of its own.
   const gate = mkdtempSync(join(tmpdir(), 'gpufleet-e2e-'))
   chmodSync(gate, 0o755)
   t.teardown(() => rmSync(gate, { recursive: true, force: true }))
+  const [go, down] = [join(gate, 'go'), join(gate, 'down')]
   const dataDir = join(dir, 'data')
   const first = await startUp(dataDir, simState, ['--log-level', 'info'])
   t.teardown(() => stopUp(first.run))
   const clusterId = await localCluster(first)
   if (clusterId === undefined) return t.fail('the local node never registered its 8 GPUs')
-  const go = join(gate, 'go')
-  const id = await jobsOf(t, first, clusterId).submit({ name: 'survivor', command: ['sh', '-c', `echo begin; while [ ! -e ${go} ]; do sleep 0.2; done; echo end`] })
-  const before = await jobsOf(t, first, clusterId).running(id)
-  if (before?.pid == null) return t.fail('the job never started')
-  const pid = before.pid
-  t.teardown(() => killSession(pid))
+  const before = jobsOf(t, first, clusterId)
+  const survivor = await before.submit({ name: 'survivor', command: ['sh', '-c', `echo begin; while [ ! -e ${go} ]; do sleep 0.2; done; echo end`] })
+  const meanwhile = await before.submit({ name: 'ends-while-down', command: ['sh', '-c', `echo begin; while [ ! -e ${down} ]; do sleep 0.2; done; echo bye; exit 7`] })
+  const pids: number[] = []
+  for (const id of [survivor, meanwhile]) {
+    const j = await before.running(id)
+    if (j?.pid == null) return t.fail(`job ${id} never started`)
+    pids.push(j.pid)
+    t.teardown(() => killSession(j.pid!))
+  }
+  const [pid, meanwhilePid] = pids as [number, number]
 
+  // bin/gpufleet runs cli.ts in this process: the agent (and the control plane with it) dies at once.
   first.run.child.kill('SIGKILL')
   await first.run.exited
-  t.doesNotThrow(() => process.kill(pid, 0), 'the job outlives its agent')
+  t.ok(groupPids(pid).includes(pid), 'the job outlives its agent')
+  writeFileSync(down, '')
+  t.ok(await pollUntil(async () => (groupPids(meanwhilePid).length === 0 ? true : undefined), LONG), 'the other job ends while no agent runs')
 
   const second = await startUp(dataDir, simState, ['--log-level', 'info'], first.key)
   t.teardown(() => stopUp(second.run))
   await second.run.waitFor(/re-adopted a running job/)
-  t.pass('the restarted agent re-adopted the job')
+  t.pass('the restarted agent re-adopted the running job')
   writeFileSync(go, '')
 
   const jobs = jobsOf(t, second, clusterId)
-  const j = await jobs.until(id, j => j.status !== 'running')
-  if (j === undefined) return t.fail(`job ${id} never ended: ${JSON.stringify(await jobs.get(id))}`)
+  const j = await jobs.until(survivor, j => j.status !== 'running')
+  if (j === undefined) return t.fail(`job ${survivor} never ended: ${JSON.stringify(await jobs.get(survivor))}`)
   t.equal(j.status, 'completed')
   t.equal(j.exit_code, 0)
   t.equal(j.pid, pid, 'the same process, never started again')
   const count = (kind: string) => j.events.filter(e => e.kind === kind).length
-  t.same([count('started'), count('process_started'), count('exited')], [1, 1, 1], 'one start, one process start, one exit')
-  const log = await pollUntil(async () => {
+  t.same([count('started'), count('process_started'), count('exited'), count('ended')], [1, 1, 1, 1], 'one start, one process start, one exit, one end')
+  const logOf = (id: number, last: string) => pollUntil(async () => {
     const res = await second.api<string>('GET', `/api/jobs/${id}/logs`)
-    return res.body.includes('end\n') ? res.body : undefined
+    return res.body.endsWith(last) ? res.body : undefined
   }, LONG, 250)
-  t.equal(log, 'begin\nend\n', 'its log: one run, start to end')
+  t.equal(await logOf(survivor, 'end\n'), 'begin\nend\n', 'its log: one run, start to end')
   t.same(j.gpus.map(g => g.released_at), j.gpus.map(() => j.ended_at), 'its GPUs are released at its exit')
+
+  // Its wrapper wrote the exit status in the agent's state directory; the new agent reads it.
+  const m = await jobs.until(meanwhile, j => j.status !== 'running')
+  t.match(m, { status: 'failed', end_reason: 'EXIT_CODE', exit_code: 7, exit_signal: null, pid: meanwhilePid }, 'the job that ended while the agent was down: its real exit code')
+  t.equal(await logOf(meanwhile, 'bye\n'), 'begin\nbye\n')
+  t.same(m?.events.filter(e => e.kind === 'process_started' || e.kind === 'exited').map(e => e.kind), ['process_started', 'exited'], 'started once, ended once')
 })

@@ -44,33 +44,26 @@ export async function stopUp (run: CliRun): Promise<void> {
   clearTimeout(timer)
 }
 
-/** Every pid in session `sid` (from /proc/<pid>/stat; the session is field 6). */
-export function sessionPids (sid: number): number[] {
+/**
+ * Live pids whose /proc/<pid>/stat field `field` (5: process group, 6: session) is `id`. A
+ * zombie has exited: it is left out (an orphan waits for whoever reaps it, not for the agent).
+ */
+function pidsWith (field: 5 | 6, id: number): number[] {
   const pids: number[] = []
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue
     try {
       const stat = readFileSync(join('/proc', name, 'stat'), 'utf8')
+      // After the last ')': field 3 (state) first.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      if (Number(fields[3]) === sid) pids.push(Number(name))
+      if (fields[0] !== 'Z' && Number(fields[field - 3]) === id) pids.push(Number(name))
     } catch {}
   }
   return pids
 }
 
-/** Every pid in process group `pgid` (field 5 of /proc/<pid>/stat). */
-export function groupPids (pgid: number): number[] {
-  const pids: number[] = []
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue
-    try {
-      const stat = readFileSync(join('/proc', name, 'stat'), 'utf8')
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      if (Number(fields[2]) === pgid) pids.push(Number(name))
-    } catch {}
-  }
-  return pids
-}
+export const sessionPids = (sid: number): number[] => pidsWith(6, sid)
+export const groupPids = (pgid: number): number[] => pidsWith(5, pgid)
 
 /** What nvidia-smi prints as a compute app's process_name: its argv[0] (`./gpu_burn`, `/root/tools/memhog` in the captures). */
 export function processName (pid: number): string {
