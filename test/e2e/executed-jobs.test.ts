@@ -199,6 +199,12 @@ t.test('an agent SIGKILLed mid-job and restarted re-adopts its jobs: one finishe
   t.teardown(() => stopUp(second.run))
   await second.run.waitFor(/re-adopted a running job/)
   t.pass('the restarted agent re-adopted the running job')
+  // Followed through the new control plane from here to the job's end.
+  const xdg = join(dir, 'xdg')
+  mkdirSync(xdg)
+  const follow = runCli(['jobs', 'logs', String(survivor), '-f'], { XDG_CONFIG_HOME: xdg, GPUFLEET_URL: second.cpUrl, GPUFLEET_API_KEY: second.key })
+  t.teardown(() => { follow.child.kill('SIGKILL') })
+  await follow.waitFor(/begin\n/)
   writeFileSync(go, '')
 
   const jobs = jobsOf(t, second, clusterId)
@@ -215,6 +221,8 @@ t.test('an agent SIGKILLed mid-job and restarted re-adopts its jobs: one finishe
   }, LONG, 250)
   t.equal(await logOf(survivor, 'end\n'), 'begin\nend\n', 'its log: one run, start to end')
   t.same(j.gpus.map(g => g.released_at), j.gpus.map(() => j.ended_at), 'its GPUs are released at its exit')
+  t.equal((await follow.exited).code, 0, follow.stderr())
+  t.equal(follow.stdout(), 'begin\nend\n', 'gpufleet jobs logs -f followed it to its end, the last line included')
 
   // Its wrapper wrote the exit status in the agent's state directory; the new agent reads it.
   const m = await jobs.until(meanwhile, j => j.status !== 'running')
