@@ -109,12 +109,15 @@ t.test('gpufleet up runs jobs: exit codes and logs, cancel, time limit, attribut
     for (const id of [overTime, long, stubborn]) for (const g of (await jobs.get(id)).gpus) if (g.released_at === null) held.add(g.gpu_index)
     const free = [7, 6, 5, 4, 3, 2, 1, 0].find(i => !held.has(i))
     if (free === undefined) return t.fail('no free GPU')
-    const stranger = spawn('sleep', ['600'], { stdio: 'ignore' })
-    t.teardown(() => { stranger.kill('SIGKILL') })
+    // Strangers: processes of no job, one on a free GPU, one on the GPU of a job whose own processes use none.
+    const [stranger, intruder] = [spawn('sleep', ['600'], { stdio: 'ignore' }), spawn('sleep', ['600'], { stdio: 'ignore' })]
+    t.teardown(() => { stranger.kill('SIGKILL'); intruder.kill('SIGKILL') })
+    const stubbornGpu = stubbornJob.gpus[0]!.gpu_index
     const childName = processName(child)
     updateSimState(simState, s => {
       s.processes.push({ gpuIndex, pid: child, name: childName, usedMemoryMib: 4242, followPid: true })
       s.processes.push({ gpuIndex: free, pid: stranger.pid!, name: processName(stranger.pid!), usedMemoryMib: 1234, followPid: true })
+      s.processes.push({ gpuIndex: stubbornGpu, pid: intruder.pid!, name: processName(intruder.pid!), usedMemoryMib: 99, followPid: true })
     })
 
     const seen = await jobs.until(long, j => j.processes.some(p => p.pid === child))
@@ -128,8 +131,12 @@ t.test('gpufleet up runs jobs: exit codes and logs, cancel, time limit, attribut
       return body.unallocated_gpu_use.find(p => p.pid === stranger.pid)
     }, LONG, 250)
     t.match(leak, { kind: 'unallocated', gpu_index: free, job_id: null }, 'the stranger on a GPU no job holds is unallocated GPU use')
-    const leaks = await up.api<{ unallocated_gpu_use: Array<{ pid: number }> }>('GET', '/api/dashboard/leakage')
+    const leaks = await up.api<{ unallocated_gpu_use: Array<{ kind: string, pid: number, gpu_index: number | null, job_id: number | null }> }>('GET', '/api/dashboard/leakage')
     t.notOk(leaks.body.unallocated_gpu_use.some(p => p.pid === child), 'the job\'s own process is not a finding')
+    // The job runs a command, so only what its agent maps to it is its own, even when that is nothing yet.
+    t.match(leaks.body.unallocated_gpu_use.find(p => p.pid === intruder.pid), { kind: 'outside_allocation', gpu_index: stubbornGpu, job_id: stubborn },
+      'a stranger on an executed job\'s GPU is flagged')
+    t.match((await jobs.get(stubborn)).processes, [{ pid: intruder.pid, outside_allocation: true }], 'and listed under that job as outside its allocation')
   })
 
   await t.test('cancel: SIGTERM to the process group, SIGKILL after the kill grace; the group is gone', async t => {
