@@ -35,9 +35,13 @@ export async function startUp (dataDir: string, simState: string, extraArgs: str
   return { run, cpUrl, key: apiKey, api }
 }
 
-/** Stops `up` (SIGTERM, then SIGKILL if it lingers): the teardown of every start. */
+/**
+ * Stops `up` (SIGTERM, then SIGKILL if it lingers): the teardown of every start. Its jobs would
+ * outlive it (the next agent re-adopts them), so their sessions are killed first.
+ */
 export async function stopUp (run: CliRun): Promise<void> {
   if (run.child.exitCode !== null || run.child.signalCode !== null) return
+  for (const sid of jobLeadersOf(run.child.pid!)) killSession(sid)
   run.child.kill('SIGTERM')
   const timer = setTimeout(() => run.child.kill('SIGKILL'), 15_000)
   await run.exited
@@ -45,10 +49,10 @@ export async function stopUp (run: CliRun): Promise<void> {
 }
 
 /**
- * Live pids whose /proc/<pid>/stat field `field` (5: process group, 6: session) is `id`. A
+ * Live pids whose /proc/<pid>/stat field `field` (4: parent, 5: process group, 6: session) is `id`. A
  * zombie has exited: it is left out (an orphan waits for whoever reaps it, not for the agent).
  */
-function pidsWith (field: 5 | 6, id: number): number[] {
+function pidsWith (field: 4 | 5 | 6, id: number): number[] {
   const pids: number[] = []
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue
@@ -60,6 +64,15 @@ function pidsWith (field: 5 | 6, id: number): number[] {
     } catch {}
   }
   return pids
+}
+
+/** The jobs an agent started: its children that lead a session of their own, under the wrapper named gpufleet-job-<id>. */
+function jobLeadersOf (agentPid: number): number[] {
+  return pidsWith(4, agentPid).filter(pid => {
+    try {
+      return sessionPids(pid).includes(pid) && readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some(a => a.startsWith('gpufleet-job-'))
+    } catch { return false }
+  })
 }
 
 export const sessionPids = (sid: number): number[] => pidsWith(6, sid)
