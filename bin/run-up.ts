@@ -28,6 +28,8 @@ export interface UpOptions {
   alertWebhookAllowPrivate?: boolean | string
   /** The agent's --job-user (executed jobs; required when up runs as root). */
   jobUser?: string
+  /** The agent's --job-kill-grace (SIGTERM → SIGKILL when a job is stopped). */
+  jobKillGrace?: string
 }
 
 /**
@@ -64,6 +66,7 @@ export async function runUp (options: UpOptions): Promise<void> {
         nvidiaSmi: nvidiaSmi ?? SIMULATOR_PATH,
         logLevel: logLevel as 'warn',
         ...(options.jobUser === undefined ? {} : { jobUser: options.jobUser }),
+        ...(options.jobKillGrace === undefined ? {} : { jobKillGrace: options.jobKillGrace }),
       })
       if (nvidiaSmi === null) process.stderr.write(`${SIMULATOR_BANNER}\n`)
       agent = await startAgent(agentConfig)

@@ -1,4 +1,5 @@
 import { Command } from 'commander'
+import { AGENT_DEFAULTS } from '../../agent/config.ts'
 import { CONTROL_PLANE_DEFAULTS } from '../../control-plane/defaults.ts'
 import { definedOnly, envOption } from '../env-option.ts'
 import type { UpOptions } from '../run-up.ts'
@@ -14,6 +15,7 @@ export function upCommand (): Command {
     .addOption(envOption('--trust-proxy [bool]', 'behind a TLS-terminating proxy: Secure session cookie from X-Forwarded-Proto: https, limiter keyed by the right-most X-Forwarded-For address (the one the proxy added); off by default'))
     .addOption(envOption('--alert-webhook-allow-private [bool]', 'let alert webhooks reach loopback, private, link-local and metadata addresses (a receiver on this host); off by default'))
     .addOption(envOption('--job-user <name>', 'unprivileged user the local agent runs executed jobs as (needed when up runs as root; default: your own user)'))
+    .addOption(envOption('--job-kill-grace <duration>', `SIGTERM → SIGKILL grace when the local agent stops a job, e.g. 30s (default ${AGENT_DEFAULTS.jobKillGrace / 1000}s)`))
     .addOption(envOption('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (default warn)'))
     .action(async (opts: Record<string, unknown>) => {
       // Loaded on use: `gpufleet agent` must not pay for the control plane's modules (memory).

@@ -10,11 +10,10 @@ const sameUuid = (a: string | null, b: string): boolean => a !== null && a.toLow
  *   run when the agent names one); anything else there is `outside_allocation`;
  * - a GPU no running job holds (or one the fleet does not know): a process the agent mapped to
  *   a job is that job's process outside its allocation, any other is `unallocated`.
- * A job counts as executed when the agent maps any process of this report to it: the agent
- * maps only the jobs it runs, and an allocation-only job's processes never carry its id.
+ * A job is executed when it carries a command (the holder's jobExecuted): a stranger on its GPU
+ * is flagged even in a report that maps none of its own processes to it.
  */
 export function judgeProcesses (processes: readonly GpuProcess[], holders: readonly NodeGpuHolder[]): JudgedProcess[] {
-  const executed = new Set(processes.flatMap(p => (p.job_id === null ? [] : [p.job_id])))
   return processes.map(p => {
     const gpu = holders.find(h => sameUuid(h.uuid, p.gpu_uuid)) ?? null
     const base = {
@@ -33,7 +32,7 @@ export function judgeProcesses (processes: readonly GpuProcess[], holders: reado
         : { ...base, jobId: p.job_id, verdict: 'outside_allocation' as const }
     }
     const ownRun = p.job_id === holder && (p.run === null || p.run === gpu?.jobStartedAt)
-    const allocationOnly = p.job_id === null && !executed.has(holder)
+    const allocationOnly = p.job_id === null && gpu?.jobExecuted !== true
     if (ownRun || allocationOnly) return { ...base, jobId: holder, verdict: 'attributed' as const }
     return { ...base, jobId: p.job_id ?? holder, verdict: 'outside_allocation' as const }
   })

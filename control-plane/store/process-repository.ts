@@ -20,6 +20,8 @@ export interface NodeGpuHolder {
   jobId: number | null
   /** The holder's current run (its started_at, epoch ms), as the agent's ProcessReport names it. */
   jobStartedAt: number | null
+  /** The holder carries a command (jobs.command): its agent runs it, so only the processes it maps to it are its own. */
+  jobExecuted: boolean
 }
 
 /** A reported process with its judgement, as the report's node stores it. */

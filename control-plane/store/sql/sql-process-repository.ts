@@ -3,8 +3,9 @@ import type { Row, SqlDb } from '../sql-db.ts'
 import { numOrNull, strOrNull } from './cells.ts'
 
 // The running job holding each GPU now (at most one: job_gpus_one_holder).
-const HOLDERS = `SELECT g.id AS gpu_id, g.gpu_index, g.uuid, h.job_id, h.started_at FROM gpus g
-  LEFT JOIN (SELECT jg.gpu_id, j.id AS job_id, j.started_at FROM job_gpus jg JOIN jobs j ON j.id = jg.job_id
+const HOLDERS = `SELECT g.id AS gpu_id, g.gpu_index, g.uuid, h.job_id, h.started_at, h.executed FROM gpus g
+  LEFT JOIN (SELECT jg.gpu_id, j.id AS job_id, j.started_at, CASE WHEN j.command IS NULL THEN 0 ELSE 1 END AS executed
+    FROM job_gpus jg JOIN jobs j ON j.id = jg.job_id
     WHERE jg.released_at IS NULL AND j.status = 'running') h ON h.gpu_id = g.id
   WHERE g.node_id = ? ORDER BY g.gpu_index`
 
@@ -17,6 +18,7 @@ const toHolder = (r: Row): NodeGpuHolder => ({
   uuid: strOrNull(r.uuid),
   jobId: numOrNull(r.job_id),
   jobStartedAt: numOrNull(r.started_at),
+  jobExecuted: Number(r.executed) === 1,
 })
 
 const toProcess = (r: Row): StoredProcess => ({

@@ -12,20 +12,20 @@ export const uuid = (i: number): string => `GPU-0000000${i}-1111-2222-3333-44444
 
 /**
  * One node with four GPUs (UUIDs uuid(0..3)); job A (allocation-only, tenant a) and job B
- * (executed: the agent maps processes to it) running on one GPU each; two GPUs free.
+ * (executed: it carries a command, the agent maps processes to it) running on one GPU each; two GPUs free.
  */
 export async function twoRunningJobs (store: Store, at = T0) {
   const c = await addCluster(store, 'c', [{ gpus: 4 }], at)
   const node = c.nodes[0]!
   await store.fleet.registerGpus(node.id, [0, 1, 2, 3].map(i => ({ gpuIndex: i, uuid: uuid(i) })), at)
   const tenant = (await store.tenants.create({ name: 'a', gpuQuota: 4 }, at))!
-  const submit = async (tenantId: number | null) => {
-    const r = await store.jobs.submit(jobInput(c.clusterId, tenantId), at, () => ({ status: 'queued', pendingReason: 'CAPACITY', blockReason: null }))
+  const submit = async (tenantId: number | null, command: string[] | null) => {
+    const r = await store.jobs.submit(jobInput(c.clusterId, tenantId, { command }), at, () => ({ status: 'queued', pendingReason: 'CAPACITY', blockReason: null }))
     if (!r.ok) throw new Error(r.reason)
     return r.job.id
   }
-  const a = await submit(tenant.id)
-  const b = await submit(null)
+  const a = await submit(tenant.id, null)
+  const b = await submit(null, ['python3', 'train.py'])
   await store.jobs.runCycle(at + 1, 'test', { freshSince: at - 60_000 }, planCycle)
   const gpuOf = async (jobId: number) => {
     const [g] = await store.jobs.gpusOf(jobId)
@@ -76,6 +76,13 @@ export function processesSuite (t: Test, openStore: StoreFactory): void {
     t.same((await store.processes.list({ jobId: f.b })).map(p => p.pid).sort(), [2, 3, 5, 6, 7], 'B sees its processes and the stranger on its GPU')
     t.same((await store.processes.list({ flagged: true })).map(p => p.pid).sort(), [3, 4, 5, 6, 7, 8])
     t.same((await store.processes.list({ tenantId: f.tenantId })).map(p => p.pid), [1], 'by the job\'s tenant')
+  })
+
+  t.test('an executed job is judged by its command, not by this report: a stranger on its GPU is flagged when nothing is mapped to it', async t => {
+    const store = await fresh(t)
+    const f = await twoRunningJobs(store)
+    await report(store, f.node.id, T0 + 10, [proc(f.uuidA, 1), proc(f.uuidB, 3)])
+    t.same(await verdicts(store), [[1, 'attributed', f.a], [3, 'outside_allocation', f.b]])
   })
 
   t.test('a node\'s set is replaced; seen_at and flagged_since survive while a process stays; a job ending flags its processes', async t => {
