@@ -1,14 +1,21 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { parseProcStat, type ProcStat } from './parse-proc-stat.ts'
+import { parseProcStat, type ProcStat } from '../proc-stat.ts'
+
+/** What the jobs code reads of a process: its start time as a number (jobs.json keeps it so). */
+export interface JobProcStat extends Omit<ProcStat, 'startTime'> {
+  startTime: number
+}
 
 /** `/proc/<pid>/stat`, parsed; null when the process is gone (or unreadable). */
-export function readProcStat (pid: number, procRoot = '/proc'): ProcStat | null {
+export function readProcStat (pid: number, procRoot = '/proc'): JobProcStat | null {
+  let stat: ProcStat | null
   try {
-    return parseProcStat(readFileSync(join(procRoot, String(pid), 'stat'), 'utf8'))
+    stat = parseProcStat(readFileSync(join(procRoot, String(pid), 'stat'), 'utf8'))
   } catch {
     return null
   }
+  return stat === null ? null : { ...stat, startTime: Number(stat.startTime) }
 }
 
 /** True while `pid` is the process that started at `startTime` and has not exited (a zombie has). */

@@ -1,5 +1,5 @@
 import { readFileSync, readlinkSync } from 'node:fs'
-import { parseProcStat } from './parse-proc-stat.ts'
+import { parseProcStat } from '../proc-stat.ts'
 
 /** What /proc says about a pid now. */
 export type ProcIdentity =

@@ -1,7 +1,7 @@
 import t from 'tap'
 import { buildJobLaunch, DEFAULT_JOB_PATH, EXIT_STATUS_WRAPPER, parseSystemdVersion } from '../../../agent/jobs/build-job-launch.ts'
 import { exitedEvent, parseExitStatus } from '../../../agent/jobs/exited-event.ts'
-import { parseProcStat } from '../../../agent/jobs/parse-proc-stat.ts'
+import { parseProcStat } from '../../../agent/proc-stat.ts'
 import { parsePasswd, resolveJobUser } from '../../../agent/jobs/resolve-job-user.ts'
 import { assignment, UUIDS } from './job-harness.ts'
 
@@ -60,7 +60,7 @@ t.test('systemd: a scope unit with only the job\'s GPU devices, user switched by
 
 t.test('/proc/<pid>/stat: fields counted from the last parenthesis', async t => {
   const line = '4242 (my (odd) job) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 3 0 0 0 0 0'
-  t.same(parseProcStat(line), { pid: 4242, state: 'S', ppid: 1, pgrp: 4242, session: 4242, startTime: 987654 })
+  t.same(parseProcStat(line), { pid: 4242, comm: 'my (odd) job', state: 'S', ppid: 1, pgrp: 4242, session: 4242, startTime: '987654' })
   t.equal(parseProcStat('garbage'), null)
   t.equal(parseProcStat('12 (x) S 1'), null)
 })
