@@ -11,7 +11,8 @@ export function fleetAction (target: 'control-plane' | 'agent', load: () => Prom
   return async (...args: unknown[]): Promise<void> => {
     const command = args[args.length - 1] as Command
     const opts = command.opts()
-    const positional = args.slice(0, -2).filter((a): a is string => typeof a === 'string')
+    // A variadic argument (jobs submit's command) arrives as one array: its words in order.
+    const positional = args.slice(0, -2).flat().filter((a): a is string => typeof a === 'string')
     const [op, { runFleetCommand }] = await Promise.all([load(), import('./ops/run-fleet-command.ts')])
     await runFleetCommand(opts, target, ctx => op(ctx, positional, opts))
   }

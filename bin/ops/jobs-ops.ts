@@ -20,8 +20,24 @@ function oneOf (value: unknown, allowed: string[], flag: string): string | undef
   return value
 }
 
-export const submitJob: FleetOp = async (ctx, _args, o) => {
+/** `--env NAME=VALUE` flags as a map; the control plane judges names and values. */
+function envOf (flags: unknown): Record<string, string> | undefined {
+  const list = Array.isArray(flags) ? flags.map(String) : []
+  if (list.length === 0) return undefined
+  const env: Record<string, string> = {}
+  for (const item of list) {
+    const eq = item.indexOf('=')
+    if (eq < 1) throw usageError(`--env must be NAME=VALUE, got ${JSON.stringify(item)}`)
+    env[item.slice(0, eq)] = item.slice(eq + 1)
+  }
+  return env
+}
+
+export const submitJob: FleetOp = async (ctx, command, o) => {
   const str = (v: unknown) => v === undefined ? undefined : String(v)
+  const env = envOf(o.env)
+  const workdir = str(o.workdir)
+  if (command.length === 0 && (env !== undefined || workdir !== undefined)) throw usageError('--env and --workdir need a command (after --)')
   const job = await ctx.controlPlane().submitJob({
     clusterId: positiveInt(str(o.cluster), '--cluster') ?? 0,
     name: String(o.name),
@@ -32,6 +48,7 @@ export const submitJob: FleetOp = async (ctx, _args, o) => {
     kind: oneOf(o.kind, KINDS, '--kind') as JobKind | undefined,
     estimatedDurationMin: positiveInt(str(o.estimatedMinutes), '--estimated-minutes'),
     timeLimitMin: positiveInt(str(o.timeLimit), '--time-limit'),
+    ...(command.length > 0 && { command, ...(env !== undefined && { env }), ...(workdir !== undefined && { workdir }) }),
   })
   ctx.print(job, () => `job ${job.id} submitted: ${job.status}${job.pendingReason === null ? '' : ` (${job.pendingReason}: ${PENDING_REASON_TEXT[job.pendingReason]})`}\n`)
 }
