@@ -126,3 +126,25 @@ t.test('POST /api/alerts/events/:id/silence: minutes or until; bad input is 400 
   const listed = (await h.req('GET', '/api/alerts/events', { key: h.root })).body as Array<{ id: number, silenced_until: string | null }>
   t.equal(listed.find(e => e.id === event.id)?.silenced_until, until, 'GET /api/alerts/events shows it')
 })
+
+t.test('silence edges: exactly 30 days is allowed, a time in the past ends the silence, minutes 43200 is the most', async t => {
+  const { h } = await setup(t)
+  const event = (await h.store.alerts.listEvents({ limit: 1 }))[0]!
+  const path = `/api/alerts/events/${event.id}/silence`
+  const thirty = new Date(T0 + 30 * 24 * 60 * MINUTE).toISOString()
+  t.match(await h.req('POST', path, { key: h.root, body: { until: thirty } }), { status: 200, body: { silenced_until: thirty } }, 'until exactly 30 days ahead')
+  t.match(await h.req('POST', path, { key: h.root, body: { minutes: 43_200 } }), { status: 200, body: { silenced_until: thirty } }, '43,200 minutes = 30 days')
+  const past = new Date(T0 - MINUTE).toISOString()
+  const ended = await h.req('POST', path, { key: h.root, body: { until: past } })
+  t.equal(ended.status, 200)
+  t.equal(ended.body.silenced_until, past, 'a past time ends it (stored as given: already over)')
+})
+
+t.test('drain and resume take no body: whatever is sent is never read (not even malformed JSON)', async t => {
+  const { h, node, snapshot } = await setup(t)
+  t.match(await h.req('POST', `/api/nodes/${node}/drain`, { key: h.root, body: { force: true } }), { status: 200, body: { id: node } }, 'a JSON body is ignored')
+  t.match(await h.req('POST', `/api/nodes/${node}/resume`, { key: h.root, body: {} }), { status: 200, body: { drained_at: null } })
+  const bad = await h.req('POST', `/api/nodes/${node}/drain`, { key: h.root, body: '{"force": ' })
+  t.match(bad, { status: 200, body: { id: node } }, 'the route reads no body, so there is nothing malformed to refuse')
+  void snapshot
+})
