@@ -6,6 +6,7 @@ import { createFleetService, type FleetService } from './fleet/create-fleet-serv
 import { createLivenessLoop } from './fleet/create-liveness-loop.ts'
 import { createNodeLifecycleRouter } from './fleet/create-node-lifecycle-router.ts'
 import { createRegionsRouter } from './fleet/create-regions-router.ts'
+import { createPrometheusTargetsRouter } from './fleet/create-prometheus-targets-router.ts'
 import type { Store } from './store/store.ts'
 import { createTelemetryRouter, GPU_STATS_BODY_LIMIT_BYTES } from './telemetry/create-telemetry-router.ts'
 import { GPU_STATS_PATH } from '../shared/wire/gpu-stats.ts'
@@ -78,6 +79,7 @@ export function productParts (options: ProductOptions = {}): { routers: RouterMo
         }),
       },
       { path: '/', router: ctx => createRegionsRouter({ store: ctx.store, requireScope: ctx.requireScope, now: ctx.now }) },
+      { path: '/', router: ctx => createPrometheusTargetsRouter({ store: ctx.store, requireScope: ctx.requireScope }) },
       {
         path: '/',
         router: ctx => {

@@ -7,6 +7,7 @@ import { listenFailure } from '../shared/listen-failure.ts'
 import { errorBody } from '../shared/http-error.ts'
 import pino from 'pino'
 import { Registry } from 'prom-client'
+import { collectProcessMetrics } from '../shared/collect-process-metrics.ts'
 import type { ControlPlaneConfig } from './config.ts'
 import { createControlPlane } from './create-control-plane.ts'
 import type { CpLogger, RouterMount } from './http/router-mount.ts'
@@ -55,6 +56,8 @@ export async function startControlPlane (config: ControlPlaneConfig, options: St
   const tls = readServerTls(config)
   const now = options.now ?? Date.now
   const registry = options.registry ?? new Registry()
+  // Process CPU, RSS, heap, event loop: here (the running server), not in every app a test builds.
+  collectProcessMetrics(registry, 'gpufleet_cp_')
   // Bind first: a port in use fails here, before a database file is created or a superadmin
   // key generated that nobody would see. Until the app is built, requests get a 503.
   let handler: Fetch | undefined
