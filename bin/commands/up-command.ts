@@ -13,7 +13,7 @@ export function upCommand (): Command {
     .addOption(envOption('--session-ttl <duration>', `console session lifetime, 1m..30d: 8h, 30m, 1h30m, 1d (default ${CONTROL_PLANE_DEFAULTS.sessionTtl})`))
     .addOption(envOption('--trust-proxy [bool]', 'behind a TLS-terminating proxy: Secure session cookie from X-Forwarded-Proto: https, limiter keyed by the right-most X-Forwarded-For address (the one the proxy added); off by default'))
     .addOption(envOption('--alert-webhook-allow-private [bool]', 'let alert webhooks reach loopback, private, link-local and metadata addresses (a receiver on this host); off by default'))
-    .addOption(envOption('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (default warn)'))
+    .addOption(envOption('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent: the servers\' JSON logs (default: none, human lines only)'))
     .action(async (opts: Record<string, unknown>) => {
       // Loaded on use: `gpufleet agent` must not pay for the control plane's modules (memory).
       const { runUp } = await import('../run-up.ts')
