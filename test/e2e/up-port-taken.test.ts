@@ -66,3 +66,19 @@ t.test('gpufleet up --port 99999 / --agent-port x name the flag', async t => {
     t.notOk(existsSync(dataDir), 'nothing created')
   }
 })
+
+t.test('gpufleet control-plane and gpufleet agent with their port taken: one line naming it and --listen, nothing created', async t => {
+  const port = await holdPort(t)
+  const dir = t.testdir()
+  const cp = runCli(['control-plane', '--listen', `127.0.0.1:${port}`, '--db', join(dir, 'cp', 'gpufleet.db')])
+  t.equal((await cp.exited).code, 2)
+  t.match(cp.stderr(), new RegExp(`^gpufleet control-plane: 127\\.0\\.0\\.1:${port} is already in use.*--listen\\n$`))
+  t.notOk(existsSync(join(dir, 'cp')), 'no database')
+
+  const agent = runCli(['agent', '--simulate', '--listen', `127.0.0.1:${port}`, '--control-plane', 'http://127.0.0.1:9', '--api-key', `gfk_${'0'.repeat(64)}`,
+    '--cluster', 'c', '--state-dir', join(dir, 'agent')])
+  t.equal((await agent.exited).code, 2)
+  t.match(agent.stderr(), new RegExp(`gpufleet agent: 127\\.0\\.0\\.1:${port} is already in use.*--listen\\n$`))
+  noStack(t, agent.stderr())
+  t.notOk(existsSync(join(dir, 'agent')), 'no agent state dir')
+})
