@@ -12,6 +12,10 @@ export type AgentErrorCode =
   | 'UPSTREAM_UNAVAILABLE'
   | 'UPSTREAM_REJECTED'
   | 'SPOOL_CORRUPT'
+  /** The listen address is taken (the OS's code, kept as the stable one). */
+  | 'EADDRINUSE'
+  /** Listening failed otherwise: no permission for the port, no such address. */
+  | 'LISTEN_FAILED'
 
 export class AgentError extends CodedError<AgentErrorCode> {
   constructor (code: AgentErrorCode, message: string, options?: { cause?: unknown }) {

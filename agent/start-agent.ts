@@ -11,6 +11,7 @@ import { createXidWatch } from './collector/create-xid-watch.ts'
 import { replayEarlySnapshots } from './replay-early-snapshots.ts'
 import type { AgentConfig } from './config.ts'
 import { AgentError } from './errors.ts'
+import { listenFailure } from '../shared/listen-failure.ts'
 import { createPurgeAdapters } from './purge/create-purge-adapters.ts'
 import { createPurgeService } from './purge/create-purge-service.ts'
 import { createUplink } from './uplink/create-uplink.ts'
@@ -140,7 +141,8 @@ export async function startAgent (config: AgentConfig, options: StartAgentOption
     listening = await listen(app.fetch, listenHost, listenPort, tls)
   } catch (err) {
     await collector.stop()
-    throw err
+    const failure = listenFailure(err, `${listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${listenPort}`)
+    throw failure === null ? err : new AgentError(failure.code, failure.message, { cause: err })
   }
   const { server, port } = listening
   // Port 0 (tests, `gpufleet up --agent-port 0`): register the port the kernel gave.

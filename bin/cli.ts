@@ -7,9 +7,11 @@ import { gpuCommand } from './commands/gpu-command.ts'
 import { jobsCommand } from './commands/jobs-command.ts'
 import { fleetListCommands } from './commands/fleet-list-commands.ts'
 import { usageExits } from './client-options.ts'
+import { CONTROL_PLANE_VERSION as CLI_VERSION } from '../control-plane/version.ts'
 
 const program = new Command('gpufleet')
   .description('GPU fleet agent and control plane')
+  .version(CLI_VERSION, '-V, --version', 'print the gpufleet version')
   .showHelpAfterError()
   .addCommand(upCommand())
   .addCommand(controlPlaneCommand())

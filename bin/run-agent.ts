@@ -18,8 +18,9 @@ export async function runAgent (input: Record<string, unknown>, options: { simul
     agent = await startAgent(config)
   } catch (err) {
     if (err instanceof AgentError) {
-      process.stderr.write(`gpufleet agent: ${err.message}\n`)
-      process.exit(err.code === 'CONFIG_INVALID' ? EXIT.USAGE : EXIT.FAILURE)
+      const listen = err.code === 'EADDRINUSE' || err.code === 'LISTEN_FAILED'
+      process.stderr.write(`gpufleet agent: ${err.message}${listen ? '; pick another with --listen' : ''}\n`)
+      process.exit(err.code === 'CONFIG_INVALID' || listen ? EXIT.USAGE : EXIT.FAILURE)
     }
     throw err
   }

@@ -16,7 +16,8 @@ export async function runControlPlane (input: Record<string, unknown>): Promise<
     running = await startControlPlane(config, productParts({ payments }))
   } catch (err) {
     if (err instanceof ControlPlaneError) {
-      process.stderr.write(`gpufleet control-plane: ${err.message}\n`)
+      const listen = err.code === 'EADDRINUSE' || err.code === 'LISTEN_FAILED'
+      process.stderr.write(`gpufleet control-plane: ${err.message}${listen ? '; pick another with --listen' : ''}\n`)
       process.exit(EXIT.USAGE)
     }
     throw err

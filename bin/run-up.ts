@@ -40,11 +40,13 @@ export interface UpOptions {
  */
 export async function runUp (options: UpOptions): Promise<void> {
   const dataDir = resolve(options.dataDir ?? './data')
-  const logLevel = options.logLevel ?? 'warn'
+  // Human lines only: the servers' pino JSON appears when --log-level asks for it.
+  const logLevel = options.logLevel ?? 'silent'
+  const cpPort = portOption('--port', options.port ?? '8080')
+  const agentPort = portOption('--agent-port', options.agentPort ?? '9410')
   try {
-    mkdirSync(dataDir, { recursive: true })
     const cpConfig = parseControlPlaneConfig({
-      listen: `127.0.0.1:${options.port ?? '8080'}`,
+      listen: `127.0.0.1:${cpPort}`,
       db: join(dataDir, 'gpufleet.db'),
       logLevel: logLevel as 'warn',
       ...(options.sessionTtl === undefined ? {} : { sessionTtl: options.sessionTtl }),
@@ -53,12 +55,14 @@ export async function runUp (options: UpOptions): Promise<void> {
       ...adminKeyFromEnv(),
     })
     const nvidiaSmi = options.nvidiaSmi ?? findNvidiaSmi()
+    // The control plane binds its port before it creates the data dir and the database in it.
     const cp = await startControlPlane(cpConfig, productParts({ payments: paymentProviderFrom(process.env.GPUFLEET_STRIPE_API_BASE) }))
     let agent: Awaited<ReturnType<typeof startAgent>>
     try {
+      mkdirSync(dataDir, { recursive: true })
       const apiKey = await localAgentKey(cp.store, dataDir)
       const agentConfig = parseAgentConfig({
-        listen: `127.0.0.1:${options.agentPort ?? '9410'}`,
+        listen: `127.0.0.1:${agentPort}`,
         controlPlane: cp.url,
         apiKey,
         cluster: 'local',
@@ -72,7 +76,9 @@ export async function runUp (options: UpOptions): Promise<void> {
       agent = await startAgent(agentConfig)
     } catch (err) {
       await cp.close()
-      throw err
+      // The key is stored already: show it now, or nobody ever will.
+      if (cp.bootstrapKey !== undefined) process.stdout.write(bootstrapNotice(cp.bootstrapKey))
+      throw err instanceof AgentError && isListenCode(err.code) ? new AgentError(err.code, `${err.message}; pick another with --agent-port`) : err
     }
     process.stdout.write([
       'gpufleet is up.',
@@ -89,7 +95,11 @@ export async function runUp (options: UpOptions): Promise<void> {
       await cp.close()
     })
   } catch (err) {
-    if (err instanceof ControlPlaneError || (err instanceof AgentError && err.code === 'CONFIG_INVALID')) {
+    if (err instanceof ControlPlaneError && isListenCode(err.code)) {
+      process.stderr.write(`gpufleet up: ${err.message}; pick another with --port\n`)
+      process.exit(EXIT.USAGE)
+    }
+    if (err instanceof ControlPlaneError || (err instanceof AgentError && (err.code === 'CONFIG_INVALID' || isListenCode(err.code)))) {
       process.stderr.write(`gpufleet up: ${err.message}\n`)
       process.exit(EXIT.USAGE)
     }
@@ -99,4 +109,14 @@ export async function runUp (options: UpOptions): Promise<void> {
     }
     throw err
   }
+}
+
+const isListenCode = (code: string): boolean => code === 'EADDRINUSE' || code === 'LISTEN_FAILED'
+
+/** A port flag of `up` (0 = any free port), checked here so the message names the flag the operator typed. */
+function portOption (flag: string, value: string): number {
+  const port = Number(value)
+  if (/^\d+$/.test(value) && port <= 65535) return port
+  process.stderr.write(`gpufleet up: ${flag} must be a port number 0..65535, got ${JSON.stringify(value)}\n`)
+  process.exit(EXIT.USAGE)
 }

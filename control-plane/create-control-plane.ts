@@ -11,6 +11,7 @@ import { createRouter } from './http/create-router.ts'
 import { createBodyLimit } from './http/create-body-limit.ts'
 import { createJsonBodyGuard } from './http/create-json-body-guard.ts'
 import { createCpMetrics } from './http/create-cp-metrics.ts'
+import { createFleetMetrics } from './http/create-fleet-metrics.ts'
 import { createRequestObserver } from './http/create-request-observer.ts'
 import type { CpLogger, RouterContext, RouterMount } from './http/router-mount.ts'
 import { registerApiKeySecuritySchemes } from './http/api-key-security.ts'
@@ -86,6 +87,7 @@ export function createControlPlane (deps: ControlPlaneDeps): OpenAPIHono<CpEnv> 
   const leadership = deps.leadership
   if (leadership !== undefined) createLeaderMetrics(metrics.registry, leadership)
   const isLeader = leadership === undefined ? () => true : leadership.isLeader
+  createFleetMetrics({ registry: metrics.registry, store, now, log, isLeader })
   let self: OpenAPIHono<CpEnv> | undefined
   const api = async (path: string, init?: RequestInit): Promise<Response> => {
     if (self === undefined) throw new Error('createControlPlane: api() called before the app was built')

@@ -7,6 +7,10 @@ import { CodedError } from '../shared/coded-error.ts'
  */
 export type ControlPlaneErrorCode =
   | 'CONFIG_INVALID'
+  /** The listen address is taken (the OS's code, kept as the stable one). */
+  | 'EADDRINUSE'
+  /** Listening failed otherwise: no permission for the port, no such address. */
+  | 'LISTEN_FAILED'
 
 export class ControlPlaneError extends CodedError<ControlPlaneErrorCode> {
   constructor (code: ControlPlaneErrorCode, message: string, options?: { cause?: unknown }) {

@@ -8,6 +8,7 @@ import { createNodeLifecycleRouter } from './fleet/create-node-lifecycle-router.
 import { createRegionsRouter } from './fleet/create-regions-router.ts'
 import { createProcessesRouter, PROCESS_REPORT_BODY_LIMIT_BYTES } from './fleet/create-processes-router.ts'
 import { AGENT_PROCESSES_PATH } from '../shared/wire/job-execution.ts'
+import { createPrometheusTargetsRouter } from './fleet/create-prometheus-targets-router.ts'
 import type { Store } from './store/store.ts'
 import { createTelemetryRouter, GPU_STATS_BODY_LIMIT_BYTES } from './telemetry/create-telemetry-router.ts'
 import { GPU_STATS_PATH } from '../shared/wire/gpu-stats.ts'
@@ -80,6 +81,7 @@ export function productParts (options: ProductOptions = {}): { routers: RouterMo
         }),
       },
       { path: '/', router: ctx => createRegionsRouter({ store: ctx.store, requireScope: ctx.requireScope, now: ctx.now }) },
+      { path: '/', router: ctx => createPrometheusTargetsRouter({ store: ctx.store, requireScope: ctx.requireScope }) },
       {
         path: '/',
         router: ctx => createProcessesRouter({ store: ctx.store, requireScope: ctx.requireScope, now: ctx.now, registry: ctx.registry }),

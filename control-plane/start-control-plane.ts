@@ -3,8 +3,11 @@ import { createServer as createHttpsServer } from 'node:https'
 import { serve } from '@hono/node-server'
 import { readTlsFiles, type TlsFiles } from '../shared/read-tls-files.ts'
 import { ControlPlaneError } from './errors.ts'
+import { listenFailure } from '../shared/listen-failure.ts'
+import { errorBody } from '../shared/http-error.ts'
 import pino from 'pino'
 import { Registry } from 'prom-client'
+import { collectProcessMetrics } from '../shared/collect-process-metrics.ts'
 import type { ControlPlaneConfig } from './config.ts'
 import { createControlPlane } from './create-control-plane.ts'
 import type { CpLogger, RouterMount } from './http/router-mount.ts'
@@ -40,8 +43,9 @@ export interface RunningControlPlane {
 }
 
 /**
- * Wires the control plane: open (and migrate) the store → bootstrap the admin key → build
- * the app → listen → take part in the leader lease (the loops run while it is held).
+ * Wires the control plane: listen (a taken port fails before anything is written; requests
+ * get a 503 until the app is built) → open (and migrate) the store → bootstrap the admin key →
+ * build the app → take part in the leader lease (the loops run while it is held).
  * close() is the reverse and written down here: end long polls (RouterContext.closing), stop the loops (no new background writes)
  * and give the lease up, close the server (in-flight requests finish), then close the store
  * (nothing can touch it any more).
@@ -52,21 +56,35 @@ export async function startControlPlane (config: ControlPlaneConfig, options: St
   const tls = readServerTls(config)
   const now = options.now ?? Date.now
   const registry = options.registry ?? new Registry()
-  const store = await openStore(config.db, { log, onCheckpoint: createCheckpointMetrics(registry) })
+  // Process CPU, RSS, heap, event loop: here (the running server), not in every app a test builds.
+  collectProcessMetrics(registry, 'gpufleet_cp_')
+  // Bind first: a port in use fails here, before a database file is created or a superadmin
+  // key generated that nobody would see. Until the app is built, requests get a 503.
+  let handler: Fetch | undefined
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host
+  const listening = await listen((req, env) => handler === undefined ? starting() : handler(req, env), config.host, config.port, tls).catch((err: unknown) => {
+    const failure = listenFailure(err, `${host}:${config.port}`)
+    throw failure === null ? err : new ControlPlaneError(failure.code, failure.message, { cause: err })
+  })
+  const server: Server = listening.server
+  let store: Store
+  try {
+    store = await openStore(config.db, { log, onCheckpoint: createCheckpointMetrics(registry) })
+  } catch (err) {
+    await closeServer(server)
+    throw err
+  }
   const leadership = options.leadership ?? leaderLeaseFor(config.db, { now, log })
   let gate: LeaderGate | undefined
-  let server: Server | undefined
   const closing = new AbortController()
   try {
     const boot = await bootstrapAdminKey(store, config.adminKey, now)
     if (boot.created) log.warn({ label: 'bootstrap', from: boot.key === undefined ? 'GPUFLEET_ADMIN_KEY' : 'generated' }, 'stored a superadmin key')
     const app = createControlPlane({ store, log, config, now, registry, routers: options.routers ?? [], leadership, closing: closing.signal })
-    const listening = await listen(app.fetch, config.host, config.port, tls)
-    server = listening.server
+    handler = app.fetch
     const loops = (options.loops ?? []).map(make => make({ config, store, log, now, registry }))
     gate = runWhileLeader(leadership, loops, log)
     await gate.start()
-    const host = config.host.includes(':') ? `[${config.host}]` : config.host
     const url = `${tls === undefined ? 'http' : 'https'}://${host}:${listening.port}`
     log.info({ url, db: redactDb(config.db), demo: config.demo, leader: leadership.isLeader() }, 'control plane started')
 
@@ -89,19 +107,27 @@ export async function startControlPlane (config: ControlPlaneConfig, options: St
   }
 }
 
-async function shutdown (gate: LeaderGate | undefined, server: Server | undefined, store: Store, closing: AbortController): Promise<void> {
+async function shutdown (gate: LeaderGate | undefined, server: Server, store: Store, closing: AbortController): Promise<void> {
   // Long polls (agents' assignment waits) answer now, so the server's close below is not held up by them.
   closing.abort()
   await gate?.stop()
-  if (server !== undefined) {
-    const s = server
-    await new Promise<void>(resolve => {
-      s.close(() => resolve())
-      // Keep-alive agents hold idle sockets open; close() alone would wait for them.
-      s.closeIdleConnections()
-    })
-  }
+  await closeServer(server)
   await store.close()
+}
+
+function closeServer (server: Server): Promise<void> {
+  return new Promise<void>(resolve => {
+    server.close(() => resolve())
+    // Keep-alive agents hold idle sockets open; close() alone would wait for them.
+    server.closeIdleConnections()
+  })
+}
+
+type Fetch = Parameters<typeof serve>[0]['fetch']
+
+/** The moment between binding and the app being built (the store migrating): retry shortly. */
+function starting (): Response {
+  return Response.json(errorBody(503, 'STORE_UNAVAILABLE', 'the control plane is starting; retry'), { status: 503, headers: { 'retry-after': '1' } })
 }
 
 function readServerTls (config: ControlPlaneConfig): TlsFiles | undefined {
@@ -113,7 +139,7 @@ function readServerTls (config: ControlPlaneConfig): TlsFiles | undefined {
   }
 }
 
-function listen (fetch: Parameters<typeof serve>[0]['fetch'], hostname: string, port: number, tls: TlsFiles | undefined): Promise<{ server: Server, port: number }> {
+function listen (fetch: Fetch, hostname: string, port: number, tls: TlsFiles | undefined): Promise<{ server: Server, port: number }> {
   return new Promise((resolve, reject) => {
     const https = tls === undefined ? {} : { createServer: createHttpsServer, serverOptions: { cert: tls.cert, key: tls.key } }
     const server = serve({ fetch, hostname, port, ...https }, info => resolve({ server: server as Server, port: info.port }))

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Gauge, Registry } from 'prom-client'
+import { collectProcessMetrics } from '../../shared/collect-process-metrics.ts'
 import type { XidWatch } from '../collector/create-xid-watch.ts'
 import { normalizeBusId } from '../collector/normalize-bus-id.ts'
 import type { GpuReading, Snapshot } from '../collector/snapshot.ts'
@@ -104,7 +105,7 @@ export function createAgentMetrics (options: AgentMetricsOptions): AgentMetrics 
   counter(registry, 'rejected_samples_total', 'GPU samples the control plane refused or skipped as invalid or outside its time window (e.g. agent clock ahead); dropped, not retried.', () => uplinkStats().rejectedSamples ?? 0)
 
   // 1 s event-loop sampling: the 10 ms default wakes the agent 100×/s, ~40 % of its idle CPU.
-  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: PREFIX, eventLoopMonitoringPrecision: 1000 })
+  if (options.processMetrics !== false) collectProcessMetrics(registry, PREFIX, 1000)
 
   return {
     registry,

@@ -16,7 +16,7 @@ export function upCommand (): Command {
     .addOption(envOption('--alert-webhook-allow-private [bool]', 'let alert webhooks reach loopback, private, link-local and metadata addresses (a receiver on this host); off by default'))
     .addOption(envOption('--job-user <name>', 'unprivileged user the local agent runs executed jobs as (needed when up runs as root; default: your own user)'))
     .addOption(envOption('--job-kill-grace <duration>', `SIGTERM → SIGKILL grace when the local agent stops a job, e.g. 30s (default ${AGENT_DEFAULTS.jobKillGrace / 1000}s)`))
-    .addOption(envOption('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent (default warn)'))
+    .addOption(envOption('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent: the servers\' JSON logs (default: none, human lines only)'))
     .action(async (opts: Record<string, unknown>) => {
       // Loaded on use: `gpufleet agent` must not pay for the control plane's modules (memory).
       const { runUp } = await import('../run-up.ts')

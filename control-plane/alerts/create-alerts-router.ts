@@ -14,6 +14,7 @@ import { eventJson, ruleJson } from './render-alerts.ts'
 import { eventsQuerySchema, MAX_SILENCE_MINUTES, ruleIdParamSchema, silenceBodySchema } from '../../shared/wire/alerts-schemas.ts'
 import { eventRouteSchema as eventSchema, rulePatchRouteSchema as rulePatchSchema, ruleRouteSchema as ruleSchema } from './alert-route-schemas.ts'
 import { redactWebhookUrl, webhookTargetProblem, webhookUrlProblem } from './webhook-url.ts'
+import { webhookFormatProblem } from './webhook-format-problem.ts'
 
 export interface AlertsRouterDeps {
   store: Pick<Store, 'alerts'>
@@ -57,7 +58,9 @@ export function createAlertsRouter (deps: AlertsRouterDeps) {
     description: 'Enable or disable a rule, change its threshold (range per rule type) or webhook URL. A webhook URL whose ' +
       'host is a loopback, private, link-local or metadata address (or localhost, *.internal) is refused with 400 ' +
       'WEBHOOK_ADDRESS_FORBIDDEN unless the control plane runs with --alert-webhook-allow-private. Disabling resolves ' +
-      'the rule\'s active events at once (their webhook hears it); a threshold change takes effect on the next 30 s pass.',
+      'the rule\'s active events at once (their webhook hears it); a threshold change takes effect on the next 30 s pass. ' +
+      'webhook_format picks what the webhook speaks (gpufleet, alertmanager, alertmanager-api); it needs a webhook_url, ' +
+      'and alertmanager-api one ending in /api/v2/alerts (400 VALIDATION_FAILED otherwise).',
     request: { params: ruleIdParamSchema, body: { required: true, content: { 'application/json': { schema: rulePatchSchema } } } },
     responses: { 200: json(ruleSchema, 'The rule as changed'), ...errorResponses(400, 401, 403, 404) },
   }), async c => {
@@ -75,7 +78,12 @@ export function createAlertsRouter (deps: AlertsRouterDeps) {
       const target = deps.allowPrivateWebhooks === true ? null : webhookTargetProblem(body.webhook_url)
       if (target !== null) throw httpError('WEBHOOK_ADDRESS_FORBIDDEN', target, { issues: [{ path: 'webhook_url', message: target }] })
     }
-    const result = await store.alerts.updateRule(id, { enabled: body.enabled, threshold: body.threshold, webhookUrl: body.webhook_url }, now())
+    // Judged as the rule will be: a new URL keeps the stored format, a new format the stored URL.
+    const format = webhookFormatProblem(
+      body.webhook_format ?? (body.webhook_url === undefined || body.webhook_url === null ? undefined : rule.webhookFormat),
+      body.webhook_url === undefined ? rule.webhookUrl : body.webhook_url)
+    if (format !== null) throw invalid(format.path, format.message)
+    const result = await store.alerts.updateRule(id, { enabled: body.enabled, threshold: body.threshold, webhookUrl: body.webhook_url, webhookFormat: body.webhook_format }, now())
     if (result === null) throw httpError('ALERT_RULE_NOT_FOUND', `no alert rule with id ${id}`)
     log.info({
       ruleId: id,
@@ -84,6 +92,7 @@ export function createAlertsRouter (deps: AlertsRouterDeps) {
       enabled: body.enabled,
       threshold: body.threshold,
       webhookUrl: typeof body.webhook_url === 'string' ? redactWebhookUrl(body.webhook_url) : body.webhook_url,
+      webhookFormat: body.webhook_format,
       resolved: result.resolved.length,
     }, 'alert rule updated')
     return c.json(ruleJson(result.rule, { showWebhook: true }), 200)

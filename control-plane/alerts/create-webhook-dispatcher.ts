@@ -3,7 +3,7 @@ import { realTimers, type Timers } from '../../shared/timers.ts'
 import type { AlertsLogger } from './alerts-logger.ts'
 import { backoffDelay } from '../../shared/backoff-delay.ts'
 import { createPostWebhook, type PostWebhook } from './post-webhook.ts'
-import { webhookPayload } from './webhook-payload.ts'
+import { renderDelivery } from './render-delivery.ts'
 import { redactWebhookUrl } from './webhook-url.ts'
 
 export interface WebhookOptions {
@@ -68,7 +68,7 @@ export function createWebhookDispatcher (deps: WebhookDispatcherDeps): WebhookDi
   let again = false
 
   const attempt = async (d: DueDelivery): Promise<void> => {
-    const res = await post(d.url, JSON.stringify(webhookPayload(d)), {
+    const res = await post(d.url, JSON.stringify(renderDelivery(d, now())), {
       'x-gpufleet-event': d.kind, 'x-gpufleet-delivery': String(d.id),
     })
     const at = now()

@@ -16,6 +16,8 @@ export function ruleJson (r: AlertRule, opts: { showWebhook: boolean }) {
     threshold_unit: kind.threshold.unit,
     description: r.description,
     webhook_url: r.webhookUrl === null || opts.showWebhook ? r.webhookUrl : redactWebhookUrl(r.webhookUrl),
+    // The format belongs to the webhook: without one there is nothing to speak it.
+    ...(r.webhookUrl === null ? {} : { webhook_format: r.webhookFormat }),
     updated_at: iso(r.updatedAt) as string,
   }
 }

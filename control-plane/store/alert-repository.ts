@@ -1,3 +1,5 @@
+import type { WebhookFormat } from './webhook-format.ts'
+
 /**
  * Alert storage (seed 003 "Alerts"), async so SQLite and PostgreSQL serve the same interface:
  * the built-in rules, durable events (one open event per rule and subject at a time) and the
@@ -14,6 +16,8 @@ export interface AlertRule {
   threshold: number
   enabled: boolean
   webhookUrl: string | null
+  /** What the webhook speaks (webhook-format.ts); 'gpufleet' when none was chosen. */
+  webhookFormat: WebhookFormat
   description: string
   updatedAt: number
   /** Open (unresolved) events of this rule. */
@@ -69,8 +73,9 @@ export interface EvaluationResult {
 export interface RulePatch {
   enabled?: boolean | undefined
   threshold?: number | undefined
-  /** null removes the webhook. */
+  /** null removes the webhook (and resets its format to the default). */
   webhookUrl?: string | null | undefined
+  webhookFormat?: WebhookFormat | undefined
 }
 
 /** A registered rule type's row as it is first written (its rule file's defaults). */
@@ -90,6 +95,8 @@ export interface WebhookDelivery {
   kind: DeliveryKind
   /** The rule's URL when the delivery was queued (a later edit does not redirect it). */
   url: string
+  /** The rule's webhook format when the delivery was queued, as its URL. */
+  format: WebhookFormat
   status: DeliveryStatus
   attempts: number
   nextAttemptAt: number

@@ -8,6 +8,12 @@ import { queryInt } from './query-params.ts'
  * (control-plane/alerts/alert-route-schemas.ts), which also document /openapi.json.
  */
 
+/** What a rule's webhook speaks (control-plane/store/webhook-format.ts keeps the same list). */
+export const WEBHOOK_FORMATS = ['gpufleet', 'alertmanager', 'alertmanager-api'] as const
+const WEBHOOK_FORMAT_HELP = 'gpufleet (default): gpufleet\'s JSON; alertmanager: Alertmanager\'s webhook_config payload (version 4), ' +
+  'for receivers written for Alertmanager; alertmanager-api: postable alerts for an Alertmanager (webhook_url ends in /api/v2/alerts), ' +
+  'so its routing, Slack and PagerDuty receivers take over. Removing the webhook resets it.'
+
 /** Longest webhook URL a rule may name. */
 export const WEBHOOK_URL_MAX = 2048
 
@@ -22,8 +28,10 @@ export const rulePatchSchemaWith = (thresholdHelp: string) => z.object({
     .openapi({ description: thresholdHelp, example: 60 }),
   webhook_url: z.string().max(WEBHOOK_URL_MAX).nullable().optional()
     .openapi({ description: 'http(s) URL each fired and resolved event is POSTed to; null removes it', example: 'https://hooks.example.com/gpufleet' }),
-}).strict().refine(b => b.enabled !== undefined || b.threshold !== undefined || b.webhook_url !== undefined, {
-  message: 'give at least one of enabled, threshold, webhook_url',
+  webhook_format: z.enum(WEBHOOK_FORMATS).optional()
+    .openapi({ description: WEBHOOK_FORMAT_HELP, example: 'alertmanager' }),
+}).strict().refine(b => b.enabled !== undefined || b.threshold !== undefined || b.webhook_url !== undefined || b.webhook_format !== undefined, {
+  message: 'give at least one of enabled, threshold, webhook_url, webhook_format',
 }).openapi('AlertRulePatch')
 export const rulePatchSchema = rulePatchSchemaWith('Meaning, unit and range depend on the rule type')
 
@@ -54,6 +62,7 @@ export const ruleSchemaWith = <T extends z.ZodType<string>, U extends z.ZodType<
   threshold_unit: thresholdUnit,
   description: z.string(),
   webhook_url: z.string().nullable().openapi({ description: 'Whole for admin keys; scheme and host only for read keys (webhook URLs carry secrets)' }),
+  webhook_format: z.enum(WEBHOOK_FORMATS).optional().openapi({ description: `Present when webhook_url is set. ${WEBHOOK_FORMAT_HELP}` }),
   updated_at: z.string(),
 }).openapi('AlertRule')
 export const ruleSchema = ruleSchemaWith(ruleTypeName, z.string())

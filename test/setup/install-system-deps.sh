@@ -10,6 +10,8 @@ command -v jq >/dev/null 2>&1 || need+=(jq)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # The console's browser tests drive Debian's chromium through playwright-core (never a downloaded browser).
 [ -x /usr/bin/chromium ] || need+=(chromium)
+# `promtool check metrics` lints both servers' /metrics (test/e2e/promtool-metrics.test.ts).
+command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 # The PostgreSQL store suites start a throwaway cluster from Debian's server binaries
 # (test/setup/postgres-server.ts looks in pg_config --bindir and /usr/lib/postgresql/*/bin).
 if ! command -v pg_config >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then need+=(postgresql); fi

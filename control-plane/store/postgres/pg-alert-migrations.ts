@@ -63,4 +63,13 @@ export const PG_ALERT_MIGRATIONS: readonly PgMigration[] = [
     name: 'alert_events: silenced_until (no webhook for the subject until then)',
     sql: 'ALTER TABLE alert_events ADD COLUMN silenced_until BIGINT;',
   },
+  {
+    version: 4,
+    name: 'alert webhooks: a format per rule (gpufleet, alertmanager, alertmanager-api), kept on each delivery as its URL is',
+    // The formats are control-plane/store/webhook-format.ts's list, checked by the alerts router (as rule types are).
+    sql: `
+      ALTER TABLE alert_rules ADD COLUMN webhook_format TEXT NOT NULL DEFAULT 'gpufleet';
+      ALTER TABLE alert_deliveries ADD COLUMN format TEXT NOT NULL DEFAULT 'gpufleet';
+    `,
+  },
 ]

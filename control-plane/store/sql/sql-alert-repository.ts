@@ -5,6 +5,7 @@ import type {
 import type { Row, SqlDb, SqlQuery } from '../sql-db.ts'
 import { ALERTS_LOCK } from '../store-locks.ts'
 import { numOrNull, strOrNull } from './cells.ts'
+import { DEFAULT_WEBHOOK_FORMAT, type WebhookFormat } from '../webhook-format.ts'
 
 
 const RULE_SQL = `SELECT r.*, (SELECT COUNT(*) FROM alert_events e WHERE e.rule_id = r.id AND e.resolved_at IS NULL) AS active_events
@@ -15,6 +16,11 @@ const EVENT_SQL = 'SELECT e.*, r.rule_type FROM alert_events e JOIN alert_rules 
 // one waits while an earlier one of its event is still pending.
 const HEAD_OF_EVENT = `NOT EXISTS (SELECT 1 FROM alert_deliveries p WHERE p.event_id = d.event_id AND p.id < d.id AND p.status = 'pending')`
 
+/** Where and how a delivery is sent, copied onto the delivery when it is queued. */
+interface Hook { url: string, format: WebhookFormat }
+const hookOf = (r: Pick<AlertRule, 'webhookUrl' | 'webhookFormat'>): Hook | null =>
+  r.webhookUrl === null ? null : { url: r.webhookUrl, format: r.webhookFormat }
+
 const subjectKey = (s: Pick<AlertSubject, 'type' | 'id'>): string => `${s.type}:${s.id}`
 
 function toRule (r: Row): AlertRule {
@@ -24,6 +30,7 @@ function toRule (r: Row): AlertRule {
     threshold: Number(r.threshold),
     enabled: Number(r.enabled) === 1,
     webhookUrl: strOrNull(r.webhook_url),
+    webhookFormat: (strOrNull(r.webhook_format) ?? DEFAULT_WEBHOOK_FORMAT) as WebhookFormat,
     description: String(r.description),
     updatedAt: Number(r.updated_at),
     activeEvents: Number(r.active_events ?? 0),
@@ -52,6 +59,7 @@ function toDelivery (r: Row): WebhookDelivery {
     eventId: Number(r.event_id),
     kind: r.kind as DeliveryKind,
     url: String(r.url),
+    format: (strOrNull(r.format) ?? DEFAULT_WEBHOOK_FORMAT) as WebhookFormat,
     status: r.status as DeliveryStatus,
     attempts: Number(r.attempts),
     nextAttemptAt: Number(r.next_attempt_at),
@@ -69,17 +77,17 @@ export function createSqlAlertRepository (db: SqlDb): AlertRepository {
   }
   const eventById = async (q: SqlQuery, id: number): Promise<AlertEvent> => toEvent((await q.one(`${EVENT_SQL} WHERE e.id = ?`, id))!)
 
-  const queue = async (q: SqlQuery, eventId: number, kind: DeliveryKind, url: string | null, at: number) => {
-    if (url === null) return
-    await q.run(`INSERT INTO alert_deliveries (event_id, kind, url, status, attempts, next_attempt_at, created_at)
-      VALUES (?, ?, ?, 'pending', 0, ?, ?)`, eventId, kind, url, at, at)
+  const queue = async (q: SqlQuery, eventId: number, kind: DeliveryKind, hook: Hook | null, at: number) => {
+    if (hook === null) return
+    await q.run(`INSERT INTO alert_deliveries (event_id, kind, url, format, status, attempts, next_attempt_at, created_at)
+      VALUES (?, ?, ?, ?, 'pending', 0, ?, ?)`, eventId, kind, hook.url, hook.format, at, at)
   }
 
-  const resolveAll = async (q: SqlQuery, events: AlertEvent[], at: number, url: string | null): Promise<AlertEvent[]> => {
+  const resolveAll = async (q: SqlQuery, events: AlertEvent[], at: number, hook: Hook | null): Promise<AlertEvent[]> => {
     const out: AlertEvent[] = []
     for (const e of events) {
       await q.run('UPDATE alert_events SET resolved_at = ? WHERE id = ? AND resolved_at IS NULL', at, e.id)
-      await queue(q, e.id, 'resolved', silenced(e, at) ? null : url, at)
+      await queue(q, e.id, 'resolved', silenced(e, at) ? null : hook, at)
       out.push(await eventById(q, e.id))
     }
     return out
@@ -119,10 +127,12 @@ export function createSqlAlertRepository (db: SqlDb): AlertRepository {
         const enabled = patch.enabled ?? before.enabled
         const threshold = patch.threshold ?? before.threshold
         const webhookUrl = patch.webhookUrl === undefined ? before.webhookUrl : patch.webhookUrl
-        await q.run('UPDATE alert_rules SET enabled = ?, threshold = ?, webhook_url = ?, updated_at = ? WHERE id = ?',
-          enabled ? 1 : 0, threshold, webhookUrl, at, id)
+        // Removing the webhook forgets its format too; otherwise a format stays until changed.
+        const webhookFormat = patch.webhookFormat ?? (patch.webhookUrl === null ? DEFAULT_WEBHOOK_FORMAT : before.webhookFormat)
+        await q.run('UPDATE alert_rules SET enabled = ?, threshold = ?, webhook_url = ?, webhook_format = ?, updated_at = ? WHERE id = ?',
+          enabled ? 1 : 0, threshold, webhookUrl, webhookFormat, at, id)
         // A disabled rule watches nothing, so nothing of it stays open (the receiver hears why).
-        const resolved = enabled ? [] : await resolveAll(q, await openEventsOf(q, id), at, webhookUrl)
+        const resolved = enabled ? [] : await resolveAll(q, await openEventsOf(q, id), at, hookOf({ webhookUrl, webhookFormat }))
         return { rule: (await ruleById(q, id))!, resolved }
       })
     },
@@ -132,7 +142,7 @@ export function createSqlAlertRepository (db: SqlDb): AlertRepository {
         const rule = await ruleById(q, ev.ruleId)
         if (rule === null) throw new Error(`no alert rule ${ev.ruleId}`)
         const open = await openEventsOf(q, rule.id)
-        if (!rule.enabled) return { fired: [], resolved: await resolveAll(q, open, ev.at, rule.webhookUrl), stale: false }
+        if (!rule.enabled) return { fired: [], resolved: await resolveAll(q, open, ev.at, hookOf(rule)), stale: false }
         if (rule.threshold !== ev.threshold) return { fired: [], resolved: [], stale: true }
 
         const openKeys = new Set(open.map(e => subjectKey(e.subject)))
@@ -153,10 +163,10 @@ export function createSqlAlertRepository (db: SqlDb): AlertRepository {
             (rule_id, subject_type, subject_id, subject_name, tenant_id, message, fired_at, silenced_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
           rule.id, b.subject.type, b.subject.id, b.subject.name, b.tenantId, b.message, ev.at, until)
           const id = Number(r!.id)
-          await queue(q, id, 'fired', until === null ? rule.webhookUrl : null, ev.at)
+          await queue(q, id, 'fired', until === null ? hookOf(rule) : null, ev.at)
           fired.push(await eventById(q, id))
         }
-        const resolved = await resolveAll(q, open.filter(e => !keep.has(subjectKey(e.subject))), ev.at, rule.webhookUrl)
+        const resolved = await resolveAll(q, open.filter(e => !keep.has(subjectKey(e.subject))), ev.at, hookOf(rule))
         return { fired, resolved, stale: false }
       })
     },
@@ -173,9 +183,9 @@ export function createSqlAlertRepository (db: SqlDb): AlertRepository {
       return db.tx(ALERTS_LOCK, async q => {
         const keys = new Set(subjects.map(subjectKey))
         const out: AlertEvent[] = []
-        for (const rule of (await q.all('SELECT id, webhook_url FROM alert_rules ORDER BY id'))) {
+        for (const rule of (await q.all('SELECT id, webhook_url, webhook_format FROM alert_rules ORDER BY id'))) {
           const open = (await openEventsOf(q, Number(rule.id))).filter(e => keys.has(subjectKey(e.subject)))
-          out.push(...await resolveAll(q, open, at, strOrNull(rule.webhook_url)))
+          out.push(...await resolveAll(q, open, at, hookOf(toRule(rule))))
         }
         return out
       })

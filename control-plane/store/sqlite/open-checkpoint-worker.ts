@@ -24,7 +24,8 @@ export interface CheckpointWorker {
  * it never keeps the process alive. If it dies, pending and later checkpoints reject.
  */
 export function openCheckpointWorker (path: string): CheckpointWorker {
-  const worker = new Worker(new URL('./sqlite-checkpoint-worker.ts', import.meta.url), { workerData: { path } })
+  // The packed CLI runs the JavaScript tsc emitted beside each .ts (scripts/pack.ts): same extension as this module.
+  const worker = new Worker(new URL(`./sqlite-checkpoint-worker${import.meta.url.endsWith('.js') ? '.js' : '.ts'}`, import.meta.url), { workerData: { path } })
   worker.unref()
   const pending = new Map<number, { resolve: (r: CheckpointResult) => void, reject: (err: Error) => void }>()
   let nextId = 1
