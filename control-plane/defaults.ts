@@ -21,4 +21,10 @@ export const CONTROL_PLANE_DEFAULTS = {
   alertWebhookAllowPrivate: false,
   /** A node offline this long (a duration) loses its running jobs: failed NODE_FAIL, or requeued. */
   nodeFailGrace: '2m',
+  /** How often the leader imports Slurm accounting (a duration, or off). */
+  slurmInterval: '5m',
+  /** sacct, used when no --slurm-rest-url is given. */
+  slurmSacct: 'sacct',
+  /** slurmrestd's slurmdb plugin version (Slurm 22.05: v0.0.38). */
+  slurmRestApi: 'v0.0.38',
 } as const

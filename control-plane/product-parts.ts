@@ -18,6 +18,7 @@ import { createDashboardRouter } from './dashboards/create-dashboard-router.ts'
 import { schedulingParts, type SchedulingOptions } from './scheduling/scheduling-parts.ts'
 import { createFleetJobHooks } from './scheduling/create-fleet-job-hooks.ts'
 import { createConsoleRouter, CONSOLE_FORM_PATHS } from './console/create-console-router.ts'
+import { createSlurmLoop } from './slurm/create-slurm-loop.ts'
 
 /**
  * The product's domains composed for startControlPlane: every router and background loop,
@@ -126,6 +127,7 @@ export function productParts (options: ProductOptions = {}): { routers: RouterMo
       }),
       ctx => createAlertsLoop({ store: ctx.store, now: ctx.now, log: ctx.log, webhook: { allowPrivateAddresses: ctx.config?.alertWebhookAllowPrivate } }),
       ...scheduling.loops,
+      ctx => createSlurmLoop(ctx),
     ],
   }
 }

@@ -9,6 +9,7 @@ import type { DashboardRepository } from './dashboard-repository.ts'
 import type { AnalyticsRepository } from './analytics-repository.ts'
 import type { SessionRepository } from './session-repository.ts'
 import type { OperatorKeyRepository } from './operator-key-repository.ts'
+import type { SlurmRepository } from './slurm-repository.ts'
 
 /**
  * The control plane's storage: one async repository per domain. Nothing outside
@@ -30,5 +31,7 @@ export interface Store {
   readonly sessions: SessionRepository
   /** Operator-token signing keys and the revocation epoch (control-plane/auth). */
   readonly operatorKeys: OperatorKeyRepository
+  /** Slurm accounting imported by the leader (control-plane/slurm). */
+  readonly slurm: SlurmRepository
   close: () => Promise<void>
 }

@@ -32,6 +32,7 @@ export function openPartialSqliteStore (
     analytics: stub,
     sessions: stub,
     operatorKeys: stub,
+    slurm: stub,
     ...build(sqliteSqlDb(db), db),
     async close () { db.close() },
   }

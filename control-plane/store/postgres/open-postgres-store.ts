@@ -16,6 +16,7 @@ import { createSqlAnalyticsRepository } from '../sql/sql-analytics-repository.ts
 import { createSqlSessionRepository } from '../sql/sql-session-repository.ts'
 import { cacheActiveKeys } from '../cache-active-keys.ts'
 import { createSqlOperatorKeyRepository } from '../sql/sql-operator-key-repository.ts'
+import { createSqlSlurmRepository } from '../sql/sql-slurm-repository.ts'
 
 export interface PostgresStoreOptions {
   /** Schema for every table (created if missing); default: the connection's search_path (public). */
@@ -57,6 +58,7 @@ export async function openPostgresStore (url: string, options: PostgresStoreOpti
       analytics,
       sessions,
       operatorKeys,
+      slurm: createSqlSlurmRepository(db),
       async close () { await db.close() },
     }
   } catch (err) {

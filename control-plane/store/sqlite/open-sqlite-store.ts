@@ -18,6 +18,7 @@ import { SQLITE_UTILIZATION_SQL } from './sqlite-utilization-sql.ts'
 import { createSqlAnalyticsRepository } from '../sql/sql-analytics-repository.ts'
 import { createSqlSessionRepository } from '../sql/sql-session-repository.ts'
 import { createSqlOperatorKeyRepository } from '../sql/sql-operator-key-repository.ts'
+import { createSqlSlurmRepository } from '../sql/sql-slurm-repository.ts'
 import { openCheckpointWorker, type CheckpointResult } from './open-checkpoint-worker.ts'
 import { startSqliteCheckpointer } from './start-sqlite-checkpointer.ts'
 
@@ -91,6 +92,7 @@ function openRepositories (db: SqliteDb): Store {
     analytics: createSqlAnalyticsRepository(sql),
     sessions: createSqlSessionRepository(sql),
     operatorKeys: createSqlOperatorKeyRepository(sql),
+    slurm: createSqlSlurmRepository(sql),
     async close () { db.close() },
   }
 }
