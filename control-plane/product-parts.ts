@@ -19,6 +19,8 @@ import { schedulingParts, type SchedulingOptions } from './scheduling/scheduling
 import { createFleetJobHooks } from './scheduling/create-fleet-job-hooks.ts'
 import { createConsoleRouter, CONSOLE_FORM_PATHS } from './console/create-console-router.ts'
 import { createSlurmLoop } from './slurm/create-slurm-loop.ts'
+import { slurmSourceFromConfig } from './slurm/slurm-source-from-config.ts'
+import { createAnalyticsProxyRouter } from './analytics-proxy/create-analytics-proxy-router.ts'
 
 /**
  * The product's domains composed for startControlPlane: every router and background loop,
@@ -106,6 +108,17 @@ export function productParts (options: ProductOptions = {}): { routers: RouterMo
         path: '/',
         router: ctx => createAnalyticsRouter({ store: ctx.store, requireScope: ctx.requireScope, now: ctx.now, log: ctx.log }),
         bodyLimits: ANALYTICS_BODY_LIMITS,
+      },
+      {
+        // Seed 001's session-only /api/analytics/* proxies (the console's Analytics page) and the Slurm plane.
+        path: '/',
+        router: ctx => createAnalyticsProxyRouter({
+          requireScope: ctx.requireScope,
+          api: ctx.api,
+          slurm: ctx.store.slurm,
+          now: ctx.now,
+          slurmSource: ctx.config.slurmIntervalMs === null ? null : slurmSourceFromConfig(ctx.config)?.name ?? null,
+        }),
       },
       {
         path: '/',

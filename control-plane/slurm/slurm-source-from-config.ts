@@ -16,6 +16,7 @@ export function slurmSourceFromConfig (config: SlurmConfig, env: NodeJS.ProcessE
   if (config.slurmRestUrl !== undefined) {
     return createSlurmRestSource({ url: config.slurmRestUrl, token: config.slurmToken ?? '', user: config.slurmRestUser, apiVersion: config.slurmRestApi })
   }
+  if (typeof config.slurmSacct !== 'string' || config.slurmSacct === '') return null
   const sacct = findExecutable(config.slurmSacct, env.PATH ?? '')
   const conf = env.SLURM_CONF ?? '/etc/slurm/slurm.conf'
   return sacct === null || !existsSync(conf) ? null : createSacctSource({ sacct })
