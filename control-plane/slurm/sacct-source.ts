@@ -8,6 +8,8 @@ export interface SacctSourceOptions {
   timeoutMs?: number
   /** Largest answer read (bytes). */
   maxBytes?: number
+  /** sacct's environment (default this process's); TZ is always UTC. */
+  env?: NodeJS.ProcessEnv
 }
 
 /** Slurm reads -S/-E in the caller's zone: sacct runs with TZ=UTC and gets UTC wall times. */
@@ -20,14 +22,14 @@ export function sacctTime (ms: number): string {
  * (-a) jobs of every cluster in the accounting database (-L) that were active in the window.
  */
 export function createSacctSource (options: SacctSourceOptions): SlurmSource {
-  const { sacct, timeoutMs = 120_000, maxBytes = 512 * 1024 * 1024 } = options
+  const { sacct, timeoutMs = 120_000, maxBytes = 512 * 1024 * 1024, env = process.env } = options
   if (typeof sacct !== 'string' || sacct === '') throw new TypeError('createSacctSource: sacct must be a path or command name')
   return {
     name: 'sacct',
     jobsJson (since, until) {
       const args = ['--json', '-a', '-L', '-S', sacctTime(since), '-E', sacctTime(until)]
       return new Promise((resolve, reject) => {
-        execFile(sacct, args, { env: { ...process.env, TZ: 'UTC', SLURM_TIME_FORMAT: 'standard' }, timeout: timeoutMs, maxBuffer: maxBytes, encoding: 'utf8' },
+        execFile(sacct, args, { env: { ...env, TZ: 'UTC', SLURM_TIME_FORMAT: 'standard' }, timeout: timeoutMs, maxBuffer: maxBytes, encoding: 'utf8' },
           (err, stdout, stderr) => {
             if (err === null) return resolve(stdout)
             const e = err as NodeJS.ErrnoException & { killed?: boolean }

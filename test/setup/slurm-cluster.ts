@@ -25,6 +25,8 @@ export interface TestSlurm {
   dir: string
   /** Runs a Slurm client command against this cluster; throws with its output on failure. */
   run: (cmd: string, args: string[]) => string
+  /** Stops one daemon (e.g. slurmdbd, to make the accounting unreachable). */
+  stopDaemon: (name: 'slurmdbd' | 'slurmrestd' | 'mariadbd') => Promise<void>
   stop: () => Promise<void>
 }
 
@@ -48,15 +50,18 @@ export async function startTestSlurm (): Promise<TestSlurm> {
   const p = (name: string) => join(dir, name)
   for (const d of ['db', 'state', 'spool', 'gpu', 'log', 'run']) mkdirSync(p(d), { recursive: true })
 
+  const end = async (child: ChildProcess): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    const gone = new Promise(resolve => child.once('exit', resolve))
+    try { process.kill(-child.pid!, 'SIGTERM') } catch { child.kill('SIGTERM') }
+    await Promise.race([gone, new Promise(resolve => setTimeout(resolve, 5000))])
+    try { process.kill(-child.pid!, 'SIGKILL') } catch {}
+  }
+  const stopDaemon = async (name: string): Promise<void> => {
+    for (const c of children) if (c.name === name) await end(c.child)
+  }
   const stop = async (): Promise<void> => {
-    for (const { child } of [...children].reverse()) {
-      if (child.exitCode === null && child.signalCode === null) {
-        const gone = new Promise(resolve => child.once('exit', resolve))
-        try { process.kill(-child.pid!, 'SIGTERM') } catch { child.kill('SIGTERM') }
-        await Promise.race([gone, new Promise(resolve => setTimeout(resolve, 5000))])
-        try { process.kill(-child.pid!, 'SIGKILL') } catch {}
-      }
-    }
+    for (const { child } of [...children].reverse()) await end(child)
     // Job processes slurmd started are in its own session: kill whatever still runs from our dir.
     spawnSync('pkill', ['-KILL', '-f', `${dir}/`], { stdio: 'ignore' })
     rmSync(dir, { recursive: true, force: true })
@@ -163,7 +168,7 @@ export async function startTestSlurm (): Promise<TestSlurm> {
       } catch { return false }
     }
     if (!await waitForAsync(restUp, 20_000)) await fail('slurmrestd did not answer', [p('log/slurmrestd.out')])
-    return { cluster: CLUSTER, env, restUrl, token: token!, dir, run, stop }
+    return { cluster: CLUSTER, env, restUrl, token: token!, dir, run, stopDaemon, stop }
   } catch (err) {
     if (existsSync(dir)) await stop()
     throw err
