@@ -8,6 +8,8 @@ import { importSlurmJobs } from '../../../control-plane/slurm/import-slurm-jobs.
 import { buildSlurmReport } from '../../../control-plane/slurm/build-slurm-report.ts'
 import { SlurmImportError } from '../../../control-plane/slurm/slurm-import-error.ts'
 import { closedUrl } from '../../helpers/closed-url.ts'
+import { cpHarness } from '../cp-harness.ts'
+import { productParts } from '../../../control-plane/product-parts.ts'
 
 /**
  * Issue 16's proof on a real Slurm (Debian's 22.05 packages, started by test/setup/slurm-cluster.ts;
@@ -15,6 +17,8 @@ import { closedUrl } from '../../helpers/closed-url.ts'
  * sacct --json and through slurmrestd with a JWT, and the imported counts and GPU-hours compared
  * with what sacct itself reports for the same window.
  */
+// Starting Slurm and running the jobs takes ~30 s alone; a loaded 2-core CI box may need more than .taprc's 120 s.
+t.setTimeout(300_000)
 const started = Date.now()
 const slurm = await startTestSlurm()
 t.comment(`Slurm up in ${Date.now() - started} ms`)
@@ -115,6 +119,17 @@ t.test('GPU jobs on a real Slurm: imported by sacct and by slurmrestd, equal to 
     const steps = await s.slurm.listSteps(slurm.cluster, ids[0]!)
     t.match(steps, [{ step: 'batch', gpus: 2, final: true }], `${name}: the batch step is kept beside the allocation`)
   }
+  // The same numbers through the console's route and page, as an admin session sees them.
+  const h = await cpHarness(t, { store, routers: productParts().routers, now: Date.now, config: { slurmInterval: 'off' } })
+  const login = await h.req('POST', '/login', { form: { key: h.root } })
+  const cookie = /gpufleet_session=[^;]+/.exec(login.headers.get('set-cookie') ?? '')![0]
+  const q = `since=${new Date(window.since).toISOString()}&until=${new Date(window.until).toISOString()}`
+  const route = await h.req('GET', `/api/analytics/slurm?${q}`, { cookie })
+  t.equal(route.status, 200)
+  t.match(route.body, { stale: false, source: 'sacct', totals: { jobs: expect.jobs, gpu_jobs: expect.gpu_jobs, gpu_seconds: expect.gpu_seconds } }, 'GET /api/analytics/slurm')
+  t.ok(route.body.age_s >= 0 && route.body.age_s < 600, 'with the age of the import')
+  t.equal((await h.req('GET', `/api/analytics/slurm?${q}`, { key: h.root })).body.code, 'SESSION_REQUIRED', 'never with a key')
+
   const longRow = (await store.slurm.listJobs(window)).find(j => j.jobId === long)
   t.match(longRow, { state: 'COMPLETED', final: true, gpus: 1 }, 'the long job, once, now ended')
   t.ok(longRow!.endedAt! - longRow!.startedAt! >= 6000, 'its whole run')
