@@ -55,6 +55,10 @@ export function createAnalyticsProxyRouter (deps: AnalyticsProxyDeps) {
   if (typeof api !== 'function') throw new TypeError('createAnalyticsProxyRouter: api must be a function')
   if (slurm === undefined) throw new TypeError('createAnalyticsProxyRouter: slurm repository is required')
   const app = createRouter()
+  // Declared where it is used: only an app serving these routes documents the cookie scheme.
+  app.openAPIRegistry.registerComponent('securitySchemes', 'consoleSession', {
+    type: 'apiKey', in: 'cookie', name: 'gpufleet_session', description: 'The console\'s session cookie (log in at /login); PUT also needs x-csrf-token',
+  })
 
   // The window every read shares: until (exclusive; the page sends end + 1 s) defaults to now, since to 30 days before.
   const windowOf = (q: { since?: string | undefined, until?: string | undefined }) => {

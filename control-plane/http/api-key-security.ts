@@ -14,7 +14,4 @@ export function registerApiKeySecuritySchemes (app: OpenAPIHono<any>): void {
   app.openAPIRegistry.registerComponent('securitySchemes', 'apiKeyHeader', {
     type: 'apiKey', in: 'header', name: 'x-api-key', description: 'x-api-key: gfk_…',
   })
-  app.openAPIRegistry.registerComponent('securitySchemes', 'consoleSession', {
-    type: 'apiKey', in: 'cookie', name: 'gpufleet_session', description: 'The console\'s session cookie (log in at /login); PUT also needs x-csrf-token',
-  })
 }

@@ -44,22 +44,30 @@ export function buildSlurmReport (jobs: readonly SlurmJobRecord[], opts: { tz: s
   const groups = { state: new Map<string, GroupAcc>(), user: new Map<string, GroupAcc>(), account: new Map<string, GroupAcc>(),
     partition: new Map<string, GroupAcc>(), cluster: new Map<string, GroupAcc>() }
   const total: GroupAcc = { jobs: 0, gpuJobs: 0, gpuMs: 0 }
+  // Every day's spans in time order, so a job finds its first day by binary search (a 400-day
+  // window × many jobs stays linear in the days each job actually touches).
+  const spans = days.flatMap((d, i) => d.spans.map(s => ({ ...s, day: i }))).sort((a, b) => a.start - b.start)
+  const firstEndingAfter = (t: number): number => {
+    let lo = 0
+    let hi = spans.length
+    while (lo < hi) { const mid = (lo + hi) >> 1; if (spans[mid]!.end <= t) lo = mid + 1; else hi = mid }
+    return lo
+  }
   for (const job of jobs) {
     const anchor = job.startedAt ?? job.submittedAt ?? job.observedAt
     const counted = anchor >= since && anchor < until
     let gpuMs = 0
     if (job.gpus > 0 && job.startedAt !== null) {
       const end = job.endedAt ?? Math.max(job.startedAt, job.observedAt)
-      for (const [i, day] of days.entries()) {
-        for (const span of day.spans) {
-          const ms = Math.max(0, Math.min(end, span.end) - Math.max(job.startedAt, span.start))
-          if (ms > 0) { rows[i]!.gpu_ms += ms * job.gpus; gpuMs += ms * job.gpus }
-        }
+      for (let i = firstEndingAfter(job.startedAt); i < spans.length && spans[i]!.start < end; i++) {
+        const span = spans[i]!
+        const ms = Math.max(0, Math.min(end, span.end) - Math.max(job.startedAt, span.start))
+        if (ms > 0) { rows[span.day]!.gpu_ms += ms * job.gpus; gpuMs += ms * job.gpus }
       }
     }
     if (counted) {
-      const day = days.findIndex(d => d.spans.some(s => anchor >= s.start && anchor < s.end))
-      if (day >= 0) { rows[day]!.jobs++; if (job.gpus > 0) rows[day]!.gpu_jobs++ }
+      const span = spans[firstEndingAfter(anchor)]
+      if (span !== undefined && anchor >= span.start) { rows[span.day]!.jobs++; if (job.gpus > 0) rows[span.day]!.gpu_jobs++ }
     }
     if (!counted && gpuMs === 0) continue
     const add = (acc: GroupAcc) => { if (counted) { acc.jobs++; if (job.gpus > 0) acc.gpuJobs++ } acc.gpuMs += gpuMs }
