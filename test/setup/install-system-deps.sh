@@ -16,13 +16,14 @@ if ! command -v pg_config >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/init
 # The Slurm plane's tests start a real one-node Slurm on loopback from Debian's packages
 # (test/setup/slurm-cluster.ts): controller, node daemon, accounting daemon + MariaDB, REST
 # daemon, munge for their authentication.
-command -v slurmctld >/dev/null 2>&1 || need+=(slurmctld)
-command -v slurmd >/dev/null 2>&1 || need+=(slurmd)
-command -v slurmdbd >/dev/null 2>&1 || need+=(slurmdbd)
-command -v slurmrestd >/dev/null 2>&1 || [ -x /usr/sbin/slurmrestd ] || need+=(slurmrestd)
+# (Daemons live in /usr/sbin, which a non-root PATH may lack: test the paths.)
+[ -x /usr/sbin/slurmctld ] || need+=(slurmctld)
+[ -x /usr/sbin/slurmd ] || need+=(slurmd)
+[ -x /usr/sbin/slurmdbd ] || need+=(slurmdbd)
+[ -x /usr/sbin/slurmrestd ] || need+=(slurmrestd)
 command -v sacct >/dev/null 2>&1 || need+=(slurm-client)
-command -v munged >/dev/null 2>&1 || [ -x /usr/sbin/munged ] || need+=(munge)
-command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || need+=(mariadb-server)
+[ -x /usr/sbin/munged ] || need+=(munge)
+[ -x /usr/sbin/mariadbd ] || need+=(mariadb-server)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing test dependencies: ${need[*]}"
   if [ "$(id -u)" -eq 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"

@@ -63,8 +63,11 @@ export async function startTestSlurm (): Promise<TestSlurm> {
   const stop = async (): Promise<void> => {
     for (const { child } of [...children].reverse()) await end(child)
     // Job processes slurmd started are in its own session: kill whatever still runs from our dir.
-    spawnSync('pkill', ['-KILL', '-f', `${dir}/`], { stdio: 'ignore' })
-    rmSync(dir, { recursive: true, force: true })
+    const pkill = wrap(['pkill', '-KILL', '-f', `${dir}/`])
+    spawnSync(pkill[0]!, pkill.slice(1), { stdio: 'ignore' })
+    // As another user, the daemons (root) left root-owned files behind.
+    if (asRoot) rmSync(dir, { recursive: true, force: true })
+    else spawnSync('sudo', ['-n', 'rm', '-rf', dir], { stdio: 'ignore' })
   }
 
   const daemon = (name: string, argv: string[], env: NodeJS.ProcessEnv = {}): ChildProcess => {
@@ -111,6 +114,8 @@ export async function startTestSlurm (): Promise<TestSlurm> {
       `PidFile=${p('run/slurmdbd.pid')}`, `LogFile=${p('log/slurmdbd.log')}`, 'DebugLevel=info', '',
     ].join('\n'))
     chmodSync(p('slurmdbd.conf'), 0o600)
+    // slurmdbd wants its config owned by SlurmUser (root here).
+    if (!asRoot) spawnSync('sudo', ['-n', 'chown', 'root:root', p('slurmdbd.conf'), jwtKey], { stdio: 'ignore' })
     // slurmd wants GPU files to be character devices: links to /dev/null are (stat follows them).
     for (let i = 0; i < GPUS; i++) symlinkSync('/dev/null', p(`gpu/nvidia${i}`))
     writeFileSync(p('gres.conf'), `NodeName=${node} Name=gpu File=${p('gpu')}/nvidia[0-${GPUS - 1}]\n`)
