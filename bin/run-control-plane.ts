@@ -12,7 +12,7 @@ export async function runControlPlane (input: Record<string, unknown>): Promise<
   try {
     const { stripeApiBase, ...rest } = input
     const payments = paymentProviderFrom(stripeApiBase as string | undefined)
-    const config = parseControlPlaneConfig({ ...rest, ...adminKeyFromEnv() } as ControlPlaneConfigInput)
+    const config = parseControlPlaneConfig({ ...rest, ...adminKeyFromEnv(), ...slurmTokenFromEnv() } as ControlPlaneConfigInput)
     running = await startControlPlane(config, productParts({ payments }))
   } catch (err) {
     if (err instanceof ControlPlaneError) {
@@ -25,6 +25,12 @@ export async function runControlPlane (input: Record<string, unknown>): Promise<
   process.stderr.write(`gpufleet control plane listening on ${running.url}\n`)
   if (running.bootstrapKey !== undefined) process.stderr.write(bootstrapNotice(running.bootstrapKey))
   onShutdownSignal('gpufleet control-plane', () => running.close())
+}
+
+/** GPUFLEET_SLURM_TOKEN is env-only: a flag would show the JWT in `ps`. */
+export function slurmTokenFromEnv (): { slurmToken?: string } {
+  const token = process.env.GPUFLEET_SLURM_TOKEN
+  return token === undefined || token === '' ? {} : { slurmToken: token.trim() }
 }
 
 /** GPUFLEET_ADMIN_KEY is env-only (a flag would show the key in `ps`). */

@@ -29,6 +29,12 @@ const OPTION_NAMES: Record<string, string> = {
   alertWebhookAllowPrivate: '--alert-webhook-allow-private (GPUFLEET_ALERT_WEBHOOK_ALLOW_PRIVATE)',
   nodeFailGrace: '--node-fail-grace (GPUFLEET_NODE_FAIL_GRACE)',
   jobLogRetain: '--job-log-retain (GPUFLEET_JOB_LOG_RETAIN)',
+  slurmInterval: '--slurm-interval (GPUFLEET_SLURM_INTERVAL)',
+  slurmRestUrl: '--slurm-rest-url (GPUFLEET_SLURM_REST_URL)',
+  slurmRestUser: '--slurm-rest-user (GPUFLEET_SLURM_REST_USER)',
+  slurmRestApi: '--slurm-rest-api (GPUFLEET_SLURM_REST_API)',
+  slurmSacct: '--slurm-sacct (GPUFLEET_SLURM_SACCT)',
+  slurmToken: 'GPUFLEET_SLURM_TOKEN',
 }
 
 const SESSION_TTL_MIN_MS = 60_000
@@ -45,10 +51,21 @@ function byteSize (v: string | number): number | null {
   const m = BYTE_SIZE.exec(String(v).trim())
   return m === null ? null : Number(m[1]) * (UNIT[m[2] ?? 'B'] as number)
 }
+const SLURM_INTERVAL_MIN_MS = 10_000
+const SLURM_INTERVAL_MAX_MS = 86_400_000
 
 const LISTEN = /^(?:\[([0-9a-fA-F:]+)\]|([^:\s[\]]+)):(\d{1,5})$/
 const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', ''])])
   .transform(v => v === true || v === 'true' || v === '1')
+
+function isHttpUrl (s: string): boolean {
+  try {
+    const u = new URL(s)
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== ''
+  } catch {
+    return false
+  }
+}
 
 function isPostgresUrlValid (s: string): boolean {
   try {
@@ -91,7 +108,21 @@ export const controlPlaneConfigSchema = z.object({
   jobLogRetain: z.union([z.number(), z.string()])
     .refine(v => { const n = byteSize(v); return n !== null && n >= JOB_LOG_RETAIN_MIN && n <= JOB_LOG_RETAIN_MAX }, 'expected a size from 256KiB to 64MiB such as 8MiB, 512KiB or 1048576 (bytes)')
     .default(CONTROL_PLANE_DEFAULTS.jobLogRetain),
+  slurmInterval: z.string()
+    .refine(s => { if (s === 'off') return true; const ms = parseDuration(s); return ms !== null && ms >= SLURM_INTERVAL_MIN_MS && ms <= SLURM_INTERVAL_MAX_MS },
+      'expected off or a duration from 10s to 1d such as 5m, 30s or 1h')
+    .default(CONTROL_PLANE_DEFAULTS.slurmInterval),
+  // The message never echoes the value: a URL may carry credentials.
+  slurmRestUrl: z.string().refine(isHttpUrl, 'expected an http(s) URL such as http://slurm-head:6820').optional(),
+  slurmRestUser: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'expected a Slurm user name').optional(),
+  slurmRestApi: z.string().regex(/^v\d+\.\d+\.\d+$/, 'expected a slurmdb plugin version such as v0.0.38').default(CONTROL_PLANE_DEFAULTS.slurmRestApi),
+  slurmSacct: z.string().min(1, 'expected the sacct command or its path').default(CONTROL_PLANE_DEFAULTS.slurmSacct),
+  // Secret: never echoed.
+  slurmToken: z.string().regex(/^[\x21-\x7e]{1,8192}$/, 'expected a JWT (scontrol token) without spaces').optional(),
 }).strict().superRefine((c, ctx) => {
+  if (c.slurmRestUrl !== undefined && c.slurmToken === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['slurmToken'], message: 'required with --slurm-rest-url (a JWT from scontrol token)' })
+  }
   if ((c.tlsCert === undefined) !== (c.tlsKey === undefined)) {
     ctx.addIssue({ code: 'custom', path: [c.tlsCert === undefined ? 'tlsCert' : 'tlsKey'], message: 'give both --tls-cert and --tls-key, or neither' })
   }
@@ -108,6 +139,8 @@ export type ControlPlaneConfig = Readonly<z.infer<typeof controlPlaneConfigSchem
   nodeFailGraceMs: number
   /** `jobLogRetain` in bytes. */
   jobLogRetainBytes: number
+  /** `slurmInterval` in milliseconds; null when off. */
+  slurmIntervalMs: number | null
 }>
 
 /** Throws ControlPlaneError CONFIG_INVALID naming each bad option the way operators set it. */
@@ -126,5 +159,6 @@ export function parseControlPlaneConfig (input: ControlPlaneConfigInput = {}): C
   return Object.freeze({ ...result.data, host, port: Number(m?.[3]), sessionTtlMs: parseDuration(result.data.sessionTtl) as number,
     nodeFailGraceMs: parseDuration(result.data.nodeFailGrace) as number,
     jobLogRetainBytes: byteSize(result.data.jobLogRetain) as number,
+    slurmIntervalMs: result.data.slurmInterval === 'off' ? null : parseDuration(result.data.slurmInterval) as number,
   })
 }

@@ -23,4 +23,10 @@ export const CONTROL_PLANE_DEFAULTS = {
   nodeFailGrace: '2m',
   /** Each executed job keeps this much of its newest log (bytes, or with KiB/MiB/GiB). */
   jobLogRetain: '8MiB',
+  /** How often the leader imports Slurm accounting (a duration, or off). */
+  slurmInterval: '5m',
+  /** sacct, used when no --slurm-rest-url is given. */
+  slurmSacct: 'sacct',
+  /** slurmrestd's slurmdb plugin version (Slurm 22.05: v0.0.38). */
+  slurmRestApi: 'v0.0.38',
 } as const

@@ -21,6 +21,9 @@ import { createDashboardRouter } from './dashboards/create-dashboard-router.ts'
 import { schedulingParts, type SchedulingOptions } from './scheduling/scheduling-parts.ts'
 import { createFleetJobHooks } from './scheduling/create-fleet-job-hooks.ts'
 import { createConsoleRouter, CONSOLE_FORM_PATHS } from './console/create-console-router.ts'
+import { createSlurmLoop } from './slurm/create-slurm-loop.ts'
+import { slurmSourceFromConfig } from './slurm/slurm-source-from-config.ts'
+import { createAnalyticsProxyRouter } from './analytics-proxy/create-analytics-proxy-router.ts'
 
 /**
  * The product's domains composed for startControlPlane: every router and background loop,
@@ -116,6 +119,17 @@ export function productParts (options: ProductOptions = {}): { routers: RouterMo
         bodyLimits: ANALYTICS_BODY_LIMITS,
       },
       {
+        // Seed 001's session-only /api/analytics/* proxies (the console's Analytics page) and the Slurm plane.
+        path: '/',
+        router: ctx => createAnalyticsProxyRouter({
+          requireScope: ctx.requireScope,
+          api: ctx.api,
+          slurm: ctx.store.slurm,
+          now: ctx.now,
+          slurmSource: ctx.config.slurmIntervalMs === null ? null : slurmSourceFromConfig(ctx.config)?.name ?? null,
+        }),
+      },
+      {
         path: '/',
         router: ctx => createAlertsRouter({ store: ctx.store, requireScope: ctx.requireScope, now: ctx.now, log: ctx.log, allowPrivateWebhooks: ctx.config.alertWebhookAllowPrivate }),
       },
@@ -135,6 +149,7 @@ export function productParts (options: ProductOptions = {}): { routers: RouterMo
       }),
       ctx => createAlertsLoop({ store: ctx.store, now: ctx.now, log: ctx.log, webhook: { allowPrivateAddresses: ctx.config?.alertWebhookAllowPrivate } }),
       ...scheduling.loops,
+      ctx => createSlurmLoop(ctx),
     ],
   }
 }

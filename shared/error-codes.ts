@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   WEBHOOK_ADDRESS_FORBIDDEN: { status: 400, message: 'the webhook URL points at a forbidden address' },
   // 401 / 403 / 429: who is calling, and what they may do.
   UNAUTHORIZED: { status: 401, message: 'missing, invalid or revoked API key' },
+  SESSION_REQUIRED: { status: 401, message: 'this route reads the console session cookie, never an API key' },
   FORBIDDEN: { status: 403, message: 'the key lacks the scope or binding for this' },
   CSRF_INVALID: { status: 403, message: 'missing or wrong CSRF token' },
   CLUSTER_MISMATCH: { status: 403, message: 'this key acts for another cluster' },

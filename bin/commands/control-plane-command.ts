@@ -20,6 +20,11 @@ export function controlPlaneCommand (): Command {
     .addOption(envOption('--alert-webhook-allow-private [bool]', 'let alert webhooks reach loopback, private (RFC 1918, ULA), link-local and cloud metadata addresses; off by default (refused: server-side request forgery)'))
     .addOption(envOption('--node-fail-grace <duration>', `a node offline this long loses its running jobs (failed NODE_FAIL, or requeued): 2m, 30s, 1h (default ${d.nodeFailGrace})`))
     .addOption(envOption('--job-log-retain <size>', `newest log bytes kept per executed job; older output is dropped from the head: 8MiB, 512KiB, bytes (default ${d.jobLogRetain})`))
+    .addOption(envOption('--slurm-interval <duration>', `how often the leader imports Slurm accounting, 10s..1d, or off (default ${d.slurmInterval})`))
+    .addOption(envOption('--slurm-rest-url <url>', 'slurmrestd base URL for Slurm accounting (token from GPUFLEET_SLURM_TOKEN); without it, sacct --json on this host'))
+    .addOption(envOption('--slurm-rest-user <name>', 'X-SLURM-USER-NAME for slurmrestd (default: the token\'s user)'))
+    .addOption(envOption('--slurm-rest-api <version>', `slurmrestd's slurmdb plugin version (default ${d.slurmRestApi})`))
+    .addOption(envOption('--slurm-sacct <path>', `sacct command used without --slurm-rest-url (default ${d.slurmSacct})`))
     .addOption(envOption('--log-level <level>', `fatal|error|warn|info|debug|trace|silent (default ${d.logLevel})`))
     .action(async (opts: Record<string, unknown>) => {
       // Loaded on use: `gpufleet agent` must not pay for the control plane's modules (memory).

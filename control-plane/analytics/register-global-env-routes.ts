@@ -19,10 +19,11 @@ export function registerGlobalEnvRoutes (app: AnalyticsApp, ctx: AnalyticsContex
     tags: ['Analytics'],
     summary: 'Global settings as [{ key, value }]; ANALYTICS_SOURCE_ALIASES holds the source → label map (admin)',
     security: API_KEY_SECURITY,
-    middleware: [admin] as const,
+    middleware: [adminOnly(requireScope, [])] as const,
     responses: {
       200: { description: 'Every known key, with its default value when never set', content: { 'application/json': { schema: z.array(globalEnvEntrySchema) } } },
-      ...errorResponses(401, 403),
+      ...errorResponses(401),
+      403: { description: 'Not an admin: an empty array (seed 001: "403 and an empty result"), the code in X-Error-Code', content: { 'application/json': { schema: z.array(globalEnvEntrySchema).max(0) } } },
     },
   }), async c => {
     const stored = new Map((await repo.listGlobalEnv()).map(e => [e.key, e]))

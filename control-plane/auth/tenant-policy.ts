@@ -10,9 +10,12 @@ import type { RequireScope } from '../http/cp-env.ts'
  * - `shared`: allowed; the answer is the same for every caller and names no tenant;
  * - `deny`: 403 FORBIDDEN whatever id it names (fleet-wide infrastructure, operator money and
  *   configuration, admin analytics, the agents' ingest lane);
- * - `public`: no authentication at all.
+ * - `public`: no authentication at all;
+ * - `console`: the console's session-only proxies (seed 001's /api/analytics/*): any API key is
+ *   refused 401 SESSION_REQUIRED before this table is read; a tenant-bound session is refused as
+ *   `deny` is.
  */
-export type TenantAccess = 'own' | 'shared' | 'deny' | 'public'
+export type TenantAccess = 'own' | 'shared' | 'deny' | 'public' | 'console'
 
 export interface TenantRule {
   access: TenantAccess
@@ -21,6 +24,7 @@ export interface TenantRule {
 
 const own = (why: string): TenantRule => ({ access: 'own', why })
 const deny = (why: string): TenantRule => ({ access: 'deny', why })
+const consoleOnly = (why: string): TenantRule => ({ access: 'console', why })
 
 const FLEET = 'fleet-wide infrastructure (topology, hostnames, capacity)'
 const AGENT = 'the agents\' ingest lane: a tenant key never writes fleet data'
@@ -81,6 +85,11 @@ export const TENANT_POLICY: Readonly<Record<string, TenantRule>> = Object.freeze
   'POST /v1/inference/records': deny('serving layers report for every tenant'),
   'PUT /v1/endpoints/{name}': deny('serving layers report for every tenant'),
   'DELETE /v1/endpoints/{name}': deny('serving layers report for every tenant'),
+  'GET /api/analytics/gpuplatform': consoleOnly(ANALYTICS),
+  'GET /api/analytics/slurm': consoleOnly(ANALYTICS),
+  'GET /api/analytics/aliases': consoleOnly('global settings are the operator\'s'),
+  'PUT /api/analytics/aliases': consoleOnly('global settings are the operator\'s'),
+  'GET /api/analytics/worker-events': consoleOnly(ANALYTICS),
 
   'GET /api/alerts/rules': deny('alert rule configuration is the operator\'s'),
   'PATCH /api/alerts/rules/{id}': deny('alert rule configuration is the operator\'s'),
@@ -147,5 +156,5 @@ function enforce (c: Context, policy: Readonly<Record<string, TenantRule>>): voi
   if (c.get('principal')?.tenantId === null) return
   const rule = tenantRule(c.req.method, c.req.routePath, policy)
   if (rule === undefined) throw tenantForbidden(`use ${policyKey(c.req.method, c.req.routePath)} (no tenancy decision)`)
-  if (rule.access === 'deny') throw tenantForbidden(`use ${policyKey(c.req.method, c.req.routePath)}: ${rule.why}`)
+  if (rule.access === 'deny' || rule.access === 'console') throw tenantForbidden(`use ${policyKey(c.req.method, c.req.routePath)}: ${rule.why}`)
 }

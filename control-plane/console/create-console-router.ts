@@ -40,7 +40,7 @@ const PAGES: Record<ConsolePath, PageSpec> = {
   '/billing': { title: 'Billing', charts: true, render: v => billingPage(v.get) },
   '/alerts': { title: 'Alerts', render: v => alertsPage(v.get) },
   '/keys': { title: 'API keys', render: v => keysPage(v.get, v.session.principal.keyId) },
-  '/analytics': { title: 'Analytics', charts: true, render: v => analyticsPage(v.get, v.query) },
+  '/analytics': { title: 'Analytics', charts: true, render: v => analyticsPage(v.get, v.query, v.now) },
   '/workers': { title: 'Worker timeline', render: v => workersPage(v.get, v.now) },
 }
 

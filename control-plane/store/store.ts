@@ -11,6 +11,7 @@ import type { SessionRepository } from './session-repository.ts'
 import type { OperatorKeyRepository } from './operator-key-repository.ts'
 import type { JobLogRepository } from './job-log-repository.ts'
 import type { ProcessRepository } from './process-repository.ts'
+import type { SlurmRepository } from './slurm-repository.ts'
 
 /**
  * The control plane's storage: one async repository per domain. Nothing outside
@@ -36,5 +37,7 @@ export interface Store {
   readonly jobLogs: JobLogRepository
   /** Each node's latest GPU processes, judged against allocations (issue 15). */
   readonly processes: ProcessRepository
+  /** Slurm accounting imported by the leader (control-plane/slurm). */
+  readonly slurm: SlurmRepository
   close: () => Promise<void>
 }

@@ -6,13 +6,13 @@ import { canonicalTimeZone } from '../zone-offset.ts'
 
 const INSTANT_MESSAGE = 'must be an ISO 8601 instant such as 2026-06-01T00:00:00.000Z (a time needs Z or an offset)'
 
-const instantParam = (name: string, description: string, example: string) => z.string()
+export const instantParam = (name: string, description: string, example: string) => z.string()
   .refine(s => s.length <= 40 && parseInstant(s) !== null, INSTANT_MESSAGE)
   .optional()
   .openapi({ param: { name, in: 'query' }, description, example })
 
 // Digits only (no "1e3", "0x1", "-1", "7.5"); the range is checked on the number.
-const intParam = (name: string, min: number, max: number, description: string) => z.string()
+export const intParam = (name: string, min: number, max: number, description: string) => z.string()
   .regex(/^[0-9]{1,10}$/, `must be an integer from ${min} to ${max}`)
   .refine(s => Number(s) >= min && Number(s) <= max, `must be an integer from ${min} to ${max}`)
   .optional()
@@ -21,7 +21,7 @@ const intParam = (name: string, min: number, max: number, description: string) =
 const since = instantParam('since', 'Inclusive lower bound (ISO 8601)', '2026-06-01T00:00:00.000Z')
 const until = instantParam('until', 'Exclusive upper bound (ISO 8601); the page sends end + 1 s to include the end', '2026-06-15T23:59:59.000Z')
 
-function sinceNotAfterUntil (q: { since?: string | undefined, until?: string | undefined }, ctx: z.RefinementCtx): void {
+export function sinceNotAfterUntil (q: { since?: string | undefined, until?: string | undefined }, ctx: z.RefinementCtx): void {
   if (q.since === undefined || q.until === undefined) return
   const s = parseInstant(q.since)
   const u = parseInstant(q.until)

@@ -68,3 +68,30 @@ t.test('--job-log-retain: a size, 8MiB by default', async t => {
     t.throws(() => parseControlPlaneConfig({ jobLogRetain: bad }), { code: 'CONFIG_INVALID', message: /--job-log-retain \(GPUFLEET_JOB_LOG_RETAIN\)/ }, bad)
   }
 })
+
+t.test('--slurm-*: interval 5m by default or off; a REST URL needs GPUFLEET_SLURM_TOKEN; bad values name the flag, never echo secrets (issue 16)', async t => {
+  const d = parseControlPlaneConfig()
+  t.match(d, { slurmInterval: '5m', slurmIntervalMs: 300_000, slurmSacct: 'sacct', slurmRestApi: 'v0.0.38' })
+  t.equal(d.slurmRestUrl, undefined)
+  t.equal(parseControlPlaneConfig({ slurmInterval: 'off' }).slurmIntervalMs, null)
+  t.equal(parseControlPlaneConfig({ slurmInterval: '30s' }).slurmIntervalMs, 30_000)
+  t.match(parseControlPlaneConfig({ slurmRestUrl: 'http://slurm-head:6820', slurmToken: 'a.b.c', slurmRestUser: 'gpufleet' }),
+    { slurmRestUrl: 'http://slurm-head:6820', slurmToken: 'a.b.c', slurmRestUser: 'gpufleet' })
+  const cases: Array<[Record<string, unknown>, RegExp]> = [
+    [{ slurmInterval: '5s' }, /--slurm-interval \(GPUFLEET_SLURM_INTERVAL\)/],
+    [{ slurmInterval: '2d' }, /--slurm-interval/],
+    [{ slurmInterval: 'never' }, /--slurm-interval/],
+    [{ slurmRestUrl: 'http://slurm-head:6820' }, /GPUFLEET_SLURM_TOKEN: required with --slurm-rest-url/],
+    [{ slurmRestUrl: 'ftp://slurm-head', slurmToken: 'x' }, /--slurm-rest-url \(GPUFLEET_SLURM_REST_URL\)/],
+    [{ slurmRestUrl: 'slurm-head:6820', slurmToken: 'x' }, /--slurm-rest-url/],
+    [{ slurmRestUser: 'bad user' }, /--slurm-rest-user/],
+    [{ slurmRestApi: '0.0.38' }, /--slurm-rest-api/],
+    [{ slurmSacct: '' }, /--slurm-sacct/],
+    [{ slurmToken: 'has space' }, /GPUFLEET_SLURM_TOKEN/],
+  ]
+  for (const [input, pattern] of cases) {
+    t.throws(() => parseControlPlaneConfig(input as never), { code: 'CONFIG_INVALID', message: pattern }, JSON.stringify(input))
+  }
+  t.throws(() => parseControlPlaneConfig({ slurmToken: 'secret jwt' }), { message: /^((?!secret jwt).)*$/s }, 'the token is never echoed')
+  t.throws(() => parseControlPlaneConfig({ slurmRestUrl: 'ftp://u:pw-secret@h', slurmToken: 'x' }), { message: /^((?!pw-secret).)*$/s }, 'nor a URL')
+})

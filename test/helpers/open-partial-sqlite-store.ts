@@ -34,6 +34,7 @@ export function openPartialSqliteStore (
     operatorKeys: stub,
     jobLogs: stub,
     processes: stub,
+    slurm: stub,
     ...build(sqliteSqlDb(db), db),
     async close () { db.close() },
   }

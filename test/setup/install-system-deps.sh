@@ -15,6 +15,17 @@ command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 # The PostgreSQL store suites start a throwaway cluster from Debian's server binaries
 # (test/setup/postgres-server.ts looks in pg_config --bindir and /usr/lib/postgresql/*/bin).
 if ! command -v pg_config >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then need+=(postgresql); fi
+# The Slurm plane's tests start a real one-node Slurm on loopback from Debian's packages
+# (test/setup/slurm-cluster.ts): controller, node daemon, accounting daemon + MariaDB, REST
+# daemon, munge for their authentication.
+# (Daemons live in /usr/sbin, which a non-root PATH may lack: test the paths.)
+[ -x /usr/sbin/slurmctld ] || need+=(slurmctld)
+[ -x /usr/sbin/slurmd ] || need+=(slurmd)
+[ -x /usr/sbin/slurmdbd ] || need+=(slurmdbd)
+[ -x /usr/sbin/slurmrestd ] || need+=(slurmrestd)
+command -v sacct >/dev/null 2>&1 || need+=(slurm-client)
+[ -x /usr/sbin/munged ] || need+=(munge)
+[ -x /usr/sbin/mariadbd ] || need+=(mariadb-server)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing test dependencies: ${need[*]}"
   if [ "$(id -u)" -eq 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"

@@ -160,8 +160,15 @@
         series: [{}, { label: 'Revenue (USD)', stroke: '#047857', width: 2, fill: 'rgba(4,120,87,0.12)' }] }
     },
     summary: function (d) {
+      d = d.summary || d
       return { data: [d.rows.map(function (p) { return Date.parse(p.date + 'T00:00:00Z') / 1000 }), d.rows.map(function (p) { return p.inference_requests }), d.rows.map(function (p) { return p.gpu_hours })],
         series: [{}, { label: 'Inference requests', stroke: '#1d4ed8', width: 2 }, { label: 'GPU hours', stroke: '#b91c1c', width: 2, scale: 'h' }],
+        axes: [{}, {}, { scale: 'h', side: 1, grid: { show: false } }] }
+    },
+    // The Slurm plane: jobs and GPU-hours per day, no cost.
+    slurm: function (d) {
+      return { data: [d.rows.map(function (p) { return Date.parse(p.date + 'T00:00:00Z') / 1000 }), d.rows.map(function (p) { return p.jobs }), d.rows.map(function (p) { return p.gpu_hours })],
+        series: [{}, { label: 'Slurm jobs', stroke: '#7c3aed', width: 2 }, { label: 'Slurm GPU hours', stroke: '#b91c1c', width: 2, scale: 'h' }],
         axes: [{}, {}, { scale: 'h', side: 1, grid: { show: false } }] }
     },
   }

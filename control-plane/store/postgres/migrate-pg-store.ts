@@ -9,6 +9,7 @@ import { PG_ALERT_MIGRATIONS } from './pg-alert-migrations.ts'
 import { PG_ANALYTICS_MIGRATIONS } from './pg-analytics-migrations.ts'
 import { PG_SESSION_MIGRATIONS } from './pg-session-migrations.ts'
 import { PG_OPERATOR_KEY_MIGRATIONS } from './pg-operator-key-migrations.ts'
+import { PG_SLURM_MIGRATIONS } from './pg-slurm-migrations.ts'
 
 /** The SQLite store's domains and order (migrate-sqlite-store.ts), in PostgreSQL's SQL. */
 export const PG_DOMAINS: ReadonlyArray<readonly [domain: string, migrations: readonly PgMigration[]]> = [
@@ -22,6 +23,7 @@ export const PG_DOMAINS: ReadonlyArray<readonly [domain: string, migrations: rea
   ['analytics', PG_ANALYTICS_MIGRATIONS],
   ['sessions', PG_SESSION_MIGRATIONS],
   ['operator-keys', PG_OPERATOR_KEY_MIGRATIONS],
+  ['slurm', PG_SLURM_MIGRATIONS],
 ]
 
 export async function migratePgStore (db: PgDb): Promise<void> {

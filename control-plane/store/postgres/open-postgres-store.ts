@@ -18,6 +18,7 @@ import { cacheActiveKeys } from '../cache-active-keys.ts'
 import { createSqlOperatorKeyRepository } from '../sql/sql-operator-key-repository.ts'
 import { createSqlJobLogRepository } from '../sql/sql-job-log-repository.ts'
 import { createSqlProcessRepository } from '../sql/sql-process-repository.ts'
+import { createSqlSlurmRepository } from '../sql/sql-slurm-repository.ts'
 
 export interface PostgresStoreOptions {
   /** Schema for every table (created if missing); default: the connection's search_path (public). */
@@ -61,6 +62,7 @@ export async function openPostgresStore (url: string, options: PostgresStoreOpti
       operatorKeys,
       jobLogs: createSqlJobLogRepository(db),
       processes: createSqlProcessRepository(db),
+      slurm: createSqlSlurmRepository(db),
       async close () { await db.close() },
     }
   } catch (err) {

@@ -9,6 +9,7 @@ import { ALERT_MIGRATIONS } from './sqlite-alert-migrations.ts'
 import { ANALYTICS_MIGRATIONS } from './sqlite-analytics-migrations.ts'
 import { SESSION_MIGRATIONS } from './sqlite-session-migrations.ts'
 import { OPERATOR_KEY_MIGRATIONS } from './sqlite-operator-key-migrations.ts'
+import { SLURM_MIGRATIONS } from './sqlite-slurm-migrations.ts'
 
 /**
  * Every domain's migrations, in the order their tables reference each other: clusters and
@@ -26,6 +27,7 @@ export const SQLITE_DOMAINS: ReadonlyArray<readonly [domain: string, migrations:
   ['analytics', ANALYTICS_MIGRATIONS],
   ['sessions', SESSION_MIGRATIONS],
   ['operator-keys', OPERATOR_KEY_MIGRATIONS],
+  ['slurm', SLURM_MIGRATIONS],
 ]
 
 export function migrateSqliteStore (db: SqliteDb): void {

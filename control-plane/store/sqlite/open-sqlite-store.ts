@@ -20,6 +20,7 @@ import { createSqlSessionRepository } from '../sql/sql-session-repository.ts'
 import { createSqlOperatorKeyRepository } from '../sql/sql-operator-key-repository.ts'
 import { createSqlJobLogRepository } from '../sql/sql-job-log-repository.ts'
 import { createSqlProcessRepository } from '../sql/sql-process-repository.ts'
+import { createSqlSlurmRepository } from '../sql/sql-slurm-repository.ts'
 import { openCheckpointWorker, type CheckpointResult } from './open-checkpoint-worker.ts'
 import { startSqliteCheckpointer } from './start-sqlite-checkpointer.ts'
 
@@ -95,6 +96,7 @@ function openRepositories (db: SqliteDb): Store {
     operatorKeys: createSqlOperatorKeyRepository(sql),
     jobLogs: createSqlJobLogRepository(sql),
     processes: createSqlProcessRepository(sql),
+    slurm: createSqlSlurmRepository(sql),
     async close () { db.close() },
   }
 }

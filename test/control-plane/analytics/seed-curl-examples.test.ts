@@ -143,6 +143,11 @@ t.test('seed 001 curl + jq examples run verbatim against a real control plane', 
     t.equal(res.code, 0, `non-admin, exit 0: ${command.split('\n')[0]}`)
     t.match(jsonDocuments(res.stdout.split('\n').filter(l => !/^== \w+ ==$/.test(l)).join('\n')), empty[i]!)
   }
+  // Issue 16: /v1/global-env answers a non-admin 403 with [], so the seed's `jq '.[] | select(…)'` prints nothing and exits 0.
+  const envLine = await run(commands[5]!, reader)
+  t.equal(envLine.code, 0, 'non-admin: the global-env jq line exits 0')
+  t.equal(envLine.stderr, '', 'no "Cannot index number" from jq')
+  t.equal(envLine.stdout.trim(), '', 'and prints nothing')
   for (const path of ['/v1/history', '/v1/history/benchmarks', '/v1/history/inference', '/v1/history/summary', '/admin/worker-events', '/v1/global-env']) {
     const res = await bash(`curl -s -o /dev/null -w '%{http_code}' "$TEST_GW${path}" -H "Authorization: Bearer $TEST_TOKEN"`, { TEST_GW: cp.url, TEST_TOKEN: reader })
     t.equal(res.stdout, '403', `non-admin ${path}`)
