@@ -12,7 +12,10 @@
  *   where a GPU's time between two jobs goes.
  * The control plane's CPU (/proc, user+system) is printed per phase.
  *
- *   node bench/jobs.ts [--nodes 100] [--gpus 8] [--jobs 1000] [--solo-jobs 200] [--command true] [--timeout-s 600] [--keep]
+ * Submitting starts --settle-s after the runners are up, so every node's long poll is held as
+ * in a running fleet (not in the gap after its first answer).
+ *
+ *   node bench/jobs.ts [--nodes 100] [--gpus 8] [--jobs 1000] [--solo-jobs 200] [--command true] [--settle-s 3] [--timeout-s 600] [--keep]
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -23,7 +26,7 @@ import { benchArgs } from './bench-args.ts'
 import { spawnControlPlane } from '../test/helpers/spawn-control-plane.ts'
 import { ms, percentile } from './timings.ts'
 
-const args = benchArgs({ nodes: '100', gpus: '8', jobs: '1000', 'solo-jobs': '200', command: 'true', 'timeout-s': '600', keep: false })
+const args = benchArgs({ nodes: '100', gpus: '8', jobs: '1000', 'solo-jobs': '200', command: 'true', 'timeout-s': '600', 'settle-s': '3', keep: false })
 const nodes = Number(args.nodes)
 const gpus = Number(args.gpus)
 const command = args.command.split(' ')
@@ -73,6 +76,7 @@ const nextLine = async (): Promise<Record<string, any>> => {
   return JSON.parse(r.value) as Record<string, any>
 }
 const ready = await nextLine()
+await new Promise(resolve => setTimeout(resolve, Number(args['settle-s']) * 1000))
 console.log(`jobs bench: control plane pid ${cp.pid} (gpufleet control-plane, SQLite WAL file); node process: ${ready.nodes} nodes (${nodes} × ${gpus} GPUs + 1 × ${gpus} alone) registered through the API in ${ready.registered_s.toFixed(1)} s, each with the agent's job runner; command ${JSON.stringify(command)}, 1 GPU per job`)
 
 /** Submits `count` jobs to the cluster and waits until every one has ended; their details and the control plane's CPU. */
