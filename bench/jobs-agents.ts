@@ -7,19 +7,20 @@
  * hostname. No nvidia-smi: the runner never calls it. Prints JSON lines: `ready`, then on
  * SIGTERM (every runner stopped) `done` with this process's CPU and what the runners logged.
  *
- *   node bench/jobs-agents.ts --url URL --dir DIR --groups '[{"cluster":"c","key":"gfk_…","nodes":100,"gpus":8,"prefix":"n"}]'
+ *   node bench/jobs-agents.ts --url URL --dir DIR --nodes '[{"cluster":"c","key":"gfk_…","gpus":8,"prefix":"n","i":0}, …]'
  */
 import { join } from 'node:path'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { benchArgs } from './bench-args.ts'
 import { GPU_STATS_PATH, GPUS_PATH, NODES_PATH } from '../shared/wire/paths.ts'
 import type { Logger } from '../shared/logger.ts'
 import { startJobs, type RunningJobs } from '../agent/jobs/start-jobs.ts'
 import { simulatedAgent } from './load/simulated-agent.ts'
 
-interface Group { cluster: string, key: string, nodes: number, gpus: number, prefix: string }
+/** One simulated node: `i` numbers it fleet-wide (hostname `<prefix>-<i>`, its GPUs' UUIDs). */
+interface NodeSpec { cluster: string, key: string, gpus: number, prefix: string, i: number }
 
-const args = benchArgs({ url: null, dir: null, groups: null, 'push-s': '10' })
-const groups = JSON.parse(args.groups) as Group[]
+const args = benchArgs({ url: null, dir: null, nodes: null, 'push-s': '10' })
 const emit = (o: object) => process.stdout.write(JSON.stringify(o) + '\n')
 
 // Runner logs are counted, not printed: warnings and errors are part of the result.
@@ -37,12 +38,12 @@ async function post (path: string, key: string, body: string): Promise<{ status:
   return { status: res.status, json: text === '' ? null : JSON.parse(text) }
 }
 
-const nodes = groups.flatMap(g => Array.from({ length: g.nodes }, () => g))
-  .map((g, i) => ({ group: g, sim: simulatedAgent(i, { cluster: g.cluster, gpus: g.gpus, prefix: g.prefix, utilizationPct: 0 }) }))
+const nodes = (JSON.parse(args.nodes) as NodeSpec[])
+  .map(g => ({ group: g, sim: simulatedAgent(g.i, { cluster: g.cluster, gpus: g.gpus, prefix: g.prefix, utilizationPct: 0 }) }))
 const t0 = performance.now()
 const pushes: Array<() => Promise<unknown>> = []
 let next = 0
-await Promise.all(Array.from({ length: 8 }, async () => {
+await Promise.all(Array.from({ length: 4 }, async () => {
   while (next < nodes.length) {
     const { group, sim } = nodes[next++]!
     const node = await post(NODES_PATH, group.key, JSON.stringify(sim.node))
@@ -57,6 +58,8 @@ await Promise.all(Array.from({ length: 8 }, async () => {
 const registeredS = (performance.now() - t0) / 1000
 
 const cpuStart = process.cpuUsage()
+const loopDelay = monitorEventLoopDelay({ resolution: 10 })
+loopDelay.enable()
 const runners: RunningJobs[] = nodes.map(({ group, sim }) => startJobs({
   controlPlaneUrl: args.url,
   apiKey: group.key,
@@ -78,7 +81,7 @@ process.once('SIGTERM', () => {
   clearInterval(pushTimer)
   Promise.all(runners.map(r => r.stop())).then(() => {
     const cpu = process.cpuUsage(cpuStart)
-    emit({ event: 'done', cpu_s: (cpu.user + cpu.system) / 1e6, ...logged })
+    emit({ event: 'done', cpu_s: (cpu.user + cpu.system) / 1e6, loop_p99_ms: loopDelay.percentile(99) / 1e6, loop_max_ms: loopDelay.max / 1e6, ...logged })
     process.exit(0)
   }, (err: unknown) => { console.error(err); process.exit(1) })
 })

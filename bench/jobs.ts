@@ -1,6 +1,6 @@
 /**
  * Executed jobs end to end (issue 15): `gpufleet control-plane` as a real process on a SQLite
- * file, and a separate node process (bench/jobs-agents.ts) of simulated nodes registered
+ * file, and separate node processes (bench/jobs-agents.ts, --agent-processes) of simulated nodes registered
  * through the API, each running the agent's real job runner (executor, assignment long poll,
  * event reporter, log uploader). Jobs are submitted through POST /api/jobs with a command and
  * 1 GPU each; the scheduler places them, the runners spawn them (as `nobody` when root), and
@@ -15,7 +15,7 @@
  * Submitting starts --settle-s after the runners are up, so every node's long poll is held as
  * in a running fleet (not in the gap after its first answer).
  *
- *   node bench/jobs.ts [--nodes 100] [--gpus 8] [--jobs 1000] [--solo-jobs 200] [--command true] [--settle-s 3] [--timeout-s 600] [--keep]
+ *   node bench/jobs.ts [--nodes 100] [--gpus 8] [--jobs 1000] [--solo-jobs 200] [--command true] [--agent-processes 4] [--settle-s 3] [--timeout-s 600] [--keep]
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -26,7 +26,8 @@ import { benchArgs } from './bench-args.ts'
 import { spawnControlPlane } from '../test/helpers/spawn-control-plane.ts'
 import { ms, percentile } from './timings.ts'
 
-const args = benchArgs({ nodes: '100', gpus: '8', jobs: '1000', 'solo-jobs': '200', command: 'true', 'timeout-s': '600', 'settle-s': '3', keep: false })
+const args = benchArgs({ nodes: '100', gpus: '8', jobs: '1000', 'solo-jobs': '200', command: 'true', 'timeout-s': '600', 'settle-s': '3', 'agent-processes': '4', keep: false })
+const processCount = Number(args['agent-processes'])
 const nodes = Number(args.nodes)
 const gpus = Number(args.gpus)
 const command = args.command.split(' ')
@@ -63,21 +64,27 @@ async function inParallel<T, R> (items: readonly T[], width: number, fn: (x: T) 
 
 const fleet = await api('POST', '/api/clusters', { name: 'bench-fleet', region: 'bench' })
 const solo = await api('POST', '/api/clusters', { name: 'bench-solo', region: 'bench' })
-const agents = spawn(process.execPath, [
-  join(import.meta.dirname, 'jobs-agents.ts'), '--url', cp.url, '--dir', join(dir, 'nodes'), '--groups', JSON.stringify([
-    { cluster: 'bench-fleet', key: fleet.api_key, nodes, gpus, prefix: 'fleet-node' },
-    { cluster: 'bench-solo', key: solo.api_key, nodes: 1, gpus, prefix: 'solo-node' },
-  ]),
-], { stdio: ['ignore', 'pipe', 'inherit'] })
-const lines = createInterface({ input: agents.stdout })[Symbol.asyncIterator]()
-const nextLine = async (): Promise<Record<string, any>> => {
-  const r = await lines.next()
-  if (r.done === true) throw new Error('the node process ended early')
-  return JSON.parse(r.value) as Record<string, any>
-}
-const ready = await nextLine()
+// The nodes dealt round-robin over the node processes; the lone node goes with the first.
+const specs = [
+  ...Array.from({ length: nodes }, (_, i) => ({ cluster: 'bench-fleet', key: fleet.api_key as string, gpus, prefix: 'fleet-node', i })),
+  { cluster: 'bench-solo', key: solo.api_key as string, gpus, prefix: 'solo-node', i: nodes },
+]
+const processes = Array.from({ length: Math.min(processCount, specs.length) }, (_, p) => {
+  const child = spawn(process.execPath, [
+    join(import.meta.dirname, 'jobs-agents.ts'), '--url', cp.url, '--dir', join(dir, 'nodes'),
+    '--nodes', JSON.stringify(specs.filter((_, i) => (i === specs.length - 1 ? 0 : i % processCount) === p)),
+  ], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
+  const nextLine = async (): Promise<Record<string, any>> => {
+    const r = await lines.next()
+    if (r.done === true) throw new Error('a node process ended early')
+    return JSON.parse(r.value) as Record<string, any>
+  }
+  return { child, nextLine }
+})
+const readies = await Promise.all(processes.map(p => p.nextLine()))
 await new Promise(resolve => setTimeout(resolve, Number(args['settle-s']) * 1000))
-console.log(`jobs bench: control plane pid ${cp.pid} (gpufleet control-plane, SQLite WAL file); node process: ${ready.nodes} nodes (${nodes} × ${gpus} GPUs + 1 × ${gpus} alone) registered through the API in ${ready.registered_s.toFixed(1)} s, each with the agent's job runner; command ${JSON.stringify(command)}, 1 GPU per job`)
+console.log(`jobs bench: control plane pid ${cp.pid} (gpufleet control-plane, SQLite WAL file); ${specs.length} nodes (${nodes} × ${gpus} GPUs + 1 × ${gpus} alone) in ${processes.length} node processes, registered through the API in ${Math.max(...readies.map(r => r.registered_s as number)).toFixed(1)} s, each with the agent's job runner; command ${JSON.stringify(command)}, 1 GPU per job`)
 
 /** Submits `count` jobs to the cluster and waits until every one has ended; their details and the control plane's CPU. */
 async function runPhase (clusterId: number, count: number, label: string) {
@@ -88,8 +95,12 @@ async function runPhase (clusterId: number, count: number, label: string) {
   const submitS = (performance.now() - t0) / 1000
   const deadline = performance.now() + Number(args['timeout-s']) * 1000
   let ended = 0
+  // The control plane's answer time to a light read while the phase runs: is it the one behind?
+  const answerMs: number[] = []
   while (performance.now() < deadline) {
+    const asked = performance.now()
     const totals = await Promise.all(['completed', 'failed', 'cancelled'].map(async s => (await api('GET', `/api/jobs?cluster_id=${clusterId}&status=${s}&limit=1`)).total as number))
+    answerMs.push(performance.now() - asked)
     ended = totals.reduce((a, b) => a + b, 0)
     if (ended >= count) break
     await new Promise(resolve => setTimeout(resolve, 200))
@@ -97,7 +108,7 @@ async function runPhase (clusterId: number, count: number, label: string) {
   const wallS = (performance.now() - t0) / 1000
   const cpuS = cp.cpuSeconds() - cpu0
   const details = await inParallel(ids, 8, id => api('GET', `/api/jobs/${id}`) as Promise<JobDetail>)
-  return { details, submitS, wallS, cpuS, ended }
+  return { details, submitS, wallS, cpuS, ended, answerMs }
 }
 
 const t = (iso: string | null) => (iso === null ? NaN : Date.parse(iso))
@@ -120,6 +131,7 @@ console.log(`  assignment→start (scheduler started_at → agent's started)  ${
 console.log(`  submit→scheduler start                                     ${line('', a.details.filter(j => j.started_at !== null).map(j => t(j.started_at) - t(j.submitted_at)))}`)
 console.log(`  wall time first submit → last exit ${((aLast - aFirst) / 1000).toFixed(1)} s (seen ended by the poller after ${a.wallS.toFixed(1)} s); completed ${aCompleted}/${a.details.length} = ${(aCompleted / a.details.length * 100).toFixed(1)} %   ${outcome(a.details)}`)
 console.log(`  control plane CPU ${a.cpuS.toFixed(1)} s over ${a.wallS.toFixed(1)} s = ${(a.cpuS / a.wallS * 100).toFixed(0)} % of one core (${(a.cpuS / a.details.length * 1000).toFixed(1)} ms per job, idle long polls and telemetry included)`)
+console.log(`  control plane answer time meanwhile (3 job counts in parallel, every 200 ms) ${line('', a.answerMs)}`)
 
 const b = await runPhase(solo.id, Number(args['solo-jobs']), 'solo')
 const spawns = b.details.map(spawnedAt).filter(x => !Number.isNaN(x)).sort((x, y) => x - y)
@@ -139,12 +151,15 @@ console.log(`  a GPU between jobs: previous exit → scheduler start ${line('', 
 console.log(`  assignment→start                                    ${line('', b.details.filter(j => !Number.isNaN(spawnedAt(j))).map(j => spawnedAt(j) - t(j.started_at)))}`)
 console.log(`  job run (agent's started → exit)                     ${line('', b.details.filter(j => !Number.isNaN(spawnedAt(j))).map(j => t(j.ended_at) - spawnedAt(j)))}`)
 console.log(`  control plane CPU ${b.cpuS.toFixed(1)} s over ${b.wallS.toFixed(1)} s = ${(b.cpuS / b.wallS * 100).toFixed(0)} % of one core`)
+console.log(`  control plane answer time meanwhile ${line('', b.answerMs)}`)
 
-agents.kill('SIGTERM')
-const done = await nextLine()
+for (const p of processes) p.child.kill('SIGTERM')
+const dones = await Promise.all(processes.map(p => p.nextLine()))
+const sum = (k: string) => dones.reduce((n, d) => n + (d[k] as number), 0)
 const rss = cp.rss()
 await cp.stop()
-console.log(`  node process (${ready.nodes} runners) CPU ${done.cpu_s.toFixed(1)} s for both phases (the jobs' own processes excluded); runner warnings ${done.warn}, errors ${done.error}${done.first.length > 0 ? `: ${done.first.join(' | ')}` : ''}`)
+const firstLogged = dones.flatMap(d => d.first as string[]).slice(0, 3)
+console.log(`  node processes (${specs.length} runners) CPU ${sum('cpu_s').toFixed(1)} s for both phases (the jobs' own processes excluded); their event-loop delay p99 ${Math.max(...dones.map(d => d.loop_p99_ms as number)).toFixed(1)} ms, max ${Math.max(...dones.map(d => d.loop_max_ms as number)).toFixed(1)} ms (worst process); runner warnings ${sum('warn')}, errors ${sum('error')}${firstLogged.length > 0 ? `: ${firstLogged.join(' | ')}` : ''}`)
 console.log(`  control plane RSS at the end ${(rss / 1024 / 1024).toFixed(1)} MB`)
 console.log(`load average after ${fmtLoad()}`)
 if (!args.keep) rmSync(dir, { recursive: true, force: true })
