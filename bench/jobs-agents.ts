@@ -26,8 +26,8 @@ const emit = (o: object) => process.stdout.write(JSON.stringify(o) + '\n')
 // Runner logs are counted, not printed: warnings and errors are part of the result.
 const logged = { warn: 0, error: 0, first: [] as string[] }
 const note = (level: 'warn' | 'error') => (obj: object, msg: string) => {
-  logged[level]++
-  if (logged.first.length < 5) logged.first.push(`${level}: ${msg} ${JSON.stringify(obj)}`)
+  // The first two of each level.
+  if (logged[level]++ < 2) logged.first.push(`${level}: ${msg} ${JSON.stringify(obj)}`)
 }
 const log: Logger = { debug () {}, info () {}, warn: note('warn'), error: note('error') }
 
