@@ -15,7 +15,7 @@
  * Submitting starts --settle-s after the runners are up, so every node's long poll is held as
  * in a running fleet (not in the gap after its first answer).
  *
- *   node bench/jobs.ts [--nodes 100] [--gpus 8] [--jobs 1000] [--solo-jobs 200] [--command true] [--agent-processes 4] [--settle-s 3] [--timeout-s 600] [--keep]
+ *   node bench/jobs.ts [--nodes 100] [--gpus 8] [--jobs 1000] [--solo-jobs 200] [--command true] [--agent-processes 10] [--settle-s 3] [--timeout-s 600] [--keep]
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -26,7 +26,7 @@ import { benchArgs } from './bench-args.ts'
 import { spawnControlPlane } from '../test/helpers/spawn-control-plane.ts'
 import { ms, percentile } from './timings.ts'
 
-const args = benchArgs({ nodes: '100', gpus: '8', jobs: '1000', 'solo-jobs': '200', command: 'true', 'timeout-s': '600', 'settle-s': '3', 'agent-processes': '4', keep: false })
+const args = benchArgs({ nodes: '100', gpus: '8', jobs: '1000', 'solo-jobs': '200', command: 'true', 'timeout-s': '600', 'settle-s': '3', 'agent-processes': '10', keep: false })
 const processCount = Number(args['agent-processes'])
 const nodes = Number(args.nodes)
 const gpus = Number(args.gpus)
