@@ -24,7 +24,7 @@ const args = benchArgs({ url: null, dir: null, nodes: null, 'push-s': '10' })
 const emit = (o: object) => process.stdout.write(JSON.stringify(o) + '\n')
 
 // Runner logs are counted, not printed: warnings and errors are part of the result.
-const logged = { warn: 0, error: 0, first: [] as string[] }
+const logged = { warn: 0, error: 0, first: [] as string[], push_failures: 0 }
 const note = (level: 'warn' | 'error') => (obj: object, msg: string) => {
   // The first two of each level.
   if (logged[level]++ < 2) logged.first.push(`${level}: ${msg} ${JSON.stringify(obj)}`)
@@ -74,7 +74,7 @@ const runners: RunningJobs[] = nodes.map(({ group, sim }) => startJobs({
   log,
 }))
 // Readings older than the scheduler's staleness limit (60 s) would take the GPUs out of placement.
-const pushTimer = setInterval(() => { for (const push of pushes) push().catch(err => note('error')({}, `telemetry push: ${String(err)}`)) }, Number(args['push-s']) * 1000)
+const pushTimer = setInterval(() => { for (const push of pushes) push().catch(() => { logged.push_failures++ }) }, Number(args['push-s']) * 1000)
 emit({ event: 'ready', nodes: nodes.length, registered_s: registeredS })
 
 process.once('SIGTERM', () => {
