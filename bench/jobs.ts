@@ -15,7 +15,7 @@
  * Submitting starts --settle-s after the runners are up, so every node's long poll is held as
  * in a running fleet (not in the gap after its first answer).
  *
- *   node bench/jobs.ts [--nodes 100] [--gpus 8] [--jobs 1000] [--solo-jobs 200] [--command true] [--agent-processes 10] [--settle-s 3] [--timeout-s 600] [--keep]
+ *   node bench/jobs.ts [--nodes 100] [--gpus 8] [--jobs 1000] [--solo-jobs 200] [--command true] [--agent-processes 10] [--settle-s 3] [--idle-s 10] [--push-s 10] [--timeout-s 600] [--keep]
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -26,7 +26,7 @@ import { benchArgs } from './bench-args.ts'
 import { spawnControlPlane } from '../test/helpers/spawn-control-plane.ts'
 import { ms, percentile } from './timings.ts'
 
-const args = benchArgs({ nodes: '100', gpus: '8', jobs: '1000', 'solo-jobs': '200', command: 'true', 'timeout-s': '600', 'settle-s': '3', 'agent-processes': '10', keep: false })
+const args = benchArgs({ nodes: '100', gpus: '8', jobs: '1000', 'solo-jobs': '200', command: 'true', 'timeout-s': '600', 'settle-s': '3', 'idle-s': '10', 'push-s': '10', 'agent-processes': '10', keep: false })
 const processCount = Number(args['agent-processes'])
 const nodes = Number(args.nodes)
 const gpus = Number(args.gpus)
@@ -71,7 +71,7 @@ const specs = [
 ]
 const processes = Array.from({ length: Math.min(processCount, specs.length) }, (_, p) => {
   const child = spawn(process.execPath, [
-    join(import.meta.dirname, 'jobs-agents.ts'), '--url', cp.url, '--dir', join(dir, 'nodes'),
+    join(import.meta.dirname, 'jobs-agents.ts'), '--url', cp.url, '--dir', join(dir, 'nodes'), '--push-s', args['push-s'],
     '--nodes', JSON.stringify(specs.filter((_, i) => (i === specs.length - 1 ? 0 : i % processCount) === p)),
   ], { stdio: ['ignore', 'pipe', 'inherit'] })
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]()
@@ -83,8 +83,15 @@ const processes = Array.from({ length: Math.min(processCount, specs.length) }, (
   return { child, nextLine }
 })
 const readies = await Promise.all(processes.map(p => p.nextLine()))
-await new Promise(resolve => setTimeout(resolve, Number(args['settle-s']) * 1000))
+const sleep = (s: number) => new Promise(resolve => setTimeout(resolve, s * 1000))
+await sleep(Number(args['settle-s']))
+// Idle: every node's long poll held (each looks at its set again every second by itself) and telemetry every 10 s.
+const idleCpu0 = cp.cpuSeconds()
+const idleT0 = performance.now()
+await sleep(Number(args['idle-s']))
+const idleShare = (cp.cpuSeconds() - idleCpu0) / ((performance.now() - idleT0) / 1000)
 console.log(`jobs bench: control plane pid ${cp.pid} (gpufleet control-plane, SQLite WAL file); ${specs.length} nodes (${nodes} × ${gpus} GPUs + 1 × ${gpus} alone) in ${processes.length} node processes, registered through the API in ${Math.max(...readies.map(r => r.registered_s as number)).toFixed(1)} s, each with the agent's job runner; command ${JSON.stringify(command)}, 1 GPU per job`)
+console.log(`idle: control plane CPU ${(idleShare * 100).toFixed(1)} % of one core over ${args['idle-s']} s with ${specs.length} long polls held and telemetry every ${args['push-s']} s per node`)
 
 /** Submits `count` jobs to the cluster and waits until every one has ended; their details and the control plane's CPU. */
 async function runPhase (clusterId: number, count: number, label: string) {
