@@ -37,6 +37,8 @@ interface JobDetail {
   id: number
   status: string
   end_reason: string | null
+  exit_code: number | null
+  exit_signal: string | null
   submitted_at: string
   started_at: string | null
   ended_at: string | null
@@ -125,7 +127,11 @@ const line = (name: string, xs: number[], unit = 'ms') => `${name} p50 ${ms(perc
 const outcome = (ds: JobDetail[]) => {
   const by = new Map<string, number>()
   for (const j of ds) { const k = j.status + (j.end_reason !== null ? `/${j.end_reason}` : ''); by.set(k, (by.get(k) ?? 0) + 1) }
-  return JSON.stringify(Object.fromEntries(by))
+  // The first failures as the agent told them (which signal, what message).
+  const failed = ds.filter(j => j.status === 'failed').slice(0, 3).map(j => JSON.stringify({
+    id: j.id, node: j.gpus[0]?.hostname, exit_code: j.exit_code, exit_signal: j.exit_signal, events: j.events.map(e => [e.kind, e.at.slice(11), e.detail]),
+  }))
+  return JSON.stringify(Object.fromEntries(by)) + (failed.length > 0 ? `\n  failed: ${failed.join('\n  failed: ')}` : '')
 }
 
 const a = await runPhase(fleet.id, Number(args.jobs), 'fleet')
