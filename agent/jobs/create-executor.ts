@@ -133,6 +133,8 @@ export function createExecutor (o: ExecutorOptions): Executor {
       const r = state().jobs.find(j => j.job_id === a.job_id && j.run === a.run)
       if (r === undefined || r.exited) return
       finish(r, signal !== null ? { kind: 'signal', signal } : { kind: 'exit', code: code ?? 0 })
+      // A job waiting for these GPUs (assigned before this exit was known) starts now.
+      if (desired !== null && r.session_gone) converge(desired)
       save()
     })
     queue(a.job_id, { event: 'started', ...base, pid: record.pid, at: at() })
@@ -152,7 +154,11 @@ export function createExecutor (o: ExecutorOptions): Executor {
     queue(r.job_id, event)
     o.log.info({ job: r.job_id, run: r.run, exitCode: event.exit_code, signal: event.signal, failure: event.failure }, 'job exited')
     // What it left behind in its session (a daemonized child) must not hold the GPUs for the next job.
-    if (sessionPids(r.sid, procRoot).length > 0 && r.term_at === null) signal(r, 'SIGTERM')
+    const left = sessionPids(r.sid, procRoot).length
+    if (left > 0 && r.term_at === null) signal(r, 'SIGTERM')
+    // An empty session frees its GPUs now, not at the next watch tick: the control plane's next
+    // job on them may be in the set already (bench/jobs.ts: up to pollMs lost per job otherwise).
+    if (left === 0) r.session_gone = true
   }
 
   function terminate (r: JobRecord, reason: StopReason): void {

@@ -77,6 +77,20 @@ t.test('a GPU waits until the previous job\'s session on it is gone', async t =>
   t.equal(events(2).filter(e => e.event === 'started').length, 1)
 })
 
+t.test('an exit that leaves an empty session frees its GPUs at once, not at the next watch tick', async t => {
+  // No tick after the first: only the exit itself can start what waits.
+  const { ex, events, record } = executor(t, { stateDir: stateDir(), pollMs: 3_600_000 })
+  reap(t, () => record(1))
+  const gpu = [UUIDS[0] as string]
+  ex.converge([assignment({ job_id: 1, command: ['sh', '-c', 'sleep 0.3'], gpu_uuids: gpu }), assignment({ job_id: 2, command: ['true'], gpu_uuids: gpu })])
+  t.equal(record(2), undefined, 'job 2 waits while job 1 holds the GPU')
+  await until('job 2 starts when job 1 exits', () => events(2).some(e => e.event === 'started'), undefined, LONG)
+  t.ok(record(1)!.session_gone, 'job 1\'s session is gone')
+  await until('job 2 exits', () => events(2).some(e => e.event === 'exited'), undefined, LONG)
+  ex.converge([assignment({ job_id: 3, command: ['true'], gpu_uuids: gpu })])
+  t.ok(events(3).some(e => e.event === 'started'), 'a later assignment on the freed GPU starts in the same converge')
+})
+
 t.test('the time limit, from started_at: TIMEOUT (injected clock)', async t => {
   let skew = 0
   const { ex, exited, record } = executor(t, { stateDir: stateDir(), killGraceMs: 500, now: () => Date.now() + skew })
