@@ -115,10 +115,22 @@ async function shutdown (gate: LeaderGate | undefined, server: Server, store: St
   await store.close()
 }
 
+/** How long requests still in flight at a stop may take before their sockets are cut. */
+const CLOSE_DEADLINE_MS = 10_000
+
+/**
+ * Stop accepting connections and let the open ones drain. Keep-alive clients (agents pushing
+ * every second, long-polling their assignments) would keep a socket busy for ever: every answer
+ * from here on says `Connection: close`, idle sockets close now, and any still busy after
+ * CLOSE_DEADLINE_MS are cut.
+ */
 function closeServer (server: Server): Promise<void> {
   return new Promise<void>(resolve => {
-    server.close(() => resolve())
-    // Keep-alive agents hold idle sockets open; close() alone would wait for them.
+    server.on('request', (_req: unknown, res: { headersSent: boolean, setHeader: (name: string, value: string) => void }) => {
+      if (!res.headersSent) res.setHeader('connection', 'close')
+    })
+    const cut = setTimeout(() => server.closeAllConnections(), CLOSE_DEADLINE_MS)
+    server.close(() => { clearTimeout(cut); resolve() })
     server.closeIdleConnections()
   })
 }
