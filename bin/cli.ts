@@ -6,6 +6,8 @@ import { keysCommand } from './commands/keys-command.ts'
 import { gpuCommand } from './commands/gpu-command.ts'
 import { jobsCommand } from './commands/jobs-command.ts'
 import { fleetListCommands } from './commands/fleet-list-commands.ts'
+import { billingCommands } from './commands/billing-commands.ts'
+import { completionCommand } from './commands/completion-command.ts'
 import { usageExits } from './client-options.ts'
 import { CONTROL_PLANE_VERSION as CLI_VERSION } from '../control-plane/version.ts'
 
@@ -18,7 +20,7 @@ const program = new Command('gpufleet')
   .addCommand(agentCommand())
 
 // The operator commands (over the SDK).
-for (const cmd of [keysCommand(), gpuCommand(), jobsCommand(), ...fleetListCommands()]) program.addCommand(cmd)
+for (const cmd of [keysCommand(), gpuCommand(), jobsCommand(), ...fleetListCommands(), ...billingCommands(), completionCommand()]) program.addCommand(cmd)
 // Every commander usage error (unknown option, missing value, unknown command) exits 2 (exit-codes.ts).
 usageExits(program)
 

@@ -18,3 +18,10 @@ export function positiveInt (value: string | undefined, name: string): number | 
   if (!/^[0-9]{1,10}$/.test(value) || Number(value) < 1) throw usageError(`${name} must be a positive integer, got ${JSON.stringify(value)}`)
   return Number(value)
 }
+
+/** One of a closed list of values, or a usage error naming the flag and the choices. */
+export function oneOf<T extends string> (value: unknown, allowed: readonly T[], flag: string): T | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) throw usageError(`${flag} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`)
+  return value as T
+}
