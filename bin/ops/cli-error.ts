@@ -25,3 +25,10 @@ export function oneOf<T extends string> (value: unknown, allowed: readonly T[], 
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) throw usageError(`${flag} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`)
   return value as T
 }
+
+/** --days: the API's billing window, 1–90 whole UTC days. */
+export function daysOf (value: unknown): number | undefined {
+  const days = positiveInt(value === undefined ? undefined : String(value), '--days')
+  if (days !== undefined && days > 90) throw usageError(`--days must be at most 90, got ${days}`)
+  return days
+}

@@ -1,7 +1,6 @@
 import type { Command } from 'commander'
 
-export const COMPLETION_SHELLS = ['bash', 'zsh'] as const
-export type CompletionShell = typeof COMPLETION_SHELLS[number]
+export type CompletionShell = 'bash' | 'zsh'
 
 interface Word { name: string, description: string }
 /** One command of the tree: its path below the program ("jobs list"), subcommands and flags. */

@@ -1,9 +1,8 @@
 import type { FleetOp } from '../fleet-action.ts'
 import type { Invoice } from '../../shared/sdk/control-plane-types.ts'
 import { INVOICE_STATUSES } from '../../shared/wire/enums.ts'
-import { oneOf, positiveInt, usageError } from './cli-error.ts'
+import { daysOf, oneOf, positiveInt, usageError } from './cli-error.ts'
 import { formatTable } from './print-table.ts'
-import { daysOf } from './tenants-ops.ts'
 
 function describe (i: Invoice): string {
   const money = (x: number | null) => x === null ? '-' : `${x.toFixed(2)} ${i.currency.toUpperCase()}`

@@ -1,7 +1,7 @@
 import type { FleetOp } from '../fleet-action.ts'
 import type { CreateTenantInput, UpdateTenantInput } from '../../shared/sdk/control-plane-types.ts'
 import { PLAN_TIERS, TENANT_STATUSES } from '../../shared/wire/enums.ts'
-import { oneOf, positiveInt, usageError } from './cli-error.ts'
+import { daysOf, oneOf, positiveInt, usageError } from './cli-error.ts'
 import { formatTable } from './print-table.ts'
 
 /** The flags create and update share, as the API's fields (absent flags stay absent). */
@@ -32,13 +32,6 @@ export const updateTenant: FleetOp = async (ctx, [id], o) => {
 export const deleteTenant: FleetOp = async (ctx, [id]) => {
   const gone = await ctx.controlPlane().deleteTenant(positiveInt(id, 'tenant id') ?? 0)
   ctx.print(gone, () => `tenant ${gone.id} deleted; ${gone.jobsUnlinked} jobs unlinked, ${gone.jobsCancelled} waiting jobs cancelled\n`)
-}
-
-/** --days: the API's billing window, 1–90 UTC days. */
-export function daysOf (value: unknown): number | undefined {
-  const days = positiveInt(value === undefined ? undefined : String(value), '--days')
-  if (days !== undefined && days > 90) throw usageError(`--days must be at most 90, got ${days}`)
-  return days
 }
 
 export const showUsage: FleetOp = async (ctx, [id], o) => {

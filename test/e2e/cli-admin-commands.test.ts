@@ -109,7 +109,8 @@ t.test('tenants, clusters create, jobs hold|release, rates, usage, invoices, ale
     await usage(t, ['rates', 'set', 'H100', '4.765'], /DOLLARS must be a price per GPU-hour with at most 2 decimals/)
     await usage(t, ['rates', 'set', 'H100'], /missing required argument 'dollars'/)
     const badType = await cli(['rates', 'set', 'H100/x', '1'])
-    t.not(badType.code, 0, 'a GPU type the API refuses')
+    t.equal(badType.code, 3, 'a GPU type the API refuses → 3')
+    t.match(badType.stderr, /HTTP 4\d\d/)
   })
 
   t.test('usage TENANT [--days N]; invoices create | show | set-status', async t => {
