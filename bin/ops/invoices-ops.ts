@@ -9,7 +9,7 @@ function describe (i: Invoice): string {
   const lines = [
     `invoice ${i.id}  ${i.tenantName}${i.tenantId === null ? '' : ` (tenant ${i.tenantId})`}`,
     `status      ${i.status}${i.statusChangedAt === null ? '' : ` since ${i.statusChangedAt}`}`,
-    `period      ${i.periodStart}..${i.periodEnd} (${i.days} days)`,
+    `period      ${i.periodStart.slice(0, 10)}..${i.periodEnd.slice(0, 10)} (${i.days} days, end exclusive)`,
     `amount      ${money(i.amount)} for ${i.totalGpuHours} GPU hours`,
     `payment     ${i.stripePaymentUrl ?? i.paymentLinkError ?? '-'}`,
   ]

@@ -41,9 +41,8 @@ export const showUsage: FleetOp = async (ctx, [id], o) => {
   ctx.print(usage, () => [
     `tenant ${usage.tenantId} (${usage.tenantName}), ${usage.days} days ${usage.window.start.slice(0, 10)}..${usage.window.end.slice(0, 10)}`,
     `${usage.totalGpuHours} GPU hours, ${money(usage.totalAmount)}${usage.unpricedGpuSeconds > 0 ? ` (${usage.unpricedGpuSeconds} GPU seconds have no rate)` : ''}`,
-    '',
-    formatTable(usage.byGpuType, [
+    ...(usage.byGpuType.length === 0 ? [''] : ['', formatTable(usage.byGpuType, [
       ['GPU TYPE', r => r.gpuType], ['PRICED', r => r.priced ? 'yes' : 'NO'], ['RATE', r => r.pricePerHour], ['GPU HOURS', r => r.gpuHours], ['AMOUNT', r => money(r.amount)],
-    ]),
+    ])]),
   ].join('\n'))
 }
