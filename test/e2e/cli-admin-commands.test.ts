@@ -131,7 +131,7 @@ t.test('tenants, clusters create, jobs hold|release, rates, usage, invoices, ale
     t.match(again.stdout, new RegExp(`^already issued for this period: invoice ${invoice.invoice.id}\\s+Billed`))
     const shown = await cli(['invoices', 'show', String(invoice.invoice.id)])
     t.equal(shown.code, 0, shown.stderr)
-    t.match(shown.stdout, /status\s+pending\nperiod\s+\S+\.\.\S+ \(7 days\)\namount\s+0\.00 USD/)
+    t.match(shown.stdout, /status\s+pending\nperiod\s+\d{4}-\d\d-\d\d\.\.\d{4}-\d\d-\d\d \(7 days, end exclusive\)\namount\s+0\.00 USD/)
     const paid = await cli(['invoices', 'set-status', String(invoice.invoice.id), 'paid'])
     t.equal(paid.code, 0, paid.stderr)
     t.match(paid.stdout, `invoice ${invoice.invoice.id} paid`)
