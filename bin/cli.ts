@@ -1,25 +1,3 @@
-import { Command } from 'commander'
-import { agentCommand } from './commands/agent-command.ts'
-import { controlPlaneCommand } from './commands/control-plane-command.ts'
-import { upCommand } from './commands/up-command.ts'
-import { keysCommand } from './commands/keys-command.ts'
-import { gpuCommand } from './commands/gpu-command.ts'
-import { jobsCommand } from './commands/jobs-command.ts'
-import { fleetListCommands } from './commands/fleet-list-commands.ts'
-import { usageExits } from './client-options.ts'
-import { CONTROL_PLANE_VERSION as CLI_VERSION } from '../control-plane/version.ts'
+import { buildProgram } from './build-program.ts'
 
-const program = new Command('gpufleet')
-  .description('GPU fleet agent and control plane')
-  .version(CLI_VERSION, '-V, --version', 'print the gpufleet version')
-  .showHelpAfterError()
-  .addCommand(upCommand())
-  .addCommand(controlPlaneCommand())
-  .addCommand(agentCommand())
-
-// The operator commands (over the SDK).
-for (const cmd of [keysCommand(), gpuCommand(), jobsCommand(), ...fleetListCommands()]) program.addCommand(cmd)
-// Every commander usage error (unknown option, missing value, unknown command) exits 2 (exit-codes.ts).
-usageExits(program)
-
-await program.parseAsync(process.argv)
+await buildProgram().parseAsync(process.argv)

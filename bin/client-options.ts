@@ -29,6 +29,11 @@ export function withClientOptions (cmd: Command, target: 'control-plane' | 'agen
     .option('--json', 'print the API\'s JSON (snake_case) instead of a table')
 }
 
+/** A listing: the client options plus --watch (its action is listAction). */
+export function listed (cmd: Command): Command {
+  return withClientOptions(cmd).option('--watch [seconds]', 'list again every SECONDS (default 2) until Ctrl-C; with --json one JSON document per line each time')
+}
+
 /** Applies the usage exit code to a command tree (exitOverride is not inherited by addCommand). */
 export function usageExits (cmd: Command): Command {
   cmd.exitOverride(err => { process.exit(err.exitCode === 0 ? 0 : 2) })

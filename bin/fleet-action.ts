@@ -17,3 +17,11 @@ export function fleetAction (target: 'control-plane' | 'agent', load: () => Prom
     await runFleetCommand(opts, target, ctx => op(ctx, positional, opts))
   }
 }
+
+/** A listing's action: fleetAction plus `--watch [SECONDS]` (ops/watching.ts; listed() adds the flag). */
+export function listAction (load: () => Promise<FleetOp>) {
+  return fleetAction('control-plane', async () => {
+    const [op, { watching }] = await Promise.all([load(), import('./ops/watching.ts')])
+    return watching(op)
+  })
+}

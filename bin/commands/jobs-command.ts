@@ -1,11 +1,11 @@
 import { Command } from 'commander'
-import { withClientOptions } from '../client-options.ts'
-import { fleetAction } from '../fleet-action.ts'
+import { listed, withClientOptions } from '../client-options.ts'
+import { fleetAction, listAction } from '../fleet-action.ts'
 
 export function jobsCommand (): Command {
   const ops = () => import('../ops/jobs-ops.ts')
   return new Command('jobs')
-    .description('GPU jobs: submit, list, show (with why a job is pending), logs, cancel')
+    .description('GPU jobs: submit, list, show (with why a job is pending), logs, hold, release, cancel')
     .addCommand(withClientOptions(new Command('submit'))
       .description('submit a job to a cluster\'s queue')
       .requiredOption('--cluster <id>', 'cluster id (gpufleet clusters)')
@@ -21,14 +21,14 @@ export function jobsCommand (): Command {
       .option('--workdir <dir>', 'absolute working directory for the command (default: the job user\'s home)')
       .argument('[command...]', 'what the node\'s agent runs, after --, e.g. -- python train.py; without it the job only holds its GPUs')
       .action(fleetAction('control-plane', async () => (await ops()).submitJob)))
-    .addCommand(withClientOptions(new Command('list'))
+    .addCommand(listed(new Command('list'))
       .description('list jobs, newest first, with their pending reasons')
-      .option('--status <status>', 'queued, running, completed, failed, cancelled or blocked')
+      .option('--status <statuses>', 'queued, running, completed, failed, cancelled or blocked; several comma-separated, e.g. queued,running')
       .option('--tenant <id>', 'only this tenant')
       .option('--cluster <id>', 'only this cluster')
       .option('--limit <n>', 'page size (default 50)')
       .option('--all', 'every page')
-      .action(fleetAction('control-plane', async () => (await ops()).listJobs)))
+      .action(listAction(async () => (await ops()).listJobs)))
     .addCommand(withClientOptions(new Command('show'))
       .description('one job: status, why it is pending, its GPUs and events')
       .argument('<id>', 'job id')
@@ -39,6 +39,15 @@ export function jobsCommand (): Command {
       .option('--tail <n>', 'only the last n lines (1-10000)')
       .option('-f, --follow', 'keep printing new output until the job has ended')
       .action(fleetAction('control-plane', async () => (await ops()).jobLogs)))
+    .addCommand(withClientOptions(new Command('hold'))
+      .description('hold a waiting job (pending reason OPERATOR_HOLD) until released')
+      .argument('<id>', 'job id')
+      .option('--reason <text>', 'why, shown with the job')
+      .action(fleetAction('control-plane', async () => (await ops()).holdJob)))
+    .addCommand(withClientOptions(new Command('release'))
+      .description('put a held job back in the queue')
+      .argument('<id>', 'job id')
+      .action(fleetAction('control-plane', async () => (await ops()).releaseJob)))
     .addCommand(withClientOptions(new Command('cancel'))
       .description('cancel a waiting or running job')
       .argument('<id>', 'job id')

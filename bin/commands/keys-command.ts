@@ -1,6 +1,6 @@
 import { Command } from 'commander'
-import { withClientOptions } from '../client-options.ts'
-import { fleetAction } from '../fleet-action.ts'
+import { listed, withClientOptions } from '../client-options.ts'
+import { fleetAction, listAction } from '../fleet-action.ts'
 
 export function keysCommand (): Command {
   const ops = () => import('../ops/keys-ops.ts')
@@ -13,9 +13,9 @@ export function keysCommand (): Command {
       .option('--tenant <id>', 'bind the key to one tenant')
       .option('--cluster <id>', 'bind an agent (ingest) key to one cluster: it acts for that cluster\'s nodes only; without it an ingest key is unbound')
       .action(fleetAction('control-plane', async () => (await ops()).createKey)))
-    .addCommand(withClientOptions(new Command('list'))
+    .addCommand(listed(new Command('list'))
       .description('list keys (prefix, permissions, last use; never the key)')
-      .action(fleetAction('control-plane', async () => (await ops()).listKeys)))
+      .action(listAction(async () => (await ops()).listKeys)))
     .addCommand(withClientOptions(new Command('revoke'))
       .description('revoke a key (it fails with 401 from the next request on)')
       .argument('<id>', 'key id (gpufleet keys list)')

@@ -1,5 +1,6 @@
 import type { FleetOp } from '../fleet-action.ts'
-import { positiveInt } from './cli-error.ts'
+import type { AlertRulePatch } from '../../shared/sdk/control-plane-types.ts'
+import { oneOf, positiveInt, usageError } from './cli-error.ts'
 import { formatTable } from './print-table.ts'
 
 export const listAlertEvents: FleetOp = async (ctx, _args, o) => {
@@ -25,4 +26,25 @@ export const listAlertRules: FleetOp = async ctx => {
     ['ID', r => r.id], ['RULE', r => r.ruleType], ['ENABLED', r => r.enabled ? 'yes' : 'no'], ['THRESHOLD', r => `${r.threshold} ${r.thresholdUnit}`],
     ['ACTIVE', r => r.activeEvents], ['WEBHOOK', r => r.webhookUrl], ['WHAT', r => r.description],
   ]))
+}
+
+// Every format the API takes (a Record, so a new one fails the type check until listed).
+const WEBHOOK_FORMATS = Object.keys({ gpufleet: 1, alertmanager: 1, 'alertmanager-api': 1 } satisfies Record<NonNullable<AlertRulePatch['webhookFormat']>, 1>)
+
+/** PATCH /api/alerts/rules/:id: only the flags given are sent; the API judges the threshold's range. */
+export const setAlertRule: FleetOp = async (ctx, [id], o) => {
+  const ruleId = positiveInt(id, 'rule id') ?? 0
+  const threshold = o.threshold === undefined ? undefined : String(o.threshold)
+  if (threshold !== undefined && !/^-?[0-9]+(\.[0-9]+)?$/.test(threshold)) throw usageError(`--threshold must be a number, got ${JSON.stringify(threshold)}`)
+  const enabled = oneOf(o.enabled, ['true', 'false'], '--enabled')
+  const patch: AlertRulePatch = {
+    ...(threshold !== undefined && { threshold: Number(threshold) }),
+    ...(enabled !== undefined && { enabled: enabled === 'true' }),
+    // --no-webhook: the API's null removes it.
+    ...(o.webhook !== undefined && { webhookUrl: o.webhook === false ? null : String(o.webhook) }),
+    ...(o.webhookFormat !== undefined && { webhookFormat: oneOf(o.webhookFormat, WEBHOOK_FORMATS, '--webhook-format') as AlertRulePatch['webhookFormat'] }),
+  }
+  if (Object.keys(patch).length === 0) throw usageError('nothing to set: pass one or more of --threshold, --enabled, --webhook, --no-webhook, --webhook-format')
+  const rule = await ctx.controlPlane().updateAlertRule(ruleId, patch)
+  ctx.print(rule, () => `rule ${rule.id} (${rule.ruleType}): ${rule.enabled ? 'enabled' : 'disabled'}, threshold ${rule.threshold} ${rule.thresholdUnit}, webhook ${rule.webhookUrl ?? 'none'}\n`)
 }

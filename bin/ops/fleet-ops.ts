@@ -44,3 +44,15 @@ export const listRegions: FleetOp = async ctx => {
     ['SAMPLE AGE MS', x => x.newestSampleAgeMs], ['WHY NOT', x => x.reasons.join('; ')],
   ]))
 }
+
+/** The cluster's agent (ingest) key is in this answer only: alone on stdout, like keys create. */
+export const createCluster: FleetOp = async (ctx, _args, o) => {
+  const timeLimit = positiveInt(o.timeLimit as string | undefined, '--time-limit')
+  const cluster = await ctx.controlPlane().createCluster({
+    name: String(o.name),
+    ...(o.region !== undefined && { region: String(o.region) }),
+    ...(timeLimit !== undefined && { defaultTimeLimitMin: timeLimit }),
+  })
+  ctx.print(cluster, () => `${cluster.apiKey}\n`)
+  if (!ctx.json) process.stderr.write(`cluster ${cluster.id} (${cluster.name}) created; above is its agents' key (gpufleet agent --api-key, GPUFLEET_API_KEY): it is shown only once — store it now\n`)
+}

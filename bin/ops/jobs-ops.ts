@@ -2,7 +2,7 @@ import type { FleetOp } from '../fleet-action.ts'
 import type { Job, JobKind, JobStatus } from '../../shared/sdk/control-plane-types.ts'
 import { once } from 'node:events'
 import { MAX_LOG_TAIL_LINES } from '../../shared/wire/job-logs.ts'
-import { positiveInt, usageError } from './cli-error.ts'
+import { oneOf, positiveInt, usageError } from './cli-error.ts'
 import { formatTable, type Column } from './print-table.ts'
 import { PENDING_REASON_TEXT } from './pending-reason-text.ts'
 
@@ -14,10 +14,13 @@ const COLUMNS: ReadonlyArray<Column<Job>> = [
   ['TYPE', j => j.gpuType], ['PRIO', j => j.priority], ['TENANT', j => j.tenantId], ['CLUSTER', j => j.clusterId], ['SUBMITTED', j => j.submittedAt],
 ]
 
-function oneOf (value: unknown, allowed: string[], flag: string): string | undefined {
-  if (value === undefined) return undefined
-  if (typeof value !== 'string' || !allowed.includes(value)) throw usageError(`${flag} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`)
-  return value
+/** --status queued,running: each value checked; several mean one API call each (it takes one). */
+function statusesOf (value: unknown): JobStatus[] {
+  if (value === undefined) return []
+  const list = String(value).split(',').map(s => s.trim())
+  const bad = list.filter(s => !STATUSES.includes(s))
+  if (bad.length > 0 || list.length === 0) throw usageError(`--status must be one or more of ${STATUSES.join(', ')} (comma-separated), got ${JSON.stringify(value)}`)
+  return [...new Set(list)] as JobStatus[]
 }
 
 /** `--env NAME=VALUE` flags as a map; the control plane judges names and values. */
@@ -54,22 +57,24 @@ export const submitJob: FleetOp = async (ctx, command, o) => {
 }
 
 export const listJobs: FleetOp = async (ctx, _args, o) => {
+  const statuses = statusesOf(o.status)
   const query = {
-    status: oneOf(o.status, STATUSES, '--status') as JobStatus | undefined,
     tenantId: positiveInt(o.tenant as string | undefined, '--tenant'),
     clusterId: positiveInt(o.cluster as string | undefined, '--cluster'),
     limit: positiveInt(o.limit as string | undefined, '--limit'),
   }
   const client = ctx.controlPlane()
-  let jobs: Job[]
-  if (o.all === true) {
-    jobs = []
-    for await (const job of client.iterateJobs({ ...query, limit: query.limit ?? 500 })) jobs.push(job)
-  } else {
-    const page = await client.listJobs(query)
-    jobs = page.jobs
-    if (!ctx.json && page.nextOffset !== null) process.stderr.write(`showing ${jobs.length} of ${page.total}; --all for every job\n`)
-  }
+  const pages = await Promise.all((statuses.length === 0 ? [undefined] : statuses).map(async status => {
+    if (o.all !== true) return await client.listJobs({ ...query, status })
+    const jobs: Job[] = []
+    for await (const job of client.iterateJobs({ ...query, status, limit: query.limit ?? 500 })) jobs.push(job)
+    return { jobs, total: jobs.length, nextOffset: null }
+  }))
+  // Merged newest first, as one call lists them (id descending), then cut to the page size.
+  const merged = pages.flatMap(p => p.jobs).sort((a, b) => b.id - a.id)
+  const jobs = o.all === true ? merged : merged.slice(0, query.limit ?? 50)
+  const total = pages.reduce((n, p) => n + p.total, 0)
+  if (!ctx.json && o.all !== true && jobs.length < total) process.stderr.write(`showing ${jobs.length} of ${total}; --all for every job\n`)
   ctx.print(jobs, () => formatTable(jobs, COLUMNS))
 }
 
@@ -90,6 +95,17 @@ export const showJob: FleetOp = async (ctx, [id]) => {
     const events = job.events.length === 0 ? '' : `\n${formatTable(job.events, [['AT', e => e.at], ['EVENT', e => e.kind], ['GPU', e => e.gpuId], ['NODE', e => e.nodeId]])}`
     return `${lines.join('\n')}\n${gpus}${events}`
   })
+}
+
+/** The API's operator hold: status blocked, pending reason OPERATOR_HOLD, until released. */
+export const holdJob: FleetOp = async (ctx, [id], o) => {
+  const job = await ctx.controlPlane().holdJob(positiveInt(id, 'job id') ?? 0, o.reason === undefined ? undefined : String(o.reason))
+  ctx.print(job, () => `job ${job.id} held (${job.status}${job.blockReason === null ? '' : `: ${job.blockReason}`}); gpufleet jobs release ${job.id} puts it back in the queue\n`)
+}
+
+export const releaseJob: FleetOp = async (ctx, [id]) => {
+  const job = await ctx.controlPlane().releaseJob(positiveInt(id, 'job id') ?? 0)
+  ctx.print(job, () => `job ${job.id} released: ${job.status}${job.pendingReason === null ? '' : ` (${job.pendingReason})`}\n`)
 }
 
 export const cancelJob: FleetOp = async (ctx, [id]) => {
