@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
-import type { FleetContext } from './ops/run-fleet-command.ts'
+import type { FleetOp } from './ops/run-fleet-command.ts'
 
-export type FleetOp = (ctx: FleetContext, args: string[], opts: Record<string, unknown>) => Promise<void>
+export type { FleetOp }
 
 /**
  * A commander action that loads its operation (and the SDK) only when it runs: `gpufleet

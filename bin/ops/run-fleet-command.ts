@@ -23,6 +23,9 @@ export interface FleetContext {
   print: (value: unknown, human: () => string) => void
 }
 
+/** One CLI operation: what `fleetAction` runs with the context, positional arguments and flags. */
+export type FleetOp = (ctx: FleetContext, args: string[], opts: Record<string, unknown>) => Promise<void>
+
 /**
  * Runs one fleet command: config → client → the command → exit code. Every failure ends as
  * one line on stderr that says what to do, and an exit code scripts can rely on (exit-codes.ts).

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { snakeize } from '../../shared/sdk/camel-case.ts'
-import type { FleetOp } from '../fleet-action.ts'
+import type { FleetOp } from './run-fleet-command.ts'
 import type { ControlPlaneClient } from '../../shared/sdk/control-plane-client.ts'
 import { positiveInt } from './cli-error.ts'
 
