@@ -1,4 +1,6 @@
 import type { SQLInputValue } from 'node:sqlite'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Test } from 'tap'
 import { gpuStatusFor } from '../../../control-plane/fleet/gpu-status-for.ts'
@@ -94,14 +96,21 @@ export async function openInsightStore (path: string): Promise<InsightStore & { 
   return { store, rows: schedulingRows(db), async close () { db.close(); await store.close() } }
 }
 
-/** Fresh insight stores in the test's own directory, closed when the test ends. */
+/** Fresh insight stores in a directory of their own, all closed (then the directory removed) when the test ends. */
 export function insightStoreOpener (t: Test): () => Promise<InsightStore> {
-  const dir = t.testdir()
-  let n = 0
+  // Our own directory, removed after every store of it is closed: tap's t.testdir() removal
+  // could run while a closing store's checkpoint thread still held its WAL (ENOTEMPTY, then the
+  // file never ended: seen once in the full suite).
+  const dir = mkdtempSync(join(tmpdir(), 'gpufleet-insight-'))
+  const opened: Array<InsightStore & { close: () => Promise<void> }> = []
+  t.teardown(async () => {
+    for (const store of opened) await store.close()
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5 })
+  })
   return async () => {
-    const opened = await openInsightStore(join(dir, `s${n++}.db`))
-    t.teardown(opened.close)
-    return opened
+    const store = await openInsightStore(join(dir, `s${opened.length}.db`))
+    opened.push(store)
+    return store
   }
 }
 
