@@ -1,21 +1,11 @@
 import t from 'tap'
-import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
-import { runCli } from './run-cli.ts'
+import { runCli, liveCli, type Ran } from './run-cli.ts'
 import { startLiveFleet } from '../sdk/live-fleet.ts'
-
-interface Ran { code: number | null, stdout: string, stderr: string }
 
 t.test('tenants, clusters create, jobs hold|release, rates, usage, invoices, alerts rules set, --watch, --status a,b, completion', async t => {
   const fleet = await startLiveFleet(t)
-  const home = join(fleet.dir, 'xdg')
-  mkdirSync(home)
-  const env = { XDG_CONFIG_HOME: home, GPUFLEET_URL: fleet.cpUrl, GPUFLEET_API_KEY: fleet.rootKey, GPUFLEET_NODE: undefined, GPUFLEET_CONFIG: undefined }
-  const cli = async (args: string[]): Promise<Ran> => {
-    const run = runCli(args, env)
-    const { code } = await run.exited
-    return { code, stdout: run.stdout(), stderr: run.stderr() }
-  }
+  const cli = liveCli(fleet)
+  const env = cli.env
   const json = <T>(r: Ran): T => JSON.parse(r.stdout) as T
   /** A usage error: exit 2 and one line on stderr. */
   const usage = async (t: Tap, args: string[], says: RegExp) => {

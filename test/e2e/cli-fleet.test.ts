@@ -2,7 +2,7 @@ import t from 'tap'
 import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { spawn } from 'node:child_process'
-import { GPUFLEET, runCli } from './run-cli.ts'
+import { GPUFLEET, liveCli, type Ran } from './run-cli.ts'
 import { closedUrl } from '../helpers/closed-url.ts'
 import { eventually, startLiveFleet } from '../sdk/live-fleet.ts'
 
@@ -18,20 +18,11 @@ async function inTerminal (args: string[], input: string, env: Record<string, st
   return { code, stdout, stderr }
 }
 
-interface Ran { code: number | null, stdout: string, stderr: string }
-
 t.test('gpufleet operator commands as real processes against a live control plane and agent', async t => {
   const fleet = await startLiveFleet(t, { agent: true })
   // Never the developer's own ~/.config: every run gets an empty XDG_CONFIG_HOME unless told.
-  const home = join(fleet.dir, 'xdg')
-  mkdirSync(home)
-  // (undefined drops a variable the developer's shell may have set.)
-  const base = { XDG_CONFIG_HOME: home, GPUFLEET_URL: fleet.cpUrl, GPUFLEET_API_KEY: fleet.rootKey, GPUFLEET_NODE: undefined, GPUFLEET_CONFIG: undefined }
-  async function cli (args: string[], env: Record<string, string | undefined> = {}): Promise<Ran> {
-    const run = runCli(args, { ...base, ...env })
-    const { code } = await run.exited
-    return { code, stdout: run.stdout(), stderr: run.stderr() }
-  }
+  const cli = liveCli(fleet)
+  const base = cli.env
 
   t.test('keys create | list | revoke; a revoked key exits 4 with a hint', async t => {
     const created = await cli(['keys', 'create', '--label', 'ci-bot', '--permissions', 'read', '--json'])

@@ -1,21 +1,13 @@
 import t from 'tap'
-import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
-import { runCli } from './run-cli.ts'
+import { runCli, liveCli } from './run-cli.ts'
 import { eventually, startLiveFleet } from '../sdk/live-fleet.ts'
 import { ControlPlaneClient } from '../../shared/sdk/control-plane-client.ts'
 import { agentJobLogsPath } from '../../shared/wire/job-execution.ts'
 
 t.test('gpufleet jobs logs [--tail N] [-f] and the SDK against a live control plane', async t => {
   const fleet = await startLiveFleet(t)
-  const home = join(fleet.dir, 'xdg')
-  mkdirSync(home)
-  const env = { XDG_CONFIG_HOME: home, GPUFLEET_URL: fleet.cpUrl, GPUFLEET_API_KEY: fleet.rootKey, GPUFLEET_NODE: undefined, GPUFLEET_CONFIG: undefined }
-  const cli = async (args: string[]) => {
-    const run = runCli(args, env)
-    const { code } = await run.exited
-    return { code, stdout: run.stdout(), stderr: run.stderr() }
-  }
+  const cli = liveCli(fleet)
+  const env = cli.env
 
   // An agent's view: its cluster key registers the node by pushing an idle GPU.
   const agentKey = (await fleet.client.createApiKey({ label: 'lab agents', permissions: ['ingest'], clusterId: fleet.clusterId })).key

@@ -1,19 +1,10 @@
 import t from 'tap'
-import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
-import { runCli } from './run-cli.ts'
+import { liveCli } from './run-cli.ts'
 import { startLiveFleet } from '../sdk/live-fleet.ts'
 
 t.test('gpufleet jobs submit … -- COMMAND: an executed job with its argv, --env and --workdir; bad flags are usage errors', async t => {
   const fleet = await startLiveFleet(t)
-  const home = join(fleet.dir, 'xdg')
-  mkdirSync(home)
-  const env = { XDG_CONFIG_HOME: home, GPUFLEET_URL: fleet.cpUrl, GPUFLEET_API_KEY: fleet.rootKey, GPUFLEET_NODE: undefined, GPUFLEET_CONFIG: undefined }
-  const cli = async (args: string[]) => {
-    const run = runCli(args, env)
-    const { code } = await run.exited
-    return { code, stdout: run.stdout(), stderr: run.stderr() }
-  }
+  const cli = liveCli(fleet)
   const base = ['jobs', 'submit', '--cluster', String(fleet.clusterId), '--name', 'train', '--json']
   const made = await cli([...base, '--env', 'EPOCHS=3', '--env', 'MSG=a=b', '--workdir', '/tmp', '--', 'sh', '-c', 'echo "$MSG" --not-a-flag'])
   t.equal(made.code, 0, made.stderr)

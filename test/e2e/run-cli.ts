@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { resolve } from 'node:path'
+import { mkdirSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 
 export const ROOT = resolve(import.meta.dirname, '../..')
 export const GPUFLEET = resolve(ROOT, 'bin/gpufleet')
@@ -59,4 +60,26 @@ export async function pollUntil<T> (fn: () => Promise<T | undefined>, ms: number
     if (Date.now() > deadline) return undefined
     await new Promise(r => setTimeout(r, everyMs))
   }
+}
+
+/** What a finished `gpufleet` run printed and its exit code. */
+export interface Ran { code: number | null, stdout: string, stderr: string }
+
+/**
+ * `gpufleet` against a live control plane as root: its URL and key from the environment, an
+ * empty XDG_CONFIG_HOME under `dir` (never the developer's ~/.config), and GPUFLEET_NODE /
+ * GPUFLEET_CONFIG unset (undefined drops what the developer's shell may have set). `env` adds
+ * to or overrides that per run.
+ */
+export function liveCli (fleet: { dir: string, cpUrl: string, rootKey: string }): ((args: string[], env?: NodeJS.ProcessEnv) => Promise<Ran>) & { env: NodeJS.ProcessEnv } {
+  const home = join(fleet.dir, 'xdg')
+  mkdirSync(home, { recursive: true })
+  const base = { XDG_CONFIG_HOME: home, GPUFLEET_URL: fleet.cpUrl, GPUFLEET_API_KEY: fleet.rootKey, GPUFLEET_NODE: undefined, GPUFLEET_CONFIG: undefined }
+  const cli = async (args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ran> => {
+    const run = runCli(args, { ...base, ...env })
+    const { code } = await run.exited
+    return { code, stdout: run.stdout(), stderr: run.stderr() }
+  }
+  /** The environment every run gets, for runs the test drives itself (follow, watch). */
+  return Object.assign(cli, { env: base })
 }
