@@ -49,7 +49,7 @@ t.test('gpufleet up runs jobs: exit codes and logs, cancel, time limit, attribut
   const dir = t.testdir()
   const simState = join(dir, 'sim.json')
   writeSimState(simState, defaultSimState(8))
-  const up = await startUp(join(dir, 'data'), simState, ['--job-kill-grace', '2s'])
+  const up = await startUp(join(dir, 'data'), simState, ['--job-kill-grace', '5s'])
   t.teardown(() => stopUp(up.run))
   const started = new Set<number>()
   t.teardown(() => { for (const sid of started) killSession(sid) })
@@ -147,7 +147,7 @@ t.test('gpufleet up runs jobs: exit codes and logs, cancel, time limit, attribut
     const cancelledAt = Date.now()
     for (const j of [longJob, stubbornJob]) {
       const gone = await pollUntil(async () => (groupPids(j.pid!).length === 0 ? true : undefined), LONG)
-      t.ok(gone, `job ${j.id}'s process group ${j.pid} is gone (${Date.now() - cancelledAt} ms after the cancel; grace 2 s, watched every 1 s)`)
+      t.ok(gone, `job ${j.id}'s process group ${j.pid} is gone (${Date.now() - cancelledAt} ms after the cancel; grace 5 s, watched every 1 s)`)
       const ended = await jobs.until(j.id, j => j.status === 'cancelled' && j.gpus.every(g => g.released_at !== null))
       t.ok(ended, `job ${j.id} is cancelled`)
       t.same(ended?.gpus.map(g => g.released_at), ended?.gpus.map(() => ended.ended_at), 'its GPUs are released when it was cancelled')

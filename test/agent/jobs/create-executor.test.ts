@@ -48,7 +48,7 @@ t.test('exit 0 is no failure; a signal is SIGNAL', async t => {
 })
 
 t.test('no longer assigned: SIGTERM to the group, SIGKILL after the grace when ignored; the session is gone', async t => {
-  const { ex, exited, record } = executor(t, { stateDir: stateDir(), killGraceMs: 500 })
+  const { ex, exited, record } = executor(t, { stateDir: stateDir(), killGraceMs: 5000 })
   reap(t, () => record(1))
   reap(t, () => record(2))
   ex.converge([

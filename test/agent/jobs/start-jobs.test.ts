@@ -12,7 +12,7 @@ async function setup (t: Test): Promise<{ cp: FakeJobControlPlane, start: (dir: 
   const running: RunningJobs[] = []
   t.teardown(async () => { for (const j of running) await j.stop(); await cp.close() })
   const start = (dir: string): RunningJobs => {
-    const jobs = startJobs({ controlPlaneUrl: cp.url, apiKey: KEY, userAgent: 'test', stateDir: dir, hostname: 'node-1', jobUser: JOB_USER, killGraceMs: 2000, logMaxBytes: 1024 * 1024, log: memoryLog(), pollMs: 50, waitS: 2 })
+    const jobs = startJobs({ controlPlaneUrl: cp.url, apiKey: KEY, userAgent: 'test', stateDir: dir, hostname: 'node-1', jobUser: JOB_USER, killGraceMs: 30_000, logMaxBytes: 1024 * 1024, log: memoryLog(), pollMs: 50, waitS: 2 })
     running.push(jobs)
     return jobs
   }
