@@ -24,6 +24,8 @@ import { createConsoleRouter, CONSOLE_FORM_PATHS } from './console/create-consol
 import { createSlurmLoop } from './slurm/create-slurm-loop.ts'
 import { slurmSourceFromConfig } from './slurm/slurm-source-from-config.ts'
 import { createAnalyticsProxyRouter } from './analytics-proxy/create-analytics-proxy-router.ts'
+import { createGpuHistoryLoop } from './loops/create-gpu-history-loop.ts'
+import { createGpuHistoryRouter } from './fleet/create-gpu-history-router.ts'
 
 /**
  * The product's domains composed for startControlPlane: every router and background loop,
@@ -85,6 +87,7 @@ export function productParts (options: ProductOptions = {}): { routers: RouterMo
       },
       { path: '/', router: ctx => createRegionsRouter({ store: ctx.store, requireScope: ctx.requireScope, now: ctx.now }) },
       { path: '/', router: ctx => createPrometheusTargetsRouter({ store: ctx.store, requireScope: ctx.requireScope }) },
+      { path: '/', router: ctx => createGpuHistoryRouter({ store: ctx.store, requireScope: ctx.requireScope, now: ctx.now }) },
       {
         path: '/',
         router: ctx => createProcessesRouter({ store: ctx.store, requireScope: ctx.requireScope, now: ctx.now, registry: ctx.registry }),
@@ -150,6 +153,7 @@ export function productParts (options: ProductOptions = {}): { routers: RouterMo
       ctx => createAlertsLoop({ store: ctx.store, now: ctx.now, log: ctx.log, webhook: { allowPrivateAddresses: ctx.config?.alertWebhookAllowPrivate } }),
       ...scheduling.loops,
       ctx => createSlurmLoop(ctx),
+      ctx => createGpuHistoryLoop({ store: ctx.store, now: ctx.now, log: ctx.log }),
     ],
   }
 }

@@ -46,6 +46,7 @@ export const ERROR_CODES = {
   INVOICE_NOT_FOUND: { status: 404, message: 'no such invoice' },
   JOB_NOT_FOUND: { status: 404, message: 'no such job' },
   NODE_NOT_FOUND: { status: 404, message: 'no such node' },
+  GPU_NOT_FOUND: { status: 404, message: 'the node has no GPU with that index' },
   REGION_NOT_FOUND: { status: 404, message: 'no cluster is in that region' },
   TENANT_NOT_FOUND: { status: 404, message: 'no such tenant' },
   // 409: the request conflicts with the current state.

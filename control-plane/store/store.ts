@@ -12,6 +12,7 @@ import type { OperatorKeyRepository } from './operator-key-repository.ts'
 import type { JobLogRepository } from './job-log-repository.ts'
 import type { ProcessRepository } from './process-repository.ts'
 import type { SlurmRepository } from './slurm-repository.ts'
+import type { GpuHistoryRepository } from './gpu-history-repository.ts'
 
 /**
  * The control plane's storage: one async repository per domain. Nothing outside
@@ -39,5 +40,7 @@ export interface Store {
   readonly processes: ProcessRepository
   /** Slurm accounting imported by the leader (control-plane/slurm). */
   readonly slurm: SlurmRepository
+  /** Per-GPU history rollups, built by the leader's history loop (issue 17). */
+  readonly gpuHistory: GpuHistoryRepository
   close: () => Promise<void>
 }

@@ -13,6 +13,9 @@ import { createIngestHandler, type IngestedReading } from './create-ingest-handl
 import type { ResolvedNode, TelemetryLogger } from './ingest-types.ts'
 import { createIngestQueue } from './create-ingest-queue.ts'
 import { createRetention } from './create-retention.ts'
+import { withLateHistoryMarks } from './with-late-history-marks.ts'
+import type { GpuHistoryRepository } from '../store/gpu-history-repository.ts'
+import { HISTORY_LATE_AFTER_MS } from '../loops/create-gpu-history-loop.ts'
 import { createIngestMetrics } from './create-ingest-metrics.ts'
 import { createIngestBodyLimit } from './create-ingest-body-limit.ts'
 import { queryPowerHistory } from './query-power-history.ts'
@@ -41,7 +44,8 @@ export interface TelemetryOptions {
 }
 
 export interface TelemetryRouterDeps {
-  store: { telemetry: TelemetryRepository }
+  /** With gpuHistory, rows arriving late have their history buckets marked for a rebuild. */
+  store: { telemetry: TelemetryRepository, gpuHistory?: GpuHistoryRepository | undefined }
   requireScope: RequireScope
   now: () => number
   log: TelemetryLogger
@@ -94,7 +98,7 @@ export function createTelemetryRouter (deps: TelemetryRouterDeps) {
     ...(options.pruneChunkRows === undefined ? {} : { chunkRows: options.pruneChunkRows }),
   })
   const queue = createIngestQueue({
-    store: store.telemetry,
+    store: store.gpuHistory === undefined ? store.telemetry : withLateHistoryMarks(store.telemetry, store.gpuHistory, now, HISTORY_LATE_AFTER_MS),
     timers,
     ...(options.commitWindowMs === undefined ? {} : { windowMs: options.commitWindowMs }),
     ...(options.commitMaxRows === undefined ? {} : { maxRows: options.commitMaxRows }),

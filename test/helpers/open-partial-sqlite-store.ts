@@ -35,6 +35,7 @@ export function openPartialSqliteStore (
     jobLogs: stub,
     processes: stub,
     slurm: stub,
+    gpuHistory: stub,
     ...build(sqliteSqlDb(db), db),
     async close () { db.close() },
   }

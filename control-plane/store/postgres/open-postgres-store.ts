@@ -4,6 +4,7 @@ import { isUniqueViolation } from './pg-errors.ts'
 import { createSqlApiKeyRepository } from '../sql/sql-api-key-repository.ts'
 import { createSqlFleetRepository } from '../sql/sql-fleet-repository.ts'
 import { createPgTelemetryRepository } from './pg-telemetry-repository.ts'
+import { createSqlGpuHistoryRepository } from '../sql/sql-gpu-history-repository.ts'
 import { createSqlTenantRepository } from '../sql/sql-tenant-repository.ts'
 import { migratePgStore } from './migrate-pg-store.ts'
 import { createSqlJobRepository } from '../sql/sql-job-repository.ts'
@@ -63,6 +64,7 @@ export async function openPostgresStore (url: string, options: PostgresStoreOpti
       jobLogs: createSqlJobLogRepository(db),
       processes: createSqlProcessRepository(db),
       slurm: createSqlSlurmRepository(db),
+      gpuHistory: createSqlGpuHistoryRepository(db),
       async close () { await db.close() },
     }
   } catch (err) {

@@ -108,4 +108,47 @@ export const PG_TELEMETRY_MIGRATIONS: PgMigration[] = [
     // As SQLite's telemetry migration 4. Added to the partitioned parent, so to every day.
     sql: 'ALTER TABLE gpu_stats ADD COLUMN pstate SMALLINT;',
   },
+  {
+    // 5, not 4: SQLite's version 6 (4 is left to compressed raw storage, SQLite's 5).
+    version: 5,
+    name: 'per-GPU history rollups, their watermark and dirty buckets',
+    // As SQLite's telemetry migration 6. Not partitioned: a GPU adds ~312 rows a day, and
+    // retention deletes in bounded batches by bucket_at.
+    sql: `
+      CREATE TABLE gpu_history (
+        node_id BIGINT NOT NULL,
+        span_min INTEGER NOT NULL,
+        bucket_at BIGINT NOT NULL,
+        gpu_id INTEGER NOT NULL,
+        samples BIGINT NOT NULL,
+        util_sum DOUBLE PRECISION NOT NULL,
+        util_n BIGINT NOT NULL,
+        util_max DOUBLE PRECISION,
+        temp_sum DOUBLE PRECISION NOT NULL,
+        temp_n BIGINT NOT NULL,
+        temp_max DOUBLE PRECISION,
+        mem_sum DOUBLE PRECISION NOT NULL,
+        mem_n BIGINT NOT NULL,
+        mem_max DOUBLE PRECISION,
+        mem_total DOUBLE PRECISION,
+        power_sum DOUBLE PRECISION NOT NULL,
+        power_n BIGINT NOT NULL,
+        power_max DOUBLE PRECISION,
+        PRIMARY KEY (node_id, span_min, bucket_at, gpu_id)
+      );
+      CREATE INDEX gpu_history_at ON gpu_history (bucket_at);
+
+      CREATE TABLE gpu_history_state (
+        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+        watermark_at BIGINT NOT NULL
+      );
+
+      CREATE TABLE gpu_history_dirty (
+        node_id BIGINT NOT NULL,
+        bucket_at BIGINT NOT NULL,
+        marks BIGINT NOT NULL,
+        PRIMARY KEY (node_id, bucket_at)
+      );
+    `,
+  },
 ]

@@ -6,6 +6,7 @@ import { cacheActiveKeys } from '../cache-active-keys.ts'
 import { createSqlApiKeyRepository } from '../sql/sql-api-key-repository.ts'
 import { createSqlFleetRepository } from '../sql/sql-fleet-repository.ts'
 import { createSqliteTelemetryRepository } from './sqlite-telemetry-repository.ts'
+import { createSqlGpuHistoryRepository } from '../sql/sql-gpu-history-repository.ts'
 import { createSqlTenantRepository } from '../sql/sql-tenant-repository.ts'
 import { sqliteSqlDb } from './sqlite-sql-db.ts'
 import { migrateSqliteStore } from './migrate-sqlite-store.ts'
@@ -97,6 +98,7 @@ function openRepositories (db: SqliteDb): Store {
     jobLogs: createSqlJobLogRepository(sql),
     processes: createSqlProcessRepository(sql),
     slurm: createSqlSlurmRepository(sql),
+    gpuHistory: createSqlGpuHistoryRepository(sql),
     async close () { db.close() },
   }
 }

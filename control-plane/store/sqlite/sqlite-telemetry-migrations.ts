@@ -144,4 +144,50 @@ export const TELEMETRY_MIGRATIONS: Migration[] = [
     // The performance state as DCGM numbers it (P0 → 0 … P15 → 15); null on older rows.
     sql: 'ALTER TABLE gpu_stats ADD COLUMN pstate INTEGER;',
   },
+  {
+    version: 6,
+    name: 'per-GPU history rollups, their watermark and dirty buckets',
+    // Built off the ingest path by the leader's history loop (control-plane/loops/): a push
+    // writes nothing here. Keyed node-first for the history reads (a node's GPUs over a range);
+    // bucket_at alone for retention. Sums and counts, not averages, so hours add up exactly.
+    sql: `
+      CREATE TABLE gpu_history (
+        node_id INTEGER NOT NULL,
+        span_min INTEGER NOT NULL,
+        bucket_at INTEGER NOT NULL,
+        gpu_id INTEGER NOT NULL,
+        samples INTEGER NOT NULL,
+        util_sum REAL NOT NULL,
+        util_n INTEGER NOT NULL,
+        util_max REAL,
+        temp_sum REAL NOT NULL,
+        temp_n INTEGER NOT NULL,
+        temp_max REAL,
+        mem_sum REAL NOT NULL,
+        mem_n INTEGER NOT NULL,
+        mem_max REAL,
+        mem_total REAL,
+        power_sum REAL NOT NULL,
+        power_n INTEGER NOT NULL,
+        power_max REAL,
+        PRIMARY KEY (node_id, span_min, bucket_at, gpu_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX gpu_history_at ON gpu_history (bucket_at);
+
+      -- Raw rows before watermark_at are in gpu_history (one row: singleton = 1).
+      CREATE TABLE gpu_history_state (
+        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+        watermark_at INTEGER NOT NULL
+      );
+
+      -- 5-minute buckets of a node that got rows after the watermark passed them; marks counts
+      -- the marking, so a mark made while its bucket was being recomputed is not cleared.
+      CREATE TABLE gpu_history_dirty (
+        node_id INTEGER NOT NULL,
+        bucket_at INTEGER NOT NULL,
+        marks INTEGER NOT NULL,
+        PRIMARY KEY (node_id, bucket_at)
+      ) WITHOUT ROWID;
+    `,
+  },
 ]

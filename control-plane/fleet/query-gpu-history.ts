@@ -1,0 +1,76 @@
+import type { GpuHistoryBucket, GpuHistoryRepository, HistorySpan } from '../store/gpu-history-repository.ts'
+import type { GpuHistoryRange } from '../../shared/wire/gpu-history-schemas.ts'
+import { HISTORY_LOOKBACK_MS } from '../loops/create-gpu-history-loop.ts'
+
+const MIN = 60_000
+const HOUR = 60 * MIN
+const DAY = 24 * HOUR
+
+/** Per range: its length, the chart step, and the stored span read (none: raw rows, 1 h only). */
+export const RANGE_PLANS: Record<GpuHistoryRange, { ms: number, stepMs: number, span: HistorySpan | null }> = {
+  '1h': { ms: HOUR, stepMs: MIN, span: null },
+  '24h': { ms: DAY, stepMs: 5 * MIN, span: 5 },
+  '7d': { ms: 7 * DAY, stepMs: HOUR, span: 60 },
+  '30d': { ms: 30 * DAY, stepMs: 3 * HOUR, span: 60 },
+}
+
+export interface GpuHistoryWindow {
+  fromMs: number
+  stepMs: number
+  /** Per GPU index, its buckets of stepMs, oldest first. */
+  byGpu: Map<number, GpuHistoryBucket[]>
+}
+
+/**
+ * One node's (or GPU's) history over a range ending at `now`: the stored buckets up to the
+ * loop's watermark, then the raw rows since (minutes the loop has not settled yet), merged
+ * into buckets of the range's step. Raw rows are read for at most the loop's lookback window
+ * (older ones may be compacted into blocks; see create-gpu-history-loop.ts).
+ */
+export async function queryGpuHistory (
+  history: Pick<GpuHistoryRepository, 'watermark' | 'buckets' | 'rawBuckets'>,
+  q: { nodeId: number, gpuId?: number | undefined, range: GpuHistoryRange, now: number },
+): Promise<GpuHistoryWindow> {
+  const plan = RANGE_PLANS[q.range]
+  const fromMs = Math.floor((q.now - plan.ms) / plan.stepMs) * plan.stepMs
+  const end = q.now + 1
+  const parts: GpuHistoryBucket[][] = []
+  if (plan.span === null) {
+    parts.push(await history.rawBuckets({ nodeId: q.nodeId, gpuId: q.gpuId, fromMs, toMs: end, stepMs: plan.stepMs }))
+  } else {
+    const watermark = await history.watermark()
+    const storedTo = Math.min(Math.max(watermark ?? fromMs, fromMs), end)
+    const tailFrom = Math.max(storedTo, q.now - HISTORY_LOOKBACK_MS)
+    parts.push(await history.buckets({ nodeId: q.nodeId, gpuId: q.gpuId, fromMs, toMs: storedTo, span: plan.span }))
+    parts.push(await history.rawBuckets({ nodeId: q.nodeId, gpuId: q.gpuId, fromMs: tailFrom, toMs: end, stepMs: plan.span * MIN }))
+  }
+  return { fromMs, stepMs: plan.stepMs, byGpu: mergeBuckets(parts.flat(), plan.stepMs) }
+}
+
+/** Buckets merged into UTC-aligned steps of `stepMs` per GPU (sums and counts add, maxima max). */
+export function mergeBuckets (buckets: readonly GpuHistoryBucket[], stepMs: number): Map<number, GpuHistoryBucket[]> {
+  const merged = new Map<string, GpuHistoryBucket>()
+  for (const b of buckets) {
+    const at = Math.floor(b.bucketAt / stepMs) * stepMs
+    const key = `${b.gpuId}:${at}`
+    const m = merged.get(key)
+    if (m === undefined) { merged.set(key, { ...b, bucketAt: at }); continue }
+    m.samples += b.samples
+    m.utilSum += b.utilSum; m.utilN += b.utilN; m.utilMax = maxOf(m.utilMax, b.utilMax)
+    m.tempSum += b.tempSum; m.tempN += b.tempN; m.tempMax = maxOf(m.tempMax, b.tempMax)
+    m.memSum += b.memSum; m.memN += b.memN; m.memMax = maxOf(m.memMax, b.memMax); m.memTotal = maxOf(m.memTotal, b.memTotal)
+    m.powerSum += b.powerSum; m.powerN += b.powerN; m.powerMax = maxOf(m.powerMax, b.powerMax)
+  }
+  const byGpu = new Map<number, GpuHistoryBucket[]>()
+  for (const b of [...merged.values()].sort((x, y) => x.gpuId - y.gpuId || x.bucketAt - y.bucketAt)) {
+    const list = byGpu.get(b.gpuId)
+    if (list === undefined) byGpu.set(b.gpuId, [b])
+    else list.push(b)
+  }
+  return byGpu
+}
+
+function maxOf (a: number | null, b: number | null): number | null {
+  if (a === null) return b
+  return b === null ? a : Math.max(a, b)
+}

@@ -1,0 +1,75 @@
+/**
+ * Per-GPU history (issue 17): utilization, temperature, memory used and power of each GPU in
+ * UTC-aligned 5-minute and 1-hour buckets, kept as long as the other rollups. Unlike gpu_rollup
+ * these are not written by ingest: the leader's history loop builds them from raw rows of
+ * settled minutes (control-plane/loops/create-gpu-history-loop.ts), so a push costs nothing.
+ */
+
+/** The 5-minute buckets the loop builds from raw rows; hours are built from those. */
+export const HISTORY_BUCKET_MS = 5 * 60_000
+export const HISTORY_HOUR_MS = 60 * 60_000
+/** Stored spans in minutes. */
+export type HistorySpan = 5 | 60
+
+/**
+ * One GPU over one bucket, as sums and counts (averages are sum / n), so buckets merge
+ * exactly: an hour from its 5-minute buckets, a chart step from hours, a raw tail into a rollup.
+ */
+export interface GpuHistoryBucket {
+  gpuId: number
+  bucketAt: number
+  samples: number
+  utilSum: number
+  utilN: number
+  utilMax: number | null
+  tempSum: number
+  tempN: number
+  tempMax: number | null
+  memSum: number
+  memN: number
+  memMax: number | null
+  memTotal: number | null
+  powerSum: number
+  powerN: number
+  powerMax: number | null
+}
+
+export interface GpuHistoryQuery {
+  nodeId: number
+  /** One GPU (its index, gpu_stats.gpu_id); absent: every GPU of the node. */
+  gpuId?: number | undefined
+  fromMs: number
+  toMs: number
+}
+
+export interface DirtyBucket {
+  nodeId: number
+  /** A 5-minute bucket start. */
+  bucketAt: number
+}
+
+export interface GpuHistoryRepository {
+  /** Raw rows recorded before this are in the history (null: the loop never ran). */
+  watermark: () => Promise<number | null>
+  /**
+   * Builds the 5-minute buckets in [fromMs, toMs) (both 5-minute aligned) from raw rows, the
+   * hours they fall in from those, and moves the watermark to toMs. Returns the GPU buckets written.
+   */
+  advance: (fromMs: number, toMs: number) => Promise<number>
+  /** Marks buckets that got rows after (or while) they were built: the loop rebuilds them. */
+  markDirty: (buckets: readonly DirtyBucket[]) => Promise<void>
+  /** Rebuilds up to `limit` dirty buckets (and their hours) from raw rows; returns how many. */
+  rebuildDirty: (limit: number) => Promise<number>
+  /** Stored buckets of one span in [fromMs, toMs), ordered by gpu then time. */
+  buckets: (q: GpuHistoryQuery & { span: HistorySpan }) => Promise<GpuHistoryBucket[]>
+  /**
+   * Buckets of `stepMs` (UTC-aligned) computed from the raw rows in [fromMs, toMs): the
+   * newest minutes the loop has not settled, and 1-hour charts. Keep the range within the
+   * last ~70 minutes: older raw rows may be compacted into blocks (see the loop).
+   */
+  rawBuckets: (q: GpuHistoryQuery & { stepMs: number }) => Promise<GpuHistoryBucket[]>
+  /** The GPU indexes with history for the node (any span), ascending. */
+  gpuIds: (nodeId: number) => Promise<number[]>
+  /** Deletes up to `limit` buckets starting before `before`; more: call again. */
+  prune: (before: number, limit: number) => Promise<{ deleted: number, more: boolean }>
+}
