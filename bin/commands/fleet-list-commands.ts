@@ -35,7 +35,13 @@ export function fleetListCommands (): Command[] {
       .addCommand(withClientOptions(new Command('delete'))
         .description('remove the node and its GPUs (refused while jobs run on it); its alert events resolve')
         .argument('<id>', 'node id')
-        .action(fleetAction('control-plane', async () => (await fleet()).deleteNode))),
+        .action(fleetAction('control-plane', async () => (await fleet()).deleteNode)))
+      .addCommand(withClientOptions(new Command('history'))
+        .description('per-GPU utilization, temperature, memory and power over a range (read key)')
+        .argument('<host>', 'node hostname (or id)')
+        .option('--range <range>', '1h, 24h, 7d or 30d (default 24h)')
+        .option('--gpu <index>', 'only the GPU with this index')
+        .action(fleetAction('control-plane', async () => (await import('../ops/gpu-history-ops.ts')).nodeHistory))),
     listed(new Command('regions'))
       .description('region health for the autorouter')
       .action(listAction(async () => (await fleet()).listRegions)),

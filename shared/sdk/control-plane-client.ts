@@ -93,6 +93,10 @@ export class ControlPlaneClient {
   resumeNode (nodeId: number, o: CallOptions = {}): Promise<T.NodeDetail> { return this.#send('POST', `/api/nodes/${id(nodeId)}/resume`, undefined, o) }
   /** ApiError NODE_HAS_RUNNING_JOBS (409) while running jobs hold its GPUs. */
   deleteNode (nodeId: number, o: CallOptions = {}): Promise<T.DeletedNode> { return this.#send('DELETE', `/api/nodes/${id(nodeId)}`, undefined, o) }
+  /** Per-GPU history of a node (every GPU, or the one with index `gpu`): range 1h, 24h (default), 7d or 30d. */
+  getGpuHistory (nodeId: number, query: { range?: '1h' | '24h' | '7d' | '30d', gpu?: number } = {}): Promise<T.GpuHistory> {
+    return this.#get(`/api/nodes/${id(nodeId)}/gpu-history`, { range: query.range, gpu: query.gpu })
+  }
 
   // Telemetry (seed 000)
   getGpuStats (filter: { nodeId?: number, clusterId?: number, hostname?: string } = {}): Promise<T.GpuStat[]> {

@@ -7,6 +7,7 @@ import type { ApiKeySchema, CreateApiKeyBody, CreatedApiKeySchema } from '../wir
 import type { clusterCreatedSchema, clusterDetailSchema, clusterSummarySchema, createClusterBodySchema, deletedNodeSchema, gpuSchema, metricsResultSchema, nodeDetailSchema, nodeSchema, registeredNodeSchema } from '../wire/fleet-schemas.ts'
 import type { regionsResponseSchema, routeResponseSchema } from '../wire/regions-schemas.ts'
 import type { gpuStatSchema, ingestResultSchema, powerHistorySchema } from '../wire/telemetry-schemas.ts'
+import type { gpuHistorySchema } from '../wire/gpu-history-schemas.ts'
 import type { createTenantBodySchema, tenantDeletedSchema, tenantSchema, updateTenantBodySchema } from '../wire/tenant-schemas.ts'
 import type { createJobBodySchema, jobDetailSchema, jobPageSchema, jobSchema } from '../wire/job-schemas.ts'
 import type { gpuAllocationSchema, schedulerCycleSchema, schedulingMetricsSchema } from '../wire/scheduling-dashboard-schemas.ts'
@@ -46,6 +47,7 @@ export type GpuStatRowInput = In<typeof gpuStatRowSchema>
 export type IngestNodeInput = In<typeof ingestNodeSchema>
 export type GpuStatsIngestResult = Out<typeof ingestResultSchema>
 export type PowerHistory = Out<typeof powerHistorySchema>
+export type GpuHistory = Out<typeof gpuHistorySchema>
 
 export type Tenant = Out<typeof tenantSchema>
 export type TenantDeleted = Out<typeof tenantDeletedSchema>

@@ -78,6 +78,8 @@ t.test('the control plane client against the real control plane', async t => {
     t.match((await client.listNodes()).find(n => n.id === node.id), { drainedAt: String })
     t.match(await client.resumeNode(node.id), { id: node.id, drainedAt: null })
     t.match(await client.drainNode(999_999).catch(e => e), { name: 'ApiError', statusCode: 404, code: 'NODE_NOT_FOUND' })
+    t.match(await client.getGpuHistory(node.id, { range: '1h' }), { nodeId: node.id, range: '1h', stepSeconds: 60, gpus: Array })
+    t.match(await client.getGpuHistory(node.id, { gpu: 7 }).catch(e => e), { name: 'ApiError', statusCode: 404, code: 'GPU_NOT_FOUND' })
     const deleted = await client.deleteNode(node.id)
     t.match(deleted, { id: node.id, hostname: 'gpu-life', deletedGpuIds: [], resolvedAlertEventIds: [] })
     t.notOk((await client.listNodes()).some(n => n.id === node.id))
