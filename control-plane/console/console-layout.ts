@@ -17,10 +17,12 @@ export const CONSOLE_PAGES = [
 ] as const
 
 export type ConsolePath = typeof CONSOLE_PAGES[number][0]
+/** Pages reached from others (a node, a GPU), not from the navigation. */
+export type DetailPath = '/node' | '/gpu'
 
 export interface LayoutOptions {
   title: string
-  path: ConsolePath | '/login'
+  path: ConsolePath | DetailPath | '/login'
   /** Present once logged in: the token the client script sends as x-csrf-token. */
   csrfToken?: string
   /** Which of uPlot's files the page needs (only chart pages ship it). */

@@ -5,7 +5,7 @@ import { httpError } from '../../shared/error-codes.ts'
 import { createRouter } from '../http/create-router.ts'
 import { CSRF_FIELD, type ConsoleSession, type SessionAuth } from '../auth/create-session-auth.ts'
 import { consoleGet, consoleText, type ApiFetch, type ConsoleGet, type ConsoleText } from './console-api.ts'
-import { layout, type ConsolePath, type Html } from './console-layout.ts'
+import { layout, type ConsolePath, type DetailPath, type Html } from './console-layout.ts'
 import { loadConsoleAssets } from './console-assets.ts'
 import { setConsoleHeaders } from './console-headers.ts'
 import { loginPage } from './login-page.ts'
@@ -19,6 +19,8 @@ import { alertsFragment, alertsPage } from './pages/alerts-page.ts'
 import { keysFragment, keysPage } from './pages/keys-page.ts'
 import { analyticsPage } from './pages/analytics-page.ts'
 import { workersPage } from './pages/workers-page.ts'
+import { nodePage } from './pages/node-page.ts'
+import { gpuPage } from './pages/gpu-page.ts'
 
 /** The console's form endpoints (the JSON body guard lets form bodies through on these only). */
 export const CONSOLE_FORM_PATHS = ['/login', '/logout'] as const
@@ -42,6 +44,12 @@ const PAGES: Record<ConsolePath, PageSpec> = {
   '/keys': { title: 'API keys', render: v => keysPage(v.get, v.session.principal.keyId) },
   '/analytics': { title: 'Analytics', charts: true, render: v => analyticsPage(v.get, v.query, v.now) },
   '/workers': { title: 'Worker timeline', render: v => workersPage(v.get, v.now) },
+}
+
+// Linked from the fleet page's node rows and GPU cells.
+const DETAIL_PAGES: Record<DetailPath, PageSpec> = {
+  '/node': { title: 'Node', charts: true, render: v => nodePage(v.get, v.query) },
+  '/gpu': { title: 'GPU', charts: true, render: v => gpuPage(v.get, v.query) },
 }
 
 const FRAGMENTS: Record<string, (v: PageView) => Promise<Html>> = {
@@ -114,7 +122,7 @@ export function createConsoleRouter (deps: ConsoleRouterDeps) {
     return redirect(c, '/login')
   })
 
-  for (const [path, spec] of Object.entries(PAGES) as Array<[ConsolePath, PageSpec]>) {
+  for (const [path, spec] of [...Object.entries(PAGES), ...Object.entries(DETAIL_PAGES)] as Array<[ConsolePath | DetailPath, PageSpec]>) {
     router.get(path, async c => {
       const session = await sessions.read(c)
       if (session === 'invalid') await sessions.logout(c)

@@ -36,7 +36,7 @@ function cluster (c: any): Html {
   const offline = c.nodes.filter((n: any) => n.status !== 'online').length
   return html`<details open class="cluster"><summary><strong>${c.name}</strong> · ${c.region ?? 'no region'} · ${c.nodes.length} nodes${offline > 0 ? html` · <span class="bad">${offline} offline</span>` : ''}</summary>
 <table class="nodes"><caption class="sr">Nodes of cluster ${c.name}</caption>
-<thead><tr><th scope="col">Node</th><th scope="col">Status</th><th scope="col">Last seen</th><th scope="col">GPUs (utilization · temperature · power · memory used/total GB)</th></tr></thead>
+<thead><tr><th scope="col">Node</th><th scope="col">Status</th><th scope="col">Last seen</th><th scope="col">GPUs (utilization · temperature · power · memory used/total GB)</th><th scope="col">Per-GPU history</th></tr></thead>
 <tbody>${c.nodes.map((n: any) => node(n))}</tbody></table></details>`
 }
 
@@ -45,7 +45,8 @@ function node (n: any): Html {
   return html`<tr class="${offline ? 'offline' : ''}"><th scope="row">${n.hostname}</th>
 <td>${offline ? html`<span class="badge bad">offline</span>` : html`<span class="badge ok">online</span>`}</td>
 <td>${when(n.last_seen_at)}</td>
-<td><ul class="gpus">${n.gpus.map((g: any) => gpu(g))}</ul></td></tr>`
+<td><ul class="gpus">${n.gpus.map((g: any) => gpu(g, n))}</ul></td>
+<td><a href="/node?id=${n.id}" aria-label="History of ${n.hostname}">history</a></td></tr>`
 }
 
 /** `MIG 3g.40gb · 2g.20gb · 1g.10gb ×2`: the GPU's MIG devices by profile (utilization is N/A under MIG). */
@@ -57,12 +58,12 @@ function migSummary (g: any): Html | string {
   return html`<span class="mig">MIG ${text === '' ? 'devices not reported yet' : text}</span>`
 }
 
-function gpu (g: any): Html {
+function gpu (g: any, n: any): Html {
   const problems: string[] = []
   if (!g.fresh) problems.push(g.updated_at === null ? 'no reading' : 'stale reading')
   if ((g.ecc_errors_uncorrected ?? 0) > 0) problems.push('uncorrectable ECC errors')
   if (g.temperature_c !== null && g.temperature_c >= HOT_C) problems.push('hot')
   const label = `GPU ${g.gpu_index} ${g.model ?? ''}${problems.length > 0 ? ` — ${problems.join(', ')}` : ''}${g.job_id === null ? '' : ` — job ${g.job_id}`}`
   return html`<li class="gpu${problems.length > 0 ? ' unhealthy' : ''}${g.job_id === null ? '' : ' allocated'}" title="${label}">
-<span class="idx">${g.gpu_index}</span><span>${pct(g.utilization_pct)}</span>${migSummary(g)}${g.fresh && g.status === 'unknown' ? html`<span class="muted">utilization unknown (not schedulable)</span>` : ''}<span>${g.temperature_c === null ? dash : `${num(g.temperature_c)} °C`}</span><span>${g.power_draw_w === null ? dash : `${num(g.power_draw_w)} W`}</span><span>${gb(g.memory_used_mb)}/${gb(g.memory_total_mb)}</span>${problems.length > 0 ? html`<span class="warn">⚠ ${problems.join(', ')}</span>` : ''}</li>`
+<a class="idx" href="/gpu?node=${n.id}&amp;index=${g.gpu_index}" aria-label="History of GPU ${g.gpu_index} of ${n.hostname}">${g.gpu_index}</a><span>${pct(g.utilization_pct)}</span>${migSummary(g)}${g.fresh && g.status === 'unknown' ? html`<span class="muted">utilization unknown (not schedulable)</span>` : ''}<span>${g.temperature_c === null ? dash : `${num(g.temperature_c)} °C`}</span><span>${g.power_draw_w === null ? dash : `${num(g.power_draw_w)} W`}</span><span>${gb(g.memory_used_mb)}/${gb(g.memory_total_mb)}</span>${problems.length > 0 ? html`<span class="warn">⚠ ${problems.join(', ')}</span>` : ''}</li>`
 }

@@ -14,16 +14,20 @@ const BUCKETS = [1, 5, 15, 60, 360, 1440]
 export async function telemetryPage (get: ConsoleGet, query: (name: string) => string | undefined): Promise<Html> {
   const days = pick(query('days'), RANGES, 1)
   const bucket = pick(query('bucket_minutes'), BUCKETS, 5)
-  const rows = await get<any[]>('/api/gpu-stats')
+  const [rows, clusters] = await Promise.all([get<any[]>('/api/gpu-stats'), get<any[]>('/api/clusters')])
+  // The chart is the whole fleet's unless a cluster is picked (it used to say "cluster" for the fleet's sum).
+  const picked = clusters.find(c => String(c.id) === query('cluster_id'))
+  const scope = picked === undefined ? 'the whole fleet' : `cluster ${picked.name}`
   return html`
-<section aria-labelledby="power-h"><h2 id="power-h">Cluster power over time</h2>
+<section aria-labelledby="power-h"><h2 id="power-h">Power over time</h2>
 <form class="inline" id="power-form" data-chart-form="power">
+  <label for="scope">Scope</label> <select id="scope" name="cluster_id"><option value="">Whole fleet</option>${clusters.map(c => html`<option value="${c.id}"${c === picked ? ' selected' : ''}>Cluster ${c.name}</option>`)}</select>
   <label for="days">Range</label> <select id="days" name="days">${RANGES.map(d => html`<option value="${d}"${d === days ? ' selected' : ''}>${d === 1 ? 'last 24 hours' : `last ${d} days`}</option>`)}</select>
   <label for="bucket">Bucket</label> <select id="bucket" name="bucket_minutes">${BUCKETS.map(b => html`<option value="${b}"${b === bucket ? ' selected' : ''}>${b < 60 ? `${b} min` : `${b / 60} h`}</option>`)}</select>
   <button type="submit">Show</button>
 </form>
-<figure><div class="chart" id="power-chart" data-chart="power" data-src="/api/gpu-stats/power-history?days=${days}&amp;bucket_minutes=${bucket}" role="img" aria-label="Cluster power draw in watts over time (maximum per bucket of the sum over GPUs at each sample)"></div>
-<figcaption>Per bucket the maximum of the per-second cluster sum, so short spikes stay visible.</figcaption></figure>
+<figure><div class="chart" id="power-chart" data-chart="power" data-src="/api/gpu-stats/power-history?days=${days}&amp;bucket_minutes=${bucket}${picked === undefined ? '' : html`&amp;cluster_id=${picked.id}`}" role="img" aria-label="Power draw in watts of ${scope} over time (maximum per bucket of the sum over GPUs at each sample)"></div>
+<figcaption>Power of <span id="power-scope">${scope}</span>: per bucket the maximum of the per-second sum over its GPUs, so short spikes stay visible.</figcaption></figure>
 </section>
 <section aria-labelledby="live-h"><h2 id="live-h">Latest sample per GPU <small id="gpu-live-age" class="muted">live, every second</small></h2>
 <table id="gpu-live" data-live-src="/api/gpu-stats"><caption class="sr">Latest sample per GPU</caption>

@@ -151,9 +151,34 @@
 
   // Charts (uPlot): each [data-chart] reads its data-src and knows its series.
   var KINDS = {
+    // The whole fleet's power unless the answer is scoped to a cluster (named as the Scope picker names it).
     power: function (d) {
+      var option = d.cluster_id === null ? null : document.querySelector('select[name="cluster_id"] option[value="' + d.cluster_id + '"]')
+      var scope = d.cluster_id === null ? 'Fleet' : (option ? option.textContent : 'Cluster ' + d.cluster_id)
+      var caption = document.getElementById('power-scope')
+      if (caption) caption.textContent = d.cluster_id === null ? 'the whole fleet' : scope.replace(/^Cluster/, 'cluster')
       return { data: [d.points.map(function (p) { return Date.parse(p.recorded_at) / 1000 }), d.points.map(function (p) { return p.power_draw_w })],
-        series: [{}, { label: 'Cluster power (W)', stroke: '#b45309', width: 2 }] }
+        series: [{}, { label: scope + ' power (W)', stroke: '#b45309', width: 2 }], step: d.bucket_minutes * 60 }
+    },
+    // Per-GPU history (node and GPU pages): one line per GPU, or a GPU's average and maximum.
+    'gpu-history': function (d, el) {
+      var f = HISTORY_FIELDS[el.getAttribute('data-metric')] || HISTORY_FIELDS.utilization
+      var seen = new Set()
+      d.gpus.forEach(function (g) { g.points.forEach(function (p) { seen.add(Date.parse(p.at) / 1000) }) })
+      var xs = Array.from(seen).sort(function (a, b) { return a - b })
+      var at = new Map(xs.map(function (x, i) { return [x, i] }))
+      var one = d.gpus.length === 1
+      var data = [xs]
+      var series = [{}]
+      d.gpus.forEach(function (g, k) {
+        (one ? [[f[0], 'avg'], [f[1], 'max']] : [[f[0], 'avg']]).forEach(function (pick, j) {
+          var col = xs.map(function () { return null })
+          g.points.forEach(function (p) { var v = p[pick[0]]; col[at.get(Date.parse(p.at) / 1000)] = v === null ? null : v * f[2] })
+          data.push(col)
+          series.push({ label: 'GPU ' + g.gpu_index + (one ? ' ' + pick[1] : ''), stroke: one ? (j === 0 ? '#1d4ed8' : '#b91c1c') : PALETTE[k % PALETTE.length], width: 2 })
+        })
+      })
+      return { data: data, series: series, step: d.step_seconds }
     },
     revenue: function (d) {
       return { data: [d.daily_trend.map(function (p) { return Date.parse(p.date + 'T00:00:00Z') / 1000 }), d.daily_trend.map(function (p) { return p.revenue })],
@@ -172,25 +197,46 @@
         axes: [{}, {}, { scale: 'h', side: 1, grid: { show: false } }] }
     },
   }
+  // [average field, maximum field, scale] per data-metric of a gpu-history chart (memory in GiB).
+  var HISTORY_FIELDS = {
+    utilization: ['utilization_avg_pct', 'utilization_max_pct', 1],
+    temperature: ['temp_avg_c', 'temp_max_c', 1],
+    memory: ['memory_used_avg_mb', 'memory_used_max_mb', 1 / 1024],
+    power: ['power_avg_w', 'power_max_w', 1],
+  }
+  var PALETTE = ['#1d4ed8', '#b91c1c', '#047857', '#b45309', '#7c3aed', '#0e7490', '#be185d', '#4d7c0f']
+  // The x range: the data's, but never empty: one point (or none) gets a step either side instead
+  // of uPlot's magnitude-based padding, which stretched a single timestamp out to years.
+  function timeRange (padS) {
+    return function (u, min, max) {
+      if (min === null || max === null || !isFinite(min) || !isFinite(max)) { var now = Date.now() / 1000; return [now - padS, now] }
+      return min === max ? [min - padS, max + padS] : [min, max]
+    }
+  }
   var charts = new Map()
   function draw (el) {
     var kind = KINDS[el.getAttribute('data-chart')]
     if (!kind || typeof window.uPlot !== 'function') return
     call(el.getAttribute('data-src'), 'GET').then(function (d) {
-      var spec = kind(d)
+      var spec = kind(d, el)
       var old = charts.get(el)
       if (old) old.destroy()
-      var opts = { width: Math.max(320, el.clientWidth || 800), height: 260, series: spec.series, scales: { x: { time: true } } }
+      var opts = { width: Math.max(320, el.clientWidth || 800), height: 260, series: spec.series, scales: { x: { time: true, range: timeRange(spec.step || 3600) } } }
       if (spec.axes) opts.axes = spec.axes
-      charts.set(el, new window.uPlot(opts, spec.data, el))
+      var chart = new window.uPlot(opts, spec.data, el)
+      charts.set(el, chart)
       el.setAttribute('data-points', String(spec.data[0].length))
+      // What the x-axis spans (epoch seconds), for people's tools and the browser test.
+      el.setAttribute('data-x-min', String(chart.scales.x.min))
+      el.setAttribute('data-x-max', String(chart.scales.x.max))
     }).catch(function (err) { say('Chart: ' + err.message, true) })
   }
   function redrawFromForm (form) {
     var el = document.querySelector('[data-chart="' + form.getAttribute('data-chart-form') + '"]')
     if (!el) return
     var params = new URLSearchParams()
-    Array.prototype.forEach.call(form.elements, function (f) { if (f.name) params.set(f.name, f.value) })
+    // An empty choice (Scope: whole fleet) is left out rather than sent empty.
+    Array.prototype.forEach.call(form.elements, function (f) { if (f.name && f.value !== '') params.set(f.name, f.value) })
     var src = el.getAttribute('data-src').split('?')[0] + '?' + params.toString()
     el.setAttribute('data-src', src)
     window.history.replaceState(null, '', window.location.pathname + '?' + params.toString())

@@ -120,3 +120,40 @@ t.test('assets: the client script, CSS and uPlot are served with types and ETags
     t.equal((await h.req('GET', `/assets/${name}`, { headers: { 'if-none-match': etag } })).status, 304)
   }
 })
+
+t.test('node and GPU pages: per-GPU history charts and figures, linked from the fleet page; bad links are 4xx pages', async t => {
+  const { h, api, cookie } = await seeded(t)
+  const get = (p: string) => h.req('GET', p, { cookie })
+  const overview = await api('GET', '/api/dashboard')
+  const n = overview.clusters[0].nodes[0]
+  const fleetPage = (await get('/')).text
+  t.match(fleetPage, `<a href="/node?id=${n.id}" aria-label="History of ${n.hostname}">history</a>`, 'a node row links its page')
+  t.match(fleetPage, `<a class="idx" href="/gpu?node=${n.id}&amp;index=${n.gpus[1].gpu_index}" aria-label="History of GPU ${n.gpus[1].gpu_index} of ${n.hostname}">`, 'a GPU cell links its page, by index')
+
+  const nodePage = await get(`/node?id=${n.id}`)
+  t.equal(nodePage.status, 200)
+  t.match(nodePage.text, '<h1>Node</h1>')
+  t.match(nodePage.text, `<strong>${n.hostname}</strong>`)
+  t.equal((nodePage.text.match(/data-chart="gpu-history"/g) ?? []).length, 4, 'utilization, temperature, memory and power')
+  t.match(nodePage.text, `data-src="/api/nodes/${n.id}/gpu-history?range=24h"`, '24 hours by default')
+  t.match(nodePage.text, `<a href="/node?id=${n.id}&amp;range=24h" aria-current="true">last 24 hours</a>`)
+  t.match(nodePage.text, '/assets/uPlot.iife.min.js')
+  const history = await api('GET', `/api/nodes/${n.id}/gpu-history?range=1h`)
+  const hour = (await get(`/node?id=${n.id}&range=1h`)).text
+  t.match(hour, `data-src="/api/nodes/${n.id}/gpu-history?range=1h"`)
+  for (const g of history.gpus) t.match(hour, `<a href="/gpu?node=${n.id}&amp;index=${g.gpu_index}&amp;range=1h">GPU ${g.gpu_index}</a>`)
+  t.match((await get(`/node?id=${n.id}&range=forever`)).text, 'range=24h', 'an unknown range falls back to 24 hours')
+
+  const gpu = await get(`/gpu?node=${n.id}&index=2&range=7d`)
+  t.equal(gpu.status, 200)
+  t.match(gpu.text, '<h1>GPU</h1>')
+  t.match(gpu.text, `<strong>GPU 2</strong>`)
+  t.match(gpu.text, `data-src="/api/nodes/${n.id}/gpu-history?range=7d&amp;gpu=2"`)
+  t.notMatch(gpu.text, new RegExp(`GPU ${n.gpus[2].id}\\b(?! of)`), 'named by index, never by database id')
+
+  for (const [path, status] of [['/node', 400], ['/node?id=abc', 400], ['/node?id=0', 400], ['/node?id=99999', 404], ['/gpu?node=1', 400], ['/gpu?node=1&index=x', 400], [`/gpu?node=${n.id}&index=77`, 404]] as const) {
+    const res = await get(path)
+    t.equal(res.status, status, `${path}: ${status}`)
+    t.match(res.text, /<p class="error" role="alert">/, 'shown as a page, not a crash')
+  }
+})
