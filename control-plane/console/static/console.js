@@ -205,14 +205,6 @@
     power: ['power_avg_w', 'power_max_w', 1],
   }
   var PALETTE = ['#1d4ed8', '#b91c1c', '#047857', '#b45309', '#7c3aed', '#0e7490', '#be185d', '#4d7c0f']
-  // The x range: the data's, but never empty: one point (or none) gets a step either side instead
-  // of uPlot's magnitude-based padding, which stretched a single timestamp out to years.
-  function timeRange (padS) {
-    return function (u, min, max) {
-      if (min === null || max === null || !isFinite(min) || !isFinite(max)) { var now = Date.now() / 1000; return [now - padS, now] }
-      return min === max ? [min - padS, max + padS] : [min, max]
-    }
-  }
   var charts = new Map()
   function draw (el) {
     var kind = KINDS[el.getAttribute('data-chart')]
@@ -221,14 +213,28 @@
       var spec = kind(d, el)
       var old = charts.get(el)
       if (old) old.destroy()
-      var opts = { width: Math.max(320, el.clientWidth || 800), height: 260, series: spec.series, scales: { x: { time: true, range: timeRange(spec.step || 3600) } } }
+      var opts = { width: Math.max(320, el.clientWidth || 800), height: 260, series: spec.series, scales: { x: { time: true } } }
       if (spec.axes) opts.axes = spec.axes
+      var xs = spec.data[0]
+      var pad = spec.step || 3600
+      opts.hooks = {
+        // What the x-axis spans (epoch seconds) once uPlot has set it, for the browser test.
+        setScale: [function (u, key) {
+          if (key !== 'x') return
+          el.setAttribute('data-x-min', String(u.scales.x.min))
+          el.setAttribute('data-x-max', String(u.scales.x.max))
+        }],
+      }
       var chart = new window.uPlot(opts, spec.data, el)
+      // One timestamp (or none): uPlot widens a lone time value by 86400 / 1e-3 s (1000 days,
+      // the "axis out to 2029"); a step either side of it instead. Set before its first draw
+      // (which waits for a microtask), so the wrong range is never shown.
+      if (xs.length === 0 || xs[0] === xs[xs.length - 1]) {
+        var at = xs.length > 0 ? xs[0] : Date.now() / 1000
+        chart.setScale('x', { min: at - pad, max: at + pad })
+      }
       charts.set(el, chart)
       el.setAttribute('data-points', String(spec.data[0].length))
-      // What the x-axis spans (epoch seconds), for people's tools and the browser test.
-      el.setAttribute('data-x-min', String(chart.scales.x.min))
-      el.setAttribute('data-x-max', String(chart.scales.x.max))
     }).catch(function (err) { say('Chart: ' + err.message, true) })
   }
   function redrawFromForm (form) {

@@ -8,6 +8,7 @@ import { parseControlPlaneConfig } from '../../../control-plane/config.ts'
 import { productParts } from '../../../control-plane/product-parts.ts'
 import { CONSOLE_PAGES } from '../../../control-plane/console/console-layout.ts'
 import { jsonApi, seedConsoleFleet } from '../../helpers/seed-console-fleet.ts'
+import { createGpuHistoryLoop } from '../../../control-plane/loops/create-gpu-history-loop.ts'
 
 // Debian's chromium, installed by test/setup/install-system-deps.sh (never a downloaded browser).
 const CHROMIUM = '/usr/bin/chromium'
@@ -182,6 +183,84 @@ t.test('the console in a real browser: log in, walk every page, act, compare wit
     await page.getByRole('status').filter({ hasText: 'Aliases saved' }).waitFor()
     const env = await api('GET', '/v1/global-env')
     t.same(JSON.parse(env.find((e: any) => e.key === 'ANALYTICS_SOURCE_ALIASES').value), { 'gpu-node-001': 'Rack B' })
+  })
+
+  await t.test('node page from a fleet node row, range switch, GPU page from a GPU cell: charts as the API says', async t => {
+    // The history loop's pass (the app here runs no loops), so the charts read rollups and the raw tail.
+    await createGpuHistoryLoop({ store: cp.store, now: Date.now }).tick()
+    const n = (await api('GET', '/api/dashboard')).clusters[0].nodes.find((x: any) => x.hostname !== fleet.offlineHostname)
+    await page.goto(cp.url + '/')
+    await page.getByRole('link', { name: `History of ${n.hostname}`, exact: true }).click()
+    await page.waitForURL(`${cp.url}/node?id=${n.id}`)
+    t.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'Node')
+    const charts = page.locator('[data-chart="gpu-history"]')
+    t.equal(await charts.count(), 4)
+    await page.locator('[data-chart="gpu-history"][data-points]').nth(3).waitFor()
+    const day = await api('GET', `/api/nodes/${n.id}/gpu-history?range=24h`)
+    const times = (h: any) => new Set(h.gpus.flatMap((g: any) => g.points.map((p: any) => p.at))).size
+    t.equal(await charts.first().getAttribute('data-points'), String(times(day)), 'one x per bucket the API has')
+    t.equal(await page.locator('.chart[data-metric="utilization"] .u-legend .u-series').count(), 1 + day.gpus.length, 'a line per GPU, named by index')
+    t.match(await page.locator('.chart[data-metric="utilization"] .u-legend').textContent(), /GPU 0.*GPU 7/s)
+    await shot('node')
+
+    await page.getByRole('navigation', { name: 'Range' }).getByRole('link', { name: 'last 7 days' }).click()
+    await page.waitForURL(`${cp.url}/node?id=${n.id}&range=7d`)
+    await page.locator('[data-chart="gpu-history"][data-points]').nth(3).waitFor()
+    t.equal(await page.getByRole('link', { name: 'last 7 days' }).getAttribute('aria-current'), 'true')
+    const week = await api('GET', `/api/nodes/${n.id}/gpu-history?range=7d`)
+    t.equal(await charts.nth(3).getAttribute('data-src'), `/api/nodes/${n.id}/gpu-history?range=7d`)
+    t.equal(await charts.nth(3).getAttribute('data-points'), String(times(week)))
+    await shot('node-7d')
+
+    await page.goto(cp.url + '/')
+    await page.getByRole('link', { name: `History of GPU 3 of ${n.hostname}`, exact: true }).click()
+    await page.waitForURL(`${cp.url}/gpu?node=${n.id}&index=3`)
+    t.equal(await page.getByRole('heading', { level: 1 }).textContent(), 'GPU')
+    t.match(await page.locator('p.lead').textContent(), new RegExp(`^GPU 3 · .* of ${n.hostname}`))
+    await page.locator('[data-chart="gpu-history"][data-points]').nth(3).waitFor()
+    t.match(await page.locator('.chart[data-metric="temperature"] .u-legend').textContent(), /GPU 3 avg.*GPU 3 max/s, 'average and maximum of the one GPU')
+    const dbId = n.gpus.find((g: any) => g.gpu_index === 3).id
+    t.notMatch(await page.locator('main').textContent(), new RegExp(`GPU ${dbId}\\b`), 'never named by database id')
+    await shot('gpu')
+  })
+
+  await t.test('a one-point chart keeps a sane x-axis (it ran out to years)', async t => {
+    const cluster = (await api('GET', '/api/clusters'))[0]
+    const at = Date.now() - 60_000
+    await api('POST', '/api/gpu-stats', { node: { hostname: 'lonely-node', cluster: cluster.name }, gpus: [{ gpu_id: 0, recorded_at: new Date(at).toISOString(), name: 'NVIDIA B200', utilization_pct: 42, temp_c: 51, power_draw_w: 400, memory_used_mb: 1024, memory_total_mb: 183359 }] })
+    const node = (await api('GET', `/api/clusters/${cluster.id}`)).nodes.find((x: any) => x.hostname === 'lonely-node')
+    await page.goto(`${cp.url}/gpu?node=${node.id}&index=0&range=24h`)
+    const chart = page.locator('.chart[data-metric="utilization"]')
+    await page.locator('.chart[data-metric="utilization"][data-x-max]').waitFor()
+    t.equal(await chart.getAttribute('data-points'), '1')
+    const [min, max] = [Number(await chart.getAttribute('data-x-min')), Number(await chart.getAttribute('data-x-max'))]
+    const point = Math.floor(at / 300_000) * 300
+    t.ok(min < point && point < max, 'the point is inside the axis')
+    t.ok(max - min <= 2 * 300, `the axis spans a step either side, not years (${new Date(min * 1000).toISOString()} – ${new Date(max * 1000).toISOString()})`)
+    await shot('one-point-chart')
+  })
+
+  await t.test('telemetry: the power chart says whose power it is, and a cluster can be picked', async t => {
+    await page.goto(cp.url + '/telemetry')
+    t.equal(await page.locator('#power-h').textContent(), 'Power over time')
+    const chart = page.locator('[data-chart="power"]')
+    await chart.locator('canvas').waitFor()
+    t.equal(await page.locator('#power-scope').textContent(), 'the whole fleet')
+    t.match(await chart.locator('.u-legend').textContent(), /Fleet power \(W\)/)
+    const cluster = (await api('GET', '/api/clusters'))[1]
+    await page.getByLabel('Scope', { exact: true }).selectOption({ label: `Cluster ${cluster.name}` })
+    await page.getByRole('button', { name: 'Show' }).click()
+    const scoped = await api('GET', `/api/gpu-stats/power-history?days=1&bucket_minutes=5&cluster_id=${cluster.id}`)
+    await page.waitForFunction(() => /cluster_id=/.test((globalThis as any).document.querySelector('[data-chart="power"]')?.getAttribute('data-src') ?? ''))
+    await page.locator('#power-scope', { hasText: `cluster ${cluster.name}` }).waitFor()
+    t.equal(await chart.getAttribute('data-points'), String(scoped.points.length))
+    t.match(await chart.locator('.u-legend').textContent(), `Cluster ${cluster.name} power (W)`)
+    t.match(page.url(), `cluster_id=${cluster.id}`)
+    await page.getByLabel('Scope', { exact: true }).selectOption({ label: 'Whole fleet' })
+    await page.getByRole('button', { name: 'Show' }).click()
+    await page.locator('#power-scope', { hasText: 'the whole fleet' }).waitFor()
+    t.notMatch(await chart.getAttribute('data-src'), /cluster_id/, 'the whole fleet sends no cluster_id')
+    await shot('telemetry-cluster-power')
   })
 
   await t.test('log out: back to the login form, and the old session is gone', async t => {
