@@ -8,6 +8,7 @@ import { consoleGet, consoleText, type ApiFetch, type ConsoleGet, type ConsoleTe
 import { layout, type ConsolePath, type Html } from './console-layout.ts'
 import { loadConsoleAssets } from './console-assets.ts'
 import { setConsoleHeaders } from './console-headers.ts'
+import { scrollTables } from './table-scroll.ts'
 import { loginPage } from './login-page.ts'
 import { fleetFragment, fleetPage } from './pages/fleet-page.ts'
 import { telemetryPage } from './pages/telemetry-page.ts'
@@ -70,9 +71,9 @@ export function createConsoleRouter (deps: ConsoleRouterDeps) {
     setConsoleHeaders(c, 'no-store')
     return c.redirect(to, 303)
   }
-  const page = (c: Context, status: number, body: Html) => {
+  const page = async (c: Context, status: number, body: Html) => {
     setConsoleHeaders(c, 'no-store')
-    return c.html(body, status as 200)
+    return c.html(scrollTables(String(await body)), status as 200)
   }
   const viewOf = (c: Context, session: ConsoleSession): PageView => ({
     get: consoleGet(api, c.req.header('cookie') ?? ''),

@@ -41,6 +41,7 @@
         var active = document.activeElement
         var focusedId = active && el.contains(active) ? active.id : ''
         el.innerHTML = text
+        relativeTimes(el)
         if (focusedId) {
           var again = document.getElementById(focusedId)
           if (again) again.focus()
@@ -116,6 +117,26 @@
     act(box, body)
   })
 
+  // "(5 s ago)" beside every absolute time (format.ts when()), kept current each second.
+  function ago (at, now) {
+    var s = Math.round((now - at) / 1000)
+    var a = Math.abs(s)
+    if (a < 2) return 'just now'
+    var span = a < 90 ? a + ' s' : a < 5400 ? Math.round(a / 60) + ' min' : a < 172800 ? Math.round(a / 3600) + ' h' : Math.round(a / 86400) + ' d'
+    return s > 0 ? span + ' ago' : 'in ' + span
+  }
+  function relativeTimes (root) {
+    var now = Date.now()
+    Array.prototype.forEach.call((root || document).querySelectorAll('time.ago[datetime]'), function (t) {
+      var at = Date.parse(t.getAttribute('datetime'))
+      if (isNaN(at)) return
+      var text = '(' + ago(at, now) + ')'
+      if (t.textContent !== text) t.textContent = text
+    })
+  }
+  relativeTimes(document)
+  setInterval(function () { if (!document.hidden) relativeTimes(document) }, 1000)
+
   // Live sections: re-render from the server while the tab is visible.
   Array.prototype.forEach.call(document.querySelectorAll('[data-refresh-ms]'), function (el) {
     var ms = Number(el.getAttribute('data-refresh-ms'))
@@ -138,10 +159,17 @@
           cell(tr, r.hostname || '—'); cell(tr, String(r.gpu_id)); cell(tr, r.name)
           cell(tr, fmt(r.utilization_pct), 'n'); cell(tr, fmt(r.temp_c), (r.temp_c || 0) >= 85 ? 'n bad' : 'n')
           cell(tr, fmt(r.power_draw_w, 1), 'n'); cell(tr, fmt(r.memory_used_mb) + ' / ' + fmt(r.memory_total_mb), 'n')
-          cell(tr, r.recorded_at.slice(0, 19).replace('T', ' ') + ' UTC')
+          var td = document.createElement('td')
+          var rel = document.createElement('time')
+          rel.className = 'ago'
+          rel.setAttribute('datetime', r.recorded_at)
+          td.textContent = r.recorded_at.slice(0, 19).replace('T', ' ') + ' UTC '
+          td.appendChild(rel)
+          tr.appendChild(td)
           tbody.appendChild(tr)
         })
         liveTable.replaceChild(tbody, liveTable.tBodies[0])
+        relativeTimes(tbody)
         var age = document.getElementById('gpu-live-age')
         if (age) age.textContent = 'live, updated ' + new Date().toISOString().slice(11, 19) + ' UTC'
       }).catch(function () {})
