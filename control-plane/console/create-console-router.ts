@@ -12,7 +12,8 @@ import { scrollTables } from './table-scroll.ts'
 import { loginPage } from './login-page.ts'
 import { fleetFragment, fleetPage } from './pages/fleet-page.ts'
 import { telemetryPage } from './pages/telemetry-page.ts'
-import { tenantsPage } from './pages/tenants-page.ts'
+import { allocationFragment, allocationPage } from './pages/allocation-page.ts'
+import { tenantsFragment, tenantsPage } from './pages/tenants-page.ts'
 import { jobsFragment, jobsPage } from './pages/jobs-page.ts'
 import { jobLogFragment } from './pages/job-log-section.ts'
 import { billingPage } from './pages/billing-page.ts'
@@ -35,6 +36,7 @@ interface PageSpec { title: string, charts?: boolean, render: (v: PageView) => P
 
 const PAGES: Record<ConsolePath, PageSpec> = {
   '/': { title: 'Fleet', render: v => fleetPage(v.get) },
+  '/allocation': { title: 'Allocation', render: v => allocationPage(v.get, v.now) },
   '/telemetry': { title: 'GPU telemetry', charts: true, render: v => telemetryPage(v.get, v.query) },
   '/tenants': { title: 'Tenants', render: v => tenantsPage(v.get) },
   '/jobs': { title: 'Jobs', render: v => jobsPage(v.get, v.text, jobIdOf(v)) },
@@ -47,6 +49,8 @@ const PAGES: Record<ConsolePath, PageSpec> = {
 
 const FRAGMENTS: Record<string, (v: PageView) => Promise<Html>> = {
   fleet: v => fleetFragment(v.get),
+  allocation: v => allocationFragment(v.get, v.now),
+  tenants: v => tenantsFragment(v.get),
   jobs: v => jobsFragment(v.get),
   'job-log': async v => {
     const id = jobIdOf(v)
