@@ -103,7 +103,7 @@ t.test('narrow screens: every table of every page sits in its own scrolling box'
     t.equal((page.match(/<div class="table-scroll"><table\b/g) ?? []).length, tables, `${path}: ${tables} tables, each wrapped`)
   }
   const css = (await get('/assets/console.css'))
-  t.match(css, /\.table-scroll \{ max-width: 100%; overflow-x: auto; \}/)
+  t.match(css, /\.table-scroll \{ max-width: 100%; overflow-x: auto; position: relative; \}/)
 })
 
 t.test('tenants: create, edit and delete forms over /api/tenants; bad input is refused with the API\'s 4xx, nothing written', async t => {
