@@ -19,10 +19,11 @@ const USE_TEXT: Record<Use, string> = {
  * Allocation: which job and tenant holds each GPU (GET /api/dashboard/gpu-allocation), with
  * the GPUs that are held but idle marked: "idle" when the leakage report lists them (below
  * 10 % for the whole last 30 min, dashboards/is-idle-allocated.ts), "idle now" when only the
- * newest reading is (a job may be loading). Refreshed every 5 s.
+ * newest reading is (a job may be loading). Refreshed every 15 s: the leakage report also
+ * computes the 24-hour tenant means and billing gaps, and idleness is judged over 30 min anyway.
  */
 export async function allocationPage (get: ConsoleGet, now: number): Promise<Html> {
-  return live('allocation', 5000, await allocationFragment(get, now))
+  return live('allocation', 15_000, await allocationFragment(get, now))
 }
 
 export async function allocationFragment (get: ConsoleGet, now: number): Promise<Html> {
