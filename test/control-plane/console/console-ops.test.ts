@@ -178,3 +178,8 @@ t.test('the worker timeline and alert events name GPUs by index, never by databa
   t.match(alerts, '<td>GPU a #3</td>')
   t.notMatch(alerts, new RegExp(`<td>gpu ${a.gpuIds[3]}</td>`))
 })
+
+t.test('a job\'s view names the GPUs it holds by node and index', async t => {
+  const { get, train } = await allocated(t)
+  t.match(await get(`/jobs?job=${train}`), /<span class="badge s-running">running<\/span> · GPUs a: 0, 1 · the last/)
+})
