@@ -31,6 +31,8 @@ export interface UpOptions {
   jobUser?: string
   /** The agent's --job-kill-grace (SIGTERM → SIGKILL when a job is stopped). */
   jobKillGrace?: string
+  /** Without nvidia-smi: `idle` (the simulator's default host) or `demo` (a plausible mix, npm start). */
+  simulator?: string
 }
 
 /**
@@ -45,6 +47,7 @@ export async function runUp (options: UpOptions): Promise<void> {
   const logLevel = options.logLevel ?? 'silent'
   const cpPort = portOption('--port', options.port ?? '8080')
   const agentPort = portOption('--agent-port', options.agentPort ?? '9410')
+  const mix = simulatorOption(options.simulator ?? 'idle')
   try {
     const cpConfig = parseControlPlaneConfig({
       listen: `127.0.0.1:${cpPort}`,
@@ -75,9 +78,9 @@ export async function runUp (options: UpOptions): Promise<void> {
         ...(options.jobKillGrace === undefined ? {} : { jobKillGrace: options.jobKillGrace }),
       })
       if (nvidiaSmi === null) process.stderr.write(`${SIMULATOR_BANNER}\n`)
-      // On the simulator, a plausible mix (some GPUs busy, one hot, the rest idle) unless the
-      // caller names a state file of its own (NVIDIA_SMI_SIM_STATE: the tests do).
-      simState = nvidiaSmi === null && !process.env.NVIDIA_SMI_SIM_STATE ? ensureDemoSimState(join(dataDir, 'simulator-state.json')) : undefined
+      // --simulator demo (npm start): a plausible mix (some GPUs busy, one hot, the rest idle),
+      // unless the caller names a state file of its own (NVIDIA_SMI_SIM_STATE: the tests do).
+      simState = nvidiaSmi === null && mix === 'demo' && !process.env.NVIDIA_SMI_SIM_STATE ? ensureDemoSimState(join(dataDir, 'simulator-state.json')) : undefined
       agent = await startAgent(agentConfig, simState === undefined ? {} : { env: { NVIDIA_SMI_SIM_STATE: simState } })
     } catch (err) {
       await cp.close()
@@ -118,6 +121,12 @@ export async function runUp (options: UpOptions): Promise<void> {
 }
 
 const isListenCode = (code: string): boolean => code === 'EADDRINUSE' || code === 'LISTEN_FAILED'
+
+function simulatorOption (value: string): 'idle' | 'demo' {
+  if (value === 'idle' || value === 'demo') return value
+  process.stderr.write(`gpufleet up: --simulator must be idle or demo, got ${JSON.stringify(value)}\n`)
+  process.exit(EXIT.USAGE)
+}
 
 /** A port flag of `up` (0 = any free port), checked here so the message names the flag the operator typed. */
 function portOption (flag: string, value: string): number {

@@ -15,12 +15,12 @@ t.test('the demo mix: GPUs 0-3 busy, 4 busy and hot, 5-7 idle; the simulator\'s 
   t.ok(defaultSimState().gpus.every(g => g.utilizationGpu === 0), 'the tests\' default host is untouched')
 })
 
-t.test('gpufleet up on the simulator shows the mix to a newcomer, written to the data dir once (edits kept)', {
+t.test('npm start (up --simulator demo) shows the mix to a newcomer, written to the data dir once (edits kept)', {
   skip: findNvidiaSmi() === null ? false : 'this host has an nvidia-smi: up reads the real GPUs',
 }, async t => {
   const dataDir = join(t.testdir(), 'data')
   // No NVIDIA_SMI_SIM_STATE: the state file is up's own choice.
-  const run = runCli(['up', '--data-dir', dataDir, '--port', '0', '--agent-port', '0', ...JOB_USER_ARGS], { NVIDIA_SMI_SIM_STATE: '' })
+  const run = runCli(['up', '--simulator', 'demo', '--data-dir', dataDir, '--port', '0', '--agent-port', '0', ...JOB_USER_ARGS], { NVIDIA_SMI_SIM_STATE: '' })
   t.teardown(() => stopUp(run))
   const [, cpUrl] = await run.waitFor(/control plane\s+(http:\/\/127\.0\.0\.1:\d+)/) as [string, string]
   const key = (await run.waitFor(/gfk_[0-9a-f]{64}/))[0]
@@ -43,8 +43,17 @@ t.test('gpufleet up on the simulator shows the mix to a newcomer, written to the
   const edited = JSON.parse(readFileSync(statePath, 'utf8'))
   edited.gpus[7].utilizationGpu = 55
   writeFileSync(statePath, JSON.stringify(edited))
-  const again = runCli(['up', '--data-dir', dataDir, '--port', '0', '--agent-port', '0', ...JOB_USER_ARGS], { NVIDIA_SMI_SIM_STATE: '' })
+  const again = runCli(['up', '--data-dir', dataDir, '--port', '0', '--agent-port', '0', ...JOB_USER_ARGS], { NVIDIA_SMI_SIM_STATE: '', GPUFLEET_SIMULATOR: 'demo' })
   t.teardown(() => stopUp(again))
   await again.waitFor(/gpufleet is up/)
   t.equal(JSON.parse(readFileSync(statePath, 'utf8')).gpus[7].utilizationGpu, 55, 'not overwritten')
+})
+
+t.test('up --simulator takes idle or demo only, and says which flag was wrong', async t => {
+  t.match(JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')).scripts.start, /up --simulator demo/, 'npm start asks for the demo mix')
+  const bad = runCli(['up', '--simulator', 'busy', '--data-dir', join(t.testdir(), 'data'), '--port', '0', '--agent-port', '0'])
+  t.teardown(() => { bad.child.kill('SIGKILL') })
+  const exit = await bad.exited
+  t.equal(exit.code, 2)
+  t.equal(bad.stderr().trim(), 'gpufleet up: --simulator must be idle or demo, got "busy"')
 })
