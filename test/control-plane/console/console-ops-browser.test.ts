@@ -181,6 +181,17 @@ t.test('the console\'s operator actions in a real browser', { skip: existsSync(C
     await shot('node-delete-refused')
   })
 
+  await t.test('jobs: a bad GPU count is answered by the API, beside the submit form', async t => {
+    await page.goto(cp.url + '/jobs')
+    const form = page.locator('form[data-api="/api/jobs"]')
+    await form.getByLabel('Name').fill('zero-gpus')
+    await form.getByLabel('GPUs').fill('0')
+    expected.add('400 /api/jobs')
+    await form.getByRole('button', { name: 'Submit' }).click()
+    await form.locator('.form-error').filter({ hasText: /^gpu_count: .*\(VALIDATION_FAILED\)$/ }).waitFor()
+    t.notOk((await api('GET', '/api/jobs?limit=100')).jobs.some((j: any) => j.name === 'zero-gpus'), 'nothing written')
+  })
+
   await t.test('a narrow screen (375 px): no page scrolls sideways; wide tables scroll inside their box', async t => {
     const narrow = await browser.newContext({ viewport: { width: 375, height: 800 } })
     t.teardown(() => narrow.close())

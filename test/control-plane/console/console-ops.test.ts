@@ -183,3 +183,15 @@ t.test('a job\'s view names the GPUs it holds by node and index', async t => {
   const { get, train } = await allocated(t)
   t.match(await get(`/jobs?job=${train}`), /<span class="badge s-running">running<\/span> · GPUs a: 0, 1 · the last/)
 })
+
+t.test('every form the API judges leaves validation to it and has a place for its answer', async t => {
+  const { get } = await allocated(t)
+  for (const [path] of CONSOLE_PAGES) {
+    const page = await get(path)
+    for (const form of page.match(/<form\b[^>]*data-api=[\s\S]*?<\/form>/g) ?? []) {
+      const tag = form.slice(0, form.indexOf('>') + 1)
+      t.match(tag, / novalidate /, `${path}: ${tag.slice(0, 80)} is novalidate`)
+      t.match(form, /<p class="form-error error" role="alert"><\/p>/, `${path}: ${tag.slice(0, 80)} shows the API's refusal`)
+    }
+  }
+})
