@@ -14,6 +14,7 @@ import { onShutdownSignal } from './on-shutdown-signal.ts'
 import { paymentProviderFrom } from './payment-provider-from.ts'
 import { adminKeyFromEnv, bootstrapNotice } from './run-control-plane.ts'
 import { SIMULATOR_BANNER, SIMULATOR_PATH } from './simulator-path.ts'
+import { ensureDemoSimState } from './simulator-demo-state.ts'
 
 /** `gpufleet up`'s options as commander parses them (strings until the config schema reads them). */
 export interface UpOptions {
@@ -30,6 +31,8 @@ export interface UpOptions {
   jobUser?: string
   /** The agent's --job-kill-grace (SIGTERM → SIGKILL when a job is stopped). */
   jobKillGrace?: string
+  /** Without nvidia-smi: `idle` (the simulator's default host) or `demo` (a plausible mix, npm start). */
+  simulator?: string
 }
 
 /**
@@ -44,6 +47,7 @@ export async function runUp (options: UpOptions): Promise<void> {
   const logLevel = options.logLevel ?? 'silent'
   const cpPort = portOption('--port', options.port ?? '8080')
   const agentPort = portOption('--agent-port', options.agentPort ?? '9410')
+  const mix = simulatorOption(options.simulator ?? 'idle')
   try {
     const cpConfig = parseControlPlaneConfig({
       listen: `127.0.0.1:${cpPort}`,
@@ -58,6 +62,7 @@ export async function runUp (options: UpOptions): Promise<void> {
     // The control plane binds its port before it creates the data dir and the database in it.
     const cp = await startControlPlane(cpConfig, productParts({ payments: paymentProviderFrom(process.env.GPUFLEET_STRIPE_API_BASE) }))
     let agent: Awaited<ReturnType<typeof startAgent>>
+    let simState: string | undefined
     try {
       mkdirSync(dataDir, { recursive: true })
       const apiKey = await localAgentKey(cp.store, dataDir)
@@ -73,7 +78,10 @@ export async function runUp (options: UpOptions): Promise<void> {
         ...(options.jobKillGrace === undefined ? {} : { jobKillGrace: options.jobKillGrace }),
       })
       if (nvidiaSmi === null) process.stderr.write(`${SIMULATOR_BANNER}\n`)
-      agent = await startAgent(agentConfig)
+      // --simulator demo (npm start): a plausible mix (some GPUs busy, one hot, the rest idle),
+      // unless the caller names a state file of its own (NVIDIA_SMI_SIM_STATE: the tests do).
+      simState = nvidiaSmi === null && mix === 'demo' && !process.env.NVIDIA_SMI_SIM_STATE ? ensureDemoSimState(join(dataDir, 'simulator-state.json')) : undefined
+      agent = await startAgent(agentConfig, simState === undefined ? {} : { env: { NVIDIA_SMI_SIM_STATE: simState } })
     } catch (err) {
       await cp.close()
       // The key is stored already: show it now, or nobody ever will.
@@ -87,6 +95,7 @@ export async function runUp (options: UpOptions): Promise<void> {
       `  agent          ${agent.url}          (/v1/gpu/status with a superadmin key, /metrics, /healthz)`,
       `  data           ${dataDir}`,
       `  GPUs           ${nvidiaSmi === null ? 'SIMULATED (8× NVIDIA B200): no nvidia-smi on this host' : nvidiaSmi}`,
+      ...(simState === undefined ? [] : [`  simulator      ${simState}          (GPUs 0-3 busy, 4 hot, 5-7 idle; edit to change)`]),
       '',
     ].join('\n'))
     if (cp.bootstrapKey !== undefined) process.stdout.write(bootstrapNotice(cp.bootstrapKey))
@@ -112,6 +121,12 @@ export async function runUp (options: UpOptions): Promise<void> {
 }
 
 const isListenCode = (code: string): boolean => code === 'EADDRINUSE' || code === 'LISTEN_FAILED'
+
+function simulatorOption (value: string): 'idle' | 'demo' {
+  if (value === 'idle' || value === 'demo') return value
+  process.stderr.write(`gpufleet up: --simulator must be idle or demo, got ${JSON.stringify(value)}\n`)
+  process.exit(EXIT.USAGE)
+}
 
 /** A port flag of `up` (0 = any free port), checked here so the message names the flag the operator typed. */
 function portOption (flag: string, value: string): number {

@@ -16,6 +16,7 @@ export function upCommand (): Command {
     .addOption(envOption('--alert-webhook-allow-private [bool]', 'let alert webhooks reach loopback, private, link-local and metadata addresses (a receiver on this host); off by default'))
     .addOption(envOption('--job-user <name>', 'unprivileged user the local agent runs executed jobs as (needed when up runs as root; default: your own user)'))
     .addOption(envOption('--job-kill-grace <duration>', `SIGTERM → SIGKILL grace when the local agent stops a job, e.g. 30s (default ${AGENT_DEFAULTS.jobKillGrace / 1000}s)`))
+    .addOption(envOption('--simulator <mix>', 'without nvidia-smi, what the simulated GPUs do: idle (8 idle B200s, the default) or demo (GPUs 0-3 busy, 4 busy and hot, 5-7 idle: what npm start shows; kept in <data-dir>/simulator-state.json, which you may edit)'))
     .addOption(envOption('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent: the servers\' JSON logs (default: none, human lines only)'))
     .action(async (opts: Record<string, unknown>) => {
       // Loaded on use: `gpufleet agent` must not pay for the control plane's modules (memory).

@@ -6,6 +6,7 @@ export type Html = HtmlEscapedString | Promise<HtmlEscapedString>
 /** The pages in navigation order: path, menu label. */
 export const CONSOLE_PAGES = [
   ['/', 'Fleet'],
+  ['/allocation', 'Allocation'],
   ['/telemetry', 'GPU telemetry'],
   ['/tenants', 'Tenants'],
   ['/jobs', 'Jobs'],

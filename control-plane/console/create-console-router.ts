@@ -8,10 +8,12 @@ import { consoleGet, consoleText, type ApiFetch, type ConsoleGet, type ConsoleTe
 import { layout, type ConsolePath, type DetailPath, type Html } from './console-layout.ts'
 import { loadConsoleAssets } from './console-assets.ts'
 import { setConsoleHeaders } from './console-headers.ts'
+import { scrollTables } from './table-scroll.ts'
 import { loginPage } from './login-page.ts'
 import { fleetFragment, fleetPage } from './pages/fleet-page.ts'
 import { telemetryPage } from './pages/telemetry-page.ts'
-import { tenantsPage } from './pages/tenants-page.ts'
+import { allocationFragment, allocationPage } from './pages/allocation-page.ts'
+import { tenantsFragment, tenantsPage } from './pages/tenants-page.ts'
 import { jobsFragment, jobsPage } from './pages/jobs-page.ts'
 import { jobLogFragment } from './pages/job-log-section.ts'
 import { billingPage } from './pages/billing-page.ts'
@@ -36,6 +38,7 @@ interface PageSpec { title: string, charts?: boolean, render: (v: PageView) => P
 
 const PAGES: Record<ConsolePath, PageSpec> = {
   '/': { title: 'Fleet', render: v => fleetPage(v.get) },
+  '/allocation': { title: 'Allocation', render: v => allocationPage(v.get, v.now) },
   '/telemetry': { title: 'GPU telemetry', charts: true, render: v => telemetryPage(v.get, v.query) },
   '/tenants': { title: 'Tenants', render: v => tenantsPage(v.get) },
   '/jobs': { title: 'Jobs', render: v => jobsPage(v.get, v.text, jobIdOf(v)) },
@@ -54,6 +57,8 @@ const DETAIL_PAGES: Record<DetailPath, PageSpec> = {
 
 const FRAGMENTS: Record<string, (v: PageView) => Promise<Html>> = {
   fleet: v => fleetFragment(v.get),
+  allocation: v => allocationFragment(v.get, v.now),
+  tenants: v => tenantsFragment(v.get),
   jobs: v => jobsFragment(v.get),
   'job-log': async v => {
     const id = jobIdOf(v)
@@ -78,9 +83,9 @@ export function createConsoleRouter (deps: ConsoleRouterDeps) {
     setConsoleHeaders(c, 'no-store')
     return c.redirect(to, 303)
   }
-  const page = (c: Context, status: number, body: Html) => {
+  const page = async (c: Context, status: number, body: Html) => {
     setConsoleHeaders(c, 'no-store')
-    return c.html(body, status as 200)
+    return c.html(scrollTables(String(await body)), status as 200)
   }
   const viewOf = (c: Context, session: ConsoleSession): PageView => ({
     get: consoleGet(api, c.req.header('cookie') ?? ''),

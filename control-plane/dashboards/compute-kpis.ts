@@ -27,7 +27,7 @@ const share = (m: AllocatedMinutes): number => (m.gpuMinutes === 0 ? 0 : m.idleG
  *   nodes with a fresh utilization reading (unknown_gpus: those without one, e.g. MIG-enabled
  *   GPUs, which report none); status good ≥ 60 %, warning ≥ 30 %, else critical.
  * - revenue_leakage: the share of held GPU-minutes in the last 30 min whose mean utilization was
- *   below 10 %; direction compares it with the 30 min before ("up" = more leakage, "flat" = same);
+ *   below 10 %, a hold's first 30 min left out (a job loading, as idle_allocated_gpus judges it); direction compares it with the 30 min before ("up" = more leakage, "flat" = same);
  *   idle_allocated_gpus as GET /api/dashboard/leakage lists them.
  * - quota_utilization: GPUs held by active tenants' running jobs / the sum of their quotas.
  * - fleet_health: GPUs on an online node with a fresh reading, below the health_degraded

@@ -57,8 +57,10 @@ export function createDashboardRouter (deps: DashboardRouterDeps) {
       store.dashboard.gpuStates(),
       store.dashboard.tenantQuotas(),
       store.dashboard.jobCounts(),
-      store.dashboard.allocatedMinutes(t - w, t, D.idleBelowPct),
-      store.dashboard.allocatedMinutes(t - 2 * w, t - w, D.idleBelowPct),
+      // A hold's first window is a job loading, not leakage (is-idle-allocated.ts): left out of
+      // the share as it is of the count, or a fresh idle job read "100 % · 0 idle allocated GPUs".
+      store.dashboard.allocatedMinutes(t - w, t, D.idleBelowPct, w),
+      store.dashboard.allocatedMinutes(t - 2 * w, t - w, D.idleBelowPct, w),
       store.dashboard.heldGpuUtilization(t - w, t),
       store.alerts.listRules(),
     ])

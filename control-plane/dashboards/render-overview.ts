@@ -101,6 +101,7 @@ export function renderOverview (k: OverviewInputs) {
         status: n.status,
         last_seen_at: iso(n.lastSeenAt),
         total_gpus: n.totalGpus,
+        drained_at: iso(n.drainedAt),
         gpus: (byNode.get(n.id) ?? []).map(gpuJson),
       })),
     })),

@@ -134,8 +134,11 @@ export interface InvoiceRecord {
 export interface DashboardRepository {
   /** Every GPU held now by a running job, with its utilization over [from, to); ordered by gpu id. */
   heldGpuUtilization: (fromMs: number, toMs: number, filter?: { tenantId?: number | undefined }) => Promise<HeldGpuUtilization[]>
-  /** Held GPU-minutes in [from, to) (any job, ended ones included) and those whose mean utilization was below `idleBelowPct`. */
-  allocatedMinutes: (fromMs: number, toMs: number, idleBelowPct: number) => Promise<AllocatedMinutes>
+  /**
+   * Held GPU-minutes in [from, to) (any job, ended ones included) and those whose mean utilization was below `idleBelowPct`;
+   * the first `graceMs` of each hold (default 0) are left out.
+   */
+  allocatedMinutes: (fromMs: number, toMs: number, idleBelowPct: number, graceMs?: number) => Promise<AllocatedMinutes>
   /** Every tenant, ordered by id. */
   tenantQuotas: () => Promise<TenantQuota[]>
   /** Every GPU, ordered by node id then index. */

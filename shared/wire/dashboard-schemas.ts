@@ -57,6 +57,7 @@ export const overviewSchema = z.object({
     id: int(), name: z.string(), region: z.string().nullable(), status: z.string(),
     nodes: z.array(z.object({
       id: int(), hostname: z.string(), status: z.enum(['online', 'offline']), last_seen_at: iso().nullable(), total_gpus: int().nullable(),
+      drained_at: iso().nullable().openapi({ description: 'Set while the node is drained (POST /api/nodes/{id}/drain)' }),
       gpus: z.array(z.object({
         id: int(), gpu_index: int(), model: z.string().nullable(), status: z.enum(GPU_STATUSES), utilization_pct: n(),
         memory_used_mb: n(), memory_total_mb: n(), temperature_c: n(), power_draw_w: n(), ecc_errors_uncorrected: n(),

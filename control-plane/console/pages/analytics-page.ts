@@ -69,9 +69,10 @@ ${history.jobs.length === 0 ? html`<p>No ${kind} records.</p>` : ''}
 <p>${num(events.count)} worker lifecycle events in the window${events.truncated === true ? ' (more than shown)' : ''}; see the <a href="/workers">worker timeline</a>.</p>
 </section>
 <section aria-labelledby="alias-h"><h2 id="alias-h">Source aliases</h2>
-<form data-api="/api/analytics/aliases" data-method="PUT" data-success="Aliases saved">
+<form novalidate data-api="/api/analytics/aliases" data-method="PUT" data-success="Aliases saved">
   <label for="aliases">ANALYTICS_SOURCE_ALIASES (JSON object: source hostname → label)</label>
   <textarea id="aliases" name="value" rows="6" cols="60" spellcheck="false">${aliases.value}</textarea>
   <button type="submit">Save aliases</button>
+  <p class="form-error error" role="alert"></p>
 </form></section>`
 }

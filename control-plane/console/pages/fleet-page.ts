@@ -36,17 +36,29 @@ function cluster (c: any): Html {
   const offline = c.nodes.filter((n: any) => n.status !== 'online').length
   return html`<details open class="cluster"><summary><strong>${c.name}</strong> · ${c.region ?? 'no region'} · ${c.nodes.length} nodes${offline > 0 ? html` · <span class="bad">${offline} offline</span>` : ''}</summary>
 <table class="nodes"><caption class="sr">Nodes of cluster ${c.name}</caption>
-<thead><tr><th scope="col">Node</th><th scope="col">Status</th><th scope="col">Last seen</th><th scope="col">GPUs (utilization · temperature · power · memory used/total GB)</th><th scope="col">Per-GPU history</th></tr></thead>
+<thead><tr><th scope="col">Node</th><th scope="col">Status</th><th scope="col">Last seen</th><th scope="col">GPUs (utilization · temperature · power · memory used/total GB)</th><th scope="col">Per-GPU history</th><th scope="col">Action</th></tr></thead>
 <tbody>${c.nodes.map((n: any) => node(n))}</tbody></table></details>`
 }
 
 function node (n: any): Html {
   const offline = n.status !== 'online'
   return html`<tr class="${offline ? 'offline' : ''}"><th scope="row">${n.hostname}</th>
-<td>${offline ? html`<span class="badge bad">offline</span>` : html`<span class="badge ok">online</span>`}</td>
+<td>${offline ? html`<span class="badge bad">offline</span>` : html`<span class="badge ok">online</span>`}${drainedBadge(n)}</td>
 <td>${when(n.last_seen_at)}</td>
 <td><ul class="gpus">${n.gpus.map((g: any) => gpu(g, n))}</ul></td>
-<td><a href="/node?id=${n.id}" aria-label="History of ${n.hostname}">history</a></td></tr>`
+<td><a href="/node?id=${n.id}" aria-label="History of ${n.hostname}">history</a></td>
+<td class="actions">${nodeActions(n)}</td></tr>`
+}
+
+const drainedBadge = (n: any): Html | string => n.drained_at === null || n.drained_at === undefined ? '' : html` <span class="badge drained" title="No new jobs are placed on it">drained</span>`
+
+/** Drain or resume (POST /api/nodes/:id/drain|resume) and delete (DELETE /api/nodes/:id, 409 while jobs run there). */
+function nodeActions (n: any): Html {
+  const drained = n.drained_at !== null && n.drained_at !== undefined
+  return html`${drained
+    ? html`<button type="button" data-api="/api/nodes/${n.id}/resume" data-method="POST" data-refresh="fleet" data-success="Node ${n.hostname} resumed: jobs may be placed on it again">Resume<span class="sr"> node ${n.hostname}</span></button>`
+    : html`<button type="button" data-api="/api/nodes/${n.id}/drain" data-method="POST" data-confirm="Drain ${n.hostname}? No new jobs are placed on it; running jobs finish." data-refresh="fleet" data-success="Node ${n.hostname} drained">Drain<span class="sr"> node ${n.hostname}</span></button>`}
+<button type="button" class="danger" data-api="/api/nodes/${n.id}" data-method="DELETE" data-confirm="Delete ${n.hostname} with its GPUs? Refused while jobs run there. An agent still running on the host registers it again." data-refresh="fleet" data-success="Node ${n.hostname} deleted">Delete<span class="sr"> node ${n.hostname}</span></button>`
 }
 
 /** `MIG 3g.40gb · 2g.20gb · 1g.10gb ×2`: the GPU's MIG devices by profile (utilization is N/A under MIG). */

@@ -20,7 +20,7 @@ export async function jobLogFragment (get: ConsoleGet, text: ConsoleText, jobId:
   try {
     const [job, log] = await Promise.all([get(`/api/jobs/${jobId}`), text(`/api/jobs/${jobId}/logs?tail=${LINES}`)])
     const dropped = Number(log.headers.get(LOG_TRUNCATED_HEADER) ?? 0)
-    return html`<p class="muted">${job.name} · <span class="badge s-${job.status}">${job.status}</span> · the last ${LINES} lines${dropped > 0 ? html` · the first ${dropped} bytes were dropped (retention)` : ''}${ENDED.has(job.status) ? '' : ' · refreshed every 2 s'}</p>
+    return html`<p class="muted">${job.name} · <span class="badge s-${job.status}">${job.status}</span>${heldGpus(job.gpus ?? [])} · the last ${LINES} lines${dropped > 0 ? html` · the first ${dropped} bytes were dropped (retention)` : ''}${ENDED.has(job.status) ? '' : ' · refreshed every 2 s'}</p>
 <pre class="log" tabindex="0" aria-label="Output of job ${jobId}">${log.text === '' ? '(no output yet)' : log.text}</pre>`
   } catch (err) {
     const e = shown(err)
@@ -32,4 +32,11 @@ export async function jobLogFragment (get: ConsoleGet, text: ConsoleText, jobId:
 function shown (err: unknown): HttpError {
   if (err instanceof HttpError) return err
   throw err
+}
+
+/** ` · GPUs gpu-node-002: 0, 1`: the GPUs the job holds now, by node and index (never database ids). */
+function heldGpus (gpus: any[]): string {
+  const byNode = new Map<string, number[]>()
+  for (const g of gpus) if (g.released_at === null) byNode.set(g.hostname, [...(byNode.get(g.hostname) ?? []), g.gpu_index])
+  return byNode.size === 0 ? '' : ` · GPUs ${[...byNode].map(([host, idx]) => `${host}: ${idx.join(', ')}`).join(' · ')}`
 }

@@ -26,7 +26,7 @@ export async function jobsPage (get: ConsoleGet, text: ConsoleText, jobId?: numb
     jobId === undefined ? '' : jobLogSection(get, text, jobId)])
   return html`${log}
 <section aria-labelledby="submit-h"><h2 id="submit-h">Submit a job</h2>
-<form class="grid" data-api="/api/jobs" data-method="POST" data-refresh="jobs" data-success="Job submitted">
+<form class="grid" novalidate data-api="/api/jobs" data-method="POST" data-refresh="jobs" data-success="Job submitted">
   <label>Name <input name="name" required maxlength="256" autocomplete="off"></label>
   <label>Cluster <select name="cluster_id" data-type="int" required>${clusters.map(c => html`<option value="${c.id}">${c.name}</option>`)}</select></label>
   <label>Tenant <select name="tenant_id" data-type="int-or-null"><option value="">none</option>${tenants.map(t => html`<option value="${t.id}">${t.name}</option>`)}</select></label>
@@ -34,6 +34,7 @@ export async function jobsPage (get: ConsoleGet, text: ConsoleText, jobId?: numb
   <label>GPU type <input name="gpu_type" placeholder="any" maxlength="128" data-type="string-or-omit"></label>
   <label>Priority (1 highest) <input name="priority" type="number" min="1" max="10" value="5" data-type="int" required></label>
   <button type="submit">Submit</button>
+  <p class="form-error error" role="alert"></p>
 </form></section>
 <section aria-labelledby="queue-h"><h2 id="queue-h">Queue</h2>${live('jobs', 5000, queue)}</section>`
 }

@@ -12,10 +12,11 @@ const GRANTABLE = ['read', 'write', 'admin', 'superadmin', 'ingest'] as const
 export async function keysPage (get: ConsoleGet, callerKeyId: number | null): Promise<Html> {
   return html`
 <section aria-labelledby="gen-h"><h2 id="gen-h">Generate a key</h2>
-<form class="grid" data-api="/api/api-keys" data-method="POST" data-refresh="keys" data-show-key="new-key" data-success="Key generated: copy it now, it is not shown again">
+<form class="grid" novalidate data-api="/api/api-keys" data-method="POST" data-refresh="keys" data-show-key="new-key" data-success="Key generated: copy it now, it is not shown again">
   <label>Label <input name="label" required maxlength="128" autocomplete="off"></label>
   <fieldset><legend>Permissions</legend>${GRANTABLE.map(p => html`<label><input type="checkbox" name="permissions" value="${p}" data-type="list"${p === 'read' ? ' checked' : ''}> ${p}</label>`)}</fieldset>
   <button type="submit">Generate</button>
+  <p class="form-error error" role="alert"></p>
 </form>
 <div id="new-key" class="new-key" hidden><p><strong>New key (shown once):</strong></p><output id="new-key-value" aria-label="The new API key"></output></div>
 </section>

@@ -24,7 +24,12 @@
     return fetch(path, init).then(function (res) {
       if (res.status === 401) { toLogin(); throw new Error('your session has ended') }
       return res.json().catch(function () { return null }).then(function (data) {
-        if (!res.ok) throw new Error(data && data.message ? data.message : 'request failed with ' + res.status)
+        if (!res.ok) {
+          // The API's own words and code (a 4xx names the field), so a bad form input reads as the API judged it.
+          var err = new Error(data && data.message ? data.message + (data.code ? ' (' + data.code + ')' : '') : 'request failed with ' + res.status)
+          err.status = res.status
+          throw err
+        }
         return data
       })
     })
@@ -41,6 +46,7 @@
         var active = document.activeElement
         var focusedId = active && el.contains(active) ? active.id : ''
         el.innerHTML = text
+        relativeTimes(el)
         if (focusedId) {
           var again = document.getElementById(focusedId)
           if (again) again.focus()
@@ -49,11 +55,14 @@
     }).catch(function () {})
   }
 
-  // Form fields → JSON body, typed by data-type (int, int-or-null, string-or-omit, list).
+  // Form fields → JSON body, typed by data-type (int, int-or-null, number, string-or-null,
+  // string-or-omit, list); data-omit-unless="field" leaves a field out while that field is empty.
   function formBody (form) {
     var body = {}
     Array.prototype.forEach.call(form.elements, function (el) {
       if (!el.name || el.disabled || el.type === 'submit') return
+      var unless = el.getAttribute('data-omit-unless')
+      if (unless && form.elements[unless] && form.elements[unless].value.trim() === '') return
       var type = el.getAttribute('data-type')
       if (type === 'list') {
         if (!Array.isArray(body[el.name])) body[el.name] = []
@@ -64,6 +73,8 @@
       var v = el.value
       if (type === 'int') body[el.name] = Number(v)
       else if (type === 'int-or-null') body[el.name] = v === '' ? null : Number(v)
+      else if (type === 'number') body[el.name] = v.trim() === '' ? null : Number(v)
+      else if (type === 'string-or-null') body[el.name] = v.trim() === '' ? null : v.trim()
       else if (type === 'string-or-omit') { if (v.trim() !== '') body[el.name] = v }
       else body[el.name] = v
     })
@@ -82,12 +93,17 @@
         var out = document.getElementById(showKey + '-value')
         if (box && out) { out.textContent = data.key; box.hidden = false }
       }
+      var box = el.tagName === 'FORM' ? el.querySelector('.form-error') : null
+      if (box) box.textContent = ''
       say(el.getAttribute('data-success') || 'Done', false)
       if (el.tagName === 'FORM' && method === 'POST') el.reset()
       var target = el.getAttribute('data-refresh')
       return target ? refresh(target) : undefined
     }).catch(function (err) {
       say(err.message, true)
+      // Beside the form too: the flash is at the top of the page, the form may be far below it.
+      var box = el.tagName === 'FORM' ? el.querySelector('.form-error') : null
+      if (box) box.textContent = err.message
       if (el.type === 'checkbox') el.checked = !el.checked
     }).then(function () { el.removeAttribute('aria-busy') })
   }
@@ -116,10 +132,37 @@
     act(box, body)
   })
 
+  // "(5 s ago)" beside every absolute time (format.ts when()), kept current each second.
+  function ago (at, now) {
+    var s = Math.round((now - at) / 1000)
+    var a = Math.abs(s)
+    if (a < 2) return 'just now'
+    var span = a < 90 ? a + ' s' : a < 5400 ? Math.round(a / 60) + ' min' : a < 172800 ? Math.round(a / 3600) + ' h' : Math.round(a / 86400) + ' d'
+    return s > 0 ? span + ' ago' : 'in ' + span
+  }
+  function relativeTimes (root) {
+    var now = Date.now()
+    Array.prototype.forEach.call((root || document).querySelectorAll('time.ago[datetime]'), function (t) {
+      var at = Date.parse(t.getAttribute('datetime'))
+      if (isNaN(at)) return
+      var text = '(' + ago(at, now) + ')'
+      if (t.textContent !== text) t.textContent = text
+    })
+  }
+  relativeTimes(document)
+  setInterval(function () { if (!document.hidden) relativeTimes(document) }, 1000)
+
+  function editing (el) {
+    var active = document.activeElement
+    if (active && el.contains(active) && /^(INPUT|SELECT|TEXTAREA)$/.test(active.tagName) && active.type !== 'checkbox') return true
+    return el.querySelector('details[open] form') !== null
+  }
+
   // Live sections: re-render from the server while the tab is visible.
   Array.prototype.forEach.call(document.querySelectorAll('[data-refresh-ms]'), function (el) {
     var ms = Number(el.getAttribute('data-refresh-ms'))
-    setInterval(function () { if (!document.hidden) refresh(el.getAttribute('data-fragment')) }, ms)
+    // Not while someone edits in it: a re-render would drop what they typed.
+    setInterval(function () { if (!document.hidden && !editing(el)) refresh(el.getAttribute('data-fragment')) }, ms)
   })
 
   // The 1 Hz GPU table reads seed 000's GET /api/gpu-stats as the session.
@@ -138,10 +181,17 @@
           cell(tr, r.hostname || '—'); cell(tr, String(r.gpu_id)); cell(tr, r.name)
           cell(tr, fmt(r.utilization_pct), 'n'); cell(tr, fmt(r.temp_c), (r.temp_c || 0) >= 85 ? 'n bad' : 'n')
           cell(tr, fmt(r.power_draw_w, 1), 'n'); cell(tr, fmt(r.memory_used_mb) + ' / ' + fmt(r.memory_total_mb), 'n')
-          cell(tr, r.recorded_at.slice(0, 19).replace('T', ' ') + ' UTC')
+          var td = document.createElement('td')
+          var rel = document.createElement('time')
+          rel.className = 'ago'
+          rel.setAttribute('datetime', r.recorded_at)
+          td.textContent = r.recorded_at.slice(0, 19).replace('T', ' ') + ' UTC '
+          td.appendChild(rel)
+          tr.appendChild(td)
           tbody.appendChild(tr)
         })
         liveTable.replaceChild(tbody, liveTable.tBodies[0])
+        relativeTimes(tbody)
         var age = document.getElementById('gpu-live-age')
         if (age) age.textContent = 'live, updated ' + new Date().toISOString().slice(11, 19) + ' UTC'
       }).catch(function () {})

@@ -39,8 +39,17 @@ const HELD_IN_WINDOW = `
   FROM job_gpus jg JOIN jobs j ON j.id = jg.job_id JOIN gpus g ON g.id = jg.gpu_id
   WHERE jg.assigned_at < $2::bigint AND (jg.released_at IS NULL OR jg.released_at > $1::bigint)`
 
+// The leakage share's holds past their first $4 ms (see sqlite-utilization-sql.ts heldPastGrace).
+const HELD_PAST_GRACE = `
+  SELECT * FROM (
+    SELECT jg.job_id, jg.gpu_id, g.node_id, g.gpu_index,
+           GREATEST(jg.assigned_at + $4::bigint, $1::bigint) AS from_at, LEAST(COALESCE(jg.released_at, $2::bigint), $2::bigint) AS to_at
+    FROM job_gpus jg JOIN gpus g ON g.id = jg.gpu_id
+    WHERE jg.assigned_at + $4::bigint < $2::bigint AND (jg.released_at IS NULL OR jg.released_at > $1::bigint)
+  ) x WHERE x.from_at < x.to_at`
+
 const ALLOCATED = `
-  WITH held AS MATERIALIZED (${HELD_IN_WINDOW}), spans AS (
+  WITH held AS MATERIALIZED (${HELD_PAST_GRACE}), spans AS (
     SELECT node_id, MIN(from_at) AS from_at, MAX(to_at) AS to_at FROM held GROUP BY node_id
   ), minutes AS (
     SELECT AVG(s.utilization_pct) AS mean_pct

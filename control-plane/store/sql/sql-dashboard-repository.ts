@@ -16,8 +16,8 @@ export function createSqlDashboardRepository (db: SqlDb, utilization: Utilizatio
       return usage.heldGpuUtilization(fromMs, toMs, filter.tenantId ?? null)
     },
 
-    async allocatedMinutes (fromMs, toMs, idleBelowPct) {
-      return usage.allocatedMinutes(fromMs, toMs, idleBelowPct)
+    async allocatedMinutes (fromMs, toMs, idleBelowPct, graceMs) {
+      return usage.allocatedMinutes(fromMs, toMs, idleBelowPct, graceMs)
     },
 
     async tenantQuotas () {

@@ -11,7 +11,7 @@ import { numOrNull, strOrNull } from './cells.ts'
 export interface UtilizationSql {
   /** (from, to, tenantId | null) → the held GPU's columns, samples, mean_pct, busiest_pct, unknown_minutes. */
   heldUtilization: string
-  /** (from, to, idleBelowPct) → minutes, idle. */
+  /** (from, to, idleBelowPct, graceMs) → minutes, idle; a hold's first graceMs left out. */
   allocated: string
   /** (from, to, tenantId | null) → tenant_id, name, gpu_model, held_ms; by tenant, then model (NULL first). */
   tenantUsage: string
@@ -49,8 +49,8 @@ export function createUtilizationReads (db: SqlQuery, sql: UtilizationSql) {
       return (await db.all(sql.heldUtilization, fromMs, toMs, tenantId)).map(toHeldGpuUtilization)
     },
 
-    async allocatedMinutes (fromMs: number, toMs: number, idleBelowPct: number): Promise<AllocatedMinutes> {
-      const r = (await db.one(sql.allocated, fromMs, toMs, idleBelowPct)) ?? {}
+    async allocatedMinutes (fromMs: number, toMs: number, idleBelowPct: number, graceMs = 0): Promise<AllocatedMinutes> {
+      const r = (await db.one(sql.allocated, fromMs, toMs, idleBelowPct, graceMs)) ?? {}
       return { gpuMinutes: Number(r.minutes ?? 0), idleGpuMinutes: Number(r.idle ?? 0) }
     },
 

@@ -46,8 +46,18 @@ const heldInWindow = `
   FROM job_gpus jg JOIN jobs j ON j.id = jg.job_id JOIN gpus g ON g.id = jg.gpu_id
   WHERE jg.assigned_at < ?2 AND (jg.released_at IS NULL OR jg.released_at > ?1)`
 
+// The leakage share's holds: a hold's first `grace` ms (?4: a job loading, not leakage, as
+// dashboards/is-idle-allocated.ts judges a GPU) are left out, so the share and the count of
+// idle allocated GPUs judge the same minutes.
+const heldPastGrace = `
+  SELECT * FROM (
+    SELECT jg.job_id, jg.gpu_id, g.node_id, g.gpu_index, MAX(jg.assigned_at + ?4, ?1) AS from_at, MIN(COALESCE(jg.released_at, ?2), ?2) AS to_at
+    FROM job_gpus jg JOIN gpus g ON g.id = jg.gpu_id
+    WHERE jg.assigned_at + ?4 < ?2 AND (jg.released_at IS NULL OR jg.released_at > ?1)
+  ) x WHERE x.from_at < x.to_at`
+
 const allocatedSql = `
-  WITH held AS MATERIALIZED (${heldInWindow}), minutes AS (
+  WITH held AS MATERIALIZED (${heldPastGrace}), minutes AS (
     SELECT AVG(s.utilization_pct) AS mean_pct
     FROM gpu_stats s
     JOIN held h ON h.node_id = s.node_id AND h.gpu_index = s.gpu_id AND s.recorded_at >= h.from_at AND s.recorded_at < h.to_at

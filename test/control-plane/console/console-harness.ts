@@ -3,6 +3,7 @@ import type { ControlPlaneConfigInput } from '../../../control-plane/config.ts'
 import { productParts } from '../../../control-plane/product-parts.ts'
 import { SESSION_COOKIE } from '../../../control-plane/auth/create-session-auth.ts'
 import type { Scope } from '../../../shared/wire/introspect.ts'
+import type { Store } from '../../../control-plane/store/store.ts'
 import { cpHarness, type ReqOptions, type Res } from '../cp-harness.ts'
 
 export { T0 } from '../cp-harness.ts'
@@ -11,7 +12,7 @@ export const TTL_MS = 3_600_000
 export type ConsoleRes = Res
 
 /** The whole product (every router, the console included) in cpHarness, with a console login. */
-export async function consoleHarness (t: Test, options: { config?: ControlPlaneConfigInput } = {}) {
+export async function consoleHarness (t: Test, options: { config?: ControlPlaneConfigInput, store?: Store } = {}) {
   const h = await cpHarness(t, { ...options, routers: productParts().routers, sessionTtlMs: TTL_MS, keepAlive: true })
   /** `json` is a JSON body (`body` in cpHarness). */
   const req = (method: string, path: string, o: ReqOptions & { json?: unknown } = {}): Promise<Res> => {

@@ -113,9 +113,10 @@ t.test('a healthy, busy fleet: good and healthy; leakage going down', async t =>
   const h = await insightApp(t)
   const a = await h.fleet.node({ hostname: 'a', gpus: 2 }, NOW)
   const acme = h.rows.tenant({ name: 'acme', gpuQuota: 2 })
-  const job = h.rows.job({ clusterId: a.clusterId, tenantId: acme, status: 'running', gpuCount: 2, submittedAt: NOW - H })
+  // Held for 2 h: the idle half hour before this one is past the hold's first 30 min (loading is not leakage).
+  const job = h.rows.job({ clusterId: a.clusterId, tenantId: acme, status: 'running', gpuCount: 2, submittedAt: NOW - 2 * H })
   for (const g of a.gpuIds) {
-    h.rows.assign(job, g, NOW - H)
+    h.rows.assign(job, g, NOW - 2 * H)
     await h.fleet.reading(g, { utilizationPct: 95, temperatureC: 70 }, NOW - 1000)
   }
   await h.fleet.samples(a.nodeId, 0, NOW - H, NOW, MIN, at => (at < NOW - 30 * MIN ? 2 : 95))
@@ -144,4 +145,24 @@ t.test('KPIs are operator data: tenant-bound keys get 403; no key 401', async t 
   t.equal((await h.get('/api/dashboard/kpis', '')).status, 401)
   t.equal((await h.get('/api/dashboard/kpis', 'ingest')).status, 403)
   t.equal((await h.get('/api/dashboard/kpis?window=abc&percentage=1e999')).status, 200, 'unknown query parameters are ignored')
+})
+
+t.test('revenue leakage: the share and the idle allocated count judge the same minutes (a fresh idle job is neither)', async t => {
+  const h = await insightApp(t)
+  const a = await h.fleet.node({ hostname: 'a', gpus: 2 }, NOW)
+  const acme = h.rows.tenant({ name: 'acme', gpuQuota: 8 })
+  // a/0: an idle job started 10 min ago (loading: not leakage yet); a/1: idle, held for 2 h.
+  const fresh = h.rows.job({ clusterId: a.clusterId, tenantId: acme, status: 'running', gpuCount: 1, submittedAt: NOW - 10 * MIN })
+  h.rows.assign(fresh, a.gpuIds[0]!, NOW - 10 * MIN)
+  await h.fleet.samples(a.nodeId, 0, NOW - 10 * MIN, NOW, MIN, 0)
+  t.same((await h.get('/api/dashboard/kpis')).body.revenue_leakage, { percentage: 0, idle_allocated_gpus: 0, direction: 'flat' },
+    'before: "100 % · 0 idle allocated GPUs"')
+
+  const old = h.rows.job({ clusterId: a.clusterId, tenantId: acme, status: 'running', gpuCount: 1, submittedAt: NOW - 2 * H })
+  h.rows.assign(old, a.gpuIds[1]!, NOW - 2 * H)
+  await h.fleet.samples(a.nodeId, 1, NOW - H, NOW, MIN, 0)
+  const k = (await h.get('/api/dashboard/kpis')).body.revenue_leakage
+  const leakage = (await h.get('/api/dashboard/leakage')).body
+  t.same(k, { percentage: 100, idle_allocated_gpus: 1, direction: 'flat' }, 'only the GPU past its first 30 min counts, in both')
+  t.equal(k.idle_allocated_gpus, leakage.totals.idle_allocated_gpus, 'the KPI counts what the leakage report lists')
 })

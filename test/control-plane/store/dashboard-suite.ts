@@ -83,6 +83,10 @@ export function dashboardSuite (t: Test, open: () => Promise<InsightStore>): voi
     t.same(await store.dashboard.allocatedMinutes(NOW - 19 * H, NOW - 18 * H + 30 * MIN, 10), { gpuMinutes: 60, idleGpuMinutes: 0 }, 'a finished hold counts for the part in the window')
     t.same(await store.dashboard.allocatedMinutes(NOW - 19 * H, NOW - 18 * H, 25), { gpuMinutes: 60, idleGpuMinutes: 60 })
     t.same(await store.dashboard.allocatedMinutes(NOW + H, NOW + 2 * H, 10), { gpuMinutes: 0, idleGpuMinutes: 0 })
+    t.same(await store.dashboard.allocatedMinutes(NOW - 30 * MIN, NOW, 10, 20 * MIN), { gpuMinutes: 60, idleGpuMinutes: 29 },
+      'a 20 min grace leaves out b/0, held for 10 min (its 10 idle minutes)')
+    t.same(await store.dashboard.allocatedMinutes(NOW - 30 * MIN, NOW, 10, 5 * MIN), { gpuMinutes: 65, idleGpuMinutes: 34 },
+      'a 5 min grace leaves out b/0\'s first 5 min only')
   })
 
   t.test('tenantQuotas, jobCounts, recentJobs', async t => {

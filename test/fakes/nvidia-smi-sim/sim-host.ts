@@ -40,7 +40,8 @@ export function liveProcesses (state: SimState): SimProcess[] {
 
 /**
  * Deterministic in time so two reads a moment apart differ a little, like an idle box:
- * power within a few watts (the default host stays inside 240–260 W), temperatures ±1 °C.
+ * power within a few watts (the default host stays inside 240–260 W), temperatures ±1 °C,
+ * a busy GPU's utilization ±3 points.
  */
 function wave (t: number, periodMs: number, phase: number): number {
   return Math.sin((2 * Math.PI * t) / periodMs + phase)
@@ -59,6 +60,8 @@ export function liveGpu (gpu: SimGpu, processes: readonly SimProcess[], t: numbe
   const draw = gpu.powerDraw + 2.5 * wave(t, 60_000, i) + 0.8 * wave(t, 7_000, 2 * i)
   live.powerDraw = Math.max(0, draw)
   live.powerDrawInstant = Math.max(0, gpu.powerDrawInstant - gpu.powerDraw + draw + 0.3 * wave(t, 1_300, i))
+  // A busy GPU's utilization moves a few points; an idle one (0 %, the default host) stays idle.
+  if (gpu.utilizationGpu > 0) live.utilizationGpu = Math.min(100, Math.max(1, Math.round(gpu.utilizationGpu + 3 * wave(t, 45_000, i))))
   live.temperatureGpu = gpu.temperatureGpu + Math.round(wave(t, 120_000, i))
   live.temperatureMemory = gpu.temperatureMemory + Math.round(wave(t, 150_000, i + 1))
   return live
