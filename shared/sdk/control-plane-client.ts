@@ -93,6 +93,14 @@ export class ControlPlaneClient {
   resumeNode (nodeId: number, o: CallOptions = {}): Promise<T.NodeDetail> { return this.#send('POST', `/api/nodes/${id(nodeId)}/resume`, undefined, o) }
   /** ApiError NODE_HAS_RUNNING_JOBS (409) while running jobs hold its GPUs. */
   deleteNode (nodeId: number, o: CallOptions = {}): Promise<T.DeletedNode> { return this.#send('DELETE', `/api/nodes/${id(nodeId)}`, undefined, o) }
+  /**
+   * Every registered agent's /metrics as Prometheus http_sd target groups (one cluster by name
+   * with `cluster`), ready to write as a file_sd file: keys stay as Prometheus spells them.
+   */
+  getPrometheusTargets (query: { cluster?: string } = {}): Promise<T.PrometheusTargetGroup[]> {
+    // camelize() converts none of these keys (none is lower snake_case): the answer is the wire's http_sd unchanged.
+    return this.#get('/api/prometheus/targets', { cluster: query.cluster })
+  }
 
   // Telemetry (seed 000)
   getGpuStats (filter: { nodeId?: number, clusterId?: number, hostname?: string } = {}): Promise<T.GpuStat[]> {
