@@ -11,6 +11,8 @@ import { freePort } from '../setup/postgres-server.ts'
  * installed (test/setup/install-system-deps.sh installs them), from a Debian 12 base made here
  * by mmdebstrap, since no image registry is reachable in CI.
  */
+// Building the image takes minutes (below): the file's limit (tap's parent process) and the build test's own.
+t.setTimeout(1_800_000)
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8')
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string, bin: Record<string, string>, files: string[], dependencies: Record<string, string> }
 const script = join(ROOT, 'scripts/build-image.sh')
