@@ -1,4 +1,4 @@
-import type { DueDelivery } from '../store/alert-repository.ts'
+import type { AlertToResend, DueDelivery } from '../store/alert-repository.ts'
 
 /**
  * The two Alertmanager shapes a rule's webhook may speak (control-plane/store/webhook-format.ts),
@@ -8,8 +8,18 @@ import type { DueDelivery } from '../store/alert-repository.ts'
  * One gpufleet event is one alert, identified by its labels (rule and subject).
  */
 
-/** Alertmanager keeps a firing alert this long past its last post unless told it resolved. */
-export const FIRING_VALID_MS = 24 * 3_600_000
+/**
+ * Open alerts are posted again this often (Alertmanager expires an alert at its endsAt; its
+ * clients must keep re-sending what still fires: Prometheus' --rules.alert.resend-delay, 1 m).
+ */
+export const ALERTMANAGER_RESEND_MS = 60_000
+
+/**
+ * A firing alert's endsAt is this far past its post (Prometheus: 4 × the resend delay), so
+ * three lost re-posts in a row do not resolve it, and an alert nobody re-posts (gpufleet stopped,
+ * the rule's webhook moved) resolves in Alertmanager within minutes, not a day.
+ */
+export const FIRING_VALID_MS = 4 * ALERTMANAGER_RESEND_MS
 
 /** Go's zero time: how Alertmanager's webhook writes the endsAt of an alert still firing. */
 const ZERO_TIME = '0001-01-01T00:00:00Z'
@@ -30,7 +40,10 @@ export function alertName (ruleType: string): string {
   return `Gpufleet${ruleType.split(/[^A-Za-z0-9]+/).map(w => w.charAt(0).toUpperCase() + w.slice(1)).join('')}`
 }
 
-function parts (d: DueDelivery): AlertParts {
+/** What an alert is rendered from: a queued delivery, or an open event posted again (as "fired"). */
+type AlertSource = Pick<DueDelivery, 'kind' | 'event' | 'threshold'>
+
+function parts (d: AlertSource): AlertParts {
   const e = d.event
   const labels: Record<string, string> = {
     alertname: alertName(e.ruleType),
@@ -79,11 +92,21 @@ export function alertmanagerWebhook (d: DueDelivery) {
 
 /**
  * POST /api/v2/alerts' body. Alertmanager resolves an alert nobody re-posts after its endsAt,
- * so a firing one says FIRING_VALID_MS from `sentAt`; the resolved post ends it at its time.
+ * so a firing one says `validMs` (FIRING_VALID_MS) from `sentAt` and is re-posted before then
+ * (resendAlertmanagerAlerts); the resolved post ends it at its time.
  */
-export function alertmanagerApiAlerts (d: DueDelivery, sentAt: number) {
+export function alertmanagerApiAlerts (d: AlertSource, sentAt: number, validMs = FIRING_VALID_MS) {
+  return [postableAlert(d, sentAt, validMs)]
+}
+
+/** The same alerts again, for open events: one body for many (the API takes an array). */
+export function alertmanagerApiResend (open: readonly AlertToResend[], sentAt: number, validMs = FIRING_VALID_MS) {
+  return open.map(o => postableAlert({ kind: 'fired', event: o.event, threshold: o.threshold }, sentAt, validMs))
+}
+
+function postableAlert (d: AlertSource, sentAt: number, validMs: number) {
   const a = parts(d)
-  return [{ labels: a.labels, annotations: a.annotations, startsAt: a.startsAt, endsAt: a.endsAt ?? iso(sentAt + FIRING_VALID_MS) }]
+  return { labels: a.labels, annotations: a.annotations, startsAt: a.startsAt, endsAt: a.endsAt ?? iso(sentAt + validMs) }
 }
 
 const FNV_OFFSET = 14695981039346656037n

@@ -5,6 +5,8 @@ import { backoffDelay } from '../../shared/backoff-delay.ts'
 import { createPostWebhook, type PostWebhook } from './post-webhook.ts'
 import { renderDelivery } from './render-delivery.ts'
 import { redactWebhookUrl } from './webhook-url.ts'
+import { ALERTMANAGER_RESEND_MS } from './alertmanager-payloads.ts'
+import { resendAlertmanagerAlerts } from './resend-alertmanager-alerts.ts'
 
 export interface WebhookOptions {
   /** The HTTP POST (default: undici). */
@@ -21,6 +23,11 @@ export interface WebhookOptions {
   allowPrivateAddresses?: boolean | undefined
   /** Deliveries read per store query (default 50). */
   batchSize?: number | undefined
+  /**
+   * How often open alerts are posted again to rules whose webhook is an Alertmanager's API
+   * (default ALERTMANAGER_RESEND_MS, 1 min); their endsAt is 4 × this past each post.
+   */
+  alertmanagerResendMs?: number | undefined
 }
 
 export interface WebhookDispatcherDeps extends WebhookOptions {
@@ -52,7 +59,8 @@ const positive = (name: string, v: number): number => {
  * (1 s, 2 s, 4 s, … capped) up to maxAttempts; any other 4xx is final (the receiver rejected
  * the payload; sending it again changes nothing). Receivers are sent to in parallel, each
  * receiver's deliveries one after another, so a slow receiver delays only itself and the
- * evaluation loop never waits on any. One timer: the next due delivery.
+ * evaluation loop never waits on any. Open alerts of rules that post to an Alertmanager's API
+ * are posted again every alertmanagerResendMs. One timer: the next due delivery or re-post.
  */
 export function createWebhookDispatcher (deps: WebhookDispatcherDeps): WebhookDispatcher {
   const { store, now, log, timers = realTimers } = deps
@@ -61,14 +69,18 @@ export function createWebhookDispatcher (deps: WebhookDispatcherDeps): WebhookDi
   const maxDelayMs = positive('maxDelayMs', deps.maxDelayMs ?? 5 * 60_000)
   const batchSize = positive('batchSize', deps.batchSize ?? 50)
   const post = deps.post ?? createPostWebhook({ timeoutMs: positive('timeoutMs', deps.timeoutMs ?? 10_000), allowPrivate: deps.allowPrivateAddresses })
+  const resendMs = positive('alertmanagerResendMs', deps.alertmanagerResendMs ?? ALERTMANAGER_RESEND_MS)
+  const validMs = 4 * resendMs
 
   let running = false
   let handle: unknown = null
   let inFlight: Promise<void> | null = null
   let again = false
+  /** When open alerts are next posted again to Alertmanagers (start(): at once, as after a restart they may have expired). */
+  let resendAt = 0
 
   const attempt = async (d: DueDelivery): Promise<void> => {
-    const res = await post(d.url, JSON.stringify(renderDelivery(d, now())), {
+    const res = await post(d.url, JSON.stringify(renderDelivery(d, now(), validMs)), {
       'x-gpufleet-event': d.kind, 'x-gpufleet-delivery': String(d.id),
     })
     const at = now()
@@ -87,8 +99,12 @@ export function createWebhookDispatcher (deps: WebhookDispatcherDeps): WebhookDi
     log.warn({ ...where, status, error, retryAt }, retryAt === null ? 'alert webhook failed; giving up' : 'alert webhook failed; will retry')
   }
 
-  /** Everything due now; returns when the next one falls due (null: none pending). */
-  const pass = async (): Promise<number | null> => {
+  /**
+   * Everything due now, then the Alertmanager re-posts when their time has come (in the same
+   * pass, so a "resolved" queued meanwhile goes out after, never before, a re-post of its alert);
+   * returns when the next delivery or re-post falls due.
+   */
+  const pass = async (): Promise<number> => {
     for (;;) {
       const due = await store.alerts.dueDeliveries(now(), batchSize)
       const byUrl = new Map<string, DueDelivery[]>()
@@ -96,7 +112,12 @@ export function createWebhookDispatcher (deps: WebhookDispatcherDeps): WebhookDi
       await Promise.all([...byUrl.values()].map(async list => { for (const d of list) await attempt(d) }))
       if (due.length < batchSize || !running) break
     }
-    return store.alerts.nextDeliveryAt()
+    if (running && now() >= resendAt) {
+      resendAt = now() + resendMs
+      await resendAlertmanagerAlerts({ alerts: store.alerts, post, now, log, validMs })
+    }
+    const next = await store.alerts.nextDeliveryAt()
+    return next === null ? resendAt : Math.min(next, resendAt)
   }
 
   const run = (): void => {
@@ -116,7 +137,7 @@ export function createWebhookDispatcher (deps: WebhookDispatcherDeps): WebhookDi
       inFlight = null
       if (!running) return
       if (again) return run()
-      if (next !== null) handle = timers.setTimeout(run, Math.max(0, next - now()))
+      handle = timers.setTimeout(run, Math.max(0, next - now()))
     })
   }
 
@@ -124,6 +145,7 @@ export function createWebhookDispatcher (deps: WebhookDispatcherDeps): WebhookDi
     start () {
       if (running) return
       running = true
+      resendAt = now()
       run()
     },
     async stop () {

@@ -111,6 +111,14 @@ export interface DueDelivery extends WebhookDelivery {
   threshold: number
 }
 
+/** An open event as its rule's webhook should hear it again now (Alertmanager's re-posts). */
+export interface AlertToResend {
+  /** The rule's URL now (not a queued delivery's). */
+  url: string
+  event: AlertEvent
+  threshold: number
+}
+
 export type DeliveryOutcome =
   | { ok: true, at: number }
   /** retryAt null: give up (status 'failed'). */
@@ -161,6 +169,11 @@ export interface AlertRepository {
   /** When the next pending delivery (that is not waiting behind its event's earlier one) is due; null when none. */
   nextDeliveryAt: () => Promise<number | null>
   recordDeliveryAttempt: (id: number, outcome: DeliveryOutcome) => Promise<void>
+  /**
+   * Open events, not silenced at `at`, of enabled rules whose webhook speaks `format`, with no
+   * delivery of theirs pending (a queued "fired" or "resolved" goes first, in order), by event id.
+   */
+  openAlertsToResend: (format: WebhookFormat, at: number) => Promise<AlertToResend[]>
   /** Ordered by id (operators' and tests' view of the queue). */
   listDeliveries: (filter?: { eventId?: number | undefined }) => Promise<WebhookDelivery[]>
 }

@@ -97,6 +97,14 @@ export class ControlPlaneClient {
   getGpuHistory (nodeId: number, query: { range?: '1h' | '24h' | '7d' | '30d', gpu?: number } = {}): Promise<T.GpuHistory> {
     return this.#get(`/api/nodes/${id(nodeId)}/gpu-history`, { range: query.range, gpu: query.gpu })
   }
+  /**
+   * Every registered agent's /metrics as Prometheus http_sd target groups (one cluster by name
+   * with `cluster`), ready to write as a file_sd file: keys stay as Prometheus spells them.
+   */
+  getPrometheusTargets (query: { cluster?: string } = {}): Promise<T.PrometheusTargetGroup[]> {
+    // camelize() converts none of these keys (none is lower snake_case): the answer is the wire's http_sd unchanged.
+    return this.#get('/api/prometheus/targets', { cluster: query.cluster })
+  }
 
   // Telemetry (seed 000)
   getGpuStats (filter: { nodeId?: number, clusterId?: number, hostname?: string } = {}): Promise<T.GpuStat[]> {

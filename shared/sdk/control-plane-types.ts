@@ -16,6 +16,7 @@ import type { eventSchema, rulePatchSchema, ruleSchema, silenceBodySchema } from
 import type { endpointRecordSchema, endpointUpsertSchema, globalEnvEntrySchema, gpuJobRecordSchema, historyKindsSchema, inferenceIngestResultSchema, inferenceRecordJsonSchema, summarySchema, workerEventsSchema } from '../wire/analytics-schemas.ts'
 import type { kpisSchema, leakageSchema, overviewSchema } from '../wire/dashboard-schemas.ts'
 import type { nodeRegistrationSchema, gpuRegistrationSchema } from '../wire/registration.ts'
+import type { prometheusTargetGroupSchema } from '../wire/prometheus-targets-schemas.ts'
 import type { gpuStatRowSchema, ingestNodeSchema } from '../wire/gpu-stats.ts'
 import type { JobKind, JobStatus, PendingReason } from '../wire/enums.ts'
 
@@ -112,3 +113,6 @@ export interface HistoryQuery { since?: string, until?: string, order?: 'asc' | 
 
 /** POST /api/nodes/:id/operator-token's answer (docs/api.md "Operator tokens"). */
 export type OperatorToken = Camel<OperatorTokenResponse>
+
+/** Prometheus http_sd as on the wire: `__scheme__` and `__metrics_path__` are Prometheus' own names, and no key is case-converted. */
+export type PrometheusTargetGroup = z.output<typeof prometheusTargetGroupSchema>

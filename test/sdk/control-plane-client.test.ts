@@ -87,6 +87,18 @@ t.test('the control plane client against the real control plane', async t => {
     t.match(await client.silenceAlertEvent(1, {}).catch(e => e), { statusCode: 400, code: 'VALIDATION_FAILED' })
   })
 
+  t.test('Prometheus targets: http_sd groups as on the wire (no key case-converted), narrowed by cluster', async t => {
+    await client.registerNode({ clusterId: fleet.clusterId, hostname: 'gpu-scrape', totalGpus: 1, agentUrl: 'https://gpu-scrape.example.internal:9443' })
+    const groups = await client.getPrometheusTargets()
+    t.same(groups.find(g => g.labels.hostname === 'gpu-scrape'), {
+      targets: ['gpu-scrape.example.internal:9443'],
+      labels: { cluster: 'lab', region: 'yto-01', hostname: 'gpu-scrape', __scheme__: 'https', __metrics_path__: '/metrics' },
+    })
+    t.same(await client.getPrometheusTargets({ cluster: 'lab' }), groups, 'the one cluster')
+    t.match(await client.getPrometheusTargets({ cluster: 'nope' }).catch(e => e), { name: 'ApiError', statusCode: 404, code: 'CLUSTER_NOT_FOUND' })
+    t.match(await client.getPrometheusTargets({ cluster: '' }).catch(e => e), { statusCode: 400, code: 'VALIDATION_FAILED' })
+  })
+
   t.test('analytics: history pages walked by has_more, summary, worker events, global env', async t => {
     const at = new Date(Date.now() - 3_600_000).toISOString()
     const records = Array.from({ length: 7 }, (_, i) => ({ id: `req-${i}`, endpoint: 'chat', model: 'llama', tokensIn: 10, tokensOut: 20, latencyMs: 5, status: 'ok', at }))

@@ -26,6 +26,12 @@ if ! command -v pg_config >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/init
 command -v sacct >/dev/null 2>&1 || need+=(slurm-client)
 [ -x /usr/sbin/munged ] || need+=(munge)
 [ -x /usr/sbin/mariadbd ] || need+=(mariadb-server)
+# The control plane's container image is built and run by test/e2e/container-image.test.ts:
+# podman (RUN steps with chroot isolation), runc (crun refuses a hybrid-cgroup host), and
+# mmdebstrap for a Debian 12 base from the Debian mirror (no image registry is reachable).
+command -v podman >/dev/null 2>&1 || need+=(podman)
+command -v runc >/dev/null 2>&1 || need+=(runc)
+command -v mmdebstrap >/dev/null 2>&1 || need+=(mmdebstrap)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing test dependencies: ${need[*]}"
   if [ "$(id -u)" -eq 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"

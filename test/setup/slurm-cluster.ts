@@ -23,6 +23,8 @@ export interface TestSlurm {
   /** A JWT for slurmrestd (scontrol token). */
   token: string
   dir: string
+  /** The client commands' working directory, so sbatch's jobs write their slurm-<id>.out there, never in the repository. */
+  jobDir: string
   /** Runs a Slurm client command against this cluster; throws with its output on failure. */
   run: (cmd: string, args: string[]) => string
   /** Stops one daemon (e.g. slurmdbd, to make the accounting unreachable). */
@@ -48,7 +50,7 @@ export async function startTestSlurm (): Promise<TestSlurm> {
   const node = hostname().split('.')[0]!
   const [dbPort, dbdPort, ctldPort, slurmdPort, restPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()])
   const p = (name: string) => join(dir, name)
-  for (const d of ['db', 'state', 'spool', 'gpu', 'log', 'run']) mkdirSync(p(d), { recursive: true })
+  for (const d of ['db', 'state', 'spool', 'gpu', 'log', 'run', 'jobs']) mkdirSync(p(d), { recursive: true })
 
   const end = async (child: ChildProcess): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return
@@ -135,7 +137,7 @@ export async function startTestSlurm (): Promise<TestSlurm> {
     ].join('\n'))
     const env = { SLURM_CONF: p('slurm.conf') }
     const run = (cmd: string, args: string[]): string => {
-      const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...env } })
+      const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...env }, cwd: p('jobs') })
       if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr || r.stdout}`)
       return r.stdout
     }
@@ -173,7 +175,7 @@ export async function startTestSlurm (): Promise<TestSlurm> {
       } catch { return false }
     }
     if (!await waitForAsync(restUp, 20_000)) await fail('slurmrestd did not answer', [p('log/slurmrestd.out')])
-    return { cluster: CLUSTER, env, restUrl, token: token!, dir, run, stopDaemon, stop }
+    return { cluster: CLUSTER, env, restUrl, token: token!, dir, jobDir: p('jobs'), run, stopDaemon, stop }
   } catch (err) {
     if (existsSync(dir)) await stop()
     throw err

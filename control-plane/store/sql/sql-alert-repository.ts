@@ -217,6 +217,15 @@ export function createSqlAlertRepository (db: SqlDb): AlertRepository {
       return numOrNull(r?.at)
     },
 
+    async openAlertsToResend (format, at) {
+      const rows = await db.all(`SELECT e.*, r.rule_type, r.threshold, r.webhook_url FROM alert_events e JOIN alert_rules r ON r.id = e.rule_id
+        WHERE e.resolved_at IS NULL AND r.enabled = 1 AND r.webhook_url IS NOT NULL AND r.webhook_format = ?
+          AND (e.silenced_until IS NULL OR e.silenced_until <= ?)
+          AND NOT EXISTS (SELECT 1 FROM alert_deliveries p WHERE p.event_id = e.id AND p.status = 'pending')
+        ORDER BY e.id`, format, at)
+      return rows.map(r => ({ url: String(r.webhook_url), event: toEvent(r), threshold: Number(r.threshold) }))
+    },
+
     async recordDeliveryAttempt (id, outcome) {
       if (outcome.ok) {
         await db.run(`UPDATE alert_deliveries SET status = 'delivered', attempts = attempts + 1, delivered_at = ?, last_error = NULL

@@ -82,7 +82,7 @@ t.test('format "alertmanager-api": postable alerts an Alertmanager accepts; ends
   t.equal(am.received.length, 2, 'both accepted (200)')
   const [firing, resolved] = (am.received as any[][]).map(b => b[0])
   t.match(firing, { labels: { alertname: 'GpufleetQuotaBreach', subject: 'acme' }, annotations: { threshold: '90' }, startsAt: new Date(NOW).toISOString(), endsAt: new Date(NOW + FIRING_VALID_MS).toISOString() },
-    'a firing alert stays firing for 24 h unless resolved')
+    'a firing alert stays firing for 4 min (re-posted every minute) unless resolved')
   t.match(resolved, { labels: firing.labels, endsAt: new Date(NOW + 30_000).toISOString() })
   t.same((await h.store.alerts.listDeliveries()).map(d => [d.format, d.status]), [['alertmanager-api', 'delivered'], ['alertmanager-api', 'delivered']])
 })

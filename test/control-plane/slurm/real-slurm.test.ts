@@ -1,4 +1,5 @@
 import t from 'tap'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { startTestSlurm } from '../../setup/slurm-cluster.ts'
 import { openSqliteStore } from '../../../control-plane/store/sqlite/open-sqlite-store.ts'
@@ -79,6 +80,11 @@ t.test('GPU jobs on a real Slurm: imported by sacct and by slurmrestd, equal to 
   }, 90_000)
 
   t.comment(`jobs done after ${Date.now() - started} ms`)
+  // sbatch's default output is slurm-<id>.out in the submitting directory: the test's Slurm keeps it in its temp dir.
+  for (const id of ids) {
+    t.ok(existsSync(join(slurm.jobDir, `slurm-${id}.out`)), `job ${id}'s output is in the test Slurm's own directory`)
+    t.notOk(existsSync(join(process.cwd(), `slurm-${id}.out`)), `job ${id} wrote no slurm-${id}.out in the working directory`)
+  }
   // A restart: the store is closed and opened again; the import resumes from its cursor.
   const cursor = (await store.slurm.getImportState('sacct'))!.cursorAt
   await store.close()

@@ -170,4 +170,26 @@ export function alertsSuite (t: Test, openStore: () => Promise<Store>): void {
     await alerts.recordDeliveryAttempt(retry[0]!.id, { ok: true, at: T0 + 1010 })
     t.same((await alerts.dueDeliveries(T0 + 1010, 10)).map(d => [d.event.subject.id, d.kind]), [[1, 'resolved']])
   })
+  t.test('openAlertsToResend: open, unsilenced events of enabled rules in that format with nothing pending, to the rule\'s URL now', async t => {
+    const { alerts } = await openStore()
+    const am = 'http://127.0.0.1:9093/api/v2/alerts'
+    await alerts.updateRule(1, { webhookUrl: 'http://127.0.0.1:9/old', webhookFormat: 'alertmanager-api' }, T0)
+    await alerts.updateRule(2, { webhookUrl: 'http://127.0.0.1:9/own' }, T0)
+    await alerts.applyEvaluation({ ruleId: 1, at: T0, threshold: 60, breaches: [breach(gpu(1), 4), breach(gpu(2)), breach(gpu(3))], unknown: [] })
+    await alerts.applyEvaluation({ ruleId: 2, at: T0, threshold: 90, breaches: [{ subject: { type: 'tenant', id: 4, name: 'acme' }, tenantId: 4, message: 'quota' }], unknown: [] })
+    t.same(await alerts.openAlertsToResend('alertmanager-api', T0), [], 'every event\'s "fired" is still pending')
+    for (const d of await alerts.dueDeliveries(T0, 10)) await alerts.recordDeliveryAttempt(d.id, d.event.subject.id === 3 ? { ok: false, at: T0, error: 'HTTP 503', retryAt: T0 + 1000 } : { ok: true, at: T0 })
+    await alerts.updateRule(1, { webhookUrl: am }, T0 + 1)
+    const [one] = await alerts.listEvents({ limit: 10 }).then(es => es.filter(e => e.ruleId === 1 && e.subject.id === 1))
+    await alerts.silenceEvent(one!.id, T0 + 60_000)
+    const resend = await alerts.openAlertsToResend('alertmanager-api', T0 + 10)
+    t.same(resend.map(r => [r.url, r.event.subject.id, r.event.tenantId, r.threshold]), [[am, 2, null, 60]],
+      'gpu 1 silenced, gpu 3\'s "fired" retrying; the rule\'s URL as it is now; rule 2 speaks gpufleet')
+    t.same((await alerts.openAlertsToResend('alertmanager-api', T0 + 60_000)).map(r => r.event.subject.id), [1, 2], 'the silence ended')
+    t.same((await alerts.openAlertsToResend('gpufleet', T0 + 10)).map(r => r.event.subject.type), ['tenant'])
+    await alerts.applyEvaluation({ ruleId: 1, at: T0 + 20, threshold: 60, breaches: [breach(gpu(1), 4), breach(gpu(3))], unknown: [] })
+    t.same((await alerts.openAlertsToResend('alertmanager-api', T0 + 60_000)).map(r => r.event.subject.id), [1], 'gpu 2 resolved: gone')
+    await alerts.updateRule(1, { enabled: false }, T0 + 30)
+    t.same(await alerts.openAlertsToResend('alertmanager-api', T0 + 60_000), [], 'a disabled rule has no open events')
+  })
 }
