@@ -66,8 +66,13 @@ t.test('scripts/build-image.sh: executable, valid bash, documented options, refu
 
 const has = (cmd: string): boolean => sh('/bin/sh', ['-c', `command -v ${cmd}`]).status === 0
 const missing = ['podman', 'runc', 'mmdebstrap'].filter(c => !has(c))
+// The build takes 8–15 min of one of tap's two slots: .ci/run builds it after `npm test`
+// (GPUFLEET_TEST_IMAGE_BUILD=1), so the README's test command stays near 10 minutes.
+const buildSkip = process.env.GPUFLEET_TEST_IMAGE_BUILD !== '1'
+  ? 'the image build runs in .ci/run after npm test (set GPUFLEET_TEST_IMAGE_BUILD=1 to run it here)'
+  : missing.length > 0 ? `not installed: ${missing.join(', ')} (test/setup/install-system-deps.sh installs them)` : false
 
-t.test('built with podman from a mmdebstrap base, it runs: --version, the control plane answers /healthz as gpufleet', { skip: missing.length > 0 ? `not installed: ${missing.join(', ')} (test/setup/install-system-deps.sh installs them)` : false }, async t => {
+t.test('built with podman from a mmdebstrap base, it runs: --version, the control plane answers /healthz as gpufleet', { skip: buildSkip }, async t => {
   // mmdebstrap ~2 min, the install stage's apt and npm ~3–5 min, on 2 busy cores.
   t.setTimeout(1_800_000)
   const id = `${process.pid}-${Date.now()}`
