@@ -1,14 +1,13 @@
 import type { GpuHistoryBucket, GpuHistoryRepository, HistorySpan } from '../store/gpu-history-repository.ts'
 import type { GpuHistoryRange } from '../../shared/wire/gpu-history-schemas.ts'
-import { HISTORY_LOOKBACK_MS } from '../loops/create-gpu-history-loop.ts'
 
 const MIN = 60_000
 const HOUR = 60 * MIN
 const DAY = 24 * HOUR
 
-/** Per range: its length, the chart step, and the stored span read (none: raw rows, 1 h only). */
-export const RANGE_PLANS: Record<GpuHistoryRange, { ms: number, stepMs: number, span: HistorySpan | null }> = {
-  '1h': { ms: HOUR, stepMs: MIN, span: null },
+/** Per range: its length, the chart step, and the stored span read. */
+export const RANGE_PLANS: Record<GpuHistoryRange, { ms: number, stepMs: number, span: HistorySpan }> = {
+  '1h': { ms: HOUR, stepMs: MIN, span: 1 },
   '24h': { ms: DAY, stepMs: 5 * MIN, span: 5 },
   '7d': { ms: 7 * DAY, stepMs: HOUR, span: 60 },
   '30d': { ms: 30 * DAY, stepMs: 3 * HOUR, span: 60 },
@@ -22,28 +21,29 @@ export interface GpuHistoryWindow {
 }
 
 /**
- * One node's (or GPU's) history over a range ending at `now`: the stored buckets up to the
- * loop's watermark, then the raw rows since (minutes the loop has not settled yet), merged
- * into buckets of the range's step. Raw rows are read for at most the loop's lookback window
- * (older ones may be compacted into blocks; see create-gpu-history-loop.ts).
+ * One node's (or GPU's) history over a range ending at `now`, from stored buckets only: the
+ * range's span up to the loop's watermark, its 1-minute buckets up to where the last pass
+ * built them (the current minute, normally), then each GPU's newest reading if it is later
+ * (a key lookup per GPU: raw rows of those minutes would be a time range of every node's
+ * rows on SQLite), merged into buckets of the range's step. No raw time range is read.
  */
 export async function queryGpuHistory (
-  history: Pick<GpuHistoryRepository, 'watermark' | 'buckets' | 'rawBuckets'>,
+  history: Pick<GpuHistoryRepository, 'watermark' | 'minuteMarks' | 'buckets' | 'newest'>,
   q: { nodeId: number, gpuId?: number | undefined, range: GpuHistoryRange, now: number },
 ): Promise<GpuHistoryWindow> {
   const plan = RANGE_PLANS[q.range]
   const fromMs = Math.floor((q.now - plan.ms) / plan.stepMs) * plan.stepMs
   const end = q.now + 1
-  const parts: GpuHistoryBucket[][] = []
-  if (plan.span === null) {
-    parts.push(await history.rawBuckets({ nodeId: q.nodeId, gpuId: q.gpuId, fromMs, toMs: end, stepMs: plan.stepMs }))
-  } else {
-    const watermark = await history.watermark()
-    const storedTo = Math.min(Math.max(watermark ?? fromMs, fromMs), end)
-    const tailFrom = Math.max(storedTo, q.now - HISTORY_LOOKBACK_MS)
-    parts.push(await history.buckets({ nodeId: q.nodeId, gpuId: q.gpuId, fromMs, toMs: storedTo, span: plan.span }))
-    parts.push(await history.rawBuckets({ nodeId: q.nodeId, gpuId: q.gpuId, fromMs: tailFrom, toMs: end, stepMs: plan.span * MIN }))
-  }
+  const clamp = (t: number, lo: number) => Math.min(Math.max(t, lo), end)
+  const [watermark, marks] = await Promise.all([history.watermark(), history.minuteMarks()])
+  const storedTo = plan.span === 1 ? fromMs : clamp(watermark ?? fromMs, fromMs)
+  const minutesTo = clamp(marks?.builtAt ?? storedTo, storedTo)
+  const { nodeId, gpuId } = q
+  const parts = await Promise.all([
+    plan.span === 1 ? [] : history.buckets({ nodeId, gpuId, fromMs, toMs: storedTo, span: plan.span }),
+    history.buckets({ nodeId, gpuId, fromMs: storedTo, toMs: minutesTo, span: 1 }),
+    history.newest({ nodeId, gpuId, fromMs: minutesTo, toMs: end }),
+  ])
   return { fromMs, stepMs: plan.stepMs, byGpu: mergeBuckets(parts.flat(), plan.stepMs) }
 }
 

@@ -22,6 +22,8 @@ export const HISTORY_SETTLE_MS = 2 * MINUTE
  * between replicas.
  */
 export const HISTORY_LATE_AFTER_MS = HISTORY_SETTLE_MS / 2
+/** 1-minute buckets are kept this long: the 1 h range and the minutes since the last 5-minute bucket. */
+export const HISTORY_MINUTES_KEPT_MS = 120 * MINUTE
 
 export interface GpuHistoryLoopOptions {
   store: { gpuHistory: GpuHistoryRepository }
@@ -37,6 +39,10 @@ export interface GpuHistoryLoopOptions {
   dirtyPerPass?: number | undefined
   /** Buckets deleted per pass at most. */
   pruneChunk?: number | undefined
+  /** 1-minute buckets older than this are deleted (default HISTORY_MINUTES_KEPT_MS; more than the lookback). */
+  minutesKeptMs?: number | undefined
+  /** 1-minute buckets deleted per pass at most (a GPU adds one a minute). */
+  minutePruneChunk?: number | undefined
 }
 
 export interface GpuHistoryPass {
@@ -44,8 +50,11 @@ export interface GpuHistoryPass {
   from: number
   to: number
   written: number
+  /** GPU minutes written: the new ones and the provisional ones re-read. */
+  minutes: number
   dirtyRebuilt: number
   pruned: number
+  minutesPruned: number
 }
 
 export interface GpuHistoryLoop {
@@ -56,23 +65,39 @@ export interface GpuHistoryLoop {
 }
 
 const floorBucket = (t: number) => Math.floor(t / HISTORY_BUCKET_MS) * HISTORY_BUCKET_MS
+const floorMinute = (t: number) => Math.floor(t / MINUTE) * MINUTE
 
 /**
  * Per-GPU history, built off the ingest path (leader only, like the other loops): every
- * `everyMs` it aggregates the raw rows of the settled 5-minute buckets past its stored
- * watermark (a time range of gpu_stats' (recorded_at, node_id, gpu_id) key), rebuilds the
- * buckets ingest marked dirty (rows that arrived after their bucket was built: replays,
- * other replicas' late pushes), and deletes what is past retention.
+ * `everyMs` it aggregates the raw rows of the minutes since its minute mark up to the current
+ * minute (a time range of gpu_stats' (recorded_at, node_id, gpu_id) key) into 1-minute
+ * buckets, the settled 5-minute buckets past its watermark from those, rebuilds the buckets
+ * ingest marked dirty (rows that arrived after their bucket was built: replays, other
+ * replicas' late pushes), and deletes what is past retention. Minutes younger than
+ * `settleMs` are provisional: the next pass reads them again, so the rows that were still
+ * arriving reach them without a dirty mark.
  */
 export function createGpuHistoryLoop (opts: GpuHistoryLoopOptions): GpuHistoryLoop {
   const {
     store, now, log, timers = realTimers, everyMs = MINUTE, settleMs = HISTORY_SETTLE_MS, lookbackMs = HISTORY_LOOKBACK_MS,
-    retentionMs = 90 * DAY, dirtyPerPass = 500, pruneChunk = 5000,
+    retentionMs = 90 * DAY, dirtyPerPass = 500, pruneChunk = 5000, minutesKeptMs = HISTORY_MINUTES_KEPT_MS, minutePruneChunk = 50_000,
   } = opts
-  for (const [name, v] of Object.entries({ everyMs, settleMs, lookbackMs, retentionMs, dirtyPerPass, pruneChunk })) {
+  for (const [name, v] of Object.entries({ everyMs, settleMs, lookbackMs, retentionMs, dirtyPerPass, pruneChunk, minutesKeptMs, minutePruneChunk })) {
     if (!Number.isFinite(v) || v <= 0) throw new TypeError(`createGpuHistoryLoop: ${name} must be > 0, got ${v}`)
   }
+  // The 5-minute buckets are summed from minutes the lookback window may still rebuild.
+  if (minutesKeptMs < lookbackMs + HISTORY_BUCKET_MS) throw new TypeError(`createGpuHistoryLoop: minutesKeptMs (${minutesKeptMs}) must exceed lookbackMs by 5 minutes`)
   const history = store.gpuHistory
+
+  // From the last settled minute (later rows were re-read or marked dirty) to the current one.
+  // settledAt ≥ the 5-minute watermark this pass sets, so advance() finds its minutes written.
+  const advanceMinutes = async (t: number, oldest: number): Promise<number> => {
+    const marks = await history.minuteMarks()
+    const from = Math.max(marks?.settledAt ?? oldest, oldest)
+    const to = floorMinute(t)
+    if (to <= from) return 0
+    return await history.advanceMinutes(from, to, Math.max(from, floorMinute(t - settleMs)))
+  }
 
   const tick = async (): Promise<GpuHistoryPass> => {
     const t = now()
@@ -85,11 +110,13 @@ export function createGpuHistoryLoop (opts: GpuHistoryLoopOptions): GpuHistoryLo
         'GPU history: raw rows before the lookback window are not read; those minutes stay empty')
       from = oldest
     }
+    const minutes = await advanceMinutes(t, floorMinute(t - lookbackMs))
     let written = 0
     if (to > from) written = await history.advance(from, to)
     const dirtyRebuilt = await history.rebuildDirty(dirtyPerPass)
+    const minutesPruned = (await history.pruneMinutes(floorMinute(t - minutesKeptMs), minutePruneChunk)).deleted
     const pruned = (await history.prune(Math.floor((t - retentionMs) / MINUTE) * MINUTE, pruneChunk)).deleted
-    return { from, to: Math.max(from, to), written, dirtyRebuilt, pruned }
+    return { from, to: Math.max(from, to), written, minutes, dirtyRebuilt, pruned, minutesPruned }
   }
 
   const loop = createSlotLoop({

@@ -151,4 +151,17 @@ export const PG_TELEMETRY_MIGRATIONS: PgMigration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'per-GPU history: 1-minute buckets and how far they are built',
+    // As SQLite's telemetry migration 7.
+    sql: `
+      CREATE INDEX gpu_history_minute_at ON gpu_history (bucket_at) WHERE span_min = 1;
+      CREATE TABLE gpu_history_minute_state (
+        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+        settled_at BIGINT NOT NULL,
+        built_at BIGINT NOT NULL
+      );
+    `,
+  },
 ]

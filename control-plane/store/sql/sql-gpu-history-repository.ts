@@ -22,6 +22,8 @@ const RAW_BUCKETS = (where: string) => `SELECT node_id, gpu_id, b AS bucket_at, 
     WHERE recorded_at >= ? AND recorded_at < ?${where}) AS r
   GROUP BY node_id, gpu_id, b`
 
+const MINUTE_MS = 60_000
+
 const VALUES = ['samples', 'util_sum', 'util_n', 'util_max', 'temp_sum', 'temp_n', 'temp_max', 'mem_sum', 'mem_n', 'mem_max',
   'mem_total', 'power_sum', 'power_n', 'power_max'] as const
 const COLUMNS = ['node_id', 'span_min', 'bucket_at', 'gpu_id', ...VALUES] as const
@@ -30,24 +32,31 @@ const UPSERT_SET = `ON CONFLICT (node_id, span_min, bucket_at, gpu_id) DO UPDATE
 // 500 rows × 18 parameters stays under both engines' limits on bound parameters.
 const CHUNK = 500
 
-// An hour is the sum of its 5-minute buckets; recomputed whole whenever one of them changes.
-const HOURS_FROM_FIVES = (where: string) => `INSERT INTO gpu_history (${COLUMNS.join(', ')})
-  SELECT node_id, 60, (bucket_at / ${HISTORY_HOUR_MS}) * ${HISTORY_HOUR_MS}, gpu_id, SUM(samples),
+// A 5-minute bucket is the sum of its minutes, an hour of its 5-minute buckets; recomputed
+// whole whenever one of its parts changes.
+const ROLL_UP = (from: 1 | 5, to: 5 | 60, where: string) => `INSERT INTO gpu_history (${COLUMNS.join(', ')})
+  SELECT node_id, ${to}, (bucket_at / ${to * MINUTE_MS}) * ${to * MINUTE_MS}, gpu_id, SUM(samples),
     SUM(util_sum), SUM(util_n), MAX(util_max), SUM(temp_sum), SUM(temp_n), MAX(temp_max),
     SUM(mem_sum), SUM(mem_n), MAX(mem_max), MAX(mem_total), SUM(power_sum), SUM(power_n), MAX(power_max)
-  FROM gpu_history WHERE span_min = 5 AND bucket_at >= ? AND bucket_at < ?${where}
-  GROUP BY node_id, gpu_id, bucket_at / ${HISTORY_HOUR_MS}
+  FROM gpu_history WHERE span_min = ${from} AND bucket_at >= ? AND bucket_at < ?${where}
+  GROUP BY node_id, gpu_id, bucket_at / ${to * MINUTE_MS}
   ${UPSERT_SET}`
+// The newest reading per GPU: gpu_stats_latest names its raw row by the unique key.
+const NEWEST = (where: string) => `SELECT node_id, gpu_id, b AS bucket_at, ${RAW_AGG}
+  FROM (SELECT s.*, (s.recorded_at / ${MINUTE_MS}) * ${MINUTE_MS} AS b FROM gpu_stats_latest AS l
+    JOIN gpu_stats AS s ON s.recorded_at = l.recorded_at AND s.node_id = l.node_id AND s.gpu_id = l.gpu_id
+    WHERE l.node_id = ? AND l.recorded_at >= ? AND l.recorded_at < ?${where}) AS r
+  GROUP BY node_id, gpu_id, b`
 
 const floorHour = (t: number) => Math.floor(t / HISTORY_HOUR_MS) * HISTORY_HOUR_MS
 const ceilHour = (t: number) => Math.ceil(t / HISTORY_HOUR_MS) * HISTORY_HOUR_MS
 
 /** Per-GPU history over one SqlDb, the same SQL on both engines. */
 export function createSqlGpuHistoryRepository (db: SqlDb): GpuHistoryRepository {
-  const upsertFives = async (q: SqlQuery, rows: readonly HistoryDbRow[]): Promise<void> => {
+  const upsertMinutes = async (q: SqlQuery, rows: readonly HistoryDbRow[]): Promise<void> => {
     for (let i = 0; i < rows.length; i += CHUNK) {
       const chunk = rows.slice(i, i + CHUNK)
-      const args = chunk.flatMap(r => [Number(r.node_id), 5, Number(r.bucket_at), Number(r.gpu_id), ...VALUES.map(c => r[c] === null ? null : Number(r[c]))])
+      const args = chunk.flatMap(r => [Number(r.node_id), 1, Number(r.bucket_at), Number(r.gpu_id), ...VALUES.map(c => r[c] === null ? null : Number(r[c]))])
       await q.run(`INSERT INTO gpu_history (${COLUMNS.join(', ')}) VALUES
         ${chunk.map(() => `(${COLUMNS.map(() => '?').join(', ')})`).join(', ')} ${UPSERT_SET}`, ...args)
     }
@@ -61,18 +70,34 @@ export function createSqlGpuHistoryRepository (db: SqlDb): GpuHistoryRepository 
       return row === undefined ? null : Number(row.w)
     },
 
-    async advance (fromMs, toMs) {
+    async minuteMarks () {
+      const row = await db.one<{ s: number, b: number }>('SELECT settled_at AS s, built_at AS b FROM gpu_history_minute_state WHERE singleton = 1')
+      return row === undefined ? null : { settledAt: Number(row.s), builtAt: Number(row.b) }
+    },
+
+    async advanceMinutes (fromMs, toMs, settledAt) {
       // Read outside the transaction: on SQLite a long aggregate read would otherwise hold the
-      // one writer and stall ingest. A row committed after this read and before the watermark
-      // moves is older than the late threshold when it commits, so ingest marks its bucket dirty.
-      const rows = toMs > fromMs ? await rawRows(fromMs, toMs, HISTORY_BUCKET_MS) : []
+      // one writer and stall ingest. A row committed after this read is either re-read by the
+      // next pass (from settledAt on) or older than the late threshold when it commits, so
+      // ingest marks its bucket dirty.
+      const rows = toMs > fromMs ? await rawRows(fromMs, toMs, MINUTE_MS) : []
       await db.tx(LOCK, async q => {
-        await upsertFives(q, rows)
-        if (toMs > fromMs) await q.run(HOURS_FROM_FIVES(''), floorHour(fromMs), ceilHour(toMs))
-        await q.run(`INSERT INTO gpu_history_state (singleton, watermark_at) VALUES (1, ?)
-          ON CONFLICT (singleton) DO UPDATE SET watermark_at = excluded.watermark_at`, toMs)
+        await upsertMinutes(q, rows)
+        await q.run(`INSERT INTO gpu_history_minute_state (singleton, settled_at, built_at) VALUES (1, ?, ?)
+          ON CONFLICT (singleton) DO UPDATE SET settled_at = excluded.settled_at, built_at = excluded.built_at`,
+        Math.min(settledAt, Math.max(fromMs, toMs)), Math.max(fromMs, toMs))
       })
       return rows.length
+    },
+
+    async advance (fromMs, toMs) {
+      return await db.tx(LOCK, async q => {
+        const written = toMs > fromMs ? await q.run(ROLL_UP(1, 5, ''), fromMs, toMs) : 0
+        if (toMs > fromMs) await q.run(ROLL_UP(5, 60, ''), floorHour(fromMs), ceilHour(toMs))
+        await q.run(`INSERT INTO gpu_history_state (singleton, watermark_at) VALUES (1, ?)
+          ON CONFLICT (singleton) DO UPDATE SET watermark_at = excluded.watermark_at`, toMs)
+        return written
+      })
     },
 
     async markDirty (buckets: readonly DirtyBucket[]) {
@@ -89,10 +114,11 @@ export function createSqlGpuHistoryRepository (db: SqlDb): GpuHistoryRepository 
         const nodeId = Number(d.node_id)
         const at = Number(d.bucket_at)
         // Dirty buckets can be older than the loop's window: see the loop's note on compacted raw rows.
-        const rows = await rawRows(at, at + HISTORY_BUCKET_MS, HISTORY_BUCKET_MS, ' AND node_id = ?', nodeId)
+        const rows = await rawRows(at, at + HISTORY_BUCKET_MS, MINUTE_MS, ' AND node_id = ?', nodeId)
         await db.tx(LOCK, async q => {
-          await upsertFives(q, rows)
-          await q.run(HOURS_FROM_FIVES(' AND node_id = ?'), floorHour(at), floorHour(at) + HISTORY_HOUR_MS, nodeId)
+          await upsertMinutes(q, rows)
+          await q.run(ROLL_UP(1, 5, ' AND node_id = ?'), at, at + HISTORY_BUCKET_MS, nodeId)
+          await q.run(ROLL_UP(5, 60, ' AND node_id = ?'), floorHour(at), floorHour(at) + HISTORY_HOUR_MS, nodeId)
           // Only the marks read: a row marked again meanwhile is rebuilt on the next pass.
           await q.run('DELETE FROM gpu_history_dirty WHERE node_id = ? AND bucket_at = ? AND marks = ?', nodeId, at, Number(d.marks))
         })
@@ -116,6 +142,14 @@ export function createSqlGpuHistoryRepository (db: SqlDb): GpuHistoryRepository 
       return rows.map(toHistoryBucket).sort((a, b) => a.gpuId - b.gpuId || a.bucketAt - b.bucketAt)
     },
 
+    async newest ({ nodeId, gpuId, fromMs, toMs }) {
+      if (toMs <= fromMs) return []
+      const rows = gpuId === undefined
+        ? await db.all<HistoryDbRow>(NEWEST(''), nodeId, fromMs, toMs)
+        : await db.all<HistoryDbRow>(NEWEST(' AND l.gpu_id = ?'), nodeId, fromMs, toMs, gpuId)
+      return rows.map(toHistoryBucket).sort((a, b) => a.gpuId - b.gpuId)
+    },
+
     async gpuIds (nodeId) {
       // The hour span is small and holds every GPU the 5-minute span does.
       const rows = await db.all<{ gpu_id: number }>('SELECT DISTINCT gpu_id FROM gpu_history WHERE node_id = ? AND span_min = 60 ORDER BY gpu_id', nodeId)
@@ -125,6 +159,13 @@ export function createSqlGpuHistoryRepository (db: SqlDb): GpuHistoryRepository 
     async prune (before, limit) {
       const deleted = await db.run(`DELETE FROM gpu_history WHERE (node_id, span_min, bucket_at, gpu_id) IN (
         SELECT node_id, span_min, bucket_at, gpu_id FROM gpu_history WHERE bucket_at < ? LIMIT ?)`, before, limit)
+      return { deleted, more: deleted >= limit }
+    },
+
+    async pruneMinutes (before, limit) {
+      // span_min = 1 in both: the partial index gpu_history_minute_at serves the inner SELECT.
+      const deleted = await db.run(`DELETE FROM gpu_history WHERE span_min = 1 AND (node_id, span_min, bucket_at, gpu_id) IN (
+        SELECT node_id, span_min, bucket_at, gpu_id FROM gpu_history WHERE span_min = 1 AND bucket_at < ? LIMIT ?)`, before, limit)
       return { deleted, more: deleted >= limit }
     },
   }

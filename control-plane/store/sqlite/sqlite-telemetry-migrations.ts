@@ -190,4 +190,21 @@ export const TELEMETRY_MIGRATIONS: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 7,
+    name: 'per-GPU history: 1-minute buckets and how far they are built',
+    // The 1 h range reads 1-minute buckets (span_min = 1 in gpu_history, kept ~2 hours) instead
+    // of the fleet's raw hour. The partial index serves their pruning only: bucket_at alone
+    // would walk 90 days of 5-minute and hour buckets to find the old minutes.
+    // settled_at: raw rows before it are in the minutes (later ones mark their bucket dirty);
+    // built_at: minutes before it are written (those after settled_at are re-read each pass).
+    sql: `
+      CREATE INDEX gpu_history_minute_at ON gpu_history (bucket_at) WHERE span_min = 1;
+      CREATE TABLE gpu_history_minute_state (
+        singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+        settled_at INTEGER NOT NULL,
+        built_at INTEGER NOT NULL
+      );
+    `,
+  },
 ]
