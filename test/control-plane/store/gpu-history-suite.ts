@@ -3,6 +3,7 @@ import type { Store } from '../../../control-plane/store/store.ts'
 import type { GpuSample } from '../../../control-plane/store/telemetry-repository.ts'
 import type { GpuHistoryBucket } from '../../../control-plane/store/gpu-history-repository.ts'
 import { createGpuHistoryLoop, HISTORY_LATE_AFTER_MS } from '../../../control-plane/loops/create-gpu-history-loop.ts'
+import { queryGpuHistory } from '../../../control-plane/fleet/query-gpu-history.ts'
 import { withLateHistoryMarks } from '../../../control-plane/telemetry/with-late-history-marks.ts'
 import { sample } from './telemetry-repository-suite.ts'
 import { freshStore, type StoreFactory } from './fresh-store.ts'
@@ -165,5 +166,69 @@ export function gpuHistorySuite (t: Test, openStore: StoreFactory): void {
     const r = await store.gpuHistory.prune(T0 + HOUR, 100)
     t.same(r, { deleted: 2, more: false }, 'the rest: the other 5-minute bucket and the hour')
     t.same(await store.gpuHistory.buckets({ nodeId: 1, fromMs: 0, toMs: T0 + 2 * HOUR, span: 60 }), [])
+  })
+
+  t.test('the 1 h range: stored minutes as the raw rows average, the current minute the newest reading, one node only', async t => {
+    const store = await fresh(t)
+    let clock = T0 + 70 * MIN + 20_000
+    const a = rows(1, T0, clock + 1, 3)
+    await insert(store, 1, a)
+    await insert(store, 2, rows(2, T0, clock + 1, 2))
+    const loop = createGpuHistoryLoop({ store, now: () => clock })
+    const pass = await loop.tick()
+    t.match(await store.gpuHistory.minuteMarks(), { settledAt: T0 + 68 * MIN, builtAt: T0 + 70 * MIN }, 'built to the current minute, settled 2 min back')
+    t.ok(pass.minutes > 0)
+    const hour = await queryGpuHistory(store.gpuHistory, { nodeId: 1, range: '1h', now: clock })
+    t.same([...hour.byGpu.keys()], [0, 1, 2], 'the node\'s GPUs, not the other node\'s')
+    for (const [gpuId, list] of hour.byGpu) {
+      t.equal(list.length, 61, `GPU ${gpuId}: a point per minute, the current one included`)
+      for (const b of list.slice(0, -1)) same(t, b, expected(inBucket(a, gpuId, b.bucketAt, b.bucketAt + MIN)), `GPU ${gpuId} minute +${(b.bucketAt - T0) / MIN}`)
+      same(t, list.at(-1), expected(inBucket(a, gpuId, clock, clock + 1)), `GPU ${gpuId}: the current minute is its newest reading`)
+    }
+    const one = await queryGpuHistory(store.gpuHistory, { nodeId: 1, gpuId: 2, range: '1h', now: clock })
+    t.same([...one.byGpu.keys()], [2], 'one GPU')
+    t.same(one.byGpu.get(2), hour.byGpu.get(2))
+  })
+
+  t.test('rows of the last hour that arrive late reach the 1 h range: re-read while provisional, rebuilt once marked', async t => {
+    const store = await fresh(t)
+    let clock = T0 + 30 * MIN
+    const a = rows(1, T0, clock, 1)
+    await insert(store, 1, a)
+    const loop = createGpuHistoryLoop({ store, now: () => clock })
+    await loop.tick()
+    const ingest = withLateHistoryMarks(store.telemetry, store.gpuHistory, () => clock, HISTORY_LATE_AFTER_MS)
+    // Committed after the pass: one 30 s old (not marked; its minute is provisional), one 20 min old (marked).
+    const young = sample(0, T0 + 29 * MIN + 35_000, 999, { utilizationPct: 100, tempC: 90, memoryUsedMb: 5, memoryTotalMb: 81_920 })
+    const old = sample(0, T0 + 10 * MIN + 5_000, 1, { utilizationPct: 0, tempC: 20, memoryUsedMb: 5, memoryTotalMb: 81_920 })
+    await ingest.insertSamples([{ nodeId: 1, clusterId: 1, hostname: 'node-1', samples: [young, old] }])
+    const after = [...a, young, old]
+    clock += MIN
+    const pass = await loop.tick()
+    t.equal(pass.dirtyRebuilt, 1, 'only the old row was marked')
+    const minute = async (at: number) => (await queryGpuHistory(store.gpuHistory, { nodeId: 1, range: '1h', now: clock })).byGpu.get(0)!.find(b => b.bucketAt === at)
+    same(t, await minute(T0 + 29 * MIN), expected(inBucket(after, 0, T0 + 29 * MIN, T0 + 30 * MIN)), 'the young row: its minute re-read')
+    same(t, await minute(T0 + 10 * MIN), expected(inBucket(after, 0, T0 + 10 * MIN, T0 + 11 * MIN)), 'the old row: its minute rebuilt')
+    same(t, (await store.gpuHistory.buckets({ nodeId: 1, gpuId: 0, fromMs: T0 + 10 * MIN, toMs: T0 + 15 * MIN, span: 5 }))[0],
+      expected(inBucket(after, 0, T0 + 10 * MIN, T0 + 15 * MIN)), 'and its 5-minute bucket, summed from the minutes')
+  })
+
+  t.test('1-minute buckets are kept about 2 hours: the loop prunes them in bounded steps, the others stay', async t => {
+    const store = await fresh(t)
+    await insert(store, 1, rows(1, T0, T0 + 10 * MIN, 2))
+    let clock = T0 + 12 * MIN
+    const loop = createGpuHistoryLoop({ store, now: () => clock, minutePruneChunk: 15 })
+    await loop.tick()
+    const minutes = () => store.gpuHistory.buckets({ nodeId: 1, fromMs: 0, toMs: T0 + 3 * HOUR, span: 1 })
+    t.equal((await minutes()).length, 20, '10 minutes × 2 GPUs')
+    clock = T0 + 2 * HOUR + 12 * MIN
+    const pass = await loop.tick()
+    t.equal(pass.minutesPruned, 15, 'minutePruneChunk per pass')
+    t.equal((await minutes()).length, 5)
+    t.equal((await loop.tick()).minutesPruned, 5, 'the rest of those older than 2 hours')
+    t.same(await minutes(), [])
+    t.equal((await store.gpuHistory.buckets({ nodeId: 1, fromMs: 0, toMs: T0 + 3 * HOUR, span: 5 })).length, 4, '5-minute buckets stay')
+    t.equal((await store.gpuHistory.buckets({ nodeId: 1, fromMs: 0, toMs: T0 + 3 * HOUR, span: 60 })).length, 2, 'hours stay')
+    t.throws(() => createGpuHistoryLoop({ store, now: () => clock, minutesKeptMs: HOUR }), /minutesKeptMs/, 'fewer minutes kept than the lookback needs')
   })
 }
