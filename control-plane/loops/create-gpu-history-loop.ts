@@ -7,7 +7,7 @@ const MINUTE = 60_000
 const DAY = 86_400_000
 
 /**
- * How far back the loop reads raw rows (and the API's raw tail). Raw rows older than ~70
+ * How far back the loop reads raw rows (the API reads none). Raw rows older than ~70
  * minutes may be compacted into blocks (compressed raw storage, a separate change): this loop
  * only reads gpu_stats rows younger than that. After downtime longer than this, the minutes
  * in between are skipped (logged), not read from blocks.
