@@ -16,7 +16,8 @@ const RAW_AGG = `COUNT(*) AS samples,
   MAX(memory_total_mb) AS mem_total,
   COALESCE(SUM(power_draw_w), 0) AS power_sum, COUNT(power_draw_w) AS power_n, MAX(power_draw_w) AS power_max`
 // Raw rows in a time range, bucketed by a step: the (recorded_at, node_id, gpu_id) key's
-// leading column bounds the scan on SQLite, day partitions and the node-first key on PostgreSQL.
+// leading column bounds the scan on SQLite; on PostgreSQL day partitions, and the node-first
+// key once the nodes are named.
 const RAW_BUCKETS = (where: string) => `SELECT node_id, gpu_id, b AS bucket_at, ${RAW_AGG}
   FROM (SELECT s.*, (recorded_at / CAST(? AS BIGINT)) * CAST(? AS BIGINT) AS b FROM gpu_stats AS s
     WHERE recorded_at >= ? AND recorded_at < ?${where}) AS r
@@ -80,7 +81,10 @@ export function createSqlGpuHistoryRepository (db: SqlDb): GpuHistoryRepository 
       // one writer and stall ingest. A row committed after this read is either re-read by the
       // next pass (from settledAt on) or older than the late threshold when it commits, so
       // ingest marks its bucket dirty.
-      const rows = toMs > fromMs ? await rawRows(fromMs, toMs, MINUTE_MS) : []
+      // The nodes named: PostgreSQL's node-first key then reads each node's few minutes instead
+      // of scanning the day's partition (it has no time-led index); SQLite still reads the time range.
+      const nodes = toMs > fromMs ? (await db.all<{ node_id: number }>('SELECT DISTINCT node_id FROM gpu_stats_latest')).map(r => Number(r.node_id)) : []
+      const rows = nodes.length > 0 ? await rawRows(fromMs, toMs, MINUTE_MS, ` AND ${db.dialect.inList('node_id', 'bigint')}`, nodes) : []
       await db.tx(LOCK, async q => {
         await upsertMinutes(q, rows)
         await q.run(`INSERT INTO gpu_history_minute_state (singleton, settled_at, built_at) VALUES (1, ?, ?)
