@@ -186,7 +186,7 @@ t.test('the console in a real browser: log in, walk every page, act, compare wit
   })
 
   await t.test('node page from a fleet node row, range switch, GPU page from a GPU cell: charts as the API says', async t => {
-    // The history loop's pass (the app here runs no loops), so the charts read rollups and the raw tail.
+    // The history loop's pass (the app here runs no loops), so the charts read rollups, stored minutes and the newest readings.
     await createGpuHistoryLoop({ store: cp.store, now: Date.now }).tick()
     const n = (await api('GET', '/api/dashboard')).clusters[0].nodes.find((x: any) => x.hostname !== fleet.offlineHostname)
     await page.goto(cp.url + '/')
