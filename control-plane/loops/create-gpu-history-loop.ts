@@ -110,7 +110,8 @@ export function createGpuHistoryLoop (opts: GpuHistoryLoopOptions): GpuHistoryLo
         'GPU history: raw rows before the lookback window are not read; those minutes stay empty')
       from = oldest
     }
-    const minutes = await advanceMinutes(t, floorMinute(t - lookbackMs))
+    // From the same 5-minute-aligned start: a bucket summed from minutes must have them all.
+    const minutes = await advanceMinutes(t, oldest)
     let written = 0
     if (to > from) written = await history.advance(from, to)
     const dirtyRebuilt = await history.rebuildDirty(dirtyPerPass)

@@ -231,4 +231,15 @@ export function gpuHistorySuite (t: Test, openStore: StoreFactory): void {
     t.equal((await store.gpuHistory.buckets({ nodeId: 1, fromMs: 0, toMs: T0 + 3 * HOUR, span: 60 })).length, 2, 'hours stay')
     t.throws(() => createGpuHistoryLoop({ store, now: () => clock, minutesKeptMs: HOUR }), /minutesKeptMs/, 'fewer minutes kept than the lookback needs')
   })
+
+  t.test('a first pass whose lookback starts mid-bucket still builds that 5-minute bucket whole', async t => {
+    const store = await fresh(t)
+    const a = rows(1, T0, T0 + 30 * MIN, 1)
+    await insert(store, 1, a)
+    // Lookback from 13.5 min: the bucket at 10 min is the first one built, from its minutes.
+    const loop = createGpuHistoryLoop({ store, now: () => T0 + 73 * MIN + 30_000 })
+    t.match(await loop.tick(), { from: T0 + 10 * MIN })
+    same(t, (await store.gpuHistory.buckets({ nodeId: 1, gpuId: 0, fromMs: T0, toMs: T0 + HOUR, span: 5 }))[0],
+      expected(inBucket(a, 0, T0 + 10 * MIN, T0 + 15 * MIN)), 'all five minutes of it')
+  })
 }
