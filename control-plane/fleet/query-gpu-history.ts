@@ -1,5 +1,6 @@
 import type { GpuHistoryBucket, GpuHistoryRepository, HistorySpan } from '../store/gpu-history-repository.ts'
 import type { GpuHistoryRange } from '../../shared/wire/gpu-history-schemas.ts'
+import { HISTORY_LOOKBACK_MS } from '../loops/create-gpu-history-loop.ts'
 
 const MIN = 60_000
 const HOUR = 60 * MIN
@@ -23,9 +24,10 @@ export interface GpuHistoryWindow {
 /**
  * One node's (or GPU's) history over a range ending at `now`, from stored buckets only: the
  * range's span up to the loop's watermark, its 1-minute buckets up to where the last pass
- * built them (the current minute, normally), then each GPU's newest reading if it is later
- * (a key lookup per GPU: raw rows of those minutes would be a time range of every node's
- * rows on SQLite), merged into buckets of the range's step. No raw time range is read.
+ * built them (the current minute, normally), then each GPU's newest reading if no stored
+ * minute holds it (a key lookup per GPU: raw rows of those minutes would be a time range of
+ * every node's rows on SQLite), merged into buckets of the range's step. No raw time range
+ * is read; a row that arrived after the last pass, other than a GPU's newest, shows after the next.
  */
 export async function queryGpuHistory (
   history: Pick<GpuHistoryRepository, 'watermark' | 'minuteMarks' | 'buckets' | 'newest'>,
@@ -42,7 +44,7 @@ export async function queryGpuHistory (
   const parts = await Promise.all([
     plan.span === 1 ? [] : history.buckets({ nodeId, gpuId, fromMs, toMs: storedTo, span: plan.span }),
     history.buckets({ nodeId, gpuId, fromMs: storedTo, toMs: minutesTo, span: 1 }),
-    history.newest({ nodeId, gpuId, fromMs: minutesTo, toMs: end }),
+    history.newest({ nodeId, gpuId, fromMs: Math.max(fromMs, q.now - HISTORY_LOOKBACK_MS), toMs: end, builtTo: minutesTo }),
   ])
   return { fromMs, stepMs: plan.stepMs, byGpu: mergeBuckets(parts.flat(), plan.stepMs) }
 }

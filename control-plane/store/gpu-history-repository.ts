@@ -86,11 +86,14 @@ export interface GpuHistoryRepository {
    */
   rawBuckets: (q: GpuHistoryQuery & { stepMs: number }) => Promise<GpuHistoryBucket[]>
   /**
-   * The newest reading of each GPU of the node (gpu_stats_latest) if recorded in [fromMs, toMs),
-   * as a 1-minute bucket: the minutes after the loop's last pass. A key lookup per GPU, where raw
-   * rows of those minutes would be a time range of every node's rows on SQLite's time-led key.
+   * The newest reading of each GPU of the node (gpu_stats_latest) if recorded in [fromMs, toMs)
+   * and not in a stored minute before `builtTo` (those are read from storage; one that arrived
+   * after its minute was built is in none until the next pass), as a 1-minute bucket. A key
+   * lookup per GPU, where raw rows of the minutes since the loop's last pass would be a time
+   * range of every node's rows on SQLite's time-led key. Keep fromMs within the last hour: a
+   * minute older than ~2 hours is pruned, though its 5-minute bucket holds the reading.
    */
-  newest: (q: GpuHistoryQuery) => Promise<GpuHistoryBucket[]>
+  newest: (q: GpuHistoryQuery & { builtTo: number }) => Promise<GpuHistoryBucket[]>
   /** The GPU indexes with history for the node (any span), ascending. */
   gpuIds: (nodeId: number) => Promise<number[]>
   /** Deletes up to `limit` buckets starting before `before`; more: call again. */

@@ -42,11 +42,14 @@ const ROLL_UP = (from: 1 | 5, to: 5 | 60, where: string) => `INSERT INTO gpu_his
   FROM gpu_history WHERE span_min = ${from} AND bucket_at >= ? AND bucket_at < ?${where}
   GROUP BY node_id, gpu_id, bucket_at / ${to * MINUTE_MS}
   ${UPSERT_SET}`
-// The newest reading per GPU: gpu_stats_latest names its raw row by the unique key.
+// The newest reading per GPU (gpu_stats_latest names its raw row by the unique key), unless a
+// stored minute before builtTo holds it: one that arrived after its minute was built is in none.
 const NEWEST = (where: string) => `SELECT node_id, gpu_id, b AS bucket_at, ${RAW_AGG}
   FROM (SELECT s.*, (s.recorded_at / ${MINUTE_MS}) * ${MINUTE_MS} AS b FROM gpu_stats_latest AS l
     JOIN gpu_stats AS s ON s.recorded_at = l.recorded_at AND s.node_id = l.node_id AND s.gpu_id = l.gpu_id
-    WHERE l.node_id = ? AND l.recorded_at >= ? AND l.recorded_at < ?${where}) AS r
+    WHERE l.node_id = ? AND l.recorded_at >= ? AND l.recorded_at < ?${where}
+      AND (l.recorded_at >= ? OR NOT EXISTS (SELECT 1 FROM gpu_history AS h WHERE h.node_id = l.node_id
+        AND h.span_min = 1 AND h.bucket_at = (l.recorded_at / ${MINUTE_MS}) * ${MINUTE_MS} AND h.gpu_id = l.gpu_id))) AS r
   GROUP BY node_id, gpu_id, b`
 
 const floorHour = (t: number) => Math.floor(t / HISTORY_HOUR_MS) * HISTORY_HOUR_MS
@@ -146,11 +149,11 @@ export function createSqlGpuHistoryRepository (db: SqlDb): GpuHistoryRepository 
       return rows.map(toHistoryBucket).sort((a, b) => a.gpuId - b.gpuId || a.bucketAt - b.bucketAt)
     },
 
-    async newest ({ nodeId, gpuId, fromMs, toMs }) {
+    async newest ({ nodeId, gpuId, fromMs, toMs, builtTo }) {
       if (toMs <= fromMs) return []
       const rows = gpuId === undefined
-        ? await db.all<HistoryDbRow>(NEWEST(''), nodeId, fromMs, toMs)
-        : await db.all<HistoryDbRow>(NEWEST(' AND l.gpu_id = ?'), nodeId, fromMs, toMs, gpuId)
+        ? await db.all<HistoryDbRow>(NEWEST(''), nodeId, fromMs, toMs, builtTo)
+        : await db.all<HistoryDbRow>(NEWEST(' AND l.gpu_id = ?'), nodeId, fromMs, toMs, gpuId, builtTo)
       return rows.map(toHistoryBucket).sort((a, b) => a.gpuId - b.gpuId)
     },
 

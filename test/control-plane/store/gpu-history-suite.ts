@@ -242,4 +242,26 @@ export function gpuHistorySuite (t: Test, openStore: StoreFactory): void {
     same(t, (await store.gpuHistory.buckets({ nodeId: 1, gpuId: 0, fromMs: T0, toMs: T0 + HOUR, span: 5 }))[0],
       expected(inBucket(a, 0, T0 + 10 * MIN, T0 + 15 * MIN)), 'all five minutes of it')
   })
+
+  t.test('a newest reading that arrived after the last pass shows at once, and once', async t => {
+    const store = await fresh(t)
+    const a = rows(1, T0, T0 + 30 * MIN, 1)
+    await insert(store, 1, a)
+    let clock = T0 + 30 * MIN
+    const loop = createGpuHistoryLoop({ store, now: () => clock })
+    await loop.tick()
+    // Recorded before the pass, stored after it: no minute holds it yet.
+    const straggler = sample(1, T0 + 29 * MIN + 30_000, 400, { utilizationPct: 42, tempC: 50, memoryUsedMb: 7, memoryTotalMb: 81_920 })
+    await insert(store, 1, [straggler])
+    clock += 10_000
+    const check = async (what: string) => {
+      const hour = (await queryGpuHistory(store.gpuHistory, { nodeId: 1, range: '1h', now: clock })).byGpu
+      same(t, hour.get(1)?.find(b => b.bucketAt === T0 + 29 * MIN), expected([straggler]), `${what}: the straggler, once`)
+      same(t, hour.get(0)?.find(b => b.bucketAt === T0 + 29 * MIN), expected(inBucket(a, 0, T0 + 29 * MIN, T0 + 30 * MIN)), `${what}: a newest reading its minute holds is not added again`)
+    }
+    await check('before the next pass')
+    clock = T0 + 31 * MIN
+    await loop.tick()
+    await check('after it')
+  })
 }
