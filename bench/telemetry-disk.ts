@@ -129,7 +129,7 @@ async function sizes (): Promise<Map<string, number>> {
       SELECT COALESCE(p.relname, c.relname) AS parent, c.relname AS name,
         pg_table_size(c.oid) AS heap, pg_indexes_size(c.oid) AS idx
       FROM pg_class c LEFT JOIN pg_inherits i ON i.inhrelid = c.oid LEFT JOIN pg_class p ON p.oid = i.inhparent
-      WHERE c.relkind = 'r' AND c.relname LIKE 'gpu_%'`)
+      WHERE c.relkind = 'r' AND c.relname LIKE 'gpu\\_%'`)
     for (const row of r.rows) {
       out.set(row.parent, (out.get(row.parent) ?? 0) + Number(row.heap))
       out.set(`${row.parent} (indexes)`, (out.get(`${row.parent} (indexes)`) ?? 0) + Number(row.idx))
