@@ -104,7 +104,10 @@ export interface PruneRequest {
   rawBefore: number
   /** Rollups starting before this are deleted. */
   rollupBefore: number
-  /** At most this many rows deleted per table per call, so a write never stalls behind it. */
+  /**
+   * At most this many rows deleted per table per call, so a write never stalls behind it;
+   * compressed blocks (whole ones only, wholly before rawBefore) go limit / 100 at a time.
+   */
   limit: number
 }
 
