@@ -33,6 +33,7 @@ const OPTION_NAMES: Record<string, string> = {
   slurmRestUrl: '--slurm-rest-url (GPUFLEET_SLURM_REST_URL)',
   slurmRestUser: '--slurm-rest-user (GPUFLEET_SLURM_REST_USER)',
   slurmRestApi: '--slurm-rest-api (GPUFLEET_SLURM_REST_API)',
+  telemetryCompactAfter: '--telemetry-compact-after (GPUFLEET_TELEMETRY_COMPACT_AFTER)',
   slurmSacct: '--slurm-sacct (GPUFLEET_SLURM_SACCT)',
   slurmToken: 'GPUFLEET_SLURM_TOKEN',
 }
@@ -119,6 +120,9 @@ export const controlPlaneConfigSchema = z.object({
   slurmSacct: z.string().min(1, 'expected the sacct command or its path').default(CONTROL_PLANE_DEFAULTS.slurmSacct),
   // Secret: never echoed.
   slurmToken: z.string().regex(/^[\x21-\x7e]{1,8192}$/, 'expected a JWT (scontrol token) without spaces').optional(),
+  telemetryCompactAfter: z.string()
+    .refine(s => { const ms = parseDuration(s); return ms !== null && ms >= 0 && ms <= NODE_FAIL_GRACE_MAX_MS }, 'expected a duration up to 7d such as 70m, 2h or 0s')
+    .default(CONTROL_PLANE_DEFAULTS.telemetryCompactAfter),
 }).strict().superRefine((c, ctx) => {
   if (c.slurmRestUrl !== undefined && c.slurmToken === undefined) {
     ctx.addIssue({ code: 'custom', path: ['slurmToken'], message: 'required with --slurm-rest-url (a JWT from scontrol token)' })
@@ -141,6 +145,8 @@ export type ControlPlaneConfig = Readonly<z.infer<typeof controlPlaneConfigSchem
   jobLogRetainBytes: number
   /** `slurmInterval` in milliseconds; null when off. */
   slurmIntervalMs: number | null
+  /** `telemetryCompactAfter` in milliseconds. */
+  telemetryCompactAfterMs: number
 }>
 
 /** Throws ControlPlaneError CONFIG_INVALID naming each bad option the way operators set it. */
@@ -160,5 +166,6 @@ export function parseControlPlaneConfig (input: ControlPlaneConfigInput = {}): C
     nodeFailGraceMs: parseDuration(result.data.nodeFailGrace) as number,
     jobLogRetainBytes: byteSize(result.data.jobLogRetain) as number,
     slurmIntervalMs: result.data.slurmInterval === 'off' ? null : parseDuration(result.data.slurmInterval) as number,
+    telemetryCompactAfterMs: parseDuration(result.data.telemetryCompactAfter) as number,
   })
 }

@@ -29,4 +29,6 @@ export const CONTROL_PLANE_DEFAULTS = {
   slurmSacct: 'sacct',
   /** slurmrestd's slurmdb plugin version (Slurm 22.05: v0.0.38). */
   slurmRestApi: 'v0.0.38',
+  /** Raw telemetry older than this moves into compressed blocks (past the 30/60-minute windows). */
+  telemetryCompactAfter: '70m',
 } as const

@@ -108,6 +108,7 @@ export function productParts (options: ProductOptions = {}): { routers: RouterMo
             onIngested: (nodeId, readings, at) => fleet.recordActivity(nodeId, readings, at),
             revocationEpoch: () => ctx.revocationEpoch.current(),
             tenantGpus: async tenantId => (await ctx.store.jobs.allocation({ tenantId })).filter(g => g.job?.tenantId === tenantId),
+            ...(ctx.config === undefined ? {} : { options: { compactAfterMs: ctx.config.telemetryCompactAfterMs } }),
           })
         },
         bodyLimits: [{ prefix: GPU_STATS_PATH, bytes: GPU_STATS_BODY_LIMIT_BYTES }],

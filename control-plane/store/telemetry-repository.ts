@@ -104,7 +104,10 @@ export interface PruneRequest {
   rawBefore: number
   /** Rollups starting before this are deleted. */
   rollupBefore: number
-  /** At most this many rows deleted per table per call, so a write never stalls behind it. */
+  /**
+   * At most this many rows deleted per table per call, so a write never stalls behind it;
+   * compressed blocks (whole ones only, wholly before rawBefore) go limit / 100 at a time.
+   */
   limit: number
 }
 
@@ -113,6 +116,23 @@ export interface PruneResult {
   /** True when a table hit the limit: call again (soon) to finish. */
   more: boolean
 }
+
+export interface CompactRequest {
+  /** Raw rows recorded before this (rounded down to a block) move into compressed blocks. */
+  before: number
+  /** About this many raw rows moved per call (a whole block span is the unit). */
+  limit: number
+}
+
+export interface CompactResult {
+  /** Raw rows moved into blocks. */
+  moved: number
+  /** True when settled rows are left: call again (soon) to finish. */
+  more: boolean
+}
+
+/** One GPU's readings at one time (its raw row without the identity strings). */
+export type GpuReadingsAt = GpuSampleReadings & { recordedAt: number }
 
 export interface TelemetryRepository {
   /**
@@ -136,6 +156,14 @@ export interface TelemetryRepository {
    * backfill, bulk loads). Minutes whose raw samples were pruned are left as they are.
    */
   rebuildRollups: (fromMs: number, toMs: number) => Promise<void>
+  /**
+   * One bounded compaction step: settled raw rows and per-second sums move into compressed
+   * blocks (store/gpu-block-codec.ts); every read above answers as before. Rows a GPU's latest
+   * names stay raw until a newer one replaces them.
+   */
+  compact: (request: CompactRequest) => Promise<CompactResult>
+  /** One GPU's raw rows recorded in [fromMs, toMs), raw and compacted alike, by recordedAt. */
+  gpuHistory: (nodeId: number, gpuId: number, fromMs: number, toMs: number) => Promise<GpuReadingsAt[]>
 }
 
 /**

@@ -4,7 +4,7 @@ const MINUTE = 60_000
 const DAY = 86_400_000
 
 export interface RetentionOptions {
-  store: Pick<TelemetryRepository, 'prune'>
+  store: Pick<TelemetryRepository, 'prune'> & Partial<Pick<TelemetryRepository, 'compact'>>
   now: () => number
   /** Raw samples: 7 days (seed 000). */
   rawRetentionMs?: number
@@ -15,6 +15,11 @@ export interface RetentionOptions {
   /** Rows per table per step; with more left, the next write takes the next step. */
   chunkRows?: number
   log?: { warn: (obj: object, msg: string) => void }
+  /**
+   * Raw rows older than this move into compressed blocks, one bounded step per prune step
+   * (default 70 min: the 30- and 60-minute idle and KPI windows read raw rows only).
+   */
+  compactAfterMs?: number
 }
 
 export interface Retention {
@@ -33,7 +38,9 @@ export interface Retention {
 export function createRetention (options: RetentionOptions): Retention {
   const {
     store, now, rawRetentionMs = 7 * DAY, rollupRetentionMs = 90 * DAY, everyMs = MINUTE, chunkRows = 5000, log,
+    compactAfterMs = 70 * MINUTE,
   } = options
+  if (!(compactAfterMs >= 0)) throw new TypeError(`createRetention: compactAfterMs must be ≥ 0, got ${compactAfterMs}`)
   if (!(rawRetentionMs >= MINUTE)) throw new TypeError(`createRetention: rawRetentionMs must be ≥ 1 minute, got ${rawRetentionMs}`)
   if (!(rollupRetentionMs >= rawRetentionMs)) {
     throw new TypeError(`createRetention: rollupRetentionMs (${rollupRetentionMs}) must be ≥ rawRetentionMs (${rawRetentionMs})`)
@@ -56,8 +63,10 @@ export function createRetention (options: RetentionOptions): Retention {
           rollupBefore: Math.floor((t - rollupRetentionMs) / MINUTE) * MINUTE,
           limit: chunkRows,
         })
-        nextAt = result.more ? t : t + everyMs
-        return result
+        const compacted = store.compact === undefined ? null : await store.compact({ before: t - compactAfterMs, limit: chunkRows })
+        const more = result.more || compacted?.more === true
+        nextAt = more ? t : t + everyMs
+        return { deleted: result.deleted, more }
       } catch (err) {
         log?.warn({ err: { message: (err as Error).message } }, 'telemetry retention step failed')
         nextAt = t + everyMs

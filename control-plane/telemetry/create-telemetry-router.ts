@@ -39,6 +39,8 @@ export interface TelemetryOptions {
   rollupRetentionMs?: number
   pruneEveryMs?: number
   pruneChunkRows?: number
+  /** Raw rows older than this move into compressed blocks (default 70 min). */
+  compactAfterMs?: number
   /** Rows stamped further ahead of the server clock than this are skipped (default 5 min). */
   futureToleranceMs?: number
 }
@@ -96,6 +98,7 @@ export function createTelemetryRouter (deps: TelemetryRouterDeps) {
     ...(options.rollupRetentionMs === undefined ? {} : { rollupRetentionMs: options.rollupRetentionMs }),
     ...(options.pruneEveryMs === undefined ? {} : { everyMs: options.pruneEveryMs }),
     ...(options.pruneChunkRows === undefined ? {} : { chunkRows: options.pruneChunkRows }),
+    ...(options.compactAfterMs === undefined ? {} : { compactAfterMs: options.compactAfterMs }),
   })
   const queue = createIngestQueue({
     store: store.gpuHistory === undefined ? store.telemetry : withLateHistoryMarks(store.telemetry, store.gpuHistory, now, HISTORY_LATE_AFTER_MS),

@@ -95,3 +95,13 @@ t.test('--slurm-*: interval 5m by default or off; a REST URL needs GPUFLEET_SLUR
   t.throws(() => parseControlPlaneConfig({ slurmToken: 'secret jwt' }), { message: /^((?!secret jwt).)*$/s }, 'the token is never echoed')
   t.throws(() => parseControlPlaneConfig({ slurmRestUrl: 'ftp://u:pw-secret@h', slurmToken: 'x' }), { message: /^((?!pw-secret).)*$/s }, 'nor a URL')
 })
+
+t.test('--telemetry-compact-after: a duration from 0s to 7d, 70m by default', async t => {
+  t.equal(parseControlPlaneConfig().telemetryCompactAfterMs, 70 * 60_000)
+  t.equal(parseControlPlaneConfig({ telemetryCompactAfter: '0s' }).telemetryCompactAfterMs, 0)
+  t.equal(parseControlPlaneConfig({ telemetryCompactAfter: '2h' }).telemetryCompactAfterMs, 7_200_000)
+  for (const bad of ['8d', 'soon', '-1m', '']) {
+    t.throws(() => parseControlPlaneConfig({ telemetryCompactAfter: bad }),
+      { code: 'CONFIG_INVALID', message: /--telemetry-compact-after \(GPUFLEET_TELEMETRY_COMPACT_AFTER\)/ }, bad)
+  }
+})

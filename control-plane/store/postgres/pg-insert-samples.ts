@@ -7,17 +7,33 @@ import { addTickPower, secondPowerChange, type TickPower } from '../second-power
 import { SCOPE_CLUSTER, SCOPE_FLEET, SCOPE_KIND_NAMES, SCOPE_NODE } from '../telemetry-scope-kinds.ts'
 import type { PgDb, PgQuery } from './pg-db.ts'
 import type { DayPartitions } from './pg-day-partitions.ts'
+import { GPU_BLOCK_MS } from '../gpu-block-codec.ts'
+import { SPAN_LOCK_KEY, thawPg } from './pg-gpu-blocks.ts'
 
 // Arrays bound once per column and unnested: one statement per group commit however many
 // batches and rows (a statement per batch costs a round trip each, which is what bounds a
 // busy PostgreSQL ingest, not the rows).
-const LOCK_NODES = "SELECT pg_advisory_xact_lock(hashtext('gpufleet:telemetry-node'), (n % 2147483648)::int) FROM unnest(?::bigint[]) AS n"
+// The spans its rows fall in, shared (compaction takes a span's exclusively to move its
+// cluster and fleet seconds, pg-gpu-blocks.ts), then the nodes: still one statement.
+const LOCK_NODES = `SELECT pg_advisory_xact_lock_shared(${SPAN_LOCK_KEY}, (s % 2147483648)::int)::text FROM unnest(?::bigint[]) AS s
+  UNION ALL SELECT pg_advisory_xact_lock(hashtext('gpufleet:telemetry-node'), (n % 2147483648)::int)::text FROM unnest(?::bigint[]) AS n`
 // The readings are shared/gpu-fields.ts's stored rows: the column is the wire name.
 const READINGS = WIRE_GPU_FIELDS.map(f => f.sample)
 const ARRAY_TYPE = { real: 'float8', integer: 'bigint' } as const
 const RAW = `INSERT INTO gpu_stats (node_id, cluster_id, gpu_id, recorded_at, ${WIRE_GPU_FIELDS.map(f => f.wire).join(', ')})
   SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::int[], ?::bigint[], ${WIRE_GPU_FIELDS.map(f => `?::${ARRAY_TYPE[f.sqlType]}[]`).join(', ')})
   ON CONFLICT DO NOTHING RETURNING id, node_id, gpu_id, recorded_at`
+// The same for the rows at or after the compaction watermark, which it returns (a last row
+// with only \`watermark\`): read in this statement, after the locks, so never stale; rows
+// before it wait for their blocks to thaw.
+const RAW_SETTLED = `WITH w AS (SELECT GREATEST((SELECT MAX(block_at) FROM gpu_block), (SELECT MAX(block_at) FROM gpu_power_block)) + ${GPU_BLOCK_MS} AS m),
+  ins AS (INSERT INTO gpu_stats (node_id, cluster_id, gpu_id, recorded_at, ${WIRE_GPU_FIELDS.map(f => f.wire).join(', ')})
+    SELECT u.* FROM unnest(?::bigint[], ?::bigint[], ?::int[], ?::bigint[], ${WIRE_GPU_FIELDS.map(f => `?::${ARRAY_TYPE[f.sqlType]}[]`).join(', ')})
+      AS u (${['n', 'c', 'g', 'at', ...WIRE_GPU_FIELDS.map((_, i) => `r${i}`)].join(', ')})
+    WHERE u.at >= COALESCE((SELECT m FROM w), u.at)
+    ON CONFLICT DO NOTHING RETURNING id, node_id, gpu_id, recorded_at)
+  SELECT id, node_id, gpu_id, recorded_at, NULL::bigint AS watermark FROM ins
+  UNION ALL SELECT NULL, NULL, NULL, NULL, m FROM w`
 // "Only when newer" is the WHERE, so a late replay changes nothing.
 const LATEST = `INSERT INTO gpu_stats_latest (node_id, gpu_id, recorded_at)
   SELECT * FROM unnest(?::bigint[], ?::int[], ?::bigint[])
@@ -97,10 +113,25 @@ export function createPgInsertSamples (db: PgDb, partitions: DayPartitions) {
     })
     const stored: StoredGpuSample[][] = batches.map(() => [])
     if (rows.length === 0) return stored
-    const got = await q.all<{ id: number, node_id: number, gpu_id: number, recorded_at: number }>(RAW,
-      column(rows, r => r.nodeId), column(rows, r => r.clusterId), column(rows, r => r.s.gpuId), column(rows, r => r.s.recordedAt),
-      ...READINGS.map(k => column(rows, r => r.s[k])))
-    const ids = new Map(got.map(r => [`${r.node_id}:${r.gpu_id}:${r.recorded_at}`, r.id]))
+    const arrays = (of: typeof rows) => [column(of, r => r.nodeId), column(of, r => r.clusterId), column(of, r => r.s.gpuId),
+      column(of, r => r.s.recordedAt), ...READINGS.map(k => column(of, r => r.s[k]))]
+    const got = await q.all<{ id: number | null, node_id: number, gpu_id: number, recorded_at: number, watermark: number | null }>(RAW_SETTLED, ...arrays(rows))
+    const watermark = got.find(r => r.id === null)?.watermark ?? null
+    const late = watermark === null ? [] : rows.filter(r => r.s.recordedAt < Number(watermark))
+    if (late.length > 0) {
+      // Rows in compacted time: their node's blocks (and its scopes' seconds) thaw first.
+      const byNode = new Map<number, { scopes: Array<[number, number]>, spans: Set<number> }>()
+      for (const r of late) {
+        let n = byNode.get(r.nodeId)
+        if (n === undefined) byNode.set(r.nodeId, n = { scopes: [[SCOPE_FLEET, 0]], spans: new Set() })
+        if (r.clusterId !== null && !n.scopes.some(([k, id]) => k === SCOPE_CLUSTER && id === r.clusterId)) n.scopes.push([SCOPE_CLUSTER, r.clusterId])
+        n.spans.add(Math.floor(r.s.recordedAt / GPU_BLOCK_MS) * GPU_BLOCK_MS)
+      }
+      for (const [nodeId, n] of byNode) await thawPg(q, nodeId, n.scopes, [...n.spans])
+      got.push(...await q.all<{ id: number, node_id: number, gpu_id: number, recorded_at: number, watermark: null }>(RAW, ...arrays(late)))
+    }
+    const ids = new Map<string, number>()
+    for (const r of got) if (r.id !== null) ids.set(`${r.node_id}:${r.gpu_id}:${r.recorded_at}`, r.id)
     for (const r of rows) {
       const id = ids.get(`${r.nodeId}:${r.s.gpuId}:${r.s.recordedAt}`)
       if (id !== undefined) stored[r.batch]!.push(withId(r.s, id))
@@ -163,7 +194,9 @@ export function createPgInsertSamples (db: PgDb, partitions: DayPartitions) {
   async function commit (batches: readonly SampleBatch[], identities: Map<string, string>): Promise<SampleBatchResult[]> {
     return db.tx(null, async q => {
       const nodes = [...new Set(batches.map(b => b.nodeId))].sort((a, b) => a - b)
-      await q.run(LOCK_NODES, nodes)
+      const spans = new Set<number>()
+      for (const b of batches) for (const s of b.samples) spans.add(Math.floor(s.recordedAt / GPU_BLOCK_MS))
+      await q.run(LOCK_NODES, [...spans].filter(Number.isSafeInteger).sort((a, b) => a - b), nodes)
       const stored = await storeAll(q, batches)
 
       const rollups = createRollupAccumulator(kind => rollupSpans(SCOPE_KIND_NAMES[kind]!))

@@ -1,6 +1,6 @@
 import { rollupSpans } from '../telemetry-repository.ts'
 import { SCOPE_CLUSTER, SCOPE_FLEET, SCOPE_KIND_NAMES, SCOPE_NODE } from '../telemetry-scope-kinds.ts'
-import type { PgDb } from './pg-db.ts'
+import type { PgDb, PgQuery } from './pg-db.ts'
 
 const HOUR = 3_600_000
 
@@ -67,7 +67,7 @@ export function pgRebuildScript (): string {
  * Recomputes the per-second sums and every rollup for the whole hours covering [fromMs, toMs)
  * from raw rows, in one transaction (sqlite-rebuild-rollups.ts on PostgreSQL).
  */
-export function createPgRebuildRollups (db: PgDb) {
+export function createPgRebuildRollups (db: PgDb, blocks?: { thawRange: (q: PgQuery, fromMs: number, toMs: number) => Promise<void> }) {
   const script = pgRebuildScript()
   return async function rebuildRollups (fromMs: number, toMs: number): Promise<void> {
     const from = Math.floor(fromMs / HOUR) * HOUR
@@ -75,6 +75,8 @@ export function createPgRebuildRollups (db: PgDb) {
     if (to <= from) return
     if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) throw new RangeError(`rebuildRollups: bad range ${fromMs}..${toMs}`)
     await db.tx('gpufleet:telemetry-rebuild', async q => {
+      // Compacted rows of the range become raw rows again (compaction re-seals them later).
+      await blocks?.thawRange(q, from, to)
       await q.exec(`CREATE TEMP TABLE rebuild_range ON COMMIT DROP AS SELECT ${from}::bigint AS lo, ${to}::bigint AS hi`)
       await q.exec(script)
     })

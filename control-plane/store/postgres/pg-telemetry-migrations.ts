@@ -107,6 +107,29 @@ export const PG_TELEMETRY_MIGRATIONS: PgMigration[] = [
     name: 'gpu_stats.pstate',
     // As SQLite's telemetry migration 4. Added to the partitioned parent, so to every day.
     sql: 'ALTER TABLE gpu_stats ADD COLUMN pstate SMALLINT;',
+  },  {
+    version: 4,
+    name: 'compressed raw telemetry: gpu_block, gpu_power_block',
+    // As SQLite's telemetry migration 5: one compressed block per node and 5-minute span, one
+    // per scope and span for the per-second sums (store/gpu-block-codec.ts).
+    sql: `
+      CREATE TABLE gpu_block (
+        node_id BIGINT NOT NULL,
+        block_at BIGINT NOT NULL,
+        row_count INTEGER NOT NULL,
+        data BYTEA NOT NULL,
+        PRIMARY KEY (node_id, block_at)
+      );
+      CREATE INDEX gpu_block_at ON gpu_block (block_at);
+      CREATE TABLE gpu_power_block (
+        scope_kind SMALLINT NOT NULL,
+        scope_id BIGINT NOT NULL,
+        block_at BIGINT NOT NULL,
+        data BYTEA NOT NULL,
+        PRIMARY KEY (scope_kind, scope_id, block_at)
+      );
+      CREATE INDEX gpu_power_block_at ON gpu_power_block (block_at);
+    `,
   },
   {
     // 5, not 4: SQLite's version 6 (4 is left to compressed raw storage, SQLite's 5).

@@ -4,6 +4,7 @@ import type { PgDb } from './pg-db.ts'
 import { createDayPartitions, DAY_MS, PARTITIONED_TABLES, type PartitionedTable } from './pg-day-partitions.ts'
 import { createPgInsertSamples } from './pg-insert-samples.ts'
 import { createPgRebuildRollups } from './pg-rebuild-rollups.ts'
+import { createPgGpuBlocks } from './pg-gpu-blocks.ts'
 
 const TIME_COLUMN: Record<PartitionedTable, string> = { gpu_stats: 'recorded_at', gpu_power_second: 'second_at', gpu_rollup: 'bucket_at' }
 
@@ -13,7 +14,8 @@ export async function createPgTelemetryRepository (db: PgDb): Promise<TelemetryR
   const now = Date.now()
   await partitions.ensure([now, now + DAY_MS])
   const insertSamples = createPgInsertSamples(db, partitions)
-  const rebuildRollups = createPgRebuildRollups(db)
+  const blocks = createPgGpuBlocks(db)
+  const rebuildRollups = createPgRebuildRollups(db, blocks)
 
   /** Retention for one table: DROP the whole days before the cutoff, then a bounded DELETE in the cutoff's own day. */
   const pruneTable = async (table: PartitionedTable, before: number, limit: number): Promise<{ deleted: number, more: boolean }> => {
@@ -50,7 +52,12 @@ export async function createPgTelemetryRepository (db: PgDb): Promise<TelemetryR
         deleted += r.deleted
         more ||= r.more
       }
-      return { deleted, more }
+      const compacted = await blocks.prune(rawBefore, Math.max(1, Math.ceil(limit / 100)))
+      return { deleted: deleted + compacted.deleted, more: more || compacted.more }
+    },
+
+    async compact ({ before, limit }) {
+      return blocks.compact(before, limit)
     },
   })
 }

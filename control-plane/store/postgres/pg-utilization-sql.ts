@@ -1,4 +1,4 @@
-import type { UtilizationSql } from '../sql/utilization-reads.ts'
+import { firstAtOrAfter, type UtilizationSql } from '../sql/utilization-reads.ts'
 
 /*
  * PostgreSQL's SQL for the utilization reads (sql/utilization-reads.ts): the queries of
@@ -80,9 +80,19 @@ const TENANT_PICKS = `
     SELECT tenant_id, node_id, gpu_index, at + 60000, to_at FROM ticks WHERE at + 60000 < to_at
   ), picks AS MATERIALIZED (
     SELECT k.tenant_id, COALESCE(${pick('k.at + ((k.at / 60000 * 2654435761 + k.gpu_index * 40503) % 60) * 1000')}, ${pick('k.at')}) AS u
-    FROM ticks k
+    FROM ticks k /*since*/
   )
   SELECT tenant_id, COUNT(u) AS n, COALESCE(SUM(u), 0) AS total FROM picks GROUP BY tenant_id`
+
+// Compacted rows as a JSON array of [node_id, gpu_id, recorded_at, utilization_pct] in parameter `n`.
+const COLD_STATS = (n: number) => `(SELECT node_id, gpu_id, recorded_at, utilization_pct FROM gpu_stats
+  UNION ALL SELECT (e ->> 0)::bigint, (e ->> 1)::integer, (e ->> 2)::bigint, (e ->> 3)::float8 FROM jsonb_array_elements($${n}::jsonb) AS e)`
+
+/** The first reading in [from, end), or null. */
+const firstIn = (readings: ReadonlyArray<readonly [number, number]>, from: number, end: number) => {
+  const i = firstAtOrAfter(readings, from)
+  return i < readings.length && readings[i]![0] < end ? readings[i]![1] : null
+}
 
 const METERED = `
   SELECT COALESCE(jg.gpu_model, g.model) AS gpu_model,
@@ -97,4 +107,14 @@ export const PG_UTILIZATION_SQL: UtilizationSql = {
   tenantUsage: TENANT_USAGE,
   tenantPicks: TENANT_PICKS,
   metered: METERED,
+  withCold: (sql, n) => sql.replaceAll('gpu_stats s', `${COLD_STATS(n)} s`),
+  coldParam: rows => JSON.stringify(rows),
+  tenantPicksSince: TENANT_PICKS.replace('/*since*/', 'WHERE k.at >= $4::bigint'),
+  tenantHolds: `${HELD_IN_WINDOW} AND j.tenant_id IS NOT NULL AND ($3::bigint IS NULL OR j.tenant_id = $3::bigint)`,
+  // As TENANT_PICKS: the first reading from the GPU's jittered second of the window, else from its start.
+  pick (readings, { gpuIndex, at, toAt }) {
+    const end = Math.min(at + 60_000, toAt)
+    const offset = Number((BigInt(Math.floor(at / 60000)) * 2654435761n + BigInt(gpuIndex) * 40503n) % 60n)
+    return firstIn(readings, at + offset * 1000, end) ?? firstIn(readings, at, end)
+  },
 }

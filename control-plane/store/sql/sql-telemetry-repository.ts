@@ -1,5 +1,6 @@
 import type { LatestFilter, PowerBucket, PowerBucketQuery, TelemetryRepository } from '../telemetry-repository.ts'
 import type { SqlDb } from '../sql-db.ts'
+import { countBlockRows, gpuHistory } from './gpu-block-reads.ts'
 import { scopeKey, spanFor, toLatestSample, toMinuteRollup, type LatestRow, type RollupDbRow } from './telemetry-rows.ts'
 
 /**
@@ -7,7 +8,7 @@ import { scopeKey, spanFor, toLatestSample, toMinuteRollup, type LatestRow, type
  * (SQLite deletes bounded batches; PostgreSQL drops whole day partitions). These are the hot
  * paths, tuned per engine; everything else is read here once.
  */
-export type TelemetryWrites = Pick<TelemetryRepository, 'insertSamples' | 'rebuildRollups' | 'prune'>
+export type TelemetryWrites = Pick<TelemetryRepository, 'insertSamples' | 'rebuildRollups' | 'prune' | 'compact'>
 
 // Power buckets: coarse rows for the aligned middle, minute rows for the ragged head and tail.
 // The CASTs keep the wall-clock arithmetic integer division on both engines.
@@ -24,6 +25,11 @@ export function createSqlTelemetryRepository (db: SqlDb, writes: TelemetryWrites
     insertSamples: writes.insertSamples,
     rebuildRollups: writes.rebuildRollups,
     prune: writes.prune,
+    compact: writes.compact,
+
+    async gpuHistory (nodeId, gpuId, fromMs, toMs) {
+      return gpuHistory(db, nodeId, gpuId, fromMs, toMs)
+    },
 
     async latest (filter: LatestFilter = {}) {
       const where: string[] = []
@@ -69,7 +75,7 @@ export function createSqlTelemetryRepository (db: SqlDb, writes: TelemetryWrites
       if (filter.fromMs !== undefined) { where.push('recorded_at >= ?'); params.push(filter.fromMs) }
       if (filter.toMs !== undefined) { where.push('recorded_at < ?'); params.push(filter.toMs) }
       const row = await db.one<{ n: number }>(`SELECT COUNT(*) AS n FROM gpu_stats ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}`, ...params)
-      return Number(row!.n)
+      return Number(row!.n) + await countBlockRows(db, filter)
     },
   }
 }

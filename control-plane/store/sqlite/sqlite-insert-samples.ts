@@ -5,6 +5,7 @@ import { addSampleToDelta, emptyDelta, mergeDelta, type SampleDelta } from '../s
 import { createRollupAccumulator, type RollupRow } from '../create-rollup-accumulator.ts'
 import { addTickPower, secondPowerChange, type TickPower } from '../second-power-change.ts'
 import type { SqliteDb } from './sqlite-db.ts'
+import type { SqliteGpuBlocks } from './sqlite-gpu-blocks.ts'
 import { SCOPE_CLUSTER, SCOPE_FLEET, SCOPE_KIND_NAMES, SCOPE_NODE } from './sqlite-telemetry-migrations.ts'
 
 // The readings are shared/gpu-fields.ts's stored rows: the column is the wire name.
@@ -34,7 +35,7 @@ const ADD = (c: string) => `${c} = ${c} + excluded.${c}`
  * a node's MAX is over its tick sums, a wider scope's second adds each node's latest tick in
  * it. A throw rolls everything back.
  */
-export function createSqliteInsertSamples (db: SqliteDb) {
+export function createSqliteInsertSamples (db: SqliteDb, blocks?: SqliteGpuBlocks) {
   const values = (columns: string[], n: number) =>
     Array.from({ length: n }, () => `(${columns.map(() => '?').join(', ')})`).join(', ')
   // SQL text per chunk size, built once (db.stmt caches the prepared statement by text).
@@ -193,6 +194,9 @@ export function createSqliteInsertSamples (db: SqliteDb) {
   return function insertSamples (batches: readonly SampleBatch[]): SampleBatchResult[] {
     const identities = new Map<string, string>()
     const results = db.tx(() => {
+      // Rows landing in compacted spans: those blocks become raw rows again first, so the
+      // logic below sees exactly the rows it would without compaction (no statement otherwise).
+      blocks?.thawForBatches(batches)
       const rollups = createRollupAccumulator(kind => rollupSpans(SCOPE_KIND_NAMES[kind]!))
       const wide = new Map<string, WideSecond>()
       const addWide = (kind: number, id: number, secondAt: number, delta: SampleDelta, powered: boolean, changeW: number) => {

@@ -1,5 +1,6 @@
 import { rollupSpans } from '../telemetry-repository.ts'
 import type { SqliteDb } from './sqlite-db.ts'
+import type { SqliteGpuBlocks } from './sqlite-gpu-blocks.ts'
 import { SCOPE_CLUSTER, SCOPE_FLEET, SCOPE_KIND_NAMES, SCOPE_NODE } from '../telemetry-scope-kinds.ts'
 
 const HOUR = 3_600_000
@@ -76,7 +77,7 @@ export function sqliteRebuildScript (): string {
  * store suite checks the incremental rollups against. Hours are the largest span, so every
  * rewritten bucket is rebuilt whole. Raw rows must still cover the range (within retention).
  */
-export function createSqliteRebuildRollups (db: SqliteDb) {
+export function createSqliteRebuildRollups (db: SqliteDb, blocks?: SqliteGpuBlocks) {
   const script = sqliteRebuildScript()
   return function rebuildRollups (fromMs: number, toMs: number): void {
     const from = Math.floor(fromMs / HOUR) * HOUR
@@ -84,6 +85,8 @@ export function createSqliteRebuildRollups (db: SqliteDb) {
     if (to <= from) return
     if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to)) throw new RangeError(`rebuildRollups: bad range ${fromMs}..${toMs}`)
     db.tx(() => {
+      // Compacted rows of the range become raw rows again (compaction re-seals them later).
+      blocks?.thawRange(from, to)
       db.raw.exec(`DROP TABLE IF EXISTS temp.rebuild_range; CREATE TEMP TABLE rebuild_range AS SELECT ${from} AS lo, ${to} AS hi`)
       db.raw.exec(script)
     })

@@ -143,6 +143,33 @@ export const TELEMETRY_MIGRATIONS: Migration[] = [
     name: 'gpu_stats.pstate',
     // The performance state as DCGM numbers it (P0 → 0 … P15 → 15); null on older rows.
     sql: 'ALTER TABLE gpu_stats ADD COLUMN pstate INTEGER;',
+  },  {
+    version: 5,
+    name: 'compressed raw telemetry: gpu_block, gpu_power_block',
+    // Settled raw rows move into one compressed block per node and 5-minute span
+    // (store/gpu-block-codec.ts); a scope's per-second sums into one per scope and span.
+    // Rowid tables: a block is a few KiB, too wide for a WITHOUT ROWID row. The node-first key
+    // reads one node's history; the time index serves retention and the fleet-wide reads.
+    sql: `
+      CREATE TABLE gpu_block (
+        id INTEGER PRIMARY KEY,
+        node_id INTEGER NOT NULL,
+        block_at INTEGER NOT NULL,
+        row_count INTEGER NOT NULL,
+        data BLOB NOT NULL
+      );
+      CREATE UNIQUE INDEX gpu_block_node_at ON gpu_block (node_id, block_at);
+      CREATE INDEX gpu_block_at ON gpu_block (block_at);
+      CREATE TABLE gpu_power_block (
+        id INTEGER PRIMARY KEY,
+        scope_kind INTEGER NOT NULL,
+        scope_id INTEGER NOT NULL,
+        block_at INTEGER NOT NULL,
+        data BLOB NOT NULL
+      );
+      CREATE UNIQUE INDEX gpu_power_block_scope_at ON gpu_power_block (scope_kind, scope_id, block_at);
+      CREATE INDEX gpu_power_block_at ON gpu_power_block (block_at);
+    `,
   },
   {
     version: 6,

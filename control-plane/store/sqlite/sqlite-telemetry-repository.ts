@@ -4,6 +4,7 @@ import type { SqliteDb } from './sqlite-db.ts'
 import { sqliteSqlDb } from './sqlite-sql-db.ts'
 import { createSqliteInsertSamples } from './sqlite-insert-samples.ts'
 import { createSqliteRebuildRollups } from './sqlite-rebuild-rollups.ts'
+import { createSqliteGpuBlocks } from './sqlite-gpu-blocks.ts'
 
 /**
  * Telemetry on SQLite: the shared reads, with SQLite's ingest, rollup rebuild and retention.
@@ -11,8 +12,9 @@ import { createSqliteRebuildRollups } from './sqlite-rebuild-rollups.ts'
  * another handler's async transaction has the connection, so it never lands inside that one.
  */
 export function createSqliteTelemetryRepository (db: SqliteDb): TelemetryRepository {
-  const insertSamples = createSqliteInsertSamples(db)
-  const rebuildRollups = createSqliteRebuildRollups(db)
+  const blocks = createSqliteGpuBlocks(db)
+  const insertSamples = createSqliteInsertSamples(db, blocks)
+  const rebuildRollups = createSqliteRebuildRollups(db, blocks)
   return createSqlTelemetryRepository(sqliteSqlDb(db), {
     async insertSamples (batches) {
       return db.serial(() => insertSamples(batches))
@@ -32,8 +34,16 @@ export function createSqliteTelemetryRepository (db: SqliteDb): TelemetryReposit
             SELECT scope_kind, scope_id, second_at FROM gpu_power_second WHERE second_at < ? LIMIT ?)`).run(rawBefore, limit).changes)
         const rollups = Number(db.stmt(`DELETE FROM gpu_rollup WHERE (scope_kind, scope_id, span_min, bucket_at) IN (
             SELECT scope_kind, scope_id, span_min, bucket_at FROM gpu_rollup WHERE bucket_at < ? LIMIT ?)`).run(rollupBefore, limit).changes)
-        return { deleted: raw + seconds + rollups, more: raw >= limit || seconds >= limit || rollups >= limit }
+        const compacted = blocks.prune(rawBefore, Math.max(1, Math.ceil(limit / 100)))
+        return {
+          deleted: raw + seconds + rollups + compacted.deleted,
+          more: raw >= limit || seconds >= limit || rollups >= limit || compacted.more,
+        }
       }))
+    },
+
+    async compact ({ before, limit }) {
+      return db.serial(() => db.tx(() => blocks.compact(before, limit)))
     },
   })
 }

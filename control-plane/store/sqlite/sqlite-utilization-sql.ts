@@ -1,4 +1,4 @@
-import type { UtilizationSql } from '../sql/utilization-reads.ts'
+import { firstAtOrAfter, type UtilizationSql } from '../sql/utilization-reads.ts'
 import { pickSecondTerm } from './sqlite-telemetry-migrations.ts'
 
 /*
@@ -90,9 +90,18 @@ const tenantPicksSql = `
     SELECT tenant_id, node_id, gpu_index, at + 60000, to_at FROM ticks WHERE at + 60000 < to_at
   ), picks AS MATERIALIZED (
     SELECT k.tenant_id, COALESCE(${pick(pickSecondTerm('s.'))}, ${pick('1')}) AS u
-    FROM ticks k
+    FROM ticks k /*since*/
   )
   SELECT tenant_id, COUNT(u) AS n, TOTAL(u) AS total FROM picks GROUP BY tenant_id`
+
+// Compacted rows as a JSON array of [node_id, gpu_id, recorded_at, utilization_pct] in parameter
+// `n` (the one after the query's own); REAL as the column is, so SUM / COUNT stays a real division.
+const COLD_STATS = (n: number) => `(SELECT node_id, gpu_id, recorded_at, utilization_pct FROM gpu_stats
+  UNION ALL SELECT value ->> 0, value ->> 1, value ->> 2, CAST(value ->> 3 AS REAL) FROM json_each(?${n}))`
+
+/** pickSecondTerm in integers as SQLite computes it (the product passes 2^53). */
+const isPickSecond = (at: number, nodeId: number) =>
+  Math.floor(at / 1000) % 60 === Number((BigInt(Math.floor(at / 60000)) * 2654435761n + BigInt(nodeId) * 40503n) % 60n)
 
 const meteredSql = `
   SELECT COALESCE(jg.gpu_model, g.model) AS gpu_model,
@@ -107,4 +116,18 @@ export const SQLITE_UTILIZATION_SQL: UtilizationSql = {
   tenantUsage: tenantUsageSql,
   tenantPicks: tenantPicksSql,
   metered: meteredSql,
+  withCold: (sql, n) => sql.replaceAll('FROM gpu_stats s', `FROM ${COLD_STATS(n)} s`),
+  coldParam: rows => JSON.stringify(rows),
+  tenantPicksSince: tenantPicksSql.replace('/*since*/', 'WHERE k.at >= ?4'),
+  tenantHolds: `${heldInWindow} AND j.tenant_id IS NOT NULL AND (?3 IS NULL OR j.tenant_id = ?3)`,
+  // As tenantPicksSql: the first reading in the node's pick second of the window, else the first.
+  pick (readings, { nodeId, at, toAt }) {
+    const end = Math.min(at + 60_000, toAt)
+    let first: number | null = null
+    for (let i = firstAtOrAfter(readings, at); i < readings.length && readings[i]![0] < end; i++) {
+      if (isPickSecond(readings[i]![0], nodeId)) return readings[i]![1]
+      first ??= readings[i]![1]
+    }
+    return first
+  },
 }

@@ -89,6 +89,24 @@ export function dashboardSuite (t: Test, open: () => Promise<InsightStore>): voi
       'a 5 min grace leaves out b/0\'s first 5 min only')
   })
 
+  t.test('utilization reads answer the same with telemetry compacted up to any point', async t => {
+    const { store } = await scenario()
+    const answers = async () => JSON.stringify([
+      await store.dashboard.heldGpuUtilization(NOW - 30 * MIN, NOW),
+      await store.dashboard.heldGpuUtilization(NOW - 3 * H, NOW),
+      await store.dashboard.allocatedMinutes(NOW - 30 * MIN, NOW, 10),
+      await store.dashboard.allocatedMinutes(NOW - 19 * H, NOW - 18 * H + 30 * MIN, 10),
+      await store.dashboard.allocatedMinutes(NOW - 24 * H, NOW, 10),
+      await store.dashboard.tenantUtilization(NOW - 24 * H, NOW),
+      await store.dashboard.tenantUtilization(NOW - 24 * H + 17_345, NOW - 7 * MIN + 3),
+    ], (_k, v) => (typeof v === 'number' ? Math.round(v * 1e9) / 1e9 : v))
+    const raw = await answers()
+    for (const cut of [NOW - 19 * H, NOW - 18 * H - 7 * MIN, NOW - 2 * H, NOW - 27 * MIN, NOW - 9 * MIN, NOW + MIN]) {
+      for (let more = true; more;) more = (await store.telemetry.compact({ before: cut, limit: 10_000 })).more
+      t.equal(await answers(), raw, `compacted up to ${(cut - NOW) / MIN} min`)
+    }
+  })
+
   t.test('tenantQuotas, jobCounts, recentJobs', async t => {
     const { store, acme, beta, j3, queued } = await scenario()
     t.same((await store.dashboard.tenantQuotas()).map(q => [q.tenantId, q.name, q.status, q.gpuQuota, q.gpusInUse]), [

@@ -319,6 +319,64 @@ export function telemetryRepositorySuite (t: Test, openStore: StoreFactory): voi
     t.equal((await repo.minuteRollups({ kind: 'fleet' }, T0, T0 + MIN)).length, 1)
   })
 
+  t.test('compaction: every row, field and count reads the same; the latest per GPU stays raw; replays stay duplicates', async t => {
+    const repo = await withRepo(t)
+    let seed = 3
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
+    const pushes: SampleBatch[] = []
+    for (let s = 0; s < 20 * 60; s += 3) {
+      for (const node of [1, 2, 3]) {
+        pushes.push(batch(node, node === 3 ? null : 1, Array.from({ length: 4 }, (_, g) => sample(g, T0 + s * 1000 + node * 11, Math.round(rand() * 70000) / 100, {
+          utilizationPct: rand() < 0.1 ? null : Math.round(rand() * 100), tempC: 40 + (s % 7), powerDrawAvgW: rand() * 1000,
+          eccErrorsCorrected: Math.floor(s / 100), pstate: 0, smClockMhz: 1965, memoryTotalMb: 183359,
+        }))))
+      }
+    }
+    for (let i = 0; i < pushes.length; i += 30) await repo.insertSamples(pushes.slice(i, i + 30))
+    const read = async () => ({
+      history: await Promise.all([[1, 0], [2, 3], [3, 1]].map(async ([n, g]) => repo.gpuHistory(n!, g!, T0 - MIN, T0 + 30 * MIN))),
+      part: await repo.gpuHistory(2, 2, T0 + 4 * MIN + 321, T0 + 11 * MIN + 5),
+      counts: [await repo.countSamples(), await repo.countSamples({ nodeId: 2 }), await repo.countSamples({ fromMs: T0 + 7 * MIN + 5, toMs: T0 + 13 * MIN + 7 }),
+        await repo.countSamples({ nodeId: 3, fromMs: T0 + 2 * MIN, toMs: T0 + 9 * MIN })],
+      latest: await repo.latest(),
+      minutes: await repo.minuteRollups({ kind: 'fleet' }, T0, T0 + 20 * MIN),
+    })
+    const raw = await read()
+    t.equal(raw.history[0]!.length, 400)
+    t.equal(raw.counts[0], 3 * 4 * 400)
+    const first = await repo.compact({ before: T0 + 12 * MIN, limit: 100 })
+    // (Already compacted when the store compacts after every write.)
+    t.ok(first.moved === 0 || first.more, 'a bounded step')
+    for (let more = true; more;) more = (await repo.compact({ before: T0 + 12 * MIN, limit: 100 })).more
+    t.same(await read(), raw, 'half compacted')
+    for (let more = true; more;) more = (await repo.compact({ before: T0 + 60 * MIN, limit: 1_000_000 })).more
+    t.same(await read(), raw, 'all compacted')
+    t.same(await repo.compact({ before: T0 + 60 * MIN, limit: 10 }), { moved: 0, more: false }, 'nothing left: the latest rows stay raw')
+    // A replay of the whole history lands in compacted time: all duplicates, nothing changes.
+    let duplicates = 0
+    for (let i = 0; i < pushes.length; i += 90) {
+      for (const r of await repo.insertSamples(pushes.slice(i, i + 90).map(b => ({ ...b, samples: b.samples.map(x => ({ ...x })) })))) {
+        t.equal(r.inserted, 0)
+        duplicates += r.duplicates
+      }
+    }
+    t.equal(duplicates, 3 * 4 * 400)
+    t.same(await read(), raw, 'after the replay')
+  })
+
+  t.test('prune: compacted rows age out like raw ones', async t => {
+    const repo = await withRepo(t)
+    const old = T0 - 10 * DAY
+    await repo.insertSamples([batch(1, 1, Array.from({ length: 30 }, (_, s) => tick(old + s * 10_000, () => 100, 2)).flat())])
+    await repo.insertSamples([batch(1, 1, tick(T0, () => 200, 2))])
+    for (let more = true; more;) more = (await repo.compact({ before: T0 - DAY, limit: 1000 })).more
+    t.equal(await repo.countSamples(), 62)
+    for (let more = true; more;) more = (await repo.prune({ rawBefore: T0 - 7 * DAY, rollupBefore: T0 - 90 * DAY, limit: 10 })).more
+    t.equal(await repo.countSamples(), 2)
+    t.same(await repo.gpuHistory(1, 0, old - DAY, T0), [])
+    t.equal((await repo.minuteRollups({ kind: 'fleet' }, old, old + MIN))[0]!.powerMaxW, 200, 'rollups outlive them')
+  })
+
   t.test('insertSamples is one transaction: a failing batch stores nothing of the group', async t => {
     const repo = await withRepo(t)
     // A value no engine can store: the statement throws mid-transaction.

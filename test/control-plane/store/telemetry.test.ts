@@ -2,6 +2,7 @@ import t from 'tap'
 import { join } from 'node:path'
 import { openSqliteStore } from '../../../control-plane/store/sqlite/open-sqlite-store.ts'
 import { telemetryRepositorySuite } from './telemetry-repository-suite.ts'
+import { compactingStore } from '../../helpers/compacting-store.ts'
 
 t.test('sqlite, in memory', async t => {
   telemetryRepositorySuite(t, () => openSqliteStore(':memory:'))
@@ -11,4 +12,8 @@ t.test('sqlite, on disk (WAL)', async t => {
   const dir = t.testdir()
   let n = 0
   telemetryRepositorySuite(t, () => openSqliteStore(join(dir, `s${n++}`, 'gpufleet.db')))
+})
+
+t.test('sqlite, compacted after every write', async t => {
+  telemetryRepositorySuite(t, async () => compactingStore(await openSqliteStore(':memory:')))
 })

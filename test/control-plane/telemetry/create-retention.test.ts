@@ -56,3 +56,24 @@ t.test('options are checked', async t => {
   t.throws(() => createRetention({ store, now: Date.now, chunkRows: 0 }), /chunkRows/)
   t.throws(() => createRetention({ store, now: Date.now, rawRetentionMs: 0 }), /rawRetentionMs/)
 })
+
+t.test('each step also compacts raw rows older than compactAfterMs; a compaction backlog keeps the steps coming', async t => {
+  const clock = { now: T0 }
+  const compactions: Array<{ before: number, limit: number }> = []
+  const left = [true, false]
+  const store = {
+    async prune () { return { deleted: 0, more: false } },
+    async compact (r: { before: number, limit: number }) {
+      compactions.push(r)
+      return { moved: 10, more: left.shift() ?? false }
+    },
+  }
+  const r = createRetention({ store, now: () => clock.now, chunkRows: 7, compactAfterMs: 70 * MIN })
+  t.match(await r.afterWrite(), { more: true })
+  t.same(compactions[0], { before: T0 - 70 * MIN, limit: 7 })
+  clock.now += 1
+  t.match(await r.afterWrite(), { more: false }, 'the backlog step ran at once')
+  clock.now += 1
+  t.equal(await r.afterWrite(), null, 'then throttled')
+  t.throws(() => createRetention({ store, now: () => 0, compactAfterMs: -1 }), /compactAfterMs/)
+})

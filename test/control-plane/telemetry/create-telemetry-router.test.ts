@@ -203,7 +203,8 @@ t.test('onIngested: after the commit, newest new row per GPU; its failure is onl
 t.test('retention: raw rows older than 7 days pruned as part of writes, throttled', async t => {
   let prunes = 0
   const { post, repo, clock, immediates } = await telemetryApp(t, {
-    options: { pruneEveryMs: 60_000, pruneChunkRows: 5 },
+    // Raw rows only: compaction (its own test below) would move these old rows into blocks first.
+    options: { pruneEveryMs: 60_000, pruneChunkRows: 5, compactAfterMs: 30 * DAY },
     wrapRepo: r => ({ ...r, prune: async q => { prunes++; return r.prune(q) } }),
   })
   const oldAt = T0 - 6 * DAY
@@ -233,6 +234,18 @@ t.test('retention: raw rows older than 7 days pruned as part of writes, throttle
   await post({ gpus: [seedRow(6)] })
   await immediates.run()
   t.equal(prunes, 5)
+})
+
+t.test('retention compacts raw rows older than compactAfterMs as part of writes; reads answer the same', async t => {
+  const { post, repo, immediates } = await telemetryApp(t, { options: { compactAfterMs: 70 * 60_000 } })
+  const oldAt = T0 - 2 * 3600_000
+  await post({ node: { hostname: 'a' }, gpus: Array.from({ length: 12 }, (_, i) => agentRow(i % 4, oldAt + Math.floor(i / 4) * 1000)) })
+  await post({ gpus: [seedRow(0)] })
+  const history = await repo.gpuHistory(1, 1, oldAt, T0 + 1000)
+  await immediates.run()
+  t.same(await repo.compact({ before: T0 - 70 * 60_000, limit: 100 }), { moved: 0, more: false }, 'the write\'s retention step compacted them')
+  t.equal(await repo.countSamples(), 13)
+  t.same(await repo.gpuHistory(1, 1, oldAt, T0 + 1000), history)
 })
 
 t.test('413 by Content-Length alone, without reading the body', async t => {
