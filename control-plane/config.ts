@@ -3,6 +3,7 @@ import { CONTROL_PLANE_DEFAULTS } from './defaults.ts'
 import { ControlPlaneError } from './errors.ts'
 import { API_KEY_PREFIX, isPresentableApiKey } from '../shared/wire/api-key-format.ts'
 import { parseDuration } from '../shared/parse-duration.ts'
+import { parseTelemetryEngine, type TelemetryEngine } from './telemetry-engine.ts'
 
 /**
  * Control-plane configuration: one defaults object, one schema, validated once at start-up
@@ -35,6 +36,7 @@ const OPTION_NAMES: Record<string, string> = {
   slurmRestApi: '--slurm-rest-api (GPUFLEET_SLURM_REST_API)',
   slurmSacct: '--slurm-sacct (GPUFLEET_SLURM_SACCT)',
   slurmToken: 'GPUFLEET_SLURM_TOKEN',
+  telemetry: '--telemetry (GPUFLEET_TELEMETRY)',
 }
 
 const SESSION_TTL_MIN_MS = 60_000
@@ -119,6 +121,9 @@ export const controlPlaneConfigSchema = z.object({
   slurmSacct: z.string().min(1, 'expected the sacct command or its path').default(CONTROL_PLANE_DEFAULTS.slurmSacct),
   // Secret: never echoed.
   slurmToken: z.string().regex(/^[\x21-\x7e]{1,8192}$/, 'expected a JWT (scontrol token) without spaces').optional(),
+  // Where GPU telemetry lives: the store's tables, or VictoriaMetrics (the message never echoes a URL).
+  telemetry: z.string().refine(s => !('error' in parseTelemetryEngine(s)), 'expected sql, vm=http://host:8428 or vm=insert=URL,select=URL')
+    .default(CONTROL_PLANE_DEFAULTS.telemetry),
 }).strict().superRefine((c, ctx) => {
   if (c.slurmRestUrl !== undefined && c.slurmToken === undefined) {
     ctx.addIssue({ code: 'custom', path: ['slurmToken'], message: 'required with --slurm-rest-url (a JWT from scontrol token)' })
@@ -141,6 +146,8 @@ export type ControlPlaneConfig = Readonly<z.infer<typeof controlPlaneConfigSchem
   jobLogRetainBytes: number
   /** `slurmInterval` in milliseconds; null when off. */
   slurmIntervalMs: number | null
+  /** `telemetry` parsed. */
+  telemetryEngine: TelemetryEngine
 }>
 
 /** Throws ControlPlaneError CONFIG_INVALID naming each bad option the way operators set it. */
@@ -160,5 +167,6 @@ export function parseControlPlaneConfig (input: ControlPlaneConfigInput = {}): C
     nodeFailGraceMs: parseDuration(result.data.nodeFailGrace) as number,
     jobLogRetainBytes: byteSize(result.data.jobLogRetain) as number,
     slurmIntervalMs: result.data.slurmInterval === 'off' ? null : parseDuration(result.data.slurmInterval) as number,
+    telemetryEngine: parseTelemetryEngine(result.data.telemetry) as TelemetryEngine,
   })
 }

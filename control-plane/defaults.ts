@@ -29,4 +29,6 @@ export const CONTROL_PLANE_DEFAULTS = {
   slurmSacct: 'sacct',
   /** slurmrestd's slurmdb plugin version (Slurm 22.05: v0.0.38). */
   slurmRestApi: 'v0.0.38',
+  /** Where GPU telemetry lives: `sql` (the store's tables) or `vm=http://…` (VictoriaMetrics). */
+  telemetry: 'sql',
 } as const

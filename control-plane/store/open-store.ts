@@ -1,6 +1,10 @@
 import type { Store } from './store.ts'
 import { openSqliteStore, type SqliteStoreOptions } from './sqlite/open-sqlite-store.ts'
 import { openPostgresStore } from './postgres/open-postgres-store.ts'
+import type { TelemetryEngine } from '../telemetry-engine.ts'
+import { createVmClient } from './vm/create-vm-client.ts'
+import { createVmTelemetryRepository } from './vm/vm-telemetry-repository.ts'
+import { withVmTelemetry } from './vm/with-vm-telemetry.ts'
 
 const POSTGRES_URL = /^postgres(ql)?:\/\//i
 
@@ -23,7 +27,12 @@ export function redactDb (db: string): string {
 /**
  * `--db`: postgres://… opens the PostgreSQL store; anything else is a SQLite file (':memory:'
  * for tests). `sqlite` options (checkpoint thread, its metrics) apply to SQLite only.
+ * `telemetry`: `--telemetry`, the SQL tables (default) or VictoriaMetrics.
  */
-export async function openStore (db: string, sqlite: SqliteStoreOptions = {}): Promise<Store> {
-  return isPostgresUrl(db) ? openPostgresStore(db) : openSqliteStore(db, sqlite)
+export async function openStore (db: string, sqlite: SqliteStoreOptions = {}, telemetry: TelemetryEngine = { kind: 'sql' }): Promise<Store> {
+  const store = isPostgresUrl(db) ? await openPostgresStore(db) : await openSqliteStore(db, sqlite)
+  if (telemetry.kind === 'sql') return store
+  // `--telemetry vm=…`: samples go to VictoriaMetrics; everything relational stays in `--db`.
+  const client = createVmClient({ insertUrl: telemetry.insertUrl, selectUrl: telemetry.selectUrl })
+  return withVmTelemetry(store, createVmTelemetryRepository({ client }))
 }

@@ -26,6 +26,9 @@ if ! command -v pg_config >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/init
 command -v sacct >/dev/null 2>&1 || need+=(slurm-client)
 [ -x /usr/sbin/munged ] || need+=(munge)
 [ -x /usr/sbin/mariadbd ] || need+=(mariadb-server)
+# The VictoriaMetrics telemetry engine's tests start a real single-node VictoriaMetrics on
+# loopback (test/setup/victoria-metrics.ts; Debian's 1.79).
+command -v victoria-metrics >/dev/null 2>&1 || need+=(victoria-metrics)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing test dependencies: ${need[*]}"
   if [ "$(id -u)" -eq 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"

@@ -1,0 +1,71 @@
+import type { TelemetryScope } from '../telemetry-repository.ts'
+import { NODE_POWER_SERIES, SAMPLE_SERIES, seriesFor } from './vm-series.ts'
+
+/** MetricsQL for the telemetry reads (written once here; the repository runs and folds them). */
+
+/** A label value as a MetricsQL string (JSON's escapes are MetricsQL's). */
+export const quote = (s: string) => JSON.stringify(s)
+
+/** The label matchers of a scope (the fleet: none). */
+export function scopeMatchers (scope: TelemetryScope): string {
+  switch (scope.kind) {
+    case 'fleet': return ''
+    case 'cluster': return `cluster_id=${quote(String(scope.clusterId))}`
+    case 'node': return `node_id=${quote(String(scope.nodeId))}`
+  }
+}
+
+/**
+ * Seed 000's power per minute, evaluated at the minute's last millisecond over a 1 m window
+ * (VictoriaMetrics' windows are (t - d, t], so [m, m + 60 s) for whole milliseconds):
+ * - a node: the MAX of its tick sums;
+ * - a cluster or the fleet: the MAX over the minute's seconds of the sum of each node's latest
+ *   tick in that second. The subquery's points sit on whole seconds t; `offset -999ms` moves
+ *   each one's 1 s window to (t - 1 ms, t + 999 ms], i.e. the second [t, t + 1 s).
+ */
+export function minutePowerExpr (scope: TelemetryScope): string {
+  const sel = `${NODE_POWER_SERIES}{${scopeMatchers(scope)}}`
+  return scope.kind === 'node'
+    ? `max_over_time(${sel}[1m])`
+    : `max_over_time(sum(last_over_time(${sel}[1s] offset -999ms))[1m:1s])`
+}
+
+/** Every minute rollup column of a scope, one labelled series (`q`) each. */
+export function minuteRollupExpr (scope: TelemetryScope): string {
+  const m = scopeMatchers(scope)
+  const of = (series: string) => `${series}{${m}}[1m]`
+  const power = seriesFor('powerDrawW')
+  const util = seriesFor('utilizationPct')
+  const temp = seriesFor('tempC')
+  const parts: Array<[string, string]> = [
+    ['power_max', minutePowerExpr(scope)],
+    ['power_sum', `sum(sum_over_time(${of(power)}))`],
+    ['power_n', `sum(count_over_time(${of(power)}))`],
+    ['util_sum', `sum(sum_over_time(${of(util)}))`],
+    ['util_n', `sum(count_over_time(${of(util)}))`],
+    ['util_max', `max(max_over_time(${of(util)}))`],
+    ['temp_sum', `sum(sum_over_time(${of(temp)}))`],
+    ['temp_n', `sum(count_over_time(${of(temp)}))`],
+    ['samples', `sum(count_over_time(${of(SAMPLE_SERIES)}))`],
+  ]
+  return `union(${parts.map(([q, e]) => `label_set(${e}, "q", ${quote(q)})`).join(', ')})`
+}
+
+/**
+ * For latest: per series of one GPU identity, the time of its last row (`q="at"`), and per
+ * reading its last value and time (`q="v"` / `q="t"`, `f` the series), over `lookback`.
+ */
+export function latestExpr (matchers: string, series: readonly string[], lookbackMs: number): string {
+  const w = `[${lookbackMs}ms]`
+  const parts = [`label_set(tlast_over_time(${SAMPLE_SERIES}{${matchers}}${w}), "q", "at")`]
+  for (const s of series) {
+    parts.push(`label_set(last_over_time(${s}{${matchers}}${w}), "q", "v", "f", ${quote(s)})`)
+    parts.push(`label_set(tlast_over_time(${s}{${matchers}}${w}), "q", "t", "f", ${quote(s)})`)
+  }
+  return `union(${parts.join(', ')})`
+}
+
+/** Rows stored for a scope in the `windowMs` before the evaluation time. */
+export function countExpr (matchers: string, windowMs: number): string {
+  return `sum(count_over_time(${SAMPLE_SERIES}{${matchers}}[${windowMs}ms]))`
+}

@@ -1,0 +1,216 @@
+import type {
+  GpuSample, LatestFilter, LatestGpuSample, MinuteRollup, PowerBucket, PowerBucketQuery, SampleBatchResult,
+  StoredGpuSample, TelemetryRepository, TelemetryScope,
+} from '../telemetry-repository.ts'
+import type { VmClient, VmSeries } from './create-vm-client.ts'
+import { encodeBatches, VM_FIELDS } from './vm-series.ts'
+import { countExpr, latestExpr, minutePowerExpr, minuteRollupExpr, quote, scopeMatchers } from './vm-telemetry-queries.ts'
+
+const MINUTE = 60_000
+const DAY = 86_400_000
+// Range queries in flight per read.
+const PARALLEL = 4
+
+export interface VmTelemetryOptions {
+  client: VmClient
+  now?: () => number
+  /** How far back latest looks for a GPU's newest row (default 7 days: seed 000's raw retention). */
+  latestLookbackMs?: number
+  /** Minutes per range query (default 10,000: under -search.maxPointsPerTimeseries' default 30,000). */
+  chunkMinutes?: number
+  /**
+   * Minutes per range query that sums per second (a cluster's or the fleet's power): its
+   * subquery has a point per second, and -search.maxPointsPerTimeseries bounds those too
+   * (default 480: 28,800 seconds plus the subquery's lead-in).
+   */
+  secondChunkMinutes?: number
+}
+
+/**
+ * GPU telemetry in VictoriaMetrics (`--telemetry vm=…`): every row goes to VictoriaMetrics as
+ * dcgm-exporter series (vm-series.ts), and the reads are MetricsQL over them. Nothing is kept
+ * here: latest, the minute rollups and power history are computed from the raw series when
+ * asked, so a late or replayed row is in every answer as soon as VictoriaMetrics has it.
+ * Retention is VictoriaMetrics' own (-retentionPeriod); idempotency is its deduplication
+ * (-dedup.minScrapeInterval=1ms: one sample per series and millisecond). See
+ * docs/victoriametrics.md.
+ */
+export function createVmTelemetryRepository (options: VmTelemetryOptions): TelemetryRepository {
+  const { client, now = Date.now, latestLookbackMs = 7 * DAY, chunkMinutes = 10_000, secondChunkMinutes = 480 } = options
+
+  /**
+   * Per-minute series of `expr` over the minutes in [fromMs, toMs), points at each minute's
+   * start. Chunks run a few at a time.
+   */
+  async function minutes (expr: string, scope: TelemetryScope, fromMs: number, toMs: number): Promise<VmSeries[]> {
+    const step = (scope.kind === 'node' ? chunkMinutes : secondChunkMinutes) * MINUTE
+    const ranges: Array<[number, number]> = []
+    for (let lo = fromMs; lo < toMs; lo += step) ranges.push([lo, Math.min(toMs, lo + step)])
+    const out: VmSeries[] = []
+    for (let i = 0; i < ranges.length; i += PARALLEL) {
+      const answers = await Promise.all(ranges.slice(i, i + PARALLEL).map(([lo, hi]) =>
+        // Evaluated at each minute's last millisecond: the window (t - 1 m, t] is the minute.
+        client.queryRange(expr, lo + MINUTE - 1, hi - 1, MINUTE)))
+      for (const series of answers) {
+        for (const s of series) out.push({ metric: s.metric, points: s.points.map(([t, v]) => [t - MINUTE + 1, v]) })
+      }
+    }
+    return out
+  }
+
+
+  return {
+    async insertSamples (batches) {
+      const { body, rows } = encodeBatches(batches)
+      if (body !== '') await client.importLines(body)
+      return batches.map((batch, i): SampleBatchResult => {
+        const stored = rows[i]!
+        const newestByGpu = new Map<number, GpuSample>()
+        for (const s of stored) {
+          const prev = newestByGpu.get(s.gpuId)
+          if (prev === undefined || s.recordedAt > prev.recordedAt) newestByGpu.set(s.gpuId, s)
+        }
+        // VictoriaMetrics does not say which rows it had already: every row sent counts as
+        // inserted (a replay again; its deduplication keeps one).
+        const newest = [...newestByGpu.values()].sort((a, b) => a.gpuId - b.gpuId).map(s => withId(s, batch.nodeId))
+        return { inserted: stored.length, duplicates: batch.samples.length - stored.length, newest }
+      })
+    },
+
+    async latest (filter: LatestFilter = {}) {
+      const m: string[] = []
+      if (filter.nodeId !== undefined) m.push(`node_id=${quote(String(filter.nodeId))}`)
+      if (filter.clusterId !== undefined) m.push(`cluster_id=${quote(String(filter.clusterId))}`)
+      if (filter.hostname !== undefined) m.push(`Hostname=${quote(filter.hostname)}`)
+      const series = await client.query(latestExpr(m.join(', '), VM_FIELDS.map(f => f.series), latestLookbackMs), now())
+      return foldLatest(series)
+    },
+
+    async powerBuckets (q: PowerBucketQuery): Promise<PowerBucket[]> {
+      const series = await minutes(minutePowerExpr(q.scope), q.scope, q.fromMs, q.toMs)
+      const offsetMs = q.offsetMinutes * MINUTE
+      const bucketMs = q.bucketMinutes * MINUTE
+      const byWall = new Map<number, number>()
+      for (const s of series) {
+        for (const [minuteAt, watts] of s.points) {
+          // As the SQL store: buckets start at local midnight + k × bucket_minutes.
+          const local = minuteAt + offsetMs
+          const wall = Math.floor(local / DAY) * DAY + Math.floor((local % DAY) / bucketMs) * bucketMs
+          const prev = byWall.get(wall)
+          byWall.set(wall, prev === undefined ? watts : Math.max(prev, watts))
+        }
+      }
+      return [...byWall.entries()].sort((a, b) => a[0] - b[0]).map(([wallMs, powerDrawW]) => ({ wallMs, powerDrawW }))
+    },
+
+    async minuteRollups (scope: TelemetryScope, fromMs: number, toMs: number): Promise<MinuteRollup[]> {
+      const from = Math.ceil(fromMs / MINUTE) * MINUTE
+      const series = await minutes(minuteRollupExpr(scope), scope, from, toMs)
+      const byMinute = new Map<number, Record<string, number>>()
+      for (const s of series) {
+        const q = s.metric.q
+        if (q === undefined) continue
+        for (const [at, v] of s.points) {
+          let row = byMinute.get(at)
+          if (row === undefined) byMinute.set(at, row = {})
+          row[q] = v
+        }
+      }
+      return [...byMinute.entries()]
+        .filter(([, r]) => (r.samples ?? 0) > 0)
+        .sort((a, b) => a[0] - b[0])
+        .map(([minuteAt, r]): MinuteRollup => ({
+          minuteAt,
+          powerMaxW: r.power_max ?? null,
+          powerAvgW: r.power_n ? r.power_sum! / r.power_n : null,
+          utilizationAvgPct: r.util_n ? r.util_sum! / r.util_n : null,
+          utilizationMaxPct: r.util_max ?? null,
+          tempAvgC: r.temp_n ? r.temp_sum! / r.temp_n : null,
+          samples: r.samples ?? 0,
+        }))
+    },
+
+    // VictoriaMetrics deletes by -retentionPeriod; nothing to prune here.
+    async prune () {
+      return { deleted: 0, more: false }
+    },
+
+    async countSamples (filter = {}) {
+      const toMs = filter.toMs ?? now() + DAY
+      // VictoriaMetrics answers nothing for windows reaching back to the epoch: ten years is "all".
+      const fromMs = filter.fromMs ?? toMs - 3650 * DAY
+      if (toMs <= fromMs) return 0
+      const m = filter.nodeId === undefined ? '' : scopeMatchers({ kind: 'node', nodeId: filter.nodeId })
+      const [s] = await client.query(countExpr(m, toMs - fromMs), toMs - 1)
+      return s?.points[0]?.[1] ?? 0
+    },
+
+    // Rollups are computed from the raw series when read: nothing to rebuild.
+    async rebuildRollups () {},
+  }
+}
+
+/**
+ * VictoriaMetrics has no row ids: a row's id is its recorded_at × 256 + gpu_id, unique per
+ * node (not across nodes), stable across reads.
+ */
+function withId (s: GpuSample, _nodeId: number): StoredGpuSample {
+  return { ...s, id: s.recordedAt * 256 + s.gpuId }
+}
+
+/**
+ * latestExpr's answer → one row per GPU: its newest row (the identity series with the latest
+ * row time), with each reading whose last sample is at that same time (else it was null then).
+ */
+export function foldLatest (series: readonly VmSeries[]): LatestGpuSample[] {
+  const identity = (m: Record<string, string>) => JSON.stringify([m.node_id, m.gpu, m.cluster_id, m.Hostname, m.modelName, m.UUID, m.pci_bus_id])
+  const rows = new Map<string, { labels: Record<string, string>, at: number }>()
+  const values = new Map<string, Map<string, { v?: number, t?: number }>>()
+  for (const s of series) {
+    const point = s.points[0]
+    if (point === undefined) continue
+    const id = identity(s.metric)
+    if (s.metric.q === 'at') {
+      rows.set(id, { labels: s.metric, at: Math.round(point[1] * 1000) })
+      continue
+    }
+    const field = s.metric.f
+    if (field === undefined) continue
+    let byField = values.get(id)
+    if (byField === undefined) values.set(id, byField = new Map())
+    let cell = byField.get(field)
+    if (cell === undefined) byField.set(field, cell = {})
+    if (s.metric.q === 'v') cell.v = point[1]
+    else if (s.metric.q === 't') cell.t = Math.round(point[1] * 1000)
+  }
+  const newest = new Map<string, { id: string, labels: Record<string, string>, at: number }>()
+  for (const [id, r] of rows) {
+    const gpuKey = `${r.labels.node_id}:${r.labels.gpu}`
+    const prev = newest.get(gpuKey)
+    if (prev === undefined || r.at > prev.at) newest.set(gpuKey, { id, ...r })
+  }
+  const out: LatestGpuSample[] = []
+  for (const { id, labels, at } of newest.values()) {
+    const nodeId = Number(labels.node_id)
+    const gpuId = Number(labels.gpu)
+    if (!Number.isInteger(nodeId) || !Number.isInteger(gpuId)) continue
+    const row: Record<string, unknown> = {
+      id: at * 256 + gpuId,
+      nodeId,
+      clusterId: labels.cluster_id === undefined ? null : Number(labels.cluster_id),
+      hostname: labels.Hostname ?? null,
+      gpuId,
+      recordedAt: at,
+      name: labels.modelName ?? '',
+      uuid: labels.UUID ?? null,
+      pciBusId: labels.pci_bus_id ?? null,
+    }
+    const byField = values.get(id)
+    for (const f of VM_FIELDS) {
+      const cell = byField?.get(f.series)
+      row[f.sample] = cell !== undefined && cell.t === at && cell.v !== undefined ? cell.v : null
+    }
+    out.push(row as unknown as LatestGpuSample)
+  }
+  return out.sort((a, b) => a.nodeId - b.nodeId || a.gpuId - b.gpuId)
+}
