@@ -1,5 +1,5 @@
 import type { TelemetryScope } from '../telemetry-repository.ts'
-import { NODE_POWER_SERIES, SAMPLE_SERIES, seriesFor } from './vm-series.ts'
+import { NODE_POWER_SERIES, SAMPLE_SERIES, seriesFor, VM_FIELDS } from './vm-series.ts'
 
 /** MetricsQL for the telemetry reads (written once here; the repository runs and folds them). */
 
@@ -68,4 +68,14 @@ export function latestExpr (matchers: string, series: readonly string[], lookbac
 /** Rows stored for a scope in the `windowMs` before the evaluation time. */
 export function countExpr (matchers: string, windowMs: number): string {
   return `sum(count_over_time(${SAMPLE_SERIES}{${matchers}}[${windowMs}ms]))`
+}
+
+/**
+ * One GPU's raw samples (every series of the row: its presence and each reading) in the
+ * `windowMs` before the evaluation time: a range selector in an instant query answers the raw
+ * samples themselves, with their names.
+ */
+export function historyExpr (nodeId: number, gpuId: number, windowMs: number): string {
+  const names = [SAMPLE_SERIES, ...VM_FIELDS.map(f => f.series)].join('|')
+  return `{__name__=~${quote(names)}, node_id=${quote(String(nodeId))}, gpu=${quote(String(gpuId))}}[${windowMs}ms]`
 }

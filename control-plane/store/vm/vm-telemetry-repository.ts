@@ -1,10 +1,11 @@
+import type { GpuSampleReadings } from '../../../shared/gpu-fields.ts'
 import type {
   GpuSample, LatestFilter, LatestGpuSample, MinuteRollup, PowerBucket, PowerBucketQuery, SampleBatchResult,
   StoredGpuSample, TelemetryRepository, TelemetryScope,
 } from '../telemetry-repository.ts'
 import type { VmClient, VmSeries } from './create-vm-client.ts'
-import { encodeBatches, VM_FIELDS } from './vm-series.ts'
-import { countExpr, latestExpr, minutePowerExpr, minuteRollupExpr, quote, scopeMatchers } from './vm-telemetry-queries.ts'
+import { encodeBatches, SAMPLE_SERIES, VM_FIELDS } from './vm-series.ts'
+import { countExpr, historyExpr, latestExpr, minutePowerExpr, minuteRollupExpr, quote, scopeMatchers } from './vm-telemetry-queries.ts'
 
 const MINUTE = 60_000
 const DAY = 86_400_000
@@ -35,7 +36,17 @@ export interface VmTelemetryOptions {
  * (-dedup.minScrapeInterval=1ms: one sample per series and millisecond). See
  * docs/victoriametrics.md.
  */
-export function createVmTelemetryRepository (options: VmTelemetryOptions): TelemetryRepository {
+/** One GPU's readings at one time (as the compressed SQL store's gpuHistory answers). */
+export type VmGpuReadingsAt = GpuSampleReadings & { recordedAt: number }
+
+export interface VmTelemetryRepository extends TelemetryRepository {
+  /** One GPU's raw rows recorded in [fromMs, toMs), by recordedAt: raw samples through MetricsQL. */
+  gpuHistory: (nodeId: number, gpuId: number, fromMs: number, toMs: number) => Promise<VmGpuReadingsAt[]>
+  /** VictoriaMetrics compresses by itself: nothing to compact. */
+  compact: (request: { before: number, limit: number }) => Promise<{ moved: number, more: boolean }>
+}
+
+export function createVmTelemetryRepository (options: VmTelemetryOptions): VmTelemetryRepository {
   const { client, now = Date.now, latestLookbackMs = 7 * DAY, chunkMinutes = 10_000, secondChunkMinutes = 480 } = options
 
   /**
@@ -147,6 +158,16 @@ export function createVmTelemetryRepository (options: VmTelemetryOptions): Telem
 
     // Rollups are computed from the raw series when read: nothing to rebuild.
     async rebuildRollups () {},
+
+    async gpuHistory (nodeId, gpuId, fromMs, toMs) {
+      if (toMs <= fromMs) return []
+      const series = await client.query(historyExpr(nodeId, gpuId, toMs - fromMs), toMs - 1)
+      return foldHistory(series)
+    },
+
+    async compact () {
+      return { moved: 0, more: false }
+    },
   }
 }
 
@@ -213,4 +234,31 @@ export function foldLatest (series: readonly VmSeries[]): LatestGpuSample[] {
     out.push(row as unknown as LatestGpuSample)
   }
   return out.sort((a, b) => a.nodeId - b.nodeId || a.gpuId - b.gpuId)
+}
+
+/** historyExpr's raw samples → one row per recorded_at with a stored row, readings null where absent. */
+export function foldHistory (series: readonly VmSeries[]): VmGpuReadingsAt[] {
+  const bySeries = new Map(VM_FIELDS.map(f => [f.series, f.sample]))
+  const rows = new Map<number, Record<string, number | null>>()
+  const row = (at: number) => {
+    let r = rows.get(at)
+    if (r === undefined) {
+      r = { recordedAt: at }
+      for (const f of VM_FIELDS) r[f.sample] = null
+      rows.set(at, r)
+    }
+    return r
+  }
+  for (const s of series) {
+    if (s.metric.__name__ === SAMPLE_SERIES) for (const [at] of s.points) row(at)
+  }
+  for (const s of series) {
+    const key = bySeries.get(s.metric.__name__ ?? '')
+    if (key === undefined) continue
+    for (const [at, v] of s.points) {
+      const r = rows.get(at)
+      if (r !== undefined) r[key] = v
+    }
+  }
+  return [...rows.values()].sort((a, b) => a.recordedAt! - b.recordedAt!) as unknown as VmGpuReadingsAt[]
 }

@@ -107,6 +107,24 @@ t.test('the VictoriaMetrics repository answers as the SQL store on the same samp
     }
   })
 
+  t.test('one GPU\'s raw history', async t => {
+    const from = START + 3_600_000
+    const to = START + 2 * 3_600_000
+    const expected = new Map<number, Record<string, unknown>>()
+    for (const b of batches) {
+      if (b.nodeId !== 2) continue
+      for (const s of b.samples) {
+        if (s.gpuId !== 3 || s.recordedAt < from || s.recordedAt >= to || expected.has(s.recordedAt)) continue
+        const { gpuId: _g, name: _n, uuid: _u, pciBusId: _p, ...readings } = s
+        expected.set(s.recordedAt, readings)
+      }
+    }
+    const rows = await repo.gpuHistory(2, 3, from, to)
+    t.ok(rows.length > 300, `an hour of rows (${rows.length})`)
+    t.same(rows, [...expected.values()].sort((a, b) => (a.recordedAt as number) - (b.recordedAt as number)), 'every row and reading, nulls included')
+    t.same(await repo.gpuHistory(2, 3, to, from), [], 'an empty range')
+  })
+
   const scopes: TelemetryScope[] = [
     { kind: 'fleet' }, { kind: 'cluster', clusterId: 1 }, { kind: 'cluster', clusterId: 2 },
     { kind: 'node', nodeId: 1 }, { kind: 'node', nodeId: 4 },
