@@ -71,7 +71,6 @@ export const ERROR_CODES = {
   INTERNAL: { status: 500, message: 'internal error' },
   UPSTREAM_ERROR: { status: 502, message: 'the API the console reads answered an error without a code' },
   STORE_UNAVAILABLE: { status: 503, message: 'the store is not answering; retry' },
-  TELEMETRY_ENGINE_UNSUPPORTED: { status: 501, message: 'this read is not available with the configured telemetry engine' },
   NO_HEALTHY_REGION: { status: 503, message: 'no region has a healthy node with room' },
   NOT_READY: { status: 503, message: 'agent not ready: no GPU snapshot yet' },
   AUTH_UNAVAILABLE: { status: 503, message: 'control plane unreachable; use the break-glass key' },

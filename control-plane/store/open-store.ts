@@ -34,5 +34,5 @@ export async function openStore (db: string, sqlite: SqliteStoreOptions = {}, te
   if (telemetry.kind === 'sql') return store
   // `--telemetry vm=…`: samples go to VictoriaMetrics; everything relational stays in `--db`.
   const client = createVmClient({ insertUrl: telemetry.insertUrl, selectUrl: telemetry.selectUrl })
-  return withVmTelemetry(store, createVmTelemetryRepository({ client }))
+  return withVmTelemetry(store, createVmTelemetryRepository({ client }), client)
 }
