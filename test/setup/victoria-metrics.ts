@@ -34,7 +34,12 @@ export function victoriaMetricsBinary (): string | null {
 
 export const VM_MISSING = 'victoria-metrics is not installed (Debian package victoria-metrics; test/setup/install-system-deps.sh installs it)'
 
-export async function startVictoriaMetrics (): Promise<TestVictoriaMetrics> {
+export interface TestVictoriaMetricsOptions {
+  /** Default true: -dedup.minScrapeInterval=1ms, as docs/victoriametrics.md asks. */
+  dedup?: boolean
+}
+
+export async function startVictoriaMetrics (options: TestVictoriaMetricsOptions = {}): Promise<TestVictoriaMetrics> {
   const bin = victoriaMetricsBinary()
   if (bin === null) throw new Error(VM_MISSING)
   const dir = mkdtempSync(join(tmpdir(), 'gpufleet-test-vm-'))
@@ -50,7 +55,7 @@ export async function startVictoriaMetrics (): Promise<TestVictoriaMetrics> {
       `-httpListenAddr=127.0.0.1:${port}`,
       // What docs/victoriametrics.md asks of operators: one sample per series and millisecond
       // (idempotent replays).
-      '-dedup.minScrapeInterval=1ms',
+      ...(options.dedup === false ? [] : ['-dedup.minScrapeInterval=1ms']),
       // The tests' samples are dated 2026-04: keep them whatever today is.
       '-retentionPeriod=100y',
       '-loggerLevel=ERROR',

@@ -24,6 +24,8 @@ export interface VmClient {
   query: (expr: string, atMs: number) => Promise<VmSeries[]>
   /** Range query evaluated at startMs, startMs + stepMs, … ≤ endMs. */
   queryRange: (expr: string, startMs: number, endMs: number, stepMs: number) => Promise<VmSeries[]>
+  /** The /flags page of the select side's server (single node or vmselect). */
+  flags: () => Promise<string>
 }
 
 export interface VmClientOptions {
@@ -79,5 +81,8 @@ export function createVmClient (options: VmClientOptions): VmClient {
     query: (expr, atMs) => select('/api/v1/query', { query: expr, time: seconds(atMs) }),
     queryRange: (expr, startMs, endMs, stepMs) =>
       select('/api/v1/query_range', { query: expr, start: seconds(startMs), end: seconds(endMs), step: `${stepMs}ms` }),
+    async flags () {
+      return (await send(new URL('/flags', selectUrl).toString(), { method: 'GET' })).text()
+    },
   }
 }
