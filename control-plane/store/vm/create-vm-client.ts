@@ -24,6 +24,8 @@ export interface VmClient {
   query: (expr: string, atMs: number) => Promise<VmSeries[]>
   /** Range query evaluated at startMs, startMs + stepMs, … ≤ endMs. */
   queryRange: (expr: string, startMs: number, endMs: number, stepMs: number) => Promise<VmSeries[]>
+  /** Label sets of the series matching `match` with samples in [startMs, endMs] (an index lookup, by day). */
+  series: (match: string, startMs: number, endMs: number) => Promise<Array<Record<string, string>>>
   /** The /flags page of the select side's server (single node or vmselect). */
   flags: () => Promise<string>
 }
@@ -81,6 +83,16 @@ export function createVmClient (options: VmClientOptions): VmClient {
     query: (expr, atMs) => select('/api/v1/query', { query: expr, time: seconds(atMs) }),
     queryRange: (expr, startMs, endMs, stepMs) =>
       select('/api/v1/query_range', { query: expr, start: seconds(startMs), end: seconds(endMs), step: `${stepMs}ms` }),
+    async series (match, startMs, endMs) {
+      const res = await send(`${selectUrl}/api/v1/series`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ 'match[]': match, start: seconds(startMs), end: seconds(endMs) }).toString(),
+      })
+      const json = await res.json() as { status: string, data?: Array<Record<string, string>> }
+      if (json.status !== 'success' || json.data === undefined) throw new VmError('VM_REJECTED', `VictoriaMetrics series lookup failed: ${JSON.stringify(json).slice(0, 300)}`)
+      return json.data
+    },
     async flags () {
       return (await send(new URL('/flags', selectUrl).toString(), { method: 'GET' })).text()
     },

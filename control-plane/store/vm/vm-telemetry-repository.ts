@@ -11,6 +11,10 @@ const MINUTE = 60_000
 const DAY = 86_400_000
 // Range queries in flight per read.
 const PARALLEL = 4
+// Latest: how far ahead ingest accepts rows (create-telemetry-router.ts futureToleranceMs), and
+// the windows tried before the whole lookback.
+const FUTURE_MS = 5 * MINUTE
+const LATEST_WINDOWS = [10 * MINUTE, 6 * 3_600_000, DAY]
 
 export interface VmTelemetryOptions {
   client: VmClient
@@ -83,7 +87,7 @@ export function createVmTelemetryRepository (options: VmTelemetryOptions): VmTel
         }
         // VictoriaMetrics does not say which rows it had already: every row sent counts as
         // inserted (a replay again; its deduplication keeps one).
-        const newest = [...newestByGpu.values()].sort((a, b) => a.gpuId - b.gpuId).map(s => withId(s, batch.nodeId))
+        const newest = [...newestByGpu.values()].sort((a, b) => a.gpuId - b.gpuId).map(withId)
         return { inserted: stored.length, duplicates: batch.samples.length - stored.length, newest }
       })
     },
@@ -93,8 +97,27 @@ export function createVmTelemetryRepository (options: VmTelemetryOptions): VmTel
       if (filter.nodeId !== undefined) m.push(`node_id=${quote(String(filter.nodeId))}`)
       if (filter.clusterId !== undefined) m.push(`cluster_id=${quote(String(filter.clusterId))}`)
       if (filter.hostname !== undefined) m.push(`Hostname=${quote(filter.hostname)}`)
-      const series = await client.query(latestExpr(m.join(', '), VM_FIELDS.map(f => f.series), latestLookbackMs), now())
-      return foldLatest(series)
+      // Which GPUs have rows in the lookback (the index, cheap), then their newest rows through
+      // windows that widen only for the GPUs not found yet: a window reads every sample in it,
+      // and reporting GPUs are all in the first. Evaluated FUTURE_MS ahead: ingest accepts rows
+      // stamped up to that far ahead of its clock.
+      const at = now() + FUTURE_MS
+      const matchers = m.join(', ')
+      const known = await client.series(`${SAMPLE_SERIES}{${matchers}}`, at - latestLookbackMs, at)
+      let missing = new Set(known.map(l => `${l.node_id}:${l.gpu}`))
+      const found: VmSeries[] = []
+      const windows = [...LATEST_WINDOWS.filter(w => w < latestLookbackMs), latestLookbackMs]
+      for (let i = 0; i < windows.length && missing.size > 0; i++) {
+        const windowMs = windows[i]!
+        const nodes = [...new Set([...missing].map(k => k.split(':')[0]!))].sort()
+        const narrowed = i === 0 ? matchers : [...m, `node_id=~${quote(nodes.join('|'))}`].join(', ')
+        const series = await client.query(latestExpr(narrowed, VM_FIELDS.map(f => f.series), windowMs), at)
+        const rows = new Set(series.filter(s => s.metric.q === 'at').map(s => `${s.metric.node_id}:${s.metric.gpu}`))
+        // A GPU with a row in this window has its newest row in it: keep its answer, drop the rest.
+        found.push(...series.filter(s => missing.has(`${s.metric.node_id}:${s.metric.gpu}`) && rows.has(`${s.metric.node_id}:${s.metric.gpu}`)))
+        missing = new Set([...missing].filter(k => !rows.has(k)))
+      }
+      return foldLatest(found)
     },
 
     async powerBuckets (q: PowerBucketQuery): Promise<PowerBucket[]> {
@@ -175,7 +198,7 @@ export function createVmTelemetryRepository (options: VmTelemetryOptions): VmTel
  * VictoriaMetrics has no row ids: a row's id is its recorded_at × 256 + gpu_id, unique per
  * node (not across nodes), stable across reads.
  */
-function withId (s: GpuSample, _nodeId: number): StoredGpuSample {
+function withId (s: GpuSample): StoredGpuSample {
   return { ...s, id: s.recordedAt * 256 + s.gpuId }
 }
 

@@ -87,3 +87,19 @@ t.test('VictoriaMetrics down: pushes answer 503 (the agent spools), reads fail a
   await a.server.flush()
   t.match((await json(a.vm, '/api/gpu-stats')).body, [{ gpu_id: 0, power_draw_w: 321, hostname: 'a' }])
 })
+
+t.test('latest: a GPU silent for days is still there (wider windows for it alone), as with the SQL store', { skip }, async t => {
+  const a = await apps(t)
+  await both(a, { node: { hostname: 'quiet' }, gpus: [seedRow(0, { recorded_at: iso(T0 - 3 * 86_400_000 + 7), temp_c: null }), seedRow(1, { recorded_at: iso(T0 - 3 * 86_400_000 + 7) })] })
+  await both(a, { node: { hostname: 'quiet' }, gpus: [seedRow(1, { recorded_at: iso(T0 - 5 * 3_600_000), power_draw_w: 1 })] })
+  await both(a, { node: { hostname: 'busy' }, gpus: [seedRow(0, { recorded_at: iso(T0 - 1_000) }), seedRow(1, { recorded_at: iso(T0 + 60_000) })] })
+  const noId = (rows: Array<Record<string, unknown>>) => rows.map(({ id: _id, ...r }) => r)
+  const vm = noId((await json(a.vm, '/api/gpu-stats')).body)
+  t.same(vm, noId((await json(a.sql, '/api/gpu-stats')).body))
+  t.same(vm.map(r => [r.hostname, r.gpu_id, r.recorded_at, r.temp_c]), [
+    ['quiet', 0, '2026-04-23T04:00:00.007+00:00', null],
+    ['quiet', 1, '2026-04-25T23:00:00+00:00', 47],
+    ['busy', 0, '2026-04-26T03:59:59+00:00', 47],
+    ['busy', 1, '2026-04-26T04:01:00+00:00', 47],
+  ], 'three days old, five hours old, now, and a minute ahead of the server clock')
+})
