@@ -1,10 +1,11 @@
-import type { GpuSampleReadings } from '../../../shared/gpu-fields.ts'
 import type {
-  GpuSample, LatestFilter, LatestGpuSample, MinuteRollup, PowerBucket, PowerBucketQuery, SampleBatchResult,
+  GpuSample, LatestFilter, MinuteRollup, PowerBucket, PowerBucketQuery, SampleBatchResult,
   StoredGpuSample, TelemetryRepository, TelemetryScope,
 } from '../telemetry-repository.ts'
 import type { VmClient, VmSeries } from './create-vm-client.ts'
 import { encodeBatches, SAMPLE_SERIES, VM_FIELDS } from './vm-series.ts'
+import { foldLatest } from './fold-latest.ts'
+import { foldHistory, type VmGpuReadingsAt } from './fold-history.ts'
 import { countExpr, historyExpr, latestExpr, minutePowerExpr, minuteRollupExpr, quote, scopeMatchers } from './vm-telemetry-queries.ts'
 
 const MINUTE = 60_000
@@ -40,8 +41,6 @@ export interface VmTelemetryOptions {
  * (-dedup.minScrapeInterval=1ms: one sample per series and millisecond). See
  * docs/victoriametrics.md.
  */
-/** One GPU's readings at one time (as the compressed SQL store's gpuHistory answers). */
-export type VmGpuReadingsAt = GpuSampleReadings & { recordedAt: number }
 
 export interface VmTelemetryRepository extends TelemetryRepository {
   /** One GPU's raw rows recorded in [fromMs, toMs), by recordedAt: raw samples through MetricsQL. */
@@ -200,88 +199,4 @@ export function createVmTelemetryRepository (options: VmTelemetryOptions): VmTel
  */
 function withId (s: GpuSample): StoredGpuSample {
   return { ...s, id: s.recordedAt * 256 + s.gpuId }
-}
-
-/**
- * latestExpr's answer → one row per GPU: its newest row (the identity series with the latest
- * row time), with each reading whose last sample is at that same time (else it was null then).
- */
-export function foldLatest (series: readonly VmSeries[]): LatestGpuSample[] {
-  const identity = (m: Record<string, string>) => JSON.stringify([m.node_id, m.gpu, m.cluster_id, m.Hostname, m.modelName, m.UUID, m.pci_bus_id])
-  const rows = new Map<string, { labels: Record<string, string>, at: number }>()
-  const values = new Map<string, Map<string, { v?: number, t?: number }>>()
-  for (const s of series) {
-    const point = s.points[0]
-    if (point === undefined) continue
-    const id = identity(s.metric)
-    if (s.metric.q === 'at') {
-      rows.set(id, { labels: s.metric, at: Math.round(point[1] * 1000) })
-      continue
-    }
-    const field = s.metric.f
-    if (field === undefined) continue
-    let byField = values.get(id)
-    if (byField === undefined) values.set(id, byField = new Map())
-    let cell = byField.get(field)
-    if (cell === undefined) byField.set(field, cell = {})
-    if (s.metric.q === 'v') cell.v = point[1]
-    else if (s.metric.q === 't') cell.t = Math.round(point[1] * 1000)
-  }
-  const newest = new Map<string, { id: string, labels: Record<string, string>, at: number }>()
-  for (const [id, r] of rows) {
-    const gpuKey = `${r.labels.node_id}:${r.labels.gpu}`
-    const prev = newest.get(gpuKey)
-    if (prev === undefined || r.at > prev.at) newest.set(gpuKey, { id, ...r })
-  }
-  const out: LatestGpuSample[] = []
-  for (const { id, labels, at } of newest.values()) {
-    const nodeId = Number(labels.node_id)
-    const gpuId = Number(labels.gpu)
-    if (!Number.isInteger(nodeId) || !Number.isInteger(gpuId)) continue
-    const row: Record<string, unknown> = {
-      id: at * 256 + gpuId,
-      nodeId,
-      clusterId: labels.cluster_id === undefined ? null : Number(labels.cluster_id),
-      hostname: labels.Hostname ?? null,
-      gpuId,
-      recordedAt: at,
-      name: labels.modelName ?? '',
-      uuid: labels.UUID ?? null,
-      pciBusId: labels.pci_bus_id ?? null,
-    }
-    const byField = values.get(id)
-    for (const f of VM_FIELDS) {
-      const cell = byField?.get(f.series)
-      row[f.sample] = cell !== undefined && cell.t === at && cell.v !== undefined ? cell.v : null
-    }
-    out.push(row as unknown as LatestGpuSample)
-  }
-  return out.sort((a, b) => a.nodeId - b.nodeId || a.gpuId - b.gpuId)
-}
-
-/** historyExpr's raw samples → one row per recorded_at with a stored row, readings null where absent. */
-export function foldHistory (series: readonly VmSeries[]): VmGpuReadingsAt[] {
-  const bySeries = new Map(VM_FIELDS.map(f => [f.series, f.sample]))
-  const rows = new Map<number, Record<string, number | null>>()
-  const row = (at: number) => {
-    let r = rows.get(at)
-    if (r === undefined) {
-      r = { recordedAt: at }
-      for (const f of VM_FIELDS) r[f.sample] = null
-      rows.set(at, r)
-    }
-    return r
-  }
-  for (const s of series) {
-    if (s.metric.__name__ === SAMPLE_SERIES) for (const [at] of s.points) row(at)
-  }
-  for (const s of series) {
-    const key = bySeries.get(s.metric.__name__ ?? '')
-    if (key === undefined) continue
-    for (const [at, v] of s.points) {
-      const r = rows.get(at)
-      if (r !== undefined) r[key] = v
-    }
-  }
-  return [...rows.values()].sort((a, b) => a.recordedAt! - b.recordedAt!) as unknown as VmGpuReadingsAt[]
 }
