@@ -103,3 +103,16 @@ t.test('latest: a GPU silent for days is still there (wider windows for it alone
     ['busy', 1, '2026-04-26T04:01:00+00:00', 47],
   ], 'three days old, five hours old, now, and a minute ahead of the server clock')
 })
+
+t.test('filters with MetricsQL\'s special characters are values, never syntax', { skip }, async t => {
+  const a = await apps(t)
+  const odd = 'gpu"a\\b{c}=~.*|\'d é'
+  await both(a, { node: { hostname: odd }, gpus: [seedRow(0, { recorded_at: iso(T0 - 2_000) })] })
+  await both(a, { node: { hostname: 'plain' }, gpus: [seedRow(0, { recorded_at: iso(T0 - 2_000) })] })
+  for (const hostname of [odd, '.*', '"} or vector(1) #', 'plain\\']) {
+    const q = `/api/gpu-stats?hostname=${encodeURIComponent(hostname)}`
+    const [v, s] = [await json(a.vm, q), await json(a.sql, q)]
+    t.equal(v.status, s.status, `${hostname}: same status`)
+    t.same(v.body.map((r: { hostname: string }) => r.hostname), s.body.map((r: { hostname: string }) => r.hostname), `${hostname}: same rows`)
+  }
+})
