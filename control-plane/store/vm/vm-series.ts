@@ -46,20 +46,44 @@ function gpuLabels (node: Record<string, string>, s: GpuSample): Record<string, 
   return labels
 }
 
+/** A node's newest tick as last written: its GPUs, its power sum (null: none), the `part` it went under. */
+export interface WrittenTick {
+  at: number
+  gpus: Set<number>
+  sumW: number | null
+  part: number
+}
+
 /** What one insert sends: JSON lines for /api/v1/import and what it stored, per batch. */
 export interface EncodedBatches {
   body: string
   /** Per batch: its rows, each (gpu, recorded_at) once (the first wins, as INSERT OR IGNORE). */
   rows: GpuSample[][]
+  /** Per node of these batches: its newest tick once this import is accepted (for `lastTicks` next time). */
+  newestTicks: Map<number, WrittenTick>
+}
+
+interface Tick {
+  nodeId: number
+  labels: Record<string, string>
+  at: number
+  gpus: Set<number>
+  sumW: number | null
 }
 
 /**
  * The batches as import lines, one line per series. A node's tick power is the sum of its
- * rows at that recorded_at with a power reading, over every batch of this call. (A tick whose
- * rows arrive in two calls keeps the first call's sum: VictoriaMetrics keeps one sample per
- * series and millisecond. Agents send a tick's rows in one push.)
+ * rows at that recorded_at with a power reading, over every batch of this call.
+ *
+ * A tick can arrive in two pushes (an agent's backlog is cut into pushes by row count). Since
+ * VictoriaMetrics keeps one sample per series and millisecond (the smaller on a tie), the whole
+ * tick's sum could never replace the first part's: it is written as a new series (`part` label
+ * one higher) instead. Reads take the MAX over a node's series (sums only grow), so the whole
+ * tick wins. `lastTicks` (each node's newest tick written by this process) is how a push is
+ * known to continue one: its first tick at that time, with none of its GPUs. (Another replica,
+ * or this one after a restart, does not know: the first part's sum stays.)
  */
-export function encodeBatches (batches: readonly SampleBatch[]): EncodedBatches {
+export function encodeBatches (batches: readonly SampleBatch[], lastTicks: ReadonlyMap<number, WrittenTick> = new Map()): EncodedBatches {
   const lines = new Map<string, Line>()
   const add = (metric: Record<string, string>, at: number, value: number) => {
     const key = JSON.stringify(metric)
@@ -69,7 +93,7 @@ export function encodeBatches (batches: readonly SampleBatch[]): EncodedBatches 
     line.timestamps.push(at)
   }
   const seen = new Set<string>()
-  const ticks = new Map<string, { labels: Record<string, string>, at: number, sumW: number }>()
+  const ticks = new Map<string, Tick>()
   const rows = batches.map(batch => {
     const node = nodeLabels(batch)
     const stored: GpuSample[] = []
@@ -84,17 +108,29 @@ export function encodeBatches (batches: readonly SampleBatch[]): EncodedBatches 
         const v = s[f.sample]
         if (v !== null) add({ __name__: f.series, ...labels }, s.recordedAt, v)
       }
-      if (s.powerDrawW !== null) {
-        const tickKey = `${JSON.stringify(node)}:${s.recordedAt}`
-        const tick = ticks.get(tickKey)
-        if (tick === undefined) ticks.set(tickKey, { labels: node, at: s.recordedAt, sumW: s.powerDrawW })
-        else tick.sumW += s.powerDrawW
-      }
+      const tickKey = `${batch.nodeId}:${s.recordedAt}`
+      let tick = ticks.get(tickKey)
+      if (tick === undefined) ticks.set(tickKey, tick = { nodeId: batch.nodeId, labels: node, at: s.recordedAt, gpus: new Set(), sumW: null })
+      tick.gpus.add(s.gpuId)
+      if (s.powerDrawW !== null) tick.sumW = (tick.sumW ?? 0) + s.powerDrawW
     }
     return stored
   })
-  for (const t of ticks.values()) add({ __name__: NODE_POWER_SERIES, ...t.labels }, t.at, t.sumW)
+  const newestTicks = new Map<number, WrittenTick>()
+  for (const t of ticks.values()) {
+    const prev = lastTicks.get(t.nodeId)
+    let written: WrittenTick = { at: t.at, gpus: t.gpus, sumW: t.sumW, part: 0 }
+    if (prev !== undefined && prev.at === t.at && [...t.gpus].every(g => !prev.gpus.has(g))) {
+      const sumW = prev.sumW === null && t.sumW === null ? null : (prev.sumW ?? 0) + (t.sumW ?? 0)
+      written = { at: t.at, gpus: new Set([...prev.gpus, ...t.gpus]), sumW, part: prev.sumW === null ? prev.part : prev.part + 1 }
+    }
+    if (written.sumW !== null) {
+      add({ __name__: NODE_POWER_SERIES, ...t.labels, ...(written.part === 0 ? {} : { part: String(written.part) }) }, t.at, written.sumW)
+    }
+    const newest = newestTicks.get(t.nodeId) ?? prev
+    if (newest === undefined || t.at >= newest.at) newestTicks.set(t.nodeId, written)
+  }
   let body = ''
   for (const line of lines.values()) body += JSON.stringify(line) + '\n'
-  return { body, rows }
+  return { body, rows, newestTicks }
 }

@@ -22,12 +22,14 @@ export function scopeMatchers (scope: TelemetryScope): string {
  * - a cluster or the fleet: the MAX over the minute's seconds of the sum of each node's latest
  *   tick in that second. The subquery's points sit on whole seconds t; `offset -999ms` moves
  *   each one's 1 s window to (t - 1 ms, t + 999 ms], i.e. the second [t, t + 1 s).
+ * A node may have several series (a tick completed by a later push, `part`; a new hostname):
+ * its value is their MAX (a tick's sum only grows), never their sum.
  */
 export function minutePowerExpr (scope: TelemetryScope): string {
   const sel = `${NODE_POWER_SERIES}{${scopeMatchers(scope)}}`
   return scope.kind === 'node'
-    ? `max_over_time(${sel}[1m])`
-    : `max_over_time(sum(last_over_time(${sel}[1s] offset -999ms))[1m:1s])`
+    ? `max(max_over_time(${sel}[1m]))`
+    : `max_over_time(sum(max by (node_id) (last_over_time(${sel}[1s] offset -999ms)))[1m:1s])`
 }
 
 /** Every minute rollup column of a scope, one labelled series (`q`) each. */

@@ -3,7 +3,7 @@ import type {
   StoredGpuSample, TelemetryRepository, TelemetryScope,
 } from '../telemetry-repository.ts'
 import type { VmClient, VmSeries } from './create-vm-client.ts'
-import { encodeBatches, SAMPLE_SERIES, VM_FIELDS } from './vm-series.ts'
+import { encodeBatches, SAMPLE_SERIES, VM_FIELDS, type WrittenTick } from './vm-series.ts'
 import { foldLatest } from './fold-latest.ts'
 import { foldHistory, type VmGpuReadingsAt } from './fold-history.ts'
 import { countExpr, historyExpr, latestExpr, minutePowerExpr, minuteRollupExpr, quote, scopeMatchers } from './vm-telemetry-queries.ts'
@@ -51,6 +51,8 @@ export interface VmTelemetryRepository extends TelemetryRepository {
 
 export function createVmTelemetryRepository (options: VmTelemetryOptions): VmTelemetryRepository {
   const { client, now = Date.now, latestLookbackMs = 7 * DAY, chunkMinutes = 10_000, secondChunkMinutes = 480 } = options
+  // Each node's newest tick written by this process: how a push continuing a tick is told (vm-series.ts).
+  const lastTicks = new Map<number, WrittenTick>()
 
   /**
    * Per-minute series of `expr` over the minutes in [fromMs, toMs), points at each minute's
@@ -75,8 +77,9 @@ export function createVmTelemetryRepository (options: VmTelemetryOptions): VmTel
 
   return {
     async insertSamples (batches) {
-      const { body, rows } = encodeBatches(batches)
+      const { body, rows, newestTicks } = encodeBatches(batches, lastTicks)
       if (body !== '') await client.importLines(body)
+      for (const [nodeId, tick] of newestTicks) lastTicks.set(nodeId, tick)
       return batches.map((batch, i): SampleBatchResult => {
         const stored = rows[i]!
         const newestByGpu = new Map<number, GpuSample>()

@@ -34,3 +34,16 @@ t.test('import lines: one per series, dcgm-exporter and gpufleet labels, null re
   t.equal(find('DCGM_FI_DEV_FB_USED', {}).length, 0, 'a reading no row had: no series')
   t.equal(encodeBatches([]).body, '')
 })
+
+t.test('a push continuing the node\'s last tick writes the whole tick\'s sum under the next part', async t => {
+  const node = { nodeId: 7, clusterId: 2, hostname: 'gpu-a' }
+  const first = encodeBatches([{ ...node, samples: [row(0, 1000, 300), row(1, 1000, 200)] }])
+  t.same(first.newestTicks.get(7), { at: 1000, gpus: new Set([0, 1]), sumW: 500, part: 0 })
+  const second = encodeBatches([{ ...node, samples: [row(2, 1000, 100), row(0, 2000, 50)] }], first.newestTicks)
+  const power = second.body.trimEnd().split('\n').map(l => JSON.parse(l)).filter(l => l.metric.__name__ === NODE_POWER_SERIES)
+  t.same(power.map(l => [l.metric.part, l.values, l.timestamps]), [['1', [600], [1000]], [undefined, [50], [2000]]])
+  t.same(second.newestTicks.get(7), { at: 2000, gpus: new Set([0]), sumW: 50, part: 0 })
+  const replay = encodeBatches([{ ...node, samples: [row(0, 1000, 300), row(1, 1000, 200)] }], first.newestTicks)
+  t.same(replay.body.trimEnd().split('\n').map(l => JSON.parse(l)).filter(l => l.metric.__name__ === NODE_POWER_SERIES).map(l => [l.metric.part, l.values]),
+    [[undefined, [500]]], 'a replay of the same GPUs is no continuation: the same sample again')
+})
