@@ -18,7 +18,7 @@ export function foldLatest (series: readonly VmSeries[]): LatestGpuSample[] {
       rows.set(id, { labels: s.metric, at: Math.round(point[1] * 1000) })
       continue
     }
-    const field = s.metric.f
+    const field = s.metric.__name__
     if (field === undefined) continue
     let byField = values.get(id)
     if (byField === undefined) values.set(id, byField = new Map())

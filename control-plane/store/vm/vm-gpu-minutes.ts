@@ -4,6 +4,7 @@ import { quote } from './vm-telemetry-queries.ts'
 
 const MINUTE = 60_000
 const RANGE_MINUTES = 10_000
+const NODES_PER_QUERY = 300
 
 /** One GPU's samples in one UTC minute (clipped to the window asked for). */
 export interface GpuMinute {
@@ -27,7 +28,15 @@ export async function gpuMinutes (client: VmClient, gpus: ReadonlyArray<{ nodeId
   const out = new Map<string, Map<number, GpuMinute>>()
   if (gpus.length === 0 || toAt <= fromAt) return out
   const wanted = new Set(gpus.map(g => gpuKey(g.nodeId, g.gpuIndex)))
-  const nodes = [...new Set(gpus.map(g => g.nodeId))].sort((a, b) => a - b)
+  const allNodes = [...new Set(gpus.map(g => g.nodeId))].sort((a, b) => a - b)
+  // A few hundred nodes per query: the node matcher is repeated in it (-search.maxQueryLen: 16 KiB).
+  for (let i = 0; i < allNodes.length; i += NODES_PER_QUERY) {
+    await nodeMinutes(client, allNodes.slice(i, i + NODES_PER_QUERY), wanted, fromAt, toAt, out)
+  }
+  return out
+}
+
+async function nodeMinutes (client: VmClient, nodes: readonly number[], wanted: ReadonlySet<string>, fromAt: number, toAt: number, out: Map<string, Map<number, GpuMinute>>): Promise<void> {
   const expr = (windowMs: number) => {
     const sel = `{node_id=~${quote(nodes.join('|'))}}[${windowMs}ms]`
     const util = `${seriesFor('utilizationPct')}${sel}`
@@ -70,5 +79,4 @@ export async function gpuMinutes (client: VmClient, gpus: ReadonlyArray<{ nodeId
     }
   }
   await Promise.all(work)
-  return out
 }

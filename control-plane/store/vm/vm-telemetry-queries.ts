@@ -55,16 +55,17 @@ export function minuteRollupExpr (scope: TelemetryScope): string {
 
 /**
  * For latest: per series of one GPU identity, the time of its last row (`q="at"`), and per
- * reading its last value and time (`q="v"` / `q="t"`, `f` the series), over `lookback`.
+ * reading series its last value and time (`q="v"` / `q="t"`, named), over `lookback`. One
+ * selector for every reading keeps the query short (the matchers are not repeated per reading).
  */
 export function latestExpr (matchers: string, series: readonly string[], lookbackMs: number): string {
   const w = `[${lookbackMs}ms]`
-  const parts = [`label_set(tlast_over_time(${SAMPLE_SERIES}{${matchers}}${w}), "q", "at")`]
-  for (const s of series) {
-    parts.push(`label_set(last_over_time(${s}{${matchers}}${w}), "q", "v", "f", ${quote(s)})`)
-    parts.push(`label_set(tlast_over_time(${s}{${matchers}}${w}), "q", "t", "f", ${quote(s)})`)
-  }
-  return `union(${parts.join(', ')})`
+  const readings = `{__name__=~${quote(series.join('|'))}${matchers === '' ? '' : `, ${matchers}`}}${w}`
+  return `union(${[
+    `label_set(tlast_over_time(${SAMPLE_SERIES}{${matchers}}${w}), "q", "at")`,
+    `label_set(last_over_time(${readings}), "q", "v")`,
+    `label_set(tlast_over_time(${readings}) keep_metric_names, "q", "t")`,
+  ].join(', ')})`
 }
 
 /** Rows stored for a scope in the `windowMs` before the evaluation time. */

@@ -16,6 +16,10 @@ const PARALLEL = 4
 // the windows tried before the whole lookback.
 const FUTURE_MS = 5 * MINUTE
 const LATEST_WINDOWS = [10 * MINUTE, 6 * 3_600_000, DAY]
+const LATEST_NARROW_NODES = 25
+const LATEST_NARROW_MAX = 400
+
+const chunks = <T>(xs: readonly T[], n: number): T[][] => Array.from({ length: Math.ceil(xs.length / n) }, (_, i) => xs.slice(i * n, i * n + n))
 
 export interface VmTelemetryOptions {
   client: VmClient
@@ -112,8 +116,12 @@ export function createVmTelemetryRepository (options: VmTelemetryOptions): VmTel
       for (let i = 0; i < windows.length && missing.size > 0; i++) {
         const windowMs = windows[i]!
         const nodes = [...new Set([...missing].map(k => k.split(':')[0]!))].sort()
-        const narrowed = i === 0 ? matchers : [...m, `node_id=~${quote(nodes.join('|'))}`].join(', ')
-        const series = await client.query(latestExpr(narrowed, VM_FIELDS.map(f => f.series), windowMs), at)
+        // The nodes of the GPUs still missing, a few per query (-search.maxQueryLen: 16 KiB, and
+        // the matcher is repeated per reading); past a few hundred, the whole scope again.
+        const narrowed = i === 0 || nodes.length > LATEST_NARROW_MAX
+          ? [matchers]
+          : chunks(nodes, LATEST_NARROW_NODES).map(c => [...m, `node_id=~${quote(c.join('|'))}`].join(', '))
+        const series = (await Promise.all(narrowed.map(n => client.query(latestExpr(n, VM_FIELDS.map(f => f.series), windowMs), at)))).flat()
         const rows = new Set(series.filter(s => s.metric.q === 'at').map(s => `${s.metric.node_id}:${s.metric.gpu}`))
         // A GPU with a row in this window has its newest row in it: keep its answer, drop the rest.
         found.push(...series.filter(s => missing.has(`${s.metric.node_id}:${s.metric.gpu}`) && rows.has(`${s.metric.node_id}:${s.metric.gpu}`)))
