@@ -38,7 +38,7 @@ export async function openStore (db: string, sqlite: SqliteStoreOptions = {}, te
   const client = createVmClient({ insertUrl: telemetry.insertUrl, selectUrl: telemetry.selectUrl })
   // Said once at start, never awaited nor fatal: VictoriaMetrics may come up after the control plane.
   void client.flags().then(
-    page => { for (const problem of vmFlagProblems(page)) sqlite.log?.warn({ selectUrl: telemetry.selectUrl }, `VictoriaMetrics: ${problem}`) },
+    page => { for (const problem of vmFlagProblems(page)) sqlite.log?.warn({}, `VictoriaMetrics: ${problem}`) },
     (err: unknown) => sqlite.log?.warn({ err: { message: (err as Error).message } }, 'VictoriaMetrics: its /flags could not be read; see docs/victoriametrics.md for what it needs'))
   return withVmTelemetry(store, createVmTelemetryRepository({ client }), client)
 }

@@ -46,12 +46,21 @@ const seconds = (ms: number) => (ms / 1000).toFixed(3)
  * late or replayed sample older than that would not show in a cached answer.
  */
 export function createVmClient (options: VmClientOptions): VmClient {
-  const { insertUrl, selectUrl, timeoutMs = 30_000, fetch: doFetch = fetch } = options
+  const { timeoutMs = 30_000, fetch: doFetch = fetch } = options
+  const insert = withoutCredentials(options.insertUrl)
+  const selected = withoutCredentials(options.selectUrl)
+  const insertUrl = insert.url
+  const selectUrl = selected.url
 
-  async function send (url: string, init: RequestInit): Promise<Response> {
+  async function send (side: 'insert' | 'select', url: string, init: RequestInit): Promise<Response> {
+    const auth = side === 'insert' ? insert.authorization : selected.authorization
     let res: Response
     try {
-      res = await doFetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) })
+      res = await doFetch(url, {
+        ...init,
+        headers: { ...init.headers as Record<string, string>, ...(auth === null ? {} : { authorization: auth }) },
+        signal: AbortSignal.timeout(timeoutMs),
+      })
     } catch (err) {
       throw new VmError('VM_UNAVAILABLE', `VictoriaMetrics did not answer: ${(err as Error).message}`, { cause: err })
     }
@@ -61,7 +70,7 @@ export function createVmClient (options: VmClientOptions): VmClient {
   }
 
   async function select (path: string, params: Record<string, string>): Promise<VmSeries[]> {
-    const res = await send(`${selectUrl}${path}`, {
+    const res = await send('select', `${selectUrl}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ ...params, nocache: '1' }).toString(),
@@ -78,13 +87,13 @@ export function createVmClient (options: VmClientOptions): VmClient {
 
   return {
     async importLines (body) {
-      await send(`${insertUrl}/api/v1/import`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+      await send('insert', `${insertUrl}/api/v1/import`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
     },
     query: (expr, atMs) => select('/api/v1/query', { query: expr, time: seconds(atMs) }),
     queryRange: (expr, startMs, endMs, stepMs) =>
       select('/api/v1/query_range', { query: expr, start: seconds(startMs), end: seconds(endMs), step: `${stepMs}ms` }),
     async series (match, startMs, endMs) {
-      const res = await send(`${selectUrl}/api/v1/series`, {
+      const res = await send('select', `${selectUrl}/api/v1/series`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ 'match[]': match, start: seconds(startMs), end: seconds(endMs) }).toString(),
@@ -94,7 +103,21 @@ export function createVmClient (options: VmClientOptions): VmClient {
       return json.data
     },
     async flags () {
-      return (await send(new URL('/flags', selectUrl).toString(), { method: 'GET' })).text()
+      return (await send('select', new URL('/flags', selectUrl).toString(), { method: 'GET' })).text()
     },
   }
+}
+
+/**
+ * `http://user:password@vmauth:8427/…` (vmauth, a proxy): fetch refuses credentials in a URL,
+ * so they travel as Basic authorization instead.
+ */
+function withoutCredentials (raw: string): { url: string, authorization: string | null } {
+  const url = new URL(raw)
+  if (url.username === '' && url.password === '') return { url: raw, authorization: null }
+  const user = decodeURIComponent(url.username)
+  const password = decodeURIComponent(url.password)
+  url.username = ''
+  url.password = ''
+  return { url: url.toString().replace(/\/+$/, ''), authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` }
 }

@@ -57,3 +57,17 @@ t.test('--telemetry spellings', async t => {
     t.match(parseTelemetryEngine(bad), { error: String }, bad)
   }
 })
+
+t.test('credentials in the URL (vmauth) travel as Basic authorization, per side', async t => {
+  const vm = await fakeVm(t, req => [200, req.url!.includes('/import') ? '' : OK])
+  const heard: Array<string | undefined> = []
+  const client = createVmClient({
+    insertUrl: vm.url.replace('http://', 'http://writer:s%3Acret@'),
+    selectUrl: `${vm.url}/select/0/prometheus`,
+    fetch: async (url, init) => { heard.push(new Headers(init?.headers).get('authorization') ?? undefined); return fetch(url, init) },
+  })
+  await client.importLines('x\n')
+  await client.query('x', 0)
+  t.same(heard, [`Basic ${Buffer.from('writer:s:cret').toString('base64')}`, undefined])
+  t.same(vm.seen.map(r => r.url), ['/api/v1/import', '/select/0/prometheus/api/v1/query'])
+})
