@@ -36,16 +36,6 @@ export interface VmTelemetryOptions {
   secondChunkMinutes?: number
 }
 
-/**
- * GPU telemetry in VictoriaMetrics (`--telemetry vm=…`): every row goes to VictoriaMetrics as
- * dcgm-exporter series (vm-series.ts), and the reads are MetricsQL over them. Nothing is kept
- * here: latest, the minute rollups and power history are computed from the raw series when
- * asked, so a late or replayed row is in every answer as soon as VictoriaMetrics has it.
- * Retention is VictoriaMetrics' own (-retentionPeriod); idempotency is its deduplication
- * (-dedup.minScrapeInterval=1ms: one sample per series and millisecond). See
- * docs/victoriametrics.md.
- */
-
 export interface VmTelemetryRepository extends TelemetryRepository {
   /** One GPU's raw rows recorded in [fromMs, toMs), by recordedAt: raw samples through MetricsQL. */
   gpuHistory: (nodeId: number, gpuId: number, fromMs: number, toMs: number) => Promise<VmGpuReadingsAt[]>
@@ -53,6 +43,16 @@ export interface VmTelemetryRepository extends TelemetryRepository {
   compact: (request: { before: number, limit: number }) => Promise<{ moved: number, more: boolean }>
 }
 
+/**
+ * GPU telemetry in VictoriaMetrics (`--telemetry vm=…`): every row goes to VictoriaMetrics as
+ * dcgm-exporter series (vm-series.ts), and the reads are MetricsQL over them. No answer is kept
+ * here (only each node's last written tick): latest, the minute rollups and power history are
+ * computed from the raw series when asked, so a late or replayed row is in every answer as soon
+ * as VictoriaMetrics has it.
+ * Retention is VictoriaMetrics' own (-retentionPeriod); idempotency is its deduplication
+ * (-dedup.minScrapeInterval=1ms: one sample per series and millisecond). See
+ * docs/victoriametrics.md.
+ */
 export function createVmTelemetryRepository (options: VmTelemetryOptions): VmTelemetryRepository {
   const { client, now = Date.now, latestLookbackMs = 7 * DAY, chunkMinutes = 10_000, secondChunkMinutes = 480 } = options
   // Each node's newest tick written by this process: how a push continuing a tick is told (vm-series.ts).
@@ -77,7 +77,6 @@ export function createVmTelemetryRepository (options: VmTelemetryOptions): VmTel
     }
     return out
   }
-
 
   return {
     async insertSamples (batches) {
