@@ -3,6 +3,7 @@ import { CONTROL_PLANE_DEFAULTS } from './defaults.ts'
 import { ControlPlaneError } from './errors.ts'
 import { API_KEY_PREFIX, isPresentableApiKey } from '../shared/wire/api-key-format.ts'
 import { parseDuration } from '../shared/parse-duration.ts'
+import { parseTelemetryEngine, type TelemetryEngine } from './telemetry-engine.ts'
 
 /**
  * Control-plane configuration: one defaults object, one schema, validated once at start-up
@@ -36,6 +37,7 @@ const OPTION_NAMES: Record<string, string> = {
   telemetryCompactAfter: '--telemetry-compact-after (GPUFLEET_TELEMETRY_COMPACT_AFTER)',
   slurmSacct: '--slurm-sacct (GPUFLEET_SLURM_SACCT)',
   slurmToken: 'GPUFLEET_SLURM_TOKEN',
+  telemetry: '--telemetry (GPUFLEET_TELEMETRY)',
 }
 
 const SESSION_TTL_MIN_MS = 60_000
@@ -123,6 +125,9 @@ export const controlPlaneConfigSchema = z.object({
   telemetryCompactAfter: z.string()
     .refine(s => { const ms = parseDuration(s); return ms !== null && ms >= 0 && ms <= NODE_FAIL_GRACE_MAX_MS }, 'expected a duration up to 7d such as 70m, 2h or 0s')
     .default(CONTROL_PLANE_DEFAULTS.telemetryCompactAfter),
+  // Where GPU telemetry lives: the store's tables, or VictoriaMetrics (the message never echoes a URL).
+  telemetry: z.string().refine(s => !('error' in parseTelemetryEngine(s)), 'expected sql, vm=http://host:8428 or vm=insert=URL,select=URL')
+    .default(CONTROL_PLANE_DEFAULTS.telemetry),
 }).strict().superRefine((c, ctx) => {
   if (c.slurmRestUrl !== undefined && c.slurmToken === undefined) {
     ctx.addIssue({ code: 'custom', path: ['slurmToken'], message: 'required with --slurm-rest-url (a JWT from scontrol token)' })
@@ -147,6 +152,8 @@ export type ControlPlaneConfig = Readonly<z.infer<typeof controlPlaneConfigSchem
   slurmIntervalMs: number | null
   /** `telemetryCompactAfter` in milliseconds. */
   telemetryCompactAfterMs: number
+  /** `telemetry` parsed. */
+  telemetryEngine: TelemetryEngine
 }>
 
 /** Throws ControlPlaneError CONFIG_INVALID naming each bad option the way operators set it. */
@@ -167,5 +174,6 @@ export function parseControlPlaneConfig (input: ControlPlaneConfigInput = {}): C
     jobLogRetainBytes: byteSize(result.data.jobLogRetain) as number,
     slurmIntervalMs: result.data.slurmInterval === 'off' ? null : parseDuration(result.data.slurmInterval) as number,
     telemetryCompactAfterMs: parseDuration(result.data.telemetryCompactAfter) as number,
+    telemetryEngine: parseTelemetryEngine(result.data.telemetry) as TelemetryEngine,
   })
 }

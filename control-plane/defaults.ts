@@ -31,4 +31,6 @@ export const CONTROL_PLANE_DEFAULTS = {
   slurmRestApi: 'v0.0.38',
   /** Raw telemetry older than this moves into compressed blocks (past the 30/60-minute windows). */
   telemetryCompactAfter: '70m',
+  /** Where GPU telemetry lives: `sql` (the store's tables) or `vm=http://…` (VictoriaMetrics). */
+  telemetry: 'sql',
 } as const

@@ -69,7 +69,7 @@ export async function startControlPlane (config: ControlPlaneConfig, options: St
   const server: Server = listening.server
   let store: Store
   try {
-    store = await openStore(config.db, { log, onCheckpoint: createCheckpointMetrics(registry) })
+    store = await openStore(config.db, { log, onCheckpoint: createCheckpointMetrics(registry) }, config.telemetryEngine)
   } catch (err) {
     await closeServer(server)
     throw err

@@ -26,6 +26,7 @@ export function controlPlaneCommand (): Command {
     .addOption(envOption('--slurm-rest-api <version>', `slurmrestd's slurmdb plugin version (default ${d.slurmRestApi})`))
     .addOption(envOption('--slurm-sacct <path>', `sacct command used without --slurm-rest-url (default ${d.slurmSacct})`))
     .addOption(envOption('--telemetry-compact-after <duration>', `raw telemetry older than this is stored compressed, 0s..7d (default ${d.telemetryCompactAfter})`))
+    .addOption(envOption('--telemetry <engine>', `where GPU telemetry lives: sql (the --db store's tables) or vm=http://host:8428, vm=insert=URL,select=URL (VictoriaMetrics; docs/victoriametrics.md) (default ${d.telemetry})`))
     .addOption(envOption('--log-level <level>', `fatal|error|warn|info|debug|trace|silent (default ${d.logLevel})`))
     .action(async (opts: Record<string, unknown>) => {
       // Loaded on use: `gpufleet agent` must not pay for the control plane's modules (memory).

@@ -27,6 +27,19 @@ export interface HeldGpu {
   assignedAt: number
 }
 
+/** A job's hold of a GPU within a window, clipped to it (ended jobs' holds included). */
+export interface HoldSpan {
+  jobId: number
+  gpuId: number
+  nodeId: number
+  gpuIndex: number
+  tenantId: number | null
+  /** The model the hold was metered at (else the GPU's). */
+  gpuModel: string | null
+  fromAt: number
+  toAt: number
+}
+
 /** Utilization of a held GPU from its raw samples in [max(from, assignedAt), to). */
 export interface HeldGpuUtilization extends HeldGpu {
   /** Samples with a utilization reading. */
@@ -154,4 +167,11 @@ export interface DashboardRepository {
   invoices: (periodEndFrom: number, filter?: { tenantId?: number | undefined }) => Promise<InvoiceRecord[]>
   /** The rate card. */
   rates: () => Promise<Rate[]>
+  /**
+   * The holds alone, for a telemetry engine outside SQL (store/vm/) to join with its samples:
+   * every GPU held now by a running job (optionally one tenant's), ordered by gpu id ...
+   */
+  heldGpus: (filter?: { tenantId?: number | undefined }) => Promise<HeldGpu[]>
+  /** ... and every hold overlapping [from, to), clipped to it (`tenantsOnly`: jobs with a tenant). */
+  holdsInWindow: (fromMs: number, toMs: number, filter?: { tenantId?: number | undefined, tenantsOnly?: boolean }) => Promise<HoldSpan[]>
 }

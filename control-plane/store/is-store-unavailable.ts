@@ -21,7 +21,8 @@ export function isStoreUnavailable (err: unknown): boolean {
   return cause !== undefined && cause !== err && isStoreUnavailable(cause)
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'])
+// VM_UNAVAILABLE: the VictoriaMetrics telemetry engine (store/vm/create-vm-client.ts) did not answer.
+const NETWORK_CODES = new Set(['VM_UNAVAILABLE', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'])
 
 const PG_MESSAGES = [
   'Connection terminated',

@@ -33,6 +33,9 @@ export interface SampleBatch {
   /** Null for a node outside any cluster: it rolls up to its node and the fleet only. */
   clusterId: number | null
   hostname: string | null
+  /** The agent's cluster and region names where it sent them (labels in VictoriaMetrics; the SQL store keeps ids). */
+  cluster?: string | null
+  region?: string | null
   samples: GpuSample[]
 }
 

@@ -90,6 +90,8 @@ export function createIngestHandler (deps: IngestHandlerDeps): Handler<CpEnv> {
           nodeId: who.nodeId,
           clusterId: who.clusterId,
           hostname: who.hostname ?? parsed.node?.hostname ?? null,
+          cluster: parsed.node?.cluster ?? null,
+          region: parsed.node?.region ?? null,
           samples: parsed.samples,
         })
       } catch (err) {

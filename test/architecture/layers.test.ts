@@ -16,7 +16,7 @@ const LAYERS: ReadonlyArray<{ name: string, paths: readonly string[], uses: read
   { name: 'agent', paths: ['agent/'], uses: ['shared'], reason: 'the GPU host daemon knows the control plane only through shared/wire' },
   {
     name: 'cp-base',
-    paths: ['control-plane/config.ts', 'control-plane/defaults.ts', 'control-plane/errors.ts', 'control-plane/version.ts', 'control-plane/match-rate.ts'],
+    paths: ['control-plane/config.ts', 'control-plane/defaults.ts', 'control-plane/errors.ts', 'control-plane/version.ts', 'control-plane/match-rate.ts', 'control-plane/telemetry-engine.ts'],
     uses: ['shared'],
     reason: "the control plane's options, error codes, version and rate card: the store and everything above read them",
   },

@@ -1,4 +1,4 @@
-import type { DashboardRepository, GpuState, JobSummary, TenantQuota } from '../dashboard-repository.ts'
+import type { DashboardRepository, GpuState, HeldGpu, HoldSpan, JobSummary, TenantQuota } from '../dashboard-repository.ts'
 import type { SqlDb } from '../sql-db.ts'
 import { toGpuHealth, toGpuReading, toMigState } from './fleet-rows.ts'
 import { createUtilizationReads, type UtilizationSql } from './utilization-reads.ts'
@@ -18,6 +18,51 @@ export function createSqlDashboardRepository (db: SqlDb, utilization: Utilizatio
 
     async allocatedMinutes (fromMs, toMs, idleBelowPct, graceMs) {
       return usage.allocatedMinutes(fromMs, toMs, idleBelowPct, graceMs)
+    },
+
+    async heldGpus (filter = {}) {
+      const byTenant = filter.tenantId === undefined ? '' : 'AND j.tenant_id = ?'
+      return (await db.all(`SELECT jg.gpu_id, jg.job_id, jg.assigned_at, g.node_id, g.gpu_index, g.model, n.hostname, n.cluster_id,
+          j.name AS job_name, j.tenant_id, t.name AS tenant_name
+        FROM job_gpus jg
+        JOIN jobs j ON j.id = jg.job_id AND j.status = 'running'
+        JOIN gpus g ON g.id = jg.gpu_id
+        JOIN nodes n ON n.id = g.node_id
+        LEFT JOIN tenants t ON t.id = j.tenant_id
+        WHERE jg.released_at IS NULL ${byTenant}
+        ORDER BY jg.gpu_id`, ...(filter.tenantId === undefined ? [] : [filter.tenantId]))).map((r): HeldGpu => ({
+        gpuId: Number(r.gpu_id),
+        nodeId: Number(r.node_id),
+        gpuIndex: Number(r.gpu_index),
+        hostname: String(r.hostname),
+        clusterId: Number(r.cluster_id),
+        model: strOrNull(r.model),
+        jobId: Number(r.job_id),
+        jobName: String(r.job_name),
+        tenantId: numOrNull(r.tenant_id),
+        tenantName: strOrNull(r.tenant_name),
+        assignedAt: Number(r.assigned_at),
+      }))
+    },
+
+    async holdsInWindow (fromMs, toMs, filter = {}) {
+      const where = ['jg.assigned_at < ?', '(jg.released_at IS NULL OR jg.released_at > ?)']
+      const args: number[] = [toMs, fromMs]
+      if (filter.tenantsOnly === true) where.push('j.tenant_id IS NOT NULL')
+      if (filter.tenantId !== undefined) { where.push('j.tenant_id = ?'); args.push(filter.tenantId) }
+      return (await db.all(`SELECT jg.job_id, jg.gpu_id, g.node_id, g.gpu_index, j.tenant_id, COALESCE(jg.gpu_model, g.model) AS gpu_model,
+          jg.assigned_at, jg.released_at
+        FROM job_gpus jg JOIN jobs j ON j.id = jg.job_id JOIN gpus g ON g.id = jg.gpu_id
+        WHERE ${where.join(' AND ')} ORDER BY jg.job_id, jg.gpu_id`, ...args)).map((r): HoldSpan => ({
+        jobId: Number(r.job_id),
+        gpuId: Number(r.gpu_id),
+        nodeId: Number(r.node_id),
+        gpuIndex: Number(r.gpu_index),
+        tenantId: numOrNull(r.tenant_id),
+        gpuModel: strOrNull(r.gpu_model),
+        fromAt: Math.max(Number(r.assigned_at), fromMs),
+        toAt: r.released_at == null ? toMs : Math.min(Number(r.released_at), toMs),
+      }))
     },
 
     async tenantQuotas () {
