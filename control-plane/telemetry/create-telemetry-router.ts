@@ -13,7 +13,7 @@ import { createIngestHandler, type IngestedReading } from './create-ingest-handl
 import type { ResolvedNode, TelemetryLogger } from './ingest-types.ts'
 import { availableParallelism } from 'node:os'
 import { createIngestQueue } from './create-ingest-queue.ts'
-import { createParsePool } from './create-parse-pool.ts'
+import { createParsePool, type ParsePool } from './create-parse-pool.ts'
 import { createRetention } from './create-retention.ts'
 import { createIngestMetrics } from './create-ingest-metrics.ts'
 import { createIngestBodyLimit } from './create-ingest-body-limit.ts'
@@ -81,6 +81,8 @@ export interface TelemetryRouterDeps {
    * end (pushes still arriving parse on the event loop). Without it they end with the process.
    */
   closing?: AbortSignal | undefined
+  /** The parse workers (default: a pool of options.parseWorkers, closed on `closing`); tests pass their own. */
+  parsePool?: ParsePool
 }
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
@@ -117,7 +119,7 @@ export function createTelemetryRouter (deps: TelemetryRouterDeps) {
     },
   })
 
-  const parsePool = createParsePool({ size: options.parseWorkers ?? availableParallelism(), log })
+  const parsePool = deps.parsePool ?? createParsePool({ size: options.parseWorkers ?? availableParallelism(), log })
   deps.closing?.addEventListener('abort', () => { void parsePool.close() }, { once: true })
 
   const app = createRouter()
