@@ -26,6 +26,8 @@ if ! command -v pg_config >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/init
 command -v sacct >/dev/null 2>&1 || need+=(slurm-client)
 [ -x /usr/sbin/munged ] || need+=(munge)
 [ -x /usr/sbin/mariadbd ] || need+=(mariadb-server)
+# bench/telemetry-peers.ts (and the VictoriaMetrics telemetry engine's tests) run Debian's VictoriaMetrics single node on loopback.
+[ -x /usr/bin/victoria-metrics ] || need+=(victoria-metrics)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing test dependencies: ${need[*]}"
   if [ "$(id -u)" -eq 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
