@@ -148,14 +148,14 @@ for (const hosts of sizes) {
   }
   const vm = results.get('victoria-metrics') ?? []
   const ref = (pick: (x: Figures) => number) => vm.length === 0 ? null : median(vm.map(pick))
-  const ratio = (v: number, r: number | null) => r === null || r === 0 ? '' : ` (${f(v / r, 2)}×)`
+  const ratio = (v: number, r: number | null) => r === null || r === 0 ? '' : ` (${v / r < 0.1 ? (v / r).toPrecision(2) : f(v / r, 2)}×)`
   console.log(`\n  ${hosts} hosts × ${GPUS} GPUs = ${hosts * GPUS * seconds} GPU-rows a run; medians of ${reps}, (×) = ratio to VictoriaMetrics`)
-  console.log('  | target | CPU per 1k GPU-rows | rows/s pushed | RSS max | disk per row | power-history p50 | p99 |')
-  console.log('  |---|---|---|---|---|---|---|')
+  console.log('  | target | CPU per 1k GPU-rows | rows/s pushed | RSS max | disk per row | power-history p50 | p99 | max bucket |')
+  console.log('  |---|---|---|---|---|---|---|---|')
   for (const [name, figs] of results) {
     if (figs.length === 0) continue
     const m = (pick: (x: Figures) => number) => median(figs.map(pick))
-    console.log(`  | ${name} | ${f(m(x => x.cpuMsPer1k), 2)} ms${ratio(m(x => x.cpuMsPer1k), ref(x => x.cpuMsPer1k))} | ${f(m(x => x.rowsPerS), 0)} | ${f(m(x => x.rssMiB), 0)} MiB${ratio(m(x => x.rssMiB), ref(x => x.rssMiB))} | ${f(m(x => x.diskBytesPerRow), 1)} B${ratio(m(x => x.diskBytesPerRow), ref(x => x.diskBytesPerRow))} | ${f(m(x => x.p50))} ms${ratio(m(x => x.p50), ref(x => x.p50))} | ${f(m(x => x.p99))} ms${ratio(m(x => x.p99), ref(x => x.p99))} |`)
+    console.log(`  | ${name} | ${f(m(x => x.cpuMsPer1k), 2)} ms${ratio(m(x => x.cpuMsPer1k), ref(x => x.cpuMsPer1k))} | ${f(m(x => x.rowsPerS), 0)} | ${f(m(x => x.rssMiB), 0)} MiB${ratio(m(x => x.rssMiB), ref(x => x.rssMiB))} | ${f(m(x => x.diskBytesPerRow), 1)} B${ratio(m(x => x.diskBytesPerRow), ref(x => x.diskBytesPerRow))} | ${f(m(x => x.p50))} ms${ratio(m(x => x.p50), ref(x => x.p50))} | ${f(m(x => x.p99))} ms${ratio(m(x => x.p99), ref(x => x.p99))} | ${f(m(x => x.maxW), 1)} W |`)
   }
   for (const [name, why] of skipped) console.log(`  ${name}: skipped (${why})`)
   console.log(`  load average at the end ${fmtLoad()}\n`)
