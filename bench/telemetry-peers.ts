@@ -16,8 +16,8 @@
  * max_over_time(sum(DCGM_FI_DEV_POWER_USAGE)[5m:1s]), its result cache off). Medians of the
  * repetitions, each also as a ratio to VictoriaMetrics.
  *
- *   node bench/telemetry-peers.ts [--hosts 1000,5000] [--seconds 30] [--ticks 10] [--reps 3]
- *     [--connections 32] [--queries 20] [--targets gpufleet-sqlite,gpufleet-postgres,victoria-metrics]
+ *   node bench/telemetry-peers.ts [--hosts 1000,5000] [--seconds 20] [--ticks 10] [--reps 3]
+ *     [--connections 32] [--queries 10] [--targets gpufleet-sqlite,gpufleet-postgres,victoria-metrics]
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
@@ -29,7 +29,7 @@ import { TARGETS, type Running } from './peers/targets.ts'
 import { gpufleetBody, vmBody, GPUS } from './peers/workload.ts'
 
 const args = benchArgs({
-  hosts: '1000,5000', seconds: '30', ticks: '10', reps: '3', connections: '32', queries: '20',
+  hosts: '1000,5000', seconds: '20', ticks: '10', reps: '3', connections: '32', queries: '10',
   targets: 'gpufleet-sqlite,gpufleet-postgres,victoria-metrics',
 })
 const sizes = args.hosts.split(',').map(Number)

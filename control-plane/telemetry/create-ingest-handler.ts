@@ -6,6 +6,7 @@ import type { CpEnv } from '../http/cp-env.ts'
 import { IngestQueueFullError, type IngestQueue } from './create-ingest-queue.ts'
 import type { IngestMetrics } from './create-ingest-metrics.ts'
 import type { ResolvedNode, TelemetryLogger } from './ingest-types.ts'
+import { ParseQueueFullError } from './create-parse-pool.ts'
 import type { ParsedGpuStats, ParseWindow } from './parse-gpu-stats-body.ts'
 import { unpackGpuStats, type IngestParseOutcome } from './packed-gpu-stats.ts'
 import { sampleJson, type SampleJson } from './render-gpu-stat.ts'
@@ -71,8 +72,10 @@ export function createIngestHandler (deps: IngestHandlerDeps): Handler<CpEnv> {
     try {
       outcome = await deps.parse(bytes, { receivedAt, oldestMs: deps.oldestAccepted(receivedAt), newestMs: receivedAt + deps.futureToleranceMs })
     } catch (err) {
-      log.warn({ err: { message: (err as Error).message } }, 'telemetry ingest: parsing the body failed')
       metrics.request('failed')
+      // Backpressure is the designed answer under overload: answered, not logged per request.
+      if (err instanceof ParseQueueFullError) throw httpError('STORE_UNAVAILABLE', 'samples not stored (ingest parse queue full); retry')
+      log.warn({ err: { message: (err as Error).message } }, 'telemetry ingest: parsing the body failed')
       throw httpError('STORE_UNAVAILABLE', 'samples not stored (the body could not be parsed now); retry')
     }
     if (!outcome.ok) {

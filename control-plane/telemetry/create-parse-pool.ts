@@ -28,6 +28,14 @@ export interface ParsePool {
   workers: () => number
 }
 
+/** parse() refused a body: too many bytes already wait for the workers (nothing parsed; retry later). */
+export class ParseQueueFullError extends Error {
+  constructor (waitingBytes: number) {
+    super(`ingest parse queue full (${waitingBytes} bytes waiting)`)
+    this.name = 'ParseQueueFullError'
+  }
+}
+
 interface Slot {
   worker: Worker
   pending: Map<number, { resolve: (o: IngestParseOutcome) => void, reject: (err: Error) => void }>
@@ -92,7 +100,7 @@ export function createParsePool (options: ParsePoolOptions): ParsePool {
     parse (bytes, window) {
       if (size === 0 || closing) return Promise.resolve(parseIngestBytes(bytes, window))
       if (inFlightBytes > 0 && inFlightBytes + bytes.byteLength > maxInFlightBytes) {
-        return Promise.reject(new Error(`ingest parse queue full (${inFlightBytes} bytes waiting)`))
+        return Promise.reject(new ParseQueueFullError(inFlightBytes))
       }
       const slot = pick()
       const id = nextId++

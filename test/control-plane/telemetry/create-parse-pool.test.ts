@@ -1,5 +1,5 @@
 import t from 'tap'
-import { createParsePool } from '../../../control-plane/telemetry/create-parse-pool.ts'
+import { createParsePool, ParseQueueFullError } from '../../../control-plane/telemetry/create-parse-pool.ts'
 import { parseIngestBytes } from '../../../control-plane/telemetry/parse-ingest-bytes.ts'
 import { parseGpuStatsBody } from '../../../control-plane/telemetry/parse-gpu-stats-body.ts'
 import { unpackGpuStats } from '../../../control-plane/telemetry/packed-gpu-stats.ts'
@@ -94,7 +94,7 @@ t.test('past maxInFlightBytes a body is refused at once (the caller answers 503)
   const pool = createParsePool({ size: 1, log: memoryLog().log, workerUrl: CRASHING, maxInFlightBytes: 10 })
   t.teardown(() => pool.close())
   const held = pool.parse(enc('hold'), window)
-  await t.rejects(pool.parse(enc('{"gpus":[]}'), window), /parse queue full/)
+  await t.rejects(pool.parse(enc('{"gpus":[]}'), window), ParseQueueFullError)
   t.match(await pool.parse(enc('[1]'), window), { ok: false, code: 'GPUS_REQUIRED' }, 'room for a small one')
   t.match(await held, { ok: false, code: 'INVALID_JSON' })
   // One body larger than the limit is still taken when nothing else waits.
