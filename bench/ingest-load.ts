@@ -8,13 +8,15 @@
 import { benchArgs } from './bench-args.ts'
 import { createPushLoad, type BodyTemplate } from './load/run-push-load.ts'
 
-const args = benchArgs({ url: null, key: '', agents: '5000', gpus: '8', seconds: '60', connections: '256', warmup: '5' })
+const args = benchArgs({ url: null, key: '', agents: '5000', gpus: '8', ticks: '1', seconds: '60', connections: '256', warmup: '5' })
 const gpus = Number(args.gpus)
+// --ticks N: each agent pushes N seconds of ticks every N seconds (the agent's batch form).
+const ticks = Number(args.ticks)
 
 // One realistic agent body (toGpuStatRows' shape: every extension field), with the tick's
 // time spliced in per push; values vary per GPU like a busy 8×B200 host.
 function template (agent: number): BodyTemplate {
-  const rows = Array.from({ length: gpus }, (_, g) => ({
+  const rows = Array.from({ length: gpus * ticks }, (_, i) => i % gpus).map(g => ({
     gpu_id: g,
     name: 'NVIDIA B200',
     power_draw_w: 600 + ((agent * 7 + g * 13) % 400),
@@ -43,6 +45,7 @@ const load = createPushLoad({
   url: args.url,
   key: args.key,
   templates: Array.from({ length: Number(args.agents) }, (_, i) => template(i)),
+  everySeconds: ticks,
   seconds: Number(args.seconds),
   warmup: Number(args.warmup),
   connections: Number(args.connections),

@@ -38,7 +38,7 @@ export interface BenchServer {
 
 const log = { warn: (o: object, m: string) => console.error('warn', m, o), error: (o: object, m: string) => console.error('error', m, o) }
 
-export async function startTelemetryOnly (dbPath: string, commitWindowMs: number, checkpoint: 'thread' | 'inline' = 'thread'): Promise<BenchServer> {
+export async function startTelemetryOnly (dbPath: string, commitWindowMs: number, checkpoint: 'thread' | 'inline' = 'thread', parseWorkers?: number): Promise<BenchServer> {
   const registry = new Registry()
   const store = await openStore(dbPath, { checkpoint, log, onCheckpoint: createCheckpointMetrics(registry) })
   const key = randomBytes(24).toString('hex')
@@ -51,7 +51,7 @@ export async function startTelemetryOnly (dbPath: string, commitWindowMs: number
   const app = new Hono()
   app.onError(createOnError(log))
   app.route('/', createTelemetryRouter({
-    store, requireScope, now: Date.now, log, resolveNode, metrics: registry, options: { commitWindowMs },
+    store, requireScope, now: Date.now, log, resolveNode, metrics: registry, options: { commitWindowMs, ...(parseWorkers === undefined ? {} : { parseWorkers }) },
   }))
   const server = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 })
   await new Promise<void>(resolve => server.once('listening', () => resolve()))
@@ -60,7 +60,7 @@ export async function startTelemetryOnly (dbPath: string, commitWindowMs: number
     key,
     telemetry: store.telemetry,
     registry,
-    describe: `telemetry router alone; auth = bench bearer check, resolveNode = in-memory map; WAL checkpoints ${checkpoint === 'thread' ? 'on the store\'s checkpoint thread' : 'inline (SQLite default)'}`,
+    describe: `telemetry router alone; auth = bench bearer check, resolveNode = in-memory map; WAL checkpoints ${checkpoint === 'thread' ? 'on the store\'s checkpoint thread' : 'inline (SQLite default)'}; parse workers ${parseWorkers ?? 'default (os.availableParallelism())'}`,
     async close () {
       await new Promise(resolve => server.close(resolve))
       await store.close()

@@ -12,7 +12,13 @@
  * --checkpoint inline: WAL checkpoints in the committing call, as SQLite does by default,
  * instead of on the store's checkpoint thread (telemetry-only server; to compare the two).
  *
+ * --parse-workers N: the telemetry router's parse worker threads (0: parse on the event loop,
+ * as before they existed; default os.availableParallelism()). --ticks N: the agent's batch
+ * form, each agent pushing N seconds of ticks every N seconds (N × 8 rows a push), as an agent
+ * batches when its pushes lag or replays its spool.
+ *
  *   node bench/ingest.ts [--full] [--seconds 60] [--warmup 5] [--agents 5000] [--connections 256] [--window-ms 2] [--checkpoint thread|inline] [--trace]
+ *     [--parse-workers N] [--ticks 1]
  *     [--db postgres://…]   (an EMPTY PostgreSQL database instead of a temp SQLite file)
  *   (GPUFLEET_BENCH_SECONDS sets the default duration, for quick runs)
  */
@@ -37,6 +43,8 @@ const args = benchArgs({
   full: false,
   checkpoint: 'thread',
   db: undefined,
+  'parse-workers': undefined,
+  ticks: '1',
 })
 
 const loadBefore = loadavg()
@@ -44,12 +52,12 @@ const dir = mkdtempSync(join(tmpdir(), 'gpufleet-bench-ingest-'))
 const dbPath = args.db ?? join(dir, 'gpufleet.db')
 const engine = isPostgresUrl(dbPath) ? 'PostgreSQL (pg pool)' : 'SQLite WAL file (node:sqlite)'
 if (args.checkpoint !== 'thread' && args.checkpoint !== 'inline') throw new Error('--checkpoint is thread or inline')
-const bench = args.full ? await startFullControlPlane(dbPath) : await startTelemetryOnly(dbPath, Number(args['window-ms']), args.checkpoint)
+const bench = args.full ? await startFullControlPlane(dbPath) : await startTelemetryOnly(dbPath, Number(args['window-ms']), args.checkpoint, args['parse-workers'] === undefined ? undefined : Number(args['parse-workers']))
 const { url, key, registry } = bench
 
 const child = spawn(process.execPath, [
   join(import.meta.dirname, 'ingest-load.ts'), '--url', url, '--key', key,
-  '--agents', args.agents, '--seconds', args.seconds, '--connections', args.connections, '--warmup', args.warmup,
+  '--agents', args.agents, '--ticks', args.ticks, '--seconds', args.seconds, '--connections', args.connections, '--warmup', args.warmup,
 ], { stdio: ['ignore', 'pipe', 'inherit'] })
 
 const loopDelay = monitorEventLoopDelay({ resolution: 5 })
@@ -128,12 +136,12 @@ const acked = Number(load.accepted_rows)
 const cpuS = (cpuUsed.user + cpuUsed.system) / 1e6
 const threadS = (threadUsed.user + threadUsed.system) / 1e6
 const f = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
-console.log(`ingest bench: ${args.agents} agents × 8 GPUs at 1 Hz, ${seconds} s measured after ${args.warmup} s warm-up, ${args.connections} keep-alive connections, group-commit window ${args['window-ms']} ms`)
+console.log(`ingest bench: ${args.agents} agents × 8 GPUs at 1 Hz${args.ticks === '1' ? '' : ` (pushing ${args.ticks} ticks every ${args.ticks} s)`}, ${seconds} s measured after ${args.warmup} s warm-up, ${args.connections} keep-alive connections, group-commit window ${args['window-ms']} ms`)
 console.log(`  server: ${bench.describe}; @hono/node-server, ${engine}`)
 const fmtLoad = (l: number[]) => l.map(x => x.toFixed(1)).join(' ')
 console.log(`  machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}; load average (1/5/15 min) before ${fmtLoad(loadBefore)}, after ${fmtLoad(loadavg())}`)
 console.log(`  pushes/s        ${f(pushesOk / seconds)}   (target ≥ 5,000)`)
-console.log(`  samples/s       ${f(pushesOk * 8 / seconds)}   (target ≥ 40,000)`)
+console.log(`  samples/s       ${f(pushesOk * 8 * Number(args.ticks) / seconds)}   (target ≥ 40,000)`)
 console.log(`  latency issue→ack       p50 ${load.p50_ms} ms   p90 ${load.p90_ms} ms   p99 ${load.p99_ms} ms   max ${load.max_ms} ms   (target p99 < 50 ms)`)
 console.log(`  latency scheduled→ack   p50 ${load.p50_from_schedule_ms} ms   p99 ${load.p99_from_schedule_ms} ms   (generator: max send lag ${f(Number(load.generator_max_lag_ms), 1)} ms, event-loop delay max ${load.generator_loop_delay_max_ms} ms)`)
 console.log(`  worst latency per measured second (ms): ${(load.worst_ms_per_second as number[]).join(' ')}`)
@@ -145,7 +153,8 @@ console.log(`  commit time (whole run): ${commitShares}`)
 if (checkpoints > 0) console.log(`  checkpoint thread: ${f(checkpoints)} checkpoints, ${f(sumOf(checkpointSeconds, '_sum') / checkpoints * 1000, 1)} ms each on average; WAL ${f(walFrames * 4 / 1024, 1)} MiB at the last`)
 console.log(`  server GC: ${gc.n} pauses, ${f(gc.ms)} ms in all, longest ${f(gc.max, 1)} ms`)
 console.log(`  server event-loop delay p99 ${f(loopDelay.percentile(99) / 1e6, 1)} ms, max ${f(loopDelay.max / 1e6, 1)} ms`)
-console.log(`  server CPU ${f(cpuS, 1)} s over ${f(wallUsed, 1)} s = ${f(cpuS / wallUsed * 100)}% of one core (${f(cpuS / Math.max(1, pushesOk) * 1e6)} µs per push); load generator CPU ${f(Number(load.generator_cpu_s), 1)} s`)
+console.log(`  server CPU ${f(cpuS, 1)} s over ${f(wallUsed, 1)} s = ${f(cpuS / wallUsed * 100)}% of one core (${f(cpuS / Math.max(1, pushesOk) * 1e6)} µs per push, ${f(cpuS / Math.max(1, pushesOk * 8 * Number(args.ticks)) * 1e6, 1)} ms per 1k rows); load generator CPU ${f(Number(load.generator_cpu_s), 1)} s`)
+console.log(`  server RSS max ${f(process.resourceUsage().maxRSS / 1024)} MiB`)
 console.log(`  server event-loop thread CPU ${f(threadS, 1)} s = ${f(threadS / wallUsed * 100)}% of one core (${f(threadS / Math.max(1, pushesOk) * 1e6)} µs per push)`)
 
 await bench.close()

@@ -107,6 +107,7 @@ export function productParts (options: ProductOptions = {}): { routers: RouterMo
             resolveNode: (node, bound) => fleet.resolveIngestNode(node, bound),
             onIngested: (nodeId, readings, at) => fleet.recordActivity(nodeId, readings, at),
             revocationEpoch: () => ctx.revocationEpoch.current(),
+            closing: ctx.closing,
             tenantGpus: async tenantId => (await ctx.store.jobs.allocation({ tenantId })).filter(g => g.job?.tenantId === tenantId),
             ...(ctx.config === undefined ? {} : { options: { compactAfterMs: ctx.config.telemetryCompactAfterMs } }),
           })

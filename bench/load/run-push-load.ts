@@ -2,7 +2,11 @@ import { Pool } from 'undici'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { GPU_STATS_PATH } from '../../shared/wire/gpu-stats.ts'
 
-/** A body split around its tick time: parts.join(JSON.stringify(iso)) is one push. */
+/**
+ * A body split around its rows' times: parts.join(JSON.stringify(iso)) is one push. When agents
+ * push every k seconds (PushLoadOptions.everySeconds), the slots are k equal runs, one per
+ * tick, oldest first, the last at the push's own tick.
+ */
 export type BodyTemplate = string[]
 
 export interface PushLoadOptions {
@@ -15,6 +19,8 @@ export interface PushLoadOptions {
   /** Sent but not measured (every agent's first push creates its node's rows). */
   warmup: number
   connections: number
+  /** Each agent pushes every this many seconds (its template then holds as many ticks); default 1. */
+  everySeconds?: number
   /** Called as the measured part begins (the server side starts its own clocks). */
   onMeasureStart?: () => void
   /** Called for every push as it is issued: agent index and its round (second) number. */
@@ -57,6 +63,7 @@ export interface PushLoad {
  */
 export function createPushLoad (o: PushLoadOptions): PushLoad {
   const agents = o.templates.length
+  const every = o.everySeconds ?? 1
   const pool = new Pool(o.url, { connections: o.connections, pipelining: 1, keepAliveTimeout: 30_000 })
   const headersFor = new Map<string, Record<string, string>>()
   const headersOf = (agent: number): Record<string, string> => {
@@ -82,7 +89,11 @@ export function createPushLoad (o: PushLoadOptions): PushLoad {
   // pool.dispatch with a bare handler rather than pool.request: the generator shares the
   // cores with the server, and the stream/promise plumbing of request() doubles its CPU.
   function push (agent: number, scheduledAt: number, tickMs: number): void {
-    const body = o.templates[agent]!.join(JSON.stringify(new Date(tickMs).toISOString()))
+    const parts = o.templates[agent]!
+    const times = Array.from({ length: every }, (_, k) => JSON.stringify(new Date(tickMs - (every - 1 - k) * 1000).toISOString()))
+    const perTick = (parts.length - 1) / every
+    let body = parts[0]!
+    for (let j = 1; j < parts.length; j++) body += times[Math.floor((j - 1) / perTick)]! + parts[j]!
     inFlight++
     const sentAt = performance.now()
     let status = 0
@@ -139,7 +150,7 @@ export function createPushLoad (o: PushLoadOptions): PushLoad {
             cpu0 = process.cpuUsage()
             loopDelay.enable()
           }
-          push(next, due, startWall + round * 1000 + Math.floor(phase(next)))
+          if ((round + next) % every === 0) push(next, due, startWall + round * 1000 + Math.floor(phase(next)))
           o.onTick?.(next, round)
           next++
           if (next === agents) { next = 0; round++ }

@@ -3,10 +3,12 @@ import type { IngestNode } from '../../shared/wire/gpu-stats.ts'
 import { HttpError } from '../../shared/http-error.ts'
 import { httpError } from '../../shared/error-codes.ts'
 import type { CpEnv } from '../http/cp-env.ts'
-import type { IngestQueue } from './create-ingest-queue.ts'
+import { IngestQueueFullError, type IngestQueue } from './create-ingest-queue.ts'
 import type { IngestMetrics } from './create-ingest-metrics.ts'
 import type { ResolvedNode, TelemetryLogger } from './ingest-types.ts'
-import { parseGpuStatsBody, type ParsedGpuStats } from './parse-gpu-stats-body.ts'
+import { ParseQueueFullError } from './create-parse-pool.ts'
+import type { ParsedGpuStats, ParseWindow } from './parse-gpu-stats-body.ts'
+import { unpackGpuStats, type IngestParseOutcome } from './packed-gpu-stats.ts'
 import { sampleJson, type SampleJson } from './render-gpu-stat.ts'
 import type { TelemetryTimers } from './telemetry-timers.ts'
 import type { GpuStatRowMig } from '../../shared/wire/gpu-stats.ts'
@@ -20,6 +22,8 @@ export interface IngestHandlerDeps {
   resolveNode: (node: IngestNode | undefined, boundClusterId: number | null) => Promise<ResolvedNode>
   onIngested?: ((nodeId: number, readings: IngestedReading[], at: number) => void | Promise<void>) | undefined
   queue: IngestQueue
+  /** Raw body → verdict (create-parse-pool.ts: on a worker thread); rejects when it could not parse now (503, retry). */
+  parse: (bytes: Uint8Array, window: ParseWindow) => Promise<IngestParseOutcome>
   metrics: IngestMetrics
   timers: TelemetryTimers
   /** Rows older than this (given the receive time) are skipped: retention already passed them. */
@@ -56,20 +60,31 @@ export function createIngestHandler (deps: IngestHandlerDeps): Handler<CpEnv> {
 
   return async function ingestGpuStats (c) {
     const receivedAt = now()
-    let body: unknown
+    let bytes: Uint8Array
     try {
-      body = JSON.parse(await c.req.text())
+      bytes = new Uint8Array(await c.req.arrayBuffer())
     } catch (err) {
       if (err instanceof HttpError) throw err
       metrics.request('rejected')
       throw httpError('INVALID_JSON', 'request body is not valid JSON')
     }
-    let parsed
+    let outcome: IngestParseOutcome
+    try {
+      outcome = await deps.parse(bytes, { receivedAt, oldestMs: deps.oldestAccepted(receivedAt), newestMs: receivedAt + deps.futureToleranceMs })
+    } catch (err) {
+      metrics.request('failed')
+      // Backpressure is the designed answer under overload: answered, not logged per request.
+      if (err instanceof ParseQueueFullError) throw httpError('STORE_UNAVAILABLE', 'samples not stored (ingest parse queue full); retry')
+      log.warn({ err: { message: (err as Error).message } }, 'telemetry ingest: parsing the body failed')
+      throw httpError('STORE_UNAVAILABLE', 'samples not stored (the body could not be parsed now); retry')
+    }
+    if (!outcome.ok) {
+      metrics.request('rejected')
+      throw new HttpError(outcome.status, outcome.code, outcome.message, outcome.details)
+    }
+    const parsed = unpackGpuStats(outcome.packed)
     let who: ResolvedNode
     try {
-      parsed = parseGpuStatsBody(body, {
-        receivedAt, oldestMs: deps.oldestAccepted(receivedAt), newestMs: receivedAt + deps.futureToleranceMs,
-      })
       // A cluster-bound agent key pushes for its own cluster's nodes only (resolveNode refuses others).
       who = await resolveNode(parsed.node, c.var.principal?.clusterId ?? null)
     } catch (err) {
@@ -95,8 +110,9 @@ export function createIngestHandler (deps: IngestHandlerDeps): Handler<CpEnv> {
           samples: parsed.samples,
         })
       } catch (err) {
-        log.error({ err: { message: (err as Error).message }, nodeId: who.nodeId }, 'telemetry ingest: commit failed')
         metrics.request('failed')
+        if (err instanceof IngestQueueFullError) throw httpError('STORE_UNAVAILABLE', 'samples not stored (ingest queue full); retry')
+        log.error({ err: { message: (err as Error).message }, nodeId: who.nodeId }, 'telemetry ingest: commit failed')
         throw httpError('STORE_UNAVAILABLE', 'samples not stored (commit failed); retry')
       }
       accepted = result.inserted

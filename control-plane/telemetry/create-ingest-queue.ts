@@ -17,6 +17,12 @@ export interface IngestQueueOptions {
    * transaction (a request's batch is never split; a single larger one commits alone).
    */
   maxRows?: number
+  /**
+   * Backpressure: a request whose rows would take the rows waiting for a commit past this is
+   * refused at once with IngestQueueFullError (the caller answers 503; agents keep the rows in
+   * their spool and retry) instead of queueing without bound (default 64 × maxRows).
+   */
+  maxQueuedRows?: number
   timers?: TelemetryTimers
   /** After every commit attempt (metrics, retention). Must not throw. */
   onCommit?: (info: CommitInfo) => void
@@ -27,6 +33,14 @@ export interface IngestQueue {
   submit: (batch: SampleBatch) => Promise<SampleBatchResult>
   /** Resolves when everything submitted so far has been committed or failed. */
   drain: () => Promise<void>
+}
+
+/** submit() refused a batch: the queue is full (nothing of it stored; retry later). */
+export class IngestQueueFullError extends Error {
+  constructor (queuedRows: number) {
+    super(`ingest queue full (${queuedRows} rows waiting for a commit)`)
+    this.name = 'IngestQueueFullError'
+  }
 }
 
 interface Pending {
@@ -47,8 +61,10 @@ interface Pending {
  */
 export function createIngestQueue (options: IngestQueueOptions): IngestQueue {
   const { store, windowMs = 2, maxRows = 4096, timers = realTelemetryTimers, onCommit = () => {} } = options
+  const maxQueuedRows = options.maxQueuedRows ?? 64 * maxRows
   if (!Number.isFinite(windowMs) || windowMs < 0) throw new TypeError(`createIngestQueue: windowMs must be ≥ 0, got ${windowMs}`)
   if (!Number.isInteger(maxRows) || maxRows < 1) throw new TypeError(`createIngestQueue: maxRows must be a positive integer, got ${maxRows}`)
+  if (!Number.isInteger(maxQueuedRows) || maxQueuedRows < 1) throw new TypeError(`createIngestQueue: maxQueuedRows must be a positive integer, got ${maxQueuedRows}`)
 
   let pending: Pending[] = []
   let pendingRows = 0
@@ -109,6 +125,8 @@ export function createIngestQueue (options: IngestQueueOptions): IngestQueue {
 
   return {
     submit (batch) {
+      // One batch is always taken when nothing waits (a single large one commits alone).
+      if (pendingRows > 0 && pendingRows + batch.samples.length > maxQueuedRows) return Promise.reject(new IngestQueueFullError(pendingRows))
       return new Promise<SampleBatchResult>((resolve, reject) => {
         pending.push({ batch, resolve, reject })
         pendingRows += batch.samples.length

@@ -11,7 +11,9 @@ import { API_KEY_SECURITY } from '../http/api-key-security.ts'
 import { errorResponses } from '../http/error-responses.ts'
 import { createIngestHandler, type IngestedReading } from './create-ingest-handler.ts'
 import type { ResolvedNode, TelemetryLogger } from './ingest-types.ts'
+import { availableParallelism } from 'node:os'
 import { createIngestQueue } from './create-ingest-queue.ts'
+import { createParsePool, type ParsePool } from './create-parse-pool.ts'
 import { createRetention } from './create-retention.ts'
 import { withLateHistoryMarks } from './with-late-history-marks.ts'
 import type { GpuHistoryRepository } from '../store/gpu-history-repository.ts'
@@ -35,6 +37,10 @@ export interface TelemetryOptions {
   commitWindowMs?: number
   /** Group commit: commit at once with this many rows queued (default 4096). */
   commitMaxRows?: number
+  /** Backpressure: past this many rows waiting for a commit, a push is answered 503 (default 64 × commitMaxRows). */
+  commitMaxQueuedRows?: number
+  /** Worker threads that parse and validate ingest bodies (default os.availableParallelism()); 0: on the event loop. */
+  parseWorkers?: number
   rawRetentionMs?: number
   rollupRetentionMs?: number
   pruneEveryMs?: number
@@ -76,6 +82,13 @@ export interface TelemetryRouterDeps {
   timers?: TelemetryTimers
   /** The revocation epoch for every push acknowledgement (agents drop cached key verdicts when it changes). */
   revocationEpoch?: (() => Promise<number | null>) | undefined
+  /**
+   * Aborted when the server starts to stop: the parse workers finish the bodies they hold and
+   * end (pushes still arriving parse on the event loop). Without it they end with the process.
+   */
+  closing?: AbortSignal | undefined
+  /** The parse workers (default: a pool of options.parseWorkers, closed on `closing`); tests pass their own. */
+  parsePool?: ParsePool
 }
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } })
@@ -105,12 +118,16 @@ export function createTelemetryRouter (deps: TelemetryRouterDeps) {
     timers,
     ...(options.commitWindowMs === undefined ? {} : { windowMs: options.commitWindowMs }),
     ...(options.commitMaxRows === undefined ? {} : { maxRows: options.commitMaxRows }),
+    ...(options.commitMaxQueuedRows === undefined ? {} : { maxQueuedRows: options.commitMaxQueuedRows }),
     onCommit (info) {
       metrics.commit(info)
       // After the acks just resolved have been written out.
       if (info.ok && isLeader()) timers.setImmediate(() => { void retention.afterWrite() })
     },
   })
+
+  const parsePool = deps.parsePool ?? createParsePool({ size: options.parseWorkers ?? availableParallelism(), log })
+  deps.closing?.addEventListener('abort', () => { void parsePool.close() }, { once: true })
 
   const app = createRouter()
 
@@ -135,6 +152,7 @@ export function createTelemetryRouter (deps: TelemetryRouterDeps) {
   })
   app.post(GPU_STATS_PATH, requireScope('ingest'), createIngestBodyLimit(GPU_STATS_BODY_LIMIT_BYTES), createIngestHandler({
     now, log, resolveNode, onIngested, queue, metrics, timers,
+    parse: parsePool.parse,
     revocationEpoch: deps.revocationEpoch,
     oldestAccepted: retention.oldestAccepted,
     futureToleranceMs: options.futureToleranceMs ?? 5 * 60_000,

@@ -33,7 +33,7 @@ command -v podman >/dev/null 2>&1 || need+=(podman)
 command -v runc >/dev/null 2>&1 || need+=(runc)
 command -v mmdebstrap >/dev/null 2>&1 || need+=(mmdebstrap)
 # The VictoriaMetrics telemetry engine's tests start a real single-node VictoriaMetrics on
-# loopback (test/setup/victoria-metrics.ts; Debian's 1.79).
+# loopback (test/setup/victoria-metrics.ts; Debian's 1.79), as does bench/telemetry-peers.ts.
 command -v victoria-metrics >/dev/null 2>&1 || need+=(victoria-metrics)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing test dependencies: ${need[*]}"

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { createIngestQueue, type CommitInfo } from '../../../control-plane/telemetry/create-ingest-queue.ts'
+import { createIngestQueue, IngestQueueFullError, type CommitInfo } from '../../../control-plane/telemetry/create-ingest-queue.ts'
 import type { SampleBatch, SampleBatchResult } from '../../../control-plane/store/telemetry-repository.ts'
 import type { TelemetryTimers } from '../../../control-plane/telemetry/telemetry-timers.ts'
 import { sample } from '../store/telemetry-repository-suite.ts'
@@ -141,4 +141,20 @@ t.test('drain commits what is queued; options are checked', async t => {
   t.equal((await p).inserted, 8)
   t.throws(() => createIngestQueue({ store, windowMs: -1 }), /windowMs/)
   t.throws(() => createIngestQueue({ store, maxRows: 0 }), /maxRows/)
+})
+
+t.test('maxQueuedRows: a batch that would take the waiting rows past it is refused at once; a lone large one is taken', async t => {
+  const clock = fakeTimers()
+  const store = fakeStore()
+  const queue = createIngestQueue({ store, timers: clock.timers, windowMs: 2, maxRows: 100, maxQueuedRows: 16 })
+  const a = queue.submit(batch(1))
+  const b = queue.submit(batch(2))
+  await t.rejects(queue.submit(batch(3)), IngestQueueFullError)
+  await clock.fire()
+  t.same(await Promise.all([a, b]), [{ inserted: 8, duplicates: 0, newest: [] }, { inserted: 8, duplicates: 0, newest: [] }])
+  t.same(store.calls, [[1, 2]], 'the refused batch never reached the store')
+  const large = queue.submit(batch(4, 40))
+  await clock.fire()
+  t.match(await large, { inserted: 40 }, 'larger than the bound, but nothing else waited')
+  t.throws(() => createIngestQueue({ store, maxQueuedRows: 0 }), /maxQueuedRows/)
 })
