@@ -5,7 +5,7 @@
  *   - gpufleet on SQLite (`gpufleet control-plane --db FILE`),
  *   - gpufleet on PostgreSQL (a throwaway cluster with default durability, started here),
  *   - VictoriaMetrics alone (Debian's victoria-metrics, /api/v1/import, dcgm-exporter names),
- *   - [fourth, opt-in] gpufleet with `--telemetry vm=URL` (bench/peers/targets.ts, marked),
+ *   - gpufleet with `--telemetry vm=URL` in front of its own VictoriaMetrics (bench/peers/targets.ts),
  * each a fresh server in a fresh directory, interleaved (every repetition runs each target once,
  * the order rotating), as fast as --connections concurrent pushes go. Per run: CPU of the server
  * under test per 1k GPU-rows (its processes' CPU time from /proc while the workload is pushed:
@@ -17,7 +17,7 @@
  * repetitions, each also as a ratio to VictoriaMetrics.
  *
  *   node bench/telemetry-peers.ts [--hosts 1000,5000] [--seconds 20] [--ticks 10] [--reps 3]
- *     [--connections 32] [--queries 10] [--targets gpufleet-sqlite,gpufleet-postgres,victoria-metrics]
+ *     [--connections 32] [--queries 10] [--targets gpufleet-sqlite,gpufleet-postgres,gpufleet-vm,victoria-metrics]
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
@@ -30,7 +30,7 @@ import { gpufleetBody, vmBody, GPUS } from './peers/workload.ts'
 
 const args = benchArgs({
   hosts: '1000,5000', seconds: '20', ticks: '10', reps: '3', connections: '32', queries: '10',
-  targets: 'gpufleet-sqlite,gpufleet-postgres,victoria-metrics',
+  targets: 'gpufleet-sqlite,gpufleet-postgres,gpufleet-vm,victoria-metrics',
 })
 const sizes = args.hosts.split(',').map(Number)
 const seconds = Number(args.seconds)

@@ -87,7 +87,9 @@ export async function startVictoriaMetrics (dir: string): Promise<{ child: Child
   // No result cache (every query does its work, as gpufleet's do); no 30 s latency offset
   // (the workload's newest samples are a minute old); room for the 1 s subquery over a day.
   const child = spawn('victoria-metrics', [`-storageDataPath=${data}`, `-httpListenAddr=127.0.0.1:${port}`, '-retentionPeriod=30d',
-    '-search.disableCache', '-search.latencyOffset=0s', '-search.maxPointsPerTimeseries=200000', '-loggerLevel=ERROR'], { stdio: ['ignore', 'ignore', 'inherit'] })
+    '-search.disableCache', '-search.latencyOffset=0s', '-search.maxPointsPerTimeseries=200000', '-loggerLevel=ERROR',
+    // What gpufleet's --telemetry vm= needs (docs/victoriametrics.md): replays kept once.
+    '-dedup.minScrapeInterval=1ms'], { stdio: ['ignore', 'ignore', 'inherit'] })
   const url = `http://127.0.0.1:${port}`
   await waitHttp(`${url}/health`, child, 'victoria-metrics')
   return { child, url, data }
@@ -172,12 +174,10 @@ export const TARGETS: Target[] = [
       }
     },
   },
-  // ── FOURTH TARGET: gpufleet with `--telemetry vm=URL` (issue 18, "VictoriaMetrics as the
-  // telemetry engine"; another branch builds the flag). gpufleet (SQLite for the relational
-  // state) in front of its own VictoriaMetrics: CPU and RSS of both processes, disk of both.
-  // Run with --targets …,gpufleet-vm; until the flag exists gpufleet refuses it and the target
-  // is reported as skipped. At merge: check the flag's spelling below and that power history
-  // answers through MetricsQL.
+  // Fourth target: gpufleet with `--telemetry vm=URL` (docs/victoriametrics.md): gpufleet
+  // (SQLite for the relational state) in front of its own VictoriaMetrics, power history
+  // answered through MetricsQL; CPU and RSS of both processes, disk of both. Run with
+  // --targets …,gpufleet-vm.
   {
     name: 'gpufleet-vm',
     async start (dir) {
