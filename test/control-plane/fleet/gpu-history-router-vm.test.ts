@@ -108,7 +108,7 @@ t.test('GET /api/nodes/:id/gpu-history in VictoriaMetrics mode: each range throu
   t.same(other.body.gpus.map((g: any) => [g.gpu_index, g.points.length]), [[0, 0]], 'a registered GPU without samples: no points')
 
   // A GPU with samples but not registered is known through VictoriaMetrics' series (gpuIds).
-  await h.store.telemetry.insertSamples([{ nodeId: nodeId + 1, clusterId: null, samples: [reading(3, T0 - 20 * HOUR)] }])
+  await h.store.telemetry.insertSamples([{ nodeId: nodeId + 1, clusterId: null, hostname: 'c-node-2', samples: [reading(3, T0 - 20 * HOUR)] }])
   await vm.flush()
   const unregistered = await get(`/api/nodes/${nodeId + 1}/gpu-history?range=1h&gpu=3`)
   t.equal(unregistered.status, 200, 'gpu=3: known though outside the range')
