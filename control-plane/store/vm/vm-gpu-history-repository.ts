@@ -1,7 +1,7 @@
 import type { GpuHistoryBucket, GpuHistoryQuery, GpuHistoryRepository } from '../gpu-history-repository.ts'
 import type { VmClient, VmSeries } from './create-vm-client.ts'
-import { SAMPLE_SERIES, seriesFor } from './vm-series.ts'
-import { quote } from './vm-telemetry-queries.ts'
+import { SAMPLE_SERIES } from './vm-series.ts'
+import { gpuHistoryBucketsExpr, quote, type GpuHistoryColumn } from './vm-telemetry-queries.ts'
 
 const MINUTE = 60_000
 const DAY = 86_400_000
@@ -9,33 +9,6 @@ const DAY = 86_400_000
 const GPU_IDS_LOOKBACK_MS = 31 * DAY
 /** Points per range query at most (VictoriaMetrics' -search.maxPointsPerTimeseries is 30,000). */
 const STEPS_PER_QUERY = 10_000
-
-type Column = 'samples' | 'utilSum' | 'utilN' | 'utilMax' | 'tempSum' | 'tempN' | 'tempMax'
-  | 'memSum' | 'memN' | 'memMax' | 'memTotal' | 'powerSum' | 'powerN' | 'powerMax'
-
-/**
- * Each bucket column as MetricsQL over a window `w` of one node's (or GPU's) series, per GPU:
- * sums and counts added over a GPU's series (a GPU can have several: a new hostname or UUID
- * label starts one), maxima maxed. The same columns the SQL store sums from gpu_stats.
- */
-export function historyBucketExpr (nodeId: number, gpuId: number | undefined, windowMs: number): string {
-  const m = `node_id=${quote(String(nodeId))}${gpuId === undefined ? '' : `, gpu=${quote(String(gpuId))}`}`
-  const of = (series: string) => `${series}{${m}}[${windowMs}ms]`
-  const util = seriesFor('utilizationPct')
-  const temp = seriesFor('tempC')
-  const mem = seriesFor('memoryUsedMb')
-  const power = seriesFor('powerDrawW')
-  const parts: Array<[Column, string]> = [
-    ['samples', `sum by (gpu) (count_over_time(${of(SAMPLE_SERIES)}))`],
-    ...([['util', util], ['temp', temp], ['mem', mem], ['power', power]] as const).flatMap(([name, series]): Array<[Column, string]> => [
-      [`${name}Sum`, `sum by (gpu) (sum_over_time(${of(series)}))`],
-      [`${name}N`, `sum by (gpu) (count_over_time(${of(series)}))`],
-      [`${name}Max`, `max by (gpu) (max_over_time(${of(series)}))`],
-    ]),
-    ['memTotal', `max by (gpu) (max_over_time(${of(seriesFor('memoryTotalMb'))}))`],
-  ]
-  return `union(${parts.map(([q, e]) => `label_set(${e}, "q", ${quote(q)})`).join(', ')})`
-}
 
 const emptyBucket = (gpuId: number, bucketAt: number): GpuHistoryBucket => ({
   gpuId, bucketAt, samples: 0, utilSum: 0, utilN: 0, utilMax: null, tempSum: 0, tempN: 0, tempMax: null,
@@ -64,7 +37,7 @@ export function createVmGpuHistoryRepository (options: { client: VmClient, now?:
     const out = new Map<string, GpuHistoryBucket>()
     const add = (series: readonly VmSeries[], bucketOf: (t: number) => number) => {
       for (const s of series) {
-        const q = s.metric.q as Column | undefined
+        const q = s.metric.q as GpuHistoryColumn | undefined
         const gpu = Number(s.metric.gpu)
         if (q === undefined || !Number.isInteger(gpu)) continue
         for (const [t, v] of s.points) {
@@ -77,7 +50,7 @@ export function createVmGpuHistoryRepository (options: { client: VmClient, now?:
       }
     }
     const part = async (lo: number, hi: number) => {
-      add(await client.query(historyBucketExpr(nodeId, gpuId, hi - lo), hi - 1), () => Math.floor(lo / stepMs) * stepMs)
+      add(await client.query(gpuHistoryBucketsExpr(nodeId, gpuId, hi - lo), hi - 1), () => Math.floor(lo / stepMs) * stepMs)
     }
     const firstWhole = Math.ceil(fromMs / stepMs) * stepMs
     const lastWhole = Math.floor(toMs / stepMs) * stepMs
@@ -91,7 +64,7 @@ export function createVmGpuHistoryRepository (options: { client: VmClient, now?:
       if (lastWhole < toMs) work.push(part(lastWhole, toMs))
       for (let lo = firstWhole; lo < lastWhole; lo += STEPS_PER_QUERY * stepMs) {
         const hi = Math.min(lastWhole, lo + STEPS_PER_QUERY * stepMs)
-        work.push(client.queryRange(historyBucketExpr(nodeId, gpuId, stepMs), lo + stepMs - 1, hi - 1, stepMs)
+        work.push(client.queryRange(gpuHistoryBucketsExpr(nodeId, gpuId, stepMs), lo + stepMs - 1, hi - 1, stepMs)
           .then(series => add(series, t => t - stepMs + 1)))
       }
     }
