@@ -33,6 +33,8 @@ export interface UpOptions {
   jobKillGrace?: string
   /** Without nvidia-smi: `idle` (the simulator's default host) or `demo` (a plausible mix, npm start). */
   simulator?: string
+  /** The control plane's --telemetry: sql (default) or vm=… (VictoriaMetrics). */
+  telemetry?: string
 }
 
 /**
@@ -56,6 +58,7 @@ export async function runUp (options: UpOptions): Promise<void> {
       ...(options.sessionTtl === undefined ? {} : { sessionTtl: options.sessionTtl }),
       ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy as boolean }),
       ...(options.alertWebhookAllowPrivate === undefined ? {} : { alertWebhookAllowPrivate: options.alertWebhookAllowPrivate as boolean }),
+      ...(options.telemetry === undefined ? {} : { telemetry: options.telemetry }),
       ...adminKeyFromEnv(),
     })
     const nvidiaSmi = options.nvidiaSmi ?? findNvidiaSmi()

@@ -17,6 +17,7 @@ export function upCommand (): Command {
     .addOption(envOption('--job-user <name>', 'unprivileged user the local agent runs executed jobs as (needed when up runs as root; default: your own user)'))
     .addOption(envOption('--job-kill-grace <duration>', `SIGTERM → SIGKILL grace when the local agent stops a job, e.g. 30s (default ${AGENT_DEFAULTS.jobKillGrace / 1000}s)`))
     .addOption(envOption('--simulator <mix>', 'without nvidia-smi, what the simulated GPUs do: idle (8 idle B200s, the default) or demo (GPUs 0-3 busy, 4 busy and hot, 5-7 idle: what npm start shows; kept in <data-dir>/simulator-state.json, which you may edit)'))
+    .addOption(envOption('--telemetry <engine>', `where GPU telemetry lives: sql (the SQLite file's tables) or vm=http://host:8428, vm=insert=URL,select=URL (VictoriaMetrics; docs/victoriametrics.md) (default ${CONTROL_PLANE_DEFAULTS.telemetry})`))
     .addOption(envOption('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent: the servers\' JSON logs (default: none, human lines only)'))
     .action(async (opts: Record<string, unknown>) => {
       // Loaded on use: `gpufleet agent` must not pay for the control plane's modules (memory).

@@ -30,12 +30,17 @@ export interface GpuHistoryWindow {
  * is read; a row that arrived after the last pass, other than a GPU's newest, shows after the next.
  */
 export async function queryGpuHistory (
-  history: Pick<GpuHistoryRepository, 'watermark' | 'minuteMarks' | 'buckets' | 'newest'>,
+  history: Pick<GpuHistoryRepository, 'watermark' | 'minuteMarks' | 'buckets' | 'newest' | 'stepBuckets'>,
   q: { nodeId: number, gpuId?: number | undefined, range: GpuHistoryRange, now: number },
 ): Promise<GpuHistoryWindow> {
   const plan = RANGE_PLANS[q.range]
   const fromMs = Math.floor((q.now - plan.ms) / plan.stepMs) * plan.stepMs
   const end = q.now + 1
+  if (history.stepBuckets !== undefined) {
+    // VictoriaMetrics: the whole range at its step, from the samples themselves.
+    const buckets = await history.stepBuckets({ nodeId: q.nodeId, gpuId: q.gpuId, fromMs, toMs: end, stepMs: plan.stepMs })
+    return { fromMs, stepMs: plan.stepMs, byGpu: mergeBuckets(buckets, plan.stepMs) }
+  }
   const clamp = (t: number, lo: number) => Math.min(Math.max(t, lo), end)
   const [watermark, marks] = await Promise.all([history.watermark(), history.minuteMarks()])
   const storedTo = plan.span === 1 ? fromMs : clamp(watermark ?? fromMs, fromMs)

@@ -86,6 +86,12 @@ export interface GpuHistoryRepository {
    */
   rawBuckets: (q: GpuHistoryQuery & { stepMs: number }) => Promise<GpuHistoryBucket[]>
   /**
+   * Where set (telemetry in VictoriaMetrics: every sample of the retention is queryable at any
+   * step), the API reads a range's buckets of its chart step through this alone, in place of
+   * the stored spans, minute marks and newest readings.
+   */
+  stepBuckets?: ((q: GpuHistoryQuery & { stepMs: number }) => Promise<GpuHistoryBucket[]>) | undefined
+  /**
    * The newest reading of each GPU of the node (gpu_stats_latest) if recorded in [fromMs, toMs)
    * and not in a stored minute before `builtTo` (those are read from storage; one that arrived
    * after its minute was built is in none until the next pass), as a 1-minute bucket. A key

@@ -1,3 +1,4 @@
+import type { GpuHistoryBucket } from '../gpu-history-repository.ts'
 import type { TelemetryScope } from '../telemetry-repository.ts'
 import { NODE_POWER_SERIES, SAMPLE_SERIES, seriesFor, VM_FIELDS } from './vm-series.ts'
 
@@ -81,4 +82,32 @@ export function countExpr (matchers: string, windowMs: number): string {
 export function historyExpr (nodeId: number, gpuId: number, windowMs: number): string {
   const names = [SAMPLE_SERIES, ...VM_FIELDS.map(f => f.series)].join('|')
   return `{__name__=~${quote(names)}, node_id=${quote(String(nodeId))}, gpu=${quote(String(gpuId))}}[${windowMs}ms]`
+}
+
+/** What gpuHistoryBucketsExpr labels each series with (`q`): a GpuHistoryBucket column. */
+export type GpuHistoryColumn = Exclude<keyof GpuHistoryBucket, 'gpuId' | 'bucketAt'>
+
+/**
+ * Per-GPU history: each GpuHistoryBucket column of one node's (or GPU's) samples in the
+ * `windowMs` before the evaluation time, per GPU (`gpu`), as one labelled series (`q`). Sums
+ * and counts are added over a GPU's series (a new hostname or UUID label starts another),
+ * maxima maxed: the columns the SQL store aggregates from gpu_stats.
+ */
+export function gpuHistoryBucketsExpr (nodeId: number, gpuId: number | undefined, windowMs: number): string {
+  const m = `node_id=${quote(String(nodeId))}${gpuId === undefined ? '' : `, gpu=${quote(String(gpuId))}`}`
+  const of = (series: string) => `${series}{${m}}[${windowMs}ms]`
+  const util = seriesFor('utilizationPct')
+  const temp = seriesFor('tempC')
+  const mem = seriesFor('memoryUsedMb')
+  const power = seriesFor('powerDrawW')
+  const parts: Array<[GpuHistoryColumn, string]> = [
+    ['samples', `sum by (gpu) (count_over_time(${of(SAMPLE_SERIES)}))`],
+    ...([['util', util], ['temp', temp], ['mem', mem], ['power', power]] as const).flatMap(([name, series]): Array<[GpuHistoryColumn, string]> => [
+      [`${name}Sum`, `sum by (gpu) (sum_over_time(${of(series)}))`],
+      [`${name}N`, `sum by (gpu) (count_over_time(${of(series)}))`],
+      [`${name}Max`, `max by (gpu) (max_over_time(${of(series)}))`],
+    ]),
+    ['memTotal', `max by (gpu) (max_over_time(${of(seriesFor('memoryTotalMb'))}))`],
+  ]
+  return `union(${parts.map(([q, e]) => `label_set(${e}, "q", ${quote(q)})`).join(', ')})`
 }

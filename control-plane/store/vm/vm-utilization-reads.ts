@@ -48,8 +48,11 @@ export function createVmUtilizationReads (client: VmClient, dashboard: Dashboard
       })
     },
 
-    async allocatedMinutes (fromMs, toMs, idleBelowPct): Promise<AllocatedMinutes> {
-      const minutes = await minutesBySpan(client, await dashboard.holdsInWindow(fromMs, toMs))
+    async allocatedMinutes (fromMs, toMs, idleBelowPct, graceMs = 0): Promise<AllocatedMinutes> {
+      // Each hold's first graceMs left out (a job loading), as the SQL store's: the holds of a
+      // window graceMs earlier (fromAt is then max(assigned_at, fromMs − graceMs)), each from graceMs later.
+      const holds = (await dashboard.holdsInWindow(fromMs - graceMs, toMs)).map(h => ({ ...h, fromAt: Math.max(h.fromAt + graceMs, fromMs) }))
+      const minutes = await minutesBySpan(client, holds)
       let gpuMinutes = 0
       let idleGpuMinutes = 0
       for (const byMinute of minutes.values()) {

@@ -24,5 +24,5 @@ export async function withTestVm (t: Test, store: Store, now: number): Promise<S
       return result
     },
   }
-  return withVmTelemetry(store, telemetry, client)
+  return withVmTelemetry(store, telemetry, client, () => now)
 }
