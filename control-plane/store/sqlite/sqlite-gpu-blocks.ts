@@ -136,23 +136,49 @@ export function createSqliteGpuBlocks (db: SqliteDb) {
   }
 
   /**
-   * The span's nodes from `cursor` on, in id order, until `budget` rows moved (`first`: the
-   * step's first node moves whatever its count). done: no node is left with rows in the span.
+   * The span's nodes after `cursor`, in id order, until `budget` rows (`first`: the step's
+   * first node goes whatever its count). A node's count is exact, read first from the time
+   * index (its rows in the span, the one or two per GPU that latest names included); the rows
+   * themselves are read once the nodes are picked. done: no node is left with rows in the span.
+   * SQLite has no node-leading index on gpu_stats (ingest would pay for it), so both reads walk
+   * the span's index entries: a step costs that walk plus its own rows.
    */
   function compactNodes (span: number, budget: number, first: boolean, afterMs: number | undefined): { moved: number, done: boolean } {
-    let node = cursor !== null && cursor.span === span ? cursor.node : -1
-    let moved = 0
-    for (;;) {
-      const next = db.stmt('SELECT node_id FROM gpu_stats WHERE node_id > ? ORDER BY node_id LIMIT 1').get(node) as { node_id: number } | undefined
-      if (next === undefined) { cursor = null; return { moved, done: true } }
-      node = next.node_id
-      if (span + GPU_BLOCK_MS > nodeEnd(node, afterMs)) continue
-      const rows = nodeRows(node, span)
-      if (rows.length === 0) continue
-      if (moved + rows.length > budget && !(first && moved === 0)) return { moved, done: false }
-      moved += compactNode(node, span, rows)
-      cursor = { span, node }
+    const end = span + GPU_BLOCK_MS
+    const from = cursor !== null && cursor.span === span ? cursor.node : -1
+    const counts = db.stmt(`SELECT node_id, COUNT(*) AS n FROM gpu_stats WHERE recorded_at >= ? AND recorded_at < ? AND node_id > ?
+      GROUP BY node_id ORDER BY node_id`).all(span, end, from) as Array<{ node_id: number, n: number }>
+    const picked = new Set<number>()
+    let estimate = 0
+    let done = true
+    for (const { node_id: node, n } of counts) {
+      if (end > nodeEnd(node, afterMs)) continue
+      if (estimate + n > budget && !(first && picked.size === 0)) { done = false; break }
+      picked.add(node)
+      estimate += n
     }
+    if (picked.size === 0) {
+      if (done) cursor = null
+      return { moved: 0, done }
+    }
+    const lo = Math.min(...picked)
+    const hi = Math.max(...picked)
+    const latest = new Set((db.stmt('SELECT node_id, gpu_id, recorded_at FROM gpu_stats_latest WHERE node_id >= ? AND node_id <= ? AND recorded_at >= ? AND recorded_at < ?')
+      .all(lo, hi, span, end) as Array<{ node_id: number, gpu_id: number, recorded_at: number }>).map(l => `${l.node_id}:${l.gpu_id}:${l.recorded_at}`))
+    const rows = db.stmt(`SELECT id, ${RAW_COLUMNS.join(', ')} FROM gpu_stats WHERE recorded_at >= ? AND recorded_at < ? AND node_id >= ? AND node_id <= ?`)
+      .all(span, end, lo, hi) as Array<Record<string, number | null>>
+    const byNode = new Map<number, Array<Record<string, number | null>>>()
+    for (const r of rows) {
+      const node = r.node_id!
+      if (!picked.has(node) || latest.has(`${node}:${r.gpu_id}:${r.recorded_at}`)) continue
+      let list = byNode.get(node)
+      if (list === undefined) byNode.set(node, list = [])
+      list.push(r)
+    }
+    let moved = 0
+    for (const [node, list] of byNode) moved += compactNode(node, span, list)
+    cursor = done ? null : { span, node: hi }
+    return { moved, done }
   }
 
   /** Where a node's compactable time ends: its newest row minus `afterMs`, down to a span. */
@@ -160,15 +186,6 @@ export function createSqliteGpuBlocks (db: SqliteDb) {
     if (afterMs === undefined) return Infinity
     const newest = db.stmt('SELECT MAX(recorded_at) AS m FROM gpu_stats_latest WHERE node_id = ?').get(node) as { m: number | null }
     return newest.m === null ? Infinity : Math.trunc((newest.m - afterMs) / GPU_BLOCK_MS) * GPU_BLOCK_MS
-  }
-
-  /** A node's raw rows in a span, but those gpu_stats_latest names. */
-  function nodeRows (node: number, span: number): Array<Record<string, number | null>> {
-    const latest = new Set((db.stmt('SELECT gpu_id, recorded_at FROM gpu_stats_latest WHERE node_id = ?').all(node) as Array<{ gpu_id: number, recorded_at: number }>)
-      .map(l => `${l.gpu_id}:${l.recorded_at}`))
-    return (db.stmt(`SELECT id, ${RAW_COLUMNS.join(', ')} FROM gpu_stats WHERE node_id = ? AND recorded_at >= ? AND recorded_at < ?`)
-      .all(node, span, span + GPU_BLOCK_MS) as Array<Record<string, number | null>>)
-      .filter(r => !latest.has(`${r.gpu_id}:${r.recorded_at}`))
   }
 
   /** One node's rows of a span into its block, merged with any there; the rows moved. */
