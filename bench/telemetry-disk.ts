@@ -4,13 +4,14 @@
  * readings, bench/realistic-gpu-readings.ts), then every settled row compacted.
  *
  *   node bench/telemetry-disk.ts [--hosts 20] [--gpus 8] [--seconds 1800] [--db sqlite|postgres]
- *     [--compact-after-min 70] [--reads 200]
+ *     [--compact-after-min 70] [--reads 200] [--compact-limit 5000]
  *
  * Prints bytes per GPU-row by table and index (SQLite: dbstat pages, after a WAL checkpoint;
  * PostgreSQL: pg_total_relation_size over each table's partitions), both phases, and the
  * steady state: a share compactAfter / 7 d of the rows raw, the rest in blocks. Rollups are
  * listed apart (per minute and scope, not per row). Then p50/p99 of reading one GPU's hour
- * (store.telemetry.gpuHistory) before and after compaction.
+ * (store.telemetry.gpuHistory) before and after compaction, and the longest compaction step
+ * (`--compact-limit` rows a step, the retention loop's 5000: one write transaction on SQLite).
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir, loadavg } from 'node:os'
@@ -23,7 +24,7 @@ import { realisticGpu } from './realistic-gpu-readings.ts'
 import { openStore } from '../control-plane/store/open-store.ts'
 import type { GpuSample, SampleBatch } from '../control-plane/store/telemetry-repository.ts'
 
-const args = benchArgs({ hosts: '20', gpus: '8', seconds: '1800', db: 'sqlite', 'compact-after-min': '70', reads: '200' })
+const args = benchArgs({ hosts: '20', gpus: '8', seconds: '1800', db: 'sqlite', 'compact-after-min': '70', reads: '200', 'compact-limit': '5000' })
 const hosts = Number(args.hosts)
 const gpus = Number(args.gpus)
 const seconds = Number(args.seconds)
@@ -73,14 +74,21 @@ console.log(`\nraw (head): one GPU's ${Math.min(seconds, 3600) / 60} min: ${awai
 print(before)
 
 let moved = 0
+let steps = 0
+let longest = { ms: 0, moved: 0 }
 const tc = performance.now()
 for (;;) {
-  const r = await store.telemetry.compact({ before: T0 + seconds * 1000 + 3_600_000, limit: 100_000 })
+  const ts = performance.now()
+  const r = await store.telemetry.compact({ before: T0 + seconds * 1000 + 3_600_000, limit: Number(args['compact-limit']) })
+  const ms = performance.now() - ts
+  if (ms > longest.ms) longest = { ms, moved: r.moved }
   moved += r.moved
+  steps++
   if (!r.more) break
 }
 const compactMs = performance.now() - tc
 console.log(`\ncompacted ${moved.toLocaleString()} rows and seconds in ${(compactMs / 1000).toFixed(1)} s (${Math.round(rows / (compactMs / 1000)).toLocaleString()} GPU-rows/s)`)
+console.log(`${steps} steps of --compact-limit ${args['compact-limit']}: longest ${longest.ms.toFixed(0)} ms (${longest.moved.toLocaleString()} rows), load ${loadavg().map(l => l.toFixed(1)).join(' ')}`)
 const after = await sizes()
 console.log(`compacted: one GPU's ${Math.min(seconds, 3600) / 60} min: ${await readHour()}`)
 print(after)

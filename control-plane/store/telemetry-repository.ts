@@ -123,8 +123,14 @@ export interface PruneResult {
 export interface CompactRequest {
   /** Raw rows recorded before this (rounded down to a block) move into compressed blocks. */
   before: number
-  /** About this many raw rows moved per call (a whole block span is the unit). */
+  /** About this many raw rows moved per call, one write transaction on SQLite (a node's span is the unit). */
   limit: number
+  /**
+   * Also: a node's rows only from spans that end by its newest row minus this (the retention
+   * loop passes --telemetry-compact-after), so an agent whose clock lags keeps its recent rows
+   * raw rather than thawing and re-sealing its blocks on every push. Absent: `before` alone.
+   */
+  afterMs?: number
 }
 
 export interface CompactResult {

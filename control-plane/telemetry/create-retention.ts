@@ -63,7 +63,7 @@ export function createRetention (options: RetentionOptions): Retention {
           rollupBefore: Math.floor((t - rollupRetentionMs) / MINUTE) * MINUTE,
           limit: chunkRows,
         })
-        const compacted = store.compact === undefined ? null : await store.compact({ before: t - compactAfterMs, limit: chunkRows })
+        const compacted = store.compact === undefined ? null : await store.compact({ before: t - compactAfterMs, limit: chunkRows, afterMs: compactAfterMs })
         const more = result.more || compacted?.more === true
         nextAt = more ? t : t + everyMs
         return { deleted: result.deleted, more }

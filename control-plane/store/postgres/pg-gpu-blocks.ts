@@ -99,15 +99,20 @@ export function createPgGpuBlocks (db: PgDb) {
   }
 
   return {
-    /** One bounded step: each node's settled spans (round robin), then each scope's settled seconds. */
-    async compact (before: number, limit: number): Promise<CompactResult> {
+    /**
+     * One bounded step: each node's settled spans (round robin; a transaction per node), then
+     * each scope's settled seconds. With `afterMs`, a node's spans only up to its newest row
+     * minus `afterMs` (see sqlite-gpu-blocks.ts).
+     */
+    async compact (before: number, limit: number, afterMs?: number): Promise<CompactResult> {
       const cutoff = blockStart(before)
       let moved = 0
-      const nodes = (await db.all<{ node_id: number }>('SELECT DISTINCT node_id FROM gpu_stats_latest ORDER BY node_id')).map(r => Number(r.node_id))
-      const start = nodes.findIndex(n => n >= nodeCursor)
+      const nodes = (await db.all<{ node_id: number, newest: number }>('SELECT node_id, MAX(recorded_at) AS newest FROM gpu_stats_latest GROUP BY node_id ORDER BY node_id'))
+        .map(r => ({ id: Number(r.node_id), end: afterMs === undefined ? cutoff : Math.min(cutoff, blockStart(Number(r.newest) - afterMs)) }))
+      const start = nodes.findIndex(n => n.id >= nodeCursor)
       const order = start <= 0 ? nodes : [...nodes.slice(start), ...nodes.slice(0, start)]
-      for (const node of order) {
-        moved += await compactNode(node, cutoff, limit - moved)
+      for (const { id: node, end } of order) {
+        moved += await compactNode(node, end, limit - moved)
         if (moved >= limit) { nodeCursor = node; return { moved, more: true } }
       }
       nodeCursor = 0

@@ -56,8 +56,8 @@ export async function createPgTelemetryRepository (db: PgDb): Promise<TelemetryR
       return { deleted: deleted + compacted.deleted, more: more || compacted.more }
     },
 
-    async compact ({ before, limit }) {
-      return blocks.compact(before, limit)
+    async compact ({ before, limit, afterMs }) {
+      return blocks.compact(before, limit, afterMs)
     },
   })
 }

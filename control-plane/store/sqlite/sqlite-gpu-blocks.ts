@@ -6,6 +6,7 @@ import { SCOPE_CLUSTER, SCOPE_FLEET } from '../telemetry-scope-kinds.ts'
 
 const RAW_COLUMNS = ['node_id', 'cluster_id', 'gpu_id', 'recorded_at', ...BLOCK_WIRE_COLUMNS]
 const DELETE_CHUNK = 500
+const NOT_LATEST = `NOT EXISTS (SELECT 1 FROM gpu_stats_latest l WHERE l.node_id = s.node_id AND l.gpu_id = s.gpu_id AND l.recorded_at = s.recorded_at)`
 
 /**
  * SQLite's side of compressed raw telemetry (telemetry migration 5): compaction moves settled
@@ -19,6 +20,8 @@ const DELETE_CHUNK = 500
  */
 export function createSqliteGpuBlocks (db: SqliteDb) {
   let watermark: number | null = null
+  // The last node compacted in a span the step left half done (a hint: a thaw clears it).
+  let cursor: { span: number, node: number } | null = null
   const compactedBefore = (): number => {
     if (watermark === null) {
       const a = db.stmt('SELECT MAX(block_at) AS m FROM gpu_block').get() as { m: number | null }
@@ -35,6 +38,7 @@ export function createSqliteGpuBlocks (db: SqliteDb) {
   const deleteRaw = (n: number) => db.stmt(deleteIds[n] ??= `DELETE FROM gpu_stats WHERE id IN (${Array(n).fill('?').join(', ')})`)
 
   function thawNode (nodeId: number, lo: number, hi: number, only: ReadonlySet<number> | null): void {
+    cursor = null
     const blocks = db.stmt('SELECT id, block_at, data FROM gpu_block WHERE node_id = ? AND block_at >= ? AND block_at <= ?')
       .all(nodeId, lo, hi) as Array<{ id: number, block_at: number, data: Uint8Array }>
     for (const b of blocks) {
@@ -84,18 +88,40 @@ export function createSqliteGpuBlocks (db: SqliteDb) {
       for (const s of scopes) thawPower(s.scope_kind, s.scope_id, fromMs - GPU_BLOCK_MS + 1, toMs - 1, null)
     },
 
-    /** One bounded step: whole spans before `before`, oldest first, until about `limit` rows moved. */
-    compact (before: number, limit: number): CompactResult {
+    /**
+     * One bounded step, oldest span first. A span's raw rows move node by node in id order
+     * until about `limit` rows moved (a node's count is its rows in the span, read before they
+     * move: at least one node a step, the next is left for the next step when it would pass
+     * `limit`); once no node has rows left in the span, its seconds (at most 300 per scope).
+     * A span half done is simply what is still raw: the next step finds it first again (and
+     * `cursor` skips the nodes already done). With `afterMs`, a node's rows move only from
+     * spans that end by its newest row (gpu_stats_latest) minus `afterMs`: an agent whose
+     * clock lags keeps its recent rows raw instead of thawing its blocks on every push.
+     */
+    compact (before: number, limit: number, afterMs?: number): CompactResult {
       const cutoff = blockStart(before)
       let moved = 0
+      let stalled = false
       while (moved < limit) {
-        const raw = db.stmt(`SELECT s.recorded_at AS at FROM gpu_stats s WHERE s.recorded_at < ? AND NOT EXISTS (
-            SELECT 1 FROM gpu_stats_latest l WHERE l.node_id = s.node_id AND l.gpu_id = s.gpu_id AND l.recorded_at = s.recorded_at)
-          ORDER BY s.recorded_at LIMIT 1`).get(cutoff) as { at: number } | undefined
+        const raw = (afterMs === undefined
+          ? db.stmt(`SELECT s.recorded_at AS at FROM gpu_stats s WHERE s.recorded_at < ? AND ${NOT_LATEST} ORDER BY s.recorded_at LIMIT 1`).get(cutoff)
+          : db.stmt(`SELECT s.recorded_at AS at FROM gpu_stats s WHERE s.recorded_at < ? AND ${NOT_LATEST} AND s.recorded_at < COALESCE(
+              CAST((SELECT MAX(l.recorded_at) FROM gpu_stats_latest l WHERE l.node_id = s.node_id) - ? AS INTEGER) / ${GPU_BLOCK_MS} * ${GPU_BLOCK_MS}, ?)
+            ORDER BY s.recorded_at LIMIT 1`).get(cutoff, afterMs, cutoff)) as { at: number } | undefined
         const sec = db.stmt('SELECT MIN(second_at) AS at FROM gpu_power_second WHERE second_at < ?').get(cutoff) as { at: number | null }
         const at = Math.min(raw?.at ?? Infinity, sec.at ?? Infinity)
         if (at === Infinity) return { moved, more: false }
-        moved += compactSpan(blockStart(at))
+        const span = blockStart(at)
+        if (raw === undefined || blockStart(raw.at) !== span) { moved += compactSeconds(span); continue }
+        const step = compactNodes(span, limit - moved, moved === 0, afterMs)
+        // A pass that moved nothing (the cursor had passed a node that became due): once more
+        // from the first node; a second such pass would spin, so stop.
+        if (step.moved === 0 && step.done) {
+          if (stalled) return { moved, more: false }
+          stalled = true
+        }
+        moved += step.moved
+        if (!step.done) return { moved, more: true }
       }
       return { moved, more: true }
     },
@@ -109,35 +135,79 @@ export function createSqliteGpuBlocks (db: SqliteDb) {
     },
   }
 
-  /** One span of every node and scope: its raw rows (but what latest names) and seconds into blocks, merged with any there. */
-  function compactSpan (at: number): number {
-    const end = at + GPU_BLOCK_MS
-    const latest = new Set((db.stmt('SELECT node_id, gpu_id, recorded_at FROM gpu_stats_latest WHERE recorded_at >= ? AND recorded_at < ?')
-      .all(at, end) as Array<{ node_id: number, gpu_id: number, recorded_at: number }>).map(l => `${l.node_id}:${l.gpu_id}:${l.recorded_at}`))
-    const rows = db.stmt(`SELECT id, ${RAW_COLUMNS.join(', ')} FROM gpu_stats WHERE recorded_at >= ? AND recorded_at < ?`)
-      .all(at, end) as Array<Record<string, number | null>>
-    const byNode = new Map<number, BlockRow[]>()
-    const ids: number[] = []
+  /**
+   * The span's nodes after `cursor`, in id order, until `budget` rows (`first`: the step's
+   * first node goes whatever its count). A node's count is exact, read first from the time
+   * index (its rows in the span, the one or two per GPU that latest names included); the rows
+   * themselves are read once the nodes are picked. done: no node is left with rows in the span.
+   * SQLite has no node-leading index on gpu_stats (ingest would pay for it), so both reads walk
+   * the span's index entries: a step costs that walk plus its own rows.
+   */
+  function compactNodes (span: number, budget: number, first: boolean, afterMs: number | undefined): { moved: number, done: boolean } {
+    const end = span + GPU_BLOCK_MS
+    const from = cursor !== null && cursor.span === span ? cursor.node : -1
+    const counts = db.stmt(`SELECT node_id, COUNT(*) AS n FROM gpu_stats WHERE recorded_at >= ? AND recorded_at < ? AND node_id > ?
+      GROUP BY node_id ORDER BY node_id`).all(span, end, from) as Array<{ node_id: number, n: number }>
+    const picked = new Set<number>()
+    let estimate = 0
+    let done = true
+    for (const { node_id: node, n } of counts) {
+      if (end > nodeEnd(node, afterMs)) continue
+      if (estimate + n > budget && !(first && picked.size === 0)) { done = false; break }
+      picked.add(node)
+      estimate += n
+    }
+    if (picked.size === 0) {
+      if (done) cursor = null
+      return { moved: 0, done }
+    }
+    const lo = Math.min(...picked)
+    const hi = Math.max(...picked)
+    const latest = new Set((db.stmt('SELECT node_id, gpu_id, recorded_at FROM gpu_stats_latest WHERE node_id >= ? AND node_id <= ? AND recorded_at >= ? AND recorded_at < ?')
+      .all(lo, hi, span, end) as Array<{ node_id: number, gpu_id: number, recorded_at: number }>).map(l => `${l.node_id}:${l.gpu_id}:${l.recorded_at}`))
+    const rows = db.stmt(`SELECT id, ${RAW_COLUMNS.join(', ')} FROM gpu_stats WHERE recorded_at >= ? AND recorded_at < ? AND node_id >= ? AND node_id <= ?`)
+      .all(span, end, lo, hi) as Array<Record<string, number | null>>
+    const byNode = new Map<number, Array<Record<string, number | null>>>()
     for (const r of rows) {
       const node = r.node_id!
-      if (latest.has(`${node}:${r.gpu_id}:${r.recorded_at}`)) continue
+      if (!picked.has(node) || latest.has(`${node}:${r.gpu_id}:${r.recorded_at}`)) continue
       let list = byNode.get(node)
       if (list === undefined) byNode.set(node, list = [])
-      list.push({ gpuId: r.gpu_id!, recordedAt: r.recorded_at!, clusterId: r.cluster_id ?? null, readings: BLOCK_WIRE_COLUMNS.map(c => r[c] ?? null) })
-      ids.push(r.id!)
+      list.push(r)
     }
-    for (const [node, list] of byNode) {
-      const old = db.stmt('SELECT data FROM gpu_block WHERE node_id = ? AND block_at = ?').get(node, at) as { data: Uint8Array } | undefined
-      const merged = old === undefined ? list : [...list, ...decodeGpuBlock(old.data)]
-      db.stmt(`INSERT INTO gpu_block (node_id, block_at, row_count, data) VALUES (?, ?, ?, ?)
-        ON CONFLICT (node_id, block_at) DO UPDATE SET row_count = excluded.row_count, data = excluded.data`)
-        .run(node, at, merged.length, encodeGpuBlock(at, BLOCK_WIRE_COLUMNS.length, merged))
-    }
+    let moved = 0
+    for (const [node, list] of byNode) moved += compactNode(node, span, list)
+    cursor = done ? null : { span, node: hi }
+    return { moved, done }
+  }
+
+  /** Where a node's compactable time ends: its newest row minus `afterMs`, down to a span. */
+  function nodeEnd (node: number, afterMs: number | undefined): number {
+    if (afterMs === undefined) return Infinity
+    const newest = db.stmt('SELECT MAX(recorded_at) AS m FROM gpu_stats_latest WHERE node_id = ?').get(node) as { m: number | null }
+    return newest.m === null ? Infinity : Math.trunc((newest.m - afterMs) / GPU_BLOCK_MS) * GPU_BLOCK_MS
+  }
+
+  /** One node's rows of a span into its block, merged with any there; the rows moved. */
+  function compactNode (node: number, at: number, rows: ReadonlyArray<Record<string, number | null>>): number {
+    const list: BlockRow[] = rows.map(r => ({ gpuId: r.gpu_id!, recordedAt: r.recorded_at!, clusterId: r.cluster_id ?? null, readings: BLOCK_WIRE_COLUMNS.map(c => r[c] ?? null) }))
+    const old = db.stmt('SELECT data FROM gpu_block WHERE node_id = ? AND block_at = ?').get(node, at) as { data: Uint8Array } | undefined
+    const merged = old === undefined ? list : [...list, ...decodeGpuBlock(old.data)]
+    db.stmt(`INSERT INTO gpu_block (node_id, block_at, row_count, data) VALUES (?, ?, ?, ?)
+      ON CONFLICT (node_id, block_at) DO UPDATE SET row_count = excluded.row_count, data = excluded.data`)
+      .run(node, at, merged.length, encodeGpuBlock(at, BLOCK_WIRE_COLUMNS.length, merged))
+    const ids = rows.map(r => r.id!)
     for (let i = 0; i < ids.length; i += DELETE_CHUNK) {
       const chunk = ids.slice(i, i + DELETE_CHUNK)
       deleteRaw(chunk.length).run(...chunk)
     }
+    watermark = Math.max(compactedBefore(), at + GPU_BLOCK_MS)
+    return ids.length
+  }
 
+  /** Every scope's seconds of one span into its block, merged with any there. */
+  function compactSeconds (at: number): number {
+    const end = at + GPU_BLOCK_MS
     const seconds = db.stmt('SELECT scope_kind, scope_id, second_at, power_sum_w FROM gpu_power_second WHERE second_at >= ? AND second_at < ?')
       .all(at, end) as Array<{ scope_kind: number, scope_id: number, second_at: number, power_sum_w: number }>
     const byScope = new Map<string, { kind: number, id: number, points: SeriesPoint[] }>()
@@ -155,7 +225,7 @@ export function createSqliteGpuBlocks (db: SqliteDb) {
     }
     db.stmt('DELETE FROM gpu_power_second WHERE second_at >= ? AND second_at < ?').run(at, end)
     watermark = Math.max(compactedBefore(), end)
-    return ids.length + seconds.length
+    return seconds.length
   }
 }
 

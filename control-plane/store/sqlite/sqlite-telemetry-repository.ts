@@ -42,8 +42,8 @@ export function createSqliteTelemetryRepository (db: SqliteDb): TelemetryReposit
       }))
     },
 
-    async compact ({ before, limit }) {
-      return db.serial(() => db.tx(() => blocks.compact(before, limit)))
+    async compact ({ before, limit, afterMs }) {
+      return db.serial(() => db.tx(() => blocks.compact(before, limit, afterMs)))
     },
   })
 }

@@ -1,6 +1,7 @@
 import t from 'tap'
 import { postgresTestDatabase } from '../../helpers/postgres-test-database.ts'
 import { telemetryRepositorySuite } from './telemetry-repository-suite.ts'
+import { telemetryCompactionSuite } from './telemetry-compaction-suite.ts'
 import { compactingStore } from '../../helpers/compacting-store.ts'
 import { telemetryPowerMigrationSuite } from './telemetry-power-migration-suite.ts'
 import { openPostgresStore } from '../../../control-plane/store/postgres/open-postgres-store.ts'
@@ -9,6 +10,11 @@ import { noGpuReadings } from '../../helpers/no-gpu-readings.ts'
 t.test('postgres', async t => {
   const pg = await postgresTestDatabase(t)
   telemetryRepositorySuite(t, pg.openStore)
+})
+
+t.test('postgres: compaction steps', async t => {
+  const pg = await postgresTestDatabase(t)
+  telemetryCompactionSuite(t, pg.openStore)
 })
 
 t.test('postgres, compacted after every write', async t => {

@@ -2,10 +2,15 @@ import t from 'tap'
 import { join } from 'node:path'
 import { openSqliteStore } from '../../../control-plane/store/sqlite/open-sqlite-store.ts'
 import { telemetryRepositorySuite } from './telemetry-repository-suite.ts'
+import { telemetryCompactionSuite } from './telemetry-compaction-suite.ts'
 import { compactingStore } from '../../helpers/compacting-store.ts'
 
 t.test('sqlite, in memory', async t => {
   telemetryRepositorySuite(t, () => openSqliteStore(':memory:'))
+})
+
+t.test('sqlite: compaction steps', async t => {
+  telemetryCompactionSuite(t, () => openSqliteStore(':memory:'))
 })
 
 t.test('sqlite, on disk (WAL)', async t => {

@@ -70,7 +70,7 @@ t.test('each step also compacts raw rows older than compactAfterMs; a compaction
   }
   const r = createRetention({ store, now: () => clock.now, chunkRows: 7, compactAfterMs: 70 * MIN })
   t.match(await r.afterWrite(), { more: true })
-  t.same(compactions[0], { before: T0 - 70 * MIN, limit: 7 })
+  t.same(compactions[0], { before: T0 - 70 * MIN, limit: 7, afterMs: 70 * MIN }, 'and per node: older than its newest row minus compactAfterMs')
   clock.now += 1
   t.match(await r.afterWrite(), { more: false }, 'the backlog step ran at once')
   clock.now += 1

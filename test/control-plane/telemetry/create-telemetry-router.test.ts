@@ -240,7 +240,9 @@ t.test('retention compacts raw rows older than compactAfterMs as part of writes;
   const { post, repo, immediates } = await telemetryApp(t, { options: { compactAfterMs: 70 * 60_000 } })
   const oldAt = T0 - 2 * 3600_000
   await post({ node: { hostname: 'a' }, gpus: Array.from({ length: 12 }, (_, i) => agentRow(i % 4, oldAt + Math.floor(i / 4) * 1000)) })
-  await post({ gpus: [seedRow(0)] })
+  // Node a's clock is right: now its newest row (a node's rows move only once older than its
+  // own newest minus compactAfterMs, so a lagging agent's do not thaw on every push).
+  await post({ node: { hostname: 'a' }, gpus: [seedRow(0)] })
   const history = await repo.gpuHistory(1, 1, oldAt, T0 + 1000)
   await immediates.run()
   t.same(await repo.compact({ before: T0 - 70 * 60_000, limit: 100 }), { moved: 0, more: false }, 'the write\'s retention step compacted them')
