@@ -53,6 +53,7 @@ export const TENANT_POLICY: Readonly<Record<string, TenantRule>> = Object.freeze
   'POST /api/nodes/{id}/drain': deny(FLEET),
   'POST /api/nodes/{id}/resume': deny(FLEET),
   'DELETE /api/nodes/{id}': deny(FLEET),
+  'GET /api/nodes/{id}/gpu-history': deny(FLEET),
   'GET /api/prometheus/targets': deny(FLEET),
   'GET /v1/regions': deny(FLEET),
   'GET /v1/route': deny(FLEET),

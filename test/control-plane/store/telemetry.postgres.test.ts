@@ -2,7 +2,6 @@ import t from 'tap'
 import { postgresTestDatabase } from '../../helpers/postgres-test-database.ts'
 import { telemetryRepositorySuite } from './telemetry-repository-suite.ts'
 import { telemetryCompactionSuite } from './telemetry-compaction-suite.ts'
-import { compactingStore } from '../../helpers/compacting-store.ts'
 import { telemetryPowerMigrationSuite } from './telemetry-power-migration-suite.ts'
 import { openPostgresStore } from '../../../control-plane/store/postgres/open-postgres-store.ts'
 import { noGpuReadings } from '../../helpers/no-gpu-readings.ts'
@@ -15,11 +14,6 @@ t.test('postgres', async t => {
 t.test('postgres: compaction steps', async t => {
   const pg = await postgresTestDatabase(t)
   telemetryCompactionSuite(t, pg.openStore)
-})
-
-t.test('postgres, compacted after every write', async t => {
-  const pg = await postgresTestDatabase(t)
-  telemetryRepositorySuite(t, async () => compactingStore(await pg.openStore()))
 })
 
 t.test('postgres: migration 2, power per recorded_at', async t => {
