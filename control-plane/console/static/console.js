@@ -35,7 +35,14 @@
     })
   }
 
+  // Set once a log out is submitted: no live poll starts after it (one would meet a 401).
+  var leaving = false
+  document.addEventListener('submit', function (e) {
+    if (e.target && e.target.classList && e.target.classList.contains('logout')) leaving = true
+  })
+
   function refresh (name) {
+    if (leaving) return Promise.resolve()
     var el = document.querySelector('[data-fragment="' + name + '"]')
     if (!el) return Promise.resolve()
     var query = el.getAttribute('data-fragment-query')
@@ -173,7 +180,7 @@
     var fmt = function (v, d) { return v === null || v === undefined ? '—' : formats[d || 0].format(Number(v)) }
     var cell = function (tr, text, cls) { var td = document.createElement('td'); td.textContent = text; if (cls) td.className = cls; tr.appendChild(td) }
     var tick = function () {
-      if (document.hidden) return
+      if (document.hidden || leaving) return
       call(liveTable.getAttribute('data-live-src'), 'GET').then(function (rows) {
         var tbody = document.createElement('tbody')
         rows.forEach(function (r) {
