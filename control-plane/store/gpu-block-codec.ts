@@ -204,14 +204,7 @@ export function encodeGpuBlock (baseMs: number, columns: number, rows: readonly 
     w.uvar(gpuId)
     w.uvar(list.length)
     writeSized(w, s => {
-      let prev = baseMs
-      let prevDelta = 0
-      for (const row of list) {
-        const delta = row.recordedAt - prev
-        s.svar(delta - prevDelta)
-        prev = row.recordedAt
-        prevDelta = delta
-      }
+      writeTimes(s, baseMs, list.map(r => r.recordedAt))
       writeColumn(s, list.map(r => r.clusterId))
       for (let c = 0; c < columns; c++) writeSized(s, col => writeColumn(col, list.map(r => r.readings[c]!)))
     })
@@ -234,6 +227,18 @@ function* sections (data: Uint8Array): Generator<Section & { base: number, colum
     const end = r.pos + len
     yield { gpuId, n, reader: r, end, base, columns }
     r.pos = end
+  }
+}
+
+/** Ascending times as zigzag varint deltas of deltas from `base` (readTimes reads them back). */
+function writeTimes (w: Writer, base: number, times: readonly number[]): void {
+  let prev = base
+  let prevDelta = 0
+  for (const at of times) {
+    const delta = at - prev
+    w.svar(delta - prevDelta)
+    prev = at
+    prevDelta = delta
   }
 }
 
@@ -301,14 +306,7 @@ export function encodePowerBlock (baseMs: number, points: readonly SeriesPoint[]
   w.byte(VERSION)
   w.uvar(baseMs)
   w.uvar(sorted.length)
-  let prev = baseMs
-  let prevDelta = 0
-  for (const p of sorted) {
-    const delta = p.at - prev
-    w.svar(delta - prevDelta)
-    prev = p.at
-    prevDelta = delta
-  }
+  writeTimes(w, baseMs, sorted.map(p => p.at))
   writeColumn(w, sorted.map(p => p.value))
   return compress(w.done())
 }

@@ -1,7 +1,7 @@
-import type { DashboardRepository, GpuState, HeldGpu, HoldSpan, JobSummary, TenantQuota } from '../dashboard-repository.ts'
+import type { DashboardRepository, GpuState, HoldSpan, JobSummary, TenantQuota } from '../dashboard-repository.ts'
 import type { SqlDb } from '../sql-db.ts'
 import { toGpuHealth, toGpuReading, toMigState } from './fleet-rows.ts'
-import { createUtilizationReads, type UtilizationSql } from './utilization-reads.ts'
+import { createUtilizationReads, toHeldGpu, type UtilizationSql } from './utilization-reads.ts'
 import { numOrNull, strOrNull } from './cells.ts'
 
 
@@ -30,19 +30,7 @@ export function createSqlDashboardRepository (db: SqlDb, utilization: Utilizatio
         JOIN nodes n ON n.id = g.node_id
         LEFT JOIN tenants t ON t.id = j.tenant_id
         WHERE jg.released_at IS NULL ${byTenant}
-        ORDER BY jg.gpu_id`, ...(filter.tenantId === undefined ? [] : [filter.tenantId]))).map((r): HeldGpu => ({
-        gpuId: Number(r.gpu_id),
-        nodeId: Number(r.node_id),
-        gpuIndex: Number(r.gpu_index),
-        hostname: String(r.hostname),
-        clusterId: Number(r.cluster_id),
-        model: strOrNull(r.model),
-        jobId: Number(r.job_id),
-        jobName: String(r.job_name),
-        tenantId: numOrNull(r.tenant_id),
-        tenantName: strOrNull(r.tenant_name),
-        assignedAt: Number(r.assigned_at),
-      }))
+        ORDER BY jg.gpu_id`, ...(filter.tenantId === undefined ? [] : [filter.tenantId]))).map(toHeldGpu)
     },
 
     async holdsInWindow (fromMs, toMs, filter = {}) {

@@ -1,4 +1,4 @@
-import type { AllocatedMinutes, HeldGpuUtilization, ModelUsage, TenantUtilization } from '../dashboard-repository.ts'
+import type { AllocatedMinutes, HeldGpu, HeldGpuUtilization, ModelUsage, TenantUtilization } from '../dashboard-repository.ts'
 import type { Row, SqlQuery } from '../sql-db.ts'
 import { numOrNull, strOrNull } from './cells.ts'
 import { coldUtilization, compactedBefore, type ColdUtilization } from './gpu-block-reads.ts'
@@ -48,7 +48,8 @@ export function firstAtOrAfter (readings: ReadonlyArray<readonly [number, number
 }
 
 
-function toHeldGpuUtilization (r: Row): HeldGpuUtilization {
+/** A running job's GPU: the columns heldGpus and the held-utilization query share. */
+export function toHeldGpu (r: Row): HeldGpu {
   return {
     gpuId: Number(r.gpu_id),
     nodeId: Number(r.node_id),
@@ -61,6 +62,12 @@ function toHeldGpuUtilization (r: Row): HeldGpuUtilization {
     tenantId: numOrNull(r.tenant_id),
     tenantName: strOrNull(r.tenant_name),
     assignedAt: Number(r.assigned_at),
+  }
+}
+
+function toHeldGpuUtilization (r: Row): HeldGpuUtilization {
+  return {
+    ...toHeldGpu(r),
     samples: Number(r.samples),
     meanPct: numOrNull(r.mean_pct),
     busiestMinutePct: numOrNull(r.busiest_pct),

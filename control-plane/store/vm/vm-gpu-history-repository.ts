@@ -2,6 +2,7 @@ import type { GpuHistoryBucket, GpuHistoryQuery, GpuHistoryRepository } from '..
 import type { VmClient, VmSeries } from './create-vm-client.ts'
 import { SAMPLE_SERIES } from './vm-series.ts'
 import { gpuHistoryBucketsExpr, quote, type GpuHistoryColumn } from './vm-telemetry-queries.ts'
+import { splitAtSteps } from './split-at-steps.ts'
 
 const MINUTE = 60_000
 const DAY = 86_400_000
@@ -52,23 +53,12 @@ export function createVmGpuHistoryRepository (options: { client: VmClient, now?:
     const part = async (lo: number, hi: number) => {
       add(await client.query(gpuHistoryBucketsExpr(nodeId, gpuId, hi - lo), hi - 1), () => Math.floor(lo / stepMs) * stepMs)
     }
-    const firstWhole = Math.ceil(fromMs / stepMs) * stepMs
-    const lastWhole = Math.floor(toMs / stepMs) * stepMs
-    const work: Array<Promise<void>> = []
-    if (firstWhole >= lastWhole) {
-      const cut = Math.min(firstWhole, toMs)
-      work.push(part(fromMs, cut))
-      if (cut < toMs) work.push(part(cut, toMs))
-    } else {
-      if (fromMs < firstWhole) work.push(part(fromMs, firstWhole))
-      if (lastWhole < toMs) work.push(part(lastWhole, toMs))
-      for (let lo = firstWhole; lo < lastWhole; lo += STEPS_PER_QUERY * stepMs) {
-        const hi = Math.min(lastWhole, lo + STEPS_PER_QUERY * stepMs)
-        work.push(client.queryRange(gpuHistoryBucketsExpr(nodeId, gpuId, stepMs), lo + stepMs - 1, hi - 1, stepMs)
-          .then(series => add(series, t => t - stepMs + 1)))
-      }
-    }
-    await Promise.all(work)
+    const { parts, chunks } = splitAtSteps(fromMs, toMs, stepMs, STEPS_PER_QUERY)
+    await Promise.all([
+      ...parts.map(([lo, hi]) => part(lo, hi)),
+      ...chunks.map(([lo, hi]) => client.queryRange(gpuHistoryBucketsExpr(nodeId, gpuId, stepMs), lo + stepMs - 1, hi - 1, stepMs)
+        .then(series => add(series, t => t - stepMs + 1))),
+    ])
     // A step with no row of the GPU has no bucket (as a GROUP BY has no row).
     return [...out.values()].filter(b => b.samples > 0).sort((a, b) => a.gpuId - b.gpuId || a.bucketAt - b.bucketAt)
   }

@@ -1,6 +1,7 @@
 import type { VmClient } from './create-vm-client.ts'
 import { SAMPLE_SERIES, seriesFor } from './vm-series.ts'
 import { quote } from './vm-telemetry-queries.ts'
+import { splitAtSteps } from './split-at-steps.ts'
 
 const MINUTE = 60_000
 const RANGE_MINUTES = 10_000
@@ -60,23 +61,11 @@ async function nodeMinutes (client: VmClient, nodes: readonly number[], wanted: 
       for (const [, v] of s.points) add(s.metric, Math.floor(lo / MINUTE) * MINUTE, v)
     }
   }
-  const firstWhole = Math.ceil(fromAt / MINUTE) * MINUTE
-  const lastWhole = Math.floor(toAt / MINUTE) * MINUTE
-  const work: Array<Promise<void>> = []
-  if (firstWhole >= lastWhole) {
-    // No whole minute: at most two parts, either side of a minute boundary.
-    const cut = Math.min(firstWhole, toAt)
-    work.push(part(fromAt, cut))
-    if (cut < toAt) work.push(part(cut, toAt))
-  } else {
-    if (fromAt < firstWhole) work.push(part(fromAt, firstWhole))
-    if (lastWhole < toAt) work.push(part(lastWhole, toAt))
-    for (let lo = firstWhole; lo < lastWhole; lo += RANGE_MINUTES * MINUTE) {
-      const hi = Math.min(lastWhole, lo + RANGE_MINUTES * MINUTE)
-      work.push(client.queryRange(expr(MINUTE), lo + MINUTE - 1, hi - 1, MINUTE).then(series => {
-        for (const s of series) for (const [t, v] of s.points) add(s.metric, t - MINUTE + 1, v)
-      }))
-    }
-  }
-  await Promise.all(work)
+  const { parts, chunks } = splitAtSteps(fromAt, toAt, MINUTE, RANGE_MINUTES)
+  await Promise.all([
+    ...parts.map(([lo, hi]) => part(lo, hi)),
+    ...chunks.map(([lo, hi]) => client.queryRange(expr(MINUTE), lo + MINUTE - 1, hi - 1, MINUTE).then(series => {
+      for (const s of series) for (const [t, v] of s.points) add(s.metric, t - MINUTE + 1, v)
+    })),
+  ])
 }
