@@ -29,6 +29,8 @@ t.test('the console in a real browser: log in, walk every page, act, compare wit
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] })
   t.teardown(() => browser.close())
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 } })
+  // A busy machine (load 10+ on 2 cores) can take longer than Playwright's 30 s default to render.
+  context.setDefaultTimeout(120_000)
   const page = await context.newPage()
   const problems: string[] = []
   page.on('pageerror', err => problems.push(`page error: ${err.message}`))

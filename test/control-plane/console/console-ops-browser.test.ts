@@ -53,6 +53,8 @@ t.test('the console\'s operator actions in a real browser', { skip: existsSync(C
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] })
   t.teardown(() => browser.close())
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 } })
+  // A busy machine (load 10+ on 2 cores) can take longer than Playwright's 30 s default to render.
+  context.setDefaultTimeout(120_000)
   const page = await context.newPage()
   const problems: string[] = []
   // The refusals this test provokes on purpose, as `status path`; any other 4xx/5xx is a problem.
@@ -194,6 +196,8 @@ t.test('the console\'s operator actions in a real browser', { skip: existsSync(C
 
   await t.test('a narrow screen (375 px): no page scrolls sideways; wide tables scroll inside their box', async t => {
     const narrow = await browser.newContext({ viewport: { width: 375, height: 800 } })
+    // A busy machine (load 10+ on 2 cores) can take longer than Playwright's 30 s default to render.
+    narrow.setDefaultTimeout(120_000)
     t.teardown(() => narrow.close())
     const phone = await narrow.newPage()
     phone.on('pageerror', err => problems.push(`narrow page error: ${err.message}`))
