@@ -16,6 +16,9 @@ const UTIL_COLUMN = BLOCK_READINGS.indexOf('utilizationPct')
 
 export const blockStart = (ms: number) => Math.floor(ms / GPU_BLOCK_MS) * GPU_BLOCK_MS
 
+/** The SQL for one GPU's raw rows (see GPU_HEAD_SQL); with minuteMs, a fifth parameter: ?1 down to it. */
+export interface GpuHeadSql { sql: string, minuteMs?: number }
+
 interface BlockDbRow { node_id: number, block_at: number, row_count: number, data: Uint8Array }
 
 /** Every block covers times before this; -Infinity when nothing was compacted. */
@@ -51,16 +54,24 @@ export function toReadingsAt (row: BlockRow): GpuReadingsAt {
   return out as unknown as GpuReadingsAt
 }
 
-/** One GPU's rows in [fromMs, toMs): its node's blocks there, decoded for that GPU, and the raw table's. */
-export async function gpuHistory (db: SqlQuery, nodeId: number, gpuId: number, fromMs: number, toMs: number): Promise<GpuReadingsAt[]> {
+/**
+ * One GPU's raw rows recorded in [?1, ?2) (?3 node, ?4 GPU, ?5 ?1's minute): a range of the
+ * engine's node-led key. SQLite's key leads with time, so it reads through its head directory
+ * instead (GpuHeadSql from sqlite-gpu-head.ts).
+ */
+export const GPU_HEAD_SQL = `SELECT recorded_at, ${BLOCK_WIRE_COLUMNS.join(', ')} FROM gpu_stats
+  WHERE recorded_at >= ? AND recorded_at < ? AND node_id = ? AND gpu_id = ?`
+
+/** One GPU's rows in [fromMs, toMs): its node's blocks there, decoded for that GPU, and the raw table's (`headSql`). */
+export async function gpuHistory (db: SqlQuery, nodeId: number, gpuId: number, fromMs: number, toMs: number, headSql: GpuHeadSql = { sql: GPU_HEAD_SQL }): Promise<GpuReadingsAt[]> {
   const out: GpuReadingsAt[] = []
   const blocks = await db.all<BlockDbRow>('SELECT data FROM gpu_block WHERE node_id = ? AND block_at > ? AND block_at < ? ORDER BY block_at',
     nodeId, fromMs - GPU_BLOCK_MS, toMs)
   for (const b of blocks) {
     for (const row of decodeGpuBlock(b.data, g => g === gpuId)) if (row.recordedAt >= fromMs && row.recordedAt < toMs) out.push(toReadingsAt(row))
   }
-  const raw = await db.all<Record<string, number | null>>(`SELECT recorded_at, ${BLOCK_WIRE_COLUMNS.join(', ')} FROM gpu_stats
-    WHERE recorded_at >= ? AND recorded_at < ? AND node_id = ? AND gpu_id = ?`, fromMs, toMs, nodeId, gpuId)
+  const raw = await db.all<Record<string, number | null>>(headSql.sql, fromMs, toMs, nodeId, gpuId,
+    ...(headSql.minuteMs === undefined ? [] : [Math.floor(fromMs / headSql.minuteMs) * headSql.minuteMs]))
   for (const r of raw) {
     const row: Record<string, number | null> = { recordedAt: Number(r.recorded_at) }
     for (let c = 0; c < BLOCK_READINGS.length; c++) row[BLOCK_READINGS[c]!] = r[BLOCK_WIRE_COLUMNS[c]!] ?? null

@@ -1,6 +1,6 @@
 import type { LatestFilter, PowerBucket, PowerBucketQuery, TelemetryRepository } from '../telemetry-repository.ts'
 import type { SqlDb } from '../sql-db.ts'
-import { countBlockRows, gpuHistory } from './gpu-block-reads.ts'
+import { countBlockRows, gpuHistory, type GpuHeadSql } from './gpu-block-reads.ts'
 import { scopeKey, spanFor, toLatestSample, toMinuteRollup, type LatestRow, type RollupDbRow } from './telemetry-rows.ts'
 
 /**
@@ -19,8 +19,8 @@ const PART = `SELECT ${WALL} AS wall, power_max_w AS p FROM gpu_rollup
 const BUCKETS = `SELECT wall, MAX(p) AS p FROM (${PART} UNION ALL ${PART} UNION ALL ${PART}) AS u
   WHERE p IS NOT NULL GROUP BY wall ORDER BY wall`
 
-/** The telemetry repository over one SqlDb: the reads, with the engine's writes passed in. */
-export function createSqlTelemetryRepository (db: SqlDb, writes: TelemetryWrites): TelemetryRepository {
+/** The telemetry repository over one SqlDb: the reads, with the engine's writes (and its one GPU's raw-row SQL) passed in. */
+export function createSqlTelemetryRepository (db: SqlDb, writes: TelemetryWrites, gpuHead?: GpuHeadSql): TelemetryRepository {
   return {
     insertSamples: writes.insertSamples,
     rebuildRollups: writes.rebuildRollups,
@@ -28,7 +28,7 @@ export function createSqlTelemetryRepository (db: SqlDb, writes: TelemetryWrites
     compact: writes.compact,
 
     async gpuHistory (nodeId, gpuId, fromMs, toMs) {
-      return gpuHistory(db, nodeId, gpuId, fromMs, toMs)
+      return gpuHistory(db, nodeId, gpuId, fromMs, toMs, gpuHead)
     },
 
     async latest (filter: LatestFilter = {}) {

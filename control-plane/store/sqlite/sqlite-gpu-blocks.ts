@@ -3,6 +3,7 @@ import type { SqliteDb } from './sqlite-db.ts'
 import { decodeGpuBlock, decodePowerBlock, encodeGpuBlock, encodePowerBlock, GPU_BLOCK_MS, type BlockRow, type SeriesPoint } from '../gpu-block-codec.ts'
 import { BLOCK_WIRE_COLUMNS, blockStart } from '../sql/gpu-block-reads.ts'
 import { SCOPE_CLUSTER, SCOPE_FLEET } from '../telemetry-scope-kinds.ts'
+import { createSqliteGpuHead, headMinute, headRowsSql, HEAD_MINUTE_MS } from './sqlite-gpu-head.ts'
 
 const RAW_COLUMNS = ['node_id', 'cluster_id', 'gpu_id', 'recorded_at', ...BLOCK_WIRE_COLUMNS]
 const DELETE_CHUNK = 500
@@ -32,6 +33,7 @@ export function createSqliteGpuBlocks (db: SqliteDb) {
     return watermark
   }
 
+  const head = createSqliteGpuHead(db)
   const insertRaw = () => db.stmt(`INSERT OR IGNORE INTO gpu_stats (${RAW_COLUMNS.join(', ')}) VALUES (${RAW_COLUMNS.map(() => '?').join(', ')})`)
   const insertSecond = () => db.stmt('INSERT INTO gpu_power_second (scope_kind, scope_id, second_at, power_sum_w) VALUES (?, ?, ?, ?)')
   const deleteIds: string[] = []
@@ -43,7 +45,12 @@ export function createSqliteGpuBlocks (db: SqliteDb) {
       .all(nodeId, lo, hi) as Array<{ id: number, block_at: number, data: Uint8Array }>
     for (const b of blocks) {
       if (only !== null && !only.has(b.block_at)) continue
-      for (const row of decodeGpuBlock(b.data)) insertRaw().run(nodeId, row.clusterId, row.gpuId, row.recordedAt, ...row.readings)
+      const thawed: Array<{ id: number, recordedAt: number }> = []
+      for (const row of decodeGpuBlock(b.data)) {
+        const r = insertRaw().run(nodeId, row.clusterId, row.gpuId, row.recordedAt, ...row.readings)
+        if (Number(r.changes) === 1) thawed.push({ id: Number(r.lastInsertRowid), recordedAt: row.recordedAt })
+      }
+      head.add(nodeId, thawed)
       db.stmt('DELETE FROM gpu_block WHERE id = ?').run(b.id)
     }
   }
@@ -126,59 +133,65 @@ export function createSqliteGpuBlocks (db: SqliteDb) {
       return { moved, more: true }
     },
 
-    /** Blocks wholly before `before`, at most `limit` of each table. */
+    /**
+     * Blocks wholly before `before`, at most `limit` of each table; and the head directory's
+     * entries of raw rows already pruned (one per ~80 rows: twice `limit` keeps up with the
+     * caller's raw delete of 100 × `limit` rows).
+     */
     prune (before: number, limit: number): { deleted: number, more: boolean } {
       const edge = before - GPU_BLOCK_MS
       const a = Number(db.stmt('DELETE FROM gpu_block WHERE id IN (SELECT id FROM gpu_block WHERE block_at <= ? LIMIT ?)').run(edge, limit).changes)
       const b = Number(db.stmt('DELETE FROM gpu_power_block WHERE id IN (SELECT id FROM gpu_power_block WHERE block_at <= ? LIMIT ?)').run(edge, limit).changes)
-      return { deleted: a + b, more: a >= limit || b >= limit }
+      const dir = head.prune(before, 2 * limit)
+      return { deleted: a + b, more: a >= limit || b >= limit || dir.more }
     },
   }
 
   /**
    * The span's nodes after `cursor`, in id order, until `budget` rows (`first`: the step's
-   * first node goes whatever its count). A node's count is exact, read first from the time
-   * index (its rows in the span, the one or two per GPU that latest names included); the rows
-   * themselves are read once the nodes are picked. done: no node is left with rows in the span.
-   * SQLite has no node-leading index on gpu_stats (ingest would pay for it), so both reads walk
-   * the span's index entries: a step costs that walk plus its own rows.
+   * first node goes whatever its count). The next node is a seek per minute of the span in the
+   * head directory (sqlite-gpu-head.ts), its rows the rowid ranges its entries name, so a step
+   * costs its own nodes' rows, not a walk of the fleet's span. A node whose rows would pass the
+   * budget is left for the next step (its rows read again then). done: no node is left with
+   * rows in the span.
    */
   function compactNodes (span: number, budget: number, first: boolean, afterMs: number | undefined): { moved: number, done: boolean } {
     const end = span + GPU_BLOCK_MS
-    const from = cursor !== null && cursor.span === span ? cursor.node : -1
-    const counts = db.stmt(`SELECT node_id, COUNT(*) AS n FROM gpu_stats WHERE recorded_at >= ? AND recorded_at < ? AND node_id > ?
-      GROUP BY node_id ORDER BY node_id`).all(span, end, from) as Array<{ node_id: number, n: number }>
-    const picked = new Set<number>()
-    let estimate = 0
-    let done = true
-    for (const { node_id: node, n } of counts) {
-      if (end > nodeEnd(node, afterMs)) continue
-      if (estimate + n > budget && !(first && picked.size === 0)) { done = false; break }
-      picked.add(node)
-      estimate += n
-    }
-    if (picked.size === 0) {
-      if (done) cursor = null
-      return { moved: 0, done }
-    }
-    const lo = Math.min(...picked)
-    const hi = Math.max(...picked)
-    const latest = new Set((db.stmt('SELECT node_id, gpu_id, recorded_at FROM gpu_stats_latest WHERE node_id >= ? AND node_id <= ? AND recorded_at >= ? AND recorded_at < ?')
-      .all(lo, hi, span, end) as Array<{ node_id: number, gpu_id: number, recorded_at: number }>).map(l => `${l.node_id}:${l.gpu_id}:${l.recorded_at}`))
-    const rows = db.stmt(`SELECT id, ${RAW_COLUMNS.join(', ')} FROM gpu_stats WHERE recorded_at >= ? AND recorded_at < ? AND node_id >= ? AND node_id <= ?`)
-      .all(span, end, lo, hi) as Array<Record<string, number | null>>
-    const byNode = new Map<number, Array<Record<string, number | null>>>()
-    for (const r of rows) {
-      const node = r.node_id!
-      if (!picked.has(node) || latest.has(`${node}:${r.gpu_id}:${r.recorded_at}`)) continue
-      let list = byNode.get(node)
-      if (list === undefined) byNode.set(node, list = [])
-      list.push(r)
-    }
+    let node = cursor !== null && cursor.span === span ? cursor.node : -1
     let moved = 0
-    for (const [node, list] of byNode) moved += compactNode(node, span, list)
-    cursor = done ? null : { span, node: hi }
-    return { moved, done }
+    let picked = 0
+    for (;;) {
+      const next = nextNode(span, node)
+      if (next === null) {
+        cursor = null
+        return { moved, done: true }
+      }
+      if (end > nodeEnd(next, afterMs)) { node = next; continue }
+      const rows = spanRows(next, span, end)
+      if (rows.length > 0) {
+        if (moved + rows.length > budget && !(first && picked === 0)) {
+          cursor = { span, node }
+          return { moved, done: false }
+        }
+        moved += compactNode(next, span, rows)
+        picked++
+      }
+      head.forgetEmpty(next, span, end)
+      node = next
+    }
+  }
+
+  /** The lowest node above `after` with a directory entry in the span (a MIN seek per minute). */
+  function nextNode (span: number, after: number): number | null {
+    const minutes = Array.from({ length: GPU_BLOCK_MS / HEAD_MINUTE_MS }, (_, i) => span + i * HEAD_MINUTE_MS)
+    const row = db.stmt(`SELECT MIN(n) AS n FROM (${minutes.map(() => 'SELECT MIN(node_id) AS n FROM gpu_stats_dir WHERE minute_at = ? AND node_id > ?').join(' UNION ALL ')})`)
+      .get(...minutes.flatMap(m => [m, after])) as { n: number | null }
+    return row.n ?? null
+  }
+
+  /** A node's raw rows of the span but its GPUs' latest (which stay raw), through the directory. */
+  function spanRows (node: number, span: number, end: number): Array<Record<string, number | null>> {
+    return db.stmt(headRowsSql(RAW_COLUMNS.map(c => `s.${c}`).join(', '), NOT_LATEST, '?4')).all(span, end, node, headMinute(span)) as Array<Record<string, number | null>>
   }
 
   /** Where a node's compactable time ends: its newest row minus `afterMs`, down to a span. */

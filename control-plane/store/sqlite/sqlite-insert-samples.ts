@@ -6,6 +6,7 @@ import { createRollupAccumulator, type RollupRow } from '../create-rollup-accumu
 import { addTickPower, secondPowerChange, type TickPower } from '../second-power-change.ts'
 import type { SqliteDb } from './sqlite-db.ts'
 import type { SqliteGpuBlocks } from './sqlite-gpu-blocks.ts'
+import { createSqliteGpuHead } from './sqlite-gpu-head.ts'
 import { SCOPE_CLUSTER, SCOPE_FLEET, SCOPE_KIND_NAMES, SCOPE_NODE } from './sqlite-telemetry-migrations.ts'
 
 // The readings are shared/gpu-fields.ts's stored rows: the column is the wire name.
@@ -65,6 +66,8 @@ export function createSqliteInsertSamples (db: SqliteDb, blocks?: SqliteGpuBlock
      ON CONFLICT (scope_kind, scope_id, span_min, bucket_at) DO UPDATE SET
        ${MAX_OR_EITHER('power_max_w')}, ${ADD('power_sum_w')}, ${ADD('power_n')}, ${ADD('util_sum')},
        ${ADD('util_n')}, ${MAX_OR_EITHER('util_max')}, ${ADD('temp_sum')}, ${ADD('temp_n')}, ${ADD('samples')}`)
+  // One push's new rows get consecutive rowids: their directory entry, one small insert a push.
+  const head = createSqliteGpuHead(db)
   const idRange = () => db.stmt('SELECT id, gpu_id, recorded_at FROM gpu_stats WHERE id BETWEEN ? AND ?')
   // A node's ticks in one second from raw rows: a range of the (recorded_at, node_id, gpu_id)
   // key over the fleet's second, so only asked when the node may already have rows in it.
@@ -118,6 +121,7 @@ export function createSqliteInsertSamples (db: SqliteDb, blocks?: SqliteGpuBlock
         }
       }
     }
+    head.add(batch.nodeId, stored)
     return stored
   }
 

@@ -234,4 +234,29 @@ export const TELEMETRY_MIGRATIONS: Migration[] = [
       );
     `,
   },
+  {
+    version: 8,
+    name: 'head directory: a node\'s raw rows per minute as rowid ranges',
+    // gpu_stats is keyed by time (version 2), so one GPU's hour walked the fleet's hour and a
+    // compaction step the fleet's span. The rows of one push get consecutive rowids: one entry
+    // per node, minute and push (~1/80 of the rows) names them (sqlite-gpu-head.ts). Led by the
+    // minute, not the node: a commit's pushes land in the current minute's few leaves (not a
+    // leaf per node) and retention deletes at the left edge; a node's range is a seek per minute.
+    // Existing rows: each run of consecutive ids of one node and minute is an entry.
+    sql: `
+      CREATE TABLE gpu_stats_dir (
+        minute_at INTEGER NOT NULL,
+        node_id INTEGER NOT NULL,
+        first_id INTEGER NOT NULL,
+        last_id INTEGER NOT NULL,
+        PRIMARY KEY (minute_at, node_id, first_id)
+      ) WITHOUT ROWID;
+      INSERT INTO gpu_stats_dir (minute_at, node_id, first_id, last_id)
+      SELECT minute_at, node_id, MIN(id), MAX(id) FROM (
+        SELECT id, node_id, recorded_at / 60000 * 60000 AS minute_at,
+          id - ROW_NUMBER() OVER (PARTITION BY node_id, recorded_at / 60000 ORDER BY id) AS run
+        FROM gpu_stats)
+      GROUP BY minute_at, node_id, run;
+    `,
+  },
 ]

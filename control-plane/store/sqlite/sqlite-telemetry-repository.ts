@@ -5,6 +5,7 @@ import { sqliteSqlDb } from './sqlite-sql-db.ts'
 import { createSqliteInsertSamples } from './sqlite-insert-samples.ts'
 import { createSqliteRebuildRollups } from './sqlite-rebuild-rollups.ts'
 import { createSqliteGpuBlocks } from './sqlite-gpu-blocks.ts'
+import { SQLITE_GPU_HEAD_SQL } from './sqlite-gpu-head.ts'
 
 /**
  * Telemetry on SQLite: the shared reads, with SQLite's ingest, rollup rebuild and retention.
@@ -45,5 +46,5 @@ export function createSqliteTelemetryRepository (db: SqliteDb): TelemetryReposit
     async compact ({ before, limit, afterMs }) {
       return db.serial(() => db.tx(() => blocks.compact(before, limit, afterMs)))
     },
-  })
+  }, SQLITE_GPU_HEAD_SQL)
 }
