@@ -191,7 +191,10 @@ export function createSqliteGpuBlocks (db: SqliteDb) {
 
   /** A node's raw rows of the span but its GPUs' latest (which stay raw), through the directory. */
   function spanRows (node: number, span: number, end: number): Array<Record<string, number | null>> {
-    return db.stmt(headRowsSql(RAW_COLUMNS.map(c => `s.${c}`).join(', '), NOT_LATEST, '?4')).all(span, end, node, headMinute(span)) as Array<Record<string, number | null>>
+    const latest = new Set((db.stmt('SELECT gpu_id, recorded_at FROM gpu_stats_latest WHERE node_id = ? AND recorded_at >= ? AND recorded_at < ?')
+      .all(node, span, end) as Array<{ gpu_id: number, recorded_at: number }>).map(l => `${l.gpu_id}:${l.recorded_at}`))
+    const rows = db.stmt(headRowsSql(RAW_COLUMNS.map(c => `s.${c}`).join(', '), '1', '?4')).all(span, end, node, headMinute(span)) as Array<Record<string, number | null>>
+    return latest.size === 0 ? rows : rows.filter(r => !latest.has(`${r.gpu_id}:${r.recorded_at}`))
   }
 
   /** Where a node's compactable time ends: its newest row minus `afterMs`, down to a span. */

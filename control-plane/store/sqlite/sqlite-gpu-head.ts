@@ -81,11 +81,15 @@ export function createSqliteGpuHead (db: SqliteDb) {
 
     /** A node's entries in [fromMs, toMs) (minute-aligned) that no longer cover any of its rows. */
     forgetEmpty (nodeId: number, fromMs: number, toMs: number): void {
-      db.stmt(`DELETE FROM gpu_stats_dir WHERE minute_at >= ? AND minute_at < ? AND node_id = ? AND NOT EXISTS (
+      const minutes: number[] = []
+      for (let m = fromMs; m < toMs; m += HEAD_MINUTE_MS) minutes.push(m)
+      // Minute by minute (an IN list of equalities: a range of the leading column would walk
+      // every node's entries); the probe a rowid range, its terms kept off gpu_stats' indexes.
+      db.stmt(`DELETE FROM gpu_stats_dir WHERE minute_at IN (${minutes.map(() => '?').join(', ')}) AND node_id = ? AND NOT EXISTS (
           SELECT 1 FROM gpu_stats s WHERE s.id BETWEEN gpu_stats_dir.first_id AND gpu_stats_dir.last_id
-            AND s.node_id = gpu_stats_dir.node_id AND s.recorded_at >= gpu_stats_dir.minute_at
-            AND s.recorded_at < gpu_stats_dir.minute_at + ${HEAD_MINUTE_MS})`)
-        .run(fromMs, toMs, nodeId)
+            AND +s.node_id = gpu_stats_dir.node_id AND +s.recorded_at >= gpu_stats_dir.minute_at
+            AND +s.recorded_at < gpu_stats_dir.minute_at + ${HEAD_MINUTE_MS})`)
+        .run(...minutes, nodeId)
     },
 
     /**
@@ -95,7 +99,7 @@ export function createSqliteGpuHead (db: SqliteDb) {
     prune (before: number, limit: number): { deleted: number, more: boolean } {
       const deleted = Number(db.stmt(`DELETE FROM gpu_stats_dir WHERE (minute_at, node_id, first_id) IN (
           SELECT minute_at, node_id, first_id FROM gpu_stats_dir
-          WHERE minute_at + ${HEAD_MINUTE_MS} <= MIN(?1, COALESCE((SELECT MIN(recorded_at) FROM gpu_stats), ?1)) LIMIT ?2)`)
+          WHERE minute_at <= MIN(?1, COALESCE((SELECT MIN(recorded_at) FROM gpu_stats), ?1)) - ${HEAD_MINUTE_MS} LIMIT ?2)`)
         .run(before, limit).changes)
       return { deleted, more: deleted >= limit }
     },
