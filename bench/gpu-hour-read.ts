@@ -11,7 +11,10 @@
  *   adds a statement per push to.
  *
  *   node bench/gpu-hour-read.ts [--hosts 20,200,1000] [--gpus 8] [--minutes 60] [--reads 100]
- *     [--compact-steps 10] [--ingest-hosts 200] [--ingest-seconds 300]
+ *     [--compact-steps 10] [--ingest-hosts 200] [--ingest-seconds 300] [--db sqlite|postgres]
+ *
+ * `--db postgres`: the same head in a throwaway database of the test cluster (its node-led key
+ * needs no directory), reads and compaction only.
  *
  * "Before" is the same file run from a copy of main (`git archive main`): it writes no
  * directory there and reads the way main does. Interleave the two runs per size.
@@ -20,12 +23,14 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
+import { randomBytes } from 'node:crypto'
+import pg from 'pg'
 import { benchArgs } from './bench-args.ts'
 import { realisticGpu } from './realistic-gpu-readings.ts'
 import { openStore } from '../control-plane/store/open-store.ts'
 import type { SampleBatch } from '../control-plane/store/telemetry-repository.ts'
 
-const args = benchArgs({ hosts: '20,200,1000', gpus: '8', minutes: '60', reads: '100', 'compact-steps': '10', 'ingest-hosts': '200', 'ingest-seconds': '300' })
+const args = benchArgs({ db: 'sqlite', hosts: '20,200,1000', gpus: '8', minutes: '60', reads: '100', 'compact-steps': '10', 'ingest-hosts': '200', 'ingest-seconds': '300' })
 const gpus = Number(args.gpus)
 const minutes = Number(args.minutes)
 const T0 = Date.UTC(2026, 3, 26, 0, 0, 0)
@@ -33,13 +38,13 @@ const load = () => loadavg().map(l => l.toFixed(1)).join(' ')
 const pct = (ms: number[], p: number) => [...ms].sort((a, b) => a - b)[Math.min(ms.length - 1, Math.floor(ms.length * p))]!.toFixed(2)
 
 for (const hosts of args.hosts.split(',').map(Number)) await readsAt(hosts)
-if (Number(args['ingest-seconds']) > 0) await ingestCpu(Number(args['ingest-hosts']), Number(args['ingest-seconds']))
+if (Number(args['ingest-seconds']) > 0 && args.db === 'sqlite') await ingestCpu(Number(args['ingest-hosts']), Number(args['ingest-seconds']))
 
 async function readsAt (hosts: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'gpufleet-hour-'))
-  const file = join(dir, 'gpufleet.db')
-  const store = await openStore(file)
-  const rows = fill(file, hosts)
+  const target = args.db === 'postgres' ? await postgresDb() : { url: join(dir, 'gpufleet.db'), cleanup: async () => {} }
+  const store = await openStore(target.url)
+  const rows = args.db === 'postgres' ? await fillPostgres(target.url, hosts, store) : fill(target.url, hosts)
   const ms: number[] = []
   let n = 0
   for (let i = 0; i < Number(args.reads); i++) {
@@ -61,7 +66,49 @@ async function readsAt (hosts: number): Promise<void> {
   const total = steps.reduce((a, s) => a + s.ms, 0)
   console.log(`  compaction: ${steps.length} steps of 5,000 rows, ${moved.toLocaleString()} rows (${nodes.toFixed(0)} node-spans): ${(total / nodes).toFixed(1)} ms per node, step p50 ${pct(steps.map(s => s.ms), 0.5)} ms, load ${load()}`)
   await store.close()
+  await target.cleanup()
   rmSync(dir, { recursive: true, force: true })
+}
+
+/** The same head on PostgreSQL: one push through the store first (it creates the day partitions). */
+async function fillPostgres (url: string, hosts: number, store: Awaited<ReturnType<typeof openStore>>): Promise<number> {
+  const gen = realisticGpu(1)
+  await store.telemetry.insertSamples([{ nodeId: 1, clusterId: 1, hostname: 'sim-1', samples: Array.from({ length: gpus }, (_, g) => gen(g, T0)) }])
+  const c = new pg.Client({ connectionString: url })
+  await c.connect()
+  await c.query(`INSERT INTO gpu_stats (node_id, cluster_id, gpu_id, recorded_at, power_draw_w, temp_c, memory_used_mb, memory_total_mb,
+      utilization_pct, power_draw_avg_w, power_limit_w, sm_clock_mhz)
+    SELECT h + 1, h % 2 + 1, g, ${T0} + (w * 10 + t) * 1000 + (h * 37) % 1000, 140 + (w * 7 + t * 3 + g) % 800 + 0.25, 35 + (w + h) % 40,
+      20000 + (w * 13 + g) % 160000, 183359, (w + t + g) % 101, 600.5, 1000, 1965
+    FROM generate_series(0, ${minutes * 6 - 1}) w, generate_series(0, ${hosts - 1}) h, generate_series(0, 9) t, generate_series(0, ${gpus - 1}) g
+    ORDER BY w, h, t, g ON CONFLICT DO NOTHING`)
+  await c.query(`INSERT INTO gpu_stats_latest (node_id, gpu_id, recorded_at)
+    SELECT h + 1, g, ${T0} + (${minutes * 60} - 1) * 1000 + (h * 37) % 1000 FROM generate_series(0, ${hosts - 1}) h, generate_series(0, ${gpus - 1}) g
+    ON CONFLICT (node_id, gpu_id) DO UPDATE SET recorded_at = excluded.recorded_at`)
+  await c.query('VACUUM ANALYZE')
+  const n = Number((await c.query<{ n: string }>('SELECT COUNT(*) AS n FROM gpu_stats')).rows[0]!.n)
+  await c.end()
+  return n
+}
+
+/** A throwaway database on the test cluster (started when not running). */
+async function postgresDb (): Promise<{ url: string, cleanup: () => Promise<void> }> {
+  const { ensureTestPostgres } = await import('../test/setup/postgres-server.ts')
+  const server = await ensureTestPostgres()
+  const name = `gpufleet_hour_${randomBytes(4).toString('hex')}`
+  const admin = new pg.Client({ connectionString: `${server.url}/postgres` })
+  await admin.connect()
+  await admin.query(`CREATE DATABASE ${name}`)
+  await admin.end()
+  return {
+    url: `${server.url}/${name}`,
+    async cleanup () {
+      const c = new pg.Client({ connectionString: `${server.url}/postgres` })
+      await c.connect()
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
+      await c.end()
+    },
+  }
 }
 
 /** The head as ingest lays it out, through a second connection; the rows written. */
