@@ -37,7 +37,7 @@ const T0 = Date.UTC(2026, 3, 26, 0, 0, 0)
 const load = () => loadavg().map(l => l.toFixed(1)).join(' ')
 const pct = (ms: number[], p: number) => [...ms].sort((a, b) => a - b)[Math.min(ms.length - 1, Math.floor(ms.length * p))]!.toFixed(2)
 
-for (const hosts of args.hosts.split(',').map(Number)) await readsAt(hosts)
+for (const hosts of args.hosts.split(',').filter(h => h !== '').map(Number)) await readsAt(hosts)
 if (Number(args['ingest-seconds']) > 0 && args.db === 'sqlite') await ingestCpu(Number(args['ingest-hosts']), Number(args['ingest-seconds']))
 
 async function readsAt (hosts: number): Promise<void> {
