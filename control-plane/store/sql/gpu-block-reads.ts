@@ -55,9 +55,9 @@ export function toReadingsAt (row: BlockRow): GpuReadingsAt {
 }
 
 /**
- * One GPU's raw rows recorded in [?1, ?2) (?3 node, ?4 GPU, ?5 ?1's minute): a range of the
- * engine's node-led key. SQLite's key leads with time, so it reads through its head directory
- * instead (GpuHeadSql from sqlite-gpu-head.ts).
+ * One GPU's raw rows recorded in [?1, ?2) of node ?3, GPU ?4: a range of PostgreSQL's node-led
+ * key. SQLite's key leads with time, so it reads through its head directory instead
+ * (SQLITE_GPU_HEAD_SQL in sqlite-gpu-head.ts).
  */
 export const GPU_HEAD_SQL = `SELECT recorded_at, ${BLOCK_WIRE_COLUMNS.join(', ')} FROM gpu_stats
   WHERE recorded_at >= ? AND recorded_at < ? AND node_id = ? AND gpu_id = ?`
