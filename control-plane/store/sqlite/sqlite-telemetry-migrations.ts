@@ -242,7 +242,9 @@ export const TELEMETRY_MIGRATIONS: Migration[] = [
     // per node, minute and push (~1/80 of the rows) names them (sqlite-gpu-head.ts). Led by the
     // minute, not the node: a commit's pushes land in the current minute's few leaves (not a
     // leaf per node) and retention deletes at the left edge; a node's range is a seek per minute.
-    // Existing rows: each run of consecutive ids of one node and minute is an entry.
+    // Existing rows: each run of consecutive ids of one node and minute is an entry, its ends
+    // found by a rowid lookup of each row's neighbour (two scans in rowid order and no sort of
+    // the head: temp_store is MEMORY, and a large fleet's head is 10⁸ rows).
     sql: `
       CREATE TABLE gpu_stats_dir (
         minute_at INTEGER NOT NULL,
@@ -251,12 +253,15 @@ export const TELEMETRY_MIGRATIONS: Migration[] = [
         last_id INTEGER NOT NULL,
         PRIMARY KEY (minute_at, node_id, first_id)
       ) WITHOUT ROWID;
+      DROP TABLE IF EXISTS temp.dir_ends;
+      CREATE TEMP TABLE dir_ends (id INTEGER PRIMARY KEY);
+      INSERT INTO dir_ends SELECT s.id FROM gpu_stats s LEFT JOIN gpu_stats n ON n.id = s.id + 1
+      WHERE n.id IS NULL OR n.node_id <> s.node_id OR n.recorded_at / 60000 <> s.recorded_at / 60000;
       INSERT INTO gpu_stats_dir (minute_at, node_id, first_id, last_id)
-      SELECT minute_at, node_id, MIN(id), MAX(id) FROM (
-        SELECT id, node_id, recorded_at / 60000 * 60000 AS minute_at,
-          id - ROW_NUMBER() OVER (PARTITION BY node_id, recorded_at / 60000 ORDER BY id) AS run
-        FROM gpu_stats)
-      GROUP BY minute_at, node_id, run;
+      SELECT s.recorded_at / 60000 * 60000, s.node_id, s.id, (SELECT MIN(e.id) FROM dir_ends e WHERE e.id >= s.id)
+      FROM gpu_stats s LEFT JOIN gpu_stats p ON p.id = s.id - 1
+      WHERE p.id IS NULL OR p.node_id <> s.node_id OR p.recorded_at / 60000 <> s.recorded_at / 60000;
+      DROP TABLE temp.dir_ends;
     `,
   },
 ]
