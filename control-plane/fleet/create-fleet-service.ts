@@ -1,5 +1,5 @@
 import type { Store } from '../store/store.ts'
-import type { Cluster, Gpu, GpuHealth, GpuReadingUpdate, GpuStatus, MigInstance, MigMode, NodeUpsertResult } from '../store/fleet-repository.ts'
+import type { ActivityInput, Cluster, Gpu, GpuHealth, GpuReadingUpdate, GpuStatus, MigInstance, MigMode, NodeUpsertResult } from '../store/fleet-repository.ts'
 import type { IngestNode, MigInstanceRow } from '../../shared/wire/gpu-stats.ts'
 import type { NodeRegistration, GpuRegistration } from '../../shared/wire/registration.ts'
 import { httpError } from '../../shared/error-codes.ts'
@@ -73,6 +73,11 @@ export interface FleetServiceDeps {
    * metrics alike), one cluster at a time; not awaited by the caller, a failure is logged.
    */
   onIdle?: ((clusterId: number, gpus: IdleReading[]) => void | Promise<void>) | undefined
+  /**
+   * Telemetry's due writes wait for this (default setImmediate: the next event-loop turn) so
+   * that every push heard meanwhile is written in one store call, one transaction.
+   */
+  defer?: ((fn: () => void) => void) | undefined
 }
 
 /** Seed 000's single-host reporter sends no `node`: it becomes this node in this cluster. */
@@ -111,8 +116,31 @@ const withUpdate = (gpu: Gpu, u: GpuReadingUpdate): Gpu => ({
 
 interface NodeState { id: number, clusterId: number, hostname: string, seenWrittenAt: number, gpus: Map<number, GpuState> | null }
 
-export function createFleetService ({ store, now, log, rewriteAfterMs = 5000, onIdle }: FleetServiceDeps): FleetService {
+type ActivityResult = Awaited<ReturnType<Store['fleet']['recordActivity']>>
+
+/** Most GPU readings one gathered telemetry write carries; more start the next one. */
+const MAX_BATCH_READINGS = 4096
+
+export function createFleetService ({ store, now, log, rewriteAfterMs = 5000, onIdle, defer = setImmediate }: FleetServiceDeps): FleetService {
   const fleet = store.fleet
+  // Telemetry pushes' due writes, gathered until the next turn: one transaction for every
+  // node that pushed meanwhile instead of one per push (the commit and its statements'
+  // fixed costs were most of the fleet's per-push time). Each caller hears the shared result.
+  let batch: { input: ActivityInput, result: Promise<ActivityResult> } | null = null
+  const writeActivity = (seen: ActivityInput['seen'], readings: GpuReadingUpdate[]): Promise<ActivityResult> => {
+    if (batch === null || batch.input.readings.length + readings.length > MAX_BATCH_READINGS) {
+      const input: ActivityInput = { seen: [], readings: [] }
+      const open = { input, result: new Promise<void>(resolve => defer(resolve)).then(() => {
+        // Closed before the store reads it: later pushes start the next batch.
+        if (batch === open) batch = null
+        return fleet.recordActivity(input)
+      }) }
+      batch = open
+    }
+    for (const s of seen) batch.input.seen.push(s)
+    for (const r of readings) batch.input.readings.push(r)
+    return batch.result
+  }
   const tellIdle = (clusterId: number, gpus: IdleReading[]): void => {
     if (onIdle === undefined || gpus.length === 0) return
     Promise.resolve()
@@ -393,10 +421,7 @@ export function createFleetService ({ store, now, log, rewriteAfterMs = 5000, on
       const seenDue = t - st.seenWrittenAt >= rewriteAfterMs
       if (!seenDue && updates.length === 0) return
 
-      const { cameOnline, missing } = await fleet.recordActivity({
-        seen: seenDue ? [{ nodeId, at: t, via: 'sample' }] : [],
-        readings: updates.map(u => u.update),
-      })
+      const { cameOnline, missing } = await writeActivity(seenDue ? [{ nodeId, at: t, via: 'sample' }] : [], updates.map(u => u.update))
       if (missing.includes(nodeId)) {
         // Deleted since it was cached (by another replica: this one forgets at its own delete).
         // The agent's next push resolves its hostname afresh and registers it as a new node.
