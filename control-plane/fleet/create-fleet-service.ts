@@ -114,6 +114,19 @@ const withUpdate = (gpu: Gpu, u: GpuReadingUpdate): Gpu => ({
   updatedAt: u.at,
 })
 
+/** The cache's own GPU after a write of `u`: updated in place (no copy of the row per GPU and push). */
+const applyUpdate = (gpu: Gpu, u: GpuReadingUpdate): void => {
+  if (u.migMode !== undefined) gpu.migMode = u.migMode
+  if (u.migInstances !== undefined) gpu.migInstances = u.migInstances
+  gpu.utilizationPct = u.utilizationPct
+  gpu.memoryUsedMb = u.memoryUsedMb
+  gpu.memoryTotalMb = u.memoryTotalMb
+  gpu.temperatureC = u.temperatureC
+  gpu.powerDrawW = u.powerDrawW
+  gpu.status = u.status
+  gpu.updatedAt = u.at
+}
+
 interface NodeState { id: number, clusterId: number, hostname: string, seenWrittenAt: number, gpus: Map<number, GpuState> | null }
 
 type ActivityResult = Awaited<ReturnType<Store['fleet']['recordActivity']>>
@@ -433,7 +446,7 @@ export function createFleetService ({ store, now, log, rewriteAfterMs = 5000, on
       const idle: IdleReading[] = []
       for (const { state, update } of updates) {
         if (update.status === 'idle') idle.push(idleReading(state.gpu))
-        state.gpu = withUpdate(state.gpu, update)
+        applyUpdate(state.gpu, update)
         state.writtenAt = t
       }
       if (cameOnline.includes(nodeId)) log?.info({ nodeId, hostname: st.hostname }, 'node back online')
