@@ -137,8 +137,8 @@ const MAX_BATCH_READINGS = 4096
 export function createFleetService ({ store, now, log, rewriteAfterMs = 5000, onIdle, defer = setImmediate }: FleetServiceDeps): FleetService {
   const fleet = store.fleet
   // Telemetry pushes' due writes, gathered until the next turn: one transaction for every
-  // node that pushed meanwhile instead of one per push (the commit and its statements'
-  // fixed costs were most of the fleet's per-push time). Each caller hears the shared result.
+  // node that pushed meanwhile instead of one per push (a transaction's fixed costs once per
+  // turn, not per push). Each caller hears the shared result.
   let batch: { input: ActivityInput, result: Promise<ActivityResult> } | null = null
   const writeActivity = (seen: ActivityInput['seen'], readings: GpuReadingUpdate[]): Promise<ActivityResult> => {
     if (batch === null || batch.input.readings.length + readings.length > MAX_BATCH_READINGS) {
