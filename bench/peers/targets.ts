@@ -53,11 +53,28 @@ async function stopChild (child: ChildProcess): Promise<void> {
   await exited
 }
 
+/**
+ * The node flags between the binary and bin/gpufleet in the control-plane unit's ExecStart=
+ * (its memory settings), so the bench measures the server as it is shipped to run.
+ */
+function unitNodeFlags (): string[] {
+  const unit = readFileSync(join(repoRoot, 'systemd', 'gpufleet-control-plane.service'), 'utf8')
+  const m = /^ExecStart=\S+\/node((?:\s+-\S+)*)\s+\S+\/bin\/gpufleet control-plane\b/m.exec(unit)
+  if (m?.[1] === undefined) throw new Error('peers: no `ExecStart=…/node [flags] …/bin/gpufleet control-plane` line in systemd/gpufleet-control-plane.service')
+  return m[1].trim().split(/\s+/).filter(f => f !== '')
+}
+
+/** The unit's `Environment=MALLOC_…=…` settings (glibc's allocator), as it runs the server. */
+function unitMallocEnv (): Record<string, string> {
+  const unit = readFileSync(join(repoRoot, 'systemd', 'gpufleet-control-plane.service'), 'utf8')
+  return Object.fromEntries([...unit.matchAll(/^Environment=(MALLOC_\w+)=(\S+)$/gm)].map(m => [m[1]!, m[2]!]))
+}
+
 async function startGpufleet (dir: string, db: string, extraArgs: string[] = []): Promise<{ child: ChildProcess, url: string, key: string }> {
   const port = await freePort()
   const key = `gfk_${randomBytes(32).toString('base64url')}`
-  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'cli.ts'), 'control-plane', '--listen', `127.0.0.1:${port}`, '--db', db, '--log-level', 'warn', ...extraArgs], {
-    env: { ...process.env, GPUFLEET_ADMIN_KEY: key },
+  const child = spawn(process.execPath, [...unitNodeFlags(), join(repoRoot, 'bin', 'cli.ts'), 'control-plane', '--listen', `127.0.0.1:${port}`, '--db', db, '--log-level', 'warn', ...extraArgs], {
+    env: { ...process.env, ...unitMallocEnv(), GPUFLEET_ADMIN_KEY: key },
     stdio: ['ignore', 'ignore', 'inherit'],
     cwd: dir,
   })

@@ -1,5 +1,5 @@
 import type { Store } from '../store/store.ts'
-import type { Cluster, Gpu, GpuHealth, GpuReadingUpdate, GpuStatus, MigInstance, MigMode, NodeUpsertResult } from '../store/fleet-repository.ts'
+import type { ActivityInput, Cluster, Gpu, GpuHealth, GpuReadingUpdate, GpuStatus, MigInstance, MigMode, NodeUpsertResult } from '../store/fleet-repository.ts'
 import type { IngestNode, MigInstanceRow } from '../../shared/wire/gpu-stats.ts'
 import type { NodeRegistration, GpuRegistration } from '../../shared/wire/registration.ts'
 import { httpError } from '../../shared/error-codes.ts'
@@ -73,6 +73,11 @@ export interface FleetServiceDeps {
    * metrics alike), one cluster at a time; not awaited by the caller, a failure is logged.
    */
   onIdle?: ((clusterId: number, gpus: IdleReading[]) => void | Promise<void>) | undefined
+  /**
+   * Telemetry's due writes wait for this (default setImmediate: the next event-loop turn) so
+   * that every push heard meanwhile is written in one store call, one transaction.
+   */
+  defer?: ((fn: () => void) => void) | undefined
 }
 
 /** Seed 000's single-host reporter sends no `node`: it becomes this node in this cluster. */
@@ -109,10 +114,46 @@ const withUpdate = (gpu: Gpu, u: GpuReadingUpdate): Gpu => ({
   updatedAt: u.at,
 })
 
+/** The cache's own GPU after a write of `u`: updated in place (no copy of the row per GPU and push). */
+const applyUpdate = (gpu: Gpu, u: GpuReadingUpdate): void => {
+  if (u.migMode !== undefined) gpu.migMode = u.migMode
+  if (u.migInstances !== undefined) gpu.migInstances = u.migInstances
+  gpu.utilizationPct = u.utilizationPct
+  gpu.memoryUsedMb = u.memoryUsedMb
+  gpu.memoryTotalMb = u.memoryTotalMb
+  gpu.temperatureC = u.temperatureC
+  gpu.powerDrawW = u.powerDrawW
+  gpu.status = u.status
+  gpu.updatedAt = u.at
+}
+
 interface NodeState { id: number, clusterId: number, hostname: string, seenWrittenAt: number, gpus: Map<number, GpuState> | null }
 
-export function createFleetService ({ store, now, log, rewriteAfterMs = 5000, onIdle }: FleetServiceDeps): FleetService {
+type ActivityResult = Awaited<ReturnType<Store['fleet']['recordActivity']>>
+
+/** Most GPU readings one gathered telemetry write carries; more start the next one. */
+const MAX_BATCH_READINGS = 4096
+
+export function createFleetService ({ store, now, log, rewriteAfterMs = 5000, onIdle, defer = setImmediate }: FleetServiceDeps): FleetService {
   const fleet = store.fleet
+  // Telemetry pushes' due writes, gathered until the next turn: one transaction for every
+  // node that pushed meanwhile instead of one per push (a transaction's fixed costs once per
+  // turn, not per push). Each caller hears the shared result.
+  let batch: { input: ActivityInput, result: Promise<ActivityResult> } | null = null
+  const writeActivity = (seen: ActivityInput['seen'], readings: GpuReadingUpdate[]): Promise<ActivityResult> => {
+    if (batch === null || batch.input.readings.length + readings.length > MAX_BATCH_READINGS) {
+      const input: ActivityInput = { seen: [], readings: [] }
+      const open = { input, result: new Promise<void>(resolve => defer(resolve)).then(() => {
+        // Closed before the store reads it: later pushes start the next batch.
+        if (batch === open) batch = null
+        return fleet.recordActivity(input)
+      }) }
+      batch = open
+    }
+    for (const s of seen) batch.input.seen.push(s)
+    for (const r of readings) batch.input.readings.push(r)
+    return batch.result
+  }
   const tellIdle = (clusterId: number, gpus: IdleReading[]): void => {
     if (onIdle === undefined || gpus.length === 0) return
     Promise.resolve()
@@ -393,10 +434,7 @@ export function createFleetService ({ store, now, log, rewriteAfterMs = 5000, on
       const seenDue = t - st.seenWrittenAt >= rewriteAfterMs
       if (!seenDue && updates.length === 0) return
 
-      const { cameOnline, missing } = await fleet.recordActivity({
-        seen: seenDue ? [{ nodeId, at: t, via: 'sample' }] : [],
-        readings: updates.map(u => u.update),
-      })
+      const { cameOnline, missing } = await writeActivity(seenDue ? [{ nodeId, at: t, via: 'sample' }] : [], updates.map(u => u.update))
       if (missing.includes(nodeId)) {
         // Deleted since it was cached (by another replica: this one forgets at its own delete).
         // The agent's next push resolves its hostname afresh and registers it as a new node.
@@ -408,7 +446,7 @@ export function createFleetService ({ store, now, log, rewriteAfterMs = 5000, on
       const idle: IdleReading[] = []
       for (const { state, update } of updates) {
         if (update.status === 'idle') idle.push(idleReading(state.gpu))
-        state.gpu = withUpdate(state.gpu, update)
+        applyUpdate(state.gpu, update)
         state.writtenAt = t
       }
       if (cameOnline.includes(nodeId)) log?.info({ nodeId, hostname: st.hostname }, 'node back online')

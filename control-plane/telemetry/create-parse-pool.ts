@@ -13,6 +13,12 @@ export interface ParsePoolOptions {
   maxInFlightBytes?: number
   /** The worker's module (tests point it at a wrapper that can crash). */
   workerUrl?: URL
+  /**
+   * Each worker's young generation, MiB (V8's default grows to 48). A worker's garbage is
+   * one body's JSON at a time, dead by the next body, so a small one costs no CPU and keeps
+   * each worker's memory small.
+   */
+  youngGenerationMb?: number
 }
 
 export interface ParsePool {
@@ -39,6 +45,8 @@ export class ParseQueueFullError extends Error {
 interface Slot {
   worker: Worker
   pending: Map<number, { resolve: (o: IngestParseOutcome) => void, reject: (err: Error) => void }>
+  /** Bodies given to this worker in this event-loop turn, posted together at its end. */
+  outbox: { requests: ParseRequest[], transfer: ArrayBuffer[] } | null
 }
 
 // The packed CLI runs the JavaScript tsc emitted beside each .ts (scripts/pack.ts): same extension as this module.
@@ -52,8 +60,9 @@ const WORKER_URL = new URL(`./ingest-parse-worker${import.meta.url.endsWith('.js
  * (packed-gpu-stats.ts).
  */
 export function createParsePool (options: ParsePoolOptions): ParsePool {
-  const { size, log, maxInFlightBytes = 64 * 1024 * 1024, workerUrl = WORKER_URL } = options
+  const { size, log, maxInFlightBytes = 64 * 1024 * 1024, workerUrl = WORKER_URL, youngGenerationMb = 8 } = options
   if (!Number.isInteger(size) || size < 0) throw new TypeError(`createParsePool: size must be an integer ≥ 0, got ${size}`)
+  if (!Number.isFinite(youngGenerationMb) || youngGenerationMb < 1) throw new TypeError(`createParsePool: youngGenerationMb must be ≥ 1, got ${youngGenerationMb}`)
   if (!Number.isFinite(maxInFlightBytes) || maxInFlightBytes < 1) throw new TypeError(`createParsePool: maxInFlightBytes must be ≥ 1, got ${maxInFlightBytes}`)
   const slots: Slot[] = []
   const inFlight = new Set<Promise<unknown>>()
@@ -62,16 +71,18 @@ export function createParsePool (options: ParsePoolOptions): ParsePool {
   let closing = false
 
   function spawn (): Slot {
-    const worker = new Worker(workerUrl)
-    const slot: Slot = { worker, pending: new Map() }
+    const worker = new Worker(workerUrl, { resourceLimits: { maxYoungGenerationSizeMb: youngGenerationMb } })
+    const slot: Slot = { worker, pending: new Map(), outbox: null }
     let failure: Error | null = null
-    worker.on('message', (reply: ParseReply) => {
-      const p = slot.pending.get(reply.id)
-      if (p === undefined) return
-      slot.pending.delete(reply.id)
+    worker.on('message', (replies: ParseReply[]) => {
+      for (const reply of replies) {
+        const p = slot.pending.get(reply.id)
+        if (p === undefined) continue
+        slot.pending.delete(reply.id)
+        if ('outcome' in reply) p.resolve(reply.outcome)
+        else p.reject(new Error(`parse worker: ${reply.error}`))
+      }
       if (slot.pending.size === 0) worker.unref()
-      if ('outcome' in reply) p.resolve(reply.outcome)
-      else p.reject(new Error(`parse worker: ${reply.error}`))
     })
     worker.on('error', err => { failure = err })
     worker.on('exit', code => {
@@ -82,11 +93,30 @@ export function createParsePool (options: ParsePoolOptions): ParsePool {
       log.error({ err: { message: err.message }, requests: slot.pending.size }, 'telemetry ingest: a parse worker died; its requests fail (retry), the next one starts a new worker')
       for (const p of slot.pending.values()) p.reject(err)
       slot.pending.clear()
+      slot.outbox = null
     })
     // Idle, it never keeps the process up (after the listeners: attaching 'message' refs it again).
     worker.unref()
     slots.push(slot)
     return slot
+  }
+
+  // One message per worker and turn, however many bodies arrived in it: every message wakes
+  // the worker's thread, and on a machine with as many busy threads as cores each wake-up
+  // takes the core from the event loop (that, not the copy, was postMessage's cost per body).
+  function post (slot: Slot): void {
+    const outbox = slot.outbox
+    slot.outbox = null
+    if (outbox === null) return
+    try {
+      slot.worker.postMessage(outbox.requests, outbox.transfer)
+    } catch (err) {
+      for (const r of outbox.requests) {
+        slot.pending.get(r.id)?.reject(err as Error)
+        slot.pending.delete(r.id)
+      }
+      if (slot.pending.size === 0) slot.worker.unref()
+    }
   }
 
   function pick (): Slot {
@@ -104,22 +134,23 @@ export function createParsePool (options: ParsePoolOptions): ParsePool {
       }
       const slot = pick()
       const id = nextId++
-      // Transferred when the bytes own their buffer; otherwise a copy that does.
-      const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
-      const buffer = own ? bytes.buffer : bytes.slice().buffer
       const length = bytes.byteLength
+      // Transferred when the bytes own their buffer (taken now: the caller's copy is detached at
+      // once, as posting it would, so one buffer can never be in a message twice); otherwise a
+      // copy that does. Bytes already taken (detached) are an empty body.
+      const whole = bytes.buffer instanceof ArrayBuffer && bytes.byteOffset === 0 && length === bytes.buffer.byteLength ? bytes.buffer : null
+      const buffer = whole?.detached === true ? new ArrayBuffer(0) : whole !== null ? whole.transfer() : bytes.slice().buffer
       inFlightBytes += length
       const done = new Promise<IngestParseOutcome>((resolve, reject) => {
         // A body being parsed holds the process up, as an open request would.
         if (slot.pending.size === 0) slot.worker.ref()
         slot.pending.set(id, { resolve, reject })
-        try {
-          slot.worker.postMessage({ id, bytes: buffer, window } satisfies ParseRequest, [buffer])
-        } catch (err) {
-          slot.pending.delete(id)
-          if (slot.pending.size === 0) slot.worker.unref()
-          reject(err as Error)
+        if (slot.outbox === null) {
+          slot.outbox = { requests: [], transfer: [] }
+          setImmediate(post, slot)
         }
+        slot.outbox.requests.push({ id, bytes: buffer, window })
+        slot.outbox.transfer.push(buffer)
       })
       const settled = done.then(() => {}, () => {}).finally(() => {
         inFlightBytes -= length

@@ -39,7 +39,11 @@ export interface TelemetryOptions {
   commitMaxRows?: number
   /** Backpressure: past this many rows waiting for a commit, a push is answered 503 (default 64 × commitMaxRows). */
   commitMaxQueuedRows?: number
-  /** Worker threads that parse and validate ingest bodies (default os.availableParallelism()); 0: on the event loop. */
+  /**
+   * Worker threads that parse and validate ingest bodies; 0: on the event loop. Default: one
+   * per core beside the event loop's (os.availableParallelism() − 1, at least 1): one more
+   * only shares a core with the event loop, which bounds ingest, and costs its heap.
+   */
   parseWorkers?: number
   rawRetentionMs?: number
   rollupRetentionMs?: number
@@ -126,7 +130,7 @@ export function createTelemetryRouter (deps: TelemetryRouterDeps) {
     },
   })
 
-  const parsePool = deps.parsePool ?? createParsePool({ size: options.parseWorkers ?? availableParallelism(), log })
+  const parsePool = deps.parsePool ?? createParsePool({ size: options.parseWorkers ?? Math.max(1, availableParallelism() - 1), log })
   deps.closing?.addEventListener('abort', () => { void parsePool.close() }, { once: true })
 
   const app = createRouter()

@@ -3,7 +3,7 @@ import type { ParseWindow } from './parse-gpu-stats-body.ts'
 import type { IngestParseOutcome } from './packed-gpu-stats.ts'
 import { parseIngestBytes } from './parse-ingest-bytes.ts'
 
-/** What create-parse-pool.ts sends a worker: one request body, transferred. */
+/** One request body as create-parse-pool.ts sends it (in an array: the bodies of one turn), transferred. */
 export interface ParseRequest {
   id: number
   bytes: ArrayBuffer
@@ -14,14 +14,19 @@ export type ParseReply =
   | { id: number, outcome: IngestParseOutcome }
   | { id: number, error: string }
 
-// One body at a time, answered in order; the samples' Float64Array travels back transferred.
-parentPort!.on('message', (req: ParseRequest) => {
-  let reply: ParseReply
-  try {
-    reply = { id: req.id, outcome: parseIngestBytes(new Uint8Array(req.bytes), req.window) }
-  } catch (err) {
-    reply = { id: req.id, error: (err as Error).message }
+// The bodies of one message parsed in order and answered in one message (one wake-up of the
+// event loop); the samples' Float64Arrays travel back transferred.
+parentPort!.on('message', (requests: ParseRequest[]) => {
+  const replies: ParseReply[] = []
+  const transfer: ArrayBuffer[] = []
+  for (const req of requests) {
+    try {
+      const outcome = parseIngestBytes(new Uint8Array(req.bytes), req.window)
+      replies.push({ id: req.id, outcome })
+      if (outcome.ok) transfer.push(outcome.packed.numbers.buffer as ArrayBuffer)
+    } catch (err) {
+      replies.push({ id: req.id, error: (err as Error).message })
+    }
   }
-  const transfer = 'outcome' in reply && reply.outcome.ok ? [reply.outcome.packed.numbers.buffer as ArrayBuffer] : []
-  parentPort!.postMessage(reply, transfer)
+  parentPort!.postMessage(replies, transfer)
 })

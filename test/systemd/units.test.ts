@@ -82,3 +82,10 @@ t.test('agent unit: hardening, state dir, env file, CAP_KILL only as opt-in', t 
   t.end()
 })
 
+
+t.test('control-plane unit: the memory flags bench/telemetry-peers.ts runs the server with (read from this line)', t => {
+  const active = activeLines('gpufleet-control-plane.service')
+  t.match(active.find(l => l.startsWith('ExecStart=')), /\/node --max-semi-space-size=8 --max-old-space-size=2000 \S+\/bin\/gpufleet control-plane$/)
+  t.ok(active.includes('Environment=MALLOC_ARENA_MAX=2'), 'two malloc arenas')
+  t.end()
+})

@@ -170,3 +170,61 @@ t.test('a node deleted by another replica: this replica forgets it at the next w
   const third = await service.resolveIngestNode({ hostname: 'n1', cluster: 'c' })
   t.match(await store.fleet.getNode(third.nodeId), { hostname: 'n1' })
 })
+
+t.test('recordActivity: pushes heard in one turn are written in one store call; each caller resolves after its rows landed', async t => {
+  const { store, clock, service, writes, lines } = setup(t)
+  const a = await service.resolveIngestNode({ hostname: 'a' })
+  const b = await service.resolveIngestNode({ hostname: 'b' })
+  const gone = await service.resolveIngestNode({ hostname: 'gone' })
+  await service.recordActivity(gone.nodeId, [reading(0)], T0)
+  t.match(await store.fleet.deleteNode(gone.nodeId), { deleted: true }) // by another replica: still cached here
+  clock.set(T0 + 6000)
+  const before = writes.length
+  await Promise.all([
+    service.recordActivity(a.nodeId, [reading(0), reading(1, { utilization_pct: 2 })], T0 + 6000),
+    service.recordActivity(b.nodeId, [reading(0)], T0 + 6000),
+    service.recordActivity(gone.nodeId, [reading(0)], T0 + 6000),
+  ])
+  // The first push of a node registers its GPUs first; the next turn's pushes go in one write.
+  t.equal(writes.length - before, 1, 'one store write for the three pushes')
+  t.same(writes.at(-1)?.seen.map(s => s.nodeId).sort(), [a.nodeId, b.nodeId, gone.nodeId].sort())
+  t.same((await store.fleet.listGpus({ nodeId: a.nodeId })).map(g => [g.gpuIndex, g.status, g.updatedAt]), [[0, 'active', T0 + 6000], [1, 'idle', T0 + 6000]])
+  t.match((await store.fleet.listGpus({ nodeId: b.nodeId }))[0], { status: 'active', updatedAt: T0 + 6000 })
+  t.equal((await store.fleet.getNode(a.nodeId))?.lastSeenAt, T0 + 6000)
+  t.ok(lines.some(l => l.msg === 'node deleted elsewhere: forgotten'), 'the deleted node is forgotten, the others\' rows land')
+
+  // A status change and a lagging write (utilization only, 5 s after its last write) in one turn: both land.
+  clock.set(T0 + 7000)
+  await Promise.all([
+    service.recordActivity(a.nodeId, [reading(1, { utilization_pct: 90 })], T0 + 7000),
+    service.recordActivity(b.nodeId, [reading(0, { utilization_pct: 85 })], T0 + 7000),
+  ])
+  t.match((await store.fleet.listGpus({ nodeId: a.nodeId }))[1], { status: 'active', utilizationPct: 90 }, 'idle → active written at once')
+  t.match((await store.fleet.listGpus({ nodeId: b.nodeId }))[0], { utilizationPct: 84 }, 'drift within 5 s: not yet written')
+  clock.set(T0 + 11_000)
+  await Promise.all([
+    service.recordActivity(a.nodeId, [reading(1, { utilization_pct: 90 })], T0 + 11_000),
+    service.recordActivity(b.nodeId, [reading(0, { utilization_pct: 86 })], T0 + 11_000),
+  ])
+  t.match((await store.fleet.listGpus({ nodeId: b.nodeId }))[0], { utilizationPct: 86, updatedAt: T0 + 11_000 }, 'the lagging reading lands once due')
+})
+
+t.test('recordActivity: a failed gathered write fails every push in it, and the next turn writes afresh', async t => {
+  const { store, clock, service } = setup(t)
+  const a = await service.resolveIngestNode({ hostname: 'a' })
+  const b = await service.resolveIngestNode({ hostname: 'b' })
+  await service.recordActivity(a.nodeId, [reading(0)], T0)
+  await service.recordActivity(b.nodeId, [reading(0)], T0)
+  const record = store.fleet.recordActivity
+  store.fleet.recordActivity = async () => { throw new Error('disk full') }
+  clock.set(T0 + 1000)
+  const results = await Promise.allSettled([
+    service.recordActivity(a.nodeId, [reading(0, { utilization_pct: 1 })], T0 + 1000),
+    service.recordActivity(b.nodeId, [reading(0, { utilization_pct: 1 })], T0 + 1000),
+  ])
+  t.same(results.map(r => r.status), ['rejected', 'rejected'])
+  store.fleet.recordActivity = record
+  clock.set(T0 + 2000)
+  await service.recordActivity(a.nodeId, [reading(0, { utilization_pct: 1 })], T0 + 2000)
+  t.match((await store.fleet.listGpus({ nodeId: a.nodeId }))[0], { status: 'idle', updatedAt: T0 + 2000 }, 'not marked written by the failed write: written now')
+})

@@ -101,8 +101,25 @@ t.test('past maxInFlightBytes a body is refused at once (the caller answers 503)
   t.match(await pool.parse(enc('{"gpus":[], "pad": "0123456789"}'), window), { ok: true })
 })
 
+t.test('bodies given in one turn go to a worker together: each gets its own verdict, in any mix', async t => {
+  const pool = createParsePool({ size: 1, log: memoryLog().log })
+  t.teardown(() => pool.close())
+  const row = (i: number) => ({ gpu_id: i, name: 'B200', power_draw_w: i, temp_c: 40, memory_used_mb: 1, memory_total_mb: 2, utilization_pct: 50, recorded_at: '1970-01-01T00:16:40.000Z' })
+  const bodies = Array.from({ length: 40 }, (_, i) => i % 5 === 4 ? '{"gpus":' : JSON.stringify({ node: { hostname: `h${i}` }, gpus: [row(i % 8)] }))
+  const outcomes = await Promise.all(bodies.map(b => pool.parse(enc(b), window)))
+  t.equal(pool.workers(), 1)
+  t.same(outcomes, bodies.map(b => parseIngestBytes(enc(b), window)), 'the same verdicts as inline, in order')
+  t.equal(outcomes.filter(o => !o.ok).length, 8)
+  // The same bytes twice in one turn: the first takes the buffer, the second finds it empty (as before batching).
+  const twice = enc(bodies[0]!)
+  const [first, second] = await Promise.all([pool.parse(twice, window), pool.parse(twice, window)])
+  t.match(first, { ok: true })
+  t.match(second, { ok: false, code: 'INVALID_JSON' })
+})
+
 t.test('options are checked', async t => {
   t.throws(() => createParsePool({ size: -1, log: memoryLog().log }), /size/)
   t.throws(() => createParsePool({ size: 1.5, log: memoryLog().log }), /size/)
   t.throws(() => createParsePool({ size: 1, log: memoryLog().log, maxInFlightBytes: 0 }), /maxInFlightBytes/)
+  t.throws(() => createParsePool({ size: 1, log: memoryLog().log, youngGenerationMb: 0 }), /youngGenerationMb/)
 })
