@@ -1,15 +1,16 @@
 import type { DirtyBucket, GpuHistoryRepository } from '../store/gpu-history-repository.ts'
 import { HISTORY_BUCKET_MS } from '../store/gpu-history-repository.ts'
 import type { SampleBatch, TelemetryRepository } from '../store/telemetry-repository.ts'
+import { batchRecordedAts } from '../store/packed-samples.ts'
 
 /** The 5-minute buckets (per node) of the samples recorded before `before`, each once. */
 export function lateHistoryBuckets (batches: readonly SampleBatch[], before: number): DirtyBucket[] {
   const seen = new Set<string>()
   const out: DirtyBucket[] = []
   for (const b of batches) {
-    for (const s of b.samples) {
-      if (s.recordedAt >= before) continue
-      const bucketAt = Math.floor(s.recordedAt / HISTORY_BUCKET_MS) * HISTORY_BUCKET_MS
+    for (const recordedAt of batchRecordedAts(b)) {
+      if (recordedAt >= before) continue
+      const bucketAt = Math.floor(recordedAt / HISTORY_BUCKET_MS) * HISTORY_BUCKET_MS
       const key = `${b.nodeId}:${bucketAt}`
       if (seen.has(key)) continue
       seen.add(key)
