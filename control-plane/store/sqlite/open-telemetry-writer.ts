@@ -50,7 +50,7 @@ export function openTelemetryWriter (path: string, options: TelemetryWriterOptio
       const p = pending.get(reply.id)
       if (p === undefined) return
       pending.delete(reply.id)
-      if (pending.size === 0) w.unref()
+      if (pending.size === 0 && !closed) w.unref()
       if (reply.ok) p.resolve(reply.value)
       else p.reject(Object.assign(new (ERRORS[reply.name] ?? Error)(reply.message), reply.code === undefined ? {} : { code: reply.code, errcode: reply.errcode }))
     })
