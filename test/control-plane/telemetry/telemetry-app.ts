@@ -1,4 +1,7 @@
 import type { Test } from 'tap'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Registry } from 'prom-client'
 import { openSqliteStore } from '../../../control-plane/store/sqlite/open-sqlite-store.ts'
 import type { TelemetryRepository } from '../../../control-plane/store/telemetry-repository.ts'
@@ -41,8 +44,14 @@ export interface TestApp {
 }
 
 export async function telemetryApp (t: Test, over: Partial<TelemetryRouterDeps> & { wrapRepo?: (r: TelemetryRepository) => TelemetryRepository } = {}): Promise<TestApp> {
-  const store = await openSqliteStore(':memory:')
-  t.teardown(() => store.close())
+  // A file: its telemetry writes go through the writer thread, as the control plane's do.
+  // Its own directory (a test may build two apps; t.testdir() would hand both the same one).
+  const dir = mkdtempSync(join(tmpdir(), 'gpufleet-telemetry-app-'))
+  const store = await openSqliteStore(join(dir, 'gpufleet.db'))
+  t.teardown(async () => {
+    await store.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
   const repo = over.wrapRepo?.(store.telemetry) ?? store.telemetry
   const clock = { now: T0 }
   const registry = new Registry()
