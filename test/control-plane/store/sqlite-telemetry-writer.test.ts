@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { openSqliteStore } from '../../../control-plane/store/sqlite/open-sqlite-store.ts'
@@ -81,7 +81,7 @@ t.test('a bad value rejects the whole group before anything is written', async t
   await t.rejects(store.telemetry.rebuildRollups(0, 1e300), RangeError, 'errors keep their kind across the thread')
 })
 
-async function migratedFile (t: Parameters<Parameters<typeof t.test>[1]>[0]) {
+async function migratedFile (t: Test) {
   const path = join(t.testdir(), 'gpufleet.db')
   const db = openSqliteDb(path)
   migrateSqliteStore(db)
