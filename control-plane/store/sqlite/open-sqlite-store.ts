@@ -25,6 +25,7 @@ import { createSqlSlurmRepository } from '../sql/sql-slurm-repository.ts'
 import { openCheckpointWorker, type CheckpointResult } from './open-checkpoint-worker.ts'
 import { startSqliteCheckpointer } from './start-sqlite-checkpointer.ts'
 import { openTelemetryWriter, type TelemetryWriter } from './open-telemetry-writer.ts'
+import { createWriteGate } from './sqlite-write-gate.ts'
 
 export interface SqliteStoreOptions {
   /**
@@ -61,12 +62,15 @@ export async function openSqliteStore (path: string, options: SqliteStoreOptions
     throw new TypeError(`openSqliteStore: telemetryWriter must be 'thread' or 'inline', got ${String(telemetryWriter)}`)
   }
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
-  const db = openSqliteDb(path)
+  const threaded = path !== ':memory:' && telemetryWriter === 'thread'
+  const gate = threaded ? createWriteGate() : undefined
+  const db = openSqliteDb(path, gate === undefined ? {} : { gate })
   // The writer thread starts at its first write, after the migrations below.
-  const writer = path === ':memory:' || telemetryWriter === 'inline'
+  const writer = !threaded
     ? null
     : openTelemetryWriter(path, {
       autocheckpointPages: checkpoint === 'off' ? 0 : checkpoint === 'thread' ? WRITER_AUTOCHECKPOINT_PAGES : null,
+      ...(gate === undefined ? {} : { gate }),
       ...(log === undefined ? {} : { log }),
     })
   const store = openRepositories(db, writer)

@@ -2,12 +2,15 @@ import { Worker } from 'node:worker_threads'
 import type { TelemetryWrites } from '../sql/sql-telemetry-repository.ts'
 import type { SampleBatch, SampleBatchResult } from '../telemetry-repository.ts'
 import { packedOf } from '../packed-samples.ts'
+import type { WriteGate } from './sqlite-write-gate.ts'
 import type { PackedBatch, WriterData, WriterReply, WriterRequest } from './sqlite-telemetry-writer-worker.ts'
 
 export interface TelemetryWriterOptions {
   /** PRAGMA wal_autocheckpoint for the writer's connection; null: SQLite's default. */
   autocheckpointPages?: number | null
   log?: { warn: (obj: object, msg: string) => void }
+  /** Shared with the event loop's connection to `path` (openSqliteDb's gate option). */
+  gate?: WriteGate
 }
 
 export interface TelemetryWriter extends TelemetryWrites {
@@ -32,7 +35,7 @@ const ERRORS: Record<string, ErrorConstructor> = { Error, TypeError, RangeError 
  * cross packed (one Float64Array copy, one array of strings) and are unpacked there.
  */
 export function openTelemetryWriter (path: string, options: TelemetryWriterOptions = {}): TelemetryWriter {
-  const { autocheckpointPages = null, log } = options
+  const { autocheckpointPages = null, log, gate } = options
   const pending = new Map<number, { resolve: (value: unknown) => void, reject: (err: Error) => void }>()
   let worker: Worker | null = null
   let starts = 0
@@ -44,7 +47,7 @@ export function openTelemetryWriter (path: string, options: TelemetryWriterOptio
     starts++
     // The packed CLI runs the JavaScript tsc emitted beside each .ts (scripts/pack.ts): same extension as this module.
     const url = new URL(`./sqlite-telemetry-writer-worker${import.meta.url.endsWith('.js') ? '.js' : '.ts'}`, import.meta.url)
-    const w = new Worker(url, { workerData: { path, autocheckpointPages } satisfies WriterData })
+    const w = new Worker(url, { workerData: { path, autocheckpointPages, gate: gate?.buffer ?? null } satisfies WriterData })
     w.unref()
     w.on('message', (reply: WriterReply) => {
       const p = pending.get(reply.id)
@@ -61,6 +64,7 @@ export function openTelemetryWriter (path: string, options: TelemetryWriterOptio
     })
     w.on('exit', code => {
       if (worker === w) worker = null
+      gate?.writerGone()
       const err = new Error(`sqlite telemetry writer thread exited (code ${code})${failure === null ? '' : `: ${failure.message}`}`)
       for (const p of pending.values()) p.reject(err)
       pending.clear()

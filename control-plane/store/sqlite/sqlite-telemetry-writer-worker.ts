@@ -8,6 +8,7 @@ import type { CompactRequest, PackedSamples, PruneRequest, SampleBatch } from '.
 import { unpackSamples } from '../packed-samples.ts'
 import { openSqliteDb } from './sqlite-db.ts'
 import { createSqliteTelemetryWrites } from './sqlite-telemetry-writes.ts'
+import { writerGate } from './sqlite-write-gate.ts'
 
 /** A batch as it crosses to the writer: its head and its samples packed. */
 export interface PackedBatch {
@@ -36,12 +37,15 @@ export interface WriterData {
   path: string
   /** PRAGMA wal_autocheckpoint for this connection; null: SQLite's default. */
   autocheckpointPages: number | null
+  /** The write gate shared with the event loop's connection (sqlite-write-gate.ts); null: none. */
+  gate: SharedArrayBuffer | null
 }
 
-const { path, autocheckpointPages } = workerData as WriterData
+const { path, autocheckpointPages, gate } = workerData as WriterData
 const db = openSqliteDb(path)
 if (autocheckpointPages !== null) db.raw.exec(`PRAGMA wal_autocheckpoint = ${autocheckpointPages}`)
 const writes = createSqliteTelemetryWrites(db)
+const gated: <T>(fn: () => T) => T = gate === null ? fn => fn() : writerGate(gate)
 
 function run (request: Exclude<WriterRequest, { kind: 'close' }>): unknown {
   switch (request.kind) {
@@ -68,7 +72,7 @@ parentPort!.on('message', (request: WriterRequest) => {
   }
   let reply: WriterReply
   try {
-    reply = { id: request.id, ok: true, value: run(request) }
+    reply = { id: request.id, ok: true, value: gated(() => run(request)) }
   } catch (err) {
     const e = err as Error & { code?: unknown, errcode?: unknown }
     reply = { id: request.id, ok: false, name: e.name, message: e.message, code: e.code, errcode: e.errcode }

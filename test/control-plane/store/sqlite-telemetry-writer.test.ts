@@ -5,6 +5,7 @@ import { openSqliteStore } from '../../../control-plane/store/sqlite/open-sqlite
 import { openSqliteDb } from '../../../control-plane/store/sqlite/sqlite-db.ts'
 import { sqliteSqlDb } from '../../../control-plane/store/sqlite/sqlite-sql-db.ts'
 import { migrateSqliteStore } from '../../../control-plane/store/sqlite/migrate-sqlite-store.ts'
+import { createWriteGate } from '../../../control-plane/store/sqlite/sqlite-write-gate.ts'
 import { openTelemetryWriter } from '../../../control-plane/store/sqlite/open-telemetry-writer.ts'
 import { createSqliteTelemetryRepository } from '../../../control-plane/store/sqlite/sqlite-telemetry-repository.ts'
 import { packSamples, packedSampleBatch } from '../../../control-plane/store/packed-samples.ts'
@@ -81,17 +82,19 @@ t.test('a bad value rejects the whole group before anything is written', async t
   await t.rejects(store.telemetry.rebuildRollups(0, 1e300), RangeError, 'errors keep their kind across the thread')
 })
 
+/** A migrated file, its main connection and a writer sharing one write gate (as openSqliteStore wires them). */
 async function migratedFile (t: Test) {
   const path = join(t.testdir(), 'gpufleet.db')
-  const db = openSqliteDb(path)
+  const gate = createWriteGate()
+  const db = openSqliteDb(path, { gate })
   migrateSqliteStore(db)
   t.teardown(() => db.close())
-  return { path, db }
+  return { path, db, gate }
 }
 
 t.test('a writer crash mid-commit stores nothing of it and a fresh thread takes over', async t => {
-  const { path, db } = await migratedFile(t)
-  const writer = openTelemetryWriter(path)
+  const { path, db, gate } = await migratedFile(t)
+  const writer = openTelemetryWriter(path, { gate })
   t.teardown(() => writer.close())
   const batch = (at: number) => [{ nodeId: 1, clusterId: 1, hostname: 'node-1', samples: tick(at, () => 100) }]
   t.equal((await writer.insertSamples(batch(T0)))[0]!.inserted, 8)
@@ -100,8 +103,8 @@ t.test('a writer crash mid-commit stores nothing of it and a fresh thread takes 
   const count = () => (db.raw.prepare('SELECT COUNT(*) AS n FROM gpu_stats').get() as { n: number }).n
   t.equal(count(), 8, 'the crashed commit left nothing: its transaction rolled back with its connection')
   t.same(db.raw.prepare('SELECT recorded_at FROM gpu_stats_latest GROUP BY recorded_at').all().map(r => r.recorded_at), [T0])
-  // The main connection can write at once: the crashed thread's lock went with it.
-  db.tx(() => db.raw.exec("INSERT INTO tenants (name, gpu_quota, created_at, updated_at) VALUES ('after', 1, 0, 0)"))
+  // The main connection can write at once: the crashed thread's lock and gate went with it.
+  await sqliteSqlDb(db).tx(null, async q => { await q.run("INSERT INTO tenants (name, gpu_quota, created_at, updated_at) VALUES ('after', 1, 0, 0)") })
   const [r] = await writer.insertSamples(batch(T0 + 1000))
   t.equal(r!.inserted, 8, 'the retry stores it whole')
   t.equal(writer.starts(), 2)
@@ -109,8 +112,8 @@ t.test('a writer crash mid-commit stores nothing of it and a fresh thread takes 
 })
 
 t.test('a writer crash answers the push 503; the agent\'s retry is stored', async t => {
-  const { path, db } = await migratedFile(t)
-  const writer = openTelemetryWriter(path)
+  const { path, db, gate } = await migratedFile(t)
+  const writer = openTelemetryWriter(path, { gate })
   t.teardown(() => writer.close())
   const { post, logs } = await telemetryApp(t, { wrapRepo: () => createSqliteTelemetryRepository(db, writer) })
   const at = new Date(T0 - 1000).toISOString()
@@ -128,8 +131,8 @@ t.test('a writer crash answers the push 503; the agent\'s retry is stored', asyn
 })
 
 t.test('close answers every write asked before it, then refuses', async t => {
-  const { path, db } = await migratedFile(t)
-  const writer = openTelemetryWriter(path)
+  const { path, db, gate } = await migratedFile(t)
+  const writer = openTelemetryWriter(path, { gate })
   const writes = Array.from({ length: 20 }, (_, i) =>
     writer.insertSamples([{ nodeId: 1 + (i % 3), clusterId: 1, hostname: 'n', samples: tick(T0 + i * 1000, () => 100) }]))
   await writer.close()
@@ -141,8 +144,8 @@ t.test('close answers every write asked before it, then refuses', async t => {
 })
 
 t.test('the writer waits out an async transaction on the main connection and is not rolled back with it', async t => {
-  const { path, db } = await migratedFile(t)
-  const writer = openTelemetryWriter(path)
+  const { path, db, gate } = await migratedFile(t)
+  const writer = openTelemetryWriter(path, { gate })
   t.teardown(() => writer.close())
   const sql = sqliteSqlDb(db)
   let entered!: () => void
