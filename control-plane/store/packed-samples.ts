@@ -7,8 +7,9 @@ import type { GpuSample, PackedSamples, SampleBatch } from './telemetry-reposito
  * key by key on both sides. The parse workers pack; SQLite's telemetry writer thread unpacks.
  */
 const READINGS = WIRE_GPU_FIELDS.map(f => f.sample)
-export const NUMBERS_PER_SAMPLE = 2 + READINGS.length
-export const STRINGS_PER_SAMPLE = 3
+// gpuId, recordedAt, the readings, then name, uuid and pciBusId as indexes into `strings`.
+export const NUMBERS_PER_SAMPLE = 2 + READINGS.length + 3
+const NAME = 2 + READINGS.length
 
 // Both directions compiled from the table into straight-line code (see parse-gpu-stats-body.ts:
 // an object literal is built once per shape; keyed stores in a loop cost an order more).
@@ -22,29 +23,41 @@ const badField = new Function('s', `${['gpuId', 'recordedAt'].map(k => `if (type
   ${READINGS.map(k => `if (s.${k} !== null && typeof s.${k} !== 'number') return '${k}'`).join('\n')}
   ${['name', 'uuid', 'pciBusId'].map(k => `if (s.${k} !== null && typeof s.${k} !== 'string') return '${k}'`).join('\n')}
   return null`) as (s: GpuSample) => string | null
-const readSample = new Function('n', 'i', 's', 'j', `let v
-  return { gpuId: n[i], recordedAt: n[i + 1], name: s[j], uuid: s[j + 1], pciBusId: s[j + 2],
+const readSample = new Function('n', 'i', 's', `let v
+  return { gpuId: n[i], recordedAt: n[i + 1], name: s[n[i + ${NAME}]], uuid: s[n[i + ${NAME + 1}]], pciBusId: s[n[i + ${NAME + 2}]],
     ${READINGS.map((k, j) => `${k}: (v = n[i + ${j + 2}]) === v ? v : null`).join(',\n')} }`) as
-  (n: Float64Array, i: number, s: Array<string | null>, j: number) => GpuSample
+  (n: Float64Array, i: number, s: Array<string | null>) => GpuSample
 
 export function packSamples (samples: readonly GpuSample[]): PackedSamples {
   const numbers = new Float64Array(samples.length * NUMBERS_PER_SAMPLE)
-  const strings = new Array<string | null>(samples.length * STRINGS_PER_SAMPLE)
+  // Each distinct string once (a batch repeats its GPUs' names and ids on every tick), so
+  // structured clone copies a handful of strings, not three per row.
+  const strings: Array<string | null> = []
+  const index = new Map<string | null, number>()
+  const ref = (v: string | null): number => {
+    let i = index.get(v)
+    if (i === undefined) {
+      index.set(v, i = strings.length)
+      strings.push(v)
+    }
+    return i
+  }
   for (let r = 0; r < samples.length; r++) {
     const s = samples[r]!
     const bad = badField(s)
     if (bad !== null) throw new TypeError(`sample ${r}: ${bad} cannot be stored (${typeof s[bad as keyof GpuSample]})`)
-    writeNumbers(numbers, r * NUMBERS_PER_SAMPLE, s)
-    strings[r * STRINGS_PER_SAMPLE] = s.name
-    strings[r * STRINGS_PER_SAMPLE + 1] = s.uuid
-    strings[r * STRINGS_PER_SAMPLE + 2] = s.pciBusId
+    const at = r * NUMBERS_PER_SAMPLE
+    writeNumbers(numbers, at, s)
+    numbers[at + NAME] = ref(s.name)
+    numbers[at + NAME + 1] = ref(s.uuid)
+    numbers[at + NAME + 2] = ref(s.pciBusId)
   }
   return { count: samples.length, numbers, strings }
 }
 
 export function unpackSamples (packed: PackedSamples): GpuSample[] {
   const samples = new Array<GpuSample>(packed.count)
-  for (let r = 0; r < packed.count; r++) samples[r] = readSample(packed.numbers, r * NUMBERS_PER_SAMPLE, packed.strings, r * STRINGS_PER_SAMPLE)
+  for (let r = 0; r < packed.count; r++) samples[r] = readSample(packed.numbers, r * NUMBERS_PER_SAMPLE, packed.strings)
   return samples
 }
 

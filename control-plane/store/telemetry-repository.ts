@@ -48,9 +48,12 @@ export interface SampleBatch {
 /** Samples as one Float64Array and one array of strings (layout: store/packed-samples.ts). */
 export interface PackedSamples {
   count: number
-  /** Per sample: gpuId, recordedAt, then the readings in shared/gpu-fields.ts order (NaN: null). */
+  /**
+   * Per sample: gpuId, recordedAt, the readings in shared/gpu-fields.ts order (NaN: null), then
+   * its name, uuid and pciBusId as indexes into `strings`.
+   */
   numbers: Float64Array
-  /** Per sample: name, uuid, pciBusId. */
+  /** The batch's distinct strings. */
   strings: Array<string | null>
 }
 
