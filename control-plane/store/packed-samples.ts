@@ -66,14 +66,9 @@ export function batchRows (batch: SampleBatch): number {
   return batch.packed?.count ?? batch.samples.length
 }
 
-/** The recordedAt of each of a batch's rows, without unpacking it. */
-export function * batchRecordedAts (batch: SampleBatch): Iterable<number> {
-  const { packed } = batch
-  if (packed === undefined) {
-    for (const s of batch.samples) yield s.recordedAt
-    return
-  }
-  for (let r = 0; r < packed.count; r++) yield packed.numbers[r * NUMBERS_PER_SAMPLE + 1]!
+/** The recordedAt of a batch's row `r`, without unpacking it. */
+export function batchRecordedAt (batch: SampleBatch, r: number): number {
+  return batch.packed === undefined ? batch.samples[r]!.recordedAt : batch.packed.numbers[r * NUMBERS_PER_SAMPLE + 1]!
 }
 
 /** A batch over packed samples: `samples` is built on first read (engines that need objects). */
