@@ -19,8 +19,11 @@ export interface SqliteDb {
    * this transaction (and roll back with it).
    */
   txAsync: <T>(fn: () => Promise<T>) => Promise<T>
-  /** Runs `fn` at once when no txAsync holds the connection, else right after the holders. */
-  serial: <T>(fn: () => T | Promise<T>) => Promise<T>
+  /**
+   * Runs `fn` at once when no txAsync holds the connection, else right after the holders.
+   * 'read': `fn` only reads, so it skips the write gate (a WAL reader needs no lock).
+   */
+  serial: <T>(fn: () => T | Promise<T>, mode?: 'read') => Promise<T>
   close: () => void
 }
 
@@ -121,8 +124,8 @@ export function openSqliteDb (path: string, options: SqliteDbOptions = {}): Sqli
       }
       return queue(gate === undefined ? body : () => gate.run(body))
     },
-    serial (fn) {
-      if (gate !== undefined) return lane.holders > 0 ? queue(() => gate.run(fn)) : gate.run(fn)
+    serial (fn, mode) {
+      if (gate !== undefined && mode !== 'read') return lane.holders > 0 ? queue(() => gate.run(fn)) : gate.run(fn)
       if (lane.holders > 0) return queue(fn)
       try {
         return Promise.resolve(fn())

@@ -167,3 +167,16 @@ t.test('the writer waits out an async transaction on the main connection and is 
 t.test('option checks', async t => {
   await t.rejects(openSqliteStore(':memory:', { telemetryWriter: 'elsewhere' as 'thread' }), /telemetryWriter must be/)
 })
+
+t.test('while the writer holds the gate, plain reads go on and writes await it', async t => {
+  const { db, gate } = await migratedFile(t)
+  const sql = sqliteSqlDb(db)
+  new Int32Array(gate.buffer)[0] = 2
+  t.same(await sql.all('SELECT 1 AS x'), [{ x: 1 }], 'a SELECT does not wait')
+  let wrote = false
+  const write = sql.run("INSERT INTO tenants (name, gpu_quota, created_at, updated_at) VALUES ('w', 1, 0, 0)").then(n => { wrote = true; return n })
+  await new Promise(resolve => setTimeout(resolve, 20))
+  t.equal(wrote, false, 'a write waits for the writer')
+  gate.writerGone()
+  t.equal(await write, 1)
+})
