@@ -32,7 +32,7 @@ const ERRORS: Record<string, ErrorConstructor> = { Error, TypeError, RangeError 
  * on it. Each call resolves after the thread's COMMIT returned (stored = acknowledged) and
  * rejects if it failed or the thread died (nothing of it stored: SQLite rolls back an open
  * transaction when its connection goes); a dead thread is replaced at the next call. Batches
- * cross packed (one Float64Array copy, one array of strings) and are unpacked there.
+ * cross packed (one Float64Array, copied; each distinct string once) and are unpacked there.
  */
 export function openTelemetryWriter (path: string, options: TelemetryWriterOptions = {}): TelemetryWriter {
   const { autocheckpointPages = null, log, gate } = options
@@ -72,7 +72,7 @@ export function openTelemetryWriter (path: string, options: TelemetryWriterOptio
     return w
   }
 
-  function call<T> (request: Request, transfer?: ArrayBuffer[]): Promise<T> {
+  function call<T> (request: Request): Promise<T> {
     if (closed) return Promise.reject(new Error('sqlite telemetry writer closed'))
     const w = worker ??= start()
     const id = nextId++
@@ -80,7 +80,7 @@ export function openTelemetryWriter (path: string, options: TelemetryWriterOptio
       // Held while it owes an answer, so a caller awaiting one is never left by an exiting process.
       if (pending.size === 0) w.ref()
       pending.set(id, { resolve: resolve as (value: unknown) => void, reject })
-      w.postMessage({ ...request, id } as WriterRequest, transfer ?? [])
+      w.postMessage({ ...request, id } as WriterRequest)
     })
   }
 
