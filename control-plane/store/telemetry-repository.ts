@@ -37,6 +37,24 @@ export interface SampleBatch {
   cluster?: string | null
   region?: string | null
   samples: GpuSample[]
+  /**
+   * The same samples in a parse worker's packed form (store/packed-samples.ts), when the batch
+   * came from one: `samples` is then unpacked only when read, and an engine that can take the
+   * packed form (SQLite's telemetry writer thread) never builds an object per row here.
+   */
+  packed?: PackedSamples
+}
+
+/** Samples as one Float64Array and one array of strings (layout: store/packed-samples.ts). */
+export interface PackedSamples {
+  count: number
+  /**
+   * Per sample: gpuId, recordedAt, the readings in shared/gpu-fields.ts order (NaN: null), then
+   * its name, uuid and pciBusId as indexes into `strings`.
+   */
+  numbers: Float64Array
+  /** The batch's distinct strings. */
+  strings: Array<string | null>
 }
 
 export interface SampleBatchResult {

@@ -7,8 +7,9 @@ import { IngestQueueFullError, type IngestQueue } from './create-ingest-queue.ts
 import type { IngestMetrics } from './create-ingest-metrics.ts'
 import type { ResolvedNode, TelemetryLogger } from './ingest-types.ts'
 import { ParseQueueFullError } from './create-parse-pool.ts'
-import type { ParsedGpuStats, ParseWindow } from './parse-gpu-stats-body.ts'
-import { unpackGpuStats, type IngestParseOutcome } from './packed-gpu-stats.ts'
+import type { ParseWindow } from './parse-gpu-stats-body.ts'
+import type { IngestParseOutcome, PackedGpuStats } from './packed-gpu-stats.ts'
+import { packedSampleBatch } from '../store/packed-samples.ts'
 import { sampleJson, type SampleJson } from './render-gpu-stat.ts'
 import type { TelemetryTimers } from './telemetry-timers.ts'
 import type { GpuStatRowMig } from '../../shared/wire/gpu-stats.ts'
@@ -42,10 +43,11 @@ export interface IngestHandlerDeps {
 export function createIngestHandler (deps: IngestHandlerDeps): Handler<CpEnv> {
   const { now, log, resolveNode, onIngested, queue, metrics, timers } = deps
 
-  function notify (nodeId: number, result: Awaited<ReturnType<IngestQueue['submit']>>, mig: ParsedGpuStats['mig']): void {
+  function notify (nodeId: number, result: Awaited<ReturnType<IngestQueue['submit']>>, migRows: PackedGpuStats['mig']): void {
     if (onIngested === undefined || result.newest.length === 0) return
     const newest = result.newest
     timers.setImmediate(() => {
+      const mig = new Map(migRows)
       const at = Math.max(...newest.map(s => s.recordedAt))
       const readings = newest.map((s): IngestedReading => {
         const m = mig.get(s.gpuId)
@@ -82,7 +84,9 @@ export function createIngestHandler (deps: IngestHandlerDeps): Handler<CpEnv> {
       metrics.request('rejected')
       throw new HttpError(outcome.status, outcome.code, outcome.message, outcome.details)
     }
-    const parsed = unpackGpuStats(outcome.packed)
+    // Handed on packed: the store builds an object per row only where it needs one (not on
+    // SQLite's writer-thread path, where rows are unpacked on that thread).
+    const parsed = outcome.packed
     let who: ResolvedNode
     try {
       // A cluster-bound agent key pushes for its own cluster's nodes only (resolveNode refuses others).
@@ -98,17 +102,16 @@ export function createIngestHandler (deps: IngestHandlerDeps): Handler<CpEnv> {
     }
     let accepted = 0
     let duplicates = 0
-    if (parsed.samples.length > 0) {
+    if (parsed.count > 0) {
       let result
       try {
-        result = await queue.submit({
+        result = await queue.submit(packedSampleBatch({
           nodeId: who.nodeId,
           clusterId: who.clusterId,
           hostname: who.hostname ?? parsed.node?.hostname ?? null,
           cluster: parsed.node?.cluster ?? null,
           region: parsed.node?.region ?? null,
-          samples: parsed.samples,
-        })
+        }, { count: parsed.count, numbers: parsed.numbers, strings: parsed.strings }))
       } catch (err) {
         metrics.request('failed')
         if (err instanceof IngestQueueFullError) throw httpError('STORE_UNAVAILABLE', 'samples not stored (ingest queue full); retry')

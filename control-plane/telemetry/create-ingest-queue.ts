@@ -1,4 +1,5 @@
 import type { SampleBatch, SampleBatchResult, TelemetryRepository } from '../store/telemetry-repository.ts'
+import { batchRows } from '../store/packed-samples.ts'
 import { realTelemetryTimers, type TelemetryTimers } from './telemetry-timers.ts'
 
 export interface CommitInfo {
@@ -72,7 +73,7 @@ export function createIngestQueue (options: IngestQueueOptions): IngestQueue {
   let running: Promise<void> | null = null
 
   async function commit (items: Pending[]): Promise<void> {
-    const rows = items.reduce((n, it) => n + it.batch.samples.length, 0)
+    const rows = items.reduce((n, it) => n + batchRows(it.batch), 0)
     const started = performance.now()
     try {
       const results = await store.insertSamples(items.map(it => it.batch))
@@ -93,8 +94,8 @@ export function createIngestQueue (options: IngestQueueOptions): IngestQueue {
     while (pending.length > 0) {
       let take = 0
       let rows = 0
-      while (take < pending.length && (take === 0 || rows + pending[take]!.batch.samples.length <= maxRows)) {
-        rows += pending[take]!.batch.samples.length
+      while (take < pending.length && (take === 0 || rows + batchRows(pending[take]!.batch) <= maxRows)) {
+        rows += batchRows(pending[take]!.batch)
         take++
       }
       const items = pending.slice(0, take)
@@ -126,10 +127,10 @@ export function createIngestQueue (options: IngestQueueOptions): IngestQueue {
   return {
     submit (batch) {
       // One batch is always taken when nothing waits (a single large one commits alone).
-      if (pendingRows > 0 && pendingRows + batch.samples.length > maxQueuedRows) return Promise.reject(new IngestQueueFullError(pendingRows))
+      if (pendingRows > 0 && pendingRows + batchRows(batch) > maxQueuedRows) return Promise.reject(new IngestQueueFullError(pendingRows))
       return new Promise<SampleBatchResult>((resolve, reject) => {
         pending.push({ batch, resolve, reject })
-        pendingRows += batch.samples.length
+        pendingRows += batchRows(batch)
         schedule()
       })
     },

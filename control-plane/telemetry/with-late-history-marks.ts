@@ -1,15 +1,21 @@
 import type { DirtyBucket, GpuHistoryRepository } from '../store/gpu-history-repository.ts'
 import { HISTORY_BUCKET_MS } from '../store/gpu-history-repository.ts'
 import type { SampleBatch, TelemetryRepository } from '../store/telemetry-repository.ts'
+import { batchRecordedAt, batchRows } from '../store/packed-samples.ts'
 
 /** The 5-minute buckets (per node) of the samples recorded before `before`, each once. */
 export function lateHistoryBuckets (batches: readonly SampleBatch[], before: number): DirtyBucket[] {
   const seen = new Set<string>()
   const out: DirtyBucket[] = []
   for (const b of batches) {
-    for (const s of b.samples) {
-      if (s.recordedAt >= before) continue
-      const bucketAt = Math.floor(s.recordedAt / HISTORY_BUCKET_MS) * HISTORY_BUCKET_MS
+    // A batch's rows come a tick at a time: most share the previous row's bucket.
+    let previous = NaN
+    for (let r = 0, n = batchRows(b); r < n; r++) {
+      const recordedAt = batchRecordedAt(b, r)
+      if (recordedAt >= before) continue
+      const bucketAt = Math.floor(recordedAt / HISTORY_BUCKET_MS) * HISTORY_BUCKET_MS
+      if (bucketAt === previous) continue
+      previous = bucketAt
       const key = `${b.nodeId}:${bucketAt}`
       if (seen.has(key)) continue
       seen.add(key)

@@ -24,6 +24,8 @@ import { createSqlProcessRepository } from '../sql/sql-process-repository.ts'
 import { createSqlSlurmRepository } from '../sql/sql-slurm-repository.ts'
 import { openCheckpointWorker, type CheckpointResult } from './open-checkpoint-worker.ts'
 import { startSqliteCheckpointer } from './start-sqlite-checkpointer.ts'
+import { openTelemetryWriter, type TelemetryWriter } from './open-telemetry-writer.ts'
+import { createWriteGate } from './sqlite-write-gate.ts'
 
 export interface SqliteStoreOptions {
   /**
@@ -36,6 +38,12 @@ export interface SqliteStoreOptions {
   /** After each run of the checkpoint thread (metrics). */
   onCheckpoint?: (result: CheckpointResult) => void
   log?: { warn: (obj: object, msg: string) => void }
+  /**
+   * Where a file database's telemetry writes run: 'thread' (default) on the telemetry writer
+   * thread, its own connection and the tables' one writer (open-telemetry-writer.ts);
+   * 'inline' on the event loop. ':memory:' is always inline (it cannot be shared).
+   */
+  telemetryWriter?: 'thread' | 'inline'
 }
 
 // With the checkpoint thread, the writer's own autocheckpoint is only a bound on the WAL
@@ -46,13 +54,26 @@ const WRITER_AUTOCHECKPOINT_PAGES = 16_384
 
 /** Opens (creating if needed) the SQLite store at `path` (':memory:' for tests) and migrates it. */
 export async function openSqliteStore (path: string, options: SqliteStoreOptions = {}): Promise<Store> {
-  const { checkpoint = 'thread', onCheckpoint, log } = options
+  const { checkpoint = 'thread', onCheckpoint, log, telemetryWriter = 'thread' } = options
   if (checkpoint !== 'thread' && checkpoint !== 'inline' && checkpoint !== 'off') {
     throw new TypeError(`openSqliteStore: checkpoint must be 'thread', 'inline' or 'off', got ${String(checkpoint)}`)
   }
+  if (telemetryWriter !== 'thread' && telemetryWriter !== 'inline') {
+    throw new TypeError(`openSqliteStore: telemetryWriter must be 'thread' or 'inline', got ${String(telemetryWriter)}`)
+  }
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
-  const db = openSqliteDb(path)
-  const store = openRepositories(db)
+  const threaded = path !== ':memory:' && telemetryWriter === 'thread'
+  const gate = threaded ? createWriteGate() : undefined
+  const db = openSqliteDb(path, gate === undefined ? {} : { gate })
+  // The writer thread starts at its first write, after the migrations below.
+  const writer = !threaded
+    ? null
+    : openTelemetryWriter(path, {
+      autocheckpointPages: checkpoint === 'off' ? 0 : checkpoint === 'thread' ? WRITER_AUTOCHECKPOINT_PAGES : null,
+      ...(gate === undefined ? {} : { gate }),
+      ...(log === undefined ? {} : { log }),
+    })
+  const store = openRepositories(db, writer)
   if (path === ':memory:' || checkpoint === 'inline') return store
   if (checkpoint === 'off') {
     db.raw.exec('PRAGMA wal_autocheckpoint = 0')
@@ -77,7 +98,7 @@ export async function openSqliteStore (path: string, options: SqliteStoreOptions
   }
 }
 
-function openRepositories (db: SqliteDb): Store {
+function openRepositories (db: SqliteDb, writer: TelemetryWriter | null): Store {
   migrateSqliteStore(db)
   const sql = sqliteSqlDb(db)
   const fleet = createSqlFleetRepository(sql)
@@ -86,7 +107,7 @@ function openRepositories (db: SqliteDb): Store {
     // Every push authenticates: verified keys are reused for 5 s, revokes here apply at once.
     apiKeys: cacheActiveKeys(createSqlApiKeyRepository(sql)),
     fleet,
-    telemetry: createSqliteTelemetryRepository(db),
+    telemetry: createSqliteTelemetryRepository(db, writer ?? undefined),
     tenants: createSqlTenantRepository(sql),
     jobs: createSqlJobRepository(sql, sqliteJobHotPaths(db)),
     billing: createSqlBillingRepository(sql),
@@ -99,6 +120,10 @@ function openRepositories (db: SqliteDb): Store {
     processes: createSqlProcessRepository(sql),
     slurm: createSqlSlurmRepository(sql),
     gpuHistory: createSqlGpuHistoryRepository(sql),
-    async close () { db.close() },
+    async close () {
+      // The writer answers what it was asked, then its connection goes before the main one.
+      await writer?.close()
+      db.close()
+    },
   }
 }

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 import { DatabaseSync, type StatementSync } from 'node:sqlite'
+import type { WriteGate } from './sqlite-write-gate.ts'
 
 /**
  * One SQLite file in WAL mode with a statement cache. node:sqlite is synchronous; the
@@ -18,8 +19,11 @@ export interface SqliteDb {
    * this transaction (and roll back with it).
    */
   txAsync: <T>(fn: () => Promise<T>) => Promise<T>
-  /** Runs `fn` at once when no txAsync holds the connection, else right after the holders. */
-  serial: <T>(fn: () => T | Promise<T>) => Promise<T>
+  /**
+   * Runs `fn` at once when no txAsync holds the connection, else right after the holders.
+   * 'read': `fn` only reads, so it skips the write gate (a WAL reader needs no lock).
+   */
+  serial: <T>(fn: () => T | Promise<T>, mode?: 'read') => Promise<T>
   close: () => void
 }
 
@@ -41,7 +45,15 @@ function joinLane (path: string): { lane: Lane, leave: () => void } {
   return { lane, leave: () => { if (--joined.handles === 0) lanes.delete(key) } }
 }
 
-export function openSqliteDb (path: string): SqliteDb {
+export interface SqliteDbOptions {
+  /**
+   * Shared with the telemetry writer thread (sqlite-write-gate.ts): serial() and txAsync take
+   * it first, so they await the writer's commit instead of sleeping in SQLite's busy handler.
+   */
+  gate?: WriteGate
+}
+
+export function openSqliteDb (path: string, options: SqliteDbOptions = {}): SqliteDb {
   const raw = new DatabaseSync(path)
   // busy_timeout first: switching to WAL needs a lock that another connection (a second
   // replica process, a test's previous handle) may briefly hold.
@@ -60,6 +72,7 @@ export function openSqliteDb (path: string): SqliteDb {
     lane.tail = run.catch(() => {})
     return run
   }
+  const { gate } = options
   const begin = (): void => { raw.exec('BEGIN IMMEDIATE'); inTx = true }
   const end = (sql: 'COMMIT' | 'ROLLBACK'): void => {
     try { raw.exec(sql) } finally { inTx = false }
@@ -94,7 +107,7 @@ export function openSqliteDb (path: string): SqliteDb {
     },
     txAsync (fn) {
       lane.holders++
-      return queue(async () => {
+      const body = async (): Promise<Awaited<ReturnType<typeof fn>>> => {
         try {
           begin()
           try {
@@ -108,9 +121,11 @@ export function openSqliteDb (path: string): SqliteDb {
         } finally {
           lane.holders--
         }
-      })
+      }
+      return queue(gate === undefined ? body : () => gate.run(body))
     },
-    serial (fn) {
+    serial (fn, mode) {
+      if (gate !== undefined && mode !== 'read') return lane.holders > 0 ? queue(() => gate.run(fn)) : gate.run(fn)
       if (lane.holders > 0) return queue(fn)
       try {
         return Promise.resolve(fn())

@@ -27,6 +27,10 @@ function queryOn (db: SqliteDb): SqlQuery {
   }
 }
 
+// A plain SELECT never waits for the telemetry writer's gate (WAL readers take no lock); WITH
+// and RETURNING statements may write, so they go through it.
+const readOnly = (sql: string): 'read' | undefined => /^\s*SELECT\b/i.test(sql) ? 'read' : undefined
+
 /**
  * The async query surface (SqlDb) on one node:sqlite connection. Statements outside a
  * transaction wait while an async transaction holds the connection (SqliteDb.serial);
@@ -36,8 +40,8 @@ export function sqliteSqlDb (db: SqliteDb): SqlDb {
   const direct = queryOn(db)
   return {
     dialect: sqliteDialect,
-    all: (sql, ...args) => db.serial(() => direct.all(sql, ...args)),
-    one: (sql, ...args) => db.serial(() => direct.one(sql, ...args)),
+    all: (sql, ...args) => db.serial(() => direct.all(sql, ...args), readOnly(sql)),
+    one: (sql, ...args) => db.serial(() => direct.one(sql, ...args), readOnly(sql)),
     run: (sql, ...args) => db.serial(() => direct.run(sql, ...args)),
     runEach: (sql, argLists) => db.serial(() => direct.runEach(sql, argLists)),
     exec: sql => db.serial(() => direct.exec(sql)),

@@ -13,6 +13,12 @@ t.test('sqlite: compaction steps', async t => {
   telemetryCompactionSuite(t, () => openSqliteStore(':memory:'))
 })
 
+t.test('sqlite on disk: compaction steps on the writer thread', async t => {
+  const dir = t.testdir()
+  let n = 0
+  telemetryCompactionSuite(t, () => openSqliteStore(join(dir, `c${n++}`, 'gpufleet.db')))
+})
+
 t.test('sqlite, on disk (WAL)', async t => {
   const dir = t.testdir()
   let n = 0

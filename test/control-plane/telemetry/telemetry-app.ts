@@ -1,4 +1,7 @@
 import type { Test } from 'tap'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { Registry } from 'prom-client'
 import { openSqliteStore } from '../../../control-plane/store/sqlite/open-sqlite-store.ts'
 import type { TelemetryRepository } from '../../../control-plane/store/telemetry-repository.ts'
@@ -15,6 +18,7 @@ export const DAY = 86_400_000
 /** Real timeouts (the few-ms commit window), but setImmediate work runs when the test says. */
 export function manualImmediates () {
   const queue: Array<() => void> = []
+  const pending = new Set<Promise<unknown>>()
   const timers: TelemetryTimers = {
     setTimeout: (fn, ms) => setTimeout(fn, ms),
     clearTimeout: h => clearTimeout(h as NodeJS.Timeout),
@@ -22,9 +26,20 @@ export function manualImmediates () {
   }
   return {
     timers,
+    /** Counts `p` as work run() waits for (the repository's retention writes). */
+    track<T> (p: Promise<T>): Promise<T> {
+      pending.add(p)
+      const done = () => { pending.delete(p) }
+      p.then(done, done)
+      return p
+    },
     async run () {
-      while (queue.length > 0) queue.shift()!()
-      await new Promise(resolve => setImmediate(resolve))
+      do {
+        while (queue.length > 0) queue.shift()!()
+        await new Promise(resolve => setImmediate(resolve))
+        // Retention steps the work started: on a file store they answer from the writer thread.
+        await Promise.allSettled([...pending])
+      } while (queue.length > 0 || pending.size > 0)
     },
   }
 }
@@ -41,12 +56,23 @@ export interface TestApp {
 }
 
 export async function telemetryApp (t: Test, over: Partial<TelemetryRouterDeps> & { wrapRepo?: (r: TelemetryRepository) => TelemetryRepository } = {}): Promise<TestApp> {
-  const store = await openSqliteStore(':memory:')
-  t.teardown(() => store.close())
-  const repo = over.wrapRepo?.(store.telemetry) ?? store.telemetry
+  // A file: its telemetry writes go through the writer thread, as the control plane's do.
+  // Its own directory (a test may build two apps; t.testdir() would hand both the same one).
+  const dir = mkdtempSync(join(tmpdir(), 'gpufleet-telemetry-app-'))
+  const store = await openSqliteStore(join(dir, 'gpufleet.db'))
+  t.teardown(async () => {
+    await store.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  const immediates = manualImmediates()
+  const wrapped = over.wrapRepo?.(store.telemetry) ?? store.telemetry
+  const repo: TelemetryRepository = {
+    ...wrapped,
+    prune: async q => immediates.track(wrapped.prune(q)),
+    compact: async q => immediates.track(wrapped.compact(q)),
+  }
   const clock = { now: T0 }
   const registry = new Registry()
-  const immediates = manualImmediates()
   const logs: TestApp['logs'] = []
   const log = {
     warn: (obj: object, msg: string) => { logs.push({ level: 'warn', msg, obj }) },

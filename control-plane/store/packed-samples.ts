@@ -1,0 +1,87 @@
+import { WIRE_GPU_FIELDS } from '../../shared/gpu-fields.ts'
+import type { GpuSample, PackedSamples, SampleBatch } from './telemetry-repository.ts'
+
+/**
+ * Samples packed for crossing threads: one Float64Array (copied or transferred as one block)
+ * and one array of strings instead of an object per row, which structured clone would walk
+ * key by key on both sides. The parse workers pack; SQLite's telemetry writer thread unpacks.
+ */
+const READINGS = WIRE_GPU_FIELDS.map(f => f.sample)
+// gpuId, recordedAt, the readings, then name, uuid and pciBusId as indexes into `strings`.
+export const NUMBERS_PER_SAMPLE = 2 + READINGS.length + 3
+const NAME = 2 + READINGS.length
+
+// Both directions compiled from the table into straight-line code (see parse-gpu-stats-body.ts:
+// an object literal is built once per shape; keyed stores in a loop cost an order more).
+// Every validated reading is a finite number or null, so NaN can stand for null.
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/
+for (const key of READINGS) if (!IDENTIFIER.test(key)) throw new Error(`gpu field ${key}: not an identifier`)
+const writeNumbers = new Function('n', 'i', 's', `n[i] = s.gpuId; n[i + 1] = s.recordedAt;
+  ${READINGS.map((k, j) => `n[i + ${j + 2}] = s.${k} === null ? NaN : s.${k};`).join('\n')}`) as (n: Float64Array, i: number, s: GpuSample) => void
+// What a statement would refuse to bind: refused here too, before anything is written.
+const badField = new Function('s', `${['gpuId', 'recordedAt'].map(k => `if (typeof s.${k} !== 'number') return '${k}'`).join('\n')}
+  ${READINGS.map(k => `if (s.${k} !== null && typeof s.${k} !== 'number') return '${k}'`).join('\n')}
+  ${['name', 'uuid', 'pciBusId'].map(k => `if (s.${k} !== null && typeof s.${k} !== 'string') return '${k}'`).join('\n')}
+  return null`) as (s: GpuSample) => string | null
+const readSample = new Function('n', 'i', 's', `let v
+  return { gpuId: n[i], recordedAt: n[i + 1], name: s[n[i + ${NAME}]], uuid: s[n[i + ${NAME + 1}]], pciBusId: s[n[i + ${NAME + 2}]],
+    ${READINGS.map((k, j) => `${k}: (v = n[i + ${j + 2}]) === v ? v : null`).join(',\n')} }`) as
+  (n: Float64Array, i: number, s: Array<string | null>) => GpuSample
+
+export function packSamples (samples: readonly GpuSample[]): PackedSamples {
+  const numbers = new Float64Array(samples.length * NUMBERS_PER_SAMPLE)
+  // Each distinct string once (a batch repeats its GPUs' names and ids on every tick), so
+  // structured clone copies a handful of strings, not three per row.
+  const strings: Array<string | null> = []
+  const index = new Map<string | null, number>()
+  const ref = (v: string | null): number => {
+    let i = index.get(v)
+    if (i === undefined) {
+      index.set(v, i = strings.length)
+      strings.push(v)
+    }
+    return i
+  }
+  for (let r = 0; r < samples.length; r++) {
+    const s = samples[r]!
+    const bad = badField(s)
+    if (bad !== null) throw new TypeError(`sample ${r}: ${bad} cannot be stored (${typeof s[bad as keyof GpuSample]})`)
+    const at = r * NUMBERS_PER_SAMPLE
+    writeNumbers(numbers, at, s)
+    numbers[at + NAME] = ref(s.name)
+    numbers[at + NAME + 1] = ref(s.uuid)
+    numbers[at + NAME + 2] = ref(s.pciBusId)
+  }
+  return { count: samples.length, numbers, strings }
+}
+
+export function unpackSamples (packed: PackedSamples): GpuSample[] {
+  const samples = new Array<GpuSample>(packed.count)
+  for (let r = 0; r < packed.count; r++) samples[r] = readSample(packed.numbers, r * NUMBERS_PER_SAMPLE, packed.strings)
+  return samples
+}
+
+/** A batch's row count, without unpacking it. */
+export function batchRows (batch: SampleBatch): number {
+  return batch.packed?.count ?? batch.samples.length
+}
+
+/** The recordedAt of a batch's row `r`, without unpacking it. */
+export function batchRecordedAt (batch: SampleBatch, r: number): number {
+  return batch.packed === undefined ? batch.samples[r]!.recordedAt : batch.packed.numbers[r * NUMBERS_PER_SAMPLE + 1]!
+}
+
+/** A batch over packed samples: `samples` is built on first read (engines that need objects). */
+export function packedSampleBatch (head: Omit<SampleBatch, 'samples' | 'packed'>, packed: PackedSamples): SampleBatch {
+  let samples: GpuSample[] | null = null
+  return {
+    ...head,
+    packed,
+    get samples () { return samples ??= unpackSamples(packed) },
+  }
+}
+
+/** The batch's packed form: its own, or packed now (a batch built from objects, e.g. by tests). */
+export function packedOf (batch: SampleBatch): PackedSamples {
+  return batch.packed ?? packSamples(batch.samples)
+}
