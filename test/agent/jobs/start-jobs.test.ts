@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs'
 import t, { type Test } from 'tap'
 import { startJobs, type RunningJobs } from '../../../agent/jobs/start-jobs.ts'
-import { sessionPids } from '../../../agent/jobs/read-proc.ts'
 import { startFakeJobControlPlane, type FakeJobControlPlane } from './fake-job-control-plane.ts'
-import { assignment, JOB_USER, memoryLog, stateDir, until, UUIDS } from './job-harness.ts'
+import { assignment, commandRuns, JOB_USER, memoryLog, stateDir, until, UUIDS } from './job-harness.ts'
 
 const KEY = 'gfk_test_ingest_key'
 const LONG = 60_000
@@ -46,11 +45,9 @@ t.test('cancelled: gone from the set → stopped, exited with the signal and no 
   const job = assignment({ job_id: 12, command: ['sleep', '1000'] })
   cp.setJobs([job])
   await until('started', () => kinds(cp, 12).includes('started'), undefined, LONG)
-  // Its command running, not only its wrapper (2 processes in its session): a SIGTERM in the
-  // wrapper's first moments, before it forks the command, is taken by the wrapper's trap and
-  // the job then ends by SIGKILL after the grace (seen at load 12).
+  // Its command running, not only its wrapper (see commandRuns).
   const record = () => jobs.executor.store.data().jobs.find(r => r.job_id === 12)
-  await until('its command runs', () => record() !== undefined && sessionPids(record()!.sid).length >= 2, undefined, LONG)
+  await until('its command runs', () => record() !== undefined && commandRuns(record()!.sid, 'sleep'), undefined, LONG)
   cp.setJobs([])
   await until('exited', () => kinds(cp, 12).includes('exited'), undefined, LONG)
   t.match(cp.events.find(e => e.jobId === 12 && e.event.event === 'exited')!.event, { signal: 'SIGTERM', failure: null, exit_code: null })
