@@ -114,7 +114,11 @@ t.test('SIGTERM with slow clients connected: the drain is bounded, the uplink fl
   agent.run.child.kill('SIGTERM')
   // A hang detector, not a timing assertion: a stop bounded by its own deadlines takes
   // seconds; an unbounded one waits out Node's 300 s request timeout.
-  const exit = await Promise.race([agent.run.exited, new Promise<null>(resolve => setTimeout(resolve, 90_000, null))])
+  // (Cleared once the race is decided: a pending timer kept this file's process alive 90 s
+  // after its last test.)
+  let hang: NodeJS.Timeout | undefined
+  const exit = await Promise.race([agent.run.exited, new Promise<null>(resolve => { hang = setTimeout(resolve, 90_000, null) })])
+  clearTimeout(hang)
   t.not(exit, null, 'the agent exited while the slow clients were still connected')
   t.same(exit, { code: 0, signal: null }, 'a clean stop')
 

@@ -56,7 +56,11 @@ export async function startTestSlurm (): Promise<TestSlurm> {
     if (child.exitCode !== null || child.signalCode !== null) return
     const gone = new Promise(resolve => child.once('exit', resolve))
     try { process.kill(-child.pid!, 'SIGTERM') } catch { child.kill('SIGTERM') }
-    await Promise.race([gone, new Promise(resolve => setTimeout(resolve, 5000))])
+    // (The grace timer is cleared once the race is decided: left pending, it kept the test
+    // file's process alive 5 s after its last test.)
+    let grace: NodeJS.Timeout | undefined
+    await Promise.race([gone, new Promise(resolve => { grace = setTimeout(resolve, 5000) })])
+    clearTimeout(grace)
     try { process.kill(-child.pid!, 'SIGKILL') } catch {}
   }
   const stopDaemon = async (name: string): Promise<void> => {

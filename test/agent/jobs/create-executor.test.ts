@@ -4,7 +4,7 @@ import { createExecutor, type ExecutorOptions } from '../../../agent/jobs/create
 import type { JobRecord } from '../../../agent/jobs/open-job-state.ts'
 import { sessionPids } from '../../../agent/jobs/read-proc.ts'
 import type { JobRunEvent } from '../../../shared/wire/job-execution.ts'
-import { assignment, JOB_USER, memoryLog, stateDir, until, UUIDS } from './job-harness.ts'
+import { assignment, commandRuns, JOB_USER, memoryLog, stateDir, until, UUIDS } from './job-harness.ts'
 
 const LONG = 60_000
 
@@ -96,7 +96,8 @@ t.test('the time limit, from started_at: TIMEOUT (injected clock)', async t => {
   const { ex, exited, record } = executor(t, { stateDir: stateDir(), killGraceMs: 500, now: () => Date.now() + skew })
   reap(t, () => record(1))
   ex.converge([assignment({ job_id: 1, command: ['sleep', '1000'], time_limit_min: 5 })])
-  await until('it runs', () => record(1) !== undefined, undefined, LONG)
+  // Its command running, not only its wrapper (see commandRuns).
+  await until('it runs', () => record(1) !== undefined && commandRuns(record(1)!.sid, 'sleep'), undefined, LONG)
   t.equal(exited(1), undefined)
   skew = 6 * 60_000
   await until('it is stopped', () => exited(1) !== undefined, undefined, LONG)

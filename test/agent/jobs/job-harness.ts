@@ -1,10 +1,23 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import type { Assignment } from '../../../shared/wire/job-execution.ts'
 import type { Logger } from '../../../shared/logger.ts'
+import { sessionPids } from '../../../agent/jobs/read-proc.ts'
 export { until } from '../uplink/until.ts'
+
+/**
+ * Whether a process of session `sid` has exec'd `command` (its /proc comm): the job's own
+ * command running, not only its wrapper or the wrapper's fork before the exec. A SIGTERM to the
+ * group before then is caught by the wrapper's trap (inherited by the fork until it execs) and
+ * the job ends only by SIGKILL after the kill grace (seen at load 8–12).
+ */
+export function commandRuns (sid: number, command: string): boolean {
+  return sessionPids(sid).some(pid => {
+    try { return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === command } catch { return false }
+  })
+}
 
 /** Root runs jobs as `nobody` (never as root); a non-root CI user can only run them as itself. */
 export const JOB_USER = process.getuid?.() === 0 ? 'nobody' : userInfo().username

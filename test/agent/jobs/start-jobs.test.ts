@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import t, { type Test } from 'tap'
 import { startJobs, type RunningJobs } from '../../../agent/jobs/start-jobs.ts'
 import { startFakeJobControlPlane, type FakeJobControlPlane } from './fake-job-control-plane.ts'
-import { assignment, JOB_USER, memoryLog, stateDir, until, UUIDS } from './job-harness.ts'
+import { assignment, commandRuns, JOB_USER, memoryLog, stateDir, until, UUIDS } from './job-harness.ts'
 
 const KEY = 'gfk_test_ingest_key'
 const LONG = 60_000
@@ -41,10 +41,13 @@ t.test('assigned by long poll: started, then exited 3, the log with the UUIDs up
 
 t.test('cancelled: gone from the set → stopped, exited with the signal and no failure', async t => {
   const { cp, start } = await setup(t)
-  start(stateDir())
+  const jobs = start(stateDir())
   const job = assignment({ job_id: 12, command: ['sleep', '1000'] })
   cp.setJobs([job])
   await until('started', () => kinds(cp, 12).includes('started'), undefined, LONG)
+  // Its command running, not only its wrapper (see commandRuns).
+  const record = () => jobs.executor.store.data().jobs.find(r => r.job_id === 12)
+  await until('its command runs', () => record() !== undefined && commandRuns(record()!.sid, 'sleep'), undefined, LONG)
   cp.setJobs([])
   await until('exited', () => kinds(cp, 12).includes('exited'), undefined, LONG)
   t.match(cp.events.find(e => e.jobId === 12 && e.event.event === 'exited')!.event, { signal: 'SIGTERM', failure: null, exit_code: null })

@@ -21,7 +21,11 @@ t.test('VictoriaMetrics down: the agent spools (503), then backfills; every row 
   t.teardown(() => vm.close())
   const sql = await openSqliteStore(':memory:')
   t.teardown(() => sql.close())
-  const client = createVmClient({ insertUrl: vm.url, selectUrl: vm.url, timeoutMs: 5_000 })
+  // Generous request timeouts (a hang detector, not a bound): the agent replays only on its
+  // timers, which this test's fake clock runs only when it ticks, so a first push that timed out
+  // on a busy machine (load 14) was spooled and never came back; a stopped VictoriaMetrics
+  // still refuses at once.
+  const client = createVmClient({ insertUrl: vm.url, selectUrl: vm.url, timeoutMs: 30_000 })
   // One clock for the agent and the control plane (rows ahead of the control plane's are skipped).
   const clock = createFakeClock(T0)
   const repo = createVmTelemetryRepository({ client, now: clock.now })
@@ -32,7 +36,7 @@ t.test('VictoriaMetrics down: the agent spools (503), then backfills; every row 
   t.teardown(() => new Promise<void>(resolve => { server.closeAllConnections(); server.close(() => resolve()) }))
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
   const { key } = await createClusterWithId(url, cp.root, 'test-cluster', 'us-east-1')
-  const h = await startHarness(t, { stateDir: t.testdir(), clock, uplink: { controlPlaneUrl: url, apiKey: key } })
+  const h = await startHarness(t, { stateDir: t.testdir(), clock, uplink: { controlPlaneUrl: url, apiKey: key, pushTimeoutMs: 30_000 } })
   const wait = () => new Promise<void>(resolve => setTimeout(resolve, 20))
 
   await h.tick()

@@ -17,5 +17,5 @@ t.test('postgres, telemetry compacted after every write', async t => {
   dashboardSuite(t, async () => {
     const { store, query } = await pg.openStoreWithSyncSql()
     return { store: compactingStore(store), rows: schedulingRowsWith(query) }
-  })
+  }, { compactedAfterEveryWrite: true })
 })

@@ -12,5 +12,5 @@ t.test('sqlite, telemetry compacted after every write', async t => {
   dashboardSuite(t, async () => {
     const insight = await open()
     return { ...insight, store: compactingStore(insight.store) }
-  })
+  }, { compactedAfterEveryWrite: true })
 })

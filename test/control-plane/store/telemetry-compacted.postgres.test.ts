@@ -7,5 +7,5 @@ import { compactingStore } from '../../helpers/compacting-store.ts'
 // each half stays well inside tap's per-file limit on a busy machine (together: 305 s at load 9).
 t.test('postgres, compacted after every write', async t => {
   const pg = await postgresTestDatabase(t)
-  telemetryRepositorySuite(t, async () => compactingStore(await pg.openStore()))
+  telemetryRepositorySuite(t, async () => compactingStore(await pg.openStore()), { compactedAfterEveryWrite: true })
 })

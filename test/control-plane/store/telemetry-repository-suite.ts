@@ -45,7 +45,12 @@ const batch = (nodeId: number, clusterId: number | null, samples: GpuSample[], h
 /** One tick of `gpus` GPUs at `at`, GPU g drawing watts(g). */
 const tick = (at: number, watts: (g: number) => number, gpus = 8) => Array.from({ length: gpus }, (_, g) => sample(g, at, watts(g)))
 
-export function telemetryRepositorySuite (t: Test, openStore: StoreFactory): void {
+/**
+ * `compactedAfterEveryWrite`: the store compacts after every write (test/helpers/compacting-store.ts),
+ * so each write thaws the blocks of its spans first; the cases whose answers cannot depend on
+ * where older rows live (head or blocks) are skipped there, with their reason.
+ */
+export function telemetryRepositorySuite (t: Test, openStore: StoreFactory, { compactedAfterEveryWrite = false } = {}): void {
   async function withRepo (t: Test): Promise<TelemetryRepository> {
     const store = await openStore()
     t.teardown(() => store.close())
@@ -249,7 +254,12 @@ export function telemetryRepositorySuite (t: Test, openStore: StoreFactory): voi
     })
   })
 
-  t.test('any tick interval (250 ms … 60 s) gives the same power history as 1 s for steady power', async t => {
+  // Compacted after every write, this case thawed and resealed its node's whole span before each
+  // of its 1,128 writes (234 s of PostgreSQL's 270 s): its pushes arrive in time order, every
+  // second whole in one write, and it reads only rollups, so no answer of it reads a thawed
+  // row; late rows into sealed spans are the cases above and below.
+  const inTimeOrder = compactedAfterEveryWrite && 'writes in time order, reads only rollups: nothing it reads was ever in a block'
+  t.test('any tick interval (250 ms … 60 s) gives the same power history as 1 s for steady power', { skip: inTimeOrder }, async t => {
     // Two nodes in one cluster, 8 GPUs at 250 W each: 2,000 W a node, 4,000 W the cluster and fleet.
     const answers: Record<number, number[]> = {}
     for (const intervalMs of [250, 500, 1000, 2000, 60_000]) {

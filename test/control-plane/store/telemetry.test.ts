@@ -26,5 +26,5 @@ t.test('sqlite, on disk (WAL)', async t => {
 })
 
 t.test('sqlite, compacted after every write', async t => {
-  telemetryRepositorySuite(t, async () => compactingStore(await openSqliteStore(':memory:')))
+  telemetryRepositorySuite(t, async () => compactingStore(await openSqliteStore(':memory:')), { compactedAfterEveryWrite: true })
 })
