@@ -23,9 +23,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
-import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { benchArgs } from './bench-args.ts'
+import { throwawayPostgresDb } from './throwaway-postgres.ts'
 import { realisticGpu } from './realistic-gpu-readings.ts'
 import { openStore } from '../control-plane/store/open-store.ts'
 import type { SampleBatch } from '../control-plane/store/telemetry-repository.ts'
@@ -42,7 +42,7 @@ if (Number(args['ingest-seconds']) > 0 && args.db === 'sqlite') await ingestCpu(
 
 async function readsAt (hosts: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'gpufleet-hour-'))
-  const target = args.db === 'postgres' ? await postgresDb() : { url: join(dir, 'gpufleet.db'), cleanup: async () => {} }
+  const target = args.db === 'postgres' ? await throwawayPostgresDb('hour') : { url: join(dir, 'gpufleet.db'), cleanup: async () => {} }
   const store = await openStore(target.url)
   const rows = args.db === 'postgres' ? await fillPostgres(target.url, hosts, store) : fill(target.url, hosts)
   const ms: number[] = []
@@ -89,26 +89,6 @@ async function fillPostgres (url: string, hosts: number, store: Awaited<ReturnTy
   const n = Number((await c.query<{ n: string }>('SELECT COUNT(*) AS n FROM gpu_stats')).rows[0]!.n)
   await c.end()
   return n
-}
-
-/** A throwaway database on the test cluster (started when not running). */
-async function postgresDb (): Promise<{ url: string, cleanup: () => Promise<void> }> {
-  const { ensureTestPostgres } = await import('../test/setup/postgres-server.ts')
-  const server = await ensureTestPostgres()
-  const name = `gpufleet_hour_${randomBytes(4).toString('hex')}`
-  const admin = new pg.Client({ connectionString: `${server.url}/postgres` })
-  await admin.connect()
-  await admin.query(`CREATE DATABASE ${name}`)
-  await admin.end()
-  return {
-    url: `${server.url}/${name}`,
-    async cleanup () {
-      const c = new pg.Client({ connectionString: `${server.url}/postgres` })
-      await c.connect()
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-      await c.end()
-    },
-  }
 }
 
 /** The head as ingest lays it out, through a second connection; the rows written. */

@@ -12,13 +12,12 @@
  *   --db postgres starts a throwaway PostgreSQL cluster (the tests' one); postgres://… must name an empty database.
  */
 import { spawn } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { benchArgs } from './bench-args.ts'
-import pg from 'pg'
+import { throwawayPostgresDb } from './throwaway-postgres.ts'
 import { spawnControlPlane } from '../test/helpers/spawn-control-plane.ts'
 import { openStore } from '../control-plane/store/open-store.ts'
 
@@ -117,22 +116,6 @@ async function resolveDb (spec: string): Promise<{ url: string, describe: string
   if (spec === 'sqlite') return { url: join(dir, 'gpufleet.db'), describe: 'SQLite (WAL file)', cleanup: async () => {} }
   if (/^postgres(ql)?:\/\//i.test(spec)) return { url: spec, describe: 'PostgreSQL (given URL)', cleanup: async () => {} }
   if (spec !== 'postgres') throw new Error(`--db: expected sqlite, postgres or postgres://…, got ${spec}`)
-  const { ensureTestPostgres } = await import('../test/setup/postgres-server.ts')
-  const server = await ensureTestPostgres()
-  const name = `gpufleet_soak_${randomBytes(4).toString('hex')}`
-  const admin = new pg.Client({ connectionString: `${server.url}/postgres` })
-  await admin.connect()
-  await admin.query(`CREATE DATABASE ${name}`)
-  await admin.end()
-  return {
-    url: `${server.url}/${name}`,
-    describe: `PostgreSQL (throwaway cluster on 127.0.0.1:${server.port}, fsync off)`,
-    async cleanup () {
-      if (args.keep) return
-      const c = new pg.Client({ connectionString: `${server.url}/postgres` })
-      await c.connect()
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-      await c.end()
-    },
-  }
+  const db = await throwawayPostgresDb('soak')
+  return { ...db, cleanup: async () => { if (!args.keep) await db.cleanup() } }
 }

@@ -16,10 +16,10 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir, loadavg } from 'node:os'
 import { join } from 'node:path'
-import { randomBytes } from 'node:crypto'
 import { DatabaseSync } from 'node:sqlite'
 import pg from 'pg'
 import { benchArgs } from './bench-args.ts'
+import { throwawayPostgresDb } from './throwaway-postgres.ts'
 import { realisticGpu } from './realistic-gpu-readings.ts'
 import { openStore } from '../control-plane/store/open-store.ts'
 import type { GpuSample, SampleBatch } from '../control-plane/store/telemetry-repository.ts'
@@ -150,22 +150,5 @@ async function sizes (): Promise<Map<string, number>> {
 async function resolveDb (spec: string): Promise<{ kind: 'sqlite' | 'postgres', url: string, describe: string, cleanup: () => Promise<void> }> {
   if (spec === 'sqlite') return { kind: 'sqlite', url: join(dir, 'gpufleet.db'), describe: 'SQLite (WAL file)', cleanup: async () => {} }
   if (spec !== 'postgres') throw new Error(`--db: expected sqlite or postgres, got ${spec}`)
-  const { ensureTestPostgres } = await import('../test/setup/postgres-server.ts')
-  const server = await ensureTestPostgres()
-  const name = `gpufleet_disk_${randomBytes(4).toString('hex')}`
-  const admin = new pg.Client({ connectionString: `${server.url}/postgres` })
-  await admin.connect()
-  await admin.query(`CREATE DATABASE ${name}`)
-  await admin.end()
-  return {
-    kind: 'postgres',
-    url: `${server.url}/${name}`,
-    describe: `PostgreSQL (throwaway cluster on 127.0.0.1:${server.port}, fsync off)`,
-    async cleanup () {
-      const c = new pg.Client({ connectionString: `${server.url}/postgres` })
-      await c.connect()
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-      await c.end()
-    },
-  }
+  return { kind: 'postgres', ...await throwawayPostgresDb('disk') }
 }
