@@ -13,6 +13,8 @@ export const DEFAULT_JOB_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/b
  * agent sees the signal too. The trap is a handler, not '' (an ignored signal would be
  * inherited by the job): the SIGTERM sent to the whole group reaches the job, and the wrapper
  * lives on to write its status. Core dumps are off for the re-raise only (the job is over).
+ * A stop that lands after the trap is set but before the job's command runs reaches nothing of
+ * the job: the executor sends the command its SIGTERM once it runs (create-executor.ts).
  * Known limit: a job that itself exits 129–192 reads as ended by that signal.
  */
 export const EXIT_STATUS_WRAPPER = 'trap : TERM INT HUP; "$@" 3>&-; s=$?; echo "$s" >&3; if [ "$s" -gt 128 ] && [ "$s" -lt 193 ]; then trap - TERM INT HUP; ulimit -c 0; kill -$((s - 128)) $$; fi; exit "$s"'

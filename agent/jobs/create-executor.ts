@@ -62,6 +62,9 @@ export function createExecutor (o: ExecutorOptions): Executor {
   const store = openJobState(o.stateDir, o.log)
   const state = store.data
   const children = new Map<string, ChildProcess>()
+  // Per job stopped while its wrapper may not have started the command yet: the wrapper's
+  // children as the SIGTERM found them (pid → comm), and the wrapper's own comm.
+  const starting = new Map<string, { wrapperComm: string, seen: Map<number, string> }>()
   const launching = new Set<string>()
   // Null until the first assignment set: a restarted agent stops nothing before it knows what is wanted.
   let desired: Assignment[] | null = null
@@ -168,15 +171,61 @@ export function createExecutor (o: ExecutorOptions): Executor {
   }
 
   function signal (r: JobRecord, sig: 'SIGTERM' | 'SIGKILL'): void {
-    if (sig === 'SIGTERM') r.term_at = now()
+    if (sig === 'SIGTERM') {
+      r.term_at = now()
+      if (!r.exited) noteStarting(r)
+    }
     if (r.pgid > 1) kill(-r.pgid, sig)
     // Processes that left the group but not the session are the job's too.
     for (const pid of sessionPids(r.sid, procRoot)) kill(pid, sig)
     if (sig === 'SIGKILL' && r.unit !== null) execFile('systemctl', ['kill', '--signal=SIGKILL', `${r.unit}.scope`], () => {})
   }
 
+  /**
+   * The wrapper traps SIGTERM (to outlive the job and write its status), so a SIGTERM that
+   * lands after its trap is set but before the job's command runs (not forked yet, or forked
+   * and not yet exec'd: still the shell, with the shell's trap) reaches no part of the job,
+   * and the command would run on until the SIGKILL after the grace. Remember the wrapper's
+   * children as the signal found them; sendLateTerm gives the command its SIGTERM once it runs.
+   */
+  function noteStarting (r: JobRecord): void {
+    const wrapper = readProcStat(r.pid, procRoot)
+    if (wrapper === null) return
+    const seen = new Map<number, string>()
+    for (const pid of sessionPids(r.sid, procRoot)) {
+      const stat = readProcStat(pid, procRoot)
+      if (stat !== null && stat.ppid === r.pid) seen.set(pid, stat.comm)
+    }
+    // The command was already running (a child that is no longer the shell): it got the signal.
+    for (const comm of seen.values()) if (comm !== wrapper.comm) return
+    starting.set(runKey(r.job_id, r.run), { wrapperComm: wrapper.comm, seen })
+  }
+
+  /** A wrapper child born after the SIGTERM, or exec'd since (its comm no longer the shell's), gets it once. */
+  function sendLateTerm (r: JobRecord): void {
+    const key = runKey(r.job_id, r.run)
+    const s = starting.get(key)
+    if (s === undefined) return
+    if (r.exited || r.session_gone) {
+      starting.delete(key)
+      return
+    }
+    for (const pid of sessionPids(r.sid, procRoot)) {
+      const stat = readProcStat(pid, procRoot)
+      if (stat === null || stat.ppid !== r.pid) continue
+      const before = s.seen.get(pid)
+      if (before === undefined || stat.comm !== s.wrapperComm) {
+        o.log.info({ job: r.job_id, run: r.run, pid }, 'stopping job: SIGTERM to its command, started after the first one')
+        kill(pid, 'SIGTERM')
+        starting.delete(key)
+        return
+      }
+    }
+  }
+
   function watch (r: JobRecord): boolean {
     let changed = false
+    if (r.term_at !== null) sendLateTerm(r)
     if (!r.exited && !children.has(runKey(r.job_id, r.run)) && !isSameProcessAlive(r.pid, r.start_time, procRoot)) {
       finish(r, readExitFile(r.exit_file))
       changed = true

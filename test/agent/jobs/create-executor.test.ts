@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import t, { type Test } from 'tap'
 import { createExecutor, type ExecutorOptions } from '../../../agent/jobs/create-executor.ts'
 import type { JobRecord } from '../../../agent/jobs/open-job-state.ts'
@@ -63,6 +63,24 @@ t.test('no longer assigned: SIGTERM to the group, SIGKILL after the grace when i
   t.match(exited(2), { signal: 'SIGKILL', failure: null })
   await until('no process of either session is left', () => sids.every(sid => sessionPids(sid).length === 0), undefined, LONG)
   await until('both recorded gone', () => record(1)!.session_gone && record(2)!.session_gone, undefined, LONG)
+})
+
+t.test('a SIGTERM that lands while the wrapper is still starting the command reaches the command once it runs', async t => {
+  // The window is the wrapper's (its trap set, "$@" not yet exec'd): the job's own shell holds
+  // it open here, trapping TERM as the wrapper's not-yet-exec'd child would, until the test
+  // lets it exec the real command. Before the fix the command never got a SIGTERM and ran on
+  // until the SIGKILL after the grace (60 s here).
+  const dir = stateDir()
+  const release = `${dir}/release`
+  const { ex, exited, record } = executor(t, { stateDir: dir, killGraceMs: LONG })
+  reap(t, () => record(1))
+  ex.converge([assignment({ job_id: 1, command: ['sh', '-c', `trap : TERM; while [ ! -e ${release} ]; do sleep 0.05; done; exec sleep 1000`] })])
+  await until('the job\'s shell runs under the wrapper', () => record(1) !== undefined && sessionPids(record(1)!.sid).length >= 2, undefined, LONG)
+  ex.converge([])
+  await until('the SIGTERM was sent', () => record(1)!.term_at !== null, undefined, LONG)
+  writeFileSync(release, '')
+  await until('the job exits', () => exited(1) !== undefined, undefined, 2 * LONG)
+  t.match(exited(1), { signal: 'SIGTERM', failure: null }, 'ended by the SIGTERM, not by the SIGKILL after the grace')
 })
 
 t.test('a GPU waits until the previous job\'s session on it is gone', async t => {
