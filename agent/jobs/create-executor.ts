@@ -8,7 +8,7 @@ import { exitedEvent, launchFailedEvent, parseExitStatus, type JobOutcome } from
 import { rotateLogIfOver } from './job-log-file.ts'
 import { launchJob, type LaunchContext } from './launch-job.ts'
 import { openJobState, runKey, type JobRecord, type JobStateStore, type StopReason } from './open-job-state.ts'
-import { isSameProcessAlive, readProcStat, sessionPids } from './read-proc.ts'
+import { isSameProcessAlive, readProcStat, sessionPids, sessionProcs, type JobProcStat } from './read-proc.ts'
 
 export interface ExecutorOptions {
   stateDir: string
@@ -63,8 +63,8 @@ export function createExecutor (o: ExecutorOptions): Executor {
   const state = store.data
   const children = new Map<string, ChildProcess>()
   // Per job stopped while its wrapper may not have started the command yet: the wrapper's
-  // children as the SIGTERM found them (pid → comm), and the wrapper's own comm.
-  const starting = new Map<string, { wrapperComm: string, seen: Map<number, string> }>()
+  // children as the SIGTERM found them (all still the shell), and the wrapper's own comm.
+  const starting = new Map<string, { wrapperComm: string, seen: Set<number> }>()
   const launching = new Set<string>()
   // Null until the first assignment set: a restarted agent stops nothing before it knows what is wanted.
   let desired: Assignment[] | null = null
@@ -171,13 +171,14 @@ export function createExecutor (o: ExecutorOptions): Executor {
   }
 
   function signal (r: JobRecord, sig: 'SIGTERM' | 'SIGKILL'): void {
+    const procs = sessionProcs(r.sid, procRoot)
     if (sig === 'SIGTERM') {
       r.term_at = now()
-      if (!r.exited) noteStarting(r)
+      if (!r.exited) noteStarting(r, procs)
     }
     if (r.pgid > 1) kill(-r.pgid, sig)
     // Processes that left the group but not the session are the job's too.
-    for (const pid of sessionPids(r.sid, procRoot)) kill(pid, sig)
+    for (const p of procs) kill(p.pid, sig)
     if (sig === 'SIGKILL' && r.unit !== null) execFile('systemctl', ['kill', '--signal=SIGKILL', `${r.unit}.scope`], () => {})
   }
 
@@ -188,16 +189,13 @@ export function createExecutor (o: ExecutorOptions): Executor {
    * and the command would run on until the SIGKILL after the grace. Remember the wrapper's
    * children as the signal found them; sendLateTerm gives the command its SIGTERM once it runs.
    */
-  function noteStarting (r: JobRecord): void {
-    const wrapper = readProcStat(r.pid, procRoot)
-    if (wrapper === null) return
-    const seen = new Map<number, string>()
-    for (const pid of sessionPids(r.sid, procRoot)) {
-      const stat = readProcStat(pid, procRoot)
-      if (stat !== null && stat.ppid === r.pid) seen.set(pid, stat.comm)
-    }
+  function noteStarting (r: JobRecord, procs: readonly JobProcStat[]): void {
+    const wrapper = procs.find(p => p.pid === r.pid)
+    if (wrapper === undefined) return
+    const forks = procs.filter(p => p.ppid === r.pid)
     // The command was already running (a child that is no longer the shell): it got the signal.
-    for (const comm of seen.values()) if (comm !== wrapper.comm) return
+    if (forks.some(p => p.comm !== wrapper.comm)) return
+    const seen = new Set(forks.map(p => p.pid))
     starting.set(runKey(r.job_id, r.run), { wrapperComm: wrapper.comm, seen })
   }
 
@@ -210,13 +208,11 @@ export function createExecutor (o: ExecutorOptions): Executor {
       starting.delete(key)
       return
     }
-    for (const pid of sessionPids(r.sid, procRoot)) {
-      const stat = readProcStat(pid, procRoot)
-      if (stat === null || stat.ppid !== r.pid) continue
-      const before = s.seen.get(pid)
-      if (before === undefined || stat.comm !== s.wrapperComm) {
-        o.log.info({ job: r.job_id, run: r.run, pid }, 'stopping job: SIGTERM to its command, started after the first one')
-        kill(pid, 'SIGTERM')
+    for (const p of sessionProcs(r.sid, procRoot)) {
+      if (p.ppid !== r.pid) continue
+      if (!s.seen.has(p.pid) || p.comm !== s.wrapperComm) {
+        o.log.info({ job: r.job_id, run: r.run, pid: p.pid }, 'stopping job: SIGTERM to its command, started after the first one')
+        kill(p.pid, 'SIGTERM')
         starting.delete(key)
         return
       }

@@ -25,21 +25,26 @@ export function isSameProcessAlive (pid: number, startTime: number | null, procR
 }
 
 /**
- * Live (non-zombie) processes of session `sid`. A scan of /proc: fine at the jobs loop's
- * pace (once a second, only while some job's session must be watched).
+ * Live (non-zombie) processes of session `sid`, as /proc/<pid>/stat reads. A scan of /proc:
+ * fine at the jobs loop's pace (once a second, only while some job's session must be watched).
  */
-export function sessionPids (sid: number, procRoot = '/proc'): number[] {
+export function sessionProcs (sid: number, procRoot = '/proc'): JobProcStat[] {
   let names: string[]
   try {
     names = readdirSync(procRoot)
   } catch {
     return []
   }
-  const pids: number[] = []
+  const procs: JobProcStat[] = []
   for (const name of names) {
     if (!/^\d+$/.test(name)) continue
     const stat = readProcStat(Number(name), procRoot)
-    if (stat !== null && stat.session === sid && stat.state !== 'Z') pids.push(stat.pid)
+    if (stat !== null && stat.session === sid && stat.state !== 'Z') procs.push(stat)
   }
-  return pids
+  return procs
+}
+
+/** The pids of sessionProcs. */
+export function sessionPids (sid: number, procRoot = '/proc'): number[] {
+  return sessionProcs(sid, procRoot).map(p => p.pid)
 }
