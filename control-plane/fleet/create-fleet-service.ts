@@ -101,19 +101,6 @@ const toMigInstance = (m: MigInstanceRow): MigInstance => ({
 const sameMig = (a: MigInstance[] | null | undefined, b: MigInstance[] | null | undefined): boolean =>
   JSON.stringify(a ?? null) === JSON.stringify(b ?? null)
 
-const withUpdate = (gpu: Gpu, u: GpuReadingUpdate): Gpu => ({
-  ...gpu,
-  ...(u.migMode !== undefined && { migMode: u.migMode }),
-  ...(u.migInstances !== undefined && { migInstances: u.migInstances }),
-  utilizationPct: u.utilizationPct,
-  memoryUsedMb: u.memoryUsedMb,
-  memoryTotalMb: u.memoryTotalMb,
-  temperatureC: u.temperatureC,
-  powerDrawW: u.powerDrawW,
-  status: u.status,
-  updatedAt: u.at,
-})
-
 /** The cache's own GPU after a write of `u`: updated in place (no copy of the row per GPU and push). */
 const applyUpdate = (gpu: Gpu, u: GpuReadingUpdate): void => {
   if (u.migMode !== undefined) gpu.migMode = u.migMode
@@ -125,6 +112,13 @@ const applyUpdate = (gpu: Gpu, u: GpuReadingUpdate): void => {
   gpu.powerDrawW = u.powerDrawW
   gpu.status = u.status
   gpu.updatedAt = u.at
+}
+
+/** A copy of `gpu` with `u` written (the cached row itself stays as it was). */
+const withUpdate = (gpu: Gpu, u: GpuReadingUpdate): Gpu => {
+  const copy = { ...gpu }
+  applyUpdate(copy, u)
+  return copy
 }
 
 interface NodeState { id: number, clusterId: number, hostname: string, seenWrittenAt: number, gpus: Map<number, GpuState> | null }

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads'
+import { siblingModule } from '../../shared/sibling-module.ts'
 import type { ParseWindow } from './parse-gpu-stats-body.ts'
 import type { IngestParseOutcome } from './packed-gpu-stats.ts'
 import { parseIngestBytes } from './parse-ingest-bytes.ts'
@@ -49,8 +50,7 @@ interface Slot {
   outbox: { requests: ParseRequest[], transfer: ArrayBuffer[] } | null
 }
 
-// The packed CLI runs the JavaScript tsc emitted beside each .ts (scripts/pack.ts): same extension as this module.
-const WORKER_URL = new URL(`./ingest-parse-worker${import.meta.url.endsWith('.js') ? '.js' : '.ts'}`, import.meta.url)
+const WORKER_URL = siblingModule(import.meta.url, 'ingest-parse-worker')
 
 /**
  * Ingest's JSON.parse and row validation on worker threads, so the event loop is left with

@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads'
+import { siblingModule } from '../../../shared/sibling-module.ts'
 import type { CheckpointReply, CheckpointRequest } from './sqlite-checkpoint-worker.ts'
 
 export interface CheckpointResult {
@@ -24,8 +25,7 @@ export interface CheckpointWorker {
  * it never keeps the process alive. If it dies, pending and later checkpoints reject.
  */
 export function openCheckpointWorker (path: string): CheckpointWorker {
-  // The packed CLI runs the JavaScript tsc emitted beside each .ts (scripts/pack.ts): same extension as this module.
-  const worker = new Worker(new URL(`./sqlite-checkpoint-worker${import.meta.url.endsWith('.js') ? '.js' : '.ts'}`, import.meta.url), { workerData: { path } })
+  const worker = new Worker(siblingModule(import.meta.url, 'sqlite-checkpoint-worker'), { workerData: { path } })
   worker.unref()
   const pending = new Map<number, { resolve: (r: CheckpointResult) => void, reject: (err: Error) => void }>()
   let nextId = 1

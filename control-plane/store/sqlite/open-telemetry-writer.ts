@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads'
+import { siblingModule } from '../../../shared/sibling-module.ts'
 import type { TelemetryWrites } from '../sql/sql-telemetry-repository.ts'
 import type { SampleBatch, SampleBatchResult } from '../telemetry-repository.ts'
 import { packedOf } from '../packed-samples.ts'
@@ -45,8 +46,7 @@ export function openTelemetryWriter (path: string, options: TelemetryWriterOptio
 
   function start (): Worker {
     starts++
-    // The packed CLI runs the JavaScript tsc emitted beside each .ts (scripts/pack.ts): same extension as this module.
-    const url = new URL(`./sqlite-telemetry-writer-worker${import.meta.url.endsWith('.js') ? '.js' : '.ts'}`, import.meta.url)
+    const url = siblingModule(import.meta.url, 'sqlite-telemetry-writer-worker')
     const w = new Worker(url, { workerData: { path, autocheckpointPages, gate: gate?.buffer ?? null } satisfies WriterData })
     w.unref()
     w.on('message', (reply: WriterReply) => {
