@@ -60,7 +60,7 @@ t.test('rows the control plane skips (agent clock > 5 min ahead): rejected on th
   const { key } = await createClusterWithId(url, cp.root, 'test-cluster', 'us-east-1')
 
   // The control plane's clock says T0; this host's says T0 + 10 min.
-  const h = await startHarness(t, { stateDir: t.testdir(), clock: createFakeClock(T0 + 10 * 60_000), uplink: { controlPlaneUrl: url, apiKey: key } })
+  const h = await startHarness(t, { stateDir: t.testdir(), clock: createFakeClock(T0 + 10 * 60_000), uplink: { controlPlaneUrl: url, apiKey: key, pushTimeoutMs: 30_000 } })
   for (let i = 0; i < 3; i++) await h.tick()
   await until('answered', () => (h.uplink.stats().rejectedSamples ?? 0) === 24, () => new Promise(resolve => setTimeout(resolve, 20)))
   const s = h.uplink.stats()
