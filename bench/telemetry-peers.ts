@@ -7,7 +7,9 @@
  *   - VictoriaMetrics alone (Debian's victoria-metrics, /api/v1/import, dcgm-exporter names),
  *   - gpufleet with `--telemetry vm=URL` in front of its own VictoriaMetrics (bench/peers/targets.ts),
  * each a fresh server in a fresh directory, interleaved (every repetition runs each target once,
- * the order rotating), as fast as --connections concurrent pushes go. Per run: CPU of the server
+ * the order rotating), as fast as --connections concurrent pushes go. Each run first pushes
+ * --warmup blocks of every host (not measured: a fleet's hosts register and a peer creates its
+ * series once, so what is measured is steady-state ingest). Per run: CPU of the server
  * under test per 1k GPU-rows (its processes' CPU time from /proc while the workload is pushed:
  * for PostgreSQL gpufleet's and the cluster's), RSS max (sampled every 250 ms, all its
  * processes), disk per GPU-row after a clean stop (PostgreSQL: pg_database_size, WAL not
@@ -16,7 +18,7 @@
  * max_over_time(sum(DCGM_FI_DEV_POWER_USAGE)[5m:1s]), its result cache off). Medians of the
  * repetitions, each also as a ratio to VictoriaMetrics.
  *
- *   node bench/telemetry-peers.ts [--hosts 1000,5000] [--seconds 20] [--ticks 10] [--reps 3]
+ *   node bench/telemetry-peers.ts [--hosts 1000,5000] [--seconds 20] [--ticks 10] [--warmup 1] [--reps 3]
  *     [--connections 32] [--queries 10] [--targets gpufleet-sqlite,gpufleet-postgres,gpufleet-vm,victoria-metrics]
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -29,12 +31,13 @@ import { TARGETS, type Running } from './peers/targets.ts'
 import { gpufleetBody, vmBody, GPUS } from './peers/workload.ts'
 
 const args = benchArgs({
-  hosts: '1000,5000', seconds: '20', ticks: '10', reps: '3', connections: '32', queries: '10',
+  hosts: '1000,5000', seconds: '20', ticks: '10', warmup: '1', reps: '3', connections: '32', queries: '10',
   targets: 'gpufleet-sqlite,gpufleet-postgres,gpufleet-vm,victoria-metrics',
 })
 const sizes = args.hosts.split(',').map(Number)
 const seconds = Number(args.seconds)
 const ticks = Number(args.ticks)
+const warmup = Number(args.warmup)
 const reps = Number(args.reps)
 const connections = Number(args.connections)
 const queries = Number(args.queries)
@@ -47,10 +50,11 @@ if (seconds % ticks !== 0) throw new Error('--seconds must be a multiple of --ti
 
 interface Figures { cpuMsPer1k: number, rssMiB: number, diskBytesPerRow: number, p50: number, p99: number, rowsPerS: number, maxW: number }
 
-async function push (r: Running, hosts: number, t0: number): Promise<number> {
+/** `blocks` of `ticks` seconds of every host from t0, time-major. */
+async function push (r: Running, hosts: number, t0: number, blocks: number): Promise<number> {
   const pool = new Pool(r.ingest.url, { connections, pipelining: 1 })
   let next = 0
-  const total = hosts * (seconds / ticks)
+  const total = hosts * blocks
   let failures = 0
   async function lane (): Promise<void> {
     while (next < total) {
@@ -95,9 +99,11 @@ async function measureRunning (name: string, r: Running, hosts: number, t0: numb
   let rssMax = 0
   const sampler = setInterval(() => { rssMax = Math.max(rssMax, treeRssBytes(r.pids)) }, 250)
   try {
+    let retried = await push(r, hosts, t0 - warmup * ticks * 1000, warmup)
+    await r.flush()
     const cpu0 = treeCpuSeconds(r.pids)
     const wall0 = performance.now()
-    const retried = await push(r, hosts, t0)
+    retried += await push(r, hosts, t0, seconds / ticks)
     await r.flush()
     const cpuS = treeCpuSeconds(r.pids) - cpu0
     const wallS = (performance.now() - wall0) / 1000
@@ -115,7 +121,7 @@ async function measureRunning (name: string, r: Running, hosts: number, t0: numb
     latencies.sort((a, b) => a - b)
     const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!
     if (retried > 0) console.log(`    (${name}: ${retried} pushes answered 503 and retried)`)
-    return { cpuMsPer1k: cpuS / rows * 1e6, rssMiB: rssMax / 2 ** 20, diskBytesPerRow: stopped.disk / rows, p50: at(0.5), p99: at(0.99), rowsPerS: rows / wallS, maxW }
+    return { cpuMsPer1k: cpuS / rows * 1e6, rssMiB: rssMax / 2 ** 20, diskBytesPerRow: stopped.disk / (rows + hosts * GPUS * warmup * ticks), p50: at(0.5), p99: at(0.99), rowsPerS: rows / wallS, maxW }
   } finally {
     clearInterval(sampler)
   }
@@ -125,14 +131,16 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const f = (n: number, d = 1) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d })
 const fmtLoad = () => loadavg().map(x => x.toFixed(1)).join(' ')
 
-console.log(`telemetry peers: ${GPUS} GPUs × 7 gauges per host per second, ${seconds} s of data per run pushed ${ticks} ticks a push over ${connections} connections; ${reps} repetitions, targets interleaved`)
+console.log(`telemetry peers: ${GPUS} GPUs × 7 gauges per host per second, ${seconds} s of data per run (after ${warmup * ticks} s of warm-up) pushed ${ticks} ticks a push over ${connections} connections; ${reps} repetitions, targets interleaved`)
 console.log(`  machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}; load average (1/5/15 min) at start ${fmtLoad()}`)
 for (const hosts of sizes) {
   const results = new Map<string, Figures[]>(targets.map(t => [t.name, []]))
   const skipped = new Map<string, string>()
   for (let rep = 0; rep < reps; rep++) {
-    // Whole seconds ending two minutes ago: inside every target's accepted window.
-    const t0 = Math.floor(Date.now() / 1000) * 1000 - (seconds + 120) * 1000
+    // Whole seconds ending 5 s ago, as fresh as a live fleet's: older than a minute, gpufleet
+    // would take every row as late data (its per-GPU history marks and rebuilds their minutes,
+    // as after an outage's backfill), which is not the steady state this measures.
+    const t0 = Math.floor(Date.now() / 1000) * 1000 - (seconds + 5) * 1000
     const order = targets.map((_, i) => targets[(i + rep) % targets.length]!)
     for (const target of order) {
       if (skipped.has(target.name)) continue
