@@ -128,6 +128,18 @@ type ActivityResult = Awaited<ReturnType<Store['fleet']['recordActivity']>>
 /** Most GPU readings one gathered telemetry write carries; more start the next one. */
 const MAX_BATCH_READINGS = 4096
 
+/**
+ * A change of a GPU's used memory the scheduler and the router must see at once: a job
+ * starting or ending moves gigabytes; a serving process's drift of a few MiB a second does
+ * not change a placement, and waits for the next rewrite (rewriteAfterMs) with the other
+ * readings. Known ↔ unknown and a changed total (a MIG change) always count.
+ */
+export const MEMORY_MOVE_MIB = 1024
+const memoryMoved = (cur: Gpu, next: { memoryUsedMb: number | null, memoryTotalMb: number | null }): boolean =>
+  next.memoryTotalMb !== cur.memoryTotalMb ||
+  (next.memoryUsedMb === null) !== (cur.memoryUsedMb === null) ||
+  Math.abs((next.memoryUsedMb ?? 0) - (cur.memoryUsedMb ?? 0)) >= MEMORY_MOVE_MIB
+
 export function createFleetService ({ store, now, log, rewriteAfterMs = 5000, onIdle, defer = setImmediate }: FleetServiceDeps): FleetService {
   const fleet = store.fleet
   // Telemetry pushes' due writes, gathered until the next turn: one transaction for every
@@ -417,10 +429,11 @@ export function createFleetService ({ store, now, log, rewriteAfterMs = 5000, on
               migMode: r.mig_mode ?? null,
               migInstances: r.mig_mode === 'Enabled' ? (r.mig_instances == null ? null : r.mig_instances.map(toMigInstance)) : null,
             }
-        // Status and memory are what the scheduler and the router act on: write them at once;
-        // the rest (utilization, temperature, power, MIG memory) may lag by rewriteAfterMs.
+        // Status and memory are what the scheduler and the router act on: write them at once
+        // (memory once it moved by MEMORY_MOVE_MIB); the rest (utilization, temperature, power,
+        // MIG memory, a small memory drift) may lag by rewriteAfterMs.
         const due = cur.updatedAt === null || t - state.writtenAt >= rewriteAfterMs ||
-          status !== cur.status || merged.memoryUsedMb !== cur.memoryUsedMb || merged.memoryTotalMb !== cur.memoryTotalMb ||
+          status !== cur.status || memoryMoved(cur, merged) ||
           (mig.migMode !== undefined && (mig.migMode !== (cur.migMode ?? null) ||
             !sameMig(mig.migInstances?.map(m => ({ ...m, memoryUsedMb: null })), cur.migInstances?.map(m => ({ ...m, memoryUsedMb: null })))))
         if (due) updates.push({ state, update: { ...merged, ...mig, gpuId: cur.id, status, at: sampleAt } })

@@ -1,5 +1,5 @@
 import t, { type Test } from 'tap'
-import { createFleetService } from '../../../control-plane/fleet/create-fleet-service.ts'
+import { createFleetService, MEMORY_MOVE_MIB } from '../../../control-plane/fleet/create-fleet-service.ts'
 import type { ActivityInput } from '../../../control-plane/store/fleet-repository.ts'
 import { HttpError } from '../../../shared/http-error.ts'
 import { memoryLog } from '../router-harness.ts'
@@ -84,6 +84,8 @@ t.test('recordActivity: hot path skips unchanged writes for 5 s but writes statu
   t.equal(await push(1000), 1, 'first sample writes')
   t.equal(await push(2000), 0, 'same readings 1 s later: no write')
   t.equal(await push(3000, { utilization_pct: 90, temp_c: 48 }), 0, 'drift that keeps the status: may lag')
+  t.equal(await push(3500, { memory_used_mb: 173456 + 1023 }), 0, 'memory drift under MEMORY_MOVE_MIB (a serving process growing): may lag')
+  t.match((await store.fleet.listGpus({ nodeId }))[0], { memoryUsedMb: 173456 }, 'not written yet')
   t.equal(await push(4000, { memory_used_mb: 1000 }), 1, 'memory changed (routing needs it): written at once')
   t.equal(writes.at(-1)?.seen.length, 0, 'node seen-time not rewritten within 5 s')
   t.equal(await push(5000, { memory_used_mb: 1000, utilization_pct: 5 }), 1, 'active → idle: written at once')
@@ -92,6 +94,9 @@ t.test('recordActivity: hot path skips unchanged writes for 5 s but writes statu
   t.equal(await push(9000, { memory_used_mb: 1000, utilization_pct: 6 }), 0)
   t.equal(await push(10_000, { memory_used_mb: 1000, utilization_pct: 6 }), 1, 'unchanged status, but 5 s since the last write')
   t.match((await store.fleet.listGpus({ nodeId }))[0], { utilizationPct: 6, memoryUsedMb: 1000, status: 'idle', updatedAt: T0 + 10_000 })
+  t.equal(await push(11_000, { memory_used_mb: 1000 + MEMORY_MOVE_MIB, utilization_pct: 6 }), 1, 'a move of MEMORY_MOVE_MIB: written at once')
+  t.equal(await push(12_000, { memory_used_mb: 2024, memory_total_mb: 183358, utilization_pct: 6 }), 1, 'a changed total (MIG): written at once')
+  t.equal(await push(13_000, { memory_used_mb: null, memory_total_mb: 183358, utilization_pct: 6 }), 1, 'known → N/A (null clears it): written at once')
 })
 
 t.test('recordActivity: replayed older samples never overwrite; an agent clock ahead is clamped', async t => {
