@@ -10,12 +10,30 @@ import { ParseQueueFullError } from './create-parse-pool.ts'
 import type { ParseWindow } from './parse-gpu-stats-body.ts'
 import type { IngestParseOutcome, PackedGpuStats } from './packed-gpu-stats.ts'
 import { packedSampleBatch } from '../store/packed-samples.ts'
-import { sampleJson, type SampleJson } from './render-gpu-stat.ts'
+import type { SampleJson } from './render-gpu-stat.ts'
+import type { StoredGpuSample } from '../store/telemetry-repository.ts'
 import type { TelemetryTimers } from './telemetry-timers.ts'
 import type { GpuStatRowMig } from '../../shared/wire/gpu-stats.ts'
 
-/** A newly stored sample as the fleet hears of it, with the row's MIG fields where it had them. */
-export type IngestedReading = SampleJson & GpuStatRowMig
+/**
+ * A newly stored sample as the fleet hears of it (the readings it keeps per GPU, seed 000's
+ * names), with the row's MIG fields where it had them. Built per push on the event loop:
+ * only what the fleet reads, not the whole stored row.
+ */
+export type IngestedReading = Pick<SampleJson, 'gpu_id' | 'name' | 'uuid' | 'utilization_pct' | 'memory_used_mb' | 'memory_total_mb' | 'temp_c' | 'power_draw_w'> & GpuStatRowMig
+
+function ingestedReading (s: StoredGpuSample): IngestedReading {
+  return {
+    gpu_id: s.gpuId,
+    name: s.name,
+    uuid: s.uuid,
+    utilization_pct: s.utilizationPct,
+    memory_used_mb: s.memoryUsedMb,
+    memory_total_mb: s.memoryTotalMb,
+    temp_c: s.tempC,
+    power_draw_w: s.powerDrawW,
+  }
+}
 
 export interface IngestHandlerDeps {
   now: () => number
@@ -48,11 +66,12 @@ export function createIngestHandler (deps: IngestHandlerDeps): Handler<CpEnv> {
     const newest = result.newest
     timers.setImmediate(() => {
       const mig = new Map(migRows)
-      const at = Math.max(...newest.map(s => s.recordedAt))
+      let at = -Infinity
       const readings = newest.map((s): IngestedReading => {
+        if (s.recordedAt > at) at = s.recordedAt
         const m = mig.get(s.gpuId)
-        if (m === undefined || m.recordedAt !== s.recordedAt) return sampleJson(s)
-        return { ...sampleJson(s), mig_mode: m.mig_mode, mig_instances: m.mig_instances }
+        if (m === undefined || m.recordedAt !== s.recordedAt) return ingestedReading(s)
+        return { ...ingestedReading(s), mig_mode: m.mig_mode, mig_instances: m.mig_instances }
       })
       Promise.resolve()
         .then(() => onIngested(nodeId, readings, at))

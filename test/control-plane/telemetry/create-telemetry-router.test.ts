@@ -180,9 +180,11 @@ t.test('resolveNode: a failure is 503, an HttpError passes through', async t => 
 
 t.test('onIngested: after the commit, newest new row per GPU; its failure is only logged', async t => {
   const calls: Array<{ nodeId: number, gpus: number[], powers: unknown[], at: number }> = []
+  const heard: unknown[] = []
   const { post, immediates, logs } = await telemetryApp(t, {
     onIngested: (nodeId, readings, at) => {
       calls.push({ nodeId, gpus: readings.map(r => r.gpu_id), powers: readings.map(r => r.power_draw_w), at })
+      heard.push(...readings)
       if (nodeId === 2) throw new Error('fleet busy')
     },
   })
@@ -191,6 +193,8 @@ t.test('onIngested: after the commit, newest new row per GPU; its failure is onl
   t.same(calls, [], 'not on the ack path')
   await immediates.run()
   t.same(calls, [{ nodeId: 1, gpus: [0, 1], powers: [612.4, 2], at: T0 - 1000 }])
+  t.same(Object.keys(heard[0] as object).sort(), ['gpu_id', 'memory_total_mb', 'memory_used_mb', 'name', 'power_draw_w', 'temp_c', 'utilization_pct', 'uuid'],
+    'the readings the fleet keeps, nothing else built per push')
   await post({ gpus: [agentRow(1, T0 - 2000)] })
   await immediates.run()
   t.equal(calls.length, 1, 'nothing new stored: not called')
