@@ -10,6 +10,8 @@ const READINGS = WIRE_GPU_FIELDS.map(f => f.sample)
 // gpuId, recordedAt, the readings, then name, uuid and pciBusId as indexes into `strings`.
 export const NUMBERS_PER_SAMPLE = 2 + READINGS.length + 3
 const NAME = 2 + READINGS.length
+/** Where a packed row holds string indexes (name, uuid, pciBusId). */
+export const STRING_SLOTS = [NAME, NAME + 1, NAME + 2] as const
 
 // Both directions compiled from the table into straight-line code (see parse-gpu-stats-body.ts:
 // an object literal is built once per shape; keyed stores in a loop cost an order more).
@@ -59,6 +61,11 @@ export function unpackSamples (packed: PackedSamples): GpuSample[] {
   const samples = new Array<GpuSample>(packed.count)
   for (let r = 0; r < packed.count; r++) samples[r] = readSample(packed.numbers, r * NUMBERS_PER_SAMPLE, packed.strings)
   return samples
+}
+
+/** Row `r` of packed samples as an object. */
+export function unpackSample (packed: PackedSamples, r: number): GpuSample {
+  return readSample(packed.numbers, r * NUMBERS_PER_SAMPLE, packed.strings)
 }
 
 /** A batch's row count, without unpacking it. */

@@ -1,10 +1,9 @@
-import { Worker } from 'node:worker_threads'
+import { Worker, type TransferListItem } from 'node:worker_threads'
 import { siblingModule } from '../../../shared/sibling-module.ts'
 import type { TelemetryWrites } from '../sql/sql-telemetry-repository.ts'
-import type { SampleBatch, SampleBatchResult } from '../telemetry-repository.ts'
-import { packedOf } from '../packed-samples.ts'
+import { decodeResults, encodeCommit } from './telemetry-writer-wire.ts'
 import type { WriteGate } from './sqlite-write-gate.ts'
-import type { PackedBatch, WriterData, WriterReply, WriterRequest } from './sqlite-telemetry-writer-worker.ts'
+import type { WriterData, WriterReply, WriterRequest } from './sqlite-telemetry-writer-worker.ts'
 
 export interface TelemetryWriterOptions {
   /** PRAGMA wal_autocheckpoint for the writer's connection; null: SQLite's default. */
@@ -32,8 +31,8 @@ const ERRORS: Record<string, ErrorConstructor> = { Error, TypeError, RangeError 
  * group commit's statements, the rollups and retention run beside the event loop instead of
  * on it. Each call resolves after the thread's COMMIT returned (stored = acknowledged) and
  * rejects if it failed or the thread died (nothing of it stored: SQLite rolls back an open
- * transaction when its connection goes); a dead thread is replaced at the next call. Batches
- * cross packed (one Float64Array, copied; each distinct string once) and are unpacked there.
+ * transaction when its connection goes); a dead thread is replaced at the next call. A commit
+ * crosses as one transferred block each way (telemetry-writer-wire.ts).
  */
 export function openTelemetryWriter (path: string, options: TelemetryWriterOptions = {}): TelemetryWriter {
   const { autocheckpointPages = null, log, gate } = options
@@ -72,7 +71,7 @@ export function openTelemetryWriter (path: string, options: TelemetryWriterOptio
     return w
   }
 
-  function call<T> (request: Request): Promise<T> {
+  function call<T> (request: Request, transfer: TransferListItem[] = []): Promise<T> {
     if (closed) return Promise.reject(new Error('sqlite telemetry writer closed'))
     const w = worker ??= start()
     const id = nextId++
@@ -80,21 +79,17 @@ export function openTelemetryWriter (path: string, options: TelemetryWriterOptio
       // Held while it owes an answer, so a caller awaiting one is never left by an exiting process.
       if (pending.size === 0) w.ref()
       pending.set(id, { resolve: resolve as (value: unknown) => void, reject })
-      w.postMessage({ ...request, id } as WriterRequest)
+      w.postMessage({ ...request, id } as WriterRequest, transfer)
     })
-  }
-
-  const packed = (b: SampleBatch): PackedBatch => {
-    // Copied, not transferred: a failed commit is retried with the same batches.
-    const p = packedOf(b)
-    return { nodeId: b.nodeId, clusterId: b.clusterId, hostname: b.hostname, packed: { count: p.count, numbers: p.numbers, strings: p.strings } }
   }
 
   return {
     async insertSamples (batches) {
-      const request: Request = { kind: 'insert', batches: batches.map(packed), ...(exitMidCommit ? { exitMidCommit: true } : {}) }
+      // A block of its own, transferred: the batches stay here (a failed commit is retried with them).
+      const commit = encodeCommit(batches)
+      const request: Request = { kind: 'insert', commit, ...(exitMidCommit ? { exitMidCommit: true } : {}) }
       exitMidCommit = false
-      return call<SampleBatchResult[]>(request)
+      return decodeResults(batches, await call<Float64Array>(request, [commit.numbers.buffer]))
     },
     async rebuildRollups (fromMs, toMs) { await call({ kind: 'rebuildRollups', fromMs, toMs }) },
     prune: request => call({ kind: 'prune', request }),

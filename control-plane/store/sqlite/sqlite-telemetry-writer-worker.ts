@@ -3,20 +3,12 @@
  * the one writer of the telemetry tables (sqlite-telemetry-writes.ts). Requests run one at a
  * time in arrival order, each its own transaction, answered after its COMMIT returned.
  */
-import { parentPort, workerData } from 'node:worker_threads'
-import type { CompactRequest, PackedSamples, PruneRequest, SampleBatch } from '../telemetry-repository.ts'
-import { unpackSamples } from '../packed-samples.ts'
+import { parentPort, workerData, type TransferListItem } from 'node:worker_threads'
+import type { CompactRequest, PruneRequest } from '../telemetry-repository.ts'
+import { decodeCommit, encodeResults, type CommitWire } from './telemetry-writer-wire.ts'
 import { openSqliteDb } from './sqlite-db.ts'
 import { createSqliteTelemetryWrites } from './sqlite-telemetry-writes.ts'
 import { writerGate } from './sqlite-write-gate.ts'
-
-/** A batch as it crosses to the writer: its head and its samples packed. */
-export interface PackedBatch {
-  nodeId: number
-  clusterId: number | null
-  hostname: string | null
-  packed: PackedSamples
-}
 
 /**
  * `exitMidCommit` (tests): the thread exits inside the transaction, after its statements and
@@ -24,7 +16,7 @@ export interface PackedBatch {
  * connection and end the thread.
  */
 export type WriterRequest =
-  | { kind: 'insert', id: number, batches: PackedBatch[], exitMidCommit?: boolean }
+  | { kind: 'insert', id: number, commit: CommitWire, exitMidCommit?: boolean }
   | { kind: 'prune', id: number, request: PruneRequest }
   | { kind: 'compact', id: number, request: CompactRequest }
   | { kind: 'rebuildRollups', id: number, fromMs: number, toMs: number }
@@ -50,9 +42,8 @@ const gated: <T>(fn: () => T) => T = gate === null ? fn => fn() : writerGate(gat
 function run (request: Exclude<WriterRequest, { kind: 'close' }>): unknown {
   switch (request.kind) {
     case 'insert': {
-      const batches = request.batches.map((b): SampleBatch =>
-        ({ nodeId: b.nodeId, clusterId: b.clusterId, hostname: b.hostname, samples: unpackSamples(b.packed) }))
-      if (request.exitMidCommit !== true) return writes.insertSamples(batches)
+      const batches = decodeCommit(request.commit)
+      if (request.exitMidCommit !== true) return encodeResults(batches, writes.insertSamples(batches))
       return db.tx(() => {
         writes.insertSamples(batches)
         process.exit(70)
@@ -71,11 +62,14 @@ parentPort!.on('message', (request: WriterRequest) => {
     return
   }
   let reply: WriterReply
+  let transfer: TransferListItem[] = []
   try {
-    reply = { id: request.id, ok: true, value: gated(() => run(request)) }
+    const value = gated(() => run(request))
+    if (value instanceof Float64Array) transfer = [value.buffer as ArrayBuffer]
+    reply = { id: request.id, ok: true, value }
   } catch (err) {
     const e = err as Error & { code?: unknown, errcode?: unknown }
     reply = { id: request.id, ok: false, name: e.name, message: e.message, code: e.code, errcode: e.errcode }
   }
-  parentPort!.postMessage(reply)
+  parentPort!.postMessage(reply, transfer)
 })
