@@ -1,5 +1,6 @@
 import { hostname as osHostname, uptime } from 'node:os'
-import { serve, type ServerType } from '@hono/node-server'
+import type { AddressInfo, Server as NetServer } from 'node:net'
+import { createAdaptorServer, serve, type ServerType } from '@hono/node-server'
 import pino from 'pino'
 import { readCaFile, readTlsFiles, type TlsFiles } from '../shared/read-tls-files.ts'
 import { advertisedUrl } from './advertised-url.ts'
@@ -45,6 +46,13 @@ export interface StartAgentOptions {
    * keep the agent from exiting. Idle keep-alive connections close at once.
    */
   closeDeadlineMs?: number
+  /**
+   * A socket already listening on `config.listen`'s address (bin/reserve-port.ts): the API
+   * takes it over instead of binding, so `gpufleet up` can hold the agent's port before the
+   * control plane creates its database. Once the API listens on it, it closes with the API's
+   * server; a start that fails before then leaves it to the caller to close.
+   */
+  listening?: NetServer
 }
 
 const CLOSE_DEADLINE_MS = 3000
@@ -138,7 +146,7 @@ export async function startAgent (config: AgentConfig, options: StartAgentOption
 
   let listening: Awaited<ReturnType<typeof listen>>
   try {
-    listening = await listen(app.fetch, listenHost, listenPort, tls)
+    listening = await listen(app.fetch, listenHost, listenPort, tls, options.listening)
   } catch (err) {
     await collector.stop()
     const failure = listenFailure(err, `${listenHost.includes(':') ? `[${listenHost}]` : listenHost}:${listenPort}`)
@@ -254,11 +262,18 @@ function readAgentFiles (config: AgentConfig): { tls?: TlsFiles, controlPlaneCa?
   }
 }
 
-function listen (fetch: Parameters<typeof serve>[0]['fetch'], hostname: string, port: number, tls: TlsFiles | undefined): Promise<{ server: ServerType, port: number }> {
+/** Binds hostname:port, or takes over `held`, a socket listening there already. */
+function listen (fetch: Parameters<typeof serve>[0]['fetch'], hostname: string, port: number, tls: TlsFiles | undefined, held?: NetServer): Promise<{ server: ServerType, port: number }> {
   return new Promise((resolve, reject) => {
     // node:https only when serving TLS: an agent without it does not load the TLS stack.
     const https = tls === undefined ? {} : { createServer: (process.getBuiltinModule('node:https') as typeof import('node:https')).createServer, serverOptions: { cert: tls.cert, key: tls.key } }
-    const server = serve({ fetch, hostname, port, ...https }, info => resolve({ server, port: info.port }))
+    if (held === undefined) {
+      const server = serve({ fetch, hostname, port, ...https }, info => resolve({ server, port: info.port }))
+      server.once('error', reject)
+      return
+    }
+    const server = createAdaptorServer({ fetch, hostname, ...https })
     server.once('error', reject)
+    server.listen(held, () => resolve({ server, port: (server.address() as AddressInfo).port }))
   })
 }

@@ -1,4 +1,5 @@
 import { mkdirSync } from 'node:fs'
+import type { Server } from 'node:net'
 import { join, resolve } from 'node:path'
 import { parseAgentConfig } from '../agent/config.ts'
 import { AgentError } from '../agent/errors.ts'
@@ -10,8 +11,10 @@ import { startControlPlane } from '../control-plane/start-control-plane.ts'
 import { EXIT } from './exit-codes.ts'
 import { findNvidiaSmi } from './find-nvidia-smi.ts'
 import { localAgentKey } from './local-agent-key.ts'
+import { listenFailure } from '../shared/listen-failure.ts'
 import { onShutdownSignal } from './on-shutdown-signal.ts'
 import { paymentProviderFrom } from './payment-provider-from.ts'
+import { reservePort } from './reserve-port.ts'
 import { adminKeyFromEnv, bootstrapNotice } from './run-control-plane.ts'
 import { SIMULATOR_BANNER, SIMULATOR_PATH } from './simulator-path.ts'
 import { ensureDemoSimState } from './simulator-demo-state.ts'
@@ -62,15 +65,23 @@ export async function runUp (options: UpOptions): Promise<void> {
       ...adminKeyFromEnv(),
     })
     const nvidiaSmi = options.nvidiaSmi ?? findNvidiaSmi()
-    // The control plane binds its port before it creates the data dir and the database in it.
+    // Both ports before anything is created: the agent's is held here until the agent takes it
+    // over, and the control plane binds its own before it creates the data dir and the database
+    // in it. A taken port leaves no superadmin key behind that nobody was shown.
+    const agentAddress = `127.0.0.1:${agentPort}`
+    const agentSocket = await reservePort('127.0.0.1', agentPort).catch((err: unknown) => {
+      const failure = listenFailure(err, agentAddress)
+      throw failure === null ? err : new AgentError(failure.code, `${failure.message}; pick another with --agent-port`, { cause: err })
+    })
     const cp = await startControlPlane(cpConfig, productParts({ payments: paymentProviderFrom(process.env.GPUFLEET_STRIPE_API_BASE) }))
+      .catch(async (err: unknown) => { await closeSocket(agentSocket); throw err })
     let agent: Awaited<ReturnType<typeof startAgent>>
     let simState: string | undefined
     try {
       mkdirSync(dataDir, { recursive: true })
       const apiKey = await localAgentKey(cp.store, dataDir)
       const agentConfig = parseAgentConfig({
-        listen: `127.0.0.1:${agentPort}`,
+        listen: agentAddress,
         controlPlane: cp.url,
         apiKey,
         cluster: 'local',
@@ -84,12 +95,14 @@ export async function runUp (options: UpOptions): Promise<void> {
       // --simulator demo (npm start): a plausible mix (some GPUs busy, one hot, the rest idle),
       // unless the caller names a state file of its own (NVIDIA_SMI_SIM_STATE: the tests do).
       simState = nvidiaSmi === null && mix === 'demo' && !process.env.NVIDIA_SMI_SIM_STATE ? ensureDemoSimState(join(dataDir, 'simulator-state.json')) : undefined
-      agent = await startAgent(agentConfig, simState === undefined ? {} : { env: { NVIDIA_SMI_SIM_STATE: simState } })
+      agent = await startAgent(agentConfig, { listening: agentSocket, ...(simState === undefined ? {} : { env: { NVIDIA_SMI_SIM_STATE: simState } }) })
     } catch (err) {
+      // Frees the port if the agent never took it over (a no-op once it did: it closed it).
+      await closeSocket(agentSocket)
       await cp.close()
       // The key is stored already: show it now, or nobody ever will.
       if (cp.bootstrapKey !== undefined) process.stdout.write(bootstrapNotice(cp.bootstrapKey))
-      throw err instanceof AgentError && isListenCode(err.code) ? new AgentError(err.code, `${err.message}; pick another with --agent-port`) : err
+      throw err
     }
     process.stdout.write([
       'gpufleet is up.',
@@ -124,6 +137,8 @@ export async function runUp (options: UpOptions): Promise<void> {
 }
 
 const isListenCode = (code: string): boolean => code === 'EADDRINUSE' || code === 'LISTEN_FAILED'
+
+const closeSocket = (socket: Server): Promise<void> => new Promise(resolve => socket.close(() => resolve()))
 
 function simulatorOption (value: string): 'idle' | 'demo' {
   if (value === 'idle' || value === 'demo') return value

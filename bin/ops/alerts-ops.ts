@@ -1,5 +1,6 @@
 import type { FleetOp } from '../fleet-action.ts'
 import type { AlertRulePatch } from '../../shared/sdk/control-plane-types.ts'
+import { MAX_SILENCE_MINUTES } from '../../shared/wire/alert-silence.ts'
 import { oneOf, positiveInt, usageError } from './cli-error.ts'
 import { formatTable } from './print-table.ts'
 
@@ -14,9 +15,12 @@ export const listAlertEvents: FleetOp = async (ctx, _args, o) => {
     ]))
 }
 
+/** Checked here as the API checks it, so a bad --minutes is one usage line, never the API's list of issues. */
 export const silenceAlertEvent: FleetOp = async (ctx, [id], o) => {
+  const eventId = positiveInt(id, 'event id') ?? 0
   const minutes = positiveInt(o.minutes as string | undefined, '--minutes') ?? 60
-  const event = await ctx.controlPlane().silenceAlertEvent(positiveInt(id, 'event id') ?? 0, { minutes })
+  if (minutes > MAX_SILENCE_MINUTES) throw usageError(`--minutes must be at most ${MAX_SILENCE_MINUTES} (30 days), got ${minutes}`)
+  const event = await ctx.controlPlane().silenceAlertEvent(eventId, { minutes })
   ctx.print(event, () => `alert event ${event.id} silenced until ${event.silencedUntil}\n`)
 }
 

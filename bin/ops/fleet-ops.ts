@@ -1,6 +1,7 @@
 import type { FleetOp } from '../fleet-action.ts'
 import { positiveInt } from './cli-error.ts'
 import { formatTable } from './print-table.ts'
+import { resolveNodeId } from './resolve-node-id.ts'
 
 export const listClusters: FleetOp = async ctx => {
   const clusters = await ctx.controlPlane().listClusters()
@@ -21,18 +22,22 @@ export const listNodes: FleetOp = async (ctx, _args, opts) => {
   ]))
 }
 
-export const drainNode: FleetOp = async (ctx, [id]) => {
-  const node = await ctx.controlPlane().drainNode(positiveInt(id, 'node id') ?? 0)
+// ID or HOSTNAME: resolved through the node list first (resolve-node-id.ts).
+export const drainNode: FleetOp = async (ctx, [given]) => {
+  const cp = ctx.controlPlane()
+  const node = await cp.drainNode(await resolveNodeId(cp, given))
   ctx.print(node, () => `node ${node.id} (${node.hostname}) drained: no new jobs are placed there; running ones finish\n`)
 }
 
-export const resumeNode: FleetOp = async (ctx, [id]) => {
-  const node = await ctx.controlPlane().resumeNode(positiveInt(id, 'node id') ?? 0)
+export const resumeNode: FleetOp = async (ctx, [given]) => {
+  const cp = ctx.controlPlane()
+  const node = await cp.resumeNode(await resolveNodeId(cp, given))
   ctx.print(node, () => `node ${node.id} (${node.hostname}) resumed\n`)
 }
 
-export const deleteNode: FleetOp = async (ctx, [id]) => {
-  const node = await ctx.controlPlane().deleteNode(positiveInt(id, 'node id') ?? 0)
+export const deleteNode: FleetOp = async (ctx, [given]) => {
+  const cp = ctx.controlPlane()
+  const node = await cp.deleteNode(await resolveNodeId(cp, given))
   ctx.print(node, () => `node ${node.id} (${node.hostname}) deleted with ${node.deletedGpuIds.length} GPUs; ${node.resolvedAlertEventIds.length} alert events resolved\n`)
 }
 

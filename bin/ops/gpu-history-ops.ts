@@ -1,21 +1,20 @@
 import type { FleetOp } from '../fleet-action.ts'
 import { oneOf, usageError } from './cli-error.ts'
 import { formatTable } from './print-table.ts'
+import { resolveNodeId } from './resolve-node-id.ts'
 
 const RANGES = ['1h', '24h', '7d', '30d'] as const
 
 /**
- * `gpufleet nodes history HOST [--range R] [--gpu N]`: per GPU over the range, the
+ * `gpufleet nodes history NODE [--range R] [--gpu N]` (NODE: id or hostname): per GPU over the range, the
  * sample-weighted averages and the maxima of its points (--json: the API's answer, every point).
  */
-export const nodeHistory: FleetOp = async (ctx, [host], opts) => {
+export const nodeHistory: FleetOp = async (ctx, [given], opts) => {
   const range = oneOf(opts.range, RANGES, '--range') ?? '24h'
   const gpuFlag = opts.gpu as string | undefined
   if (gpuFlag !== undefined && !/^[0-9]{1,4}$/.test(gpuFlag)) throw usageError(`--gpu must be a GPU index (0, 1, …), got ${JSON.stringify(gpuFlag)}`)
-  if (host === undefined || host === '') throw usageError('name the node: its hostname or id (gpufleet nodes)')
   const cp = ctx.controlPlane()
-  // A hostname, or a node id where the argument is all digits.
-  const nodeId = /^[0-9]{1,15}$/.test(host) ? Number(host) : (await cp.findNode(host)).id
+  const nodeId = await resolveNodeId(cp, given)
   const h = await cp.getGpuHistory(nodeId, { range, ...(gpuFlag === undefined ? {} : { gpu: Number(gpuFlag) }) })
   ctx.print(h, () => `node ${h.nodeId} (${h.hostname}), last ${h.range} in ${h.stepSeconds / 60}-minute steps\n` + formatTable(h.gpus, [
     ['GPU', g => g.gpuIndex], ['MODEL', g => g.model],

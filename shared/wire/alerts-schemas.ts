@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi'
 import { queryInt } from './query-params.ts'
+import { MAX_SILENCE_MINUTES } from './alert-silence.ts'
 
 /**
  * Request and response schemas of the alert routes. Which rule types exist is the server's
@@ -38,9 +39,6 @@ export const rulePatchSchema = rulePatchSchemaWith('Meaning, unit and range depe
 export const eventsQuerySchema = z.object({
   limit: queryInt('limit', 1, 100, 'Max events to return, 1–100 (default 50)', '50'),
 })
-
-/** The longest silence: 30 days. */
-export const MAX_SILENCE_MINUTES = 43_200
 
 export const silenceBodySchema = z.object({
   minutes: z.number().int().min(1).max(MAX_SILENCE_MINUTES).optional()

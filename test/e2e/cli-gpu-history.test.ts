@@ -3,7 +3,7 @@ import { liveCli, type Ran } from './run-cli.ts'
 import { startLiveFleet } from '../sdk/live-fleet.ts'
 import { ControlPlaneClient } from '../../shared/sdk/control-plane-client.ts'
 
-t.test('gpufleet nodes history HOST [--range R] [--gpu N]', async t => {
+t.test('gpufleet nodes history NODE [--range R] [--gpu N]', async t => {
   const fleet = await startLiveFleet(t)
   const cli = liveCli(fleet)
   const agentKey = (await fleet.client.createApiKey({ label: 'lab agents', permissions: ['ingest'], clusterId: fleet.clusterId })).key
@@ -24,7 +24,7 @@ t.test('gpufleet nodes history HOST [--range R] [--gpu N]', async t => {
   t.match(human.stdout, /\n0\s+NVIDIA H100 80GB HBM3\s+70\s+70\s+60\s+60\s+2\s+300\s+300\s+1\n1\s+NVIDIA H100 80GB HBM3\s+71\s+71/)
   const one = await cli(['nodes', 'history', 'edge-01', '--gpu', '1', '--json'])
   t.equal(one.code, 0, one.stderr)
-  const body = JSON.parse(one.stdout) as { range: string, gpus: Array<{ gpu_index: number }> }
+  const body = JSON.parse(one.stdout) as { node_id: number, range: string, gpus: Array<{ gpu_index: number }> }
   t.match(body, { range: '24h', hostname: 'edge-01' })
   t.same(body.gpus.map(g => g.gpu_index), [1])
   const usage = async (args: string[], says: RegExp) => {
@@ -37,5 +37,10 @@ t.test('gpufleet nodes history HOST [--range R] [--gpu N]', async t => {
   const missing = await cli(['nodes', 'history', 'edge-01', '--gpu', '5'])
   t.equal(missing.code, 3, 'no such GPU: the API says 404')
   t.match(missing.stderr, /GPU_NOT_FOUND, HTTP 404/)
-  t.not((await cli(['nodes', 'history', 'nowhere'])).code, 0, 'an unknown hostname fails')
+  const byId = await cli(['nodes', 'history', String(body.node_id), '--range', '1h', '--json'])
+  t.equal(byId.code, 0, byId.stderr)
+  t.match(JSON.parse(byId.stdout), { node_id: body.node_id, hostname: 'edge-01' }, 'NODE: an id names the same node')
+  const nowhere = await cli(['nodes', 'history', 'nowhere'])
+  t.equal(nowhere.code, 3, 'an unknown hostname: exit 3')
+  t.equal(nowhere.stderr, 'gpufleet: error: no node with hostname "nowhere" is registered with the control plane (gpufleet nodes lists them)\n', 'naming it, without --node\'s hint')
 })

@@ -44,16 +44,24 @@ t.test('gpufleet up with its port taken: one line naming the port and --port, no
   t.equal((await again.exited).code, 0)
 })
 
-t.test('gpufleet up with the agent port taken: names --agent-port, and the stored key is shown', async t => {
+t.test('gpufleet up with the agent port taken: one line naming it and --agent-port, nothing created; the next start prints the key', async t => {
   const dataDir = join(t.testdir(), 'data')
   const port = await holdPort(t)
   const run = runCli(['up', '--data-dir', dataDir, '--port', '0', '--agent-port', String(port)])
   t.teardown(() => { run.child.kill('SIGKILL') })
   const exit = await run.exited
   t.equal(exit.code, 2)
-  t.match(run.stderr(), new RegExp(`127\\.0\\.0\\.1:${port} is already in use.*--agent-port`))
-  noStack(t, run.stderr())
-  t.match(run.stdout(), /gfk_[0-9a-f]{64}/, 'the control plane had stored a key: it is printed rather than lost')
+  t.equal(run.stderr(), `gpufleet up: 127.0.0.1:${port} is already in use (another gpufleet, or another server, listens there); pick another with --agent-port\n`)
+  t.equal(run.stdout(), '', 'no key printed: none was made')
+  // On main before this change the control plane had started: ./data, the database and a key.
+  t.notOk(existsSync(dataDir), 'no data dir, database or superadmin key')
+
+  const again = runCli(['up', '--data-dir', dataDir, '--port', '0', '--agent-port', '0'])
+  t.teardown(() => { again.child.kill('SIGKILL') })
+  await again.waitFor(/gpufleet is up/)
+  t.ok(await pollUntil(async () => /gfk_[0-9a-f]{64}/.test(again.stdout()) || undefined, 5000), 'the first real start prints the superadmin key')
+  again.child.kill('SIGTERM')
+  t.equal((await again.exited).code, 0)
 })
 
 t.test('gpufleet up --port 99999 / --agent-port x name the flag', async t => {

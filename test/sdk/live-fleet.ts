@@ -8,6 +8,7 @@ import { startAgent } from '../../agent/start-agent.ts'
 import { startFakeOllama } from '../fakes/runtimes/start-fake-ollama.ts'
 import { defaultSimState, writeSimState } from '../fakes/sim-state.ts'
 import { ControlPlaneClient } from '../../shared/sdk/control-plane-client.ts'
+import type { Store } from '../../control-plane/store/store.ts'
 import { closedUrl } from '../helpers/closed-url.ts'
 import { simAgentConfig } from '../helpers/sim-agent-config.ts'
 
@@ -22,6 +23,8 @@ export interface LiveFleet {
   client: ControlPlaneClient
   /** This test's t.testdir() (calling it again would wipe the agent's files): make subfolders. */
   dir: string
+  /** The control plane's own store, for state no API call makes on demand (an alert event). */
+  store: Store
 }
 
 /**
@@ -63,7 +66,7 @@ export async function startLiveFleet (t: Test, options: { agent?: boolean } = {}
     t.teardown(() => agent.stop())
     agentUrl = agent.url
   }
-  return { cpUrl: cp.url, rootKey, agentUrl, clusterId: cluster.id, client, dir }
+  return { cpUrl: cp.url, rootKey, agentUrl, clusterId: cluster.id, client, dir, store: cp.store }
 }
 
 /** Polls until `fn` returns a value (the agent needs a tick or two before it answers 200). */
