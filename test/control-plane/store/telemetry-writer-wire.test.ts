@@ -10,7 +10,7 @@ const rowsA = (): GpuSample[] => [
   sample(1, T0, null, { uuid: null, tempC: null, name: 'NVIDIA B200' }),
   sample(0, T0 + 1000, -0, { uuid: 'GPU-a0', pciBusId: '00000000:18:00.0' }),
 ]
-const rowsB = (): GpuSample[] => [sample(3, T0 + 5, 100, { uuid: 'GPU-b3', name: null, pciBusId: null })]
+const rowsB = (): GpuSample[] => [sample(3, T0 + 5, 100, { uuid: 'GPU-b3', name: 'NVIDIA H200', pciBusId: null })]
 const plain = (s: SampleBatch) => ({ nodeId: s.nodeId, clusterId: s.clusterId, hostname: s.hostname, samples: s.samples })
 
 // Packed (from a parse worker), plain objects (tests, the in-process path), a null cluster and
