@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto'
 
 /**
  * The `gfk_` key format in one place (generation, hashing, the shape a presented key must
@@ -20,7 +20,8 @@ export function generateApiKey (): string {
 }
 
 export function hashApiKey (key: string): string {
-  return createHash('sha256').update(key, 'utf8').digest('hex')
+  // One-shot: no Hash object per request on the auth path.
+  return hash('sha256', key, 'hex')
 }
 
 export function keyPrefixOf (key: string): string {
