@@ -30,20 +30,28 @@ const readSample = new Function('n', 'i', 's', `let v
     ${READINGS.map((k, j) => `${k}: (v = n[i + ${j + 2}]) === v ? v : null`).join(',\n')} }`) as
   (n: Float64Array, i: number, s: Array<string | null>) => GpuSample
 
+/** Each distinct string once, by index: `ref` adds a string where it is new. */
+export function stringTable (): { strings: Array<string | null>, ref: (v: string | null) => number } {
+  const strings: Array<string | null> = []
+  const index = new Map<string | null, number>()
+  return {
+    strings,
+    ref (v) {
+      let i = index.get(v)
+      if (i === undefined) {
+        index.set(v, i = strings.length)
+        strings.push(v)
+      }
+      return i
+    },
+  }
+}
+
 export function packSamples (samples: readonly GpuSample[]): PackedSamples {
   const numbers = new Float64Array(samples.length * NUMBERS_PER_SAMPLE)
   // Each distinct string once (a batch repeats its GPUs' names and ids on every tick), so
   // structured clone copies a handful of strings, not three per row.
-  const strings: Array<string | null> = []
-  const index = new Map<string | null, number>()
-  const ref = (v: string | null): number => {
-    let i = index.get(v)
-    if (i === undefined) {
-      index.set(v, i = strings.length)
-      strings.push(v)
-    }
-    return i
-  }
+  const { strings, ref } = stringTable()
   for (let r = 0; r < samples.length; r++) {
     const s = samples[r]!
     const bad = badField(s)

@@ -1,5 +1,5 @@
 import type { GpuSample, SampleBatch, SampleBatchResult, StoredGpuSample } from '../telemetry-repository.ts'
-import { NUMBERS_PER_SAMPLE, STRING_SLOTS, packedOf, unpackSample, unpackSamples } from '../packed-samples.ts'
+import { NUMBERS_PER_SAMPLE, STRING_SLOTS, packedOf, stringTable, unpackSample, unpackSamples } from '../packed-samples.ts'
 
 /**
  * A group commit as it crosses to SQLite's telemetry writer thread and back, each way one
@@ -26,16 +26,7 @@ export function encodeCommit (batches: readonly SampleBatch[]): CommitWire {
   let size = 0
   for (const b of batches) size += HEAD + packedOf(b).count * NUMBERS_PER_SAMPLE
   const numbers = new Float64Array(size)
-  const strings: Array<string | null> = []
-  const index = new Map<string | null, number>()
-  const ref = (v: string | null): number => {
-    let i = index.get(v)
-    if (i === undefined) {
-      index.set(v, i = strings.length)
-      strings.push(v)
-    }
-    return i
-  }
+  const { strings, ref } = stringTable()
   let at = 0
   for (const b of batches) {
     const packed = packedOf(b)
