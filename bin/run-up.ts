@@ -104,6 +104,14 @@ export async function runUp (options: UpOptions): Promise<void> {
       if (cp.bootstrapKey !== undefined) process.stdout.write(bootstrapNotice(cp.bootstrapKey))
       throw err
     }
+    // The handlers go in before the ready line: a caller that sends SIGTERM as soon as it reads
+    // "gpufleet is up" (a test, a supervisor) must get the graceful stop. Installed after it,
+    // a signal landing between the write and the install met the default action and killed
+    // the process outright (up.test.ts's second start, now and then on a loaded host).
+    onShutdownSignal('gpufleet up', async () => {
+      await agent.stop()
+      await cp.close()
+    })
     process.stdout.write([
       'gpufleet is up.',
       `  console        ${cp.url}/          (log in with an admin key)`,
@@ -115,10 +123,6 @@ export async function runUp (options: UpOptions): Promise<void> {
       '',
     ].join('\n'))
     if (cp.bootstrapKey !== undefined) process.stdout.write(bootstrapNotice(cp.bootstrapKey))
-    onShutdownSignal('gpufleet up', async () => {
-      await agent.stop()
-      await cp.close()
-    })
   } catch (err) {
     if (err instanceof ControlPlaneError && isListenCode(err.code)) {
       process.stderr.write(`gpufleet up: ${err.message}; pick another with --port\n`)
