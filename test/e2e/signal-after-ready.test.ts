@@ -40,3 +40,17 @@ t.test('gpufleet up: SIGTERM or SIGINT the instant "gpufleet is up" appears is t
     if (signal === 'SIGTERM') t.match(stdout, /gfk_[0-9a-f]{64}/, 'the superadmin key after the ready line is still printed')
   }
 })
+
+/** The same race in the two servers `up` combines: their ready line is "… listening on" (stderr). */
+t.test('gpufleet control-plane and gpufleet agent: SIGTERM the instant "listening on" appears is the graceful stop', async t => {
+  const dir = t.testdir()
+  const cp = await signalAtReady(dir, ['control-plane', '--listen', '127.0.0.1:0', '--db', join(dir, 'cp', 'gpufleet.db')], 'stderr', 'gpufleet control plane listening on', 'SIGTERM')
+  t.same(cp.exit, { code: 0, signal: null }, 'control-plane: exit 0, not killed by the signal')
+  t.match(cp.stderr, /gpufleet control-plane: SIGTERM, stopping/)
+  t.match(cp.stderr, /gfk_[0-9a-f]{64}/, 'the superadmin key after the ready line is still printed')
+
+  const agent = await signalAtReady(dir, ['agent', '--simulate', '--listen', '127.0.0.1:0', '--control-plane', 'http://127.0.0.1:9', '--api-key', `gfk_${'0'.repeat(64)}`,
+    '--cluster', 'c', '--state-dir', join(dir, 'agent'), ...JOB_USER_ARGS], 'stderr', 'gpufleet agent listening on', 'SIGTERM')
+  t.same(agent.exit, { code: 0, signal: null }, 'agent: exit 0, not killed by the signal')
+  t.match(agent.stderr, /gpufleet agent: SIGTERM, stopping/)
+})
