@@ -24,6 +24,7 @@ export async function runAgent (input: Record<string, unknown>, options: { simul
     }
     throw err
   }
-  process.stderr.write(`gpufleet agent listening on ${agent.url}\n`)
+  // Handlers before the ready line: a signal sent on reading it must meet them (run-up.ts).
   onShutdownSignal('gpufleet agent', () => agent.stop())
+  process.stderr.write(`gpufleet agent listening on ${agent.url}\n`)
 }

@@ -22,9 +22,10 @@ export async function runControlPlane (input: Record<string, unknown>): Promise<
     }
     throw err
   }
+  // Handlers before the ready line: a signal sent on reading it must meet them (run-up.ts).
+  onShutdownSignal('gpufleet control-plane', () => running.close())
   process.stderr.write(`gpufleet control plane listening on ${running.url}\n`)
   if (running.bootstrapKey !== undefined) process.stderr.write(bootstrapNotice(running.bootstrapKey))
-  onShutdownSignal('gpufleet control-plane', () => running.close())
 }
 
 /** GPUFLEET_SLURM_TOKEN is env-only: a flag would show the JWT in `ps`. */

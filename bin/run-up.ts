@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import type { Server } from 'node:net'
 import { join, resolve } from 'node:path'
-import { parseAgentConfig } from '../agent/config.ts'
+import { parseAgentConfig, type AgentConfig } from '../agent/config.ts'
 import { AgentError } from '../agent/errors.ts'
 import { startAgent } from '../agent/start-agent.ts'
 import { parseControlPlaneConfig } from '../control-plane/config.ts'
@@ -65,10 +65,22 @@ export async function runUp (options: UpOptions): Promise<void> {
       ...adminKeyFromEnv(),
     })
     const nvidiaSmi = options.nvidiaSmi ?? findNvidiaSmi()
+    const agentAddress = `127.0.0.1:${agentPort}`
+    // Every agent-side flag is checked here, before anything is created: a bad one leaves no
+    // data dir, database or superadmin key. Only the control plane's URL and the local agent's
+    // key wait until the control plane runs (both are made by this function, not typed in).
+    const agentBase = parseAgentConfig({
+      listen: agentAddress,
+      cluster: 'local',
+      stateDir: join(dataDir, 'agent'),
+      nvidiaSmi: nvidiaSmi ?? SIMULATOR_PATH,
+      logLevel: logLevel as 'warn',
+      ...(options.jobUser === undefined ? {} : { jobUser: options.jobUser }),
+      ...(options.jobKillGrace === undefined ? {} : { jobKillGrace: options.jobKillGrace }),
+    })
     // Both ports before anything is created: the agent's is held here until the agent takes it
     // over, and the control plane binds its own before it creates the data dir and the database
     // in it. A taken port leaves no superadmin key behind that nobody was shown.
-    const agentAddress = `127.0.0.1:${agentPort}`
     const agentSocket = await reservePort('127.0.0.1', agentPort).catch((err: unknown) => {
       const failure = listenFailure(err, agentAddress)
       throw failure === null ? err : new AgentError(failure.code, `${failure.message}; pick another with --agent-port`, { cause: err })
@@ -80,17 +92,7 @@ export async function runUp (options: UpOptions): Promise<void> {
     try {
       mkdirSync(dataDir, { recursive: true })
       const apiKey = await localAgentKey(cp.store, dataDir)
-      const agentConfig = parseAgentConfig({
-        listen: agentAddress,
-        controlPlane: cp.url,
-        apiKey,
-        cluster: 'local',
-        stateDir: join(dataDir, 'agent'),
-        nvidiaSmi: nvidiaSmi ?? SIMULATOR_PATH,
-        logLevel: logLevel as 'warn',
-        ...(options.jobUser === undefined ? {} : { jobUser: options.jobUser }),
-        ...(options.jobKillGrace === undefined ? {} : { jobKillGrace: options.jobKillGrace }),
-      })
+      const agentConfig: AgentConfig = Object.freeze({ ...agentBase, controlPlane: cp.url, apiKey })
       if (nvidiaSmi === null) process.stderr.write(`${SIMULATOR_BANNER}\n`)
       // --simulator demo (npm start): a plausible mix (some GPUs busy, one hot, the rest idle),
       // unless the caller names a state file of its own (NVIDIA_SMI_SIM_STATE: the tests do).
@@ -104,6 +106,14 @@ export async function runUp (options: UpOptions): Promise<void> {
       if (cp.bootstrapKey !== undefined) process.stdout.write(bootstrapNotice(cp.bootstrapKey))
       throw err
     }
+    // The handlers go in before the ready line: a caller that sends SIGTERM as soon as it reads
+    // "gpufleet is up" (a test, a supervisor) must get the graceful stop. Installed after it,
+    // a signal landing between the write and the install met the default action and killed
+    // the process outright (up.test.ts's second start, now and then on a loaded host).
+    onShutdownSignal('gpufleet up', async () => {
+      await agent.stop()
+      await cp.close()
+    })
     process.stdout.write([
       'gpufleet is up.',
       `  console        ${cp.url}/          (log in with an admin key)`,
@@ -115,17 +125,13 @@ export async function runUp (options: UpOptions): Promise<void> {
       '',
     ].join('\n'))
     if (cp.bootstrapKey !== undefined) process.stdout.write(bootstrapNotice(cp.bootstrapKey))
-    onShutdownSignal('gpufleet up', async () => {
-      await agent.stop()
-      await cp.close()
-    })
   } catch (err) {
     if (err instanceof ControlPlaneError && isListenCode(err.code)) {
       process.stderr.write(`gpufleet up: ${err.message}; pick another with --port\n`)
       process.exit(EXIT.USAGE)
     }
     if (err instanceof ControlPlaneError || (err instanceof AgentError && (err.code === 'CONFIG_INVALID' || isListenCode(err.code)))) {
-      process.stderr.write(`gpufleet up: ${err.message}\n`)
+      process.stderr.write(usageLines(err.message))
       process.exit(EXIT.USAGE)
     }
     if (err instanceof AgentError) {
@@ -134,6 +140,16 @@ export async function runUp (options: UpOptions): Promise<void> {
     }
     throw err
   }
+}
+
+/**
+ * `gpufleet up: …` lines. A config error (a header such as "invalid agent configuration:", then
+ * one indented line per option) becomes one line per bad flag: up's operator typed flags and
+ * need not know which half of up reads each.
+ */
+function usageLines (message: string): string {
+  const problems = /^invalid [\w-]+ configuration:\n/.test(message) ? message.split('\n').slice(1) : [message]
+  return problems.map(line => `gpufleet up: ${line.trim()}\n`).join('')
 }
 
 const isListenCode = (code: string): boolean => code === 'EADDRINUSE' || code === 'LISTEN_FAILED'

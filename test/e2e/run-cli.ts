@@ -16,10 +16,10 @@ export interface CliRun {
   waitForStderr: (pattern: RegExp) => Promise<RegExpMatchArray>
 }
 
-/** Runs bin/gpufleet as a real process (the launcher picks the pinned Node 24). */
-export function runCli (args: string[], env: NodeJS.ProcessEnv = {}): CliRun {
+/** Runs bin/gpufleet as a real process (the launcher picks the pinned Node 24); `nodeArgs` go to that node (a test's --import). */
+export function runCli (args: string[], env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): CliRun {
   // Through sh so tap's process-tracking hooks (NODE_OPTIONS --import) stay out of the CLI.
-  const child = spawn('/bin/sh', ['-c', 'unset NODE_OPTIONS; exec "$0" "$@"', process.execPath, GPUFLEET, ...args], {
+  const child = spawn('/bin/sh', ['-c', 'unset NODE_OPTIONS; exec "$0" "$@"', process.execPath, ...nodeArgs, GPUFLEET, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
