@@ -9,15 +9,16 @@
 ARG BASE=debian:bookworm-slim
 
 FROM ${BASE} AS install
-# Debian's npm only installs the tarball: the package itself depends on `node@24` (the npm package),
-# so gpufleet runs on that Node 24, never on Debian's Node 18.
+# Debian's npm only installs the tarball: the package itself depends on `node@24` (the npm package,
+# an optional dependency that this stage, with the registry, installs and checks below), so
+# gpufleet runs on that Node 24, never on Debian's Node 18.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 # build-ca.pem: CA certificates npm trusts while installing (a TLS-inspecting proxy's), empty for
 # none; only this stage sees it.
 COPY gpufleet-*.tgz build-ca.pem /tmp/
-# npm-shrinkwrap.json in the tarball pins the tested dependency tree.
+# The tarball bundles the other dependencies; its npm-shrinkwrap.json pins the tested tree.
 RUN if [ -s /tmp/build-ca.pem ]; then export NPM_CONFIG_CAFILE=/tmp/build-ca.pem; fi \
  && npm install -g --no-audit --no-fund --prefix /usr/local /tmp/gpufleet-*.tgz \
  && test -x /usr/local/lib/node_modules/gpufleet/node_modules/node/bin/node \
