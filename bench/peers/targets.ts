@@ -102,9 +102,10 @@ export async function startVictoriaMetrics (dir: string): Promise<{ child: Child
   const port = await freePort()
   const data = join(dir, 'vm')
   // No result cache (every query does its work, as gpufleet's do); no 30 s latency offset
-  // (the workload's newest samples are a minute old); room for the 1 s subquery over a day.
+  // (the workload's newest samples are seconds old); room for the 1 s subquery over a day, which
+  // at 5,000 hosts runs past the default 30 s query timeout.
   const child = spawn('victoria-metrics', [`-storageDataPath=${data}`, `-httpListenAddr=127.0.0.1:${port}`, '-retentionPeriod=30d',
-    '-search.disableCache', '-search.latencyOffset=0s', '-search.maxPointsPerTimeseries=200000', '-loggerLevel=ERROR',
+    '-search.disableCache', '-search.latencyOffset=0s', '-search.maxPointsPerTimeseries=200000', '-search.maxQueryDuration=300s', '-loggerLevel=ERROR',
     // What gpufleet's --telemetry vm= needs (docs/victoriametrics.md): replays kept once.
     '-dedup.minScrapeInterval=1ms'], { stdio: ['ignore', 'ignore', 'inherit'] })
   const url = `http://127.0.0.1:${port}`
