@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Test } from 'tap'
 import { createAlertsRouter } from '../../../control-plane/alerts/create-alerts-router.ts'
@@ -10,11 +12,14 @@ import { NOW } from './alerts-harness.ts'
 
 /** The alerts and dashboard routers on one app as the lead mounts them, plus the loop, on a real store. */
 export async function insightApp (t: Test, options: { allowPrivateWebhooks?: boolean } = {}) {
-  const { store, rows, close } = await openInsightStore(join(t.testdir(), 'gpufleet.db'))
+  // A directory of its own, removed once the loop stopped and the store closed (tap's testdir
+  // removal could run first: ENOTEMPTY, then a file that never ended).
+  const dir = mkdtempSync(join(tmpdir(), 'gpufleet-insight-'))
+  const { store, rows, close } = await openInsightStore(join(dir, 'gpufleet.db'))
   const clock = fakeClock(NOW)
   const { lines, log } = memoryLog()
   const loop = createAlertsLoop({ store, now: clock.now, log, timers: clock.timers, webhook: false })
-  t.teardown(async () => { await loop.stop(); await close() })
+  t.teardown(async () => { await loop.stop(); await close(); rmSync(dir, { recursive: true, force: true, maxRetries: 5 }) })
   // Tests name loopback receivers: allowed here (as --alert-webhook-allow-private) unless a test says otherwise.
   const app = routerApp(log, [
     createAlertsRouter({ store, requireScope: testRequireScope, now: clock.now, log, allowPrivateWebhooks: options.allowPrivateWebhooks ?? true }),

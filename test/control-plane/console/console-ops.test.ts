@@ -1,7 +1,6 @@
 import t, { type Test } from 'tap'
-import { join } from 'node:path'
 import { consoleHarness } from './console-harness.ts'
-import { fleetBuilder, openInsightStore } from '../store/insight-fixture.ts'
+import { fleetBuilder, insightStoreOpener } from '../store/insight-fixture.ts'
 import { CONSOLE_PAGES } from '../../../control-plane/console/console-layout.ts'
 import { ago, when } from '../../../control-plane/console/format.ts'
 import { scrollTables } from '../../../control-plane/console/table-scroll.ts'
@@ -16,8 +15,8 @@ const H = 60 * MIN
  * "train" and busy, a/2 held 5 min by "warmup" and idle (idle now, still loading), a/3 free.
  */
 async function allocated (t: Test) {
-  const { store, rows, close } = await openInsightStore(join(t.testdir(), 'gpufleet.db'))
-  t.teardown(close)
+  // A directory of its own, removed once the store closed (tap's testdir could go first: ENOTEMPTY, then a hung file).
+  const { store, rows } = await insightStoreOpener(t)()
   const h = await consoleHarness(t, { store })
   const now = h.now()
   const fleet = fleetBuilder(store)
