@@ -1,6 +1,6 @@
 import { hostname as osHostname, uptime } from 'node:os'
 import type { AddressInfo, Server as NetServer } from 'node:net'
-import { createAdaptorServer, serve, type ServerType } from '@hono/node-server'
+import { createAdaptorServer, type ServerType } from '@hono/node-server'
 import pino from 'pino'
 import { readCaFile, readTlsFiles, type TlsFiles } from '../shared/read-tls-files.ts'
 import { advertisedUrl } from './advertised-url.ts'
@@ -263,17 +263,14 @@ function readAgentFiles (config: AgentConfig): { tls?: TlsFiles, controlPlaneCa?
 }
 
 /** Binds hostname:port, or takes over `held`, a socket listening there already. */
-function listen (fetch: Parameters<typeof serve>[0]['fetch'], hostname: string, port: number, tls: TlsFiles | undefined, held?: NetServer): Promise<{ server: ServerType, port: number }> {
+function listen (fetch: Parameters<typeof createAdaptorServer>[0]['fetch'], hostname: string, port: number, tls: TlsFiles | undefined, held?: NetServer): Promise<{ server: ServerType, port: number }> {
   return new Promise((resolve, reject) => {
     // node:https only when serving TLS: an agent without it does not load the TLS stack.
     const https = tls === undefined ? {} : { createServer: (process.getBuiltinModule('node:https') as typeof import('node:https')).createServer, serverOptions: { cert: tls.cert, key: tls.key } }
-    if (held === undefined) {
-      const server = serve({ fetch, hostname, port, ...https }, info => resolve({ server, port: info.port }))
-      server.once('error', reject)
-      return
-    }
     const server = createAdaptorServer({ fetch, hostname, ...https })
     server.once('error', reject)
-    server.listen(held, () => resolve({ server, port: (server.address() as AddressInfo).port }))
+    const ready = () => resolve({ server, port: (server.address() as AddressInfo).port })
+    if (held === undefined) server.listen(port, hostname, ready)
+    else server.listen(held, ready)
   })
 }
