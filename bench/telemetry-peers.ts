@@ -50,8 +50,8 @@ if (seconds % ticks !== 0) throw new Error('--seconds must be a multiple of --ti
 
 interface Figures { cpuMsPer1k: number, rssMiB: number, diskBytesPerRow: number, p50: number, p99: number, rowsPerS: number, maxW: number }
 
-/** `blocks` of `ticks` seconds of every host from t0, time-major. */
-async function push (r: Running, hosts: number, t0: number, blocks: number): Promise<number> {
+/** `blocks` of `ticks` seconds of every host from t0, time-major; values counted from `origin`. */
+async function push (r: Running, hosts: number, t0: number, blocks: number, origin: number): Promise<number> {
   const pool = new Pool(r.ingest.url, { connections, pipelining: 1 })
   let next = 0
   const total = hosts * blocks
@@ -62,7 +62,7 @@ async function push (r: Running, hosts: number, t0: number, blocks: number): Pro
       // Time-major, like the fleet: every host's first block, then every host's second.
       const host = i % hosts
       const from = t0 + Math.floor(i / hosts) * ticks * 1000
-      const body = r.ingest.form === 'gpufleet' ? gpufleetBody(host, from, ticks) : vmBody(host, from, ticks)
+      const body = r.ingest.form === 'gpufleet' ? gpufleetBody(host, from, ticks, origin) : vmBody(host, from, ticks, origin)
       for (let attempt = 0; ; attempt++) {
         const res = await pool.request({ path: r.ingest.path, method: 'POST', headers: r.ingest.headers, body })
         const text = await res.body.text()
@@ -79,13 +79,13 @@ async function push (r: Running, hosts: number, t0: number, blocks: number): Pro
   return failures
 }
 
-async function measure (target: typeof targets[number], hosts: number, t0: number): Promise<Figures> {
+async function measure (target: typeof targets[number], hosts: number): Promise<Figures> {
   const dir = mkdtempSync(join(tmpdir(), `gpufleet-peers-${target.name}-`))
   try {
     const r = await target.start(dir)
     const stopped = { disk: -1 }
     try {
-      return await measureRunning(target.name, r, hosts, t0, stopped)
+      return await measureRunning(target.name, r, hosts, stopped)
     } finally {
       // A failed run still ends its server before its directory goes.
       if (stopped.disk < 0) await r.stop().catch(() => {})
@@ -95,15 +95,21 @@ async function measure (target: typeof targets[number], hosts: number, t0: numbe
   }
 }
 
-async function measureRunning (name: string, r: Running, hosts: number, t0: number, stopped: { disk: number }): Promise<Figures> {
+async function measureRunning (name: string, r: Running, hosts: number, stopped: { disk: number }): Promise<Figures> {
   let rssMax = 0
   const sampler = setInterval(() => { rssMax = Math.max(rssMax, treeRssBytes(r.pids)) }, 250)
   try {
-    let retried = await push(r, hosts, t0 - warmup * ticks * 1000, warmup)
+    // Whole seconds ending 5 s ago, as fresh as a live fleet's, taken per run: a target after a
+    // slower one in the same repetition got data over a minute old, which gpufleet takes as late
+    // data (its per-GPU history marks and rebuilds those minutes, a backfill's cost). The values
+    // count from the data's first second, so every run pushes the same samples.
+    const t0 = Math.floor(Date.now() / 1000) * 1000 - (seconds + 5) * 1000
+    const origin = t0 - warmup * ticks * 1000
+    let retried = await push(r, hosts, origin, warmup, origin)
     await r.flush()
     const cpu0 = treeCpuSeconds(r.pids)
     const wall0 = performance.now()
-    retried += await push(r, hosts, t0, seconds / ticks)
+    retried += await push(r, hosts, t0, seconds / ticks, origin)
     await r.flush()
     const cpuS = treeCpuSeconds(r.pids) - cpu0
     const wallS = (performance.now() - wall0) / 1000
@@ -137,15 +143,11 @@ for (const hosts of sizes) {
   const results = new Map<string, Figures[]>(targets.map(t => [t.name, []]))
   const skipped = new Map<string, string>()
   for (let rep = 0; rep < reps; rep++) {
-    // Whole seconds ending 5 s ago, as fresh as a live fleet's: older than a minute, gpufleet
-    // would take every row as late data (its per-GPU history marks and rebuilds their minutes,
-    // as after an outage's backfill), which is not the steady state this measures.
-    const t0 = Math.floor(Date.now() / 1000) * 1000 - (seconds + 5) * 1000
     const order = targets.map((_, i) => targets[(i + rep) % targets.length]!)
     for (const target of order) {
       if (skipped.has(target.name)) continue
       try {
-        const fig = await measure(target, hosts, t0)
+        const fig = await measure(target, hosts)
         results.get(target.name)!.push(fig)
         console.log(`  ${hosts} hosts, rep ${rep + 1}, ${target.name}: ${f(fig.cpuMsPer1k, 2)} ms CPU/1k rows, ${f(fig.rowsPerS, 0)} rows/s, RSS ${f(fig.rssMiB, 0)} MiB, ${f(fig.diskBytesPerRow, 1)} B/row, power-history p50 ${f(fig.p50)} ms p99 ${f(fig.p99)} ms, max bucket ${f(fig.maxW, 1)} W (load ${fmtLoad()})`)
       } catch (err) {
