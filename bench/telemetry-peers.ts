@@ -19,19 +19,19 @@
  * repetitions, each also as a ratio to VictoriaMetrics.
  *
  *   node bench/telemetry-peers.ts [--hosts 1000,5000] [--seconds 20] [--ticks 10] [--warmup 1] [--reps 3]
- *     [--connections 32] [--queries 10] [--targets gpufleet-sqlite,gpufleet-postgres,gpufleet-vm,victoria-metrics]
+ *     [--connections 32] [--queries 10] [--threads] [--targets gpufleet-sqlite,gpufleet-postgres,gpufleet-vm,victoria-metrics]
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Pool } from 'undici'
 import { benchArgs } from './bench-args.ts'
-import { treeCpuSeconds, treeRssBytes } from './peers/proc-tree.ts'
+import { threadCpuSeconds, treeCpuSeconds, treeRssBytes } from './peers/proc-tree.ts'
 import { TARGETS, type Running } from './peers/targets.ts'
 import { gpufleetBody, vmBody, GPUS } from './peers/workload.ts'
 
 const args = benchArgs({
-  hosts: '1000,5000', seconds: '20', ticks: '10', warmup: '1', reps: '3', connections: '32', queries: '10',
+  hosts: '1000,5000', seconds: '20', ticks: '10', warmup: '1', reps: '3', connections: '32', queries: '10', threads: false,
   targets: 'gpufleet-sqlite,gpufleet-postgres,gpufleet-vm,victoria-metrics',
 })
 const sizes = args.hosts.split(',').map(Number)
@@ -41,6 +41,7 @@ const warmup = Number(args.warmup)
 const reps = Number(args.reps)
 const connections = Number(args.connections)
 const queries = Number(args.queries)
+const perThread = args.threads
 const targets = args.targets.split(',').map(name => {
   const t = TARGETS.find(x => x.name === name)
   if (t === undefined) throw new Error(`--targets: unknown ${name} (known: ${TARGETS.map(x => x.name).join(', ')})`)
@@ -108,12 +109,18 @@ async function measureRunning (name: string, r: Running, hosts: number, stopped:
     let retried = await push(r, hosts, origin, warmup, origin)
     await r.flush()
     const cpu0 = treeCpuSeconds(r.pids)
+    const threads0 = perThread ? threadCpuSeconds(r.pids) : null
     const wall0 = performance.now()
     retried += await push(r, hosts, t0, seconds / ticks, origin)
     await r.flush()
     const cpuS = treeCpuSeconds(r.pids) - cpu0
-    const wallS = (performance.now() - wall0) / 1000
     const rows = hosts * GPUS * seconds
+    if (threads0 !== null) {
+      // Where the CPU went, per thread (the event loop, workers, libuv's pool, GC helpers).
+      const spent = [...threadCpuSeconds(r.pids)].map(([k, v]) => [k, v - (threads0.get(k) ?? 0)] as const).filter(([, v]) => v > 0)
+      for (const [k, v] of spent.sort((a, b) => b[1] - a[1])) console.log(`    ${name} thread ${k}: ${(v / rows * 1e6).toFixed(2)} ms/1k rows`)
+    }
+    const wallS = (performance.now() - wall0) / 1000
     const latencies: number[] = []
     let maxW = 0
     for (let q = 0; q < queries; q++) {

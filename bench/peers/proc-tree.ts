@@ -45,3 +45,21 @@ export function treeRssBytes (roots: readonly number[]): number {
   }
   return bytes
 }
+
+/** CPU seconds so far per thread of the tree's processes: `pid/tid name` → seconds. */
+export function threadCpuSeconds (roots: readonly number[]): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const s of tree(roots)) {
+    let tids: string[] = []
+    try { tids = readdirSync(`/proc/${s.pid}/task`) } catch { continue }
+    for (const tid of tids) {
+      try {
+        const text = readFileSync(`/proc/${s.pid}/task/${tid}/stat`, 'utf8')
+        const name = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'))
+        const f = text.slice(text.lastIndexOf(')') + 2).split(' ')
+        out.set(`${s.pid}/${tid} ${name}`, (Number(f[11]) + Number(f[12])) / TICKS_PER_S)
+      } catch {}
+    }
+  }
+  return out
+}

@@ -12,6 +12,14 @@ export const NUMBERS_PER_SAMPLE = 2 + READINGS.length + 3
 const NAME = 2 + READINGS.length
 /** Where a packed row holds string indexes (name, uuid, pciBusId). */
 export const STRING_SLOTS = [NAME, NAME + 1, NAME + 2] as const
+/** Where a packed row holds the reading `key` (NaN for null): the rows are gpuId, recordedAt, then READINGS in order. */
+export const readingSlot = (key: (typeof READINGS)[number]): number => {
+  const j = READINGS.indexOf(key)
+  if (j < 0) throw new Error(`packed samples: no reading ${String(key)}`)
+  return 2 + j
+}
+/** How many readings a packed row holds, from slot 2 on (the stored columns after the keys, in order). */
+export const READING_COUNT = READINGS.length
 
 // Both directions compiled from the table into straight-line code (see parse-gpu-stats-body.ts:
 // an object literal is built once per shape; keyed stores in a loop cost an order more).

@@ -22,18 +22,23 @@ export function emptyDelta (): SampleDelta {
 }
 
 export function addSampleToDelta (d: SampleDelta, s: GpuSample): void {
+  addReadingsToDelta(d, s.powerDrawW, s.utilizationPct, s.tempC)
+}
+
+/** addSampleToDelta given only the readings a rollup folds (a packed row's, without an object). */
+export function addReadingsToDelta (d: SampleDelta, powerDrawW: number | null, utilizationPct: number | null, tempC: number | null): void {
   d.samples++
-  if (s.powerDrawW !== null) {
-    d.powerSumW = (d.powerSumW ?? 0) + s.powerDrawW
+  if (powerDrawW !== null) {
+    d.powerSumW = (d.powerSumW ?? 0) + powerDrawW
     d.powerN++
   }
-  if (s.utilizationPct !== null) {
-    d.utilSum += s.utilizationPct
+  if (utilizationPct !== null) {
+    d.utilSum += utilizationPct
     d.utilN++
-    d.utilMax = d.utilMax === null ? s.utilizationPct : Math.max(d.utilMax, s.utilizationPct)
+    d.utilMax = d.utilMax === null ? utilizationPct : Math.max(d.utilMax, utilizationPct)
   }
-  if (s.tempC !== null) {
-    d.tempSum += s.tempC
+  if (tempC !== null) {
+    d.tempSum += tempC
     d.tempN++
   }
 }

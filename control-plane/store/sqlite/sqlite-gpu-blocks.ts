@@ -1,5 +1,6 @@
 import type { CompactResult, SampleBatch } from '../telemetry-repository.ts'
 import type { SqliteDb } from './sqlite-db.ts'
+import { batchRecordedAt, batchRows } from '../packed-samples.ts'
 import { decodeGpuBlock, decodePowerBlock, encodeGpuBlock, encodePowerBlock, GPU_BLOCK_MS, type BlockRow, type SeriesPoint } from '../gpu-block-codec.ts'
 import { BLOCK_WIRE_COLUMNS, blockStart } from '../sql/gpu-block-reads.ts'
 import { SCOPE_CLUSTER, SCOPE_FLEET } from '../telemetry-scope-kinds.ts'
@@ -74,8 +75,9 @@ export function createSqliteGpuBlocks (db: SqliteDb) {
       if (w === -Infinity) return
       for (const batch of batches) {
         let spans: Set<number> | null = null
-        for (const s of batch.samples) {
-          if (s.recordedAt < w) (spans ??= new Set()).add(blockStart(s.recordedAt))
+        for (let r = 0, n = batchRows(batch); r < n; r++) {
+          const at = batchRecordedAt(batch, r)
+          if (at < w) (spans ??= new Set()).add(blockStart(at))
         }
         if (spans === null) continue
         const lo = Math.min(...spans)

@@ -29,6 +29,23 @@ export function headEntries (rows: Iterable<{ id: number, recordedAt: number }>)
   return [...byMinute.values()]
 }
 
+/** headEntries of rows given as parallel arrays (ids[i] recorded at ats[i]), without an object per row. */
+export function headEntriesOf (ids: readonly number[], ats: readonly number[]): HeadEntry[] {
+  const entries: HeadEntry[] = []
+  for (let i = 0; i < ids.length; i++) {
+    const minuteAt = headMinute(ats[i]!)
+    const id = ids[i]!
+    // A push's rows are one or two minutes: a short walk, no map.
+    const e = entries.find(x => x.minuteAt === minuteAt)
+    if (e === undefined) entries.push({ minuteAt, firstId: id, lastId: id })
+    else {
+      if (id < e.firstId) e.firstId = id
+      if (id > e.lastId) e.lastId = id
+    }
+  }
+  return entries
+}
+
 /**
  * SQL for one node's head rows recorded in [?1, ?2) (`columns` of gpu_stats as `s`, `where`
  * more terms on `s`, ?3 the node, `minute` the parameter bound to headMinute(?1): numbers bind
@@ -71,12 +88,20 @@ export function createSqliteGpuHead (db: SqliteDb) {
     VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?)').join(', ')}
     ON CONFLICT (minute_at, node_id, first_id) DO UPDATE SET last_id = MAX(last_id, excluded.last_id)`)
 
+  const write = (nodeId: number, entries: HeadEntry[]): void => {
+    if (entries.length === 0) return
+    insert(entries.length).run(...entries.flatMap(e => [e.minuteAt, nodeId, e.firstId, e.lastId]))
+  }
+
   return {
     /** Entries for a node's rows just inserted (ids and times). */
     add (nodeId: number, rows: Iterable<{ id: number, recordedAt: number }>): void {
-      const entries = headEntries(rows)
-      if (entries.length === 0) return
-      insert(entries.length).run(...entries.flatMap(e => [e.minuteAt, nodeId, e.firstId, e.lastId]))
+      write(nodeId, headEntries(rows))
+    },
+
+    /** add, the rows as parallel arrays: ids[i] recorded at ats[i]. */
+    addRows (nodeId: number, ids: readonly number[], ats: readonly number[]): void {
+      write(nodeId, headEntriesOf(ids, ats))
     },
 
     /** A node's entries in [fromMs, toMs) (minute-aligned) that no longer cover any of its rows. */

@@ -1,7 +1,8 @@
-import type { GpuSample, SampleBatch, SampleBatchResult, StoredGpuSample } from '../telemetry-repository.ts'
+import type { PackedSamples, SampleBatch, SampleBatchResult, StoredGpuSample } from '../telemetry-repository.ts'
 import { rollupSpans } from '../telemetry-repository.ts'
 import { WIRE_GPU_FIELDS } from '../../../shared/gpu-fields.ts'
-import { addSampleToDelta, emptyDelta, mergeDelta, type SampleDelta } from '../sample-delta.ts'
+import { addReadingsToDelta, emptyDelta, mergeDelta, type SampleDelta } from '../sample-delta.ts'
+import { NUMBERS_PER_SAMPLE as N, READING_COUNT, packedOf, readingSlot, unpackSample } from '../packed-samples.ts'
 import { createRollupAccumulator, type RollupRow } from '../create-rollup-accumulator.ts'
 import { addTickPower, secondPowerChange, type TickPower } from '../second-power-change.ts'
 import type { SqliteDb } from './sqlite-db.ts'
@@ -9,8 +10,7 @@ import type { SqliteGpuBlocks } from './sqlite-gpu-blocks.ts'
 import { createSqliteGpuHead } from './sqlite-gpu-head.ts'
 import { SCOPE_CLUSTER, SCOPE_FLEET, SCOPE_KIND_NAMES, SCOPE_NODE } from './sqlite-telemetry-migrations.ts'
 
-// The readings are shared/gpu-fields.ts's stored rows: the column is the wire name.
-const READINGS = WIRE_GPU_FIELDS.map(f => f.sample)
+// The raw columns after the keys are shared/gpu-fields.ts's readings, in the packed rows' order.
 const RAW_COLUMNS = ['node_id', 'cluster_id', 'gpu_id', 'recorded_at', ...WIRE_GPU_FIELDS.map(f => f.wire)]
 const LATEST_COLUMNS = ['node_id', 'gpu_id', 'recorded_at']
 const IDENTITY_COLUMNS = ['node_id', 'gpu_id', 'identity_at', 'cluster_id', 'hostname', 'name', 'uuid', 'pci_bus_id']
@@ -22,8 +22,19 @@ const ROLLUP_COLUMNS = [
 // enough that the statement cache holds at most CHUNK variants of each.
 const CHUNK = 32
 
-// The samples are this call's own objects (parsed per request): tag them instead of copying.
-const withId = (s: GpuSample, id: number): StoredGpuSample => Object.assign(s, { id })
+// The packed rows' readings a rollup folds (NaN: null).
+const POWER = readingSlot('powerDrawW')
+const UTIL = readingSlot('utilizationPct')
+const TEMP = readingSlot('tempC')
+const orNull = (v: number): number | null => v === v ? v : null
+// One key per (recorded_at, gpu_id) of a node: gpu_id is 0..255 (the wire's bound) and
+// recorded_at × 256 stays an exact double until the year 3000.
+const rowKey = (recordedAt: number, gpuId: number): number => recordedAt * 256 + gpuId
+
+// Each newest sample's row index in its batch, for the writer thread's reply (telemetry-writer-wire.ts).
+const rowOfNewest = new WeakMap<StoredGpuSample, number>()
+/** The row index in its batch of a sample insertSamples returned as newest (undefined: not one). */
+export const newestRowOf = (s: StoredGpuSample): number | undefined => rowOfNewest.get(s)
 
 const MAX_OR_EITHER = (c: string) => `${c} = COALESCE(MAX(${c}, excluded.${c}), ${c}, excluded.${c})`
 const ADD = (c: string) => `${c} = ${c} + excluded.${c}`
@@ -95,34 +106,47 @@ export function createSqliteInsertSamples (db: SqliteDb, blocks?: SqliteGpuBlock
 
   interface WideSecond { kind: number, id: number, secondAt: number, delta: SampleDelta, powered: boolean, changeW: number }
 
-  function insertRawRows (batch: SampleBatch, rows: GpuSample[]): StoredGpuSample[] {
-    const stored: StoredGpuSample[] = []
-    for (let start = 0; start < rows.length; start += CHUNK) {
-      const chunk = rows.slice(start, start + CHUNK)
+  /**
+   * INSERT OR IGNORE of a batch's `unique` rows (indexes into its packed block), bound straight
+   * from the block (no object per row). Returns the rows that were new and their ids.
+   */
+  function insertRawRows (batch: SampleBatch, packed: PackedSamples, unique: readonly number[]): { rows: number[], ids: number[] } {
+    const n = packed.numbers
+    const rows: number[] = []
+    const ids: number[] = []
+    for (let start = 0; start < unique.length; start += CHUNK) {
+      const size = Math.min(CHUNK, unique.length - start)
       const params: Array<number | null> = []
-      for (const s of chunk) {
-        params.push(batch.nodeId, batch.clusterId, s.gpuId, s.recordedAt)
-        for (const k of READINGS) params.push(s[k])
+      for (let k = start; k < start + size; k++) {
+        const at = unique[k]! * N
+        params.push(batch.nodeId, batch.clusterId, n[at]!, n[at + 1]!)
+        for (let j = at + 2; j < at + 2 + READING_COUNT; j++) params.push(orNull(n[j]!))
       }
-      const r = insertRaw(chunk.length).run(...params)
+      const r = insertRaw(size).run(...params)
       const changes = Number(r.changes)
       const last = Number(r.lastInsertRowid)
-      if (changes === chunk.length) {
+      if (changes === size) {
         // One statement's new rowids are consecutive (each is max(rowid)+1), ending at `last`.
-        for (let i = 0; i < chunk.length; i++) stored.push(withId(chunk[i]!, last - chunk.length + 1 + i))
-      } else if (changes > 0) {
-        const ids = new Map<string, number>()
-        for (const row of idRange().all(last - changes + 1, last) as Array<{ id: number, gpu_id: number, recorded_at: number }>) {
-          ids.set(`${row.gpu_id}:${row.recorded_at}`, row.id)
+        for (let k = 0; k < size; k++) {
+          rows.push(unique[start + k]!)
+          ids.push(last - size + 1 + k)
         }
-        for (const s of chunk) {
-          const id = ids.get(`${s.gpuId}:${s.recordedAt}`)
-          if (id !== undefined) stored.push(withId(s, id))
+      } else if (changes > 0) {
+        const idOf = new Map<number, number>()
+        for (const row of idRange().all(last - changes + 1, last) as Array<{ id: number, gpu_id: number, recorded_at: number }>) {
+          idOf.set(rowKey(row.recorded_at, row.gpu_id), row.id)
+        }
+        for (let k = start; k < start + size; k++) {
+          const at = unique[k]! * N
+          const id = idOf.get(rowKey(n[at + 1]!, n[at]!))
+          if (id === undefined) continue
+          rows.push(unique[k]!)
+          ids.push(id)
         }
       }
     }
-    head.add(batch.nodeId, stored)
-    return stored
+    head.addRows(batch.nodeId, ids, rows.map(r => n[r * N + 1]!))
+    return { rows, ids }
   }
 
   function writeLatest (batch: SampleBatch, newest: StoredGpuSample[], identities: Map<string, string>): void {
@@ -218,28 +242,40 @@ export function createSqliteInsertSamples (db: SqliteDb, blocks?: SqliteGpuBlock
       }
 
       const perBatch = batches.map((batch): SampleBatchResult => {
-        const seen = new Set<string>()
-        const unique: GpuSample[] = []
-        for (const s of batch.samples) {
-          const key = `${s.gpuId}:${s.recordedAt}`
+        const packed = packedOf(batch)
+        const n = packed.numbers
+        const seen = new Set<number>()
+        const unique: number[] = []
+        for (let r = 0; r < packed.count; r++) {
+          const key = rowKey(n[r * N + 1]!, n[r * N]!)
           if (seen.has(key)) continue
           seen.add(key)
-          unique.push(s)
+          unique.push(r)
         }
-        const stored = insertRawRows(batch, unique)
+        const { rows, ids } = insertRawRows(batch, packed, unique)
 
-        const newestByGpu = new Map<number, StoredGpuSample>()
+        // Per GPU, the index (into rows) of its newest stored row.
+        const newestOf = new Map<number, number>()
         const seconds = new Map<number, { delta: SampleDelta, ticks: Map<number, TickPower> }>()
-        for (const s of stored) {
-          const prev = newestByGpu.get(s.gpuId)
-          if (prev === undefined || s.recordedAt > prev.recordedAt) newestByGpu.set(s.gpuId, s)
-          const secondAt = Math.floor(s.recordedAt / 1000) * 1000
+        for (let k = 0; k < rows.length; k++) {
+          const at = rows[k]! * N
+          const gpuId = n[at]!
+          const recordedAt = n[at + 1]!
+          const prev = newestOf.get(gpuId)
+          if (prev === undefined || recordedAt > n[rows[prev]! * N + 1]!) newestOf.set(gpuId, k)
+          const secondAt = Math.floor(recordedAt / 1000) * 1000
           let sec = seconds.get(secondAt)
           if (sec === undefined) seconds.set(secondAt, sec = { delta: emptyDelta(), ticks: new Map() })
-          addSampleToDelta(sec.delta, s)
-          addTickPower(sec.ticks, s.recordedAt, s.powerDrawW)
+          const powerW = orNull(n[at + POWER]!)
+          addReadingsToDelta(sec.delta, powerW, orNull(n[at + UTIL]!), orNull(n[at + TEMP]!))
+          addTickPower(sec.ticks, recordedAt, powerW)
         }
-        const newest = [...newestByGpu.values()].sort((a, b) => a.gpuId - b.gpuId)
+        const newestRows = [...newestOf.values()].sort((a, b) => n[rows[a]! * N]! - n[rows[b]! * N]!)
+        const newest = newestRows.map((k): StoredGpuSample => {
+          const s = Object.assign(unpackSample(packed, rows[k]!), { id: ids[k]! })
+          rowOfNewest.set(s, rows[k]!)
+          return s
+        })
         // The node's newest tick before this batch: what nodeTicksAfter needs to know which of
         // the batch's seconds already hold its rows.
         const before = seconds.size === 0 ? null : (nodeNewest().get(batch.nodeId) as { at: number | null }).at
@@ -254,7 +290,7 @@ export function createSqliteInsertSamples (db: SqliteDb, blocks?: SqliteGpuBlock
           addWide(SCOPE_FLEET, 0, secondAt, delta, powered, changeW)
           if (batch.clusterId !== null) addWide(SCOPE_CLUSTER, batch.clusterId, secondAt, delta, powered, changeW)
         }
-        return { inserted: stored.length, duplicates: batch.samples.length - stored.length, newest }
+        return { inserted: rows.length, duplicates: packed.count - rows.length, newest }
       })
 
       const lowered: Array<[WideSecond, number]> = []

@@ -1,5 +1,6 @@
 import type { GpuSample, SampleBatch, SampleBatchResult, StoredGpuSample } from '../telemetry-repository.ts'
-import { NUMBERS_PER_SAMPLE, STRING_SLOTS, packedOf, stringTable, unpackSample, unpackSamples } from '../packed-samples.ts'
+import { newestRowOf } from './sqlite-insert-samples.ts'
+import { NUMBERS_PER_SAMPLE, STRING_SLOTS, packedOf, packedSampleBatch, stringTable, unpackSample } from '../packed-samples.ts'
 
 /**
  * A group commit as it crosses to SQLite's telemetry writer thread and back, each way one
@@ -54,12 +55,12 @@ export function decodeCommit ({ numbers, strings }: CommitWire): SampleBatch[] {
     const hostname = numbers[at + 2]!
     const count = numbers[at + 3]!
     const rows = numbers.subarray(at + HEAD, at + HEAD + count * NUMBERS_PER_SAMPLE)
-    batches.push({
+    // Packed: the writer binds rows from the block; objects only if something asks for `samples`.
+    batches.push(packedSampleBatch({
       nodeId: numbers[at]!,
       clusterId: Number.isNaN(clusterId) ? null : clusterId,
       hostname: hostname < 0 ? null : strings[hostname]!,
-      samples: unpackSamples({ count, numbers: rows, strings }),
-    })
+    }, { count, numbers: rows, strings }))
     at += HEAD + count * NUMBERS_PER_SAMPLE
   }
   return batches
@@ -76,9 +77,8 @@ export function encodeResults (batches: readonly SampleBatch[], results: readonl
     out[at + 1] = r.duplicates
     out[at + 2] = r.newest.length
     at += 3
-    const samples = batches[i]!.samples
     for (const s of r.newest) {
-      const row = samples.indexOf(s)
+      const row = newestRowOf(s) ?? batches[i]!.samples.indexOf(s)
       if (row < 0) throw new Error('telemetry writer: a newest row that is not one of its batch\'s samples')
       out[at] = row
       out[at + 1] = s.id
