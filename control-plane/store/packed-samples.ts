@@ -38,6 +38,38 @@ const readSample = new Function('n', 'i', 's', `let v
     ${READINGS.map((k, j) => `${k}: (v = n[i + ${j + 2}]) === v ? v : null`).join(',\n')} }`) as
   (n: Float64Array, i: number, s: Array<string | null>) => GpuSample
 
+// A wire row (shared/wire/gpu-stats.ts, already validated) written straight into a packed row:
+// what sampleOf then writeNumbers would write, without the object between them.
+const WIRE_READINGS = WIRE_GPU_FIELDS.map(f => f.wire)
+for (const key of WIRE_READINGS) if (!IDENTIFIER.test(key)) throw new Error(`gpu field ${key}: not an identifier`)
+const writeWire = new Function('n', 'i', 'row', 'recordedAt', `n[i] = row.gpu_id; n[i + 1] = recordedAt;
+  ${WIRE_READINGS.map((k, j) => `n[i + ${j + 2}] = row.${k} ?? NaN;`).join('\n')}`) as
+  (n: Float64Array, i: number, row: object, recordedAt: number) => void
+
+/**
+ * Packs validated wire rows (gpu_stats rows as the agent sends them) as they are accepted,
+ * into room for `capacity` rows: a parse worker's output without a GpuSample per row.
+ */
+export function wireRowPacker (capacity: number): { add: (row: WireRowStrings, recordedAt: number) => void, done: () => PackedSamples } {
+  const numbers = new Float64Array(capacity * NUMBERS_PER_SAMPLE)
+  const { strings, ref } = stringTable()
+  let count = 0
+  return {
+    add (row, recordedAt) {
+      if (count >= capacity) throw new RangeError(`wireRowPacker: more than ${capacity} rows`)
+      const at = count * NUMBERS_PER_SAMPLE
+      writeWire(numbers, at, row, recordedAt)
+      numbers[at + NAME] = ref(row.name)
+      numbers[at + NAME + 1] = ref(row.uuid ?? null)
+      numbers[at + NAME + 2] = ref(row.pci_bus_id ?? null)
+      count++
+    },
+    done: () => ({ count, numbers, strings }),
+  }
+}
+/** The string fields of a wire row (and gpu_id); its readings are read by name from WIRE_GPU_FIELDS. */
+export interface WireRowStrings { gpu_id: number, name: string, uuid?: string | null | undefined, pci_bus_id?: string | null | undefined }
+
 /** Each distinct string once, by index: `ref` adds a string where it is new. */
 export function stringTable (): { strings: Array<string | null>, ref: (v: string | null) => number } {
   const strings: Array<string | null> = []

@@ -1,6 +1,6 @@
 import type { GpuStatRowMig, IngestNode } from '../../shared/wire/gpu-stats.ts'
 import type { PackedSamples } from '../store/telemetry-repository.ts'
-import { packSamples, unpackSamples } from '../store/packed-samples.ts'
+import { unpackSamples } from '../store/packed-samples.ts'
 import type { ParsedGpuStats } from './parse-gpu-stats-body.ts'
 
 /**
@@ -18,10 +18,6 @@ export interface PackedGpuStats extends PackedSamples {
 export type IngestParseOutcome =
   | { ok: true, packed: PackedGpuStats }
   | { ok: false, status: number, code: string, message: string, details?: Record<string, unknown> }
-
-export function packGpuStats (parsed: ParsedGpuStats): PackedGpuStats {
-  return { node: parsed.node, skipped: parsed.skipped, mig: [...parsed.mig], ...packSamples(parsed.samples) }
-}
 
 export function unpackGpuStats (packed: PackedGpuStats): ParsedGpuStats {
   return { node: packed.node, skipped: packed.skipped, mig: new Map(packed.mig), samples: unpackSamples(packed) }

@@ -3,6 +3,8 @@ import { httpError } from '../../shared/error-codes.ts'
 import type { GpuSample } from '../store/telemetry-repository.ts'
 import { compileRowCheck } from './compile-row-check.ts'
 import { WIRE_GPU_FIELDS } from '../../shared/gpu-fields.ts'
+import { wireRowPacker } from '../store/packed-samples.ts'
+import type { PackedGpuStats } from './packed-gpu-stats.ts'
 
 // Wire row → GpuSample, compiled once from the table into one object literal: ingest maps
 // ~40k rows/s, and a literal costs ~40 ns a row where filling the keys in a loop costs
@@ -48,6 +50,23 @@ export interface ParseWindow {
  * fail-soft: each is validated alone and a bad one is skipped while the others ingest.
  */
 export function parseGpuStatsBody (body: unknown, window: ParseWindow): ParsedGpuStats {
+  const samples: GpuSample[] = []
+  const { node, skipped, mig } = eachAcceptedRow(body, window, (row, recordedAt) => { samples.push(sampleOf(row, recordedAt)) })
+  return { node, samples, skipped, mig }
+}
+
+/** parseGpuStatsBody with the samples packed as they are accepted (a parse worker's form): no object per row. */
+export function parseGpuStatsPacked (body: unknown, window: ParseWindow): PackedGpuStats {
+  let packer: ReturnType<typeof wireRowPacker> | null = null
+  const { node, skipped, mig } = eachAcceptedRow(body, window, (row, recordedAt, rows) => {
+    (packer ??= wireRowPacker(rows)).add(row, recordedAt)
+  })
+  return { node, skipped, mig: [...mig], ...(packer ?? wireRowPacker(0)).done() }
+}
+
+/** The envelope checked, then `accept` called with each valid row in the window and its time (`rows`: the body's row count). */
+function eachAcceptedRow (body: unknown, window: ParseWindow, accept: (row: GpuStatRow, recordedAt: number, rows: number) => void):
+  Omit<ParsedGpuStats, 'samples'> {
   if (typeof body !== 'object' || body === null || Array.isArray(body) || !Array.isArray((body as { gpus?: unknown }).gpus)) {
     throw httpError('GPUS_REQUIRED', 'body must be a JSON object with a top-level "gpus" array')
   }
@@ -61,9 +80,11 @@ export function parseGpuStatsBody (body: unknown, window: ParseWindow): ParsedGp
     }
     node = parsed.data
   }
-  const samples: GpuSample[] = []
   const mig = new Map<number, GpuStatRowMig & { recordedAt: number }>()
   let skipped = 0
+  // A push's rows share a few timestamps (one per tick): each distinct one parsed once.
+  let lastIso: string | undefined
+  let lastMs = NaN
   for (const raw of gpus) {
     let row: GpuStatRow | null = null
     if (certainlyValid(raw)) {
@@ -73,15 +94,20 @@ export function parseGpuStatsBody (body: unknown, window: ParseWindow): ParsedGp
       if (parsed.success) row = parsed.data
     }
     const migPart = row === null ? null : migOf(raw)
-    const sample = row === null || migPart === undefined ? null : toSample(row, window)
-    if (sample === null) {
+    let recordedAt = NaN
+    if (row !== null && migPart !== undefined) {
+      if (row.recorded_at === undefined) recordedAt = window.receivedAt
+      else if (row.recorded_at === lastIso) recordedAt = lastMs
+      else recordedAt = lastMs = Date.parse(lastIso = row.recorded_at)
+    }
+    if (row === null || !Number.isFinite(recordedAt) || recordedAt < window.oldestMs || recordedAt > window.newestMs) {
       skipped++
       continue
     }
-    samples.push(sample)
-    if (migPart !== null && (mig.get(sample.gpuId)?.recordedAt ?? -Infinity) <= sample.recordedAt) mig.set(sample.gpuId, { ...migPart, recordedAt: sample.recordedAt })
+    accept(row, recordedAt, gpus.length)
+    if (migPart !== null && migPart !== undefined && (mig.get(row.gpu_id)?.recordedAt ?? -Infinity) <= recordedAt) mig.set(row.gpu_id, { ...migPart, recordedAt })
   }
-  return { node, samples, skipped, mig }
+  return { node, skipped, mig }
 }
 
 /** The row's MIG fields: null when it has none, undefined when they are malformed (the row is skipped). */
@@ -92,8 +118,3 @@ function migOf (raw: unknown): GpuStatRowMig | null | undefined {
   return parsed.success ? parsed.data : undefined
 }
 
-function toSample (row: GpuStatRow, window: ParseWindow): GpuSample | null {
-  const recordedAt = row.recorded_at === undefined ? window.receivedAt : Date.parse(row.recorded_at)
-  if (!Number.isFinite(recordedAt) || recordedAt < window.oldestMs || recordedAt > window.newestMs) return null
-  return sampleOf(row, recordedAt)
-}

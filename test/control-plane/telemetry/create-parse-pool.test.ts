@@ -47,14 +47,19 @@ t.test('a valid batch through a worker: exactly the samples parseGpuStatsBody ma
       { gpu_id: 2, name: 'NVIDIA B200', temp_c: 151 },
       { gpu_id: 3, name: 'NVIDIA B200', recorded_at: 'yesterday' },
       { gpu_id: 4, name: 'NVIDIA B200', power_draw_w: -0, temp_c: 0, memory_used_mb: 0, memory_total_mb: 0, utilization_pct: 0 },
+      // Times that repeat, change and come back (each distinct one is parsed once).
+      { gpu_id: 5, name: 'NVIDIA B200', recorded_at: '1970-01-01T00:16:41.500Z', uuid: null },
+      { gpu_id: 6, name: 'NVIDIA B200', recorded_at: '1970-01-01T00:16:40.500Z', pci_bus_id: null },
+      { gpu_id: 7, name: 'NVIDIA B200', recorded_at: 'yesterday' },
+      { gpu_id: 7, name: 'NVIDIA B200', recorded_at: '1970-01-01T00:16:41.500Z' },
     ],
   })
   const outcome = await pool.parse(enc(body), window)
   if (!outcome.ok) throw new Error(`refused: ${outcome.code}`)
   const direct = parseGpuStatsBody(JSON.parse(body), window)
   t.same(unpackGpuStats(outcome.packed), direct)
-  t.equal(direct.skipped, 2)
-  t.equal(direct.samples.length, 3)
+  t.equal(direct.skipped, 3)
+  t.same(direct.samples.map(x => [x.gpuId, x.recordedAt]), [[0, 1_000_500], [1, 1_000_500], [4, 1_000_000], [5, 1_001_500], [6, 1_000_500], [7, 1_001_500]])
   t.equal(unpackGpuStats(outcome.packed).samples[1]!.powerDrawW, null, 'null stays null')
   t.same([...direct.mig.keys()], [1], 'the MIG part travels')
 })
