@@ -25,6 +25,27 @@ const RAW_BUCKETS = (where: string) => `SELECT node_id, gpu_id, b AS bucket_at, 
 
 const MINUTE_MS = 60_000
 
+/**
+ * One node's raw rows in [from, to) as SQL over `s` (gpu_stats), for rebuilding its dirty
+ * minutes: `sql(columns)` selects `columns` of its rows, `args` binds the range and node. The
+ * default reads the raw table's key; SQLite's goes through its head directory
+ * (sqlite-gpu-head.ts), since its key is led by time and a node's minute would otherwise walk
+ * the whole fleet's rows of that minute, once per dirty node.
+ */
+export interface NodeRowsSql {
+  sql: (columns: string) => string
+  args: (fromMs: number, toMs: number, nodeId: number) => unknown[]
+}
+const NODE_ROWS_BY_KEY: NodeRowsSql = {
+  sql: columns => `SELECT ${columns} FROM gpu_stats AS s WHERE s.recorded_at >= ? AND s.recorded_at < ? AND s.node_id = ?`,
+  args: (fromMs, toMs, nodeId) => [fromMs, toMs, nodeId],
+}
+// The node's rows in minutes, the columns RAW_AGG reads.
+const NODE_MINUTES = (rows: NodeRowsSql) => `SELECT node_id, gpu_id, b AS bucket_at, ${RAW_AGG}
+  FROM (${rows.sql(`s.node_id, s.gpu_id, (s.recorded_at / ${MINUTE_MS}) * ${MINUTE_MS} AS b,
+    s.utilization_pct, s.temp_c, s.memory_used_mb, s.memory_total_mb, s.power_draw_w`)}) AS r
+  GROUP BY node_id, gpu_id, b`
+
 const VALUES = ['samples', 'util_sum', 'util_n', 'util_max', 'temp_sum', 'temp_n', 'temp_max', 'mem_sum', 'mem_n', 'mem_max',
   'mem_total', 'power_sum', 'power_n', 'power_max'] as const
 const COLUMNS = ['node_id', 'span_min', 'bucket_at', 'gpu_id', ...VALUES] as const
@@ -55,8 +76,9 @@ const NEWEST = (where: string) => `SELECT node_id, gpu_id, b AS bucket_at, ${RAW
 const floorHour = (t: number) => Math.floor(t / HISTORY_HOUR_MS) * HISTORY_HOUR_MS
 const ceilHour = (t: number) => Math.ceil(t / HISTORY_HOUR_MS) * HISTORY_HOUR_MS
 
-/** Per-GPU history over one SqlDb, the same SQL on both engines. */
-export function createSqlGpuHistoryRepository (db: SqlDb): GpuHistoryRepository {
+/** Per-GPU history over one SqlDb, the same SQL on both engines but for how one node's raw rows are found (`nodeRows`). */
+export function createSqlGpuHistoryRepository (db: SqlDb, nodeRows: NodeRowsSql = NODE_ROWS_BY_KEY): GpuHistoryRepository {
+  const nodeMinutesSql = NODE_MINUTES(nodeRows)
   const upsertMinutes = async (q: SqlQuery, rows: readonly HistoryDbRow[]): Promise<void> => {
     for (let i = 0; i < rows.length; i += CHUNK) {
       const chunk = rows.slice(i, i + CHUNK)
@@ -121,7 +143,7 @@ export function createSqlGpuHistoryRepository (db: SqlDb): GpuHistoryRepository 
         const nodeId = Number(d.node_id)
         const at = Number(d.bucket_at)
         // Dirty buckets can be older than the loop's window: see the loop's note on compacted raw rows.
-        const rows = await rawRows(at, at + HISTORY_BUCKET_MS, MINUTE_MS, ' AND node_id = ?', nodeId)
+        const rows = await db.all<HistoryDbRow>(nodeMinutesSql, ...nodeRows.args(at, at + HISTORY_BUCKET_MS, nodeId))
         await db.tx(LOCK, async q => {
           await upsertMinutes(q, rows)
           await q.run(ROLL_UP(1, 5, ' AND node_id = ?'), at, at + HISTORY_BUCKET_MS, nodeId)

@@ -7,6 +7,7 @@ import { createSqlApiKeyRepository } from '../sql/sql-api-key-repository.ts'
 import { createSqlFleetRepository } from '../sql/sql-fleet-repository.ts'
 import { createSqliteTelemetryRepository } from './sqlite-telemetry-repository.ts'
 import { createSqlGpuHistoryRepository } from '../sql/sql-gpu-history-repository.ts'
+import { SQLITE_NODE_ROWS_SQL } from './sqlite-gpu-head.ts'
 import { createSqlTenantRepository } from '../sql/sql-tenant-repository.ts'
 import { sqliteSqlDb } from './sqlite-sql-db.ts'
 import { migrateSqliteStore } from './migrate-sqlite-store.ts'
@@ -119,7 +120,7 @@ function openRepositories (db: SqliteDb, writer: TelemetryWriter | null): Store 
     jobLogs: createSqlJobLogRepository(sql),
     processes: createSqlProcessRepository(sql),
     slurm: createSqlSlurmRepository(sql),
-    gpuHistory: createSqlGpuHistoryRepository(sql),
+    gpuHistory: createSqlGpuHistoryRepository(sql, SQLITE_NODE_ROWS_SQL),
     async close () {
       // The writer answers what it was asked, then its connection goes before the main one.
       await writer?.close()

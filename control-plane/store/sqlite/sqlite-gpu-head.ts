@@ -1,5 +1,6 @@
 import type { SqliteDb } from './sqlite-db.ts'
 import { BLOCK_WIRE_COLUMNS, type GpuHeadSql } from '../sql/gpu-block-reads.ts'
+import type { NodeRowsSql } from '../sql/sql-gpu-history-repository.ts'
 
 /** The directory's time grain: an entry covers one node's rows of one minute. */
 export const HEAD_MINUTE_MS = 60_000
@@ -72,6 +73,12 @@ export const headRowsSql = (columns: string, where: string, minute: string) => `
 export const SQLITE_GPU_HEAD_SQL: GpuHeadSql = {
   sql: headRowsSql(`s.recorded_at, ${BLOCK_WIRE_COLUMNS.map(c => `s.${c}`).join(', ')}`, '+s.gpu_id = ?4', '?5'),
   minuteMs: HEAD_MINUTE_MS,
+}
+
+/** The per-GPU history's rebuild of one node's minutes on SQLite: its raw rows through the directory. */
+export const SQLITE_NODE_ROWS_SQL: NodeRowsSql = {
+  sql: columns => headRowsSql(columns, '1', '?4'),
+  args: (fromMs, toMs, nodeId) => [fromMs, toMs, nodeId, headMinute(fromMs)],
 }
 
 /**

@@ -4,7 +4,9 @@ import { openSqliteDb, type SqliteDb } from '../../../control-plane/store/sqlite
 import { migrateSqliteStore } from '../../../control-plane/store/sqlite/migrate-sqlite-store.ts'
 import { createSqliteTelemetryRepository } from '../../../control-plane/store/sqlite/sqlite-telemetry-repository.ts'
 import { sqliteSqlDb } from '../../../control-plane/store/sqlite/sqlite-sql-db.ts'
-import { headEntries } from '../../../control-plane/store/sqlite/sqlite-gpu-head.ts'
+import { headEntries, SQLITE_NODE_ROWS_SQL } from '../../../control-plane/store/sqlite/sqlite-gpu-head.ts'
+import { createSqlGpuHistoryRepository } from '../../../control-plane/store/sql/sql-gpu-history-repository.ts'
+import type { SqlDb } from '../../../control-plane/store/sql-db.ts'
 import { gpuHistory } from '../../../control-plane/store/sql/gpu-block-reads.ts'
 import type { TelemetryRepository } from '../../../control-plane/store/telemetry-repository.ts'
 import { sample } from './telemetry-repository-suite.ts'
@@ -128,4 +130,39 @@ t.test('migration 8 on a version-7 database: entries per run of one node\'s ids 
   migrateSqliteStore(db)
   t.same(coverage(db), { uncovered: 0, empty: 0 })
   t.equal((db.raw.prepare('SELECT COUNT(*) AS n FROM gpu_stats_dir').get() as { n: number }).n, 2 * 30, 'one per push')
+})
+
+t.test('the per-GPU history rebuilds a dirty node-minute from that node\'s rows through the directory, not the fleet\'s minute', async t => {
+  const path = join(t.testdir(), 'gpufleet.db')
+  const db = openSqliteDb(path)
+  t.teardown(() => db.close())
+  migrateSqliteStore(db)
+  const repo = createSqliteTelemetryRepository(db)
+  const nodes = [1, 2, 3, 4, 5]
+  for (let s = 5; s < 5 * 60; s += 10) await repo.insertSamples(nodes.map(n => push(n, T0 + s * 1000 + n)))
+
+  // The SQL the rebuild reads with, kept to be asked for its plan.
+  const sql = sqliteSqlDb(db)
+  const reads: Array<{ text: string, args: unknown[] }> = []
+  const watched: SqlDb = { ...sql, all: (text, ...args) => { reads.push({ text, args }); return sql.all(text, ...args) } }
+  const history = createSqlGpuHistoryRepository(watched, SQLITE_NODE_ROWS_SQL)
+  await history.markDirty([{ nodeId: 3, bucketAt: T0 + 2 * MIN + 17 }])
+  t.equal(await history.rebuildDirty(10), 1)
+
+  const raw = reads.filter(r => /\bgpu_stats\b(?!_)/.test(r.text))
+  t.equal(raw.length, 1, 'one raw read for the dirty node-minute')
+  const plan = (db.raw.prepare(`EXPLAIN QUERY PLAN ${raw[0]!.text}`).all(...raw[0]!.args as number[]) as Array<{ detail: string }>).map(p => p.detail)
+  t.ok(plan.some(d => /gpu_stats_dir/.test(d)), `the node's directory entries are searched (${plan.join(' | ')})`)
+  t.notOk(plan.some(d => /gpu_stats_time_node_gpu \(recorded_at>\? AND recorded_at<\?\)/.test(d)), 'the time key is not walked over the fleet\'s minute')
+
+  // The same minutes as the key's read (the shared SQL, on a second repository over the same rows).
+  const byKey = createSqlGpuHistoryRepository(sql)
+  const built = await history.buckets({ nodeId: 3, fromMs: T0, toMs: T0 + 5 * MIN, span: 1 })
+  await byKey.markDirty([{ nodeId: 3, bucketAt: T0 + 2 * MIN }])
+  await sql.run('DELETE FROM gpu_history')
+  t.equal(await byKey.rebuildDirty(10), 1)
+  t.same(await byKey.buckets({ nodeId: 3, fromMs: T0, toMs: T0 + 5 * MIN, span: 1 }), built, 'the directory\'s minute equals the key\'s')
+  // The dirty bucket is 5 minutes: each of the 4 GPUs' minutes, ticks from 5 s on.
+  t.equal(built.length, 4 * 5, 'the bucket\'s minutes of each of the node\'s 4 GPUs')
+  t.equal(built.reduce((n, b) => n + b.samples, 0), 4 * (55 + 4 * 60), 'every tick of them')
 })
