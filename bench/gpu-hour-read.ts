@@ -6,12 +6,15 @@
  * it), then:
  * - p50/p99 of store.telemetry.gpuHistory over the whole range for `--reads` GPUs;
  * - `--compact-steps` compaction steps of 5,000 rows (the retention loop's step): ms per node;
+ * - `--rebuild-nodes` nodes' dirty 5-minute buckets (late data, e.g. every agent replaying its
+ *   spool) rebuilt by the per-GPU history, SQLite: through the head directory (what the store
+ *   does) and through the time key (before), same rows, same run, answers compared;
  * - ingest CPU per 1k GPU-rows through store.telemetry.insertSamples (`--ingest-hosts` hosts
  *   pushing 10 ticks each for `--ingest-seconds`, a fresh store), the hot path the directory
  *   adds a statement per push to.
  *
  *   node bench/gpu-hour-read.ts [--hosts 20,200,1000] [--gpus 8] [--minutes 60] [--reads 100]
- *     [--compact-steps 10] [--ingest-hosts 200] [--ingest-seconds 300] [--db sqlite|postgres]
+ *     [--compact-steps 10] [--rebuild-nodes 100] [--ingest-hosts 200] [--ingest-seconds 300] [--db sqlite|postgres]
  *
  * `--db postgres`: the same head in a throwaway database of the test cluster (its node-led key
  * needs no directory), reads and compaction only.
@@ -29,8 +32,12 @@ import { throwawayPostgresDb } from './throwaway-postgres.ts'
 import { realisticGpu } from './realistic-gpu-readings.ts'
 import { openStore } from '../control-plane/store/open-store.ts'
 import type { SampleBatch } from '../control-plane/store/telemetry-repository.ts'
+import { openSqliteDb } from '../control-plane/store/sqlite/sqlite-db.ts'
+import { sqliteSqlDb } from '../control-plane/store/sqlite/sqlite-sql-db.ts'
+import { SQLITE_NODE_ROWS_SQL } from '../control-plane/store/sqlite/sqlite-gpu-head.ts'
+import { createSqlGpuHistoryRepository } from '../control-plane/store/sql/sql-gpu-history-repository.ts'
 
-const args = benchArgs({ db: 'sqlite', hosts: '20,200,1000', gpus: '8', minutes: '60', reads: '100', 'compact-steps': '10', 'ingest-hosts': '200', 'ingest-seconds': '300' })
+const args = benchArgs({ db: 'sqlite', hosts: '20,200,1000', gpus: '8', minutes: '60', reads: '100', 'compact-steps': '10', 'rebuild-nodes': '100', 'ingest-hosts': '200', 'ingest-seconds': '300' })
 const gpus = Number(args.gpus)
 const minutes = Number(args.minutes)
 const T0 = Date.UTC(2026, 3, 26, 0, 0, 0)
@@ -54,6 +61,8 @@ async function readsAt (hosts: number): Promise<void> {
   }
   console.log(`${hosts} hosts × ${gpus} GPUs × ${minutes} min (${rows.toLocaleString()} head rows): one GPU's ${minutes} min p50 ${pct(ms, 0.5)} ms, p99 ${pct(ms, 0.99)} ms (${n} rows a read), load ${load()}`)
 
+  if (args.db === 'sqlite' && Number(args['rebuild-nodes']) > 0) await rebuildAt(target.url, Math.min(hosts, Number(args['rebuild-nodes'])))
+
   const steps: Array<{ ms: number, moved: number }> = []
   for (let i = 0; i < Number(args['compact-steps']); i++) {
     const t = performance.now()
@@ -68,6 +77,28 @@ async function readsAt (hosts: number): Promise<void> {
   await store.close()
   await target.cleanup()
   rmSync(dir, { recursive: true, force: true })
+}
+
+/** `nodes` nodes' first 5-minute bucket marked dirty and rebuilt: through the directory, then through the time key. */
+async function rebuildAt (file: string, nodes: number): Promise<void> {
+  const db = openSqliteDb(file)
+  const sql = sqliteSqlDb(db)
+  const built: Record<string, { ms: number, rows: string }> = {}
+  for (const [name, history] of [['directory', createSqlGpuHistoryRepository(sql, SQLITE_NODE_ROWS_SQL)], ['time key', createSqlGpuHistoryRepository(sql)]] as const) {
+    await sql.run('DELETE FROM gpu_history')
+    await history.markDirty(Array.from({ length: nodes }, (_, n) => ({ nodeId: n + 1, bucketAt: T0 })))
+    const t = performance.now()
+    const done = await history.rebuildDirty(nodes)
+    const ms = performance.now() - t
+    if (done !== nodes) throw new Error(`rebuildDirty: ${done} of ${nodes} buckets`)
+    built[name] = { ms, rows: JSON.stringify(await sql.all('SELECT * FROM gpu_history ORDER BY node_id, span_min, bucket_at, gpu_id')) }
+  }
+  db.close()
+  const dir = built.directory!
+  const key = built['time key']!
+  if (dir.rows !== key.rows) throw new Error('rebuild: the directory\'s buckets differ from the time key\'s')
+  console.log(`  late-data rebuild of ${nodes} node-buckets (5 min): through the directory ${(dir.ms / nodes).toFixed(2)} ms per node-bucket, ` +
+    `through the time key ${(key.ms / nodes).toFixed(2)} ms (${(key.ms / dir.ms).toFixed(1)}×), the same buckets, load ${load()}`)
 }
 
 /** The same head on PostgreSQL: one push through the store first (it creates the day partitions). */
