@@ -1,7 +1,7 @@
 import type { GpuStatRowMig, IngestNode } from '../../shared/wire/gpu-stats.ts'
 import type { PackedSamples } from '../store/telemetry-repository.ts'
-import { unpackSamples } from '../store/packed-samples.ts'
-import type { ParsedGpuStats } from './parse-gpu-stats-body.ts'
+import { unpackSamples, wireRowPacker } from '../store/packed-samples.ts'
+import { eachAcceptedRow, type ParsedGpuStats, type ParseWindow } from './parse-gpu-stats-body.ts'
 
 /**
  * A parsed ingest body as it crosses from a parse worker to the event loop: the samples
@@ -18,6 +18,15 @@ export interface PackedGpuStats extends PackedSamples {
 export type IngestParseOutcome =
   | { ok: true, packed: PackedGpuStats }
   | { ok: false, status: number, code: string, message: string, details?: Record<string, unknown> }
+
+/** parseGpuStatsBody with the samples packed as they are accepted (a parse worker's form): no object per row. */
+export function parseGpuStatsPacked (body: unknown, window: ParseWindow): PackedGpuStats {
+  let packer: ReturnType<typeof wireRowPacker> | null = null
+  const { node, skipped, mig } = eachAcceptedRow(body, window, (row, recordedAt, rows) => {
+    (packer ??= wireRowPacker(rows)).add(row, recordedAt)
+  })
+  return { node, skipped, mig: [...mig], ...(packer ?? wireRowPacker(0)).done() }
+}
 
 export function unpackGpuStats (packed: PackedGpuStats): ParsedGpuStats {
   return { node: packed.node, skipped: packed.skipped, mig: new Map(packed.mig), samples: unpackSamples(packed) }

@@ -3,8 +3,6 @@ import { httpError } from '../../shared/error-codes.ts'
 import type { GpuSample } from '../store/telemetry-repository.ts'
 import { compileRowCheck } from './compile-row-check.ts'
 import { WIRE_GPU_FIELDS } from '../../shared/gpu-fields.ts'
-import { wireRowPacker } from '../store/packed-samples.ts'
-import type { PackedGpuStats } from './packed-gpu-stats.ts'
 
 // Wire row → GpuSample, compiled once from the table into one object literal: ingest maps
 // ~40k rows/s, and a literal costs ~40 ns a row where filling the keys in a loop costs
@@ -55,17 +53,8 @@ export function parseGpuStatsBody (body: unknown, window: ParseWindow): ParsedGp
   return { node, samples, skipped, mig }
 }
 
-/** parseGpuStatsBody with the samples packed as they are accepted (a parse worker's form): no object per row. */
-export function parseGpuStatsPacked (body: unknown, window: ParseWindow): PackedGpuStats {
-  let packer: ReturnType<typeof wireRowPacker> | null = null
-  const { node, skipped, mig } = eachAcceptedRow(body, window, (row, recordedAt, rows) => {
-    (packer ??= wireRowPacker(rows)).add(row, recordedAt)
-  })
-  return { node, skipped, mig: [...mig], ...(packer ?? wireRowPacker(0)).done() }
-}
-
 /** The envelope checked, then `accept` called with each valid row in the window and its time (`rows`: the body's row count). */
-function eachAcceptedRow (body: unknown, window: ParseWindow, accept: (row: GpuStatRow, recordedAt: number, rows: number) => void):
+export function eachAcceptedRow (body: unknown, window: ParseWindow, accept: (row: GpuStatRow, recordedAt: number, rows: number) => void):
   Omit<ParsedGpuStats, 'samples'> {
   if (typeof body !== 'object' || body === null || Array.isArray(body) || !Array.isArray((body as { gpus?: unknown }).gpus)) {
     throw httpError('GPUS_REQUIRED', 'body must be a JSON object with a top-level "gpus" array')

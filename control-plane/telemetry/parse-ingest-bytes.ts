@@ -1,7 +1,7 @@
 import { HttpError } from '../../shared/http-error.ts'
 import { httpError } from '../../shared/error-codes.ts'
-import { parseGpuStatsPacked, type ParseWindow } from './parse-gpu-stats-body.ts'
-import type { IngestParseOutcome } from './packed-gpu-stats.ts'
+import type { ParseWindow } from './parse-gpu-stats-body.ts'
+import { parseGpuStatsPacked, type IngestParseOutcome } from './packed-gpu-stats.ts'
 
 const utf8 = new TextDecoder()
 
