@@ -30,6 +30,14 @@ const orNull = (v: number): number | null => v === v ? v : null
 // One key per (recorded_at, gpu_id) of a node: gpu_id is 0..255 (the wire's bound) and
 // recorded_at × 256 stays an exact double until the year 3000.
 const rowKey = (recordedAt: number, gpuId: number): number => recordedAt * 256 + gpuId
+/** One key per GPU of the fleet (node ids stay far below 2^45). */
+const gpuKey = (nodeId: number, gpuId: number): number => nodeId * 256 + gpuId
+
+// A GPU's identity as gpu_identity holds it: what this process last wrote is not written again.
+interface Identity { clusterId: number | null, hostname: string | null, name: string, uuid: string | null, pciBusId: string | null }
+const sameIdentity = (i: Identity | undefined, batch: SampleBatch, s: StoredGpuSample): boolean =>
+  i !== undefined && i.clusterId === batch.clusterId && i.hostname === batch.hostname && i.name === s.name &&
+  i.uuid === s.uuid && i.pciBusId === s.pciBusId
 
 // Each newest sample's row index in its batch, for the writer thread's reply (telemetry-writer-wire.ts).
 const rowOfNewest = new WeakMap<StoredGpuSample, number>()
@@ -62,6 +70,10 @@ export function createSqliteInsertSamples (db: SqliteDb, blocks?: SqliteGpuBlock
   const advanceLatest = bySize(n =>
     `UPDATE gpu_stats_latest SET recorded_at = ?1
      WHERE node_id = ?2 AND recorded_at < ?1 AND gpu_id IN (${Array.from({ length: n }, (_, i) => `?${i + 3}`).join(', ')})`)
+  // The same for a push whose GPUs are one run of ids (0..7, the usual case): a range of the
+  // (node_id, gpu_id) key instead of an IN list, which SQLite walks as an ephemeral table.
+  const advanceLatestRun = () => db.stmt(`UPDATE gpu_stats_latest SET recorded_at = ?1
+     WHERE node_id = ?2 AND gpu_id >= ?3 AND gpu_id <= ?4 AND recorded_at < ?1`)
   const insertLatest = bySize(n =>
     `INSERT OR IGNORE INTO gpu_stats_latest (${LATEST_COLUMNS.join(', ')}) VALUES ${values(LATEST_COLUMNS, n)}`)
   const upsertIdentity = () => db.stmt(
@@ -71,7 +83,7 @@ export function createSqliteInsertSamples (db: SqliteDb, blocks?: SqliteGpuBlock
      WHERE excluded.identity_at >= gpu_identity.identity_at`)
   // What this process last wrote per GPU, so an unchanged identity costs no statement. Only
   // updated after a commit: a rolled-back write must be retried by the next push.
-  const identityWritten = new Map<string, string>()
+  const identityWritten = new Map<number, Identity>()
   const upsertRollups = bySize(n =>
     `INSERT INTO gpu_rollup (${ROLLUP_COLUMNS.join(', ')}) VALUES ${values(ROLLUP_COLUMNS, n)}
      ON CONFLICT (scope_kind, scope_id, span_min, bucket_at) DO UPDATE SET
@@ -149,7 +161,7 @@ export function createSqliteInsertSamples (db: SqliteDb, blocks?: SqliteGpuBlock
     return { rows, ids }
   }
 
-  function writeLatest (batch: SampleBatch, newest: StoredGpuSample[], identities: Map<string, string>): void {
+  function writeLatest (batch: SampleBatch, newest: StoredGpuSample[], identities: Map<number, Identity>): void {
     const gpusByTime = new Map<number, number[]>()
     for (const s of newest) {
       const gpus = gpusByTime.get(s.recordedAt)
@@ -159,16 +171,19 @@ export function createSqliteInsertSamples (db: SqliteDb, blocks?: SqliteGpuBlock
     for (const [at, gpus] of gpusByTime) {
       for (let start = 0; start < gpus.length; start += CHUNK) {
         const chunk = gpus.slice(start, start + CHUNK)
-        const advanced = Number(advanceLatest(chunk.length).run(at, batch.nodeId, ...chunk).changes)
+        // Sorted by gpuId (newest is): one run when the last is first + length - 1.
+        const run = chunk.length > 1 && chunk[chunk.length - 1]! - chunk[0]! === chunk.length - 1
+        const advanced = Number((run
+          ? advanceLatestRun().run(at, batch.nodeId, chunk[0]!, chunk[chunk.length - 1]!)
+          : advanceLatest(chunk.length).run(at, batch.nodeId, ...chunk)).changes)
         if (advanced < chunk.length) insertLatest(chunk.length).run(...chunk.flatMap(g => [batch.nodeId, g, at]))
       }
     }
     for (const s of newest) {
-      const key = `${batch.nodeId}:${s.gpuId}`
-      const identity = `${batch.clusterId}\u0000${batch.hostname}\u0000${s.name}\u0000${s.uuid}\u0000${s.pciBusId}`
-      if (identityWritten.get(key) === identity || identities.get(key) === identity) continue
+      const key = gpuKey(batch.nodeId, s.gpuId)
+      if (sameIdentity(identityWritten.get(key), batch, s) || sameIdentity(identities.get(key), batch, s)) continue
       upsertIdentity().run(batch.nodeId, s.gpuId, s.recordedAt, batch.clusterId, batch.hostname, s.name, s.uuid, s.pciBusId)
-      identities.set(key, identity)
+      identities.set(key, { clusterId: batch.clusterId, hostname: batch.hostname, name: s.name, uuid: s.uuid, pciBusId: s.pciBusId })
     }
   }
 
@@ -220,7 +235,7 @@ export function createSqliteInsertSamples (db: SqliteDb, blocks?: SqliteGpuBlock
   }
 
   return function insertSamples (batches: readonly SampleBatch[]): SampleBatchResult[] {
-    const identities = new Map<string, string>()
+    const identities = new Map<number, Identity>()
     const results = db.tx(() => {
       // Rows landing in compacted spans: those blocks become raw rows again first, so the
       // logic below sees exactly the rows it would without compaction (no statement otherwise).

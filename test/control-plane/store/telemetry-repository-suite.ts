@@ -114,6 +114,23 @@ export function telemetryRepositorySuite (t: Test, openStore: StoreFactory, { co
     t.equal(row!.hostname, 'node-1')
   })
 
+  t.test('latest advances exactly the GPUs a push carries: a run of ids, ids with gaps, a GPU left out, a late one', async t => {
+    const repo = await withRepo(t)
+    const at = (rows: Array<{ gpuId: number, recordedAt: number }>) => rows.map(r => `${r.gpuId}@${(r.recordedAt - T0) / 1000}`)
+    await repo.insertSamples([batch(1, 1, [0, 1, 2, 3, 4, 5, 6, 7].map(g => sample(g, T0, 100)))])
+    await repo.insertSamples([batch(1, 1, [2, 3, 4].map(g => sample(g, T0 + 1000, 100)))])
+    t.same(at(await repo.latest({ nodeId: 1 })), ['0@0', '1@0', '2@1', '3@1', '4@1', '5@0', '6@0', '7@0'], 'a run: only its GPUs')
+    await repo.insertSamples([batch(1, 1, [1, 3, 7].map(g => sample(g, T0 + 2000, 100)))])
+    t.same(at(await repo.latest({ nodeId: 1 })), ['0@0', '1@2', '2@1', '3@2', '4@1', '5@0', '6@0', '7@2'], 'gaps: only its GPUs')
+    // A run whose middle GPU is newer already (a late row for it): the others advance, it stays.
+    await repo.insertSamples([batch(1, 1, [sample(3, T0 + 5000, 100)])])
+    await repo.insertSamples([batch(1, 1, [2, 3, 4].map(g => sample(g, T0 + 3000, 100)))])
+    t.same(at(await repo.latest({ nodeId: 1 })), ['0@0', '1@2', '2@3', '3@5', '4@3', '5@0', '6@0', '7@2'], 'never back in time')
+    // A run reaching past the GPUs known so far: the new one is added.
+    await repo.insertSamples([batch(1, 1, [6, 7, 8].map(g => sample(g, T0 + 4000, 100)))])
+    t.same(at(await repo.latest({ nodeId: 1 })), ['0@0', '1@2', '2@3', '3@5', '4@3', '5@0', '6@4', '7@4', '8@4'], 'a new GPU joins')
+  })
+
   t.test('latest: ordered by node then gpu, filtered by node, cluster or hostname', async t => {
     const repo = await withRepo(t)
     await repo.insertSamples([
