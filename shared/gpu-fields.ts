@@ -1,5 +1,8 @@
 import { NODE_CLAIM_BOUNDS } from './wire/node-claim-bounds.ts'
 
+/** The highest GPU index a host may report (the ingest row's gpu_id; the store's keys rely on it). */
+export const MAX_GPU_ID = 255
+
 /**
  * The GPU metrics, one row each, as dcgm-exporter's `etc/default-counters.csv` lists its
  * counters: everything else derives from this table (the agent's nvidia-smi query and cell

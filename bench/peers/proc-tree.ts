@@ -10,11 +10,16 @@ const PAGE = Number(execFileSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).
 
 interface Stat { pid: number, ppid: number, ticks: number, childTicks: number }
 
+/** A /proc/…/stat line: its command name and the fields after it (state first). */
+function statFields (path: string): { name: string, f: string[] } {
+  const text = readFileSync(path, 'utf8')
+  // The command name may hold spaces and parentheses: fields start after the last ')'.
+  return { name: text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')), f: text.slice(text.lastIndexOf(')') + 2).split(' ') }
+}
+
 function stat (pid: number): Stat | null {
   try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    // The command name may hold spaces and parentheses: fields start after the last ')'.
-    const f = text.slice(text.lastIndexOf(')') + 2).split(' ')
+    const { f } = statFields(`/proc/${pid}/stat`)
     return { pid, ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]), childTicks: Number(f[13]) + Number(f[14]) }
   } catch { return null }
 }
@@ -54,9 +59,7 @@ export function threadCpuSeconds (roots: readonly number[]): Map<string, number>
     try { tids = readdirSync(`/proc/${s.pid}/task`) } catch { continue }
     for (const tid of tids) {
       try {
-        const text = readFileSync(`/proc/${s.pid}/task/${tid}/stat`, 'utf8')
-        const name = text.slice(text.indexOf('(') + 1, text.lastIndexOf(')'))
-        const f = text.slice(text.lastIndexOf(')') + 2).split(' ')
+        const { name, f } = statFields(`/proc/${s.pid}/task/${tid}/stat`)
         out.set(`${s.pid}/${tid} ${name}`, (Number(f[11]) + Number(f[12])) / TICKS_PER_S)
       } catch {}
     }

@@ -1,4 +1,4 @@
-import { WIRE_GPU_FIELDS } from '../../shared/gpu-fields.ts'
+import { MAX_GPU_ID, WIRE_GPU_FIELDS } from '../../shared/gpu-fields.ts'
 import type { GpuSample, PackedSamples, SampleBatch } from './telemetry-repository.ts'
 
 /**
@@ -96,6 +96,8 @@ export function packSamples (samples: readonly GpuSample[]): PackedSamples {
     const s = samples[r]!
     const bad = badField(s)
     if (bad !== null) throw new TypeError(`sample ${r}: ${bad} cannot be stored (${typeof s[bad as keyof GpuSample]})`)
+    // The wire's bound (parse workers pack only rows within it): the store keys rows by it.
+    if (!Number.isInteger(s.gpuId) || s.gpuId < 0 || s.gpuId > MAX_GPU_ID) throw new RangeError(`sample ${r}: gpuId ${s.gpuId} is not 0..${MAX_GPU_ID}`)
     const at = r * NUMBERS_PER_SAMPLE
     writeNumbers(numbers, at, s)
     numbers[at + NAME] = ref(s.name)

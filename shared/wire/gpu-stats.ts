@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { WIRE_GPU_FIELDS, type GpuField, type GpuWireName } from '../gpu-fields.ts'
+import { MAX_GPU_ID, WIRE_GPU_FIELDS, type GpuField, type GpuWireName } from '../gpu-fields.ts'
 
 type Reading = z.ZodOptional<z.ZodNullable<z.ZodNumber>>
 
@@ -27,7 +27,7 @@ const READINGS = Object.fromEntries(WIRE_GPU_FIELDS.map(f => [f.wire, readingSch
  * seed calls them mb), W, °C, MHz, %.
  */
 export const gpuStatRowSchema = z.object({
-  gpu_id: z.number().int().min(0).max(255),
+  gpu_id: z.number().int().min(0).max(MAX_GPU_ID),
   name: z.string().max(64),
   ...READINGS,
   // Extensions (all optional).

@@ -46,12 +46,15 @@ export function createSqliteGpuBlocks (db: SqliteDb) {
       .all(nodeId, lo, hi) as Array<{ id: number, block_at: number, data: Uint8Array }>
     for (const b of blocks) {
       if (only !== null && !only.has(b.block_at)) continue
-      const thawed: Array<{ id: number, recordedAt: number }> = []
+      const ids: number[] = []
+      const ats: number[] = []
       for (const row of decodeGpuBlock(b.data)) {
         const r = insertRaw().run(nodeId, row.clusterId, row.gpuId, row.recordedAt, ...row.readings)
-        if (Number(r.changes) === 1) thawed.push({ id: Number(r.lastInsertRowid), recordedAt: row.recordedAt })
+        if (Number(r.changes) !== 1) continue
+        ids.push(Number(r.lastInsertRowid))
+        ats.push(row.recordedAt)
       }
-      head.add(nodeId, thawed)
+      head.add(nodeId, ids, ats)
       db.stmt('DELETE FROM gpu_block WHERE id = ?').run(b.id)
     }
   }

@@ -11,32 +11,18 @@ export const headMinute = (ms: number) => Math.floor(ms / HEAD_MINUTE_MS) * HEAD
 export interface HeadEntry { minuteAt: number, firstId: number, lastId: number }
 
 /**
- * The entries for rows one statement run (or one push's statements) just inserted, in id
- * order per minute: a row's entry is its minute's, spanning that minute's lowest to highest id.
- * Rows of other minutes inside that span are skipped by the reads (they bound each entry to
- * its minute), so a push that crosses a minute costs one entry more, not a wrong answer.
+ * The entries for rows one statement run (or one push's statements) just inserted, given as
+ * parallel arrays (ids[i] recorded at ats[i]), in id order per minute: a row's entry is its
+ * minute's, spanning that minute's lowest to highest id. Rows of other minutes inside that span
+ * are skipped by the reads (they bound each entry to its minute), so a push that crosses a
+ * minute costs one entry more, not a wrong answer.
  */
-export function headEntries (rows: Iterable<{ id: number, recordedAt: number }>): HeadEntry[] {
-  const byMinute = new Map<number, HeadEntry>()
-  for (const r of rows) {
-    const minuteAt = headMinute(r.recordedAt)
-    const e = byMinute.get(minuteAt)
-    if (e === undefined) byMinute.set(minuteAt, { minuteAt, firstId: r.id, lastId: r.id })
-    else {
-      if (r.id < e.firstId) e.firstId = r.id
-      if (r.id > e.lastId) e.lastId = r.id
-    }
-  }
-  return [...byMinute.values()]
-}
-
-/** headEntries of rows given as parallel arrays (ids[i] recorded at ats[i]), without an object per row. */
-export function headEntriesOf (ids: readonly number[], ats: readonly number[]): HeadEntry[] {
+export function headEntries (ids: readonly number[], ats: readonly number[]): HeadEntry[] {
   const entries: HeadEntry[] = []
   for (let i = 0; i < ids.length; i++) {
     const minuteAt = headMinute(ats[i]!)
     const id = ids[i]!
-    // A push's rows are one or two minutes: a short walk, no map.
+    // A push's rows are one or two minutes (a thawed block's five): a short walk, no map.
     const e = entries.find(x => x.minuteAt === minuteAt)
     if (e === undefined) entries.push({ minuteAt, firstId: id, lastId: id })
     else {
@@ -95,20 +81,12 @@ export function createSqliteGpuHead (db: SqliteDb) {
     VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?)').join(', ')}
     ON CONFLICT (minute_at, node_id, first_id) DO UPDATE SET last_id = MAX(last_id, excluded.last_id)`)
 
-  const write = (nodeId: number, entries: HeadEntry[]): void => {
-    if (entries.length === 0) return
-    insert(entries.length).run(...entries.flatMap(e => [e.minuteAt, nodeId, e.firstId, e.lastId]))
-  }
-
   return {
-    /** Entries for a node's rows just inserted (ids and times). */
-    add (nodeId: number, rows: Iterable<{ id: number, recordedAt: number }>): void {
-      write(nodeId, headEntries(rows))
-    },
-
-    /** add, the rows as parallel arrays: ids[i] recorded at ats[i]. */
-    addRows (nodeId: number, ids: readonly number[], ats: readonly number[]): void {
-      write(nodeId, headEntriesOf(ids, ats))
+    /** Entries for a node's rows just inserted: ids[i] recorded at ats[i]. */
+    add (nodeId: number, ids: readonly number[], ats: readonly number[]): void {
+      const entries = headEntries(ids, ats)
+      if (entries.length === 0) return
+      insert(entries.length).run(...entries.flatMap(e => [e.minuteAt, nodeId, e.firstId, e.lastId]))
     },
 
     /** A node's entries in [fromMs, toMs) (minute-aligned) that no longer cover any of its rows. */

@@ -1,6 +1,6 @@
 import type { PackedSamples, SampleBatch, SampleBatchResult, StoredGpuSample } from '../telemetry-repository.ts'
 import { rollupSpans } from '../telemetry-repository.ts'
-import { WIRE_GPU_FIELDS } from '../../../shared/gpu-fields.ts'
+import { MAX_GPU_ID, WIRE_GPU_FIELDS } from '../../../shared/gpu-fields.ts'
 import { addReadingsToDelta, emptyDelta, mergeDelta, type SampleDelta } from '../sample-delta.ts'
 import { NUMBERS_PER_SAMPLE as N, READING_COUNT, packedOf, readingSlot, unpackSample } from '../packed-samples.ts'
 import { createRollupAccumulator, type RollupRow } from '../create-rollup-accumulator.ts'
@@ -27,11 +27,12 @@ const POWER = readingSlot('powerDrawW')
 const UTIL = readingSlot('utilizationPct')
 const TEMP = readingSlot('tempC')
 const orNull = (v: number): number | null => v === v ? v : null
-// One key per (recorded_at, gpu_id) of a node: gpu_id is 0..255 (the wire's bound) and
-// recorded_at × 256 stays an exact double until the year 3000.
-const rowKey = (recordedAt: number, gpuId: number): number => recordedAt * 256 + gpuId
+// One key per (recorded_at, gpu_id) of a node: gpu_id is 0..MAX_GPU_ID (the wire's bound,
+// packSamples refuses others) and recorded_at × 256 stays an exact double until the year 3000.
+const GPU_IDS = MAX_GPU_ID + 1
+const rowKey = (recordedAt: number, gpuId: number): number => recordedAt * GPU_IDS + gpuId
 /** One key per GPU of the fleet (node ids stay far below 2^45). */
-const gpuKey = (nodeId: number, gpuId: number): number => nodeId * 256 + gpuId
+const gpuKey = (nodeId: number, gpuId: number): number => nodeId * GPU_IDS + gpuId
 
 // A GPU's identity as gpu_identity holds it: what this process last wrote is not written again.
 interface Identity { clusterId: number | null, hostname: string | null, name: string, uuid: string | null, pciBusId: string | null }
@@ -157,7 +158,7 @@ export function createSqliteInsertSamples (db: SqliteDb, blocks?: SqliteGpuBlock
         }
       }
     }
-    head.addRows(batch.nodeId, ids, rows.map(r => n[r * N + 1]!))
+    head.add(batch.nodeId, ids, rows.map(r => n[r * N + 1]!))
     return { rows, ids }
   }
 

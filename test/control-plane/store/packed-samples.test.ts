@@ -37,4 +37,5 @@ t.test('a value no statement could bind is refused when packed', async t => {
   t.throws(() => packSamples([{ ...rows()[0]!, powerDrawW: '1' as unknown as number }]), { name: 'TypeError', message: /powerDrawW/ })
   t.throws(() => packSamples([{ ...rows()[0]!, name: 7 as unknown as string }]), /name/)
   t.throws(() => packSamples([{ ...rows()[0]!, recordedAt: null as unknown as number }]), /recordedAt/)
+  t.throws(() => packSamples([{ ...rows()[0]!, gpuId: 256 }]), { name: 'RangeError', message: /gpuId 256 is not 0..255/ }, 'a gpu id past the wire\'s bound: the store keys rows by it')
 })

@@ -50,8 +50,8 @@ async function sameAsScan (t: Test, db: SqliteDb, repo: TelemetryRepository, nod
 }
 
 t.test('headEntries: one entry per minute, lowest to highest id of its rows', async t => {
-  t.same(headEntries([]), [])
-  t.same(headEntries([{ id: 7, recordedAt: T0 + 59_000 }, { id: 8, recordedAt: T0 + 60_000 }, { id: 9, recordedAt: T0 + 1000 }, { id: 10, recordedAt: T0 + 61_000 }]), [
+  t.same(headEntries([], []), [])
+  t.same(headEntries([7, 8, 9, 10], [T0 + 59_000, T0 + 60_000, T0 + 1000, T0 + 61_000]), [
     { minuteAt: T0, firstId: 7, lastId: 9 },
     { minuteAt: T0 + MIN, firstId: 8, lastId: 10 },
   ])
@@ -119,13 +119,18 @@ t.test('the directory names every raw row through duplicates, late rows, thaws, 
   t.same(coverage(db), { uncovered: 0, empty: 0 }, 'ingest after the rebuild')
 })
 
-t.test('migration 8 on a version-7 database: entries per run of one node\'s ids in a minute', async t => {
-  const path = join(t.testdir(), 'gpufleet.db')
-  const db = openSqliteDb(path)
+/** A migrated file store with 5 minutes of `nodes`' pushes, one every 10 s from `firstS` on. */
+async function fiveMinutes (t: Test, nodes: number[], firstS: number): Promise<SqliteDb> {
+  const db = openSqliteDb(join(t.testdir(), 'gpufleet.db'))
   t.teardown(() => db.close())
   migrateSqliteStore(db)
   const repo = createSqliteTelemetryRepository(db)
-  for (let s = 0; s < 5 * 60; s += 10) await repo.insertSamples([1, 2].map(n => push(n, T0 + s * 1000 + n)))
+  for (let s = firstS; s < 5 * 60; s += 10) await repo.insertSamples(nodes.map(n => push(n, T0 + s * 1000 + n)))
+  return db
+}
+
+t.test('migration 8 on a version-7 database: entries per run of one node\'s ids in a minute', async t => {
+  const db = await fiveMinutes(t, [1, 2], 0)
   db.raw.exec("DROP TABLE gpu_stats_dir; DELETE FROM schema_migrations WHERE domain = 'telemetry' AND version = 8")
   migrateSqliteStore(db)
   t.same(coverage(db), { uncovered: 0, empty: 0 })
@@ -133,13 +138,7 @@ t.test('migration 8 on a version-7 database: entries per run of one node\'s ids 
 })
 
 t.test('the per-GPU history rebuilds a dirty node-minute from that node\'s rows through the directory, not the fleet\'s minute', async t => {
-  const path = join(t.testdir(), 'gpufleet.db')
-  const db = openSqliteDb(path)
-  t.teardown(() => db.close())
-  migrateSqliteStore(db)
-  const repo = createSqliteTelemetryRepository(db)
-  const nodes = [1, 2, 3, 4, 5]
-  for (let s = 5; s < 5 * 60; s += 10) await repo.insertSamples(nodes.map(n => push(n, T0 + s * 1000 + n)))
+  const db = await fiveMinutes(t, [1, 2, 3, 4, 5], 5)
 
   // The SQL the rebuild reads with, kept to be asked for its plan.
   const sql = sqliteSqlDb(db)
