@@ -76,8 +76,21 @@ const NEWEST = (where: string) => `SELECT node_id, gpu_id, b AS bucket_at, ${RAW
 const floorHour = (t: number) => Math.floor(t / HISTORY_HOUR_MS) * HISTORY_HOUR_MS
 const ceilHour = (t: number) => Math.ceil(t / HISTORY_HOUR_MS) * HISTORY_HOUR_MS
 
-/** Per-GPU history over one SqlDb, the same SQL on both engines but for how one node's raw rows are found (`nodeRows`). */
-export function createSqlGpuHistoryRepository (db: SqlDb, nodeRows: NodeRowsSql = NODE_ROWS_BY_KEY): GpuHistoryRepository {
+/**
+ * Where the fleet-wide minute read runs when not on `db`: SQLite's reader thread
+ * (open-sqlite-reader.ts), since node:sqlite would run it on the event loop.
+ */
+export type OffLoopRows = (sql: string, args: unknown[]) => Promise<HistoryDbRow[]>
+
+/** Minutes upserted per transaction by advanceMinutes, the event loop free between them. */
+const MINUTES_PER_TX = 8 * CHUNK
+const nextTurn = () => new Promise<void>(resolve => setImmediate(resolve))
+
+/**
+ * Per-GPU history over one SqlDb, the same SQL on both engines but for how one node's raw rows
+ * are found (`nodeRows`) and where the fleet-wide minute read runs (`offLoop`; default `db`).
+ */
+export function createSqlGpuHistoryRepository (db: SqlDb, nodeRows: NodeRowsSql = NODE_ROWS_BY_KEY, offLoop?: OffLoopRows): GpuHistoryRepository {
   const nodeMinutesSql = NODE_MINUTES(nodeRows)
   const upsertMinutes = async (q: SqlQuery, rows: readonly HistoryDbRow[]): Promise<void> => {
     for (let i = 0; i < rows.length; i += CHUNK) {
@@ -108,10 +121,24 @@ export function createSqlGpuHistoryRepository (db: SqlDb, nodeRows: NodeRowsSql 
       // ingest marks its bucket dirty.
       // The nodes named: PostgreSQL's node-first key then reads each node's few minutes instead
       // of scanning the day's partition (it has no time-led index); SQLite still reads the time range.
+      // The read grows with the fleet (every GPU's rows of the minutes since settledAt): on
+      // SQLite it runs on the reader thread, and the minutes go in in transactions of
+      // MINUTES_PER_TX, the event loop free between them. An upsert sets a minute whole, so
+      // minutes written by a pass that then fails are written again, the same, by the next.
       const nodes = toMs > fromMs ? (await db.all<{ node_id: number }>('SELECT DISTINCT node_id FROM gpu_stats_latest')).map(r => Number(r.node_id)) : []
-      const rows = nodes.length > 0 ? await rawRows(fromMs, toMs, MINUTE_MS, ` AND ${db.dialect.inList('node_id', 'bigint')}`, nodes) : []
+      const where = ` AND ${db.dialect.inList('node_id', 'bigint')}`
+      const rows = nodes.length === 0
+        ? []
+        : offLoop === undefined
+          ? await rawRows(fromMs, toMs, MINUTE_MS, where, nodes)
+          : await offLoop(RAW_BUCKETS(where), [MINUTE_MS, MINUTE_MS, fromMs, toMs, nodes])
+      let done = 0
+      for (; rows.length - done > MINUTES_PER_TX; done += MINUTES_PER_TX) {
+        await db.tx(LOCK, q => upsertMinutes(q, rows.slice(done, done + MINUTES_PER_TX)))
+        await nextTurn()
+      }
       await db.tx(LOCK, async q => {
-        await upsertMinutes(q, rows)
+        await upsertMinutes(q, rows.slice(done))
         await q.run(`INSERT INTO gpu_history_minute_state (singleton, settled_at, built_at) VALUES (1, ?, ?)
           ON CONFLICT (singleton) DO UPDATE SET settled_at = excluded.settled_at, built_at = excluded.built_at`,
         Math.min(settledAt, Math.max(fromMs, toMs)), Math.max(fromMs, toMs))

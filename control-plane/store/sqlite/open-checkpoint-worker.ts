@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads'
+import { closeWorkerThread } from './close-worker-thread.ts'
 import { siblingModule } from '../../../shared/sibling-module.ts'
 import type { CheckpointReply, CheckpointRequest } from './sqlite-checkpoint-worker.ts'
 
@@ -56,13 +57,7 @@ export function openCheckpointWorker (path: string): CheckpointWorker {
     },
     async close () {
       if (failure !== null) return
-      // Closed by the thread itself: its connection is released before the main one closes,
-      // so the main one, the last, can checkpoint and remove the WAL.
-      const exited = new Promise<void>(resolve => worker.once('exit', () => resolve()))
-      // Held until it has gone, even by a process with nothing else left to do.
-      worker.ref()
-      worker.postMessage({ kind: 'close' } satisfies CheckpointRequest)
-      await exited
+      await closeWorkerThread(worker, { kind: 'close' } satisfies CheckpointRequest)
     },
   }
 }

@@ -7,9 +7,10 @@ import { createSqlApiKeyRepository } from '../sql/sql-api-key-repository.ts'
 import { createSqlFleetRepository } from '../sql/sql-fleet-repository.ts'
 import { createSqliteTelemetryRepository } from './sqlite-telemetry-repository.ts'
 import { createSqlGpuHistoryRepository } from '../sql/sql-gpu-history-repository.ts'
+import type { HistoryDbRow } from '../sql/gpu-history-rows.ts'
 import { SQLITE_NODE_ROWS_SQL } from './sqlite-gpu-head.ts'
 import { createSqlTenantRepository } from '../sql/sql-tenant-repository.ts'
-import { sqliteSqlDb } from './sqlite-sql-db.ts'
+import { bind, sqliteSqlDb } from './sqlite-sql-db.ts'
 import { migrateSqliteStore } from './migrate-sqlite-store.ts'
 import { createSqlJobRepository } from '../sql/sql-job-repository.ts'
 import { sqliteJobHotPaths } from './sqlite-job-hot-paths.ts'
@@ -27,6 +28,7 @@ import { openCheckpointWorker, type CheckpointResult } from './open-checkpoint-w
 import { startSqliteCheckpointer } from './start-sqlite-checkpointer.ts'
 import { openTelemetryWriter, type TelemetryWriter } from './open-telemetry-writer.ts'
 import { createWriteGate } from './sqlite-write-gate.ts'
+import { openSqliteReader, type SqliteReader } from './open-sqlite-reader.ts'
 
 export interface SqliteStoreOptions {
   /**
@@ -74,7 +76,10 @@ export async function openSqliteStore (path: string, options: SqliteStoreOptions
       ...(gate === undefined ? {} : { gate }),
       ...(log === undefined ? {} : { log }),
     })
-  const store = openRepositories(db, writer)
+  // Fleet-wide reads that would stop the event loop (node:sqlite is synchronous) run on a
+  // read-only connection of their own, started at the first.
+  const reader = path === ':memory:' ? null : openSqliteReader(path)
+  const store = openRepositories(db, writer, reader)
   if (path === ':memory:' || checkpoint === 'inline') return store
   if (checkpoint === 'off') {
     db.raw.exec('PRAGMA wal_autocheckpoint = 0')
@@ -99,7 +104,7 @@ export async function openSqliteStore (path: string, options: SqliteStoreOptions
   }
 }
 
-function openRepositories (db: SqliteDb, writer: TelemetryWriter | null): Store {
+function openRepositories (db: SqliteDb, writer: TelemetryWriter | null, reader: SqliteReader | null): Store {
   migrateSqliteStore(db)
   const sql = sqliteSqlDb(db)
   const fleet = createSqlFleetRepository(sql)
@@ -120,10 +125,13 @@ function openRepositories (db: SqliteDb, writer: TelemetryWriter | null): Store 
     jobLogs: createSqlJobLogRepository(sql),
     processes: createSqlProcessRepository(sql),
     slurm: createSqlSlurmRepository(sql),
-    gpuHistory: createSqlGpuHistoryRepository(sql, SQLITE_NODE_ROWS_SQL),
+    gpuHistory: createSqlGpuHistoryRepository(sql, SQLITE_NODE_ROWS_SQL,
+      reader === null ? undefined : (text, args) => reader.numericRows<HistoryDbRow>(text, bind(args))),
     async close () {
-      // The writer answers what it was asked, then its connection goes before the main one.
+      // The writer and the reader answer what they were asked, then their connections go
+      // before the main one.
       await writer?.close()
+      await reader?.close()
       db.close()
     },
   }

@@ -1,4 +1,5 @@
 import { Worker, type TransferListItem } from 'node:worker_threads'
+import { closeWorkerThread } from './close-worker-thread.ts'
 import { siblingModule } from '../../../shared/sibling-module.ts'
 import type { TelemetryWrites } from '../sql/sql-telemetry-repository.ts'
 import { decodeResults, encodeCommit } from './telemetry-writer-wire.ts'
@@ -99,12 +100,7 @@ export function openTelemetryWriter (path: string, options: TelemetryWriterOptio
     async close () {
       if (closed) return
       closed = true
-      const w = worker
-      if (w === null) return
-      const exited = new Promise<void>(resolve => w.once('exit', () => resolve()))
-      w.ref()
-      w.postMessage({ kind: 'close' } satisfies WriterRequest)
-      await exited
+      if (worker !== null) await closeWorkerThread(worker, { kind: 'close' } satisfies WriterRequest)
     },
   }
 }

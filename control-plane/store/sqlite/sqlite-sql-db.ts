@@ -5,7 +5,7 @@ import { sqliteDialect } from './sqlite-dialect.ts'
 
 // What PostgreSQL binds natively, SQLite gets as its own values: a boolean as 0/1, a list as
 // JSON (read back with json_each, see SqlDialect.inList), undefined as NULL.
-function bind (args: unknown[]): SQLInputValue[] {
+export function bind (args: readonly unknown[]): SQLInputValue[] {
   return args.map(a => {
     if (a === undefined) return null
     if (typeof a === 'boolean') return a ? 1 : 0
