@@ -8,7 +8,7 @@
 import { benchArgs } from './bench-args.ts'
 import { createPushLoad, type BodyTemplate } from './load/run-push-load.ts'
 
-const args = benchArgs({ url: null, key: '', agents: '5000', gpus: '8', ticks: '1', seconds: '60', connections: '256', warmup: '5' })
+const args = benchArgs({ url: null, key: '', agents: '5000', gpus: '8', ticks: '1', seconds: '60', connections: '256', warmup: '5', 'agent-form': false })
 const gpus = Number(args.gpus)
 // --ticks N: each agent pushes N seconds of ticks every N seconds (the agent's batch form).
 const ticks = Number(args.ticks)
@@ -49,6 +49,7 @@ const load = createPushLoad({
   seconds: Number(args.seconds),
   warmup: Number(args.warmup),
   connections: Number(args.connections),
+  agentForm: args['agent-form'],
   onMeasureStart: () => process.stdout.write(JSON.stringify({ event: 'start' }) + '\n'),
 })
 process.stdout.write(JSON.stringify(await load.run()) + '\n')

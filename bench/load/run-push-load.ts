@@ -25,6 +25,13 @@ export interface PushLoadOptions {
   onMeasureStart?: () => void
   /** Called for every push as it is issued: agent index and its round (second) number. */
   onTick?: (agent: number, round: number) => void
+  /**
+   * As the agent's live sender (agent/uplink/create-uplink.ts): at most one request in flight
+   * per agent; the ticks due meanwhile wait and go together in its next push (everySeconds
+   * must be 1). Latency from schedule is then from the oldest tick a push carries to its ack:
+   * how stale the control plane's view of that host gets.
+   */
+  agentForm?: boolean
 }
 
 export interface PushLoadResult {
@@ -46,6 +53,8 @@ export interface PushLoadResult {
   seconds: number
   warmup_seconds: number
   worst_ms_per_second: number[]
+  /** Ticks per acknowledged push in the measured part (1 unless agentForm batched them). */
+  ticks_per_push_mean: number | null
 }
 
 export interface PushLoad {
@@ -64,6 +73,7 @@ export interface PushLoad {
 export function createPushLoad (o: PushLoadOptions): PushLoad {
   const agents = o.templates.length
   const every = o.everySeconds ?? 1
+  if (o.agentForm === true && every !== 1) throw new TypeError('createPushLoad: agentForm sends each tick when it is due (everySeconds 1) or with the next push')
   const pool = new Pool(o.url, { connections: o.connections, pipelining: 1, keepAliveTimeout: 30_000 })
   const headersFor = new Map<string, Record<string, string>>()
   const headersOf = (agent: number): Record<string, string> => {
@@ -86,14 +96,31 @@ export function createPushLoad (o: PushLoadOptions): PushLoad {
   let inFlight = 0
   let measureFrom = Infinity
 
+  let measuredTicks = 0
+
+  /** One push of an agent's one-tick template carrying the ticks at `tickMs` (its rows, repeated per tick). */
+  function multiTickBody (parts: BodyTemplate, tickMs: readonly number[]): string {
+    const open = parts[0]!.indexOf('"gpus":[') + '"gpus":['.length
+    const last = parts[parts.length - 1]!
+    if (open < '"gpus":['.length || !last.endsWith(']}')) throw new Error('agentForm: a template must be {…, "gpus": [rows]}')
+    const rows = [parts[0]!.slice(open), ...parts.slice(1, -1), last.slice(0, -2)]
+    return parts[0]!.slice(0, open) + tickMs.map(t => rows.join(JSON.stringify(new Date(t).toISOString()))).join(',') + ']}'
+  }
+
   // pool.dispatch with a bare handler rather than pool.request: the generator shares the
   // cores with the server, and the stream/promise plumbing of request() doubles its CPU.
-  function push (agent: number, scheduledAt: number, tickMs: number): void {
+  function push (agent: number, scheduledAt: number, tickMs: number, batch?: readonly number[], done?: () => void): void {
     const parts = o.templates[agent]!
-    const times = Array.from({ length: every }, (_, k) => JSON.stringify(new Date(tickMs - (every - 1 - k) * 1000).toISOString()))
-    const perTick = (parts.length - 1) / every
-    let body = parts[0]!
-    for (let j = 1; j < parts.length; j++) body += times[Math.floor((j - 1) / perTick)]! + parts[j]!
+    let body: string
+    if (batch !== undefined) {
+      body = multiTickBody(parts, batch)
+    } else {
+      const times = Array.from({ length: every }, (_, k) => JSON.stringify(new Date(tickMs - (every - 1 - k) * 1000).toISOString()))
+      const perTick = (parts.length - 1) / every
+      body = parts[0]!
+      for (let j = 1; j < parts.length; j++) body += times[Math.floor((j - 1) / perTick)]! + parts[j]!
+    }
+    const ticks = batch?.length ?? every
     inFlight++
     const sentAt = performance.now()
     let status = 0
@@ -113,15 +140,35 @@ export function createPushLoad (o: PushLoadOptions): PushLoad {
             perSecondMax[sec] = Math.max(perSecondMax[sec] ?? 0, t - sentAt)
             latencies.push(t - sentAt)
             fromSchedule.push(t - scheduledAt)
+            measuredTicks += ticks
           }
         } else non200++
         inFlight--
+        done?.()
       },
       onError () {
         errors++
         inFlight--
+        done?.()
       },
     })
+  }
+
+  // agentForm: per agent, whether a push is in flight and the ticks due meanwhile.
+  const busy = new Uint8Array(agents)
+  const waiting: Array<Array<{ due: number, tickMs: number }>> = Array.from({ length: agents }, () => [])
+  function sendAsAgent (agent: number): void {
+    const ticks = waiting[agent]!
+    waiting[agent] = []
+    busy[agent] = 1
+    push(agent, ticks[0]!.due, ticks[ticks.length - 1]!.tickMs, ticks.map(x => x.tickMs), () => {
+      busy[agent] = 0
+      if (waiting[agent]!.length > 0) sendAsAgent(agent)
+    })
+  }
+  function tickAsAgent (agent: number, due: number, tickMs: number): void {
+    waiting[agent]!.push({ due, tickMs })
+    if (busy[agent] === 0) sendAsAgent(agent)
   }
 
   async function run (): Promise<PushLoadResult> {
@@ -150,7 +197,9 @@ export function createPushLoad (o: PushLoadOptions): PushLoad {
             cpu0 = process.cpuUsage()
             loopDelay.enable()
           }
-          if ((round + next) % every === 0) push(next, due, startWall + round * 1000 + Math.floor(phase(next)))
+          const tickMs = startWall + round * 1000 + Math.floor(phase(next))
+          if (o.agentForm === true) tickAsAgent(next, due, tickMs)
+          else if ((round + next) % every === 0) push(next, due, tickMs)
           o.onTick?.(next, round)
           next++
           if (next === agents) { next = 0; round++ }
@@ -160,7 +209,7 @@ export function createPushLoad (o: PushLoadOptions): PushLoad {
       }
       setTimeout(tick, 200)
     })
-    while (inFlight > 0) await new Promise(r => setTimeout(r, 20))
+    while (inFlight > 0 || waiting.some(w => w.length > 0)) await new Promise(r => setTimeout(r, 20))
     const cpu = process.cpuUsage(cpu0)
     await pool.close()
 
@@ -187,6 +236,7 @@ export function createPushLoad (o: PushLoadOptions): PushLoad {
       seconds: o.seconds,
       warmup_seconds: o.warmup,
       worst_ms_per_second: perSecondMax.map(x => Math.round(x)),
+      ticks_per_push_mean: latencies.length === 0 ? null : Math.round(measuredTicks / latencies.length * 100) / 100,
     }
   }
 
