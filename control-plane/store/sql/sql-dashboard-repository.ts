@@ -1,5 +1,6 @@
 import type { DashboardRepository, GpuState, HoldSpan, JobSummary, TenantQuota } from '../dashboard-repository.ts'
-import type { SqlDb } from '../sql-db.ts'
+import type { Row, SqlDb } from '../sql-db.ts'
+import { mapInTurns, type OffLoopRead } from './off-loop.ts'
 import { toGpuHealth, toGpuReading, toMigState } from './fleet-rows.ts'
 import { createUtilizationReads, toHeldGpu, type UtilizationSql } from './utilization-reads.ts'
 import { numOrNull, strOrNull } from './cells.ts'
@@ -9,7 +10,7 @@ import { numOrNull, strOrNull } from './cells.ts'
  * Read-only queries across domains, written once; only the utilization queries' SQL is the
  * engine's own (`utilization`). Opened after the domains whose tables it reads; no migrations.
  */
-export function createSqlDashboardRepository (db: SqlDb, utilization: UtilizationSql): DashboardRepository {
+export function createSqlDashboardRepository (db: SqlDb, utilization: UtilizationSql, offLoop?: OffLoopRead): DashboardRepository {
   const usage = createUtilizationReads(db, utilization)
   return {
     async heldGpuUtilization (fromMs, toMs, filter = {}) {
@@ -67,7 +68,11 @@ export function createSqlDashboardRepository (db: SqlDb, utilization: Utilizatio
     },
 
     async gpuStates () {
-      return (await db.all(`SELECT g.*, n.cluster_id, n.hostname, n.status AS node_status, l.recorded_at AS sample_at,
+      // Every GPU of the fleet (40,000 at 5,000 hosts: ~1 s of the event loop, read and mapped
+      // in one go, every alert pass and dashboard request): read off the loop where the engine
+      // would block it, mapped in runs with the loop free between them.
+      const read = offLoop ?? (<R>(sql: string, args: unknown[]) => db.all<R>(sql, ...args))
+      return await mapInTurns(await read<Row>(`SELECT g.*, n.cluster_id, n.hostname, n.status AS node_status, l.recorded_at AS sample_at,
           s.ecc_errors_uncorrected, jg.job_id, j.tenant_id
         FROM gpus g
         JOIN nodes n ON n.id = g.node_id
@@ -75,7 +80,7 @@ export function createSqlDashboardRepository (db: SqlDb, utilization: Utilizatio
         LEFT JOIN gpu_stats s ON s.node_id = l.node_id AND s.recorded_at = l.recorded_at AND s.gpu_id = l.gpu_id
         LEFT JOIN job_gpus jg ON jg.gpu_id = g.id AND jg.released_at IS NULL
         LEFT JOIN jobs j ON j.id = jg.job_id
-        ORDER BY g.node_id, g.gpu_index`)).map((r): GpuState => ({
+        ORDER BY g.node_id, g.gpu_index`, []), (r): GpuState => ({
         gpuId: Number(r.id),
         nodeId: Number(r.node_id),
         gpuIndex: Number(r.gpu_index),

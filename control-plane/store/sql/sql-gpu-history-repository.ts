@@ -1,4 +1,5 @@
 import type { SqlDb, SqlQuery } from '../sql-db.ts'
+import { nextTurn, type OffLoopRead } from './off-loop.ts'
 import {
   HISTORY_BUCKET_MS, HISTORY_HOUR_MS, type DirtyBucket, type GpuHistoryRepository,
 } from '../gpu-history-repository.ts'
@@ -76,21 +77,15 @@ const NEWEST = (where: string) => `SELECT node_id, gpu_id, b AS bucket_at, ${RAW
 const floorHour = (t: number) => Math.floor(t / HISTORY_HOUR_MS) * HISTORY_HOUR_MS
 const ceilHour = (t: number) => Math.ceil(t / HISTORY_HOUR_MS) * HISTORY_HOUR_MS
 
-/**
- * Where the fleet-wide minute read runs when not on `db`: SQLite's reader thread
- * (open-sqlite-reader.ts), since node:sqlite would run it on the event loop.
- */
-export type OffLoopRows = (sql: string, args: unknown[]) => Promise<HistoryDbRow[]>
 
 /** Minutes upserted per transaction by advanceMinutes, the event loop free between them. */
 const MINUTES_PER_TX = 8 * CHUNK
-const nextTurn = () => new Promise<void>(resolve => setImmediate(resolve))
 
 /**
  * Per-GPU history over one SqlDb, the same SQL on both engines but for how one node's raw rows
  * are found (`nodeRows`) and where the fleet-wide minute read runs (`offLoop`; default `db`).
  */
-export function createSqlGpuHistoryRepository (db: SqlDb, nodeRows: NodeRowsSql = NODE_ROWS_BY_KEY, offLoop?: OffLoopRows): GpuHistoryRepository {
+export function createSqlGpuHistoryRepository (db: SqlDb, nodeRows: NodeRowsSql = NODE_ROWS_BY_KEY, offLoop?: OffLoopRead): GpuHistoryRepository {
   const nodeMinutesSql = NODE_MINUTES(nodeRows)
   const upsertMinutes = async (q: SqlQuery, rows: readonly HistoryDbRow[]): Promise<void> => {
     for (let i = 0; i < rows.length; i += CHUNK) {
@@ -131,7 +126,7 @@ export function createSqlGpuHistoryRepository (db: SqlDb, nodeRows: NodeRowsSql 
         ? []
         : offLoop === undefined
           ? await rawRows(fromMs, toMs, MINUTE_MS, where, nodes)
-          : await offLoop(RAW_BUCKETS(where), [MINUTE_MS, MINUTE_MS, fromMs, toMs, nodes])
+          : await offLoop<HistoryDbRow>(RAW_BUCKETS(where), [MINUTE_MS, MINUTE_MS, fromMs, toMs, nodes])
       let done = 0
       for (; rows.length - done > MINUTES_PER_TX; done += MINUTES_PER_TX) {
         await db.tx(LOCK, q => upsertMinutes(q, rows.slice(done, done + MINUTES_PER_TX)))

@@ -14,6 +14,8 @@ export interface SqliteReader {
    * (a new one starts at the next call).
    */
   numericRows: <R = NumericRow>(sql: string, args: readonly SQLInputValue[]) => Promise<R[]>
+  /** Any SELECT's rows as objects, sent back in parts (ROWS_PER_MESSAGE), each a turn of the event loop. */
+  rows: <R = Record<string, unknown>>(sql: string, args: readonly SQLInputValue[]) => Promise<R[]>
   /** Answers what was asked, then ends the thread (its connection closes first). */
   close: () => Promise<void>
   /** Threads started so far. */
@@ -27,7 +29,7 @@ export interface SqliteReader {
  * at 1,000 hosts: ~1.3 s a minute). Started at the first read, unref'd while it owes nothing.
  */
 export function openSqliteReader (path: string): SqliteReader {
-  const pending = new Map<number, { resolve: (rows: unknown[]) => void, reject: (err: Error) => void }>()
+  const pending = new Map<number, { resolve: (rows: unknown[]) => void, reject: (err: Error) => void, parts: unknown[][] }>()
   let worker: Worker | null = null
   let starts = 0
   let nextId = 1
@@ -40,10 +42,15 @@ export function openSqliteReader (path: string): SqliteReader {
     w.on('message', (reply: ReaderReply) => {
       const p = pending.get(reply.id)
       if (p === undefined) return
+      if (reply.ok && 'rows' in reply && reply.more) {
+        p.parts.push(reply.rows)
+        return
+      }
       pending.delete(reply.id)
       if (pending.size === 0) w.unref()
-      if (reply.ok) p.resolve(unpack(reply.columns, reply.values))
-      else p.reject(new Error(`sqlite reader: ${reply.message}`))
+      if (!reply.ok) p.reject(new Error(`sqlite reader: ${reply.message}`))
+      else if ('rows' in reply) p.resolve(p.parts.length === 0 ? reply.rows : [...p.parts, reply.rows].flat())
+      else p.resolve(unpack(reply.columns, reply.values))
     })
     let failure: Error | null = null
     w.on('error', err => { failure = err })
@@ -56,17 +63,20 @@ export function openSqliteReader (path: string): SqliteReader {
     return w
   }
 
+  function call<R> (kind: 'numeric' | 'rows', sql: string, args: readonly SQLInputValue[]): Promise<R[]> {
+    if (closed) return Promise.reject(new Error('sqlite reader closed'))
+    const w = worker ??= start()
+    const id = nextId++
+    return new Promise<R[]>((resolve, reject) => {
+      if (pending.size === 0) w.ref()
+      pending.set(id, { resolve: resolve as (rows: unknown[]) => void, reject, parts: [] })
+      w.postMessage({ kind, id, sql, args: [...args] } satisfies ReaderRequest)
+    })
+  }
+
   return {
-    numericRows<R> (sql: string, args: readonly SQLInputValue[]) {
-      if (closed) return Promise.reject(new Error('sqlite reader closed'))
-      const w = worker ??= start()
-      const id = nextId++
-      return new Promise<R[]>((resolve, reject) => {
-        if (pending.size === 0) w.ref()
-        pending.set(id, { resolve: resolve as (rows: unknown[]) => void, reject })
-        w.postMessage({ kind: 'rows', id, sql, args: [...args] } satisfies ReaderRequest)
-      })
-    },
+    numericRows: <R>(sql: string, args: readonly SQLInputValue[]) => call<R>('numeric', sql, args),
+    rows: <R>(sql: string, args: readonly SQLInputValue[]) => call<R>('rows', sql, args),
     starts: () => starts,
     async close () {
       if (closed) return

@@ -7,7 +7,6 @@ import { createSqlApiKeyRepository } from '../sql/sql-api-key-repository.ts'
 import { createSqlFleetRepository } from '../sql/sql-fleet-repository.ts'
 import { createSqliteTelemetryRepository } from './sqlite-telemetry-repository.ts'
 import { createSqlGpuHistoryRepository } from '../sql/sql-gpu-history-repository.ts'
-import type { HistoryDbRow } from '../sql/gpu-history-rows.ts'
 import { SQLITE_NODE_ROWS_SQL } from './sqlite-gpu-head.ts'
 import { createSqlTenantRepository } from '../sql/sql-tenant-repository.ts'
 import { bind, sqliteSqlDb } from './sqlite-sql-db.ts'
@@ -47,6 +46,13 @@ export interface SqliteStoreOptions {
    * 'inline' on the event loop. ':memory:' is always inline (it cannot be shared).
    */
   telemetryWriter?: 'thread' | 'inline'
+  /**
+   * Where a file database's reads that grow with the fleet run (the per-GPU history's minute
+   * read, every GPU's state for the alerts and dashboards): 'thread' (default) on a read-only
+   * connection of their own on a worker thread (open-sqlite-reader.ts); 'inline' on the event
+   * loop, which they block meanwhile. ':memory:' is always inline.
+   */
+  fleetReads?: 'thread' | 'inline'
 }
 
 // With the checkpoint thread, the writer's own autocheckpoint is only a bound on the WAL
@@ -57,12 +63,15 @@ const WRITER_AUTOCHECKPOINT_PAGES = 16_384
 
 /** Opens (creating if needed) the SQLite store at `path` (':memory:' for tests) and migrates it. */
 export async function openSqliteStore (path: string, options: SqliteStoreOptions = {}): Promise<Store> {
-  const { checkpoint = 'thread', onCheckpoint, log, telemetryWriter = 'thread' } = options
+  const { checkpoint = 'thread', onCheckpoint, log, telemetryWriter = 'thread', fleetReads = 'thread' } = options
   if (checkpoint !== 'thread' && checkpoint !== 'inline' && checkpoint !== 'off') {
     throw new TypeError(`openSqliteStore: checkpoint must be 'thread', 'inline' or 'off', got ${String(checkpoint)}`)
   }
   if (telemetryWriter !== 'thread' && telemetryWriter !== 'inline') {
     throw new TypeError(`openSqliteStore: telemetryWriter must be 'thread' or 'inline', got ${String(telemetryWriter)}`)
+  }
+  if (fleetReads !== 'thread' && fleetReads !== 'inline') {
+    throw new TypeError(`openSqliteStore: fleetReads must be 'thread' or 'inline', got ${String(fleetReads)}`)
   }
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
   const threaded = path !== ':memory:' && telemetryWriter === 'thread'
@@ -78,7 +87,7 @@ export async function openSqliteStore (path: string, options: SqliteStoreOptions
     })
   // Fleet-wide reads that would stop the event loop (node:sqlite is synchronous) run on a
   // read-only connection of their own, started at the first.
-  const reader = path === ':memory:' ? null : openSqliteReader(path)
+  const reader = path === ':memory:' || fleetReads === 'inline' ? null : openSqliteReader(path)
   const store = openRepositories(db, writer, reader)
   if (path === ':memory:' || checkpoint === 'inline') return store
   if (checkpoint === 'off') {
@@ -118,7 +127,8 @@ function openRepositories (db: SqliteDb, writer: TelemetryWriter | null, reader:
     jobs: createSqlJobRepository(sql, sqliteJobHotPaths(db)),
     billing: createSqlBillingRepository(sql),
     alerts: createSqlAlertRepository(sql),
-    dashboard: createSqlDashboardRepository(sql, SQLITE_UTILIZATION_SQL),
+    dashboard: createSqlDashboardRepository(sql, SQLITE_UTILIZATION_SQL,
+      reader === null ? undefined : (text, args) => reader.rows(text, bind(args))),
     analytics: createSqlAnalyticsRepository(sql),
     sessions: createSqlSessionRepository(sql),
     operatorKeys: createSqlOperatorKeyRepository(sql),
@@ -126,7 +136,7 @@ function openRepositories (db: SqliteDb, writer: TelemetryWriter | null, reader:
     processes: createSqlProcessRepository(sql),
     slurm: createSqlSlurmRepository(sql),
     gpuHistory: createSqlGpuHistoryRepository(sql, SQLITE_NODE_ROWS_SQL,
-      reader === null ? undefined : (text, args) => reader.numericRows<HistoryDbRow>(text, bind(args))),
+      reader === null ? undefined : (text, args) => reader.numericRows(text, bind(args))),
     async close () {
       // The writer and the reader answer what they were asked, then their connections go
       // before the main one.

@@ -1,25 +1,40 @@
 /**
  * Worker-thread entry for openSqliteReader: a read-only connection to the database file that
- * runs one SELECT at a time and answers with its rows packed as numbers (one transferred
- * Float64Array, NaN for NULL), so a long aggregate read runs beside the event loop (WAL: it
- * reads a snapshot and never blocks the writers) and crosses back without a clone per row.
+ * runs one SELECT at a time, beside the event loop (WAL: it reads a snapshot and never blocks
+ * the writers), and answers with its rows packed as numbers (`numeric`: one transferred
+ * Float64Array, NaN for NULL, no clone per row) or as objects in messages of ROWS_PER_MESSAGE.
  */
 import { parentPort, workerData } from 'node:worker_threads'
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite'
 
-export type ReaderRequest = { kind: 'rows', id: number, sql: string, args: SQLInputValue[] } | { kind: 'close' }
+export type ReaderRequest =
+  | { kind: 'numeric' | 'rows', id: number, sql: string, args: SQLInputValue[] }
+  | { kind: 'close' }
 export type ReaderReply =
   | { id: number, ok: true, columns: string[], values: Float64Array }
+  | { id: number, ok: true, rows: Array<Record<string, unknown>>, more: boolean }
   | { id: number, ok: false, message: string }
+
+/**
+ * Rows of any type go back as plain objects, this many to a message: each message is
+ * deserialized on the event loop in a turn of its own, so 40,000 rows (a 5,000-host fleet's
+ * GPUs) never hold it at once.
+ */
+export const ROWS_PER_MESSAGE = 2000
 
 const { path } = workerData as { path: string }
 const db = new DatabaseSync(path, { readOnly: true })
 db.exec('PRAGMA busy_timeout = 5000; PRAGMA temp_store = MEMORY;')
 const cache = new Map<string, StatementSync>()
 
-function numericRows (sql: string, args: SQLInputValue[]): { columns: string[], values: Float64Array } {
+function prepared (sql: string): StatementSync {
   let stmt = cache.get(sql)
   if (stmt === undefined) cache.set(sql, stmt = db.prepare(sql))
+  return stmt
+}
+
+function numericRows (sql: string, args: SQLInputValue[]): { columns: string[], values: Float64Array } {
+  const stmt = prepared(sql)
   const columns = stmt.columns().map(c => c.name)
   const rows = stmt.all(...args)
   const values = new Float64Array(rows.length * columns.length)
@@ -43,8 +58,16 @@ parentPort!.on('message', (request: ReaderRequest) => {
   }
   const { id } = request
   try {
-    const { columns, values } = numericRows(request.sql, request.args)
-    parentPort!.postMessage({ id, ok: true, columns, values } satisfies ReaderReply, [values.buffer as ArrayBuffer])
+    if (request.kind === 'numeric') {
+      const { columns, values } = numericRows(request.sql, request.args)
+      parentPort!.postMessage({ id, ok: true, columns, values } satisfies ReaderReply, [values.buffer as ArrayBuffer])
+      return
+    }
+    const rows = prepared(request.sql).all(...request.args)
+    for (let at = 0; at === 0 || at < rows.length; at += ROWS_PER_MESSAGE) {
+      const more = at + ROWS_PER_MESSAGE < rows.length
+      parentPort!.postMessage({ id, ok: true, rows: rows.slice(at, at + ROWS_PER_MESSAGE), more } satisfies ReaderReply)
+    }
   } catch (err) {
     parentPort!.postMessage({ id, ok: false, message: (err as Error).message } satisfies ReaderReply)
   }

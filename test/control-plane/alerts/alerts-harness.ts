@@ -7,6 +7,7 @@ import { createAlertsLoop, type AlertsLoopOptions } from '../../../control-plane
 import { fakeClock } from '../fleet/fleet-harness.ts'
 import { memoryLog } from '../router-harness.ts'
 import { fleetBuilder, openInsightStore } from '../store/insight-fixture.ts'
+import type { SqliteStoreOptions } from '../../../control-plane/store/sqlite/open-sqlite-store.ts'
 
 export const NOW = Date.UTC(2026, 4, 10, 0, 0, 0)
 export const MIN = 60_000
@@ -16,8 +17,8 @@ export const H = 3600_000
  * An alerts loop on a real SQLite store, a hand-driven clock and a recording log. One
  * teardown stops the loop before the store closes.
  */
-export async function alertsSetup (t: Test, opts: Pick<AlertsLoopOptions, 'webhook' | 'everyMs'> & { path?: string } = {}) {
-  const { store, rows, close } = await openInsightStore(opts.path ?? join(t.testdir(), 'gpufleet.db'))
+export async function alertsSetup (t: Test, opts: Pick<AlertsLoopOptions, 'webhook' | 'everyMs'> & { path?: string, store?: SqliteStoreOptions } = {}) {
+  const { store, rows, close } = await openInsightStore(opts.path ?? join(t.testdir(), 'gpufleet.db'), opts.store)
   const clock = fakeClock(NOW)
   const { lines, log } = memoryLog()
   // The receivers here are loopback servers: the harness allows private addresses (as

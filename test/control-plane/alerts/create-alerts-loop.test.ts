@@ -163,7 +163,9 @@ t.test('a disabled rule fires nothing and its open events resolve; re-enabled, i
 })
 
 t.test('passes align to 30 s slots, skip missed ones, survive a failing rule; stop cancels', async t => {
-  const { store, rows, clock, lines, loop, fleet } = await alertsSetup(t, { webhook: false })
+  // Reads on the event loop: a pass then settles within the turn the hand-driven clock awaits
+  // after firing it (on the reader thread it would take real time).
+  const { store, rows, clock, lines, loop, fleet } = await alertsSetup(t, { webhook: false, store: { fleetReads: 'inline' } })
   const a = await fleet.node({ hostname: 'a', gpus: 1 }, NOW)
   const acme = rows.tenant({ name: 'acme', gpuQuota: 1 })
   rows.assign(rows.job({ clusterId: a.clusterId, tenantId: acme, status: 'running', submittedAt: NOW }), a.gpuIds[0]!, NOW)

@@ -6,7 +6,7 @@ import type { Test } from 'tap'
 import { gpuStatusFor } from '../../../control-plane/fleet/gpu-status-for.ts'
 import type { Store } from '../../../control-plane/store/store.ts'
 import type { GpuSample } from '../../../control-plane/store/telemetry-repository.ts'
-import { openSqliteStore } from '../../../control-plane/store/sqlite/open-sqlite-store.ts'
+import { openSqliteStore, type SqliteStoreOptions } from '../../../control-plane/store/sqlite/open-sqlite-store.ts'
 import { openSqliteDb, type SqliteDb } from '../../../control-plane/store/sqlite/sqlite-db.ts'
 import { noGpuReadings } from '../../helpers/no-gpu-readings.ts'
 
@@ -90,8 +90,8 @@ export function schedulingRowsWith (query: SyncQuery): SchedulingRows {
 }
 
 /** A real SQLite store (a file, WAL) plus a second connection for the raw rows; `close` closes both. */
-export async function openInsightStore (path: string): Promise<InsightStore & { close: () => Promise<void> }> {
-  const store = await openSqliteStore(path)
+export async function openInsightStore (path: string, options: SqliteStoreOptions = {}): Promise<InsightStore & { close: () => Promise<void> }> {
+  const store = await openSqliteStore(path, options)
   const db = openSqliteDb(path)
   return { store, rows: schedulingRows(db), async close () { db.close(); await store.close() } }
 }
