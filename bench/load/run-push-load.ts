@@ -109,18 +109,20 @@ export function createPushLoad (o: PushLoadOptions): PushLoad {
 
   // pool.dispatch with a bare handler rather than pool.request: the generator shares the
   // cores with the server, and the stream/promise plumbing of request() doubles its CPU.
-  function push (agent: number, scheduledAt: number, tickMs: number, batch?: readonly number[], done?: () => void): void {
+  /** The template's slots filled, its `every` runs of them one tick each (tickMs oldest first). */
+  function slotBody (parts: BodyTemplate, tickMs: readonly number[]): string {
+    const times = tickMs.map(t => JSON.stringify(new Date(t).toISOString()))
+    const perTick = (parts.length - 1) / every
+    let body = parts[0]!
+    for (let j = 1; j < parts.length; j++) body += times[Math.floor((j - 1) / perTick)]! + parts[j]!
+    return body
+  }
+
+  /** One push of `agent` carrying the ticks at `tickMs`, scheduled (its oldest) at `scheduledAt`. */
+  function push (agent: number, scheduledAt: number, tickMs: readonly number[], done?: () => void): void {
     const parts = o.templates[agent]!
-    let body: string
-    if (batch !== undefined) {
-      body = multiTickBody(parts, batch)
-    } else {
-      const times = Array.from({ length: every }, (_, k) => JSON.stringify(new Date(tickMs - (every - 1 - k) * 1000).toISOString()))
-      const perTick = (parts.length - 1) / every
-      body = parts[0]!
-      for (let j = 1; j < parts.length; j++) body += times[Math.floor((j - 1) / perTick)]! + parts[j]!
-    }
-    const ticks = batch?.length ?? every
+    const body = o.agentForm === true ? multiTickBody(parts, tickMs) : slotBody(parts, tickMs)
+    const ticks = tickMs.length
     inFlight++
     const sentAt = performance.now()
     let status = 0
@@ -161,7 +163,7 @@ export function createPushLoad (o: PushLoadOptions): PushLoad {
     const ticks = waiting[agent]!
     waiting[agent] = []
     busy[agent] = 1
-    push(agent, ticks[0]!.due, ticks[ticks.length - 1]!.tickMs, ticks.map(x => x.tickMs), () => {
+    push(agent, ticks[0]!.due, ticks.map(x => x.tickMs), () => {
       busy[agent] = 0
       if (waiting[agent]!.length > 0) sendAsAgent(agent)
     })
@@ -199,7 +201,7 @@ export function createPushLoad (o: PushLoadOptions): PushLoad {
           }
           const tickMs = startWall + round * 1000 + Math.floor(phase(next))
           if (o.agentForm === true) tickAsAgent(next, due, tickMs)
-          else if ((round + next) % every === 0) push(next, due, tickMs)
+          else if ((round + next) % every === 0) push(next, due, Array.from({ length: every }, (_, k) => tickMs - (every - 1 - k) * 1000))
           o.onTick?.(next, round)
           next++
           if (next === agents) { next = 0; round++ }

@@ -1,9 +1,14 @@
+import type { SqlQuery } from '../sql-db.ts'
+
 /**
  * A read that runs off the event loop: on SQLite, its reader thread (open-sqlite-reader.ts),
  * since node:sqlite runs a statement synchronously on the thread that calls it. For the reads
  * whose size grows with the fleet; PostgreSQL's driver is asynchronous and needs none.
  */
 export type OffLoopRead = <R>(sql: string, args: unknown[]) => Promise<R[]>
+
+/** The same read on `db` itself (where no reader thread is given). */
+export const onConnection = (db: SqlQuery): OffLoopRead => (sql, args) => db.all(sql, ...args)
 
 /** Resolves in a later turn of the event loop (after the I/O waiting now). */
 export const nextTurn = (): Promise<void> => new Promise(resolve => setImmediate(resolve))

@@ -1,6 +1,6 @@
 import type { DashboardRepository, GpuState, HoldSpan, JobSummary, TenantQuota } from '../dashboard-repository.ts'
 import type { Row, SqlDb } from '../sql-db.ts'
-import { mapInTurns, type OffLoopRead } from './off-loop.ts'
+import { mapInTurns, onConnection, type OffLoopRead } from './off-loop.ts'
 import { toGpuHealth, toGpuReading, toMigState } from './fleet-rows.ts'
 import { createUtilizationReads, toHeldGpu, type UtilizationSql } from './utilization-reads.ts'
 import { numOrNull, strOrNull } from './cells.ts'
@@ -71,8 +71,7 @@ export function createSqlDashboardRepository (db: SqlDb, utilization: Utilizatio
       // Every GPU of the fleet (40,000 at 5,000 hosts: ~1 s of the event loop, read and mapped
       // in one go, every alert pass and dashboard request): read off the loop where the engine
       // would block it, mapped in runs with the loop free between them.
-      const read = offLoop ?? (<R>(sql: string, args: unknown[]) => db.all<R>(sql, ...args))
-      return await mapInTurns(await read<Row>(`SELECT g.*, n.cluster_id, n.hostname, n.status AS node_status, l.recorded_at AS sample_at,
+      return await mapInTurns(await (offLoop ?? onConnection(db))<Row>(`SELECT g.*, n.cluster_id, n.hostname, n.status AS node_status, l.recorded_at AS sample_at,
           s.ecc_errors_uncorrected, jg.job_id, j.tenant_id
         FROM gpus g
         JOIN nodes n ON n.id = g.node_id

@@ -1,5 +1,5 @@
 import type { SqlDb, SqlQuery } from '../sql-db.ts'
-import { nextTurn, type OffLoopRead } from './off-loop.ts'
+import { nextTurn, onConnection, type OffLoopRead } from './off-loop.ts'
 import {
   HISTORY_BUCKET_MS, HISTORY_HOUR_MS, type DirtyBucket, type GpuHistoryRepository,
 } from '../gpu-history-repository.ts'
@@ -87,6 +87,7 @@ const MINUTES_PER_TX = 8 * CHUNK
  */
 export function createSqlGpuHistoryRepository (db: SqlDb, nodeRows: NodeRowsSql = NODE_ROWS_BY_KEY, offLoop?: OffLoopRead): GpuHistoryRepository {
   const nodeMinutesSql = NODE_MINUTES(nodeRows)
+  const readFleet = offLoop ?? onConnection(db)
   const upsertMinutes = async (q: SqlQuery, rows: readonly HistoryDbRow[]): Promise<void> => {
     for (let i = 0; i < rows.length; i += CHUNK) {
       const chunk = rows.slice(i, i + CHUNK)
@@ -121,12 +122,9 @@ export function createSqlGpuHistoryRepository (db: SqlDb, nodeRows: NodeRowsSql 
       // MINUTES_PER_TX, the event loop free between them. An upsert sets a minute whole, so
       // minutes written by a pass that then fails are written again, the same, by the next.
       const nodes = toMs > fromMs ? (await db.all<{ node_id: number }>('SELECT DISTINCT node_id FROM gpu_stats_latest')).map(r => Number(r.node_id)) : []
-      const where = ` AND ${db.dialect.inList('node_id', 'bigint')}`
       const rows = nodes.length === 0
         ? []
-        : offLoop === undefined
-          ? await rawRows(fromMs, toMs, MINUTE_MS, where, nodes)
-          : await offLoop<HistoryDbRow>(RAW_BUCKETS(where), [MINUTE_MS, MINUTE_MS, fromMs, toMs, nodes])
+        : await readFleet<HistoryDbRow>(RAW_BUCKETS(` AND ${db.dialect.inList('node_id', 'bigint')}`), [MINUTE_MS, MINUTE_MS, fromMs, toMs, nodes])
       let done = 0
       for (; rows.length - done > MINUTES_PER_TX; done += MINUTES_PER_TX) {
         await db.tx(LOCK, q => upsertMinutes(q, rows.slice(done, done + MINUTES_PER_TX)))

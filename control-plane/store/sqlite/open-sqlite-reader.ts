@@ -1,8 +1,7 @@
-import { Worker } from 'node:worker_threads'
-import type { SQLInputValue } from 'node:sqlite'
-import { closeWorkerThread } from './close-worker-thread.ts'
 import { siblingModule } from '../../../shared/sibling-module.ts'
-import type { ReaderReply, ReaderRequest } from './sqlite-reader-worker.ts'
+import { bind } from './sqlite-sql-db.ts'
+import { workerThreadCalls } from './worker-thread-calls.ts'
+import type { NumericAnswer, ReaderRequest } from './sqlite-reader-worker.ts'
 
 /** A row of numbers (NULL as null), keyed by column name. */
 export type NumericRow = Record<string, number | null>
@@ -11,11 +10,11 @@ export interface SqliteReader {
   /**
    * Runs a SELECT whose columns are numbers or NULL on the reader thread and resolves with its
    * rows; rejects with SQLite's error, for a column of another type, or when the thread died
-   * (a new one starts at the next call).
+   * (a new one starts at the next call). Arguments bind as on the main connection (sqlite-sql-db.ts).
    */
-  numericRows: <R = NumericRow>(sql: string, args: readonly SQLInputValue[]) => Promise<R[]>
+  numericRows: <R = NumericRow>(sql: string, args: readonly unknown[]) => Promise<R[]>
   /** Any SELECT's rows as objects, sent back in parts (ROWS_PER_MESSAGE), each a turn of the event loop. */
-  rows: <R = Record<string, unknown>>(sql: string, args: readonly SQLInputValue[]) => Promise<R[]>
+  rows: <R = Record<string, unknown>>(sql: string, args: readonly unknown[]) => Promise<R[]>
   /** Answers what was asked, then ends the thread (its connection closes first). */
   close: () => Promise<void>
   /** Threads started so far. */
@@ -29,64 +28,23 @@ export interface SqliteReader {
  * at 1,000 hosts: ~1.3 s a minute). Started at the first read, unref'd while it owes nothing.
  */
 export function openSqliteReader (path: string): SqliteReader {
-  const pending = new Map<number, { resolve: (rows: unknown[]) => void, reject: (err: Error) => void, parts: unknown[][] }>()
-  let worker: Worker | null = null
-  let starts = 0
-  let nextId = 1
-  let closed = false
-
-  function start (): Worker {
-    starts++
-    const w = new Worker(siblingModule(import.meta.url, 'sqlite-reader-worker'), { workerData: { path } })
-    w.unref()
-    w.on('message', (reply: ReaderReply) => {
-      const p = pending.get(reply.id)
-      if (p === undefined) return
-      if (reply.ok && 'rows' in reply && reply.more) {
-        p.parts.push(reply.rows)
-        return
-      }
-      pending.delete(reply.id)
-      if (pending.size === 0) w.unref()
-      if (!reply.ok) p.reject(new Error(`sqlite reader: ${reply.message}`))
-      else if ('rows' in reply) p.resolve(p.parts.length === 0 ? reply.rows : [...p.parts, reply.rows].flat())
-      else p.resolve(unpack(reply.columns, reply.values))
-    })
-    let failure: Error | null = null
-    w.on('error', err => { failure = err })
-    w.on('exit', code => {
-      if (worker === w) worker = null
-      const err = new Error(`sqlite reader thread exited (code ${code})${failure === null ? '' : `: ${failure.message}`}`)
-      for (const p of pending.values()) p.reject(err)
-      pending.clear()
-    })
-    return w
-  }
-
-  function call<R> (kind: 'numeric' | 'rows', sql: string, args: readonly SQLInputValue[]): Promise<R[]> {
-    if (closed) return Promise.reject(new Error('sqlite reader closed'))
-    const w = worker ??= start()
-    const id = nextId++
-    return new Promise<R[]>((resolve, reject) => {
-      if (pending.size === 0) w.ref()
-      pending.set(id, { resolve: resolve as (rows: unknown[]) => void, reject, parts: [] })
-      w.postMessage({ kind, id, sql, args: [...args] } satisfies ReaderRequest)
-    })
-  }
-
+  const thread = workerThreadCalls({
+    url: siblingModule(import.meta.url, 'sqlite-reader-worker'),
+    workerData: { path },
+    label: 'sqlite reader',
+    toError: f => new Error(`sqlite reader: ${f.message}`),
+  })
+  const request = (kind: 'numeric' | 'rows', sql: string, args: readonly unknown[]): Omit<Extract<ReaderRequest, { sql: string }>, 'id'> =>
+    ({ kind, sql, args: bind(args) })
   return {
-    numericRows: <R>(sql: string, args: readonly SQLInputValue[]) => call<R>('numeric', sql, args),
-    rows: <R>(sql: string, args: readonly SQLInputValue[]) => call<R>('rows', sql, args),
-    starts: () => starts,
-    async close () {
-      if (closed) return
-      closed = true
-      if (worker !== null) await closeWorkerThread(worker, { kind: 'close' } satisfies ReaderRequest)
-    },
+    numericRows: async <R>(sql: string, args: readonly unknown[]) => unpack(await thread.call<NumericAnswer>(request('numeric', sql, args))) as R[],
+    rows: async <R>(sql: string, args: readonly unknown[]) => (await thread.callParts<R[]>(request('rows', sql, args))).flat() as R[],
+    starts: thread.starts,
+    close: thread.close,
   }
 }
 
-function unpack (columns: readonly string[], values: Float64Array): NumericRow[] {
+function unpack ({ columns, values }: NumericAnswer): NumericRow[] {
   const width = columns.length
   const rows: NumericRow[] = []
   for (let at = 0; at < values.length; at += width) {

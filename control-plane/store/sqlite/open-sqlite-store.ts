@@ -9,7 +9,7 @@ import { createSqliteTelemetryRepository } from './sqlite-telemetry-repository.t
 import { createSqlGpuHistoryRepository } from '../sql/sql-gpu-history-repository.ts'
 import { SQLITE_NODE_ROWS_SQL } from './sqlite-gpu-head.ts'
 import { createSqlTenantRepository } from '../sql/sql-tenant-repository.ts'
-import { bind, sqliteSqlDb } from './sqlite-sql-db.ts'
+import { sqliteSqlDb } from './sqlite-sql-db.ts'
 import { migrateSqliteStore } from './migrate-sqlite-store.ts'
 import { createSqlJobRepository } from '../sql/sql-job-repository.ts'
 import { sqliteJobHotPaths } from './sqlite-job-hot-paths.ts'
@@ -127,16 +127,14 @@ function openRepositories (db: SqliteDb, writer: TelemetryWriter | null, reader:
     jobs: createSqlJobRepository(sql, sqliteJobHotPaths(db)),
     billing: createSqlBillingRepository(sql),
     alerts: createSqlAlertRepository(sql),
-    dashboard: createSqlDashboardRepository(sql, SQLITE_UTILIZATION_SQL,
-      reader === null ? undefined : (text, args) => reader.rows(text, bind(args))),
+    dashboard: createSqlDashboardRepository(sql, SQLITE_UTILIZATION_SQL, reader?.rows),
     analytics: createSqlAnalyticsRepository(sql),
     sessions: createSqlSessionRepository(sql),
     operatorKeys: createSqlOperatorKeyRepository(sql),
     jobLogs: createSqlJobLogRepository(sql),
     processes: createSqlProcessRepository(sql),
     slurm: createSqlSlurmRepository(sql),
-    gpuHistory: createSqlGpuHistoryRepository(sql, SQLITE_NODE_ROWS_SQL,
-      reader === null ? undefined : (text, args) => reader.numericRows(text, bind(args))),
+    gpuHistory: createSqlGpuHistoryRepository(sql, SQLITE_NODE_ROWS_SQL, reader?.numericRows),
     async close () {
       // The writer and the reader answer what they were asked, then their connections go
       // before the main one.

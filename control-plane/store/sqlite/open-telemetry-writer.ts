@@ -1,10 +1,10 @@
-import { Worker, type TransferListItem } from 'node:worker_threads'
-import { closeWorkerThread } from './close-worker-thread.ts'
+import type { TransferListItem } from 'node:worker_threads'
+import { workerThreadCalls } from './worker-thread-calls.ts'
 import { siblingModule } from '../../../shared/sibling-module.ts'
 import type { TelemetryWrites } from '../sql/sql-telemetry-repository.ts'
 import { decodeResults, encodeCommit } from './telemetry-writer-wire.ts'
 import type { WriteGate } from './sqlite-write-gate.ts'
-import type { WriterData, WriterReply, WriterRequest } from './sqlite-telemetry-writer-worker.ts'
+import type { WriterData, WriterRequest } from './sqlite-telemetry-writer-worker.ts'
 
 export interface TelemetryWriterOptions {
   /** PRAGMA wal_autocheckpoint for the writer's connection; null: SQLite's default. */
@@ -25,8 +25,6 @@ export interface TelemetryWriter extends TelemetryWrites {
 
 type Request = WriterRequest extends infer R ? R extends { id: number } ? Omit<R, 'id'> : never : never
 
-const ERRORS: Record<string, ErrorConstructor> = { Error, TypeError, RangeError }
-
 /**
  * SQLite's telemetry writes on a worker thread with its own connection to `path`, so the
  * group commit's statements, the rollups and retention run beside the event loop instead of
@@ -37,52 +35,15 @@ const ERRORS: Record<string, ErrorConstructor> = { Error, TypeError, RangeError 
  */
 export function openTelemetryWriter (path: string, options: TelemetryWriterOptions = {}): TelemetryWriter {
   const { autocheckpointPages = null, log, gate } = options
-  const pending = new Map<number, { resolve: (value: unknown) => void, reject: (err: Error) => void }>()
-  let worker: Worker | null = null
-  let starts = 0
-  let nextId = 1
-  let closed = false
   let exitMidCommit = false
-
-  function start (): Worker {
-    starts++
-    const url = siblingModule(import.meta.url, 'sqlite-telemetry-writer-worker')
-    const w = new Worker(url, { workerData: { path, autocheckpointPages, gate: gate?.buffer ?? null } satisfies WriterData })
-    w.unref()
-    w.on('message', (reply: WriterReply) => {
-      const p = pending.get(reply.id)
-      if (p === undefined) return
-      pending.delete(reply.id)
-      if (pending.size === 0 && !closed) w.unref()
-      if (reply.ok) p.resolve(reply.value)
-      else p.reject(Object.assign(new (ERRORS[reply.name] ?? Error)(reply.message), reply.code === undefined ? {} : { code: reply.code, errcode: reply.errcode }))
-    })
-    let failure: Error | null = null
-    w.on('error', err => {
-      failure = err
-      log?.warn({ err: { message: err.message } }, 'sqlite telemetry writer thread failed')
-    })
-    w.on('exit', code => {
-      if (worker === w) worker = null
-      gate?.writerGone()
-      const err = new Error(`sqlite telemetry writer thread exited (code ${code})${failure === null ? '' : `: ${failure.message}`}`)
-      for (const p of pending.values()) p.reject(err)
-      pending.clear()
-    })
-    return w
-  }
-
-  function call<T> (request: Request, transfer: TransferListItem[] = []): Promise<T> {
-    if (closed) return Promise.reject(new Error('sqlite telemetry writer closed'))
-    const w = worker ??= start()
-    const id = nextId++
-    return new Promise<T>((resolve, reject) => {
-      // Held while it owes an answer, so a caller awaiting one is never left by an exiting process.
-      if (pending.size === 0) w.ref()
-      pending.set(id, { resolve: resolve as (value: unknown) => void, reject })
-      w.postMessage({ ...request, id } as WriterRequest, transfer)
-    })
-  }
+  const thread = workerThreadCalls({
+    url: siblingModule(import.meta.url, 'sqlite-telemetry-writer-worker'),
+    workerData: { path, autocheckpointPages, gate: gate?.buffer ?? null } satisfies WriterData,
+    label: 'sqlite telemetry writer',
+    onError: err => log?.warn({ err: { message: err.message } }, 'sqlite telemetry writer thread failed'),
+    onExit: () => gate?.writerGone(),
+  })
+  const call = <T>(request: Request, transfer: TransferListItem[] = []): Promise<T> => thread.call<T>(request, transfer)
 
   return {
     async insertSamples (batches) {
@@ -96,11 +57,7 @@ export function openTelemetryWriter (path: string, options: TelemetryWriterOptio
     prune: request => call({ kind: 'prune', request }),
     compact: request => call({ kind: 'compact', request }),
     exitInNextCommit () { exitMidCommit = true },
-    starts: () => starts,
-    async close () {
-      if (closed) return
-      closed = true
-      if (worker !== null) await closeWorkerThread(worker, { kind: 'close' } satisfies WriterRequest)
-    },
+    starts: thread.starts,
+    close: thread.close,
   }
 }

@@ -2,18 +2,17 @@
  * Worker-thread entry for openSqliteReader: a read-only connection to the database file that
  * runs one SELECT at a time, beside the event loop (WAL: it reads a snapshot and never blocks
  * the writers), and answers with its rows packed as numbers (`numeric`: one transferred
- * Float64Array, NaN for NULL, no clone per row) or as objects in messages of ROWS_PER_MESSAGE.
+ * Float64Array, NaN for NULL, no clone per row) or as objects in parts of ROWS_PER_MESSAGE.
  */
-import { parentPort, workerData } from 'node:worker_threads'
+import { workerData } from 'node:worker_threads'
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite'
+import { serveCalls } from './serve-calls.ts'
 
 export type ReaderRequest =
   | { kind: 'numeric' | 'rows', id: number, sql: string, args: SQLInputValue[] }
   | { kind: 'close' }
-export type ReaderReply =
-  | { id: number, ok: true, columns: string[], values: Float64Array }
-  | { id: number, ok: true, rows: Array<Record<string, unknown>>, more: boolean }
-  | { id: number, ok: false, message: string }
+/** A `numeric` answer: the rows' values, row after row in `columns` order. */
+export interface NumericAnswer { columns: string[], values: Float64Array<ArrayBuffer> }
 
 /**
  * Rows of any type go back as plain objects, this many to a message: each message is
@@ -33,7 +32,7 @@ function prepared (sql: string): StatementSync {
   return stmt
 }
 
-function numericRows (sql: string, args: SQLInputValue[]): { columns: string[], values: Float64Array } {
+function numericRows (sql: string, args: SQLInputValue[]): NumericAnswer {
   const stmt = prepared(sql)
   const columns = stmt.columns().map(c => c.name)
   const rows = stmt.all(...args)
@@ -50,25 +49,12 @@ function numericRows (sql: string, args: SQLInputValue[]): { columns: string[], 
   return { columns, values }
 }
 
-parentPort!.on('message', (request: ReaderRequest) => {
-  if (request.kind === 'close') {
-    db.close()
-    parentPort!.close()
-    return
+serveCalls<ReaderRequest>(() => db.close(), (request, part) => {
+  if (request.kind === 'numeric') {
+    const answer = numericRows(request.sql, request.args)
+    return { value: answer, transfer: [answer.values.buffer] }
   }
-  const { id } = request
-  try {
-    if (request.kind === 'numeric') {
-      const { columns, values } = numericRows(request.sql, request.args)
-      parentPort!.postMessage({ id, ok: true, columns, values } satisfies ReaderReply, [values.buffer as ArrayBuffer])
-      return
-    }
-    const rows = prepared(request.sql).all(...request.args)
-    for (let at = 0; at === 0 || at < rows.length; at += ROWS_PER_MESSAGE) {
-      const more = at + ROWS_PER_MESSAGE < rows.length
-      parentPort!.postMessage({ id, ok: true, rows: rows.slice(at, at + ROWS_PER_MESSAGE), more } satisfies ReaderReply)
-    }
-  } catch (err) {
-    parentPort!.postMessage({ id, ok: false, message: (err as Error).message } satisfies ReaderReply)
-  }
+  const rows = prepared(request.sql).all(...request.args)
+  for (let at = 0; at < rows.length; at += ROWS_PER_MESSAGE) part(rows.slice(at, at + ROWS_PER_MESSAGE))
+  return { value: null }
 })

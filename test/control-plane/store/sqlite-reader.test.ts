@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { openSqliteDb } from '../../../control-plane/store/sqlite/sqlite-db.ts'
 import { openSqliteReader } from '../../../control-plane/store/sqlite/open-sqlite-reader.ts'
 import { openSqliteStore } from '../../../control-plane/store/sqlite/open-sqlite-store.ts'
-import { bind, sqliteSqlDb } from '../../../control-plane/store/sqlite/sqlite-sql-db.ts'
+import { sqliteSqlDb } from '../../../control-plane/store/sqlite/sqlite-sql-db.ts'
 import { createSqlGpuHistoryRepository } from '../../../control-plane/store/sql/sql-gpu-history-repository.ts'
 import { createSqlDashboardRepository } from '../../../control-plane/store/sql/sql-dashboard-repository.ts'
 import { SQLITE_UTILIZATION_SQL } from '../../../control-plane/store/sqlite/sqlite-utilization-sql.ts'
@@ -80,8 +80,7 @@ t.test('advanceMinutes reads the raw rows off the event loop and writes the same
   const reader = openSqliteReader(join(dir, 'db', 'gpufleet.db'))
   t.teardown(async () => { await reader.close(); main.close() })
   const reads: string[] = []
-  const offLoop = <R>(sql: string, args: unknown[]) => reader.numericRows<R>(sql, bind(args))
-  const history = createSqlGpuHistoryRepository(spied(sqliteSqlDb(main), reads), SQLITE_NODE_ROWS_SQL, offLoop)
+  const history = createSqlGpuHistoryRepository(spied(sqliteSqlDb(main), reads), SQLITE_NODE_ROWS_SQL, reader.numericRows)
   t.equal(await history.advanceMinutes(T0, T0 + 3 * MIN, T0 + MIN), 3 * 3 * 4, 'a minute per node and GPU')
   const onLoop = reads.filter(sql => /FROM gpu_stats AS s/.test(sql))
   t.same(onLoop, [], 'no raw rows read on the event loop\'s connection')
@@ -112,7 +111,7 @@ t.test('gpuStates reads the fleet\'s GPUs off the event loop and answers the sam
   const reader = openSqliteReader(path)
   t.teardown(async () => { await reader.close(); main.close() })
   const reads: string[] = []
-  const dashboard = createSqlDashboardRepository(spied(sqliteSqlDb(main), reads), SQLITE_UTILIZATION_SQL, (sql, args) => reader.rows(sql, bind(args)))
+  const dashboard = createSqlDashboardRepository(spied(sqliteSqlDb(main), reads), SQLITE_UTILIZATION_SQL, reader.rows)
   const states = await dashboard.gpuStates()
   t.same(reads.filter(sql => /FROM gpus g/.test(sql)), [], 'no read of the GPUs on the event loop\'s connection')
   t.equal(reader.starts(), 1)
