@@ -1,4 +1,5 @@
 import t from 'tap'
+import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { openSqliteDb } from '../../../control-plane/store/sqlite/sqlite-db.ts'
 import { openSqliteReader } from '../../../control-plane/store/sqlite/open-sqlite-reader.ts'
@@ -118,4 +119,13 @@ t.test('gpuStates reads the fleet\'s GPUs off the event loop and answers the sam
   t.equal(states.length, 9)
   t.same(states, await createSqlDashboardRepository(sqliteSqlDb(main), SQLITE_UTILIZATION_SQL).gpuStates(), 'the same states as read on the main connection')
   t.same(await store.dashboard.gpuStates(), states, 'and as the store answers')
+})
+
+t.test('fleetReads: thread or inline, anything else refused before a file is touched', async t => {
+  const dir = t.testdir()
+  await t.rejects(openSqliteStore(join(dir, 'db', 'gpufleet.db'), { fleetReads: 'elsewhere' as 'thread' }), /fleetReads must be 'thread' or 'inline', got elsewhere/)
+  t.notOk(existsSync(join(dir, 'db')), 'no directory made')
+  const store = await openSqliteStore(join(dir, 'inline', 'gpufleet.db'), { fleetReads: 'inline' })
+  t.teardown(() => store.close())
+  t.same(await store.dashboard.gpuStates(), [], 'inline reads answer on the event loop\'s connection')
 })
